@@ -1,0 +1,177 @@
+//! Dotted paths into the payload (`realm_access.roles`, `"https://example.com/roles"`) and the values
+//! found there.
+
+use std::fmt;
+use std::str::FromStr;
+
+use serde_json::{Map, Value};
+
+use crate::error::ConfigError;
+
+/// A path to a claim: segments separated by `.`, a segment in double quotes when the claim name itself
+/// holds dots (`resource_access."my.app".roles`, `"https://example.com/roles"`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ClaimPath {
+    segments: Box<[Box<str>]>,
+}
+
+impl ClaimPath {
+    /// Parses a path, failing with a message that says how to write it.
+    pub fn parse(path: &str) -> Result<ClaimPath, ConfigError> {
+        let bad = |problem: &str| {
+            ConfigError::new(
+                format!("claim path {path:?}"),
+                format!("{problem}; write segments separated by '.', quoting names that hold dots, e.g. resource_access.\"my.app\".roles"),
+            )
+        };
+        let mut segments = Vec::new();
+        let mut rest = path;
+        loop {
+            let (segment, after) = if let Some(quoted) = rest.strip_prefix('"') {
+                let end = quoted.find('"').ok_or_else(|| bad("unterminated quote"))?;
+                (&quoted[..end], &quoted[end + 1..])
+            } else {
+                let end = rest.find('.').unwrap_or(rest.len());
+                if rest[..end].contains('"') {
+                    return Err(bad("a quote may only open a segment"));
+                }
+                (&rest[..end], &rest[end..])
+            };
+            if segment.is_empty() {
+                return Err(bad("empty segment"));
+            }
+            segments.push(Box::from(segment));
+            match after.strip_prefix('.') {
+                Some(next) => rest = next,
+                None if after.is_empty() => break,
+                None => return Err(bad("expected '.' after a quoted segment")),
+            }
+        }
+        Ok(ClaimPath { segments: segments.into_boxed_slice() })
+    }
+
+    /// A path of one top-level claim, taken literally (dots and all).
+    pub fn claim(name: &str) -> ClaimPath {
+        ClaimPath { segments: Box::new([Box::from(name)]) }
+    }
+
+    /// The value at this path, if every segment exists.
+    pub fn lookup<'a>(&self, payload: &'a Map<String, Value>) -> Option<&'a Value> {
+        let (first, rest) = self.segments.split_first()?;
+        rest.iter().try_fold(payload.get(first.as_ref())?, |value, segment| value.get(segment.as_ref()))
+    }
+
+    /// The names found at this path: each string of an array, each word of a space-separated string,
+    /// or each key of an object (Zitadel's `{ "role": { "orgId": "domain" } }`).
+    pub fn names<'a>(&self, payload: &'a Map<String, Value>) -> Names<'a> {
+        match self.lookup(payload) {
+            Some(Value::String(words)) => Names::Words(words.split_whitespace()),
+            Some(Value::Array(items)) => Names::Items(items.iter()),
+            Some(Value::Object(map)) => Names::Keys(map.keys()),
+            _ => Names::None,
+        }
+    }
+}
+
+/// The names at a [`ClaimPath`], borrowed from the payload.
+#[derive(Debug)]
+pub enum Names<'a> {
+    /// Nothing usable at the path.
+    None,
+    /// Words of a space-separated string.
+    Words(std::str::SplitWhitespace<'a>),
+    /// String elements of an array; other elements are skipped.
+    Items(std::slice::Iter<'a, Value>),
+    /// Keys of an object.
+    Keys(serde_json::map::Keys<'a>),
+}
+
+impl<'a> Iterator for Names<'a> {
+    type Item = &'a str;
+
+    fn next(&mut self) -> Option<&'a str> {
+        match self {
+            Names::None => None,
+            Names::Words(words) => words.next(),
+            Names::Items(items) => items.find_map(Value::as_str),
+            Names::Keys(keys) => keys.next().map(String::as_str),
+        }
+    }
+}
+
+impl FromStr for ClaimPath {
+    type Err = ConfigError;
+
+    fn from_str(path: &str) -> Result<ClaimPath, ConfigError> {
+        ClaimPath::parse(path)
+    }
+}
+
+impl fmt::Display for ClaimPath {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        for (i, segment) in self.segments.iter().enumerate() {
+            if i > 0 {
+                f.write_str(".")?;
+            }
+            if segment.contains('.') {
+                write!(f, "\"{segment}\"")?;
+            } else {
+                f.write_str(segment)?;
+            }
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn payload() -> Map<String, Value> {
+        json!({
+            "roles": ["a", "b", 3],
+            "scope": "read:items  write:items",
+            "realm_access": {"roles": ["realm-admin"]},
+            "resource_access": {"my.app": {"roles": ["client-role"]}},
+            "https://example.com/roles": ["ns"],
+            "urn:zitadel:iam:org:project:roles": {"admin": {"123": "acme.zitadel.cloud"}, "viewer": {}},
+            "n": 5
+        })
+        .as_object()
+        .cloned()
+        .unwrap()
+    }
+
+    fn names(path: &str) -> Vec<String> {
+        let payload = payload();
+        ClaimPath::parse(path).unwrap().names(&payload).map(str::to_owned).collect()
+    }
+
+    #[test]
+    fn reads_each_claim_shape() {
+        assert_eq!(names("roles"), ["a", "b"]);
+        assert_eq!(names("scope"), ["read:items", "write:items"]);
+        assert_eq!(names("realm_access.roles"), ["realm-admin"]);
+        assert_eq!(names(r#"resource_access."my.app".roles"#), ["client-role"]);
+        assert_eq!(names(r#""https://example.com/roles""#), ["ns"]);
+        assert_eq!(names("urn:zitadel:iam:org:project:roles"), ["admin", "viewer"]);
+        assert!(names("n").is_empty());
+        assert!(names("missing.deeper").is_empty());
+        assert!(names("roles.0").is_empty());
+    }
+
+    #[test]
+    fn rejects_bad_paths_with_a_fix() {
+        for bad in ["", ".", "a..b", "a.", "\"open", "a\"b\"", "\"a\"b", "\"\""] {
+            let err = ClaimPath::parse(bad).unwrap_err();
+            assert!(err.problem.contains("quoting"), "{bad}: {err}");
+        }
+    }
+
+    #[test]
+    fn displays_as_parsed() {
+        let path = r#"resource_access."my.app".roles"#;
+        assert_eq!(ClaimPath::parse(path).unwrap().to_string(), path);
+    }
+}

@@ -1,0 +1,225 @@
+//! Why a request was refused, and how that maps onto the public error table.
+
+use std::time::Duration;
+
+/// The public outcome of a refusal: one row of the error table, safe to show to any client.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum ErrorCode {
+    /// No token was sent (401).
+    Unauthorized,
+    /// A token was sent but is not acceptable (401).
+    InvalidToken,
+    /// The token's `exp` has passed, leeway included (401).
+    TokenExpired,
+    /// The caller is authenticated but lacks a role or scope (403).
+    Forbidden,
+    /// No verification keys can be obtained from the issuer (503).
+    AuthUnavailable,
+}
+
+impl ErrorCode {
+    /// The machine-readable code in the JSON body, e.g. `INVALID_TOKEN`.
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            ErrorCode::Unauthorized => "UNAUTHORIZED",
+            ErrorCode::InvalidToken => "INVALID_TOKEN",
+            ErrorCode::TokenExpired => "TOKEN_EXPIRED",
+            ErrorCode::Forbidden => "FORBIDDEN",
+            ErrorCode::AuthUnavailable => "AUTH_UNAVAILABLE",
+        }
+    }
+
+    /// The HTTP status the code is answered with.
+    pub const fn status(self) -> u16 {
+        match self {
+            ErrorCode::Unauthorized | ErrorCode::InvalidToken | ErrorCode::TokenExpired => 401,
+            ErrorCode::Forbidden => 403,
+            ErrorCode::AuthUnavailable => 503,
+        }
+    }
+
+    /// The message shown to the client: fixed text that never echoes the token or an internal cause.
+    pub const fn message(self) -> &'static str {
+        match self {
+            ErrorCode::Unauthorized => "Authentication required",
+            ErrorCode::InvalidToken => "The access token is invalid",
+            ErrorCode::TokenExpired => "The access token has expired",
+            ErrorCode::Forbidden => "You do not have permission to access this resource",
+            ErrorCode::AuthUnavailable => "Authentication is temporarily unavailable",
+        }
+    }
+}
+
+/// A token segment or header that failed to parse.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Malformed {
+    /// Not exactly three dot-separated segments (JWE and unsecured JWS included).
+    Segments,
+    /// A segment is empty or holds characters outside the base64url alphabet.
+    Base64,
+    /// The header is not a JSON object of the expected shape.
+    Header,
+    /// The payload is not a JSON object.
+    Payload,
+}
+
+/// Why a token or request was refused. Each variant maps onto one [`ErrorCode`].
+///
+/// `Display` gives the reason for logs; it names claims and settings but never holds the token or its
+/// signature. Clients see [`ErrorCode::message`] instead.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum AuthError {
+    /// No token was found in any configured source.
+    #[error("no token in the request")]
+    MissingToken,
+    /// The token is longer than the configured limit.
+    #[error("token is {len} bytes, over the {max}-byte limit")]
+    TooLarge {
+        /// Length of the token sent.
+        len: usize,
+        /// The limit.
+        max: usize,
+    },
+    /// The token is not a well-formed compact JWS.
+    #[error("malformed token: {0:?}")]
+    Malformed(Malformed),
+    /// The header names an algorithm that is unknown, `none`, HMAC, or outside the allow-list or the key's.
+    #[error("algorithm not allowed")]
+    AlgorithmNotAllowed,
+    /// The header carries a key or key reference (`jwk`, `jku`, `x5u`, `x5c`), which is never trusted.
+    #[error("forbidden header parameter `{0}`")]
+    ForbiddenHeader(&'static str),
+    /// The header lists `crit` extensions, none of which this verifier implements.
+    #[error("unsupported critical header parameter")]
+    UnknownCritical,
+    /// The token's `iss` is not one of the configured issuers.
+    #[error("issuer is not configured")]
+    UnknownIssuer,
+    /// No key in the issuer's key set matches the token's `kid` (or, without a `kid`, its algorithm).
+    #[error("no matching key")]
+    UnknownKey,
+    /// The token has no `kid` and several keys could verify it.
+    #[error("token has no kid and several keys fit")]
+    AmbiguousKey,
+    /// The signature does not verify.
+    #[error("signature does not verify")]
+    InvalidSignature,
+    /// `iss` does not match.
+    #[error("issuer mismatch")]
+    InvalidIssuer,
+    /// `aud` does not hold a configured audience.
+    #[error("audience mismatch")]
+    InvalidAudience,
+    /// `azp` is missing or not an authorized party.
+    #[error("authorized party mismatch")]
+    InvalidAuthorizedParty,
+    /// `exp` has passed (leeway included).
+    #[error("token expired")]
+    Expired,
+    /// `nbf` is in the future (leeway included).
+    #[error("token not yet valid")]
+    NotYetValid,
+    /// `iat` is in the future (leeway included).
+    #[error("token issued in the future")]
+    IssuedInFuture,
+    /// A required claim is absent.
+    #[error("missing required claim `{0}`")]
+    MissingClaim(String),
+    /// A claim has the wrong type or a value that is not accepted.
+    #[error("invalid claim `{0}`")]
+    InvalidClaim(String),
+    /// The payload verified but does not deserialise into the application's claims type.
+    #[error("claims do not match the expected type: {0}")]
+    ClaimsType(String),
+    /// No keys can be obtained for the issuer (fetch failing and nothing usable cached).
+    #[error("verification keys unavailable: {reason}")]
+    KeysUnavailable {
+        /// What went wrong, for logs (URL and cause, never a token).
+        reason: String,
+        /// When a retry may succeed.
+        retry_after: Duration,
+    },
+    /// The caller is authenticated but lacks what the route requires.
+    #[error("forbidden: {0}")]
+    Forbidden(String),
+}
+
+impl AuthError {
+    /// The public error-table row for this refusal.
+    pub fn code(&self) -> ErrorCode {
+        match self {
+            AuthError::MissingToken => ErrorCode::Unauthorized,
+            AuthError::Expired => ErrorCode::TokenExpired,
+            AuthError::Forbidden(_) => ErrorCode::Forbidden,
+            AuthError::KeysUnavailable { .. } => ErrorCode::AuthUnavailable,
+            _ => ErrorCode::InvalidToken,
+        }
+    }
+
+    /// A short, fixed description for `WWW-Authenticate`'s `error_description` (RFC 6750 §3).
+    pub fn description(&self) -> &'static str {
+        match self {
+            AuthError::MissingToken => "no token",
+            AuthError::TooLarge { .. } => "token too large",
+            AuthError::Malformed(_) => "malformed token",
+            AuthError::AlgorithmNotAllowed => "algorithm not allowed",
+            AuthError::ForbiddenHeader(_) | AuthError::UnknownCritical => "header not accepted",
+            AuthError::UnknownIssuer | AuthError::InvalidIssuer => "issuer not accepted",
+            AuthError::UnknownKey | AuthError::AmbiguousKey => "signing key not recognised",
+            AuthError::InvalidSignature => "invalid signature",
+            AuthError::InvalidAudience => "audience not accepted",
+            AuthError::InvalidAuthorizedParty => "authorized party not accepted",
+            AuthError::Expired => "token expired",
+            AuthError::NotYetValid | AuthError::IssuedInFuture => "token not yet valid",
+            AuthError::MissingClaim(_) | AuthError::InvalidClaim(_) | AuthError::ClaimsType(_) => {
+                "claims not accepted"
+            }
+            AuthError::KeysUnavailable { .. } => "keys unavailable",
+            AuthError::Forbidden(_) => "insufficient scope",
+        }
+    }
+
+    /// For [`AuthError::KeysUnavailable`], how long a client should wait before retrying.
+    pub fn retry_after(&self) -> Option<Duration> {
+        match self {
+            AuthError::KeysUnavailable { retry_after, .. } => Some(*retry_after),
+            _ => None,
+        }
+    }
+}
+
+/// A setting that cannot work, found when a verifier is built or first reaches its issuer.
+///
+/// The message names the setting and what to write instead.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{setting}: {problem}")]
+pub struct ConfigError {
+    /// The setting at fault, e.g. `Provider::oidc(issuer)` or `audience`.
+    pub setting: String,
+    /// What is wrong and how to fix it.
+    pub problem: String,
+}
+
+impl ConfigError {
+    pub(crate) fn new(setting: impl Into<String>, problem: impl Into<String>) -> ConfigError {
+        ConfigError { setting: setting.into(), problem: problem.into() }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn codes_map_onto_the_error_table() {
+        assert_eq!(AuthError::MissingToken.code().status(), 401);
+        assert_eq!(AuthError::MissingToken.code().as_str(), "UNAUTHORIZED");
+        assert_eq!(AuthError::InvalidSignature.code().as_str(), "INVALID_TOKEN");
+        assert_eq!(AuthError::Expired.code().as_str(), "TOKEN_EXPIRED");
+        assert_eq!(AuthError::Forbidden("role admin".into()).code().status(), 403);
+        let down = AuthError::KeysUnavailable { reason: "x".into(), retry_after: Duration::from_secs(5) };
+        assert_eq!(down.code().status(), 503);
+        assert_eq!(down.retry_after(), Some(Duration::from_secs(5)));
+    }
+}

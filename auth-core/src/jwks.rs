@@ -1,0 +1,284 @@
+//! JWK Set documents turned into ready-to-use verification keys, one odd key never spoiling the set.
+
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use jsonwebtoken::DecodingKey;
+use serde::Deserialize;
+use serde_json::value::RawValue;
+
+use crate::algorithm::{Algorithm, AlgorithmSet};
+use crate::error::AuthError;
+
+/// More keys than this in one document are ignored: real issuers publish two or three, and each key costs
+/// parsing and a linear scan on lookup.
+pub const MAX_KEYS: usize = 64;
+
+/// Smallest RSA modulus accepted, in bits (RFC 8725 §3.5, NIST SP 800-131A).
+const MIN_RSA_BITS: usize = 2048;
+
+/// One public key, parsed once, with the algorithms it may verify.
+pub(crate) struct VerifyingKey {
+    pub(crate) kid: Option<Box<str>>,
+    pub(crate) algorithms: AlgorithmSet,
+    pub(crate) key: DecodingKey,
+}
+
+impl std::fmt::Debug for VerifyingKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("VerifyingKey")
+            .field("kid", &self.kid)
+            .field("algorithms", &self.algorithms)
+            .finish_non_exhaustive()
+    }
+}
+
+/// The usable keys of one JWKS document.
+#[derive(Debug, Default)]
+pub(crate) struct KeySet {
+    keys: Vec<VerifyingKey>,
+}
+
+#[derive(Deserialize)]
+struct Document<'a> {
+    #[serde(borrow)]
+    keys: Vec<&'a RawValue>,
+}
+
+#[derive(Deserialize)]
+struct RawJwk {
+    kty: String,
+    #[serde(rename = "use")]
+    use_: Option<String>,
+    alg: Option<String>,
+    kid: Option<String>,
+    crv: Option<String>,
+    n: Option<String>,
+    e: Option<String>,
+    x: Option<String>,
+    y: Option<String>,
+    key_ops: Option<Vec<String>>,
+}
+
+impl KeySet {
+    /// Parses a JWKS document. Fails only when the document itself is not a JWK Set; individual keys that
+    /// cannot be used are skipped with a warning. `allowed` narrows what each key may verify.
+    pub(crate) fn parse(body: &[u8], allowed: AlgorithmSet) -> Result<KeySet, String> {
+        let document: Document<'_> = serde_json::from_slice(body)
+            .map_err(|err| format!("not a JWK Set (expected {{\"keys\": [...]}}): {err}"))?;
+        if document.keys.len() > MAX_KEYS {
+            tracing::warn!(
+                target: "auth",
+                keys = document.keys.len(),
+                max = MAX_KEYS,
+                "JWKS holds more keys than the limit; the rest are ignored"
+            );
+        }
+        let keys = document
+            .keys
+            .iter()
+            .take(MAX_KEYS)
+            .enumerate()
+            .filter_map(|(index, raw)| match parse_key(raw, allowed) {
+                Ok(key) => Some(key),
+                Err(reason) => {
+                    tracing::warn!(target: "auth", index, %reason, "skipping JWK");
+                    None
+                }
+            })
+            .collect();
+        Ok(KeySet { keys })
+    }
+
+    /// Finds the key for a token: by `kid` when it has one, else the single key able to verify `alg`.
+    pub(crate) fn select(&self, kid: Option<&str>, alg: Algorithm) -> Result<&VerifyingKey, AuthError> {
+        match kid {
+            Some(kid) => self
+                .keys
+                .iter()
+                .find(|key| key.kid.as_deref() == Some(kid))
+                .ok_or(AuthError::UnknownKey),
+            None => {
+                let mut fitting = self.keys.iter().filter(|key| key.algorithms.contains(alg));
+                match (fitting.next(), fitting.next()) {
+                    (Some(key), None) => Ok(key),
+                    (None, _) => Err(AuthError::UnknownKey),
+                    (Some(_), Some(_)) => Err(AuthError::AmbiguousKey),
+                }
+            }
+        }
+    }
+
+    /// How many usable keys the set holds.
+    pub(crate) fn len(&self) -> usize {
+        self.keys.len()
+    }
+
+    /// Whether the set has a key with this `kid`.
+    pub(crate) fn contains_kid(&self, kid: &str) -> bool {
+        self.keys.iter().any(|key| key.kid.as_deref() == Some(kid))
+    }
+}
+
+fn parse_key(raw: &RawValue, allowed: AlgorithmSet) -> Result<VerifyingKey, String> {
+    let jwk: RawJwk = serde_json::from_str(raw.get()).map_err(|err| format!("unreadable JWK: {err}"))?;
+    let kid = jwk.kid.as_deref().map(Box::from);
+    let described = || format!("kid {:?}", jwk.kid.as_deref().unwrap_or("<none>"));
+    if let Some(usage) = jwk.use_.as_deref().filter(|usage| *usage != "sig") {
+        return Err(format!("{}: use {usage:?} is not \"sig\"", described()));
+    }
+    if let Some(ops) = &jwk.key_ops
+        && !ops.iter().any(|op| op == "verify")
+    {
+        return Err(format!("{}: key_ops does not include \"verify\"", described()));
+    }
+    let declared = match jwk.alg.as_deref() {
+        None => None,
+        Some(name) => Some(
+            Algorithm::from_name(name)
+                .ok_or_else(|| format!("{}: unsupported alg {name:?}", described()))?,
+        ),
+    };
+    fn field<'j>(value: &'j Option<String>, name: &str, kid: &str) -> Result<&'j str, String> {
+        value.as_deref().ok_or_else(|| format!("{kid}: key without `{name}`"))
+    }
+    let field = |value, name| field(value, name, &described());
+
+    let (by_type, key) = match jwk.kty.as_str() {
+        "RSA" => {
+            let n = decode(field(&jwk.n, "n")?).map_err(|e| format!("{}: n {e}", described()))?;
+            let e = decode(field(&jwk.e, "e")?).map_err(|e| format!("{}: e {e}", described()))?;
+            let bits = modulus_bits(&n);
+            if bits < MIN_RSA_BITS {
+                return Err(format!("{}: RSA modulus of {bits} bits is under {MIN_RSA_BITS}", described()));
+            }
+            if e.is_empty() {
+                return Err(format!("{}: empty RSA exponent", described()));
+            }
+            (AlgorithmSet::RSA, DecodingKey::from_rsa_raw_components(&n, &e))
+        }
+        "EC" => {
+            let (alg, size) = match field(&jwk.crv, "crv")? {
+                "P-256" => (Algorithm::ES256, 32),
+                "P-384" => (Algorithm::ES384, 48),
+                other => return Err(format!("{}: unsupported curve {other:?}", described())),
+            };
+            let x = field(&jwk.x, "x")?;
+            let y = field(&jwk.y, "y")?;
+            for (name, coordinate) in [("x", x), ("y", y)] {
+                let bytes = decode(coordinate).map_err(|e| format!("{}: {name} {e}", described()))?;
+                if bytes.len() != size {
+                    return Err(format!("{}: {name} is not {size} bytes", described()));
+                }
+            }
+            let key = DecodingKey::from_ec_components(x, y)
+                .map_err(|err| format!("{}: {err}", described()))?;
+            (AlgorithmSet::of(&[alg]), key)
+        }
+        "OKP" => {
+            match field(&jwk.crv, "crv")? {
+                "Ed25519" => {}
+                other => return Err(format!("{}: unsupported curve {other:?}", described())),
+            }
+            let x = field(&jwk.x, "x")?;
+            let bytes = decode(x).map_err(|e| format!("{}: x {e}", described()))?;
+            if bytes.len() != 32 {
+                return Err(format!("{}: Ed25519 x is not 32 bytes", described()));
+            }
+            let key = DecodingKey::from_ed_components(x).map_err(|err| format!("{}: {err}", described()))?;
+            (AlgorithmSet::of(&[Algorithm::EdDSA]), key)
+        }
+        other => return Err(format!("{}: unsupported kty {other:?}", described())),
+    };
+
+    let own = match declared {
+        Some(alg) if by_type.contains(alg) => AlgorithmSet::of(&[alg]),
+        Some(alg) => return Err(format!("{}: alg {alg} does not fit kty {}", described(), jwk.kty)),
+        None => by_type,
+    };
+    let algorithms = own.intersection(allowed);
+    if algorithms.is_empty() {
+        return Err(format!("{}: key algorithms ({own}) are not in the allow-list ({allowed})", described()));
+    }
+    Ok(VerifyingKey { kid, algorithms, key })
+}
+
+fn decode(value: &str) -> Result<Vec<u8>, &'static str> {
+    URL_SAFE_NO_PAD.decode(value).map_err(|_| "is not base64url")
+}
+
+fn modulus_bits(n: &[u8]) -> usize {
+    let significant = n.iter().position(|byte| *byte != 0).map_or(&[][..], |start| &n[start..]);
+    match significant.first() {
+        None => 0,
+        Some(top) => significant.len() * 8 - top.leading_zeros() as usize,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const ALL: AlgorithmSet = AlgorithmSet::of(&Algorithm::ALL);
+
+    fn ed_key(kid: &str) -> String {
+        format!(r#"{{"kty":"OKP","crv":"Ed25519","kid":"{kid}","x":"{}"}}"#, URL_SAFE_NO_PAD.encode([7u8; 32]))
+    }
+
+    #[test]
+    fn skips_odd_keys_but_keeps_the_rest() {
+        let rsa_small = format!(
+            r#"{{"kty":"RSA","kid":"small","n":"{}","e":"AQAB"}}"#,
+            URL_SAFE_NO_PAD.encode([0xffu8; 128])
+        );
+        let doc = format!(
+            r#"{{"keys":[{},{{"kty":"oct","k":"c2VjcmV0"}},{{"kty":"EC","crv":"P-256","use":"enc","x":"a","y":"b"}},
+            {{"kty":"OKP","crv":"Ed25519","alg":"ES256","x":"AA"}},{rsa_small},{{"kty":"OKP","crv":"X25519","x":"AA"}},
+            {{"kty":"RSA"}},"nonsense",{}]}}"#,
+            ed_key("a"),
+            ed_key("b")
+        );
+        let set = KeySet::parse(doc.as_bytes(), ALL).unwrap();
+        assert_eq!(set.len(), 2);
+        assert!(set.contains_kid("a") && set.contains_kid("b"));
+    }
+
+    #[test]
+    fn refuses_documents_that_are_not_key_sets() {
+        for doc in ["", "[]", "{}", r#"{"keys":{}}"#, "<html>"] {
+            assert!(KeySet::parse(doc.as_bytes(), ALL).is_err(), "{doc}");
+        }
+    }
+
+    #[test]
+    fn allow_list_narrows_key_algorithms() {
+        let doc = format!(r#"{{"keys":[{}]}}"#, ed_key("a"));
+        let set = KeySet::parse(doc.as_bytes(), AlgorithmSet::of(&[Algorithm::RS256])).unwrap();
+        assert_eq!(set.len(), 0);
+    }
+
+    #[test]
+    fn selection_without_kid_needs_exactly_one_fit() {
+        let one = KeySet::parse(format!(r#"{{"keys":[{}]}}"#, ed_key("a")).as_bytes(), ALL).unwrap();
+        assert!(one.select(None, Algorithm::EdDSA).is_ok());
+        assert_eq!(one.select(None, Algorithm::RS256).unwrap_err(), AuthError::UnknownKey);
+        assert_eq!(one.select(Some("zz"), Algorithm::EdDSA).unwrap_err(), AuthError::UnknownKey);
+        let two = KeySet::parse(format!(r#"{{"keys":[{},{}]}}"#, ed_key("a"), ed_key("b")).as_bytes(), ALL)
+            .unwrap();
+        assert_eq!(two.select(None, Algorithm::EdDSA).unwrap_err(), AuthError::AmbiguousKey);
+        assert!(two.select(Some("b"), Algorithm::EdDSA).is_ok());
+    }
+
+    #[test]
+    fn caps_the_number_of_keys() {
+        let keys: Vec<String> = (0..MAX_KEYS + 10).map(|i| ed_key(&i.to_string())).collect();
+        let doc = format!(r#"{{"keys":[{}]}}"#, keys.join(","));
+        assert_eq!(KeySet::parse(doc.as_bytes(), ALL).unwrap().len(), MAX_KEYS);
+    }
+
+    #[test]
+    fn counts_modulus_bits() {
+        assert_eq!(modulus_bits(&[0, 0, 1]), 1);
+        assert_eq!(modulus_bits(&[0x80, 0]), 16);
+        assert_eq!(modulus_bits(&[]), 0);
+    }
+}

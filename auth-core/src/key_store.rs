@@ -1,0 +1,324 @@
+//! One provider's keys: read lock-free on every request, fetched once at a time, refreshed in the
+//! background, kept through outages, and refetched for unknown `kid`s no more than once per cooldown.
+
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Weak};
+use std::time::{Duration, Instant};
+
+use arc_swap::ArcSwap;
+use tokio::sync::{Mutex, Notify};
+
+use crate::algorithm::AlgorithmSet;
+use crate::error::AuthError;
+use crate::fetch;
+use crate::jwks::KeySet;
+use crate::key_settings::KeySettings;
+use crate::provider::KeySource;
+
+/// What the request path sees: the last good key set and how long it may be used.
+#[derive(Debug)]
+pub(crate) struct KeyState {
+    pub(crate) keys: Arc<KeySet>,
+    /// When the keys were fetched; `None` until the first success.
+    loaded_at: Option<Instant>,
+    /// When a scheduled refresh is due.
+    fresh_until: Instant,
+    /// Past this the keys are too old to trust, outage or not.
+    usable_until: Instant,
+    /// The last failure and when it happened, for 503 messages and backoff.
+    failure: Option<(Arc<str>, Instant)>,
+}
+
+impl KeyState {
+    fn empty(now: Instant) -> KeyState {
+        KeyState { keys: Arc::default(), loaded_at: None, fresh_until: now, usable_until: now, failure: None }
+    }
+
+    pub(crate) fn usable(&self, now: Instant) -> bool {
+        self.loaded_at.is_some() && now < self.usable_until
+    }
+}
+
+/// Why a fetch is wanted; decides which rate limit applies.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Trigger {
+    /// No usable keys: limited by `failure_backoff` after a failure.
+    Missing,
+    /// A `kid` not in the set: limited by `unknown_kid_cooldown`.
+    UnknownKid,
+    /// The background schedule or `prefetch`.
+    Scheduled,
+}
+
+/// Serialised by the fetch mutex: only one fetch is in flight per provider.
+#[derive(Debug)]
+struct FetchState {
+    /// The JWKS URL once discovery has found it.
+    jwks_url: Option<String>,
+    last_kid_refetch: Option<Instant>,
+}
+
+#[derive(Debug)]
+pub(crate) struct KeyStore {
+    source: KeySource,
+    expected_issuer: String,
+    allowed: AlgorithmSet,
+    settings: KeySettings,
+    client: reqwest::Client,
+    state: ArcSwap<KeyState>,
+    fetch: Mutex<FetchState>,
+    /// Fetches started, success or not; a waiter that sees it move knows its fetch was done for it.
+    attempts: AtomicU64,
+    /// Milliseconds since `epoch` of the last unknown-`kid` refetch, read without the mutex so a storm
+    /// of random `kid`s is turned away without queueing.
+    last_kid_refetch_ms: AtomicU64,
+    epoch: Instant,
+    fetches: AtomicU64,
+    refresher_started: AtomicBool,
+    shutdown: Arc<Notify>,
+}
+
+impl Drop for KeyStore {
+    fn drop(&mut self) {
+        self.shutdown.notify_one();
+    }
+}
+
+impl KeyStore {
+    pub(crate) fn new(
+        source: KeySource,
+        expected_issuer: String,
+        allowed: AlgorithmSet,
+        settings: KeySettings,
+        client: reqwest::Client,
+    ) -> KeyStore {
+        let now = Instant::now();
+        let jwks_url = match &source {
+            KeySource::Jwks(url) => Some(url.clone()),
+            KeySource::Discovery(_) => None,
+        };
+        KeyStore {
+            source,
+            expected_issuer,
+            allowed,
+            settings,
+            client,
+            state: ArcSwap::from_pointee(KeyState::empty(now)),
+            fetch: Mutex::new(FetchState { jwks_url, last_kid_refetch: None }),
+            attempts: AtomicU64::new(0),
+            last_kid_refetch_ms: AtomicU64::new(u64::MAX),
+            epoch: now,
+            fetches: AtomicU64::new(0),
+            refresher_started: AtomicBool::new(false),
+            shutdown: Arc::new(Notify::new()),
+        }
+    }
+
+    /// The current keys, without locking or allocating.
+    pub(crate) fn current(&self) -> arc_swap::Guard<Arc<KeyState>> {
+        self.state.load()
+    }
+
+    /// Fetches made so far (JWKS documents, discovery excluded).
+    pub(crate) fn fetch_count(&self) -> u64 {
+        self.fetches.load(Ordering::Relaxed)
+    }
+
+    /// Makes sure usable keys are loaded, fetching (single-flight, backoff after failure) if not.
+    pub(crate) async fn ensure_loaded(self: &Arc<Self>) -> Result<(), AuthError> {
+        if self.current().usable(Instant::now()) {
+            return Ok(());
+        }
+        self.fetch_once(Trigger::Missing).await;
+        let state = self.current();
+        if state.usable(Instant::now()) { Ok(()) } else { Err(self.unavailable(&state)) }
+    }
+
+    /// A token named a `kid` the set lacks: refetch unless one happened within the cooldown.
+    /// Returns whether the key set may have changed.
+    pub(crate) async fn refetch_for_unknown_kid(self: &Arc<Self>) -> bool {
+        if self.in_kid_cooldown(Instant::now()) {
+            return false;
+        }
+        self.fetch_once(Trigger::UnknownKid).await
+    }
+
+    /// Loads keys now, failing with the URL and cause (for startup checks).
+    pub(crate) async fn prefetch(self: &Arc<Self>) -> Result<(), String> {
+        self.fetch_once(Trigger::Scheduled).await;
+        let state = self.current();
+        match (&state.failure, state.usable(Instant::now())) {
+            (Some((reason, at)), _) if state.loaded_at.is_none_or(|loaded| *at > loaded) => {
+                Err(reason.to_string())
+            }
+            (_, true) => Ok(()),
+            (_, false) => Err(format!("no usable keys from {}", self.source.url())),
+        }
+    }
+
+    fn in_kid_cooldown(&self, now: Instant) -> bool {
+        let last = self.last_kid_refetch_ms.load(Ordering::Acquire);
+        let elapsed = now.saturating_duration_since(self.epoch).as_millis() as u64;
+        last != u64::MAX && elapsed < last.saturating_add(self.settings.unknown_kid_cooldown.as_millis() as u64)
+    }
+
+    fn unavailable(&self, state: &KeyState) -> AuthError {
+        let now = Instant::now();
+        let (reason, retry_after) = match &state.failure {
+            Some((reason, at)) => (
+                reason.to_string(),
+                self.settings.failure_backoff.saturating_sub(now.saturating_duration_since(*at)),
+            ),
+            None => (format!("no keys loaded from {}", self.source.url()), self.settings.failure_backoff),
+        };
+        let reason = if state.loaded_at.is_some() {
+            format!("keys older than the stale limit and refresh failing: {reason}")
+        } else {
+            reason
+        };
+        AuthError::KeysUnavailable { reason, retry_after: retry_after.max(Duration::from_secs(1)) }
+    }
+
+    /// Runs one fetch unless another caller's fetch completed while this one waited, or a rate limit
+    /// forbids it. Returns whether a fetch ran (by this caller or one it waited for).
+    async fn fetch_once(self: &Arc<Self>, trigger: Trigger) -> bool {
+        let seen = self.attempts.load(Ordering::Acquire);
+        let mut guard = self.fetch.lock().await;
+        if self.attempts.load(Ordering::Acquire) != seen {
+            return true;
+        }
+        let now = Instant::now();
+        match trigger {
+            Trigger::UnknownKid => {
+                if guard.last_kid_refetch.is_some_and(|at| now.duration_since(at) < self.settings.unknown_kid_cooldown)
+                {
+                    return false;
+                }
+                guard.last_kid_refetch = Some(now);
+                self.last_kid_refetch_ms
+                    .store(now.saturating_duration_since(self.epoch).as_millis() as u64, Ordering::Release);
+            }
+            Trigger::Missing => {
+                let state = self.current();
+                if let Some((_, failed_at)) = &state.failure
+                    && now.duration_since(*failed_at) < self.settings.failure_backoff
+                {
+                    return false;
+                }
+            }
+            Trigger::Scheduled => {}
+        }
+        self.attempts.fetch_add(1, Ordering::AcqRel);
+
+        let result = self.fetch_keys(&mut guard).await;
+        let previous = self.current();
+        let now = Instant::now();
+        let next = match result {
+            Ok((keys, max_age)) => {
+                let lifetime = self.settings.lifetime(max_age);
+                tracing::debug!(target: "auth", url = self.source.url(), keys = keys.len(), ?lifetime, "keys loaded");
+                KeyState {
+                    keys: Arc::new(keys),
+                    loaded_at: Some(now),
+                    fresh_until: now + lifetime,
+                    usable_until: now + lifetime + self.settings.max_stale,
+                    failure: None,
+                }
+            }
+            Err(reason) => {
+                // Discovery may have moved the JWKS; look again next time.
+                if matches!(self.source, KeySource::Discovery(_)) {
+                    guard.jwks_url = None;
+                }
+                if previous.loaded_at.is_some() {
+                    tracing::warn!(target: "auth", %reason, "key refresh failed; keeping the last good keys");
+                } else {
+                    tracing::warn!(target: "auth", %reason, "key fetch failed; no keys to verify with");
+                }
+                KeyState {
+                    keys: Arc::clone(&previous.keys),
+                    loaded_at: previous.loaded_at,
+                    fresh_until: previous.fresh_until,
+                    usable_until: previous.usable_until,
+                    failure: Some((Arc::from(reason), now)),
+                }
+            }
+        };
+        self.state.store(Arc::new(next));
+        drop(guard);
+        self.start_refresher();
+        true
+    }
+
+    async fn fetch_keys(&self, fetch_state: &mut FetchState) -> Result<(KeySet, Option<Duration>), String> {
+        let url = match &fetch_state.jwks_url {
+            Some(url) => url.clone(),
+            None => {
+                let discovery = self.source.url();
+                let document = fetch::get(&self.client, discovery, self.settings.fetch_timeout, self.settings.max_body_bytes)
+                    .await?;
+                let url = fetch::jwks_uri(discovery, &document.body, &self.expected_issuer)?;
+                fetch_state.jwks_url = Some(url.clone());
+                url
+            }
+        };
+        self.fetches.fetch_add(1, Ordering::Relaxed);
+        let fetched = fetch::get(&self.client, &url, self.settings.fetch_timeout, self.settings.max_body_bytes).await?;
+        let keys = KeySet::parse(&fetched.body, self.allowed).map_err(|err| format!("{url}: {err}"))?;
+        if keys.len() == 0 {
+            return Err(format!("{url}: no usable keys (see the warnings above for each skipped key)"));
+        }
+        Ok((keys, fetched.max_age))
+    }
+
+    /// Starts the background refresh once a runtime is at hand; it ends when the store is dropped.
+    fn start_refresher(self: &Arc<Self>) {
+        if self.refresher_started.load(Ordering::Acquire) {
+            return;
+        }
+        let Ok(runtime) = tokio::runtime::Handle::try_current() else { return };
+        if self.refresher_started.swap(true, Ordering::AcqRel) {
+            return;
+        }
+        let store = Arc::downgrade(self);
+        let shutdown = Arc::clone(&self.shutdown);
+        runtime.spawn(refresh_loop(store, shutdown));
+    }
+}
+
+/// Retries of a failing scheduled refresh back off up to this interval.
+const MAX_RETRY_INTERVAL: Duration = Duration::from_secs(300);
+
+async fn refresh_loop(store: Weak<KeyStore>, shutdown: Arc<Notify>) {
+    let mut backoff = None::<Duration>;
+    loop {
+        let delay = {
+            let Some(store) = store.upgrade() else { return };
+            let state = store.current();
+            let now = Instant::now();
+            match (&state.failure, backoff) {
+                (Some(_), Some(previous)) => {
+                    let next = (previous * 2).min(MAX_RETRY_INTERVAL);
+                    backoff = Some(next);
+                    next
+                }
+                (Some(_), None) => {
+                    backoff = Some(store.settings.failure_backoff);
+                    store.settings.failure_backoff
+                }
+                (None, _) => {
+                    backoff = None;
+                    // Refresh a little before the lifetime ends, so requests never see expired keys.
+                    let remaining = state.fresh_until.saturating_duration_since(now);
+                    remaining.mul_f32(0.9)
+                }
+            }
+        };
+        tokio::select! {
+            () = tokio::time::sleep(delay) => {}
+            () = shutdown.notified() => return,
+        }
+        let Some(store) = store.upgrade() else { return };
+        store.fetch_once(Trigger::Scheduled).await;
+    }
+}

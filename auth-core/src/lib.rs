@@ -1,0 +1,50 @@
+//! Framework-free JWT verification for tokens from real identity providers.
+//!
+//! `auth-core` fetches and caches each provider's keys (lock-free reads, single-flight refetches,
+//! outage survival), verifies compact JWS tokens with `jsonwebtoken` under RFC 8725's rules, checks
+//! claims, and maps provider-specific claims onto one [`Identity`]. The web integration lives in
+//! `auth-actix`.
+//!
+//! ```no_run
+//! # async fn run() -> Result<(), Box<dyn std::error::Error>> {
+//! use auth_core::{Provider, StandardClaims, Verifier};
+//!
+//! let verifier = Verifier::new(Provider::oidc("https://issuer.example.com").audience("my-api"))?;
+//! let claims = verifier.verify::<StandardClaims>("eyJ...").await?;
+//! println!("{} has roles {:?}", claims.sub, claims.identity().roles);
+//! # Ok(()) }
+//! ```
+
+#![forbid(unsafe_code)]
+#![warn(missing_docs)]
+
+mod algorithm;
+mod claim_path;
+mod claims;
+mod error;
+mod fetch;
+mod identity;
+mod issuer_url;
+mod jwks;
+mod key_settings;
+mod key_store;
+mod provider;
+mod token;
+mod token_source;
+mod validation;
+mod verifier;
+
+#[cfg(feature = "testing")]
+pub mod testing;
+
+pub use algorithm::{Algorithm, AlgorithmSet};
+pub use claim_path::{ClaimPath, Names};
+pub use claims::{Audience, Claims, StandardClaims};
+pub use error::{AuthError, ConfigError, ErrorCode, Malformed};
+pub use identity::{Identity, IdentityKind, ServiceRule};
+pub use jwks::MAX_KEYS;
+pub use key_settings::KeySettings;
+pub use provider::{DEFAULT_LEEWAY, Provider};
+pub use token::MAX_TOKEN_LEN;
+pub use token_source::TokenSource;
+pub use verifier::{VerifiedToken, Verifier};

@@ -1,0 +1,409 @@
+//! What one identity provider's tokens look like: issuer, keys, audience, algorithms and claim mapping.
+
+use std::time::Duration;
+
+use crate::algorithm::{Algorithm, AlgorithmSet};
+use crate::claim_path::ClaimPath;
+use crate::error::ConfigError;
+use crate::identity::{IdentityMapping, ServiceRule};
+use crate::issuer_url;
+use crate::key_settings::KeySettings;
+use crate::token_source::TokenSource;
+use crate::validation::{AudienceRule, ClaimRules, RequiredClaim};
+
+/// Which `iss` values a provider accepts.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum IssuerMatch {
+    /// Any of these, compared exactly (Google sends two spellings of one issuer).
+    Exact(Vec<String>),
+    /// A template with one `{tenantid}` placeholder (Entra multi-tenant), filled only from `tenants`.
+    Tenants { prefix: String, suffix: String, tenants: Vec<String> },
+}
+
+impl IssuerMatch {
+    pub(crate) fn matches(&self, iss: &str) -> bool {
+        match self {
+            IssuerMatch::Exact(issuers) => issuers.iter().any(|i| i == iss),
+            IssuerMatch::Tenants { prefix, suffix, tenants } => iss
+                .strip_prefix(prefix.as_str())
+                .and_then(|rest| rest.strip_suffix(suffix.as_str()))
+                .is_some_and(|tenant| tenants.iter().any(|t| t == tenant)),
+        }
+    }
+
+    /// The issuer a discovery document must name.
+    pub(crate) fn discovery_issuer(&self) -> String {
+        match self {
+            IssuerMatch::Exact(issuers) => issuers.first().cloned().unwrap_or_default(),
+            IssuerMatch::Tenants { prefix, suffix, .. } => format!("{prefix}{{tenantid}}{suffix}"),
+        }
+    }
+}
+
+/// Where the provider publishes its keys.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum KeySource {
+    /// Read `jwks_uri` from this OpenID Connect discovery document.
+    Discovery(String),
+    /// Fetch this JWKS URL directly.
+    Jwks(String),
+}
+
+impl KeySource {
+    pub(crate) fn url(&self) -> &str {
+        match self {
+            KeySource::Discovery(url) | KeySource::Jwks(url) => url,
+        }
+    }
+}
+
+/// One identity provider's settings.
+///
+/// Start from a preset such as [`Provider::oidc`] and adjust with the builder methods. Nothing is checked
+/// or fetched here: building a verifier validates every setting at once and reports the first problem
+/// with the setting's name.
+#[derive(Debug, Clone)]
+pub struct Provider {
+    pub(crate) name: String,
+    pub(crate) issuer: IssuerMatch,
+    pub(crate) keys: KeySource,
+    pub(crate) algorithms: AlgorithmSet,
+    pub(crate) audience: Option<AudienceRule>,
+    pub(crate) authorized_parties: Vec<String>,
+    pub(crate) leeway: Duration,
+    pub(crate) required: Vec<RequiredClaim>,
+    pub(crate) past_dates: Vec<&'static str>,
+    pub(crate) mapping: IdentityMapping,
+    pub(crate) token_sources: Vec<TokenSource>,
+    pub(crate) key_settings: KeySettings,
+    /// Problems found while building, reported when the verifier is constructed.
+    pub(crate) errors: Vec<ConfigError>,
+}
+
+/// Leeway for clock skew between the issuer and this server, unless a provider says otherwise.
+pub const DEFAULT_LEEWAY: Duration = Duration::from_secs(30);
+
+impl Provider {
+    /// Any OpenID Connect issuer: keys through discovery at `<issuer>/.well-known/openid-configuration`,
+    /// RS256 only, roles from `roles`, scopes from `scope` and `scp`, bearer tokens.
+    ///
+    /// Set an audience with [`Provider::audience`] (or state there is none with
+    /// [`Provider::skip_audience_check`]): a verifier will not start without one of the two, since a
+    /// token minted for another application of the same issuer would otherwise pass.
+    pub fn oidc(issuer: impl Into<String>) -> Provider {
+        let issuer = issuer.into();
+        let discovery = format!("{}/.well-known/openid-configuration", issuer.trim_end_matches('/'));
+        Provider::custom("Provider::oidc(issuer)", IssuerMatch::Exact(vec![issuer]), KeySource::Discovery(discovery))
+    }
+
+    pub(crate) fn custom(name: &str, issuer: IssuerMatch, keys: KeySource) -> Provider {
+        Provider {
+            name: name.to_owned(),
+            issuer,
+            keys,
+            algorithms: AlgorithmSet::of(&[Algorithm::RS256]),
+            audience: None,
+            authorized_parties: Vec::new(),
+            leeway: DEFAULT_LEEWAY,
+            required: Vec::new(),
+            past_dates: Vec::new(),
+            mapping: IdentityMapping::default(),
+            token_sources: vec![TokenSource::Bearer],
+            key_settings: KeySettings::default(),
+            errors: Vec::new(),
+        }
+    }
+
+    /// Accepts tokens whose `aud` (string or array) holds `audience`; call again to accept several.
+    pub fn audience(mut self, audience: impl Into<String>) -> Provider {
+        let audience = audience.into();
+        match &mut self.audience {
+            Some(AudienceRule::Aud(list)) => list.push(audience),
+            _ => self.audience = Some(AudienceRule::Aud(vec![audience])),
+        }
+        self
+    }
+
+    /// Accepts tokens whose claim `claim` equals one of `values`, instead of checking `aud`
+    /// (Cognito access tokens carry `client_id`, not `aud`).
+    pub fn audience_claim<I, S>(mut self, claim: &str, values: I) -> Provider
+    where
+        I: IntoIterator<Item = S>,
+        S: Into<String>,
+    {
+        match ClaimPath::parse(claim) {
+            Ok(path) => {
+                self.audience = Some(AudienceRule::Claim(path, values.into_iter().map(Into::into).collect()))
+            }
+            Err(err) => self.errors.push(err),
+        }
+        self
+    }
+
+    /// Accepts tokens whatever their `aud`. Only for issuers whose tokens carry none and are checked some
+    /// other way (for example Clerk, through [`Provider::authorized_parties`]).
+    pub fn skip_audience_check(mut self) -> Provider {
+        self.audience = Some(AudienceRule::Skip);
+        self
+    }
+
+    /// Requires `azp` to be one of `parties` (Clerk: the application's origins).
+    pub fn authorized_parties<I, S>(mut self, parties: I) -> Provider
+    where
+        I: IntoIterator<Item = S>,
+        S: Into<String>,
+    {
+        self.authorized_parties = parties.into_iter().map(Into::into).collect();
+        if self.authorized_parties.is_empty() {
+            self.errors.push(ConfigError::new(
+                "authorized_parties",
+                "the list is empty; give the origins your front end runs on, e.g. https://app.example.com",
+            ));
+        }
+        self
+    }
+
+    /// The algorithms tokens may be signed with. Each key still allows only its own algorithm.
+    pub fn algorithms(mut self, algorithms: impl IntoIterator<Item = Algorithm>) -> Provider {
+        self.algorithms = algorithms.into_iter().collect();
+        self
+    }
+
+    /// Clock-skew tolerance for `exp`, `nbf` and `iat` (default 30 s).
+    pub fn leeway(mut self, leeway: Duration) -> Provider {
+        self.leeway = leeway;
+        self
+    }
+
+    /// Fetches keys from this JWKS URL instead of through discovery.
+    pub fn jwks_url(mut self, url: impl Into<String>) -> Provider {
+        self.keys = KeySource::Jwks(url.into());
+        self
+    }
+
+    /// Reads roles from these claim paths instead of the provider's default (dotted; quote names holding
+    /// dots, e.g. `resource_access."my.app".roles`).
+    pub fn roles_claims<I, S>(mut self, paths: I) -> Provider
+    where
+        I: IntoIterator<Item = S>,
+        S: AsRef<str>,
+    {
+        self.mapping.roles = self.paths(paths);
+        self
+    }
+
+    /// Reads roles from this one claim path; see [`Provider::roles_claims`].
+    pub fn roles_claim(self, path: &str) -> Provider {
+        self.roles_claims([path])
+    }
+
+    /// Reads scopes from these claim paths instead of the provider's default.
+    pub fn scopes_claims<I, S>(mut self, paths: I) -> Provider
+    where
+        I: IntoIterator<Item = S>,
+        S: AsRef<str>,
+    {
+        self.mapping.scopes = self.paths(paths);
+        self
+    }
+
+    /// Reads scopes from this one claim path; see [`Provider::scopes_claims`].
+    pub fn scopes_claim(self, path: &str) -> Provider {
+        self.scopes_claims([path])
+    }
+
+    /// Marks tokens as machine identities by a claim; see [`ServiceRule`].
+    pub fn service_rule(mut self, rule: ServiceRule) -> Provider {
+        self.mapping.service = Some(rule);
+        self
+    }
+
+    /// Requires a claim to be present (any non-null value).
+    pub fn require_claim(mut self, path: &str) -> Provider {
+        if let Some(path) = self.path(path) {
+            self.required.push(RequiredClaim { path, one_of: Vec::new() });
+        }
+        self
+    }
+
+    /// Requires a claim to be a string equal to one of `values`.
+    pub fn require_claim_value<I, S>(mut self, path: &str, values: I) -> Provider
+    where
+        I: IntoIterator<Item = S>,
+        S: Into<String>,
+    {
+        if let Some(path) = self.path(path) {
+            let one_of: Vec<String> = values.into_iter().map(Into::into).collect();
+            if one_of.is_empty() {
+                self.errors.push(ConfigError::new(
+                    format!("require_claim_value({path})"),
+                    "no values given; use require_claim to accept any value",
+                ));
+            }
+            self.required.push(RequiredClaim { path, one_of });
+        }
+        self
+    }
+
+    /// Where the web layer looks for the token, in order (default: bearer only).
+    pub fn token_sources(mut self, sources: impl IntoIterator<Item = TokenSource>) -> Provider {
+        self.token_sources = sources.into_iter().collect();
+        self
+    }
+
+    /// How keys are fetched, cached and refreshed.
+    pub fn key_settings(mut self, settings: KeySettings) -> Provider {
+        self.key_settings = settings;
+        self
+    }
+
+    /// The token sources this provider's tokens arrive in.
+    pub fn sources(&self) -> &[TokenSource] {
+        &self.token_sources
+    }
+
+    pub(crate) fn past_date(mut self, claim: &'static str) -> Provider {
+        self.past_dates.push(claim);
+        self
+    }
+
+    pub(crate) fn accept_issuers(mut self, issuers: IssuerMatch) -> Provider {
+        self.issuer = issuers;
+        self
+    }
+
+    fn path(&mut self, path: &str) -> Option<ClaimPath> {
+        ClaimPath::parse(path).map_err(|err| self.errors.push(err)).ok()
+    }
+
+    fn paths<I, S>(&mut self, paths: I) -> Vec<ClaimPath>
+    where
+        I: IntoIterator<Item = S>,
+        S: AsRef<str>,
+    {
+        paths.into_iter().filter_map(|path| self.path(path.as_ref())).collect()
+    }
+
+    /// Checks every setting; on success, the claim rules the verifier applies.
+    pub(crate) fn validate(&self) -> Result<ClaimRules, ConfigError> {
+        if let Some(err) = self.errors.first() {
+            return Err(err.clone());
+        }
+        let issuer_setting = format!("{}: issuer", self.name);
+        match &self.issuer {
+            IssuerMatch::Exact(issuers) => {
+                if issuers.is_empty() {
+                    return Err(ConfigError::new(issuer_setting, "no issuer given"));
+                }
+                for issuer in issuers {
+                    // Google's bare `accounts.google.com` is matched, never fetched.
+                    if issuer.contains("://") {
+                        issuer_url::checked(&issuer_setting, issuer)?;
+                    }
+                }
+            }
+            IssuerMatch::Tenants { prefix, tenants, .. } => {
+                issuer_url::checked(&issuer_setting, prefix)?;
+                if tenants.is_empty() || tenants.iter().any(String::is_empty) {
+                    return Err(ConfigError::new(
+                        format!("{}: tenants", self.name),
+                        "a multi-tenant issuer needs the list of tenant IDs it accepts, none empty",
+                    ));
+                }
+            }
+        }
+        issuer_url::checked(&format!("{}: keys URL", self.name), self.keys.url())?;
+        if self.algorithms.is_empty() {
+            return Err(ConfigError::new(
+                format!("{}: algorithms", self.name),
+                "no algorithms allowed; list at least one, e.g. .algorithms([Algorithm::RS256])",
+            ));
+        }
+        let audience = match &self.audience {
+            None => {
+                return Err(ConfigError::new(
+                    format!("{}: audience", self.name),
+                    "no audience configured; call .audience(\"<your API identifier>\"), or \
+                     .skip_audience_check() if this issuer's tokens carry no aud and are checked another way",
+                ));
+            }
+            Some(AudienceRule::Aud(list)) | Some(AudienceRule::Claim(_, list))
+                if list.is_empty() || list.iter().any(|a| a.trim().is_empty()) =>
+            {
+                return Err(ConfigError::new(
+                    format!("{}: audience", self.name),
+                    "empty audience; give the identifier your tokens carry in aud (e.g. the API's client ID)",
+                ));
+            }
+            Some(rule) => rule.clone(),
+        };
+        if self.token_sources.is_empty() {
+            return Err(ConfigError::new(
+                format!("{}: token_sources", self.name),
+                "no token sources; add TokenSource::Bearer or a header/cookie source",
+            ));
+        }
+        for source in &self.token_sources {
+            if let TokenSource::Header(name) | TokenSource::Cookie(name) = source
+                && (name.is_empty() || !name.bytes().all(|b| b.is_ascii_graphic()))
+            {
+                return Err(ConfigError::new(
+                    format!("{}: token_sources", self.name),
+                    format!("{name:?} is not a valid header or cookie name"),
+                ));
+            }
+        }
+        self.key_settings.validate(&self.name)?;
+        Ok(ClaimRules {
+            audience,
+            authorized_parties: self.authorized_parties.clone(),
+            leeway: self.leeway,
+            required: self.required.clone(),
+            past_dates: self.past_dates.clone(),
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn oidc_needs_an_audience_decision() {
+        let err = Provider::oidc("https://issuer.example.com").validate().unwrap_err();
+        assert!(err.to_string().contains("audience"), "{err}");
+        assert!(Provider::oidc("https://issuer.example.com").audience("api").validate().is_ok());
+        assert!(Provider::oidc("https://issuer.example.com").skip_audience_check().validate().is_ok());
+        let empty = Provider::oidc("https://issuer.example.com").audience(" ").validate().unwrap_err();
+        assert!(empty.problem.contains("empty audience"));
+    }
+
+    #[test]
+    fn settings_errors_name_the_setting() {
+        let err = Provider::oidc("http://issuer.example.com").audience("a").validate().unwrap_err();
+        assert!(err.setting.contains("issuer") && err.problem.contains("https://"), "{err}");
+        let err = Provider::oidc("https://i.example.com").audience("a").algorithms([]).validate().unwrap_err();
+        assert!(err.setting.contains("algorithms"), "{err}");
+        let err = Provider::oidc("https://i.example.com").audience("a").roles_claim("a..b").validate().unwrap_err();
+        assert!(err.setting.contains("a..b"), "{err}");
+        let err = Provider::oidc("https://i.example.com")
+            .audience("a")
+            .token_sources([TokenSource::header("bad header")])
+            .validate()
+            .unwrap_err();
+        assert!(err.setting.contains("token_sources"), "{err}");
+    }
+
+    #[test]
+    fn tenant_template_matches_listed_tenants_only() {
+        let m = IssuerMatch::Tenants {
+            prefix: "https://login.microsoftonline.com/".into(),
+            suffix: "/v2.0".into(),
+            tenants: vec!["t1".into()],
+        };
+        assert!(m.matches("https://login.microsoftonline.com/t1/v2.0"));
+        assert!(!m.matches("https://login.microsoftonline.com/t2/v2.0"));
+        assert!(!m.matches("https://login.microsoftonline.com/t1/v2.0/x"));
+        assert_eq!(m.discovery_issuer(), "https://login.microsoftonline.com/{tenantid}/v2.0");
+    }
+}

@@ -1,0 +1,318 @@
+//! The loopback issuer: discovery and JWKS over real HTTP, with switches for the failures keys must survive.
+
+use std::convert::Infallible;
+use std::net::SocketAddr;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::Duration;
+
+use bytes::Bytes;
+use http_body_util::Full;
+use hyper::server::conn::http1;
+use hyper::service::service_fn;
+use hyper::{Request, Response, StatusCode};
+use hyper_util::rt::TokioIo;
+use serde_json::{Value, json};
+use tokio::net::TcpListener;
+use tokio::sync::oneshot;
+
+use super::signing_key::SigningKey;
+use super::token_builder::TokenBuilder;
+use crate::algorithm::Algorithm;
+use crate::key_settings::KeySettings;
+use crate::provider::Provider;
+
+/// The algorithms the test issuer holds a key for.
+const ALGORITHMS: [Algorithm; 3] = [Algorithm::RS256, Algorithm::ES256, Algorithm::EdDSA];
+
+/// Paths the JWKS is served at: the generic one and each hosted provider's, so provider-shaped
+/// settings work against the test issuer unchanged.
+const JWKS_PATHS: [&str; 7] = [
+    "/jwks",
+    "/.well-known/jwks.json",
+    "/cdn-cgi/access/certs",
+    "/oauth/v2/keys",
+    "/protocol/openid-connect/certs",
+    "/v1/keys",
+    "/discovery/v2.0/keys",
+];
+
+/// An identity provider on 127.0.0.1 for tests. Stops when dropped.
+pub struct TestIssuer {
+    shared: Arc<Shared>,
+    issuer: String,
+    audience: String,
+    _shutdown: oneshot::Sender<()>,
+}
+
+impl std::fmt::Debug for TestIssuer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("TestIssuer").field("issuer", &self.issuer).finish_non_exhaustive()
+    }
+}
+
+struct Shared {
+    state: Mutex<State>,
+    jwks_fetches: AtomicUsize,
+    discovery_fetches: AtomicUsize,
+}
+
+struct State {
+    issuer: String,
+    current: Vec<Arc<SigningKey>>,
+    previous: Vec<Arc<SigningKey>>,
+    generation: usize,
+    outage: bool,
+    delay: Duration,
+    jwks_body: Option<String>,
+    max_age: Option<u64>,
+    discovery_issuer: Option<String>,
+}
+
+impl State {
+    fn jwks(&self) -> String {
+        let keys: Vec<&Value> = self.current.iter().chain(&self.previous).map(|key| &key.jwk).collect();
+        json!({ "keys": keys }).to_string()
+    }
+
+    fn discovery(&self) -> String {
+        let issuer = self.discovery_issuer.as_deref().unwrap_or(&self.issuer);
+        json!({
+            "issuer": issuer,
+            "jwks_uri": format!("{}/jwks", self.issuer),
+            "authorization_endpoint": format!("{}/authorize", self.issuer),
+            "token_endpoint": format!("{}/token", self.issuer),
+            "response_types_supported": ["code"],
+            "subject_types_supported": ["public"],
+            "id_token_signing_alg_values_supported": ALGORITHMS.map(Algorithm::as_str),
+        })
+        .to_string()
+    }
+}
+
+impl TestIssuer {
+    /// Starts an issuer on a free port of 127.0.0.1 with fresh RS256, ES256 and EdDSA keys.
+    ///
+    /// # Panics
+    /// If no loopback port can be bound or keys cannot be generated; use [`TestIssuer::try_start`] to
+    /// handle that instead.
+    pub async fn start() -> TestIssuer {
+        match TestIssuer::try_start().await {
+            Ok(issuer) => issuer,
+            Err(err) => panic!("TestIssuer::start: {err}"),
+        }
+    }
+
+    /// Like [`TestIssuer::start`], returning failures.
+    pub async fn try_start() -> Result<TestIssuer, String> {
+        let listener = TcpListener::bind(("127.0.0.1", 0)).await.map_err(|err| format!("bind 127.0.0.1: {err}"))?;
+        let addr = listener.local_addr().map_err(|err| err.to_string())?;
+        let issuer = format!("http://{addr}");
+        let current = generate_keys(0)?;
+        let shared = Arc::new(Shared {
+            state: Mutex::new(State {
+                issuer: issuer.clone(),
+                current,
+                previous: Vec::new(),
+                generation: 0,
+                outage: false,
+                delay: Duration::ZERO,
+                jwks_body: None,
+                max_age: Some(300),
+                discovery_issuer: None,
+            }),
+            jwks_fetches: AtomicUsize::new(0),
+            discovery_fetches: AtomicUsize::new(0),
+        });
+        let (shutdown, stopped) = oneshot::channel();
+        tokio::spawn(serve(listener, Arc::clone(&shared), stopped));
+        tracing::debug!(target: "auth", %addr, "test issuer listening");
+        Ok(TestIssuer { shared, issuer, audience: "test-api".to_owned(), _shutdown: shutdown })
+    }
+
+    /// The issuer URL, `http://127.0.0.1:<port>`, as tokens carry it in `iss`.
+    pub fn issuer(&self) -> &str {
+        &self.issuer
+    }
+
+    /// The audience tokens carry by default and [`TestIssuer::provider`] expects.
+    pub fn audience(&self) -> &str {
+        &self.audience
+    }
+
+    /// The JWKS URL.
+    pub fn jwks_url(&self) -> String {
+        format!("{}/jwks", self.issuer)
+    }
+
+    /// The address the issuer listens on.
+    pub fn addr(&self) -> SocketAddr {
+        let authority = self.issuer.trim_start_matches("http://");
+        authority.parse().unwrap_or_else(|_| SocketAddr::from(([127, 0, 0, 1], 0)))
+    }
+
+    /// A provider for this issuer: discovery, its audience, RS256/ES256/EdDSA, roles from `roles`,
+    /// scopes from `scope`. Key settings are shortened (1 s minimum lifetime, 1 s cooldown, 2 s timeout) so
+    /// key-handling tests run in seconds.
+    pub fn provider(&self) -> Provider {
+        Provider::oidc(self.issuer.clone())
+            .audience(self.audience.clone())
+            .algorithms(ALGORITHMS)
+            .key_settings(TestIssuer::fast_key_settings())
+    }
+
+    /// Key settings with short timings for tests over loopback.
+    pub fn fast_key_settings() -> KeySettings {
+        KeySettings {
+            min_max_age: Duration::from_secs(1),
+            unknown_kid_cooldown: Duration::from_secs(1),
+            fetch_timeout: Duration::from_secs(2),
+            failure_backoff: Duration::from_secs(1),
+            ..KeySettings::default()
+        }
+    }
+
+    /// Starts a token; see [`TokenBuilder`].
+    pub fn token(&self) -> TokenBuilder<'_> {
+        TokenBuilder::new(self)
+    }
+
+    /// The current `kid` for an algorithm.
+    pub fn kid(&self, algorithm: Algorithm) -> Option<String> {
+        self.current_key(algorithm).map(|key| key.kid.clone())
+    }
+
+    /// Generates new keys; new tokens are signed with them. The previous keys stay published (as real
+    /// providers keep them for a while) until [`TestIssuer::drop_previous_keys`].
+    pub fn rotate(&self) {
+        let mut state = self.lock();
+        let generation = state.generation + 1;
+        match generate_keys(generation) {
+            Ok(keys) => {
+                let old = std::mem::replace(&mut state.current, keys);
+                state.previous = old;
+                state.generation = generation;
+            }
+            Err(err) => tracing::error!(target: "auth", %err, "test issuer: rotation failed"),
+        }
+    }
+
+    /// Stops publishing the keys replaced by the last rotation.
+    pub fn drop_previous_keys(&self) {
+        self.lock().previous.clear();
+    }
+
+    /// How many times the JWKS has been requested.
+    pub fn jwks_fetches(&self) -> usize {
+        self.shared.jwks_fetches.load(Ordering::SeqCst)
+    }
+
+    /// How many times the discovery document has been requested.
+    pub fn discovery_fetches(&self) -> usize {
+        self.shared.discovery_fetches.load(Ordering::SeqCst)
+    }
+
+    /// While on, discovery and JWKS answer 503.
+    pub fn set_outage(&self, outage: bool) {
+        self.lock().outage = outage;
+    }
+
+    /// Delays discovery and JWKS responses (to exceed a fetch timeout).
+    pub fn set_delay(&self, delay: Duration) {
+        self.lock().delay = delay;
+    }
+
+    /// Serves this body as the JWKS instead of the keys (`None` restores them).
+    pub fn set_jwks_body(&self, body: Option<String>) {
+        self.lock().jwks_body = body;
+    }
+
+    /// The `Cache-Control: max-age` sent with the JWKS (`None` sends no header). Default 300.
+    pub fn set_max_age(&self, max_age: Option<u64>) {
+        self.lock().max_age = max_age;
+    }
+
+    /// Makes discovery name a different issuer (`None` restores the real one).
+    pub fn set_discovery_issuer(&self, issuer: Option<String>) {
+        self.lock().discovery_issuer = issuer;
+    }
+
+    pub(crate) fn current_key(&self, algorithm: Algorithm) -> Option<Arc<SigningKey>> {
+        self.lock().current.iter().find(|key| key.alg == algorithm).cloned()
+    }
+
+    fn lock(&self) -> MutexGuard<'_, State> {
+        self.shared.state.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+}
+
+fn generate_keys(generation: usize) -> Result<Vec<Arc<SigningKey>>, String> {
+    ALGORITHMS
+        .iter()
+        .map(|alg| {
+            let kid = format!("{}-{generation}", alg.as_str().to_ascii_lowercase());
+            SigningKey::generate(*alg, kid).map(Arc::new)
+        })
+        .collect()
+}
+
+async fn serve(listener: TcpListener, shared: Arc<Shared>, mut stopped: oneshot::Receiver<()>) {
+    loop {
+        let stream = tokio::select! {
+            accepted = listener.accept() => match accepted {
+                Ok((stream, _)) => stream,
+                Err(_) => continue,
+            },
+            _ = &mut stopped => return,
+        };
+        let shared = Arc::clone(&shared);
+        tokio::spawn(async move {
+            let service = service_fn(move |request| respond(Arc::clone(&shared), request));
+            let _ = http1::Builder::new().serve_connection(TokioIo::new(stream), service).await;
+        });
+    }
+}
+
+async fn respond(
+    shared: Arc<Shared>,
+    request: Request<hyper::body::Incoming>,
+) -> Result<Response<Full<Bytes>>, Infallible> {
+    let path = request.uri().path();
+    let is_discovery = path == "/.well-known/openid-configuration";
+    let is_jwks = JWKS_PATHS.contains(&path);
+    if !is_discovery && !is_jwks {
+        return Ok(reply(StatusCode::NOT_FOUND, None, "not found".into()));
+    }
+    let counter = if is_jwks { &shared.jwks_fetches } else { &shared.discovery_fetches };
+    counter.fetch_add(1, Ordering::SeqCst);
+
+    let (delay, outage, body, max_age) = {
+        let state = shared.state.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        let body = match (is_jwks, &state.jwks_body) {
+            (true, Some(body)) => body.clone(),
+            (true, None) => state.jwks(),
+            (false, _) => state.discovery(),
+        };
+        (state.delay, state.outage, body, state.max_age)
+    };
+    if !delay.is_zero() {
+        tokio::time::sleep(delay).await;
+    }
+    if outage {
+        return Ok(reply(StatusCode::SERVICE_UNAVAILABLE, None, "issuer unavailable".into()));
+    }
+    Ok(reply(StatusCode::OK, max_age, body))
+}
+
+fn reply(status: StatusCode, max_age: Option<u64>, body: String) -> Response<Full<Bytes>> {
+    let mut response = Response::new(Full::new(Bytes::from(body)));
+    *response.status_mut() = status;
+    let headers = response.headers_mut();
+    headers.insert(hyper::header::CONTENT_TYPE, hyper::header::HeaderValue::from_static("application/json"));
+    if let Some(max_age) = max_age
+        && let Ok(value) = hyper::header::HeaderValue::from_str(&format!("public, max-age={max_age}"))
+    {
+        headers.insert(hyper::header::CACHE_CONTROL, value);
+    }
+    response
+}

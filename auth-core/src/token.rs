@@ -1,0 +1,195 @@
+//! Compact JWS parsing: size, shape, alphabet and header policy, before any key is touched.
+
+use std::borrow::Cow;
+
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use serde::Deserialize;
+
+use crate::algorithm::Algorithm;
+use crate::error::{AuthError, Malformed};
+
+/// Tokens longer than this are refused before any parsing (the design's 16 KiB cap).
+pub const MAX_TOKEN_LEN: usize = 16 * 1024;
+
+/// Decoded headers longer than this are refused; real ones are ~100 bytes, and a fixed buffer keeps the
+/// header off the heap.
+const MAX_HEADER_LEN: usize = 1024;
+
+/// Where the decoded header lives while its borrowed fields are in use; owned by the caller's stack frame.
+pub(crate) type HeaderBuf = [u8; MAX_HEADER_LEN];
+
+/// An empty header buffer.
+pub(crate) const fn header_buf() -> HeaderBuf {
+    [0; MAX_HEADER_LEN]
+}
+
+/// A compact JWS split into its parts, with the header parsed and checked.
+#[derive(Debug)]
+pub(crate) struct CompactToken<'a> {
+    pub(crate) alg: Algorithm,
+    pub(crate) kid: Option<Cow<'a, str>>,
+    /// `header.payload`, the signed bytes.
+    pub(crate) signing_input: &'a str,
+    pub(crate) payload: &'a str,
+    pub(crate) signature: &'a str,
+}
+
+#[derive(Deserialize)]
+struct Header<'a> {
+    #[serde(borrow)]
+    alg: Cow<'a, str>,
+    #[serde(borrow, default)]
+    kid: Option<Cow<'a, str>>,
+    #[serde(default, deserialize_with = "present")]
+    jwk: bool,
+    #[serde(default, deserialize_with = "present")]
+    jku: bool,
+    #[serde(default, deserialize_with = "present")]
+    x5u: bool,
+    #[serde(default, deserialize_with = "present")]
+    x5c: bool,
+    #[serde(default, deserialize_with = "present")]
+    crit: bool,
+    // JWE headers; their presence marks a token this verifier must not treat as a JWS.
+    #[serde(default, deserialize_with = "present")]
+    enc: bool,
+}
+
+/// Any value, `null` included, counts: the parameter's presence is what is refused.
+fn present<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<bool, D::Error> {
+    serde::de::IgnoredAny::deserialize(deserializer).map(|_| true)
+}
+
+/// Splits and checks a compact token. Every failure is typed; nothing here panics on client input.
+pub(crate) fn parse<'a>(token: &'a str, buf: &'a mut HeaderBuf) -> Result<CompactToken<'a>, AuthError> {
+    if token.len() > MAX_TOKEN_LEN {
+        return Err(AuthError::TooLarge { len: token.len(), max: MAX_TOKEN_LEN });
+    }
+    let mut parts = token.split('.');
+    let (Some(header_segment), Some(payload), Some(signature), None) =
+        (parts.next(), parts.next(), parts.next(), parts.next())
+    else {
+        return Err(AuthError::Malformed(Malformed::Segments));
+    };
+    for segment in [header_segment, payload, signature] {
+        if segment.is_empty() || !segment.bytes().all(is_base64url) {
+            return Err(AuthError::Malformed(Malformed::Base64));
+        }
+    }
+
+    let header_len = URL_SAFE_NO_PAD
+        .decode_slice(header_segment, buf)
+        .map_err(|_| AuthError::Malformed(Malformed::Header))?;
+    let header: Header<'a> = serde_json::from_slice(&buf[..header_len])
+        .map_err(|_| AuthError::Malformed(Malformed::Header))?;
+
+    for (is_set, name) in [
+        (header.jwk, "jwk"),
+        (header.jku, "jku"),
+        (header.x5u, "x5u"),
+        (header.x5c, "x5c"),
+    ] {
+        if is_set {
+            return Err(AuthError::ForbiddenHeader(name));
+        }
+    }
+    if header.crit {
+        return Err(AuthError::UnknownCritical);
+    }
+    if header.enc {
+        return Err(AuthError::Malformed(Malformed::Segments));
+    }
+    let alg = Algorithm::from_name(&header.alg).ok_or(AuthError::AlgorithmNotAllowed)?;
+
+    Ok(CompactToken {
+        alg,
+        kid: header.kid,
+        signing_input: &token[..header_segment.len() + 1 + payload.len()],
+        payload,
+        signature,
+    })
+}
+
+/// Decodes the payload segment into JSON object bytes.
+pub(crate) fn decode_payload(payload: &str) -> Result<Vec<u8>, AuthError> {
+    URL_SAFE_NO_PAD.decode(payload).map_err(|_| AuthError::Malformed(Malformed::Base64))
+}
+
+fn is_base64url(byte: u8) -> bool {
+    byte.is_ascii_alphanumeric() || byte == b'-' || byte == b'_'
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn b64(json: &str) -> String {
+        URL_SAFE_NO_PAD.encode(json)
+    }
+
+    fn parse(token: &str) -> Result<(Algorithm, Option<String>, String), AuthError> {
+        let mut buf = header_buf();
+        super::parse(token, &mut buf)
+            .map(|t| (t.alg, t.kid.map(|k| k.into_owned()), format!("{}|{}", t.signing_input, t.signature)))
+    }
+
+    fn token(header: &str) -> String {
+        format!("{}.{}.c2ln", b64(header), b64("{}"))
+    }
+
+    #[test]
+    fn splits_a_well_formed_token() {
+        let t = token(r#"{"alg":"RS256","kid":"k1","typ":"JWT"}"#);
+        let (alg, kid, rest) = parse(&t).unwrap();
+        assert_eq!(alg, Algorithm::RS256);
+        assert_eq!(kid.as_deref(), Some("k1"));
+        assert_eq!(rest.replace('|', "."), t);
+    }
+
+    #[test]
+    fn escaped_kid_is_unescaped() {
+        let (_, kid, _) = parse(&token(r#"{"alg":"ES256","kid":"a\/b"}"#)).unwrap();
+        assert_eq!(kid.as_deref(), Some("a/b"));
+    }
+
+    #[test]
+    fn refuses_bad_shapes() {
+        let seg = |t: &str| parse(t).unwrap_err();
+        assert_eq!(seg("a.b"), AuthError::Malformed(Malformed::Segments));
+        assert_eq!(seg("a.b.c.d.e"), AuthError::Malformed(Malformed::Segments));
+        assert_eq!(seg("a..c"), AuthError::Malformed(Malformed::Base64));
+        assert_eq!(seg("a=.b.c"), AuthError::Malformed(Malformed::Base64));
+        assert_eq!(seg("a+.b.c"), AuthError::Malformed(Malformed::Base64));
+        assert_eq!(seg(&token("[1]")), AuthError::Malformed(Malformed::Header));
+        assert_eq!(seg(&token(r#"{"kid":"x"}"#)), AuthError::Malformed(Malformed::Header));
+        assert_eq!(
+            seg(&token(r#"{"alg":"RS256","alg":"none"}"#)),
+            AuthError::Malformed(Malformed::Header)
+        );
+    }
+
+    #[test]
+    fn refuses_header_policy_violations() {
+        let err = |h: &str| parse(&token(h)).unwrap_err();
+        assert_eq!(err(r#"{"alg":"none"}"#), AuthError::AlgorithmNotAllowed);
+        assert_eq!(err(r#"{"alg":"HS256"}"#), AuthError::AlgorithmNotAllowed);
+        assert_eq!(err(r#"{"alg":"RS256","jwk":{}}"#), AuthError::ForbiddenHeader("jwk"));
+        assert_eq!(err(r#"{"alg":"RS256","jku":null}"#), AuthError::ForbiddenHeader("jku"));
+        assert_eq!(err(r#"{"alg":"RS256","x5u":"u"}"#), AuthError::ForbiddenHeader("x5u"));
+        assert_eq!(err(r#"{"alg":"RS256","x5c":[]}"#), AuthError::ForbiddenHeader("x5c"));
+        assert_eq!(err(r#"{"alg":"RS256","crit":["exp"]}"#), AuthError::UnknownCritical);
+    }
+
+    #[test]
+    fn refuses_oversized_tokens_before_parsing() {
+        let big = "a".repeat(MAX_TOKEN_LEN + 1);
+        assert!(matches!(parse(&big), Err(AuthError::TooLarge { .. })));
+    }
+
+    #[test]
+    fn refuses_oversized_headers() {
+        let header = format!(r#"{{"alg":"RS256","kid":"{}"}}"#, "k".repeat(MAX_HEADER_LEN));
+        assert_eq!(parse(&token(&header)).unwrap_err(), AuthError::Malformed(Malformed::Header));
+    }
+}

@@ -1,0 +1,205 @@
+//! Claim checks after the signature: issuer, audience, authorized party, dates, required claims.
+
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use serde_json::{Map, Value};
+
+use crate::claim_path::ClaimPath;
+use crate::error::AuthError;
+
+/// Dates beyond this (year 10000) are refused rather than coerced.
+const MAX_NUMERIC_DATE: f64 = 253_402_300_799.0;
+
+/// How a provider's tokens name the intended recipient.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum AudienceRule {
+    /// `aud` (string or array) must hold one of these.
+    Aud(Vec<String>),
+    /// A claim other than `aud` must equal one of these (Cognito access tokens' `client_id`).
+    Claim(ClaimPath, Vec<String>),
+    /// The application chose explicitly not to check (`Provider::skip_audience_check`).
+    Skip,
+}
+
+/// A claim that must be present, optionally with one of a set of values.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct RequiredClaim {
+    pub(crate) path: ClaimPath,
+    pub(crate) one_of: Vec<String>,
+}
+
+/// Everything checked on a payload once its signature holds.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct ClaimRules {
+    pub(crate) audience: AudienceRule,
+    pub(crate) authorized_parties: Vec<String>,
+    pub(crate) leeway: Duration,
+    pub(crate) required: Vec<RequiredClaim>,
+    /// Dates (e.g. Firebase's `auth_time`) that must not lie in the future.
+    pub(crate) past_dates: Vec<&'static str>,
+}
+
+impl ClaimRules {
+    /// Checks `payload`, whose `iss` the caller has already matched to a configured issuer.
+    pub(crate) fn check(&self, payload: &Map<String, Value>, now: i64) -> Result<(), AuthError> {
+        let leeway = i64::try_from(self.leeway.as_secs()).unwrap_or(i64::MAX);
+
+        let exp = date(payload, "exp")?.ok_or_else(|| AuthError::MissingClaim("exp".into()))?;
+        if exp.saturating_add(leeway) <= now {
+            return Err(AuthError::Expired);
+        }
+        if let Some(nbf) = date(payload, "nbf")?
+            && nbf > now.saturating_add(leeway)
+        {
+            return Err(AuthError::NotYetValid);
+        }
+        for name in std::iter::once("iat").chain(self.past_dates.iter().copied()) {
+            if let Some(at) = date(payload, name)?
+                && at > now.saturating_add(leeway)
+            {
+                return Err(AuthError::IssuedInFuture);
+            }
+        }
+
+        match &self.audience {
+            AudienceRule::Skip => {}
+            AudienceRule::Aud(expected) => {
+                let accepted = |aud: &str| expected.iter().any(|e| e == aud);
+                let ok = match payload.get("aud") {
+                    Some(Value::String(aud)) => accepted(aud),
+                    Some(Value::Array(auds)) => auds.iter().filter_map(Value::as_str).any(accepted),
+                    _ => false,
+                };
+                if !ok {
+                    return Err(AuthError::InvalidAudience);
+                }
+            }
+            AudienceRule::Claim(path, expected) => match path.lookup(payload).and_then(Value::as_str) {
+                Some(value) if expected.iter().any(|e| e == value) => {}
+                _ => return Err(AuthError::InvalidAudience),
+            },
+        }
+
+        if !self.authorized_parties.is_empty() {
+            match payload.get("azp").and_then(Value::as_str) {
+                Some(azp) if self.authorized_parties.iter().any(|p| p == azp) => {}
+                _ => return Err(AuthError::InvalidAuthorizedParty),
+            }
+        }
+
+        for required in &self.required {
+            let value = required.path.lookup(payload).filter(|v| !v.is_null());
+            let Some(value) = value else {
+                return Err(AuthError::MissingClaim(required.path.to_string()));
+            };
+            if !required.one_of.is_empty()
+                && !value.as_str().is_some_and(|v| required.one_of.iter().any(|e| e == v))
+            {
+                return Err(AuthError::InvalidClaim(required.path.to_string()));
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Reads a NumericDate claim; a present claim that is not a non-negative, in-range number is an error.
+fn date(payload: &Map<String, Value>, name: &str) -> Result<Option<i64>, AuthError> {
+    match payload.get(name) {
+        None => Ok(None),
+        Some(value) => numeric_date(value).map(Some).ok_or_else(|| AuthError::InvalidClaim(name.into())),
+    }
+}
+
+/// A JSON number of seconds since the epoch, fractional part dropped; `None` for strings, negatives,
+/// non-finite or out-of-range values.
+pub(crate) fn numeric_date(value: &Value) -> Option<i64> {
+    let number = value.as_number()?;
+    if let Some(int) = number.as_i64() {
+        return (0..=MAX_NUMERIC_DATE as i64).contains(&int).then_some(int);
+    }
+    let float = number.as_f64()?;
+    (float.is_finite() && (0.0..=MAX_NUMERIC_DATE).contains(&float)).then_some(float as i64)
+}
+
+/// Seconds since the Unix epoch.
+pub(crate) fn now() -> i64 {
+    SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs() as i64)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn rules() -> ClaimRules {
+        ClaimRules {
+            audience: AudienceRule::Aud(vec!["api".into()]),
+            authorized_parties: vec![],
+            leeway: Duration::from_secs(30),
+            required: vec![],
+            past_dates: vec![],
+        }
+    }
+
+    fn check(rules: &ClaimRules, payload: Value) -> Result<(), AuthError> {
+        rules.check(payload.as_object().unwrap(), 1_000_000)
+    }
+
+    #[test]
+    fn dates_respect_leeway() {
+        let r = rules();
+        assert!(check(&r, json!({"aud": "api", "exp": 1_000_001})).is_ok());
+        assert!(check(&r, json!({"aud": "api", "exp": 999_990})).is_ok(), "within leeway");
+        assert_eq!(check(&r, json!({"aud": "api", "exp": 999_970})), Err(AuthError::Expired));
+        assert_eq!(check(&r, json!({"aud": "api", "exp": 2_000_000, "nbf": 1_000_031})), Err(AuthError::NotYetValid));
+        assert!(check(&r, json!({"aud": "api", "exp": 2_000_000, "nbf": 1_000_029})).is_ok());
+        assert_eq!(
+            check(&r, json!({"aud": "api", "exp": 2_000_000, "iat": 1_000_100})),
+            Err(AuthError::IssuedInFuture)
+        );
+        assert_eq!(check(&r, json!({"aud": "api"})), Err(AuthError::MissingClaim("exp".into())));
+    }
+
+    #[test]
+    fn dates_are_not_coerced() {
+        let r = rules();
+        for bad in [json!("2000000"), json!(-1), json!(1e300), json!(true), json!(null), json!(f64::MAX)] {
+            assert_eq!(
+                check(&r, json!({"aud": "api", "exp": bad})),
+                Err(AuthError::InvalidClaim("exp".into())),
+                "{bad}"
+            );
+        }
+        assert!(check(&r, json!({"aud": "api", "exp": 2_000_000.5})).is_ok());
+    }
+
+    #[test]
+    fn audience_string_or_array() {
+        let r = rules();
+        assert!(check(&r, json!({"aud": ["x", "api"], "exp": 2_000_000})).is_ok());
+        assert_eq!(check(&r, json!({"aud": ["x"], "exp": 2_000_000})), Err(AuthError::InvalidAudience));
+        assert_eq!(check(&r, json!({"exp": 2_000_000})), Err(AuthError::InvalidAudience));
+        assert_eq!(check(&r, json!({"aud": 5, "exp": 2_000_000})), Err(AuthError::InvalidAudience));
+    }
+
+    #[test]
+    fn authorized_party_and_required_claims() {
+        let mut r = rules();
+        r.authorized_parties = vec!["https://app.example.com".into()];
+        r.required = vec![RequiredClaim { path: ClaimPath::claim("token_use"), one_of: vec!["access".into()] }];
+        let ok = json!({"aud": "api", "exp": 2_000_000, "azp": "https://app.example.com", "token_use": "access"});
+        assert!(check(&r, ok).is_ok());
+        assert_eq!(
+            check(&r, json!({"aud": "api", "exp": 2_000_000, "azp": "https://evil.example", "token_use": "access"})),
+            Err(AuthError::InvalidAuthorizedParty)
+        );
+        assert_eq!(
+            check(&r, json!({"aud": "api", "exp": 2_000_000, "azp": "https://app.example.com"})),
+            Err(AuthError::MissingClaim("token_use".into()))
+        );
+        assert_eq!(
+            check(&r, json!({"aud": "api", "exp": 2_000_000, "azp": "https://app.example.com", "token_use": "id"})),
+            Err(AuthError::InvalidClaim("token_use".into()))
+        );
+    }
+}
