@@ -105,9 +105,6 @@ pub enum AuthError {
     /// The signature does not verify.
     #[error("signature does not verify")]
     InvalidSignature,
-    /// `iss` does not match.
-    #[error("issuer mismatch")]
-    InvalidIssuer,
     /// `aud` does not hold a configured audience.
     #[error("audience mismatch")]
     InvalidAudience,
@@ -165,7 +162,7 @@ impl AuthError {
             AuthError::Malformed(_) => "malformed token",
             AuthError::AlgorithmNotAllowed => "algorithm not allowed",
             AuthError::ForbiddenHeader(_) | AuthError::UnknownCritical => "header not accepted",
-            AuthError::UnknownIssuer | AuthError::InvalidIssuer => "issuer not accepted",
+            AuthError::UnknownIssuer => "issuer not accepted",
             AuthError::UnknownKey | AuthError::AmbiguousKey => "signing key not recognised",
             AuthError::InvalidSignature => "invalid signature",
             AuthError::InvalidAudience => "audience not accepted",

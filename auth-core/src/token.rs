@@ -72,11 +72,7 @@ pub(crate) fn parse<'a>(token: &'a str, buf: &'a mut HeaderBuf) -> Result<Compac
     else {
         return Err(AuthError::Malformed(Malformed::Segments));
     };
-    for segment in [header_segment, payload, signature] {
-        if segment.is_empty() || !segment.bytes().all(is_base64url) {
-            return Err(AuthError::Malformed(Malformed::Base64));
-        }
-    }
+    check_segment(header_segment)?;
 
     let header_len = URL_SAFE_NO_PAD
         .decode_slice(header_segment, buf)
@@ -100,7 +96,11 @@ pub(crate) fn parse<'a>(token: &'a str, buf: &'a mut HeaderBuf) -> Result<Compac
     if header.enc {
         return Err(AuthError::Malformed(Malformed::Segments));
     }
+    // The algorithm is judged before the other segments, so `alg: none` with its empty signature is
+    // reported as what it is.
     let alg = Algorithm::from_name(&header.alg).ok_or(AuthError::AlgorithmNotAllowed)?;
+    check_segment(payload)?;
+    check_segment(signature)?;
 
     Ok(CompactToken {
         alg,
@@ -114,6 +114,13 @@ pub(crate) fn parse<'a>(token: &'a str, buf: &'a mut HeaderBuf) -> Result<Compac
 /// Decodes the payload segment into JSON object bytes.
 pub(crate) fn decode_payload(payload: &str) -> Result<Vec<u8>, AuthError> {
     URL_SAFE_NO_PAD.decode(payload).map_err(|_| AuthError::Malformed(Malformed::Base64))
+}
+
+fn check_segment(segment: &str) -> Result<(), AuthError> {
+    if segment.is_empty() || !segment.bytes().all(is_base64url) {
+        return Err(AuthError::Malformed(Malformed::Base64));
+    }
+    Ok(())
 }
 
 fn is_base64url(byte: u8) -> bool {
@@ -173,6 +180,8 @@ mod tests {
     fn refuses_header_policy_violations() {
         let err = |h: &str| parse(&token(h)).unwrap_err();
         assert_eq!(err(r#"{"alg":"none"}"#), AuthError::AlgorithmNotAllowed);
+        let unsigned = format!("{}.{}.", b64(r#"{"alg":"none"}"#), b64("{}"));
+        assert_eq!(parse(&unsigned).unwrap_err(), AuthError::AlgorithmNotAllowed);
         assert_eq!(err(r#"{"alg":"HS256"}"#), AuthError::AlgorithmNotAllowed);
         assert_eq!(err(r#"{"alg":"RS256","jwk":{}}"#), AuthError::ForbiddenHeader("jwk"));
         assert_eq!(err(r#"{"alg":"RS256","jku":null}"#), AuthError::ForbiddenHeader("jku"));

@@ -5,7 +5,7 @@ use std::sync::Arc;
 use serde::de::DeserializeOwned;
 use serde_json::{Map, Value};
 
-use crate::algorithm::Algorithm;
+use crate::algorithm::{Algorithm, AlgorithmSet};
 use crate::claims::Claims;
 use crate::error::{AuthError, ConfigError, Malformed};
 use crate::fetch;
@@ -34,6 +34,7 @@ struct Inner {
 #[derive(Debug)]
 struct Issuer {
     matcher: IssuerMatch,
+    algorithms: AlgorithmSet,
     rules: ClaimRules,
     mapping: IdentityMapping,
     keys: Arc<KeyStore>,
@@ -118,7 +119,7 @@ impl Verifier {
                 provider.key_settings.clone(),
                 client.clone(),
             ));
-            issuers.push(Issuer { matcher: provider.issuer, rules, mapping: provider.mapping, keys });
+            issuers.push(Issuer { matcher: provider.issuer, algorithms: provider.algorithms, rules, mapping: provider.mapping, keys });
         }
         if issuers.is_empty() {
             return Err(ConfigError::new("providers", "no provider given; pass at least one Provider"));
@@ -177,6 +178,10 @@ impl Verifier {
 
 impl Issuer {
     async fn verify_signature(&self, token: &CompactToken<'_>) -> Result<(), AuthError> {
+        // Before any key lookup, so a disallowed algorithm can never cause a fetch.
+        if !self.algorithms.contains(token.alg) {
+            return Err(AuthError::AlgorithmNotAllowed);
+        }
         self.keys.ensure_loaded().await?;
         let mut refetched = false;
         loop {

@@ -24,11 +24,16 @@ pub(crate) struct SigningKey {
 }
 
 impl SigningKey {
-    /// Generates a key for `alg` (RS256, ES256 or EdDSA).
+    /// Generates a key for `alg`: 2048-bit RSA, P-256, P-384 or Ed25519.
     pub(crate) fn generate(alg: Algorithm, kid: String) -> Result<SigningKey, String> {
         let failed = |what: &str| format!("test issuer: cannot generate {what} key");
         let (pair, jwk) = match alg {
-            Algorithm::RS256 => {
+            Algorithm::RS256
+            | Algorithm::RS384
+            | Algorithm::RS512
+            | Algorithm::PS256
+            | Algorithm::PS384
+            | Algorithm::PS512 => {
                 let pair = RsaKeyPair::generate(KeySize::Rsa2048).map_err(|_| failed("RSA"))?;
                 let public = pair.public_key();
                 let jwk = json!({
@@ -38,11 +43,17 @@ impl SigningKey {
                 });
                 (Pair::Rsa(pair), jwk)
             }
-            Algorithm::ES256 => {
-                let pair = EcdsaKeyPair::generate(&signature::ECDSA_P256_SHA256_FIXED_SIGNING)
-                    .map_err(|_| failed("P-256"))?;
+            Algorithm::ES256 | Algorithm::ES384 => {
+                let (signing, crv, size) = if alg == Algorithm::ES256 {
+                    (&signature::ECDSA_P256_SHA256_FIXED_SIGNING, "P-256", 32)
+                } else {
+                    (&signature::ECDSA_P384_SHA384_FIXED_SIGNING, "P-384", 48)
+                };
+                let pair = EcdsaKeyPair::generate(signing).map_err(|_| failed(crv))?;
+                // Uncompressed point: 0x04 || x || y.
                 let point = pair.public_key().as_ref();
-                let jwk = json!({"kty": "EC", "crv": "P-256", "x": b64(&point[1..33]), "y": b64(&point[33..65])});
+                let (x, y) = point[1..].split_at(size);
+                let jwk = json!({"kty": "EC", "crv": crv, "x": b64(x), "y": b64(y)});
                 (Pair::Ec(pair), jwk)
             }
             Algorithm::EdDSA => {
@@ -50,7 +61,6 @@ impl SigningKey {
                 let jwk = json!({"kty": "OKP", "crv": "Ed25519", "x": b64(pair.public_key().as_ref())});
                 (Pair::Ed(pair), jwk)
             }
-            other => return Err(format!("test issuer: {other} is not offered; use RS256, ES256 or EdDSA")),
         };
         let mut jwk = jwk;
         jwk["kid"] = Value::String(kid.clone());
@@ -64,7 +74,15 @@ impl SigningKey {
         match &self.pair {
             Pair::Rsa(pair) => {
                 let mut signature = vec![0; pair.public_modulus_len()];
-                match pair.sign(&signature::RSA_PKCS1_SHA256, &SystemRandom::new(), message, &mut signature) {
+                let padding: &'static dyn signature::RsaEncoding = match self.alg {
+                    Algorithm::RS384 => &signature::RSA_PKCS1_SHA384,
+                    Algorithm::RS512 => &signature::RSA_PKCS1_SHA512,
+                    Algorithm::PS256 => &signature::RSA_PSS_SHA256,
+                    Algorithm::PS384 => &signature::RSA_PSS_SHA384,
+                    Algorithm::PS512 => &signature::RSA_PSS_SHA512,
+                    _ => &signature::RSA_PKCS1_SHA256,
+                };
+                match pair.sign(padding, &SystemRandom::new(), message, &mut signature) {
                     Ok(()) => signature,
                     Err(_) => Vec::new(),
                 }

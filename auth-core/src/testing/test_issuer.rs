@@ -22,8 +22,8 @@ use crate::algorithm::Algorithm;
 use crate::key_settings::KeySettings;
 use crate::provider::Provider;
 
-/// The algorithms the test issuer holds a key for.
-const ALGORITHMS: [Algorithm; 3] = [Algorithm::RS256, Algorithm::ES256, Algorithm::EdDSA];
+/// The algorithms the test issuer holds a key for unless told otherwise.
+const DEFAULT_ALGORITHMS: [Algorithm; 3] = [Algorithm::RS256, Algorithm::ES256, Algorithm::EdDSA];
 
 /// Paths the JWKS is served at: the generic one and each hosted provider's, so provider-shaped
 /// settings work against the test issuer unchanged.
@@ -59,6 +59,7 @@ struct Shared {
 
 struct State {
     issuer: String,
+    algorithms: Vec<Algorithm>,
     current: Vec<Arc<SigningKey>>,
     previous: Vec<Arc<SigningKey>>,
     generation: usize,
@@ -84,7 +85,7 @@ impl State {
             "token_endpoint": format!("{}/token", self.issuer),
             "response_types_supported": ["code"],
             "subject_types_supported": ["public"],
-            "id_token_signing_alg_values_supported": ALGORITHMS.map(Algorithm::as_str),
+            "id_token_signing_alg_values_supported": self.algorithms.iter().map(|alg| alg.as_str()).collect::<Vec<_>>(),
         })
         .to_string()
     }
@@ -105,13 +106,33 @@ impl TestIssuer {
 
     /// Like [`TestIssuer::start`], returning failures.
     pub async fn try_start() -> Result<TestIssuer, String> {
+        TestIssuer::try_start_with(&DEFAULT_ALGORITHMS).await
+    }
+
+    /// Starts an issuer holding one key for each of `algorithms` (any [`Algorithm`]).
+    ///
+    /// # Panics
+    /// As [`TestIssuer::start`].
+    pub async fn start_with(algorithms: &[Algorithm]) -> TestIssuer {
+        match TestIssuer::try_start_with(algorithms).await {
+            Ok(issuer) => issuer,
+            Err(err) => panic!("TestIssuer::start_with: {err}"),
+        }
+    }
+
+    /// Like [`TestIssuer::start_with`], returning failures.
+    pub async fn try_start_with(algorithms: &[Algorithm]) -> Result<TestIssuer, String> {
+        if algorithms.is_empty() {
+            return Err("no algorithms given".to_owned());
+        }
         let listener = TcpListener::bind(("127.0.0.1", 0)).await.map_err(|err| format!("bind 127.0.0.1: {err}"))?;
         let addr = listener.local_addr().map_err(|err| err.to_string())?;
         let issuer = format!("http://{addr}");
-        let current = generate_keys(0)?;
+        let current = generate_keys(algorithms, 0)?;
         let shared = Arc::new(Shared {
             state: Mutex::new(State {
                 issuer: issuer.clone(),
+                algorithms: algorithms.to_vec(),
                 current,
                 previous: Vec::new(),
                 generation: 0,
@@ -151,13 +172,13 @@ impl TestIssuer {
         authority.parse().unwrap_or_else(|_| SocketAddr::from(([127, 0, 0, 1], 0)))
     }
 
-    /// A provider for this issuer: discovery, its audience, RS256/ES256/EdDSA, roles from `roles`,
+    /// A provider for this issuer: discovery, its audience, its algorithms, roles from `roles`,
     /// scopes from `scope`. Key settings are shortened (1 s minimum lifetime, 1 s cooldown, 2 s timeout) so
     /// key-handling tests run in seconds.
     pub fn provider(&self) -> Provider {
         Provider::oidc(self.issuer.clone())
             .audience(self.audience.clone())
-            .algorithms(ALGORITHMS)
+            .algorithms(self.lock().algorithms.clone())
             .key_settings(TestIssuer::fast_key_settings())
     }
 
@@ -187,7 +208,7 @@ impl TestIssuer {
     pub fn rotate(&self) {
         let mut state = self.lock();
         let generation = state.generation + 1;
-        match generate_keys(generation) {
+        match generate_keys(&state.algorithms, generation) {
             Ok(keys) => {
                 let old = std::mem::replace(&mut state.current, keys);
                 state.previous = old;
@@ -237,6 +258,10 @@ impl TestIssuer {
         self.lock().discovery_issuer = issuer;
     }
 
+    pub(crate) fn default_algorithm(&self) -> Algorithm {
+        self.lock().algorithms.first().copied().unwrap_or(Algorithm::RS256)
+    }
+
     pub(crate) fn current_key(&self, algorithm: Algorithm) -> Option<Arc<SigningKey>> {
         self.lock().current.iter().find(|key| key.alg == algorithm).cloned()
     }
@@ -246,8 +271,8 @@ impl TestIssuer {
     }
 }
 
-fn generate_keys(generation: usize) -> Result<Vec<Arc<SigningKey>>, String> {
-    ALGORITHMS
+fn generate_keys(algorithms: &[Algorithm], generation: usize) -> Result<Vec<Arc<SigningKey>>, String> {
+    algorithms
         .iter()
         .map(|alg| {
             let kid = format!("{}-{generation}", alg.as_str().to_ascii_lowercase());

@@ -15,7 +15,7 @@ static NEXT_JTI: AtomicU64 = AtomicU64::new(1);
 /// Builds and signs one token; start with [`TestIssuer::token`].
 ///
 /// Defaults: `iss` the issuer's URL, `sub` `user-123`, `aud` the issuer's audience, `iat` now, `exp` in
-/// one hour, a fresh `jti`, RS256 with the current key's `kid`.
+/// one hour, a fresh `jti`, signed by the issuer's first key (RS256 unless started otherwise).
 #[must_use = "call .sign() to get the token"]
 pub struct TokenBuilder<'a> {
     issuer: &'a TestIssuer,
@@ -37,7 +37,7 @@ impl<'a> TokenBuilder<'a> {
         claims.insert("jti".into(), format!("jti-{}", NEXT_JTI.fetch_add(1, Ordering::Relaxed)).into());
         TokenBuilder {
             issuer,
-            algorithm: Algorithm::RS256,
+            algorithm: issuer.default_algorithm(),
             claims,
             header: Map::new(),
             kid: None,
@@ -141,7 +141,7 @@ impl<'a> TokenBuilder<'a> {
         self.claim("nbf", nbf)
     }
 
-    /// Signs with the current key of this algorithm (RS256, ES256 or EdDSA; default RS256).
+    /// Signs with the issuer's current key for this algorithm.
     pub fn algorithm(mut self, algorithm: Algorithm) -> Self {
         self.algorithm = algorithm;
         self
@@ -179,12 +179,12 @@ impl<'a> TokenBuilder<'a> {
     /// Signs the token with the issuer's current key for the chosen algorithm.
     ///
     /// # Panics
-    /// If the issuer offers no key for the algorithm (only RS256, ES256 and EdDSA are offered).
+    /// If the issuer holds no key for the algorithm (see [`TestIssuer::start_with`]).
     pub fn sign(self) -> String {
         let claims = self.claims();
         let key = self.issuer.current_key(self.algorithm);
         let Some(key) = key else {
-            panic!("TestIssuer has no {} key; use RS256, ES256 or EdDSA", self.algorithm);
+            panic!("TestIssuer has no {} key; start it with TestIssuer::start_with", self.algorithm);
         };
         let mut header = Map::new();
         header.insert("alg".into(), key.alg.as_str().into());
