@@ -67,7 +67,7 @@ pub(crate) struct KeyStore {
     client: reqwest::Client,
     state: ArcSwap<KeyState>,
     fetch: Mutex<FetchState>,
-    /// Fetches started, success or not; a waiter that sees it move knows its fetch was done for it.
+    /// Fetches finished, success or not; a waiter that sees it move knows its fetch was done for it.
     attempts: AtomicU64,
     /// Milliseconds since `epoch` of the last unknown-`kid` refetch, read without the mutex so a storm
     /// of random `kid`s is turned away without queueing.
@@ -200,6 +200,9 @@ impl KeyStore {
             }
             Trigger::Missing => {
                 let state = self.current();
+                if state.usable(now) {
+                    return true;
+                }
                 if let Some((_, failed_at)) = &state.failure
                     && now.duration_since(*failed_at) < self.settings.failure_backoff
                 {
@@ -208,8 +211,6 @@ impl KeyStore {
             }
             Trigger::Scheduled => {}
         }
-        self.attempts.fetch_add(1, Ordering::AcqRel);
-
         let result = self.fetch_keys(&mut guard).await;
         let previous = self.current();
         let now = Instant::now();
@@ -245,6 +246,8 @@ impl KeyStore {
             }
         };
         self.state.store(Arc::new(next));
+        // Counted once the outcome is visible, so a waiter that sees the count move also sees the keys.
+        self.attempts.fetch_add(1, Ordering::AcqRel);
         drop(guard);
         self.start_refresher();
         true

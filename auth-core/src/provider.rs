@@ -35,7 +35,7 @@ impl IssuerMatch {
     pub(crate) fn discovery_issuer(&self) -> String {
         match self {
             IssuerMatch::Exact(issuers) => issuers.first().cloned().unwrap_or_default(),
-            IssuerMatch::Tenants { prefix, suffix, .. } => format!("{prefix}{{tenantid}}{suffix}"),
+            IssuerMatch::Tenants { prefix, suffix, .. } => format!("{prefix}{TENANT_PLACEHOLDER}{suffix}"),
         }
     }
 }
@@ -80,6 +80,9 @@ pub struct Provider {
     pub(crate) errors: Vec<ConfigError>,
 }
 
+/// The placeholder a multi-tenant issuer template holds.
+pub const TENANT_PLACEHOLDER: &str = "{tenantid}";
+
 /// Leeway for clock skew between the issuer and this server, unless a provider says otherwise.
 pub const DEFAULT_LEEWAY: Duration = Duration::from_secs(30);
 
@@ -94,6 +97,41 @@ impl Provider {
         let issuer = issuer.into();
         let discovery = format!("{}/.well-known/openid-configuration", issuer.trim_end_matches('/'));
         Provider::custom("Provider::oidc(issuer)", IssuerMatch::Exact(vec![issuer]), KeySource::Discovery(discovery))
+    }
+
+    /// A multi-tenant issuer such as Entra ID's `https://login.microsoftonline.com/{tenantid}/v2.0`:
+    /// `iss` must be `template` with `{tenantid}` replaced by one of `tenants`, and nothing else.
+    ///
+    /// Keys come through discovery at the template with `{tenantid}` replaced by `common` (where Entra
+    /// publishes the multi-tenant document, whose `issuer` is the template itself); point elsewhere with
+    /// [`Provider::jwks_url`]. Set the audience as for [`Provider::oidc`].
+    pub fn multi_tenant<I, S>(template: &str, tenants: I) -> Provider
+    where
+        I: IntoIterator<Item = S>,
+        S: Into<String>,
+    {
+        let tenants: Vec<String> = tenants.into_iter().map(Into::into).collect();
+        let name = "Provider::multi_tenant(template, tenants)";
+        let (issuer, error) = match template.split_once(TENANT_PLACEHOLDER) {
+            Some((prefix, suffix)) if !suffix.contains(TENANT_PLACEHOLDER) => (
+                IssuerMatch::Tenants { prefix: prefix.to_owned(), suffix: suffix.to_owned(), tenants },
+                None,
+            ),
+            _ => (
+                IssuerMatch::Exact(vec![template.to_owned()]),
+                Some(ConfigError::new(
+                    format!("{name}: template"),
+                    format!("{template:?} must hold {TENANT_PLACEHOLDER} exactly once"),
+                )),
+            ),
+        };
+        let discovery = format!(
+            "{}/.well-known/openid-configuration",
+            template.replace(TENANT_PLACEHOLDER, "common").trim_end_matches('/')
+        );
+        let mut provider = Provider::custom(name, issuer, KeySource::Discovery(discovery));
+        provider.errors.extend(error);
+        provider
     }
 
     pub(crate) fn custom(name: &str, issuer: IssuerMatch, keys: KeySource) -> Provider {
