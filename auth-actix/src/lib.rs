@@ -1,1 +1,64 @@
-//! placeholder
+//! JWT authentication for Actix Web, with tokens from real identity providers.
+//!
+//! One dependency gives the [`JwtAuth`] middleware, the [`Identity`], [`Claims`] and [`Optional`]
+//! extractors, role and scope guards ([`Require`], [`Authorize`], and the `require_role` /
+//! `require_scope` attributes), a [`RoleResolver`] hook, and error responses with a JSON body and RFC 6750
+//! `WWW-Authenticate`. Verification, key caching and provider presets come from [`auth_core`],
+//! re-exported here.
+//!
+//! ```no_run
+//! use actix_web::{get, web, App, HttpServer, Responder};
+//! use auth_actix::{Claims, Identity, JwtAuth, Provider};
+//!
+//! #[get("/me")]
+//! async fn me(id: Identity) -> impl Responder {
+//!     web::Json(id)
+//! }
+//!
+//! #[actix_web::main]
+//! async fn main() -> Result<(), Box<dyn std::error::Error>> {
+//!     let auth = JwtAuth::new(Provider::oidc("https://issuer.example.com").audience("my-api"))?;
+//!     HttpServer::new(move || App::new().wrap(auth.clone()).service(me))
+//!         .bind("127.0.0.1:8080")?
+//!         .run()
+//!         .await?;
+//!     Ok(())
+//! }
+//! ```
+
+#![forbid(unsafe_code)]
+#![warn(missing_docs)]
+
+mod audit;
+mod authorize;
+mod claims;
+mod identity;
+mod jwt_auth;
+mod middleware;
+mod optional;
+mod rejection;
+mod request_auth;
+mod requirement;
+mod role_resolver;
+mod token_lookup;
+
+#[cfg(feature = "testing")]
+pub mod testing;
+
+/// The framework-free engine: verifier, providers, claims, identities.
+pub use auth_core as core;
+pub use auth_core::{
+    Algorithm, AuthError, ClaimPath, ConfigError, ErrorCode, IdentityKind, KeySettings, Provider, ServiceRule,
+    StandardClaims, TokenSource, Verifier,
+};
+
+pub use audit::TARGET as AUDIT_TARGET;
+pub use authorize::{Authorize, AuthorizeMiddleware};
+pub use claims::Claims;
+pub use identity::Identity;
+pub use jwt_auth::JwtAuth;
+pub use middleware::JwtAuthMiddleware;
+pub use optional::Optional;
+pub use rejection::{AuthRejection, ErrorHandler};
+pub use requirement::{Require, Requirement, Rule};
+pub use role_resolver::{ResolveError, RoleResolver};

@@ -21,7 +21,9 @@ impl ClaimPath {
         let bad = |problem: &str| {
             ConfigError::new(
                 format!("claim path {path:?}"),
-                format!("{problem}; write segments separated by '.', quoting names that hold dots, e.g. resource_access.\"my.app\".roles"),
+                format!(
+                    "{problem}; write segments separated by '.', quoting names that hold dots, e.g. resource_access.\"my.app\".roles"
+                ),
             )
         };
         let mut segments = Vec::new();

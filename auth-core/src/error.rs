@@ -13,8 +13,10 @@ pub enum ErrorCode {
     TokenExpired,
     /// The caller is authenticated but lacks a role or scope (403).
     Forbidden,
-    /// No verification keys can be obtained from the issuer (503).
+    /// No verification keys can be obtained from the issuer, or roles cannot be resolved (503).
     AuthUnavailable,
+    /// The server is misconfigured or an internal step failed (500).
+    Internal,
 }
 
 impl ErrorCode {
@@ -26,6 +28,7 @@ impl ErrorCode {
             ErrorCode::TokenExpired => "TOKEN_EXPIRED",
             ErrorCode::Forbidden => "FORBIDDEN",
             ErrorCode::AuthUnavailable => "AUTH_UNAVAILABLE",
+            ErrorCode::Internal => "INTERNAL_ERROR",
         }
     }
 
@@ -35,6 +38,7 @@ impl ErrorCode {
             ErrorCode::Unauthorized | ErrorCode::InvalidToken | ErrorCode::TokenExpired => 401,
             ErrorCode::Forbidden => 403,
             ErrorCode::AuthUnavailable => 503,
+            ErrorCode::Internal => 500,
         }
     }
 
@@ -46,6 +50,7 @@ impl ErrorCode {
             ErrorCode::TokenExpired => "The access token has expired",
             ErrorCode::Forbidden => "You do not have permission to access this resource",
             ErrorCode::AuthUnavailable => "Authentication is temporarily unavailable",
+            ErrorCode::Internal => "Internal server error",
         }
     }
 }
@@ -140,6 +145,12 @@ pub enum AuthError {
     /// The caller is authenticated but lacks what the route requires.
     #[error("forbidden: {0}")]
     Forbidden(String),
+    /// Request-scoped roles could not be resolved for now (e.g. the database is down).
+    #[error("roles unavailable: {0}")]
+    RolesUnavailable(String),
+    /// The application is misconfigured or an internal step failed; the reason names the fix.
+    #[error("internal error: {0}")]
+    Internal(String),
 }
 
 impl AuthError {
@@ -149,7 +160,8 @@ impl AuthError {
             AuthError::MissingToken => ErrorCode::Unauthorized,
             AuthError::Expired => ErrorCode::TokenExpired,
             AuthError::Forbidden(_) => ErrorCode::Forbidden,
-            AuthError::KeysUnavailable { .. } => ErrorCode::AuthUnavailable,
+            AuthError::KeysUnavailable { .. } | AuthError::RolesUnavailable(_) => ErrorCode::AuthUnavailable,
+            AuthError::Internal(_) => ErrorCode::Internal,
             _ => ErrorCode::InvalidToken,
         }
     }
@@ -169,18 +181,19 @@ impl AuthError {
             AuthError::InvalidAuthorizedParty => "authorized party not accepted",
             AuthError::Expired => "token expired",
             AuthError::NotYetValid | AuthError::IssuedInFuture => "token not yet valid",
-            AuthError::MissingClaim(_) | AuthError::InvalidClaim(_) | AuthError::ClaimsType(_) => {
-                "claims not accepted"
-            }
+            AuthError::MissingClaim(_) | AuthError::InvalidClaim(_) | AuthError::ClaimsType(_) => "claims not accepted",
             AuthError::KeysUnavailable { .. } => "keys unavailable",
+            AuthError::RolesUnavailable(_) => "roles unavailable",
+            AuthError::Internal(_) => "internal error",
             AuthError::Forbidden(_) => "insufficient scope",
         }
     }
 
-    /// For [`AuthError::KeysUnavailable`], how long a client should wait before retrying.
+    /// For 503 refusals, how long a client should wait before retrying.
     pub fn retry_after(&self) -> Option<Duration> {
         match self {
             AuthError::KeysUnavailable { retry_after, .. } => Some(*retry_after),
+            AuthError::RolesUnavailable(_) => Some(Duration::from_secs(1)),
             _ => None,
         }
     }

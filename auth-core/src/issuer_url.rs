@@ -7,7 +7,10 @@ use crate::error::ConfigError;
 /// Parses `value` as a URL the verifier may fetch from or match against.
 pub(crate) fn checked(setting: &str, value: &str) -> Result<Url, ConfigError> {
     let url = Url::parse(value).map_err(|err| {
-        ConfigError::new(setting, format!("{value:?} is not a URL ({err}); write it in full, e.g. https://issuer.example.com"))
+        ConfigError::new(
+            setting,
+            format!("{value:?} is not a URL ({err}); write it in full, e.g. https://issuer.example.com"),
+        )
     })?;
     match url.scheme() {
         "https" => {}

@@ -61,7 +61,10 @@ impl KeySettings {
             return bad("fetch_timeout", "must be above zero (default 5 s)");
         }
         if self.max_body_bytes < 1024 {
-            return bad("max_body_bytes", "is under 1 KiB; a JWKS with one RSA key is about 500 bytes, use the default 256 KiB");
+            return bad(
+                "max_body_bytes",
+                "is under 1 KiB; a JWKS with one RSA key is about 500 bytes, use the default 256 KiB",
+            );
         }
         if self.failure_backoff.is_zero() {
             return bad("failure_backoff", "must be above zero, or an outage turns every request into a fetch");

@@ -148,9 +148,7 @@ impl KeyStore {
         self.fetch_once(Trigger::Scheduled).await;
         let state = self.current();
         match (&state.failure, state.usable(Instant::now())) {
-            (Some((reason, at)), _) if state.loaded_at.is_none_or(|loaded| *at > loaded) => {
-                Err(reason.to_string())
-            }
+            (Some((reason, at)), _) if state.loaded_at.is_none_or(|loaded| *at > loaded) => Err(reason.to_string()),
             (_, true) => Ok(()),
             (_, false) => Err(format!("no usable keys from {}", self.source.url())),
         }
@@ -165,10 +163,9 @@ impl KeyStore {
     fn unavailable(&self, state: &KeyState) -> AuthError {
         let now = Instant::now();
         let (reason, retry_after) = match &state.failure {
-            Some((reason, at)) => (
-                reason.to_string(),
-                self.settings.failure_backoff.saturating_sub(now.saturating_duration_since(*at)),
-            ),
+            Some((reason, at)) => {
+                (reason.to_string(), self.settings.failure_backoff.saturating_sub(now.saturating_duration_since(*at)))
+            }
             None => (format!("no keys loaded from {}", self.source.url()), self.settings.failure_backoff),
         };
         let reason = if state.loaded_at.is_some() {
@@ -258,8 +255,9 @@ impl KeyStore {
             Some(url) => url.clone(),
             None => {
                 let discovery = self.source.url();
-                let document = fetch::get(&self.client, discovery, self.settings.fetch_timeout, self.settings.max_body_bytes)
-                    .await?;
+                let document =
+                    fetch::get(&self.client, discovery, self.settings.fetch_timeout, self.settings.max_body_bytes)
+                        .await?;
                 let url = fetch::jwks_uri(discovery, &document.body, &self.expected_issuer)?;
                 fetch_state.jwks_url = Some(url.clone());
                 url

@@ -45,6 +45,6 @@ pub use identity::{Identity, IdentityKind, ServiceRule};
 pub use jwks::MAX_KEYS;
 pub use key_settings::KeySettings;
 pub use provider::{DEFAULT_LEEWAY, Provider, TENANT_PLACEHOLDER};
-pub use token::MAX_TOKEN_LEN;
+pub use token::{MAX_TOKEN_LEN, UnverifiedHeader};
 pub use token_source::TokenSource;
 pub use verifier::{VerifiedToken, Verifier};

@@ -113,10 +113,9 @@ impl Provider {
         let tenants: Vec<String> = tenants.into_iter().map(Into::into).collect();
         let name = "Provider::multi_tenant(template, tenants)";
         let (issuer, error) = match template.split_once(TENANT_PLACEHOLDER) {
-            Some((prefix, suffix)) if !suffix.contains(TENANT_PLACEHOLDER) => (
-                IssuerMatch::Tenants { prefix: prefix.to_owned(), suffix: suffix.to_owned(), tenants },
-                None,
-            ),
+            Some((prefix, suffix)) if !suffix.contains(TENANT_PLACEHOLDER) => {
+                (IssuerMatch::Tenants { prefix: prefix.to_owned(), suffix: suffix.to_owned(), tenants }, None)
+            }
             _ => (
                 IssuerMatch::Exact(vec![template.to_owned()]),
                 Some(ConfigError::new(
@@ -170,9 +169,7 @@ impl Provider {
         S: Into<String>,
     {
         match ClaimPath::parse(claim) {
-            Ok(path) => {
-                self.audience = Some(AudienceRule::Claim(path, values.into_iter().map(Into::into).collect()))
-            }
+            Ok(path) => self.audience = Some(AudienceRule::Claim(path, values.into_iter().map(Into::into).collect())),
             Err(err) => self.errors.push(err),
         }
         self
@@ -298,16 +295,6 @@ impl Provider {
     /// The token sources this provider's tokens arrive in.
     pub fn sources(&self) -> &[TokenSource] {
         &self.token_sources
-    }
-
-    pub(crate) fn past_date(mut self, claim: &'static str) -> Provider {
-        self.past_dates.push(claim);
-        self
-    }
-
-    pub(crate) fn accept_issuers(mut self, issuers: IssuerMatch) -> Provider {
-        self.issuer = issuers;
-        self
     }
 
     fn path(&mut self, path: &str) -> Option<ClaimPath> {

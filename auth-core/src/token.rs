@@ -74,18 +74,12 @@ pub(crate) fn parse<'a>(token: &'a str, buf: &'a mut HeaderBuf) -> Result<Compac
     };
     check_segment(header_segment)?;
 
-    let header_len = URL_SAFE_NO_PAD
-        .decode_slice(header_segment, buf)
-        .map_err(|_| AuthError::Malformed(Malformed::Header))?;
-    let header: Header<'a> = serde_json::from_slice(&buf[..header_len])
-        .map_err(|_| AuthError::Malformed(Malformed::Header))?;
+    let header_len =
+        URL_SAFE_NO_PAD.decode_slice(header_segment, buf).map_err(|_| AuthError::Malformed(Malformed::Header))?;
+    let header: Header<'a> =
+        serde_json::from_slice(&buf[..header_len]).map_err(|_| AuthError::Malformed(Malformed::Header))?;
 
-    for (is_set, name) in [
-        (header.jwk, "jwk"),
-        (header.jku, "jku"),
-        (header.x5u, "x5u"),
-        (header.x5c, "x5c"),
-    ] {
+    for (is_set, name) in [(header.jwk, "jwk"), (header.jku, "jku"), (header.x5u, "x5u"), (header.x5c, "x5c")] {
         if is_set {
             return Err(AuthError::ForbiddenHeader(name));
         }
@@ -109,6 +103,29 @@ pub(crate) fn parse<'a>(token: &'a str, buf: &'a mut HeaderBuf) -> Result<Compac
         payload,
         signature,
     })
+}
+
+/// The algorithm and key id a token claims, read without verifying anything: for logs only.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UnverifiedHeader {
+    /// The `alg` header as sent (possibly `none` or unsupported).
+    pub alg: String,
+    /// The `kid` header as sent.
+    pub kid: Option<String>,
+}
+
+impl UnverifiedHeader {
+    /// Reads `alg` and `kid` from a token's header, if it has a readable one. Never trust the result.
+    pub fn peek(token: &str) -> Option<UnverifiedHeader> {
+        if token.len() > MAX_TOKEN_LEN {
+            return None;
+        }
+        let segment = token.split('.').next()?;
+        let mut buf = header_buf();
+        let len = URL_SAFE_NO_PAD.decode_slice(segment, &mut buf).ok()?;
+        let header: Header<'_> = serde_json::from_slice(&buf[..len]).ok()?;
+        Some(UnverifiedHeader { alg: header.alg.into_owned(), kid: header.kid.map(Cow::into_owned) })
+    }
 }
 
 /// Decodes the payload segment into JSON object bytes.
@@ -165,15 +182,15 @@ mod tests {
         let seg = |t: &str| parse(t).unwrap_err();
         assert_eq!(seg("a.b"), AuthError::Malformed(Malformed::Segments));
         assert_eq!(seg("a.b.c.d.e"), AuthError::Malformed(Malformed::Segments));
-        assert_eq!(seg("a..c"), AuthError::Malformed(Malformed::Base64));
+        let header = b64(r#"{"alg":"RS256"}"#);
+        assert_eq!(seg(&format!("{header}..c")), AuthError::Malformed(Malformed::Base64));
+        assert_eq!(seg(&format!("{header}.e30.")), AuthError::Malformed(Malformed::Base64));
+        assert_eq!(seg(&format!("{header}.e30.c=")), AuthError::Malformed(Malformed::Base64));
         assert_eq!(seg("a=.b.c"), AuthError::Malformed(Malformed::Base64));
         assert_eq!(seg("a+.b.c"), AuthError::Malformed(Malformed::Base64));
         assert_eq!(seg(&token("[1]")), AuthError::Malformed(Malformed::Header));
         assert_eq!(seg(&token(r#"{"kid":"x"}"#)), AuthError::Malformed(Malformed::Header));
-        assert_eq!(
-            seg(&token(r#"{"alg":"RS256","alg":"none"}"#)),
-            AuthError::Malformed(Malformed::Header)
-        );
+        assert_eq!(seg(&token(r#"{"alg":"RS256","alg":"none"}"#)), AuthError::Malformed(Malformed::Header));
     }
 
     #[test]

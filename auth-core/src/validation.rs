@@ -92,9 +92,7 @@ impl ClaimRules {
             let Some(value) = value else {
                 return Err(AuthError::MissingClaim(required.path.to_string()));
             };
-            if !required.one_of.is_empty()
-                && !value.as_str().is_some_and(|v| required.one_of.iter().any(|e| e == v))
-            {
+            if !required.one_of.is_empty() && !value.as_str().is_some_and(|v| required.one_of.iter().any(|e| e == v)) {
                 return Err(AuthError::InvalidClaim(required.path.to_string()));
             }
         }

@@ -85,9 +85,7 @@ impl VerifiedToken {
     /// Like [`VerifiedToken::claims`], consuming the token to avoid copying the payload.
     pub fn into_claims<T: DeserializeOwned>(self) -> Result<Claims<T>, AuthError> {
         match self.payload {
-            Value::Object(payload) => {
-                Claims::from_payload(payload, self.identity).map_err(AuthError::ClaimsType)
-            }
+            Value::Object(payload) => Claims::from_payload(payload, self.identity).map_err(AuthError::ClaimsType),
             _ => Err(AuthError::Malformed(Malformed::Payload)),
         }
     }
@@ -119,7 +117,13 @@ impl Verifier {
                 provider.key_settings.clone(),
                 client.clone(),
             ));
-            issuers.push(Issuer { matcher: provider.issuer, algorithms: provider.algorithms, rules, mapping: provider.mapping, keys });
+            issuers.push(Issuer {
+                matcher: provider.issuer,
+                algorithms: provider.algorithms,
+                rules,
+                mapping: provider.mapping,
+                keys,
+            });
         }
         if issuers.is_empty() {
             return Err(ConfigError::new("providers", "no provider given; pass at least one Provider"));
@@ -136,11 +140,9 @@ impl Verifier {
     /// Call it at startup to fail fast when an issuer is unreachable or misconfigured.
     pub async fn prefetch(&self) -> Result<(), ConfigError> {
         for issuer in &self.inner.issuers {
-            issuer
-                .keys
-                .prefetch()
-                .await
-                .map_err(|reason| ConfigError::new(format!("keys for issuer {}", issuer.matcher.discovery_issuer()), reason))?;
+            issuer.keys.prefetch().await.map_err(|reason| {
+                ConfigError::new(format!("keys for issuer {}", issuer.matcher.discovery_issuer()), reason)
+            })?;
         }
         Ok(())
     }
@@ -157,7 +159,8 @@ impl Verifier {
         let compact = token::parse(token, &mut header_buf)?;
         let payload = parse_payload(compact.payload)?;
         let iss = payload.get("iss").and_then(Value::as_str).ok_or_else(|| AuthError::MissingClaim("iss".into()))?;
-        let issuer = self.inner.issuers.iter().find(|issuer| issuer.matcher.matches(iss)).ok_or(AuthError::UnknownIssuer)?;
+        let issuer =
+            self.inner.issuers.iter().find(|issuer| issuer.matcher.matches(iss)).ok_or(AuthError::UnknownIssuer)?;
 
         issuer.verify_signature(&compact).await?;
         issuer.rules.check(&payload, validation::now())?;

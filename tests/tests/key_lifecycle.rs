@@ -274,10 +274,9 @@ async fn prefetch_fails_fast_naming_the_url_and_cause() {
     // Bind then drop a listener to find a port nothing listens on.
     let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
     let url = format!("http://127.0.0.1:{port}");
-    let verifier = Verifier::new(
-        Provider::oidc(url.clone()).audience("api").key_settings(TestIssuer::fast_key_settings()),
-    )
-    .unwrap();
+    let verifier =
+        Verifier::new(Provider::oidc(url.clone()).audience("api").key_settings(TestIssuer::fast_key_settings()))
+            .unwrap();
     let started = Instant::now();
     let err = verifier.prefetch().await.unwrap_err().to_string();
     assert!(started.elapsed() < Duration::from_secs(3));

@@ -5,8 +5,7 @@ use std::time::Duration;
 
 use auth_core::testing::TestIssuer;
 use auth_core::{
-    Algorithm, AuthError, Claims, ErrorCode, IdentityKind, Malformed, Provider, StandardClaims, Verifier,
-    MAX_TOKEN_LEN,
+    Algorithm, AuthError, Claims, ErrorCode, IdentityKind, MAX_TOKEN_LEN, Malformed, Provider, StandardClaims, Verifier,
 };
 use serde::Deserialize;
 use serde_json::json;
@@ -100,7 +99,7 @@ async fn refuses_alg_none() {
 async fn refuses_hmac_signed_with_the_rsa_public_key() {
     // CVE-2015-9235 and kin: the attacker signs HS256 using the published public key as the secret.
     let (issuer, verifier) = setup().await;
-    let jwks: serde_json::Value = 
+    let jwks: serde_json::Value =
         serde_json::from_slice(&reqwest::get(issuer.jwks_url()).await.unwrap().bytes().await.unwrap()).unwrap();
     let rsa = jwks["keys"].as_array().unwrap().iter().find(|k| k["kty"] == "RSA").unwrap().clone();
     let kid = rsa["kid"].as_str().unwrap().to_owned();
@@ -192,13 +191,9 @@ async fn refuses_anything_but_three_segments() {
     let token = issuer.token().sign();
     let [header, body, signature] = segments(&token);
     let jwe = format!("{}.{}.{}.{}.{}", b64(r#"{"alg":"RSA-OAEP","enc":"A256GCM"}"#), "a", "b", "c", "d");
-    for bad in [
-        String::new(),
-        "not-a-token".to_owned(),
-        format!("{header}.{body}"),
-        format!("{token}.{signature}"),
-        jwe,
-    ] {
+    for bad in
+        [String::new(), "not-a-token".to_owned(), format!("{header}.{body}"), format!("{token}.{signature}"), jwe]
+    {
         assert_eq!(refusal(&verifier, &bad).await, AuthError::Malformed(Malformed::Segments), "{bad}");
     }
     let jwe_shaped = format!("{}.{body}.{signature}", b64(r#"{"alg":"RS256","enc":"A256GCM"}"#));
@@ -256,11 +251,7 @@ async fn refuses_tampered_signature() {
     let (issuer, verifier) = setup().await;
     for alg in [Algorithm::RS256, Algorithm::ES256, Algorithm::EdDSA] {
         let token = issuer.token().algorithm(alg).sign();
-        assert_eq!(
-            refusal(&verifier, &with_flipped_signature_bit(&token)).await,
-            AuthError::InvalidSignature,
-            "{alg}"
-        );
+        assert_eq!(refusal(&verifier, &with_flipped_signature_bit(&token)).await, AuthError::InvalidSignature, "{alg}");
     }
 }
 

@@ -1,0 +1,105 @@
+//! `JwtAuth` as middleware: verifies each request's token once, before routing reaches a handler.
+
+use std::rc::Rc;
+use std::sync::Arc;
+
+use actix_web::body::{EitherBody, MessageBody};
+use actix_web::dev::{Service, ServiceRequest, ServiceResponse, Transform, forward_ready};
+use actix_web::{Error, HttpMessage, ResponseError};
+use auth_core::{AuthError, Malformed};
+use futures_util::future::{LocalBoxFuture, Ready, ready};
+
+use crate::audit;
+use crate::jwt_auth::JwtAuth;
+use crate::request_auth::{Outcome, Resolved};
+use crate::token_lookup::{self, Lookup};
+
+impl<S, B> Transform<S, ServiceRequest> for JwtAuth
+where
+    S: Service<ServiceRequest, Response = ServiceResponse<B>, Error = Error> + 'static,
+    B: MessageBody + 'static,
+{
+    type Response = ServiceResponse<EitherBody<B>>;
+    type Error = Error;
+    type Transform = JwtAuthMiddleware<S>;
+    type InitError = ();
+    type Future = Ready<Result<Self::Transform, Self::InitError>>;
+
+    fn new_transform(&self, service: S) -> Self::Future {
+        ready(Ok(JwtAuthMiddleware { service: Rc::new(service), auth: self.clone() }))
+    }
+}
+
+/// The service [`JwtAuth`] wraps around an app or scope.
+pub struct JwtAuthMiddleware<S> {
+    service: Rc<S>,
+    auth: JwtAuth,
+}
+
+impl<S, B> Service<ServiceRequest> for JwtAuthMiddleware<S>
+where
+    S: Service<ServiceRequest, Response = ServiceResponse<B>, Error = Error> + 'static,
+    B: MessageBody + 'static,
+{
+    type Response = ServiceResponse<EitherBody<B>>;
+    type Error = Error;
+    type Future = LocalBoxFuture<'static, Result<Self::Response, Self::Error>>;
+
+    forward_ready!(service);
+
+    fn call(&self, req: ServiceRequest) -> Self::Future {
+        let service = Rc::clone(&self.service);
+        let auth = self.auth.clone();
+        Box::pin(async move {
+            if auth.is_public(req.path()) {
+                audit::public(req.path());
+                // Extractors on public routes may still verify on demand with this configuration.
+                req.extensions_mut().insert(auth);
+                return service.call(req).await.map(ServiceResponse::map_into_left_body);
+            }
+            let outcome = match token_lookup::find(req.headers(), &auth.config.sources) {
+                Lookup::Found(token) => match auth.verifier.verify_token(token.as_str()).await {
+                    Ok(verified) => {
+                        audit::allowed(req.path(), &verified);
+                        Ok(Outcome::Verified(Arc::new(verified)))
+                    }
+                    Err(error) => {
+                        audit::rejected(req.path(), &error, Some(token.as_str()));
+                        Err((error, true))
+                    }
+                },
+                Lookup::Missing if auth.config.optional => {
+                    audit::anonymous(req.path());
+                    Ok(Outcome::Anonymous)
+                }
+                Lookup::Missing => {
+                    let error = AuthError::MissingToken;
+                    audit::rejected(req.path(), &error, None);
+                    Err((error, false))
+                }
+                Lookup::Malformed => {
+                    let error = AuthError::Malformed(Malformed::Segments);
+                    audit::rejected(req.path(), &error, None);
+                    Err((error, true))
+                }
+            };
+            match outcome {
+                Ok(outcome) => {
+                    {
+                        let mut extensions = req.extensions_mut();
+                        extensions.insert(outcome);
+                        if auth.config.resolver.is_none() {
+                            extensions.insert(Resolved(None));
+                        }
+                        extensions.insert(auth);
+                    }
+                    service.call(req).await.map(ServiceResponse::map_into_left_body)
+                }
+                Err((error, token_sent)) => {
+                    let response = auth.reject(error, token_sent).error_response();
+                    Ok(req.into_response(response).map_into_right_body())
+                }
+            }
+        })
+    }
+}

@@ -1,0 +1,98 @@
+//! Refusals rendered as responses: the JSON body, `WWW-Authenticate` (RFC 6750 §3) and `Retry-After`.
+
+use std::fmt;
+use std::sync::Arc;
+
+use actix_web::body::BoxBody;
+use actix_web::http::StatusCode;
+use actix_web::http::header::{self, HeaderValue};
+use actix_web::{HttpResponse, ResponseError};
+use auth_core::{AuthError, ErrorCode};
+use serde_json::json;
+
+/// Replaces the JSON body of refusals with the application's own format. `WWW-Authenticate` and
+/// `Retry-After` are still added when the handler's response lacks them.
+pub type ErrorHandler = Arc<dyn Fn(&AuthError) -> HttpResponse + Send + Sync>;
+
+/// A refused request: the reason, and how to answer it.
+pub struct AuthRejection {
+    error: AuthError,
+    token_sent: bool,
+    realm: Arc<str>,
+    handler: Option<ErrorHandler>,
+}
+
+impl AuthRejection {
+    pub(crate) fn new(error: AuthError, token_sent: bool, realm: Arc<str>, handler: Option<ErrorHandler>) -> Self {
+        AuthRejection { error, token_sent, realm, handler }
+    }
+
+    /// Why the request was refused (for logs; the client sees only the code's safe message).
+    pub fn error(&self) -> &AuthError {
+        &self.error
+    }
+
+    /// The public error code.
+    pub fn code(&self) -> ErrorCode {
+        self.error.code()
+    }
+
+    fn www_authenticate(&self) -> Option<String> {
+        let realm = &self.realm;
+        match self.code() {
+            ErrorCode::Unauthorized => Some(format!("Bearer realm=\"{realm}\"")),
+            ErrorCode::InvalidToken | ErrorCode::TokenExpired if self.token_sent => Some(format!(
+                "Bearer realm=\"{realm}\", error=\"invalid_token\", error_description=\"{}\"",
+                self.error.description()
+            )),
+            ErrorCode::InvalidToken | ErrorCode::TokenExpired => Some(format!("Bearer realm=\"{realm}\"")),
+            ErrorCode::Forbidden => Some(format!(
+                "Bearer realm=\"{realm}\", error=\"insufficient_scope\", error_description=\"{}\"",
+                self.error.description()
+            )),
+            ErrorCode::AuthUnavailable | ErrorCode::Internal => None,
+        }
+    }
+}
+
+impl fmt::Debug for AuthRejection {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("AuthRejection").field("error", &self.error).field("token_sent", &self.token_sent).finish()
+    }
+}
+
+impl fmt::Display for AuthRejection {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        // Shown by actix in its own logs: the safe message, never the internal reason.
+        f.write_str(self.code().message())
+    }
+}
+
+impl ResponseError for AuthRejection {
+    fn status_code(&self) -> StatusCode {
+        StatusCode::from_u16(self.code().status()).unwrap_or(StatusCode::UNAUTHORIZED)
+    }
+
+    fn error_response(&self) -> HttpResponse<BoxBody> {
+        let code = self.code();
+        let mut response = match &self.handler {
+            Some(handler) => handler(&self.error),
+            None => HttpResponse::build(self.status_code())
+                .insert_header(header::CacheControl(vec![header::CacheDirective::NoStore]))
+                .json(json!({ "error": { "code": code.as_str(), "message": code.message() } })),
+        };
+        let headers = response.headers_mut();
+        if let Some(challenge) = self.www_authenticate()
+            && !headers.contains_key(header::WWW_AUTHENTICATE)
+            && let Ok(value) = HeaderValue::from_str(&challenge)
+        {
+            headers.insert(header::WWW_AUTHENTICATE, value);
+        }
+        if let Some(retry) = self.error.retry_after()
+            && !headers.contains_key(header::RETRY_AFTER)
+        {
+            headers.insert(header::RETRY_AFTER, HeaderValue::from(retry.as_secs().max(1)));
+        }
+        response
+    }
+}

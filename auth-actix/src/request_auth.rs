@@ -1,0 +1,160 @@
+//! What a request proved: set by the middleware or by the first extractor, read by every later one, so a
+//! token is verified and roles are resolved at most once per request.
+
+use std::sync::Arc;
+
+use actix_web::{HttpMessage, HttpRequest, web};
+use auth_core::{AuthError, Identity, VerifiedToken};
+
+use crate::audit;
+use crate::jwt_auth::JwtAuth;
+use crate::rejection::AuthRejection;
+use crate::token_lookup::{self, Lookup};
+
+/// The outcome of authentication, kept in the request's extensions.
+#[derive(Clone)]
+pub(crate) enum Outcome {
+    /// A valid token.
+    Verified(Arc<VerifiedToken>),
+    /// No token, and the configuration allows that.
+    Anonymous,
+}
+
+/// Set once roles are final: `None` when no resolver is configured (the token's identity stands),
+/// else the identity with the resolver's roles merged in.
+#[derive(Clone)]
+pub(crate) struct Resolved(pub(crate) Option<Arc<Identity>>);
+
+/// A verified caller as guards and extractors see it: reference counts only, nothing copied.
+#[derive(Clone)]
+pub(crate) struct Authenticated {
+    pub(crate) token: Arc<VerifiedToken>,
+    resolved: Option<Arc<Identity>>,
+}
+
+impl Authenticated {
+    /// The caller's identity, resolver roles included.
+    pub(crate) fn identity(&self) -> &Identity {
+        self.resolved.as_deref().unwrap_or_else(|| self.token.identity())
+    }
+}
+
+/// Finds the `JwtAuth` for a request: the middleware's, else app data.
+pub(crate) fn jwt_auth(req: &HttpRequest) -> Option<JwtAuth> {
+    if let Some(auth) = req.extensions().get::<JwtAuth>() {
+        return Some(auth.clone());
+    }
+    req.app_data::<JwtAuth>()
+        .cloned()
+        .or_else(|| req.app_data::<web::Data<JwtAuth>>().map(|data| data.get_ref().clone()))
+}
+
+/// The misconfiguration answer: a 500 whose log line names the fix.
+pub(crate) fn not_configured(req: &HttpRequest) -> AuthRejection {
+    let reason = "no JwtAuth for this request: wrap the app with `App::new().wrap(auth.clone())` or register \
+                  it with `App::new().app_data(auth.clone())`";
+    tracing::error!(target: audit::TARGET, path = req.path(), "{reason}");
+    AuthRejection::new(AuthError::Internal(reason.to_owned()), false, Arc::from("api"), None)
+}
+
+/// What earlier steps settled, without doing any work: `Some` when nothing is left to do.
+pub(crate) fn settled(req: &HttpRequest) -> Option<Option<Authenticated>> {
+    let extensions = req.extensions();
+    match extensions.get::<Outcome>()? {
+        Outcome::Anonymous => Some(None),
+        Outcome::Verified(token) => {
+            let Resolved(resolved) = extensions.get::<Resolved>()?;
+            Some(Some(Authenticated { token: Arc::clone(token), resolved: resolved.clone() }))
+        }
+    }
+}
+
+/// Verifies the request's token unless that already happened, storing the outcome.
+pub(crate) async fn outcome(req: &HttpRequest, auth: &JwtAuth) -> Result<Outcome, AuthRejection> {
+    if let Some(outcome) = req.extensions().get::<Outcome>() {
+        return Ok(outcome.clone());
+    }
+    let outcome = match token_lookup::find(req.headers(), &auth.config.sources) {
+        Lookup::Missing => {
+            audit::anonymous(req.path());
+            Outcome::Anonymous
+        }
+        Lookup::Malformed => {
+            let error = AuthError::Malformed(auth_core::Malformed::Segments);
+            audit::rejected(req.path(), &error, None);
+            return Err(auth.reject(error, true));
+        }
+        Lookup::Found(token) => match auth.verifier.verify_token(token.as_str()).await {
+            Ok(verified) => {
+                audit::allowed(req.path(), &verified);
+                Outcome::Verified(Arc::new(verified))
+            }
+            Err(error) => {
+                audit::rejected(req.path(), &error, Some(token.as_str()));
+                return Err(auth.reject(error, true));
+            }
+        },
+    };
+    let mut extensions = req.extensions_mut();
+    extensions.insert(outcome.clone());
+    if auth.config.resolver.is_none() {
+        extensions.insert(Resolved(None));
+    }
+    Ok(outcome)
+}
+
+/// The verified caller with resolved roles, or `None` when anonymous.
+pub(crate) async fn authenticate(req: &HttpRequest) -> Result<Option<Authenticated>, AuthRejection> {
+    if let Some(settled) = settled(req) {
+        return Ok(settled);
+    }
+    let Some(auth) = jwt_auth(req) else { return Err(not_configured(req)) };
+    let token = match outcome(req, &auth).await? {
+        Outcome::Anonymous => return Ok(None),
+        Outcome::Verified(token) => token,
+    };
+    let resolved = match &auth.config.resolver {
+        None => None,
+        Some(resolver) => {
+            let extra = resolver.resolve(req.clone(), token.identity().clone()).await.map_err(|err| {
+                let error = match err {
+                    crate::ResolveError::Unavailable(reason) => AuthError::RolesUnavailable(reason),
+                    crate::ResolveError::Failed(reason) => AuthError::Internal(reason),
+                };
+                audit::rejected(req.path(), &error, None);
+                auth.reject(error, true)
+            })?;
+            let mut identity = token.identity().clone();
+            identity.roles.extend(extra);
+            Some(Arc::new(identity))
+        }
+    };
+    req.extensions_mut().insert(Resolved(resolved.clone()));
+    Ok(Some(Authenticated { token, resolved }))
+}
+
+/// The 401 for a caller without a token, logged.
+pub(crate) fn missing_token(req: &HttpRequest) -> AuthRejection {
+    match jwt_auth(req) {
+        Some(auth) => {
+            let error = AuthError::MissingToken;
+            audit::rejected(req.path(), &error, None);
+            auth.reject(error, false)
+        }
+        None => not_configured(req),
+    }
+}
+
+/// Refusal of a request whose token verified but failed a later step (claims type), logged.
+pub(crate) fn reject_verified(req: &HttpRequest, error: AuthError) -> AuthRejection {
+    audit::rejected(req.path(), &error, None);
+    forbid(req, error)
+}
+
+/// The refusal of a request that sent a token, rendered as its `JwtAuth` configures (not logged here).
+pub(crate) fn forbid(req: &HttpRequest, error: AuthError) -> AuthRejection {
+    match jwt_auth(req) {
+        Some(auth) => auth.reject(error, true),
+        None => AuthRejection::new(error, true, Arc::from("api"), None),
+    }
+}

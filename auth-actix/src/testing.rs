@@ -1,0 +1,43 @@
+//! Test support for applications: the loopback issuer, and requests that carry its tokens.
+//!
+//! ```
+//! use actix_web::{test, web, App};
+//! use auth_actix::testing::{TestIssuer, TestRequestExt};
+//! use auth_actix::{Identity, JwtAuth};
+//!
+//! # #[actix_web::main] async fn main() {
+//! let issuer = TestIssuer::start().await;
+//! let auth = JwtAuth::new(issuer.provider()).unwrap();
+//! let app = test::init_service(
+//!     App::new().wrap(auth).route("/me", web::get().to(|id: Identity| async move { id.subject.clone() })),
+//! )
+//! .await;
+//! let token = issuer.token().subject("alice").sign();
+//! let req = test::TestRequest::get().uri("/me").bearer(&token).to_request();
+//! let body = test::call_and_read_body(&app, req).await;
+//! assert_eq!(body, "alice");
+//! # }
+//! ```
+
+pub use auth_core::testing::{TestIssuer, TokenBuilder};
+
+use actix_web::http::header;
+use actix_web::test::TestRequest;
+
+/// Adds a token to an `actix_web::test::TestRequest`.
+pub trait TestRequestExt {
+    /// Sends the token as `Authorization: Bearer <token>`.
+    fn bearer(self, token: &str) -> Self;
+    /// Sends the token in a cookie.
+    fn token_cookie(self, name: &str, token: &str) -> Self;
+}
+
+impl TestRequestExt for TestRequest {
+    fn bearer(self, token: &str) -> Self {
+        self.insert_header((header::AUTHORIZATION, format!("Bearer {token}")))
+    }
+
+    fn token_cookie(self, name: &str, token: &str) -> Self {
+        self.insert_header((header::COOKIE, format!("{name}={token}")))
+    }
+}

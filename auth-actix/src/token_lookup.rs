@@ -1,0 +1,147 @@
+//! Finding the token in a request, in the configured order: bearer header, named header, named cookie.
+//! Never the query string, where tokens leak into logs and referrers (RFC 6750 §5.3).
+
+use actix_web::http::header::{self, HeaderMap, HeaderValue};
+use auth_core::TokenSource;
+
+/// A token located in a header value, kept by reference-counted copy so no bytes are copied.
+pub(crate) struct FoundToken {
+    value: HeaderValue,
+    start: usize,
+    end: usize,
+}
+
+impl FoundToken {
+    fn new(value: &HeaderValue, token: &str) -> Option<FoundToken> {
+        let base = value.as_bytes().as_ptr() as usize;
+        let start = (token.as_ptr() as usize).checked_sub(base)?;
+        Some(FoundToken { value: value.clone(), start, end: start + token.len() })
+    }
+
+    pub(crate) fn as_str(&self) -> &str {
+        // The value was checked as visible ASCII when the token was found.
+        self.value.to_str().ok().and_then(|text| text.get(self.start..self.end)).unwrap_or_default()
+    }
+}
+
+/// What the sources held.
+pub(crate) enum Lookup {
+    /// No source held anything.
+    Missing,
+    /// A token to verify.
+    Found(FoundToken),
+    /// A source was present but unusable (e.g. `Authorization: Bearer` with nothing after it).
+    Malformed,
+}
+
+pub(crate) fn find(headers: &HeaderMap, sources: &[TokenSource]) -> Lookup {
+    for source in sources {
+        let lookup = match source {
+            TokenSource::Bearer => bearer(headers),
+            TokenSource::Header(name) => named_header(headers, name),
+            TokenSource::Cookie(name) => cookie(headers, name),
+        };
+        if !matches!(lookup, Lookup::Missing) {
+            return lookup;
+        }
+    }
+    Lookup::Missing
+}
+
+fn bearer(headers: &HeaderMap) -> Lookup {
+    for value in headers.get_all(header::AUTHORIZATION) {
+        let Ok(text) = value.to_str() else { return Lookup::Malformed };
+        let text = text.trim();
+        let (scheme, rest) = text.split_once(' ').unwrap_or((text, ""));
+        if !scheme.eq_ignore_ascii_case("bearer") {
+            continue;
+        }
+        let token = rest.trim();
+        if token.is_empty() || token.contains(' ') {
+            return Lookup::Malformed;
+        }
+        return FoundToken::new(value, token).map_or(Lookup::Malformed, Lookup::Found);
+    }
+    Lookup::Missing
+}
+
+fn named_header(headers: &HeaderMap, name: &str) -> Lookup {
+    let Some(value) = headers.get(name) else { return Lookup::Missing };
+    match value.to_str().map(str::trim) {
+        Ok("") => Lookup::Missing,
+        Ok(token) if !token.contains(' ') => FoundToken::new(value, token).map_or(Lookup::Malformed, Lookup::Found),
+        _ => Lookup::Malformed,
+    }
+}
+
+fn cookie(headers: &HeaderMap, name: &str) -> Lookup {
+    for value in headers.get_all(header::COOKIE) {
+        let Ok(text) = value.to_str() else { continue };
+        for pair in text.split(';') {
+            let Some((key, token)) = pair.trim().split_once('=') else { continue };
+            if key.trim() != name {
+                continue;
+            }
+            let token = token.trim().trim_matches('"');
+            if token.is_empty() {
+                return Lookup::Missing;
+            }
+            return FoundToken::new(value, token).map_or(Lookup::Malformed, Lookup::Found);
+        }
+    }
+    Lookup::Missing
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use actix_web::http::header::HeaderName;
+
+    fn headers(pairs: &[(&str, &str)]) -> HeaderMap {
+        let mut map = HeaderMap::new();
+        for (name, value) in pairs {
+            map.append(HeaderName::try_from(*name).unwrap(), HeaderValue::from_str(value).unwrap());
+        }
+        map
+    }
+
+    fn found(map: &HeaderMap, sources: &[TokenSource]) -> Option<String> {
+        match find(map, sources) {
+            Lookup::Found(token) => Some(token.as_str().to_owned()),
+            _ => None,
+        }
+    }
+
+    #[test]
+    fn bearer_scheme_is_case_insensitive() {
+        for value in ["Bearer abc", "bearer abc", "BEARER   abc  "] {
+            assert_eq!(found(&headers(&[("authorization", value)]), &[TokenSource::Bearer]).as_deref(), Some("abc"));
+        }
+        assert!(matches!(find(&headers(&[("authorization", "Bearer")]), &[TokenSource::Bearer]), Lookup::Malformed));
+        assert!(matches!(
+            find(&headers(&[("authorization", "Basic dXNlcjpwdw==")]), &[TokenSource::Bearer]),
+            Lookup::Missing
+        ));
+    }
+
+    #[test]
+    fn header_and_cookie_sources_in_order() {
+        let sources = [
+            TokenSource::header("cf-access-jwt-assertion"),
+            TokenSource::cookie("CF_Authorization"),
+            TokenSource::Bearer,
+        ];
+        let map =
+            headers(&[("cookie", "a=1; CF_Authorization=from-cookie; b=2"), ("authorization", "Bearer from-bearer")]);
+        assert_eq!(found(&map, &sources).as_deref(), Some("from-cookie"));
+        let map = headers(&[("cf-access-jwt-assertion", "from-header"), ("cookie", "CF_Authorization=c")]);
+        assert_eq!(found(&map, &sources).as_deref(), Some("from-header"));
+        let map = headers(&[("cookie", "CF_Authorization_x=1; xCF_Authorization=2")]);
+        assert!(found(&map, &sources).is_none());
+    }
+
+    #[test]
+    fn query_string_is_never_a_source() {
+        assert!(matches!(find(&HeaderMap::new(), &[TokenSource::Bearer]), Lookup::Missing));
+    }
+}
