@@ -15,6 +15,7 @@ use serde_json::json;
 pub type ErrorHandler = Arc<dyn Fn(&AuthError) -> HttpResponse + Send + Sync>;
 
 /// A refused request: the reason, and how to answer it.
+#[derive(Clone)]
 pub struct AuthRejection {
     error: AuthError,
     token_sent: bool,

@@ -5,6 +5,7 @@ use std::sync::Arc;
 
 use actix_web::{HttpMessage, HttpRequest, web};
 use auth_core::{AuthError, Identity, VerifiedToken};
+use futures_util::future::{FutureExt, LocalBoxFuture, Shared};
 
 use crate::audit;
 use crate::jwt_auth::JwtAuth;
@@ -103,11 +104,33 @@ pub(crate) async fn outcome(req: &HttpRequest, auth: &JwtAuth) -> Result<Outcome
     Ok(outcome)
 }
 
+type Pending = Shared<LocalBoxFuture<'static, Result<Option<Authenticated>, AuthRejection>>>;
+
+/// Authentication under way for a request. Actix builds every extractor of a handler before polling
+/// any, so without this each would verify (and resolve roles) on its own.
+#[derive(Clone)]
+struct InFlight(Pending);
+
 /// The verified caller with resolved roles, or `None` when anonymous.
 pub(crate) async fn authenticate(req: &HttpRequest) -> Result<Option<Authenticated>, AuthRejection> {
     if let Some(settled) = settled(req) {
         return Ok(settled);
     }
+    let existing = req.extensions().get::<InFlight>().cloned();
+    let pending = match existing {
+        Some(InFlight(pending)) => pending,
+        None => {
+            let request = req.clone();
+            let pending =
+                (Box::pin(async move { authenticate_once(&request).await }) as LocalBoxFuture<'static, _>).shared();
+            req.extensions_mut().insert(InFlight(pending.clone()));
+            pending
+        }
+    };
+    pending.await
+}
+
+async fn authenticate_once(req: &HttpRequest) -> Result<Option<Authenticated>, AuthRejection> {
     let Some(auth) = jwt_auth(req) else { return Err(not_configured(req)) };
     let token = match outcome(req, &auth).await? {
         Outcome::Anonymous => return Ok(None),

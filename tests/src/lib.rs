@@ -52,3 +52,114 @@ pub fn init_tracing() {
         .with_test_writer()
         .try_init();
 }
+
+/// Captures `tracing` events of target `auth` on the current thread, for asserting on the audit log.
+pub mod audit_log {
+    use std::collections::BTreeMap;
+    use std::fmt::Debug;
+    use std::sync::{Arc, Mutex};
+
+    use tracing::field::{Field, Visit};
+    use tracing::{Event, Subscriber};
+    use tracing_subscriber::layer::{Context, Layer, SubscriberExt};
+
+    /// The fields of one event, as text.
+    pub type Fields = BTreeMap<String, String>;
+
+    /// Events seen so far.
+    #[derive(Clone, Default)]
+    pub struct AuditLog(Arc<Mutex<Vec<Fields>>>);
+
+    impl AuditLog {
+        /// Installs the log as this thread's subscriber until the guard drops.
+        pub fn install() -> (AuditLog, tracing::subscriber::DefaultGuard) {
+            let log = AuditLog::default();
+            let subscriber = tracing_subscriber::registry().with(log.clone());
+            let guard = tracing::subscriber::set_default(subscriber);
+            (log, guard)
+        }
+
+        /// Every captured event.
+        pub fn events(&self) -> Vec<Fields> {
+            self.0.lock().unwrap().clone()
+        }
+
+        /// Events whose `outcome` field equals `outcome`.
+        pub fn with_outcome(&self, outcome: &str) -> Vec<Fields> {
+            self.events().into_iter().filter(|e| e.get("outcome").map(String::as_str) == Some(outcome)).collect()
+        }
+
+        /// Forgets what was captured.
+        pub fn clear(&self) {
+            self.0.lock().unwrap().clear();
+        }
+    }
+
+    struct Collect<'a>(&'a mut Fields);
+
+    impl Visit for Collect<'_> {
+        fn record_str(&mut self, field: &Field, value: &str) {
+            self.0.insert(field.name().to_owned(), value.to_owned());
+        }
+
+        fn record_debug(&mut self, field: &Field, value: &dyn Debug) {
+            self.0.insert(field.name().to_owned(), format!("{value:?}"));
+        }
+    }
+
+    impl<S: Subscriber> Layer<S> for AuditLog {
+        fn on_event(&self, event: &Event<'_>, _: Context<'_, S>) {
+            if event.metadata().target() != "auth" {
+                return;
+            }
+            let mut fields = Fields::new();
+            event.record(&mut Collect(&mut fields));
+            self.0.lock().unwrap().push(fields);
+        }
+    }
+}
+
+/// A response read whole, for assertions.
+#[derive(Debug)]
+pub struct Reply {
+    /// Status code.
+    pub status: actix_web::http::StatusCode,
+    /// Headers.
+    pub headers: actix_web::http::header::HeaderMap,
+    /// Body as text.
+    pub body: String,
+}
+
+impl Reply {
+    /// A header's value as text.
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers.get(name).map(|value| value.to_str().unwrap_or("<non-ascii>"))
+    }
+
+    /// The body as JSON (`Null` when it is not JSON).
+    pub fn json(&self) -> Value {
+        serde_json::from_str(&self.body).unwrap_or(Value::Null)
+    }
+
+    /// `error.code` of the JSON body.
+    pub fn code(&self) -> String {
+        self.json()["error"]["code"].as_str().unwrap_or("<no code>").to_owned()
+    }
+}
+
+/// Sends a test request through an initialised actix service and reads the whole response.
+pub async fn send<S, B>(app: &S, req: actix_web::test::TestRequest) -> Reply
+where
+    S: actix_web::dev::Service<
+            actix_http::Request,
+            Response = actix_web::dev::ServiceResponse<B>,
+            Error = actix_web::Error,
+        >,
+    B: actix_web::body::MessageBody,
+{
+    let response = actix_web::test::call_service(app, req.to_request()).await;
+    let status = response.status();
+    let headers = response.headers().clone();
+    let body = actix_web::test::read_body(response).await;
+    Reply { status, headers, body: String::from_utf8_lossy(&body).into_owned() }
+}

@@ -1,0 +1,139 @@
+//! Where tokens are read from, and the optional and public modes.
+
+use actix_web::http::StatusCode;
+use actix_web::{App, HttpResponse, test, web};
+use auth_actix::testing::{TestIssuer, TestRequestExt};
+use auth_actix::{Identity, JwtAuth, TokenSource};
+use tests::init_tracing;
+
+async fn me(identity: Identity) -> HttpResponse {
+    HttpResponse::Ok().body(identity.subject.clone())
+}
+
+async fn maybe(identity: Option<Identity>) -> HttpResponse {
+    HttpResponse::Ok().body(identity.map_or_else(|| "anonymous".to_owned(), |id| id.subject.clone()))
+}
+
+async fn health() -> HttpResponse {
+    HttpResponse::Ok().body("ok")
+}
+
+macro_rules! app {
+    ($auth:expr) => {
+        test::init_service(
+            App::new()
+                .wrap($auth)
+                .route("/me", web::get().to(me))
+                .route("/maybe", web::get().to(maybe))
+                .route("/health", web::get().to(health))
+                .route("/docs/{page}", web::get().to(health)),
+        )
+        .await
+    };
+}
+
+async fn status_and_body<S, B>(app: &S, req: test::TestRequest) -> (StatusCode, String)
+where
+    S: actix_web::dev::Service<
+            actix_http::Request,
+            Response = actix_web::dev::ServiceResponse<B>,
+            Error = actix_web::Error,
+        >,
+    B: actix_web::body::MessageBody,
+{
+    let reply = tests::send(app, req).await;
+    (reply.status, reply.body)
+}
+
+#[actix_web::test]
+async fn bearer_scheme_is_case_insensitive() {
+    init_tracing();
+    let issuer = TestIssuer::start().await;
+    let app = app!(JwtAuth::new(issuer.provider()).unwrap());
+    let token = issuer.token().subject("alice").sign();
+    for scheme in ["Bearer", "bearer", "BEARER"] {
+        let req = test::TestRequest::get().uri("/me").insert_header(("Authorization", format!("{scheme} {token}")));
+        assert_eq!(status_and_body(&app, req).await, (StatusCode::OK, "alice".to_owned()), "{scheme}");
+    }
+    let basic = test::TestRequest::get().uri("/me").insert_header(("Authorization", "Basic dXNlcjpwYXNz"));
+    assert_eq!(status_and_body(&app, basic).await.0, StatusCode::UNAUTHORIZED);
+}
+
+#[actix_web::test]
+async fn named_header_and_cookie_sources() {
+    init_tracing();
+    let issuer = TestIssuer::start().await;
+    let auth = JwtAuth::new(issuer.provider())
+        .unwrap()
+        .token_sources([TokenSource::header("Cf-Access-Jwt-Assertion"), TokenSource::cookie("CF_Authorization")]);
+    let app = app!(auth);
+    let token = issuer.token().subject("carol").sign();
+    let by_header = test::TestRequest::get().uri("/me").insert_header(("cf-access-jwt-assertion", token.clone()));
+    assert_eq!(status_and_body(&app, by_header).await, (StatusCode::OK, "carol".to_owned()));
+    let by_cookie = test::TestRequest::get().uri("/me").token_cookie("CF_Authorization", &token);
+    assert_eq!(status_and_body(&app, by_cookie).await, (StatusCode::OK, "carol".to_owned()));
+    let among_cookies = test::TestRequest::get()
+        .uri("/me")
+        .insert_header(("cookie", format!("theme=dark; CF_Authorization={token}; lang=en")));
+    assert_eq!(status_and_body(&app, among_cookies).await.0, StatusCode::OK);
+    let bearer_not_configured = test::TestRequest::get().uri("/me").bearer(&token);
+    assert_eq!(status_and_body(&app, bearer_not_configured).await.0, StatusCode::UNAUTHORIZED);
+}
+
+#[actix_web::test]
+async fn sources_are_tried_in_order() {
+    init_tracing();
+    let issuer = TestIssuer::start().await;
+    let auth =
+        JwtAuth::new(issuer.provider()).unwrap().token_sources([TokenSource::cookie("__session"), TokenSource::Bearer]);
+    let app = app!(auth);
+    let from_cookie = issuer.token().subject("cookie").sign();
+    let from_bearer = issuer.token().subject("bearer").sign();
+    let both = test::TestRequest::get().uri("/me").token_cookie("__session", &from_cookie).bearer(&from_bearer);
+    assert_eq!(status_and_body(&app, both).await.1, "cookie");
+    let bearer_only = test::TestRequest::get().uri("/me").bearer(&from_bearer);
+    assert_eq!(status_and_body(&app, bearer_only).await.1, "bearer");
+}
+
+#[actix_web::test]
+async fn query_string_is_never_a_token_source() {
+    init_tracing();
+    let issuer = TestIssuer::start().await;
+    let app = app!(JwtAuth::new(issuer.provider()).unwrap());
+    let token = issuer.token().sign();
+    for uri in [format!("/me?access_token={token}"), format!("/me?token={token}"), format!("/me?jwt={token}")] {
+        assert_eq!(status_and_body(&app, test::TestRequest::get().uri(&uri)).await.0, StatusCode::UNAUTHORIZED);
+    }
+}
+
+#[actix_web::test]
+async fn optional_mode_admits_anonymous_but_not_bad_tokens() {
+    init_tracing();
+    let issuer = TestIssuer::start().await;
+    let app = app!(JwtAuth::new(issuer.provider()).unwrap().optional());
+    let anonymous = status_and_body(&app, test::TestRequest::get().uri("/maybe")).await;
+    assert_eq!(anonymous, (StatusCode::OK, "anonymous".to_owned()));
+    let good = issuer.token().subject("dave").sign();
+    assert_eq!(status_and_body(&app, test::TestRequest::get().uri("/maybe").bearer(&good)).await.1, "dave");
+    let bad = issuer.token().expired().sign();
+    assert_eq!(
+        status_and_body(&app, test::TestRequest::get().uri("/maybe").bearer(&bad)).await.0,
+        StatusCode::UNAUTHORIZED
+    );
+    // A handler that needs an identity still refuses anonymous callers.
+    assert_eq!(status_and_body(&app, test::TestRequest::get().uri("/me")).await.0, StatusCode::UNAUTHORIZED);
+}
+
+#[actix_web::test]
+async fn public_paths_are_not_checked_at_all() {
+    init_tracing();
+    let issuer = TestIssuer::start().await;
+    let app = app!(JwtAuth::new(issuer.provider()).unwrap().public(["/health", "/docs/*"]));
+    for uri in ["/health", "/docs/index"] {
+        assert_eq!(status_and_body(&app, test::TestRequest::get().uri(uri)).await.0, StatusCode::OK, "{uri}");
+        let garbage = test::TestRequest::get().uri(uri).bearer("not-a-token");
+        assert_eq!(status_and_body(&app, garbage).await.0, StatusCode::OK, "{uri} with a bad token");
+    }
+    assert_eq!(status_and_body(&app, test::TestRequest::get().uri("/me")).await.0, StatusCode::UNAUTHORIZED);
+    assert_eq!(issuer.jwks_fetches(), 0, "public paths never touch the issuer");
+}
