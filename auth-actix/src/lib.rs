@@ -34,11 +34,14 @@ mod authorize;
 mod claims;
 mod identity;
 mod jwt_auth;
+#[doc(hidden)]
+pub mod macro_support;
 mod middleware;
 mod optional;
 mod rejection;
 mod request_auth;
 mod requirement;
+mod role_enum;
 mod role_resolver;
 mod token_lookup;
 
@@ -61,4 +64,7 @@ pub use middleware::JwtAuthMiddleware;
 pub use optional::Optional;
 pub use rejection::{AuthRejection, ErrorHandler};
 pub use requirement::{Require, Requirement, Rule};
+pub use role_enum::RoleEnum;
 pub use role_resolver::{ResolveError, RoleResolver};
+
+pub use auth_macros::{Role, require_role, require_scope};

@@ -20,7 +20,7 @@ use std::time::Duration;
 
 use actix_web::{App, HttpServer, Responder, get, web};
 use auth_actix::testing::TestIssuer;
-use auth_actix::{Identity, JwtAuth, Provider, Require, Requirement, Rule};
+use auth_actix::{Claims, Identity, JwtAuth, Provider, require_role};
 use examples::{Carrier, bind_address, env_opt, env_parse, env_required, init_logging, print_demo};
 
 #[get("/public")]
@@ -33,14 +33,10 @@ async fn me(identity: Identity) -> impl Responder {
     web::Json(identity)
 }
 
-struct Admin;
-impl Requirement for Admin {
-    const RULE: Rule = Rule::AnyRole(&["admin"]);
-}
-
 #[get("/admin")]
-async fn admin(caller: Require<Admin>) -> impl Responder {
-    format!("hello admin {}\n", caller.subject)
+#[require_role("admin")]
+async fn admin(claims: Claims) -> impl Responder {
+    format!("hello admin {}\n", claims.sub)
 }
 
 #[actix_web::main]

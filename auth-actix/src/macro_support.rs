@@ -1,0 +1,135 @@
+//! Types the attribute macros expand to. A rule is spelled as a type, so the guard needs no item of its
+//! own (none can be declared inside an `impl` block) and its role names are `'static` slices built at
+//! compile time.
+
+use std::marker::PhantomData;
+
+use crate::requirement::{Requirement, Rule};
+use crate::role_enum::RoleEnum;
+
+/// A name known at compile time.
+pub trait Name {
+    /// The name.
+    const NAME: &'static str;
+}
+
+/// Longest role or scope name a literal may spell (8 chunks of 16 bytes).
+pub const MAX_LITERAL_LEN: usize = 128;
+
+/// A string literal carried in const parameters: its length and its bytes, little-endian, 16 per chunk.
+pub struct Lit<
+    const LEN: usize,
+    const C0: u128,
+    const C1: u128,
+    const C2: u128,
+    const C3: u128,
+    const C4: u128,
+    const C5: u128,
+    const C6: u128,
+    const C7: u128,
+>;
+
+const fn unpack(chunks: [u128; 8]) -> [u8; MAX_LITERAL_LEN] {
+    let mut bytes = [0u8; MAX_LITERAL_LEN];
+    let mut i = 0;
+    while i < MAX_LITERAL_LEN {
+        bytes[i] = (chunks[i / 16] >> ((i % 16) * 8)) as u8;
+        i += 1;
+    }
+    bytes
+}
+
+impl<
+    const LEN: usize,
+    const C0: u128,
+    const C1: u128,
+    const C2: u128,
+    const C3: u128,
+    const C4: u128,
+    const C5: u128,
+    const C6: u128,
+    const C7: u128,
+> Lit<LEN, C0, C1, C2, C3, C4, C5, C6, C7>
+{
+    const BYTES: &'static [u8; MAX_LITERAL_LEN] = &unpack([C0, C1, C2, C3, C4, C5, C6, C7]);
+}
+
+impl<
+    const LEN: usize,
+    const C0: u128,
+    const C1: u128,
+    const C2: u128,
+    const C3: u128,
+    const C4: u128,
+    const C5: u128,
+    const C6: u128,
+    const C7: u128,
+> Name for Lit<LEN, C0, C1, C2, C3, C4, C5, C6, C7>
+{
+    const NAME: &'static str = match std::str::from_utf8(Self::BYTES.split_at(LEN).0) {
+        Ok(name) => name,
+        Err(_) => panic!("role name is not UTF-8"),
+    };
+}
+
+/// The name of the `I`th variant of a `#[derive(Role)]` enum.
+pub struct Variant<E, const I: usize>(PhantomData<fn() -> E>);
+
+impl<E: RoleEnum, const I: usize> Name for Variant<E, I> {
+    const NAME: &'static str = E::NAMES[I];
+}
+
+/// A tuple of [`Name`]s.
+pub trait Names {
+    /// The names, in order.
+    const NAMES: &'static [&'static str];
+}
+
+macro_rules! names_for_tuples {
+    ($(($($name:ident),+)),+ $(,)?) => {
+        $(
+            impl<$($name: Name),+> Names for ($($name,)+) {
+                const NAMES: &'static [&'static str] = &[$($name::NAME),+];
+            }
+        )+
+    };
+}
+
+names_for_tuples!(
+    (A),
+    (A, B),
+    (A, B, C),
+    (A, B, C, D),
+    (A, B, C, D, E),
+    (A, B, C, D, E, F),
+    (A, B, C, D, E, F, G),
+    (A, B, C, D, E, F, G, H),
+    (A, B, C, D, E, F, G, H, I),
+    (A, B, C, D, E, F, G, H, I, J),
+    (A, B, C, D, E, F, G, H, I, J, K),
+    (A, B, C, D, E, F, G, H, I, J, K, L),
+);
+
+macro_rules! requirement {
+    ($($(#[$doc:meta])* $ty:ident => $rule:ident),+ $(,)?) => {
+        $(
+            $(#[$doc])*
+            pub struct $ty<N>(PhantomData<fn() -> N>);
+
+            impl<N: Names + 'static> Requirement for $ty<N> {
+                const RULE: Rule = Rule::$rule(N::NAMES);
+            }
+        )+
+    };
+}
+
+requirement!(
+    /// At least one of the roles.
+    AnyRole => AnyRole,
+    /// Every one of the roles.
+    AllRoles => AllRoles,
+    /// At least one of the scopes.
+    AnyScope => AnyScope,
+    /// Every one of the scopes.
+    AllScopes => AllScopes,
+);

@@ -1,0 +1,27 @@
+//! Roles as an enum, so a misspelled role is a compile error.
+
+/// An enum whose variants are role names; implemented by `#[derive(Role)]`.
+///
+/// ```
+/// use auth_actix::{Role, RoleEnum};
+///
+/// #[derive(Role)]
+/// enum AppRole {
+///     #[role("admin")]
+///     Administrator,
+///     Viewer,
+///     SuperUser,
+/// }
+///
+/// assert_eq!(AppRole::Administrator.name(), "admin");
+/// assert_eq!(AppRole::Viewer.name(), "viewer");
+/// assert_eq!(AppRole::SuperUser.name(), "super_user");
+/// assert_eq!(AppRole::NAMES, ["admin", "viewer", "super_user"]);
+/// ```
+pub trait RoleEnum {
+    /// Every variant's role name, in declaration order.
+    const NAMES: &'static [&'static str];
+
+    /// This variant's role name.
+    fn name(&self) -> &'static str;
+}

@@ -1,0 +1,142 @@
+//! Expanding `#[require_role]` / `#[require_scope]`: the handler stays as written, plus one guard argument.
+
+use proc_macro2::{Span, TokenStream};
+use quote::{ToTokens, format_ident, quote, quote_spanned};
+use syn::parse::Parser;
+use syn::spanned::Spanned;
+use syn::{FnArg, ItemFn, Pat};
+
+use crate::rule_args::{Combinator, Name, Noun, RuleArgs};
+
+/// Handlers take at most this many extractors (actix implements `FromRequest` for tuples up to 16).
+const MAX_EXTRACTORS: usize = 16;
+
+/// Which attribute is expanding.
+#[derive(Clone, Copy)]
+pub(crate) enum Kind {
+    Role,
+    Scope,
+}
+
+impl Kind {
+    fn noun(self) -> Noun {
+        match self {
+            Kind::Role => Noun { attribute: "require_role", noun: "role", example: "admin" },
+            Kind::Scope => Noun { attribute: "require_scope", noun: "scope", example: "read:items" },
+        }
+    }
+
+    fn requirement(self, combinator: Combinator) -> &'static str {
+        match (self, combinator) {
+            (Kind::Role, Combinator::Any) => "AnyRole",
+            (Kind::Role, Combinator::All) => "AllRoles",
+            (Kind::Scope, Combinator::Any) => "AnyScope",
+            (Kind::Scope, Combinator::All) => "AllScopes",
+        }
+    }
+}
+
+pub(crate) fn expand(kind: Kind, args: TokenStream, item: TokenStream) -> TokenStream {
+    match try_expand(kind, args, item.clone()) {
+        Ok(expanded) => expanded,
+        // The handler is kept as written beside the error, so only this error shows and the IDE keeps
+        // working on the function.
+        Err(error) => {
+            let error = error.to_compile_error();
+            quote!(#item #error)
+        }
+    }
+}
+
+fn try_expand(kind: Kind, args: TokenStream, item: TokenStream) -> syn::Result<TokenStream> {
+    let noun = kind.noun();
+    let rule = (|input: syn::parse::ParseStream<'_>| RuleArgs::parse(input, noun)).parse2(args)?;
+    let mut function: ItemFn = syn::parse2(item).map_err(|err| {
+        syn::Error::new(err.span(), format!("#[{}] goes on an async handler function", noun.attribute))
+    })?;
+
+    if function.sig.asyncness.is_none() {
+        return Err(syn::Error::new(
+            function.sig.fn_token.span,
+            format!("#[{}] needs an async handler: write `async fn {}(...)`", noun.attribute, function.sig.ident),
+        ));
+    }
+    let receiver = function.sig.inputs.iter().any(|arg| matches!(arg, FnArg::Receiver(_)));
+    if receiver {
+        return Err(syn::Error::new(
+            function.sig.inputs.span(),
+            format!(
+                "#[{}] handlers take no `self`: actix calls them as plain functions; make it an associated fn and register `Type::{}`",
+                noun.attribute, function.sig.ident
+            ),
+        ));
+    }
+    let extractors = function.sig.inputs.len();
+    if extractors >= MAX_EXTRACTORS {
+        return Err(syn::Error::new(
+            function.sig.inputs.span(),
+            format!(
+                "this handler already takes {extractors} extractors and #[{}] adds one, past actix's limit of {MAX_EXTRACTORS}; \
+                 group some into a tuple or a struct that implements FromRequest",
+                noun.attribute
+            ),
+        ));
+    }
+
+    let guard_type = guard_type(kind, &rule);
+    let name = format_ident!("__auth_guard_{}", taken_guards(&function), span = Span::mixed_site());
+    let argument: FnArg = syn::parse_quote!(#name: #guard_type);
+    function.sig.inputs.insert(0, argument);
+    Ok(function.into_token_stream())
+}
+
+/// How many guard arguments earlier attributes added, so stacked attributes get distinct names.
+fn taken_guards(function: &ItemFn) -> usize {
+    function
+        .sig
+        .inputs
+        .iter()
+        .filter(|arg| match arg {
+            FnArg::Typed(typed) => {
+                matches!(typed.pat.as_ref(), Pat::Ident(pat) if pat.ident.to_string().starts_with("__auth_guard_"))
+            }
+            FnArg::Receiver(_) => false,
+        })
+        .count()
+}
+
+fn guard_type(kind: Kind, rule: &RuleArgs) -> TokenStream {
+    let requirement = format_ident!("{}", kind.requirement(rule.combinator));
+    let names = rule.names.iter().map(name_type);
+    quote! {
+        ::auth_actix::Require<::auth_actix::macro_support::#requirement<(#(#names,)*)>>
+    }
+}
+
+/// A name as a type: a literal's bytes in const parameters, or an enum variant's index.
+fn name_type(name: &Name) -> TokenStream {
+    match name {
+        Name::Literal(lit) => {
+            let value = lit.value();
+            let bytes = value.as_bytes();
+            let len = bytes.len();
+            let chunks = (0..8).map(|chunk| {
+                let word = bytes
+                    .iter()
+                    .skip(chunk * 16)
+                    .take(16)
+                    .enumerate()
+                    .fold(0u128, |word, (i, byte)| word | (u128::from(*byte) << (i * 8)));
+                proc_macro2::Literal::u128_unsuffixed(word)
+            });
+            quote_spanned!(lit.span()=> ::auth_actix::macro_support::Lit<#len, #(#chunks),*>)
+        }
+        Name::Variant(path) => {
+            let mut enum_path = path.clone();
+            enum_path.segments.pop();
+            enum_path.segments.pop_punct();
+            // The variant is spelled in the user's tokens, so a misspelling is reported right there.
+            quote_spanned!(path.span()=> ::auth_actix::macro_support::Variant<#enum_path, { #path.__auth_role_index() }>)
+        }
+    }
+}

@@ -1,0 +1,148 @@
+//! Parsing `"admin"`, `Role::Admin`, `any(...)` and `all(...)` into a rule, with every misuse reported at
+//! the offending token with what to write instead.
+
+use std::collections::HashSet;
+
+use proc_macro2::Span;
+use syn::parse::ParseStream;
+use syn::punctuated::Punctuated;
+use syn::{Expr, ExprCall, ExprLit, ExprPath, Lit, Token};
+
+/// Longest name a string literal may hold (kept in step with `auth_actix::macro_support`).
+const MAX_LITERAL_LEN: usize = 128;
+
+/// How the listed names combine.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Combinator {
+    Any,
+    All,
+}
+
+/// One name: a string literal or an enum variant path.
+pub(crate) enum Name {
+    Literal(syn::LitStr),
+    Variant(syn::Path),
+}
+
+/// A parsed rule.
+pub(crate) struct RuleArgs {
+    pub(crate) combinator: Combinator,
+    pub(crate) names: Vec<Name>,
+}
+
+/// Wording of errors, which differs between roles and scopes.
+#[derive(Clone, Copy)]
+pub(crate) struct Noun {
+    pub(crate) attribute: &'static str,
+    pub(crate) noun: &'static str,
+    pub(crate) example: &'static str,
+}
+
+impl RuleArgs {
+    pub(crate) fn parse(input: ParseStream<'_>, noun: Noun) -> syn::Result<RuleArgs> {
+        let Noun { attribute, noun: what, example } = noun;
+        if input.is_empty() {
+            return Err(syn::Error::new(
+                Span::call_site(),
+                format!(
+                    "#[{attribute}] needs a {what}: write #[{attribute}(\"{example}\")] or #[{attribute}(any(\"a\", \"b\"))]"
+                ),
+            ));
+        }
+        let exprs = Punctuated::<Expr, Token![,]>::parse_terminated(input)?;
+        if exprs.len() > 1 {
+            let second = exprs.iter().nth(1).map_or(Span::call_site(), syn::spanned::Spanned::span);
+            return Err(syn::Error::new(
+                second,
+                format!(
+                    "several {what}s need a combinator: write any(...) to admit any of them, or all(...) to require each"
+                ),
+            ));
+        }
+        let Some(expr) = exprs.into_iter().next() else {
+            return Err(syn::Error::new(Span::call_site(), format!("#[{attribute}] needs a {what}")));
+        };
+        let (combinator, items) = match expr {
+            Expr::Call(call) => {
+                let combinator = combinator(&call, noun)?;
+                if call.args.is_empty() {
+                    return Err(syn::Error::new_spanned(
+                        &call,
+                        format!("empty {what} list: name at least one, e.g. any(\"{example}\")"),
+                    ));
+                }
+                (combinator, call.args.into_iter().collect())
+            }
+            other => (Combinator::Any, vec![other]),
+        };
+        let mut seen = HashSet::new();
+        let mut names = Vec::with_capacity(items.len());
+        for item in items {
+            let name = name(item, noun)?;
+            let key = match &name {
+                Name::Literal(lit) => format!("\"{}\"", lit.value()),
+                Name::Variant(path) => quote::ToTokens::to_token_stream(path).to_string(),
+            };
+            if !seen.insert(key.clone()) {
+                let span = match &name {
+                    Name::Literal(lit) => lit.span(),
+                    Name::Variant(path) => syn::spanned::Spanned::span(path),
+                };
+                return Err(syn::Error::new(span, format!("duplicate {what} {key}: list each {what} once")));
+            }
+            names.push(name);
+        }
+        Ok(RuleArgs { combinator, names })
+    }
+}
+
+fn combinator(call: &ExprCall, noun: Noun) -> syn::Result<Combinator> {
+    let Expr::Path(ExprPath { path, .. }) = call.func.as_ref() else {
+        return Err(syn::Error::new_spanned(&call.func, "expected any(...) or all(...)"));
+    };
+    match path.get_ident().map(ToString::to_string).as_deref() {
+        Some("any") => Ok(Combinator::Any),
+        Some("all") => Ok(Combinator::All),
+        _ => Err(syn::Error::new_spanned(
+            path,
+            format!(
+                "unknown combinator `{}`: use any(...) to admit any listed {}, or all(...) to require each",
+                quote::ToTokens::to_token_stream(path).to_string().replace(' ', ""),
+                noun.noun
+            ),
+        )),
+    }
+}
+
+fn name(expr: Expr, noun: Noun) -> syn::Result<Name> {
+    let Noun { noun: what, example, .. } = noun;
+    match expr {
+        Expr::Lit(ExprLit { lit: Lit::Str(lit), .. }) => {
+            let value = lit.value();
+            if value.trim().is_empty() {
+                return Err(syn::Error::new(
+                    lit.span(),
+                    format!("empty {what} name: write the {what}, e.g. \"{example}\""),
+                ));
+            }
+            if value.len() > MAX_LITERAL_LEN {
+                return Err(syn::Error::new(
+                    lit.span(),
+                    format!(
+                        "{what} name longer than {MAX_LITERAL_LEN} bytes; use a #[derive(Role)] enum or a shorter name"
+                    ),
+                ));
+            }
+            Ok(Name::Literal(lit))
+        }
+        Expr::Path(ExprPath { path, qself: None, .. }) if path.segments.len() >= 2 => Ok(Name::Variant(path)),
+        Expr::Call(call) => Err(syn::Error::new_spanned(
+            &call.func,
+            "combinators cannot be nested: list names directly in one any(...) or all(...), or stack two attributes",
+        )),
+        other => Err(syn::Error::new_spanned(
+            other,
+            format!("expected a {what} name as a string literal (\"{example}\") or an enum variant path (Role::Admin)"),
+        )),
+    }
+}

@@ -1,0 +1,6 @@
+use auth_actix::Role;
+
+#[derive(Role)]
+struct Admin;
+
+fn main() {}

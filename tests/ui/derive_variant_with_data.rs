@@ -1,0 +1,9 @@
+use auth_actix::Role;
+
+#[derive(Role)]
+enum AppRole {
+    Admin,
+    Custom(String),
+}
+
+fn main() {}
