@@ -28,6 +28,7 @@ mod issuer_url;
 mod jwks;
 mod key_settings;
 mod key_store;
+mod presets;
 mod provider;
 mod token;
 mod token_source;

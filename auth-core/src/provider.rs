@@ -253,7 +253,7 @@ impl Provider {
         self
     }
 
-    /// Requires a claim to be present (any non-null value).
+    /// Requires a claim to be present: any value but `null` and the empty string.
     pub fn require_claim(mut self, path: &str) -> Provider {
         if let Some(path) = self.path(path) {
             self.required.push(RequiredClaim { path, one_of: Vec::new() });
@@ -295,6 +295,40 @@ impl Provider {
     /// The token sources this provider's tokens arrive in.
     pub fn sources(&self) -> &[TokenSource] {
         &self.token_sources
+    }
+
+    /// Serves this provider's URLs from another origin, keeping their paths: for sovereign clouds (Entra
+    /// at `https://login.microsoftonline.us`), a caching proxy in front of the identity provider, or a
+    /// local test issuer standing in for a hosted one. The issuer the tokens must carry moves too.
+    pub fn relocate(mut self, origin: &str) -> Provider {
+        let origin = origin.trim_end_matches('/');
+        let moved = |url: &str| match url.split_once("://") {
+            Some((_, rest)) => format!("{origin}{}", rest.find('/').map_or("", |slash| &rest[slash..])),
+            None => url.to_owned(),
+        };
+        self.issuer = match self.issuer {
+            IssuerMatch::Exact(issuers) => {
+                IssuerMatch::Exact(issuers.iter().filter(|i| i.contains("://")).map(|i| moved(i)).collect())
+            }
+            IssuerMatch::Tenants { prefix, suffix, tenants } => {
+                IssuerMatch::Tenants { prefix: moved(&prefix), suffix, tenants }
+            }
+        };
+        self.keys = match self.keys {
+            KeySource::Discovery(url) => KeySource::Discovery(moved(&url)),
+            KeySource::Jwks(url) => KeySource::Jwks(moved(&url)),
+        };
+        self
+    }
+
+    pub(crate) fn past_date(mut self, claim: &'static str) -> Provider {
+        self.past_dates.push(claim);
+        self
+    }
+
+    pub(crate) fn invalid(mut self, setting: &str, problem: impl Into<String>) -> Provider {
+        self.errors.push(ConfigError::new(format!("{}: {setting}", self.name), problem));
+        self
     }
 
     fn path(&mut self, path: &str) -> Option<ClaimPath> {

@@ -88,7 +88,7 @@ impl ClaimRules {
         }
 
         for required in &self.required {
-            let value = required.path.lookup(payload).filter(|v| !v.is_null());
+            let value = required.path.lookup(payload).filter(|v| !v.is_null() && v.as_str() != Some(""));
             let Some(value) = value else {
                 return Err(AuthError::MissingClaim(required.path.to_string()));
             };

@@ -25,9 +25,9 @@ use crate::provider::Provider;
 /// The algorithms the test issuer holds a key for unless told otherwise.
 const DEFAULT_ALGORITHMS: [Algorithm; 3] = [Algorithm::RS256, Algorithm::ES256, Algorithm::EdDSA];
 
-/// Paths the JWKS is served at: the generic one and each hosted provider's, so provider-shaped
-/// settings work against the test issuer unchanged.
-const JWKS_PATHS: [&str; 7] = [
+/// Path endings the JWKS is served at, under any prefix: the generic one and each hosted provider's, so
+/// provider-shaped settings (moved here with `Provider::relocate`) work against the test issuer unchanged.
+const JWKS_SUFFIXES: [&str; 10] = [
     "/jwks",
     "/.well-known/jwks.json",
     "/cdn-cgi/access/certs",
@@ -35,7 +35,14 @@ const JWKS_PATHS: [&str; 7] = [
     "/protocol/openid-connect/certs",
     "/v1/keys",
     "/discovery/v2.0/keys",
+    "/discovery/keys",
+    "/jwk/securetoken@system.gserviceaccount.com",
+    "/oauth2/v3/certs",
 ];
+
+/// Discovery is served under any prefix; the document names `<origin><prefix>` as its issuer, so an
+/// issuer with a path (`/realms/demo`, `/oauth2/default`) discovers itself.
+const DISCOVERY_SUFFIX: &str = "/.well-known/openid-configuration";
 
 /// An identity provider on 127.0.0.1 for tests. Stops when dropped.
 pub struct TestIssuer {
@@ -76,13 +83,14 @@ impl State {
         json!({ "keys": keys }).to_string()
     }
 
-    fn discovery(&self) -> String {
-        let issuer = self.discovery_issuer.as_deref().unwrap_or(&self.issuer);
+    fn discovery(&self, prefix: &str) -> String {
+        let own = format!("{}{prefix}", self.issuer);
+        let issuer = self.discovery_issuer.as_deref().unwrap_or(&own);
         json!({
             "issuer": issuer,
-            "jwks_uri": format!("{}/jwks", self.issuer),
-            "authorization_endpoint": format!("{}/authorize", self.issuer),
-            "token_endpoint": format!("{}/token", self.issuer),
+            "jwks_uri": format!("{own}/jwks"),
+            "authorization_endpoint": format!("{own}/authorize"),
+            "token_endpoint": format!("{own}/token"),
             "response_types_supported": ["code"],
             "subject_types_supported": ["public"],
             "id_token_signing_alg_values_supported": self.algorithms.iter().map(|alg| alg.as_str()).collect::<Vec<_>>(),
@@ -303,8 +311,9 @@ async fn respond(
     request: Request<hyper::body::Incoming>,
 ) -> Result<Response<Full<Bytes>>, Infallible> {
     let path = request.uri().path();
-    let is_discovery = path == "/.well-known/openid-configuration";
-    let is_jwks = JWKS_PATHS.contains(&path);
+    let discovery_prefix = path.strip_suffix(DISCOVERY_SUFFIX);
+    let is_jwks = JWKS_SUFFIXES.iter().any(|suffix| path.ends_with(suffix));
+    let is_discovery = discovery_prefix.is_some();
     if !is_discovery && !is_jwks {
         return Ok(reply(StatusCode::NOT_FOUND, None, "not found".into()));
     }
@@ -316,7 +325,7 @@ async fn respond(
         let body = match (is_jwks, &state.jwks_body) {
             (true, Some(body)) => body.clone(),
             (true, None) => state.jwks(),
-            (false, _) => state.discovery(),
+            (false, _) => state.discovery(discovery_prefix.unwrap_or_default()),
         };
         (state.delay, state.outage, body, state.max_age)
     };

@@ -1,0 +1,30 @@
+use crate::algorithm::Algorithm;
+use crate::provider::{IssuerMatch, KeySource, Provider};
+
+impl Provider {
+    /// Auth0 access tokens for an API.
+    ///
+    /// - `domain`: the tenant domain (`my-tenant.us.auth0.com`) or a custom domain, with or without
+    ///   `https://`. The issuer is `https://<domain>/` **with** the trailing slash, as Auth0 writes it.
+    /// - `audience`: the API Identifier from Applications > APIs. Tokens requested with `openid` carry an
+    ///   `aud` array holding it and the `/userinfo` URL; either shape is accepted.
+    ///
+    /// Keys at `https://<domain>/.well-known/jwks.json`. Scopes from `scope` (space-separated) and
+    /// `permissions` (enable RBAC and "Add Permissions in the Access Token" on the API). Auth0 puts roles in
+    /// the token only through an Action adding a custom claim: this preset reads `roles`; for a namespaced
+    /// claim call `.roles_claim("\"https://example.com/roles\"")` (quoted, as the name holds dots).
+    ///
+    /// Docs: <https://auth0.com/docs/secure/tokens/access-tokens/validate-access-tokens>,
+    /// <https://auth0.com/docs/secure/tokens/json-web-tokens/json-web-key-sets>,
+    /// <https://auth0.com/docs/manage-users/access-control/enable-role-based-access-control-for-apis>.
+    pub fn auth0(domain: &str, audience: &str) -> Provider {
+        let base = super::https_url(domain);
+        let issuer = format!("{base}/");
+        let jwks = format!("{base}/.well-known/jwks.json");
+        Provider::custom("Provider::auth0(domain, audience)", IssuerMatch::Exact(vec![issuer]), KeySource::Jwks(jwks))
+            .algorithms([Algorithm::RS256])
+            .audience(audience.trim())
+            .roles_claims(["roles"])
+            .scopes_claims(["scope", "permissions"])
+    }
+}

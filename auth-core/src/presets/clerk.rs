@@ -1,0 +1,51 @@
+use crate::algorithm::Algorithm;
+use crate::provider::{IssuerMatch, KeySource, Provider};
+use crate::token_source::TokenSource;
+
+impl Provider {
+    /// Clerk session tokens.
+    ///
+    /// - `issuer`: the Frontend API URL, e.g. `https://<slug>.clerk.accounts.dev` or
+    ///   `https://clerk.example.com`; keys at `<issuer>/.well-known/jwks.json`.
+    /// - `authorized_parties`: the origins your front end runs on (e.g. `https://app.example.com`).
+    ///   Session tokens carry no `aud`; their `azp` (the origin that requested them) must be one of these,
+    ///   which is what stops a token minted for another site on the same Clerk instance.
+    ///
+    /// The token is read from the `__session` cookie (same-origin requests), else `Authorization: Bearer`.
+    /// Session tokens live 60 seconds, so the default 30-second leeway matters. Roles are the organisation
+    /// role (`org_role` in v1 tokens, `o.rol` in v2 tokens), permissions are scopes (`org_permissions`,
+    /// `o.per`).
+    ///
+    /// Docs: <https://clerk.com/docs/backend-requests/resources/session-tokens>,
+    /// <https://clerk.com/docs/backend-requests/manual-jwt>.
+    pub fn clerk<I, S>(issuer: &str, authorized_parties: I) -> Provider
+    where
+        I: IntoIterator<Item = S>,
+        S: Into<String>,
+    {
+        let issuer = super::https_url(issuer);
+        let jwks = format!("{issuer}/.well-known/jwks.json");
+        let parties: Vec<String> = authorized_parties.into_iter().map(Into::into).collect();
+        let malformed = parties.iter().find(|party| !party.contains("://") || party.ends_with('/')).cloned();
+        let provider = Provider::custom(
+            "Provider::clerk(issuer, authorized_parties)",
+            IssuerMatch::Exact(vec![issuer]),
+            KeySource::Jwks(jwks),
+        )
+        .algorithms([Algorithm::RS256])
+        .skip_audience_check()
+        .authorized_parties(parties)
+        .token_sources([TokenSource::cookie("__session"), TokenSource::Bearer])
+        .roles_claims(["org_role", "o.rol"])
+        .scopes_claims(["org_permissions", "o.per"]);
+        match malformed {
+            Some(party) => provider.invalid(
+                "authorized_parties",
+                format!(
+                    "{party:?} is not an origin: write scheme and host without a path, e.g. https://app.example.com"
+                ),
+            ),
+            None => provider,
+        }
+    }
+}

@@ -1,0 +1,118 @@
+use crate::algorithm::Algorithm;
+use crate::claim_path::ClaimPath;
+use crate::identity::ServiceRule;
+use crate::provider::{IssuerMatch, KeySource, Provider, TENANT_PLACEHOLDER};
+
+const AUTHORITY: &str = "https://login.microsoftonline.com";
+
+impl Provider {
+    /// Microsoft Entra ID (Azure AD) v2.0 access tokens for one tenant.
+    ///
+    /// - `tenant`: the directory (tenant) ID GUID. `common` and `organizations` are not issuers: for
+    ///   multi-tenant apps use [`Provider::entra_multi_tenant`].
+    /// - `client_id`: the API's application (client) ID; v2.0 tokens carry it as `aud` (the
+    ///   `api://<client_id>` form is accepted too).
+    ///
+    /// The issuer is `https://login.microsoftonline.com/<tenant>/v2.0`, keys at
+    /// `.../<tenant>/discovery/v2.0/keys`. Which token version an API receives is set by
+    /// `accessTokenAcceptedVersion` in its manifest (`2` for this preset; see [`Provider::entra_v1`]).
+    /// Roles from `roles` (app roles) and `groups`, scopes from `scp`; app-only tokens (`idtyp` = `app`,
+    /// enable the optional claim) become service identities. For national clouds call
+    /// [`Provider::relocate`] with their login host.
+    ///
+    /// Docs: <https://learn.microsoft.com/en-us/entra/identity-platform/access-tokens>,
+    /// <https://learn.microsoft.com/en-us/entra/identity-platform/access-token-claims-reference>.
+    pub fn entra(tenant: &str, client_id: &str) -> Provider {
+        let tenant = tenant.trim();
+        let issuer = format!("{AUTHORITY}/{tenant}/v2.0");
+        let jwks = format!("{AUTHORITY}/{tenant}/discovery/v2.0/keys");
+        let provider = entra_shape(
+            Provider::custom(
+                "Provider::entra(tenant, client_id)",
+                IssuerMatch::Exact(vec![issuer]),
+                KeySource::Jwks(jwks),
+            ),
+            client_id,
+        );
+        check_tenant(provider, tenant)
+    }
+
+    /// Microsoft Entra ID v1.0 access tokens (an API whose manifest keeps `accessTokenAcceptedVersion`
+    /// at `null` or `1`): issuer `https://sts.windows.net/<tenant>/`, keys at
+    /// `https://login.microsoftonline.com/<tenant>/discovery/keys`, `aud` usually `api://<client_id>` (the
+    /// bare client ID is accepted too). Claims as for [`Provider::entra`].
+    pub fn entra_v1(tenant: &str, client_id: &str) -> Provider {
+        let tenant = tenant.trim();
+        let issuer = format!("https://sts.windows.net/{tenant}/");
+        let jwks = format!("{AUTHORITY}/{tenant}/discovery/keys");
+        let provider = entra_shape(
+            Provider::custom(
+                "Provider::entra_v1(tenant, client_id)",
+                IssuerMatch::Exact(vec![issuer]),
+                KeySource::Jwks(jwks),
+            ),
+            client_id,
+        );
+        check_tenant(provider, tenant)
+    }
+
+    /// Microsoft Entra ID v2.0 tokens from several tenants (a multi-tenant app): `iss` must be
+    /// `https://login.microsoftonline.com/<tenant>/v2.0` for one of `tenants` (tenant ID GUIDs), never any
+    /// tenant at all. Keys from the shared `common` key set.
+    pub fn entra_multi_tenant<I, S>(client_id: &str, tenants: I) -> Provider
+    where
+        I: IntoIterator<Item = S>,
+        S: Into<String>,
+    {
+        let tenants: Vec<String> = tenants.into_iter().map(|t| t.into().trim().to_owned()).collect();
+        let bad = tenants.iter().find(|t| !super::is_path_segment(t) || is_placeholder_tenant(t)).cloned();
+        let mut provider = Provider::multi_tenant(&format!("{AUTHORITY}/{TENANT_PLACEHOLDER}/v2.0"), tenants)
+            .jwks_url(format!("{AUTHORITY}/common/discovery/v2.0/keys"));
+        provider.name = "Provider::entra_multi_tenant(client_id, tenants)".to_owned();
+        let provider = entra_shape(provider, client_id);
+        match bad {
+            Some(tenant) => provider.invalid(
+                "tenants",
+                format!("{tenant:?} is not a tenant ID: list the directory (tenant) ID GUIDs you accept"),
+            ),
+            None => provider,
+        }
+    }
+}
+
+fn entra_shape(provider: Provider, client_id: &str) -> Provider {
+    let client_id = client_id.trim();
+    let provider = provider
+        .algorithms([Algorithm::RS256])
+        .audience(client_id)
+        .audience(format!("api://{client_id}"))
+        .roles_claims(["roles", "groups"])
+        .scopes_claims(["scp"])
+        .service_rule(ServiceRule::ClaimEquals(ClaimPath::claim("idtyp"), "app".to_owned()));
+    if client_id.is_empty() || client_id.starts_with("api://") {
+        return provider
+            .invalid("client_id", "give the application (client) ID GUID from the app registration's Overview");
+    }
+    provider
+}
+
+fn is_placeholder_tenant(tenant: &str) -> bool {
+    ["common", "organizations", "consumers"].iter().any(|p| tenant.eq_ignore_ascii_case(p))
+}
+
+fn check_tenant(provider: Provider, tenant: &str) -> Provider {
+    if is_placeholder_tenant(tenant) {
+        return provider.invalid(
+            "tenant",
+            format!(
+                "{tenant:?} is not an issuer: tokens name the user's own tenant. For a multi-tenant app use \
+                 Provider::entra_multi_tenant(client_id, [tenant IDs you accept])"
+            ),
+        );
+    }
+    if !super::is_path_segment(tenant) {
+        return provider
+            .invalid("tenant", format!("{tenant:?} is not a tenant ID: copy the Directory (tenant) ID GUID"));
+    }
+    provider
+}

@@ -1,0 +1,42 @@
+use crate::algorithm::Algorithm;
+use crate::provider::{IssuerMatch, KeySource, Provider};
+
+impl Provider {
+    /// Keycloak.
+    ///
+    /// - `base_url`: the server, e.g. `https://sso.example.com` (servers before 17 need the `/auth`
+    ///   context: `https://sso.example.com/auth`). The issuer is `<base_url>/realms/<realm>`; keys through
+    ///   discovery (`<issuer>/protocol/openid-connect/certs`).
+    /// - `client_id`: the API's client. Keycloak puts `account` in `aud` by default: add an **Audience**
+    ///   mapper (Client scopes > dedicated scope > Add mapper > Audience) naming this client.
+    ///
+    /// Roles from `realm_access.roles` and `resource_access.<client_id>.roles`; scopes from `scope`.
+    ///
+    /// Docs: <https://www.keycloak.org/docs/latest/server_admin/#_audience>,
+    /// <https://www.keycloak.org/docs/latest/securing_apps/#_oidc>.
+    pub fn keycloak(base_url: &str, realm: &str, client_id: &str) -> Provider {
+        let realm = realm.trim();
+        let client_id = client_id.trim();
+        let issuer = format!("{}/realms/{realm}", super::https_url(base_url));
+        let discovery = format!("{issuer}/.well-known/openid-configuration");
+        let provider = Provider::custom(
+            "Provider::keycloak(base_url, realm, client_id)",
+            IssuerMatch::Exact(vec![issuer]),
+            KeySource::Discovery(discovery),
+        )
+        .algorithms([Algorithm::RS256, Algorithm::PS256, Algorithm::ES256, Algorithm::EdDSA])
+        .audience(client_id)
+        .roles_claims(["realm_access.roles".to_owned(), format!("resource_access.\"{client_id}\".roles")])
+        .scopes_claims(["scope"]);
+        if !super::is_path_segment(realm) {
+            return provider.invalid(
+                "realm",
+                format!("{realm:?} is not a realm name: give the realm as shown in the admin console"),
+            );
+        }
+        if client_id.is_empty() || client_id.contains('"') {
+            return provider.invalid("client_id", "give the API's client ID from Clients");
+        }
+        provider
+    }
+}

@@ -1,0 +1,39 @@
+use crate::algorithm::Algorithm;
+use crate::provider::{IssuerMatch, KeySource, Provider};
+
+impl Provider {
+    /// Okta access tokens from a custom authorization server.
+    ///
+    /// - `issuer`: `https://<org>.okta.com/oauth2/<server>` (the built-in one is `.../oauth2/default`).
+    ///   Tokens from the org authorization server (`https://<org>.okta.com` without `/oauth2/`) are meant
+    ///   for Okta's own APIs and cannot be verified by yours; this preset refuses that issuer.
+    /// - `audience`: the authorization server's Audience (`api://default` for the default server).
+    ///
+    /// Keys at `<issuer>/v1/keys`. Scopes from `scp` (an array), roles from `groups` (add a groups claim
+    /// to the authorization server).
+    ///
+    /// Docs: <https://developer.okta.com/docs/guides/validate-access-tokens/dotnet/main/>,
+    /// <https://developer.okta.com/docs/concepts/auth-servers/>.
+    pub fn okta(issuer: &str, audience: &str) -> Provider {
+        let issuer = super::https_url(issuer);
+        let jwks = format!("{issuer}/v1/keys");
+        let org_server = !issuer.contains("/oauth2/");
+        let provider = Provider::custom(
+            "Provider::okta(issuer, audience)",
+            IssuerMatch::Exact(vec![issuer]),
+            KeySource::Jwks(jwks),
+        )
+        .algorithms([Algorithm::RS256])
+        .audience(audience.trim())
+        .roles_claims(["groups"])
+        .scopes_claims(["scp"]);
+        if org_server {
+            return provider.invalid(
+                "issuer",
+                "this is the org authorization server, whose access tokens only Okta can verify; use a custom \
+                 authorization server issuer such as https://<org>.okta.com/oauth2/default",
+            );
+        }
+        provider
+    }
+}

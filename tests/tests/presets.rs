@@ -1,0 +1,360 @@
+//! Every provider preset against the loopback issuer: a token shaped like the provider's real ones
+//! verifies and maps to the right identity, and each provider's known pitfall is refused.
+//!
+//! Fixed-host presets keep their real issuer strings; only the key URL points at the loopback issuer
+//! (`jwks_url`), so the tokens carry exactly the `iss` the real provider writes.
+
+use std::time::Duration;
+
+use auth_core::testing::TestIssuer;
+use auth_core::{AuthError, IdentityKind, KeySettings, Provider, StandardClaims, TokenSource, Verifier};
+use serde_json::json;
+use tests::init_tracing;
+
+const CF_AUD: &str = "4714c1358e65fe4b408ad6d432a5f878f08194bdb4752441fd56faefa9b2b6f2";
+const TENANT: &str = "72f988bf-86f1-41af-91ab-2d7cd011db47";
+const CLIENT: &str = "6e74172b-be56-4843-9ff4-e66a39bb12e3";
+
+fn fast(provider: Provider) -> Provider {
+    provider.key_settings(KeySettings { ..TestIssuer::fast_key_settings() })
+}
+
+async fn verify(provider: Provider, token: &str) -> Result<auth_core::Claims<StandardClaims>, AuthError> {
+    Verifier::new(fast(provider)).expect("preset settings are valid").verify::<StandardClaims>(token).await
+}
+
+fn roles(claims: &auth_core::Claims<StandardClaims>) -> Vec<String> {
+    claims.identity().roles.iter().cloned().collect()
+}
+
+fn scopes(claims: &auth_core::Claims<StandardClaims>) -> Vec<String> {
+    claims.identity().scopes.iter().cloned().collect()
+}
+
+#[tokio::test]
+async fn cloudflare_access_user_and_service_tokens() {
+    init_tracing();
+    let issuer = TestIssuer::start().await;
+    let provider = || Provider::cloudflare_access(issuer.issuer(), CF_AUD);
+    assert_eq!(
+        provider().sources(),
+        [TokenSource::header("Cf-Access-Jwt-Assertion"), TokenSource::cookie("CF_Authorization")]
+    );
+    let user = issuer
+        .token()
+        .audiences([CF_AUD])
+        .subject("7335d417-61da-459d-899c-0a01c76a2f94")
+        .email("user@example.com")
+        .claim("type", "app")
+        .claim("identity_nonce", "6ei69kawdKzMIAPF")
+        .claim("country", "US")
+        .sign();
+    let claims = verify(provider(), &user).await.unwrap();
+    assert_eq!(claims.identity().email.as_deref(), Some("user@example.com"));
+    assert_eq!(claims.identity().kind, IdentityKind::User);
+
+    let service = issuer
+        .token()
+        .audiences([CF_AUD])
+        .subject("")
+        .claim("common_name", "a1b2c3.access")
+        .claim("type", "app")
+        .sign();
+    let claims = verify(provider(), &service).await.unwrap();
+    assert_eq!(claims.identity().kind, IdentityKind::Service);
+    assert_eq!(claims.identity().subject, "a1b2c3.access");
+    assert_eq!(claims.identity().email, None);
+
+    let other_app = issuer.token().audiences(["0".repeat(64)]).sign();
+    assert_eq!(verify(provider(), &other_app).await.unwrap_err(), AuthError::InvalidAudience);
+
+    let err = Verifier::new(Provider::cloudflare_access("team.cloudflareaccess.com", "my-app")).unwrap_err();
+    assert!(err.to_string().contains("AUD tag"), "{err}");
+    assert!(Verifier::new(Provider::cloudflare_access("team.cloudflareaccess.com", CF_AUD)).is_ok(), "bare host");
+}
+
+#[tokio::test]
+async fn zitadel_roles_come_from_the_role_map_keys() {
+    init_tracing();
+    let issuer = TestIssuer::start().await;
+    let project = "263514598346711111";
+    let token = issuer
+        .token()
+        .audiences([project, "263514598346722222@my-app"])
+        .claim("urn:zitadel:iam:org:project:roles", json!({"admin": {"2635141": "acme.zitadel.cloud"}}))
+        .claim(
+            format!("urn:zitadel:iam:org:project:{project}:roles"),
+            json!({"editor": {"2635141": "acme.zitadel.cloud"}}),
+        )
+        .scopes(["openid", "profile"])
+        .sign();
+    let claims = verify(Provider::zitadel(issuer.issuer(), project), &token).await.unwrap();
+    assert_eq!(roles(&claims), ["admin", "editor"]);
+    assert_eq!(scopes(&claims), ["openid", "profile"]);
+
+    let other_project = issuer.token().audiences(["999"]).sign();
+    assert_eq!(
+        verify(Provider::zitadel(issuer.issuer(), project), &other_project).await.unwrap_err(),
+        AuthError::InvalidAudience
+    );
+    assert!(Verifier::new(Provider::zitadel("https://x.zitadel.cloud", "")).is_err());
+}
+
+#[tokio::test]
+async fn clerk_checks_azp_and_reads_v1_and_v2_organisation_claims() {
+    init_tracing();
+    let issuer = TestIssuer::start().await;
+    let provider = || Provider::clerk(issuer.issuer(), ["https://app.example.com"]);
+    assert_eq!(provider().sources(), [TokenSource::cookie("__session"), TokenSource::Bearer]);
+    let v1 = issuer
+        .token()
+        .without_claim("aud")
+        .subject("user_2NNEqL2nrIRdJ194ndJqAHwEfxC")
+        .expires_in(Duration::from_secs(60))
+        .claim("azp", "https://app.example.com")
+        .claim("sid", "sess_2NNEqL2nrIRdJ194ndJqAHwEfxD")
+        .claim("org_role", "org:admin")
+        .claim("org_permissions", ["org:invoices:read"])
+        .sign();
+    let claims = verify(provider(), &v1).await.unwrap();
+    assert_eq!(roles(&claims), ["org:admin"]);
+    assert_eq!(scopes(&claims), ["org:invoices:read"]);
+
+    let v2 = issuer
+        .token()
+        .without_claim("aud")
+        .claim("v", 2)
+        .claim("azp", "https://app.example.com")
+        .claim("o", json!({"id": "org_123", "rol": "admin", "slg": "acme", "per": "invoices:read"}))
+        .sign();
+    let claims = verify(provider(), &v2).await.unwrap();
+    assert_eq!(roles(&claims), ["admin"]);
+
+    let elsewhere = issuer.token().without_claim("aud").claim("azp", "https://evil.example.com").sign();
+    assert_eq!(verify(provider(), &elsewhere).await.unwrap_err(), AuthError::InvalidAuthorizedParty);
+    let no_azp = issuer.token().without_claim("aud").sign();
+    assert_eq!(verify(provider(), &no_azp).await.unwrap_err(), AuthError::InvalidAuthorizedParty);
+
+    let err = Verifier::new(Provider::clerk("https://x.clerk.accounts.dev", Vec::<String>::new())).unwrap_err();
+    assert!(err.to_string().contains("authorized_parties"), "{err}");
+    let err = Verifier::new(Provider::clerk("https://x.clerk.accounts.dev", ["app.example.com"])).unwrap_err();
+    assert!(err.to_string().contains("origin"), "{err}");
+}
+
+#[tokio::test]
+async fn auth0_issuer_has_a_trailing_slash() {
+    init_tracing();
+    let issuer = TestIssuer::start().await;
+    let provider = || Provider::auth0(issuer.issuer(), "https://api.example.com");
+    let with_slash = format!("{}/", issuer.issuer());
+    let token = issuer
+        .token()
+        .issuer(&with_slash)
+        .audiences(["https://api.example.com", &format!("{with_slash}userinfo")])
+        .claim("permissions", ["read:items", "write:items"])
+        .claim("roles", ["admin"])
+        .scopes(["openid", "profile"])
+        .claim("azp", "my-client")
+        .sign();
+    let claims = verify(provider(), &token).await.unwrap();
+    assert_eq!(roles(&claims), ["admin"]);
+    assert_eq!(scopes(&claims), ["openid", "profile", "read:items", "write:items"]);
+
+    let no_slash = issuer.token().issuer(issuer.issuer()).audience("https://api.example.com").sign();
+    assert_eq!(verify(provider(), &no_slash).await.unwrap_err(), AuthError::UnknownIssuer);
+
+    let namespaced = issuer
+        .token()
+        .issuer(&with_slash)
+        .audience("https://api.example.com")
+        .claim("https://example.com/roles", ["owner"])
+        .sign();
+    let claims = verify(provider().roles_claim("\"https://example.com/roles\""), &namespaced).await.unwrap();
+    assert_eq!(roles(&claims), ["owner"]);
+}
+
+#[tokio::test]
+async fn keycloak_realm_and_client_roles_and_audience_mapper() {
+    init_tracing();
+    let issuer = TestIssuer::start().await;
+    let realm_issuer = format!("{}/realms/demo", issuer.issuer());
+    let provider = || Provider::keycloak(issuer.issuer(), "demo", "orders-api");
+    let token = issuer
+        .token()
+        .issuer(&realm_issuer)
+        .audiences(["orders-api", "account"])
+        .claim("azp", "orders-web")
+        .claim("realm_access", json!({"roles": ["offline_access", "admin"]}))
+        .claim(
+            "resource_access",
+            json!({"orders-api": {"roles": ["orders:write"]}, "account": {"roles": ["manage-account"]}}),
+        )
+        .scopes(["openid", "email"])
+        .sign();
+    let claims = verify(provider(), &token).await.unwrap();
+    assert_eq!(roles(&claims), ["admin", "offline_access", "orders:write"]);
+    assert!(!claims.identity().has_role("manage-account"), "other clients' roles stay out");
+
+    let default_audience = issuer.token().issuer(&realm_issuer).audience("account").sign();
+    assert_eq!(verify(provider(), &default_audience).await.unwrap_err(), AuthError::InvalidAudience);
+}
+
+#[tokio::test]
+async fn entra_v2_v1_and_multi_tenant() {
+    init_tracing();
+    let issuer = TestIssuer::start().await;
+    let v2_issuer = format!("https://login.microsoftonline.com/{TENANT}/v2.0");
+    let v2 = || Provider::entra(TENANT, CLIENT).jwks_url(issuer.jwks_url());
+    let token = issuer
+        .token()
+        .issuer(&v2_issuer)
+        .audience(CLIENT)
+        .claim("tid", TENANT)
+        .claim("oid", "00000000-0000-0000-66f3-3332eca7ea81")
+        .claim("roles", ["Orders.Admin"])
+        .claim("groups", ["8a2c7e3b-0000-0000-0000-000000000001"])
+        .claim("scp", "Orders.Read Orders.Write")
+        .claim("ver", "2.0")
+        .sign();
+    let claims = verify(v2(), &token).await.unwrap();
+    assert_eq!(roles(&claims), ["8a2c7e3b-0000-0000-0000-000000000001", "Orders.Admin"]);
+    assert_eq!(scopes(&claims), ["Orders.Read", "Orders.Write"]);
+    assert_eq!(claims.identity().kind, IdentityKind::User);
+
+    let app_only =
+        issuer.token().issuer(&v2_issuer).audience(CLIENT).claim("idtyp", "app").claim("roles", ["Jobs.Run"]).sign();
+    assert_eq!(verify(v2(), &app_only).await.unwrap().identity().kind, IdentityKind::Service);
+
+    // A v1 token sent to a v2 API: the issuer form differs and it is refused.
+    let v1_token =
+        issuer.token().issuer(format!("https://sts.windows.net/{TENANT}/")).audience(format!("api://{CLIENT}")).sign();
+    assert_eq!(verify(v2(), &v1_token).await.unwrap_err(), AuthError::UnknownIssuer);
+    verify(Provider::entra_v1(TENANT, CLIENT).jwks_url(issuer.jwks_url()), &v1_token).await.unwrap();
+
+    let multi = || Provider::entra_multi_tenant(CLIENT, [TENANT]).jwks_url(issuer.jwks_url());
+    verify(multi(), &token).await.unwrap();
+    let stranger = issuer
+        .token()
+        .issuer("https://login.microsoftonline.com/11111111-2222-3333-4444-555555555555/v2.0")
+        .audience(CLIENT)
+        .sign();
+    assert_eq!(verify(multi(), &stranger).await.unwrap_err(), AuthError::UnknownIssuer);
+
+    for tenant in ["common", "organizations"] {
+        let err = Verifier::new(Provider::entra(tenant, CLIENT)).unwrap_err();
+        assert!(err.to_string().contains("entra_multi_tenant"), "{err}");
+    }
+}
+
+#[tokio::test]
+async fn okta_scp_array_groups_and_org_server_refusal() {
+    init_tracing();
+    let issuer = TestIssuer::start().await;
+    let okta_issuer = format!("{}/oauth2/default", issuer.issuer());
+    let token = issuer
+        .token()
+        .issuer(&okta_issuer)
+        .audience("api://default")
+        .claim("scp", ["openid", "items:read"])
+        .claim("groups", ["Everyone", "admin"])
+        .claim("cid", "0oa1b2c3d4")
+        .claim("uid", "00u1b2c3d4")
+        .sign();
+    let claims = verify(Provider::okta(&okta_issuer, "api://default"), &token).await.unwrap();
+    assert_eq!(roles(&claims), ["Everyone", "admin"]);
+    assert_eq!(scopes(&claims), ["items:read", "openid"]);
+
+    let err = Verifier::new(Provider::okta("https://dev-123.okta.com", "api://default")).unwrap_err();
+    assert!(err.to_string().contains("org authorization server"), "{err}");
+}
+
+#[tokio::test]
+async fn cognito_access_tokens_check_client_id_and_token_use() {
+    init_tracing();
+    let issuer = TestIssuer::start().await;
+    let pool = "eu-west-1_AbCdEf123";
+    let cognito_issuer = format!("https://cognito-idp.eu-west-1.amazonaws.com/{pool}");
+    let access = || Provider::cognito("eu-west-1", pool, "5h4n3client").jwks_url(issuer.jwks_url());
+    let token = issuer
+        .token()
+        .issuer(&cognito_issuer)
+        .without_claim("aud")
+        .claim("client_id", "5h4n3client")
+        .claim("token_use", "access")
+        .claim("cognito:groups", ["admin", "staff"])
+        .claim("username", "alice")
+        .scopes(["aws.cognito.signin.user.admin", "orders/read"])
+        .sign();
+    let claims = verify(access(), &token).await.unwrap();
+    assert_eq!(roles(&claims), ["admin", "staff"]);
+    assert_eq!(scopes(&claims), ["aws.cognito.signin.user.admin", "orders/read"]);
+
+    let id_token = issuer
+        .token()
+        .issuer(&cognito_issuer)
+        .audience("5h4n3client")
+        .claim("client_id", "5h4n3client")
+        .claim("token_use", "id")
+        .sign();
+    assert_eq!(verify(access(), &id_token).await.unwrap_err(), AuthError::InvalidClaim("token_use".into()));
+    let id_provider = Provider::cognito_id_tokens("eu-west-1", pool, "5h4n3client").jwks_url(issuer.jwks_url());
+    verify(id_provider, &id_token).await.unwrap();
+
+    let other_client =
+        issuer.token().issuer(&cognito_issuer).claim("client_id", "other").claim("token_use", "access").sign();
+    assert_eq!(verify(access(), &other_client).await.unwrap_err(), AuthError::InvalidAudience);
+
+    let err = Verifier::new(Provider::cognito("eu-west-1", "us-east-1_AbCdEf123", "c")).unwrap_err();
+    assert!(err.to_string().contains("belongs to region"), "{err}");
+}
+
+#[tokio::test]
+async fn firebase_requires_uid_and_past_auth_time() {
+    init_tracing();
+    let issuer = TestIssuer::start().await;
+    let firebase_issuer = "https://securetoken.google.com/my-project";
+    let provider = || Provider::firebase("my-project").jwks_url(issuer.jwks_url());
+    let now = tests::payload(&issuer.token().sign())["iat"].as_i64().unwrap();
+    let token = issuer
+        .token()
+        .issuer(firebase_issuer)
+        .audience("my-project")
+        .subject("uid-123")
+        .claim("auth_time", now - 100)
+        .claim("user_id", "uid-123")
+        .claim("roles", ["admin"])
+        .claim("firebase", json!({"sign_in_provider": "password"}))
+        .sign();
+    let claims = verify(provider(), &token).await.unwrap();
+    assert_eq!(roles(&claims), ["admin"]);
+
+    let future = issuer.token().issuer(firebase_issuer).audience("my-project").claim("auth_time", now + 3600).sign();
+    assert_eq!(verify(provider(), &future).await.unwrap_err(), AuthError::IssuedInFuture);
+    let no_uid =
+        issuer.token().issuer(firebase_issuer).audience("my-project").subject("").claim("auth_time", now).sign();
+    assert_eq!(verify(provider(), &no_uid).await.unwrap_err(), AuthError::MissingClaim("sub".into()));
+}
+
+#[tokio::test]
+async fn google_accepts_both_issuer_spellings() {
+    init_tracing();
+    let issuer = TestIssuer::start().await;
+    let client = "1234-abc.apps.googleusercontent.com";
+    let provider = || Provider::google(client).jwks_url(issuer.jwks_url());
+    for iss in ["https://accounts.google.com", "accounts.google.com"] {
+        let token = issuer.token().issuer(iss).audience(client).claim("email_verified", true).sign();
+        verify(provider(), &token).await.unwrap_or_else(|e| panic!("{iss}: {e}"));
+    }
+    let http = issuer.token().issuer("http://accounts.google.com").audience(client).sign();
+    assert_eq!(verify(provider(), &http).await.unwrap_err(), AuthError::UnknownIssuer);
+}
+
+#[tokio::test]
+async fn relocate_moves_fixed_hosts_to_another_origin() {
+    init_tracing();
+    let issuer = TestIssuer::start().await;
+    let provider = Provider::entra(TENANT, CLIENT).relocate(issuer.issuer());
+    let token = issuer.token().issuer(format!("{}/{TENANT}/v2.0", issuer.issuer())).audience(CLIENT).sign();
+    verify(provider, &token).await.unwrap();
+    assert_eq!(issuer.jwks_fetches(), 1, "keys came from the relocated discovery/v2.0/keys path");
+}
