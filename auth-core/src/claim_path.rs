@@ -63,40 +63,73 @@ impl ClaimPath {
         rest.iter().try_fold(payload.get(first.as_ref())?, |value, segment| value.get(segment.as_ref()))
     }
 
-    /// The names found at this path: each string of an array, each word of a space-separated string,
-    /// or each key of an object (Zitadel's `{ "role": { "orgId": "domain" } }`).
+    /// The names found at this path: each word of a string (split at spaces and commas, as scopes and
+    /// Clerk's `o.per` are written), each string in an array, or each key of an object (Zitadel's
+    /// `{ "role": { "orgId": "domain" } }`; an array of such objects too).
     pub fn names<'a>(&self, payload: &'a Map<String, Value>) -> Names<'a> {
-        match self.lookup(payload) {
-            Some(Value::String(words)) => Names::Words(words.split_whitespace()),
-            Some(Value::Array(items)) => Names::Items(items.iter()),
-            Some(Value::Object(map)) => Names::Keys(map.keys()),
-            _ => Names::None,
+        let top = match self.lookup(payload) {
+            Some(Value::Array(items)) => Some(items.iter()),
+            _ => None,
+        };
+        let single = match self.lookup(payload) {
+            Some(value @ (Value::String(_) | Value::Object(_))) => Some(value),
+            _ => None,
+        };
+        Names { items: top, current: single.map_or(Inner::Empty, Inner::of) }
+    }
+}
+
+/// The names at a [`ClaimPath`], borrowed from the payload; nothing is allocated.
+#[derive(Debug)]
+pub struct Names<'a> {
+    items: Option<std::slice::Iter<'a, Value>>,
+    current: Inner<'a>,
+}
+
+#[derive(Debug)]
+enum Inner<'a> {
+    Empty,
+    Words(std::str::Split<'a, fn(char) -> bool>),
+    Keys(serde_json::map::Keys<'a>),
+}
+
+impl<'a> Inner<'a> {
+    fn of(value: &'a Value) -> Inner<'a> {
+        match value {
+            Value::String(words) => Inner::Words(words.split(is_separator as fn(char) -> bool)),
+            Value::Object(map) => Inner::Keys(map.keys()),
+            _ => Inner::Empty,
+        }
+    }
+
+    fn next(&mut self) -> Option<&'a str> {
+        match self {
+            Inner::Empty => None,
+            Inner::Words(words) => words.find(|word| !word.is_empty()),
+            Inner::Keys(keys) => keys.next().map(String::as_str),
         }
     }
 }
 
-/// The names at a [`ClaimPath`], borrowed from the payload.
-#[derive(Debug)]
-pub enum Names<'a> {
-    /// Nothing usable at the path.
-    None,
-    /// Words of a space-separated string.
-    Words(std::str::SplitWhitespace<'a>),
-    /// String elements of an array; other elements are skipped.
-    Items(std::slice::Iter<'a, Value>),
-    /// Keys of an object.
-    Keys(serde_json::map::Keys<'a>),
+fn is_separator(c: char) -> bool {
+    c.is_whitespace() || c == ','
 }
 
 impl<'a> Iterator for Names<'a> {
     type Item = &'a str;
 
     fn next(&mut self) -> Option<&'a str> {
-        match self {
-            Names::None => None,
-            Names::Words(words) => words.next(),
-            Names::Items(items) => items.find_map(Value::as_str),
-            Names::Keys(keys) => keys.next().map(String::as_str),
+        loop {
+            if let Some(name) = self.current.next() {
+                return Some(name);
+            }
+            let item = self.items.as_mut()?.next()?;
+            // Array elements: strings are names as they stand; objects give their keys.
+            match item {
+                Value::String(name) => return Some(name),
+                Value::Object(map) => self.current = Inner::Keys(map.keys()),
+                _ => {}
+            }
         }
     }
 }
@@ -138,7 +171,9 @@ mod tests {
             "resource_access": {"my.app": {"roles": ["client-role"]}},
             "https://example.com/roles": ["ns"],
             "urn:zitadel:iam:org:project:roles": {"admin": {"123": "acme.zitadel.cloud"}, "viewer": {}},
-            "n": 5
+            "n": 5,
+            "per": "read,manage",
+            "zitadel_array": [{"admin": {"1": "a"}}, {"user": {"1": "a"}}]
         })
         .as_object()
         .cloned()
@@ -154,6 +189,8 @@ mod tests {
     fn reads_each_claim_shape() {
         assert_eq!(names("roles"), ["a", "b"]);
         assert_eq!(names("scope"), ["read:items", "write:items"]);
+        assert_eq!(names("per"), ["read", "manage"]);
+        assert_eq!(names("zitadel_array"), ["admin", "user"]);
         assert_eq!(names("realm_access.roles"), ["realm-admin"]);
         assert_eq!(names(r#"resource_access."my.app".roles"#), ["client-role"]);
         assert_eq!(names(r#""https://example.com/roles""#), ["ns"]);

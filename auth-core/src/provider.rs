@@ -4,7 +4,7 @@ use std::time::Duration;
 
 use crate::algorithm::{Algorithm, AlgorithmSet};
 use crate::claim_path::ClaimPath;
-use crate::error::ConfigError;
+use crate::error::{AuthError, ConfigError};
 use crate::identity::{IdentityMapping, ServiceRule};
 use crate::issuer_url;
 use crate::key_settings::KeySettings;
@@ -16,18 +16,33 @@ use crate::validation::{AudienceRule, ClaimRules, RequiredClaim};
 pub(crate) enum IssuerMatch {
     /// Any of these, compared exactly (Google sends two spellings of one issuer).
     Exact(Vec<String>),
-    /// A template with one `{tenantid}` placeholder (Entra multi-tenant), filled only from `tenants`.
-    Tenants { prefix: String, suffix: String, tenants: Vec<String> },
+    /// A template with one `{tenantid}` placeholder (Entra multi-tenant), filled only from `tenants`;
+    /// when `tenant_claim` is set, that claim must name the same tenant (Entra's `tid`).
+    Tenants { prefix: String, suffix: String, tenants: Vec<String>, tenant_claim: Option<&'static str> },
 }
 
 impl IssuerMatch {
     pub(crate) fn matches(&self, iss: &str) -> bool {
         match self {
             IssuerMatch::Exact(issuers) => issuers.iter().any(|i| i == iss),
-            IssuerMatch::Tenants { prefix, suffix, tenants } => iss
+            IssuerMatch::Tenants { prefix, suffix, tenants, .. } => iss
                 .strip_prefix(prefix.as_str())
                 .and_then(|rest| rest.strip_suffix(suffix.as_str()))
                 .is_some_and(|tenant| tenants.iter().any(|t| t == tenant)),
+        }
+    }
+
+    /// For a tenant template with a tenant claim: the claim must name the tenant `iss` names.
+    pub(crate) fn check_tenant(
+        &self,
+        iss: &str,
+        payload: &serde_json::Map<String, serde_json::Value>,
+    ) -> Result<(), AuthError> {
+        let IssuerMatch::Tenants { prefix, suffix, tenant_claim: Some(claim), .. } = self else { return Ok(()) };
+        let tenant = iss.get(prefix.len()..iss.len().saturating_sub(suffix.len()));
+        match payload.get(*claim).and_then(serde_json::Value::as_str) {
+            Some(value) if Some(value) == tenant => Ok(()),
+            _ => Err(AuthError::InvalidClaim((*claim).to_owned())),
         }
     }
 
@@ -113,9 +128,15 @@ impl Provider {
         let tenants: Vec<String> = tenants.into_iter().map(Into::into).collect();
         let name = "Provider::multi_tenant(template, tenants)";
         let (issuer, error) = match template.split_once(TENANT_PLACEHOLDER) {
-            Some((prefix, suffix)) if !suffix.contains(TENANT_PLACEHOLDER) => {
-                (IssuerMatch::Tenants { prefix: prefix.to_owned(), suffix: suffix.to_owned(), tenants }, None)
-            }
+            Some((prefix, suffix)) if !suffix.contains(TENANT_PLACEHOLDER) => (
+                IssuerMatch::Tenants {
+                    prefix: prefix.to_owned(),
+                    suffix: suffix.to_owned(),
+                    tenants,
+                    tenant_claim: None,
+                },
+                None,
+            ),
             _ => (
                 IssuerMatch::Exact(vec![template.to_owned()]),
                 Some(ConfigError::new(
@@ -310,8 +331,8 @@ impl Provider {
             IssuerMatch::Exact(issuers) => {
                 IssuerMatch::Exact(issuers.iter().filter(|i| i.contains("://")).map(|i| moved(i)).collect())
             }
-            IssuerMatch::Tenants { prefix, suffix, tenants } => {
-                IssuerMatch::Tenants { prefix: moved(&prefix), suffix, tenants }
+            IssuerMatch::Tenants { prefix, suffix, tenants, tenant_claim } => {
+                IssuerMatch::Tenants { prefix: moved(&prefix), suffix, tenants, tenant_claim }
             }
         };
         self.keys = match self.keys {
@@ -323,6 +344,13 @@ impl Provider {
 
     pub(crate) fn past_date(mut self, claim: &'static str) -> Provider {
         self.past_dates.push(claim);
+        self
+    }
+
+    pub(crate) fn tenant_claim(mut self, claim: &'static str) -> Provider {
+        if let IssuerMatch::Tenants { tenant_claim, .. } = &mut self.issuer {
+            *tenant_claim = Some(claim);
+        }
         self
     }
 
@@ -459,6 +487,7 @@ mod tests {
             prefix: "https://login.microsoftonline.com/".into(),
             suffix: "/v2.0".into(),
             tenants: vec!["t1".into()],
+            tenant_claim: None,
         };
         assert!(m.matches("https://login.microsoftonline.com/t1/v2.0"));
         assert!(!m.matches("https://login.microsoftonline.com/t2/v2.0"));

@@ -164,6 +164,7 @@ impl Verifier {
 
         issuer.verify_signature(&compact).await?;
         issuer.rules.check(&payload, validation::now())?;
+        issuer.matcher.check_tenant(iss, &payload)?;
         let identity = issuer.mapping.identity(&payload, iss);
         Ok(VerifiedToken {
             payload: Value::Object(payload),

@@ -38,6 +38,7 @@ pub fn init_logging() {
 }
 
 /// One way to send a token with `curl`.
+#[derive(Clone, Copy)]
 pub enum Carrier<'a> {
     /// `Authorization: Bearer`.
     Bearer,
@@ -58,7 +59,7 @@ impl Carrier<'_> {
 }
 
 /// Prints the banner with `curl` lines for a user token, an admin token and an expired token.
-pub fn print_demo(name: &str, base: &str, carrier: Carrier<'_>, user: &str, admin: &str, expired: &str) {
+pub fn print_demo(name: &str, base: &str, carrier: Carrier<'_>, user: &str, admin_token: &str, expired: &str) {
     println!();
     println!("{name}: running on the embedded test issuer (no provider settings found).");
     println!("Paste these into another terminal:");
@@ -69,8 +70,69 @@ pub fn print_demo(name: &str, base: &str, carrier: Carrier<'_>, user: &str, admi
     println!("curl -i {} {base}/me", carrier.flag(user));
     println!("curl -i {} {base}/admin", carrier.flag(user));
     println!("# an admin token: /admin answers 200");
-    println!("curl -i {} {base}/admin", carrier.flag(admin));
+    println!("curl -i {} {base}/admin", carrier.flag(admin_token));
     println!("# an expired token: 401 TOKEN_EXPIRED");
     println!("curl -i {} {base}/me", carrier.flag(expired));
     println!();
+}
+
+use actix_web::{App, HttpResponse, HttpServer, Responder, get, web};
+use auth_actix::testing::TestIssuer;
+use auth_actix::{Identity, JwtAuth, require_role};
+
+/// `GET /public`: no authentication.
+#[get("/public")]
+pub async fn public() -> impl Responder {
+    HttpResponse::Ok().body("anyone can see this\n")
+}
+
+/// `GET /me`: the caller's identity as JSON.
+#[get("/me")]
+pub async fn me(identity: Identity) -> impl Responder {
+    web::Json(identity)
+}
+
+/// `GET /admin`: callers with the `admin` role.
+#[get("/admin")]
+#[require_role("admin")]
+pub async fn admin(identity: Identity) -> impl Responder {
+    HttpResponse::Ok().body(format!("hello admin {}\n", identity.subject))
+}
+
+/// The embedded issuer and the three tokens printed at start.
+pub struct Demo {
+    /// Kept alive while the server runs.
+    pub issuer: TestIssuer,
+    /// A token without the admin role.
+    pub user: String,
+    /// A token with the admin role.
+    pub admin: String,
+    /// An expired token.
+    pub expired: String,
+    /// How the provider's clients send tokens.
+    pub carrier: Carrier<'static>,
+}
+
+/// Starts the three-route app: fails fast if the issuer's keys cannot be loaded, prints the demo `curl`
+/// lines when running on the embedded issuer, then serves until stopped.
+pub async fn serve(name: &str, auth: JwtAuth, demo: Option<Demo>) -> Result<(), Box<dyn std::error::Error>> {
+    let bind = bind_address()?;
+    let auth = auth.public(["/public"]);
+    auth.prefetch().await.map_err(|err| format!("{name}: cannot load the issuer's keys: {err}"))?;
+    let server = HttpServer::new(move || App::new().wrap(auth.clone()).service(public).service(me).service(admin))
+        .bind(bind)
+        .map_err(|err| format!("BIND={bind}: cannot listen there: {err}"))?;
+    // The bound address, so BIND=127.0.0.1:0 prints the port the system chose.
+    let base = server.addrs().first().map_or_else(|| format!("http://{bind}"), |addr| format!("http://{addr}"));
+    match &demo {
+        Some(demo) => print_demo(name, &base, demo.carrier, &demo.user, &demo.admin, &demo.expired),
+        None => println!("{name}: listening on {base}"),
+    }
+    server.run().await?;
+    Ok(())
+}
+
+/// Splits a comma-separated setting, dropping empty items.
+pub fn list(value: &str) -> Vec<String> {
+    value.split(',').map(str::trim).filter(|v| !v.is_empty()).map(str::to_owned).collect()
 }

@@ -65,7 +65,10 @@ async fn cloudflare_access_user_and_service_tokens() {
     assert_eq!(claims.identity().subject, "a1b2c3.access");
     assert_eq!(claims.identity().email, None);
 
-    let other_app = issuer.token().audiences(["0".repeat(64)]).sign();
+    let org_token = issuer.token().audiences([CF_AUD]).email("user@example.com").claim("type", "org").sign();
+    assert_eq!(verify(provider(), &org_token).await.unwrap_err(), AuthError::InvalidClaim("type".into()));
+
+    let other_app = issuer.token().audiences(["0".repeat(64)]).claim("type", "app").sign();
     assert_eq!(verify(provider(), &other_app).await.unwrap_err(), AuthError::InvalidAudience);
 
     let err = Verifier::new(Provider::cloudflare_access("team.cloudflareaccess.com", "my-app")).unwrap_err();
@@ -91,6 +94,14 @@ async fn zitadel_roles_come_from_the_role_map_keys() {
     let claims = verify(Provider::zitadel(issuer.issuer(), project), &token).await.unwrap();
     assert_eq!(roles(&claims), ["admin", "editor"]);
     assert_eq!(scopes(&claims), ["openid", "profile"]);
+
+    let wrapped = issuer
+        .token()
+        .audiences([project])
+        .claim("urn:zitadel:iam:org:project:roles", json!([{"viewer": {"1": "a"}}, {"auditor": {"1": "a"}}]))
+        .sign();
+    let claims = verify(Provider::zitadel(issuer.issuer(), project), &wrapped).await.unwrap();
+    assert_eq!(roles(&claims), ["auditor", "viewer"], "the older array-wrapped shape is read too");
 
     let other_project = issuer.token().audiences(["999"]).sign();
     assert_eq!(
@@ -129,6 +140,14 @@ async fn clerk_checks_azp_and_reads_v1_and_v2_organisation_claims() {
         .sign();
     let claims = verify(provider(), &v2).await.unwrap();
     assert_eq!(roles(&claims), ["admin"]);
+    assert_eq!(scopes(&claims), ["invoices:read"]);
+    let v2_many = issuer
+        .token()
+        .without_claim("aud")
+        .claim("azp", "https://app.example.com")
+        .claim("o", json!({"id": "org_123", "rol": "member", "per": "read,manage"}))
+        .sign();
+    assert_eq!(scopes(&verify(provider(), &v2_many).await.unwrap()), ["manage", "read"]);
 
     let elsewhere = issuer.token().without_claim("aud").claim("azp", "https://evil.example.com").sign();
     assert_eq!(verify(provider(), &elsewhere).await.unwrap_err(), AuthError::InvalidAuthorizedParty);
@@ -152,13 +171,15 @@ async fn auth0_issuer_has_a_trailing_slash() {
         .issuer(&with_slash)
         .audiences(["https://api.example.com", &format!("{with_slash}userinfo")])
         .claim("permissions", ["read:items", "write:items"])
-        .claim("roles", ["admin"])
+        .claim("https://example.com/roles", ["admin"])
         .scopes(["openid", "profile"])
         .claim("azp", "my-client")
         .sign();
     let claims = verify(provider(), &token).await.unwrap();
-    assert_eq!(roles(&claims), ["admin"]);
+    assert!(roles(&claims).is_empty(), "no roles claim configured, none read");
     assert_eq!(scopes(&claims), ["openid", "profile", "read:items", "write:items"]);
+    let claims = verify(provider().roles_claim("\"https://example.com/roles\""), &token).await.unwrap();
+    assert_eq!(roles(&claims), ["admin"]);
 
     let no_slash = issuer.token().issuer(issuer.issuer()).audience("https://api.example.com").sign();
     assert_eq!(verify(provider(), &no_slash).await.unwrap_err(), AuthError::UnknownIssuer);
@@ -233,6 +254,8 @@ async fn entra_v2_v1_and_multi_tenant() {
 
     let multi = || Provider::entra_multi_tenant(CLIENT, [TENANT]).jwks_url(issuer.jwks_url());
     verify(multi(), &token).await.unwrap();
+    let mismatched_tid = issuer.token().issuer(&v2_issuer).audience(CLIENT).claim("tid", "another-tenant").sign();
+    assert_eq!(verify(multi(), &mismatched_tid).await.unwrap_err(), AuthError::InvalidClaim("tid".into()));
     let stranger = issuer
         .token()
         .issuer("https://login.microsoftonline.com/11111111-2222-3333-4444-555555555555/v2.0")

@@ -11,12 +11,14 @@ impl Provider {
     ///
     /// Keys at `https://<domain>/.well-known/jwks.json`. Scopes from `scope` (space-separated) and
     /// `permissions` (enable RBAC and "Add Permissions in the Access Token" on the API). Auth0 puts roles in
-    /// the token only through an Action adding a custom claim: this preset reads `roles`; for a namespaced
-    /// claim call `.roles_claim("\"https://example.com/roles\"")` (quoted, as the name holds dots).
+    /// the token only through an Action adding a custom claim, and `roles` itself is a restricted claim
+    /// name: name the claim your Action writes, e.g. `.roles_claim("\"https://example.com/roles\"")`
+    /// (quoted, as the name holds dots). Request tokens with an `audience`, or Auth0 issues opaque ones.
     ///
-    /// Docs: <https://auth0.com/docs/secure/tokens/access-tokens/validate-access-tokens>,
-    /// <https://auth0.com/docs/secure/tokens/json-web-tokens/json-web-key-sets>,
-    /// <https://auth0.com/docs/manage-users/access-control/enable-role-based-access-control-for-apis>.
+    /// Docs: <https://auth0.com/docs/tokens/guides/validate-access-tokens>,
+    /// <https://auth0.com/docs/secure/tokens/access-tokens/access-token-profiles>,
+    /// <https://auth0.com/docs/configure/apis/enable-role-based-access-control-for-apis>,
+    /// <https://auth0.com/docs/tokens/guides/create-namespaced-custom-claims>.
     pub fn auth0(domain: &str, audience: &str) -> Provider {
         let base = super::https_url(domain);
         let issuer = format!("{base}/");
@@ -24,7 +26,7 @@ impl Provider {
         Provider::custom("Provider::auth0(domain, audience)", IssuerMatch::Exact(vec![issuer]), KeySource::Jwks(jwks))
             .algorithms([Algorithm::RS256])
             .audience(audience.trim())
-            .roles_claims(["roles"])
+            .roles_claims(Vec::<String>::new())
             .scopes_claims(["scope", "permissions"])
     }
 }

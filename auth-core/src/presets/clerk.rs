@@ -12,12 +12,14 @@ impl Provider {
     ///   which is what stops a token minted for another site on the same Clerk instance.
     ///
     /// The token is read from the `__session` cookie (same-origin requests), else `Authorization: Bearer`.
-    /// Session tokens live 60 seconds, so the default 30-second leeway matters. Roles are the organisation
-    /// role (`org_role` in v1 tokens, `o.rol` in v2 tokens), permissions are scopes (`org_permissions`,
-    /// `o.per`).
+    /// Session tokens live 60 seconds, so the default 30-second leeway matters. Roles are the active
+    /// organisation's role: `o.rol` in v2 tokens (`"admin"`), `org_role` in the deprecated v1 tokens
+    /// (`"org:admin"`, prefix included). Permissions become scopes: `o.per` (comma-separated) or
+    /// `org_permissions`. A token without `azp` is refused (Clerk's own SDK lets it through when the
+    /// browser sent no `Origin`; this preset does not).
     ///
-    /// Docs: <https://clerk.com/docs/backend-requests/resources/session-tokens>,
-    /// <https://clerk.com/docs/backend-requests/manual-jwt>.
+    /// Docs: <https://clerk.com/docs/guides/sessions/session-tokens>,
+    /// <https://clerk.com/docs/guides/sessions/manual-jwt-verification>.
     pub fn clerk<I, S>(issuer: &str, authorized_parties: I) -> Provider
     where
         I: IntoIterator<Item = S>,

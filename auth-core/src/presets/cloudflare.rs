@@ -17,6 +17,8 @@ impl Provider {
     /// claim, no e-mail, empty `sub`) become [`IdentityKind::Service`](crate::IdentityKind) with the client
     /// id as subject.
     ///
+    /// Tokens must have `type` = `app` (the team-wide `org` session token is refused).
+    ///
     /// Docs: <https://developers.cloudflare.com/cloudflare-one/identity/authorization-cookie/validating-json/>,
     /// <https://developers.cloudflare.com/cloudflare-one/identity/authorization-cookie/application-token/>.
     pub fn cloudflare_access(team_domain: &str, aud: &str) -> Provider {
@@ -32,7 +34,9 @@ impl Provider {
         .token_sources([TokenSource::header("Cf-Access-Jwt-Assertion"), TokenSource::cookie("CF_Authorization")])
         .roles_claims(Vec::<String>::new())
         .scopes_claims(Vec::<String>::new())
-        .service_rule(ServiceRule::ClaimPresent(ClaimPath::claim("common_name")));
+        .service_rule(ServiceRule::ClaimPresent(ClaimPath::claim("common_name")))
+        // `app` for application tokens (users and service tokens); `org` is the global session token.
+        .require_claim_value("type", ["app"]);
         let aud = aud.trim();
         if aud.len() != 64 || !aud.bytes().all(|b| b.is_ascii_hexdigit()) {
             return provider.invalid(

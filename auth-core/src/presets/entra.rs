@@ -16,12 +16,14 @@ impl Provider {
     /// The issuer is `https://login.microsoftonline.com/<tenant>/v2.0`, keys at
     /// `.../<tenant>/discovery/v2.0/keys`. Which token version an API receives is set by
     /// `accessTokenAcceptedVersion` in its manifest (`2` for this preset; see [`Provider::entra_v1`]).
-    /// Roles from `roles` (app roles) and `groups`, scopes from `scp`; app-only tokens (`idtyp` = `app`,
-    /// enable the optional claim) become service identities. For national clouds call
-    /// [`Provider::relocate`] with their login host.
+    /// Roles from `roles` (app roles) and `groups` (object IDs; past 200 groups Entra sends
+    /// `_claim_names` instead and the groups must be read from Graph), scopes from `scp` (user tokens
+    /// only). App-only tokens (`idtyp` = `app`, an optional claim to enable) become service identities.
+    /// For national clouds call [`Provider::relocate`] with their login host.
     ///
     /// Docs: <https://learn.microsoft.com/en-us/entra/identity-platform/access-tokens>,
-    /// <https://learn.microsoft.com/en-us/entra/identity-platform/access-token-claims-reference>.
+    /// <https://learn.microsoft.com/en-us/entra/identity-platform/access-token-claims-reference>,
+    /// <https://learn.microsoft.com/en-us/azure/active-directory/develop/active-directory-v2-tokens>.
     pub fn entra(tenant: &str, client_id: &str) -> Provider {
         let tenant = tenant.trim();
         let issuer = format!("{AUTHORITY}/{tenant}/v2.0");
@@ -39,8 +41,9 @@ impl Provider {
 
     /// Microsoft Entra ID v1.0 access tokens (an API whose manifest keeps `accessTokenAcceptedVersion`
     /// at `null` or `1`): issuer `https://sts.windows.net/<tenant>/`, keys at
-    /// `https://login.microsoftonline.com/<tenant>/discovery/keys`, `aud` usually `api://<client_id>` (the
-    /// bare client ID is accepted too). Claims as for [`Provider::entra`].
+    /// `https://login.microsoftonline.com/<tenant>/discovery/keys`; `aud` is the client ID or the resource
+    /// URI the client asked for (`api://<client_id>`), both accepted (add a custom App ID URI with
+    /// [`Provider::audience`]). Claims as for [`Provider::entra`].
     pub fn entra_v1(tenant: &str, client_id: &str) -> Provider {
         let tenant = tenant.trim();
         let issuer = format!("https://sts.windows.net/{tenant}/");
@@ -58,7 +61,7 @@ impl Provider {
 
     /// Microsoft Entra ID v2.0 tokens from several tenants (a multi-tenant app): `iss` must be
     /// `https://login.microsoftonline.com/<tenant>/v2.0` for one of `tenants` (tenant ID GUIDs), never any
-    /// tenant at all. Keys from the shared `common` key set.
+    /// tenant at all, and the `tid` claim must name the same tenant. Keys from the shared `common` key set.
     pub fn entra_multi_tenant<I, S>(client_id: &str, tenants: I) -> Provider
     where
         I: IntoIterator<Item = S>,
@@ -67,7 +70,8 @@ impl Provider {
         let tenants: Vec<String> = tenants.into_iter().map(|t| t.into().trim().to_owned()).collect();
         let bad = tenants.iter().find(|t| !super::is_path_segment(t) || is_placeholder_tenant(t)).cloned();
         let mut provider = Provider::multi_tenant(&format!("{AUTHORITY}/{TENANT_PLACEHOLDER}/v2.0"), tenants)
-            .jwks_url(format!("{AUTHORITY}/common/discovery/v2.0/keys"));
+            .jwks_url(format!("{AUTHORITY}/common/discovery/v2.0/keys"))
+            .tenant_claim("tid");
         provider.name = "Provider::entra_multi_tenant(client_id, tenants)".to_owned();
         let provider = entra_shape(provider, client_id);
         match bad {

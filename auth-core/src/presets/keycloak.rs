@@ -7,13 +7,14 @@ impl Provider {
     /// - `base_url`: the server, e.g. `https://sso.example.com` (servers before 17 need the `/auth`
     ///   context: `https://sso.example.com/auth`). The issuer is `<base_url>/realms/<realm>`; keys through
     ///   discovery (`<issuer>/protocol/openid-connect/certs`).
-    /// - `client_id`: the API's client. Keycloak puts `account` in `aud` by default: add an **Audience**
-    ///   mapper (Client scopes > dedicated scope > Add mapper > Audience) naming this client.
+    /// - `client_id`: the API's client. Keycloak fills `aud` from the clients the user holds roles on (often
+    ///   just `account`), never from the requesting client (that is `azp`): add an **Audience** mapper
+    ///   (Client scopes > dedicated scope > Add mapper > Audience) naming this client.
     ///
     /// Roles from `realm_access.roles` and `resource_access.<client_id>.roles`; scopes from `scope`.
     ///
     /// Docs: <https://www.keycloak.org/docs/latest/server_admin/#_audience>,
-    /// <https://www.keycloak.org/docs/latest/securing_apps/#_oidc>.
+    /// <https://keycloak.org/securing-apps/oidc-layers>.
     pub fn keycloak(base_url: &str, realm: &str, client_id: &str) -> Provider {
         let realm = realm.trim();
         let client_id = client_id.trim();

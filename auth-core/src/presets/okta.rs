@@ -9,8 +9,9 @@ impl Provider {
     ///   for Okta's own APIs and cannot be verified by yours; this preset refuses that issuer.
     /// - `audience`: the authorization server's Audience (`api://default` for the default server).
     ///
-    /// Keys at `<issuer>/v1/keys`. Scopes from `scp` (an array), roles from `groups` (add a groups claim
-    /// to the authorization server).
+    /// Keys at `<issuer>/v1/keys`. Scopes from `scp` (an array), roles from `groups`, which is not a
+    /// default claim: add a groups claim to the authorization server. Client-credentials tokens have no
+    /// `uid`, and `sub` is the client ID.
     ///
     /// Docs: <https://developer.okta.com/docs/guides/validate-access-tokens/dotnet/main/>,
     /// <https://developer.okta.com/docs/concepts/auth-servers/>.

@@ -11,11 +11,12 @@ impl Provider {
     /// Access tokens are JWTs only when the application's token type is **JWT** (else they are opaque and
     /// need introspection). Roles come from `urn:zitadel:iam:org:project:roles` and
     /// `urn:zitadel:iam:org:project:<project_id>:roles`, maps whose keys are the role names
-    /// (`{"admin": {"<orgId>": "<orgDomain>"}}`); enable **Assert Roles on Authentication** on the project
-    /// so they are in the token.
+    /// (`{"admin": {"<orgId>": "<orgDomain>"}}`). For roles in access tokens enable **Assert Roles on
+    /// Authentication** on the project and the application's access-token role assertion, or request the
+    /// scope `urn:zitadel:iam:org:projects:roles`.
     ///
     /// Docs: <https://zitadel.com/docs/apis/openidoauth/claims>,
-    /// <https://zitadel.com/docs/guides/integrate/token-introspection>.
+    /// <https://zitadel.com/docs/guides/integrate/retrieve-user-roles>.
     pub fn zitadel(issuer: &str, project_id: &str) -> Provider {
         let issuer = super::https_url(issuer);
         let discovery = format!("{issuer}/.well-known/openid-configuration");

@@ -18,67 +18,38 @@
 
 use std::time::Duration;
 
-use actix_web::{App, HttpServer, Responder, get, web};
 use auth_actix::testing::TestIssuer;
-use auth_actix::{Claims, Identity, JwtAuth, Provider, require_role};
-use examples::{Carrier, bind_address, env_opt, env_parse, env_required, init_logging, print_demo};
-
-#[get("/public")]
-async fn public() -> impl Responder {
-    "anyone can see this\n"
-}
-
-#[get("/me")]
-async fn me(identity: Identity) -> impl Responder {
-    web::Json(identity)
-}
-
-#[get("/admin")]
-#[require_role("admin")]
-async fn admin(claims: Claims) -> impl Responder {
-    format!("hello admin {}\n", claims.sub)
-}
+use auth_actix::{JwtAuth, Provider};
+use examples::{Carrier, Demo, env_opt, env_parse, env_required, init_logging, serve};
 
 #[actix_web::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
     init_logging();
-    let bind = bind_address()?;
     let roles_claim = env_opt("AUTH_ROLES_CLAIM").unwrap_or_else(|| "roles".to_owned());
     let leeway = Duration::from_secs(env_parse("AUTH_LEEWAY_SECS", 30u64)?);
 
-    // Kept alive for as long as the server runs.
-    let mut embedded = None;
-    let provider = match env_opt("AUTH_ISSUER") {
+    let (provider, demo) = match env_opt("AUTH_ISSUER") {
         Some(issuer) => {
             let audience = env_required("AUTH_AUDIENCE", "the audience (aud) your API's tokens carry")?;
-            let mut provider = Provider::oidc(issuer).audience(audience);
-            if let Some(jwks) = env_opt("AUTH_JWKS_URL") {
-                provider = provider.jwks_url(jwks);
+            let provider = Provider::oidc(issuer).audience(audience);
+            match env_opt("AUTH_JWKS_URL") {
+                Some(jwks) => (provider.jwks_url(jwks), None),
+                None => (provider, None),
             }
-            provider
         }
         None => {
             let issuer = TestIssuer::start().await;
-            let provider = issuer.provider();
-            embedded = Some(issuer);
-            provider
+            let demo = Demo {
+                user: issuer.token().subject("user-1").email("user@example.com").roles(["viewer"]).sign(),
+                admin: issuer.token().subject("admin-1").email("admin@example.com").roles(["admin"]).sign(),
+                expired: issuer.token().subject("user-1").expired().sign(),
+                carrier: Carrier::Bearer,
+                issuer,
+            };
+            (demo.issuer.provider(), Some(demo))
         }
     };
     let auth = JwtAuth::new(provider.roles_claim(&roles_claim).leeway(leeway))
-        .map_err(|err| format!("invalid settings: {err}"))?
-        .public(["/public"]);
-    auth.prefetch().await.map_err(|err| format!("cannot load the issuer's keys: {err}"))?;
-
-    if let Some(issuer) = &embedded {
-        let user = issuer.token().subject("user-1").email("user@example.com").roles(["viewer"]).sign();
-        let admin_token = issuer.token().subject("admin-1").email("admin@example.com").roles(["admin"]).sign();
-        let expired = issuer.token().subject("user-1").expired().sign();
-        print_demo("quickstart", &format!("http://{bind}"), Carrier::Bearer, &user, &admin_token, &expired);
-    }
-
-    HttpServer::new(move || App::new().wrap(auth.clone()).service(public).service(me).service(admin))
-        .bind(bind)?
-        .run()
-        .await?;
-    Ok(())
+        .map_err(|err| format!("AUTH_ISSUER / AUTH_AUDIENCE / AUTH_ROLES_CLAIM: {err}"))?;
+    serve("quickstart", auth, demo).await
 }

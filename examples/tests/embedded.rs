@@ -1,0 +1,161 @@
+//! Runs every example binary on its embedded issuer, as a user would: start it, read the `curl` lines it
+//! prints, send those requests over loopback, and check each answer. Also checks that a half-set
+//! configuration fails at startup naming the missing variable.
+
+use std::process::Stdio;
+use std::time::Duration;
+
+use tokio::io::{AsyncBufReadExt, BufReader};
+use tokio::process::{Child, Command};
+
+/// What each printed line should answer, in the order `print_demo` prints them.
+const EXPECTED: [u16; 5] = [200, 200, 403, 200, 401];
+
+struct Running {
+    child: Child,
+    curls: Vec<String>,
+    // Kept open: the example still writes after the curl lines, and a closed pipe would kill it.
+    _stdout: tokio::io::Lines<BufReader<tokio::process::ChildStdout>>,
+}
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        let _ = self.child.start_kill();
+    }
+}
+
+async fn start(binary: &str) -> Running {
+    let mut child = Command::new(binary)
+        .env("BIND", "127.0.0.1:0")
+        .env("RUST_LOG", "warn")
+        .env_remove("CF_TEAM_DOMAIN")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit())
+        .kill_on_drop(true)
+        .spawn()
+        .expect("example starts");
+    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    let mut curls = Vec::new();
+    let read = async {
+        while let Ok(Some(line)) = lines.next_line().await {
+            if line.starts_with("curl ") {
+                curls.push(line);
+                if curls.len() == EXPECTED.len() {
+                    break;
+                }
+            }
+        }
+    };
+    tokio::time::timeout(Duration::from_secs(30), read).await.expect("the example prints its curl lines in time");
+    Running { child, curls, _stdout: lines }
+}
+
+/// Sends what a printed `curl -i [flag 'value'] URL` line describes.
+async fn replay(client: &reqwest::Client, line: &str) -> u16 {
+    let url = line.rsplit(' ').next().unwrap();
+    let mut request = client.get(url);
+    let quoted: Vec<&str> = line.split('\'').collect();
+    if quoted.len() >= 3 {
+        let flag = quoted[0].trim_end().rsplit(' ').next().unwrap();
+        let value = quoted[1];
+        request = match flag {
+            "-H" => {
+                let (name, token) = value.split_once(": ").unwrap();
+                request.header(name, token)
+            }
+            "--cookie" => request.header("cookie", value),
+            other => panic!("unexpected curl flag {other}"),
+        };
+    }
+    let response = request.timeout(Duration::from_secs(20)).send().await;
+    response.unwrap_or_else(|err| panic!("no answer from {url}: {err}")).status().as_u16()
+}
+
+async fn check(binary: &str) {
+    let running = start(binary).await;
+    let client = reqwest::Client::new();
+    for (line, expected) in running.curls.iter().zip(EXPECTED) {
+        assert_eq!(replay(&client, line).await, expected, "{binary}: {line}");
+    }
+}
+
+macro_rules! example_tests {
+    ($($test:ident => $bin:literal),+ $(,)?) => {
+        $(
+            #[tokio::test]
+            async fn $test() {
+                check(env!(concat!("CARGO_BIN_EXE_", $bin))).await;
+            }
+        )+
+    };
+}
+
+example_tests!(
+    quickstart => "quickstart",
+    cloudflare_access => "cloudflare-access",
+    zitadel => "zitadel",
+    clerk => "clerk",
+    auth0 => "auth0",
+    keycloak => "keycloak",
+    entra => "entra",
+    okta => "okta",
+    cognito => "cognito",
+    firebase => "firebase",
+);
+
+/// A binary, the environment it is started with, and what its startup error must mention.
+type StartupCase = (&'static str, &'static [(&'static str, &'static str)], &'static str);
+
+async fn startup_error(binary: &str, env: &[(&str, &str)]) -> String {
+    let mut command = Command::new(binary);
+    command.env("BIND", "127.0.0.1:0").stdout(Stdio::null()).stderr(Stdio::piped());
+    for (name, value) in env {
+        command.env(name, value);
+    }
+    let output = tokio::time::timeout(Duration::from_secs(30), command.output()).await.unwrap().unwrap();
+    assert!(!output.status.success(), "{binary} should refuse to start with {env:?}");
+    String::from_utf8_lossy(&output.stderr).into_owned()
+}
+
+#[tokio::test]
+async fn missing_or_malformed_settings_fail_at_startup_naming_the_variable() {
+    let cases: &[StartupCase] = &[
+        (
+            env!("CARGO_BIN_EXE_cloudflare-access"),
+            &[("CF_TEAM_DOMAIN", "https://team.cloudflareaccess.com")],
+            "CF_POLICY_AUD",
+        ),
+        (
+            env!("CARGO_BIN_EXE_cloudflare-access"),
+            &[("CF_TEAM_DOMAIN", "https://team.cloudflareaccess.com"), ("CF_POLICY_AUD", "nope")],
+            "AUD tag",
+        ),
+        (env!("CARGO_BIN_EXE_zitadel"), &[("ZITADEL_ISSUER", "https://x.zitadel.cloud")], "ZITADEL_PROJECT_ID"),
+        (env!("CARGO_BIN_EXE_clerk"), &[("CLERK_ISSUER", "https://x.clerk.accounts.dev")], "CLERK_AUTHORIZED_PARTIES"),
+        (env!("CARGO_BIN_EXE_auth0"), &[("AUTH0_DOMAIN", "t.us.auth0.com")], "AUTH0_AUDIENCE"),
+        (env!("CARGO_BIN_EXE_keycloak"), &[("KEYCLOAK_URL", "https://sso.example.com")], "KEYCLOAK_REALM"),
+        (
+            env!("CARGO_BIN_EXE_entra"),
+            &[("ENTRA_TENANT_ID", "common"), ("ENTRA_CLIENT_ID", "6e74172b-be56-4843-9ff4-e66a39bb12e3")],
+            "ENTRA_ALLOWED_TENANTS",
+        ),
+        (
+            env!("CARGO_BIN_EXE_okta"),
+            &[("OKTA_ISSUER", "https://dev-1.okta.com"), ("OKTA_AUDIENCE", "api://default")],
+            "org authorization server",
+        ),
+        (env!("CARGO_BIN_EXE_cognito"), &[("COGNITO_REGION", "eu-west-1")], "COGNITO_USER_POOL_ID"),
+        (env!("CARGO_BIN_EXE_firebase"), &[("FIREBASE_PROJECT_ID", "bad/project")], "FIREBASE_PROJECT_ID"),
+        (
+            env!("CARGO_BIN_EXE_quickstart"),
+            &[("AUTH_ISSUER", "http://issuer.example.com"), ("AUTH_AUDIENCE", "a")],
+            "https://",
+        ),
+        (env!("CARGO_BIN_EXE_quickstart"), &[("AUTH_LEEWAY_SECS", "soon")], "AUTH_LEEWAY_SECS"),
+        (env!("CARGO_BIN_EXE_quickstart"), &[("BIND", "not-an-address")], "BIND"),
+    ];
+    for (binary, env, expected) in cases {
+        let stderr = startup_error(binary, env).await;
+        assert!(stderr.contains(expected), "{binary} with {env:?}: expected {expected:?} in {stderr}");
+    }
+}
