@@ -24,8 +24,9 @@ impl Drop for Running {
     }
 }
 
-async fn start(binary: &str) -> Running {
+async fn start(binary: &str, expected: usize, env: &[(&str, &str)]) -> Running {
     let mut child = Command::new(binary)
+        .envs(env.iter().copied())
         .env("BIND", "127.0.0.1:0")
         .env("RUST_LOG", "warn")
         .env_remove("CF_TEAM_DOMAIN")
@@ -40,7 +41,7 @@ async fn start(binary: &str) -> Running {
         while let Ok(Some(line)) = lines.next_line().await {
             if line.starts_with("curl ") {
                 curls.push(line);
-                if curls.len() == EXPECTED.len() {
+                if curls.len() == expected {
                     break;
                 }
             }
@@ -50,29 +51,62 @@ async fn start(binary: &str) -> Running {
     Running { child, curls, _stdout: lines }
 }
 
-/// Sends what a printed `curl -i [flag 'value'] URL` line describes.
-async fn replay(client: &reqwest::Client, line: &str) -> u16 {
-    let url = line.rsplit(' ').next().unwrap();
-    let mut request = client.get(url);
-    let quoted: Vec<&str> = line.split('\'').collect();
-    if quoted.len() >= 3 {
-        let flag = quoted[0].trim_end().rsplit(' ').next().unwrap();
-        let value = quoted[1];
-        request = match flag {
-            "-H" => {
-                let (name, token) = value.split_once(": ").unwrap();
-                request.header(name, token)
+/// Splits a printed command line into words, honouring single quotes (all the examples print).
+fn words(line: &str) -> Vec<String> {
+    let mut words = Vec::new();
+    let mut current = String::new();
+    let mut quoted = false;
+    for c in line.chars() {
+        match c {
+            '\'' => quoted = !quoted,
+            ' ' if !quoted => {
+                if !current.is_empty() {
+                    words.push(std::mem::take(&mut current));
+                }
             }
-            "--cookie" => request.header("cookie", value),
-            other => panic!("unexpected curl flag {other}"),
-        };
+            c => current.push(c),
+        }
     }
-    let response = request.timeout(Duration::from_secs(20)).send().await;
+    if !current.is_empty() {
+        words.push(current);
+    }
+    words
+}
+
+/// Sends what a printed `curl` line describes (`-X`, `-H`, `--cookie`, `-d`, then the URL).
+async fn replay(client: &reqwest::Client, line: &str) -> u16 {
+    let words = words(line);
+    let url = words.last().unwrap().clone();
+    let mut method = reqwest::Method::GET;
+    let mut headers = Vec::new();
+    let mut body = None;
+    let mut rest = words[1..words.len() - 1].iter();
+    while let Some(flag) = rest.next() {
+        match flag.as_str() {
+            "-i" => {}
+            "-X" => method = rest.next().unwrap().parse().unwrap(),
+            "-H" => {
+                let (name, value) = rest.next().unwrap().split_once(": ").unwrap();
+                headers.push((name.to_owned(), value.to_owned()));
+            }
+            "--cookie" => headers.push(("cookie".to_owned(), rest.next().unwrap().clone())),
+            "-d" => body = Some(rest.next().unwrap().clone()),
+            other => panic!("unexpected curl flag {other} in {line}"),
+        }
+    }
+    let mut request = client.request(method, &url).timeout(Duration::from_secs(20));
+    for (name, value) in headers {
+        request = request.header(name, value);
+    }
+    if let Some(body) = body {
+        request = request.body(body);
+    }
+    let response = request.send().await;
     response.unwrap_or_else(|err| panic!("no answer from {url}: {err}")).status().as_u16()
 }
 
 async fn check(binary: &str) {
-    let running = start(binary).await;
+    let running = start(binary, EXPECTED.len(), &[]).await;
     let client = reqwest::Client::new();
     for (line, expected) in running.curls.iter().zip(EXPECTED) {
         assert_eq!(replay(&client, line).await, expected, "{binary}: {line}");
@@ -105,6 +139,26 @@ example_tests!(
 
 /// A binary, the environment it is started with, and what its startup error must mention.
 type StartupCase = (&'static str, &'static [(&'static str, &'static str)], &'static str);
+
+#[tokio::test]
+async fn agents_app_enforces_per_agent_roles_from_sqlite() {
+    // The demo block, then the agents lines: list; viewer GET, PUT; bob PUT, DELETE; service GET, DELETE;
+    // alice DELETE of her own agent.
+    let expected = [200, 200, 403, 200, 401, 200, 200, 403, 200, 403, 200, 403, 200];
+    let dir = std::env::temp_dir().join(format!("agents-example-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let database = dir.join("agents.db");
+    let _ = std::fs::remove_file(&database);
+    let running =
+        start(env!("CARGO_BIN_EXE_agents"), expected.len(), &[("DATABASE_PATH", database.to_str().unwrap())]).await;
+    let client = reqwest::Client::new();
+    for (line, status) in running.curls.iter().zip(expected) {
+        assert_eq!(replay(&client, line).await, status, "{line}");
+    }
+    assert!(database.exists(), "the database file was created");
+    drop(running);
+    let _ = std::fs::remove_dir_all(&dir);
+}
 
 async fn startup_error(binary: &str, env: &[(&str, &str)]) -> String {
     let mut command = Command::new(binary);
