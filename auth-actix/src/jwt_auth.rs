@@ -157,6 +157,13 @@ impl JwtAuth {
         self
     }
 
+    /// Sizes the verified-token cache: about `capacity` typical (1 KiB) tokens, `0` to turn it off. On by
+    /// default; see [`Verifier::with_verified_cache`].
+    pub fn verified_cache(mut self, capacity: usize) -> JwtAuth {
+        self.verifier = self.verifier.with_verified_cache(capacity);
+        self
+    }
+
     /// The realm named in `WWW-Authenticate` (default `api`).
     pub fn realm(mut self, realm: &str) -> JwtAuth {
         let realm: String = realm.chars().filter(|c| *c != '"' && *c != '\\' && !c.is_control()).collect();

@@ -1,7 +1,6 @@
 //! `JwtAuth` as middleware: verifies each request's token once, before routing reaches a handler.
 
 use std::rc::Rc;
-use std::sync::Arc;
 
 use actix_web::body::{EitherBody, MessageBody};
 use actix_web::dev::{Service, ServiceRequest, ServiceResponse, Transform, forward_ready};
@@ -61,7 +60,7 @@ where
                 Lookup::Found(token) => match auth.verifier.verify_token(token.as_str()).await {
                     Ok(verified) => {
                         audit::allowed(req.path(), &verified);
-                        Ok(Outcome::Verified(Arc::new(verified)))
+                        Ok(Outcome::Verified(verified))
                     }
                     Err(error) => {
                         audit::rejected(req.path(), &error, Some(token.as_str()));

@@ -88,7 +88,7 @@ pub(crate) async fn outcome(req: &HttpRequest, auth: &JwtAuth) -> Result<Outcome
         Lookup::Found(token) => match auth.verifier.verify_token(token.as_str()).await {
             Ok(verified) => {
                 audit::allowed(req.path(), &verified);
-                Outcome::Verified(Arc::new(verified))
+                Outcome::Verified(verified)
             }
             Err(error) => {
                 audit::rejected(req.path(), &error, Some(token.as_str()));

@@ -128,6 +128,10 @@ impl AlgorithmSet {
         AlgorithmSet(self.0 & other.0)
     }
 
+    pub(crate) const fn bits(self) -> u16 {
+        self.0
+    }
+
     /// Whether the set holds nothing.
     pub const fn is_empty(self) -> bool {
         self.0 == 0

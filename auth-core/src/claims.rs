@@ -2,7 +2,6 @@
 
 use std::ops::Deref;
 
-use serde::de::DeserializeOwned;
 use serde::{Deserialize, Deserializer, Serialize};
 use serde_json::{Map, Value};
 
@@ -120,15 +119,6 @@ impl<T> Claims<T> {
     /// Both parts.
     pub fn into_parts(self) -> (T, Identity) {
         (self.claims, self.identity)
-    }
-}
-
-impl<T: DeserializeOwned> Claims<T> {
-    /// Deserialises an already verified payload into `T`.
-    pub(crate) fn from_payload(payload: Map<String, Value>, identity: Identity) -> Result<Claims<T>, String> {
-        T::deserialize(Value::Object(payload))
-            .map(|claims| Claims::new(claims, identity))
-            .map_err(|err| err.to_string())
     }
 }
 

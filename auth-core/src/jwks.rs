@@ -21,6 +21,9 @@ pub(crate) struct VerifyingKey {
     pub(crate) kid: Option<Box<str>>,
     pub(crate) algorithms: AlgorithmSet,
     pub(crate) key: DecodingKey,
+    /// Identifies the key material across refreshes, so cached verifications survive a refetch of the
+    /// same keys and die with a removed or replaced one.
+    pub(crate) fingerprint: u64,
 }
 
 impl std::fmt::Debug for VerifyingKey {
@@ -102,6 +105,11 @@ impl KeySet {
                 }
             }
         }
+    }
+
+    /// Whether a key with this fingerprint is still in the set.
+    pub(crate) fn has_fingerprint(&self, fingerprint: u64) -> bool {
+        self.keys.iter().any(|key| key.fingerprint == fingerprint)
     }
 
     /// How many usable keys the set holds.
@@ -188,7 +196,13 @@ fn parse_key(raw: &RawValue, allowed: AlgorithmSet) -> Result<VerifyingKey, Stri
     if algorithms.is_empty() {
         return Err(format!("{}: key algorithms ({own}) are not in the allow-list ({allowed})", described()));
     }
-    Ok(VerifyingKey { kid, algorithms, key })
+    let fingerprint = {
+        use std::hash::{Hash, Hasher};
+        let mut hasher = std::collections::hash_map::DefaultHasher::new();
+        (&jwk.kty, &jwk.kid, &jwk.crv, &jwk.n, &jwk.e, &jwk.x, &jwk.y, algorithms.bits()).hash(&mut hasher);
+        hasher.finish()
+    };
+    Ok(VerifyingKey { kid, algorithms, key, fingerprint })
 }
 
 fn decode(value: &str) -> Result<Vec<u8>, &'static str> {

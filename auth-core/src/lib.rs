@@ -33,6 +33,7 @@ mod provider;
 mod token;
 mod token_source;
 mod validation;
+mod verified_cache;
 mod verifier;
 
 #[cfg(feature = "testing")]
@@ -48,4 +49,5 @@ pub use key_settings::KeySettings;
 pub use provider::{DEFAULT_LEEWAY, Provider, TENANT_PLACEHOLDER};
 pub use token::{MAX_TOKEN_LEN, UnverifiedHeader};
 pub use token_source::TokenSource;
+pub use verified_cache::DEFAULT_CACHE_CAPACITY;
 pub use verifier::{VerifiedToken, Verifier};

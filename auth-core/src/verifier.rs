@@ -12,9 +12,10 @@ use crate::fetch;
 use crate::identity::{Identity, IdentityMapping};
 use crate::key_store::KeyStore;
 use crate::provider::{IssuerMatch, Provider};
-use crate::token::{self, CompactToken};
+use crate::token::{self, CompactToken, MAX_TOKEN_LEN};
 use crate::token_source::TokenSource;
 use crate::validation::{self, ClaimRules};
+use crate::verified_cache::{CachedToken, DEFAULT_CACHE_CAPACITY, VerifiedCache};
 
 /// Verifies tokens from one or more configured providers. Cheap to clone; clones share keys and caches.
 ///
@@ -27,8 +28,9 @@ pub struct Verifier {
 
 #[derive(Debug)]
 struct Inner {
-    issuers: Vec<Issuer>,
-    token_sources: Vec<TokenSource>,
+    issuers: Arc<[Issuer]>,
+    token_sources: Arc<[TokenSource]>,
+    cache: Option<VerifiedCache>,
 }
 
 #[derive(Debug)]
@@ -75,19 +77,16 @@ impl VerifiedToken {
         self.kid.as_deref()
     }
 
-    /// The payload as the application's type, with the identity.
+    /// The payload as the application's type, with the identity (deserialised from the parsed payload).
     pub fn claims<T: DeserializeOwned>(&self) -> Result<Claims<T>, AuthError> {
         T::deserialize(&self.payload)
             .map(|claims| Claims::new(claims, self.identity.clone()))
             .map_err(|err| AuthError::ClaimsType(err.to_string()))
     }
 
-    /// Like [`VerifiedToken::claims`], consuming the token to avoid copying the payload.
-    pub fn into_claims<T: DeserializeOwned>(self) -> Result<Claims<T>, AuthError> {
-        match self.payload {
-            Value::Object(payload) => Claims::from_payload(payload, self.identity).map_err(AuthError::ClaimsType),
-            _ => Err(AuthError::Malformed(Malformed::Payload)),
-        }
+    fn object(&self) -> &Map<String, Value> {
+        static EMPTY: std::sync::OnceLock<Map<String, Value>> = std::sync::OnceLock::new();
+        self.payload.as_object().unwrap_or_else(|| EMPTY.get_or_init(Map::new))
     }
 }
 
@@ -128,7 +127,30 @@ impl Verifier {
         if issuers.is_empty() {
             return Err(ConfigError::new("providers", "no provider given; pass at least one Provider"));
         }
-        Ok(Verifier { inner: Arc::new(Inner { issuers, token_sources }) })
+        let cache = Some(VerifiedCache::new(DEFAULT_CACHE_CAPACITY));
+        Ok(Verifier { inner: Arc::new(Inner { issuers: issuers.into(), token_sources: token_sources.into(), cache }) })
+    }
+
+    /// The same verifier (sharing keys) with a verified-token cache of about `capacity` typical (1 KiB)
+    /// tokens; `0` turns the cache off. On by default with
+    /// [`DEFAULT_CACHE_CAPACITY`](crate::DEFAULT_CACHE_CAPACITY).
+    ///
+    /// A repeated token skips the signature check; its claims (expiry with leeway included) are still
+    /// checked, entries live no longer than the token's `exp`, and an entry whose key has left the key
+    /// set is dropped.
+    pub fn with_verified_cache(self, capacity: usize) -> Verifier {
+        let cache = (capacity > 0).then(|| VerifiedCache::new(capacity));
+        let inner = Inner {
+            issuers: Arc::clone(&self.inner.issuers),
+            token_sources: Arc::clone(&self.inner.token_sources),
+            cache,
+        };
+        Verifier { inner: Arc::new(inner) }
+    }
+
+    /// Tokens in the verified-token cache now.
+    pub fn cached_tokens(&self) -> u64 {
+        self.inner.cache.as_ref().map_or(0, VerifiedCache::len)
     }
 
     /// Every token source any provider uses, in order of first mention.
@@ -139,7 +161,7 @@ impl Verifier {
     /// Fetches every provider's keys now; fails with the URL and the cause if any cannot be loaded.
     /// Call it at startup to fail fast when an issuer is unreachable or misconfigured.
     pub async fn prefetch(&self) -> Result<(), ConfigError> {
-        for issuer in &self.inner.issuers {
+        for issuer in self.inner.issuers.iter() {
             issuer.keys.prefetch().await.map_err(|reason| {
                 ConfigError::new(format!("keys for issuer {}", issuer.matcher.discovery_issuer()), reason)
             })?;
@@ -150,28 +172,69 @@ impl Verifier {
     /// Verifies `token` and deserialises its payload into `T` (use [`crate::StandardClaims`] for the
     /// registered claims plus a map of the rest).
     pub async fn verify<T: DeserializeOwned>(&self, token: &str) -> Result<Claims<T>, AuthError> {
-        self.verify_token(token).await?.into_claims()
+        self.verify_token(token).await?.claims()
     }
 
-    /// Verifies `token`, keeping the payload as JSON.
-    pub async fn verify_token(&self, token: &str) -> Result<VerifiedToken, AuthError> {
+    /// Verifies `token`, keeping the payload as JSON. Shared: a cache hit returns the same allocation.
+    pub async fn verify_token(&self, token: &str) -> Result<Arc<VerifiedToken>, AuthError> {
+        let Some(cache) = &self.inner.cache else { return self.verify_uncached(token, None).await };
+        if token.len() > MAX_TOKEN_LEN {
+            return Err(AuthError::TooLarge { len: token.len(), max: MAX_TOKEN_LEN });
+        }
+        let key = VerifiedCache::key(token);
+        if let Some(hit) = cache.get(&key) {
+            match self.check_hit(&hit) {
+                Some(Ok(())) => return Ok(Arc::clone(&hit.token)),
+                Some(Err(error)) => return Err(error),
+                None => cache.remove(&key),
+            }
+        }
+        self.verify_uncached(token, Some((cache, key))).await
+    }
+
+    /// Re-checks a cached verification: `None` when it no longer stands (key gone, keys stale).
+    fn check_hit(&self, hit: &CachedToken) -> Option<Result<(), AuthError>> {
+        let issuer = self.inner.issuers.get(hit.issuer)?;
+        let state = issuer.keys.current();
+        if !state.usable(std::time::Instant::now()) || !state.keys.has_fingerprint(hit.key_fingerprint) {
+            return None;
+        }
+        Some(issuer.rules.check(hit.token.object(), validation::now()))
+    }
+
+    async fn verify_uncached(
+        &self,
+        token: &str,
+        cache: Option<(&VerifiedCache, [u8; 32])>,
+    ) -> Result<Arc<VerifiedToken>, AuthError> {
         let mut header_buf = token::header_buf();
         let compact = token::parse(token, &mut header_buf)?;
         let payload = parse_payload(compact.payload)?;
         let iss = payload.get("iss").and_then(Value::as_str).ok_or_else(|| AuthError::MissingClaim("iss".into()))?;
-        let issuer =
-            self.inner.issuers.iter().find(|issuer| issuer.matcher.matches(iss)).ok_or(AuthError::UnknownIssuer)?;
+        let (index, issuer) = self
+            .inner
+            .issuers
+            .iter()
+            .enumerate()
+            .find(|(_, issuer)| issuer.matcher.matches(iss))
+            .ok_or(AuthError::UnknownIssuer)?;
 
-        issuer.verify_signature(&compact).await?;
-        issuer.rules.check(&payload, validation::now())?;
+        let fingerprint = issuer.verify_signature(&compact).await?;
+        let now = validation::now();
+        issuer.rules.check(&payload, now)?;
         issuer.matcher.check_tenant(iss, &payload)?;
         let identity = issuer.mapping.identity(&payload, iss);
-        Ok(VerifiedToken {
+        let exp = payload.get("exp").and_then(validation::numeric_date).unwrap_or(now);
+        let verified = Arc::new(VerifiedToken {
             payload: Value::Object(payload),
             identity,
             algorithm: compact.alg,
             kid: compact.kid.map(|kid| kid.into_owned()),
-        })
+        });
+        if let Some((cache, key)) = cache {
+            cache.insert(key, CachedToken::new(Arc::clone(&verified), index, fingerprint, exp, now, token.len()));
+        }
+        Ok(verified)
     }
 
     /// JWKS documents fetched so far across all providers (discovery documents not counted).
@@ -181,7 +244,8 @@ impl Verifier {
 }
 
 impl Issuer {
-    async fn verify_signature(&self, token: &CompactToken<'_>) -> Result<(), AuthError> {
+    /// Verifies the signature; returns the fingerprint of the key that verified it.
+    async fn verify_signature(&self, token: &CompactToken<'_>) -> Result<u64, AuthError> {
         // Before any key lookup, so a disallowed algorithm can never cause a fetch.
         if !self.algorithms.contains(token.alg) {
             return Err(AuthError::AlgorithmNotAllowed);
@@ -203,7 +267,7 @@ impl Issuer {
                             token.alg.to_jwt(),
                         );
                         return match valid {
-                            Ok(true) => Ok(()),
+                            Ok(true) => Ok(key.fingerprint),
                             Ok(false) | Err(_) => Err(AuthError::InvalidSignature),
                         };
                     }

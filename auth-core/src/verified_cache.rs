@@ -1,0 +1,109 @@
+//! The verified-token cache: a repeat of a token already verified skips the signature check.
+//!
+//! Keyed by SHA-256 of the whole token (a collision would let one token stand for another, so no short
+//! hash). Entries expire no later than the token's `exp`, are ignored and dropped once the key that
+//! verified them leaves the key set, and claims (dates with leeway) are checked again on every hit.
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use aws_lc_rs::digest;
+use moka::sync::Cache;
+
+use crate::verifier::VerifiedToken;
+
+/// Default capacity, in typical (1 KiB) tokens.
+pub const DEFAULT_CACHE_CAPACITY: usize = 10_000;
+
+/// Longest an entry lives, whatever its `exp`: bounds how long a token outlives a change of settings.
+const MAX_ENTRY_LIFETIME: Duration = Duration::from_secs(3600);
+
+/// A cached verification.
+pub(crate) struct CachedToken {
+    pub(crate) token: Arc<VerifiedToken>,
+    /// Which configured issuer verified it.
+    pub(crate) issuer: usize,
+    /// Identifies the key that verified it; the entry is dead once no key in the set matches.
+    pub(crate) key_fingerprint: u64,
+    lifetime: Duration,
+    weight: u32,
+}
+
+impl CachedToken {
+    pub(crate) fn new(
+        token: Arc<VerifiedToken>,
+        issuer: usize,
+        key_fingerprint: u64,
+        exp: i64,
+        now: i64,
+        len: usize,
+    ) -> Self {
+        let remaining = u64::try_from(exp.saturating_sub(now)).unwrap_or(0);
+        CachedToken {
+            token,
+            issuer,
+            key_fingerprint,
+            lifetime: Duration::from_secs(remaining).min(MAX_ENTRY_LIFETIME),
+            // Entries weigh their size in KiB (at least 1), so capacity bounds memory, not just entries.
+            weight: u32::try_from(len.div_ceil(1024).max(1)).unwrap_or(u32::MAX),
+        }
+    }
+}
+
+struct ExpireAtTokenExp;
+
+impl moka::Expiry<[u8; 32], Arc<CachedToken>> for ExpireAtTokenExp {
+    fn expire_after_create(&self, _: &[u8; 32], entry: &Arc<CachedToken>, _: Instant) -> Option<Duration> {
+        Some(entry.lifetime)
+    }
+}
+
+/// Cache of verified tokens, bounded by capacity.
+pub(crate) struct VerifiedCache {
+    entries: Cache<[u8; 32], Arc<CachedToken>>,
+}
+
+impl std::fmt::Debug for VerifiedCache {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("VerifiedCache").field("entries", &self.entries.entry_count()).finish()
+    }
+}
+
+impl VerifiedCache {
+    /// A cache holding about `capacity` typical tokens.
+    pub(crate) fn new(capacity: usize) -> VerifiedCache {
+        let entries = Cache::builder()
+            .max_capacity(capacity as u64)
+            .weigher(|_, entry: &Arc<CachedToken>| entry.weight)
+            .expire_after(ExpireAtTokenExp)
+            .build();
+        VerifiedCache { entries }
+    }
+
+    pub(crate) fn key(token: &str) -> [u8; 32] {
+        let digest = digest::digest(&digest::SHA256, token.as_bytes());
+        let mut key = [0u8; 32];
+        key.copy_from_slice(digest.as_ref());
+        key
+    }
+
+    pub(crate) fn get(&self, key: &[u8; 32]) -> Option<Arc<CachedToken>> {
+        self.entries.get(key)
+    }
+
+    pub(crate) fn insert(&self, key: [u8; 32], entry: CachedToken) {
+        if !entry.lifetime.is_zero() {
+            self.entries.insert(key, Arc::new(entry));
+        }
+    }
+
+    pub(crate) fn remove(&self, key: &[u8; 32]) {
+        self.entries.invalidate(key);
+    }
+
+    /// Entries currently held (approximate, as the cache settles lazily).
+    pub(crate) fn len(&self) -> u64 {
+        self.entries.run_pending_tasks();
+        self.entries.entry_count()
+    }
+}
