@@ -10,7 +10,7 @@ use futures_util::future::{LocalBoxFuture, Ready, ready};
 
 use crate::audit;
 use crate::jwt_auth::JwtAuth;
-use crate::request_auth::{Outcome, Resolved};
+use crate::request_auth::{Outcome, RequestAuth};
 use crate::token_lookup::{self, Lookup};
 
 impl<S, B> Transform<S, ServiceRequest> for JwtAuth
@@ -53,7 +53,7 @@ where
             if auth.is_public(req.path()) {
                 audit::public(req.path());
                 // Extractors on public routes may still verify on demand with this configuration.
-                req.extensions_mut().insert(auth);
+                req.extensions_mut().insert(RequestAuth::from_middleware(auth, None));
                 return service.call(req).await.map(ServiceResponse::map_into_left_body);
             }
             let outcome = match token_lookup::find(req.headers(), &auth.config.sources) {
@@ -84,14 +84,7 @@ where
             };
             match outcome {
                 Ok(outcome) => {
-                    {
-                        let mut extensions = req.extensions_mut();
-                        extensions.insert(outcome);
-                        if auth.config.resolver.is_none() {
-                            extensions.insert(Resolved(None));
-                        }
-                        extensions.insert(auth);
-                    }
+                    req.extensions_mut().insert(RequestAuth::from_middleware(auth, Some(outcome)));
                     service.call(req).await.map(ServiceResponse::map_into_left_body)
                 }
                 Err((error, token_sent)) => {

@@ -26,6 +26,36 @@ pub(crate) enum Outcome {
 #[derive(Clone)]
 pub(crate) struct Resolved(pub(crate) Option<Arc<Identity>>);
 
+/// Everything authentication keeps in a request's extensions, in one entry (one allocation).
+#[derive(Clone, Default)]
+pub(crate) struct RequestAuth {
+    /// The middleware's configuration, for extractors on public routes.
+    pub(crate) auth: Option<JwtAuth>,
+    pub(crate) outcome: Option<Outcome>,
+    pub(crate) resolved: Option<Resolved>,
+    in_flight: Option<InFlight>,
+}
+
+impl RequestAuth {
+    /// What the middleware stores: its configuration and, unless the path is public, the outcome.
+    pub(crate) fn from_middleware(auth: JwtAuth, outcome: Option<Outcome>) -> RequestAuth {
+        let resolved = (outcome.is_some() && auth.config.resolver.is_none()).then_some(Resolved(None));
+        RequestAuth { auth: Some(auth), outcome, resolved, in_flight: None }
+    }
+}
+
+/// Updates the request's entry, creating it if needed.
+fn update<R>(req: &HttpRequest, f: impl FnOnce(&mut RequestAuth) -> R) -> R {
+    let mut extensions = req.extensions_mut();
+    if let Some(state) = extensions.get_mut::<RequestAuth>() {
+        return f(state);
+    }
+    let mut state = RequestAuth::default();
+    let result = f(&mut state);
+    extensions.insert(state);
+    result
+}
+
 /// A verified caller as guards and extractors see it: reference counts only, nothing copied.
 #[derive(Clone)]
 pub(crate) struct Authenticated {
@@ -42,8 +72,8 @@ impl Authenticated {
 
 /// Finds the `JwtAuth` for a request: the middleware's, else app data.
 pub(crate) fn jwt_auth(req: &HttpRequest) -> Option<JwtAuth> {
-    if let Some(auth) = req.extensions().get::<JwtAuth>() {
-        return Some(auth.clone());
+    if let Some(auth) = req.extensions().get::<RequestAuth>().and_then(|state| state.auth.clone()) {
+        return Some(auth);
     }
     req.app_data::<JwtAuth>()
         .cloned()
@@ -61,10 +91,11 @@ pub(crate) fn not_configured(req: &HttpRequest) -> AuthRejection {
 /// What earlier steps settled, without doing any work: `Some` when nothing is left to do.
 pub(crate) fn settled(req: &HttpRequest) -> Option<Option<Authenticated>> {
     let extensions = req.extensions();
-    match extensions.get::<Outcome>()? {
+    let state = extensions.get::<RequestAuth>()?;
+    match state.outcome.as_ref()? {
         Outcome::Anonymous => Some(None),
         Outcome::Verified(token) => {
-            let Resolved(resolved) = extensions.get::<Resolved>()?;
+            let Resolved(resolved) = state.resolved.as_ref()?;
             Some(Some(Authenticated { token: Arc::clone(token), resolved: resolved.clone() }))
         }
     }
@@ -72,8 +103,8 @@ pub(crate) fn settled(req: &HttpRequest) -> Option<Option<Authenticated>> {
 
 /// Verifies the request's token unless that already happened, storing the outcome.
 pub(crate) async fn outcome(req: &HttpRequest, auth: &JwtAuth) -> Result<Outcome, AuthRejection> {
-    if let Some(outcome) = req.extensions().get::<Outcome>() {
-        return Ok(outcome.clone());
+    if let Some(outcome) = req.extensions().get::<RequestAuth>().and_then(|state| state.outcome.clone()) {
+        return Ok(outcome);
     }
     let outcome = match token_lookup::find(req.headers(), &auth.config.sources) {
         Lookup::Missing => {
@@ -96,11 +127,12 @@ pub(crate) async fn outcome(req: &HttpRequest, auth: &JwtAuth) -> Result<Outcome
             }
         },
     };
-    let mut extensions = req.extensions_mut();
-    extensions.insert(outcome.clone());
-    if auth.config.resolver.is_none() {
-        extensions.insert(Resolved(None));
-    }
+    update(req, |state| {
+        state.outcome = Some(outcome.clone());
+        if auth.config.resolver.is_none() {
+            state.resolved = Some(Resolved(None));
+        }
+    });
     Ok(outcome)
 }
 
@@ -116,14 +148,14 @@ pub(crate) async fn authenticate(req: &HttpRequest) -> Result<Option<Authenticat
     if let Some(settled) = settled(req) {
         return Ok(settled);
     }
-    let existing = req.extensions().get::<InFlight>().cloned();
+    let existing = req.extensions().get::<RequestAuth>().and_then(|state| state.in_flight.clone());
     let pending = match existing {
         Some(InFlight(pending)) => pending,
         None => {
             let request = req.clone();
             let pending =
                 (Box::pin(async move { authenticate_once(&request).await }) as LocalBoxFuture<'static, _>).shared();
-            req.extensions_mut().insert(InFlight(pending.clone()));
+            update(req, |state| state.in_flight = Some(InFlight(pending.clone())));
             pending
         }
     };
@@ -152,7 +184,7 @@ async fn authenticate_once(req: &HttpRequest) -> Result<Option<Authenticated>, A
             Some(Arc::new(identity))
         }
     };
-    req.extensions_mut().insert(Resolved(resolved.clone()));
+    update(req, |state| state.resolved = Some(Resolved(resolved.clone())));
     Ok(Some(Authenticated { token, resolved }))
 }
 

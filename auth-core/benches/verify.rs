@@ -1,0 +1,90 @@
+//! Verification cost against bare `jsonwebtoken::decode` on the same key and token, per algorithm, and
+//! the verified-token cache against a full verification. Keys come from the loopback test issuer.
+//!
+//! ```text
+//! cargo bench -p auth-core --features testing --bench verify
+//! ```
+
+use std::hint::black_box;
+
+use auth_core::testing::TestIssuer;
+use auth_core::{Algorithm, StandardClaims, Verifier};
+use criterion::{Criterion, criterion_group, criterion_main};
+use jsonwebtoken::jwk::JwkSet;
+use jsonwebtoken::{DecodingKey, Validation};
+
+struct Setup {
+    runtime: tokio::runtime::Runtime,
+    _issuer: TestIssuer,
+    uncached: Verifier,
+    cached: Verifier,
+    tokens: Vec<(Algorithm, String, DecodingKey, Validation)>,
+}
+
+fn setup() -> Setup {
+    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+    let (issuer, uncached, cached, jwks) = runtime.block_on(async {
+        let issuer = TestIssuer::start().await;
+        let uncached = Verifier::new(issuer.provider()).unwrap().with_verified_cache(0);
+        uncached.prefetch().await.unwrap();
+        let cached = uncached.clone().with_verified_cache(1000);
+        let body = reqwest::get(issuer.jwks_url()).await.unwrap().bytes().await.unwrap();
+        let jwks: JwkSet = serde_json::from_slice(&body).unwrap();
+        (issuer, uncached, cached, jwks)
+    });
+    let tokens = [Algorithm::RS256, Algorithm::ES256, Algorithm::EdDSA]
+        .into_iter()
+        .map(|alg| {
+            // A realistic access token: roles, scopes, e-mail, about 500 bytes signed with RS256.
+            let token = issuer
+                .token()
+                .algorithm(alg)
+                .subject("user-3f1c9a7e-4b8d-4e2a-9c61-5d0e8f7a2b13")
+                .email("someone@example.com")
+                .roles(["admin", "viewer"])
+                .scopes(["openid", "profile", "read:items", "write:items"])
+                .sign();
+            let kid = issuer.kid(alg).unwrap();
+            let key = DecodingKey::from_jwk(jwks.find(&kid).unwrap()).unwrap();
+            let mut validation = Validation::new(match alg {
+                Algorithm::RS256 => jsonwebtoken::Algorithm::RS256,
+                Algorithm::ES256 => jsonwebtoken::Algorithm::ES256,
+                _ => jsonwebtoken::Algorithm::EdDSA,
+            });
+            validation.set_issuer(&[issuer.issuer()]);
+            validation.set_audience(&[issuer.audience()]);
+            (alg, token, key, validation)
+        })
+        .collect();
+    Setup { runtime, _issuer: issuer, uncached, cached, tokens }
+}
+
+fn verify(c: &mut Criterion) {
+    let setup = setup();
+    for (alg, token, key, validation) in &setup.tokens {
+        let mut group = c.benchmark_group(format!("verify/{alg}"));
+        group.bench_function("jsonwebtoken_decode", |b| {
+            b.iter(|| jsonwebtoken::decode::<serde_json::Value>(black_box(token), key, validation).unwrap())
+        });
+        group.bench_function("auth_core_full", |b| {
+            b.iter(|| setup.runtime.block_on(setup.uncached.verify::<StandardClaims>(black_box(token))).unwrap())
+        });
+        setup.runtime.block_on(setup.cached.verify_token(token)).unwrap();
+        group.bench_function("auth_core_cache_hit", |b| {
+            b.iter(|| setup.runtime.block_on(setup.cached.verify_token(black_box(token))).unwrap())
+        });
+        group.finish();
+    }
+    let (_, token, _, _) = &setup.tokens[0];
+    let mut group = c.benchmark_group("floor");
+    group.bench_function("sha256_token", |b| {
+        b.iter(|| aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA256, black_box(token.as_bytes())))
+    });
+    group.bench_function("insecure_decode", |b| {
+        b.iter(|| jsonwebtoken::dangerous::insecure_decode::<serde_json::Value>(black_box(token)).unwrap())
+    });
+    group.finish();
+}
+
+criterion_group!(benches, verify);
+criterion_main!(benches);

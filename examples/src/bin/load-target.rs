@@ -1,0 +1,80 @@
+//! The app `bench/load.sh` measures: an unprotected route and a protected one, in one server, on the
+//! embedded issuer. Not a provider example.
+//!
+//! Settings: `BIND` (default `127.0.0.1:8080`), `WORKERS` (default 1), `VERIFIED_CACHE` (capacity; `0`
+//! turns the cache off; default the library's), `STORM_FILE` (where to write 1,000 tokens with random
+//! `kid`s). Prints `BASE=`, `TOKEN=` and `STORM_FILE=` lines, then serves:
+//! `GET /open` (no authentication), `GET /protected` (`Identity`), `GET /_stats` (JWKS fetches so far).
+
+use std::io::Write;
+
+use actix_web::{App, HttpResponse, HttpServer, Responder, get, web};
+use auth_actix::testing::TestIssuer;
+use auth_actix::{Algorithm, Identity, JwtAuth};
+use examples::{bind_address, env_opt, env_parse};
+
+#[get("/open")]
+async fn open() -> impl Responder {
+    HttpResponse::Ok().body("ok")
+}
+
+#[get("/protected")]
+async fn protected(identity: Identity) -> impl Responder {
+    HttpResponse::Ok().body(identity.subject.clone())
+}
+
+#[get("/_stats")]
+async fn stats(issuer: web::Data<String>, auth: web::Data<JwtAuth>) -> impl Responder {
+    HttpResponse::Ok()
+        .json(serde_json::json!({ "issuer": issuer.as_str(), "jwks_fetches": auth.verifier().jwks_fetches() }))
+}
+
+#[actix_web::main]
+async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    let bind = bind_address()?;
+    let workers: usize = env_parse("WORKERS", 1)?;
+    let issuer = TestIssuer::start_with(&[Algorithm::RS256]).await;
+    let mut auth = JwtAuth::new(issuer.provider())?.public(["/open", "/_stats"]);
+    if let Some(capacity) = env_opt("VERIFIED_CACHE") {
+        auth = auth.verified_cache(capacity.parse().map_err(|err| format!("VERIFIED_CACHE={capacity:?}: {err}"))?);
+    }
+    auth.prefetch().await?;
+
+    let token = issuer
+        .token()
+        .subject("user-3f1c9a7e-4b8d-4e2a-9c61-5d0e8f7a2b13")
+        .email("someone@example.com")
+        .roles(["admin", "viewer"])
+        .scopes(["openid", "profile", "read:items", "write:items"])
+        .sign();
+    let storm_file = env_opt("STORM_FILE").unwrap_or_else(|| "storm-tokens.txt".to_owned());
+    let mut file = std::io::BufWriter::new(std::fs::File::create(&storm_file)?);
+    for i in 0..1000u32 {
+        let kid = format!("random-{:08x}", i.wrapping_mul(2_654_435_761));
+        writeln!(file, "{}", issuer.token().kid(kid).sign())?;
+    }
+    file.flush()?;
+
+    let issuer_url = web::Data::new(issuer.issuer().to_owned());
+    let auth_data = web::Data::new(auth.clone());
+    let server = HttpServer::new(move || {
+        App::new()
+            .app_data(issuer_url.clone())
+            .app_data(auth_data.clone())
+            .wrap(auth.clone())
+            .service(open)
+            .service(protected)
+            .service(stats)
+    })
+    .workers(workers)
+    .backlog(4096)
+    .bind(bind)?;
+    let base = server.addrs().first().map_or_else(|| format!("http://{bind}"), |addr| format!("http://{addr}"));
+    println!("BASE={base}");
+    println!("TOKEN={token}");
+    println!("STORM_FILE={storm_file}");
+    std::io::stdout().flush()?;
+    server.run().await?;
+    drop(issuer);
+    Ok(())
+}
