@@ -1,17 +1,22 @@
--- wrk script: each connection sends one request with a token whose `kid` is unknown, then idles, so
--- N connections make one burst of N concurrent unknown-kid requests.
+-- wrk script: a burst of BURST (default 1000) concurrent requests whose tokens carry unknown `kid`s, one
+-- per connection, then silence. Tokens come from STORM_FILE (written by the load target).
 local tokens = {}
 for line in io.lines(os.getenv("STORM_FILE")) do
   tokens[#tokens + 1] = line
 end
-local counter = 0
+local burst = tonumber(os.getenv("BURST") or "1000")
+local sent = 0
 
 request = function()
-  counter = counter + 1
-  local token = tokens[(counter % #tokens) + 1]
+  local token = tokens[(sent % #tokens) + 1]
   return wrk.format("GET", "/protected", { ["Authorization"] = "Bearer " .. token })
 end
 
+-- wrk asks before every request, the first included: the burst goes at once, then each connection idles.
 delay = function()
-  return 60000
+  sent = sent + 1
+  if sent <= burst then
+    return 0
+  end
+  return 600000
 end

@@ -12,15 +12,21 @@ pub(crate) struct FoundToken {
 }
 
 impl FoundToken {
-    fn new(value: &HeaderValue, token: &str) -> Option<FoundToken> {
+    /// `token` must be a subslice of `value`'s bytes.
+    fn new(value: &HeaderValue, token: &[u8]) -> Lookup {
         let base = value.as_bytes().as_ptr() as usize;
-        let start = (token.as_ptr() as usize).checked_sub(base)?;
-        Some(FoundToken { value: value.clone(), start, end: start + token.len() })
+        match (token.as_ptr() as usize).checked_sub(base) {
+            // Tokens are ASCII; anything else is malformed, found out here once rather than per use.
+            Some(start) if token.is_ascii() => {
+                Lookup::Found(FoundToken { value: value.clone(), start, end: start + token.len() })
+            }
+            _ => Lookup::Malformed,
+        }
     }
 
     pub(crate) fn as_str(&self) -> &str {
-        // The value was checked as visible ASCII when the token was found.
-        self.value.to_str().ok().and_then(|text| text.get(self.start..self.end)).unwrap_or_default()
+        let bytes = self.value.as_bytes().get(self.start..self.end).unwrap_or_default();
+        std::str::from_utf8(bytes).unwrap_or_default()
     }
 }
 
@@ -50,43 +56,48 @@ pub(crate) fn find(headers: &HeaderMap, sources: &[TokenSource]) -> Lookup {
 
 fn bearer(headers: &HeaderMap) -> Lookup {
     for value in headers.get_all(header::AUTHORIZATION) {
-        let Ok(text) = value.to_str() else { return Lookup::Malformed };
-        let text = text.trim();
-        let (scheme, rest) = text.split_once(' ').unwrap_or((text, ""));
-        if !scheme.eq_ignore_ascii_case("bearer") {
+        let text = value.as_bytes().trim_ascii();
+        let (scheme, rest) = match text.iter().position(|b| *b == b' ') {
+            Some(space) => (&text[..space], &text[space + 1..]),
+            None => (text, &[][..]),
+        };
+        if !scheme.eq_ignore_ascii_case(b"bearer") {
             continue;
         }
-        let token = rest.trim();
-        if token.is_empty() || token.contains(' ') {
+        let token = rest.trim_ascii();
+        if token.is_empty() || token.contains(&b' ') {
             return Lookup::Malformed;
         }
-        return FoundToken::new(value, token).map_or(Lookup::Malformed, Lookup::Found);
+        return FoundToken::new(value, token);
     }
     Lookup::Missing
 }
 
 fn named_header(headers: &HeaderMap, name: &str) -> Lookup {
     let Some(value) = headers.get(name) else { return Lookup::Missing };
-    match value.to_str().map(str::trim) {
-        Ok("") => Lookup::Missing,
-        Ok(token) if !token.contains(' ') => FoundToken::new(value, token).map_or(Lookup::Malformed, Lookup::Found),
+    match value.as_bytes().trim_ascii() {
+        [] => Lookup::Missing,
+        token if !token.contains(&b' ') => FoundToken::new(value, token),
         _ => Lookup::Malformed,
     }
 }
 
 fn cookie(headers: &HeaderMap, name: &str) -> Lookup {
     for value in headers.get_all(header::COOKIE) {
-        let Ok(text) = value.to_str() else { continue };
-        for pair in text.split(';') {
-            let Some((key, token)) = pair.trim().split_once('=') else { continue };
-            if key.trim() != name {
+        for pair in value.as_bytes().split(|b| *b == b';') {
+            let pair = pair.trim_ascii();
+            let Some(eq) = pair.iter().position(|b| *b == b'=') else { continue };
+            if pair[..eq].trim_ascii() != name.as_bytes() {
                 continue;
             }
-            let token = token.trim().trim_matches('"');
+            let mut token = pair[eq + 1..].trim_ascii();
+            if let [b'"', inner @ .., b'"'] = token {
+                token = inner;
+            }
             if token.is_empty() {
                 return Lookup::Missing;
             }
-            return FoundToken::new(value, token).map_or(Lookup::Malformed, Lookup::Found);
+            return FoundToken::new(value, token);
         }
     }
     Lookup::Missing

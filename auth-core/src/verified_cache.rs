@@ -1,13 +1,13 @@
 //! The verified-token cache: a repeat of a token already verified skips the signature check.
 //!
-//! Keyed by SHA-256 of the whole token (a collision would let one token stand for another, so no short
-//! hash). Entries expire no later than the token's `exp`, are ignored and dropped once the key that
-//! verified them leaves the key set, and claims (dates with leeway) are checked again on every hit.
+//! Keyed by the whole token: the map hashes all of it and compares all of it on lookup, so no collision
+//! can ever answer for another token (a short digest as the key could). Entries expire no later than the
+//! token's `exp`, are ignored and dropped once the key that verified them leaves the key set, and claims
+//! (dates with leeway) are checked again on every hit.
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use aws_lc_rs::digest;
 use moka::sync::Cache;
 
 use crate::verifier::VerifiedToken;
@@ -44,7 +44,8 @@ impl CachedToken {
             issuer,
             key_fingerprint,
             lifetime: Duration::from_secs(remaining).min(MAX_ENTRY_LIFETIME),
-            // Entries weigh their size in KiB (at least 1), so capacity bounds memory, not just entries.
+            // Entries weigh their size in KiB (at least 1), so capacity bounds memory, not just entries;
+            // the key (the token) and the parsed payload are both about its size.
             weight: u32::try_from(len.div_ceil(1024).max(1)).unwrap_or(u32::MAX),
         }
     }
@@ -52,15 +53,17 @@ impl CachedToken {
 
 struct ExpireAtTokenExp;
 
-impl moka::Expiry<[u8; 32], Arc<CachedToken>> for ExpireAtTokenExp {
-    fn expire_after_create(&self, _: &[u8; 32], entry: &Arc<CachedToken>, _: Instant) -> Option<Duration> {
+impl moka::Expiry<Box<str>, Arc<CachedToken>> for ExpireAtTokenExp {
+    fn expire_after_create(&self, _: &Box<str>, entry: &Arc<CachedToken>, _: Instant) -> Option<Duration> {
         Some(entry.lifetime)
     }
 }
 
 /// Cache of verified tokens, bounded by capacity.
 pub(crate) struct VerifiedCache {
-    entries: Cache<[u8; 32], Arc<CachedToken>>,
+    // Only verified tokens are inserted, so keys cannot be chosen to collide: a fast seeded hash
+    // (foldhash) rather than SipHash, which costs more than the rest of a hit.
+    entries: Cache<Box<str>, Arc<CachedToken>, foldhash::fast::RandomState>,
 }
 
 impl std::fmt::Debug for VerifiedCache {
@@ -76,29 +79,22 @@ impl VerifiedCache {
             .max_capacity(capacity as u64)
             .weigher(|_, entry: &Arc<CachedToken>| entry.weight)
             .expire_after(ExpireAtTokenExp)
-            .build();
+            .build_with_hasher(foldhash::fast::RandomState::default());
         VerifiedCache { entries }
     }
 
-    pub(crate) fn key(token: &str) -> [u8; 32] {
-        let digest = digest::digest(&digest::SHA256, token.as_bytes());
-        let mut key = [0u8; 32];
-        key.copy_from_slice(digest.as_ref());
-        key
+    pub(crate) fn get(&self, token: &str) -> Option<Arc<CachedToken>> {
+        self.entries.get(token)
     }
 
-    pub(crate) fn get(&self, key: &[u8; 32]) -> Option<Arc<CachedToken>> {
-        self.entries.get(key)
-    }
-
-    pub(crate) fn insert(&self, key: [u8; 32], entry: CachedToken) {
+    pub(crate) fn insert(&self, token: &str, entry: CachedToken) {
         if !entry.lifetime.is_zero() {
-            self.entries.insert(key, Arc::new(entry));
+            self.entries.insert(Box::from(token), Arc::new(entry));
         }
     }
 
-    pub(crate) fn remove(&self, key: &[u8; 32]) {
-        self.entries.invalidate(key);
+    pub(crate) fn remove(&self, token: &str) {
+        self.entries.invalidate(token);
     }
 
     /// Entries currently held (approximate, as the cache settles lazily).

@@ -181,15 +181,14 @@ impl Verifier {
         if token.len() > MAX_TOKEN_LEN {
             return Err(AuthError::TooLarge { len: token.len(), max: MAX_TOKEN_LEN });
         }
-        let key = VerifiedCache::key(token);
-        if let Some(hit) = cache.get(&key) {
+        if let Some(hit) = cache.get(token) {
             match self.check_hit(&hit) {
                 Some(Ok(())) => return Ok(Arc::clone(&hit.token)),
                 Some(Err(error)) => return Err(error),
-                None => cache.remove(&key),
+                None => cache.remove(token),
             }
         }
-        self.verify_uncached(token, Some((cache, key))).await
+        self.verify_uncached(token, Some(cache)).await
     }
 
     /// Re-checks a cached verification: `None` when it no longer stands (key gone, keys stale).
@@ -205,7 +204,7 @@ impl Verifier {
     async fn verify_uncached(
         &self,
         token: &str,
-        cache: Option<(&VerifiedCache, [u8; 32])>,
+        cache: Option<&VerifiedCache>,
     ) -> Result<Arc<VerifiedToken>, AuthError> {
         let mut header_buf = token::header_buf();
         let compact = token::parse(token, &mut header_buf)?;
@@ -231,8 +230,8 @@ impl Verifier {
             algorithm: compact.alg,
             kid: compact.kid.map(|kid| kid.into_owned()),
         });
-        if let Some((cache, key)) = cache {
-            cache.insert(key, CachedToken::new(Arc::clone(&verified), index, fingerprint, exp, now, token.len()));
+        if let Some(cache) = cache {
+            cache.insert(token, CachedToken::new(Arc::clone(&verified), index, fingerprint, exp, now, token.len()));
         }
         Ok(verified)
     }
