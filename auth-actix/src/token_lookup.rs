@@ -13,7 +13,7 @@ pub(crate) struct FoundToken {
 
 impl FoundToken {
     /// `token` must be a subslice of `value`'s bytes.
-    fn new(value: &HeaderValue, token: &[u8]) -> Lookup {
+    fn lookup(value: &HeaderValue, token: &[u8]) -> Lookup {
         let base = value.as_bytes().as_ptr() as usize;
         match (token.as_ptr() as usize).checked_sub(base) {
             // Tokens are ASCII; anything else is malformed, found out here once rather than per use.
@@ -68,7 +68,7 @@ fn bearer(headers: &HeaderMap) -> Lookup {
         if token.is_empty() || token.contains(&b' ') {
             return Lookup::Malformed;
         }
-        return FoundToken::new(value, token);
+        return FoundToken::lookup(value, token);
     }
     Lookup::Missing
 }
@@ -77,7 +77,7 @@ fn named_header(headers: &HeaderMap, name: &str) -> Lookup {
     let Some(value) = headers.get(name) else { return Lookup::Missing };
     match value.as_bytes().trim_ascii() {
         [] => Lookup::Missing,
-        token if !token.contains(&b' ') => FoundToken::new(value, token),
+        token if !token.contains(&b' ') => FoundToken::lookup(value, token),
         _ => Lookup::Malformed,
     }
 }
@@ -97,7 +97,7 @@ fn cookie(headers: &HeaderMap, name: &str) -> Lookup {
             if token.is_empty() {
                 return Lookup::Missing;
             }
-            return FoundToken::new(value, token);
+            return FoundToken::lookup(value, token);
         }
     }
     Lookup::Missing
