@@ -151,6 +151,27 @@ mod tests {
         assert!(found(&map, &sources).is_none());
     }
 
+    proptest::proptest! {
+        #[test]
+        fn any_header_bytes_are_handled(
+            authorization in proptest::collection::vec(0x20u8..0x7f, 0..300),
+            cookie in proptest::collection::vec(0x20u8..0x7f, 0..300),
+        ) {
+            let mut map = HeaderMap::new();
+            if let Ok(value) = HeaderValue::from_bytes(&authorization) {
+                map.append(header::AUTHORIZATION, value);
+            }
+            if let Ok(value) = HeaderValue::from_bytes(&cookie) {
+                map.append(header::COOKIE, value);
+            }
+            let sources = [TokenSource::Bearer, TokenSource::cookie("s"), TokenSource::header("x-token")];
+            if let Lookup::Found(token) = find(&map, &sources) {
+                proptest::prop_assert!(!token.as_str().is_empty());
+                proptest::prop_assert!(!token.as_str().contains(' '));
+            }
+        }
+    }
+
     #[test]
     fn query_string_is_never_a_source() {
         assert!(matches!(find(&HeaderMap::new(), &[TokenSource::Bearer]), Lookup::Missing));

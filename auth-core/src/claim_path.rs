@@ -208,6 +208,26 @@ mod tests {
         }
     }
 
+    proptest::proptest! {
+        #[test]
+        fn any_path_parses_or_explains(path in proptest::prelude::any::<String>()) {
+            if let Ok(parsed) = ClaimPath::parse(&path) {
+                let payload = payload();
+                let _ = parsed.names(&payload).count();
+                proptest::prop_assert_eq!(ClaimPath::parse(&parsed.to_string()).ok(), Some(parsed));
+            }
+        }
+
+        #[test]
+        fn names_never_panic_on_any_json(value in "[\\[\\]{}\":,a-z0-9 ]{0,200}") {
+            if let Ok(value) = serde_json::from_str::<Value>(&value) {
+                let mut payload = Map::new();
+                payload.insert("c".into(), value);
+                let _ = ClaimPath::claim("c").names(&payload).count();
+            }
+        }
+    }
+
     #[test]
     fn displays_as_parsed() {
         let path = r#"resource_access."my.app".roles"#;

@@ -275,6 +275,26 @@ mod tests {
         assert_eq!(KeySet::parse(doc.as_bytes(), ALL).unwrap().len(), MAX_KEYS);
     }
 
+    proptest::proptest! {
+        #[test]
+        fn any_document_parses_or_fails_cleanly(body in proptest::collection::vec(proptest::prelude::any::<u8>(), 0..4096)) {
+            let _ = KeySet::parse(&body, ALL);
+        }
+
+        #[test]
+        fn any_key_members_parse_or_are_skipped(
+            kty in "(RSA|EC|OKP|oct|[A-Z]{0,3})",
+            crv in "(P-256|P-384|Ed25519|X25519|[a-z0-9-]{0,6})",
+            alg in proptest::option::of("(RS256|ES256|EdDSA|HS256|none|[A-Z0-9]{0,6})"),
+            n in "[A-Za-z0-9_-]{0,400}",
+            x in "[A-Za-z0-9_-]{0,64}",
+        ) {
+            let key = serde_json::json!({"kty": kty, "crv": crv, "alg": alg, "n": n, "e": "AQAB", "x": x, "y": x});
+            let set = KeySet::parse(serde_json::json!({"keys": [key]}).to_string().as_bytes(), ALL).unwrap();
+            proptest::prop_assert!(set.len() <= 1);
+        }
+    }
+
     #[test]
     fn counts_modulus_bits() {
         assert_eq!(modulus_bits(&[0, 0, 1]), 1);
