@@ -37,6 +37,8 @@ mod jwt_auth;
 #[doc(hidden)]
 pub mod macro_support;
 mod middleware;
+#[cfg(feature = "openapi")]
+pub mod openapi;
 mod optional;
 mod rejection;
 mod request_auth;

@@ -22,6 +22,9 @@ pub trait RoleEnum {
     /// Every variant's role name, in declaration order.
     const NAMES: &'static [&'static str];
 
+    /// Every variant's identifier, in declaration order (for documentation that names them).
+    const VARIANTS: &'static [&'static str];
+
     /// This variant's role name.
     fn name(&self) -> &'static str;
 }

@@ -8,6 +8,7 @@ use crate::error::{AuthError, ConfigError};
 use crate::identity::{IdentityMapping, ServiceRule};
 use crate::issuer_url;
 use crate::key_settings::KeySettings;
+use crate::token_endpoints::TokenEndpoints;
 use crate::token_source::TokenSource;
 use crate::validation::{AudienceRule, ClaimRules, RequiredClaim};
 
@@ -91,6 +92,7 @@ pub struct Provider {
     pub(crate) mapping: IdentityMapping,
     pub(crate) token_sources: Vec<TokenSource>,
     pub(crate) key_settings: KeySettings,
+    pub(crate) endpoints: TokenEndpoints,
     /// Problems found while building, reported when the verifier is constructed.
     pub(crate) errors: Vec<ConfigError>,
 }
@@ -111,7 +113,13 @@ impl Provider {
     pub fn oidc(issuer: impl Into<String>) -> Provider {
         let issuer = issuer.into();
         let discovery = format!("{}/.well-known/openid-configuration", issuer.trim_end_matches('/'));
-        Provider::custom("Provider::oidc(issuer)", IssuerMatch::Exact(vec![issuer]), KeySource::Discovery(discovery))
+        let mut provider = Provider::custom(
+            "Provider::oidc(issuer)",
+            IssuerMatch::Exact(vec![issuer]),
+            KeySource::Discovery(discovery.clone()),
+        );
+        provider.endpoints.openid_connect_url = Some(discovery);
+        provider
     }
 
     /// A multi-tenant issuer such as Entra ID's `https://login.microsoftonline.com/{tenantid}/v2.0`:
@@ -168,6 +176,7 @@ impl Provider {
             mapping: IdentityMapping::default(),
             token_sources: vec![TokenSource::Bearer],
             key_settings: KeySettings::default(),
+            endpoints: TokenEndpoints::default(),
             errors: Vec::new(),
         }
     }
@@ -313,6 +322,17 @@ impl Provider {
         self
     }
 
+    /// Sets where clients obtain tokens (for API documentation: OpenAPI security schemes).
+    pub fn token_endpoints(mut self, endpoints: TokenEndpoints) -> Provider {
+        self.endpoints = endpoints;
+        self
+    }
+
+    /// Where clients obtain tokens, as far as the preset knows.
+    pub fn endpoints(&self) -> &TokenEndpoints {
+        &self.endpoints
+    }
+
     /// The token sources this provider's tokens arrive in.
     pub fn sources(&self) -> &[TokenSource] {
         &self.token_sources
@@ -339,6 +359,7 @@ impl Provider {
             KeySource::Discovery(url) => KeySource::Discovery(moved(&url)),
             KeySource::Jwks(url) => KeySource::Jwks(moved(&url)),
         };
+        self.endpoints = self.endpoints.map_urls(moved);
         self
     }
 

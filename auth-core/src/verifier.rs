@@ -13,6 +13,7 @@ use crate::identity::{Identity, IdentityMapping};
 use crate::key_store::KeyStore;
 use crate::provider::{IssuerMatch, Provider};
 use crate::token::{self, CompactToken, MAX_TOKEN_LEN};
+use crate::token_endpoints::TokenEndpoints;
 use crate::token_source::TokenSource;
 use crate::validation::{self, ClaimRules};
 use crate::verified_cache::{CachedToken, DEFAULT_CACHE_CAPACITY, VerifiedCache};
@@ -30,6 +31,7 @@ pub struct Verifier {
 struct Inner {
     issuers: Arc<[Issuer]>,
     token_sources: Arc<[TokenSource]>,
+    endpoints: Arc<[TokenEndpoints]>,
     cache: Option<VerifiedCache>,
 }
 
@@ -102,8 +104,10 @@ impl Verifier {
         let client = fetch::client()?;
         let mut issuers = Vec::new();
         let mut token_sources: Vec<TokenSource> = Vec::new();
+        let mut endpoints = Vec::new();
         for provider in providers {
             let rules = provider.validate()?;
+            endpoints.push(provider.endpoints.clone());
             for source in &provider.token_sources {
                 if !token_sources.contains(source) {
                     token_sources.push(source.clone());
@@ -128,7 +132,14 @@ impl Verifier {
             return Err(ConfigError::new("providers", "no provider given; pass at least one Provider"));
         }
         let cache = Some(VerifiedCache::new(DEFAULT_CACHE_CAPACITY));
-        Ok(Verifier { inner: Arc::new(Inner { issuers: issuers.into(), token_sources: token_sources.into(), cache }) })
+        Ok(Verifier {
+            inner: Arc::new(Inner {
+                issuers: issuers.into(),
+                token_sources: token_sources.into(),
+                endpoints: endpoints.into(),
+                cache,
+            }),
+        })
     }
 
     /// The same verifier (sharing keys) with a verified-token cache of about `capacity` typical (1 KiB)
@@ -143,6 +154,7 @@ impl Verifier {
         let inner = Inner {
             issuers: Arc::clone(&self.inner.issuers),
             token_sources: Arc::clone(&self.inner.token_sources),
+            endpoints: Arc::clone(&self.inner.endpoints),
             cache,
         };
         Verifier { inner: Arc::new(inner) }
@@ -151,6 +163,11 @@ impl Verifier {
     /// Tokens in the verified-token cache now.
     pub fn cached_tokens(&self) -> u64 {
         self.inner.cache.as_ref().map_or(0, VerifiedCache::len)
+    }
+
+    /// Where each configured provider's clients obtain tokens (for API documentation).
+    pub fn token_endpoints(&self) -> &[TokenEndpoints] {
+        &self.inner.endpoints
     }
 
     /// Every token source any provider uses, in order of first mention.

@@ -49,9 +49,11 @@ fn try_expand(input: TokenStream) -> syn::Result<TokenStream> {
     let ident = &input.ident;
     let variants: Vec<&syn::Ident> = data.variants.iter().map(|v| &v.ident).collect();
     let indexes = 0..variants.len();
+    let idents = variants.iter().map(|v| v.to_string());
     Ok(quote! {
         impl ::auth_actix::RoleEnum for #ident {
             const NAMES: &'static [&'static str] = &[#(#names),*];
+            const VARIANTS: &'static [&'static str] = &[#(#idents),*];
 
             fn name(&self) -> &'static str {
                 match self {

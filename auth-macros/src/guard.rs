@@ -83,11 +83,60 @@ fn try_expand(kind: Kind, args: TokenStream, item: TokenStream) -> syn::Result<T
         ));
     }
 
+    document(&mut function, kind, &rule);
     let guard_type = guard_type(kind, &rule);
     let name = format_ident!("__auth_guard_{}", taken_guards(&function), span = Span::mixed_site());
     let argument: FnArg = syn::parse_quote!(#name: #guard_type);
     function.sig.inputs.insert(0, argument);
     Ok(function.into_token_stream())
+}
+
+/// Writes the guard into a `#[utoipa::path(...)]` below this attribute, as a `security` requirement: the
+/// bearer scheme with the roles or scopes (one alternative per name for `any`), plus the OAuth 2.0 scheme
+/// for scopes. `auth_actix::openapi::SecurityDocs` completes it for the provider's other schemes. A
+/// `security` already written is left alone.
+fn document(function: &mut ItemFn, kind: Kind, rule: &RuleArgs) {
+    for attr in &mut function.attrs {
+        let segments: Vec<String> = attr.path().segments.iter().map(|s| s.ident.to_string()).collect();
+        if segments != ["utoipa", "path"] {
+            continue;
+        }
+        let syn::Meta::List(list) = &mut attr.meta else { continue };
+        let has_security = list
+            .tokens
+            .clone()
+            .into_iter()
+            .any(|token| matches!(&token, proc_macro2::TokenTree::Ident(i) if i == "security"));
+        if has_security {
+            continue;
+        }
+        let names: Vec<String> = rule
+            .names
+            .iter()
+            .map(|name| match name {
+                Name::Literal(lit) => lit.value(),
+                // Resolved to the role's name by `SecurityDocs::role_enum`.
+                Name::Variant(path) => {
+                    let tail: Vec<String> = path.segments.iter().rev().take(2).map(|s| s.ident.to_string()).collect();
+                    format!("{}::{}", tail[1], tail[0])
+                }
+            })
+            .collect();
+        let groups: Vec<Vec<&String>> = match rule.combinator {
+            Combinator::Any => names.iter().map(|name| vec![name]).collect(),
+            Combinator::All => vec![names.iter().collect()],
+        };
+        let alternatives = groups.iter().flat_map(|group| {
+            let bearer = quote!(("bearer" = [#(#group),*]));
+            let oauth = matches!(kind, Kind::Scope).then(|| quote!(("oauth2" = [#(#group),*])));
+            std::iter::once(bearer).chain(oauth)
+        });
+        let tokens = std::mem::take(&mut list.tokens);
+        let ends_with_comma =
+            matches!(tokens.clone().into_iter().last(), Some(proc_macro2::TokenTree::Punct(p)) if p.as_char() == ',');
+        let separator = if tokens.is_empty() || ends_with_comma { quote!() } else { quote!(,) };
+        list.tokens = quote!(#tokens #separator security(#(#alternatives),*));
+    }
 }
 
 /// How many guard arguments earlier attributes added, so stacked attributes get distinct names.

@@ -135,7 +135,54 @@ example_tests!(
     okta => "okta",
     cognito => "cognito",
     firebase => "firebase",
+    openapi => "openapi",
 );
+
+/// Whether a tool the browser test needs is installed. CI installs them (`.ci/run`); on a developer
+/// machine without them the test says so and passes, rather than failing the README's test command.
+fn browser_tools_missing() -> Option<String> {
+    let browser = std::env::var("CHROMIUM").unwrap_or_else(|_| "/usr/bin/chromium".to_owned());
+    let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/browser");
+    let node = std::process::Command::new("node").arg("--version").output().is_ok_and(|o| o.status.success());
+    match (
+        node,
+        std::path::Path::new(&browser).exists(),
+        std::path::Path::new(dir).join("node_modules/playwright-core").exists(),
+    ) {
+        (false, _, _) => Some("node".to_owned()),
+        (_, false, _) => Some(format!("{browser} (Debian package chromium)")),
+        (_, _, false) => Some(format!("playwright-core (npm ci --prefix {dir})")),
+        _ => None,
+    }
+}
+
+#[tokio::test]
+async fn swagger_ui_authorize_button_sends_the_token_in_a_real_browser() {
+    if let Some(missing) = browser_tools_missing() {
+        assert!(std::env::var_os("CI").is_none(), "CI must install {missing} (see .ci/run)");
+        eprintln!("skipping the browser test: {missing} is not installed (.ci/run installs it)");
+        return;
+    }
+    let running = start(env!("CARGO_BIN_EXE_openapi"), EXPECTED.len(), &[]).await;
+    let base = running.curls[0].rsplit(' ').next().unwrap().trim_end_matches("/public").to_owned();
+    let user_token = words(&running.curls[1])[3].trim_start_matches("Authorization: Bearer ").to_owned();
+    let output = tokio::time::timeout(
+        Duration::from_secs(120),
+        Command::new("node")
+            .arg("swagger.mjs")
+            .arg(&base)
+            .arg(&user_token)
+            .env("SCREENSHOT", std::env::temp_dir().join("swagger-ui-test.png"))
+            .current_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/browser"))
+            .output(),
+    )
+    .await
+    .expect("the browser test finishes in time")
+    .expect("node runs");
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(output.status.success(), "browser test failed:\n{stdout}\n{}", String::from_utf8_lossy(&output.stderr));
+    assert!(stdout.contains("with token: 200") && stdout.contains("without token: 401"), "{stdout}");
+}
 
 /// A binary, the environment it is started with, and what its startup error must mention.
 type StartupCase = (&'static str, &'static [(&'static str, &'static str)], &'static str);

@@ -1,5 +1,6 @@
 use crate::algorithm::Algorithm;
 use crate::provider::{IssuerMatch, KeySource, Provider};
+use crate::token_endpoints::TokenEndpoints;
 
 impl Provider {
     /// Auth0 access tokens for an API.
@@ -28,5 +29,10 @@ impl Provider {
             .audience(audience.trim())
             .roles_claims(Vec::<String>::new())
             .scopes_claims(["scope", "permissions"])
+            .token_endpoints(TokenEndpoints::oauth(
+                format!("{base}/.well-known/openid-configuration"),
+                format!("{base}/authorize"),
+                format!("{base}/oauth/token"),
+            ))
     }
 }

@@ -2,6 +2,7 @@ use crate::algorithm::Algorithm;
 use crate::claim_path::ClaimPath;
 use crate::identity::ServiceRule;
 use crate::provider::{IssuerMatch, KeySource, Provider};
+use crate::token_endpoints::TokenEndpoints;
 use crate::token_source::TokenSource;
 
 impl Provider {
@@ -36,7 +37,11 @@ impl Provider {
         .scopes_claims(Vec::<String>::new())
         .service_rule(ServiceRule::ClaimPresent(ClaimPath::claim("common_name")))
         // `app` for application tokens (users and service tokens); `org` is the global session token.
-        .require_claim_value("type", ["app"]);
+        .require_claim_value("type", ["app"])
+        .token_endpoints(TokenEndpoints {
+            header: Some("Cf-Access-Jwt-Assertion".to_owned()),
+            ..TokenEndpoints::default()
+        });
         let aud = aud.trim();
         if aud.len() != 64 || !aud.bytes().all(|b| b.is_ascii_hexdigit()) {
             return provider.invalid(

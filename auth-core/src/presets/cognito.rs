@@ -1,5 +1,6 @@
 use crate::algorithm::Algorithm;
 use crate::provider::{IssuerMatch, KeySource, Provider};
+use crate::token_endpoints::TokenEndpoints;
 
 impl Provider {
     /// Amazon Cognito user pool **access** tokens.
@@ -44,7 +45,14 @@ fn cognito_shape(name: &str, region: &str, user_pool_id: &str) -> Provider {
     let pool = user_pool_id.trim();
     let issuer = format!("https://cognito-idp.{region}.amazonaws.com/{pool}");
     let jwks = format!("{issuer}/.well-known/jwks.json");
+    // The hosted UI's authorize and token URLs live on the pool's own domain, which the pool ID does not
+    // name; discovery at the issuer lists them.
+    let endpoints = TokenEndpoints {
+        openid_connect_url: Some(format!("{issuer}/.well-known/openid-configuration")),
+        ..TokenEndpoints::default()
+    };
     let provider = Provider::custom(name, IssuerMatch::Exact(vec![issuer]), KeySource::Jwks(jwks))
+        .token_endpoints(endpoints)
         .algorithms([Algorithm::RS256])
         .roles_claims(["cognito:groups"])
         .scopes_claims(["scope"]);

@@ -2,6 +2,7 @@ use crate::algorithm::Algorithm;
 use crate::claim_path::ClaimPath;
 use crate::identity::ServiceRule;
 use crate::provider::{IssuerMatch, KeySource, Provider, TENANT_PLACEHOLDER};
+use crate::token_endpoints::TokenEndpoints;
 
 const AUTHORITY: &str = "https://login.microsoftonline.com";
 
@@ -35,6 +36,7 @@ impl Provider {
                 KeySource::Jwks(jwks),
             ),
             client_id,
+            tenant,
         );
         check_tenant(provider, tenant)
     }
@@ -55,6 +57,7 @@ impl Provider {
                 KeySource::Jwks(jwks),
             ),
             client_id,
+            tenant,
         );
         check_tenant(provider, tenant)
     }
@@ -73,7 +76,7 @@ impl Provider {
             .jwks_url(format!("{AUTHORITY}/common/discovery/v2.0/keys"))
             .tenant_claim("tid");
         provider.name = "Provider::entra_multi_tenant(client_id, tenants)".to_owned();
-        let provider = entra_shape(provider, client_id);
+        let provider = entra_shape(provider, client_id, "organizations");
         match bad {
             Some(tenant) => provider.invalid(
                 "tenants",
@@ -84,9 +87,15 @@ impl Provider {
     }
 }
 
-fn entra_shape(provider: Provider, client_id: &str) -> Provider {
+fn entra_shape(provider: Provider, client_id: &str, authority_tenant: &str) -> Provider {
     let client_id = client_id.trim();
+    let endpoints = TokenEndpoints::oauth(
+        format!("{AUTHORITY}/{authority_tenant}/v2.0/.well-known/openid-configuration"),
+        format!("{AUTHORITY}/{authority_tenant}/oauth2/v2.0/authorize"),
+        format!("{AUTHORITY}/{authority_tenant}/oauth2/v2.0/token"),
+    );
     let provider = provider
+        .token_endpoints(endpoints)
         .algorithms([Algorithm::RS256])
         .audience(client_id)
         .audience(format!("api://{client_id}"))

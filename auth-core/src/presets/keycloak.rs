@@ -1,5 +1,6 @@
 use crate::algorithm::Algorithm;
 use crate::provider::{IssuerMatch, KeySource, Provider};
+use crate::token_endpoints::TokenEndpoints;
 
 impl Provider {
     /// Keycloak.
@@ -20,11 +21,17 @@ impl Provider {
         let client_id = client_id.trim();
         let issuer = format!("{}/realms/{realm}", super::https_url(base_url));
         let discovery = format!("{issuer}/.well-known/openid-configuration");
+        let endpoints = TokenEndpoints::oauth(
+            discovery.clone(),
+            format!("{issuer}/protocol/openid-connect/auth"),
+            format!("{issuer}/protocol/openid-connect/token"),
+        );
         let provider = Provider::custom(
             "Provider::keycloak(base_url, realm, client_id)",
             IssuerMatch::Exact(vec![issuer]),
             KeySource::Discovery(discovery),
         )
+        .token_endpoints(endpoints)
         .algorithms([Algorithm::RS256, Algorithm::PS256, Algorithm::ES256, Algorithm::EdDSA])
         .audience(client_id)
         .roles_claims(["realm_access.roles".to_owned(), format!("resource_access.\"{client_id}\".roles")])

@@ -1,5 +1,6 @@
 use crate::algorithm::Algorithm;
 use crate::provider::{IssuerMatch, KeySource, Provider};
+use crate::token_endpoints::TokenEndpoints;
 
 impl Provider {
     /// Okta access tokens from a custom authorization server.
@@ -18,6 +19,7 @@ impl Provider {
     pub fn okta(issuer: &str, audience: &str) -> Provider {
         let issuer = super::https_url(issuer);
         let jwks = format!("{issuer}/v1/keys");
+        let base = issuer.clone();
         let org_server = !issuer.contains("/oauth2/");
         let provider = Provider::custom(
             "Provider::okta(issuer, audience)",
@@ -27,7 +29,12 @@ impl Provider {
         .algorithms([Algorithm::RS256])
         .audience(audience.trim())
         .roles_claims(["groups"])
-        .scopes_claims(["scp"]);
+        .scopes_claims(["scp"])
+        .token_endpoints(TokenEndpoints::oauth(
+            format!("{base}/.well-known/openid-configuration"),
+            format!("{base}/v1/authorize"),
+            format!("{base}/v1/token"),
+        ));
         if org_server {
             return provider.invalid(
                 "issuer",

@@ -1,5 +1,6 @@
 use crate::algorithm::Algorithm;
 use crate::provider::{IssuerMatch, KeySource, Provider};
+use crate::token_endpoints::TokenEndpoints;
 
 impl Provider {
     /// Zitadel (cloud or self-hosted).
@@ -21,11 +22,17 @@ impl Provider {
         let issuer = super::https_url(issuer);
         let discovery = format!("{issuer}/.well-known/openid-configuration");
         let project_id = project_id.trim();
+        let endpoints = TokenEndpoints::oauth(
+            discovery.clone(),
+            format!("{issuer}/oauth/v2/authorize"),
+            format!("{issuer}/oauth/v2/token"),
+        );
         let provider = Provider::custom(
             "Provider::zitadel(issuer, project_id)",
             IssuerMatch::Exact(vec![issuer]),
             KeySource::Discovery(discovery),
         )
+        .token_endpoints(endpoints)
         .algorithms([Algorithm::RS256, Algorithm::ES256, Algorithm::EdDSA])
         .audience(project_id)
         .roles_claims([

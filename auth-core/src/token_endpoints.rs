@@ -1,0 +1,37 @@
+//! Where clients obtain tokens for a provider: for API documentation (OpenAPI security schemes), never
+//! for verification.
+
+/// How a provider's clients get and send tokens, as far as the preset knows it.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+#[non_exhaustive]
+pub struct TokenEndpoints {
+    /// The OpenID Connect discovery document.
+    pub openid_connect_url: Option<String>,
+    /// The OAuth 2.0 authorization endpoint (authorization code flow with PKCE).
+    pub authorization_url: Option<String>,
+    /// The OAuth 2.0 token endpoint.
+    pub token_url: Option<String>,
+    /// A header other than `Authorization` that carries the bare token (Cloudflare's
+    /// `Cf-Access-Jwt-Assertion`).
+    pub header: Option<String>,
+}
+
+impl TokenEndpoints {
+    pub(crate) fn oauth(discovery: String, authorization: String, token: String) -> TokenEndpoints {
+        TokenEndpoints {
+            openid_connect_url: Some(discovery),
+            authorization_url: Some(authorization),
+            token_url: Some(token),
+            header: None,
+        }
+    }
+
+    pub(crate) fn map_urls(self, moved: impl Fn(&str) -> String) -> TokenEndpoints {
+        TokenEndpoints {
+            openid_connect_url: self.openid_connect_url.as_deref().map(&moved),
+            authorization_url: self.authorization_url.as_deref().map(&moved),
+            token_url: self.token_url.as_deref().map(&moved),
+            header: self.header,
+        }
+    }
+}
