@@ -37,6 +37,11 @@ fn fixture() -> &'static Fixture {
     })
 }
 
+/// Cases per property: `PROPTEST_CASES` when set (as `bench/fuzz.sh` does), else `default`.
+fn cases(default: u32) -> u32 {
+    std::env::var("PROPTEST_CASES").ok().and_then(|v| v.parse().ok()).unwrap_or(default)
+}
+
 fn refused(token: &str) -> bool {
     let fixture = fixture();
     fixture.runtime.block_on(fixture.verifier.verify_token(token)).is_err()
@@ -49,7 +54,7 @@ fn token_shaped() -> impl Strategy<Value = String> {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig { cases: 256, ..ProptestConfig::default() })]
+    #![proptest_config(ProptestConfig::with_cases(cases(256)))]
 
     #[test]
     fn any_string_is_refused_without_panicking(input in any::<String>()) {
@@ -119,7 +124,7 @@ fn app_claims() -> impl Strategy<Value = AppClaims> {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig { cases: 128, ..ProptestConfig::default() })]
+    #![proptest_config(ProptestConfig::with_cases(cases(128)))]
 
     #[test]
     fn claims_round_trip_through_claims_t(claims in app_claims()) {
