@@ -163,3 +163,33 @@ where
     let body = actix_web::test::read_body(response).await;
     Reply { status, headers, body: String::from_utf8_lossy(&body).into_owned() }
 }
+
+/// Status and body of a test request sent through an initialised actix service.
+pub async fn status_and_body<S, B>(app: &S, req: actix_web::test::TestRequest) -> (actix_web::http::StatusCode, String)
+where
+    S: actix_web::dev::Service<
+            actix_http::Request,
+            Response = actix_web::dev::ServiceResponse<B>,
+            Error = actix_web::Error,
+        >,
+    B: actix_web::body::MessageBody,
+{
+    let reply = send(app, req).await;
+    (reply.status, reply.body)
+}
+
+/// Calls `attempt` every 100 ms until `done` accepts its result or `limit` passes; returns the last
+/// result. For waiting on background refreshes without fixed sleeps.
+pub async fn poll<T, F, Fut>(limit: std::time::Duration, mut attempt: F, done: impl Fn(&T) -> bool) -> T
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = T>,
+{
+    let start = std::time::Instant::now();
+    let mut result = attempt().await;
+    while !done(&result) && start.elapsed() < limit {
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        result = attempt().await;
+    }
+    result
+}

@@ -7,6 +7,7 @@ use auth_actix::testing::{TestIssuer, TestRequestExt};
 use auth_actix::{Claims, Identity, JwtAuth, Optional, StandardClaims};
 use serde::Deserialize;
 use tests::audit_log::AuditLog;
+use tests::status_and_body;
 
 #[derive(Debug, Deserialize)]
 struct OrgClaims {
@@ -40,19 +41,6 @@ fn routes(cfg: &mut web::ServiceConfig) {
         .route("/optional", web::get().to(optional));
 }
 
-async fn answer<S, B>(app: &S, req: test::TestRequest) -> (StatusCode, String)
-where
-    S: actix_web::dev::Service<
-            actix_http::Request,
-            Response = actix_web::dev::ServiceResponse<B>,
-            Error = actix_web::Error,
-        >,
-    B: actix_web::body::MessageBody,
-{
-    let reply = tests::send(app, req).await;
-    (reply.status, reply.body)
-}
-
 #[actix_web::test]
 async fn middleware_verifies_once_and_extractors_share_the_result() {
     let (log, _guard) = AuditLog::install();
@@ -61,7 +49,7 @@ async fn middleware_verifies_once_and_extractors_share_the_result() {
     let app = test::init_service(App::new().wrap(auth).configure(routes)).await;
     let token = issuer.token().subject("erin").claim("org", "acme").sign();
     log.clear();
-    let (status, body) = answer(&app, test::TestRequest::get().uri("/both").bearer(&token)).await;
+    let (status, body) = status_and_body(&app, test::TestRequest::get().uri("/both").bearer(&token)).await;
     assert_eq!((status, body.as_str()), (StatusCode::OK, "erin true acme"));
     assert_eq!(log.with_outcome("allowed").len(), 1, "three extractors, one verification: {:?}", log.events());
 }
@@ -74,13 +62,14 @@ async fn extractors_verify_on_demand_from_app_data() {
     let app = test::init_service(App::new().app_data(auth).configure(routes)).await;
     let token = issuer.token().subject("frank").claim("org", "acme").sign();
     log.clear();
-    let (status, body) = answer(&app, test::TestRequest::get().uri("/both").bearer(&token)).await;
+    let (status, body) = status_and_body(&app, test::TestRequest::get().uri("/both").bearer(&token)).await;
     assert_eq!((status, body.as_str()), (StatusCode::OK, "frank true acme"));
     assert_eq!(log.with_outcome("allowed").len(), 1, "verified once on demand, then shared");
 
-    let (status, _) = answer(&app, test::TestRequest::get().uri("/me")).await;
+    let (status, _) = status_and_body(&app, test::TestRequest::get().uri("/me")).await;
     assert_eq!(status, StatusCode::UNAUTHORIZED);
-    let (status, _) = answer(&app, test::TestRequest::get().uri("/me").bearer(&issuer.token().expired().sign())).await;
+    let (status, _) =
+        status_and_body(&app, test::TestRequest::get().uri("/me").bearer(&issuer.token().expired().sign())).await;
     assert_eq!(status, StatusCode::UNAUTHORIZED);
 }
 
@@ -90,7 +79,7 @@ async fn web_data_registration_also_works() {
     let auth = JwtAuth::new(issuer.provider()).unwrap();
     let app = test::init_service(App::new().app_data(web::Data::new(auth)).configure(routes)).await;
     let token = issuer.token().subject("gina").sign();
-    let (status, body) = answer(&app, test::TestRequest::get().uri("/me").bearer(&token)).await;
+    let (status, body) = status_and_body(&app, test::TestRequest::get().uri("/me").bearer(&token)).await;
     assert_eq!(status, StatusCode::OK);
     assert!(body.contains("\"subject\":\"gina\""), "{body}");
 }
@@ -100,13 +89,16 @@ async fn optional_extractor_rejects_bad_tokens_even_without_middleware() {
     let issuer = TestIssuer::start().await;
     let auth = JwtAuth::new(issuer.provider()).unwrap();
     let app = test::init_service(App::new().app_data(auth).configure(routes)).await;
-    assert_eq!(answer(&app, test::TestRequest::get().uri("/optional")).await.1, "anonymous");
+    assert_eq!(status_and_body(&app, test::TestRequest::get().uri("/optional")).await.1, "anonymous");
     let good = issuer.token().subject("hank").sign();
-    assert_eq!(answer(&app, test::TestRequest::get().uri("/optional").bearer(&good)).await.1, "hank");
+    assert_eq!(status_and_body(&app, test::TestRequest::get().uri("/optional").bearer(&good)).await.1, "hank");
     let bad = issuer.token().expired().sign();
-    assert_eq!(answer(&app, test::TestRequest::get().uri("/optional").bearer(&bad)).await.0, StatusCode::UNAUTHORIZED);
+    assert_eq!(
+        status_and_body(&app, test::TestRequest::get().uri("/optional").bearer(&bad)).await.0,
+        StatusCode::UNAUTHORIZED
+    );
     // actix's own Option<T> swallows the error when verifying on demand: documented, and why Optional exists.
-    assert_eq!(answer(&app, test::TestRequest::get().uri("/option").bearer(&bad)).await.1, "anonymous");
+    assert_eq!(status_and_body(&app, test::TestRequest::get().uri("/option").bearer(&bad)).await.1, "anonymous");
 }
 
 #[actix_web::test]
@@ -114,9 +106,12 @@ async fn std_option_behind_the_middleware_rejects_bad_tokens() {
     let issuer = TestIssuer::start().await;
     let auth = JwtAuth::new(issuer.provider()).unwrap().optional();
     let app = test::init_service(App::new().wrap(auth).configure(routes)).await;
-    assert_eq!(answer(&app, test::TestRequest::get().uri("/option")).await.1, "anonymous");
+    assert_eq!(status_and_body(&app, test::TestRequest::get().uri("/option")).await.1, "anonymous");
     let bad = issuer.token().expired().sign();
-    assert_eq!(answer(&app, test::TestRequest::get().uri("/option").bearer(&bad)).await.0, StatusCode::UNAUTHORIZED);
+    assert_eq!(
+        status_and_body(&app, test::TestRequest::get().uri("/option").bearer(&bad)).await.0,
+        StatusCode::UNAUTHORIZED
+    );
 }
 
 #[actix_web::test]
@@ -124,7 +119,7 @@ async fn claims_that_do_not_fit_the_type_are_invalid_tokens() {
     let issuer = TestIssuer::start().await;
     let app = test::init_service(App::new().wrap(JwtAuth::new(issuer.provider()).unwrap()).configure(routes)).await;
     let token = issuer.token().claim("org", 42).sign();
-    let (status, body) = answer(&app, test::TestRequest::get().uri("/both").bearer(&token)).await;
+    let (status, body) = status_and_body(&app, test::TestRequest::get().uri("/both").bearer(&token)).await;
     assert_eq!(status, StatusCode::UNAUTHORIZED);
     assert!(body.contains("INVALID_TOKEN"), "{body}");
 }
@@ -137,9 +132,9 @@ async fn audit_events_carry_the_decision_but_never_the_token() {
     let token = issuer.token().subject("ivy").sign();
     let expired = issuer.token().subject("ivy").expired().sign();
     log.clear();
-    answer(&app, test::TestRequest::get().uri("/me").bearer(&token)).await;
-    answer(&app, test::TestRequest::get().uri("/me").bearer(&expired)).await;
-    answer(&app, test::TestRequest::get().uri("/me")).await;
+    status_and_body(&app, test::TestRequest::get().uri("/me").bearer(&token)).await;
+    status_and_body(&app, test::TestRequest::get().uri("/me").bearer(&expired)).await;
+    status_and_body(&app, test::TestRequest::get().uri("/me")).await;
 
     let allowed = log.with_outcome("allowed");
     assert_eq!(allowed.len(), 1);

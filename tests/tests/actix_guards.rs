@@ -4,6 +4,7 @@ use actix_web::http::StatusCode;
 use actix_web::{App, HttpRequest, HttpResponse, test, web};
 use auth_actix::testing::{TestIssuer, TestRequestExt};
 use auth_actix::{Authorize, Identity, JwtAuth, Require, Requirement, ResolveError, Rule};
+use tests::status_and_body;
 
 struct Editors;
 impl Requirement for Editors {
@@ -28,19 +29,6 @@ async fn agent(identity: Identity, path: web::Path<String>) -> HttpResponse {
     HttpResponse::Ok().body(format!("{} {}", path.into_inner(), roles.join(",")))
 }
 
-async fn status<S, B>(app: &S, req: test::TestRequest) -> (StatusCode, String)
-where
-    S: actix_web::dev::Service<
-            actix_http::Request,
-            Response = actix_web::dev::ServiceResponse<B>,
-            Error = actix_web::Error,
-        >,
-    B: actix_web::body::MessageBody,
-{
-    let reply = tests::send(app, req).await;
-    (reply.status, reply.body)
-}
-
 #[actix_web::test]
 async fn require_extractor_checks_roles_and_scopes() {
     let issuer = TestIssuer::start().await;
@@ -52,14 +40,23 @@ async fn require_extractor_checks_roles_and_scopes() {
     )
     .await;
     let both = issuer.token().subject("ed").roles(["editor", "verified"]).sign();
-    assert_eq!(status(&app, test::TestRequest::get().uri("/edit").bearer(&both)).await, (StatusCode::OK, "ed".into()));
+    assert_eq!(
+        status_and_body(&app, test::TestRequest::get().uri("/edit").bearer(&both)).await,
+        (StatusCode::OK, "ed".into())
+    );
     let one = issuer.token().roles(["editor"]).sign();
-    assert_eq!(status(&app, test::TestRequest::get().uri("/edit").bearer(&one)).await.0, StatusCode::FORBIDDEN);
+    assert_eq!(
+        status_and_body(&app, test::TestRequest::get().uri("/edit").bearer(&one)).await.0,
+        StatusCode::FORBIDDEN
+    );
     let scoped = issuer.token().scopes(["openid", "read:items"]).sign();
-    assert_eq!(status(&app, test::TestRequest::get().uri("/items").bearer(&scoped)).await.0, StatusCode::OK);
+    assert_eq!(status_and_body(&app, test::TestRequest::get().uri("/items").bearer(&scoped)).await.0, StatusCode::OK);
     let unscoped = issuer.token().scopes(["openid"]).sign();
-    assert_eq!(status(&app, test::TestRequest::get().uri("/items").bearer(&unscoped)).await.0, StatusCode::FORBIDDEN);
-    assert_eq!(status(&app, test::TestRequest::get().uri("/items")).await.0, StatusCode::UNAUTHORIZED);
+    assert_eq!(
+        status_and_body(&app, test::TestRequest::get().uri("/items").bearer(&unscoped)).await.0,
+        StatusCode::FORBIDDEN
+    );
+    assert_eq!(status_and_body(&app, test::TestRequest::get().uri("/items")).await.0, StatusCode::UNAUTHORIZED);
 }
 
 #[actix_web::test]
@@ -76,10 +73,13 @@ async fn authorize_guards_a_whole_scope() {
     .await;
     let admin = issuer.token().roles(["admin"]).sign();
     for uri in ["/admin/a", "/admin/b"] {
-        assert_eq!(status(&app, test::TestRequest::get().uri(uri).bearer(&admin)).await.0, StatusCode::OK);
-        assert_eq!(status(&app, test::TestRequest::get().uri(uri)).await.0, StatusCode::UNAUTHORIZED);
+        assert_eq!(status_and_body(&app, test::TestRequest::get().uri(uri).bearer(&admin)).await.0, StatusCode::OK);
+        assert_eq!(status_and_body(&app, test::TestRequest::get().uri(uri)).await.0, StatusCode::UNAUTHORIZED);
         let viewer = issuer.token().roles(["viewer"]).sign();
-        assert_eq!(status(&app, test::TestRequest::get().uri(uri).bearer(&viewer)).await.0, StatusCode::FORBIDDEN);
+        assert_eq!(
+            status_and_body(&app, test::TestRequest::get().uri(uri).bearer(&viewer)).await.0,
+            StatusCode::FORBIDDEN
+        );
     }
 }
 
@@ -108,14 +108,17 @@ async fn resolver_roles_merge_with_claim_roles_and_see_path_parameters() {
     let owner = issuer.token().subject("owner-of-7").roles(["viewer"]).sign();
     let other = issuer.token().subject("someone").roles(["viewer"]).sign();
 
-    let (code, body) = status(&app, test::TestRequest::get().uri("/agents/7").bearer(&owner)).await;
+    let (code, body) = status_and_body(&app, test::TestRequest::get().uri("/agents/7").bearer(&owner)).await;
     assert_eq!((code, body.as_str()), (StatusCode::OK, "7 owner,viewer"));
-    let (code, body) = status(&app, test::TestRequest::get().uri("/agents/8").bearer(&owner)).await;
+    let (code, body) = status_and_body(&app, test::TestRequest::get().uri("/agents/8").bearer(&owner)).await;
     assert_eq!((code, body.as_str()), (StatusCode::OK, "8 viewer"));
 
-    assert_eq!(status(&app, test::TestRequest::get().uri("/agents/7/admin").bearer(&owner)).await.0, StatusCode::OK);
     assert_eq!(
-        status(&app, test::TestRequest::get().uri("/agents/7/admin").bearer(&other)).await.0,
+        status_and_body(&app, test::TestRequest::get().uri("/agents/7/admin").bearer(&owner)).await.0,
+        StatusCode::OK
+    );
+    assert_eq!(
+        status_and_body(&app, test::TestRequest::get().uri("/agents/7/admin").bearer(&other)).await.0,
         StatusCode::FORBIDDEN
     );
 
@@ -126,7 +129,7 @@ async fn resolver_roles_merge_with_claim_roles_and_see_path_parameters() {
     let body = String::from_utf8(test::read_body(response).await.to_vec()).unwrap();
     assert!(body.contains("AUTH_UNAVAILABLE") && !body.contains("unreachable"), "{body}");
 
-    let (code, body) = status(&app, test::TestRequest::get().uri("/agents/broken").bearer(&owner)).await;
+    let (code, body) = status_and_body(&app, test::TestRequest::get().uri("/agents/broken").bearer(&owner)).await;
     assert_eq!(code, StatusCode::INTERNAL_SERVER_ERROR);
     assert!(body.contains("INTERNAL_ERROR") && !body.contains("query failed"), "{body}");
 }
@@ -155,12 +158,12 @@ async fn resolver_runs_once_per_request_however_many_extractors_need_it() {
         });
     let app = test::init_service(App::new().wrap(auth.clone()).route("/x", web::get().to(handler))).await;
     let token = issuer.token().subject("solo").sign();
-    assert_eq!(status(&app, test::TestRequest::get().uri("/x").bearer(&token)).await.0, StatusCode::OK);
+    assert_eq!(status_and_body(&app, test::TestRequest::get().uri("/x").bearer(&token)).await.0, StatusCode::OK);
     assert_eq!(calls.load(Ordering::SeqCst), 1, "middleware");
 
     calls.store(0, Ordering::SeqCst);
     let app = test::init_service(App::new().app_data(auth.clone()).route("/x", web::get().to(handler))).await;
     let token = issuer.token().subject("solo").sign();
-    assert_eq!(status(&app, test::TestRequest::get().uri("/x").bearer(&token)).await.0, StatusCode::OK);
+    assert_eq!(status_and_body(&app, test::TestRequest::get().uri("/x").bearer(&token)).await.0, StatusCode::OK);
     assert_eq!(calls.load(Ordering::SeqCst), 1, "app data");
 }

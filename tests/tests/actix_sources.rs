@@ -4,7 +4,7 @@ use actix_web::http::StatusCode;
 use actix_web::{App, HttpResponse, test, web};
 use auth_actix::testing::{TestIssuer, TestRequestExt};
 use auth_actix::{Identity, JwtAuth, TokenSource};
-use tests::init_tracing;
+use tests::{init_tracing, status_and_body};
 
 async fn me(identity: Identity) -> HttpResponse {
     HttpResponse::Ok().body(identity.subject.clone())
@@ -30,19 +30,6 @@ macro_rules! app {
         )
         .await
     };
-}
-
-async fn status_and_body<S, B>(app: &S, req: test::TestRequest) -> (StatusCode, String)
-where
-    S: actix_web::dev::Service<
-            actix_http::Request,
-            Response = actix_web::dev::ServiceResponse<B>,
-            Error = actix_web::Error,
-        >,
-    B: actix_web::body::MessageBody,
-{
-    let reply = tests::send(app, req).await;
-    (reply.status, reply.body)
 }
 
 #[actix_web::test]

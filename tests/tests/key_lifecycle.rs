@@ -6,7 +6,7 @@ use std::time::{Duration, Instant};
 
 use auth_core::testing::TestIssuer;
 use auth_core::{Algorithm, AuthError, ErrorCode, KeySettings, Provider, StandardClaims, Verifier};
-use tests::init_tracing;
+use tests::{init_tracing, poll};
 
 async fn verify(verifier: &Verifier, token: &str) -> Result<StandardClaims, AuthError> {
     verifier.verify::<StandardClaims>(token).await.map(|claims| claims.into_inner())
@@ -64,12 +64,7 @@ async fn removed_key_is_refused_after_the_next_refresh() {
         "background refresh honours max-age=1"
     );
     // Give the refreshed set a moment to be swapped in after the response was served.
-    let start = Instant::now();
-    let mut result = verify(&verifier, &old).await;
-    while result.is_ok() && start.elapsed() < Duration::from_secs(3) {
-        tokio::time::sleep(Duration::from_millis(50)).await;
-        result = verify(&verifier, &old).await;
-    }
+    let result = poll(Duration::from_secs(3), || verify(&verifier, &old), Result::is_err).await;
     assert_eq!(result.unwrap_err(), AuthError::UnknownKey);
     verify(&verifier, &issuer.token().sign()).await.expect("the new key verifies");
 }
@@ -188,12 +183,7 @@ async fn no_keys_at_all_is_unavailable_not_invalid() {
     );
 
     issuer.set_outage(false);
-    let start = Instant::now();
-    let mut result = verify(&verifier, &token).await;
-    while result.is_err() && start.elapsed() < Duration::from_secs(5) {
-        tokio::time::sleep(Duration::from_millis(100)).await;
-        result = verify(&verifier, &token).await;
-    }
+    let result = poll(Duration::from_secs(5), || verify(&verifier, &token), Result::is_ok).await;
     result.expect("keys load once the issuer is back");
 }
 
@@ -326,12 +316,7 @@ async fn keys_older_than_the_stale_limit_are_not_used() {
     let token = issuer.token().sign();
     verify(&verifier, &token).await.unwrap();
     issuer.set_outage(true);
-    let start = Instant::now();
-    let mut result = verify(&verifier, &token).await;
-    while result.is_ok() && start.elapsed() < Duration::from_secs(6) {
-        tokio::time::sleep(Duration::from_millis(100)).await;
-        result = verify(&verifier, &token).await;
-    }
+    let result = poll(Duration::from_secs(6), || verify(&verifier, &token), Result::is_err).await;
     let err = result.unwrap_err();
     assert!(matches!(&err, AuthError::KeysUnavailable { reason, .. } if reason.contains("stale")), "{err:?}");
 }

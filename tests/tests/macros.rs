@@ -76,12 +76,15 @@ where
         >,
     B: actix_web::body::MessageBody,
 {
-    let mut req = test::TestRequest::get().uri(uri);
-    if let Some(token) = token {
-        req = req.bearer(token);
-    }
-    let reply = tests::send(app, req).await;
-    (reply.status, reply.body)
+    let req = test::TestRequest::get().uri(uri);
+    tests::status_and_body(
+        app,
+        match token {
+            Some(token) => req.bearer(token),
+            None => req,
+        },
+    )
+    .await
 }
 
 #[actix_web::test]
