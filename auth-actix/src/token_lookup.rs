@@ -97,6 +97,10 @@ fn cookie(headers: &HeaderMap, name: &str) -> Lookup {
             if token.is_empty() {
                 return Lookup::Missing;
             }
+            // As for the other sources: a value with spaces is no token (cookie-octets exclude them).
+            if token.contains(&b' ') {
+                return Lookup::Malformed;
+            }
             return FoundToken::lookup(value, token);
         }
     }
@@ -170,6 +174,13 @@ mod tests {
                 proptest::prop_assert!(!token.as_str().contains(' '));
             }
         }
+    }
+
+    #[test]
+    fn cookie_values_with_spaces_are_malformed() {
+        // Found by bench/fuzz.sh (proptest-regressions/token_lookup.txt): `s=! !` was returned as a token.
+        let map = headers(&[("cookie", "s=! !")]);
+        assert!(matches!(find(&map, &[TokenSource::cookie("s")]), Lookup::Malformed));
     }
 
     #[test]
