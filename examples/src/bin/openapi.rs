@@ -90,13 +90,12 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
 
     let bind = bind_address()?;
     let server = HttpServer::new(move || {
-        App::new()
-            .wrap(auth.clone())
-            .service(public)
-            .service(me)
-            .service(admin)
-            .service(items)
-            .service(SwaggerUi::new("/docs/{_:.*}").url("/openapi.json", spec.clone()))
+        App::new().wrap(auth.clone()).service(public).service(me).service(admin).service(items).service(
+            SwaggerUi::new("/docs/{_:.*}")
+                .url("/openapi.json", spec.clone())
+                // The authorization code flow from the browser, as OAuth 2.0 for browser apps requires.
+                .oauth(utoipa_swagger_ui::oauth::Config::new().use_pkce_with_authorization_code_grant(true)),
+        )
     })
     .bind(bind)
     .map_err(|err| format!("BIND={bind}: cannot listen there: {err}"))?;
