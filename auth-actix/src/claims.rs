@@ -50,8 +50,8 @@ pub(crate) fn typed<T: DeserializeOwned>(
     req: &HttpRequest,
     authenticated: Authenticated,
 ) -> Result<Claims<T>, AuthRejection> {
-    match authenticated.token.claims::<T>() {
-        Ok(claims) => Ok(Claims { claims: claims.into_inner(), authenticated }),
+    match authenticated.token.deserialize::<T>() {
+        Ok(claims) => Ok(Claims { claims, authenticated }),
         Err(error) => Err(request_auth::reject_verified(req, error)),
     }
 }

@@ -5,7 +5,9 @@ use std::sync::Arc;
 
 use actix_web::{HttpMessage, HttpRequest, web};
 use auth_core::{AuthError, Identity, VerifiedToken};
-use futures_util::future::{FutureExt, LocalBoxFuture, Shared};
+use std::rc::Rc;
+
+use tokio::sync::Notify;
 
 use crate::audit;
 use crate::jwt_auth::JwtAuth;
@@ -34,13 +36,15 @@ pub(crate) struct RequestAuth {
     pub(crate) outcome: Option<Outcome>,
     pub(crate) resolved: Option<Resolved>,
     in_flight: Option<InFlight>,
+    /// A refusal already decided for this request, so later extractors answer the same without redoing it.
+    rejected: Option<AuthRejection>,
 }
 
 impl RequestAuth {
     /// What the middleware stores: its configuration and, unless the path is public, the outcome.
     pub(crate) fn from_middleware(auth: JwtAuth, outcome: Option<Outcome>) -> RequestAuth {
         let resolved = (outcome.is_some() && auth.config.resolver.is_none()).then_some(Resolved(None));
-        RequestAuth { auth: Some(auth), outcome, resolved, in_flight: None }
+        RequestAuth { auth: Some(auth), outcome, resolved, in_flight: None, rejected: None }
     }
 }
 
@@ -136,30 +140,59 @@ pub(crate) async fn outcome(req: &HttpRequest, auth: &JwtAuth) -> Result<Outcome
     Ok(outcome)
 }
 
-type Pending = Shared<LocalBoxFuture<'static, Result<Option<Authenticated>, AuthRejection>>>;
-
 /// Authentication under way for a request. Actix builds every extractor of a handler before polling
-/// any, so without this each would verify (and resolve roles) on its own.
+/// any, so without this each would verify (and resolve roles) on its own. It holds no reference to the
+/// request (the request owns it), so a cancelled extraction cannot keep the request alive.
 #[derive(Clone)]
-struct InFlight(Pending);
+struct InFlight(Rc<Notify>);
+
+/// Clears the in-flight mark and wakes waiters when the leading extraction ends, finished or cancelled;
+/// after a cancellation the next waiter takes the lead.
+struct LeadGuard {
+    req: HttpRequest,
+    done: Rc<Notify>,
+}
+
+impl Drop for LeadGuard {
+    fn drop(&mut self) {
+        update(&self.req, |state| state.in_flight = None);
+        self.done.notify_waiters();
+    }
+}
 
 /// The verified caller with resolved roles, or `None` when anonymous.
 pub(crate) async fn authenticate(req: &HttpRequest) -> Result<Option<Authenticated>, AuthRejection> {
-    if let Some(settled) = settled(req) {
-        return Ok(settled);
-    }
-    let existing = req.extensions().get::<RequestAuth>().and_then(|state| state.in_flight.clone());
-    let pending = match existing {
-        Some(InFlight(pending)) => pending,
-        None => {
-            let request = req.clone();
-            let pending =
-                (Box::pin(async move { authenticate_once(&request).await }) as LocalBoxFuture<'static, _>).shared();
-            update(req, |state| state.in_flight = Some(InFlight(pending.clone())));
-            pending
+    loop {
+        if let Some(settled) = settled(req) {
+            return Ok(settled);
         }
-    };
-    pending.await
+        if let Some(rejection) = req.extensions().get::<RequestAuth>().and_then(|state| state.rejected.clone()) {
+            return Err(rejection);
+        }
+        let waiting = req.extensions().get::<RequestAuth>().and_then(|state| state.in_flight.clone());
+        match waiting {
+            Some(InFlight(done)) => {
+                let notified = done.notified();
+                tokio::pin!(notified);
+                // Registered before the re-check, so a wake-up between the two cannot be missed.
+                notified.as_mut().enable();
+                if settled(req).is_some() {
+                    continue;
+                }
+                notified.await;
+            }
+            None => {
+                let done = Rc::new(Notify::new());
+                update(req, |state| state.in_flight = Some(InFlight(Rc::clone(&done))));
+                let _lead = LeadGuard { req: req.clone(), done };
+                let result = authenticate_once(req).await;
+                if let Err(rejection) = &result {
+                    update(req, |state| state.rejected = Some(rejection.clone()));
+                }
+                return result;
+            }
+        }
+    }
 }
 
 async fn authenticate_once(req: &HttpRequest) -> Result<Option<Authenticated>, AuthRejection> {

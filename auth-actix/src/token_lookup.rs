@@ -54,7 +54,10 @@ pub(crate) fn find(headers: &HeaderMap, sources: &[TokenSource]) -> Lookup {
     Lookup::Missing
 }
 
+/// Two values for one source are refused rather than one picked: a second `CF_Authorization` cookie
+/// planted from a sibling subdomain must not decide who the caller is.
 fn bearer(headers: &HeaderMap) -> Lookup {
+    let mut found = Lookup::Missing;
     for value in headers.get_all(header::AUTHORIZATION) {
         let text = value.as_bytes().trim_ascii();
         let (scheme, rest) = match text.iter().position(|b| *b == b' ') {
@@ -65,16 +68,20 @@ fn bearer(headers: &HeaderMap) -> Lookup {
             continue;
         }
         let token = rest.trim_ascii();
-        if token.is_empty() || token.contains(&b' ') {
+        if token.is_empty() || token.contains(&b' ') || !matches!(found, Lookup::Missing) {
             return Lookup::Malformed;
         }
-        return FoundToken::lookup(value, token);
+        found = FoundToken::lookup(value, token);
     }
-    Lookup::Missing
+    found
 }
 
 fn named_header(headers: &HeaderMap, name: &str) -> Lookup {
-    let Some(value) = headers.get(name) else { return Lookup::Missing };
+    let mut values = headers.get_all(name);
+    let Some(value) = values.next() else { return Lookup::Missing };
+    if values.next().is_some() {
+        return Lookup::Malformed;
+    }
     match value.as_bytes().trim_ascii() {
         [] => Lookup::Missing,
         token if !token.contains(&b' ') => FoundToken::lookup(value, token),
@@ -83,6 +90,7 @@ fn named_header(headers: &HeaderMap, name: &str) -> Lookup {
 }
 
 fn cookie(headers: &HeaderMap, name: &str) -> Lookup {
+    let mut found = Lookup::Missing;
     for value in headers.get_all(header::COOKIE) {
         for pair in value.as_bytes().split(|b| *b == b';') {
             let pair = pair.trim_ascii();
@@ -94,17 +102,18 @@ fn cookie(headers: &HeaderMap, name: &str) -> Lookup {
             if let [b'"', inner @ .., b'"'] = token {
                 token = inner;
             }
-            if token.is_empty() {
-                return Lookup::Missing;
-            }
-            // As for the other sources: a value with spaces is no token (cookie-octets exclude them).
-            if token.contains(&b' ') {
+            if !matches!(found, Lookup::Missing) {
                 return Lookup::Malformed;
             }
-            return FoundToken::lookup(value, token);
+            // As for the other sources: a value with spaces is no token (cookie-octets exclude them).
+            found = match token {
+                [] => Lookup::Missing,
+                token if token.contains(&b' ') => return Lookup::Malformed,
+                token => FoundToken::lookup(value, token),
+            };
         }
     }
-    Lookup::Missing
+    found
 }
 
 #[cfg(test)]
@@ -174,6 +183,22 @@ mod tests {
                 proptest::prop_assert!(!token.as_str().contains(' '));
             }
         }
+    }
+
+    #[test]
+    fn two_values_for_one_source_are_refused() {
+        let cookie = [TokenSource::cookie("CF_Authorization")];
+        let tossed = headers(&[("cookie", "CF_Authorization=attacker; CF_Authorization=victim")]);
+        assert!(matches!(find(&tossed, &cookie), Lookup::Malformed));
+        let split = headers(&[("cookie", "CF_Authorization=a"), ("cookie", "CF_Authorization=b")]);
+        assert!(matches!(find(&split, &cookie), Lookup::Malformed));
+        let bearers = headers(&[("authorization", "Bearer a"), ("authorization", "Bearer b")]);
+        assert!(matches!(find(&bearers, &[TokenSource::Bearer]), Lookup::Malformed));
+        let assertion = [TokenSource::header("cf-access-jwt-assertion")];
+        let twice = headers(&[("cf-access-jwt-assertion", "a"), ("cf-access-jwt-assertion", "b")]);
+        assert!(matches!(find(&twice, &assertion), Lookup::Malformed));
+        let basic_and_bearer = headers(&[("authorization", "Basic x"), ("authorization", "Bearer b")]);
+        assert_eq!(found(&basic_and_bearer, &[TokenSource::Bearer]).as_deref(), Some("b"));
     }
 
     #[test]

@@ -67,15 +67,11 @@ impl ClaimPath {
     /// Clerk's `o.per` are written), each string in an array, or each key of an object (Zitadel's
     /// `{ "role": { "orgId": "domain" } }`; an array of such objects too).
     pub fn names<'a>(&self, payload: &'a Map<String, Value>) -> Names<'a> {
-        let top = match self.lookup(payload) {
-            Some(Value::Array(items)) => Some(items.iter()),
-            _ => None,
-        };
-        let single = match self.lookup(payload) {
-            Some(value @ (Value::String(_) | Value::Object(_))) => Some(value),
-            _ => None,
-        };
-        Names { items: top, current: single.map_or(Inner::Empty, Inner::of) }
+        match self.lookup(payload) {
+            Some(Value::Array(items)) => Names { items: Some(items.iter()), current: Inner::Empty },
+            Some(value) => Names { items: None, current: Inner::of(value) },
+            None => Names { items: None, current: Inner::Empty },
+        }
     }
 }
 

@@ -19,7 +19,17 @@ pub(crate) fn client() -> Result<reqwest::Client, ConfigError> {
         // Fetches are rare and may come from different runtimes (each actix worker has its own); a
         // pooled connection would tie them to the runtime that opened it.
         .pool_max_idle_per_host(0)
-        .redirect(reqwest::redirect::Policy::limited(3))
+        // Redirects are followed only to URLs the configuration itself could name: https, or http on
+        // loopback; a downgrade to plain http elsewhere would let a network attacker serve the keys.
+        .redirect(reqwest::redirect::Policy::custom(|attempt| {
+            if attempt.previous().len() >= 3 {
+                attempt.error("more than 3 redirects")
+            } else if issuer_url::checked("redirect", attempt.url().as_str()).is_err() {
+                attempt.error("redirect to a URL that is neither https nor loopback http")
+            } else {
+                attempt.follow()
+            }
+        }))
         .user_agent(concat!("auth-core/", env!("CARGO_PKG_VERSION")))
         .build()
         .map_err(|err| ConfigError::new("HTTP client", format!("cannot start the TLS client: {err}")))

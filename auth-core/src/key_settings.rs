@@ -66,6 +66,22 @@ impl KeySettings {
                 "is under 1 KiB; a JWKS with one RSA key is about 500 bytes, use the default 256 KiB",
             );
         }
+        let day = Duration::from_secs(24 * 3600);
+        for (field, value, max) in [
+            ("max_max_age", self.max_max_age, 7 * day),
+            ("max_stale", self.max_stale, 30 * day),
+            ("unknown_kid_cooldown", self.unknown_kid_cooldown, day),
+            ("fetch_timeout", self.fetch_timeout, Duration::from_secs(120)),
+            ("failure_backoff", self.failure_backoff, day),
+            ("default_max_age", self.default_max_age, 7 * day),
+        ] {
+            if value > max {
+                return Err(ConfigError::new(
+                    format!("{provider}: key_settings.{field}"),
+                    format!("{value:?} is above the {max:?} limit: keys would outlive rotations and revocations"),
+                ));
+            }
+        }
         if self.failure_backoff.is_zero() {
             return bad("failure_backoff", "must be above zero, or an outage turns every request into a fetch");
         }

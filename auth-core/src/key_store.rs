@@ -76,6 +76,8 @@ pub(crate) struct KeyStore {
     fetches: AtomicU64,
     refresher_started: AtomicBool,
     shutdown: Arc<Notify>,
+    /// Wakes the refresher after any fetch, so a new `max-age` takes effect at once.
+    rescheduled: Arc<Notify>,
 }
 
 impl Drop for KeyStore {
@@ -111,6 +113,7 @@ impl KeyStore {
             fetches: AtomicU64::new(0),
             refresher_started: AtomicBool::new(false),
             shutdown: Arc::new(Notify::new()),
+            rescheduled: Arc::new(Notify::new()),
         }
     }
 
@@ -179,6 +182,13 @@ impl KeyStore {
     /// Runs one fetch unless another caller's fetch completed while this one waited, or a rate limit
     /// forbids it. Returns whether a fetch ran (by this caller or one it waited for).
     async fn fetch_once(self: &Arc<Self>, trigger: Trigger) -> bool {
+        // In a task of its own, so a request that goes away mid-fetch (client gone, handler cancelled)
+        // neither aborts the fetch nor skips the bookkeeping that rate-limits the next one.
+        let store = Arc::clone(self);
+        tokio::spawn(async move { store.fetch_once_here(trigger).await }).await.unwrap_or_default()
+    }
+
+    async fn fetch_once_here(self: Arc<Self>, trigger: Trigger) -> bool {
         let seen = self.attempts.load(Ordering::Acquire);
         let mut guard = self.fetch.lock().await;
         if self.attempts.load(Ordering::Acquire) != seen {
@@ -191,9 +201,9 @@ impl KeyStore {
                 {
                     return false;
                 }
+                // The lock-free cooldown is published once the fetch is done: until then, requests with
+                // the new kid queue on this fetch instead of being turned away.
                 guard.last_kid_refetch = Some(now);
-                self.last_kid_refetch_ms
-                    .store(now.saturating_duration_since(self.epoch).as_millis() as u64, Ordering::Release);
             }
             Trigger::Missing => {
                 let state = self.current();
@@ -218,8 +228,8 @@ impl KeyStore {
                 KeyState {
                     keys: Arc::new(keys),
                     loaded_at: Some(now),
-                    fresh_until: now + lifetime,
-                    usable_until: now + lifetime + self.settings.max_stale,
+                    fresh_until: later(now, lifetime),
+                    usable_until: later(later(now, lifetime), self.settings.max_stale),
                     failure: None,
                 }
             }
@@ -243,9 +253,14 @@ impl KeyStore {
             }
         };
         self.state.store(Arc::new(next));
+        if trigger == Trigger::UnknownKid {
+            self.last_kid_refetch_ms
+                .store(Instant::now().saturating_duration_since(self.epoch).as_millis() as u64, Ordering::Release);
+        }
         // Counted once the outcome is visible, so a waiter that sees the count move also sees the keys.
         self.attempts.fetch_add(1, Ordering::AcqRel);
         drop(guard);
+        self.rescheduled.notify_one();
         self.start_refresher();
         true
     }
@@ -283,14 +298,33 @@ impl KeyStore {
         }
         let store = Arc::downgrade(self);
         let shutdown = Arc::clone(&self.shutdown);
-        runtime.spawn(refresh_loop(store, shutdown));
+        let rescheduled = Arc::clone(&self.rescheduled);
+        runtime.spawn(refresh_loop(store, shutdown, rescheduled));
     }
+}
+
+/// `now + by`, saturating far in the future instead of overflowing.
+fn later(now: Instant, by: Duration) -> Instant {
+    now.checked_add(by).unwrap_or_else(|| now + Duration::from_secs(100 * 365 * 24 * 3600))
 }
 
 /// Retries of a failing scheduled refresh back off up to this interval.
 const MAX_RETRY_INTERVAL: Duration = Duration::from_secs(300);
 
-async fn refresh_loop(store: Weak<KeyStore>, shutdown: Arc<Notify>) {
+/// Marks the refresher stopped however its task ends (store dropped, or its runtime shut down), so the
+/// next fetch starts a new one on a live runtime.
+struct Running(Weak<KeyStore>);
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        if let Some(store) = self.0.upgrade() {
+            store.refresher_started.store(false, Ordering::Release);
+        }
+    }
+}
+
+async fn refresh_loop(store: Weak<KeyStore>, shutdown: Arc<Notify>, rescheduled: Arc<Notify>) {
+    let _running = Running(store.clone());
     let mut backoff = None::<Duration>;
     loop {
         let delay = {
@@ -299,7 +333,7 @@ async fn refresh_loop(store: Weak<KeyStore>, shutdown: Arc<Notify>) {
             let now = Instant::now();
             match (&state.failure, backoff) {
                 (Some(_), Some(previous)) => {
-                    let next = (previous * 2).min(MAX_RETRY_INTERVAL);
+                    let next = previous.saturating_mul(2).min(MAX_RETRY_INTERVAL);
                     backoff = Some(next);
                     next
                 }
@@ -318,6 +352,8 @@ async fn refresh_loop(store: Weak<KeyStore>, shutdown: Arc<Notify>) {
         tokio::select! {
             () = tokio::time::sleep(delay) => {}
             () = shutdown.notified() => return,
+            // Another fetch happened: recompute the delay from the new state.
+            () = rescheduled.notified() => continue,
         }
         let Some(store) = store.upgrade() else { return };
         store.fetch_once(Trigger::Scheduled).await;

@@ -86,6 +86,11 @@ impl VerifiedToken {
             .map_err(|err| AuthError::ClaimsType(err.to_string()))
     }
 
+    /// Only the payload as the application's type, for callers that keep the identity elsewhere.
+    pub fn deserialize<T: DeserializeOwned>(&self) -> Result<T, AuthError> {
+        T::deserialize(&self.payload).map_err(|err| AuthError::ClaimsType(err.to_string()))
+    }
+
     fn object(&self) -> &Map<String, Value> {
         static EMPTY: std::sync::OnceLock<Map<String, Value>> = std::sync::OnceLock::new();
         self.payload.as_object().unwrap_or_else(|| EMPTY.get_or_init(Map::new))

@@ -48,6 +48,7 @@ async fn start(binary: &str, expected: usize, env: &[(&str, &str)]) -> Running {
         }
     };
     tokio::time::timeout(Duration::from_secs(30), read).await.expect("the example prints its curl lines in time");
+    assert_eq!(curls.len(), expected, "{binary} printed {} curl lines, expected {expected}", curls.len());
     Running { child, curls, _stdout: lines }
 }
 

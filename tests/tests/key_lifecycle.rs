@@ -34,7 +34,8 @@ fn settings(adjust: impl FnOnce(&mut KeySettings)) -> KeySettings {
 async fn rotation_is_accepted_without_restart() {
     init_tracing();
     let issuer = TestIssuer::start().await;
-    let verifier = Verifier::new(issuer.provider()).unwrap();
+    // No verified-token cache: every call must select its key.
+    let verifier = Verifier::new(issuer.provider()).unwrap().with_verified_cache(0);
     let before = issuer.token().sign();
     verify(&verifier, &before).await.unwrap();
     assert_eq!(issuer.jwks_fetches(), 1);
@@ -110,6 +111,28 @@ async fn unknown_kid_storm_costs_one_fetch_per_cooldown() {
     assert_eq!(issuer.jwks_fetches(), 2);
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn concurrent_requests_with_a_freshly_rotated_kid_all_wait_for_one_refetch() {
+    init_tracing();
+    let issuer = TestIssuer::start().await;
+    issuer.set_delay(Duration::from_millis(300));
+    let provider = issuer.provider().key_settings(settings(|s| s.unknown_kid_cooldown = Duration::from_secs(30)));
+    let verifier = Verifier::new(provider).unwrap().with_verified_cache(0);
+    verifier.prefetch().await.unwrap();
+    issuer.rotate();
+    let tasks: Vec<_> = (0..50)
+        .map(|i| {
+            let token = issuer.token().subject(format!("user-{i}")).algorithm(Algorithm::EdDSA).sign();
+            let verifier = verifier.clone();
+            tokio::spawn(async move { verify(&verifier, &token).await })
+        })
+        .collect();
+    for task in tasks {
+        task.await.unwrap().expect("requests arriving during the refetch wait for it instead of failing");
+    }
+    assert_eq!(issuer.jwks_fetches(), 2, "the load plus one refetch");
+}
+
 #[tokio::test]
 async fn unknown_kid_cooldown_counts_from_the_last_kid_refetch_not_the_load() {
     init_tracing();
@@ -134,7 +157,7 @@ async fn outage_keeps_serving_known_keys() {
     init_tracing();
     let issuer = TestIssuer::start().await;
     issuer.set_max_age(Some(1));
-    let verifier = Verifier::new(issuer.provider()).unwrap();
+    let verifier = Verifier::new(issuer.provider()).unwrap().with_verified_cache(0);
     let token = issuer.token().sign();
     verify(&verifier, &token).await.unwrap();
 

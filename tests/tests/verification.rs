@@ -116,12 +116,35 @@ async fn refuses_hmac_signed_with_the_rsa_public_key() {
 
 #[tokio::test]
 async fn header_cannot_choose_the_algorithm() {
-    let (issuer, verifier) = setup().await;
-    // An RS256 key asked to verify PS256 or ES256: the key's own algorithm wins.
-    for alg in ["PS256", "RS512", "ES256"] {
+    init_tracing();
+    let issuer = TestIssuer::start().await;
+    // Every algorithm allowed, so only the key can refuse: an RS256 key asked to verify another one.
+    let verifier = Verifier::new(issuer.provider().algorithms(Algorithm::ALL)).unwrap();
+    for alg in ["PS256", "RS512", "ES256", "EdDSA"] {
         let token = issuer.token().algorithm(Algorithm::RS256).header("alg", alg).sign();
         assert_eq!(refusal(&verifier, &token).await, AuthError::AlgorithmNotAllowed, "{alg}");
     }
+}
+
+#[tokio::test]
+async fn a_key_without_alg_allows_its_family_only() {
+    init_tracing();
+    let issuer = TestIssuer::start().await;
+    let jwks: serde_json::Value =
+        serde_json::from_slice(&reqwest::get(issuer.jwks_url()).await.unwrap().bytes().await.unwrap()).unwrap();
+    let mut keys = jwks["keys"].as_array().unwrap().clone();
+    for key in &mut keys {
+        key.as_object_mut().unwrap().remove("alg");
+    }
+    issuer.set_jwks_body(Some(json!({ "keys": keys }).to_string()));
+    let verifier = Verifier::new(issuer.provider().algorithms(Algorithm::ALL)).unwrap();
+    verifier.verify::<StandardClaims>(&issuer.token().algorithm(Algorithm::RS256).sign()).await.unwrap();
+    // Same family: the header may name RS384, but the RS256 signature does not verify as RS384.
+    let rs384 = issuer.token().algorithm(Algorithm::RS256).header("alg", "RS384").sign();
+    assert_eq!(refusal(&verifier, &rs384).await, AuthError::InvalidSignature);
+    // Another family: refused by the key before any signature check.
+    let es256 = issuer.token().algorithm(Algorithm::RS256).header("alg", "ES256").sign();
+    assert_eq!(refusal(&verifier, &es256).await, AuthError::AlgorithmNotAllowed);
 }
 
 #[tokio::test]
@@ -403,4 +426,7 @@ async fn construction_rejects_bad_settings_with_the_setting_named() {
     assert!(err.to_string().contains("issuer"), "{err}");
     let err = Verifier::any_of(Vec::<Provider>::new()).unwrap_err();
     assert!(err.to_string().contains("provider"), "{err}");
+    let forever = auth_core::KeySettings { max_stale: Duration::MAX, ..auth_core::KeySettings::default() };
+    let err = Verifier::new(Provider::oidc("https://i.example.com").audience("a").key_settings(forever)).unwrap_err();
+    assert!(err.to_string().contains("key_settings.max_stale"), "{err}");
 }
