@@ -64,20 +64,6 @@ impl Algorithm {
         Algorithm::ALL.into_iter().find(|alg| alg.as_str() == name)
     }
 
-    pub(crate) const fn to_jwt(self) -> jsonwebtoken::Algorithm {
-        match self {
-            Algorithm::RS256 => jsonwebtoken::Algorithm::RS256,
-            Algorithm::RS384 => jsonwebtoken::Algorithm::RS384,
-            Algorithm::RS512 => jsonwebtoken::Algorithm::RS512,
-            Algorithm::PS256 => jsonwebtoken::Algorithm::PS256,
-            Algorithm::PS384 => jsonwebtoken::Algorithm::PS384,
-            Algorithm::PS512 => jsonwebtoken::Algorithm::PS512,
-            Algorithm::ES256 => jsonwebtoken::Algorithm::ES256,
-            Algorithm::ES384 => jsonwebtoken::Algorithm::ES384,
-            Algorithm::EdDSA => jsonwebtoken::Algorithm::EdDSA,
-        }
-    }
-
     const fn bit(self) -> u16 {
         1 << self as u16
     }

@@ -1,8 +1,8 @@
 //! JWK Set documents turned into ready-to-use verification keys, one odd key never spoiling the set.
 
+use aws_lc_rs::signature::{self, ParsedPublicKey, RsaPublicKeyComponents};
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use jsonwebtoken::DecodingKey;
 use serde::Deserialize;
 use serde_json::value::RawValue;
 
@@ -16,14 +16,21 @@ pub const MAX_KEYS: usize = 64;
 /// Smallest RSA modulus accepted, in bits (RFC 8725 §3.5, NIST SP 800-131A).
 const MIN_RSA_BITS: usize = 2048;
 
-/// One public key, parsed once, with the algorithms it may verify.
+/// One public key, parsed once (per algorithm it may verify), so no request parses a key.
 pub(crate) struct VerifyingKey {
     pub(crate) kid: Option<Box<str>>,
     pub(crate) algorithms: AlgorithmSet,
-    pub(crate) key: DecodingKey,
+    parsed: Vec<(Algorithm, ParsedPublicKey)>,
     /// Identifies the key material across refreshes, so cached verifications survive a refetch of the
     /// same keys and die with a removed or replaced one.
     pub(crate) fingerprint: u64,
+}
+
+impl VerifyingKey {
+    /// Whether `signature` over `message` verifies with this key under `alg`.
+    pub(crate) fn verify(&self, alg: Algorithm, message: &[u8], signature: &[u8]) -> bool {
+        self.parsed.iter().find(|(a, _)| *a == alg).is_some_and(|(_, key)| key.verify_sig(message, signature).is_ok())
+    }
 }
 
 impl std::fmt::Debug for VerifyingKey {
@@ -141,7 +148,7 @@ fn parse_key(raw: &RawValue, allowed: AlgorithmSet) -> Result<VerifyingKey, Stri
     }
     let field = |value, name| field(value, name, &described());
 
-    let (by_type, key) = match jwk.kty.as_str() {
+    let (by_type, material) = match jwk.kty.as_str() {
         "RSA" => {
             let n = decode(field(&jwk.n, "n")?).map_err(|e| format!("{}: n {e}", described()))?;
             let e = decode(field(&jwk.e, "e")?).map_err(|e| format!("{}: e {e}", described()))?;
@@ -152,7 +159,7 @@ fn parse_key(raw: &RawValue, allowed: AlgorithmSet) -> Result<VerifyingKey, Stri
             if e.is_empty() {
                 return Err(format!("{}: empty RSA exponent", described()));
             }
-            (AlgorithmSet::RSA, DecodingKey::from_rsa_raw_components(&n, &e))
+            (AlgorithmSet::RSA, Material::Rsa { n, e })
         }
         "EC" => {
             let (alg, size) = match field(&jwk.crv, "crv")? {
@@ -160,29 +167,27 @@ fn parse_key(raw: &RawValue, allowed: AlgorithmSet) -> Result<VerifyingKey, Stri
                 "P-384" => (Algorithm::ES384, 48),
                 other => return Err(format!("{}: unsupported curve {other:?}", described())),
             };
-            let x = field(&jwk.x, "x")?;
-            let y = field(&jwk.y, "y")?;
-            for (name, coordinate) in [("x", x), ("y", y)] {
-                let bytes = decode(coordinate).map_err(|e| format!("{}: {name} {e}", described()))?;
+            // The uncompressed point, 0x04 || x || y, as aws-lc parses it.
+            let mut point = vec![0x04];
+            for (name, coordinate) in [("x", &jwk.x), ("y", &jwk.y)] {
+                let bytes = decode(field(coordinate, name)?).map_err(|e| format!("{}: {name} {e}", described()))?;
                 if bytes.len() != size {
                     return Err(format!("{}: {name} is not {size} bytes", described()));
                 }
+                point.extend_from_slice(&bytes);
             }
-            let key = DecodingKey::from_ec_components(x, y).map_err(|err| format!("{}: {err}", described()))?;
-            (AlgorithmSet::of(&[alg]), key)
+            (AlgorithmSet::of(&[alg]), Material::Raw(point))
         }
         "OKP" => {
             match field(&jwk.crv, "crv")? {
                 "Ed25519" => {}
                 other => return Err(format!("{}: unsupported curve {other:?}", described())),
             }
-            let x = field(&jwk.x, "x")?;
-            let bytes = decode(x).map_err(|e| format!("{}: x {e}", described()))?;
+            let bytes = decode(field(&jwk.x, "x")?).map_err(|e| format!("{}: x {e}", described()))?;
             if bytes.len() != 32 {
                 return Err(format!("{}: Ed25519 x is not 32 bytes", described()));
             }
-            let key = DecodingKey::from_ed_components(x).map_err(|err| format!("{}: {err}", described()))?;
-            (AlgorithmSet::of(&[Algorithm::EdDSA]), key)
+            (AlgorithmSet::of(&[Algorithm::EdDSA]), Material::Raw(bytes))
         }
         other => return Err(format!("{}: unsupported kty {other:?}", described())),
     };
@@ -196,13 +201,60 @@ fn parse_key(raw: &RawValue, allowed: AlgorithmSet) -> Result<VerifyingKey, Stri
     if algorithms.is_empty() {
         return Err(format!("{}: key algorithms ({own}) are not in the allow-list ({allowed})", described()));
     }
+    let parsed = algorithms
+        .iter()
+        .map(|alg| {
+            material.parse(alg).map(|key| (alg, key)).map_err(|_| format!("{}: key rejected for {alg}", described()))
+        })
+        .collect::<Result<Vec<_>, _>>()?;
     let fingerprint = {
         use std::hash::{Hash, Hasher};
         let mut hasher = std::collections::hash_map::DefaultHasher::new();
         (&jwk.kty, &jwk.kid, &jwk.crv, &jwk.n, &jwk.e, &jwk.x, &jwk.y, algorithms.bits()).hash(&mut hasher);
         hasher.finish()
     };
-    Ok(VerifyingKey { kid, algorithms, key, fingerprint })
+    Ok(VerifyingKey { kid, algorithms, parsed, fingerprint })
+}
+
+/// Decoded key material, before parsing for an algorithm.
+enum Material {
+    Rsa {
+        n: Vec<u8>,
+        e: Vec<u8>,
+    },
+    /// An EC point or an Ed25519 public key, in the form aws-lc takes.
+    Raw(Vec<u8>),
+}
+
+impl Material {
+    fn parse(&self, alg: Algorithm) -> Result<ParsedPublicKey, aws_lc_rs::error::KeyRejected> {
+        let rsa = |params| RsaPublicKeyComponents { n: self.rsa().0, e: self.rsa().1 }.to_parsed_public_key(params);
+        match alg {
+            Algorithm::RS256 => rsa(&signature::RSA_PKCS1_2048_8192_SHA256),
+            Algorithm::RS384 => rsa(&signature::RSA_PKCS1_2048_8192_SHA384),
+            Algorithm::RS512 => rsa(&signature::RSA_PKCS1_2048_8192_SHA512),
+            Algorithm::PS256 => rsa(&signature::RSA_PSS_2048_8192_SHA256),
+            Algorithm::PS384 => rsa(&signature::RSA_PSS_2048_8192_SHA384),
+            Algorithm::PS512 => rsa(&signature::RSA_PSS_2048_8192_SHA512),
+            Algorithm::ES256 => ParsedPublicKey::new(&signature::ECDSA_P256_SHA256_FIXED, self.raw()),
+            Algorithm::ES384 => ParsedPublicKey::new(&signature::ECDSA_P384_SHA384_FIXED, self.raw()),
+            Algorithm::EdDSA => ParsedPublicKey::new(&signature::ED25519, self.raw()),
+        }
+    }
+
+    fn rsa(&self) -> (&[u8], &[u8]) {
+        match self {
+            Material::Rsa { n, e } => (n, e),
+            Material::Raw(_) => (&[], &[]),
+        }
+    }
+
+    fn raw(&self) -> &[u8] {
+        match self {
+            Material::Raw(bytes) => bytes,
+            Material::Rsa { .. } => &[],
+        }
+    }
 }
 
 fn decode(value: &str) -> Result<Vec<u8>, &'static str> {
