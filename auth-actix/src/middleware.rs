@@ -5,13 +5,11 @@ use std::rc::Rc;
 use actix_web::body::{EitherBody, MessageBody};
 use actix_web::dev::{Service, ServiceRequest, ServiceResponse, Transform, forward_ready};
 use actix_web::{Error, HttpMessage, ResponseError};
-use auth_core::{AuthError, Malformed};
 use futures_util::future::{LocalBoxFuture, Ready, ready};
 
 use crate::audit;
 use crate::jwt_auth::JwtAuth;
-use crate::request_auth::{Outcome, RequestAuth};
-use crate::token_lookup::{self, Lookup};
+use crate::request_auth::{RequestAuth, verify_request};
 
 impl<S, B> Transform<S, ServiceRequest> for JwtAuth
 where
@@ -56,41 +54,13 @@ where
                 req.extensions_mut().insert(RequestAuth::from_middleware(auth, None));
                 return service.call(req).await.map(ServiceResponse::map_into_left_body);
             }
-            let outcome = match token_lookup::find(req.headers(), &auth.config.sources) {
-                Lookup::Found(token) => match auth.verifier.verify_token(token.as_str()).await {
-                    Ok(verified) => {
-                        audit::allowed(req.path(), &verified);
-                        Ok(Outcome::Verified(verified))
-                    }
-                    Err(error) => {
-                        audit::rejected(req.path(), &error, Some(token.as_str()));
-                        Err((error, true))
-                    }
-                },
-                Lookup::Missing if auth.config.optional => {
-                    audit::anonymous(req.path());
-                    Ok(Outcome::Anonymous)
-                }
-                Lookup::Missing => {
-                    let error = AuthError::MissingToken;
-                    audit::rejected(req.path(), &error, None);
-                    Err((error, false))
-                }
-                Lookup::Malformed => {
-                    let error = AuthError::Malformed(Malformed::Segments);
-                    audit::rejected(req.path(), &error, None);
-                    Err((error, true))
-                }
-            };
+            let outcome = verify_request(req.headers(), req.path(), &auth, auth.config.optional).await;
             match outcome {
                 Ok(outcome) => {
                     req.extensions_mut().insert(RequestAuth::from_middleware(auth, Some(outcome)));
                     service.call(req).await.map(ServiceResponse::map_into_left_body)
                 }
-                Err((error, token_sent)) => {
-                    let response = auth.reject(error, token_sent).error_response();
-                    Ok(req.into_response(response).map_into_right_body())
-                }
+                Err(rejection) => Ok(req.into_response(rejection.error_response()).map_into_right_body()),
             }
         })
     }

@@ -3,6 +3,7 @@
 
 use std::sync::Arc;
 
+use actix_web::http::header::HeaderMap;
 use actix_web::{HttpMessage, HttpRequest, web};
 use auth_core::{AuthError, Identity, VerifiedToken};
 use std::rc::Rc;
@@ -110,27 +111,8 @@ pub(crate) async fn outcome(req: &HttpRequest, auth: &JwtAuth) -> Result<Outcome
     if let Some(outcome) = req.extensions().get::<RequestAuth>().and_then(|state| state.outcome.clone()) {
         return Ok(outcome);
     }
-    let outcome = match token_lookup::find(req.headers(), &auth.config.sources) {
-        Lookup::Missing => {
-            audit::anonymous(req.path());
-            Outcome::Anonymous
-        }
-        Lookup::Malformed => {
-            let error = AuthError::Malformed(auth_core::Malformed::Segments);
-            audit::rejected(req.path(), &error, None);
-            return Err(auth.reject(error, true));
-        }
-        Lookup::Found(token) => match auth.verifier.verify_token(token.as_str()).await {
-            Ok(verified) => {
-                audit::allowed(req.path(), &verified);
-                Outcome::Verified(verified)
-            }
-            Err(error) => {
-                audit::rejected(req.path(), &error, Some(token.as_str()));
-                return Err(auth.reject(error, true));
-            }
-        },
-    };
+    // Extractors decide for themselves whether an anonymous caller will do.
+    let outcome = verify_request(req.headers(), req.path(), auth, true).await?;
     update(req, |state| {
         state.outcome = Some(outcome.clone());
         if auth.config.resolver.is_none() {
@@ -138,6 +120,36 @@ pub(crate) async fn outcome(req: &HttpRequest, auth: &JwtAuth) -> Result<Outcome
         }
     });
     Ok(outcome)
+}
+
+/// Finds and verifies the request's token, with the audit event for the decision. Shared by the
+/// middleware (which admits anonymous callers only in optional mode) and on-demand extraction.
+pub(crate) async fn verify_request(
+    headers: &HeaderMap,
+    path: &str,
+    auth: &JwtAuth,
+    anonymous_allowed: bool,
+) -> Result<Outcome, AuthRejection> {
+    let (error, token_sent) = match token_lookup::find(headers, &auth.config.sources) {
+        Lookup::Found(token) => match auth.verifier.verify_token(token.as_str()).await {
+            Ok(verified) => {
+                audit::allowed(path, &verified);
+                return Ok(Outcome::Verified(verified));
+            }
+            Err(error) => {
+                audit::rejected(path, &error, Some(token.as_str()));
+                return Err(auth.reject(error, true));
+            }
+        },
+        Lookup::Missing if anonymous_allowed => {
+            audit::anonymous(path);
+            return Ok(Outcome::Anonymous);
+        }
+        Lookup::Missing => (AuthError::MissingToken, false),
+        Lookup::Malformed => (AuthError::Malformed(auth_core::Malformed::Segments), true),
+    };
+    audit::rejected(path, &error, None);
+    Err(auth.reject(error, token_sent))
 }
 
 /// Authentication under way for a request. Actix builds every extractor of a handler before polling

@@ -55,7 +55,6 @@ enum Trigger {
 struct FetchState {
     /// The JWKS URL once discovery has found it.
     jwks_url: Option<String>,
-    last_kid_refetch: Option<Instant>,
 }
 
 #[derive(Debug)]
@@ -106,7 +105,7 @@ impl KeyStore {
             settings,
             client,
             state: ArcSwap::from_pointee(KeyState::empty(now)),
-            fetch: Mutex::new(FetchState { jwks_url, last_kid_refetch: None }),
+            fetch: Mutex::new(FetchState { jwks_url }),
             attempts: AtomicU64::new(0),
             last_kid_refetch_ms: AtomicU64::new(u64::MAX),
             epoch: now,
@@ -197,13 +196,11 @@ impl KeyStore {
         let now = Instant::now();
         match trigger {
             Trigger::UnknownKid => {
-                if guard.last_kid_refetch.is_some_and(|at| now.duration_since(at) < self.settings.unknown_kid_cooldown)
-                {
+                // The cooldown is published once a fetch is done: until then, requests with the new kid
+                // queue on that fetch instead of being turned away; after it, they are turned away here.
+                if self.in_kid_cooldown(now) {
                     return false;
                 }
-                // The lock-free cooldown is published once the fetch is done: until then, requests with
-                // the new kid queue on this fetch instead of being turned away.
-                guard.last_kid_refetch = Some(now);
             }
             Trigger::Missing => {
                 let state = self.current();

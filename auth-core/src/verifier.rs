@@ -70,11 +70,6 @@ impl VerifiedToken {
         &self.identity
     }
 
-    /// Mutable identity, for adding request-scoped roles.
-    pub fn identity_mut(&mut self) -> &mut Identity {
-        &mut self.identity
-    }
-
     /// The algorithm the signature was verified with.
     pub fn algorithm(&self) -> Algorithm {
         self.algorithm
@@ -87,9 +82,7 @@ impl VerifiedToken {
 
     /// The payload as the application's type, with the identity (deserialised from the parsed payload).
     pub fn claims<T: DeserializeOwned>(&self) -> Result<Claims<T>, AuthError> {
-        T::deserialize(&self.payload)
-            .map(|claims| Claims::new(claims, self.identity.clone()))
-            .map_err(|err| AuthError::ClaimsType(err.to_string()))
+        self.deserialize().map(|claims| Claims::new(claims, self.identity.clone()))
     }
 
     /// Only the payload as the application's type, for callers that keep the identity elsewhere.
