@@ -22,7 +22,8 @@ pub(crate) fn client() -> Result<reqwest::Client, ConfigError> {
         // Redirects are followed only to URLs the configuration itself could name: https, or http on
         // loopback; a downgrade to plain http elsewhere would let a network attacker serve the keys.
         .redirect(reqwest::redirect::Policy::custom(|attempt| {
-            if attempt.previous().len() >= 3 {
+            // `previous()` holds the first URL and every hop already followed, so this is hop number len().
+            if attempt.previous().len() > 3 {
                 attempt.error("more than 3 redirects")
             } else if issuer_url::checked("redirect", attempt.url().as_str()).is_err() {
                 attempt.error("redirect to a URL that is neither https nor loopback http")

@@ -2,6 +2,8 @@
 //! and garbage responses, discovery checks, several issuers. Waits are bounded polls, never fixed sleeps
 //! asserting timing.
 
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 use auth_core::testing::TestIssuer;
@@ -295,6 +297,74 @@ async fn prefetch_fails_fast_naming_the_url_and_cause() {
     assert!(started.elapsed() < Duration::from_secs(3));
     assert!(err.contains(&format!("{url}/.well-known/openid-configuration")), "{err}");
     assert!(err.to_lowercase().contains("connect"), "names the cause: {err}");
+}
+
+/// A loopback server that answers every request with `302 Found` to `location` and counts the requests.
+/// `location` may contain `{self}`, replaced by the redirector's own URL.
+async fn redirector(location: &str) -> (String, Arc<AtomicUsize>) {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}/keys", listener.local_addr().unwrap());
+    let response = format!(
+        "HTTP/1.1 302 Found\r\nLocation: {}\r\nContent-Length: 0\r\nConnection: close\r\n\r\n",
+        location.replace("{self}", &url)
+    );
+    let hits = Arc::new(AtomicUsize::new(0));
+    let counter = Arc::clone(&hits);
+    tokio::spawn(async move {
+        while let Ok((mut stream, _)) = listener.accept().await {
+            counter.fetch_add(1, Ordering::SeqCst);
+            let response = response.clone();
+            tokio::spawn(async move {
+                let mut request = Vec::new();
+                let mut chunk = [0u8; 1024];
+                while !request.windows(4).any(|w| w == b"\r\n\r\n") {
+                    match stream.read(&mut chunk).await {
+                        Ok(0) | Err(_) => return,
+                        Ok(n) => request.extend_from_slice(&chunk[..n]),
+                    }
+                }
+                let _ = stream.write_all(response.as_bytes()).await;
+            });
+        }
+    });
+    (url, hits)
+}
+
+#[tokio::test]
+async fn jwks_redirects_are_followed_to_loopback_http() {
+    init_tracing();
+    let issuer = TestIssuer::start().await;
+    let (url, hits) = redirector(&issuer.jwks_url()).await;
+    let verifier = Verifier::new(issuer.provider().jwks_url(url)).unwrap();
+    verifier.prefetch().await.unwrap();
+    verify(&verifier, &issuer.token().sign()).await.unwrap();
+    assert_eq!((hits.load(Ordering::SeqCst), issuer.jwks_fetches()), (1, 1));
+}
+
+#[tokio::test]
+async fn jwks_redirect_to_plain_http_off_loopback_is_refused() {
+    init_tracing();
+    let issuer = TestIssuer::start().await;
+    // Never contacted: the policy refuses the hop before any connection (the machine has no route there anyway).
+    let (url, hits) = redirector("http://jwks.example.com/keys").await;
+    let verifier = Verifier::new(issuer.provider().jwks_url(url.clone())).unwrap();
+    let err = verifier.prefetch().await.unwrap_err().to_string();
+    assert!(err.contains(&url) && err.contains("neither https nor loopback http"), "{err}");
+    assert_eq!(hits.load(Ordering::SeqCst), 1);
+    let err = verify(&verifier, &issuer.token().sign()).await.unwrap_err();
+    assert_eq!(err.code(), ErrorCode::AuthUnavailable, "{err:?}");
+}
+
+#[tokio::test]
+async fn jwks_redirect_loops_stop_after_three_hops() {
+    init_tracing();
+    let issuer = TestIssuer::start().await;
+    let (url, hits) = redirector("{self}").await;
+    let verifier = Verifier::new(issuer.provider().jwks_url(url)).unwrap();
+    let err = verifier.prefetch().await.unwrap_err().to_string();
+    assert!(err.contains("more than 3 redirects"), "{err}");
+    assert_eq!(hits.load(Ordering::SeqCst), 4, "the first request and three redirects");
 }
 
 #[tokio::test]
