@@ -104,6 +104,10 @@ pub enum AuthError {
     /// No key in the issuer's key set matches the token's `kid` (or, without a `kid`, its algorithm).
     #[error("no matching key")]
     UnknownKey,
+    /// The signing key names its issuer in the JWKS (Entra's multi-tenant key set does), and it is not
+    /// the token's `iss`.
+    #[error("signing key belongs to another issuer")]
+    KeyIssuerMismatch,
     /// The token has no `kid` and several keys could verify it.
     #[error("token has no kid and several keys fit")]
     AmbiguousKey,
@@ -175,7 +179,9 @@ impl AuthError {
             AuthError::AlgorithmNotAllowed => "algorithm not allowed",
             AuthError::ForbiddenHeader(_) | AuthError::UnknownCritical => "header not accepted",
             AuthError::UnknownIssuer => "issuer not accepted",
-            AuthError::UnknownKey | AuthError::AmbiguousKey => "signing key not recognised",
+            AuthError::UnknownKey | AuthError::AmbiguousKey | AuthError::KeyIssuerMismatch => {
+                "signing key not recognised"
+            }
             AuthError::InvalidSignature => "invalid signature",
             AuthError::InvalidAudience => "audience not accepted",
             AuthError::InvalidAuthorizedParty => "authorized party not accepted",

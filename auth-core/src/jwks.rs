@@ -24,6 +24,9 @@ pub(crate) struct VerifyingKey {
     /// Identifies the key material across refreshes, so cached verifications survive a refetch of the
     /// same keys and die with a removed or replaced one.
     pub(crate) fingerprint: u64,
+    /// The issuer this key signs for, where the JWKS says (Entra's `issuer` member, which holds a
+    /// `{tenantid}` template in the multi-tenant key set).
+    pub(crate) issuer: Option<Box<str>>,
 }
 
 impl VerifyingKey {
@@ -38,6 +41,7 @@ impl std::fmt::Debug for VerifyingKey {
         f.debug_struct("VerifyingKey")
             .field("kid", &self.kid)
             .field("algorithms", &self.algorithms)
+            .field("issuer", &self.issuer)
             .finish_non_exhaustive()
     }
 }
@@ -67,6 +71,7 @@ struct RawJwk {
     x: Option<String>,
     y: Option<String>,
     key_ops: Option<Vec<String>>,
+    issuer: Option<String>,
 }
 
 impl KeySet {
@@ -210,10 +215,12 @@ fn parse_key(raw: &RawValue, allowed: AlgorithmSet) -> Result<VerifyingKey, Stri
     let fingerprint = {
         use std::hash::{Hash, Hasher};
         let mut hasher = std::collections::hash_map::DefaultHasher::new();
-        (&jwk.kty, &jwk.kid, &jwk.crv, &jwk.n, &jwk.e, &jwk.x, &jwk.y, algorithms.bits()).hash(&mut hasher);
+        (&jwk.kty, &jwk.kid, &jwk.crv, &jwk.n, &jwk.e, &jwk.x, &jwk.y, &jwk.issuer, algorithms.bits())
+            .hash(&mut hasher);
         hasher.finish()
     };
-    Ok(VerifyingKey { kid, algorithms, parsed, fingerprint })
+    let issuer = jwk.issuer.as_deref().map(Box::from);
+    Ok(VerifyingKey { kid, algorithms, parsed, fingerprint, issuer })
 }
 
 /// Decoded key material, before parsing for an algorithm.

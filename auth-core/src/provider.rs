@@ -47,6 +47,23 @@ impl IssuerMatch {
         }
     }
 
+    /// Whether a key whose JWK names `key_issuer` may sign a token from `iss` (already matched).
+    ///
+    /// Only tenant templates check it: Entra's shared multi-tenant key set tags each key with the issuer
+    /// it signs for, and Microsoft asks multi-tenant apps to hold tokens to it, `{tenantid}` standing for
+    /// the token's tenant. A single-issuer provider trusts its whole key set, so it does not look at the tag.
+    pub(crate) fn key_signs_for(&self, key_issuer: &str, iss: &str) -> bool {
+        let IssuerMatch::Tenants { prefix, suffix, .. } = self else { return true };
+        match key_issuer.split_once(TENANT_PLACEHOLDER) {
+            None => key_issuer == iss,
+            Some((key_prefix, key_suffix)) => {
+                let tenant = iss.get(prefix.len()..iss.len().saturating_sub(suffix.len()));
+                let key_tenant = iss.strip_prefix(key_prefix).and_then(|rest| rest.strip_suffix(key_suffix));
+                tenant.is_some() && tenant == key_tenant
+            }
+        }
+    }
+
     /// The issuer a discovery document must name.
     pub(crate) fn discovery_issuer(&self) -> String {
         match self {
@@ -124,6 +141,8 @@ impl Provider {
 
     /// A multi-tenant issuer such as Entra ID's `https://login.microsoftonline.com/{tenantid}/v2.0`:
     /// `iss` must be `template` with `{tenantid}` replaced by one of `tenants`, and nothing else.
+    /// A key whose JWK names an `issuer` verifies only tokens from that issuer (`{tenantid}` in it standing
+    /// for the token's tenant).
     ///
     /// Keys come through discovery at the template with `{tenantid}` replaced by `common` (where Entra
     /// publishes the multi-tenant document, whose `issuer` is the template itself); point elsewhere with
@@ -500,6 +519,26 @@ mod tests {
             .validate()
             .unwrap_err();
         assert!(err.setting.contains("token_sources"), "{err}");
+    }
+
+    #[test]
+    fn tenant_templates_hold_tokens_to_the_issuer_their_key_names() {
+        let m = IssuerMatch::Tenants {
+            prefix: "https://login.microsoftonline.com/".into(),
+            suffix: "/v2.0".into(),
+            tenants: vec!["t1".into()],
+            tenant_claim: None,
+        };
+        let iss = "https://login.microsoftonline.com/t1/v2.0";
+        assert!(m.key_signs_for("https://login.microsoftonline.com/{tenantid}/v2.0", iss));
+        assert!(m.key_signs_for(iss, iss));
+        assert!(!m.key_signs_for("https://login.microsoftonline.com/t2/v2.0", iss));
+        assert!(!m.key_signs_for("https://login.microsoftonline.us/{tenantid}/v2.0", iss));
+        assert!(!m.key_signs_for("https://login.microsoftonline.com/{tenantid}/v2.0/x", iss));
+        assert!(!m.key_signs_for("https://login.microsoftonline.com/{tenantid}", iss));
+        assert!(!m.key_signs_for("", iss));
+        let exact = IssuerMatch::Exact(vec![iss.into()]);
+        assert!(exact.key_signs_for("https://elsewhere.example.com", iss));
     }
 
     #[test]

@@ -239,7 +239,7 @@ impl Verifier {
             .find(|(_, issuer)| issuer.matcher.matches(iss))
             .ok_or(AuthError::UnknownIssuer)?;
 
-        let fingerprint = issuer.verify_signature(&compact).await?;
+        let fingerprint = issuer.verify_signature(&compact, iss).await?;
         let now = validation::now();
         issuer.rules.check(&payload, now)?;
         issuer.matcher.check_tenant(iss, &payload)?;
@@ -264,8 +264,8 @@ impl Verifier {
 }
 
 impl Issuer {
-    /// Verifies the signature; returns the fingerprint of the key that verified it.
-    async fn verify_signature(&self, token: &CompactToken<'_>) -> Result<u64, AuthError> {
+    /// Verifies the signature of a token from `iss`; returns the fingerprint of the key that verified it.
+    async fn verify_signature(&self, token: &CompactToken<'_>, iss: &str) -> Result<u64, AuthError> {
         // Before any key lookup, so a disallowed algorithm can never cause a fetch.
         if !self.algorithms.contains(token.alg) {
             return Err(AuthError::AlgorithmNotAllowed);
@@ -284,7 +284,15 @@ impl Issuer {
                         let valid = URL_SAFE_NO_PAD
                             .decode_slice(token.signature, &mut signature)
                             .is_ok_and(|len| key.verify(token.alg, token.signing_input.as_bytes(), &signature[..len]));
-                        return if valid { Ok(key.fingerprint) } else { Err(AuthError::InvalidSignature) };
+                        if !valid {
+                            return Err(AuthError::InvalidSignature);
+                        }
+                        if let Some(key_issuer) = key.issuer.as_deref()
+                            && !self.matcher.key_signs_for(key_issuer, iss)
+                        {
+                            return Err(AuthError::KeyIssuerMismatch);
+                        }
+                        return Ok(key.fingerprint);
                     }
                     Err(AuthError::UnknownKey) if !refetched && token.kid.is_some() => {}
                     Err(err) => return Err(err),

@@ -456,3 +456,50 @@ async fn multi_tenant_issuer_accepts_listed_tenants_only() {
     let err = Verifier::new(Provider::multi_tenant(&template, Vec::<String>::new()).audience("a")).unwrap_err();
     assert!(err.to_string().contains("tenant"), "{err}");
 }
+
+/// The test issuer's JWKS with every key tagged `"issuer": tag`, as Entra's shared key set tags its keys.
+async fn jwks_tagged_with(issuer: &TestIssuer, tag: &str) -> String {
+    let body = reqwest::get(issuer.jwks_url()).await.unwrap().error_for_status().unwrap().bytes().await.unwrap();
+    let mut jwks: serde_json::Value = serde_json::from_slice(&body).unwrap();
+    for key in jwks["keys"].as_array_mut().unwrap() {
+        key["issuer"] = tag.into();
+    }
+    jwks.to_string()
+}
+
+#[tokio::test]
+async fn multi_tenant_keys_sign_only_for_the_issuer_they_name() {
+    init_tracing();
+    let issuer = TestIssuer::start().await;
+    let template = format!("{}/{{tenantid}}/v2.0", issuer.issuer());
+    let verifier = || {
+        let provider = Provider::multi_tenant(&template, ["tenant-a", "tenant-b"])
+            .audience(issuer.audience())
+            .jwks_url(issuer.jwks_url())
+            .key_settings(TestIssuer::fast_key_settings());
+        Verifier::new(provider).unwrap().with_verified_cache(0)
+    };
+    let token = |tenant: &str| issuer.token().issuer(format!("{}/{tenant}/v2.0", issuer.issuer())).sign();
+
+    // Tagged with the template: any listed tenant.
+    issuer.set_jwks_body(Some(jwks_tagged_with(&issuer, &template).await));
+    let shared = verifier();
+    verify(&shared, &token("tenant-a")).await.unwrap();
+    verify(&shared, &token("tenant-b")).await.unwrap();
+
+    // Tagged with one tenant (a tenant-specific key): that tenant only, though both are configured.
+    issuer.set_jwks_body(Some(jwks_tagged_with(&issuer, &format!("{}/tenant-a/v2.0", issuer.issuer())).await));
+    let tenant_key = verifier();
+    verify(&tenant_key, &token("tenant-a")).await.unwrap();
+    assert_eq!(verify(&tenant_key, &token("tenant-b")).await.unwrap_err(), AuthError::KeyIssuerMismatch);
+
+    // Tagged with another cloud's template.
+    issuer.set_jwks_body(Some(jwks_tagged_with(&issuer, "https://login.microsoftonline.us/{tenantid}/v2.0").await));
+    let other_cloud = verifier();
+    let err = verify(&other_cloud, &token("tenant-a")).await.unwrap_err();
+    assert_eq!((err.code(), err.description()), (ErrorCode::InvalidToken, "signing key not recognised"));
+
+    // A single-issuer provider trusts its whole key set and ignores the tag.
+    let single = Verifier::new(issuer.provider().jwks_url(issuer.jwks_url())).unwrap();
+    verify(&single, &issuer.token().sign()).await.unwrap();
+}

@@ -64,7 +64,9 @@ impl Provider {
 
     /// Microsoft Entra ID v2.0 tokens from several tenants (a multi-tenant app): `iss` must be
     /// `https://login.microsoftonline.com/<tenant>/v2.0` for one of `tenants` (tenant ID GUIDs), never any
-    /// tenant at all, and the `tid` claim must name the same tenant. Keys from the shared `common` key set.
+    /// tenant at all, and the `tid` claim must name the same tenant. Keys from the shared `common` key set;
+    /// a key that names its own `issuer` there signs only for that issuer (`{tenantid}` standing for the
+    /// token's tenant), as Microsoft asks of multi-tenant apps.
     pub fn entra_multi_tenant<I, S>(client_id: &str, tenants: I) -> Provider
     where
         I: IntoIterator<Item = S>,
