@@ -104,8 +104,8 @@ pub enum AuthError {
     /// No key in the issuer's key set matches the token's `kid` (or, without a `kid`, its algorithm).
     #[error("no matching key")]
     UnknownKey,
-    /// The signing key names its issuer in the JWKS (Entra's multi-tenant key set does), and it is not
-    /// the token's `iss`.
+    /// A multi-tenant (template) provider's signing key names its issuer in the JWKS, as Entra's shared key
+    /// set does, and that issuer, with `{tenantid}` filled in from the token, is not the token's `iss`.
     #[error("signing key belongs to another issuer")]
     KeyIssuerMismatch,
     /// The token has no `kid` and several keys could verify it.
@@ -233,6 +233,7 @@ mod tests {
         assert_eq!(AuthError::MissingToken.code().as_str(), "UNAUTHORIZED");
         assert_eq!(AuthError::InvalidSignature.code().as_str(), "INVALID_TOKEN");
         assert_eq!(AuthError::Expired.code().as_str(), "TOKEN_EXPIRED");
+        assert_eq!(AuthError::KeyIssuerMismatch.code().as_str(), "INVALID_TOKEN");
         assert_eq!(AuthError::Forbidden("role admin".into()).code().status(), 403);
         let down = AuthError::KeysUnavailable { reason: "x".into(), retry_after: Duration::from_secs(5) };
         assert_eq!(down.code().status(), 503);

@@ -19,21 +19,34 @@ pub(crate) fn client() -> Result<reqwest::Client, ConfigError> {
         // Fetches are rare and may come from different runtimes (each actix worker has its own); a
         // pooled connection would tie them to the runtime that opened it.
         .pool_max_idle_per_host(0)
-        // Redirects are followed only to URLs the configuration itself could name: https, or http on
-        // loopback; a downgrade to plain http elsewhere would let a network attacker serve the keys.
         .redirect(reqwest::redirect::Policy::custom(|attempt| {
-            // `previous()` holds the first URL and every hop already followed, so this is hop number len().
-            if attempt.previous().len() > 3 {
-                attempt.error("more than 3 redirects")
-            } else if issuer_url::checked("redirect", attempt.url().as_str()).is_err() {
-                attempt.error("redirect to a URL that is neither https nor loopback http")
-            } else {
-                attempt.follow()
+            match redirect_refusal(attempt.previous(), attempt.url()) {
+                Some(reason) => attempt.error(reason),
+                None => attempt.follow(),
             }
         }))
         .user_agent(concat!("auth-core/", env!("CARGO_PKG_VERSION")))
         .build()
         .map_err(|err| ConfigError::new("HTTP client", format!("cannot start the TLS client: {err}")))
+}
+
+/// Why a redirect from the last of `previous` (which holds the first URL and every hop already followed)
+/// to `next` is refused, if it is.
+///
+/// Only URLs the configuration itself could name are followed: https, or http on loopback; a downgrade to
+/// plain http elsewhere would let a network attacker serve the keys. Loopback is reachable only from
+/// loopback, so a remote issuer cannot point the fetch at the API host's own local services.
+fn redirect_refusal(previous: &[reqwest::Url], next: &reqwest::Url) -> Option<&'static str> {
+    if previous.len() > 3 {
+        return Some("more than 3 redirects");
+    }
+    if issuer_url::checked("redirect", next.as_str()).is_err() {
+        return Some("redirect to a URL that is neither https nor loopback http");
+    }
+    if issuer_url::is_loopback(next) && !previous.last().is_some_and(issuer_url::is_loopback) {
+        return Some("redirect from a remote host to loopback");
+    }
+    None
 }
 
 /// GETs `url`, failing with a message that names the URL and the cause.
@@ -125,6 +138,24 @@ pub(crate) fn jwks_uri(url: &str, body: &[u8], expected_issuer: &str) -> Result<
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn redirects_stay_on_https_or_within_loopback() {
+        let url = |s: &str| reqwest::Url::parse(s).unwrap();
+        let remote = [url("https://idp.example.com/keys")];
+        let local = [url("http://127.0.0.1:8080/keys")];
+        assert_eq!(redirect_refusal(&remote, &url("https://cdn.example.com/keys")), None);
+        assert_eq!(redirect_refusal(&local, &url("http://localhost:9/keys")), None);
+        assert_eq!(redirect_refusal(&local, &url("https://idp.example.com/keys")), None);
+        let downgrade = redirect_refusal(&remote, &url("http://cdn.example.com/keys"));
+        assert_eq!(downgrade, Some("redirect to a URL that is neither https nor loopback http"));
+        for inward in ["http://127.0.0.1:2375/", "https://localhost/keys", "http://[::1]:9/"] {
+            assert_eq!(redirect_refusal(&remote, &url(inward)), Some("redirect from a remote host to loopback"));
+        }
+        let hops = [&local[..], &local[..], &local[..], &local[..]].concat();
+        assert_eq!(redirect_refusal(&hops[..3], &local[0]), None);
+        assert_eq!(redirect_refusal(&hops, &local[0]), Some("more than 3 redirects"));
+    }
 
     #[test]
     fn reads_max_age() {

@@ -71,7 +71,8 @@ struct RawJwk {
     x: Option<String>,
     y: Option<String>,
     key_ops: Option<Vec<String>>,
-    issuer: Option<String>,
+    /// Any JSON: a tag that is not a string must not cost single-issuer providers, which ignore it, the key.
+    issuer: Option<serde_json::Value>,
 }
 
 impl KeySet {
@@ -212,14 +213,14 @@ fn parse_key(raw: &RawValue, allowed: AlgorithmSet) -> Result<VerifyingKey, Stri
             material.parse(alg).map(|key| (alg, key)).map_err(|_| format!("{}: key rejected for {alg}", described()))
         })
         .collect::<Result<Vec<_>, _>>()?;
+    // A tag that is not a string becomes one that names no issuer, so it fails closed where it is checked.
+    let issuer = jwk.issuer.as_ref().map(|tag| Box::from(tag.as_str().unwrap_or_default()));
     let fingerprint = {
         use std::hash::{Hash, Hasher};
         let mut hasher = std::collections::hash_map::DefaultHasher::new();
-        (&jwk.kty, &jwk.kid, &jwk.crv, &jwk.n, &jwk.e, &jwk.x, &jwk.y, &jwk.issuer, algorithms.bits())
-            .hash(&mut hasher);
+        (&jwk.kty, &jwk.kid, &jwk.crv, &jwk.n, &jwk.e, &jwk.x, &jwk.y, &issuer, algorithms.bits()).hash(&mut hasher);
         hasher.finish()
     };
-    let issuer = jwk.issuer.as_deref().map(Box::from);
     Ok(VerifyingKey { kid, algorithms, parsed, fingerprint, issuer })
 }
 
@@ -300,6 +301,18 @@ mod tests {
         let set = KeySet::parse(doc.as_bytes(), ALL).unwrap();
         assert_eq!(set.len(), 2);
         assert!(set.select(Some("a"), Algorithm::EdDSA).is_ok() && set.select(Some("b"), Algorithm::EdDSA).is_ok());
+    }
+
+    #[test]
+    fn issuer_tags_are_kept_and_odd_ones_name_no_issuer() {
+        let tagged = |tag: &str| ed_key("k").replacen('{', &format!(r#"{{"issuer":{tag},"#), 1);
+        let doc =
+            format!(r#"{{"keys":[{},{},{}]}}"#, tagged(r#""https://idp/{tenantid}/v2.0""#), tagged("5"), ed_key("k"));
+        let set = KeySet::parse(doc.as_bytes(), ALL).unwrap();
+        let tags: Vec<_> = set.keys.iter().map(|key| key.issuer.as_deref()).collect();
+        assert_eq!(tags, [Some("https://idp/{tenantid}/v2.0"), Some(""), None]);
+        let fingerprints: std::collections::HashSet<_> = set.keys.iter().map(|key| key.fingerprint).collect();
+        assert_eq!(fingerprints.len(), 3, "a re-tagged key is another key for the verified-token cache");
     }
 
     #[test]

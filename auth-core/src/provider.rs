@@ -142,7 +142,8 @@ impl Provider {
     /// A multi-tenant issuer such as Entra ID's `https://login.microsoftonline.com/{tenantid}/v2.0`:
     /// `iss` must be `template` with `{tenantid}` replaced by one of `tenants`, and nothing else.
     /// A key whose JWK names an `issuer` verifies only tokens from that issuer (`{tenantid}` in it standing
-    /// for the token's tenant).
+    /// for the token's tenant). Entra tags its shared keys with the v2.0 issuer, so a template for Entra's v1
+    /// issuer (`https://sts.windows.net/{tenantid}/`) needs keys that are untagged or tagged for v1.
     ///
     /// Keys come through discovery at the template with `{tenantid}` replaced by `common` (where Entra
     /// publishes the multi-tenant document, whose `issuer` is the template itself); point elsewhere with
