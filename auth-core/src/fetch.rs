@@ -32,21 +32,28 @@ pub(crate) fn client() -> Result<reqwest::Client, ConfigError> {
 
 /// Why a redirect from the last of `previous` (which holds the first URL and every hop already followed)
 /// to `next` is refused, if it is.
+fn redirect_refusal(previous: &[reqwest::Url], next: &reqwest::Url) -> Option<String> {
+    if previous.len() > 3 {
+        return Some("more than 3 redirects".to_owned());
+    }
+    let Some(from) = previous.last() else { return Some("redirect with no origin".to_owned()) };
+    named_url_refusal(from, next).map(|reason| format!("redirect to {reason}"))
+}
+
+/// Why a URL that the server at `from` named (a redirect target, a discovery document's `jwks_uri`)
+/// must not be fetched, if it must not.
 ///
-/// Only URLs the configuration itself could name are followed: https, or http on loopback; a downgrade to
+/// Only URLs the configuration itself could name are fetched: https, or http on loopback; a downgrade to
 /// plain http elsewhere would let a network attacker serve the keys. Loopback is reachable only from
 /// loopback, so a remote issuer cannot point the fetch at the API host's own local services.
-fn redirect_refusal(previous: &[reqwest::Url], next: &reqwest::Url) -> Option<&'static str> {
-    if previous.len() > 3 {
-        return Some("more than 3 redirects");
+fn named_url_refusal(from: &reqwest::Url, to: &reqwest::Url) -> Option<&'static str> {
+    if issuer_url::checked("", to.as_str()).is_err() {
+        Some("a URL that is neither https nor loopback http")
+    } else if issuer_url::is_loopback(to) && !issuer_url::is_loopback(from) {
+        Some("a loopback URL named by a remote host")
+    } else {
+        None
     }
-    if issuer_url::checked("redirect", next.as_str()).is_err() {
-        return Some("redirect to a URL that is neither https nor loopback http");
-    }
-    if issuer_url::is_loopback(next) && !previous.last().is_some_and(issuer_url::is_loopback) {
-        return Some("redirect from a remote host to loopback");
-    }
-    None
 }
 
 /// GETs `url`, failing with a message that names the URL and the cause.
@@ -131,7 +138,12 @@ pub(crate) fn jwks_uri(url: &str, body: &[u8], expected_issuer: &str) -> Result<
             document.issuer
         ));
     }
-    issuer_url::checked("jwks_uri", &document.jwks_uri).map_err(|err| format!("{url}: {err}"))?;
+    let jwks_uri = issuer_url::checked("jwks_uri", &document.jwks_uri).map_err(|err| format!("{url}: {err}"))?;
+    if let Ok(from) = reqwest::Url::parse(url)
+        && let Some(reason) = named_url_refusal(&from, &jwks_uri)
+    {
+        return Err(format!("{url}: jwks_uri {:?} is {reason}", document.jwks_uri));
+    }
     Ok(document.jwks_uri)
 }
 
@@ -144,17 +156,19 @@ mod tests {
         let url = |s: &str| reqwest::Url::parse(s).unwrap();
         let remote = [url("https://idp.example.com/keys")];
         let local = [url("http://127.0.0.1:8080/keys")];
-        assert_eq!(redirect_refusal(&remote, &url("https://cdn.example.com/keys")), None);
-        assert_eq!(redirect_refusal(&local, &url("http://localhost:9/keys")), None);
-        assert_eq!(redirect_refusal(&local, &url("https://idp.example.com/keys")), None);
-        let downgrade = redirect_refusal(&remote, &url("http://cdn.example.com/keys"));
-        assert_eq!(downgrade, Some("redirect to a URL that is neither https nor loopback http"));
+        let refused = |previous: &[reqwest::Url], next: &str| redirect_refusal(previous, &url(next));
+        assert_eq!(refused(&remote, "https://cdn.example.com/keys"), None);
+        assert_eq!(refused(&local, "http://localhost:9/keys"), None);
+        assert_eq!(refused(&local, "https://idp.example.com/keys"), None);
+        let downgrade = refused(&remote, "http://cdn.example.com/keys");
+        assert_eq!(downgrade.as_deref(), Some("redirect to a URL that is neither https nor loopback http"));
         for inward in ["http://127.0.0.1:2375/", "https://localhost/keys", "http://[::1]:9/"] {
-            assert_eq!(redirect_refusal(&remote, &url(inward)), Some("redirect from a remote host to loopback"));
+            assert_eq!(refused(&remote, inward).as_deref(), Some("redirect to a loopback URL named by a remote host"));
         }
         let hops = [&local[..], &local[..], &local[..], &local[..]].concat();
         assert_eq!(redirect_refusal(&hops[..3], &local[0]), None);
-        assert_eq!(redirect_refusal(&hops, &local[0]), Some("more than 3 redirects"));
+        assert_eq!(redirect_refusal(&hops, &local[0]).as_deref(), Some("more than 3 redirects"));
+        assert!(redirect_refusal(&[], &local[0]).is_some(), "no origin: refused");
     }
 
     #[test]
@@ -174,5 +188,11 @@ mod tests {
         assert!(err.contains("not the configured"), "{err}");
         let plain = br#"{"issuer":"https://a.example.com","jwks_uri":"http://a.example.com/keys"}"#;
         assert!(jwks_uri("u", plain, "https://a.example.com").is_err());
+        let inward = br#"{"issuer":"https://a.example.com","jwks_uri":"http://127.0.0.1:2375/keys"}"#;
+        let err = jwks_uri("https://a.example.com/.well-known/openid-configuration", inward, "https://a.example.com")
+            .unwrap_err();
+        assert!(err.contains("a loopback URL named by a remote host"), "{err}");
+        let local = br#"{"issuer":"http://127.0.0.1:9","jwks_uri":"http://127.0.0.1:9/keys"}"#;
+        assert!(jwks_uri("http://127.0.0.1:9/.well-known/openid-configuration", local, "http://127.0.0.1:9").is_ok());
     }
 }

@@ -364,6 +364,10 @@ mod tests {
             let key = serde_json::json!({"kty": kty, "crv": crv, "alg": alg, "n": n, "e": "AQAB", "x": x, "y": x});
             let set = KeySet::parse(serde_json::json!({"keys": [key]}).to_string().as_bytes(), ALL).unwrap();
             proptest::prop_assert!(set.len() <= 1);
+            // Whatever else the members say, a symmetric or unsigned key never becomes a verifying key.
+            let symmetric = kty == "oct" || matches!(alg.as_deref(), Some("HS256" | "none"));
+            proptest::prop_assert!(!(symmetric && set.len() == 1), "kept a key for kty {kty:?}, alg {alg:?}");
+            proptest::prop_assert!(set.keys.iter().all(|key| !key.algorithms.is_empty()));
         }
     }
 

@@ -26,11 +26,16 @@ impl IssuerMatch {
     pub(crate) fn matches(&self, iss: &str) -> bool {
         match self {
             IssuerMatch::Exact(issuers) => issuers.iter().any(|i| i == iss),
-            IssuerMatch::Tenants { prefix, suffix, tenants, .. } => iss
-                .strip_prefix(prefix.as_str())
-                .and_then(|rest| rest.strip_suffix(suffix.as_str()))
-                .is_some_and(|tenant| tenants.iter().any(|t| t == tenant)),
+            IssuerMatch::Tenants { tenants, .. } => {
+                self.tenant(iss).is_some_and(|tenant| tenants.iter().any(|t| t == tenant))
+            }
         }
+    }
+
+    /// The tenant a template's `iss` names (`None` for exact issuers, or an `iss` of another shape).
+    fn tenant<'a>(&self, iss: &'a str) -> Option<&'a str> {
+        let IssuerMatch::Tenants { prefix, suffix, .. } = self else { return None };
+        iss.strip_prefix(prefix.as_str())?.strip_suffix(suffix.as_str())
     }
 
     /// For a tenant template with a tenant claim: the claim must name the tenant `iss` names.
@@ -39,10 +44,9 @@ impl IssuerMatch {
         iss: &str,
         payload: &serde_json::Map<String, serde_json::Value>,
     ) -> Result<(), AuthError> {
-        let IssuerMatch::Tenants { prefix, suffix, tenant_claim: Some(claim), .. } = self else { return Ok(()) };
-        let tenant = iss.get(prefix.len()..iss.len().saturating_sub(suffix.len()));
+        let IssuerMatch::Tenants { tenant_claim: Some(claim), .. } = self else { return Ok(()) };
         match payload.get(*claim).and_then(serde_json::Value::as_str) {
-            Some(value) if Some(value) == tenant => Ok(()),
+            Some(value) if Some(value) == self.tenant(iss) => Ok(()),
             _ => Err(AuthError::InvalidClaim((*claim).to_owned())),
         }
     }
@@ -53,13 +57,14 @@ impl IssuerMatch {
     /// it signs for, and Microsoft asks multi-tenant apps to hold tokens to it, `{tenantid}` standing for
     /// the token's tenant. A single-issuer provider trusts its whole key set, so it does not look at the tag.
     pub(crate) fn key_signs_for(&self, key_issuer: &str, iss: &str) -> bool {
-        let IssuerMatch::Tenants { prefix, suffix, .. } = self else { return true };
+        if let IssuerMatch::Exact(_) = self {
+            return true;
+        }
         match key_issuer.split_once(TENANT_PLACEHOLDER) {
             None => key_issuer == iss,
             Some((key_prefix, key_suffix)) => {
-                let tenant = iss.get(prefix.len()..iss.len().saturating_sub(suffix.len()));
                 let key_tenant = iss.strip_prefix(key_prefix).and_then(|rest| rest.strip_suffix(key_suffix));
-                tenant.is_some() && tenant == key_tenant
+                key_tenant.is_some() && key_tenant == self.tenant(iss)
             }
         }
     }
