@@ -6,12 +6,10 @@ use std::sync::Arc;
 use actix_web::body::{EitherBody, MessageBody};
 use actix_web::dev::{Service, ServiceRequest, ServiceResponse, Transform, forward_ready};
 use actix_web::{Error, ResponseError};
-use auth_core::AuthError;
 use futures_util::future::{LocalBoxFuture, Ready, ready};
 
-use crate::audit;
 use crate::request_auth;
-use crate::requirement::Mode;
+use crate::requirement::{self, Mode};
 
 /// Middleware that admits only callers with the given roles or scopes (401 without a valid token, 403
 /// without the role), for every route of the scope it wraps. It runs after routing, so a
@@ -108,18 +106,13 @@ where
         let service = Rc::clone(&self.service);
         let rule = self.rule.clone();
         Box::pin(async move {
-            let http = req.request().clone();
-            let verdict = match request_auth::authenticate(&http).await {
+            let http = req.request();
+            let verdict = match request_auth::authenticate(http).await {
                 Err(rejection) => Err(rejection),
-                Ok(None) => Err(request_auth::missing_token(&http)),
+                Ok(None) => Err(request_auth::missing_token(http)),
                 Ok(Some(authenticated)) if rule.allows(authenticated.identity()) => Ok(()),
-                Ok(Some(authenticated)) => {
-                    let error = AuthError::Forbidden(rule.describe());
-                    audit::forbidden(http.path(), authenticated.identity(), &error);
-                    Err(request_auth::forbid(&http, error))
-                }
+                Ok(Some(authenticated)) => Err(requirement::refuse(http, authenticated.identity(), rule.describe())),
             };
-            drop(http);
             match verdict {
                 Ok(()) => service.call(req).await.map(ServiceResponse::map_into_left_body),
                 Err(rejection) => Ok(req.into_response(rejection.error_response()).map_into_right_body()),

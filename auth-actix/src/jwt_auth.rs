@@ -8,6 +8,9 @@ use auth_core::{AuthError, ConfigError, Provider, TokenSource, Verifier};
 use crate::rejection::{AuthRejection, ErrorHandler};
 use crate::role_resolver::RoleResolver;
 
+/// The `realm` of `WWW-Authenticate` unless [`JwtAuth::realm`] sets another.
+pub(crate) const DEFAULT_REALM: &str = "api";
+
 /// JWT authentication for an Actix Web app. Cheap to clone (two reference counts).
 ///
 /// Use it as middleware (`App::new().wrap(auth.clone())`) to verify every request once, or register it
@@ -102,7 +105,7 @@ impl JwtAuth {
             public: Vec::new(),
             resolver: None,
             error_handler: None,
-            realm: Arc::from("api"),
+            realm: Arc::from(DEFAULT_REALM),
         };
         JwtAuth { verifier, config: Arc::new(config) }
     }

@@ -11,7 +11,7 @@ use std::rc::Rc;
 use tokio::sync::Notify;
 
 use crate::audit;
-use crate::jwt_auth::JwtAuth;
+use crate::jwt_auth::{DEFAULT_REALM, JwtAuth};
 use crate::rejection::AuthRejection;
 use crate::token_lookup::{self, Lookup};
 
@@ -90,7 +90,7 @@ pub(crate) fn not_configured(req: &HttpRequest) -> AuthRejection {
     let reason = "no JwtAuth for this request: wrap the app with `App::new().wrap(auth.clone())` or register \
                   it with `App::new().app_data(auth.clone())`";
     tracing::error!(target: audit::TARGET, path = req.path(), "{reason}");
-    AuthRejection::new(AuthError::Internal(reason.to_owned()), false, Arc::from("api"), None)
+    AuthRejection::new(AuthError::Internal(reason.to_owned()), false, Arc::from(DEFAULT_REALM), None)
 }
 
 /// What earlier steps settled, without doing any work: `Some` when nothing is left to do.
@@ -184,8 +184,7 @@ pub(crate) async fn authenticate(req: &HttpRequest) -> Result<Option<Authenticat
         let waiting = req.extensions().get::<RequestAuth>().and_then(|state| state.in_flight.clone());
         match waiting {
             Some(InFlight(done)) => {
-                let notified = done.notified();
-                tokio::pin!(notified);
+                let mut notified = std::pin::pin!(done.notified());
                 // Registered before the re-check, so a wake-up between the two cannot be missed.
                 notified.as_mut().enable();
                 if settled(req).is_some() {
@@ -255,6 +254,6 @@ pub(crate) fn reject_verified(req: &HttpRequest, error: AuthError) -> AuthReject
 pub(crate) fn forbid(req: &HttpRequest, error: AuthError) -> AuthRejection {
     match jwt_auth(req) {
         Some(auth) => auth.reject(error, true),
-        None => AuthRejection::new(error, true, Arc::from("api"), None),
+        None => AuthRejection::new(error, true, Arc::from(DEFAULT_REALM), None),
     }
 }

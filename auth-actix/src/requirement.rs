@@ -136,12 +136,15 @@ impl<R: Requirement> std::fmt::Debug for Require<R> {
 
 /// Checks `rule` for a verified caller, with the 403 and its log line when it fails.
 pub(crate) fn check(req: &HttpRequest, identity: &auth_core::Identity, rule: &Rule) -> Result<(), AuthRejection> {
-    if rule.allows(identity) {
-        return Ok(());
-    }
-    let error = AuthError::Forbidden(rule.describe());
+    if rule.allows(identity) { Ok(()) } else { Err(refuse(req, identity, rule.describe())) }
+}
+
+/// The 403 for a verified caller who lacks `requirement` (a description such as "role any of admin"),
+/// logged; shared by guards, extractors and [`Authorize`](crate::Authorize).
+pub(crate) fn refuse(req: &HttpRequest, identity: &auth_core::Identity, requirement: String) -> AuthRejection {
+    let error = AuthError::Forbidden(requirement);
     crate::audit::forbidden(req.path(), identity, &error);
-    Err(request_auth::forbid(req, error))
+    request_auth::forbid(req, error)
 }
 
 impl<R: Requirement> FromRequest for Require<R> {

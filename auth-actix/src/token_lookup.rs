@@ -16,8 +16,9 @@ impl FoundToken {
     fn lookup(value: &HeaderValue, token: &[u8]) -> Lookup {
         let base = value.as_bytes().as_ptr() as usize;
         match (token.as_ptr() as usize).checked_sub(base) {
-            // Tokens are ASCII; anything else is malformed, found out here once rather than per use.
-            Some(start) if token.is_ascii() => {
+            // A token is printable ASCII without spaces or tabs (base64url and dots); anything else, empty
+            // included, is malformed, decided here once for every source.
+            Some(start) if !token.is_empty() && token.iter().all(u8::is_ascii_graphic) => {
                 Lookup::Found(FoundToken { value: value.clone(), start, end: start + token.len() })
             }
             _ => Lookup::Malformed,
@@ -67,11 +68,10 @@ fn bearer(headers: &HeaderMap) -> Lookup {
         if !scheme.eq_ignore_ascii_case(b"bearer") {
             continue;
         }
-        let token = rest.trim_ascii();
-        if token.is_empty() || token.contains(&b' ') || !matches!(found, Lookup::Missing) {
+        if !matches!(found, Lookup::Missing) {
             return Lookup::Malformed;
         }
-        found = FoundToken::lookup(value, token);
+        found = FoundToken::lookup(value, rest.trim_ascii());
     }
     found
 }
@@ -84,8 +84,7 @@ fn named_header(headers: &HeaderMap, name: &str) -> Lookup {
     }
     match value.as_bytes().trim_ascii() {
         [] => Lookup::Missing,
-        token if !token.contains(&b' ') => FoundToken::lookup(value, token),
-        _ => Lookup::Malformed,
+        token => FoundToken::lookup(value, token),
     }
 }
 
@@ -105,10 +104,8 @@ fn cookie(headers: &HeaderMap, name: &str) -> Lookup {
             if !matches!(found, Lookup::Missing) {
                 return Lookup::Malformed;
             }
-            // As for the other sources: a value with spaces is no token (cookie-octets exclude them).
             found = match token {
                 [] => Lookup::Missing,
-                token if token.contains(&b' ') => return Lookup::Malformed,
                 token => FoundToken::lookup(value, token),
             };
         }
@@ -167,8 +164,9 @@ mod tests {
     proptest::proptest! {
         #[test]
         fn any_header_bytes_are_handled(
-            authorization in proptest::collection::vec(0x20u8..0x7f, 0..300),
-            cookie in proptest::collection::vec(0x20u8..0x7f, 0..300),
+            authorization in proptest::collection::vec(proptest::prelude::any::<u8>(), 0..300),
+            cookie in proptest::collection::vec(proptest::prelude::any::<u8>(), 0..300),
+            named in proptest::collection::vec(proptest::prelude::any::<u8>(), 0..300),
         ) {
             let mut map = HeaderMap::new();
             if let Ok(value) = HeaderValue::from_bytes(&authorization) {
@@ -177,10 +175,14 @@ mod tests {
             if let Ok(value) = HeaderValue::from_bytes(&cookie) {
                 map.append(header::COOKIE, value);
             }
+            if let Ok(value) = HeaderValue::from_bytes(&named) {
+                map.append(HeaderName::from_static("x-token"), value);
+            }
             let sources = [TokenSource::Bearer, TokenSource::cookie("s"), TokenSource::header("x-token")];
             if let Lookup::Found(token) = find(&map, &sources) {
                 proptest::prop_assert!(!token.as_str().is_empty());
                 proptest::prop_assert!(!token.as_str().contains(' '));
+                proptest::prop_assert!(token.as_str().bytes().all(|b| b.is_ascii_graphic()), "{:?}", token.as_str());
             }
         }
     }
@@ -209,7 +211,19 @@ mod tests {
     }
 
     #[test]
-    fn query_string_is_never_a_source() {
+    fn tabs_and_non_ascii_are_no_token_in_any_source() {
+        let sources = [TokenSource::Bearer, TokenSource::cookie("s"), TokenSource::header("x-token")];
+        for (name, value) in [("authorization", "Bearer a\tb"), ("cookie", "s=a\tb"), ("x-token", "a\tb")] {
+            assert!(matches!(find(&headers(&[(name, value)]), &sources), Lookup::Malformed), "{name}: {value:?}");
+        }
+        let mut map = HeaderMap::new();
+        map.append(header::AUTHORIZATION, HeaderValue::from_bytes(b"Bearer a\xffb").unwrap());
+        assert!(matches!(find(&map, &sources), Lookup::Malformed));
+    }
+
+    #[test]
+    fn no_source_present_is_missing() {
+        // The query string is never read at all: tests/tests/actix_sources.rs sends tokens there over HTTP.
         assert!(matches!(find(&HeaderMap::new(), &[TokenSource::Bearer]), Lookup::Missing));
     }
 }

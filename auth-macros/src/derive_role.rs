@@ -56,9 +56,7 @@ fn try_expand(input: TokenStream) -> syn::Result<TokenStream> {
             const VARIANTS: &'static [&'static str] = &[#(#idents),*];
 
             fn name(&self) -> &'static str {
-                match self {
-                    #(#ident::#variants => #names,)*
-                }
+                Self::NAMES[self.__auth_role_index()]
             }
         }
 
