@@ -322,37 +322,32 @@ impl Drop for Running {
 
 async fn refresh_loop(store: Weak<KeyStore>, shutdown: Arc<Notify>, rescheduled: Arc<Notify>) {
     let _running = Running(store.clone());
+    // Grows only when this loop's own fetch fails, not each time a wake-up recomputes the delay.
     let mut backoff = None::<Duration>;
     loop {
         let delay = {
             let Some(store) = store.upgrade() else { return };
             let state = store.current();
-            let now = Instant::now();
-            match (&state.failure, backoff) {
-                (Some(_), Some(previous)) => {
-                    let next = previous.saturating_mul(2).min(MAX_RETRY_INTERVAL);
-                    backoff = Some(next);
-                    next
-                }
-                (Some(_), None) => {
-                    backoff = Some(store.settings.failure_backoff);
-                    store.settings.failure_backoff
-                }
-                (None, _) => {
+            match state.failure {
+                Some(_) => backoff.unwrap_or(store.settings.failure_backoff),
+                None => {
                     backoff = None;
                     // Refresh a little before the lifetime ends, so requests never see expired keys.
-                    let remaining = state.fresh_until.saturating_duration_since(now);
-                    remaining.mul_f32(0.9)
+                    state.fresh_until.saturating_duration_since(Instant::now()).mul_f32(0.9)
                 }
             }
         };
         tokio::select! {
             () = tokio::time::sleep(delay) => {}
             () = shutdown.notified() => return,
-            // Another fetch happened: recompute the delay from the new state.
+            // A fetch happened (this loop's own included): recompute the delay from the new state.
             () = rescheduled.notified() => continue,
         }
         let Some(store) = store.upgrade() else { return };
         store.fetch_once(Trigger::Scheduled).await;
+        if store.current().failure.is_some() {
+            let next = backoff.map_or(store.settings.failure_backoff, |previous| previous.saturating_mul(2));
+            backoff = Some(next.min(MAX_RETRY_INTERVAL));
+        }
     }
 }
