@@ -30,6 +30,10 @@ start_server() { # $1: VERIFIED_CACHE value ("" for the default)
   for _ in $(seq 1 100); do grep -q '^STORM_FILE=' "$out" && break; sleep 0.1; done
   BASE=$(sed -n 's/^BASE=//p' "$out")
   TOKEN=$(sed -n 's/^TOKEN=//p' "$out")
+  if [ -z "$BASE" ] || [ -z "$TOKEN" ]; then
+    echo "load-target did not start within 10 s" >&2
+    exit 1
+  fi
 }
 stop_server() { kill "$SERVER" 2>/dev/null || true; wait "$SERVER" 2>/dev/null || true; }
 
@@ -68,12 +72,12 @@ stop_server
 start_server 0
 alternate
 NOCACHE_OPEN=("${OPEN[@]}"); NOCACHE=("${PROT[@]}")
-fetches_before=$(curl -s "$BASE/_stats" | sed 's/.*"jwks_fetches":\([0-9]*\).*/\1/')
+fetches_before=$(curl -s --max-time 5 "$BASE/_stats" | sed 's/.*"jwks_fetches":\([0-9]*\).*/\1/')
 STORM_FILE="$WORK/storm.txt" taskset -c 1 wrk -t1 -c1000 -d"${DURATION}s" -s bench/storm.lua "$BASE/protected" > "$WORK/storm.out" 2>&1 &
 STORM=$!
 read -r -a STORMED <<< "$(measure /protected)"
 wait "$STORM" || true
-fetches_after=$(curl -s "$BASE/_stats" | sed 's/.*"jwks_fetches":\([0-9]*\).*/\1/')
+fetches_after=$(curl -s --max-time 5 "$BASE/_stats" | sed 's/.*"jwks_fetches":\([0-9]*\).*/\1/')
 storm_sent=$(awk '/requests in/ { print $1 }' "$WORK/storm.out")
 stop_server
 

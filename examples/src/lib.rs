@@ -30,6 +30,12 @@ pub fn bind_address() -> Result<std::net::SocketAddr, String> {
     env_parse("BIND", std::net::SocketAddr::from(([127, 0, 0, 1], 8080)))
 }
 
+/// The URL a bound server answers on: its actual address, so `BIND=127.0.0.1:0` shows the port the system
+/// chose (`bind` when the server reports none).
+pub fn base_url(bound: &[std::net::SocketAddr], bind: std::net::SocketAddr) -> String {
+    format!("http://{}", bound.first().unwrap_or(&bind))
+}
+
 /// Logs `auth` decisions and actix's own lines at info unless `RUST_LOG` says otherwise.
 pub fn init_logging() {
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
@@ -122,8 +128,7 @@ pub async fn serve(name: &str, auth: JwtAuth, demo: Option<Demo>) -> Result<(), 
     let server = HttpServer::new(move || App::new().wrap(auth.clone()).service(public).service(me).service(admin))
         .bind(bind)
         .map_err(|err| format!("BIND={bind}: cannot listen there: {err}"))?;
-    // The bound address, so BIND=127.0.0.1:0 prints the port the system chose.
-    let base = server.addrs().first().map_or_else(|| format!("http://{bind}"), |addr| format!("http://{addr}"));
+    let base = base_url(&server.addrs(), bind);
     match &demo {
         Some(demo) => print_demo(name, &base, demo.carrier, &demo.user, &demo.admin, &demo.expired),
         None => println!("{name}: listening on {base}"),

@@ -108,7 +108,7 @@ async fn replay(client: &reqwest::Client, line: &str) -> u16 {
 
 async fn check(binary: &str) {
     let running = start(binary, EXPECTED.len(), &[]).await;
-    let client = reqwest::Client::new();
+    let client = reqwest::Client::builder().timeout(Duration::from_secs(20)).build().unwrap();
     for (line, expected) in running.curls.iter().zip(EXPECTED) {
         assert_eq!(replay(&client, line).await, expected, "{binary}: {line}");
     }
@@ -175,6 +175,8 @@ async fn swagger_ui_authorize_button_sends_the_token_in_a_real_browser() {
             .arg(&user_token)
             .env("SCREENSHOT", std::env::temp_dir().join("swagger-ui-test.png"))
             .current_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/browser"))
+            // On timeout the future is dropped; node (and its Chromium) must not outlive the test.
+            .kill_on_drop(true)
             .output(),
     )
     .await
@@ -199,7 +201,7 @@ async fn agents_app_enforces_per_agent_roles_from_sqlite() {
     let _ = std::fs::remove_file(&database);
     let running =
         start(env!("CARGO_BIN_EXE_agents"), expected.len(), &[("DATABASE_PATH", database.to_str().unwrap())]).await;
-    let client = reqwest::Client::new();
+    let client = reqwest::Client::builder().timeout(Duration::from_secs(20)).build().unwrap();
     for (line, status) in running.curls.iter().zip(expected) {
         assert_eq!(replay(&client, line).await, status, "{line}");
     }

@@ -143,8 +143,25 @@ impl Reply {
 
     /// `error.code` of the JSON body.
     pub fn code(&self) -> String {
-        self.json()["error"]["code"].as_str().unwrap_or("<no code>").to_owned()
+        error_code(&self.body)
     }
+}
+
+/// `error.code` of a JSON error body (`<no code>` when there is none).
+pub fn error_code(body: &str) -> String {
+    let json: Value = serde_json::from_str(body).unwrap_or(Value::Null);
+    json["error"]["code"].as_str().unwrap_or("<no code>").to_owned()
+}
+
+/// A loopback client whose requests give up after 20 s, so a hung server fails a test instead of hanging it.
+pub fn client() -> reqwest::Client {
+    reqwest::Client::builder().timeout(std::time::Duration::from_secs(20)).build().expect("HTTP client")
+}
+
+/// GETs a JSON document (a test issuer's JWKS, say) over loopback.
+pub async fn get_json(url: &str) -> Value {
+    let response = client().get(url).send().await.expect("GET").error_for_status().expect("2xx");
+    serde_json::from_slice(&response.bytes().await.expect("body")).expect("JSON")
 }
 
 /// Sends a test request through an initialised actix service and reads the whole response.
@@ -192,4 +209,23 @@ where
         result = attempt().await;
     }
     result
+}
+
+/// Awaits spawned tasks in order, failing the test if they are not all done within `limit`: a deadlock in
+/// shared work (single-flight fetches) then fails instead of hanging the run.
+pub async fn join_within<T>(limit: std::time::Duration, tasks: Vec<tokio::task::JoinHandle<T>>) -> Vec<T> {
+    let all = async {
+        let mut results = Vec::with_capacity(tasks.len());
+        for task in tasks {
+            results.push(task.await.expect("task panicked"));
+        }
+        results
+    };
+    tokio::time::timeout(limit, all).await.expect("tasks did not finish in time")
+}
+
+/// Polls `done` every 100 ms for at most `limit`; whether it came to hold. For counters that background
+/// work moves, such as a test issuer's fetch counts.
+pub async fn wait_until(limit: std::time::Duration, mut done: impl FnMut() -> bool) -> bool {
+    poll(limit, || std::future::ready(done()), |held| *held).await
 }

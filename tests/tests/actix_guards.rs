@@ -4,7 +4,7 @@ use actix_web::http::StatusCode;
 use actix_web::{App, HttpRequest, HttpResponse, test, web};
 use auth_actix::testing::{TestIssuer, TestRequestExt};
 use auth_actix::{Authorize, Identity, JwtAuth, Require, Requirement, ResolveError, Rule};
-use tests::status_and_body;
+use tests::{send, status_and_body};
 
 struct Editors;
 impl Requirement for Editors {
@@ -122,11 +122,10 @@ async fn resolver_roles_merge_with_claim_roles_and_see_path_parameters() {
         StatusCode::FORBIDDEN
     );
 
-    let response =
-        test::call_service(&app, test::TestRequest::get().uri("/agents/down").bearer(&owner).to_request()).await;
-    assert_eq!(response.status(), StatusCode::SERVICE_UNAVAILABLE);
-    assert!(response.headers().contains_key("retry-after"));
-    let body = String::from_utf8(test::read_body(response).await.to_vec()).unwrap();
+    let down = send(&app, test::TestRequest::get().uri("/agents/down").bearer(&owner)).await;
+    assert_eq!(down.status, StatusCode::SERVICE_UNAVAILABLE);
+    assert!(down.header("retry-after").is_some());
+    let body = down.body;
     assert!(body.contains("AUTH_UNAVAILABLE") && !body.contains("unreachable"), "{body}");
 
     let (code, body) = status_and_body(&app, test::TestRequest::get().uri("/agents/broken").bearer(&owner)).await;

@@ -7,7 +7,7 @@ use auth_actix::{Identity, JwtAuth, TokenSource};
 use auth_core::{AuthError, MAX_KEYS, MAX_TOKEN_LEN, Malformed, Verifier};
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use tests::init_tracing;
+use tests::{error_code as code, init_tracing};
 
 /// A real server on loopback with the middleware, so actix's own HTTP parsing limits apply.
 async fn serve(auth: JwtAuth) -> (String, actix_web::dev::ServerHandle) {
@@ -26,11 +26,6 @@ async fn serve(auth: JwtAuth) -> (String, actix_web::dev::ServerHandle) {
     (url, handle)
 }
 
-fn code(body: &str) -> String {
-    serde_json::from_str::<serde_json::Value>(body)
-        .map_or(String::new(), |v| v["error"]["code"].as_str().unwrap_or("").to_owned())
-}
-
 #[actix_web::test]
 async fn oversized_tokens_in_headers_and_cookies_are_invalid_tokens() {
     init_tracing();
@@ -38,7 +33,7 @@ async fn oversized_tokens_in_headers_and_cookies_are_invalid_tokens() {
     let auth =
         JwtAuth::new(issuer.provider()).unwrap().token_sources([TokenSource::Bearer, TokenSource::cookie("session")]);
     let (url, server) = serve(auth).await;
-    let client = reqwest::Client::new();
+    let client = tests::client();
     let big = issuer.token().claim("pad", "x".repeat(MAX_TOKEN_LEN)).sign();
     assert!(big.len() > MAX_TOKEN_LEN && big.len() < 24 * 1024);
 
@@ -61,7 +56,7 @@ async fn request_heads_over_actix_limits_are_refused_before_any_handler() {
     init_tracing();
     let issuer = TestIssuer::start().await;
     let (url, server) = serve(JwtAuth::new(issuer.provider()).unwrap()).await;
-    let client = reqwest::Client::new();
+    let client = tests::client();
 
     let mut many = client.get(&url);
     for i in 0..120 {
@@ -84,8 +79,7 @@ async fn request_heads_over_actix_limits_are_refused_before_any_handler() {
 async fn only_the_first_keys_of_a_jwks_are_used() {
     init_tracing();
     let issuer = TestIssuer::start().await;
-    let real: serde_json::Value =
-        serde_json::from_slice(&reqwest::get(issuer.jwks_url()).await.unwrap().bytes().await.unwrap()).unwrap();
+    let real: serde_json::Value = tests::get_json(&issuer.jwks_url()).await;
     let spam: Vec<serde_json::Value> = (0..MAX_KEYS)
         .map(|i| serde_json::json!({"kty": "OKP", "crv": "Ed25519", "kid": format!("spam-{i}"), "x": URL_SAFE_NO_PAD.encode([i as u8; 32])}))
         .collect();

@@ -23,8 +23,8 @@ use std::sync::{Arc, Mutex};
 
 use actix_web::{App, HttpRequest, HttpResponse, HttpServer, Responder, delete, get, put, web};
 use auth_actix::testing::TestIssuer;
-use auth_actix::{Algorithm, Identity, IdentityKind, JwtAuth, Provider, ResolveError, require_role};
-use examples::{Carrier, bind_address, env_opt, env_required, init_logging, print_demo};
+use auth_actix::{Algorithm, IdentityKind, JwtAuth, Provider, ResolveError, require_role};
+use examples::{Carrier, admin, base_url, bind_address, env_opt, env_required, init_logging, me, print_demo, public};
 use rusqlite::{Connection, OptionalExtension, params};
 use serde::{Deserialize, Serialize};
 
@@ -157,22 +157,6 @@ async fn resolve_roles(req: HttpRequest, identity: auth_actix::core::Identity) -
     }
 }
 
-#[get("/public")]
-async fn public() -> impl Responder {
-    HttpResponse::Ok().body("anyone can see this\n")
-}
-
-#[get("/me")]
-async fn me(identity: Identity) -> impl Responder {
-    web::Json(identity)
-}
-
-#[get("/admin")]
-#[require_role("admin")]
-async fn admin(identity: Identity) -> impl Responder {
-    HttpResponse::Ok().body(format!("hello admin {}\n", identity.subject))
-}
-
 #[get("/api/agents")]
 async fn list_agents(store: web::Data<Store>) -> actix_web::Result<impl Responder> {
     let agents = store
@@ -279,7 +263,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     })
     .bind(bind)
     .map_err(|err| format!("BIND={bind}: cannot listen there: {err}"))?;
-    let base = server.addrs().first().map_or_else(|| format!("http://{bind}"), |addr| format!("http://{addr}"));
+    let base = base_url(&server.addrs(), bind);
 
     if let Some(issuer) = &embedded {
         let user = |email: &str| issuer.token().audiences([DEMO_AUD]).email(email).subject(email).claim("type", "app");

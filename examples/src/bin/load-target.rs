@@ -11,7 +11,7 @@ use std::io::Write;
 use actix_web::{App, HttpResponse, HttpServer, Responder, get, web};
 use auth_actix::testing::TestIssuer;
 use auth_actix::{Algorithm, Identity, JwtAuth};
-use examples::{bind_address, env_opt, env_parse};
+use examples::{base_url, bind_address, env_opt, env_parse};
 
 #[get("/open")]
 async fn open() -> impl Responder {
@@ -71,7 +71,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     .workers(workers)
     .backlog(4096)
     .bind(bind)?;
-    let base = server.addrs().first().map_or_else(|| format!("http://{bind}"), |addr| format!("http://{addr}"));
+    let base = base_url(&server.addrs(), bind);
     println!("BASE={base}");
     println!("TOKEN={token}");
     println!("STORM_FILE={storm_file}");

@@ -12,7 +12,7 @@ use actix_web::{App, HttpResponse, HttpServer, Responder, get, web};
 use auth_actix::openapi::SecurityDocs;
 use auth_actix::testing::TestIssuer;
 use auth_actix::{Identity, JwtAuth, Provider, require_role, require_scope};
-use examples::{Carrier, bind_address, env_opt, env_required, init_logging, print_demo};
+use examples::{Carrier, base_url, bind_address, env_opt, env_required, init_logging, print_demo};
 use utoipa::OpenApi;
 use utoipa_swagger_ui::SwaggerUi;
 
@@ -99,7 +99,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     })
     .bind(bind)
     .map_err(|err| format!("BIND={bind}: cannot listen there: {err}"))?;
-    let base = server.addrs().first().map_or_else(|| format!("http://{bind}"), |addr| format!("http://{addr}"));
+    let base = base_url(&server.addrs(), bind);
     if let Some(issuer) = &embedded {
         let user = issuer.token().subject("user-1").roles(["viewer"]).scopes(["read:items"]).sign();
         let admin_token = issuer.token().subject("admin-1").roles(["admin"]).sign();
