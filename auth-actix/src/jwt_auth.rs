@@ -3,7 +3,7 @@
 use std::sync::Arc;
 
 use actix_web::HttpResponse;
-use auth_core::{AuthError, ConfigError, Provider, TokenSource, Verifier};
+use auth_core::{AuthError, ConfigError, PrefetchError, Provider, TokenSource, Verifier};
 
 use crate::rejection::{AuthRejection, ErrorHandler};
 use crate::role_resolver::RoleResolver;
@@ -139,7 +139,8 @@ impl JwtAuth {
         self
     }
 
-    /// Where tokens are looked for, in order (default: the providers' own sources).
+    /// Where tokens are looked for (default: the providers' own sources). Header sources come first, in
+    /// the order given, then cookies, whatever the order here: a token in a header decides alone.
     pub fn token_sources(mut self, sources: impl IntoIterator<Item = TokenSource>) -> JwtAuth {
         Arc::make_mut(&mut self.config).sources = sources.into_iter().collect();
         self
@@ -179,8 +180,8 @@ impl JwtAuth {
         &self.verifier
     }
 
-    /// Fetches every provider's keys now; fails with the URL and cause when an issuer is unreachable.
-    pub async fn prefetch(&self) -> Result<(), ConfigError> {
+    /// Fetches every provider's keys now; see [`Verifier::prefetch`] for which failures to stop on.
+    pub async fn prefetch(&self) -> Result<(), PrefetchError> {
         self.verifier.prefetch().await
     }
 

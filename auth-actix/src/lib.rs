@@ -53,8 +53,8 @@ pub mod testing;
 /// The framework-free engine: verifier, providers, claims, identities.
 pub use auth_core as core;
 pub use auth_core::{
-    Algorithm, AuthError, ClaimPath, ConfigError, ErrorCode, IdentityKind, KeySettings, Provider, ServiceRule,
-    StandardClaims, TokenSource, Verifier,
+    Algorithm, AuthError, ClaimPath, ConfigError, ErrorCode, IdentityKind, KeySettings, PrefetchError, Provider,
+    ServiceRule, StandardClaims, TokenSource, Verifier,
 };
 
 pub use audit::TARGET as AUDIT_TARGET;

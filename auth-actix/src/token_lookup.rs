@@ -41,8 +41,14 @@ pub(crate) enum Lookup {
     Malformed,
 }
 
+/// Looks through header sources first, in their configured order, then cookies: a request that carries
+/// a token in a header is judged by that header alone. Anyone who can set a cookie for the API's domain
+/// (a sibling subdomain can) could otherwise make the API act as another account or lock a user out;
+/// Clerk's own SDK reads the header first for the same reason.
 pub(crate) fn find(headers: &HeaderMap, sources: &[TokenSource]) -> Lookup {
-    for source in sources {
+    let in_headers = sources.iter().filter(|source| !matches!(source, TokenSource::Cookie(_)));
+    let in_cookies = sources.iter().filter(|source| matches!(source, TokenSource::Cookie(_)));
+    for source in in_headers.chain(in_cookies) {
         let lookup = match source {
             TokenSource::Bearer => bearer(headers),
             TokenSource::Header(name) => named_header(headers, name),
@@ -154,7 +160,11 @@ mod tests {
         ];
         let map =
             headers(&[("cookie", "a=1; CF_Authorization=from-cookie; b=2"), ("authorization", "Bearer from-bearer")]);
+        assert_eq!(found(&map, &sources).as_deref(), Some("from-bearer"), "headers outrank cookies");
+        let map = headers(&[("cookie", "a=1; CF_Authorization=from-cookie; b=2")]);
         assert_eq!(found(&map, &sources).as_deref(), Some("from-cookie"));
+        let planted = headers(&[("cookie", "CF_Authorization=a b"), ("authorization", "Bearer from-bearer")]);
+        assert_eq!(found(&planted, &sources).as_deref(), Some("from-bearer"), "a bad cookie cannot spoil a header");
         let map = headers(&[("cf-access-jwt-assertion", "from-header"), ("cookie", "CF_Authorization=c")]);
         assert_eq!(found(&map, &sources).as_deref(), Some("from-header"));
         let map = headers(&[("cookie", "CF_Authorization_x=1; xCF_Authorization=2")]);

@@ -83,6 +83,9 @@ impl AlgorithmSet {
     /// The empty set.
     pub const EMPTY: AlgorithmSet = AlgorithmSet(0);
 
+    /// Every algorithm this crate verifies.
+    pub const ALL: AlgorithmSet = AlgorithmSet::of(&Algorithm::ALL);
+
     /// RS256, RS384, RS512, PS256, PS384 and PS512: what an RSA key without an `alg` member may verify.
     pub const RSA: AlgorithmSet = AlgorithmSet::of(&[
         Algorithm::RS256,
@@ -147,9 +150,79 @@ impl fmt::Display for AlgorithmSet {
     }
 }
 
+/// Which algorithms a provider's keys may verify.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum AlgorithmPolicy {
+    /// Only these: the algorithms a preset's provider documents, or the application's
+    /// `Provider::algorithms`. A key verifies its own algorithm among them.
+    Only(AlgorithmSet),
+    /// What the issuer advertises: a key's own `alg`, else those of its type that the discovery
+    /// document lists (`advertised`), else the type's default (RS256 for RSA, which OpenID Connect
+    /// requires issuers to support).
+    Advertised,
+}
+
+impl AlgorithmPolicy {
+    /// What a key of type `by_type` (declaring `declared`) may verify, given the issuer's `advertised` list.
+    pub(crate) fn for_key(
+        self,
+        by_type: AlgorithmSet,
+        declared: Option<Algorithm>,
+        advertised: AlgorithmSet,
+    ) -> AlgorithmSet {
+        let own = match declared {
+            Some(alg) => AlgorithmSet::of(&[alg]).intersection(by_type),
+            None => by_type,
+        };
+        match self {
+            AlgorithmPolicy::Only(allowed) => own.intersection(allowed),
+            AlgorithmPolicy::Advertised if declared.is_some() => own,
+            AlgorithmPolicy::Advertised => match own.intersection(advertised) {
+                listed if !listed.is_empty() => listed,
+                _ if own == AlgorithmSet::RSA => AlgorithmSet::of(&[Algorithm::RS256]),
+                _ => own,
+            },
+        }
+    }
+
+    /// Algorithms a token may name before any key is loaded: asking for anything else never causes a fetch.
+    pub(crate) fn candidates(self) -> AlgorithmSet {
+        match self {
+            AlgorithmPolicy::Only(allowed) => allowed,
+            AlgorithmPolicy::Advertised => AlgorithmSet::ALL,
+        }
+    }
+}
+
+impl fmt::Display for AlgorithmPolicy {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            AlgorithmPolicy::Only(allowed) => write!(f, "the allow-list ({allowed})"),
+            AlgorithmPolicy::Advertised => f.write_str("what the issuer advertises"),
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn advertised_policy_lets_each_key_verify_only_its_own_algorithm() {
+        let rs = AlgorithmSet::of(&[Algorithm::RS256]);
+        let ps = AlgorithmSet::of(&[Algorithm::PS256]);
+        let es = AlgorithmSet::of(&[Algorithm::ES256]);
+        let advertised = AlgorithmPolicy::Advertised;
+        assert_eq!(advertised.for_key(AlgorithmSet::RSA, Some(Algorithm::PS256), AlgorithmSet::EMPTY), ps);
+        assert_eq!(advertised.for_key(AlgorithmSet::RSA, None, ps), ps, "discovery lists PS256 only");
+        assert_eq!(advertised.for_key(AlgorithmSet::RSA, None, AlgorithmSet::EMPTY), rs, "OIDC's default");
+        assert_eq!(advertised.for_key(es, None, rs), es, "an EC key has one algorithm");
+        assert_eq!(advertised.for_key(es, Some(Algorithm::RS256), AlgorithmSet::ALL), AlgorithmSet::EMPTY);
+        let only = AlgorithmPolicy::Only(rs);
+        assert_eq!(only.for_key(AlgorithmSet::RSA, None, AlgorithmSet::ALL), rs);
+        assert_eq!(only.for_key(es, None, AlgorithmSet::ALL), AlgorithmSet::EMPTY);
+        assert_eq!(advertised.candidates(), AlgorithmSet::ALL);
+    }
 
     #[test]
     fn names_round_trip_and_reject_hmac_and_none() {

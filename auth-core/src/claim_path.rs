@@ -63,16 +63,35 @@ impl ClaimPath {
         rest.iter().try_fold(payload.get(first.as_ref())?, |value, segment| value.get(segment.as_ref()))
     }
 
-    /// The names found at this path: each word of a string (split at spaces and commas, as scopes and
-    /// Clerk's `o.per` are written), each string in an array, or each key of an object (Zitadel's
-    /// `{ "role": { "orgId": "domain" } }`; an array of such objects too).
+    /// The names found at this path: a string as one name, each string in an array, or each key of an
+    /// object (Zitadel's `{ "role": { "orgId": "domain" } }`; an array of such objects too). A role named
+    /// `"Support Lead"` stays one role.
     pub fn names<'a>(&self, payload: &'a Map<String, Value>) -> Names<'a> {
+        self.names_split(payload, Separator::None)
+    }
+
+    /// As [`ClaimPath::names`], but a string is a list split at `separator`: for claims documented as
+    /// lists in a string, such as OAuth's space-separated `scope` (RFC 6749 §3.3) or Clerk's
+    /// comma-separated `o.per`.
+    pub fn names_split<'a>(&self, payload: &'a Map<String, Value>, separator: Separator) -> Names<'a> {
         match self.lookup(payload) {
             Some(Value::Array(items)) => Names { items: Some(items.iter()), current: Inner::Empty },
-            Some(value) => Names { items: None, current: Inner::of(value) },
+            Some(value) => Names { items: None, current: Inner::of(value, separator) },
             None => Names { items: None, current: Inner::Empty },
         }
     }
+}
+
+/// How a string claim holds several names.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Separator {
+    /// The string is one name (role claims: a role may hold spaces).
+    #[default]
+    None,
+    /// Names separated by whitespace, as OAuth writes `scope` (RFC 6749 §3.3) and Entra `scp`.
+    Space,
+    /// Names separated by commas, as Clerk writes `o.per`.
+    Comma,
 }
 
 /// The names at a [`ClaimPath`], borrowed from the payload; nothing is allocated.
@@ -85,15 +104,20 @@ pub struct Names<'a> {
 #[derive(Debug)]
 enum Inner<'a> {
     Empty,
+    One(&'a str),
     Words(std::str::Split<'a, fn(char) -> bool>),
     Keys(serde_json::map::Keys<'a>),
 }
 
 impl<'a> Inner<'a> {
-    fn of(value: &'a Value) -> Inner<'a> {
-        match value {
-            Value::String(words) => Inner::Words(words.split(is_separator as fn(char) -> bool)),
-            Value::Object(map) => Inner::Keys(map.keys()),
+    fn of(value: &'a Value, separator: Separator) -> Inner<'a> {
+        match (value, separator) {
+            (Value::String(name), Separator::None) => Inner::One(name),
+            (Value::String(words), Separator::Space) => {
+                Inner::Words(words.split(char::is_whitespace as fn(char) -> bool))
+            }
+            (Value::String(words), Separator::Comma) => Inner::Words(words.split(is_comma as fn(char) -> bool)),
+            (Value::Object(map), _) => Inner::Keys(map.keys()),
             _ => Inner::Empty,
         }
     }
@@ -101,14 +125,19 @@ impl<'a> Inner<'a> {
     fn next(&mut self) -> Option<&'a str> {
         match self {
             Inner::Empty => None,
-            Inner::Words(words) => words.find(|word| !word.is_empty()),
+            Inner::One(name) => {
+                let name = *name;
+                *self = Inner::Empty;
+                Some(name).filter(|name| !name.is_empty())
+            }
+            Inner::Words(words) => words.map(str::trim).find(|word| !word.is_empty()),
             Inner::Keys(keys) => keys.next().map(String::as_str),
         }
     }
 }
 
-fn is_separator(c: char) -> bool {
-    c.is_whitespace() || c == ','
+fn is_comma(c: char) -> bool {
+    c == ','
 }
 
 impl<'a> Iterator for Names<'a> {
@@ -122,7 +151,7 @@ impl<'a> Iterator for Names<'a> {
             let item = self.items.as_mut()?.next()?;
             // Array elements: strings are names as they stand; objects give their keys.
             match item {
-                Value::String(name) => return Some(name),
+                Value::String(name) if !name.is_empty() => return Some(name),
                 Value::Object(map) => self.current = Inner::Keys(map.keys()),
                 _ => {}
             }
@@ -168,7 +197,9 @@ mod tests {
             "https://example.com/roles": ["ns"],
             "urn:zitadel:iam:org:project:roles": {"admin": {"123": "acme.zitadel.cloud"}, "viewer": {}},
             "n": 5,
-            "per": "read,manage",
+            "per": "read, manage",
+            "lead": "Support Lead",
+            "empty": "",
             "zitadel_array": [{"admin": {"1": "a"}}, {"user": {"1": "a"}}]
         })
         .as_object()
@@ -181,17 +212,25 @@ mod tests {
         ClaimPath::parse(path).unwrap().names(&payload).map(str::to_owned).collect()
     }
 
+    fn split(path: &str, separator: Separator) -> Vec<String> {
+        let payload = payload();
+        ClaimPath::parse(path).unwrap().names_split(&payload, separator).map(str::to_owned).collect()
+    }
+
     #[test]
     fn reads_each_claim_shape() {
         assert_eq!(names("roles"), ["a", "b"]);
-        assert_eq!(names("scope"), ["read:items", "write:items"]);
-        assert_eq!(names("per"), ["read", "manage"]);
+        assert_eq!(names("scope"), ["read:items  write:items"], "a string is one name unless split");
+        assert_eq!(split("scope", Separator::Space), ["read:items", "write:items"]);
+        assert_eq!(split("per", Separator::Comma), ["read", "manage"]);
+        assert_eq!(names("lead"), ["Support Lead"]);
         assert_eq!(names("zitadel_array"), ["admin", "user"]);
         assert_eq!(names("realm_access.roles"), ["realm-admin"]);
         assert_eq!(names(r#"resource_access."my.app".roles"#), ["client-role"]);
         assert_eq!(names(r#""https://example.com/roles""#), ["ns"]);
         assert_eq!(names("urn:zitadel:iam:org:project:roles"), ["admin", "viewer"]);
         assert!(names("n").is_empty());
+        assert!(names("empty").is_empty());
         assert!(names("missing.deeper").is_empty());
         assert!(names("roles.0").is_empty());
     }
@@ -209,7 +248,7 @@ mod tests {
         fn any_path_parses_or_explains(path in proptest::prelude::any::<String>()) {
             if let Ok(parsed) = ClaimPath::parse(&path) {
                 let payload = payload();
-                let _ = parsed.names(&payload).count();
+                let _ = parsed.names_split(&payload, Separator::Space).count();
                 proptest::prop_assert_eq!(ClaimPath::parse(&parsed.to_string()).ok(), Some(parsed));
             }
         }
@@ -219,7 +258,9 @@ mod tests {
             if let Ok(value) = serde_json::from_str::<Value>(&value) {
                 let mut payload = Map::new();
                 payload.insert("c".into(), value);
-                let _ = ClaimPath::claim("c").names(&payload).count();
+                for separator in [Separator::None, Separator::Space, Separator::Comma] {
+                    let _ = ClaimPath::claim("c").names_split(&payload, separator).count();
+                }
             }
         }
     }

@@ -223,6 +223,32 @@ impl ConfigError {
     }
 }
 
+/// Why [`Verifier::prefetch`](crate::Verifier::prefetch) could not load an issuer's keys: an outage the
+/// application may start through, or a misconfiguration it should stop on.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum PrefetchError {
+    /// The issuer did not answer usefully for now (no connection, timeout, 5xx, 429). Requests get 503
+    /// `AUTH_UNAVAILABLE` with `Retry-After` until keys arrive, which the verifier keeps trying.
+    #[error("issuer {issuer} is unreachable for now: {reason}")]
+    Unreachable {
+        /// The configured issuer.
+        issuer: String,
+        /// The URL and cause.
+        reason: String,
+    },
+    /// The issuer answered, and the answer cannot work: discovery not found, discovery naming another
+    /// issuer, a key set with no usable key, a URL the fetch policy refuses.
+    #[error(transparent)]
+    Misconfigured(#[from] ConfigError),
+}
+
+impl PrefetchError {
+    /// Whether the settings, not the network, are at fault: an application should stop rather than serve.
+    pub fn is_misconfiguration(&self) -> bool {
+        matches!(self, PrefetchError::Misconfigured(_))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -5,7 +5,7 @@ use std::collections::BTreeSet;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
-use crate::claim_path::ClaimPath;
+use crate::claim_path::{ClaimPath, Separator};
 
 /// Whether the caller is a person or a machine.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
@@ -68,11 +68,24 @@ pub enum ServiceRule {
     ClaimEquals(ClaimPath, String),
 }
 
+/// A claim that holds names (roles or scopes), and how a string value there lists them.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct NameClaim {
+    pub(crate) path: ClaimPath,
+    pub(crate) separator: Separator,
+}
+
+impl NameClaim {
+    pub(crate) fn new(path: ClaimPath, separator: Separator) -> NameClaim {
+        NameClaim { path, separator }
+    }
+}
+
 /// Where a provider keeps roles, scopes, e-mail and the machine marker.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct IdentityMapping {
-    pub(crate) roles: Vec<ClaimPath>,
-    pub(crate) scopes: Vec<ClaimPath>,
+    pub(crate) roles: Vec<NameClaim>,
+    pub(crate) scopes: Vec<NameClaim>,
     pub(crate) email: ClaimPath,
     pub(crate) service: Option<ServiceRule>,
 }
@@ -80,8 +93,11 @@ pub struct IdentityMapping {
 impl Default for IdentityMapping {
     fn default() -> Self {
         IdentityMapping {
-            roles: vec![ClaimPath::claim("roles")],
-            scopes: vec![ClaimPath::claim("scope"), ClaimPath::claim("scp")],
+            roles: vec![NameClaim::new(ClaimPath::claim("roles"), Separator::None)],
+            scopes: vec![
+                NameClaim::new(ClaimPath::claim("scope"), Separator::Space),
+                NameClaim::new(ClaimPath::claim("scp"), Separator::Space),
+            ],
             email: ClaimPath::claim("email"),
             service: None,
         }
@@ -91,8 +107,12 @@ impl Default for IdentityMapping {
 impl IdentityMapping {
     /// Builds the identity of a verified payload.
     pub(crate) fn identity(&self, payload: &Map<String, Value>, issuer: &str) -> Identity {
-        let collect = |paths: &[ClaimPath]| {
-            paths.iter().flat_map(|path| path.names(payload)).map(str::to_owned).collect::<BTreeSet<_>>()
+        let collect = |claims: &[NameClaim]| {
+            claims
+                .iter()
+                .flat_map(|claim| claim.path.names_split(payload, claim.separator))
+                .map(str::to_owned)
+                .collect::<BTreeSet<_>>()
         };
         let text = |path: &ClaimPath| path.lookup(payload).and_then(Value::as_str).filter(|s| !s.is_empty());
         let sub = payload.get("sub").and_then(Value::as_str).unwrap_or_default();

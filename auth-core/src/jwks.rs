@@ -6,7 +6,7 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use serde::Deserialize;
 use serde_json::value::RawValue;
 
-use crate::algorithm::{Algorithm, AlgorithmSet};
+use crate::algorithm::{Algorithm, AlgorithmPolicy, AlgorithmSet};
 use crate::error::AuthError;
 
 /// More keys than this in one document are ignored: real issuers publish two or three, and each key costs
@@ -77,8 +77,9 @@ struct RawJwk {
 
 impl KeySet {
     /// Parses a JWKS document. Fails only when the document itself is not a JWK Set; individual keys that
-    /// cannot be used are skipped with a warning. `allowed` narrows what each key may verify.
-    pub(crate) fn parse(body: &[u8], allowed: AlgorithmSet) -> Result<KeySet, String> {
+    /// cannot be used are skipped with a warning. `policy` and the algorithms the issuer `advertised` in
+    /// its discovery document decide what each key may verify.
+    pub(crate) fn parse(body: &[u8], policy: AlgorithmPolicy, advertised: AlgorithmSet) -> Result<KeySet, String> {
         let document: Document<'_> = serde_json::from_slice(body)
             .map_err(|err| format!("not a JWK Set (expected {{\"keys\": [...]}}): {err}"))?;
         if document.keys.len() > MAX_KEYS {
@@ -94,7 +95,7 @@ impl KeySet {
             .iter()
             .take(MAX_KEYS)
             .enumerate()
-            .filter_map(|(index, raw)| match parse_key(raw, allowed) {
+            .filter_map(|(index, raw)| match parse_key(raw, policy, advertised) {
                 Ok(key) => Some(key),
                 Err(reason) => {
                     tracing::warn!(target: "auth", index, %reason, "skipping JWK");
@@ -131,7 +132,7 @@ impl KeySet {
     }
 }
 
-fn parse_key(raw: &RawValue, allowed: AlgorithmSet) -> Result<VerifyingKey, String> {
+fn parse_key(raw: &RawValue, policy: AlgorithmPolicy, advertised: AlgorithmSet) -> Result<VerifyingKey, String> {
     let jwk: RawJwk = serde_json::from_str(raw.get()).map_err(|err| format!("unreadable JWK: {err}"))?;
     let kid = jwk.kid.as_deref().map(Box::from);
     let described = || format!("kid {:?}", jwk.kid.as_deref().unwrap_or("<none>"));
@@ -198,14 +199,15 @@ fn parse_key(raw: &RawValue, allowed: AlgorithmSet) -> Result<VerifyingKey, Stri
         other => return Err(format!("{}: unsupported kty {other:?}", described())),
     };
 
-    let own = match declared {
-        Some(alg) if by_type.contains(alg) => AlgorithmSet::of(&[alg]),
-        Some(alg) => return Err(format!("{}: alg {alg} does not fit kty {}", described(), jwk.kty)),
-        None => by_type,
-    };
-    let algorithms = own.intersection(allowed);
+    if let Some(alg) = declared
+        && !by_type.contains(alg)
+    {
+        return Err(format!("{}: alg {alg} does not fit kty {}", described(), jwk.kty));
+    }
+    let algorithms = policy.for_key(by_type, declared, advertised);
     if algorithms.is_empty() {
-        return Err(format!("{}: key algorithms ({own}) are not in the allow-list ({allowed})", described()));
+        let own = declared.map_or(by_type, |alg| AlgorithmSet::of(&[alg]));
+        return Err(format!("{}: key algorithms ({own}) are not in {policy}", described()));
     }
     let parsed = algorithms
         .iter()
@@ -281,7 +283,8 @@ fn modulus_bits(n: &[u8]) -> usize {
 mod tests {
     use super::*;
 
-    const ALL: AlgorithmSet = AlgorithmSet::of(&Algorithm::ALL);
+    const ALL: AlgorithmPolicy = AlgorithmPolicy::Only(AlgorithmSet::ALL);
+    const NONE_ADVERTISED: AlgorithmSet = AlgorithmSet::EMPTY;
 
     fn ed_key(kid: &str) -> String {
         format!(r#"{{"kty":"OKP","crv":"Ed25519","kid":"{kid}","x":"{}"}}"#, URL_SAFE_NO_PAD.encode([7u8; 32]))
@@ -298,7 +301,7 @@ mod tests {
             ed_key("a"),
             ed_key("b")
         );
-        let set = KeySet::parse(doc.as_bytes(), ALL).unwrap();
+        let set = KeySet::parse(doc.as_bytes(), ALL, NONE_ADVERTISED).unwrap();
         assert_eq!(set.len(), 2);
         assert!(set.select(Some("a"), Algorithm::EdDSA).is_ok() && set.select(Some("b"), Algorithm::EdDSA).is_ok());
     }
@@ -308,7 +311,7 @@ mod tests {
         let tagged = |tag: &str| ed_key("k").replacen('{', &format!(r#"{{"issuer":{tag},"#), 1);
         let doc =
             format!(r#"{{"keys":[{},{},{}]}}"#, tagged(r#""https://idp/{tenantid}/v2.0""#), tagged("5"), ed_key("k"));
-        let set = KeySet::parse(doc.as_bytes(), ALL).unwrap();
+        let set = KeySet::parse(doc.as_bytes(), ALL, NONE_ADVERTISED).unwrap();
         let tags: Vec<_> = set.keys.iter().map(|key| key.issuer.as_deref()).collect();
         assert_eq!(tags, [Some("https://idp/{tenantid}/v2.0"), Some(""), None]);
         let fingerprints: std::collections::HashSet<_> = set.keys.iter().map(|key| key.fingerprint).collect();
@@ -318,24 +321,27 @@ mod tests {
     #[test]
     fn refuses_documents_that_are_not_key_sets() {
         for doc in ["", "[]", "{}", r#"{"keys":{}}"#, "<html>"] {
-            assert!(KeySet::parse(doc.as_bytes(), ALL).is_err(), "{doc}");
+            assert!(KeySet::parse(doc.as_bytes(), ALL, NONE_ADVERTISED).is_err(), "{doc}");
         }
     }
 
     #[test]
     fn allow_list_narrows_key_algorithms() {
         let doc = format!(r#"{{"keys":[{}]}}"#, ed_key("a"));
-        let set = KeySet::parse(doc.as_bytes(), AlgorithmSet::of(&[Algorithm::RS256])).unwrap();
+        let only_rs256 = AlgorithmPolicy::Only(AlgorithmSet::of(&[Algorithm::RS256]));
+        let set = KeySet::parse(doc.as_bytes(), only_rs256, NONE_ADVERTISED).unwrap();
         assert_eq!(set.len(), 0);
     }
 
     #[test]
     fn selection_without_kid_needs_exactly_one_fit() {
-        let one = KeySet::parse(format!(r#"{{"keys":[{}]}}"#, ed_key("a")).as_bytes(), ALL).unwrap();
+        let one = KeySet::parse(format!(r#"{{"keys":[{}]}}"#, ed_key("a")).as_bytes(), ALL, NONE_ADVERTISED).unwrap();
         assert!(one.select(None, Algorithm::EdDSA).is_ok());
         assert_eq!(one.select(None, Algorithm::RS256).unwrap_err(), AuthError::UnknownKey);
         assert_eq!(one.select(Some("zz"), Algorithm::EdDSA).unwrap_err(), AuthError::UnknownKey);
-        let two = KeySet::parse(format!(r#"{{"keys":[{},{}]}}"#, ed_key("a"), ed_key("b")).as_bytes(), ALL).unwrap();
+        let two =
+            KeySet::parse(format!(r#"{{"keys":[{},{}]}}"#, ed_key("a"), ed_key("b")).as_bytes(), ALL, NONE_ADVERTISED)
+                .unwrap();
         assert_eq!(two.select(None, Algorithm::EdDSA).unwrap_err(), AuthError::AmbiguousKey);
         assert!(two.select(Some("b"), Algorithm::EdDSA).is_ok());
     }
@@ -344,13 +350,13 @@ mod tests {
     fn caps_the_number_of_keys() {
         let keys: Vec<String> = (0..MAX_KEYS + 10).map(|i| ed_key(&i.to_string())).collect();
         let doc = format!(r#"{{"keys":[{}]}}"#, keys.join(","));
-        assert_eq!(KeySet::parse(doc.as_bytes(), ALL).unwrap().len(), MAX_KEYS);
+        assert_eq!(KeySet::parse(doc.as_bytes(), ALL, NONE_ADVERTISED).unwrap().len(), MAX_KEYS);
     }
 
     proptest::proptest! {
         #[test]
         fn any_document_parses_or_fails_cleanly(body in proptest::collection::vec(proptest::prelude::any::<u8>(), 0..4096)) {
-            let _ = KeySet::parse(&body, ALL);
+            let _ = KeySet::parse(&body, ALL, NONE_ADVERTISED);
         }
 
         #[test]
@@ -362,7 +368,7 @@ mod tests {
             x in "[A-Za-z0-9_-]{0,64}",
         ) {
             let key = serde_json::json!({"kty": kty, "crv": crv, "alg": alg, "n": n, "e": "AQAB", "x": x, "y": x});
-            let set = KeySet::parse(serde_json::json!({"keys": [key]}).to_string().as_bytes(), ALL).unwrap();
+            let set = KeySet::parse(serde_json::json!({"keys": [key]}).to_string().as_bytes(), ALL, NONE_ADVERTISED).unwrap();
             proptest::prop_assert!(set.len() <= 1);
             // Whatever else the members say, a symmetric or unsigned key never becomes a verifying key.
             let symmetric = kty == "oct" || matches!(alg.as_deref(), Some("HS256" | "none"));

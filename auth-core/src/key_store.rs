@@ -8,11 +8,12 @@ use std::time::{Duration, Instant};
 use arc_swap::ArcSwap;
 use tokio::sync::{Mutex, Notify};
 
-use crate::algorithm::AlgorithmSet;
+use crate::algorithm::{AlgorithmPolicy, AlgorithmSet};
 use crate::error::AuthError;
-use crate::fetch;
+use crate::fetch::{self, FetchError};
 use crate::jwks::KeySet;
 use crate::key_settings::KeySettings;
+use crate::network_policy::NetworkPolicy;
 use crate::provider::KeySource;
 
 /// What the request path sees: the last good key set and how long it may be used.
@@ -25,8 +26,17 @@ pub(crate) struct KeyState {
     fresh_until: Instant,
     /// Past this the keys are too old to trust, outage or not.
     usable_until: Instant,
-    /// The last failure and when it happened, for 503 messages and backoff.
-    failure: Option<(Arc<str>, Instant)>,
+    /// The last failure, for 503 messages, backoff and startup checks.
+    failure: Option<Failure>,
+}
+
+/// A fetch that failed.
+#[derive(Debug, Clone)]
+struct Failure {
+    reason: Arc<str>,
+    /// A misconfiguration rather than an outage; see [`FetchError::definite`].
+    definite: bool,
+    at: Instant,
 }
 
 impl KeyState {
@@ -55,15 +65,18 @@ enum Trigger {
 struct FetchState {
     /// The JWKS URL once discovery has found it.
     jwks_url: Option<String>,
+    /// The algorithms the discovery document lists.
+    advertised: AlgorithmSet,
 }
 
 #[derive(Debug)]
 pub(crate) struct KeyStore {
     source: KeySource,
     expected_issuer: String,
-    allowed: AlgorithmSet,
+    algorithms: AlgorithmPolicy,
     settings: KeySettings,
     client: reqwest::Client,
+    policy: Arc<NetworkPolicy>,
     state: ArcSwap<KeyState>,
     fetch: Mutex<FetchState>,
     /// Fetches finished, success or not; a waiter that sees it move knows its fetch was done for it.
@@ -89,8 +102,9 @@ impl KeyStore {
     pub(crate) fn new(
         source: KeySource,
         expected_issuer: String,
-        allowed: AlgorithmSet,
+        algorithms: AlgorithmPolicy,
         settings: KeySettings,
+        policy: Arc<NetworkPolicy>,
         client: reqwest::Client,
     ) -> KeyStore {
         let now = Instant::now();
@@ -101,11 +115,12 @@ impl KeyStore {
         KeyStore {
             source,
             expected_issuer,
-            allowed,
+            algorithms,
             settings,
             client,
+            policy,
             state: ArcSwap::from_pointee(KeyState::empty(now)),
-            fetch: Mutex::new(FetchState { jwks_url }),
+            fetch: Mutex::new(FetchState { jwks_url, advertised: AlgorithmSet::EMPTY }),
             attempts: AtomicU64::new(0),
             last_kid_refetch_ms: AtomicU64::new(u64::MAX),
             epoch: now,
@@ -146,13 +161,15 @@ impl KeyStore {
     }
 
     /// Loads keys now, failing with the URL and cause (for startup checks).
-    pub(crate) async fn prefetch(self: &Arc<Self>) -> Result<(), String> {
+    pub(crate) async fn prefetch(self: &Arc<Self>) -> Result<(), FetchError> {
         self.fetch_once(Trigger::Scheduled).await;
         let state = self.current();
         match (&state.failure, state.usable(Instant::now())) {
-            (Some((reason, at)), _) if state.loaded_at.is_none_or(|loaded| *at > loaded) => Err(reason.to_string()),
+            (Some(failure), _) if state.loaded_at.is_none_or(|loaded| failure.at > loaded) => {
+                Err(FetchError { reason: failure.reason.to_string(), definite: failure.definite })
+            }
             (_, true) => Ok(()),
-            (_, false) => Err(format!("no usable keys from {}", self.source.url())),
+            (_, false) => Err(FetchError::transient(format!("no usable keys from {}", self.source.url()))),
         }
     }
 
@@ -165,9 +182,10 @@ impl KeyStore {
     fn unavailable(&self, state: &KeyState) -> AuthError {
         let now = Instant::now();
         let (reason, retry_after) = match &state.failure {
-            Some((reason, at)) => {
-                (reason.to_string(), self.settings.failure_backoff.saturating_sub(now.saturating_duration_since(*at)))
-            }
+            Some(failure) => (
+                failure.reason.to_string(),
+                self.settings.failure_backoff.saturating_sub(now.saturating_duration_since(failure.at)),
+            ),
             None => (format!("no keys loaded from {}", self.source.url()), self.settings.failure_backoff),
         };
         let reason = if state.loaded_at.is_some() {
@@ -207,8 +225,8 @@ impl KeyStore {
                 if state.usable(now) {
                     return true;
                 }
-                if let Some((_, failed_at)) = &state.failure
-                    && now.duration_since(*failed_at) < self.settings.failure_backoff
+                if let Some(failure) = &state.failure
+                    && now.duration_since(failure.at) < self.settings.failure_backoff
                 {
                     return false;
                 }
@@ -230,7 +248,8 @@ impl KeyStore {
                     failure: None,
                 }
             }
-            Err(reason) => {
+            Err(error) => {
+                let reason = &error.reason;
                 // Discovery may have moved the JWKS; look again next time.
                 if matches!(self.source, KeySource::Discovery(_)) {
                     guard.jwks_url = None;
@@ -245,7 +264,11 @@ impl KeyStore {
                     loaded_at: previous.loaded_at,
                     fresh_until: previous.fresh_until,
                     usable_until: previous.usable_until,
-                    failure: Some((Arc::from(reason), now)),
+                    failure: Some(Failure {
+                        reason: Arc::from(error.reason.as_str()),
+                        definite: error.definite,
+                        at: now,
+                    }),
                 }
             }
         };
@@ -262,7 +285,7 @@ impl KeyStore {
         true
     }
 
-    async fn fetch_keys(&self, fetch_state: &mut FetchState) -> Result<(KeySet, Option<Duration>), String> {
+    async fn fetch_keys(&self, fetch_state: &mut FetchState) -> Result<(KeySet, Option<Duration>), FetchError> {
         let url = match &fetch_state.jwks_url {
             Some(url) => url.clone(),
             None => {
@@ -270,16 +293,20 @@ impl KeyStore {
                 let document =
                     fetch::get(&self.client, discovery, self.settings.fetch_timeout, self.settings.max_body_bytes)
                         .await?;
-                let url = fetch::jwks_uri(discovery, &document.body, &self.expected_issuer)?;
-                fetch_state.jwks_url = Some(url.clone());
-                url
+                let found = fetch::discovery(&self.policy, discovery, &document.body, &self.expected_issuer)?;
+                fetch_state.jwks_url = Some(found.jwks_uri.clone());
+                fetch_state.advertised = found.advertised;
+                found.jwks_uri
             }
         };
         self.fetches.fetch_add(1, Ordering::Relaxed);
         let fetched = fetch::get(&self.client, &url, self.settings.fetch_timeout, self.settings.max_body_bytes).await?;
-        let keys = KeySet::parse(&fetched.body, self.allowed).map_err(|err| format!("{url}: {err}"))?;
+        let keys = KeySet::parse(&fetched.body, self.algorithms, fetch_state.advertised)
+            .map_err(|err| FetchError::definite(format!("{url}: {err}")))?;
         if keys.len() == 0 {
-            return Err(format!("{url}: no usable keys (see the warnings above for each skipped key)"));
+            return Err(FetchError::definite(format!(
+                "{url}: no usable keys (see the warnings above for each skipped key)"
+            )));
         }
         Ok((keys, fetched.max_age))
     }

@@ -2,10 +2,10 @@
 
 use std::time::Duration;
 
-use crate::algorithm::{Algorithm, AlgorithmSet};
-use crate::claim_path::ClaimPath;
+use crate::algorithm::{Algorithm, AlgorithmPolicy, AlgorithmSet};
+use crate::claim_path::{ClaimPath, Separator};
 use crate::error::{AuthError, ConfigError};
-use crate::identity::{IdentityMapping, ServiceRule};
+use crate::identity::{IdentityMapping, NameClaim, ServiceRule};
 use crate::issuer_url;
 use crate::key_settings::KeySettings;
 use crate::token_endpoints::TokenEndpoints;
@@ -105,7 +105,7 @@ pub struct Provider {
     pub(crate) name: String,
     pub(crate) issuer: IssuerMatch,
     pub(crate) keys: KeySource,
-    pub(crate) algorithms: AlgorithmSet,
+    pub(crate) algorithms: AlgorithmPolicy,
     pub(crate) audience: Option<AudienceRule>,
     pub(crate) authorized_parties: Vec<String>,
     pub(crate) leeway: Duration,
@@ -125,9 +125,18 @@ pub const TENANT_PLACEHOLDER: &str = "{tenantid}";
 /// Leeway for clock skew between the issuer and this server, unless a provider says otherwise.
 pub const DEFAULT_LEEWAY: Duration = Duration::from_secs(30);
 
+/// The most leeway a provider may be given. Clocks drift by seconds; a larger tolerance only keeps
+/// expired tokens working.
+pub const MAX_LEEWAY: Duration = Duration::from_secs(300);
+
 impl Provider {
     /// Any OpenID Connect issuer: keys through discovery at `<issuer>/.well-known/openid-configuration`,
-    /// RS256 only, roles from `roles`, scopes from `scope` and `scp`, bearer tokens.
+    /// roles from `roles`, scopes from `scope` and `scp`, bearer tokens.
+    ///
+    /// Algorithms: every asymmetric algorithm this crate supports that the issuer advertises, in its
+    /// discovery document's signing-algorithm lists or its keys' own `alg`; each key verifies only its
+    /// own algorithm (an RSA key without `alg` those RSA algorithms discovery lists, else RS256). Narrow
+    /// the choice with [`Provider::algorithms`].
     ///
     /// Set an audience with [`Provider::audience`] (or state there is none with
     /// [`Provider::skip_audience_check`]): a verifier will not start without one of the two, since a
@@ -140,6 +149,7 @@ impl Provider {
             IssuerMatch::Exact(vec![issuer]),
             KeySource::Discovery(discovery.clone()),
         );
+        provider.algorithms = AlgorithmPolicy::Advertised;
         provider.endpoints.openid_connect_url = Some(discovery);
         provider
     }
@@ -192,7 +202,7 @@ impl Provider {
             name: name.to_owned(),
             issuer,
             keys,
-            algorithms: AlgorithmSet::of(&[Algorithm::RS256]),
+            algorithms: AlgorithmPolicy::Only(AlgorithmSet::of(&[Algorithm::RS256])),
             audience: None,
             authorized_parties: Vec::new(),
             leeway: DEFAULT_LEEWAY,
@@ -253,13 +263,15 @@ impl Provider {
         self
     }
 
-    /// The algorithms tokens may be signed with. Each key still allows only its own algorithm.
+    /// The algorithms tokens may be signed with; each key still verifies only its own algorithm (its JWK
+    /// `alg`, else those of its type). Presets fix the algorithms their provider documents; for
+    /// [`Provider::oidc`] this narrows the default, which is whatever the issuer advertises.
     pub fn algorithms(mut self, algorithms: impl IntoIterator<Item = Algorithm>) -> Provider {
-        self.algorithms = algorithms.into_iter().collect();
+        self.algorithms = AlgorithmPolicy::Only(algorithms.into_iter().collect());
         self
     }
 
-    /// Clock-skew tolerance for `exp`, `nbf` and `iat` (default 30 s).
+    /// Clock-skew tolerance for `exp`, `nbf` and `iat` (default 30 s, at most [`MAX_LEEWAY`], 5 minutes).
     pub fn leeway(mut self, leeway: Duration) -> Provider {
         self.leeway = leeway;
         self
@@ -272,13 +284,14 @@ impl Provider {
     }
 
     /// Reads roles from these claim paths instead of the provider's default (dotted; quote names holding
-    /// dots, e.g. `resource_access."my.app".roles`).
+    /// dots, e.g. `resource_access."my.app".roles`). A claim may hold an array of names, an object whose
+    /// keys are names, or a string that is one name: `"Support Lead"` is one role, never two.
     pub fn roles_claims<I, S>(mut self, paths: I) -> Provider
     where
         I: IntoIterator<Item = S>,
         S: AsRef<str>,
     {
-        self.mapping.roles = self.paths(paths);
+        self.mapping.roles = self.name_claims(paths, Separator::None);
         self
     }
 
@@ -287,19 +300,29 @@ impl Provider {
         self.roles_claims([path])
     }
 
-    /// Reads scopes from these claim paths instead of the provider's default.
+    /// Reads scopes from these claim paths instead of the provider's default. A string is a
+    /// space-separated list, as OAuth writes `scope` (RFC 6749 §3.3); arrays and objects as for roles.
     pub fn scopes_claims<I, S>(mut self, paths: I) -> Provider
     where
         I: IntoIterator<Item = S>,
         S: AsRef<str>,
     {
-        self.mapping.scopes = self.paths(paths);
+        self.mapping.scopes = self.name_claims(paths, Separator::Space);
         self
     }
 
     /// Reads scopes from this one claim path; see [`Provider::scopes_claims`].
     pub fn scopes_claim(self, path: &str) -> Provider {
         self.scopes_claims([path])
+    }
+
+    /// Adds a scope claim whose string value is a list split at `separator` (Clerk's comma-separated
+    /// `o.per`).
+    pub(crate) fn scopes_list_claim(mut self, path: &str, separator: Separator) -> Provider {
+        if let Some(path) = self.path(path) {
+            self.mapping.scopes.push(NameClaim::new(path, separator));
+        }
+        self
     }
 
     /// Marks tokens as machine identities by a claim; see [`ServiceRule`].
@@ -335,7 +358,8 @@ impl Provider {
         self
     }
 
-    /// Where the web layer looks for the token, in order (default: bearer only).
+    /// Where the web layer looks for the token (default: bearer only). Header sources are tried first, in
+    /// the order given, then cookies: a request that carries a token in a header is judged by it alone.
     pub fn token_sources(mut self, sources: impl IntoIterator<Item = TokenSource>) -> Provider {
         self.token_sources = sources.into_iter().collect();
         self
@@ -409,12 +433,16 @@ impl Provider {
         ClaimPath::parse(path).map_err(|err| self.errors.push(err)).ok()
     }
 
-    fn paths<I, S>(&mut self, paths: I) -> Vec<ClaimPath>
+    fn name_claims<I, S>(&mut self, paths: I, separator: Separator) -> Vec<NameClaim>
     where
         I: IntoIterator<Item = S>,
         S: AsRef<str>,
     {
-        paths.into_iter().filter_map(|path| self.path(path.as_ref())).collect()
+        paths
+            .into_iter()
+            .filter_map(|path| self.path(path.as_ref()))
+            .map(|path| NameClaim::new(path, separator))
+            .collect()
     }
 
     /// Checks every setting; on success, the claim rules the verifier applies.
@@ -446,7 +474,18 @@ impl Provider {
             }
         }
         issuer_url::checked(&format!("{}: keys URL", self.name), self.keys.url())?;
-        if self.algorithms.is_empty() {
+        if self.leeway > MAX_LEEWAY {
+            return Err(ConfigError::new(
+                format!("{}: leeway", self.name),
+                format!(
+                    "{} s is above the {} s limit: clocks drift by seconds, and more leeway only keeps expired \
+                     tokens working; use the default 30 s",
+                    self.leeway.as_secs(),
+                    MAX_LEEWAY.as_secs()
+                ),
+            ));
+        }
+        if self.algorithms == AlgorithmPolicy::Only(AlgorithmSet::EMPTY) {
             return Err(ConfigError::new(
                 format!("{}: algorithms", self.name),
                 "no algorithms allowed; list at least one, e.g. .algorithms([Algorithm::RS256])",
@@ -525,6 +564,10 @@ mod tests {
             .validate()
             .unwrap_err();
         assert!(err.setting.contains("token_sources"), "{err}");
+        let ten_years = Duration::from_secs(315_360_000);
+        let err = Provider::oidc("https://i.example.com").audience("a").leeway(ten_years).validate().unwrap_err();
+        assert!(err.setting.ends_with("leeway") && err.problem.contains("300 s"), "{err}");
+        assert!(Provider::oidc("https://i.example.com").audience("a").leeway(MAX_LEEWAY).validate().is_ok());
     }
 
     #[test]

@@ -1,4 +1,5 @@
-//! Where a request carries its token. Framework-free: the web integration reads these in order.
+//! Where a request carries its token. Framework-free: the web integration reads header sources first, in
+//! their order, then cookies.
 
 /// One place a token may be found in a request.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]

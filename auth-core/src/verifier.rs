@@ -10,10 +10,11 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 
 use crate::algorithm::{Algorithm, AlgorithmSet};
 use crate::claims::Claims;
-use crate::error::{AuthError, ConfigError, Malformed};
+use crate::error::{AuthError, ConfigError, Malformed, PrefetchError};
 use crate::fetch;
 use crate::identity::{Identity, IdentityMapping};
 use crate::key_store::KeyStore;
+use crate::network_policy::NetworkPolicy;
 use crate::provider::{IssuerMatch, Provider};
 use crate::token::{self, CompactToken, MAX_TOKEN_LEN};
 use crate::token_endpoints::TokenEndpoints;
@@ -44,6 +45,7 @@ struct Inner {
 #[derive(Debug)]
 struct Issuer {
     matcher: IssuerMatch,
+    /// What a token may name before its key is looked up.
     algorithms: AlgorithmSet,
     rules: ClaimRules,
     mapping: IdentityMapping,
@@ -105,7 +107,6 @@ impl Verifier {
     /// A verifier for several providers (multi-tenant, or two identity providers at once). The token's
     /// unverified `iss` picks the provider; an `iss` no provider accepts is refused without any fetch.
     pub fn any_of(providers: impl IntoIterator<Item = Provider>) -> Result<Verifier, ConfigError> {
-        let client = fetch::client()?;
         let mut issuers = Vec::new();
         let mut token_sources: Vec<TokenSource> = Vec::new();
         let mut endpoints = Vec::new();
@@ -117,16 +118,19 @@ impl Verifier {
                     token_sources.push(source.clone());
                 }
             }
+            let policy = NetworkPolicy::new([provider.keys.url()]);
+            let client = fetch::client(&policy)?;
             let keys = Arc::new(KeyStore::new(
                 provider.keys.clone(),
                 provider.issuer.discovery_issuer(),
                 provider.algorithms,
                 provider.key_settings.clone(),
-                client.clone(),
+                policy,
+                client,
             ));
             issuers.push(Issuer {
                 matcher: provider.issuer,
-                algorithms: provider.algorithms,
+                algorithms: provider.algorithms.candidates(),
                 rules,
                 mapping: provider.mapping,
                 keys,
@@ -180,12 +184,21 @@ impl Verifier {
     }
 
     /// Fetches every provider's keys now; fails with the URL and the cause if any cannot be loaded.
-    /// Call it at startup to fail fast when an issuer is unreachable or misconfigured.
-    pub async fn prefetch(&self) -> Result<(), ConfigError> {
+    ///
+    /// Call it at startup. [`PrefetchError::Misconfigured`] (discovery not found or naming another issuer,
+    /// no usable key) will not mend itself: stop. [`PrefetchError::Unreachable`] is an outage of the
+    /// identity provider: an API may start anyway, serve its public routes, answer 503 on protected ones,
+    /// and recover when the keys arrive, which the verifier keeps trying.
+    pub async fn prefetch(&self) -> Result<(), PrefetchError> {
         for issuer in self.inner.issuers.iter() {
-            issuer.keys.prefetch().await.map_err(|reason| {
-                ConfigError::new(format!("keys for issuer {}", issuer.matcher.discovery_issuer()), reason)
-            })?;
+            if let Err(error) = issuer.keys.prefetch().await {
+                let name = issuer.matcher.discovery_issuer();
+                return Err(if error.definite {
+                    PrefetchError::Misconfigured(ConfigError::new(format!("keys for issuer {name}"), error.reason))
+                } else {
+                    PrefetchError::Unreachable { issuer: name, reason: error.reason }
+                });
+            }
         }
         Ok(())
     }

@@ -68,18 +68,24 @@ async fn named_header_and_cookie_sources() {
 }
 
 #[actix_web::test]
-async fn sources_are_tried_in_order() {
+async fn a_header_token_outranks_any_cookie_whatever_the_configured_order() {
     init_tracing();
     let issuer = TestIssuer::start().await;
     let auth =
         JwtAuth::new(issuer.provider()).unwrap().token_sources([TokenSource::cookie("__session"), TokenSource::Bearer]);
     let app = app!(auth);
-    let from_cookie = issuer.token().subject("cookie").sign();
-    let from_bearer = issuer.token().subject("bearer").sign();
-    let both = test::TestRequest::get().uri("/me").token_cookie("__session", &from_cookie).bearer(&from_bearer);
-    assert_eq!(status_and_body(&app, both).await.1, "cookie");
-    let bearer_only = test::TestRequest::get().uri("/me").bearer(&from_bearer);
-    assert_eq!(status_and_body(&app, bearer_only).await.1, "bearer");
+    let planted = issuer.token().subject("attacker").sign();
+    let own = issuer.token().subject("victim").sign();
+    // A cookie set from a sibling subdomain does not decide who a caller with a bearer header is.
+    let both = test::TestRequest::get().uri("/me").token_cookie("__session", &planted).bearer(&own);
+    assert_eq!(status_and_body(&app, both).await.1, "victim");
+    // Nor can a malformed cookie lock that caller out.
+    let garbage = test::TestRequest::get().uri("/me").token_cookie("__session", "not a token").bearer(&own);
+    assert_eq!(status_and_body(&app, garbage).await, (StatusCode::OK, "victim".to_owned()));
+    let cookie_only = test::TestRequest::get().uri("/me").token_cookie("__session", &planted);
+    assert_eq!(status_and_body(&app, cookie_only).await.1, "attacker");
+    let bearer_only = test::TestRequest::get().uri("/me").bearer(&own);
+    assert_eq!(status_and_body(&app, bearer_only).await.1, "victim");
 }
 
 #[actix_web::test]

@@ -7,7 +7,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 use auth_core::testing::TestIssuer;
-use auth_core::{Algorithm, AuthError, ErrorCode, KeySettings, Provider, StandardClaims, Verifier};
+use auth_core::{Algorithm, AuthError, ErrorCode, KeySettings, PrefetchError, Provider, StandardClaims, Verifier};
 use tests::{init_tracing, join_within, poll, wait_until};
 
 async fn verify(verifier: &Verifier, token: &str) -> Result<StandardClaims, AuthError> {
@@ -256,6 +256,7 @@ async fn discovery_must_name_the_configured_issuer() {
     issuer.set_discovery_issuer(Some("https://impostor.example.com".to_owned()));
     let verifier = Verifier::new(issuer.provider()).unwrap();
     let err = verifier.prefetch().await.unwrap_err();
+    assert!(err.is_misconfiguration(), "{err:?}");
     let message = err.to_string();
     assert!(message.contains("impostor.example.com") && message.contains("not the configured"), "{message}");
     assert_eq!(issuer.jwks_fetches(), 0, "no keys are taken from a mismatched document");
@@ -283,10 +284,37 @@ async fn prefetch_fails_fast_naming_the_url_and_cause() {
         Verifier::new(Provider::oidc(url.clone()).audience("api").key_settings(TestIssuer::fast_key_settings()))
             .unwrap();
     let started = Instant::now();
-    let err = verifier.prefetch().await.unwrap_err().to_string();
+    let err = verifier.prefetch().await.unwrap_err();
+    assert!(matches!(err, PrefetchError::Unreachable { .. }), "no answer is an outage: {err:?}");
+    let err = err.to_string();
     assert!(started.elapsed() < Duration::from_secs(3));
     assert!(err.contains(&format!("{url}/.well-known/openid-configuration")), "{err}");
     assert!(err.to_lowercase().contains("connect"), "names the cause: {err}");
+}
+
+#[tokio::test]
+async fn prefetch_tells_an_outage_from_a_misconfiguration() {
+    init_tracing();
+    let issuer = TestIssuer::start().await;
+    issuer.set_outage(true);
+    let verifier = Verifier::new(issuer.provider()).unwrap();
+    let err = verifier.prefetch().await.unwrap_err();
+    assert!(matches!(&err, PrefetchError::Unreachable { reason, .. } if reason.contains("503")), "{err:?}");
+    issuer.set_outage(false);
+    issuer.set_delay(Duration::from_secs(3));
+    let err = Verifier::new(issuer.provider()).unwrap().prefetch().await.unwrap_err();
+    assert!(!err.is_misconfiguration(), "a timeout is an outage: {err:?}");
+    issuer.set_delay(Duration::ZERO);
+
+    let not_found = Verifier::new(issuer.provider().jwks_url(format!("{}/no-such-keys", issuer.issuer()))).unwrap();
+    let err = not_found.prefetch().await.unwrap_err();
+    assert!(err.is_misconfiguration() && err.to_string().contains("404"), "{err:?}");
+    issuer.set_jwks_body(Some(r#"{"keys":[{"kty":"oct","k":"c2VjcmV0"}]}"#.to_owned()));
+    let err = Verifier::new(issuer.provider()).unwrap().prefetch().await.unwrap_err();
+    assert!(err.is_misconfiguration() && err.to_string().contains("no usable keys"), "{err:?}");
+    issuer.set_jwks_body(Some("<html>".to_owned()));
+    let err = Verifier::new(issuer.provider()).unwrap().prefetch().await.unwrap_err();
+    assert!(err.is_misconfiguration(), "{err:?}");
 }
 
 /// A loopback server that answers every request with `302 Found` to `location` and counts the requests.

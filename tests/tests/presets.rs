@@ -116,7 +116,7 @@ async fn clerk_checks_azp_and_reads_v1_and_v2_organisation_claims() {
     init_tracing();
     let issuer = TestIssuer::start().await;
     let provider = || Provider::clerk(issuer.issuer(), ["https://app.example.com"]);
-    assert_eq!(provider().sources(), [TokenSource::cookie("__session"), TokenSource::Bearer]);
+    assert_eq!(provider().sources(), [TokenSource::Bearer, TokenSource::cookie("__session")]);
     let v1 = issuer
         .token()
         .without_claim("aud")

@@ -66,6 +66,36 @@ async fn accepts_every_supported_algorithm() {
 }
 
 #[tokio::test]
+async fn oidc_accepts_what_the_issuer_advertises_each_key_its_own_algorithm() {
+    init_tracing();
+    for alg in [Algorithm::RS256, Algorithm::PS256, Algorithm::ES256, Algorithm::EdDSA] {
+        let issuer = TestIssuer::start_with(&[alg]).await;
+        // No `.algorithms(..)`: the default of `Provider::oidc`.
+        let verifier = Verifier::new(Provider::oidc(issuer.issuer()).audience(issuer.audience())).unwrap();
+        let claims = verifier.verify_token(&issuer.token().sign()).await.unwrap_or_else(|e| panic!("{alg}: {e}"));
+        assert_eq!(claims.algorithm(), alg);
+        for other in ["RS256", "PS256", "RS384", "ES256", "EdDSA"].into_iter().filter(|name| *name != alg.as_str()) {
+            let token = issuer.token().header("alg", other).sign();
+            assert_eq!(refusal(&verifier, &token).await, AuthError::AlgorithmNotAllowed, "{alg} key, {other} header");
+        }
+    }
+    // An RSA key without `alg` verifies the RSA algorithms discovery lists: PS256 here, not RS256.
+    let issuer = TestIssuer::start_with(&[Algorithm::PS256]).await;
+    let jwks: serde_json::Value = tests::get_json(&issuer.jwks_url()).await;
+    let mut keys = jwks["keys"].as_array().unwrap().clone();
+    keys[0].as_object_mut().unwrap().remove("alg");
+    issuer.set_jwks_body(Some(json!({ "keys": keys }).to_string()));
+    let verifier = Verifier::new(Provider::oidc(issuer.issuer()).audience(issuer.audience())).unwrap();
+    verifier.verify_token(&issuer.token().sign()).await.unwrap();
+    let rs256 = issuer.token().header("alg", "RS256").sign();
+    assert_eq!(refusal(&verifier, &rs256).await, AuthError::AlgorithmNotAllowed);
+    // `.algorithms(..)` narrows the default.
+    let narrowed = Provider::oidc(issuer.issuer()).audience(issuer.audience()).algorithms([Algorithm::ES256]);
+    let err = Verifier::new(narrowed).unwrap().prefetch().await.unwrap_err();
+    assert!(err.is_misconfiguration() && err.to_string().contains("no usable keys"), "{err}");
+}
+
+#[tokio::test]
 async fn typed_claims_are_deserialised_from_the_verified_payload() {
     #[derive(Debug, Deserialize)]
     struct Mine {
@@ -414,6 +444,11 @@ async fn maps_roles_and_scopes_from_configured_claim_paths() {
     assert_eq!(roles, ["editor", "owner", "realm-admin"]);
     let scopes: Vec<&str> = claims.identity().scopes.iter().map(String::as_str).collect();
     assert_eq!(scopes, ["openid", "profile", "read:items"]);
+    // A role is one name even when it holds a space or a comma; only scope claims are lists in a string.
+    let spaced = issuer.token().claim("realm_access", json!({"roles": "Support Lead"})).sign();
+    let claims = verifier.verify::<StandardClaims>(&spaced).await.unwrap();
+    assert!(claims.identity().has_role("Support Lead"), "{:?}", claims.identity().roles);
+    assert!(!claims.identity().has_role("Support") && !claims.identity().has_role("Lead"));
 }
 
 #[tokio::test]

@@ -1,4 +1,5 @@
 use crate::algorithm::Algorithm;
+use crate::claim_path::Separator;
 use crate::provider::{IssuerMatch, KeySource, Provider};
 use crate::token_source::TokenSource;
 
@@ -11,7 +12,8 @@ impl Provider {
     ///   Session tokens carry no `aud`; their `azp` (the origin that requested them) must be one of these,
     ///   which is what stops a token minted for another site on the same Clerk instance.
     ///
-    /// The token is read from the `__session` cookie (same-origin requests), else `Authorization: Bearer`.
+    /// The token is read from `Authorization: Bearer`, else the `__session` cookie (same-origin requests),
+    /// in the order of Clerk's own SDK: a header, when sent, decides alone.
     /// Session tokens live 60 seconds, so the default 30-second leeway matters. Roles are the active
     /// organisation's role: `o.rol` in v2 tokens (`"admin"`), `org_role` in the deprecated v1 tokens
     /// (`"org:admin"`, prefix included). Permissions become scopes: `o.per` (comma-separated) or
@@ -37,9 +39,10 @@ impl Provider {
         .algorithms([Algorithm::RS256])
         .skip_audience_check()
         .authorized_parties(parties)
-        .token_sources([TokenSource::cookie("__session"), TokenSource::Bearer])
+        .token_sources([TokenSource::Bearer, TokenSource::cookie("__session")])
         .roles_claims(["org_role", "o.rol"])
-        .scopes_claims(["org_permissions", "o.per"]);
+        .scopes_claims(["org_permissions"])
+        .scopes_list_claim("o.per", Separator::Comma);
         match malformed {
             Some(party) => provider.invalid(
                 "authorized_parties",
