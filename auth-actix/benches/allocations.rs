@@ -10,7 +10,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 
 use actix_web::{App, HttpResponse, test, web};
 use auth_actix::testing::{TestIssuer, TestRequestExt};
-use auth_actix::{Identity, JwtAuth, StandardClaims};
+use auth_actix::{Identity, JwtAuth, StandardClaims, Verified};
 
 struct Counting;
 
@@ -65,7 +65,7 @@ fn main() {
             .roles(["admin", "viewer"])
             .scopes(["openid", "profile", "read:items", "write:items"])
             .sign();
-        let cached = JwtAuth::new(issuer.provider()).unwrap().public(["/open"]);
+        let cached = JwtAuth::new(issuer.provider()).unwrap().skip(["/open"]);
         cached.prefetch().await.unwrap();
         let uncached = cached.clone().verified_cache(0);
 
@@ -92,7 +92,7 @@ fn main() {
             let app = test::init_service(
                 App::new().wrap(auth).route("/open", web::get().to(|| async { HttpResponse::Ok().body("ok") })).route(
                     "/protected",
-                    web::get().to(|id: Identity| async move { HttpResponse::Ok().body(id.subject.clone()) }),
+                    web::get().to(|id: Verified<Identity>| async move { HttpResponse::Ok().body(id.subject.clone()) }),
                 ),
             )
             .await;

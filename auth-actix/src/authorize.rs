@@ -8,12 +8,14 @@ use actix_web::dev::{Service, ServiceRequest, ServiceResponse, Transform, forwar
 use actix_web::{Error, ResponseError};
 use futures_util::future::{LocalBoxFuture, Ready, ready};
 
-use crate::request_auth;
-use crate::requirement::{self, Mode};
+use auth_core::Identity;
+
+use crate::request_state;
+use crate::requirement::{self, RuleKind};
 
 /// Middleware that admits only callers with the given roles or scopes (401 without a valid token, 403
-/// without the role), for every route of the scope it wraps. It runs after routing, so a
-/// [`RoleResolver`](crate::RoleResolver) sees the scope's path parameters.
+/// without the role), for every route of the scope it wraps. A [`RoleResolver`](crate::RoleResolver)
+/// sees the path parameters routing has matched so far: those of the scope's own path.
 ///
 /// ```
 /// use actix_web::{web, App, HttpResponse};
@@ -25,47 +27,48 @@ use crate::requirement::{self, Mode};
 ///         .route("/stats", web::get().to(|| async { HttpResponse::Ok() })),
 /// );
 /// ```
+///
+/// # Panics
+/// Each constructor panics on an empty list, which would admit every caller.
 #[derive(Clone, Debug)]
 pub struct Authorize {
-    mode: Mode,
-    names: Arc<[String]>,
+    kind: RuleKind,
+    names: Arc<[Box<str>]>,
 }
 
 impl Authorize {
-    fn new<I, S>(mode: Mode, names: I) -> Authorize
+    fn new<I, S>(kind: RuleKind, names: I) -> Authorize
     where
         I: IntoIterator<Item = S>,
         S: Into<String>,
     {
-        Authorize { mode, names: names.into_iter().map(Into::into).collect() }
+        let names: Arc<[Box<str>]> = names.into_iter().map(|name| name.into().into_boxed_str()).collect();
+        assert!(!names.is_empty(), "Authorize: give at least one name; an empty list would admit every caller");
+        Authorize { kind, names }
     }
 
     /// At least one of these roles.
     pub fn any_role<I: IntoIterator<Item = S>, S: Into<String>>(roles: I) -> Authorize {
-        Authorize::new(Mode::AnyRole, roles)
+        Authorize::new(RuleKind::AnyRole, roles)
     }
 
     /// Every one of these roles.
     pub fn all_roles<I: IntoIterator<Item = S>, S: Into<String>>(roles: I) -> Authorize {
-        Authorize::new(Mode::AllRoles, roles)
+        Authorize::new(RuleKind::AllRoles, roles)
     }
 
     /// At least one of these scopes.
     pub fn any_scope<I: IntoIterator<Item = S>, S: Into<String>>(scopes: I) -> Authorize {
-        Authorize::new(Mode::AnyScope, scopes)
+        Authorize::new(RuleKind::AnyScope, scopes)
     }
 
     /// Every one of these scopes.
     pub fn all_scopes<I: IntoIterator<Item = S>, S: Into<String>>(scopes: I) -> Authorize {
-        Authorize::new(Mode::AllScopes, scopes)
+        Authorize::new(RuleKind::AllScopes, scopes)
     }
 
-    fn allows(&self, identity: &auth_core::Identity) -> bool {
-        self.mode.allows(identity, self.names.iter().map(String::as_str))
-    }
-
-    fn describe(&self) -> String {
-        self.mode.describe(self.names.iter().map(String::as_str))
+    fn names(&self) -> impl Iterator<Item = &str> {
+        self.names.iter().map(|name| &**name)
     }
 }
 
@@ -107,14 +110,13 @@ where
         let rule = self.rule.clone();
         Box::pin(async move {
             let http = req.request();
-            let verdict = match request_auth::authenticate(http).await {
-                Err(rejection) => Err(rejection),
-                Ok(None) => Err(request_auth::missing_token(http)),
-                Ok(Some(authenticated)) if rule.allows(authenticated.identity()) => Ok(()),
-                Ok(Some(authenticated)) => Err(requirement::refuse(http, authenticated.identity(), rule.describe())),
-            };
+            let verdict = request_state::authenticate(http).await.and_then(|caller| {
+                let allows = |identity: &Identity| rule.kind.allows(identity, rule.names());
+                let describe = |identity: &Identity| rule.kind.describe(identity, rule.names());
+                requirement::admit(http, caller, allows, describe)
+            });
             match verdict {
-                Ok(()) => service.call(req).await.map(ServiceResponse::map_into_left_body),
+                Ok(_) => service.call(req).await.map(ServiceResponse::map_into_left_body),
                 Err(rejection) => Ok(req.into_response(rejection.error_response()).map_into_right_body()),
             }
         })

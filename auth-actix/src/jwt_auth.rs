@@ -1,32 +1,57 @@
-//! `JwtAuth`: the configured verifier plus how requests are authenticated. Middleware and app data.
+//! `JwtAuth`: the configured verifier plus how requests are authenticated, as middleware and as app data.
 
+use std::rc::Rc;
 use std::sync::Arc;
 
-use actix_web::HttpResponse;
+use actix_web::body::{EitherBody, MessageBody};
+use actix_web::dev::{Service, ServiceRequest, ServiceResponse, Transform, forward_ready};
+use actix_web::{Error, HttpResponse, ResponseError};
 use auth_core::{AuthError, ConfigError, PrefetchError, Provider, TokenSource, Verifier};
+use futures_util::future::{LocalBoxFuture, Ready, ready};
 
+use crate::path_rules::{self, Access, PathRules};
 use crate::rejection::{AuthRejection, ErrorHandler};
-use crate::role_resolver::RoleResolver;
+use crate::request_state::{AuthState, RequestAuth, verify_request};
+use crate::role_resolver::{RoleResolver, SharedResolver};
 
 /// The `realm` of `WWW-Authenticate` unless [`JwtAuth::realm`] sets another.
 pub(crate) const DEFAULT_REALM: &str = "api";
 
 /// JWT authentication for an Actix Web app. Cheap to clone (two reference counts).
 ///
-/// Use it as middleware (`App::new().wrap(auth.clone())`) to verify every request once, or register it
-/// as app data (`App::new().app_data(auth.clone())`) so extractors verify on demand; both may be used
-/// together.
+/// As middleware (`App::new().wrap(auth.clone())`) it verifies every request's token once, before any
+/// handler runs, and refuses requests without a valid token, except on the paths given to
+/// [`JwtAuth::public`] (anonymous callers welcome, tokens that are sent still checked) and
+/// [`JwtAuth::skip`] (not looked at). Registered as app data (`App::new().app_data(auth.clone())`)
+/// instead, it lets extractors verify on demand; both may be used together.
 ///
-/// ```no_run
-/// use actix_web::{App, HttpServer};
-/// use auth_actix::{JwtAuth, Provider};
+/// ```
+/// use actix_web::{test, web, App, HttpResponse};
+/// use auth_actix::testing::{TestIssuer, TestRequestExt};
+/// use auth_actix::{Identity, JwtAuth, Optional, Verified};
 ///
-/// # async fn run() -> Result<(), Box<dyn std::error::Error>> {
-/// let auth = JwtAuth::new(Provider::oidc("https://issuer.example.com").audience("my-api"))?
-///     .public(["/health", "/docs/*"]);
-/// auth.prefetch().await?;
-/// HttpServer::new(move || App::new().wrap(auth.clone())).bind("127.0.0.1:8080")?.run().await?;
-/// # Ok(()) }
+/// # #[actix_web::main] async fn main() {
+/// let issuer = TestIssuer::start().await;
+/// let auth = JwtAuth::new(issuer.provider()).unwrap().public(["/items"]).skip(["/health"]);
+/// let app = test::init_service(
+///     App::new()
+///         .wrap(auth)
+///         .route("/health", web::get().to(|| async { "ok" }))
+///         .route("/items", web::get().to(|caller: Optional<Identity>| async move {
+///             caller.as_ref().map_or("hello stranger".to_owned(), |id| format!("hello {}", id.subject))
+///         }))
+///         .route("/me", web::get().to(|id: Verified<Identity>| async move { id.subject.clone() })),
+/// )
+/// .await;
+/// let get = |uri: &str| test::TestRequest::get().uri(uri);
+/// assert_eq!(test::call_service(&app, get("/me").to_request()).await.status(), 401);
+/// assert_eq!(test::call_and_read_body(&app, get("/items").to_request()).await, "hello stranger");
+/// let bad = get("/items").bearer("not.a.token").to_request();
+/// assert_eq!(test::call_service(&app, bad).await.status(), 401, "public, but a bad token is refused");
+/// let token = issuer.token().subject("ada").sign();
+/// assert_eq!(test::call_and_read_body(&app, get("/me").bearer(&token).to_request()).await, "ada");
+/// assert_eq!(test::call_service(&app, get("/health").bearer("junk").to_request()).await.status(), 200);
+/// # }
 /// ```
 #[derive(Clone)]
 pub struct JwtAuth {
@@ -37,49 +62,17 @@ pub struct JwtAuth {
 #[derive(Clone)]
 pub(crate) struct Config {
     pub(crate) sources: Vec<TokenSource>,
-    pub(crate) optional: bool,
-    pub(crate) public: Vec<PathPattern>,
-    pub(crate) resolver: Option<Arc<dyn RoleResolver>>,
+    pub(crate) paths: PathRules,
+    pub(crate) resolver: Option<Arc<dyn SharedResolver>>,
     pub(crate) error_handler: Option<ErrorHandler>,
     pub(crate) realm: Arc<str>,
-}
-
-/// A public path: exact, or a prefix when written with a trailing `/*` (which also matches the bare
-/// prefix, so `/docs/*` covers `/docs`).
-#[derive(Clone, Debug)]
-pub(crate) enum PathPattern {
-    Exact(String),
-    Prefix(String),
-}
-
-impl PathPattern {
-    fn parse(pattern: &str) -> Option<PathPattern> {
-        if !pattern.starts_with('/') {
-            return None;
-        }
-        match pattern.strip_suffix("/*") {
-            Some(prefix) if !prefix.contains('*') => Some(PathPattern::Prefix(prefix.to_owned())),
-            None if !pattern.contains('*') => Some(PathPattern::Exact(pattern.to_owned())),
-            _ => None,
-        }
-    }
-
-    fn matches(&self, path: &str) -> bool {
-        match self {
-            PathPattern::Exact(exact) => path == exact,
-            PathPattern::Prefix(prefix) => {
-                path.strip_prefix(prefix.as_str()).is_some_and(|rest| rest.is_empty() || rest.starts_with('/'))
-            }
-        }
-    }
 }
 
 impl std::fmt::Debug for JwtAuth {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("JwtAuth")
             .field("sources", &self.config.sources)
-            .field("optional", &self.config.optional)
-            .field("public", &self.config.public)
+            .field("paths", &self.config.paths)
             .field("resolver", &self.config.resolver.is_some())
             .finish_non_exhaustive()
     }
@@ -101,8 +94,7 @@ impl JwtAuth {
     pub fn from_verifier(verifier: Verifier) -> JwtAuth {
         let config = Config {
             sources: verifier.token_sources().to_vec(),
-            optional: false,
-            public: Vec::new(),
+            paths: PathRules::default(),
             resolver: None,
             error_handler: None,
             realm: Arc::from(DEFAULT_REALM),
@@ -110,32 +102,37 @@ impl JwtAuth {
         JwtAuth { verifier, config: Arc::new(config) }
     }
 
-    /// Lets requests without a token through as anonymous; a token that is sent must still be valid.
-    pub fn optional(mut self) -> JwtAuth {
-        Arc::make_mut(&mut self.config).optional = true;
-        self
-    }
-
-    /// Paths the middleware does not check at all: exact (`/health`) or prefix (`/docs/*`).
+    /// Paths where anonymous callers are welcome: exact (`/items`) or prefix (`/docs/*`; `/*` for every
+    /// path). A token that is sent is still verified, and a bad one refused (401), so a client learns its
+    /// token needs refreshing instead of being served as a stranger. Handlers take
+    /// [`Optional<Identity>`](crate::Optional) to see who, if anyone, called.
     ///
-    /// A pattern that does not start with `/`, or holds `*` anywhere but a trailing `/*`, is logged as an
-    /// error and ignored, which leaves the path protected.
+    /// # Panics
+    /// If a pattern does not start with `/` or holds `*` anywhere but a trailing `/*`: a typo must stop
+    /// the application at startup rather than leave a route open or closed by accident.
     pub fn public<I, S>(mut self, patterns: I) -> JwtAuth
     where
         I: IntoIterator<Item = S>,
         S: AsRef<str>,
     {
-        let config = Arc::make_mut(&mut self.config);
-        for pattern in patterns {
-            match PathPattern::parse(pattern.as_ref()) {
-                Some(parsed) => config.public.push(parsed),
-                None => tracing::error!(
-                    target: "auth",
-                    pattern = pattern.as_ref(),
-                    "ignoring public path pattern: write /exact/path or /prefix/* ; the path stays protected"
-                ),
-            }
-        }
+        let patterns = path_rules::parse_all("public", patterns);
+        Arc::make_mut(&mut self.config).paths.public.extend(patterns);
+        self
+    }
+
+    /// Paths the middleware leaves alone: no token is looked for or checked (health checks, metrics,
+    /// static assets). Patterns as for [`JwtAuth::public`]. An extractor on such a path still verifies on
+    /// demand.
+    ///
+    /// # Panics
+    /// As [`JwtAuth::public`].
+    pub fn skip<I, S>(mut self, patterns: I) -> JwtAuth
+    where
+        I: IntoIterator<Item = S>,
+        S: AsRef<str>,
+    {
+        let patterns = path_rules::parse_all("skip", patterns);
+        Arc::make_mut(&mut self.config).paths.skipped.extend(patterns);
         self
     }
 
@@ -152,10 +149,22 @@ impl JwtAuth {
         self
     }
 
-    /// Renders refusals with the application's own body format.
+    /// Renders refusals with the application's own body format. `WWW-Authenticate` and `Retry-After` are
+    /// still added when the handler's response lacks them.
+    ///
+    /// ```
+    /// use actix_web::HttpResponse;
+    /// use auth_actix::{AuthRejection, JwtAuth};
+    ///
+    /// # fn setup(auth: JwtAuth) -> JwtAuth {
+    /// auth.error_handler(|rejection: &AuthRejection| {
+    ///     HttpResponse::build(rejection.status()).json(serde_json::json!({ "ok": false, "reason": rejection.code().as_str() }))
+    /// })
+    /// # }
+    /// ```
     pub fn error_handler<F>(mut self, handler: F) -> JwtAuth
     where
-        F: Fn(&AuthError) -> HttpResponse + Send + Sync + 'static,
+        F: Fn(&AuthRejection) -> HttpResponse + Send + Sync + 'static,
     {
         Arc::make_mut(&mut self.config).error_handler = Some(Arc::new(handler));
         self
@@ -185,28 +194,66 @@ impl JwtAuth {
         self.verifier.prefetch().await
     }
 
-    pub(crate) fn is_public(&self, path: &str) -> bool {
-        self.config.public.iter().any(|pattern| pattern.matches(path))
+    /// Fetches keys at startup, failing only on a misconfiguration; see [`Verifier::warm_up`].
+    pub async fn warm_up(&self) -> Result<(), ConfigError> {
+        self.verifier.warm_up().await
     }
 
-    pub(crate) fn reject(&self, error: AuthError, token_sent: bool) -> AuthRejection {
-        AuthRejection::new(error, token_sent, Arc::clone(&self.config.realm), self.config.error_handler.clone())
+    /// A refusal rendered as this configuration says.
+    pub(crate) fn rejection(&self, error: AuthError) -> AuthRejection {
+        AuthRejection::new(error, Arc::clone(&self.config.realm), self.config.error_handler.clone())
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
+impl<S, B> Transform<S, ServiceRequest> for JwtAuth
+where
+    S: Service<ServiceRequest, Response = ServiceResponse<B>, Error = Error> + 'static,
+    B: MessageBody + 'static,
+{
+    type Response = ServiceResponse<EitherBody<B>>;
+    type Error = Error;
+    type Transform = JwtAuthMiddleware<S>;
+    type InitError = ();
+    type Future = Ready<Result<Self::Transform, Self::InitError>>;
 
-    #[test]
-    fn public_patterns() {
-        let exact = PathPattern::parse("/health").unwrap();
-        assert!(exact.matches("/health") && !exact.matches("/health/x") && !exact.matches("/healthz"));
-        let prefix = PathPattern::parse("/docs/*").unwrap();
-        assert!(prefix.matches("/docs") && prefix.matches("/docs/") && prefix.matches("/docs/a/b"));
-        assert!(!prefix.matches("/docsx") && !prefix.matches("/api/docs"));
-        for bad in ["health", "/a*b", "/*/x", "*"] {
-            assert!(PathPattern::parse(bad).is_none(), "{bad}");
-        }
+    fn new_transform(&self, service: S) -> Self::Future {
+        ready(Ok(JwtAuthMiddleware { service: Rc::new(service), auth: self.clone() }))
+    }
+}
+
+/// The service [`JwtAuth`] wraps around an app or scope.
+pub struct JwtAuthMiddleware<S> {
+    service: Rc<S>,
+    auth: JwtAuth,
+}
+
+impl<S, B> Service<ServiceRequest> for JwtAuthMiddleware<S>
+where
+    S: Service<ServiceRequest, Response = ServiceResponse<B>, Error = Error> + 'static,
+    B: MessageBody + 'static,
+{
+    type Response = ServiceResponse<EitherBody<B>>;
+    type Error = Error;
+    type Future = LocalBoxFuture<'static, Result<Self::Response, Self::Error>>;
+
+    forward_ready!(service);
+
+    fn call(&self, req: ServiceRequest) -> Self::Future {
+        let service = Rc::clone(&self.service);
+        let auth = self.auth.clone();
+        Box::pin(async move {
+            let state = match auth.config.paths.access(req.path()) {
+                // Extractors on a skipped path may still verify on demand, with this configuration.
+                Access::Skipped => AuthState::Unverified,
+                Access::Public => verify_request(req.headers(), &auth, true).await,
+                Access::Protected => verify_request(req.headers(), &auth, false).await,
+            };
+            let refused = state.rejection().map(ResponseError::error_response);
+            RequestAuth::install(req.request(), auth, state);
+            match refused {
+                Some(response) => Ok(req.into_response(response).map_into_right_body()),
+                None => service.call(req).await.map(ServiceResponse::map_into_left_body),
+            }
+        })
     }
 }

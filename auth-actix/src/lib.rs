@@ -1,18 +1,18 @@
 //! JWT authentication for Actix Web, with tokens from real identity providers.
 //!
-//! One dependency gives the [`JwtAuth`] middleware, the [`Identity`], [`Claims`] and [`Optional`]
-//! extractors, role and scope guards ([`Require`], [`Authorize`], and the `require_role` /
-//! `require_scope` attributes), a [`RoleResolver`] hook, and error responses with a JSON body and RFC 6750
-//! `WWW-Authenticate`. Verification, key caching and provider presets come from [`auth_core`],
-//! re-exported here.
+//! One dependency gives the [`JwtAuth`] middleware, the [`Verified`] and [`Optional`] extractors (of an
+//! [`Identity`] or [`Claims`]), role and scope guards ([`Require`], [`Authorize`], and the
+//! `require_role` / `require_scope` attributes), a [`RoleResolver`] hook, and error responses with a JSON
+//! body and RFC 6750 `WWW-Authenticate`. Verification, key caching and provider presets come from
+//! [`auth_core`], re-exported here.
 //!
 //! ```no_run
 //! use actix_web::{get, web, App, HttpServer, Responder};
-//! use auth_actix::{Claims, Identity, JwtAuth, Provider};
+//! use auth_actix::{Identity, JwtAuth, Provider, Verified};
 //!
 //! #[get("/me")]
-//! async fn me(id: Identity) -> impl Responder {
-//!     web::Json(id)
+//! async fn me(id: Verified<Identity>) -> impl Responder {
+//!     web::Json(id.into_inner())
 //! }
 //!
 //! #[actix_web::main]
@@ -31,21 +31,19 @@
 
 mod audit;
 mod authorize;
-mod claims;
-mod identity;
 mod jwt_auth;
 #[doc(hidden)]
 pub mod macro_support;
-mod middleware;
 #[cfg(feature = "openapi")]
 pub mod openapi;
-mod optional;
+mod path_rules;
 mod rejection;
-mod request_auth;
+mod request_state;
 mod requirement;
 mod role_enum;
 mod role_resolver;
 mod token_lookup;
+mod verified;
 
 #[cfg(feature = "testing")]
 pub mod testing;
@@ -53,20 +51,17 @@ pub mod testing;
 /// The framework-free engine: verifier, providers, claims, identities.
 pub use auth_core as core;
 pub use auth_core::{
-    Algorithm, AuthError, ClaimPath, ConfigError, ErrorCode, IdentityKind, KeySettings, PrefetchError, Provider,
-    ServiceRule, StandardClaims, TokenSource, Verifier,
+    Algorithm, AuthError, ClaimPath, Claims, ConfigError, ErrorCode, Identity, IdentityKind, KeySettings,
+    PrefetchError, Provider, ServiceRule, StandardClaims, TokenSource, Verifier,
 };
 
 pub use audit::TARGET as AUDIT_TARGET;
 pub use authorize::{Authorize, AuthorizeMiddleware};
-pub use claims::Claims;
-pub use identity::Identity;
-pub use jwt_auth::JwtAuth;
-pub use middleware::JwtAuthMiddleware;
-pub use optional::Optional;
+pub use jwt_auth::{JwtAuth, JwtAuthMiddleware};
 pub use rejection::{AuthRejection, ErrorHandler};
 pub use requirement::{Require, Requirement, Rule};
 pub use role_enum::RoleEnum;
-pub use role_resolver::{ResolveError, RoleResolver};
+pub use role_resolver::{ResolveError, RoleRequest, RoleResolver};
+pub use verified::{Extract, Optional, Verified};
 
 pub use auth_macros::{Role, require_role, require_scope};

@@ -110,26 +110,27 @@ names_for_tuples!(
     (A, B, C, D, E, F, G, H, I, J, K, L),
 );
 
+/// A requirement type per [`Rule`] constructor, named after it.
 macro_rules! requirement {
-    ($($(#[$doc:meta])* $ty:ident => $rule:ident),+ $(,)?) => {
+    ($($(#[$doc:meta])* $ty:ident => $constructor:ident),+ $(,)?) => {
         $(
             $(#[$doc])*
             pub struct $ty<N>(PhantomData<fn() -> N>);
 
             impl<N: Names + 'static> Requirement for $ty<N> {
-                const RULE: Rule = Rule::$rule(N::NAMES);
+                const RULE: Rule = Rule::$constructor(N::NAMES);
             }
         )+
     };
 }
 
 requirement!(
-    /// At least one of the roles.
-    AnyRole => AnyRole,
-    /// Every one of the roles.
-    AllRoles => AllRoles,
-    /// At least one of the scopes.
-    AnyScope => AnyScope,
-    /// Every one of the scopes.
-    AllScopes => AllScopes,
+    /// [`Rule::any_role`].
+    AnyRole => any_role,
+    /// [`Rule::all_roles`].
+    AllRoles => all_roles,
+    /// [`Rule::any_scope`].
+    AnyScope => any_scope,
+    /// [`Rule::all_scopes`].
+    AllScopes => all_scopes,
 );

@@ -12,20 +12,19 @@ use serde_json::json;
 
 /// Replaces the JSON body of refusals with the application's own format. `WWW-Authenticate` and
 /// `Retry-After` are still added when the handler's response lacks them.
-pub type ErrorHandler = Arc<dyn Fn(&AuthError) -> HttpResponse + Send + Sync>;
+pub type ErrorHandler = Arc<dyn Fn(&AuthRejection) -> HttpResponse + Send + Sync>;
 
 /// A refused request: the reason, and how to answer it.
 #[derive(Clone)]
 pub struct AuthRejection {
     error: AuthError,
-    token_sent: bool,
     realm: Arc<str>,
     handler: Option<ErrorHandler>,
 }
 
 impl AuthRejection {
-    pub(crate) fn new(error: AuthError, token_sent: bool, realm: Arc<str>, handler: Option<ErrorHandler>) -> Self {
-        AuthRejection { error, token_sent, realm, handler }
+    pub(crate) fn new(error: AuthError, realm: Arc<str>, handler: Option<ErrorHandler>) -> Self {
+        AuthRejection { error, realm, handler }
     }
 
     /// Why the request was refused (for logs; the client sees only the code's safe message).
@@ -38,15 +37,26 @@ impl AuthRejection {
         self.error.code()
     }
 
+    /// The HTTP status the code is answered with: 401, 403, 503 or 500.
+    pub fn status(&self) -> StatusCode {
+        match self.code() {
+            ErrorCode::Unauthorized | ErrorCode::InvalidToken | ErrorCode::TokenExpired => StatusCode::UNAUTHORIZED,
+            ErrorCode::Forbidden => StatusCode::FORBIDDEN,
+            ErrorCode::AuthUnavailable => StatusCode::SERVICE_UNAVAILABLE,
+            ErrorCode::Internal => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+
+    /// The RFC 6750 §3 challenge: `error="invalid_token"` when a token was sent and refused,
+    /// `insufficient_scope` when the caller lacks a role or scope, a bare challenge when no token came.
     fn www_authenticate(&self) -> Option<String> {
         let realm = &self.realm;
         match self.code() {
             ErrorCode::Unauthorized => Some(format!("Bearer realm=\"{realm}\"")),
-            ErrorCode::InvalidToken | ErrorCode::TokenExpired if self.token_sent => Some(format!(
+            ErrorCode::InvalidToken | ErrorCode::TokenExpired => Some(format!(
                 "Bearer realm=\"{realm}\", error=\"invalid_token\", error_description=\"{}\"",
                 self.error.description()
             )),
-            ErrorCode::InvalidToken | ErrorCode::TokenExpired => Some(format!("Bearer realm=\"{realm}\"")),
             ErrorCode::Forbidden => Some(format!(
                 "Bearer realm=\"{realm}\", error=\"insufficient_scope\", error_description=\"{}\"",
                 self.error.description()
@@ -58,7 +68,7 @@ impl AuthRejection {
 
 impl fmt::Debug for AuthRejection {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("AuthRejection").field("error", &self.error).field("token_sent", &self.token_sent).finish()
+        f.debug_struct("AuthRejection").field("error", &self.error).finish()
     }
 }
 
@@ -71,13 +81,13 @@ impl fmt::Display for AuthRejection {
 
 impl ResponseError for AuthRejection {
     fn status_code(&self) -> StatusCode {
-        StatusCode::from_u16(self.code().status()).unwrap_or(StatusCode::UNAUTHORIZED)
+        self.status()
     }
 
     fn error_response(&self) -> HttpResponse<BoxBody> {
         let code = self.code();
         let mut response = match &self.handler {
-            Some(handler) => handler(&self.error),
+            Some(handler) => handler(self),
             None => HttpResponse::build(self.status_code())
                 .insert_header(header::CacheControl(vec![header::CacheDirective::NoStore]))
                 .json(json!({ "error": { "code": code.as_str(), "message": code.message() } })),

@@ -1,89 +1,136 @@
-//! Role and scope requirements, checked against the caller's identity without allocating.
+//! What a guard asks of a caller (roles or scopes, any or all of a list), checked without allocating;
+//! and `Require<R>`, the extractor that enforces it.
 
 use std::marker::PhantomData;
 use std::ops::Deref;
+use std::sync::Arc;
 
 use actix_web::dev::Payload;
 use actix_web::{FromRequest, HttpRequest};
-use auth_core::AuthError;
+use auth_core::{AuthError, Identity};
 
-use crate::identity::{Extraction, Identity, extract, required};
 use crate::rejection::AuthRejection;
-use crate::request_auth;
+use crate::request_state::{self, Authenticated};
+use crate::verified::{Extraction, extract};
 
-/// What a guard asks of the caller. Names are `'static` so a rule lives in a constant.
+/// What a guard asks of the caller: roles or scopes, any or all of a list. The names are `'static`, so a
+/// rule lives in a constant; an empty list does not compile in one (and panics elsewhere), since a rule
+/// that names nothing would admit everyone.
+///
+/// ```
+/// use auth_actix::Rule;
+///
+/// const EDITORS: Rule = Rule::all_roles(&["editor", "verified"]);
+/// const READERS: Rule = Rule::any_scope(&["read:items", "admin:items"]);
+/// assert_eq!(EDITORS.names(), ["editor", "verified"]);
+/// assert!(READERS.is_scope());
+/// ```
+///
+/// ```compile_fail
+/// use auth_actix::Rule;
+///
+/// const EVERYONE: Rule = Rule::all_roles(&[]); // error: a rule needs at least one name
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Rule {
-    /// At least one of these roles.
-    AnyRole(&'static [&'static str]),
-    /// Every one of these roles.
-    AllRoles(&'static [&'static str]),
-    /// At least one of these scopes.
-    AnyScope(&'static [&'static str]),
-    /// Every one of these scopes.
-    AllScopes(&'static [&'static str]),
+pub struct Rule {
+    kind: RuleKind,
+    names: &'static [&'static str],
 }
 
-/// How a list of names is matched; shared by [`Rule`] and [`Authorize`](crate::Authorize).
+/// The one vocabulary of requirements, shared by [`Rule`], [`Authorize`](crate::Authorize) and the guard
+/// attributes: which names are checked, and whether one of them is enough.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Mode {
+pub(crate) enum RuleKind {
     AnyRole,
     AllRoles,
     AnyScope,
     AllScopes,
 }
 
-impl Mode {
-    pub(crate) fn allows<'a>(self, identity: &auth_core::Identity, names: impl IntoIterator<Item = &'a str>) -> bool {
-        let mut names = names.into_iter();
+impl RuleKind {
+    /// Whether `identity` satisfies the requirement for `names`. An empty list satisfies nothing.
+    pub(crate) fn allows<'a>(self, identity: &Identity, names: impl IntoIterator<Item = &'a str>) -> bool {
+        let mut names = names.into_iter().peekable();
+        if names.peek().is_none() {
+            return false;
+        }
         match self {
-            Mode::AnyRole => names.any(|role| identity.has_role(role)),
-            Mode::AllRoles => names.all(|role| identity.has_role(role)),
-            Mode::AnyScope => names.any(|scope| identity.has_scope(scope)),
-            Mode::AllScopes => names.all(|scope| identity.has_scope(scope)),
+            RuleKind::AnyRole => names.any(|role| identity.has_role(role)),
+            RuleKind::AllRoles => names.all(|role| identity.has_role(role)),
+            RuleKind::AnyScope => names.any(|scope| identity.has_scope(scope)),
+            RuleKind::AllScopes => names.all(|scope| identity.has_scope(scope)),
         }
     }
 
-    pub(crate) fn describe<'a>(self, names: impl IntoIterator<Item = &'a str>) -> String {
-        let (what, how) = match self {
-            Mode::AnyRole => ("role", "any of"),
-            Mode::AllRoles => ("role", "all of"),
-            Mode::AnyScope => ("scope", "any of"),
-            Mode::AllScopes => ("scope", "all of"),
+    /// For the log line of a refusal: what was required, and what the caller had.
+    pub(crate) fn describe<'a>(self, identity: &Identity, names: impl IntoIterator<Item = &'a str>) -> String {
+        let (what, how, held) = match self {
+            RuleKind::AnyRole => ("role", "any of", &identity.roles),
+            RuleKind::AllRoles => ("role", "all of", &identity.roles),
+            RuleKind::AnyScope => ("scope", "any of", &identity.scopes),
+            RuleKind::AllScopes => ("scope", "all of", &identity.scopes),
         };
-        format!("requires {what} {how} {}", names.into_iter().collect::<Vec<_>>().join(", "))
+        let required: Vec<&str> = names.into_iter().collect();
+        let held: Vec<&str> = held.iter().map(String::as_str).collect();
+        format!("requires {what} {how} [{}]; the caller has [{}]", required.join(", "), held.join(", "))
     }
 }
 
 impl Rule {
-    /// Whether `identity` satisfies the rule.
-    pub fn allows(&self, identity: &auth_core::Identity) -> bool {
-        self.mode().allows(identity, self.names().iter().copied())
+    const fn new(kind: RuleKind, names: &'static [&'static str]) -> Rule {
+        assert!(!names.is_empty(), "a rule needs at least one name: an empty list would admit every caller");
+        Rule { kind, names }
     }
 
-    fn mode(&self) -> Mode {
-        match self {
-            Rule::AnyRole(_) => Mode::AnyRole,
-            Rule::AllRoles(_) => Mode::AllRoles,
-            Rule::AnyScope(_) => Mode::AnyScope,
-            Rule::AllScopes(_) => Mode::AllScopes,
-        }
+    /// At least one of these roles.
+    ///
+    /// # Panics
+    /// If `roles` is empty (at compile time in a constant).
+    pub const fn any_role(roles: &'static [&'static str]) -> Rule {
+        Rule::new(RuleKind::AnyRole, roles)
+    }
+
+    /// Every one of these roles.
+    ///
+    /// # Panics
+    /// If `roles` is empty (at compile time in a constant).
+    pub const fn all_roles(roles: &'static [&'static str]) -> Rule {
+        Rule::new(RuleKind::AllRoles, roles)
+    }
+
+    /// At least one of these scopes.
+    ///
+    /// # Panics
+    /// If `scopes` is empty (at compile time in a constant).
+    pub const fn any_scope(scopes: &'static [&'static str]) -> Rule {
+        Rule::new(RuleKind::AnyScope, scopes)
+    }
+
+    /// Every one of these scopes.
+    ///
+    /// # Panics
+    /// If `scopes` is empty (at compile time in a constant).
+    pub const fn all_scopes(scopes: &'static [&'static str]) -> Rule {
+        Rule::new(RuleKind::AllScopes, scopes)
+    }
+
+    /// Whether `identity` satisfies the rule.
+    pub fn allows(&self, identity: &Identity) -> bool {
+        self.kind.allows(identity, self.names.iter().copied())
     }
 
     /// The names the rule lists.
-    pub fn names(&self) -> &'static [&'static str] {
-        match *self {
-            Rule::AnyRole(names) | Rule::AllRoles(names) | Rule::AnyScope(names) | Rule::AllScopes(names) => names,
-        }
+    pub const fn names(&self) -> &'static [&'static str] {
+        self.names
     }
 
     /// Whether the rule is about scopes rather than roles.
-    pub fn is_scope(&self) -> bool {
-        matches!(self, Rule::AnyScope(_) | Rule::AllScopes(_))
+    pub const fn is_scope(&self) -> bool {
+        matches!(self.kind, RuleKind::AnyScope | RuleKind::AllScopes)
     }
 
-    pub(crate) fn describe(&self) -> String {
-        self.mode().describe(self.names().iter().copied())
+    fn describe(&self, identity: &Identity) -> String {
+        self.kind.describe(identity, self.names.iter().copied())
     }
 }
 
@@ -96,7 +143,7 @@ impl Rule {
 ///
 /// struct Admins;
 /// impl Requirement for Admins {
-///     const RULE: Rule = Rule::AnyRole(&["admin"]);
+///     const RULE: Rule = Rule::any_role(&["admin"]);
 /// }
 ///
 /// async fn purge(_: Require<Admins>) -> &'static str { "purged" }
@@ -109,14 +156,14 @@ pub trait Requirement: 'static {
 /// An extractor that admits only callers satisfying `R`'s rule: 401 without a valid token, 403 without
 /// the role or scope. Dereferences to the caller's [`Identity`].
 pub struct Require<R: Requirement> {
-    identity: Identity,
+    identity: Arc<Identity>,
     _rule: PhantomData<fn() -> R>,
 }
 
 impl<R: Requirement> Require<R> {
     /// The admitted caller.
     pub fn into_identity(self) -> Identity {
-        self.identity
+        Arc::unwrap_or_clone(self.identity)
     }
 }
 
@@ -134,17 +181,21 @@ impl<R: Requirement> std::fmt::Debug for Require<R> {
     }
 }
 
-/// Checks `rule` for a verified caller, with the 403 and its log line when it fails.
-pub(crate) fn check(req: &HttpRequest, identity: &auth_core::Identity, rule: &Rule) -> Result<(), AuthRejection> {
-    if rule.allows(identity) { Ok(()) } else { Err(refuse(req, identity, rule.describe())) }
-}
-
-/// The 403 for a verified caller who lacks `requirement` (a description such as "role any of admin"),
-/// logged; shared by guards, extractors and [`Authorize`](crate::Authorize).
-pub(crate) fn refuse(req: &HttpRequest, identity: &auth_core::Identity, requirement: String) -> AuthRejection {
-    let error = AuthError::Forbidden(requirement);
-    crate::audit::forbidden(req.path(), identity, &error);
-    request_auth::forbid(req, error)
+/// Admits `caller` if `allows`, else refuses with 403 and the requirement (`describe`) in the log.
+pub(crate) fn admit(
+    req: &HttpRequest,
+    caller: Option<Authenticated>,
+    allows: impl FnOnce(&Identity) -> bool,
+    describe: impl FnOnce(&Identity) -> String,
+) -> Result<Arc<Identity>, AuthRejection> {
+    let Some(caller) = caller else {
+        return Err(request_state::refuse(req, AuthError::MissingToken, None));
+    };
+    if allows(&caller.identity) {
+        return Ok(caller.identity);
+    }
+    let error = AuthError::Forbidden(describe(&caller.identity));
+    Err(request_state::refuse(req, error, Some(caller.identity)))
 }
 
 impl<R: Requirement> FromRequest for Require<R> {
@@ -152,10 +203,10 @@ impl<R: Requirement> FromRequest for Require<R> {
     type Future = Extraction<Require<R>>;
 
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
-        extract(req, |req, authenticated| {
-            let authenticated = required(req, authenticated)?;
-            check(req, authenticated.identity(), &R::RULE)?;
-            Ok(Require { identity: Identity(authenticated), _rule: PhantomData })
+        extract(req, |req, caller| {
+            let identity =
+                admit(req, caller, |identity| R::RULE.allows(identity), |identity| R::RULE.describe(identity))?;
+            Ok(Require { identity, _rule: PhantomData })
         })
     }
 }

@@ -1,9 +1,14 @@
 //! Request-scoped roles: an async hook that adds roles the token cannot carry, such as a user's role on
 //! the one resource the path names.
 
+use std::cell::RefCell;
 use std::future::Future;
+use std::ops::Deref;
+use std::rc::Rc;
+use std::sync::Arc;
 
 use actix_web::HttpRequest;
+use auth_core::Identity;
 use futures_util::future::LocalBoxFuture;
 
 /// Why roles could not be resolved. Clients see only the safe message of the mapped code.
@@ -19,40 +24,163 @@ pub enum ResolveError {
 
 /// Adds roles for the current request to those the token carries.
 ///
-/// It runs at most once per request, after routing (so path parameters are there), and only when a
-/// guard or extractor needs the identity. Implement it on a type, or pass an async closure taking the
-/// request and the token's identity:
+/// It runs after routing has matched the route (so its path parameters are there), at most once per
+/// request and route, and only when a guard or extractor needs the caller's roles. The most direct form
+/// is an `async fn`, with whatever it needs from the app's data:
 ///
 /// ```
-/// use auth_actix::{Identity, JwtAuth, ResolveError};
+/// use actix_web::web;
+/// use auth_actix::{JwtAuth, ResolveError, RoleRequest};
+///
+/// struct AgentAdmins; // e.g. a database pool
+/// impl AgentAdmins {
+///     async fn role(&self, agent: &str, email: &str) -> Result<Option<String>, String> {
+///         Ok((agent == "7" && email == "ada@example.com").then(|| "owner".to_owned()))
+///     }
+/// }
+///
+/// async fn agent_roles(request: RoleRequest) -> Result<Vec<String>, ResolveError> {
+///     let (Some(agent), Some(email)) = (request.param("id"), request.identity().email.as_deref()) else {
+///         return Ok(Vec::new());
+///     };
+///     let Some(store) = request.app_data::<web::Data<AgentAdmins>>() else {
+///         return Err(ResolveError::Failed("AgentAdmins is not registered as app data".into()));
+///     };
+///     let role = store.role(&agent, email).await.map_err(ResolveError::Unavailable)?;
+///     Ok(role.into_iter().collect())
+/// }
+///
 /// # fn setup(auth: JwtAuth) -> JwtAuth {
-/// auth.role_resolver(|req: actix_web::HttpRequest, identity: auth_actix::core::Identity| async move {
-///     let agent = req.match_info().get("id").unwrap_or_default().to_owned();
-///     // Look the caller up, e.g. in agent_admins(agent_id, email, role).
-///     let _ = (agent, identity.email);
-///     Ok::<_, ResolveError>(vec!["viewer".to_owned()])
-/// })
+/// auth.role_resolver(agent_roles)
 /// # }
 /// ```
+///
+/// A type can implement the trait with an `async fn` just the same:
+///
+/// ```
+/// use auth_actix::{ResolveError, RoleRequest, RoleResolver};
+///
+/// struct StaffDirectory;
+///
+/// impl RoleResolver for StaffDirectory {
+///     async fn resolve(&self, request: RoleRequest) -> Result<Vec<String>, ResolveError> {
+///         let staff = request.identity().email.as_deref().is_some_and(|email| email.ends_with("@example.com"));
+///         Ok(if staff { vec!["staff".to_owned()] } else { Vec::new() })
+///     }
+/// }
+/// ```
 pub trait RoleResolver: Send + Sync + 'static {
-    /// The extra roles of `identity` for `request`.
-    fn resolve(
-        &self,
-        request: HttpRequest,
-        identity: auth_core::Identity,
-    ) -> LocalBoxFuture<'static, Result<Vec<String>, ResolveError>>;
+    /// The extra roles of the caller for this request.
+    fn resolve(&self, request: RoleRequest) -> impl Future<Output = Result<Vec<String>, ResolveError>>;
 }
 
 impl<F, Fut> RoleResolver for F
 where
-    F: Fn(HttpRequest, auth_core::Identity) -> Fut + Send + Sync + 'static,
-    Fut: Future<Output = Result<Vec<String>, ResolveError>> + 'static,
+    F: Fn(RoleRequest) -> Fut + Send + Sync + 'static,
+    Fut: Future<Output = Result<Vec<String>, ResolveError>>,
 {
-    fn resolve(
-        &self,
-        request: HttpRequest,
-        identity: auth_core::Identity,
+    fn resolve(&self, request: RoleRequest) -> impl Future<Output = Result<Vec<String>, ResolveError>> {
+        self(request)
+    }
+}
+
+/// A resolver behind a pointer, so `JwtAuth` can hold any of them.
+pub(crate) trait SharedResolver: Send + Sync {
+    fn resolve_shared(
+        self: Arc<Self>,
+        request: RoleRequest,
+    ) -> LocalBoxFuture<'static, Result<Vec<String>, ResolveError>>;
+}
+
+impl<R: RoleResolver> SharedResolver for R {
+    fn resolve_shared(
+        self: Arc<Self>,
+        request: RoleRequest,
     ) -> LocalBoxFuture<'static, Result<Vec<String>, ResolveError>> {
-        Box::pin(self(request, identity))
+        Box::pin(async move { self.resolve(request).await })
+    }
+}
+
+/// What a [`RoleResolver`] is asked about: the request, once routed, and the verified caller.
+///
+/// Dereferences to the `HttpRequest` (for `app_data`, headers, the method). Read path parameters with
+/// [`RoleRequest::param`], which decodes them as `web::Path` does, so the resolver and the handler
+/// always agree on which resource is meant.
+pub struct RoleRequest {
+    request: HttpRequest,
+    identity: Arc<Identity>,
+    /// The first parameter asked for before routing had matched it (an `Authorize` on a scope runs
+    /// before the scope's own routes).
+    unrouted: Rc<RefCell<Option<String>>>,
+}
+
+impl RoleRequest {
+    pub(crate) fn new(request: HttpRequest, identity: Arc<Identity>) -> (RoleRequest, Rc<RefCell<Option<String>>>) {
+        let unrouted = Rc::new(RefCell::new(None));
+        (RoleRequest { request, identity, unrouted: Rc::clone(&unrouted) }, unrouted)
+    }
+
+    /// The caller, with the roles the token carries.
+    pub fn identity(&self) -> &Identity {
+        &self.identity
+    }
+
+    /// The request.
+    pub fn request(&self) -> &HttpRequest {
+        &self.request
+    }
+
+    /// A path parameter of the matched route, percent-decoded exactly as `web::Path` decodes it (`a%2Fb`
+    /// is `a/b` here and in the handler). `None` when the route has no such parameter.
+    ///
+    /// Asking for a parameter that routing has not reached yet (an [`Authorize`](crate::Authorize) on
+    /// `web::scope("/agents")` runs before the scope's `/{id}` route is matched) fails the request with
+    /// 500 and a log line naming the fix, rather than resolving roles for the wrong resource.
+    pub fn param(&self, name: &str) -> Option<String> {
+        let info = self.request.match_info();
+        match info.get(name) {
+            Some(raw) => Some(decode(raw)),
+            None => {
+                if !info.unprocessed().is_empty() {
+                    self.unrouted.borrow_mut().get_or_insert_with(|| name.to_owned());
+                }
+                None
+            }
+        }
+    }
+}
+
+impl Deref for RoleRequest {
+    type Target = HttpRequest;
+
+    fn deref(&self) -> &HttpRequest {
+        &self.request
+    }
+}
+
+impl std::fmt::Debug for RoleRequest {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RoleRequest").field("path", &self.request.path()).field("identity", &self.identity).finish()
+    }
+}
+
+/// Percent-decodes a path segment as actix's `web::Path` deserializer does.
+fn decode(raw: &str) -> String {
+    match actix_router::Quoter::new(b"", b"").requote(raw.as_bytes()) {
+        Some(decoded) => String::from_utf8_lossy(&decoded).into_owned(),
+        None => raw.to_owned(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::decode;
+
+    #[test]
+    fn decodes_like_web_path() {
+        assert_eq!(decode("a%2Fb"), "a/b");
+        assert_eq!(decode("caf%C3%A9"), "café");
+        assert_eq!(decode("plain"), "plain");
+        assert_eq!(decode("%zz"), "%zz");
     }
 }

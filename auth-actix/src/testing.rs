@@ -3,13 +3,13 @@
 //! ```
 //! use actix_web::{test, web, App};
 //! use auth_actix::testing::{TestIssuer, TestRequestExt};
-//! use auth_actix::{Identity, JwtAuth};
+//! use auth_actix::{Identity, JwtAuth, Verified};
 //!
 //! # #[actix_web::main] async fn main() {
 //! let issuer = TestIssuer::start().await;
 //! let auth = JwtAuth::new(issuer.provider()).unwrap();
 //! let app = test::init_service(
-//!     App::new().wrap(auth).route("/me", web::get().to(|id: Identity| async move { id.subject.clone() })),
+//!     App::new().wrap(auth).route("/me", web::get().to(|id: Verified<Identity>| async move { id.subject.clone() })),
 //! )
 //! .await;
 //! let token = issuer.token().subject("alice").sign();

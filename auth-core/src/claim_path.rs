@@ -63,6 +63,22 @@ impl ClaimPath {
         rest.iter().try_fold(payload.get(first.as_ref())?, |value, segment| value.get(segment.as_ref()))
     }
 
+    /// Writes `value` at this path, creating objects on the way (and replacing non-objects there).
+    #[cfg(feature = "testing")]
+    pub(crate) fn set(&self, payload: &mut Map<String, Value>, value: Value) {
+        let Some((last, parents)) = self.segments.split_last() else { return };
+        let mut map = payload;
+        for segment in parents {
+            let entry = map.entry(segment.to_string()).or_insert_with(|| Value::Object(Map::new()));
+            if !entry.is_object() {
+                *entry = Value::Object(Map::new());
+            }
+            let Value::Object(inner) = entry else { return };
+            map = inner;
+        }
+        map.insert(last.to_string(), value);
+    }
+
     /// The names found at this path: a string as one name, each string in an array, or each key of an
     /// object (Zitadel's `{ "role": { "orgId": "domain" } }`; an array of such objects too). A role named
     /// `"Support Lead"` stays one role.

@@ -1,6 +1,7 @@
 //! The verified payload: registered claims, the application's own type, and the identity beside them.
 
 use std::ops::Deref;
+use std::sync::Arc;
 
 use serde::{Deserialize, Deserializer, Serialize};
 use serde_json::{Map, Value};
@@ -94,15 +95,16 @@ fn numeric_date<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Option<i64
 /// [`Identity`].
 ///
 /// Dereferences to `T`, so `claims.sub` reads a field of [`StandardClaims`] or of the application's own
-/// struct.
+/// struct. The identity is shared, not copied, with the verified token it came from.
 #[derive(Debug, Clone)]
 pub struct Claims<T = StandardClaims> {
     claims: T,
-    identity: Identity,
+    identity: Arc<Identity>,
 }
 
 impl<T> Claims<T> {
-    pub(crate) fn new(claims: T, identity: Identity) -> Claims<T> {
+    /// Pairs a payload with the identity it belongs to.
+    pub fn new(claims: T, identity: Arc<Identity>) -> Claims<T> {
         Claims { claims, identity }
     }
 
@@ -117,7 +119,7 @@ impl<T> Claims<T> {
     }
 
     /// Both parts.
-    pub fn into_parts(self) -> (T, Identity) {
+    pub fn into_parts(self) -> (T, Arc<Identity>) {
         (self.claims, self.identity)
     }
 }

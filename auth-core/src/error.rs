@@ -32,16 +32,6 @@ impl ErrorCode {
         }
     }
 
-    /// The HTTP status the code is answered with.
-    pub const fn status(self) -> u16 {
-        match self {
-            ErrorCode::Unauthorized | ErrorCode::InvalidToken | ErrorCode::TokenExpired => 401,
-            ErrorCode::Forbidden => 403,
-            ErrorCode::AuthUnavailable => 503,
-            ErrorCode::Internal => 500,
-        }
-    }
-
     /// The message shown to the client: fixed text that never echoes the token or an internal cause.
     pub const fn message(self) -> &'static str {
         match self {
@@ -99,8 +89,13 @@ pub enum AuthError {
     #[error("unsupported critical header parameter")]
     UnknownCritical,
     /// The token's `iss` is not one of the configured issuers.
-    #[error("issuer is not configured")]
-    UnknownIssuer,
+    #[error("issuer {iss:?} is not configured; accepted: {accepted}")]
+    UnknownIssuer {
+        /// The unverified `iss` the token claims (at most 200 bytes of it).
+        iss: String,
+        /// The issuers the verifier accepts.
+        accepted: String,
+    },
     /// No key in the issuer's key set matches the token's `kid` (or, without a `kid`, its algorithm).
     #[error("no matching key")]
     UnknownKey,
@@ -178,7 +173,7 @@ impl AuthError {
             AuthError::Malformed(_) => "malformed token",
             AuthError::AlgorithmNotAllowed => "algorithm not allowed",
             AuthError::ForbiddenHeader(_) | AuthError::UnknownCritical => "header not accepted",
-            AuthError::UnknownIssuer => "issuer not accepted",
+            AuthError::UnknownIssuer { .. } => "issuer not accepted",
             AuthError::UnknownKey | AuthError::AmbiguousKey | AuthError::KeyIssuerMismatch => {
                 "signing key not recognised"
             }
@@ -255,14 +250,14 @@ mod tests {
 
     #[test]
     fn codes_map_onto_the_error_table() {
-        assert_eq!(AuthError::MissingToken.code().status(), 401);
+        assert_eq!(AuthError::MissingToken.code(), ErrorCode::Unauthorized);
         assert_eq!(AuthError::MissingToken.code().as_str(), "UNAUTHORIZED");
         assert_eq!(AuthError::InvalidSignature.code().as_str(), "INVALID_TOKEN");
         assert_eq!(AuthError::Expired.code().as_str(), "TOKEN_EXPIRED");
         assert_eq!(AuthError::KeyIssuerMismatch.code().as_str(), "INVALID_TOKEN");
-        assert_eq!(AuthError::Forbidden("role admin".into()).code().status(), 403);
+        assert_eq!(AuthError::Forbidden("role admin".into()).code(), ErrorCode::Forbidden);
         let down = AuthError::KeysUnavailable { reason: "x".into(), retry_after: Duration::from_secs(5) };
-        assert_eq!(down.code().status(), 503);
+        assert_eq!(down.code(), ErrorCode::AuthUnavailable);
         assert_eq!(down.retry_after(), Some(Duration::from_secs(5)));
     }
 }

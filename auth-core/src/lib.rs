@@ -36,6 +36,7 @@ mod token_endpoints;
 mod token_source;
 mod validation;
 mod verified_cache;
+mod verified_token;
 mod verifier;
 
 #[cfg(feature = "testing")]
@@ -53,4 +54,5 @@ pub use token::{MAX_TOKEN_LEN, UnverifiedHeader};
 pub use token_endpoints::TokenEndpoints;
 pub use token_source::TokenSource;
 pub use verified_cache::DEFAULT_CACHE_CAPACITY;
-pub use verifier::{VerifiedToken, Verifier};
+pub use verified_token::VerifiedToken;
+pub use verifier::Verifier;

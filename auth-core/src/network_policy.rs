@@ -46,7 +46,7 @@ impl NetworkPolicy {
 
     fn is_configured(&self, host: &str) -> bool {
         let host = normalise(host);
-        self.configured.iter().any(|configured| *configured == host)
+        self.configured.contains(&host)
     }
 
     fn is_local(&self) -> bool {

@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 
 use moka::sync::Cache;
 
-use crate::verifier::VerifiedToken;
+use crate::verified_token::VerifiedToken;
 
 /// Default capacity, in typical (1 KiB) tokens.
 pub const DEFAULT_CACHE_CAPACITY: usize = 10_000;

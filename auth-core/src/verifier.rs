@@ -8,11 +8,11 @@ use serde_json::{Map, Value};
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 
-use crate::algorithm::{Algorithm, AlgorithmSet};
+use crate::algorithm::AlgorithmSet;
 use crate::claims::Claims;
 use crate::error::{AuthError, ConfigError, Malformed, PrefetchError};
 use crate::fetch;
-use crate::identity::{Identity, IdentityMapping};
+use crate::identity::IdentityMapping;
 use crate::key_store::KeyStore;
 use crate::network_policy::NetworkPolicy;
 use crate::provider::{IssuerMatch, Provider};
@@ -21,6 +21,7 @@ use crate::token_endpoints::TokenEndpoints;
 use crate::token_source::TokenSource;
 use crate::validation::{self, ClaimRules};
 use crate::verified_cache::{CachedToken, DEFAULT_CACHE_CAPACITY, VerifiedCache};
+use crate::verified_token::VerifiedToken;
 
 /// Largest signature accepted: an 8192-bit RSA signature. Decoded on the stack.
 const MAX_SIGNATURE_LEN: usize = 1024;
@@ -50,52 +51,6 @@ struct Issuer {
     rules: ClaimRules,
     mapping: IdentityMapping,
     keys: Arc<KeyStore>,
-}
-
-/// A token that passed every check, before conversion into the application's claims type.
-#[derive(Debug, Clone)]
-pub struct VerifiedToken {
-    payload: Value,
-    identity: Identity,
-    algorithm: Algorithm,
-    kid: Option<String>,
-}
-
-impl VerifiedToken {
-    /// The verified payload, a JSON object.
-    pub fn payload(&self) -> &Value {
-        &self.payload
-    }
-
-    /// The provider-normalised identity.
-    pub fn identity(&self) -> &Identity {
-        &self.identity
-    }
-
-    /// The algorithm the signature was verified with.
-    pub fn algorithm(&self) -> Algorithm {
-        self.algorithm
-    }
-
-    /// The `kid` of the key that verified the token.
-    pub fn kid(&self) -> Option<&str> {
-        self.kid.as_deref()
-    }
-
-    /// The payload as the application's type, with the identity (deserialised from the parsed payload).
-    pub fn claims<T: DeserializeOwned>(&self) -> Result<Claims<T>, AuthError> {
-        self.deserialize().map(|claims| Claims::new(claims, self.identity.clone()))
-    }
-
-    /// Only the payload as the application's type, for callers that keep the identity elsewhere.
-    pub fn deserialize<T: DeserializeOwned>(&self) -> Result<T, AuthError> {
-        T::deserialize(&self.payload).map_err(|err| AuthError::ClaimsType(err.to_string()))
-    }
-
-    fn object(&self) -> &Map<String, Value> {
-        static EMPTY: std::sync::OnceLock<Map<String, Value>> = std::sync::OnceLock::new();
-        self.payload.as_object().unwrap_or_else(|| EMPTY.get_or_init(Map::new))
-    }
 }
 
 impl Verifier {
@@ -203,6 +158,27 @@ impl Verifier {
         Ok(())
     }
 
+    /// Fetches every provider's keys at startup, as [`Verifier::prefetch`], but fails only on a
+    /// misconfiguration: an unreachable issuer is logged as a warning naming it, requests answer 503
+    /// `AUTH_UNAVAILABLE` with `Retry-After` meanwhile, and the keys are fetched again in the background
+    /// and on demand until they arrive. A restarted API thus serves its public routes through an identity
+    /// provider outage instead of crash-looping.
+    pub async fn warm_up(&self) -> Result<(), ConfigError> {
+        match self.prefetch().await {
+            Ok(()) => Ok(()),
+            Err(PrefetchError::Misconfigured(error)) => Err(error),
+            Err(PrefetchError::Unreachable { issuer, reason }) => {
+                tracing::warn!(
+                    target: "auth",
+                    %issuer,
+                    %reason,
+                    "starting without the issuer's keys: protected routes answer 503 until they arrive"
+                );
+                Ok(())
+            }
+        }
+    }
+
     /// Verifies `token` and deserialises its payload into `T` (use [`crate::StandardClaims`] for the
     /// registered claims plus a map of the rest).
     pub async fn verify<T: DeserializeOwned>(&self, token: &str) -> Result<Claims<T>, AuthError> {
@@ -216,23 +192,27 @@ impl Verifier {
             return Err(AuthError::TooLarge { len: token.len(), max: MAX_TOKEN_LEN });
         }
         if let Some(hit) = cache.get(token) {
-            match self.check_hit(&hit) {
-                Some(Ok(())) => return Ok(Arc::clone(&hit.token)),
-                Some(Err(error)) => return Err(error),
-                None => cache.remove(token),
+            match self.recheck(&hit) {
+                Recheck::Stands => return Ok(Arc::clone(&hit.token)),
+                Recheck::Refused(error) => return Err(error),
+                Recheck::Stale => cache.remove(token),
             }
         }
         self.verify_uncached(token, Some(cache)).await
     }
 
-    /// Re-checks a cached verification: `None` when it no longer stands (key gone, keys stale).
-    fn check_hit(&self, hit: &CachedToken) -> Option<Result<(), AuthError>> {
-        let issuer = self.inner.issuers.get(hit.issuer)?;
+    /// Whether a cached verification still stands: its key still in a usable key set, its claims (dates
+    /// above all) still valid.
+    fn recheck(&self, hit: &CachedToken) -> Recheck {
+        let Some(issuer) = self.inner.issuers.get(hit.issuer) else { return Recheck::Stale };
         let state = issuer.keys.current();
         if !state.usable(std::time::Instant::now()) || !state.keys.has_fingerprint(hit.key_fingerprint) {
-            return None;
+            return Recheck::Stale;
         }
-        Some(issuer.rules.check(hit.token.object(), validation::now()))
+        match issuer.rules.check(hit.token.payload(), validation::now()) {
+            Ok(()) => Recheck::Stands,
+            Err(error) => Recheck::Refused(error),
+        }
     }
 
     async fn verify_uncached(
@@ -250,7 +230,7 @@ impl Verifier {
             .iter()
             .enumerate()
             .find(|(_, issuer)| issuer.matcher.matches(iss))
-            .ok_or(AuthError::UnknownIssuer)?;
+            .ok_or_else(|| self.unknown_issuer(iss))?;
 
         let fingerprint = issuer.verify_signature(&compact, iss).await?;
         let now = validation::now();
@@ -258,22 +238,34 @@ impl Verifier {
         issuer.matcher.check_tenant(iss, &payload)?;
         let identity = issuer.mapping.identity(&payload, iss);
         let exp = payload.get("exp").and_then(validation::numeric_date).unwrap_or(now);
-        let verified = Arc::new(VerifiedToken {
-            payload: Value::Object(payload),
-            identity,
-            algorithm: compact.alg,
-            kid: compact.kid.map(|kid| kid.into_owned()),
-        });
+        let kid = compact.kid.map(|kid| kid.into_owned());
+        let verified = Arc::new(VerifiedToken::new(payload, identity, compact.alg, kid));
         if let Some(cache) = cache {
             cache.insert(token, CachedToken::new(Arc::clone(&verified), index, fingerprint, exp, now, token.len()));
         }
         Ok(verified)
     }
 
+    /// The refusal of an `iss` no provider accepts, naming what would have been accepted (for logs).
+    fn unknown_issuer(&self, iss: &str) -> AuthError {
+        let accepted: Vec<String> = self.inner.issuers.iter().map(|issuer| issuer.matcher.discovery_issuer()).collect();
+        AuthError::UnknownIssuer { iss: truncated(iss), accepted: accepted.join(", ") }
+    }
+
     /// JWKS documents fetched so far across all providers (discovery documents not counted).
     pub fn jwks_fetches(&self) -> u64 {
         self.inner.issuers.iter().map(|issuer| issuer.keys.fetch_count()).sum()
     }
+}
+
+/// Whether a verified-token cache entry may answer for its token again.
+enum Recheck {
+    /// Yes: the key is still there and the claims still hold.
+    Stands,
+    /// No, and the token is refused (it expired since it was cached, say).
+    Refused(AuthError),
+    /// The entry no longer says anything (its key left the set, or the keys are too old): verify afresh.
+    Stale,
 }
 
 impl Issuer {
@@ -284,37 +276,44 @@ impl Issuer {
             return Err(AuthError::AlgorithmNotAllowed);
         }
         self.keys.ensure_loaded().await?;
-        let mut refetched = false;
-        loop {
-            {
-                let state = self.keys.current();
-                match state.keys.select(token.kid.as_deref(), token.alg) {
-                    Ok(key) => {
-                        if !key.algorithms.contains(token.alg) {
-                            return Err(AuthError::AlgorithmNotAllowed);
-                        }
-                        // Before the signature: a cheap comparison that spares a forged tenant the RSA work.
-                        if let Some(key_issuer) = key.issuer.as_deref()
-                            && !self.matcher.key_signs_for(key_issuer, iss)
-                        {
-                            return Err(AuthError::KeyIssuerMismatch);
-                        }
-                        let mut signature = [0u8; MAX_SIGNATURE_LEN];
-                        let valid = URL_SAFE_NO_PAD
-                            .decode_slice(token.signature, &mut signature)
-                            .is_ok_and(|len| key.verify(token.alg, token.signing_input.as_bytes(), &signature[..len]));
-                        return if valid { Ok(key.fingerprint) } else { Err(AuthError::InvalidSignature) };
-                    }
-                    Err(AuthError::UnknownKey) if !refetched && token.kid.is_some() => {}
-                    Err(err) => return Err(err),
-                }
+        match self.check_signature(token, iss) {
+            // A key the set lacks may have just been rotated in: one rate-limited refetch, then a last look.
+            Err(AuthError::UnknownKey) if token.kid.is_some() && self.keys.refetch_for_unknown_kid().await => {
+                self.check_signature(token, iss)
             }
-            refetched = true;
-            if !self.keys.refetch_for_unknown_kid().await {
-                return Err(AuthError::UnknownKey);
-            }
+            result => result,
         }
     }
+
+    /// Checks the signature against the keys loaded now. Synchronous, so the key-set guard it holds can
+    /// never live across an `.await`.
+    fn check_signature(&self, token: &CompactToken<'_>, iss: &str) -> Result<u64, AuthError> {
+        let state = self.keys.current();
+        let key = state.keys.select(token.kid.as_deref(), token.alg)?;
+        if !key.algorithms.contains(token.alg) {
+            return Err(AuthError::AlgorithmNotAllowed);
+        }
+        // Before the signature: a cheap comparison that spares a forged tenant the RSA work.
+        if let Some(key_issuer) = key.issuer.as_deref()
+            && !self.matcher.key_signs_for(key_issuer, iss)
+        {
+            return Err(AuthError::KeyIssuerMismatch);
+        }
+        let mut signature = [0u8; MAX_SIGNATURE_LEN];
+        let valid = URL_SAFE_NO_PAD
+            .decode_slice(token.signature, &mut signature)
+            .is_ok_and(|len| key.verify(token.alg, token.signing_input.as_bytes(), &signature[..len]));
+        if valid { Ok(key.fingerprint) } else { Err(AuthError::InvalidSignature) }
+    }
+}
+
+/// At most 200 bytes of a client-sent value, cut at a character boundary, for logs.
+fn truncated(value: &str) -> String {
+    let mut end = value.len().min(200);
+    while !value.is_char_boundary(end) {
+        end -= 1;
+    }
+    value[..end].to_owned()
 }
 
 fn parse_payload(segment: &str) -> Result<Map<String, Value>, AuthError> {

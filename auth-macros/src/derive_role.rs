@@ -50,17 +50,26 @@ fn try_expand(input: TokenStream) -> syn::Result<TokenStream> {
     let variants: Vec<&syn::Ident> = data.variants.iter().map(|v| &v.ident).collect();
     let indexes = 0..variants.len();
     let idents = variants.iter().map(|v| v.to_string());
+    // `name()` and `NAMES` are inherent too, so they work without importing the trait.
     Ok(quote! {
         impl ::auth_actix::RoleEnum for #ident {
             const NAMES: &'static [&'static str] = &[#(#names),*];
             const VARIANTS: &'static [&'static str] = &[#(#idents),*];
 
             fn name(&self) -> &'static str {
-                Self::NAMES[self.__auth_role_index()]
+                <Self as ::auth_actix::RoleEnum>::NAMES[self.__auth_role_index()]
             }
         }
 
         impl #ident {
+            /// Every variant's role name, in declaration order.
+            pub const NAMES: &'static [&'static str] = <Self as ::auth_actix::RoleEnum>::NAMES;
+
+            /// This variant's role name.
+            pub fn name(&self) -> &'static str {
+                <Self as ::auth_actix::RoleEnum>::name(self)
+            }
+
             #[doc(hidden)]
             pub const fn __auth_role_index(&self) -> usize {
                 match self {

@@ -24,7 +24,7 @@ use proc_macro::TokenStream;
 /// ```
 /// use actix_web::{get, test, web, App, HttpResponse, Responder};
 /// use auth_actix::testing::{TestIssuer, TestRequestExt};
-/// use auth_actix::{require_role, Claims, JwtAuth, Role};
+/// use auth_actix::{require_role, Claims, JwtAuth, Role, Verified};
 ///
 /// #[derive(Role)]
 /// enum AppRole {
@@ -35,7 +35,7 @@ use proc_macro::TokenStream;
 ///
 /// #[get("/admin")]
 /// #[require_role("admin")]
-/// async fn admin(claims: Claims) -> impl Responder {
+/// async fn admin(claims: Verified<Claims>) -> impl Responder {
 ///     format!("hello {}", claims.sub)
 /// }
 ///
@@ -88,11 +88,11 @@ pub fn require_role(args: TokenStream, item: TokenStream) -> TokenStream {
 /// ```
 /// use actix_web::{get, test, App, Responder};
 /// use auth_actix::testing::{TestIssuer, TestRequestExt};
-/// use auth_actix::{require_scope, Identity, JwtAuth};
+/// use auth_actix::{require_scope, Identity, JwtAuth, Verified};
 ///
 /// #[get("/items")]
 /// #[require_scope("read:items")]
-/// async fn items(caller: Identity) -> impl Responder {
+/// async fn items(caller: Verified<Identity>) -> impl Responder {
 ///     format!("items for {}", caller.subject)
 /// }
 ///
@@ -115,10 +115,11 @@ pub fn require_scope(args: TokenStream, item: TokenStream) -> TokenStream {
 /// Makes a fieldless enum a set of role names: `#[role("name")]` per variant, or by default the variant
 /// name in snake_case. `#[require_role(Role::Admin)]` then names roles the compiler checks.
 ///
-/// ```
-/// use auth_actix::{Role, RoleEnum};
+/// `name()` and `NAMES` need no import; the [`RoleEnum`](../auth_actix/trait.RoleEnum.html) trait they
+/// also implement is for code generic over role enums.
 ///
-/// #[derive(Role)]
+/// ```
+/// #[derive(auth_actix::Role)]
 /// enum Role {
 ///     #[role("admin")]
 ///     Admin,
@@ -127,6 +128,7 @@ pub fn require_scope(args: TokenStream, item: TokenStream) -> TokenStream {
 ///
 /// assert_eq!(Role::Admin.name(), "admin");
 /// assert_eq!(Role::BillingViewer.name(), "billing_viewer");
+/// assert_eq!(Role::NAMES, ["admin", "billing_viewer"]);
 /// ```
 #[proc_macro_derive(Role, attributes(role))]
 pub fn derive_role(input: TokenStream) -> TokenStream {

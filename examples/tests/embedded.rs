@@ -212,7 +212,7 @@ async fn agents_app_enforces_per_agent_roles_from_sqlite() {
 
 async fn startup_error(binary: &str, env: &[(&str, &str)]) -> String {
     let mut command = Command::new(binary);
-    command.env("BIND", "127.0.0.1:0").stdout(Stdio::null()).stderr(Stdio::piped());
+    command.env("BIND", "127.0.0.1:0").env_remove("DEMO_ALLOW_ANY_BIND").stdout(Stdio::null()).stderr(Stdio::piped());
     for (name, value) in env {
         command.env(name, value);
     }
@@ -256,10 +256,84 @@ async fn missing_or_malformed_settings_fail_at_startup_naming_the_variable() {
             "https://",
         ),
         (env!("CARGO_BIN_EXE_quickstart"), &[("AUTH_LEEWAY_SECS", "soon")], "AUTH_LEEWAY_SECS"),
+        // Ten years of leeway would make long-expired tokens valid.
+        (env!("CARGO_BIN_EXE_quickstart"), &[("AUTH_LEEWAY_SECS", "315360000")], "AUTH_LEEWAY_SECS: "),
+        (env!("CARGO_BIN_EXE_quickstart"), &[("AUTH_ALGORITHMS", "RS256,HS256")], "AUTH_ALGORITHMS"),
+        // The demo issuer hands out admin tokens: it never listens beyond loopback unless told to.
+        (env!("CARGO_BIN_EXE_quickstart"), &[("BIND", "0.0.0.0:0")], "loopback only"),
+        (env!("CARGO_BIN_EXE_keycloak"), &[("BIND", "0.0.0.0:0")], "DEMO_ALLOW_ANY_BIND"),
         (env!("CARGO_BIN_EXE_quickstart"), &[("BIND", "not-an-address")], "BIND"),
     ];
     for (binary, env, expected) in cases {
         let stderr = startup_error(binary, env).await;
         assert!(stderr.contains(expected), "{binary} with {env:?}: expected {expected:?} in {stderr}");
     }
+}
+
+/// Starts an example configured for a real issuer and waits for its "listening on <base>" line.
+async fn start_configured(binary: &str, env: &[(&str, &str)]) -> (Child, String) {
+    let mut child = Command::new(binary)
+        .envs(env.iter().copied())
+        .env("BIND", "127.0.0.1:0")
+        .env("RUST_LOG", "warn")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit())
+        .kill_on_drop(true)
+        .spawn()
+        .expect("example starts");
+    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    let base = tokio::time::timeout(Duration::from_secs(30), async {
+        while let Ok(Some(line)) = lines.next_line().await {
+            if let Some((_, base)) = line.split_once("listening on ") {
+                return base.to_owned();
+            }
+        }
+        panic!("{binary} ended without listening");
+    })
+    .await
+    .expect("the example starts listening in time");
+    tokio::spawn(async move { while let Ok(Some(_)) = lines.next_line().await {} });
+    (child, base)
+}
+
+#[tokio::test]
+async fn an_api_starts_during_an_issuer_outage_and_recovers_by_itself() {
+    let issuer = auth_actix::testing::TestIssuer::start().await;
+    issuer.set_outage(true);
+    let env = [("AUTH_ISSUER", issuer.issuer()), ("AUTH_AUDIENCE", issuer.audience())];
+    let (_child, base) = start_configured(env!("CARGO_BIN_EXE_quickstart"), &env).await;
+    let client = reqwest::Client::builder().timeout(Duration::from_secs(20)).build().unwrap();
+    let public = client.get(format!("{base}/public")).send().await.unwrap();
+    assert_eq!(public.status(), 200, "public routes are served through the outage");
+    let token = issuer.token().subject("ada").sign();
+    let me = || client.get(format!("{base}/me")).bearer_auth(&token).send();
+    let during = me().await.unwrap();
+    assert_eq!(during.status(), 503);
+    assert!(during.headers().contains_key("retry-after"));
+    assert!(during.text().await.unwrap().contains("AUTH_UNAVAILABLE"));
+
+    issuer.set_outage(false);
+    let deadline = std::time::Instant::now() + Duration::from_secs(20);
+    let mut status = 503;
+    while status != 200 && std::time::Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_millis(250)).await;
+        status = me().await.unwrap().status().as_u16();
+    }
+    assert_eq!(status, 200, "the keys arrived without a restart");
+}
+
+#[tokio::test]
+async fn an_api_stops_at_start_on_a_definite_misconfiguration() {
+    let issuer = auth_actix::testing::TestIssuer::start().await;
+    issuer.set_discovery_issuer(Some("https://impostor.example.com".to_owned()));
+    let env = [("AUTH_ISSUER", issuer.issuer()), ("AUTH_AUDIENCE", issuer.audience())];
+    let stderr = startup_error(env!("CARGO_BIN_EXE_quickstart"), &env).await;
+    assert!(stderr.contains("AUTH_ISSUER") && stderr.contains("impostor.example.com"), "{stderr}");
+    let missing = [
+        ("AUTH_ISSUER", issuer.issuer()),
+        ("AUTH_AUDIENCE", issuer.audience()),
+        ("AUTH_JWKS_URL", "http://127.0.0.1:9/none"),
+    ];
+    let (mut child, _) = start_configured(env!("CARGO_BIN_EXE_quickstart"), &missing).await;
+    assert!(child.try_wait().unwrap().is_none(), "no answer at all is an outage, not a misconfiguration");
 }

@@ -229,3 +229,133 @@ pub async fn join_within<T>(limit: std::time::Duration, tasks: Vec<tokio::task::
 pub async fn wait_until(limit: std::time::Duration, mut done: impl FnMut() -> bool) -> bool {
     poll(limit, || std::future::ready(done()), |held| *held).await
 }
+
+/// The real, independent OpenID Provider of the integration tests: the npm package `oidc-provider`
+/// (OpenID Certified), run by `tests/oidc-provider/server.mjs` on 127.0.0.1.
+pub mod oidc_provider {
+    use std::path::{Path, PathBuf};
+    use std::process::Stdio;
+    use std::time::Duration;
+
+    use serde_json::Value;
+    use tokio::io::{AsyncBufReadExt, BufReader};
+    use tokio::process::{Child, ChildStdin, Command};
+
+    /// The harness directory.
+    fn harness() -> PathBuf {
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("oidc-provider")
+    }
+
+    /// What is missing to run the provider, if anything: node, or the npm packages.
+    pub fn missing() -> Option<String> {
+        let node = std::process::Command::new("node").arg("--version").output().is_ok_and(|o| o.status.success());
+        if !node {
+            return Some("node".to_owned());
+        }
+        if !harness().join("node_modules/oidc-provider").exists() {
+            return Some(format!("oidc-provider (npm ci --prefix {})", harness().display()));
+        }
+        None
+    }
+
+    /// Whether the provider can run here. Under CI (`.ci/run` installs it) a missing piece fails the
+    /// test; elsewhere the test says so and passes, rather than failing the README's test command.
+    pub fn available(test: &str) -> bool {
+        match missing() {
+            None => true,
+            Some(what) => {
+                assert!(std::env::var_os("CI").is_none(), "CI must install {what} (see .ci/run)");
+                eprintln!("skipping {test}: {what} is not installed (.ci/run installs it)");
+                false
+            }
+        }
+    }
+
+    /// A running provider. Stops when dropped (its stdin closes, which ends it).
+    pub struct OidcProvider {
+        config: Value,
+        config_file: PathBuf,
+        issuer: String,
+        child: Child,
+        _stdin: ChildStdin,
+    }
+
+    impl OidcProvider {
+        /// Starts a provider with this configuration (see `tests/oidc-provider/README.md`).
+        pub async fn start(config: Value) -> OidcProvider {
+            let dir = std::env::temp_dir().join(format!("oidc-provider-{}", std::process::id()));
+            std::fs::create_dir_all(&dir).expect("temp dir");
+            static NEXT: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+            let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            let config_file = dir.join(format!("config-{n}.json"));
+            let (child, stdin, issuer) = spawn(&config, &config_file).await;
+            OidcProvider { config, config_file, issuer, child, _stdin: stdin }
+        }
+
+        /// The issuer URL.
+        pub fn issuer(&self) -> &str {
+            &self.issuer
+        }
+
+        /// Stops the provider (an outage); [`OidcProvider::restart`] brings it back on the same port.
+        pub async fn stop(&mut self) {
+            let _ = self.child.start_kill();
+            let _ = tokio::time::timeout(Duration::from_secs(10), self.child.wait()).await;
+        }
+
+        /// Starts it again on the same port with the same configuration; with `rotate`, under a brand new
+        /// signing key and no overlap with the old one.
+        pub async fn restart(&mut self, rotate: bool) {
+            self.stop().await;
+            let port: u16 =
+                self.issuer.trim_start_matches("http://127.0.0.1:").split('/').next().unwrap().parse().unwrap();
+            self.config["port"] = port.into();
+            if rotate && let Some(file) = self.config["jwks_file"].as_str() {
+                let _ = std::fs::remove_file(file);
+            }
+            let (child, stdin, issuer) = spawn(&self.config, &self.config_file).await;
+            assert_eq!(issuer, self.issuer, "restarted on the same address");
+            self.child = child;
+            self._stdin = stdin;
+        }
+
+        /// An access token by the client credentials grant (client_secret_basic), for `resource`.
+        pub async fn token(&self, client: &str, secret: &str, resource: &str, scope: &str) -> String {
+            let response = crate::client()
+                .post(format!("{}/token", self.issuer))
+                .basic_auth(client, Some(secret))
+                .form(&[("grant_type", "client_credentials"), ("resource", resource), ("scope", scope)])
+                .send()
+                .await
+                .expect("token endpoint answers");
+            let status = response.status();
+            let body: Value = serde_json::from_slice(&response.bytes().await.unwrap()).unwrap_or(Value::Null);
+            assert!(status.is_success(), "token request failed: {status} {body}");
+            body["access_token"].as_str().expect("access_token").to_owned()
+        }
+    }
+
+    async fn spawn(config: &Value, config_file: &Path) -> (Child, ChildStdin, String) {
+        std::fs::write(config_file, config.to_string()).expect("config written");
+        let mut child = Command::new("node")
+            .arg(harness().join("server.mjs"))
+            .arg(config_file)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .kill_on_drop(true)
+            .spawn()
+            .expect("node starts");
+        let stdin = child.stdin.take().expect("stdin");
+        let mut lines = BufReader::new(child.stdout.take().expect("stdout")).lines();
+        let ready = tokio::time::timeout(Duration::from_secs(30), lines.next_line()).await;
+        let line = ready.expect("the provider starts in time").expect("stdout readable").expect("a READY line");
+        let issuer = line.strip_prefix("READY ").unwrap_or_else(|| panic!("unexpected first line {line:?}")).to_owned();
+        (child, stdin, issuer)
+    }
+}
+
+/// The README's Rust examples, compiled as doctests so they cannot drift from the API.
+#[cfg(doctest)]
+#[doc = include_str!("../../README.md")]
+pub struct ReadmeDoctests;

@@ -4,15 +4,15 @@
 use actix_web::http::StatusCode;
 use actix_web::{App, HttpResponse, test, web};
 use auth_actix::testing::{TestIssuer, TestRequestExt};
-use auth_actix::{AuthError, Identity, JwtAuth, Require, Requirement, Rule};
+use auth_actix::{AuthRejection, Identity, JwtAuth, Require, Requirement, Rule, Verified};
 use tests::{init_tracing, send};
 
 struct Admin;
 impl Requirement for Admin {
-    const RULE: Rule = Rule::AnyRole(&["admin"]);
+    const RULE: Rule = Rule::any_role(&["admin"]);
 }
 
-async fn me(identity: Identity) -> HttpResponse {
+async fn me(identity: Verified<Identity>) -> HttpResponse {
     HttpResponse::Ok().body(identity.subject.clone())
 }
 
@@ -124,9 +124,9 @@ async fn missing_configuration_is_500_not_a_panic() {
 async fn custom_error_handler_replaces_the_body_and_keeps_the_challenge() {
     init_tracing();
     let issuer = TestIssuer::start().await;
-    let auth = JwtAuth::new(issuer.provider()).unwrap().error_handler(|error: &AuthError| {
-        HttpResponse::build(StatusCode::from_u16(error.code().status()).unwrap())
-            .json(serde_json::json!({ "ok": false, "reason": error.code().as_str() }))
+    let auth = JwtAuth::new(issuer.provider()).unwrap().error_handler(|rejection: &AuthRejection| {
+        HttpResponse::build(rejection.status())
+            .json(serde_json::json!({ "ok": false, "reason": rejection.code().as_str() }))
     });
     let app = app!(auth);
     let answer = send(&app, test::TestRequest::get().uri("/me")).await;

@@ -4,7 +4,7 @@
 use actix_web::http::StatusCode;
 use actix_web::{App, HttpResponse, test, web};
 use auth_actix::testing::{TestIssuer, TestRequestExt};
-use auth_actix::{Claims, Identity, JwtAuth, Optional, StandardClaims};
+use auth_actix::{Claims, Identity, JwtAuth, Optional, StandardClaims, Verified};
 use serde::Deserialize;
 use tests::audit_log::AuditLog;
 use tests::status_and_body;
@@ -15,17 +15,21 @@ struct OrgClaims {
     org: String,
 }
 
-async fn both(identity: Identity, claims: Claims, org: Claims<OrgClaims>) -> HttpResponse {
+async fn both(
+    identity: Verified<Identity>,
+    claims: Verified<Claims>,
+    org: Verified<Claims<OrgClaims>>,
+) -> HttpResponse {
     assert_eq!(identity.subject, claims.sub);
     assert_eq!(claims.identity().subject, org.sub);
     HttpResponse::Ok().body(format!("{} {} {}", identity.subject, !claims.iss.is_empty(), org.org))
 }
 
-async fn me(identity: Identity) -> HttpResponse {
+async fn me(identity: Verified<Identity>) -> HttpResponse {
     HttpResponse::Ok().json(&identity)
 }
 
-async fn std_option(identity: Option<Identity>) -> HttpResponse {
+async fn std_option(identity: Option<Verified<Identity>>) -> HttpResponse {
     HttpResponse::Ok().body(identity.map_or("anonymous".to_owned(), |id| id.subject.clone()))
 }
 
@@ -104,7 +108,7 @@ async fn optional_extractor_rejects_bad_tokens_even_without_middleware() {
 #[actix_web::test]
 async fn std_option_behind_the_middleware_rejects_bad_tokens() {
     let issuer = TestIssuer::start().await;
-    let auth = JwtAuth::new(issuer.provider()).unwrap().optional();
+    let auth = JwtAuth::new(issuer.provider()).unwrap().public(["/*"]);
     let app = test::init_service(App::new().wrap(auth).configure(routes)).await;
     assert_eq!(status_and_body(&app, test::TestRequest::get().uri("/option")).await.1, "anonymous");
     let bad = issuer.token().expired().sign();
@@ -157,5 +161,57 @@ async fn audit_events_carry_the_decision_but_never_the_token() {
             let signature = expired.rsplit('.').next().unwrap();
             assert!(!value.contains(signature), "signature leaked into {event:?}");
         }
+    }
+}
+
+#[actix_web::test]
+async fn a_request_gets_one_decision_with_the_real_reason() {
+    #[derive(Debug, Deserialize)]
+    struct NeedsEmail {
+        #[allow(dead_code)]
+        email: String,
+    }
+    async fn profile(_: Verified<Claims<NeedsEmail>>) -> HttpResponse {
+        HttpResponse::Ok().finish()
+    }
+    async fn admin(_: auth_actix::Require<Admins>) -> HttpResponse {
+        HttpResponse::Ok().finish()
+    }
+    struct Admins;
+    impl auth_actix::Requirement for Admins {
+        const RULE: auth_actix::Rule = auth_actix::Rule::any_role(&["admin"]);
+    }
+
+    let (log, _guard) = AuditLog::install();
+    let issuer = TestIssuer::start().await;
+    for with_middleware in [true, false] {
+        let auth = JwtAuth::new(issuer.provider()).unwrap();
+        let app = test::init_service(
+            App::new()
+                .app_data(auth.clone())
+                .wrap(actix_web::middleware::Condition::new(with_middleware, auth))
+                .route("/profile", web::get().to(profile))
+                .route("/admin", web::get().to(admin)),
+        )
+        .await;
+        let token = issuer.token().subject("kim").roles(["viewer"]).sign();
+        let decisions =
+            || -> Vec<_> { log.events().into_iter().filter(|event| event.contains_key("outcome")).collect() };
+        log.clear();
+        let answer = tests::send(&app, test::TestRequest::get().uri("/profile").bearer(&token)).await;
+        assert_eq!(answer.status, StatusCode::UNAUTHORIZED);
+        let events = decisions();
+        assert_eq!(events.len(), 1, "middleware: {with_middleware}; one decision: {events:?}");
+        assert_eq!(events[0]["outcome"], "rejected");
+        assert_eq!(events[0]["sub"], "kim", "the verified caller is named");
+        assert!(events[0]["reason"].contains("missing field `email`"), "{events:?}");
+
+        log.clear();
+        let answer = tests::send(&app, test::TestRequest::get().uri("/admin").bearer(&token)).await;
+        assert_eq!(answer.status, StatusCode::FORBIDDEN);
+        let events = decisions();
+        assert_eq!(events.len(), 1, "{events:?}");
+        assert_eq!(events[0]["outcome"], "forbidden");
+        assert!(events[0]["reason"].contains("requires role any of [admin]; the caller has [viewer]"), "{events:?}");
     }
 }

@@ -3,15 +3,15 @@
 use actix_web::http::StatusCode;
 use actix_web::{App, HttpResponse, test, web};
 use auth_actix::testing::{TestIssuer, TestRequestExt};
-use auth_actix::{Identity, JwtAuth, TokenSource};
+use auth_actix::{Identity, JwtAuth, Optional, TokenSource, Verified};
 use tests::{init_tracing, status_and_body};
 
-async fn me(identity: Identity) -> HttpResponse {
+async fn me(identity: Verified<Identity>) -> HttpResponse {
     HttpResponse::Ok().body(identity.subject.clone())
 }
 
-async fn maybe(identity: Option<Identity>) -> HttpResponse {
-    HttpResponse::Ok().body(identity.map_or_else(|| "anonymous".to_owned(), |id| id.subject.clone()))
+async fn maybe(identity: Optional<Identity>) -> HttpResponse {
+    HttpResponse::Ok().body(identity.as_ref().map_or_else(|| "anonymous".to_owned(), |id| id.subject.clone()))
 }
 
 async fn health() -> HttpResponse {
@@ -100,28 +100,35 @@ async fn query_string_is_never_a_token_source() {
 }
 
 #[actix_web::test]
-async fn optional_mode_admits_anonymous_but_not_bad_tokens() {
+async fn public_paths_welcome_anonymous_callers_but_not_bad_tokens() {
     init_tracing();
     let issuer = TestIssuer::start().await;
-    let app = app!(JwtAuth::new(issuer.provider()).unwrap().optional());
+    let app = app!(JwtAuth::new(issuer.provider()).unwrap().public(["/maybe", "/docs/*"]));
     let anonymous = status_and_body(&app, test::TestRequest::get().uri("/maybe")).await;
     assert_eq!(anonymous, (StatusCode::OK, "anonymous".to_owned()));
     let good = issuer.token().subject("dave").sign();
     assert_eq!(status_and_body(&app, test::TestRequest::get().uri("/maybe").bearer(&good)).await.1, "dave");
-    let bad = issuer.token().expired().sign();
-    assert_eq!(
-        status_and_body(&app, test::TestRequest::get().uri("/maybe").bearer(&bad)).await.0,
-        StatusCode::UNAUTHORIZED
-    );
-    // A handler that needs an identity still refuses anonymous callers.
+    // A token that is sent is checked: the client learns to refresh it instead of being served as a stranger.
+    for bad in [issuer.token().expired().sign(), "not.a.jwt".to_owned(), "garbage".to_owned()] {
+        let req = test::TestRequest::get().uri("/maybe").bearer(&bad);
+        assert_eq!(status_and_body(&app, req).await.0, StatusCode::UNAUTHORIZED, "{bad}");
+    }
+    let req = test::TestRequest::get().uri("/docs/index").bearer("not.a.jwt");
+    assert_eq!(status_and_body(&app, req).await.0, StatusCode::UNAUTHORIZED);
+    assert_eq!(status_and_body(&app, test::TestRequest::get().uri("/docs/index")).await.0, StatusCode::OK);
+    // A handler that needs an identity still refuses anonymous callers, and other paths stay protected.
     assert_eq!(status_and_body(&app, test::TestRequest::get().uri("/me")).await.0, StatusCode::UNAUTHORIZED);
+    assert_eq!(status_and_body(&app, test::TestRequest::get().uri("/health")).await.0, StatusCode::UNAUTHORIZED);
+
+    let everywhere = app!(JwtAuth::new(issuer.provider()).unwrap().public(["/*"]));
+    assert_eq!(status_and_body(&everywhere, test::TestRequest::get().uri("/health")).await.0, StatusCode::OK);
 }
 
 #[actix_web::test]
-async fn public_paths_are_not_checked_at_all() {
+async fn skipped_paths_are_not_checked_at_all() {
     init_tracing();
     let issuer = TestIssuer::start().await;
-    let app = app!(JwtAuth::new(issuer.provider()).unwrap().public(["/health", "/docs/*"]));
+    let app = app!(JwtAuth::new(issuer.provider()).unwrap().skip(["/health", "/docs/*"]));
     for uri in ["/health", "/docs/index"] {
         assert_eq!(status_and_body(&app, test::TestRequest::get().uri(uri)).await.0, StatusCode::OK, "{uri}");
         let garbage = test::TestRequest::get().uri(uri).bearer("not-a-token");
@@ -129,6 +136,13 @@ async fn public_paths_are_not_checked_at_all() {
     }
     let valid = issuer.token().sign();
     assert_eq!(status_and_body(&app, test::TestRequest::get().uri("/health").bearer(&valid)).await.0, StatusCode::OK);
-    assert_eq!(issuer.jwks_fetches(), 0, "public paths never verify, not even a valid token");
+    assert_eq!(issuer.jwks_fetches(), 0, "skipped paths never verify, not even a valid token");
     assert_eq!(status_and_body(&app, test::TestRequest::get().uri("/me")).await.0, StatusCode::UNAUTHORIZED);
+}
+
+#[actix_web::test]
+#[should_panic(expected = "does not start with '/'")]
+async fn a_malformed_path_pattern_stops_the_application_at_startup() {
+    let issuer = TestIssuer::start().await;
+    let _ = JwtAuth::new(issuer.provider()).unwrap().public(["health"]);
 }

@@ -4,7 +4,7 @@
 use actix_web::http::StatusCode;
 use actix_web::{App, HttpResponse, Responder, get, test, web};
 use auth_actix::testing::{TestIssuer, TestRequestExt};
-use auth_actix::{Claims, Identity, JwtAuth, Role, require_role, require_scope};
+use auth_actix::{Claims, Identity, JwtAuth, Role, Verified, require_role, require_scope};
 
 #[derive(Role)]
 enum AppRole {
@@ -17,13 +17,13 @@ enum AppRole {
 #[get("/route-above")]
 #[require_role("admin")]
 #[allow(clippy::unused_async)]
-async fn route_above(claims: Claims) -> impl Responder {
+async fn route_above(claims: Verified<Claims>) -> impl Responder {
     format!("above {}", claims.sub)
 }
 
 #[require_role("admin")]
 #[get("/route-below")]
-async fn route_below(identity: Identity) -> impl Responder {
+async fn route_below(identity: Verified<Identity>) -> impl Responder {
     format!("below {}", identity.subject)
 }
 
@@ -54,7 +54,10 @@ async fn scoped() -> HttpResponse {
 #[get("/stacked")]
 #[require_role("admin")]
 #[require_scope(any("write:items", "admin:items"))]
-async fn stacked(identity: Identity, path: web::Query<std::collections::HashMap<String, String>>) -> HttpResponse {
+async fn stacked(
+    identity: Verified<Identity>,
+    path: web::Query<std::collections::HashMap<String, String>>,
+) -> HttpResponse {
     HttpResponse::Ok().body(format!("stacked {} {}", identity.subject, path.len()))
 }
 
@@ -62,7 +65,7 @@ struct Handlers;
 
 impl Handlers {
     #[require_role("admin")]
-    async fn method(identity: Identity) -> HttpResponse {
+    async fn method(identity: Verified<Identity>) -> HttpResponse {
         HttpResponse::Ok().body(format!("method {}", identity.subject))
     }
 }

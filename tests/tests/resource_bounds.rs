@@ -3,7 +3,7 @@
 
 use actix_web::{App, HttpResponse, HttpServer, web};
 use auth_actix::testing::TestIssuer;
-use auth_actix::{Identity, JwtAuth, TokenSource};
+use auth_actix::{Identity, JwtAuth, TokenSource, Verified};
 use auth_core::{AuthError, MAX_KEYS, MAX_TOKEN_LEN, Malformed, Verifier};
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
@@ -12,9 +12,10 @@ use tests::{error_code as code, init_tracing};
 /// A real server on loopback with the middleware, so actix's own HTTP parsing limits apply.
 async fn serve(auth: JwtAuth) -> (String, actix_web::dev::ServerHandle) {
     let server = HttpServer::new(move || {
-        App::new()
-            .wrap(auth.clone())
-            .route("/me", web::get().to(|id: Identity| async move { HttpResponse::Ok().body(id.subject.clone()) }))
+        App::new().wrap(auth.clone()).route(
+            "/me",
+            web::get().to(|id: Verified<Identity>| async move { HttpResponse::Ok().body(id.subject.clone()) }),
+        )
     })
     .workers(1)
     .bind("127.0.0.1:0")

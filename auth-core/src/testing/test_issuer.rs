@@ -190,6 +190,33 @@ impl TestIssuer {
             .key_settings(TestIssuer::fast_key_settings())
     }
 
+    /// `provider` served by this issuer: its URLs moved to this issuer's origin, keeping their paths (see
+    /// [`Provider::relocate`]), with [`TestIssuer::fast_key_settings`]. Mint tokens for it with
+    /// [`TestIssuer::token_for`].
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")] async fn main() {
+    /// use auth_core::testing::TestIssuer;
+    /// use auth_core::{Provider, StandardClaims, Verifier};
+    ///
+    /// let issuer = TestIssuer::start().await;
+    /// let keycloak = issuer.adopt(Provider::keycloak("https://sso.example.com", "demo", "orders-api"));
+    /// let token = issuer.token_for(&keycloak).subject("ada").roles(["admin"]).sign();
+    /// let claims = Verifier::new(keycloak).unwrap().verify::<StandardClaims>(&token).await.unwrap();
+    /// assert!(claims.identity().has_role("admin"), "written to realm_access.roles, where Keycloak keeps them");
+    /// # }
+    /// ```
+    pub fn adopt(&self, provider: Provider) -> Provider {
+        provider.relocate(&self.issuer).key_settings(TestIssuer::fast_key_settings())
+    }
+
+    /// Starts a token shaped for `provider` (one from [`TestIssuer::adopt`], or configured with this
+    /// issuer's URL): the issuer, audience and claim values it requires, roles and scopes where it reads
+    /// them. See [`TokenBuilder`] for the rest.
+    pub fn token_for(&self, provider: &Provider) -> TokenBuilder<'_> {
+        TokenBuilder::shaped_for(self, provider)
+    }
+
     /// Key settings with short timings for tests over loopback.
     pub fn fast_key_settings() -> KeySettings {
         KeySettings {
@@ -264,6 +291,10 @@ impl TestIssuer {
     /// Makes discovery name a different issuer (`None` restores the real one).
     pub fn set_discovery_issuer(&self, issuer: Option<String>) {
         self.lock().discovery_issuer = issuer;
+    }
+
+    pub(crate) fn algorithms(&self) -> Vec<Algorithm> {
+        self.lock().algorithms.clone()
     }
 
     pub(crate) fn default_algorithm(&self) -> Algorithm {

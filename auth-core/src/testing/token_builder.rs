@@ -8,7 +8,10 @@ use serde_json::{Map, Value};
 
 use super::signing_key::b64;
 use super::test_issuer::TestIssuer;
-use crate::algorithm::Algorithm;
+use crate::algorithm::{Algorithm, AlgorithmPolicy};
+use crate::claim_path::{ClaimPath, Separator};
+use crate::provider::{IssuerMatch, Provider};
+use crate::validation::AudienceRule;
 
 static NEXT_JTI: AtomicU64 = AtomicU64::new(1);
 
@@ -24,6 +27,10 @@ pub struct TokenBuilder<'a> {
     header: Map<String, Value>,
     kid: Option<Option<String>>,
     lifetime: Option<i64>,
+    /// Where [`TokenBuilder::roles`] writes: `roles` unless shaped for a provider that reads elsewhere.
+    roles_claim: (ClaimPath, Separator),
+    /// Where [`TokenBuilder::scopes`] writes: `scope`, space-separated, unless shaped for a provider.
+    scopes_claim: (ClaimPath, Separator),
 }
 
 impl<'a> TokenBuilder<'a> {
@@ -42,7 +49,74 @@ impl<'a> TokenBuilder<'a> {
             header: Map::new(),
             kid: None,
             lifetime: Some(3600),
+            roles_claim: (ClaimPath::claim("roles"), Separator::None),
+            scopes_claim: (ClaimPath::claim("scope"), Separator::Space),
         }
+    }
+
+    /// A token as `provider` expects one: its issuer (a multi-tenant one's first tenant, with the tenant
+    /// claim), its audience where it reads one (`aud`, Cognito's `client_id`, Clerk's `azp`), the values
+    /// its required claims must hold, an algorithm it accepts; roles and scopes go where it reads them.
+    pub(crate) fn shaped_for(issuer: &'a TestIssuer, provider: &Provider) -> TokenBuilder<'a> {
+        let mut builder = TokenBuilder::new(issuer);
+        let claims = &mut builder.claims;
+        match &provider.issuer {
+            IssuerMatch::Exact(issuers) => {
+                if let Some(iss) = issuers.first() {
+                    claims.insert("iss".into(), iss.as_str().into());
+                }
+            }
+            IssuerMatch::Tenants { prefix, suffix, tenants, tenant_claim } => {
+                if let Some(tenant) = tenants.first() {
+                    claims.insert("iss".into(), format!("{prefix}{tenant}{suffix}").into());
+                    if let Some(claim) = tenant_claim {
+                        claims.insert((*claim).into(), tenant.as_str().into());
+                    }
+                }
+            }
+        }
+        match &provider.audience {
+            Some(AudienceRule::Aud(audiences)) => {
+                if let Some(aud) = audiences.first() {
+                    claims.insert("aud".into(), aud.as_str().into());
+                }
+            }
+            Some(AudienceRule::Claim(path, values)) => {
+                claims.remove("aud");
+                if let Some(value) = values.first() {
+                    path.set(claims, value.as_str().into());
+                }
+            }
+            Some(AudienceRule::Skip) | None => {
+                claims.remove("aud");
+            }
+        }
+        if let Some(party) = provider.authorized_parties.first() {
+            claims.insert("azp".into(), party.as_str().into());
+        }
+        for required in &provider.required {
+            if required.path.lookup(claims).is_some() {
+                continue;
+            }
+            let value = match required.one_of.first() {
+                Some(value) => Value::from(value.as_str()),
+                None if provider.past_dates.iter().any(|date| required.path == ClaimPath::claim(date)) => now().into(),
+                None => "present".into(),
+            };
+            required.path.set(claims, value);
+        }
+        if let AlgorithmPolicy::Only(accepted) = provider.algorithms
+            && let Some(alg) = issuer.algorithms().into_iter().find(|alg| accepted.contains(*alg))
+        {
+            builder.algorithm = alg;
+        }
+        if let Some(claim) = provider.mapping.roles.first() {
+            builder.roles_claim = (claim.path.clone(), claim.separator);
+        }
+        if let Some(claim) = provider.mapping.scopes.first() {
+            builder.scopes_claim = (claim.path.clone(), claim.separator);
+        }
+        builder
     }
 
     /// Sets `sub`.
@@ -55,24 +129,30 @@ impl<'a> TokenBuilder<'a> {
         self.claim("email", email.into())
     }
 
-    /// Sets `roles` to an array of these names.
-    pub fn roles<I, S>(self, roles: I) -> Self
+    /// Sets the caller's roles: an array at `roles`, or where the provider a token is shaped for reads
+    /// them ([`TestIssuer::token_for`]): `realm_access.roles` for Keycloak, `cognito:groups` for Cognito.
+    pub fn roles<I, S>(mut self, roles: I) -> Self
     where
         I: IntoIterator<Item = S>,
         S: Into<String>,
     {
         let roles: Vec<String> = roles.into_iter().map(Into::into).collect();
-        self.claim("roles", roles)
+        let (path, separator) = self.roles_claim.clone();
+        path.set(&mut self.claims, names(roles, separator));
+        self
     }
 
-    /// Sets `scope` to these names, space-separated (RFC 8693 §4.2).
-    pub fn scopes<I, S>(self, scopes: I) -> Self
+    /// Sets the scopes: `scope`, space-separated (RFC 8693 §4.2), or where the provider a token is shaped
+    /// for reads them (an array for Okta's `scp`).
+    pub fn scopes<I, S>(mut self, scopes: I) -> Self
     where
         I: IntoIterator<Item = S>,
         S: Into<String>,
     {
         let scopes: Vec<String> = scopes.into_iter().map(Into::into).collect();
-        self.claim("scope", scopes.join(" "))
+        let (path, separator) = self.scopes_claim.clone();
+        path.set(&mut self.claims, names(scopes, separator));
+        self
     }
 
     /// Sets `aud` to one audience.
@@ -202,6 +282,15 @@ impl<'a> TokenBuilder<'a> {
         let signing_input = format!("{}.{}", encode(&header), encode(&claims));
         let signature = key.sign(signing_input.as_bytes());
         format!("{signing_input}.{}", b64(&signature))
+    }
+}
+
+/// A list of names as a claim holds it: an array, or one string joined at the claim's separator.
+fn names(names: Vec<String>, separator: Separator) -> Value {
+    match separator {
+        Separator::None => names.into(),
+        Separator::Space => names.join(" ").into(),
+        Separator::Comma => names.join(",").into(),
     }
 }
 

@@ -18,15 +18,16 @@
 //! `agent_services(agent_id, common_name, role)`, where `owner` is never granted, so a machine can read or
 //! update an agent but never delete it. `GET /admin` needs an e-mail in `app_admins`.
 
+use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 
-use actix_web::{App, HttpRequest, HttpResponse, HttpServer, Responder, delete, get, put, web};
-use auth_actix::testing::TestIssuer;
-use auth_actix::{Algorithm, IdentityKind, JwtAuth, Provider, ResolveError, require_role};
-use examples::{Carrier, admin, base_url, bind_address, env_opt, env_required, init_logging, me, print_demo, public};
+use actix_web::{App, HttpResponse, HttpServer, Responder, delete, get, put, web};
+use auth_actix::{Identity, IdentityKind, JwtAuth, Provider, ResolveError, RoleRequest, Verified, require_role};
+use examples::{Carrier, Demo};
 use rusqlite::{Connection, OptionalExtension, params};
 use serde::{Deserialize, Serialize};
+use tracing_subscriber::EnvFilter;
 
 const DEMO_AUD: &str = "4714c1358e65fe4b408ad6d432a5f878f08194bdb4752441fd56faefa9b2b6f2";
 
@@ -103,13 +104,14 @@ impl Store {
     }
 
     /// The caller's roles on `agent`, widened down the hierarchy (an owner is also admin and viewer).
-    async fn roles(&self, agent: i64, identity: auth_actix::core::Identity) -> Result<Vec<String>, String> {
+    async fn roles(&self, agent: i64, identity: &Identity) -> Result<Vec<String>, String> {
+        let (kind, subject, email) = (identity.kind, identity.subject.clone(), identity.email.clone());
         let role: Option<String> = self
-            .run(move |db| match (identity.kind, identity.email) {
+            .run(move |db| match (kind, email) {
                 (IdentityKind::Service, _) => db
                     .query_row(
                         "SELECT role FROM agent_services WHERE agent_id = ?1 AND common_name = ?2",
-                        params![agent, identity.subject],
+                        params![agent, subject],
                         |row| row.get(0),
                     )
                     .optional(),
@@ -141,20 +143,37 @@ impl Store {
     }
 }
 
-async fn resolve_roles(req: HttpRequest, identity: auth_actix::core::Identity) -> Result<Vec<String>, ResolveError> {
-    let Some(store) = req.app_data::<web::Data<Store>>().cloned() else {
+/// Per-agent roles for the agent the path names; with no agent in the path, the app-wide admin list.
+async fn resolve_roles(request: RoleRequest) -> Result<Vec<String>, ResolveError> {
+    let Some(store) = request.app_data::<web::Data<Store>>().cloned() else {
         return Err(ResolveError::Failed("no Store registered".to_owned()));
     };
     let unavailable = |err: String| ResolveError::Unavailable(err);
-    match req.match_info().get("id").map(str::parse::<i64>) {
-        Some(Ok(agent)) => store.roles(agent, identity).await.map_err(unavailable),
+    match request.param("id").map(|id| id.parse::<i64>()) {
+        Some(Ok(agent)) => store.roles(agent, request.identity()).await.map_err(unavailable),
         // Not an agent id: no agent roles, and the handler answers 404 if it gets that far.
         Some(Err(_)) => Ok(Vec::new()),
         None => {
-            let app_admin = store.is_app_admin(identity.email).await.map_err(unavailable)?;
+            let app_admin = store.is_app_admin(request.identity().email.clone()).await.map_err(unavailable)?;
             Ok(if app_admin { vec!["admin".to_owned()] } else { Vec::new() })
         }
     }
+}
+
+#[get("/public")]
+async fn public() -> impl Responder {
+    "anyone can see this\n"
+}
+
+#[get("/me")]
+async fn me(identity: Verified<Identity>) -> impl Responder {
+    web::Json(identity)
+}
+
+#[get("/admin")]
+#[require_role("admin")]
+async fn admin(identity: Verified<Identity>) -> impl Responder {
+    format!("hello admin {}\n", identity.subject)
 }
 
 #[get("/api/agents")]
@@ -223,31 +242,29 @@ async fn delete_agent(store: web::Data<Store>, id: web::Path<i64>) -> actix_web:
 
 #[actix_web::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
-    init_logging();
-    let database = PathBuf::from(env_opt("DATABASE_PATH").unwrap_or_else(|| "agents.db".to_owned()));
+    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
+    tracing_subscriber::fmt().with_env_filter(filter).init();
+    let bind: SocketAddr =
+        setting("BIND").unwrap_or_else(|| "127.0.0.1:8080".to_owned()).parse().map_err(|err| format!("BIND: {err}"))?;
+    let database = PathBuf::from(setting("DATABASE_PATH").unwrap_or_else(|| "agents.db".to_owned()));
     let store = Store::open(&database)?;
 
-    // The embedded issuer lives as long as the server.
-    let mut embedded = None;
-    let provider = match env_opt("CF_TEAM_DOMAIN") {
+    let (provider, demo) = match setting("CF_TEAM_DOMAIN") {
         Some(team) => {
-            let aud = env_required("CF_POLICY_AUD", "the Access application's AUD tag (64 hex characters)")?;
-            Provider::cloudflare_access(&team, &aud)
+            let aud = setting("CF_POLICY_AUD").ok_or("CF_POLICY_AUD is not set: the Access application's AUD tag")?;
+            (Provider::cloudflare_access(&team, &aud), None)
         }
         None => {
-            let issuer = TestIssuer::start_with(&[Algorithm::RS256]).await;
-            let provider = Provider::cloudflare_access(issuer.issuer(), DEMO_AUD);
-            embedded = Some(issuer);
-            provider
+            let demo = Demo::start("agents", bind).await?;
+            (demo.adopt(Provider::cloudflare_access("https://demo.cloudflareaccess.com", DEMO_AUD)), Some(demo))
         }
     };
-    let auth = JwtAuth::new(provider)
+    let auth = JwtAuth::new(provider.clone())
         .map_err(|err| format!("CF_TEAM_DOMAIN / CF_POLICY_AUD: {err}"))?
         .public(["/public", "/api/agents"])
         .role_resolver(resolve_roles);
-    auth.prefetch().await.map_err(|err| format!("agents: cannot load the issuer's keys: {err}"))?;
+    auth.warm_up().await.map_err(|err| format!("CF_TEAM_DOMAIN / CF_POLICY_AUD: {err}"))?;
 
-    let bind = bind_address()?;
     let data = web::Data::new(store);
     let server = HttpServer::new(move || {
         App::new()
@@ -263,15 +280,13 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     })
     .bind(bind)
     .map_err(|err| format!("BIND={bind}: cannot listen there: {err}"))?;
-    let base = base_url(&server.addrs(), bind);
+    let base = format!("http://{}", server.addrs().first().unwrap_or(&bind));
 
-    if let Some(issuer) = &embedded {
-        let user = |email: &str| issuer.token().audiences([DEMO_AUD]).email(email).subject(email).claim("type", "app");
-        let header = Carrier::Header("Cf-Access-Jwt-Assertion");
-        print_demo(
-            "agents",
+    if let Some(demo) = &demo {
+        let user = |email: &str| demo.token_for(&provider).email(email).subject(email);
+        demo.print(
             &base,
-            header,
+            Carrier::Header("Cf-Access-Jwt-Assertion"),
             &user("user@example.com").sign(),
             &user("admin@example.com").sign(),
             &user("user@example.com").expired().sign(),
@@ -279,13 +294,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         let alice = user("alice@example.com").sign();
         let bob = user("bob@example.com").sign();
         let viewer = user("viewer@example.com").sign();
-        let service = issuer
-            .token()
-            .audiences([DEMO_AUD])
-            .subject("")
-            .claim("common_name", "ci-runner.access")
-            .claim("type", "app")
-            .sign();
+        let service = demo.token_for(&provider).subject("").claim("common_name", "ci-runner.access").sign();
         let h = |token: &str| format!("-H 'Cf-Access-Jwt-Assertion: {token}'");
         println!("# agents: the public list, then per-agent roles from SQLite ({})", database.display());
         println!("curl -i {base}/api/agents");
@@ -312,4 +321,9 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     }
     server.run().await?;
     Ok(())
+}
+
+/// An environment variable; empty counts as unset.
+fn setting(name: &str) -> Option<String> {
+    std::env::var(name).ok().map(|value| value.trim().to_owned()).filter(|value| !value.is_empty())
 }

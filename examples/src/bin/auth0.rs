@@ -6,52 +6,96 @@
 //!
 //! | variable | meaning |
 //! |---|---|
-//! | `AUTH0_DOMAIN` | tenant or custom domain, e.g. `my-tenant.us.auth0.com` (unset: embedded issuer) |
+//! | `AUTH0_DOMAIN` | tenant or custom domain, e.g. `my-tenant.us.auth0.com` (unset: embedded demo issuer) |
 //! | `AUTH0_AUDIENCE` | the API Identifier, e.g. `https://api.example.com` |
 //! | `AUTH0_ROLES_CLAIM` | claim your Action fills with roles, quoted when it holds dots (default `"https://example.com/roles"`) |
 //! | `BIND` | listen address, default `127.0.0.1:8080` |
+//!
+//! `/admin` needs the role `admin` in the roles claim a Post-Login Action writes.
 
-use auth_actix::testing::TestIssuer;
-use auth_actix::{Algorithm, JwtAuth, Provider};
-use examples::{Carrier, Demo, env_opt, env_required, init_logging, serve};
+use std::net::SocketAddr;
 
-const DEMO_AUDIENCE: &str = "https://api.example.com";
-const DEMO_ROLES_CLAIM: &str = "https://example.com/roles";
+use actix_web::{App, HttpServer, Responder, get, web};
+use auth_actix::{Identity, JwtAuth, Provider, Verified, require_role};
+use examples::{Carrier, Demo};
+use tracing_subscriber::EnvFilter;
+
+#[get("/public")]
+async fn public() -> impl Responder {
+    "anyone can see this\n"
+}
+
+#[get("/me")]
+async fn me(identity: Verified<Identity>) -> impl Responder {
+    web::Json(identity)
+}
+
+#[get("/admin")]
+#[require_role("admin")]
+async fn admin(identity: Verified<Identity>) -> impl Responder {
+    format!("hello admin {}\n", identity.subject)
+}
 
 #[actix_web::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
-    init_logging();
-    let (provider, demo) = match env_opt("AUTH0_DOMAIN") {
+    // Authentication decisions are `tracing` events (target `auth`): without a subscriber, nothing is logged.
+    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
+    tracing_subscriber::fmt().with_env_filter(filter).init();
+    let bind: SocketAddr =
+        setting("BIND").unwrap_or_else(|| "127.0.0.1:8080".to_owned()).parse().map_err(|err| format!("BIND: {err}"))?;
+
+    let roles_claim = setting("AUTH0_ROLES_CLAIM").unwrap_or_else(|| "\"https://example.com/roles\"".to_owned());
+    let (provider, demo) = match setting("AUTH0_DOMAIN") {
         Some(domain) => {
-            let audience = env_required("AUTH0_AUDIENCE", "the API Identifier from Applications > APIs")?;
-            (Provider::auth0(&domain, &audience), None)
+            let audience = required("AUTH0_AUDIENCE", "the API Identifier from Applications > APIs")?;
+            (Provider::auth0(&domain, &audience).roles_claim(&roles_claim), None)
         }
         None => {
-            let issuer = TestIssuer::start_with(&[Algorithm::RS256]).await;
-            let iss = format!("{}/", issuer.issuer());
-            let mint = |roles: &[&str]| {
-                issuer
-                    .token()
-                    .issuer(&iss)
-                    .audiences([DEMO_AUDIENCE.to_owned(), format!("{iss}userinfo")])
-                    .claim("azp", "aBcDeFgHiJkLmNoPqRsTuVwXyZ")
-                    .claim(DEMO_ROLES_CLAIM, roles)
-                    .claim("permissions", ["read:items"])
-                    .scopes(["openid", "profile", "email"])
-            };
-            let demo = Demo {
-                user: mint(&["viewer"]).subject("auth0|6543a1b2c3d4e5f6a7b8c9d0").sign(),
-                admin: mint(&["admin"]).subject("auth0|6543a1b2c3d4e5f6a7b8c9ad").sign(),
-                expired: mint(&[]).expired().sign(),
-                carrier: Carrier::Bearer,
-                issuer,
-            };
-            (Provider::auth0(demo.issuer.issuer(), DEMO_AUDIENCE), Some(demo))
+            let demo = Demo::start("auth0", bind).await?;
+            (
+                demo.adopt(Provider::auth0("tenant.us.auth0.com", "https://api.example.com").roles_claim(&roles_claim)),
+                Some(demo),
+            )
         }
     };
-    let roles_claim = env_opt("AUTH0_ROLES_CLAIM").unwrap_or_else(|| format!("\"{DEMO_ROLES_CLAIM}\""));
-    let provider = provider.roles_claim(&roles_claim);
-    let auth =
-        JwtAuth::new(provider).map_err(|err| format!("AUTH0_DOMAIN / AUTH0_AUDIENCE / AUTH0_ROLES_CLAIM: {err}"))?;
-    serve("auth0", auth, demo).await
+    let auth = JwtAuth::new(provider.clone())
+        .map_err(|err| format!("AUTH0_DOMAIN / AUTH0_AUDIENCE / AUTH0_ROLES_CLAIM: {err}"))?
+        .public(["/public"]);
+    // Stops on a misconfiguration; an unreachable issuer is a warning, and protected routes answer 503
+    // until its keys arrive.
+    auth.warm_up().await.map_err(|err| format!("AUTH0_DOMAIN / AUTH0_AUDIENCE / AUTH0_ROLES_CLAIM: {err}"))?;
+
+    let app_auth = auth.clone();
+    let server = HttpServer::new(move || App::new().wrap(app_auth.clone()).service(public).service(me).service(admin))
+        .bind(bind)
+        .map_err(|err| format!("BIND={bind}: cannot listen there: {err}"))?;
+    let base = format!("http://{}", server.addrs().first().unwrap_or(&bind));
+    match &demo {
+        Some(demo) => {
+            let mint = |subject: &str, roles: &[&str]| {
+                demo.token_for(&provider)
+                    .subject(subject)
+                    .claim("azp", "aBcDeFgHiJkLmNoPqRsTuVwXyZ")
+                    .claim("permissions", ["read:items"])
+                    .roles(roles.iter().copied())
+            };
+            let user_token = mint("auth0|6543a1b2c3d4e5f6a7b8c9d0", &["viewer"]).sign();
+            let admin_token = mint("auth0|6543a1b2c3d4e5f6a7b8c9ad", &["admin"]).sign();
+            let expired_token = mint("auth0|6543a1b2c3d4e5f6a7b8c9d0", &[]).expired().sign();
+            demo.print(&base, Carrier::Bearer, &user_token, &admin_token, &expired_token);
+        }
+        None => println!("auth0: listening on {base}"),
+    }
+    server.run().await?;
+    Ok(())
+}
+
+/// An environment variable; empty counts as unset.
+fn setting(name: &str) -> Option<String> {
+    std::env::var(name).ok().map(|value| value.trim().to_owned()).filter(|value| !value.is_empty())
+}
+
+/// A variable that must be set once the provider is configured.
+fn required(name: &str, what: &str) -> Result<String, String> {
+    setting(name).ok_or_else(|| format!("{name} is not set: {what}"))
 }

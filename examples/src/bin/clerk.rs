@@ -1,4 +1,4 @@
-//! Clerk session tokens (the `__session` cookie or a bearer token).
+//! Clerk session tokens (a bearer token, or the `__session` cookie on same-origin requests).
 //!
 //! ```text
 //! cargo run -p examples --bin clerk
@@ -6,51 +6,92 @@
 //!
 //! | variable | meaning |
 //! |---|---|
-//! | `CLERK_ISSUER` | Frontend API URL, e.g. `https://<slug>.clerk.accounts.dev` (unset: embedded issuer) |
+//! | `CLERK_ISSUER` | Frontend API URL, e.g. `https://<slug>.clerk.accounts.dev` (unset: embedded demo issuer) |
 //! | `CLERK_AUTHORIZED_PARTIES` | comma-separated origins of your front end, e.g. `https://app.example.com` |
 //! | `BIND` | listen address, default `127.0.0.1:8080` |
 //!
 //! `/admin` needs the organisation role `admin` (`o.rol` in v2 session tokens; v1 tokens carry
 //! `org_role: "org:admin"`, so require that name instead if you still issue v1 tokens).
 
-use std::time::Duration;
+use std::net::SocketAddr;
 
-use auth_actix::testing::TestIssuer;
-use auth_actix::{Algorithm, JwtAuth, Provider};
-use examples::{Carrier, Demo, env_opt, env_required, init_logging, list, serve};
-use serde_json::json;
+use actix_web::{App, HttpServer, Responder, get, web};
+use auth_actix::{Identity, JwtAuth, Provider, Verified, require_role};
+use examples::{Carrier, Demo};
+use tracing_subscriber::EnvFilter;
+
+#[get("/public")]
+async fn public() -> impl Responder {
+    "anyone can see this\n"
+}
+
+#[get("/me")]
+async fn me(identity: Verified<Identity>) -> impl Responder {
+    web::Json(identity)
+}
+
+#[get("/admin")]
+#[require_role("admin")]
+async fn admin(identity: Verified<Identity>) -> impl Responder {
+    format!("hello admin {}\n", identity.subject)
+}
 
 #[actix_web::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
-    init_logging();
-    let (provider, demo) = match env_opt("CLERK_ISSUER") {
+    // Authentication decisions are `tracing` events (target `auth`): without a subscriber, nothing is logged.
+    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
+    tracing_subscriber::fmt().with_env_filter(filter).init();
+    let bind: SocketAddr =
+        setting("BIND").unwrap_or_else(|| "127.0.0.1:8080".to_owned()).parse().map_err(|err| format!("BIND: {err}"))?;
+
+    let (provider, demo) = match setting("CLERK_ISSUER") {
         Some(issuer) => {
-            let parties = list(&env_required("CLERK_AUTHORIZED_PARTIES", "comma-separated origins of your front end")?);
-            (Provider::clerk(&issuer, parties), None)
+            let parties = required("CLERK_AUTHORIZED_PARTIES", "comma-separated origins of your front end")?;
+            (Provider::clerk(&issuer, parties.split(',').map(str::trim).filter(|p| !p.is_empty())), None)
         }
         None => {
-            let issuer = TestIssuer::start_with(&[Algorithm::RS256]).await;
-            let mint = |role: &str| {
-                issuer
-                    .token()
-                    .without_claim("aud")
-                    .claim("azp", "http://localhost:3000")
-                    .claim("sid", "sess_2NNEqL2nrIRdJ194ndJqAHwEfxD")
-                    .claim("v", 2)
-                    .claim("o", json!({"id": "org_2abc", "rol": role, "slg": "acme", "per": "read"}))
-                    // Printed tokens must outlive copy and paste; real session tokens live 60 s.
-                    .expires_in(Duration::from_secs(3600))
-            };
-            let demo = Demo {
-                user: mint("member").subject("user_2NNEqL2nrIRdJ194ndJqAHwEfxC").sign(),
-                admin: mint("admin").subject("user_2NNEqL2nrIRdJ194ndJqAHwAdmn").sign(),
-                expired: mint("member").expired().sign(),
-                carrier: Carrier::Cookie("__session"),
-                issuer,
-            };
-            (Provider::clerk(demo.issuer.issuer(), ["http://localhost:3000"]), Some(demo))
+            let demo = Demo::start("clerk", bind).await?;
+            (demo.adopt(Provider::clerk("https://clerk.example.com", ["http://localhost:3000"])), Some(demo))
         }
     };
-    let auth = JwtAuth::new(provider).map_err(|err| format!("CLERK_ISSUER / CLERK_AUTHORIZED_PARTIES: {err}"))?;
-    serve("clerk", auth, demo).await
+    let auth = JwtAuth::new(provider.clone())
+        .map_err(|err| format!("CLERK_ISSUER / CLERK_AUTHORIZED_PARTIES: {err}"))?
+        .public(["/public"]);
+    // Stops on a misconfiguration; an unreachable issuer is a warning, and protected routes answer 503
+    // until its keys arrive.
+    auth.warm_up().await.map_err(|err| format!("CLERK_ISSUER / CLERK_AUTHORIZED_PARTIES: {err}"))?;
+
+    let app_auth = auth.clone();
+    let server = HttpServer::new(move || App::new().wrap(app_auth.clone()).service(public).service(me).service(admin))
+        .bind(bind)
+        .map_err(|err| format!("BIND={bind}: cannot listen there: {err}"))?;
+    let base = format!("http://{}", server.addrs().first().unwrap_or(&bind));
+    match &demo {
+        Some(demo) => {
+            let mint = |subject: &str, role: &str| {
+                demo.token_for(&provider)
+                    .subject(subject)
+                    .claim("sid", "sess_2NNEqL2nrIRdJ194ndJqAHwEfxD")
+                    .claim("v", 2)
+                    .claim("o", serde_json::json!({"id": "org_2abc", "rol": role, "slg": "acme", "per": "read"}))
+            };
+            let user_token = mint("user_2NNEqL2nrIRdJ194ndJqAHwEfxC", "member").sign();
+            let admin_token = mint("user_2NNEqL2nrIRdJ194ndJqAHwAdmn", "admin").sign();
+            let expired_token = mint("user_2NNEqL2nrIRdJ194ndJqAHwEfxC", "member").expired().sign();
+            demo.print(&base, Carrier::Cookie("__session"), &user_token, &admin_token, &expired_token);
+        }
+        None => println!("clerk: listening on {base}"),
+    }
+    server.run().await?;
+    Ok(())
+}
+
+/// An environment variable; empty counts as unset.
+fn setting(name: &str) -> Option<String> {
+    std::env::var(name).ok().map(|value| value.trim().to_owned()).filter(|value| !value.is_empty())
+}
+
+/// A variable that must be set once the provider is configured.
+fn required(name: &str, what: &str) -> Result<String, String> {
+    setting(name).ok_or_else(|| format!("{name} is not set: {what}"))
 }

@@ -6,51 +6,100 @@
 //!
 //! | variable | meaning |
 //! |---|---|
-//! | `CF_TEAM_DOMAIN` | team URL, `https://<team>.cloudflareaccess.com` (unset: embedded issuer) |
+//! | `CF_TEAM_DOMAIN` | team URL, `https://<team>.cloudflareaccess.com` (unset: embedded demo issuer) |
 //! | `CF_POLICY_AUD` | the application's Audience (AUD) tag, 64 hex characters |
 //! | `ADMIN_EMAILS` | comma-separated e-mails given the `admin` role (Access tokens carry no roles) |
 //! | `BIND` | listen address, default `127.0.0.1:8080` |
 //!
 //! Tokens arrive in the `Cf-Access-Jwt-Assertion` header (or the `CF_Authorization` cookie).
 
-use actix_web::HttpRequest;
-use auth_actix::testing::TestIssuer;
-use auth_actix::{Algorithm, JwtAuth, Provider, ResolveError};
-use examples::{Carrier, Demo, env_opt, env_required, init_logging, list, serve};
+use std::net::SocketAddr;
+
+use actix_web::{App, HttpServer, Responder, get, web};
+use auth_actix::{Identity, JwtAuth, Provider, ResolveError, RoleRequest, Verified, require_role};
+use examples::{Carrier, Demo};
+use tracing_subscriber::EnvFilter;
 
 const DEMO_AUD: &str = "4714c1358e65fe4b408ad6d432a5f878f08194bdb4752441fd56faefa9b2b6f2";
 
+#[get("/public")]
+async fn public() -> impl Responder {
+    "anyone can see this\n"
+}
+
+#[get("/me")]
+async fn me(identity: Verified<Identity>) -> impl Responder {
+    web::Json(identity)
+}
+
+#[get("/admin")]
+#[require_role("admin")]
+async fn admin(identity: Verified<Identity>) -> impl Responder {
+    format!("hello admin {}\n", identity.subject)
+}
+
 #[actix_web::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
-    init_logging();
-    let (provider, demo, default_admins) = match env_opt("CF_TEAM_DOMAIN") {
+    // Authentication decisions are `tracing` events (target `auth`): without a subscriber, nothing is logged.
+    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
+    tracing_subscriber::fmt().with_env_filter(filter).init();
+    let bind: SocketAddr =
+        setting("BIND").unwrap_or_else(|| "127.0.0.1:8080".to_owned()).parse().map_err(|err| format!("BIND: {err}"))?;
+
+    let (provider, demo) = match setting("CF_TEAM_DOMAIN") {
         Some(team) => {
-            let aud = env_required("CF_POLICY_AUD", "the Access application's AUD tag (64 hex characters)")?;
-            (Provider::cloudflare_access(&team, &aud), None, String::new())
+            let aud = required("CF_POLICY_AUD", "the Access application's AUD tag (64 hex characters)")?;
+            (Provider::cloudflare_access(&team, &aud), None)
         }
         None => {
-            let issuer = TestIssuer::start_with(&[Algorithm::RS256]).await;
-            let mint = |email: &str| {
-                issuer.token().audiences([DEMO_AUD]).email(email).claim("type", "app").claim("country", "US")
-            };
-            let demo = Demo {
-                user: mint("user@example.com").subject("7335d417-61da-459d-899c-0a01c76a2f94").sign(),
-                admin: mint("admin@example.com").subject("0b8f2c1e-8d3a-4c55-9a0e-5f1d2e3c4b5a").sign(),
-                expired: mint("user@example.com").expired().sign(),
-                carrier: Carrier::Header("Cf-Access-Jwt-Assertion"),
-                issuer,
-            };
-            (Provider::cloudflare_access(demo.issuer.issuer(), DEMO_AUD), Some(demo), "admin@example.com".to_owned())
+            let demo = Demo::start("cloudflare-access", bind).await?;
+            (demo.adopt(Provider::cloudflare_access("https://demo.cloudflareaccess.com", DEMO_AUD)), Some(demo))
         }
     };
-    let admins = list(&env_opt("ADMIN_EMAILS").unwrap_or(default_admins));
-    // Access tokens carry identity, not roles: the application decides who is an admin.
-    let auth = JwtAuth::new(provider).map_err(|err| format!("CF_TEAM_DOMAIN / CF_POLICY_AUD: {err}"))?.role_resolver(
-        move |_: HttpRequest, identity: auth_actix::core::Identity| {
-            let is_admin =
-                identity.email.as_ref().is_some_and(|email| admins.iter().any(|a| a.eq_ignore_ascii_case(email)));
-            async move { Ok::<_, ResolveError>(if is_admin { vec!["admin".to_owned()] } else { vec![] }) }
-        },
-    );
-    serve("cloudflare-access", auth, demo).await
+    let auth = JwtAuth::new(provider.clone())
+        .map_err(|err| format!("CF_TEAM_DOMAIN / CF_POLICY_AUD: {err}"))?
+        .public(["/public"])
+        // Access tokens carry identity, not roles: the application decides who is an admin.
+        .role_resolver(admins);
+    // Stops on a misconfiguration; an unreachable issuer is a warning, and protected routes answer 503
+    // until its keys arrive.
+    auth.warm_up().await.map_err(|err| format!("CF_TEAM_DOMAIN / CF_POLICY_AUD: {err}"))?;
+
+    let app_auth = auth.clone();
+    let server = HttpServer::new(move || App::new().wrap(app_auth.clone()).service(public).service(me).service(admin))
+        .bind(bind)
+        .map_err(|err| format!("BIND={bind}: cannot listen there: {err}"))?;
+    let base = format!("http://{}", server.addrs().first().unwrap_or(&bind));
+    match &demo {
+        Some(demo) => {
+            let mint = |subject: &str, email: &str| {
+                demo.token_for(&provider).subject(subject).email(email).claim("country", "US")
+            };
+            let user_token = mint("7335d417-61da-459d-899c-0a01c76a2f94", "user@example.com").sign();
+            let admin_token = mint("0b8f2c1e-8d3a-4c55-9a0e-5f1d2e3c4b5a", "admin@example.com").sign();
+            let expired_token = mint("7335d417-61da-459d-899c-0a01c76a2f94", "user@example.com").expired().sign();
+            demo.print(&base, Carrier::Header("Cf-Access-Jwt-Assertion"), &user_token, &admin_token, &expired_token);
+        }
+        None => println!("cloudflare-access: listening on {base}"),
+    }
+    server.run().await?;
+    Ok(())
+}
+
+/// The `admin` role for the e-mails in `ADMIN_EMAILS` (in demo mode, admin@example.com).
+async fn admins(request: RoleRequest) -> Result<Vec<String>, ResolveError> {
+    let listed = setting("ADMIN_EMAILS").unwrap_or_else(|| "admin@example.com".to_owned());
+    let email = request.identity().email.as_deref().unwrap_or_default();
+    let is_admin = !email.is_empty() && listed.split(',').any(|listed| listed.trim().eq_ignore_ascii_case(email));
+    Ok(if is_admin { vec!["admin".to_owned()] } else { Vec::new() })
+}
+
+/// An environment variable; empty counts as unset.
+fn setting(name: &str) -> Option<String> {
+    std::env::var(name).ok().map(|value| value.trim().to_owned()).filter(|value| !value.is_empty())
+}
+
+/// A variable that must be set once the provider is configured.
+fn required(name: &str, what: &str) -> Result<String, String> {
+    setting(name).ok_or_else(|| format!("{name} is not set: {what}"))
 }

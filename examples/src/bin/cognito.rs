@@ -6,54 +6,93 @@
 //!
 //! | variable | meaning |
 //! |---|---|
-//! | `COGNITO_REGION` | e.g. `eu-west-1` (unset: embedded issuer) |
+//! | `COGNITO_REGION` | e.g. `eu-west-1` (unset: embedded demo issuer) |
 //! | `COGNITO_USER_POOL_ID` | e.g. `eu-west-1_AbCdEf123` |
 //! | `COGNITO_CLIENT_ID` | the app client ID (access tokens carry it in `client_id`) |
 //! | `BIND` | listen address, default `127.0.0.1:8080` |
 //!
 //! `/admin` needs membership of the user pool group `admin` (`cognito:groups`).
 
-use auth_actix::testing::TestIssuer;
-use auth_actix::{Algorithm, JwtAuth, Provider};
-use examples::{Carrier, Demo, env_opt, env_required, init_logging, serve};
+use std::net::SocketAddr;
 
-const DEMO_POOL: &str = "eu-west-1_Demo12345";
-const DEMO_CLIENT: &str = "5h4n3cl1ent1d";
+use actix_web::{App, HttpServer, Responder, get, web};
+use auth_actix::{Identity, JwtAuth, Provider, Verified, require_role};
+use examples::{Carrier, Demo};
+use tracing_subscriber::EnvFilter;
+
+#[get("/public")]
+async fn public() -> impl Responder {
+    "anyone can see this\n"
+}
+
+#[get("/me")]
+async fn me(identity: Verified<Identity>) -> impl Responder {
+    web::Json(identity)
+}
+
+#[get("/admin")]
+#[require_role("admin")]
+async fn admin(identity: Verified<Identity>) -> impl Responder {
+    format!("hello admin {}\n", identity.subject)
+}
 
 #[actix_web::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
-    init_logging();
-    let (provider, demo) = match env_opt("COGNITO_REGION") {
+    // Authentication decisions are `tracing` events (target `auth`): without a subscriber, nothing is logged.
+    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
+    tracing_subscriber::fmt().with_env_filter(filter).init();
+    let bind: SocketAddr =
+        setting("BIND").unwrap_or_else(|| "127.0.0.1:8080".to_owned()).parse().map_err(|err| format!("BIND: {err}"))?;
+
+    let (provider, demo) = match setting("COGNITO_REGION") {
         Some(region) => {
-            let pool = env_required("COGNITO_USER_POOL_ID", "the user pool ID, e.g. eu-west-1_AbCdEf123")?;
-            let client = env_required("COGNITO_CLIENT_ID", "the app client ID")?;
+            let pool = required("COGNITO_USER_POOL_ID", "the user pool ID, e.g. eu-west-1_AbCdEf123")?;
+            let client = required("COGNITO_CLIENT_ID", "the app client ID")?;
             (Provider::cognito(&region, &pool, &client), None)
         }
         None => {
-            let issuer = TestIssuer::start_with(&[Algorithm::RS256]).await;
-            let iss = format!("{}/{DEMO_POOL}", issuer.issuer());
-            let mint = |groups: &[&str]| {
-                issuer
-                    .token()
-                    .issuer(&iss)
-                    .without_claim("aud")
-                    .claim("client_id", DEMO_CLIENT)
-                    .claim("token_use", "access")
-                    .claim("cognito:groups", groups)
-                    .claim("username", "demo-user")
-                    .scopes(["aws.cognito.signin.user.admin"])
-            };
-            let demo = Demo {
-                user: mint(&["staff"]).subject("a1b2c3d4-0000-4000-8000-000000000001").sign(),
-                admin: mint(&["admin"]).subject("a1b2c3d4-0000-4000-8000-000000000002").sign(),
-                expired: mint(&[]).expired().sign(),
-                carrier: Carrier::Bearer,
-                issuer,
-            };
-            (Provider::cognito("eu-west-1", DEMO_POOL, DEMO_CLIENT).relocate(demo.issuer.issuer()), Some(demo))
+            let demo = Demo::start("cognito", bind).await?;
+            (demo.adopt(Provider::cognito("eu-west-1", "eu-west-1_Demo12345", "5h4n3cl1ent1d")), Some(demo))
         }
     };
-    let auth = JwtAuth::new(provider)
-        .map_err(|err| format!("COGNITO_REGION / COGNITO_USER_POOL_ID / COGNITO_CLIENT_ID: {err}"))?;
-    serve("cognito", auth, demo).await
+    let auth = JwtAuth::new(provider.clone())
+        .map_err(|err| format!("COGNITO_REGION / COGNITO_USER_POOL_ID / COGNITO_CLIENT_ID: {err}"))?
+        .public(["/public"]);
+    // Stops on a misconfiguration; an unreachable issuer is a warning, and protected routes answer 503
+    // until its keys arrive.
+    auth.warm_up().await.map_err(|err| format!("COGNITO_REGION / COGNITO_USER_POOL_ID / COGNITO_CLIENT_ID: {err}"))?;
+
+    let app_auth = auth.clone();
+    let server = HttpServer::new(move || App::new().wrap(app_auth.clone()).service(public).service(me).service(admin))
+        .bind(bind)
+        .map_err(|err| format!("BIND={bind}: cannot listen there: {err}"))?;
+    let base = format!("http://{}", server.addrs().first().unwrap_or(&bind));
+    match &demo {
+        Some(demo) => {
+            let mint = |subject: &str, groups: &[&str]| {
+                demo.token_for(&provider)
+                    .subject(subject)
+                    .claim("username", "demo-user")
+                    .scopes(["aws.cognito.signin.user.admin"])
+                    .roles(groups.iter().copied())
+            };
+            let user_token = mint("a1b2c3d4-0000-4000-8000-000000000001", &["staff"]).sign();
+            let admin_token = mint("a1b2c3d4-0000-4000-8000-000000000002", &["admin"]).sign();
+            let expired_token = mint("a1b2c3d4-0000-4000-8000-000000000001", &[]).expired().sign();
+            demo.print(&base, Carrier::Bearer, &user_token, &admin_token, &expired_token);
+        }
+        None => println!("cognito: listening on {base}"),
+    }
+    server.run().await?;
+    Ok(())
+}
+
+/// An environment variable; empty counts as unset.
+fn setting(name: &str) -> Option<String> {
+    std::env::var(name).ok().map(|value| value.trim().to_owned()).filter(|value| !value.is_empty())
+}
+
+/// A variable that must be set once the provider is configured.
+fn required(name: &str, what: &str) -> Result<String, String> {
+    setting(name).ok_or_else(|| format!("{name} is not set: {what}"))
 }

@@ -6,48 +6,80 @@
 //!
 //! | variable | meaning |
 //! |---|---|
-//! | `FIREBASE_PROJECT_ID` | the Firebase project ID (unset: embedded issuer) |
+//! | `FIREBASE_PROJECT_ID` | the Firebase project ID (unset: embedded demo issuer) |
 //! | `BIND` | listen address, default `127.0.0.1:8080` |
 //!
 //! `/admin` needs a custom claim `roles: ["admin"]` (set with the Admin SDK's `setCustomUserClaims`).
 
-use auth_actix::testing::TestIssuer;
-use auth_actix::{Algorithm, JwtAuth, Provider};
-use examples::{Carrier, Demo, env_opt, init_logging, serve};
-use serde_json::json;
+use std::net::SocketAddr;
 
-const DEMO_PROJECT: &str = "demo-project";
+use actix_web::{App, HttpServer, Responder, get, web};
+use auth_actix::{Identity, JwtAuth, Provider, Verified, require_role};
+use examples::{Carrier, Demo};
+use tracing_subscriber::EnvFilter;
+
+#[get("/public")]
+async fn public() -> impl Responder {
+    "anyone can see this\n"
+}
+
+#[get("/me")]
+async fn me(identity: Verified<Identity>) -> impl Responder {
+    web::Json(identity)
+}
+
+#[get("/admin")]
+#[require_role("admin")]
+async fn admin(identity: Verified<Identity>) -> impl Responder {
+    format!("hello admin {}\n", identity.subject)
+}
 
 #[actix_web::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
-    init_logging();
-    let (provider, demo) = match env_opt("FIREBASE_PROJECT_ID") {
+    // Authentication decisions are `tracing` events (target `auth`): without a subscriber, nothing is logged.
+    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
+    tracing_subscriber::fmt().with_env_filter(filter).init();
+    let bind: SocketAddr =
+        setting("BIND").unwrap_or_else(|| "127.0.0.1:8080".to_owned()).parse().map_err(|err| format!("BIND: {err}"))?;
+
+    let (provider, demo) = match setting("FIREBASE_PROJECT_ID") {
         Some(project) => (Provider::firebase(&project), None),
         None => {
-            let issuer = TestIssuer::start_with(&[Algorithm::RS256]).await;
-            let iss = format!("{}/{DEMO_PROJECT}", issuer.issuer());
-            let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH)?.as_secs();
-            let mint = |uid: &str, roles: &[&str]| {
-                issuer
-                    .token()
-                    .issuer(&iss)
-                    .audience(DEMO_PROJECT)
-                    .subject(uid)
-                    .claim("user_id", uid)
-                    .claim("auth_time", now - 60)
-                    .claim("roles", roles)
-                    .claim("firebase", json!({"identities": {}, "sign_in_provider": "password"}))
-            };
-            let demo = Demo {
-                user: mint("kX3fUserUid0000000000000001", &[]).email("user@example.com").sign(),
-                admin: mint("kX3fAdminUid000000000000002", &["admin"]).email("admin@example.com").sign(),
-                expired: mint("kX3fUserUid0000000000000001", &[]).expired().sign(),
-                carrier: Carrier::Bearer,
-                issuer,
-            };
-            (Provider::firebase(DEMO_PROJECT).relocate(demo.issuer.issuer()), Some(demo))
+            let demo = Demo::start("firebase", bind).await?;
+            (demo.adopt(Provider::firebase("demo-project")), Some(demo))
         }
     };
-    let auth = JwtAuth::new(provider).map_err(|err| format!("FIREBASE_PROJECT_ID: {err}"))?;
-    serve("firebase", auth, demo).await
+    let auth = JwtAuth::new(provider.clone()).map_err(|err| format!("FIREBASE_PROJECT_ID: {err}"))?.public(["/public"]);
+    // Stops on a misconfiguration; an unreachable issuer is a warning, and protected routes answer 503
+    // until its keys arrive.
+    auth.warm_up().await.map_err(|err| format!("FIREBASE_PROJECT_ID: {err}"))?;
+
+    let app_auth = auth.clone();
+    let server = HttpServer::new(move || App::new().wrap(app_auth.clone()).service(public).service(me).service(admin))
+        .bind(bind)
+        .map_err(|err| format!("BIND={bind}: cannot listen there: {err}"))?;
+    let base = format!("http://{}", server.addrs().first().unwrap_or(&bind));
+    match &demo {
+        Some(demo) => {
+            let mint = |uid: &str, roles: &[&str]| {
+                demo.token_for(&provider)
+                    .subject(uid)
+                    .claim("user_id", uid)
+                    .claim("firebase", serde_json::json!({"identities": {}, "sign_in_provider": "password"}))
+                    .roles(roles.iter().copied())
+            };
+            let user_token = mint("kX3fUserUid0000000000000001", &[]).email("user@example.com").sign();
+            let admin_token = mint("kX3fAdminUid000000000000002", &["admin"]).email("admin@example.com").sign();
+            let expired_token = mint("kX3fUserUid0000000000000001", &[]).expired().sign();
+            demo.print(&base, Carrier::Bearer, &user_token, &admin_token, &expired_token);
+        }
+        None => println!("firebase: listening on {base}"),
+    }
+    server.run().await?;
+    Ok(())
+}
+
+/// An environment variable; empty counts as unset.
+fn setting(name: &str) -> Option<String> {
+    std::env::var(name).ok().map(|value| value.trim().to_owned()).filter(|value| !value.is_empty())
 }

@@ -8,10 +8,11 @@
 
 use std::io::Write;
 
+use std::net::SocketAddr;
+
 use actix_web::{App, HttpResponse, HttpServer, Responder, get, web};
 use auth_actix::testing::TestIssuer;
-use auth_actix::{Algorithm, Identity, JwtAuth};
-use examples::{base_url, bind_address, env_opt, env_parse};
+use auth_actix::{Algorithm, Identity, JwtAuth, Verified};
 
 #[get("/open")]
 async fn open() -> impl Responder {
@@ -20,7 +21,7 @@ async fn open() -> impl Responder {
 
 /// Same body as `/open`, so the two differ only by authentication.
 #[get("/protected")]
-async fn protected(identity: Identity) -> impl Responder {
+async fn protected(identity: Verified<Identity>) -> impl Responder {
     debug_assert!(!identity.subject.is_empty());
     HttpResponse::Ok().body("ok")
 }
@@ -33,11 +34,11 @@ async fn stats(issuer: web::Data<String>, auth: web::Data<JwtAuth>) -> impl Resp
 
 #[actix_web::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
-    let bind = bind_address()?;
-    let workers: usize = env_parse("WORKERS", 1)?;
+    let bind: SocketAddr = setting("BIND").unwrap_or_else(|| "127.0.0.1:8080".to_owned()).parse()?;
+    let workers: usize = setting("WORKERS").map_or(Ok(1), |workers| workers.parse())?;
     let issuer = TestIssuer::start_with(&[Algorithm::RS256]).await;
-    let mut auth = JwtAuth::new(issuer.provider())?.public(["/open", "/_stats"]);
-    if let Some(capacity) = env_opt("VERIFIED_CACHE") {
+    let mut auth = JwtAuth::new(issuer.provider())?.skip(["/open", "/_stats"]);
+    if let Some(capacity) = setting("VERIFIED_CACHE") {
         auth = auth.verified_cache(capacity.parse().map_err(|err| format!("VERIFIED_CACHE={capacity:?}: {err}"))?);
     }
     auth.prefetch().await?;
@@ -49,7 +50,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         .roles(["admin", "viewer"])
         .scopes(["openid", "profile", "read:items", "write:items"])
         .sign();
-    let storm_file = env_opt("STORM_FILE").unwrap_or_else(|| "storm-tokens.txt".to_owned());
+    let storm_file = setting("STORM_FILE").unwrap_or_else(|| "storm-tokens.txt".to_owned());
     let mut file = std::io::BufWriter::new(std::fs::File::create(&storm_file)?);
     for i in 0..1000u32 {
         let kid = format!("random-{:08x}", i.wrapping_mul(2_654_435_761));
@@ -71,7 +72,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     .workers(workers)
     .backlog(4096)
     .bind(bind)?;
-    let base = base_url(&server.addrs(), bind);
+    let base = format!("http://{}", server.addrs().first().unwrap_or(&bind));
     println!("BASE={base}");
     println!("TOKEN={token}");
     println!("STORM_FILE={storm_file}");
@@ -79,4 +80,9 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     server.run().await?;
     drop(issuer);
     Ok(())
+}
+
+/// An environment variable; empty counts as unset.
+fn setting(name: &str) -> Option<String> {
+    std::env::var(name).ok().map(|value| value.trim().to_owned()).filter(|value| !value.is_empty())
 }

@@ -5,14 +5,16 @@
 //! cargo run -p examples --bin openapi      # then open http://127.0.0.1:8080/docs
 //! ```
 //!
-//! Settings as for `quickstart`: `AUTH_ISSUER`, `AUTH_AUDIENCE`, `AUTH_JWKS_URL` (unset: embedded issuer),
-//! and `BIND` (default `127.0.0.1:8080`).
+//! Settings as for `quickstart`: `AUTH_ISSUER`, `AUTH_AUDIENCE`, `AUTH_JWKS_URL` (unset: embedded demo
+//! issuer), and `BIND` (default `127.0.0.1:8080`).
+
+use std::net::SocketAddr;
 
 use actix_web::{App, HttpResponse, HttpServer, Responder, get, web};
 use auth_actix::openapi::SecurityDocs;
-use auth_actix::testing::TestIssuer;
-use auth_actix::{Identity, JwtAuth, Provider, require_role, require_scope};
-use examples::{Carrier, base_url, bind_address, env_opt, env_required, init_logging, print_demo};
+use auth_actix::{Identity, JwtAuth, Provider, Verified, require_role, require_scope};
+use examples::{Carrier, Demo};
+use tracing_subscriber::EnvFilter;
 use utoipa::OpenApi;
 use utoipa_swagger_ui::SwaggerUi;
 
@@ -31,7 +33,7 @@ async fn public() -> impl Responder {
     security(("bearer" = []))
 )]
 #[get("/me")]
-async fn me(identity: Identity) -> impl Responder {
+async fn me(identity: Verified<Identity>) -> impl Responder {
     web::Json(identity)
 }
 
@@ -43,7 +45,7 @@ async fn me(identity: Identity) -> impl Responder {
     responses((status = 200, description = "Hello, admin"), (status = 401, description = "No valid token"), (status = 403, description = "Not an admin"))
 )]
 #[get("/admin")]
-async fn admin(identity: Identity) -> impl Responder {
+async fn admin(identity: Verified<Identity>) -> impl Responder {
     HttpResponse::Ok().body(format!("hello admin {}\n", identity.subject))
 }
 
@@ -65,30 +67,29 @@ struct ApiDoc;
 
 #[actix_web::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
-    init_logging();
-    let mut embedded = None;
-    let provider = match env_opt("AUTH_ISSUER") {
+    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
+    tracing_subscriber::fmt().with_env_filter(filter).init();
+    let bind: SocketAddr =
+        setting("BIND").unwrap_or_else(|| "127.0.0.1:8080".to_owned()).parse().map_err(|err| format!("BIND: {err}"))?;
+    let (provider, demo) = match setting("AUTH_ISSUER") {
         Some(issuer) => {
-            let audience = env_required("AUTH_AUDIENCE", "the audience (aud) your API's tokens carry")?;
+            let audience =
+                setting("AUTH_AUDIENCE").ok_or("AUTH_AUDIENCE is not set: give the aud your API's tokens carry")?;
             let provider = Provider::oidc(issuer).audience(audience);
-            env_opt("AUTH_JWKS_URL").map_or(provider.clone(), |jwks| provider.jwks_url(jwks))
+            (setting("AUTH_JWKS_URL").map_or(provider.clone(), |jwks| provider.jwks_url(jwks)), None)
         }
         None => {
-            let issuer = TestIssuer::start().await;
-            let provider = issuer.provider();
-            embedded = Some(issuer);
-            provider
+            let demo = Demo::start("openapi", bind).await?;
+            (demo.adopt(Provider::oidc("https://issuer.example.com").audience("my-api")), Some(demo))
         }
     };
-    let auth = JwtAuth::new(provider).map_err(|err| format!("AUTH_ISSUER / AUTH_AUDIENCE: {err}"))?.public([
-        "/public",
-        "/docs/*",
-        "/openapi.json",
-    ]);
-    auth.prefetch().await.map_err(|err| format!("openapi: cannot load the issuer's keys: {err}"))?;
+    let auth = JwtAuth::new(provider.clone())
+        .map_err(|err| format!("AUTH_ISSUER / AUTH_AUDIENCE: {err}"))?
+        .public(["/public"])
+        .skip(["/docs/*", "/openapi.json"]);
+    auth.warm_up().await.map_err(|err| format!("AUTH_ISSUER / AUTH_AUDIENCE: {err}"))?;
     let spec = SecurityDocs::new(&auth).apply(ApiDoc::openapi());
 
-    let bind = bind_address()?;
     let server = HttpServer::new(move || {
         App::new().wrap(auth.clone()).service(public).service(me).service(admin).service(items).service(
             SwaggerUi::new("/docs/{_:.*}")
@@ -99,18 +100,24 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     })
     .bind(bind)
     .map_err(|err| format!("BIND={bind}: cannot listen there: {err}"))?;
-    let base = base_url(&server.addrs(), bind);
-    if let Some(issuer) = &embedded {
-        let user = issuer.token().subject("user-1").roles(["viewer"]).scopes(["read:items"]).sign();
-        let admin_token = issuer.token().subject("admin-1").roles(["admin"]).sign();
-        let expired = issuer.token().subject("user-1").expired().sign();
-        print_demo("openapi", &base, Carrier::Bearer, &user, &admin_token, &expired);
-        println!("# Swagger UI (Authorize with one of the tokens above): {base}/docs/");
-        println!("# the spec: curl {base}/openapi.json");
-        println!();
-    } else {
-        println!("openapi: Swagger UI at {base}/docs/");
+    let base = format!("http://{}", server.addrs().first().unwrap_or(&bind));
+    match &demo {
+        Some(demo) => {
+            let user = demo.token_for(&provider).subject("user-1").roles(["viewer"]).scopes(["read:items"]).sign();
+            let admin_token = demo.token_for(&provider).subject("admin-1").roles(["admin"]).sign();
+            let expired = demo.token_for(&provider).subject("user-1").expired().sign();
+            demo.print(&base, Carrier::Bearer, &user, &admin_token, &expired);
+            println!("# Swagger UI (Authorize with one of the tokens above): {base}/docs/");
+            println!("# the spec: curl {base}/openapi.json");
+            println!();
+        }
+        None => println!("openapi: Swagger UI at {base}/docs/"),
     }
     server.run().await?;
     Ok(())
+}
+
+/// An environment variable; empty counts as unset.
+fn setting(name: &str) -> Option<String> {
+    std::env::var(name).ok().map(|value| value.trim().to_owned()).filter(|value| !value.is_empty())
 }

@@ -1,55 +1,129 @@
-//! Quickstart: any OpenID Connect issuer.
+//! Quickstart: an API that accepts tokens from any OpenID Connect issuer.
 //!
 //! ```text
 //! cargo run -p examples --bin quickstart
 //! ```
 //!
-//! Settings (environment variables; with `AUTH_ISSUER` unset the app runs on an embedded test issuer
-//! and prints ready-to-paste `curl` lines):
+//! Settings (environment variables). With `AUTH_ISSUER` unset the app runs on an embedded demo issuer
+//! and prints ready-to-paste `curl` lines; that branch is the only part of this file a real app drops.
 //!
 //! | variable | meaning | default |
 //! |---|---|---|
-//! | `AUTH_ISSUER` | issuer URL; keys through `<issuer>/.well-known/openid-configuration` | embedded issuer |
-//! | `AUTH_JWKS_URL` | JWKS URL, skipping discovery | from discovery |
+//! | `AUTH_ISSUER` | issuer URL; keys through `<issuer>/.well-known/openid-configuration` | embedded demo issuer |
 //! | `AUTH_AUDIENCE` | the `aud` your API's tokens carry (required with `AUTH_ISSUER`) | |
+//! | `AUTH_JWKS_URL` | JWKS URL, skipping discovery | from discovery |
 //! | `AUTH_ROLES_CLAIM` | claim path holding roles, e.g. `realm_access.roles` | `roles` |
-//! | `AUTH_LEEWAY_SECS` | clock-skew tolerance in seconds | `30` |
+//! | `AUTH_ALGORITHMS` | comma-separated allow-list, e.g. `RS256,ES256` | what the issuer advertises |
+//! | `AUTH_LEEWAY_SECS` | clock-skew tolerance in seconds, at most 300 | `30` |
 //! | `BIND` | listen address | `127.0.0.1:8080` |
 
+use std::net::SocketAddr;
 use std::time::Duration;
 
-use auth_actix::testing::TestIssuer;
-use auth_actix::{JwtAuth, Provider};
-use examples::{Carrier, Demo, env_opt, env_parse, env_required, init_logging, serve};
+use actix_web::{App, HttpServer, Responder, get, web};
+use auth_actix::{Algorithm, ConfigError, Identity, JwtAuth, Provider, Verified, require_role};
+use examples::{Carrier, Demo};
+use tracing_subscriber::EnvFilter;
+
+#[get("/public")]
+async fn public() -> impl Responder {
+    "anyone can see this\n"
+}
+
+#[get("/me")]
+async fn me(identity: Verified<Identity>) -> impl Responder {
+    web::Json(identity)
+}
+
+#[get("/admin")]
+#[require_role("admin")]
+async fn admin(identity: Verified<Identity>) -> impl Responder {
+    format!("hello admin {}\n", identity.subject)
+}
 
 #[actix_web::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
-    init_logging();
-    let roles_claim = env_opt("AUTH_ROLES_CLAIM").unwrap_or_else(|| "roles".to_owned());
-    let leeway = Duration::from_secs(env_parse("AUTH_LEEWAY_SECS", 30u64)?);
+    // Authentication decisions are `tracing` events (target `auth`): without a subscriber, nothing is logged.
+    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
+    tracing_subscriber::fmt().with_env_filter(filter).init();
+    let bind: SocketAddr =
+        setting("BIND").unwrap_or_else(|| "127.0.0.1:8080".to_owned()).parse().map_err(|err| format!("BIND: {err}"))?;
 
-    let (provider, demo) = match env_opt("AUTH_ISSUER") {
+    let (provider, demo) = match setting("AUTH_ISSUER") {
         Some(issuer) => {
-            let audience = env_required("AUTH_AUDIENCE", "the audience (aud) your API's tokens carry")?;
+            let audience =
+                setting("AUTH_AUDIENCE").ok_or("AUTH_AUDIENCE is not set: give the aud your API's tokens carry")?;
             let provider = Provider::oidc(issuer).audience(audience);
-            match env_opt("AUTH_JWKS_URL") {
-                Some(jwks) => (provider.jwks_url(jwks), None),
-                None => (provider, None),
-            }
+            (setting("AUTH_JWKS_URL").map_or(provider.clone(), |jwks| provider.jwks_url(jwks)), None)
         }
         None => {
-            let issuer = TestIssuer::start().await;
-            let demo = Demo {
-                user: issuer.token().subject("user-1").email("user@example.com").roles(["viewer"]).sign(),
-                admin: issuer.token().subject("admin-1").email("admin@example.com").roles(["admin"]).sign(),
-                expired: issuer.token().subject("user-1").expired().sign(),
-                carrier: Carrier::Bearer,
-                issuer,
-            };
-            (demo.issuer.provider(), Some(demo))
+            let demo = Demo::start("quickstart", bind).await?;
+            (demo.adopt(Provider::oidc("https://issuer.example.com").audience("my-api")), Some(demo))
         }
     };
-    let auth = JwtAuth::new(provider.roles_claim(&roles_claim).leeway(leeway))
-        .map_err(|err| format!("AUTH_ISSUER / AUTH_AUDIENCE / AUTH_ROLES_CLAIM: {err}"))?;
-    serve("quickstart", auth, demo).await
+    let provider = tuned(provider)?;
+    let auth = JwtAuth::new(provider.clone()).map_err(named)?.public(["/public"]);
+    // Stops on a misconfiguration; an unreachable issuer is a warning, and protected routes answer 503
+    // until its keys arrive.
+    auth.warm_up().await.map_err(named)?;
+
+    let app_auth = auth.clone();
+    let server = HttpServer::new(move || App::new().wrap(app_auth.clone()).service(public).service(me).service(admin))
+        .bind(bind)
+        .map_err(|err| format!("BIND={bind}: cannot listen there: {err}"))?;
+    let base = format!("http://{}", server.addrs().first().unwrap_or(&bind));
+    match &demo {
+        Some(demo) => demo.print(
+            &base,
+            Carrier::Bearer,
+            &demo.token_for(&provider).subject("user-1").email("user@example.com").roles(["viewer"]).sign(),
+            &demo.token_for(&provider).subject("admin-1").email("admin@example.com").roles(["admin"]).sign(),
+            &demo.token_for(&provider).subject("user-1").expired().sign(),
+        ),
+        None => println!("quickstart: listening on {base}"),
+    }
+    server.run().await?;
+    Ok(())
+}
+
+/// The optional settings, applied to the configured provider or the demo's.
+fn tuned(mut provider: Provider) -> Result<Provider, String> {
+    if let Some(claim) = setting("AUTH_ROLES_CLAIM") {
+        provider = provider.roles_claim(&claim);
+    }
+    if let Some(list) = setting("AUTH_ALGORITHMS") {
+        let algorithms = list
+            .split(',')
+            .map(str::trim)
+            .map(|name| {
+                Algorithm::from_name(name).ok_or_else(|| {
+                    format!("AUTH_ALGORITHMS: {name:?} is not one of {:?}", Algorithm::ALL.map(Algorithm::as_str))
+                })
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        provider = provider.algorithms(algorithms);
+    }
+    if let Some(seconds) = setting("AUTH_LEEWAY_SECS") {
+        let seconds: u64 = seconds.parse().map_err(|err| format!("AUTH_LEEWAY_SECS={seconds:?}: {err}"))?;
+        provider = provider.leeway(Duration::from_secs(seconds));
+    }
+    Ok(provider)
+}
+
+/// A configuration error, named by the variable that sets what it is about.
+fn named(err: ConfigError) -> String {
+    let variable = match err.setting.rsplit(": ").next().unwrap_or_default() {
+        "leeway" => "AUTH_LEEWAY_SECS",
+        "algorithms" => "AUTH_ALGORITHMS",
+        "audience" => "AUTH_AUDIENCE",
+        setting if setting.starts_with("claim path") => "AUTH_ROLES_CLAIM",
+        "keys URL" => "AUTH_JWKS_URL",
+        _ => "AUTH_ISSUER",
+    };
+    format!("{variable}: {err}")
+}
+
+/// An environment variable; empty counts as unset.
+fn setting(name: &str) -> Option<String> {
+    std::env::var(name).ok().map(|value| value.trim().to_owned()).filter(|value| !value.is_empty())
 }

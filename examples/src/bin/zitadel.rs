@@ -6,50 +6,92 @@
 //!
 //! | variable | meaning |
 //! |---|---|
-//! | `ZITADEL_ISSUER` | instance URL, e.g. `https://my-instance.zitadel.cloud` (unset: embedded issuer) |
+//! | `ZITADEL_ISSUER` | instance URL, e.g. `https://my-instance.zitadel.cloud` (unset: embedded demo issuer) |
 //! | `ZITADEL_PROJECT_ID` | the project's resource ID (in `aud`) |
 //! | `BIND` | listen address, default `127.0.0.1:8080` |
+//!
+//! `/admin` needs the project role `admin`.
 
-use auth_actix::testing::TestIssuer;
-use auth_actix::{JwtAuth, Provider};
-use examples::{Carrier, Demo, env_opt, env_required, init_logging, serve};
-use serde_json::json;
+use std::net::SocketAddr;
+
+use actix_web::{App, HttpServer, Responder, get, web};
+use auth_actix::{Identity, JwtAuth, Provider, Verified, require_role};
+use examples::{Carrier, Demo};
+use tracing_subscriber::EnvFilter;
 
 const DEMO_PROJECT: &str = "263514598346711111";
 
+#[get("/public")]
+async fn public() -> impl Responder {
+    "anyone can see this\n"
+}
+
+#[get("/me")]
+async fn me(identity: Verified<Identity>) -> impl Responder {
+    web::Json(identity)
+}
+
+#[get("/admin")]
+#[require_role("admin")]
+async fn admin(identity: Verified<Identity>) -> impl Responder {
+    format!("hello admin {}\n", identity.subject)
+}
+
 #[actix_web::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
-    init_logging();
-    let (provider, demo) = match env_opt("ZITADEL_ISSUER") {
+    // Authentication decisions are `tracing` events (target `auth`): without a subscriber, nothing is logged.
+    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
+    tracing_subscriber::fmt().with_env_filter(filter).init();
+    let bind: SocketAddr =
+        setting("BIND").unwrap_or_else(|| "127.0.0.1:8080".to_owned()).parse().map_err(|err| format!("BIND: {err}"))?;
+
+    let (provider, demo) = match setting("ZITADEL_ISSUER") {
         Some(issuer) => {
-            let project = env_required("ZITADEL_PROJECT_ID", "the project's Resource Id, which tokens carry in aud")?;
+            let project = required("ZITADEL_PROJECT_ID", "the project's Resource Id, which tokens carry in aud")?;
             (Provider::zitadel(&issuer, &project), None)
         }
         None => {
-            let issuer = TestIssuer::start().await;
-            let mint = |roles: serde_json::Value| {
-                issuer
-                    .token()
-                    .audiences([DEMO_PROJECT, "263514598346722222@demo-app"])
-                    .claim("urn:zitadel:iam:org:project:roles", roles)
-                    .scopes(["openid", "profile", "email"])
-            };
-            let demo = Demo {
-                user: mint(json!({"viewer": {"263514": "acme.zitadel.cloud"}}))
-                    .subject("263514-user")
-                    .email("user@example.com")
-                    .sign(),
-                admin: mint(json!({"admin": {"263514": "acme.zitadel.cloud"}}))
-                    .subject("263514-admin")
-                    .email("admin@example.com")
-                    .sign(),
-                expired: mint(json!({})).expired().sign(),
-                carrier: Carrier::Bearer,
-                issuer,
-            };
-            (Provider::zitadel(demo.issuer.issuer(), DEMO_PROJECT), Some(demo))
+            let demo = Demo::start("zitadel", bind).await?;
+            (demo.adopt(Provider::zitadel("https://acme.zitadel.cloud", DEMO_PROJECT)), Some(demo))
         }
     };
-    let auth = JwtAuth::new(provider).map_err(|err| format!("ZITADEL_ISSUER / ZITADEL_PROJECT_ID: {err}"))?;
-    serve("zitadel", auth, demo).await
+    let auth = JwtAuth::new(provider.clone())
+        .map_err(|err| format!("ZITADEL_ISSUER / ZITADEL_PROJECT_ID: {err}"))?
+        .public(["/public"]);
+    // Stops on a misconfiguration; an unreachable issuer is a warning, and protected routes answer 503
+    // until its keys arrive.
+    auth.warm_up().await.map_err(|err| format!("ZITADEL_ISSUER / ZITADEL_PROJECT_ID: {err}"))?;
+
+    let app_auth = auth.clone();
+    let server = HttpServer::new(move || App::new().wrap(app_auth.clone()).service(public).service(me).service(admin))
+        .bind(bind)
+        .map_err(|err| format!("BIND={bind}: cannot listen there: {err}"))?;
+    let base = format!("http://{}", server.addrs().first().unwrap_or(&bind));
+    match &demo {
+        Some(demo) => {
+            let mint = |subject: &str, roles: &[&str]| {
+                demo.token_for(&provider)
+                    .subject(subject)
+                    .scopes(["openid", "profile", "email"])
+                    .roles(roles.iter().copied())
+            };
+            let user_token = mint("263514-user", &["viewer"]).email("user@example.com").sign();
+            let admin_token = mint("263514-admin", &["admin"]).email("admin@example.com").sign();
+            let expired_token = mint("263514-user", &[]).expired().sign();
+            demo.print(&base, Carrier::Bearer, &user_token, &admin_token, &expired_token);
+        }
+        None => println!("zitadel: listening on {base}"),
+    }
+    server.run().await?;
+    Ok(())
+}
+
+/// An environment variable; empty counts as unset.
+fn setting(name: &str) -> Option<String> {
+    std::env::var(name).ok().map(|value| value.trim().to_owned()).filter(|value| !value.is_empty())
+}
+
+/// A variable that must be set once the provider is configured.
+fn required(name: &str, what: &str) -> Result<String, String> {
+    setting(name).ok_or_else(|| format!("{name} is not set: {what}"))
 }

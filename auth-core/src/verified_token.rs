@@ -1,0 +1,67 @@
+//! A token that passed every check: its payload, the identity built from it, and how it was verified.
+
+use std::sync::Arc;
+
+use serde::de::DeserializeOwned;
+use serde_json::{Map, Value};
+
+use crate::algorithm::Algorithm;
+use crate::claims::Claims;
+use crate::error::AuthError;
+use crate::identity::Identity;
+
+/// A verified token, before conversion into the application's claims type. Shared: a verified-token
+/// cache hit returns the same allocation.
+#[derive(Debug, Clone)]
+pub struct VerifiedToken {
+    payload: Map<String, Value>,
+    identity: Arc<Identity>,
+    algorithm: Algorithm,
+    kid: Option<String>,
+}
+
+impl VerifiedToken {
+    pub(crate) fn new(
+        payload: Map<String, Value>,
+        identity: Identity,
+        algorithm: Algorithm,
+        kid: Option<String>,
+    ) -> VerifiedToken {
+        VerifiedToken { payload, identity: Arc::new(identity), algorithm, kid }
+    }
+
+    /// The verified payload.
+    pub fn payload(&self) -> &Map<String, Value> {
+        &self.payload
+    }
+
+    /// The provider-normalised identity.
+    pub fn identity(&self) -> &Identity {
+        &self.identity
+    }
+
+    /// The identity, shared.
+    pub fn shared_identity(&self) -> &Arc<Identity> {
+        &self.identity
+    }
+
+    /// The algorithm the signature was verified with.
+    pub fn algorithm(&self) -> Algorithm {
+        self.algorithm
+    }
+
+    /// The `kid` of the key that verified the token.
+    pub fn kid(&self) -> Option<&str> {
+        self.kid.as_deref()
+    }
+
+    /// The payload as the application's type, with the identity.
+    pub fn claims<T: DeserializeOwned>(&self) -> Result<Claims<T>, AuthError> {
+        self.deserialize().map(|claims| Claims::new(claims, Arc::clone(&self.identity)))
+    }
+
+    /// Only the payload as the application's type, for callers that keep the identity elsewhere.
+    pub fn deserialize<T: DeserializeOwned>(&self) -> Result<T, AuthError> {
+        T::deserialize(&self.payload).map_err(|err| AuthError::ClaimsType(err.to_string()))
+    }
+}
