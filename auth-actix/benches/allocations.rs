@@ -1,5 +1,6 @@
-//! Heap allocations per request, counted by a wrapping global allocator: the verifier alone (cache miss
-//! and hit) and whole Actix requests (open route against protected route, with and without the cache).
+//! Heap allocations per request, counted by a wrapping global allocator: the verifier alone (cache
+//! miss and hit) and whole Actix requests (open route against protected route, with and without the
+//! cache).
 //!
 //! ```text
 //! cargo bench -p auth-actix --features testing --bench allocations
@@ -47,12 +48,21 @@ where
     Fut: std::future::Future<Output = ()>,
 {
     f().await;
-    let (a0, b0) = (ALLOCATIONS.load(Ordering::Relaxed), BYTES.load(Ordering::Relaxed));
+    let (a0, b0) = (
+        ALLOCATIONS.load(Ordering::Relaxed),
+        BYTES.load(Ordering::Relaxed),
+    );
     for _ in 0..ROUNDS {
         f().await;
     }
-    let (a1, b1) = (ALLOCATIONS.load(Ordering::Relaxed), BYTES.load(Ordering::Relaxed));
-    ((a1 - a0) as f64 / ROUNDS as f64, (b1 - b0) as f64 / ROUNDS as f64)
+    let (a1, b1) = (
+        ALLOCATIONS.load(Ordering::Relaxed),
+        BYTES.load(Ordering::Relaxed),
+    );
+    (
+        (a1 - a0) as f64 / ROUNDS as f64,
+        (b1 - b0) as f64 / ROUNDS as f64,
+    )
 }
 
 fn main() {
@@ -82,24 +92,51 @@ fn main() {
         ));
         rows.push((
             "verifier: verify::<StandardClaims>, cache hit",
-            per_round(|| async { verifier.verify::<StandardClaims>(&token).await.map(drop).unwrap() }).await,
+            per_round(|| async {
+                verifier
+                    .verify::<StandardClaims>(&token)
+                    .await
+                    .map(drop)
+                    .unwrap()
+            })
+            .await,
         ));
 
         for (label_open, label_protected, auth) in [
-            ("actix: GET /open (no auth check)", "actix: GET /protected, cache hit", cached.clone()),
-            ("actix: GET /open (second app)", "actix: GET /protected, no cache", uncached.clone()),
+            (
+                "actix: GET /open (no auth check)",
+                "actix: GET /protected, cache hit",
+                cached.clone(),
+            ),
+            (
+                "actix: GET /open (second app)",
+                "actix: GET /protected, no cache",
+                uncached.clone(),
+            ),
         ] {
             let app = test::init_service(
-                App::new().wrap(auth).route("/open", web::get().to(|| async { HttpResponse::Ok().body("ok") })).route(
-                    "/protected",
-                    web::get().to(|id: Verified<Identity>| async move { HttpResponse::Ok().body(id.subject.clone()) }),
-                ),
+                App::new()
+                    .wrap(auth)
+                    .route(
+                        "/open",
+                        web::get().to(|| async { HttpResponse::Ok().body("ok") }),
+                    )
+                    .route(
+                        "/protected",
+                        web::get().to(|id: Verified<Identity>| async move {
+                            HttpResponse::Ok().body(id.subject.clone())
+                        }),
+                    ),
             )
             .await;
             rows.push((
                 label_open,
                 per_round(|| async {
-                    let response = test::call_service(&app, test::TestRequest::get().uri("/open").to_request()).await;
+                    let response = test::call_service(
+                        &app,
+                        test::TestRequest::get().uri("/open").to_request(),
+                    )
+                    .await;
                     assert!(response.status().is_success());
                 })
                 .await,
@@ -109,7 +146,10 @@ fn main() {
                 per_round(|| async {
                     let response = test::call_service(
                         &app,
-                        test::TestRequest::get().uri("/protected").bearer(&token).to_request(),
+                        test::TestRequest::get()
+                            .uri("/protected")
+                            .bearer(&token)
+                            .to_request(),
                     )
                     .await;
                     assert!(response.status().is_success());

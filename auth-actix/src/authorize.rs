@@ -6,16 +6,16 @@ use std::sync::Arc;
 use actix_web::body::{EitherBody, MessageBody};
 use actix_web::dev::{Service, ServiceRequest, ServiceResponse, Transform, forward_ready};
 use actix_web::{Error, ResponseError};
-use futures_util::future::{LocalBoxFuture, Ready, ready};
-
 use auth_core::Identity;
+use futures_util::future::{LocalBoxFuture, Ready, ready};
 
 use crate::request_state;
 use crate::requirement::{self, RuleKind};
 
-/// Middleware that admits only callers with the given roles or scopes (401 without a valid token, 403
-/// without the role), for every route of the scope it wraps. A [`RoleResolver`](crate::RoleResolver)
-/// sees the path parameters routing has matched so far: those of the scope's own path.
+/// Middleware that admits only callers with the given roles or scopes (401 without a valid token,
+/// 403 without the role), for every route of the scope it wraps. A
+/// [`RoleResolver`](crate::RoleResolver) sees the path parameters routing has matched so far: those
+/// of the scope's own path.
 ///
 /// ```
 /// use actix_web::{web, App, HttpResponse};
@@ -42,8 +42,14 @@ impl Authorize {
         I: IntoIterator<Item = S>,
         S: Into<String>,
     {
-        let names: Arc<[Box<str>]> = names.into_iter().map(|name| name.into().into_boxed_str()).collect();
-        assert!(!names.is_empty(), "Authorize: give at least one name; an empty list would admit every caller");
+        let names: Arc<[Box<str>]> = names
+            .into_iter()
+            .map(|name| name.into().into_boxed_str())
+            .collect();
+        assert!(
+            !names.is_empty(),
+            "Authorize: give at least one name; an empty list would admit every caller"
+        );
         Authorize { kind, names }
     }
 
@@ -84,7 +90,10 @@ where
     type Future = Ready<Result<Self::Transform, Self::InitError>>;
 
     fn new_transform(&self, service: S) -> Self::Future {
-        ready(Ok(AuthorizeMiddleware { service: Rc::new(service), rule: self.clone() }))
+        ready(Ok(AuthorizeMiddleware {
+            service: Rc::new(service),
+            rule: self.clone(),
+        }))
     }
 }
 
@@ -116,8 +125,13 @@ where
                 requirement::admit(http, caller, allows, describe)
             });
             match verdict {
-                Ok(_) => service.call(req).await.map(ServiceResponse::map_into_left_body),
-                Err(rejection) => Ok(req.into_response(rejection.error_response()).map_into_right_body()),
+                Ok(_) => service
+                    .call(req)
+                    .await
+                    .map(ServiceResponse::map_into_left_body),
+                Err(rejection) => Ok(req
+                    .into_response(rejection.error_response())
+                    .map_into_right_body()),
             }
         })
     }

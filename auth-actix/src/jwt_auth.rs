@@ -1,4 +1,5 @@
-//! `JwtAuth`: the configured verifier plus how requests are authenticated, as middleware and as app data.
+//! `JwtAuth`: the configured verifier plus how requests are authenticated, as middleware and as app
+//! data.
 
 use std::rc::Rc;
 use std::sync::Arc;
@@ -19,8 +20,8 @@ pub(crate) const DEFAULT_REALM: &str = "api";
 
 /// JWT authentication for an Actix Web app. Cheap to clone (two reference counts).
 ///
-/// As middleware (`App::new().wrap(auth.clone())`) it verifies every request's token once, before any
-/// handler runs, and refuses requests without a valid token, except on the paths given to
+/// As middleware (`App::new().wrap(auth.clone())`) it verifies every request's token once, before
+/// any handler runs, and refuses requests without a valid token, except on the paths given to
 /// [`JwtAuth::public`] (anonymous callers welcome, tokens that are sent still checked) and
 /// [`JwtAuth::skip`] (not looked at). Registered as app data (`App::new().app_data(auth.clone())`)
 /// instead, it lets extractors verify on demand; both may be used together.
@@ -30,6 +31,14 @@ pub(crate) const DEFAULT_REALM: &str = "api";
 /// use auth_actix::testing::{TestIssuer, TestRequestExt};
 /// use auth_actix::{Identity, JwtAuth, Optional, Verified};
 ///
+/// async fn items(caller: Optional<Identity>) -> String {
+///     caller.as_ref().map_or("hello stranger".to_owned(), |id| format!("hello {}", id.subject))
+/// }
+///
+/// async fn me(id: Verified<Identity>) -> String {
+///     id.subject.clone()
+/// }
+///
 /// # #[actix_web::main] async fn main() {
 /// let issuer = TestIssuer::start().await;
 /// let auth = JwtAuth::new(issuer.provider()).unwrap().public(["/items"]).skip(["/health"]);
@@ -37,20 +46,20 @@ pub(crate) const DEFAULT_REALM: &str = "api";
 ///     App::new()
 ///         .wrap(auth)
 ///         .route("/health", web::get().to(|| async { "ok" }))
-///         .route("/items", web::get().to(|caller: Optional<Identity>| async move {
-///             caller.as_ref().map_or("hello stranger".to_owned(), |id| format!("hello {}", id.subject))
-///         }))
-///         .route("/me", web::get().to(|id: Verified<Identity>| async move { id.subject.clone() })),
+///         .route("/items", web::get().to(items))
+///         .route("/me", web::get().to(me)),
 /// )
 /// .await;
 /// let get = |uri: &str| test::TestRequest::get().uri(uri);
 /// assert_eq!(test::call_service(&app, get("/me").to_request()).await.status(), 401);
 /// assert_eq!(test::call_and_read_body(&app, get("/items").to_request()).await, "hello stranger");
 /// let bad = get("/items").bearer("not.a.token").to_request();
-/// assert_eq!(test::call_service(&app, bad).await.status(), 401, "public, but a bad token is refused");
+/// // Public, but a bad token is refused.
+/// assert_eq!(test::call_service(&app, bad).await.status(), 401);
 /// let token = issuer.token().subject("ada").sign();
 /// assert_eq!(test::call_and_read_body(&app, get("/me").bearer(&token).to_request()).await, "ada");
-/// assert_eq!(test::call_service(&app, get("/health").bearer("junk").to_request()).await.status(), 200);
+/// let skipped = get("/health").bearer("junk").to_request();
+/// assert_eq!(test::call_service(&app, skipped).await.status(), 200);
 /// # }
 /// ```
 #[derive(Clone)]
@@ -84,8 +93,8 @@ impl JwtAuth {
         Verifier::new(provider).map(JwtAuth::from_verifier)
     }
 
-    /// Authentication against several providers; the token's `iss` picks one, and an unknown issuer is
-    /// refused without any network call.
+    /// Authentication against several providers; the token's `iss` picks one, and an unknown issuer
+    /// is refused without any network call.
     pub fn any_of(providers: impl IntoIterator<Item = Provider>) -> Result<JwtAuth, ConfigError> {
         Verifier::any_of(providers).map(JwtAuth::from_verifier)
     }
@@ -99,30 +108,36 @@ impl JwtAuth {
             error_handler: None,
             realm: Arc::from(DEFAULT_REALM),
         };
-        JwtAuth { verifier, config: Arc::new(config) }
+        JwtAuth {
+            verifier,
+            config: Arc::new(config),
+        }
     }
 
-    /// Paths where anonymous callers are welcome: exact (`/items`) or prefix (`/docs/*`; `/*` for every
-    /// path). A token that is sent is still verified, and a bad one refused (401), so a client learns its
-    /// token needs refreshing instead of being served as a stranger. Handlers take
-    /// [`Optional<Identity>`](crate::Optional) to see who, if anyone, called.
+    /// Paths where anonymous callers are welcome: exact (`/items`) or prefix (`/docs/*`; `/*` for
+    /// every path). A token that is sent is still verified, and a bad one refused (401), so a
+    /// client learns its token needs refreshing instead of being served as a stranger. Handlers
+    /// take [`Optional<Identity>`](crate::Optional) to see who, if anyone, called.
     ///
     /// # Panics
-    /// If a pattern does not start with `/` or holds `*` anywhere but a trailing `/*`: a typo must stop
-    /// the application at startup rather than leave a route open or closed by accident.
+    /// If a pattern does not start with `/` or holds `*` anywhere but a trailing `/*`: a typo must
+    /// stop the application at startup rather than leave a route open or closed by accident.
     pub fn public<I, S>(mut self, patterns: I) -> JwtAuth
     where
         I: IntoIterator<Item = S>,
         S: AsRef<str>,
     {
         let patterns = path_rules::parse_all("public", patterns);
-        Arc::make_mut(&mut self.config).paths.public.extend(patterns);
+        Arc::make_mut(&mut self.config)
+            .paths
+            .public
+            .extend(patterns);
         self
     }
 
-    /// Paths the middleware leaves alone: no token is looked for or checked (health checks, metrics,
-    /// static assets). Patterns as for [`JwtAuth::public`]. An extractor on such a path still verifies on
-    /// demand.
+    /// Paths the middleware leaves alone: no token is looked for or checked (health checks,
+    /// metrics, static assets). Patterns as for [`JwtAuth::public`]. An extractor on such a path
+    /// still verifies on demand.
     ///
     /// # Panics
     /// As [`JwtAuth::public`].
@@ -132,12 +147,16 @@ impl JwtAuth {
         S: AsRef<str>,
     {
         let patterns = path_rules::parse_all("skip", patterns);
-        Arc::make_mut(&mut self.config).paths.skipped.extend(patterns);
+        Arc::make_mut(&mut self.config)
+            .paths
+            .skipped
+            .extend(patterns);
         self
     }
 
-    /// Where tokens are looked for (default: the providers' own sources). Header sources come first, in
-    /// the order given, then cookies, whatever the order here: a token in a header decides alone.
+    /// Where tokens are looked for (default: the providers' own sources). Header sources come
+    /// first, in the order given, then cookies, whatever the order here: a token in a header
+    /// decides alone.
     pub fn token_sources(mut self, sources: impl IntoIterator<Item = TokenSource>) -> JwtAuth {
         Arc::make_mut(&mut self.config).sources = sources.into_iter().collect();
         self
@@ -149,8 +168,8 @@ impl JwtAuth {
         self
     }
 
-    /// Renders refusals with the application's own body format. `WWW-Authenticate` and `Retry-After` are
-    /// still added when the handler's response lacks them.
+    /// Renders refusals with the application's own body format. `WWW-Authenticate` and
+    /// `Retry-After` are still added when the handler's response lacks them.
     ///
     /// ```
     /// use actix_web::HttpResponse;
@@ -158,7 +177,8 @@ impl JwtAuth {
     ///
     /// # fn setup(auth: JwtAuth) -> JwtAuth {
     /// auth.error_handler(|rejection: &AuthRejection| {
-    ///     HttpResponse::build(rejection.status()).json(serde_json::json!({ "ok": false, "reason": rejection.code().as_str() }))
+    ///     let body = serde_json::json!({ "ok": false, "reason": rejection.code().as_str() });
+    ///     HttpResponse::build(rejection.status()).json(body)
     /// })
     /// # }
     /// ```
@@ -170,8 +190,8 @@ impl JwtAuth {
         self
     }
 
-    /// Sizes the verified-token cache: about `capacity` typical (1 KiB) tokens, `0` to turn it off. On by
-    /// default; see [`Verifier::with_verified_cache`].
+    /// Sizes the verified-token cache: about `capacity` typical (1 KiB) tokens, `0` to turn it off.
+    /// On by default; see [`Verifier::with_verified_cache`].
     pub fn verified_cache(mut self, capacity: usize) -> JwtAuth {
         self.verifier = self.verifier.with_verified_cache(capacity);
         self
@@ -179,7 +199,10 @@ impl JwtAuth {
 
     /// The realm named in `WWW-Authenticate` (default `api`).
     pub fn realm(mut self, realm: &str) -> JwtAuth {
-        let realm: String = realm.chars().filter(|c| *c != '"' && *c != '\\' && !c.is_control()).collect();
+        let realm: String = realm
+            .chars()
+            .filter(|c| *c != '"' && *c != '\\' && !c.is_control())
+            .collect();
         Arc::make_mut(&mut self.config).realm = Arc::from(realm);
         self
     }
@@ -201,7 +224,11 @@ impl JwtAuth {
 
     /// A refusal rendered as this configuration says.
     pub(crate) fn rejection(&self, error: AuthError) -> AuthRejection {
-        AuthRejection::new(error, Arc::clone(&self.config.realm), self.config.error_handler.clone())
+        AuthRejection::new(
+            error,
+            Arc::clone(&self.config.realm),
+            self.config.error_handler.clone(),
+        )
     }
 }
 
@@ -217,7 +244,10 @@ where
     type Future = Ready<Result<Self::Transform, Self::InitError>>;
 
     fn new_transform(&self, service: S) -> Self::Future {
-        ready(Ok(JwtAuthMiddleware { service: Rc::new(service), auth: self.clone() }))
+        ready(Ok(JwtAuthMiddleware {
+            service: Rc::new(service),
+            auth: self.clone(),
+        }))
     }
 }
 
@@ -252,7 +282,10 @@ where
             RequestAuth::install(req.request(), auth, state);
             match refused {
                 Some(response) => Ok(req.into_response(response).map_into_right_body()),
-                None => service.call(req).await.map(ServiceResponse::map_into_left_body),
+                None => service
+                    .call(req)
+                    .await
+                    .map(ServiceResponse::map_into_left_body),
             }
         })
     }

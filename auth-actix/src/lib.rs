@@ -1,10 +1,10 @@
 //! JWT authentication for Actix Web, with tokens from real identity providers.
 //!
-//! One dependency gives the [`JwtAuth`] middleware, the [`Verified`] and [`Optional`] extractors (of an
-//! [`Identity`] or [`Claims`]), role and scope guards ([`Require`], [`Authorize`], and the
-//! `require_role` / `require_scope` attributes), a [`RoleResolver`] hook, and error responses with a JSON
-//! body and RFC 6750 `WWW-Authenticate`. Verification, key caching and provider presets come from
-//! [`auth_core`], re-exported here.
+//! One dependency gives the [`JwtAuth`] middleware, the [`Verified`] and [`Optional`] extractors
+//! (of an [`Identity`] or [`Claims`]), role and scope guards ([`Require`], [`Authorize`], and the
+//! `require_role` / `require_scope` attributes), a [`RoleResolver`] hook, and error responses with
+//! a JSON body and RFC 6750 `WWW-Authenticate`. Verification, key caching and provider presets come
+//! from [`auth_core`], re-exported here.
 //!
 //! ```no_run
 //! use actix_web::{get, web, App, HttpServer, Responder};
@@ -51,8 +51,8 @@ pub mod testing;
 /// The framework-free engine: verifier, providers, claims, identities.
 pub use auth_core as core;
 pub use auth_core::{
-    Algorithm, AuthError, ClaimPath, Claims, ConfigError, ErrorCode, Identity, IdentityKind, KeySettings,
-    PrefetchError, Provider, ServiceRule, StandardClaims, TokenSource, Verifier,
+    Algorithm, AuthError, ClaimPath, Claims, ConfigError, ErrorCode, Identity, IdentityKind,
+    KeySettings, PrefetchError, Provider, ServiceRule, StandardClaims, TokenSource, Verifier,
 };
 
 pub use audit::TARGET as AUDIT_TARGET;

@@ -1,6 +1,6 @@
-//! Types the attribute macros expand to. A rule is spelled as a type, so the guard needs no item of its
-//! own (none can be declared inside an `impl` block) and its role names are `'static` slices built at
-//! compile time.
+//! Types the attribute macros expand to. A rule is spelled as a type, so the guard needs no item of
+//! its own (none can be declared inside an `impl` block) and its role names are `'static` slices
+//! built at compile time.
 
 use std::marker::PhantomData;
 
@@ -16,7 +16,8 @@ pub trait Name {
 /// Longest role or scope name a literal may spell (8 chunks of 16 bytes).
 pub const MAX_LITERAL_LEN: usize = 128;
 
-/// A string literal carried in const parameters: its length and its bytes, little-endian, 16 per chunk.
+/// A string literal carried in const parameters: its length and its bytes, little-endian, 16 per
+/// chunk.
 pub struct Lit<
     const LEN: usize,
     const C0: u128,

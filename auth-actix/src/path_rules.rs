@@ -11,8 +11,8 @@ pub(crate) enum Access {
     Skipped,
 }
 
-/// An exact path (`/health`), or a prefix written with a trailing `/*` that also matches the bare prefix
-/// (`/docs/*` covers `/docs`, `/docs/` and `/docs/a/b`; `/*` covers every path).
+/// An exact path (`/health`), or a prefix written with a trailing `/*` that also matches the bare
+/// prefix (`/docs/*` covers `/docs`, `/docs/` and `/docs/a/b`; `/*` covers every path).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub(crate) enum PathPattern {
     Exact(Box<str>),
@@ -24,21 +24,25 @@ impl PathPattern {
     pub(crate) fn parse(pattern: &str) -> Result<PathPattern, String> {
         let fix = "write /exact/path, or /prefix/* for everything under a prefix";
         if !pattern.starts_with('/') {
-            return Err(format!("path pattern {pattern:?} does not start with '/'; {fix}"));
+            return Err(format!(
+                "path pattern {pattern:?} does not start with '/'; {fix}"
+            ));
         }
         match pattern.strip_suffix("/*") {
             Some(prefix) if !prefix.contains('*') => Ok(PathPattern::Prefix(prefix.into())),
             None if !pattern.contains('*') => Ok(PathPattern::Exact(pattern.into())),
-            _ => Err(format!("path pattern {pattern:?} holds '*' elsewhere than a trailing /*; {fix}")),
+            _ => Err(format!(
+                "path pattern {pattern:?} holds '*' elsewhere than a trailing /*; {fix}"
+            )),
         }
     }
 
     fn matches(&self, path: &str) -> bool {
         match self {
             PathPattern::Exact(exact) => path == &**exact,
-            PathPattern::Prefix(prefix) => {
-                path.strip_prefix(&**prefix).is_some_and(|rest| rest.is_empty() || rest.starts_with('/'))
-            }
+            PathPattern::Prefix(prefix) => path
+                .strip_prefix(&**prefix)
+                .is_some_and(|rest| rest.is_empty() || rest.starts_with('/')),
         }
     }
 }
@@ -63,8 +67,8 @@ impl PathRules {
     }
 }
 
-/// Parses patterns given to a builder method, panicking with the reason on a bad one: a typo must stop the
-/// application at startup, not silently leave a route open or closed.
+/// Parses patterns given to a builder method, panicking with the reason on a bad one: a typo must
+/// stop the application at startup, not silently leave a route open or closed.
 pub(crate) fn parse_all<I, S>(method: &str, patterns: I) -> Vec<PathPattern>
 where
     I: IntoIterator<Item = S>,
@@ -73,7 +77,8 @@ where
     patterns
         .into_iter()
         .map(|pattern| {
-            PathPattern::parse(pattern.as_ref()).unwrap_or_else(|problem| panic!("JwtAuth::{method}: {problem}"))
+            PathPattern::parse(pattern.as_ref())
+                .unwrap_or_else(|problem| panic!("JwtAuth::{method}: {problem}"))
         })
         .collect()
 }
@@ -85,7 +90,9 @@ mod tests {
     #[test]
     fn patterns_match_exactly_or_by_prefix() {
         let exact = PathPattern::parse("/health").unwrap();
-        assert!(exact.matches("/health") && !exact.matches("/health/x") && !exact.matches("/healthz"));
+        assert!(
+            exact.matches("/health") && !exact.matches("/health/x") && !exact.matches("/healthz")
+        );
         let prefix = PathPattern::parse("/docs/*").unwrap();
         assert!(prefix.matches("/docs") && prefix.matches("/docs/") && prefix.matches("/docs/a/b"));
         assert!(!prefix.matches("/docsx") && !prefix.matches("/api/docs"));

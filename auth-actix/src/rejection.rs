@@ -1,4 +1,5 @@
-//! Refusals rendered as responses: the JSON body, `WWW-Authenticate` (RFC 6750 §3) and `Retry-After`.
+//! Refusals rendered as responses: the JSON body, `WWW-Authenticate` (RFC 6750 §3) and
+//! `Retry-After`.
 
 use std::fmt;
 use std::sync::Arc;
@@ -24,7 +25,11 @@ pub struct AuthRejection {
 
 impl AuthRejection {
     pub(crate) fn new(error: AuthError, realm: Arc<str>, handler: Option<ErrorHandler>) -> Self {
-        AuthRejection { error, realm, handler }
+        AuthRejection {
+            error,
+            realm,
+            handler,
+        }
     }
 
     /// Why the request was refused (for logs; the client sees only the code's safe message).
@@ -40,7 +45,9 @@ impl AuthRejection {
     /// The HTTP status the code is answered with: 401, 403, 503 or 500.
     pub fn status(&self) -> StatusCode {
         match self.code() {
-            ErrorCode::Unauthorized | ErrorCode::InvalidToken | ErrorCode::TokenExpired => StatusCode::UNAUTHORIZED,
+            ErrorCode::Unauthorized | ErrorCode::InvalidToken | ErrorCode::TokenExpired => {
+                StatusCode::UNAUTHORIZED
+            }
             ErrorCode::Forbidden => StatusCode::FORBIDDEN,
             ErrorCode::AuthUnavailable => StatusCode::SERVICE_UNAVAILABLE,
             ErrorCode::Internal => StatusCode::INTERNAL_SERVER_ERROR,
@@ -48,7 +55,8 @@ impl AuthRejection {
     }
 
     /// The RFC 6750 §3 challenge: `error="invalid_token"` when a token was sent and refused,
-    /// `insufficient_scope` when the caller lacks a role or scope, a bare challenge when no token came.
+    /// `insufficient_scope` when the caller lacks a role or scope, a bare challenge when no token
+    /// came.
     fn www_authenticate(&self) -> Option<String> {
         let realm = &self.realm;
         match self.code() {
@@ -68,7 +76,9 @@ impl AuthRejection {
 
 impl fmt::Debug for AuthRejection {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("AuthRejection").field("error", &self.error).finish()
+        f.debug_struct("AuthRejection")
+            .field("error", &self.error)
+            .finish()
     }
 }
 
@@ -102,7 +112,10 @@ impl ResponseError for AuthRejection {
         if let Some(retry) = self.error.retry_after()
             && !headers.contains_key(header::RETRY_AFTER)
         {
-            headers.insert(header::RETRY_AFTER, HeaderValue::from(retry.as_secs().max(1)));
+            headers.insert(
+                header::RETRY_AFTER,
+                HeaderValue::from(retry.as_secs().max(1)),
+            );
         }
         response
     }

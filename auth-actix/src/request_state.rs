@@ -1,10 +1,11 @@
-//! What authentication knows about one request, as one state machine kept in the request's extensions.
+//! What authentication knows about one request, as one state machine kept in the request's
+//! extensions.
 //!
-//! The middleware (or, without it, the first extractor) verifies the token once; later extractors read
-//! the result. Roles from a [`RoleResolver`](crate::RoleResolver) are resolved at most once per routing
-//! stage. Every refusal is built here, by [`refuse`], and the request's one decision is logged when the
-//! request ends ([`RequestAuth`]'s `Drop`): an extractor that refuses after the middleware admitted the
-//! token changes the decision instead of adding a second one.
+//! The middleware (or, without it, the first extractor) verifies the token once; later extractors
+//! read the result. Roles from a [`RoleResolver`](crate::RoleResolver) are resolved at most once
+//! per routing stage. Every refusal is built here, by [`refuse`], and the request's one decision is
+//! logged when the request ends ([`RequestAuth`]'s `Drop`): an extractor that refuses after the
+//! middleware admitted the token changes the decision instead of adding a second one.
 
 use std::rc::Rc;
 use std::sync::Arc;
@@ -50,13 +51,17 @@ enum Roles {
     /// The resolver is running; the others wait for it.
     Resolving(Rc<Notify>),
     /// Resolved while routing stood at `stage` (the length of the path not yet matched).
-    Resolved { stage: usize, identity: Arc<Identity> },
+    Resolved {
+        stage: usize,
+        identity: Arc<Identity>,
+    },
 }
 
 /// A refusal, with what the decision log says about it.
 pub(crate) struct Refusal {
     rejection: AuthRejection,
-    /// The caller, when a verified token was refused later (a role it lacks, a claims type it does not fit).
+    /// The caller, when a verified token was refused later (a role it lacks, a claims type it does
+    /// not fit).
     caller: Option<Arc<Identity>>,
     /// The header the refused token claimed, when one was sent.
     header: Option<UnverifiedHeader>,
@@ -96,7 +101,11 @@ impl RequestAuth {
                 entry.state = state;
             }
             None => {
-                extensions.insert(RequestAuth { auth: Some(auth), state, uri: req.uri().clone() });
+                extensions.insert(RequestAuth {
+                    auth: Some(auth),
+                    state,
+                    uri: req.uri().clone(),
+                });
             }
         }
     }
@@ -105,7 +114,11 @@ impl RequestAuth {
 impl AuthState {
     /// The state of a freshly verified token.
     fn verified(auth: &JwtAuth, token: Arc<VerifiedToken>) -> AuthState {
-        let roles = if auth.config.resolver.is_some() { Roles::Unresolved } else { Roles::FromToken };
+        let roles = if auth.config.resolver.is_some() {
+            Roles::Unresolved
+        } else {
+            Roles::FromToken
+        };
         AuthState::Verified(Caller { token, roles })
     }
 
@@ -138,18 +151,26 @@ impl Caller {
     }
 }
 
-/// Finds and verifies the request's token. Shared by the middleware (`anonymous_welcome` on public paths)
-/// and on-demand extraction (always, as extractors decide for themselves whether anonymous will do).
-pub(crate) async fn verify_request(headers: &HeaderMap, auth: &JwtAuth, anonymous_welcome: bool) -> AuthState {
+/// Finds and verifies the request's token. Shared by the middleware (`anonymous_welcome` on public
+/// paths) and on-demand extraction (always, as extractors decide for themselves whether anonymous
+/// will do).
+pub(crate) async fn verify_request(
+    headers: &HeaderMap,
+    auth: &JwtAuth,
+    anonymous_welcome: bool,
+) -> AuthState {
     let token = match token_lookup::find(headers, &auth.config.sources) {
         Lookup::Found(token) => token,
         Lookup::Missing if anonymous_welcome => return AuthState::Anonymous,
         Lookup::Missing => return refused(auth, AuthError::MissingToken, None, None),
-        Lookup::Malformed => return refused(auth, AuthError::Malformed(Malformed::Segments), None, None),
+        Lookup::Malformed => {
+            return refused(auth, AuthError::Malformed(Malformed::Segments), None, None);
+        }
     };
     match auth.verifier.verify_token(token.as_str()).await {
         Ok(verified) => AuthState::verified(auth, verified),
-        // The claimed header is read again only on this path, so admitted requests never pay for it.
+        // The claimed header is read again only on this path, so admitted requests never pay for
+        // it.
         Err(error) => refused(auth, error, None, UnverifiedHeader::peek(token.as_str())),
     }
 }
@@ -160,36 +181,53 @@ fn refused(
     caller: Option<Arc<Identity>>,
     header: Option<UnverifiedHeader>,
 ) -> AuthState {
-    AuthState::Refused(Refusal { rejection: auth.rejection(error), caller, header })
+    AuthState::Refused(Refusal {
+        rejection: auth.rejection(error),
+        caller,
+        header,
+    })
 }
 
-/// Refuses the request: the one place refusals of a request are built and recorded for its decision log.
-/// `caller` is the verified caller a later check refused, if any.
-pub(crate) fn refuse(req: &HttpRequest, error: AuthError, caller: Option<Arc<Identity>>) -> AuthRejection {
+/// Refuses the request: the one place refusals of a request are built and recorded for its decision
+/// log. `caller` is the verified caller a later check refused, if any.
+pub(crate) fn refuse(
+    req: &HttpRequest,
+    error: AuthError,
+    caller: Option<Arc<Identity>>,
+) -> AuthRejection {
     let rejection = match jwt_auth(req) {
         Some(auth) => auth.rejection(error),
         None => AuthRejection::new(error, Arc::from(DEFAULT_REALM), None),
     };
-    let refusal = Refusal { rejection: rejection.clone(), caller, header: None };
+    let refusal = Refusal {
+        rejection: rejection.clone(),
+        caller,
+        header: None,
+    };
     set_state(req, AuthState::Refused(refusal));
     rejection
 }
 
 /// The answer when no `JwtAuth` is configured for a request: 500, with a log line naming the fix.
 fn not_configured(req: &HttpRequest) -> AuthRejection {
-    let reason = "no JwtAuth for this request: wrap the app with `App::new().wrap(auth.clone())` or register it \
-                  with `App::new().app_data(auth.clone())`";
+    let reason = "no JwtAuth for this request: wrap the app with `App::new().wrap(auth.clone())` \
+                  or register it with `App::new().app_data(auth.clone())`";
     refuse(req, AuthError::Internal(reason.to_owned()), None)
 }
 
 /// The `JwtAuth` for a request: the middleware's, else app data.
 pub(crate) fn jwt_auth(req: &HttpRequest) -> Option<JwtAuth> {
-    if let Some(auth) = req.extensions().get::<RequestAuth>().and_then(|entry| entry.auth.clone()) {
+    if let Some(auth) = req
+        .extensions()
+        .get::<RequestAuth>()
+        .and_then(|entry| entry.auth.clone())
+    {
         return Some(auth);
     }
-    req.app_data::<JwtAuth>()
-        .cloned()
-        .or_else(|| req.app_data::<web::Data<JwtAuth>>().map(|data| data.get_ref().clone()))
+    req.app_data::<JwtAuth>().cloned().or_else(|| {
+        req.app_data::<web::Data<JwtAuth>>()
+            .map(|data| data.get_ref().clone())
+    })
 }
 
 /// Replaces the request's state, creating its entry on first use.
@@ -198,7 +236,11 @@ fn set_state(req: &HttpRequest, state: AuthState) {
     match extensions.get_mut::<RequestAuth>() {
         Some(entry) => entry.state = state,
         None => {
-            extensions.insert(RequestAuth { auth: None, state, uri: req.uri().clone() });
+            extensions.insert(RequestAuth {
+                auth: None,
+                state,
+                uri: req.uri().clone(),
+            });
         }
     }
 }
@@ -228,7 +270,9 @@ pub(crate) fn step(req: &HttpRequest) -> Step {
         AuthState::Unverified => {
             let auth = entry.auth.clone();
             drop(extensions);
-            return auth.or_else(|| jwt_auth(req)).map_or(Step::NotConfigured, Step::Verify);
+            return auth
+                .or_else(|| jwt_auth(req))
+                .map_or(Step::NotConfigured, Step::Verify);
         }
         AuthState::Verifying(done) => return Step::Wait(Rc::clone(done)),
         AuthState::Anonymous => return Step::Ready(Ok(None)),
@@ -236,7 +280,10 @@ pub(crate) fn step(req: &HttpRequest) -> Step {
         AuthState::Verified(caller) => caller,
     };
     let ready = |identity: &Arc<Identity>| {
-        Step::Ready(Ok(Some(Authenticated { token: Arc::clone(&caller.token), identity: Arc::clone(identity) })))
+        Step::Ready(Ok(Some(Authenticated {
+            token: Arc::clone(&caller.token),
+            identity: Arc::clone(identity),
+        })))
     };
     match &caller.roles {
         Roles::FromToken => ready(caller.token.shared_identity()),
@@ -254,15 +301,17 @@ pub(crate) fn step(req: &HttpRequest) -> Step {
     }
 }
 
-/// How far routing has got: the length of the path it has not matched yet. Resolver roles belong to one
-/// stage, since a scope's middleware runs before the scope's routes match their parameters.
+/// How far routing has got: the length of the path it has not matched yet. Resolver roles belong to
+/// one stage, since a scope's middleware runs before the scope's routes match their parameters.
 fn routing_stage(req: &HttpRequest) -> usize {
     req.match_info().unprocessed().len()
 }
 
-/// The verified caller with resolved roles, or `None` when anonymous; verifying and resolving as needed,
-/// once per request (and routing stage) however many extractors ask.
-pub(crate) async fn authenticate(req: &HttpRequest) -> Result<Option<Authenticated>, AuthRejection> {
+/// The verified caller with resolved roles, or `None` when anonymous; verifying and resolving as
+/// needed, once per request (and routing stage) however many extractors ask.
+pub(crate) async fn authenticate(
+    req: &HttpRequest,
+) -> Result<Option<Authenticated>, AuthRejection> {
     loop {
         match step(req) {
             Step::Ready(outcome) => return outcome,
@@ -288,9 +337,16 @@ pub(crate) async fn authenticate(req: &HttpRequest) -> Result<Option<Authenticat
 
 /// Runs the role resolver and records what it found, or the refusal it caused.
 async fn resolve(req: &HttpRequest, auth: &JwtAuth, token: Arc<VerifiedToken>) {
-    let Some(resolver) = auth.config.resolver.clone() else { return };
+    let Some(resolver) = auth.config.resolver.clone() else {
+        return;
+    };
     let stage = routing_stage(req);
-    let caller = |roles| AuthState::Verified(Caller { token: Arc::clone(&token), roles });
+    let caller = |roles| {
+        AuthState::Verified(Caller {
+            token: Arc::clone(&token),
+            roles,
+        })
+    };
     let lead = Lead::start(req, |done| caller(Roles::Resolving(done)));
     let (request, unrouted) = RoleRequest::new(req.clone(), Arc::clone(token.shared_identity()));
     let resolved = resolver.resolve_shared(request).await;
@@ -298,16 +354,25 @@ async fn resolve(req: &HttpRequest, auth: &JwtAuth, token: Arc<VerifiedToken>) {
     let state = match (resolved, too_early) {
         (_, Some(param)) => {
             let reason = format!(
-                "the role resolver read path parameter `{param}` before routing matched it: an Authorize on a \
-                 scope runs before the scope's routes; name the parameter in the scope's own path \
-                 (web::scope(\"/agents/{{{param}}}\")) or guard the handler with #[require_role] or Require"
+                "the role resolver read path parameter `{param}` before routing matched it: an \
+                 Authorize on a scope runs before the scope's routes; name the parameter in the \
+                 scope's own path (web::scope(\"/agents/{{{param}}}\")) or guard the handler with \
+                 #[require_role] or Require"
             );
-            refused(auth, AuthError::Internal(reason), Some(Arc::clone(token.shared_identity())), None)
+            refused(
+                auth,
+                AuthError::Internal(reason),
+                Some(Arc::clone(token.shared_identity())),
+                None,
+            )
         }
         (Ok(extra), None) => {
             let mut identity = token.identity().clone();
             identity.roles.extend(extra);
-            caller(Roles::Resolved { stage, identity: Arc::new(identity) })
+            caller(Roles::Resolved {
+                stage,
+                identity: Arc::new(identity),
+            })
         }
         (Err(error), None) => {
             let error = match error {
@@ -320,8 +385,9 @@ async fn resolve(req: &HttpRequest, auth: &JwtAuth, token: Arc<VerifiedToken>) {
     lead.finish(state);
 }
 
-/// The extractor doing a request's work while others wait. If it is dropped unfinished (the extraction
-/// was cancelled), the state goes back to what it was before and the next waiter takes the lead.
+/// The extractor doing a request's work while others wait. If it is dropped unfinished (the
+/// extraction was cancelled), the state goes back to what it was before and the next waiter takes
+/// the lead.
 struct Lead {
     req: HttpRequest,
     done: Rc<Notify>,
@@ -336,11 +402,19 @@ impl Lead {
         let before = match extensions.get_mut::<RequestAuth>() {
             Some(entry) => std::mem::replace(&mut entry.state, state),
             None => {
-                extensions.insert(RequestAuth { auth: None, state, uri: req.uri().clone() });
+                extensions.insert(RequestAuth {
+                    auth: None,
+                    state,
+                    uri: req.uri().clone(),
+                });
                 AuthState::Unverified
             }
         };
-        Lead { req: req.clone(), done, before: Some(before) }
+        Lead {
+            req: req.clone(),
+            done,
+            before: Some(before),
+        }
     }
 
     fn finish(mut self, state: AuthState) {

@@ -1,5 +1,5 @@
-//! What a guard asks of a caller (roles or scopes, any or all of a list), checked without allocating;
-//! and `Require<R>`, the extractor that enforces it.
+//! What a guard asks of a caller (roles or scopes, any or all of a list), checked without
+//! allocating; and `Require<R>`, the extractor that enforces it.
 
 use std::marker::PhantomData;
 use std::ops::Deref;
@@ -13,9 +13,9 @@ use crate::rejection::AuthRejection;
 use crate::request_state::{self, Authenticated};
 use crate::verified::{Extraction, extract};
 
-/// What a guard asks of the caller: roles or scopes, any or all of a list. The names are `'static`, so a
-/// rule lives in a constant; an empty list does not compile in one (and panics elsewhere), since a rule
-/// that names nothing would admit everyone.
+/// What a guard asks of the caller: roles or scopes, any or all of a list. The names are `'static`,
+/// so a rule lives in a constant; an empty list does not compile in one (and panics elsewhere),
+/// since a rule that names nothing would admit everyone.
 ///
 /// ```
 /// use auth_actix::Rule;
@@ -37,8 +37,8 @@ pub struct Rule {
     names: &'static [&'static str],
 }
 
-/// The one vocabulary of requirements, shared by [`Rule`], [`Authorize`](crate::Authorize) and the guard
-/// attributes: which names are checked, and whether one of them is enough.
+/// The one vocabulary of requirements, shared by [`Rule`], [`Authorize`](crate::Authorize) and the
+/// guard attributes: which names are checked, and whether one of them is enough.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum RuleKind {
     AnyRole,
@@ -49,7 +49,11 @@ pub(crate) enum RuleKind {
 
 impl RuleKind {
     /// Whether `identity` satisfies the requirement for `names`. An empty list satisfies nothing.
-    pub(crate) fn allows<'a>(self, identity: &Identity, names: impl IntoIterator<Item = &'a str>) -> bool {
+    pub(crate) fn allows<'a>(
+        self,
+        identity: &Identity,
+        names: impl IntoIterator<Item = &'a str>,
+    ) -> bool {
         let mut names = names.into_iter().peekable();
         if names.peek().is_none() {
             return false;
@@ -63,7 +67,11 @@ impl RuleKind {
     }
 
     /// For the log line of a refusal: what was required, and what the caller had.
-    pub(crate) fn describe<'a>(self, identity: &Identity, names: impl IntoIterator<Item = &'a str>) -> String {
+    pub(crate) fn describe<'a>(
+        self,
+        identity: &Identity,
+        names: impl IntoIterator<Item = &'a str>,
+    ) -> String {
         let (what, how, held) = match self {
             RuleKind::AnyRole => ("role", "any of", &identity.roles),
             RuleKind::AllRoles => ("role", "all of", &identity.roles),
@@ -72,13 +80,20 @@ impl RuleKind {
         };
         let required: Vec<&str> = names.into_iter().collect();
         let held: Vec<&str> = held.iter().map(String::as_str).collect();
-        format!("requires {what} {how} [{}]; the caller has [{}]", required.join(", "), held.join(", "))
+        format!(
+            "requires {what} {how} [{}]; the caller has [{}]",
+            required.join(", "),
+            held.join(", ")
+        )
     }
 }
 
 impl Rule {
     const fn new(kind: RuleKind, names: &'static [&'static str]) -> Rule {
-        assert!(!names.is_empty(), "a rule needs at least one name: an empty list would admit every caller");
+        assert!(
+            !names.is_empty(),
+            "a rule needs at least one name: an empty list would admit every caller"
+        );
         Rule { kind, names }
     }
 
@@ -153,8 +168,8 @@ pub trait Requirement: 'static {
     const RULE: Rule;
 }
 
-/// An extractor that admits only callers satisfying `R`'s rule: 401 without a valid token, 403 without
-/// the role or scope. Dereferences to the caller's [`Identity`].
+/// An extractor that admits only callers satisfying `R`'s rule: 401 without a valid token, 403
+/// without the role or scope. Dereferences to the caller's [`Identity`].
 pub struct Require<R: Requirement> {
     identity: Arc<Identity>,
     _rule: PhantomData<fn() -> R>,
@@ -177,7 +192,10 @@ impl<R: Requirement> Deref for Require<R> {
 
 impl<R: Requirement> std::fmt::Debug for Require<R> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Require").field("rule", &R::RULE).field("identity", &self.identity).finish()
+        f.debug_struct("Require")
+            .field("rule", &R::RULE)
+            .field("identity", &self.identity)
+            .finish()
     }
 }
 
@@ -204,9 +222,16 @@ impl<R: Requirement> FromRequest for Require<R> {
 
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
         extract(req, |req, caller| {
-            let identity =
-                admit(req, caller, |identity| R::RULE.allows(identity), |identity| R::RULE.describe(identity))?;
-            Ok(Require { identity, _rule: PhantomData })
+            let identity = admit(
+                req,
+                caller,
+                |identity| R::RULE.allows(identity),
+                |identity| R::RULE.describe(identity),
+            )?;
+            Ok(Require {
+                identity,
+                _rule: PhantomData,
+            })
         })
     }
 }

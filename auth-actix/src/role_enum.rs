@@ -1,7 +1,8 @@
 //! Roles as an enum, so a misspelled role is a compile error.
 
-/// An enum whose variants are role names; implemented by `#[derive(Role)]`, which also gives the enum
-/// an inherent `name()` and `NAMES`, so the trait needs importing only in code generic over role enums.
+/// An enum whose variants are role names; implemented by `#[derive(Role)]`, which also gives the
+/// enum an inherent `name()` and `NAMES`, so the trait needs importing only in code generic over
+/// role enums.
 ///
 /// ```
 /// use auth_actix::Role;

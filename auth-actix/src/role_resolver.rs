@@ -1,5 +1,5 @@
-//! Request-scoped roles: an async hook that adds roles the token cannot carry, such as a user's role on
-//! the one resource the path names.
+//! Request-scoped roles: an async hook that adds roles the token cannot carry, such as a user's
+//! role on the one resource the path names.
 
 use std::cell::RefCell;
 use std::future::Future;
@@ -25,8 +25,8 @@ pub enum ResolveError {
 /// Adds roles for the current request to those the token carries.
 ///
 /// It runs after routing has matched the route (so its path parameters are there), at most once per
-/// request and route, and only when a guard or extractor needs the caller's roles. The most direct form
-/// is an `async fn`, with whatever it needs from the app's data:
+/// request and route, and only when a guard or extractor needs the caller's roles. The most direct
+/// form is an `async fn`, with whatever it needs from the app's data:
 ///
 /// ```
 /// use actix_web::web;
@@ -40,7 +40,8 @@ pub enum ResolveError {
 /// }
 ///
 /// async fn agent_roles(request: RoleRequest) -> Result<Vec<String>, ResolveError> {
-///     let (Some(agent), Some(email)) = (request.param("id"), request.identity().email.as_deref()) else {
+///     let email = request.identity().email.as_deref();
+///     let (Some(agent), Some(email)) = (request.param("id"), email) else {
 ///         return Ok(Vec::new());
 ///     };
 ///     let Some(store) = request.app_data::<web::Data<AgentAdmins>>() else {
@@ -64,14 +65,18 @@ pub enum ResolveError {
 ///
 /// impl RoleResolver for StaffDirectory {
 ///     async fn resolve(&self, request: RoleRequest) -> Result<Vec<String>, ResolveError> {
-///         let staff = request.identity().email.as_deref().is_some_and(|email| email.ends_with("@example.com"));
+///         let email = request.identity().email.as_deref();
+///         let staff = email.is_some_and(|email| email.ends_with("@example.com"));
 ///         Ok(if staff { vec!["staff".to_owned()] } else { Vec::new() })
 ///     }
 /// }
 /// ```
 pub trait RoleResolver: Send + Sync + 'static {
     /// The extra roles of the caller for this request.
-    fn resolve(&self, request: RoleRequest) -> impl Future<Output = Result<Vec<String>, ResolveError>>;
+    fn resolve(
+        &self,
+        request: RoleRequest,
+    ) -> impl Future<Output = Result<Vec<String>, ResolveError>>;
 }
 
 impl<F, Fut> RoleResolver for F
@@ -79,7 +84,10 @@ where
     F: Fn(RoleRequest) -> Fut + Send + Sync + 'static,
     Fut: Future<Output = Result<Vec<String>, ResolveError>>,
 {
-    fn resolve(&self, request: RoleRequest) -> impl Future<Output = Result<Vec<String>, ResolveError>> {
+    fn resolve(
+        &self,
+        request: RoleRequest,
+    ) -> impl Future<Output = Result<Vec<String>, ResolveError>> {
         self(request)
     }
 }
@@ -103,9 +111,9 @@ impl<R: RoleResolver> SharedResolver for R {
 
 /// What a [`RoleResolver`] is asked about: the request, once routed, and the verified caller.
 ///
-/// Dereferences to the `HttpRequest` (for `app_data`, headers, the method). Read path parameters with
-/// [`RoleRequest::param`], which decodes them as `web::Path` does, so the resolver and the handler
-/// always agree on which resource is meant.
+/// Dereferences to the `HttpRequest` (for `app_data`, headers, the method). Read path parameters
+/// with [`RoleRequest::param`], which decodes them as `web::Path` does, so the resolver and the
+/// handler always agree on which resource is meant.
 pub struct RoleRequest {
     request: HttpRequest,
     identity: Arc<Identity>,
@@ -115,9 +123,19 @@ pub struct RoleRequest {
 }
 
 impl RoleRequest {
-    pub(crate) fn new(request: HttpRequest, identity: Arc<Identity>) -> (RoleRequest, Rc<RefCell<Option<String>>>) {
+    pub(crate) fn new(
+        request: HttpRequest,
+        identity: Arc<Identity>,
+    ) -> (RoleRequest, Rc<RefCell<Option<String>>>) {
         let unrouted = Rc::new(RefCell::new(None));
-        (RoleRequest { request, identity, unrouted: Rc::clone(&unrouted) }, unrouted)
+        (
+            RoleRequest {
+                request,
+                identity,
+                unrouted: Rc::clone(&unrouted),
+            },
+            unrouted,
+        )
     }
 
     /// The caller, with the roles the token carries.
@@ -130,19 +148,22 @@ impl RoleRequest {
         &self.request
     }
 
-    /// A path parameter of the matched route, percent-decoded exactly as `web::Path` decodes it (`a%2Fb`
-    /// is `a/b` here and in the handler). `None` when the route has no such parameter.
+    /// A path parameter of the matched route, percent-decoded exactly as `web::Path` decodes it
+    /// (`a%2Fb` is `a/b` here and in the handler). `None` when the route has no such parameter.
     ///
-    /// Asking for a parameter that routing has not reached yet (an [`Authorize`](crate::Authorize) on
-    /// `web::scope("/agents")` runs before the scope's `/{id}` route is matched) fails the request with
-    /// 500 and a log line naming the fix, rather than resolving roles for the wrong resource.
+    /// Asking for a parameter that routing has not reached yet (an [`Authorize`](crate::Authorize)
+    /// on `web::scope("/agents")` runs before the scope's `/{id}` route is matched) fails the
+    /// request with 500 and a log line naming the fix, rather than resolving roles for the wrong
+    /// resource.
     pub fn param(&self, name: &str) -> Option<String> {
         let info = self.request.match_info();
         match info.get(name) {
             Some(raw) => Some(decode(raw)),
             None => {
                 if !info.unprocessed().is_empty() {
-                    self.unrouted.borrow_mut().get_or_insert_with(|| name.to_owned());
+                    self.unrouted
+                        .borrow_mut()
+                        .get_or_insert_with(|| name.to_owned());
                 }
                 None
             }
@@ -160,7 +181,10 @@ impl Deref for RoleRequest {
 
 impl std::fmt::Debug for RoleRequest {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("RoleRequest").field("path", &self.request.path()).field("identity", &self.identity).finish()
+        f.debug_struct("RoleRequest")
+            .field("path", &self.request.path())
+            .field("identity", &self.identity)
+            .finish()
     }
 }
 

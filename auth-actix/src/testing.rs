@@ -5,11 +5,15 @@
 //! use auth_actix::testing::{TestIssuer, TestRequestExt};
 //! use auth_actix::{Identity, JwtAuth, Verified};
 //!
+//! async fn me(id: Verified<Identity>) -> String {
+//!     id.subject.clone()
+//! }
+//!
 //! # #[actix_web::main] async fn main() {
 //! let issuer = TestIssuer::start().await;
 //! let auth = JwtAuth::new(issuer.provider()).unwrap();
 //! let app = test::init_service(
-//!     App::new().wrap(auth).route("/me", web::get().to(|id: Verified<Identity>| async move { id.subject.clone() })),
+//!     App::new().wrap(auth).route("/me", web::get().to(me)),
 //! )
 //! .await;
 //! let token = issuer.token().subject("alice").sign();

@@ -1,5 +1,5 @@
-//! Finding the token in a request, in the configured order: bearer header, named header, named cookie.
-//! Never the query string, where tokens leak into logs and referrers (RFC 6750 §5.3).
+//! Finding the token in a request, in the configured order: bearer header, named header, named
+//! cookie. Never the query string, where tokens leak into logs and referrers (RFC 6750 §5.3).
 
 use actix_web::http::header::{self, HeaderMap, HeaderValue};
 use auth_core::TokenSource;
@@ -16,17 +16,25 @@ impl FoundToken {
     fn lookup(value: &HeaderValue, token: &[u8]) -> Lookup {
         let base = value.as_bytes().as_ptr() as usize;
         match (token.as_ptr() as usize).checked_sub(base) {
-            // A token is printable ASCII without spaces or tabs (base64url and dots); anything else, empty
-            // included, is malformed, decided here once for every source.
+            // A token is printable ASCII without spaces or tabs (base64url and dots); anything
+            // else, empty included, is malformed, decided here once for every source.
             Some(start) if !token.is_empty() && token.iter().all(u8::is_ascii_graphic) => {
-                Lookup::Found(FoundToken { value: value.clone(), start, end: start + token.len() })
+                Lookup::Found(FoundToken {
+                    value: value.clone(),
+                    start,
+                    end: start + token.len(),
+                })
             }
             _ => Lookup::Malformed,
         }
     }
 
     pub(crate) fn as_str(&self) -> &str {
-        let bytes = self.value.as_bytes().get(self.start..self.end).unwrap_or_default();
+        let bytes = self
+            .value
+            .as_bytes()
+            .get(self.start..self.end)
+            .unwrap_or_default();
         std::str::from_utf8(bytes).unwrap_or_default()
     }
 }
@@ -41,13 +49,17 @@ pub(crate) enum Lookup {
     Malformed,
 }
 
-/// Looks through header sources first, in their configured order, then cookies: a request that carries
-/// a token in a header is judged by that header alone. Anyone who can set a cookie for the API's domain
-/// (a sibling subdomain can) could otherwise make the API act as another account or lock a user out;
-/// Clerk's own SDK reads the header first for the same reason.
+/// Looks through header sources first, in their configured order, then cookies: a request that
+/// carries a token in a header is judged by that header alone. Anyone who can set a cookie for the
+/// API's domain (a sibling subdomain can) could otherwise make the API act as another account or
+/// lock a user out; Clerk's own SDK reads the header first for the same reason.
 pub(crate) fn find(headers: &HeaderMap, sources: &[TokenSource]) -> Lookup {
-    let in_headers = sources.iter().filter(|source| !matches!(source, TokenSource::Cookie(_)));
-    let in_cookies = sources.iter().filter(|source| matches!(source, TokenSource::Cookie(_)));
+    let in_headers = sources
+        .iter()
+        .filter(|source| !matches!(source, TokenSource::Cookie(_)));
+    let in_cookies = sources
+        .iter()
+        .filter(|source| matches!(source, TokenSource::Cookie(_)));
     for source in in_headers.chain(in_cookies) {
         let lookup = match source {
             TokenSource::Bearer => bearer(headers),
@@ -84,7 +96,9 @@ fn bearer(headers: &HeaderMap) -> Lookup {
 
 fn named_header(headers: &HeaderMap, name: &str) -> Lookup {
     let mut values = headers.get_all(name);
-    let Some(value) = values.next() else { return Lookup::Missing };
+    let Some(value) = values.next() else {
+        return Lookup::Missing;
+    };
     if values.next().is_some() {
         return Lookup::Malformed;
     }
@@ -99,7 +113,9 @@ fn cookie(headers: &HeaderMap, name: &str) -> Lookup {
     for value in headers.get_all(header::COOKIE) {
         for pair in value.as_bytes().split(|b| *b == b';') {
             let pair = pair.trim_ascii();
-            let Some(eq) = pair.iter().position(|b| *b == b'=') else { continue };
+            let Some(eq) = pair.iter().position(|b| *b == b'=') else {
+                continue;
+            };
             if pair[..eq].trim_ascii() != name.as_bytes() {
                 continue;
             }
@@ -127,7 +143,10 @@ mod tests {
     fn headers(pairs: &[(&str, &str)]) -> HeaderMap {
         let mut map = HeaderMap::new();
         for (name, value) in pairs {
-            map.append(HeaderName::try_from(*name).unwrap(), HeaderValue::from_str(value).unwrap());
+            map.append(
+                HeaderName::try_from(*name).unwrap(),
+                HeaderValue::from_str(value).unwrap(),
+            );
         }
         map
     }
@@ -142,11 +161,27 @@ mod tests {
     #[test]
     fn bearer_scheme_is_case_insensitive() {
         for value in ["Bearer abc", "bearer abc", "BEARER   abc  "] {
-            assert_eq!(found(&headers(&[("authorization", value)]), &[TokenSource::Bearer]).as_deref(), Some("abc"));
+            assert_eq!(
+                found(
+                    &headers(&[("authorization", value)]),
+                    &[TokenSource::Bearer]
+                )
+                .as_deref(),
+                Some("abc")
+            );
         }
-        assert!(matches!(find(&headers(&[("authorization", "Bearer")]), &[TokenSource::Bearer]), Lookup::Malformed));
         assert!(matches!(
-            find(&headers(&[("authorization", "Basic dXNlcjpwdw==")]), &[TokenSource::Bearer]),
+            find(
+                &headers(&[("authorization", "Bearer")]),
+                &[TokenSource::Bearer]
+            ),
+            Lookup::Malformed
+        ));
+        assert!(matches!(
+            find(
+                &headers(&[("authorization", "Basic dXNlcjpwdw==")]),
+                &[TokenSource::Bearer]
+            ),
             Lookup::Missing
         ));
     }
@@ -158,14 +193,30 @@ mod tests {
             TokenSource::cookie("CF_Authorization"),
             TokenSource::Bearer,
         ];
-        let map =
-            headers(&[("cookie", "a=1; CF_Authorization=from-cookie; b=2"), ("authorization", "Bearer from-bearer")]);
-        assert_eq!(found(&map, &sources).as_deref(), Some("from-bearer"), "headers outrank cookies");
+        let map = headers(&[
+            ("cookie", "a=1; CF_Authorization=from-cookie; b=2"),
+            ("authorization", "Bearer from-bearer"),
+        ]);
+        assert_eq!(
+            found(&map, &sources).as_deref(),
+            Some("from-bearer"),
+            "headers outrank cookies"
+        );
         let map = headers(&[("cookie", "a=1; CF_Authorization=from-cookie; b=2")]);
         assert_eq!(found(&map, &sources).as_deref(), Some("from-cookie"));
-        let planted = headers(&[("cookie", "CF_Authorization=a b"), ("authorization", "Bearer from-bearer")]);
-        assert_eq!(found(&planted, &sources).as_deref(), Some("from-bearer"), "a bad cookie cannot spoil a header");
-        let map = headers(&[("cf-access-jwt-assertion", "from-header"), ("cookie", "CF_Authorization=c")]);
+        let planted = headers(&[
+            ("cookie", "CF_Authorization=a b"),
+            ("authorization", "Bearer from-bearer"),
+        ]);
+        assert_eq!(
+            found(&planted, &sources).as_deref(),
+            Some("from-bearer"),
+            "a bad cookie cannot spoil a header"
+        );
+        let map = headers(&[
+            ("cf-access-jwt-assertion", "from-header"),
+            ("cookie", "CF_Authorization=c"),
+        ]);
         assert_eq!(found(&map, &sources).as_deref(), Some("from-header"));
         let map = headers(&[("cookie", "CF_Authorization_x=1; xCF_Authorization=2")]);
         assert!(found(&map, &sources).is_none());
@@ -188,11 +239,13 @@ mod tests {
             if let Ok(value) = HeaderValue::from_bytes(&named) {
                 map.append(HeaderName::from_static("x-token"), value);
             }
-            let sources = [TokenSource::Bearer, TokenSource::cookie("s"), TokenSource::header("x-token")];
+            let sources =
+                [TokenSource::Bearer, TokenSource::cookie("s"), TokenSource::header("x-token")];
             if let Lookup::Found(token) = find(&map, &sources) {
                 proptest::prop_assert!(!token.as_str().is_empty());
                 proptest::prop_assert!(!token.as_str().contains(' '));
-                proptest::prop_assert!(token.as_str().bytes().all(|b| b.is_ascii_graphic()), "{:?}", token.as_str());
+                let printable = token.as_str().bytes().all(|b| b.is_ascii_graphic());
+                proptest::prop_assert!(printable, "{:?}", token.as_str());
             }
         }
     }
@@ -200,40 +253,81 @@ mod tests {
     #[test]
     fn two_values_for_one_source_are_refused() {
         let cookie = [TokenSource::cookie("CF_Authorization")];
-        let tossed = headers(&[("cookie", "CF_Authorization=attacker; CF_Authorization=victim")]);
+        let tossed = headers(&[(
+            "cookie",
+            "CF_Authorization=attacker; CF_Authorization=victim",
+        )]);
         assert!(matches!(find(&tossed, &cookie), Lookup::Malformed));
-        let split = headers(&[("cookie", "CF_Authorization=a"), ("cookie", "CF_Authorization=b")]);
+        let split = headers(&[
+            ("cookie", "CF_Authorization=a"),
+            ("cookie", "CF_Authorization=b"),
+        ]);
         assert!(matches!(find(&split, &cookie), Lookup::Malformed));
         let bearers = headers(&[("authorization", "Bearer a"), ("authorization", "Bearer b")]);
-        assert!(matches!(find(&bearers, &[TokenSource::Bearer]), Lookup::Malformed));
+        assert!(matches!(
+            find(&bearers, &[TokenSource::Bearer]),
+            Lookup::Malformed
+        ));
         let assertion = [TokenSource::header("cf-access-jwt-assertion")];
-        let twice = headers(&[("cf-access-jwt-assertion", "a"), ("cf-access-jwt-assertion", "b")]);
+        let twice = headers(&[
+            ("cf-access-jwt-assertion", "a"),
+            ("cf-access-jwt-assertion", "b"),
+        ]);
         assert!(matches!(find(&twice, &assertion), Lookup::Malformed));
-        let basic_and_bearer = headers(&[("authorization", "Basic x"), ("authorization", "Bearer b")]);
-        assert_eq!(found(&basic_and_bearer, &[TokenSource::Bearer]).as_deref(), Some("b"));
+        let basic_and_bearer =
+            headers(&[("authorization", "Basic x"), ("authorization", "Bearer b")]);
+        assert_eq!(
+            found(&basic_and_bearer, &[TokenSource::Bearer]).as_deref(),
+            Some("b")
+        );
     }
 
     #[test]
     fn cookie_values_with_spaces_are_malformed() {
-        // Found by bench/fuzz.sh (proptest-regressions/token_lookup.txt): `s=! !` was returned as a token.
+        // Found by bench/fuzz.sh (proptest-regressions/token_lookup.txt): `s=! !` was returned as a
+        // token.
         let map = headers(&[("cookie", "s=! !")]);
-        assert!(matches!(find(&map, &[TokenSource::cookie("s")]), Lookup::Malformed));
+        assert!(matches!(
+            find(&map, &[TokenSource::cookie("s")]),
+            Lookup::Malformed
+        ));
     }
 
     #[test]
     fn tabs_and_non_ascii_are_no_token_in_any_source() {
-        let sources = [TokenSource::Bearer, TokenSource::cookie("s"), TokenSource::header("x-token")];
-        for (name, value) in [("authorization", "Bearer a\tb"), ("cookie", "s=a\tb"), ("x-token", "a\tb")] {
-            assert!(matches!(find(&headers(&[(name, value)]), &sources), Lookup::Malformed), "{name}: {value:?}");
+        let sources = [
+            TokenSource::Bearer,
+            TokenSource::cookie("s"),
+            TokenSource::header("x-token"),
+        ];
+        for (name, value) in [
+            ("authorization", "Bearer a\tb"),
+            ("cookie", "s=a\tb"),
+            ("x-token", "a\tb"),
+        ] {
+            assert!(
+                matches!(
+                    find(&headers(&[(name, value)]), &sources),
+                    Lookup::Malformed
+                ),
+                "{name}: {value:?}"
+            );
         }
         let mut map = HeaderMap::new();
-        map.append(header::AUTHORIZATION, HeaderValue::from_bytes(b"Bearer a\xffb").unwrap());
+        map.append(
+            header::AUTHORIZATION,
+            HeaderValue::from_bytes(b"Bearer a\xffb").unwrap(),
+        );
         assert!(matches!(find(&map, &sources), Lookup::Malformed));
     }
 
     #[test]
     fn no_source_present_is_missing() {
-        // The query string is never read at all: tests/tests/actix_sources.rs sends tokens there over HTTP.
-        assert!(matches!(find(&HeaderMap::new(), &[TokenSource::Bearer]), Lookup::Missing));
+        // The query string is never read at all: tests/tests/actix_sources.rs sends tokens there
+        // over HTTP.
+        assert!(matches!(
+            find(&HeaderMap::new(), &[TokenSource::Bearer]),
+            Lookup::Missing
+        ));
     }
 }

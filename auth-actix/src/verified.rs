@@ -1,5 +1,5 @@
-//! The extractors: `Verified<T>` for a caller a route requires, `Optional<T>` where anonymous callers are
-//! welcome. `T` is [`Identity`] or [`Claims<C>`], the same types `auth-core` returns.
+//! The extractors: `Verified<T>` for a caller a route requires, `Optional<T>` where anonymous
+//! callers are welcome. `T` is [`Identity`] or [`Claims<C>`], the same types `auth-core` returns.
 
 use std::ops::Deref;
 use std::sync::Arc;
@@ -15,12 +15,12 @@ use crate::rejection::AuthRejection;
 use crate::request_state::{self, Authenticated, Step};
 
 /// A verified caller, as `T`: [`Identity`] (who, with roles a resolver added) or [`Claims<C>`] (the
-/// payload as the application's type `C`, plus the identity). Refuses with 401 when there is no valid
-/// token; dereferences to `T`.
+/// payload as the application's type `C`, plus the identity). Refuses with 401 when there is no
+/// valid token; dereferences to `T`.
 ///
 /// Behind the [`JwtAuth`](crate::JwtAuth) middleware it reads what the middleware verified, copying
-/// nothing; without it (the `JwtAuth` registered as app data) it verifies on demand, once per request
-/// however many extractors ask.
+/// nothing; without it (the `JwtAuth` registered as app data) it verifies on demand, once per
+/// request however many extractors ask.
 ///
 /// ```
 /// use actix_web::{test, web, App};
@@ -103,12 +103,18 @@ impl<C: DeserializeOwned> Extract for Claims<C> {
 }
 
 impl<T: Extract> Verified<T> {
-    fn from_caller(req: &HttpRequest, caller: Option<Authenticated>) -> Result<Verified<T>, AuthRejection> {
+    fn from_caller(
+        req: &HttpRequest,
+        caller: Option<Authenticated>,
+    ) -> Result<Verified<T>, AuthRejection> {
         let Some(caller) = caller else {
             return Err(request_state::refuse(req, AuthError::MissingToken, None));
         };
         match T::hold(&caller.token, &caller.identity) {
-            Ok(held) => Ok(Verified { held, token: caller.token }),
+            Ok(held) => Ok(Verified {
+                held,
+                token: caller.token,
+            }),
             Err(error) => Err(request_state::refuse(req, error, Some(caller.identity))),
         }
     }
@@ -157,8 +163,8 @@ impl<T: Extract + Serialize> Serialize for Verified<T> {
 pub(crate) type Extraction<T> =
     Either<Ready<Result<T, AuthRejection>>, LocalBoxFuture<'static, Result<T, AuthRejection>>>;
 
-/// Runs `convert` on the request's caller (`None` when anonymous), synchronously when nothing is left to
-/// verify or resolve.
+/// Runs `convert` on the request's caller (`None` when anonymous), synchronously when nothing is
+/// left to verify or resolve.
 pub(crate) fn extract<T: 'static>(
     req: &HttpRequest,
     convert: fn(&HttpRequest, Option<Authenticated>) -> Result<T, AuthRejection>,
@@ -182,14 +188,14 @@ impl<T: Extract + 'static> FromRequest for Verified<T> {
     }
 }
 
-/// A caller who may be anonymous: `Some` for a verified caller, `None` when no token was sent; a token
-/// that is sent but invalid is refused (401), with or without the middleware. Dereferences to
+/// A caller who may be anonymous: `Some` for a verified caller, `None` when no token was sent; a
+/// token that is sent but invalid is refused (401), with or without the middleware. Dereferences to
 /// `Option<Verified<T>>`.
 ///
-/// Take it on the paths given to [`JwtAuth::public`](crate::JwtAuth::public). Prefer it to actix's own
-/// `Option<Verified<T>>`, which turns every refusal into `None`: behind the middleware that is harmless
-/// (bad tokens are refused before the handler), but when verifying on demand a forged token would look
-/// anonymous.
+/// Take it on the paths given to [`JwtAuth::public`](crate::JwtAuth::public). Prefer it to actix's
+/// own `Option<Verified<T>>`, which turns every refusal into `None`: behind the middleware that is
+/// harmless (bad tokens are refused before the handler), but when verifying on demand a forged
+/// token would look anonymous.
 ///
 /// ```
 /// use actix_web::{test, web, App};
@@ -207,12 +213,15 @@ impl<T: Extract + 'static> FromRequest for Verified<T> {
 /// let issuer = TestIssuer::start().await;
 /// // No middleware: the extractor verifies on demand with the JwtAuth in app data.
 /// let app = test::init_service(
-///     App::new().app_data(JwtAuth::new(issuer.provider()).unwrap()).route("/", web::get().to(greet)),
+///     App::new()
+///         .app_data(JwtAuth::new(issuer.provider()).unwrap())
+///         .route("/", web::get().to(greet)),
 /// )
 /// .await;
 /// let anonymous = test::TestRequest::get().uri("/").to_request();
 /// assert_eq!(test::call_and_read_body(&app, anonymous).await, "hello stranger");
-/// let expired = test::TestRequest::get().uri("/").bearer(&issuer.token().expired().sign()).to_request();
+/// let expired_token = issuer.token().expired().sign();
+/// let expired = test::TestRequest::get().uri("/").bearer(&expired_token).to_request();
 /// assert_eq!(test::call_service(&app, expired).await.status(), 401);
 /// # }
 /// ```

@@ -1,5 +1,6 @@
-//! Verification cost against bare `jsonwebtoken::decode` on the same key and token, per algorithm, and
-//! the verified-token cache against a full verification. Keys come from the loopback test issuer.
+//! Verification cost against bare `jsonwebtoken::decode` on the same key and token, per algorithm,
+//! and the verified-token cache against a full verification. Keys come from the loopback test
+//! issuer.
 //!
 //! ```text
 //! cargo bench -p auth-core --features testing --bench verify
@@ -22,13 +23,23 @@ struct Setup {
 }
 
 fn setup() -> Setup {
-    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
     let (issuer, uncached, cached, jwks) = runtime.block_on(async {
         let issuer = TestIssuer::start().await;
-        let uncached = Verifier::new(issuer.provider()).unwrap().with_verified_cache(0);
+        let uncached = Verifier::new(issuer.provider())
+            .unwrap()
+            .with_verified_cache(0);
         uncached.prefetch().await.unwrap();
         let cached = uncached.clone().with_verified_cache(1000);
-        let body = reqwest::get(issuer.jwks_url()).await.unwrap().bytes().await.unwrap();
+        let body = reqwest::get(issuer.jwks_url())
+            .await
+            .unwrap()
+            .bytes()
+            .await
+            .unwrap();
         let jwks: JwkSet = serde_json::from_slice(&body).unwrap();
         (issuer, uncached, cached, jwks)
     });
@@ -56,7 +67,13 @@ fn setup() -> Setup {
             (alg, token, key, validation)
         })
         .collect();
-    Setup { runtime, _issuer: issuer, uncached, cached, tokens }
+    Setup {
+        runtime,
+        _issuer: issuer,
+        uncached,
+        cached,
+        tokens,
+    }
 }
 
 fn verify(c: &mut Criterion) {
@@ -64,24 +81,44 @@ fn verify(c: &mut Criterion) {
     for (alg, token, key, validation) in &setup.tokens {
         let mut group = c.benchmark_group(format!("verify/{alg}"));
         group.bench_function("jsonwebtoken_decode", |b| {
-            b.iter(|| jsonwebtoken::decode::<serde_json::Value>(black_box(token), key, validation).unwrap())
+            b.iter(|| {
+                jsonwebtoken::decode::<serde_json::Value>(black_box(token), key, validation)
+                    .unwrap()
+            })
         });
         group.bench_function("auth_core_full", |b| {
-            b.iter(|| setup.runtime.block_on(setup.uncached.verify::<StandardClaims>(black_box(token))).unwrap())
+            b.iter(|| {
+                setup
+                    .runtime
+                    .block_on(setup.uncached.verify::<StandardClaims>(black_box(token)))
+                    .unwrap()
+            })
         });
-        setup.runtime.block_on(setup.cached.verify_token(token)).unwrap();
+        setup
+            .runtime
+            .block_on(setup.cached.verify_token(token))
+            .unwrap();
         group.bench_function("auth_core_cache_hit", |b| {
-            b.iter(|| setup.runtime.block_on(setup.cached.verify_token(black_box(token))).unwrap())
+            b.iter(|| {
+                setup
+                    .runtime
+                    .block_on(setup.cached.verify_token(black_box(token)))
+                    .unwrap()
+            })
         });
         group.finish();
     }
     let (_, token, _, _) = &setup.tokens[0];
     let mut group = c.benchmark_group("floor");
     group.bench_function("sha256_token", |b| {
-        b.iter(|| aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA256, black_box(token.as_bytes())))
+        b.iter(|| {
+            aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA256, black_box(token.as_bytes()))
+        })
     });
     group.bench_function("insecure_decode", |b| {
-        b.iter(|| jsonwebtoken::dangerous::insecure_decode::<serde_json::Value>(black_box(token)).unwrap())
+        b.iter(|| {
+            jsonwebtoken::dangerous::insecure_decode::<serde_json::Value>(black_box(token)).unwrap()
+        })
     });
     group.finish();
 }

@@ -59,7 +59,8 @@ impl Algorithm {
         }
     }
 
-    /// Looks an algorithm up by its JOSE name; `None` for anything unsupported, `none` and `HS*` included.
+    /// Looks an algorithm up by its JOSE name; `None` for anything unsupported, `none` and `HS*`
+    /// included.
     pub fn from_name(name: &str) -> Option<Algorithm> {
         Algorithm::ALL.into_iter().find(|alg| alg.as_str() == name)
     }
@@ -86,7 +87,8 @@ impl AlgorithmSet {
     /// Every algorithm this crate verifies.
     pub const ALL: AlgorithmSet = AlgorithmSet::of(&Algorithm::ALL);
 
-    /// RS256, RS384, RS512, PS256, PS384 and PS512: what an RSA key without an `alg` member may verify.
+    /// RS256, RS384, RS512, PS256, PS384 and PS512: what an RSA key without an `alg` member may
+    /// verify.
     pub const RSA: AlgorithmSet = AlgorithmSet::of(&[
         Algorithm::RS256,
         Algorithm::RS384,
@@ -128,7 +130,9 @@ impl AlgorithmSet {
 
     /// The members, in [`Algorithm::ALL`] order.
     pub fn iter(self) -> impl Iterator<Item = Algorithm> {
-        Algorithm::ALL.into_iter().filter(move |alg| self.contains(*alg))
+        Algorithm::ALL
+            .into_iter()
+            .filter(move |alg| self.contains(*alg))
     }
 }
 
@@ -163,7 +167,8 @@ pub(crate) enum AlgorithmPolicy {
 }
 
 impl AlgorithmPolicy {
-    /// What a key of type `by_type` (declaring `declared`) may verify, given the issuer's `advertised` list.
+    /// What a key of type `by_type` (declaring `declared`) may verify, given the issuer's
+    /// `advertised` list.
     pub(crate) fn for_key(
         self,
         by_type: AlgorithmSet,
@@ -185,7 +190,8 @@ impl AlgorithmPolicy {
         }
     }
 
-    /// Algorithms a token may name before any key is loaded: asking for anything else never causes a fetch.
+    /// Algorithms a token may name before any key is loaded: asking for anything else never causes
+    /// a fetch.
     pub(crate) fn candidates(self) -> AlgorithmSet {
         match self {
             AlgorithmPolicy::Only(allowed) => allowed,
@@ -213,14 +219,39 @@ mod tests {
         let ps = AlgorithmSet::of(&[Algorithm::PS256]);
         let es = AlgorithmSet::of(&[Algorithm::ES256]);
         let advertised = AlgorithmPolicy::Advertised;
-        assert_eq!(advertised.for_key(AlgorithmSet::RSA, Some(Algorithm::PS256), AlgorithmSet::EMPTY), ps);
-        assert_eq!(advertised.for_key(AlgorithmSet::RSA, None, ps), ps, "discovery lists PS256 only");
-        assert_eq!(advertised.for_key(AlgorithmSet::RSA, None, AlgorithmSet::EMPTY), rs, "OIDC's default");
-        assert_eq!(advertised.for_key(es, None, rs), es, "an EC key has one algorithm");
-        assert_eq!(advertised.for_key(es, Some(Algorithm::RS256), AlgorithmSet::ALL), AlgorithmSet::EMPTY);
+        assert_eq!(
+            advertised.for_key(
+                AlgorithmSet::RSA,
+                Some(Algorithm::PS256),
+                AlgorithmSet::EMPTY
+            ),
+            ps
+        );
+        assert_eq!(
+            advertised.for_key(AlgorithmSet::RSA, None, ps),
+            ps,
+            "discovery lists PS256 only"
+        );
+        assert_eq!(
+            advertised.for_key(AlgorithmSet::RSA, None, AlgorithmSet::EMPTY),
+            rs,
+            "OIDC's default"
+        );
+        assert_eq!(
+            advertised.for_key(es, None, rs),
+            es,
+            "an EC key has one algorithm"
+        );
+        assert_eq!(
+            advertised.for_key(es, Some(Algorithm::RS256), AlgorithmSet::ALL),
+            AlgorithmSet::EMPTY
+        );
         let only = AlgorithmPolicy::Only(rs);
         assert_eq!(only.for_key(AlgorithmSet::RSA, None, AlgorithmSet::ALL), rs);
-        assert_eq!(only.for_key(es, None, AlgorithmSet::ALL), AlgorithmSet::EMPTY);
+        assert_eq!(
+            only.for_key(es, None, AlgorithmSet::ALL),
+            AlgorithmSet::EMPTY
+        );
         assert_eq!(advertised.candidates(), AlgorithmSet::ALL);
     }
 
@@ -239,7 +270,10 @@ mod tests {
         let set = AlgorithmSet::of(&[Algorithm::RS256, Algorithm::EdDSA]);
         assert!(set.contains(Algorithm::RS256));
         assert!(!set.contains(Algorithm::ES256));
-        assert_eq!(set.intersection(AlgorithmSet::RSA), AlgorithmSet::of(&[Algorithm::RS256]));
+        assert_eq!(
+            set.intersection(AlgorithmSet::RSA),
+            AlgorithmSet::of(&[Algorithm::RS256])
+        );
         assert_eq!(set.to_string(), "RS256, EdDSA");
     }
 }

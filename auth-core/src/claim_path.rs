@@ -1,5 +1,5 @@
-//! Dotted paths into the payload (`realm_access.roles`, `"https://example.com/roles"`) and the values
-//! found there.
+//! Dotted paths into the payload (`realm_access.roles`, `"https://example.com/roles"`) and the
+//! values found there.
 
 use std::fmt;
 use std::str::FromStr;
@@ -8,8 +8,8 @@ use serde_json::{Map, Value};
 
 use crate::error::ConfigError;
 
-/// A path to a claim: segments separated by `.`, a segment in double quotes when the claim name itself
-/// holds dots (`resource_access."my.app".roles`, `"https://example.com/roles"`).
+/// A path to a claim: segments separated by `.`, a segment in double quotes when the claim name
+/// itself holds dots (`resource_access."my.app".roles`, `"https://example.com/roles"`).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ClaimPath {
     segments: Box<[Box<str>]>,
@@ -22,7 +22,8 @@ impl ClaimPath {
             ConfigError::new(
                 format!("claim path {path:?}"),
                 format!(
-                    "{problem}; write segments separated by '.', quoting names that hold dots, e.g. resource_access.\"my.app\".roles"
+                    "{problem}; write segments separated by '.', quoting names that hold dots, \
+                     e.g. resource_access.\"my.app\".roles"
                 ),
             )
         };
@@ -49,27 +50,38 @@ impl ClaimPath {
                 None => return Err(bad("expected '.' after a quoted segment")),
             }
         }
-        Ok(ClaimPath { segments: segments.into_boxed_slice() })
+        Ok(ClaimPath {
+            segments: segments.into_boxed_slice(),
+        })
     }
 
     /// A path of one top-level claim, taken literally (dots and all).
     pub fn claim(name: &str) -> ClaimPath {
-        ClaimPath { segments: Box::new([Box::from(name)]) }
+        ClaimPath {
+            segments: Box::new([Box::from(name)]),
+        }
     }
 
     /// The value at this path, if every segment exists.
     pub fn lookup<'a>(&self, payload: &'a Map<String, Value>) -> Option<&'a Value> {
         let (first, rest) = self.segments.split_first()?;
-        rest.iter().try_fold(payload.get(first.as_ref())?, |value, segment| value.get(segment.as_ref()))
+        rest.iter()
+            .try_fold(payload.get(first.as_ref())?, |value, segment| {
+                value.get(segment.as_ref())
+            })
     }
 
     /// Writes `value` at this path, creating objects on the way (and replacing non-objects there).
     #[cfg(feature = "testing")]
     pub(crate) fn set(&self, payload: &mut Map<String, Value>, value: Value) {
-        let Some((last, parents)) = self.segments.split_last() else { return };
+        let Some((last, parents)) = self.segments.split_last() else {
+            return;
+        };
         let mut map = payload;
         for segment in parents {
-            let entry = map.entry(segment.to_string()).or_insert_with(|| Value::Object(Map::new()));
+            let entry = map
+                .entry(segment.to_string())
+                .or_insert_with(|| Value::Object(Map::new()));
             if !entry.is_object() {
                 *entry = Value::Object(Map::new());
             }
@@ -79,21 +91,34 @@ impl ClaimPath {
         map.insert(last.to_string(), value);
     }
 
-    /// The names found at this path: a string as one name, each string in an array, or each key of an
-    /// object (Zitadel's `{ "role": { "orgId": "domain" } }`; an array of such objects too). A role named
-    /// `"Support Lead"` stays one role.
+    /// The names found at this path: a string as one name, each string in an array, or each key of
+    /// an object (Zitadel's `{ "role": { "orgId": "domain" } }`; an array of such objects too). A
+    /// role named `"Support Lead"` stays one role.
     pub fn names<'a>(&self, payload: &'a Map<String, Value>) -> Names<'a> {
         self.names_split(payload, Separator::None)
     }
 
-    /// As [`ClaimPath::names`], but a string is a list split at `separator`: for claims documented as
-    /// lists in a string, such as OAuth's space-separated `scope` (RFC 6749 §3.3) or Clerk's
+    /// As [`ClaimPath::names`], but a string is a list split at `separator`: for claims documented
+    /// as lists in a string, such as OAuth's space-separated `scope` (RFC 6749 §3.3) or Clerk's
     /// comma-separated `o.per`.
-    pub fn names_split<'a>(&self, payload: &'a Map<String, Value>, separator: Separator) -> Names<'a> {
+    pub fn names_split<'a>(
+        &self,
+        payload: &'a Map<String, Value>,
+        separator: Separator,
+    ) -> Names<'a> {
         match self.lookup(payload) {
-            Some(Value::Array(items)) => Names { items: Some(items.iter()), current: Inner::Empty },
-            Some(value) => Names { items: None, current: Inner::of(value, separator) },
-            None => Names { items: None, current: Inner::Empty },
+            Some(Value::Array(items)) => Names {
+                items: Some(items.iter()),
+                current: Inner::Empty,
+            },
+            Some(value) => Names {
+                items: None,
+                current: Inner::of(value, separator),
+            },
+            None => Names {
+                items: None,
+                current: Inner::Empty,
+            },
         }
     }
 }
@@ -132,7 +157,9 @@ impl<'a> Inner<'a> {
             (Value::String(words), Separator::Space) => {
                 Inner::Words(words.split(char::is_whitespace as fn(char) -> bool))
             }
-            (Value::String(words), Separator::Comma) => Inner::Words(words.split(is_comma as fn(char) -> bool)),
+            (Value::String(words), Separator::Comma) => {
+                Inner::Words(words.split(is_comma as fn(char) -> bool))
+            }
             (Value::Object(map), _) => Inner::Keys(map.keys()),
             _ => Inner::Empty,
         }
@@ -211,7 +238,10 @@ mod tests {
             "realm_access": {"roles": ["realm-admin"]},
             "resource_access": {"my.app": {"roles": ["client-role"]}},
             "https://example.com/roles": ["ns"],
-            "urn:zitadel:iam:org:project:roles": {"admin": {"123": "acme.zitadel.cloud"}, "viewer": {}},
+            "urn:zitadel:iam:org:project:roles": {
+                "admin": {"123": "acme.zitadel.cloud"},
+                "viewer": {}
+            },
             "n": 5,
             "per": "read, manage",
             "lead": "Support Lead",
@@ -225,26 +255,44 @@ mod tests {
 
     fn names(path: &str) -> Vec<String> {
         let payload = payload();
-        ClaimPath::parse(path).unwrap().names(&payload).map(str::to_owned).collect()
+        ClaimPath::parse(path)
+            .unwrap()
+            .names(&payload)
+            .map(str::to_owned)
+            .collect()
     }
 
     fn split(path: &str, separator: Separator) -> Vec<String> {
         let payload = payload();
-        ClaimPath::parse(path).unwrap().names_split(&payload, separator).map(str::to_owned).collect()
+        ClaimPath::parse(path)
+            .unwrap()
+            .names_split(&payload, separator)
+            .map(str::to_owned)
+            .collect()
     }
 
     #[test]
     fn reads_each_claim_shape() {
         assert_eq!(names("roles"), ["a", "b"]);
-        assert_eq!(names("scope"), ["read:items  write:items"], "a string is one name unless split");
-        assert_eq!(split("scope", Separator::Space), ["read:items", "write:items"]);
+        assert_eq!(
+            names("scope"),
+            ["read:items  write:items"],
+            "a string is one name unless split"
+        );
+        assert_eq!(
+            split("scope", Separator::Space),
+            ["read:items", "write:items"]
+        );
         assert_eq!(split("per", Separator::Comma), ["read", "manage"]);
         assert_eq!(names("lead"), ["Support Lead"]);
         assert_eq!(names("zitadel_array"), ["admin", "user"]);
         assert_eq!(names("realm_access.roles"), ["realm-admin"]);
         assert_eq!(names(r#"resource_access."my.app".roles"#), ["client-role"]);
         assert_eq!(names(r#""https://example.com/roles""#), ["ns"]);
-        assert_eq!(names("urn:zitadel:iam:org:project:roles"), ["admin", "viewer"]);
+        assert_eq!(
+            names("urn:zitadel:iam:org:project:roles"),
+            ["admin", "viewer"]
+        );
         assert!(names("n").is_empty());
         assert!(names("empty").is_empty());
         assert!(names("missing.deeper").is_empty());

@@ -1,4 +1,5 @@
-//! The verified payload: registered claims, the application's own type, and the identity beside them.
+//! The verified payload: registered claims, the application's own type, and the identity beside
+//! them.
 
 use std::ops::Deref;
 use std::sync::Arc;
@@ -44,8 +45,8 @@ impl Audience {
 
 /// The registered claims every provider sends, with everything else in [`StandardClaims::extra`].
 ///
-/// Dates are seconds since the Unix epoch. By the time an application sees this type, `exp`, `nbf` and
-/// `iat` have been checked and hold plain integers.
+/// Dates are seconds since the Unix epoch. By the time an application sees this type, `exp`, `nbf`
+/// and `iat` have been checked and hold plain integers.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct StandardClaims {
     /// Issuer.
@@ -58,13 +59,25 @@ pub struct StandardClaims {
     #[serde(default, skip_serializing_if = "Audience::is_none")]
     pub aud: Audience,
     /// Expiry.
-    #[serde(default, deserialize_with = "numeric_date", skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        deserialize_with = "numeric_date",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub exp: Option<i64>,
     /// Not before.
-    #[serde(default, deserialize_with = "numeric_date", skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        deserialize_with = "numeric_date",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub nbf: Option<i64>,
     /// Issued at.
-    #[serde(default, deserialize_with = "numeric_date", skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        deserialize_with = "numeric_date",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub iat: Option<i64>,
     /// Token identifier.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -94,8 +107,8 @@ fn numeric_date<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Option<i64
 /// A verified token: the payload as the application's type `T`, plus the provider-normalised
 /// [`Identity`].
 ///
-/// Dereferences to `T`, so `claims.sub` reads a field of [`StandardClaims`] or of the application's own
-/// struct. The identity is shared, not copied, with the verified token it came from.
+/// Dereferences to `T`, so `claims.sub` reads a field of [`StandardClaims`] or of the application's
+/// own struct. The identity is shared, not copied, with the verified token it came from.
 #[derive(Debug, Clone)]
 pub struct Claims<T = StandardClaims> {
     claims: T,

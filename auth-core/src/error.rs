@@ -32,7 +32,8 @@ impl ErrorCode {
         }
     }
 
-    /// The message shown to the client: fixed text that never echoes the token or an internal cause.
+    /// The message shown to the client: fixed text that never echoes the token or an internal
+    /// cause.
     pub const fn message(self) -> &'static str {
         match self {
             ErrorCode::Unauthorized => "Authentication required",
@@ -60,8 +61,8 @@ pub enum Malformed {
 
 /// Why a token or request was refused. Each variant maps onto one [`ErrorCode`].
 ///
-/// `Display` gives the reason for logs; it names claims and settings but never holds the token or its
-/// signature. Clients see [`ErrorCode::message`] instead.
+/// `Display` gives the reason for logs; it names claims and settings but never holds the token or
+/// its signature. Clients see [`ErrorCode::message`] instead.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
 pub enum AuthError {
@@ -79,10 +80,12 @@ pub enum AuthError {
     /// The token is not a well-formed compact JWS.
     #[error("malformed token: {0:?}")]
     Malformed(Malformed),
-    /// The header names an algorithm that is unknown, `none`, HMAC, or outside the allow-list or the key's.
+    /// The header names an algorithm that is unknown, `none`, HMAC, or outside the allow-list or
+    /// the key's.
     #[error("algorithm not allowed")]
     AlgorithmNotAllowed,
-    /// The header carries a key or key reference (`jwk`, `jku`, `x5u`, `x5c`), which is never trusted.
+    /// The header carries a key or key reference (`jwk`, `jku`, `x5u`, `x5c`), which is never
+    /// trusted.
     #[error("forbidden header parameter `{0}`")]
     ForbiddenHeader(&'static str),
     /// The header lists `crit` extensions, none of which this verifier implements.
@@ -96,11 +99,13 @@ pub enum AuthError {
         /// The issuers the verifier accepts.
         accepted: String,
     },
-    /// No key in the issuer's key set matches the token's `kid` (or, without a `kid`, its algorithm).
+    /// No key in the issuer's key set matches the token's `kid` (or, without a `kid`, its
+    /// algorithm).
     #[error("no matching key")]
     UnknownKey,
-    /// A multi-tenant (template) provider's signing key names its issuer in the JWKS, as Entra's shared key
-    /// set does, and that issuer, with `{tenantid}` filled in from the token, is not the token's `iss`.
+    /// A multi-tenant (template) provider's signing key names its issuer in the JWKS, as Entra's
+    /// shared key set does, and that issuer, with `{tenantid}` filled in from the token, is not the
+    /// token's `iss`.
     #[error("signing key belongs to another issuer")]
     KeyIssuerMismatch,
     /// The token has no `kid` and several keys could verify it.
@@ -159,7 +164,9 @@ impl AuthError {
             AuthError::MissingToken => ErrorCode::Unauthorized,
             AuthError::Expired => ErrorCode::TokenExpired,
             AuthError::Forbidden(_) => ErrorCode::Forbidden,
-            AuthError::KeysUnavailable { .. } | AuthError::RolesUnavailable(_) => ErrorCode::AuthUnavailable,
+            AuthError::KeysUnavailable { .. } | AuthError::RolesUnavailable(_) => {
+                ErrorCode::AuthUnavailable
+            }
             AuthError::Internal(_) => ErrorCode::Internal,
             _ => ErrorCode::InvalidToken,
         }
@@ -182,7 +189,9 @@ impl AuthError {
             AuthError::InvalidAuthorizedParty => "authorized party not accepted",
             AuthError::Expired => "token expired",
             AuthError::NotYetValid | AuthError::IssuedInFuture => "token not yet valid",
-            AuthError::MissingClaim(_) | AuthError::InvalidClaim(_) | AuthError::ClaimsType(_) => "claims not accepted",
+            AuthError::MissingClaim(_) | AuthError::InvalidClaim(_) | AuthError::ClaimsType(_) => {
+                "claims not accepted"
+            }
             AuthError::KeysUnavailable { .. } => "keys unavailable",
             AuthError::RolesUnavailable(_) => "roles unavailable",
             AuthError::Internal(_) => "internal error",
@@ -214,16 +223,20 @@ pub struct ConfigError {
 
 impl ConfigError {
     pub(crate) fn new(setting: impl Into<String>, problem: impl Into<String>) -> ConfigError {
-        ConfigError { setting: setting.into(), problem: problem.into() }
+        ConfigError {
+            setting: setting.into(),
+            problem: problem.into(),
+        }
     }
 }
 
-/// Why [`Verifier::prefetch`](crate::Verifier::prefetch) could not load an issuer's keys: an outage the
-/// application may start through, or a misconfiguration it should stop on.
+/// Why [`Verifier::prefetch`](crate::Verifier::prefetch) could not load an issuer's keys: an outage
+/// the application may start through, or a misconfiguration it should stop on.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum PrefetchError {
-    /// The issuer did not answer usefully for now (no connection, timeout, 5xx, 429). Requests get 503
-    /// `AUTH_UNAVAILABLE` with `Retry-After` until keys arrive, which the verifier keeps trying.
+    /// The issuer did not answer usefully for now (no connection, timeout, 5xx, 429). Requests get
+    /// 503 `AUTH_UNAVAILABLE` with `Retry-After` until keys arrive, which the verifier keeps
+    /// trying.
     #[error("issuer {issuer} is unreachable for now: {reason}")]
     Unreachable {
         /// The configured issuer.
@@ -231,14 +244,15 @@ pub enum PrefetchError {
         /// The URL and cause.
         reason: String,
     },
-    /// The issuer answered, and the answer cannot work: discovery not found, discovery naming another
-    /// issuer, a key set with no usable key, a URL the fetch policy refuses.
+    /// The issuer answered, and the answer cannot work: discovery not found, discovery naming
+    /// another issuer, a key set with no usable key, a URL the fetch policy refuses.
     #[error(transparent)]
     Misconfigured(#[from] ConfigError),
 }
 
 impl PrefetchError {
-    /// Whether the settings, not the network, are at fault: an application should stop rather than serve.
+    /// Whether the settings, not the network, are at fault: an application should stop rather than
+    /// serve.
     pub fn is_misconfiguration(&self) -> bool {
         matches!(self, PrefetchError::Misconfigured(_))
     }
@@ -254,9 +268,18 @@ mod tests {
         assert_eq!(AuthError::MissingToken.code().as_str(), "UNAUTHORIZED");
         assert_eq!(AuthError::InvalidSignature.code().as_str(), "INVALID_TOKEN");
         assert_eq!(AuthError::Expired.code().as_str(), "TOKEN_EXPIRED");
-        assert_eq!(AuthError::KeyIssuerMismatch.code().as_str(), "INVALID_TOKEN");
-        assert_eq!(AuthError::Forbidden("role admin".into()).code(), ErrorCode::Forbidden);
-        let down = AuthError::KeysUnavailable { reason: "x".into(), retry_after: Duration::from_secs(5) };
+        assert_eq!(
+            AuthError::KeyIssuerMismatch.code().as_str(),
+            "INVALID_TOKEN"
+        );
+        assert_eq!(
+            AuthError::Forbidden("role admin".into()).code(),
+            ErrorCode::Forbidden
+        );
+        let down = AuthError::KeysUnavailable {
+            reason: "x".into(),
+            retry_after: Duration::from_secs(5),
+        };
         assert_eq!(down.code(), ErrorCode::AuthUnavailable);
         assert_eq!(down.retry_after(), Some(Duration::from_secs(5)));
     }

@@ -1,4 +1,5 @@
-//! HTTP GETs for discovery documents and key sets: bounded in time and size, with `max-age` read off.
+//! HTTP GETs for discovery documents and key sets: bounded in time and size, with `max-age` read
+//! off.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -21,24 +22,30 @@ pub(crate) fn client(policy: &Arc<NetworkPolicy>) -> Result<reqwest::Client, Con
     let redirects = Arc::clone(policy);
     reqwest::Client::builder()
         // Fetches are rare and may come from different runtimes (each actix worker has its own); a
-        // pooled connection would tie them to the runtime that opened it. Without a pool, every fetch
-        // also resolves its host again, through the policy.
+        // pooled connection would tie them to the runtime that opened it. Without a pool, every
+        // fetch also resolves its host again, through the policy.
         .pool_max_idle_per_host(0)
         .dns_resolver(PolicyResolver(Arc::clone(policy)))
-        .redirect(reqwest::redirect::Policy::custom(move |attempt| {
-            match redirect_refusal(&redirects, attempt.previous(), attempt.url()) {
+        .redirect(reqwest::redirect::Policy::custom(
+            move |attempt| match redirect_refusal(&redirects, attempt.previous(), attempt.url()) {
                 Some(reason) => attempt.error(reason),
                 None => attempt.follow(),
-            }
-        }))
+            },
+        ))
         .user_agent(concat!("auth-core/", env!("CARGO_PKG_VERSION")))
         .build()
-        .map_err(|err| ConfigError::new("HTTP client", format!("cannot start the TLS client: {err}")))
+        .map_err(|err| {
+            ConfigError::new("HTTP client", format!("cannot start the TLS client: {err}"))
+        })
 }
 
-/// Why a redirect to `next` is refused, if it is; `previous` holds the first URL and every hop already
-/// followed.
-fn redirect_refusal(policy: &NetworkPolicy, previous: &[reqwest::Url], next: &reqwest::Url) -> Option<String> {
+/// Why a redirect to `next` is refused, if it is; `previous` holds the first URL and every hop
+/// already followed.
+fn redirect_refusal(
+    policy: &NetworkPolicy,
+    previous: &[reqwest::Url],
+    next: &reqwest::Url,
+) -> Option<String> {
     if previous.len() > 3 {
         return Some("more than 3 redirects".to_owned());
     }
@@ -48,9 +55,9 @@ fn redirect_refusal(policy: &NetworkPolicy, previous: &[reqwest::Url], next: &re
 /// Why a URL that a server named (a redirect target, a discovery document's `jwks_uri`) must not be
 /// fetched, if it must not.
 ///
-/// Only URLs the configuration itself could name are fetched: https, or http on loopback; a downgrade to
-/// plain http elsewhere would let a network attacker serve the keys. Where the URL may lead is the
-/// network policy's decision: a literal address here, a name once resolved.
+/// Only URLs the configuration itself could name are fetched: https, or http on loopback; a
+/// downgrade to plain http elsewhere would let a network attacker serve the keys. Where the URL may
+/// lead is the network policy's decision: a literal address here, a name once resolved.
 fn named_url_refusal(policy: &NetworkPolicy, to: &reqwest::Url) -> Option<&'static str> {
     if issuer_url::checked("", to.as_str()).is_err() {
         Some("a URL that is neither https nor loopback http")
@@ -64,20 +71,26 @@ fn named_url_refusal(policy: &NetworkPolicy, to: &reqwest::Url) -> Option<&'stat
 pub(crate) struct FetchError {
     /// What went wrong: the URL and the cause, for logs and startup errors.
     pub(crate) reason: String,
-    /// The issuer answered, and the answer cannot work (404, another issuer, no usable key, a URL the
-    /// policy refuses): a misconfiguration, not an outage.
+    /// The issuer answered, and the answer cannot work (404, another issuer, no usable key, a URL
+    /// the policy refuses): a misconfiguration, not an outage.
     pub(crate) definite: bool,
 }
 
 impl FetchError {
     /// A failure that may pass: no connection, a timeout, a 5xx, a 429.
     pub(crate) fn transient(reason: String) -> FetchError {
-        FetchError { reason, definite: false }
+        FetchError {
+            reason,
+            definite: false,
+        }
     }
 
     /// A failure that repeats until the configuration or the issuer changes.
     pub(crate) fn definite(reason: String) -> FetchError {
-        FetchError { reason, definite: true }
+        FetchError {
+            reason,
+            definite: true,
+        }
     }
 }
 
@@ -107,10 +120,18 @@ pub(crate) async fn get(
             let passing = status.is_server_error()
                 || status == reqwest::StatusCode::TOO_MANY_REQUESTS
                 || status == reqwest::StatusCode::REQUEST_TIMEOUT;
-            return Err(if passing { FetchError::transient(reason) } else { FetchError::definite(reason) });
+            return Err(if passing {
+                FetchError::transient(reason)
+            } else {
+                FetchError::definite(reason)
+            });
         }
-        let too_large = || FetchError::definite(format!("GET {url}: body larger than {max_bytes} bytes"));
-        if response.content_length().is_some_and(|len| len > max_bytes as u64) {
+        let too_large =
+            || FetchError::definite(format!("GET {url}: body larger than {max_bytes} bytes"));
+        if response
+            .content_length()
+            .is_some_and(|len| len > max_bytes as u64)
+        {
             return Err(too_large());
         }
         let max_age = response
@@ -119,11 +140,9 @@ pub(crate) async fn get(
             .and_then(|value| value.to_str().ok())
             .and_then(max_age);
         let mut body = Vec::new();
-        while let Some(chunk) = response
-            .chunk()
-            .await
-            .map_err(|err| FetchError::transient(format!("GET {url}: reading body: {}", describe(&err))))?
-        {
+        while let Some(chunk) = response.chunk().await.map_err(|err| {
+            FetchError::transient(format!("GET {url}: reading body: {}", describe(&err)))
+        })? {
             if body.len() + chunk.len() > max_bytes {
                 return Err(too_large());
             }
@@ -133,11 +152,15 @@ pub(crate) async fn get(
     };
     tokio::time::timeout(timeout, fetch)
         .await
-        .unwrap_or_else(|_| Err(FetchError::transient(format!("GET {url}: no complete response within {timeout:?}"))))
+        .unwrap_or_else(|_| {
+            Err(FetchError::transient(format!(
+                "GET {url}: no complete response within {timeout:?}"
+            )))
+        })
 }
 
-/// A request that got no response: refused by the policy (a redirect, or a name resolving inward) is a
-/// misconfiguration; anything else (no route, refused connection, DNS down) may pass.
+/// A request that got no response: refused by the policy (a redirect, or a name resolving inward)
+/// is a misconfiguration; anything else (no route, refused connection, DNS down) may pass.
 fn send_error(url: &str, err: &reqwest::Error) -> FetchError {
     use std::error::Error as _;
     let reason = format!("GET {url}: {}", describe(err));
@@ -147,7 +170,11 @@ fn send_error(url: &str, err: &reqwest::Error) -> FetchError {
         refused |= cause.is::<PolicyRefusal>();
         source = cause.source();
     }
-    if refused { FetchError::definite(reason) } else { FetchError::transient(reason) }
+    if refused {
+        FetchError::definite(reason)
+    } else {
+        FetchError::transient(reason)
+    }
 }
 
 fn describe(err: &reqwest::Error) -> String {
@@ -162,22 +189,32 @@ fn describe(err: &reqwest::Error) -> String {
     message
 }
 
-/// `max-age` from a `Cache-Control` value; `no-cache`/`no-store` count as zero (the clamp then applies).
+/// `max-age` from a `Cache-Control` value; `no-cache`/`no-store` count as zero (the clamp then
+/// applies).
 fn max_age(cache_control: &str) -> Option<Duration> {
-    cache_control.split(',').map(str::trim).find_map(|directive| {
-        let lower = directive.to_ascii_lowercase();
-        if lower == "no-cache" || lower == "no-store" {
-            return Some(Duration::ZERO);
-        }
-        lower.strip_prefix("max-age=")?.trim_matches('"').parse().ok().map(Duration::from_secs)
-    })
+    cache_control
+        .split(',')
+        .map(str::trim)
+        .find_map(|directive| {
+            let lower = directive.to_ascii_lowercase();
+            if lower == "no-cache" || lower == "no-store" {
+                return Some(Duration::ZERO);
+            }
+            lower
+                .strip_prefix("max-age=")?
+                .trim_matches('"')
+                .parse()
+                .ok()
+                .map(Duration::from_secs)
+        })
 }
 
 #[derive(Deserialize)]
 struct DiscoveryDocument {
     issuer: String,
     jwks_uri: String,
-    // The lists of algorithms the issuer signs with (OpenID Connect Discovery §3, RFC 8414, RFC 9701).
+    // The lists of algorithms the issuer signs with (OpenID Connect Discovery §3, RFC 8414, RFC
+    // 9701).
     #[serde(default)]
     id_token_signing_alg_values_supported: Vec<String>,
     #[serde(default)]
@@ -203,19 +240,25 @@ pub(crate) fn discovery(
     body: &[u8],
     expected_issuer: &str,
 ) -> Result<Discovery, FetchError> {
-    let document: DiscoveryDocument = serde_json::from_slice(body)
-        .map_err(|err| FetchError::definite(format!("{url}: not an OpenID Connect discovery document ({err})")))?;
+    let document: DiscoveryDocument = serde_json::from_slice(body).map_err(|err| {
+        FetchError::definite(format!(
+            "{url}: not an OpenID Connect discovery document ({err})"
+        ))
+    })?;
     if document.issuer != expected_issuer {
         return Err(FetchError::definite(format!(
-            "{url}: discovery names issuer {:?}, not the configured {expected_issuer:?}; \
-             configure exactly the issuer your tokens carry in iss",
+            "{url}: discovery names issuer {:?}, not the configured {expected_issuer:?}; configure \
+             exactly the issuer your tokens carry in iss",
             document.issuer
         )));
     }
     let jwks_uri = issuer_url::checked("jwks_uri", &document.jwks_uri)
         .map_err(|err| FetchError::definite(format!("{url}: {err}")))?;
     if let Some(reason) = named_url_refusal(policy, &jwks_uri) {
-        return Err(FetchError::definite(format!("{url}: jwks_uri {:?} is {reason}", document.jwks_uri)));
+        return Err(FetchError::definite(format!(
+            "{url}: jwks_uri {:?} is {reason}",
+            document.jwks_uri
+        )));
     }
     let advertised = [
         &document.id_token_signing_alg_values_supported,
@@ -227,7 +270,10 @@ pub(crate) fn discovery(
     .flatten()
     .filter_map(|name| Algorithm::from_name(name))
     .collect();
-    Ok(Discovery { jwks_uri: document.jwks_uri, advertised })
+    Ok(Discovery {
+        jwks_uri: document.jwks_uri,
+        advertised,
+    })
 }
 
 #[cfg(test)]
@@ -241,26 +287,61 @@ mod tests {
         let local = NetworkPolicy::new(["http://127.0.0.1:8080/keys"]);
         let from_remote = [url("https://idp.example.com/keys")];
         let from_local = [url("http://127.0.0.1:8080/keys")];
-        assert_eq!(redirect_refusal(&remote, &from_remote, &url("https://cdn.example.com/keys")), None);
-        assert_eq!(redirect_refusal(&local, &from_local, &url("http://localhost:9/keys")), None);
-        assert_eq!(redirect_refusal(&local, &from_local, &url("https://idp.example.com/keys")), None);
-        let downgrade = redirect_refusal(&remote, &from_remote, &url("http://cdn.example.com/keys"));
-        assert_eq!(downgrade.as_deref(), Some("redirect to a URL that is neither https nor loopback http"));
-        for inward in
-            ["http://127.0.0.1:2375/", "https://[::ffff:127.0.0.1]/keys", "https://0.0.0.0/", "http://[::1]:9/"]
-        {
+        assert_eq!(
+            redirect_refusal(&remote, &from_remote, &url("https://cdn.example.com/keys")),
+            None
+        );
+        assert_eq!(
+            redirect_refusal(&local, &from_local, &url("http://localhost:9/keys")),
+            None
+        );
+        assert_eq!(
+            redirect_refusal(&local, &from_local, &url("https://idp.example.com/keys")),
+            None
+        );
+        let downgrade =
+            redirect_refusal(&remote, &from_remote, &url("http://cdn.example.com/keys"));
+        assert_eq!(
+            downgrade.as_deref(),
+            Some("redirect to a URL that is neither https nor loopback http")
+        );
+        for inward in [
+            "http://127.0.0.1:2375/",
+            "https://[::ffff:127.0.0.1]/keys",
+            "https://0.0.0.0/",
+            "http://[::1]:9/",
+        ] {
             let refusal = redirect_refusal(&remote, &from_remote, &url(inward));
-            assert_eq!(refusal.as_deref(), Some("redirect to an address on this host's own network"), "{inward}");
+            assert_eq!(
+                refusal.as_deref(),
+                Some("redirect to an address on this host's own network"),
+                "{inward}"
+            );
         }
-        let hops = [&from_local[..], &from_local[..], &from_local[..], &from_local[..]].concat();
+        let hops = [
+            &from_local[..],
+            &from_local[..],
+            &from_local[..],
+            &from_local[..],
+        ]
+        .concat();
         assert_eq!(redirect_refusal(&local, &hops[..3], &from_local[0]), None);
-        assert_eq!(redirect_refusal(&local, &hops, &from_local[0]).as_deref(), Some("more than 3 redirects"));
+        assert_eq!(
+            redirect_refusal(&local, &hops, &from_local[0]).as_deref(),
+            Some("more than 3 redirects")
+        );
     }
 
     #[test]
     fn reads_max_age() {
-        assert_eq!(max_age("public, max-age=300"), Some(Duration::from_secs(300)));
-        assert_eq!(max_age("Max-Age=5, must-revalidate"), Some(Duration::from_secs(5)));
+        assert_eq!(
+            max_age("public, max-age=300"),
+            Some(Duration::from_secs(300))
+        );
+        assert_eq!(
+            max_age("Max-Age=5, must-revalidate"),
+            Some(Duration::from_secs(5))
+        );
         assert_eq!(max_age("no-store"), Some(Duration::ZERO));
         assert_eq!(max_age("public"), None);
         assert_eq!(max_age("max-age=abc"), None);
@@ -271,15 +352,31 @@ mod tests {
         let remote = NetworkPolicy::new(["https://a.example.com/.well-known/openid-configuration"]);
         let doc = br#"{"issuer":"https://a.example.com","jwks_uri":"https://a.example.com/keys"}"#;
         let found = discovery(&remote, "u", doc, "https://a.example.com").unwrap();
-        assert_eq!(found, Discovery { jwks_uri: "https://a.example.com/keys".into(), advertised: AlgorithmSet::EMPTY });
+        assert_eq!(
+            found,
+            Discovery {
+                jwks_uri: "https://a.example.com/keys".into(),
+                advertised: AlgorithmSet::EMPTY
+            }
+        );
         let err = discovery(&remote, "u", doc, "https://b.example.com").unwrap_err();
-        assert!(err.definite && err.reason.contains("not the configured"), "{err}");
+        assert!(
+            err.definite && err.reason.contains("not the configured"),
+            "{err}"
+        );
         let plain = br#"{"issuer":"https://a.example.com","jwks_uri":"http://a.example.com/keys"}"#;
         assert!(discovery(&remote, "u", plain, "https://a.example.com").is_err());
-        for inward in ["http://127.0.0.1:2375/keys", "https://169.254.169.254/keys", "https://[fd00::1]/keys"] {
+        for inward in [
+            "http://127.0.0.1:2375/keys",
+            "https://169.254.169.254/keys",
+            "https://[fd00::1]/keys",
+        ] {
             let doc = format!(r#"{{"issuer":"https://a.example.com","jwks_uri":"{inward}"}}"#);
             let err = discovery(&remote, "u", doc.as_bytes(), "https://a.example.com").unwrap_err();
-            assert!(err.definite && err.reason.contains("this host's own network"), "{inward}: {err}");
+            assert!(
+                err.definite && err.reason.contains("this host's own network"),
+                "{inward}: {err}"
+            );
         }
         let local = NetworkPolicy::new(["http://127.0.0.1:9/.well-known/openid-configuration"]);
         let doc = br#"{"issuer":"http://127.0.0.1:9","jwks_uri":"http://127.0.0.1:9/keys"}"#;
@@ -294,17 +391,22 @@ mod tests {
             "userinfo_signing_alg_values_supported":["ES256"],
             "token_endpoint_auth_signing_alg_values_supported":["RS512"]}"#;
         let found = discovery(&policy, "u", doc, "https://a.example.com").unwrap();
-        assert_eq!(found.advertised, AlgorithmSet::of(&[Algorithm::PS256, Algorithm::ES256]));
+        assert_eq!(
+            found.advertised,
+            AlgorithmSet::of(&[Algorithm::PS256, Algorithm::ES256])
+        );
     }
 
-    /// The client connects through the policy's resolver: a remote provider's client never reaches a
-    /// loopback server by a name, and a local provider's client does.
+    /// The client connects through the policy's resolver: a remote provider's client never reaches
+    /// a loopback server by a name, and a local provider's client does.
     #[tokio::test]
     async fn the_client_resolves_through_the_policy() {
         use std::sync::atomic::{AtomicUsize, Ordering};
         use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
-        let listener = tokio::net::TcpListener::bind(("127.0.0.1", 0)).await.unwrap();
+        let listener = tokio::net::TcpListener::bind(("127.0.0.1", 0))
+            .await
+            .unwrap();
         let port = listener.local_addr().unwrap().port();
         let connections = Arc::new(AtomicUsize::new(0));
         let counted = Arc::clone(&connections);
@@ -325,10 +427,23 @@ mod tests {
         });
         let url = format!("http://localhost:{port}/keys");
         let remote = client(&NetworkPolicy::new(["https://idp.example.com/keys"])).unwrap();
-        let err = get(&remote, &url, Duration::from_secs(2), 1024).await.err().unwrap();
+        let err = get(&remote, &url, Duration::from_secs(2), 1024)
+            .await
+            .err()
+            .unwrap();
         assert!(err.definite && err.reason.contains("own network"), "{err}");
-        assert_eq!(connections.load(Ordering::SeqCst), 0, "nothing was connected to");
+        assert_eq!(
+            connections.load(Ordering::SeqCst),
+            0,
+            "nothing was connected to"
+        );
         let local = client(&NetworkPolicy::new([url.as_str()])).unwrap();
-        assert_eq!(get(&local, &url, Duration::from_secs(2), 1024).await.unwrap().body, b"{}");
+        assert_eq!(
+            get(&local, &url, Duration::from_secs(2), 1024)
+                .await
+                .unwrap()
+                .body,
+            b"{}"
+        );
     }
 }

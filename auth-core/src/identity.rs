@@ -61,8 +61,8 @@ impl Identity {
 /// When a token stands for a machine rather than a person.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ServiceRule {
-    /// The claim is a non-empty string, e.g. Cloudflare's `common_name` on service tokens. When `sub` is
-    /// empty the claim's value becomes the subject.
+    /// The claim is a non-empty string, e.g. Cloudflare's `common_name` on service tokens. When
+    /// `sub` is empty the claim's value becomes the subject.
     ClaimPresent(ClaimPath),
     /// The claim equals the value, e.g. Entra's `idtyp` = `app`.
     ClaimEquals(ClaimPath, String),
@@ -114,8 +114,15 @@ impl IdentityMapping {
                 .map(str::to_owned)
                 .collect::<BTreeSet<_>>()
         };
-        let text = |path: &ClaimPath| path.lookup(payload).and_then(Value::as_str).filter(|s| !s.is_empty());
-        let sub = payload.get("sub").and_then(Value::as_str).unwrap_or_default();
+        let text = |path: &ClaimPath| {
+            path.lookup(payload)
+                .and_then(Value::as_str)
+                .filter(|s| !s.is_empty())
+        };
+        let sub = payload
+            .get("sub")
+            .and_then(Value::as_str)
+            .unwrap_or_default();
 
         let (kind, fallback_subject) = match &self.service {
             Some(ServiceRule::ClaimPresent(path)) => match text(path) {

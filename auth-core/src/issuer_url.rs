@@ -9,7 +9,9 @@ pub(crate) fn checked(setting: &str, value: &str) -> Result<Url, ConfigError> {
     let url = Url::parse(value).map_err(|err| {
         ConfigError::new(
             setting,
-            format!("{value:?} is not a URL ({err}); write it in full, e.g. https://issuer.example.com"),
+            format!(
+                "{value:?} is not a URL ({err}); write it in full, e.g. https://issuer.example.com"
+            ),
         )
     })?;
     match url.scheme() {
@@ -18,18 +20,27 @@ pub(crate) fn checked(setting: &str, value: &str) -> Result<Url, ConfigError> {
         "http" => {
             return Err(ConfigError::new(
                 setting,
-                format!("{value:?} uses http://, allowed only for 127.0.0.1, ::1 and localhost; use https://"),
+                format!(
+                    "{value:?} uses http://, allowed only for 127.0.0.1, ::1 and localhost; use \
+                     https://"
+                ),
             ));
         }
         other => {
-            return Err(ConfigError::new(setting, format!("{value:?} has scheme {other:?}; use https://")));
+            return Err(ConfigError::new(
+                setting,
+                format!("{value:?} has scheme {other:?}; use https://"),
+            ));
         }
     }
     if url.host().is_none() {
         return Err(ConfigError::new(setting, format!("{value:?} has no host")));
     }
     if !url.username().is_empty() || url.password().is_some() {
-        return Err(ConfigError::new(setting, format!("{value:?} must not hold credentials")));
+        return Err(ConfigError::new(
+            setting,
+            format!("{value:?} must not hold credentials"),
+        ));
     }
     Ok(url)
 }

@@ -1,4 +1,5 @@
-//! JWK Set documents turned into ready-to-use verification keys, one odd key never spoiling the set.
+//! JWK Set documents turned into ready-to-use verification keys, one odd key never spoiling the
+//! set.
 
 use aws_lc_rs::signature::{self, ParsedPublicKey, RsaPublicKeyComponents};
 use base64::Engine;
@@ -9,8 +10,8 @@ use serde_json::value::RawValue;
 use crate::algorithm::{Algorithm, AlgorithmPolicy, AlgorithmSet};
 use crate::error::AuthError;
 
-/// More keys than this in one document are ignored: real issuers publish two or three, and each key costs
-/// parsing and a linear scan on lookup.
+/// More keys than this in one document are ignored: real issuers publish two or three, and each key
+/// costs parsing and a linear scan on lookup.
 pub const MAX_KEYS: usize = 64;
 
 /// Smallest RSA modulus accepted, in bits (RFC 8725 §3.5, NIST SP 800-131A).
@@ -21,8 +22,8 @@ pub(crate) struct VerifyingKey {
     pub(crate) kid: Option<Box<str>>,
     pub(crate) algorithms: AlgorithmSet,
     parsed: Vec<(Algorithm, ParsedPublicKey)>,
-    /// Identifies the key material across refreshes, so cached verifications survive a refetch of the
-    /// same keys and die with a removed or replaced one.
+    /// Identifies the key material across refreshes, so cached verifications survive a refetch of
+    /// the same keys and die with a removed or replaced one.
     pub(crate) fingerprint: u64,
     /// The issuer this key signs for, where the JWKS says (Entra's `issuer` member, which holds a
     /// `{tenantid}` template in the multi-tenant key set).
@@ -32,7 +33,10 @@ pub(crate) struct VerifyingKey {
 impl VerifyingKey {
     /// Whether `signature` over `message` verifies with this key under `alg`.
     pub(crate) fn verify(&self, alg: Algorithm, message: &[u8], signature: &[u8]) -> bool {
-        self.parsed.iter().find(|(a, _)| *a == alg).is_some_and(|(_, key)| key.verify_sig(message, signature).is_ok())
+        self.parsed
+            .iter()
+            .find(|(a, _)| *a == alg)
+            .is_some_and(|(_, key)| key.verify_sig(message, signature).is_ok())
     }
 }
 
@@ -71,15 +75,20 @@ struct RawJwk {
     x: Option<String>,
     y: Option<String>,
     key_ops: Option<Vec<String>>,
-    /// Any JSON: a tag that is not a string must not cost single-issuer providers, which ignore it, the key.
+    /// Any JSON: a tag that is not a string must not cost single-issuer providers, which ignore it,
+    /// the key.
     issuer: Option<serde_json::Value>,
 }
 
 impl KeySet {
-    /// Parses a JWKS document. Fails only when the document itself is not a JWK Set; individual keys that
-    /// cannot be used are skipped with a warning. `policy` and the algorithms the issuer `advertised` in
-    /// its discovery document decide what each key may verify.
-    pub(crate) fn parse(body: &[u8], policy: AlgorithmPolicy, advertised: AlgorithmSet) -> Result<KeySet, String> {
+    /// Parses a JWKS document. Fails only when the document itself is not a JWK Set; individual
+    /// keys that cannot be used are skipped with a warning. `policy` and the algorithms the issuer
+    /// `advertised` in its discovery document decide what each key may verify.
+    pub(crate) fn parse(
+        body: &[u8],
+        policy: AlgorithmPolicy,
+        advertised: AlgorithmSet,
+    ) -> Result<KeySet, String> {
         let document: Document<'_> = serde_json::from_slice(body)
             .map_err(|err| format!("not a JWK Set (expected {{\"keys\": [...]}}): {err}"))?;
         if document.keys.len() > MAX_KEYS {
@@ -106,10 +115,19 @@ impl KeySet {
         Ok(KeySet { keys })
     }
 
-    /// Finds the key for a token: by `kid` when it has one, else the single key able to verify `alg`.
-    pub(crate) fn select(&self, kid: Option<&str>, alg: Algorithm) -> Result<&VerifyingKey, AuthError> {
+    /// Finds the key for a token: by `kid` when it has one, else the single key able to verify
+    /// `alg`.
+    pub(crate) fn select(
+        &self,
+        kid: Option<&str>,
+        alg: Algorithm,
+    ) -> Result<&VerifyingKey, AuthError> {
         match kid {
-            Some(kid) => self.keys.iter().find(|key| key.kid.as_deref() == Some(kid)).ok_or(AuthError::UnknownKey),
+            Some(kid) => self
+                .keys
+                .iter()
+                .find(|key| key.kid.as_deref() == Some(kid))
+                .ok_or(AuthError::UnknownKey),
             None => {
                 let mut fitting = self.keys.iter().filter(|key| key.algorithms.contains(alg));
                 match (fitting.next(), fitting.next()) {
@@ -132,8 +150,13 @@ impl KeySet {
     }
 }
 
-fn parse_key(raw: &RawValue, policy: AlgorithmPolicy, advertised: AlgorithmSet) -> Result<VerifyingKey, String> {
-    let jwk: RawJwk = serde_json::from_str(raw.get()).map_err(|err| format!("unreadable JWK: {err}"))?;
+fn parse_key(
+    raw: &RawValue,
+    policy: AlgorithmPolicy,
+    advertised: AlgorithmSet,
+) -> Result<VerifyingKey, String> {
+    let jwk: RawJwk =
+        serde_json::from_str(raw.get()).map_err(|err| format!("unreadable JWK: {err}"))?;
     let kid = jwk.kid.as_deref().map(Box::from);
     let described = || format!("kid {:?}", jwk.kid.as_deref().unwrap_or("<none>"));
     if let Some(usage) = jwk.use_.as_deref().filter(|usage| *usage != "sig") {
@@ -142,16 +165,22 @@ fn parse_key(raw: &RawValue, policy: AlgorithmPolicy, advertised: AlgorithmSet) 
     if let Some(ops) = &jwk.key_ops
         && !ops.iter().any(|op| op == "verify")
     {
-        return Err(format!("{}: key_ops does not include \"verify\"", described()));
+        return Err(format!(
+            "{}: key_ops does not include \"verify\"",
+            described()
+        ));
     }
     let declared = match jwk.alg.as_deref() {
         None => None,
-        Some(name) => {
-            Some(Algorithm::from_name(name).ok_or_else(|| format!("{}: unsupported alg {name:?}", described()))?)
-        }
+        Some(name) => Some(
+            Algorithm::from_name(name)
+                .ok_or_else(|| format!("{}: unsupported alg {name:?}", described()))?,
+        ),
     };
     fn field<'j>(value: &'j Option<String>, name: &str, kid: &str) -> Result<&'j str, String> {
-        value.as_deref().ok_or_else(|| format!("{kid}: key without `{name}`"))
+        value
+            .as_deref()
+            .ok_or_else(|| format!("{kid}: key without `{name}`"))
     }
     let field = |value, name| field(value, name, &described());
 
@@ -161,7 +190,10 @@ fn parse_key(raw: &RawValue, policy: AlgorithmPolicy, advertised: AlgorithmSet) 
             let e = decode(field(&jwk.e, "e")?).map_err(|e| format!("{}: e {e}", described()))?;
             let bits = modulus_bits(&n);
             if bits < MIN_RSA_BITS {
-                return Err(format!("{}: RSA modulus of {bits} bits is under {MIN_RSA_BITS}", described()));
+                return Err(format!(
+                    "{}: RSA modulus of {bits} bits is under {MIN_RSA_BITS}",
+                    described()
+                ));
             }
             if e.is_empty() {
                 return Err(format!("{}: empty RSA exponent", described()));
@@ -177,7 +209,8 @@ fn parse_key(raw: &RawValue, policy: AlgorithmPolicy, advertised: AlgorithmSet) 
             // The uncompressed point, 0x04 || x || y, as aws-lc parses it.
             let mut point = vec![0x04];
             for (name, coordinate) in [("x", &jwk.x), ("y", &jwk.y)] {
-                let bytes = decode(field(coordinate, name)?).map_err(|e| format!("{}: {name} {e}", described()))?;
+                let bytes = decode(field(coordinate, name)?)
+                    .map_err(|e| format!("{}: {name} {e}", described()))?;
                 if bytes.len() != size {
                     return Err(format!("{}: {name} is not {size} bytes", described()));
                 }
@@ -190,7 +223,8 @@ fn parse_key(raw: &RawValue, policy: AlgorithmPolicy, advertised: AlgorithmSet) 
                 "Ed25519" => {}
                 other => return Err(format!("{}: unsupported curve {other:?}", described())),
             }
-            let bytes = decode(field(&jwk.x, "x")?).map_err(|e| format!("{}: x {e}", described()))?;
+            let bytes =
+                decode(field(&jwk.x, "x")?).map_err(|e| format!("{}: x {e}", described()))?;
             if bytes.len() != 32 {
                 return Err(format!("{}: Ed25519 x is not 32 bytes", described()));
             }
@@ -202,28 +236,59 @@ fn parse_key(raw: &RawValue, policy: AlgorithmPolicy, advertised: AlgorithmSet) 
     if let Some(alg) = declared
         && !by_type.contains(alg)
     {
-        return Err(format!("{}: alg {alg} does not fit kty {}", described(), jwk.kty));
+        return Err(format!(
+            "{}: alg {alg} does not fit kty {}",
+            described(),
+            jwk.kty
+        ));
     }
     let algorithms = policy.for_key(by_type, declared, advertised);
     if algorithms.is_empty() {
         let own = declared.map_or(by_type, |alg| AlgorithmSet::of(&[alg]));
-        return Err(format!("{}: key algorithms ({own}) are not in {policy}", described()));
+        return Err(format!(
+            "{}: key algorithms ({own}) are not in {policy}",
+            described()
+        ));
     }
     let parsed = algorithms
         .iter()
         .map(|alg| {
-            material.parse(alg).map(|key| (alg, key)).map_err(|_| format!("{}: key rejected for {alg}", described()))
+            material
+                .parse(alg)
+                .map(|key| (alg, key))
+                .map_err(|_| format!("{}: key rejected for {alg}", described()))
         })
         .collect::<Result<Vec<_>, _>>()?;
-    // A tag that is not a string becomes one that names no issuer, so it fails closed where it is checked.
-    let issuer = jwk.issuer.as_ref().map(|tag| Box::from(tag.as_str().unwrap_or_default()));
+    // A tag that is not a string becomes one that names no issuer, so it fails closed where it is
+    // checked.
+    let issuer = jwk
+        .issuer
+        .as_ref()
+        .map(|tag| Box::from(tag.as_str().unwrap_or_default()));
     let fingerprint = {
         use std::hash::{Hash, Hasher};
         let mut hasher = std::collections::hash_map::DefaultHasher::new();
-        (&jwk.kty, &jwk.kid, &jwk.crv, &jwk.n, &jwk.e, &jwk.x, &jwk.y, &issuer, algorithms.bits()).hash(&mut hasher);
+        (
+            &jwk.kty,
+            &jwk.kid,
+            &jwk.crv,
+            &jwk.n,
+            &jwk.e,
+            &jwk.x,
+            &jwk.y,
+            &issuer,
+            algorithms.bits(),
+        )
+            .hash(&mut hasher);
         hasher.finish()
     };
-    Ok(VerifyingKey { kid, algorithms, parsed, fingerprint, issuer })
+    Ok(VerifyingKey {
+        kid,
+        algorithms,
+        parsed,
+        fingerprint,
+        issuer,
+    })
 }
 
 /// Decoded key material, before parsing for an algorithm.
@@ -238,7 +303,13 @@ enum Material {
 
 impl Material {
     fn parse(&self, alg: Algorithm) -> Result<ParsedPublicKey, aws_lc_rs::error::KeyRejected> {
-        let rsa = |params| RsaPublicKeyComponents { n: self.rsa().0, e: self.rsa().1 }.to_parsed_public_key(params);
+        let rsa = |params| {
+            RsaPublicKeyComponents {
+                n: self.rsa().0,
+                e: self.rsa().1,
+            }
+            .to_parsed_public_key(params)
+        };
         match alg {
             Algorithm::RS256 => rsa(&signature::RSA_PKCS1_2048_8192_SHA256),
             Algorithm::RS384 => rsa(&signature::RSA_PKCS1_2048_8192_SHA384),
@@ -246,8 +317,12 @@ impl Material {
             Algorithm::PS256 => rsa(&signature::RSA_PSS_2048_8192_SHA256),
             Algorithm::PS384 => rsa(&signature::RSA_PSS_2048_8192_SHA384),
             Algorithm::PS512 => rsa(&signature::RSA_PSS_2048_8192_SHA512),
-            Algorithm::ES256 => ParsedPublicKey::new(&signature::ECDSA_P256_SHA256_FIXED, self.raw()),
-            Algorithm::ES384 => ParsedPublicKey::new(&signature::ECDSA_P384_SHA384_FIXED, self.raw()),
+            Algorithm::ES256 => {
+                ParsedPublicKey::new(&signature::ECDSA_P256_SHA256_FIXED, self.raw())
+            }
+            Algorithm::ES384 => {
+                ParsedPublicKey::new(&signature::ECDSA_P384_SHA384_FIXED, self.raw())
+            }
             Algorithm::EdDSA => ParsedPublicKey::new(&signature::ED25519, self.raw()),
         }
     }
@@ -268,11 +343,16 @@ impl Material {
 }
 
 fn decode(value: &str) -> Result<Vec<u8>, &'static str> {
-    URL_SAFE_NO_PAD.decode(value).map_err(|_| "is not base64url")
+    URL_SAFE_NO_PAD
+        .decode(value)
+        .map_err(|_| "is not base64url")
 }
 
 fn modulus_bits(n: &[u8]) -> usize {
-    let significant = n.iter().position(|byte| *byte != 0).map_or(&[][..], |start| &n[start..]);
+    let significant = n
+        .iter()
+        .position(|byte| *byte != 0)
+        .map_or(&[][..], |start| &n[start..]);
     match significant.first() {
         None => 0,
         Some(top) => significant.len() * 8 - top.leading_zeros() as usize,
@@ -287,41 +367,62 @@ mod tests {
     const NONE_ADVERTISED: AlgorithmSet = AlgorithmSet::EMPTY;
 
     fn ed_key(kid: &str) -> String {
-        format!(r#"{{"kty":"OKP","crv":"Ed25519","kid":"{kid}","x":"{}"}}"#, URL_SAFE_NO_PAD.encode([7u8; 32]))
+        format!(
+            r#"{{"kty":"OKP","crv":"Ed25519","kid":"{kid}","x":"{}"}}"#,
+            URL_SAFE_NO_PAD.encode([7u8; 32])
+        )
     }
 
     #[test]
     fn skips_odd_keys_but_keeps_the_rest() {
-        let rsa_small =
-            format!(r#"{{"kty":"RSA","kid":"small","n":"{}","e":"AQAB"}}"#, URL_SAFE_NO_PAD.encode([0xffu8; 128]));
+        let rsa_small = format!(
+            r#"{{"kty":"RSA","kid":"small","n":"{}","e":"AQAB"}}"#,
+            URL_SAFE_NO_PAD.encode([0xffu8; 128])
+        );
         let doc = format!(
-            r#"{{"keys":[{},{{"kty":"oct","k":"c2VjcmV0"}},{{"kty":"EC","crv":"P-256","use":"enc","x":"a","y":"b"}},
-            {{"kty":"OKP","crv":"Ed25519","alg":"ES256","x":"AA"}},{rsa_small},{{"kty":"OKP","crv":"X25519","x":"AA"}},
-            {{"kty":"RSA"}},"nonsense",{}]}}"#,
+            r#"{{"keys":[{},{{"kty":"oct","k":"c2VjcmV0"}},
+            {{"kty":"EC","crv":"P-256","use":"enc","x":"a","y":"b"}},
+            {{"kty":"OKP","crv":"Ed25519","alg":"ES256","x":"AA"}},{rsa_small},
+            {{"kty":"OKP","crv":"X25519","x":"AA"}},{{"kty":"RSA"}},"nonsense",{}]}}"#,
             ed_key("a"),
             ed_key("b")
         );
         let set = KeySet::parse(doc.as_bytes(), ALL, NONE_ADVERTISED).unwrap();
         assert_eq!(set.len(), 2);
-        assert!(set.select(Some("a"), Algorithm::EdDSA).is_ok() && set.select(Some("b"), Algorithm::EdDSA).is_ok());
+        assert!(
+            set.select(Some("a"), Algorithm::EdDSA).is_ok()
+                && set.select(Some("b"), Algorithm::EdDSA).is_ok()
+        );
     }
 
     #[test]
     fn issuer_tags_are_kept_and_odd_ones_name_no_issuer() {
         let tagged = |tag: &str| ed_key("k").replacen('{', &format!(r#"{{"issuer":{tag},"#), 1);
-        let doc =
-            format!(r#"{{"keys":[{},{},{}]}}"#, tagged(r#""https://idp/{tenantid}/v2.0""#), tagged("5"), ed_key("k"));
+        let doc = format!(
+            r#"{{"keys":[{},{},{}]}}"#,
+            tagged(r#""https://idp/{tenantid}/v2.0""#),
+            tagged("5"),
+            ed_key("k")
+        );
         let set = KeySet::parse(doc.as_bytes(), ALL, NONE_ADVERTISED).unwrap();
         let tags: Vec<_> = set.keys.iter().map(|key| key.issuer.as_deref()).collect();
         assert_eq!(tags, [Some("https://idp/{tenantid}/v2.0"), Some(""), None]);
-        let fingerprints: std::collections::HashSet<_> = set.keys.iter().map(|key| key.fingerprint).collect();
-        assert_eq!(fingerprints.len(), 3, "a re-tagged key is another key for the verified-token cache");
+        let fingerprints: std::collections::HashSet<_> =
+            set.keys.iter().map(|key| key.fingerprint).collect();
+        assert_eq!(
+            fingerprints.len(),
+            3,
+            "a re-tagged key is another key for the verified-token cache"
+        );
     }
 
     #[test]
     fn refuses_documents_that_are_not_key_sets() {
         for doc in ["", "[]", "{}", r#"{"keys":{}}"#, "<html>"] {
-            assert!(KeySet::parse(doc.as_bytes(), ALL, NONE_ADVERTISED).is_err(), "{doc}");
+            assert!(
+                KeySet::parse(doc.as_bytes(), ALL, NONE_ADVERTISED).is_err(),
+                "{doc}"
+            );
         }
     }
 
@@ -335,14 +436,31 @@ mod tests {
 
     #[test]
     fn selection_without_kid_needs_exactly_one_fit() {
-        let one = KeySet::parse(format!(r#"{{"keys":[{}]}}"#, ed_key("a")).as_bytes(), ALL, NONE_ADVERTISED).unwrap();
+        let one = KeySet::parse(
+            format!(r#"{{"keys":[{}]}}"#, ed_key("a")).as_bytes(),
+            ALL,
+            NONE_ADVERTISED,
+        )
+        .unwrap();
         assert!(one.select(None, Algorithm::EdDSA).is_ok());
-        assert_eq!(one.select(None, Algorithm::RS256).unwrap_err(), AuthError::UnknownKey);
-        assert_eq!(one.select(Some("zz"), Algorithm::EdDSA).unwrap_err(), AuthError::UnknownKey);
-        let two =
-            KeySet::parse(format!(r#"{{"keys":[{},{}]}}"#, ed_key("a"), ed_key("b")).as_bytes(), ALL, NONE_ADVERTISED)
-                .unwrap();
-        assert_eq!(two.select(None, Algorithm::EdDSA).unwrap_err(), AuthError::AmbiguousKey);
+        assert_eq!(
+            one.select(None, Algorithm::RS256).unwrap_err(),
+            AuthError::UnknownKey
+        );
+        assert_eq!(
+            one.select(Some("zz"), Algorithm::EdDSA).unwrap_err(),
+            AuthError::UnknownKey
+        );
+        let two = KeySet::parse(
+            format!(r#"{{"keys":[{},{}]}}"#, ed_key("a"), ed_key("b")).as_bytes(),
+            ALL,
+            NONE_ADVERTISED,
+        )
+        .unwrap();
+        assert_eq!(
+            two.select(None, Algorithm::EdDSA).unwrap_err(),
+            AuthError::AmbiguousKey
+        );
         assert!(two.select(Some("b"), Algorithm::EdDSA).is_ok());
     }
 
@@ -350,12 +468,19 @@ mod tests {
     fn caps_the_number_of_keys() {
         let keys: Vec<String> = (0..MAX_KEYS + 10).map(|i| ed_key(&i.to_string())).collect();
         let doc = format!(r#"{{"keys":[{}]}}"#, keys.join(","));
-        assert_eq!(KeySet::parse(doc.as_bytes(), ALL, NONE_ADVERTISED).unwrap().len(), MAX_KEYS);
+        assert_eq!(
+            KeySet::parse(doc.as_bytes(), ALL, NONE_ADVERTISED)
+                .unwrap()
+                .len(),
+            MAX_KEYS
+        );
     }
 
     proptest::proptest! {
         #[test]
-        fn any_document_parses_or_fails_cleanly(body in proptest::collection::vec(proptest::prelude::any::<u8>(), 0..4096)) {
+        fn any_document_parses_or_fails_cleanly(
+            body in proptest::collection::vec(proptest::prelude::any::<u8>(), 0..4096),
+        ) {
             let _ = KeySet::parse(&body, ALL, NONE_ADVERTISED);
         }
 
@@ -367,12 +492,17 @@ mod tests {
             n in "[A-Za-z0-9_-]{0,400}",
             x in "[A-Za-z0-9_-]{0,64}",
         ) {
-            let key = serde_json::json!({"kty": kty, "crv": crv, "alg": alg, "n": n, "e": "AQAB", "x": x, "y": x});
-            let set = KeySet::parse(serde_json::json!({"keys": [key]}).to_string().as_bytes(), ALL, NONE_ADVERTISED).unwrap();
+            let key = serde_json::json!({
+                "kty": kty, "crv": crv, "alg": alg, "n": n, "e": "AQAB", "x": x, "y": x,
+            });
+            let document = serde_json::json!({"keys": [key]}).to_string();
+            let set = KeySet::parse(document.as_bytes(), ALL, NONE_ADVERTISED).unwrap();
             proptest::prop_assert!(set.len() <= 1);
-            // Whatever else the members say, a symmetric or unsigned key never becomes a verifying key.
+            // Whatever else the members say, a symmetric or unsigned key never becomes a verifying
+            // key.
             let symmetric = kty == "oct" || matches!(alg.as_deref(), Some("HS256" | "none"));
-            proptest::prop_assert!(!(symmetric && set.len() == 1), "kept a key for kty {kty:?}, alg {alg:?}");
+            proptest::prop_assert!(!(symmetric && set.len() == 1), "kept a key for kty {kty:?}, \
+                                                                    alg {alg:?}");
             proptest::prop_assert!(set.keys.iter().all(|key| !key.algorithms.is_empty()));
         }
     }

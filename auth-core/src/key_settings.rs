@@ -9,7 +9,8 @@ use crate::error::ConfigError;
 pub struct KeySettings {
     /// Lifetime of a key set when the response has no `Cache-Control: max-age` (default 10 min).
     pub default_max_age: Duration,
-    /// Lower bound applied to `max-age`, so a misconfigured issuer cannot make us poll it (default 1 min).
+    /// Lower bound applied to `max-age`, so a misconfigured issuer cannot make us poll it (default
+    /// 1 min).
     pub min_max_age: Duration,
     /// Upper bound applied to `max-age`, so rotations are seen in time (default 24 h).
     pub max_max_age: Duration,
@@ -19,10 +20,11 @@ pub struct KeySettings {
     pub fetch_timeout: Duration,
     /// Largest JWKS or discovery body accepted (default 256 KiB).
     pub max_body_bytes: usize,
-    /// How long past their lifetime keys keep serving while the issuer cannot be reached (default 24 h).
+    /// How long past their lifetime keys keep serving while the issuer cannot be reached (default
+    /// 24 h).
     pub max_stale: Duration,
-    /// After a failed fetch with no usable keys, how long requests answer 503 before another attempt
-    /// (default 5 s): an outage must not turn every request into a fetch.
+    /// After a failed fetch with no usable keys, how long requests answer 503 before another
+    /// attempt (default 5 s): an outage must not turn every request into a fetch.
     pub failure_backoff: Duration,
 }
 
@@ -44,18 +46,29 @@ impl Default for KeySettings {
 impl KeySettings {
     /// `max-age` from the response, clamped; the default when absent.
     pub(crate) fn lifetime(&self, max_age: Option<Duration>) -> Duration {
-        max_age.unwrap_or(self.default_max_age).clamp(self.min_max_age, self.max_max_age)
+        max_age
+            .unwrap_or(self.default_max_age)
+            .clamp(self.min_max_age, self.max_max_age)
     }
 
     pub(crate) fn validate(&self, provider: &str) -> Result<(), ConfigError> {
         let bad = |field: &str, problem: &str| {
-            Err(ConfigError::new(format!("{provider}: key_settings.{field}"), problem.to_owned()))
+            Err(ConfigError::new(
+                format!("{provider}: key_settings.{field}"),
+                problem.to_owned(),
+            ))
         };
         if self.min_max_age.is_zero() {
-            return bad("min_max_age", "must be above zero, or a key set would be refetched without pause");
+            return bad(
+                "min_max_age",
+                "must be above zero, or a key set would be refetched without pause",
+            );
         }
         if self.min_max_age > self.max_max_age {
-            return bad("min_max_age", "is above max_max_age; the clamp range is empty");
+            return bad(
+                "min_max_age",
+                "is above max_max_age; the clamp range is empty",
+            );
         }
         if self.fetch_timeout.is_zero() {
             return bad("fetch_timeout", "must be above zero (default 5 s)");
@@ -63,7 +76,8 @@ impl KeySettings {
         if self.max_body_bytes < 1024 {
             return bad(
                 "max_body_bytes",
-                "is under 1 KiB; a JWKS with one RSA key is about 500 bytes, use the default 256 KiB",
+                "is under 1 KiB; a JWKS with one RSA key is about 500 bytes, use the default 256 \
+                 KiB",
             );
         }
         let day = Duration::from_secs(24 * 3600);
@@ -71,19 +85,29 @@ impl KeySettings {
             ("max_max_age", self.max_max_age, 7 * day),
             ("max_stale", self.max_stale, 30 * day),
             ("unknown_kid_cooldown", self.unknown_kid_cooldown, day),
-            ("fetch_timeout", self.fetch_timeout, Duration::from_secs(120)),
+            (
+                "fetch_timeout",
+                self.fetch_timeout,
+                Duration::from_secs(120),
+            ),
             ("failure_backoff", self.failure_backoff, day),
             ("default_max_age", self.default_max_age, 7 * day),
         ] {
             if value > max {
                 return Err(ConfigError::new(
                     format!("{provider}: key_settings.{field}"),
-                    format!("{value:?} is above the {max:?} limit: keys would outlive rotations and revocations"),
+                    format!(
+                        "{value:?} is above the {max:?} limit: keys would outlive rotations and \
+                         revocations"
+                    ),
                 ));
             }
         }
         if self.failure_backoff.is_zero() {
-            return bad("failure_backoff", "must be above zero, or an outage turns every request into a fetch");
+            return bad(
+                "failure_backoff",
+                "must be above zero, or an outage turns every request into a fetch",
+            );
         }
         Ok(())
     }

@@ -1,5 +1,6 @@
 //! One provider's keys: read lock-free on every request, fetched once at a time, refreshed in the
-//! background, kept through outages, and refetched for unknown `kid`s no more than once per cooldown.
+//! background, kept through outages, and refetched for unknown `kid`s no more than once per
+//! cooldown.
 
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Weak};
@@ -41,7 +42,13 @@ struct Failure {
 
 impl KeyState {
     fn empty(now: Instant) -> KeyState {
-        KeyState { keys: Arc::default(), loaded_at: None, fresh_until: now, usable_until: now, failure: None }
+        KeyState {
+            keys: Arc::default(),
+            loaded_at: None,
+            fresh_until: now,
+            usable_until: now,
+            failure: None,
+        }
     }
 
     pub(crate) fn usable(&self, now: Instant) -> bool {
@@ -79,10 +86,11 @@ pub(crate) struct KeyStore {
     policy: Arc<NetworkPolicy>,
     state: ArcSwap<KeyState>,
     fetch: Mutex<FetchState>,
-    /// Fetches finished, success or not; a waiter that sees it move knows its fetch was done for it.
+    /// Fetches finished, success or not; a waiter that sees it move knows its fetch was done for
+    /// it.
     attempts: AtomicU64,
-    /// Milliseconds since `epoch` of the last unknown-`kid` refetch, read without the mutex so a storm
-    /// of random `kid`s is turned away without queueing.
+    /// Milliseconds since `epoch` of the last unknown-`kid` refetch, read without the mutex so a
+    /// storm of random `kid`s is turned away without queueing.
     last_kid_refetch_ms: AtomicU64,
     epoch: Instant,
     fetches: AtomicU64,
@@ -120,7 +128,10 @@ impl KeyStore {
             client,
             policy,
             state: ArcSwap::from_pointee(KeyState::empty(now)),
-            fetch: Mutex::new(FetchState { jwks_url, advertised: AlgorithmSet::EMPTY }),
+            fetch: Mutex::new(FetchState {
+                jwks_url,
+                advertised: AlgorithmSet::EMPTY,
+            }),
             attempts: AtomicU64::new(0),
             last_kid_refetch_ms: AtomicU64::new(u64::MAX),
             epoch: now,
@@ -148,7 +159,11 @@ impl KeyStore {
         }
         self.fetch_once(Trigger::Missing).await;
         let state = self.current();
-        if state.usable(Instant::now()) { Ok(()) } else { Err(self.unavailable(&state)) }
+        if state.usable(Instant::now()) {
+            Ok(())
+        } else {
+            Err(self.unavailable(&state))
+        }
     }
 
     /// A token named a `kid` the set lacks: refetch unless one happened within the cooldown.
@@ -166,17 +181,24 @@ impl KeyStore {
         let state = self.current();
         match (&state.failure, state.usable(Instant::now())) {
             (Some(failure), _) if state.loaded_at.is_none_or(|loaded| failure.at > loaded) => {
-                Err(FetchError { reason: failure.reason.to_string(), definite: failure.definite })
+                Err(FetchError {
+                    reason: failure.reason.to_string(),
+                    definite: failure.definite,
+                })
             }
             (_, true) => Ok(()),
-            (_, false) => Err(FetchError::transient(format!("no usable keys from {}", self.source.url()))),
+            (_, false) => Err(FetchError::transient(format!(
+                "no usable keys from {}",
+                self.source.url()
+            ))),
         }
     }
 
     fn in_kid_cooldown(&self, now: Instant) -> bool {
         let last = self.last_kid_refetch_ms.load(Ordering::Acquire);
         let elapsed = now.saturating_duration_since(self.epoch).as_millis() as u64;
-        last != u64::MAX && elapsed < last.saturating_add(self.settings.unknown_kid_cooldown.as_millis() as u64)
+        last != u64::MAX
+            && elapsed < last.saturating_add(self.settings.unknown_kid_cooldown.as_millis() as u64)
     }
 
     fn unavailable(&self, state: &KeyState) -> AuthError {
@@ -184,25 +206,36 @@ impl KeyStore {
         let (reason, retry_after) = match &state.failure {
             Some(failure) => (
                 failure.reason.to_string(),
-                self.settings.failure_backoff.saturating_sub(now.saturating_duration_since(failure.at)),
+                self.settings
+                    .failure_backoff
+                    .saturating_sub(now.saturating_duration_since(failure.at)),
             ),
-            None => (format!("no keys loaded from {}", self.source.url()), self.settings.failure_backoff),
+            None => (
+                format!("no keys loaded from {}", self.source.url()),
+                self.settings.failure_backoff,
+            ),
         };
         let reason = if state.loaded_at.is_some() {
             format!("keys older than the stale limit and refresh failing: {reason}")
         } else {
             reason
         };
-        AuthError::KeysUnavailable { reason, retry_after: retry_after.max(Duration::from_secs(1)) }
+        AuthError::KeysUnavailable {
+            reason,
+            retry_after: retry_after.max(Duration::from_secs(1)),
+        }
     }
 
-    /// Runs one fetch unless another caller's fetch completed while this one waited, or a rate limit
-    /// forbids it. Returns whether a fetch ran (by this caller or one it waited for).
+    /// Runs one fetch unless another caller's fetch completed while this one waited, or a rate
+    /// limit forbids it. Returns whether a fetch ran (by this caller or one it waited for).
     async fn fetch_once(self: &Arc<Self>, trigger: Trigger) -> bool {
-        // In a task of its own, so a request that goes away mid-fetch (client gone, handler cancelled)
-        // neither aborts the fetch nor skips the bookkeeping that rate-limits the next one.
+        // In a task of its own, so a request that goes away mid-fetch (client gone, handler
+        // cancelled) neither aborts the fetch nor skips the bookkeeping that rate-limits the next
+        // one.
         let store = Arc::clone(self);
-        tokio::spawn(async move { store.fetch_once_here(trigger).await }).await.unwrap_or_default()
+        tokio::spawn(async move { store.fetch_once_here(trigger).await })
+            .await
+            .unwrap_or_default()
     }
 
     async fn fetch_once_here(self: Arc<Self>, trigger: Trigger) -> bool {
@@ -214,8 +247,9 @@ impl KeyStore {
         let now = Instant::now();
         match trigger {
             Trigger::UnknownKid => {
-                // The cooldown is published once a fetch is done: until then, requests with the new kid
-                // queue on that fetch instead of being turned away; after it, they are turned away here.
+                // The cooldown is published once a fetch is done: until then, requests with the new
+                // kid queue on that fetch instead of being turned away; after it, they are turned
+                // away here.
                 if self.in_kid_cooldown(now) {
                     return false;
                 }
@@ -239,7 +273,8 @@ impl KeyStore {
         let next = match result {
             Ok((keys, max_age)) => {
                 let lifetime = self.settings.lifetime(max_age);
-                tracing::debug!(target: "auth", url = self.source.url(), keys = keys.len(), ?lifetime, "keys loaded");
+                let (url, keys_loaded) = (self.source.url(), keys.len());
+                tracing::debug!(target: "auth", url, keys = keys_loaded, ?lifetime, "keys loaded");
                 KeyState {
                     keys: Arc::new(keys),
                     loaded_at: Some(now),
@@ -255,9 +290,11 @@ impl KeyStore {
                     guard.jwks_url = None;
                 }
                 if previous.loaded_at.is_some() {
-                    tracing::warn!(target: "auth", %reason, "key refresh failed; keeping the last good keys");
+                    let message = "key refresh failed; keeping the last good keys";
+                    tracing::warn!(target: "auth", %reason, "{message}");
                 } else {
-                    tracing::warn!(target: "auth", %reason, "key fetch failed; no keys to verify with");
+                    let message = "key fetch failed; no keys to verify with";
+                    tracing::warn!(target: "auth", %reason, "{message}");
                 }
                 KeyState {
                     keys: Arc::clone(&previous.keys),
@@ -274,10 +311,15 @@ impl KeyStore {
         };
         self.state.store(Arc::new(next));
         if trigger == Trigger::UnknownKid {
-            self.last_kid_refetch_ms
-                .store(Instant::now().saturating_duration_since(self.epoch).as_millis() as u64, Ordering::Release);
+            self.last_kid_refetch_ms.store(
+                Instant::now()
+                    .saturating_duration_since(self.epoch)
+                    .as_millis() as u64,
+                Ordering::Release,
+            );
         }
-        // Counted once the outcome is visible, so a waiter that sees the count move also sees the keys.
+        // Counted once the outcome is visible, so a waiter that sees the count move also sees the
+        // keys.
         self.attempts.fetch_add(1, Ordering::AcqRel);
         drop(guard);
         self.rescheduled.notify_one();
@@ -285,22 +327,40 @@ impl KeyStore {
         true
     }
 
-    async fn fetch_keys(&self, fetch_state: &mut FetchState) -> Result<(KeySet, Option<Duration>), FetchError> {
+    async fn fetch_keys(
+        &self,
+        fetch_state: &mut FetchState,
+    ) -> Result<(KeySet, Option<Duration>), FetchError> {
         let url = match &fetch_state.jwks_url {
             Some(url) => url.clone(),
             None => {
                 let discovery = self.source.url();
-                let document =
-                    fetch::get(&self.client, discovery, self.settings.fetch_timeout, self.settings.max_body_bytes)
-                        .await?;
-                let found = fetch::discovery(&self.policy, discovery, &document.body, &self.expected_issuer)?;
+                let document = fetch::get(
+                    &self.client,
+                    discovery,
+                    self.settings.fetch_timeout,
+                    self.settings.max_body_bytes,
+                )
+                .await?;
+                let found = fetch::discovery(
+                    &self.policy,
+                    discovery,
+                    &document.body,
+                    &self.expected_issuer,
+                )?;
                 fetch_state.jwks_url = Some(found.jwks_uri.clone());
                 fetch_state.advertised = found.advertised;
                 found.jwks_uri
             }
         };
         self.fetches.fetch_add(1, Ordering::Relaxed);
-        let fetched = fetch::get(&self.client, &url, self.settings.fetch_timeout, self.settings.max_body_bytes).await?;
+        let fetched = fetch::get(
+            &self.client,
+            &url,
+            self.settings.fetch_timeout,
+            self.settings.max_body_bytes,
+        )
+        .await?;
         let keys = KeySet::parse(&fetched.body, self.algorithms, fetch_state.advertised)
             .map_err(|err| FetchError::definite(format!("{url}: {err}")))?;
         if keys.len() == 0 {
@@ -316,7 +376,9 @@ impl KeyStore {
         if self.refresher_started.load(Ordering::Acquire) {
             return;
         }
-        let Ok(runtime) = tokio::runtime::Handle::try_current() else { return };
+        let Ok(runtime) = tokio::runtime::Handle::try_current() else {
+            return;
+        };
         if self.refresher_started.swap(true, Ordering::AcqRel) {
             return;
         }
@@ -329,14 +391,15 @@ impl KeyStore {
 
 /// `now + by`, saturating far in the future instead of overflowing.
 fn later(now: Instant, by: Duration) -> Instant {
-    now.checked_add(by).unwrap_or_else(|| now + Duration::from_secs(100 * 365 * 24 * 3600))
+    now.checked_add(by)
+        .unwrap_or_else(|| now + Duration::from_secs(100 * 365 * 24 * 3600))
 }
 
 /// Retries of a failing scheduled refresh back off up to this interval.
 const MAX_RETRY_INTERVAL: Duration = Duration::from_secs(300);
 
-/// Marks the refresher stopped however its task ends (store dropped, or its runtime shut down), so the
-/// next fetch starts a new one on a live runtime.
+/// Marks the refresher stopped however its task ends (store dropped, or its runtime shut down), so
+/// the next fetch starts a new one on a live runtime.
 struct Running(Weak<KeyStore>);
 
 impl Drop for Running {
@@ -359,8 +422,12 @@ async fn refresh_loop(store: Weak<KeyStore>, shutdown: Arc<Notify>, rescheduled:
                 Some(_) => backoff.unwrap_or(store.settings.failure_backoff),
                 None => {
                     backoff = None;
-                    // Refresh a little before the lifetime ends, so requests never see expired keys.
-                    state.fresh_until.saturating_duration_since(Instant::now()).mul_f32(0.9)
+                    // Refresh a little before the lifetime ends, so requests never see expired
+                    // keys.
+                    state
+                        .fresh_until
+                        .saturating_duration_since(Instant::now())
+                        .mul_f32(0.9)
                 }
             }
         };
@@ -373,7 +440,9 @@ async fn refresh_loop(store: Weak<KeyStore>, shutdown: Arc<Notify>, rescheduled:
         let Some(store) = store.upgrade() else { return };
         store.fetch_once(Trigger::Scheduled).await;
         if store.current().failure.is_some() {
-            let next = backoff.map_or(store.settings.failure_backoff, |previous| previous.saturating_mul(2));
+            let next = backoff.map_or(store.settings.failure_backoff, |previous| {
+                previous.saturating_mul(2)
+            });
             backoff = Some(next.min(MAX_RETRY_INTERVAL));
         }
     }

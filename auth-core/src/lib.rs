@@ -1,8 +1,8 @@
 //! Framework-free JWT verification for tokens from real identity providers.
 //!
 //! `auth-core` fetches and caches each provider's keys (lock-free reads, single-flight refetches,
-//! outage survival), verifies compact JWS tokens under RFC 8725's rules with aws-lc-rs keys parsed once
-//! per key set (not per request), checks claims, and maps provider-specific claims onto one
+//! outage survival), verifies compact JWS tokens under RFC 8725's rules with aws-lc-rs keys parsed
+//! once per key set (not per request), checks claims, and maps provider-specific claims onto one
 //! [`Identity`]. The web integration lives in `auth-actix`.
 //!
 //! ```no_run

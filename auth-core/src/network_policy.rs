@@ -1,14 +1,17 @@
-//! Which network addresses a provider's fetches may reach, judged on the addresses a host resolves to.
+//! Which network addresses a provider's fetches may reach, judged on the addresses a host resolves
+//! to.
 //!
-//! A server can name URLs the configuration never did: a redirect, or a discovery document's `jwks_uri`.
-//! Those must not let a remote issuer aim the API's key fetches at the API host's own network (its
-//! loopback services, the private network around it, or a cloud metadata endpoint on a link-local
-//! address). Host strings cannot tell: `localhost.`, `[::ffff:127.0.0.1]`, `0.0.0.0` and any name that
-//! resolves to 10.0.0.1 all look remote. So the decision is made on resolved addresses, in the
-//! resolver the HTTP client connects through: what it refuses is never connected to.
+//! A server can name URLs the configuration never did: a redirect, or a discovery document's
+//! `jwks_uri`. Those must not let a remote issuer aim the API's key fetches at the API host's own
+//! network (its loopback services, the private network around it, or a cloud metadata endpoint on a
+//! link-local address). Host strings cannot tell: `localhost.`, `[::ffff:127.0.0.1]`, `0.0.0.0` and
+//! any name that resolves to 10.0.0.1 all look remote. So the decision is made on resolved
+//! addresses, in the resolver the HTTP client connects through: what it refuses is never connected
+//! to.
 //!
-//! Hosts the configuration names are trusted wherever they resolve, and a provider configured on this
-//! host's network (a loopback or private issuer) may follow its own URLs anywhere on that network.
+//! Hosts the configuration names are trusted wherever they resolve, and a provider configured on
+//! this host's network (a loopback or private issuer) may follow its own URLs anywhere on that
+//! network.
 
 use std::future::Future;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
@@ -41,7 +44,10 @@ impl NetworkPolicy {
                 None => {}
             }
         }
-        Arc::new(NetworkPolicy { configured, local: AtomicBool::new(local) })
+        Arc::new(NetworkPolicy {
+            configured,
+            local: AtomicBool::new(local),
+        })
     }
 
     fn is_configured(&self, host: &str) -> bool {
@@ -75,11 +81,14 @@ impl NetworkPolicy {
         if self.is_local() {
             return Ok(addrs);
         }
-        let public: Vec<SocketAddr> = addrs.into_iter().filter(|addr| is_public(addr.ip())).collect();
+        let public: Vec<SocketAddr> = addrs
+            .into_iter()
+            .filter(|addr| is_public(addr.ip()))
+            .collect();
         if public.is_empty() {
             return Err(PolicyRefusal(format!(
-                "{name} resolves only to addresses on this host's own network (loopback, private or link-local), \
-                 which a URL named by a remote issuer may not reach"
+                "{name} resolves only to addresses on this host's own network (loopback, private \
+                 or link-local), which a URL named by a remote issuer may not reach"
             )));
         }
         Ok(public)
@@ -87,7 +96,10 @@ impl NetworkPolicy {
 }
 
 fn normalise(host: &str) -> String {
-    host.trim_start_matches('[').trim_end_matches(']').trim_end_matches('.').to_ascii_lowercase()
+    host.trim_start_matches('[')
+        .trim_end_matches(']')
+        .trim_end_matches('.')
+        .to_ascii_lowercase()
 }
 
 /// A name the policy will not let the client connect to.
@@ -111,7 +123,8 @@ impl reqwest::dns::Resolve for PolicyResolver {
         let policy = Arc::clone(&self.0);
         let name = name.as_str().to_owned();
         let lookup = async move {
-            let addrs: Vec<SocketAddr> = tokio::net::lookup_host((name.as_str(), 0)).await?.collect();
+            let addrs: Vec<SocketAddr> =
+                tokio::net::lookup_host((name.as_str(), 0)).await?.collect();
             let admitted = policy.admit(&name, addrs)?;
             Ok(Box::new(admitted.into_iter()) as reqwest::dns::Addrs)
         };
@@ -161,11 +174,20 @@ fn embedded_v4(ip: Ipv6Addr) -> Option<Ipv4Addr> {
     let tail = Ipv4Addr::new((s[6] >> 8) as u8, s[6] as u8, (s[7] >> 8) as u8, s[7] as u8);
     match s {
         // ::ffff:a.b.c.d (mapped) and ::a.b.c.d (compatible, deprecated).
-        [0, 0, 0, 0, 0, 0xffff, ..] | [0, 0, 0, 0, 0, 0, ..] if !ip.is_loopback() && !ip.is_unspecified() => Some(tail),
+        [0, 0, 0, 0, 0, 0xffff, ..] | [0, 0, 0, 0, 0, 0, ..]
+            if !ip.is_loopback() && !ip.is_unspecified() =>
+        {
+            Some(tail)
+        }
         // 64:ff9b::/96, NAT64.
         [0x64, 0xff9b, 0, 0, 0, 0, ..] => Some(tail),
         // 2002:AABB:CCDD::/48, 6to4.
-        [0x2002, high, low, ..] => Some(Ipv4Addr::new((high >> 8) as u8, high as u8, (low >> 8) as u8, low as u8)),
+        [0x2002, high, low, ..] => Some(Ipv4Addr::new(
+            (high >> 8) as u8,
+            high as u8,
+            (low >> 8) as u8,
+            low as u8,
+        )),
         _ => None,
     }
 }
@@ -180,7 +202,14 @@ mod tests {
 
     #[test]
     fn classifies_addresses() {
-        for public in ["1.1.1.1", "8.8.8.8", "2606:4700:4700::1111", "100.128.0.1", "172.32.0.1", "::ffff:8.8.8.8"] {
+        for public in [
+            "1.1.1.1",
+            "8.8.8.8",
+            "2606:4700:4700::1111",
+            "100.128.0.1",
+            "172.32.0.1",
+            "::ffff:8.8.8.8",
+        ] {
             assert!(is_public(ip(public)), "{public}");
         }
         for own in [
@@ -214,7 +243,8 @@ mod tests {
 
     #[test]
     fn literal_addresses_named_by_a_remote_issuer_are_refused() {
-        let remote = NetworkPolicy::new(["https://idp.example.com/.well-known/openid-configuration"]);
+        let remote =
+            NetworkPolicy::new(["https://idp.example.com/.well-known/openid-configuration"]);
         let url = |s: &str| Url::parse(s).unwrap();
         for inward in [
             "https://127.0.0.1/keys",
@@ -227,23 +257,48 @@ mod tests {
             assert!(remote.refusal(&url(inward)).is_some(), "{inward}");
         }
         assert_eq!(remote.refusal(&url("https://8.8.8.8/keys")), None);
-        assert_eq!(remote.refusal(&url("https://localhost./keys")), None, "names are judged once resolved");
+        assert_eq!(
+            remote.refusal(&url("https://localhost./keys")),
+            None,
+            "names are judged once resolved"
+        );
 
         let local = NetworkPolicy::new(["http://127.0.0.1:8080/.well-known/openid-configuration"]);
-        assert_eq!(local.refusal(&url("http://127.0.0.1:9/keys")), None, "a local issuer names local URLs");
-        let private = NetworkPolicy::new(["https://10.0.0.5/realms/x/.well-known/openid-configuration"]);
+        assert_eq!(
+            local.refusal(&url("http://127.0.0.1:9/keys")),
+            None,
+            "a local issuer names local URLs"
+        );
+        let private =
+            NetworkPolicy::new(["https://10.0.0.5/realms/x/.well-known/openid-configuration"]);
         assert_eq!(private.refusal(&url("https://10.0.0.6/keys")), None);
     }
 
     #[test]
     fn resolved_names_are_filtered_unless_configured() {
         let remote = NetworkPolicy::new(["https://idp.example.com/"]);
-        let own = vec![SocketAddr::from(([127, 0, 0, 1], 443)), SocketAddr::from(([10, 0, 0, 1], 443))];
-        assert!(remote.admit("localhost", own.clone()).unwrap_err().0.contains("own network"));
-        let mixed = vec![SocketAddr::from(([10, 0, 0, 1], 443)), SocketAddr::from(([8, 8, 8, 8], 443))];
-        assert_eq!(remote.admit("cdn.example.com", mixed).unwrap(), [SocketAddr::from(([8, 8, 8, 8], 443))]);
+        let own = vec![
+            SocketAddr::from(([127, 0, 0, 1], 443)),
+            SocketAddr::from(([10, 0, 0, 1], 443)),
+        ];
+        assert!(
+            remote
+                .admit("localhost", own.clone())
+                .unwrap_err()
+                .0
+                .contains("own network")
+        );
+        let mixed = vec![
+            SocketAddr::from(([10, 0, 0, 1], 443)),
+            SocketAddr::from(([8, 8, 8, 8], 443)),
+        ];
+        assert_eq!(
+            remote.admit("cdn.example.com", mixed).unwrap(),
+            [SocketAddr::from(([8, 8, 8, 8], 443))]
+        );
         assert!(!remote.is_local());
-        // A configured name may resolve anywhere, and makes the provider local when it resolves inward.
+        // A configured name may resolve anywhere, and makes the provider local when it resolves
+        // inward.
         assert_eq!(remote.admit("IDP.example.com.", own.clone()).unwrap(), own);
         assert!(remote.is_local());
         assert_eq!(remote.admit("keys.internal", own.clone()).unwrap(), own);
@@ -254,9 +309,16 @@ mod tests {
         use reqwest::dns::Resolve;
         let remote = PolicyResolver(NetworkPolicy::new(["https://idp.example.com/"]));
         let refused = remote.resolve("localhost".parse().unwrap()).await;
-        assert!(refused.is_err(), "localhost resolves to loopback, which a remote issuer may not name");
+        assert!(
+            refused.is_err(),
+            "localhost resolves to loopback, which a remote issuer may not name"
+        );
         let local = PolicyResolver(NetworkPolicy::new(["http://localhost:8080/"]));
-        let addrs: Vec<SocketAddr> = local.resolve("localhost".parse().unwrap()).await.unwrap().collect();
+        let addrs: Vec<SocketAddr> = local
+            .resolve("localhost".parse().unwrap())
+            .await
+            .unwrap()
+            .collect();
         assert!(addrs.iter().all(|addr| addr.ip().is_loopback()) && !addrs.is_empty());
     }
 }

@@ -1,4 +1,5 @@
-//! What one identity provider's tokens look like: issuer, keys, audience, algorithms and claim mapping.
+//! What one identity provider's tokens look like: issuer, keys, audience, algorithms and claim
+//! mapping.
 
 use std::time::Duration;
 
@@ -17,25 +18,34 @@ use crate::validation::{AudienceRule, ClaimRules, RequiredClaim};
 pub(crate) enum IssuerMatch {
     /// Any of these, compared exactly (Google sends two spellings of one issuer).
     Exact(Vec<String>),
-    /// A template with one `{tenantid}` placeholder (Entra multi-tenant), filled only from `tenants`;
-    /// when `tenant_claim` is set, that claim must name the same tenant (Entra's `tid`).
-    Tenants { prefix: String, suffix: String, tenants: Vec<String>, tenant_claim: Option<&'static str> },
+    /// A template with one `{tenantid}` placeholder (Entra multi-tenant), filled only from
+    /// `tenants`; when `tenant_claim` is set, that claim must name the same tenant (Entra's `tid`).
+    Tenants {
+        prefix: String,
+        suffix: String,
+        tenants: Vec<String>,
+        tenant_claim: Option<&'static str>,
+    },
 }
 
 impl IssuerMatch {
     pub(crate) fn matches(&self, iss: &str) -> bool {
         match self {
             IssuerMatch::Exact(issuers) => issuers.iter().any(|i| i == iss),
-            IssuerMatch::Tenants { tenants, .. } => {
-                self.tenant(iss).is_some_and(|tenant| tenants.iter().any(|t| t == tenant))
-            }
+            IssuerMatch::Tenants { tenants, .. } => self
+                .tenant(iss)
+                .is_some_and(|tenant| tenants.iter().any(|t| t == tenant)),
         }
     }
 
-    /// The tenant a template's `iss` names (`None` for exact issuers, or an `iss` of another shape).
+    /// The tenant a template's `iss` names (`None` for exact issuers, or an `iss` of another
+    /// shape).
     fn tenant<'a>(&self, iss: &'a str) -> Option<&'a str> {
-        let IssuerMatch::Tenants { prefix, suffix, .. } = self else { return None };
-        iss.strip_prefix(prefix.as_str())?.strip_suffix(suffix.as_str())
+        let IssuerMatch::Tenants { prefix, suffix, .. } = self else {
+            return None;
+        };
+        iss.strip_prefix(prefix.as_str())?
+            .strip_suffix(suffix.as_str())
     }
 
     /// For a tenant template with a tenant claim: the claim must name the tenant `iss` names.
@@ -44,7 +54,13 @@ impl IssuerMatch {
         iss: &str,
         payload: &serde_json::Map<String, serde_json::Value>,
     ) -> Result<(), AuthError> {
-        let IssuerMatch::Tenants { tenant_claim: Some(claim), .. } = self else { return Ok(()) };
+        let IssuerMatch::Tenants {
+            tenant_claim: Some(claim),
+            ..
+        } = self
+        else {
+            return Ok(());
+        };
         match payload.get(*claim).and_then(serde_json::Value::as_str) {
             Some(value) if Some(value) == self.tenant(iss) => Ok(()),
             _ => Err(AuthError::InvalidClaim((*claim).to_owned())),
@@ -53,9 +69,10 @@ impl IssuerMatch {
 
     /// Whether a key whose JWK names `key_issuer` may sign a token from `iss` (already matched).
     ///
-    /// Only tenant templates check it: Entra's shared multi-tenant key set tags each key with the issuer
-    /// it signs for, and Microsoft asks multi-tenant apps to hold tokens to it, `{tenantid}` standing for
-    /// the token's tenant. A single-issuer provider trusts its whole key set, so it does not look at the tag.
+    /// Only tenant templates check it: Entra's shared multi-tenant key set tags each key with the
+    /// issuer it signs for, and Microsoft asks multi-tenant apps to hold tokens to it, `{tenantid}`
+    /// standing for the token's tenant. A single-issuer provider trusts its whole key set, so it
+    /// does not look at the tag.
     pub(crate) fn key_signs_for(&self, key_issuer: &str, iss: &str) -> bool {
         if let IssuerMatch::Exact(_) = self {
             return true;
@@ -63,7 +80,9 @@ impl IssuerMatch {
         match key_issuer.split_once(TENANT_PLACEHOLDER) {
             None => key_issuer == iss,
             Some((key_prefix, key_suffix)) => {
-                let key_tenant = iss.strip_prefix(key_prefix).and_then(|rest| rest.strip_suffix(key_suffix));
+                let key_tenant = iss
+                    .strip_prefix(key_prefix)
+                    .and_then(|rest| rest.strip_suffix(key_suffix));
                 key_tenant.is_some() && key_tenant == self.tenant(iss)
             }
         }
@@ -73,7 +92,9 @@ impl IssuerMatch {
     pub(crate) fn discovery_issuer(&self) -> String {
         match self {
             IssuerMatch::Exact(issuers) => issuers.first().cloned().unwrap_or_default(),
-            IssuerMatch::Tenants { prefix, suffix, .. } => format!("{prefix}{TENANT_PLACEHOLDER}{suffix}"),
+            IssuerMatch::Tenants { prefix, suffix, .. } => {
+                format!("{prefix}{TENANT_PLACEHOLDER}{suffix}")
+            }
         }
     }
 }
@@ -97,9 +118,9 @@ impl KeySource {
 
 /// One identity provider's settings.
 ///
-/// Start from a preset such as [`Provider::oidc`] and adjust with the builder methods. Nothing is checked
-/// or fetched here: building a verifier validates every setting at once and reports the first problem
-/// with the setting's name.
+/// Start from a preset such as [`Provider::oidc`] and adjust with the builder methods. Nothing is
+/// checked or fetched here: building a verifier validates every setting at once and reports the
+/// first problem with the setting's name.
 #[derive(Debug, Clone)]
 pub struct Provider {
     pub(crate) name: String,
@@ -130,20 +151,24 @@ pub const DEFAULT_LEEWAY: Duration = Duration::from_secs(30);
 pub const MAX_LEEWAY: Duration = Duration::from_secs(300);
 
 impl Provider {
-    /// Any OpenID Connect issuer: keys through discovery at `<issuer>/.well-known/openid-configuration`,
-    /// roles from `roles`, scopes from `scope` and `scp`, bearer tokens.
+    /// Any OpenID Connect issuer: keys through discovery at
+    /// `<issuer>/.well-known/openid-configuration`, roles from `roles`, scopes from `scope` and
+    /// `scp`, bearer tokens.
     ///
-    /// Algorithms: every asymmetric algorithm this crate supports that the issuer advertises, in its
-    /// discovery document's signing-algorithm lists or its keys' own `alg`; each key verifies only its
-    /// own algorithm (an RSA key without `alg` those RSA algorithms discovery lists, else RS256). Narrow
-    /// the choice with [`Provider::algorithms`].
+    /// Algorithms: every asymmetric algorithm this crate supports that the issuer advertises, in
+    /// its discovery document's signing-algorithm lists or its keys' own `alg`; each key verifies
+    /// only its own algorithm (an RSA key without `alg` those RSA algorithms discovery lists, else
+    /// RS256). Narrow the choice with [`Provider::algorithms`].
     ///
     /// Set an audience with [`Provider::audience`] (or state there is none with
-    /// [`Provider::skip_audience_check`]): a verifier will not start without one of the two, since a
-    /// token minted for another application of the same issuer would otherwise pass.
+    /// [`Provider::skip_audience_check`]): a verifier will not start without one of the two, since
+    /// a token minted for another application of the same issuer would otherwise pass.
     pub fn oidc(issuer: impl Into<String>) -> Provider {
         let issuer = issuer.into();
-        let discovery = format!("{}/.well-known/openid-configuration", issuer.trim_end_matches('/'));
+        let discovery = format!(
+            "{}/.well-known/openid-configuration",
+            issuer.trim_end_matches('/')
+        );
         let mut provider = Provider::custom(
             "Provider::oidc(issuer)",
             IssuerMatch::Exact(vec![issuer]),
@@ -154,15 +179,17 @@ impl Provider {
         provider
     }
 
-    /// A multi-tenant issuer such as Entra ID's `https://login.microsoftonline.com/{tenantid}/v2.0`:
-    /// `iss` must be `template` with `{tenantid}` replaced by one of `tenants`, and nothing else.
-    /// A key whose JWK names an `issuer` verifies only tokens from that issuer (`{tenantid}` in it standing
-    /// for the token's tenant). Entra tags its shared keys with the v2.0 issuer, so a template for Entra's v1
-    /// issuer (`https://sts.windows.net/{tenantid}/`) needs keys that are untagged or tagged for v1.
+    /// A multi-tenant issuer such as Entra ID's
+    /// `https://login.microsoftonline.com/{tenantid}/v2.0`: `iss` must be `template` with
+    /// `{tenantid}` replaced by one of `tenants`, and nothing else. A key whose JWK names an
+    /// `issuer` verifies only tokens from that issuer (`{tenantid}` in it standing for the token's
+    /// tenant). Entra tags its shared keys with the v2.0 issuer, so a template for Entra's v1
+    /// issuer (`https://sts.windows.net/{tenantid}/`) needs keys that are untagged or tagged for
+    /// v1.
     ///
-    /// Keys come through discovery at the template with `{tenantid}` replaced by `common` (where Entra
-    /// publishes the multi-tenant document, whose `issuer` is the template itself); point elsewhere with
-    /// [`Provider::jwks_url`]. Set the audience as for [`Provider::oidc`].
+    /// Keys come through discovery at the template with `{tenantid}` replaced by `common` (where
+    /// Entra publishes the multi-tenant document, whose `issuer` is the template itself); point
+    /// elsewhere with [`Provider::jwks_url`]. Set the audience as for [`Provider::oidc`].
     pub fn multi_tenant<I, S>(template: &str, tenants: I) -> Provider
     where
         I: IntoIterator<Item = S>,
@@ -190,7 +217,9 @@ impl Provider {
         };
         let discovery = format!(
             "{}/.well-known/openid-configuration",
-            template.replace(TENANT_PLACEHOLDER, "common").trim_end_matches('/')
+            template
+                .replace(TENANT_PLACEHOLDER, "common")
+                .trim_end_matches('/')
         );
         let mut provider = Provider::custom(name, issuer, KeySource::Discovery(discovery));
         provider.errors.extend(error);
@@ -234,14 +263,19 @@ impl Provider {
         S: Into<String>,
     {
         match ClaimPath::parse(claim) {
-            Ok(path) => self.audience = Some(AudienceRule::Claim(path, values.into_iter().map(Into::into).collect())),
+            Ok(path) => {
+                self.audience = Some(AudienceRule::Claim(
+                    path,
+                    values.into_iter().map(Into::into).collect(),
+                ))
+            }
             Err(err) => self.errors.push(err),
         }
         self
     }
 
-    /// Accepts tokens whatever their `aud`. Only for issuers whose tokens carry none and are checked some
-    /// other way (for example Clerk, through [`Provider::authorized_parties`]).
+    /// Accepts tokens whatever their `aud`. Only for issuers whose tokens carry none and are
+    /// checked some other way (for example Clerk, through [`Provider::authorized_parties`]).
     pub fn skip_audience_check(mut self) -> Provider {
         self.audience = Some(AudienceRule::Skip);
         self
@@ -257,21 +291,24 @@ impl Provider {
         if self.authorized_parties.is_empty() {
             self.errors.push(ConfigError::new(
                 "authorized_parties",
-                "the list is empty; give the origins your front end runs on, e.g. https://app.example.com",
+                "the list is empty; give the origins your front end runs on, e.g. \
+                 https://app.example.com",
             ));
         }
         self
     }
 
-    /// The algorithms tokens may be signed with; each key still verifies only its own algorithm (its JWK
-    /// `alg`, else those of its type). Presets fix the algorithms their provider documents; for
-    /// [`Provider::oidc`] this narrows the default, which is whatever the issuer advertises.
+    /// The algorithms tokens may be signed with; each key still verifies only its own algorithm
+    /// (its JWK `alg`, else those of its type). Presets fix the algorithms their provider
+    /// documents; for [`Provider::oidc`] this narrows the default, which is whatever the issuer
+    /// advertises.
     pub fn algorithms(mut self, algorithms: impl IntoIterator<Item = Algorithm>) -> Provider {
         self.algorithms = AlgorithmPolicy::Only(algorithms.into_iter().collect());
         self
     }
 
-    /// Clock-skew tolerance for `exp`, `nbf` and `iat` (default 30 s, at most [`MAX_LEEWAY`], 5 minutes).
+    /// Clock-skew tolerance for `exp`, `nbf` and `iat` (default 30 s, at most [`MAX_LEEWAY`], 5
+    /// minutes).
     pub fn leeway(mut self, leeway: Duration) -> Provider {
         self.leeway = leeway;
         self
@@ -283,9 +320,10 @@ impl Provider {
         self
     }
 
-    /// Reads roles from these claim paths instead of the provider's default (dotted; quote names holding
-    /// dots, e.g. `resource_access."my.app".roles`). A claim may hold an array of names, an object whose
-    /// keys are names, or a string that is one name: `"Support Lead"` is one role, never two.
+    /// Reads roles from these claim paths instead of the provider's default (dotted; quote names
+    /// holding dots, e.g. `resource_access."my.app".roles`). A claim may hold an array of names, an
+    /// object whose keys are names, or a string that is one name: `"Support Lead"` is one role,
+    /// never two.
     pub fn roles_claims<I, S>(mut self, paths: I) -> Provider
     where
         I: IntoIterator<Item = S>,
@@ -301,7 +339,8 @@ impl Provider {
     }
 
     /// Reads scopes from these claim paths instead of the provider's default. A string is a
-    /// space-separated list, as OAuth writes `scope` (RFC 6749 §3.3); arrays and objects as for roles.
+    /// space-separated list, as OAuth writes `scope` (RFC 6749 §3.3); arrays and objects as for
+    /// roles.
     pub fn scopes_claims<I, S>(mut self, paths: I) -> Provider
     where
         I: IntoIterator<Item = S>,
@@ -316,8 +355,8 @@ impl Provider {
         self.scopes_claims([path])
     }
 
-    /// Adds a scope claim whose string value is a list split at `separator` (Clerk's comma-separated
-    /// `o.per`).
+    /// Adds a scope claim whose string value is a list split at `separator` (Clerk's
+    /// comma-separated `o.per`).
     pub(crate) fn scopes_list_claim(mut self, path: &str, separator: Separator) -> Provider {
         if let Some(path) = self.path(path) {
             self.mapping.scopes.push(NameClaim::new(path, separator));
@@ -334,7 +373,10 @@ impl Provider {
     /// Requires a claim to be present: any value but `null` and the empty string.
     pub fn require_claim(mut self, path: &str) -> Provider {
         if let Some(path) = self.path(path) {
-            self.required.push(RequiredClaim { path, one_of: Vec::new() });
+            self.required.push(RequiredClaim {
+                path,
+                one_of: Vec::new(),
+            });
         }
         self
     }
@@ -358,8 +400,9 @@ impl Provider {
         self
     }
 
-    /// Where the web layer looks for the token (default: bearer only). Header sources are tried first, in
-    /// the order given, then cookies: a request that carries a token in a header is judged by it alone.
+    /// Where the web layer looks for the token (default: bearer only). Header sources are tried
+    /// first, in the order given, then cookies: a request that carries a token in a header is
+    /// judged by it alone.
     pub fn token_sources(mut self, sources: impl IntoIterator<Item = TokenSource>) -> Provider {
         self.token_sources = sources.into_iter().collect();
         self
@@ -387,22 +430,38 @@ impl Provider {
         &self.token_sources
     }
 
-    /// Serves this provider's URLs from another origin, keeping their paths: for sovereign clouds (Entra
-    /// at `https://login.microsoftonline.us`), a caching proxy in front of the identity provider, or a
-    /// local test issuer standing in for a hosted one. The issuer the tokens must carry moves too.
+    /// Serves this provider's URLs from another origin, keeping their paths: for sovereign clouds
+    /// (Entra at `https://login.microsoftonline.us`), a caching proxy in front of the identity
+    /// provider, or a local test issuer standing in for a hosted one. The issuer the tokens must
+    /// carry moves too.
     pub fn relocate(mut self, origin: &str) -> Provider {
         let origin = origin.trim_end_matches('/');
         let moved = |url: &str| match url.split_once("://") {
-            Some((_, rest)) => format!("{origin}{}", rest.find('/').map_or("", |slash| &rest[slash..])),
+            Some((_, rest)) => format!(
+                "{origin}{}",
+                rest.find('/').map_or("", |slash| &rest[slash..])
+            ),
             None => url.to_owned(),
         };
         self.issuer = match self.issuer {
-            IssuerMatch::Exact(issuers) => {
-                IssuerMatch::Exact(issuers.iter().filter(|i| i.contains("://")).map(|i| moved(i)).collect())
-            }
-            IssuerMatch::Tenants { prefix, suffix, tenants, tenant_claim } => {
-                IssuerMatch::Tenants { prefix: moved(&prefix), suffix, tenants, tenant_claim }
-            }
+            IssuerMatch::Exact(issuers) => IssuerMatch::Exact(
+                issuers
+                    .iter()
+                    .filter(|i| i.contains("://"))
+                    .map(|i| moved(i))
+                    .collect(),
+            ),
+            IssuerMatch::Tenants {
+                prefix,
+                suffix,
+                tenants,
+                tenant_claim,
+            } => IssuerMatch::Tenants {
+                prefix: moved(&prefix),
+                suffix,
+                tenants,
+                tenant_claim,
+            },
         };
         self.keys = match self.keys {
             KeySource::Discovery(url) => KeySource::Discovery(moved(&url)),
@@ -425,12 +484,17 @@ impl Provider {
     }
 
     pub(crate) fn invalid(mut self, setting: &str, problem: impl Into<String>) -> Provider {
-        self.errors.push(ConfigError::new(format!("{}: {setting}", self.name), problem));
+        self.errors.push(ConfigError::new(
+            format!("{}: {setting}", self.name),
+            problem,
+        ));
         self
     }
 
     fn path(&mut self, path: &str) -> Option<ClaimPath> {
-        ClaimPath::parse(path).map_err(|err| self.errors.push(err)).ok()
+        ClaimPath::parse(path)
+            .map_err(|err| self.errors.push(err))
+            .ok()
     }
 
     fn name_claims<I, S>(&mut self, paths: I, separator: Separator) -> Vec<NameClaim>
@@ -463,7 +527,9 @@ impl Provider {
                     }
                 }
             }
-            IssuerMatch::Tenants { prefix, tenants, .. } => {
+            IssuerMatch::Tenants {
+                prefix, tenants, ..
+            } => {
                 issuer_url::checked(&issuer_setting, prefix)?;
                 if tenants.is_empty() || tenants.iter().any(String::is_empty) {
                     return Err(ConfigError::new(
@@ -478,8 +544,8 @@ impl Provider {
             return Err(ConfigError::new(
                 format!("{}: leeway", self.name),
                 format!(
-                    "{} s is above the {} s limit: clocks drift by seconds, and more leeway only keeps expired \
-                     tokens working; use the default 30 s",
+                    "{} s is above the {} s limit: clocks drift by seconds, and more leeway only \
+                     keeps expired tokens working; use the default 30 s",
                     self.leeway.as_secs(),
                     MAX_LEEWAY.as_secs()
                 ),
@@ -496,7 +562,8 @@ impl Provider {
                 return Err(ConfigError::new(
                     format!("{}: audience", self.name),
                     "no audience configured; call .audience(\"<your API identifier>\"), or \
-                     .skip_audience_check() if this issuer's tokens carry no aud and are checked another way",
+                     .skip_audience_check() if this issuer's tokens carry no aud and are checked \
+                     another way",
                 ));
             }
             Some(AudienceRule::Aud(list)) | Some(AudienceRule::Claim(_, list))
@@ -504,7 +571,8 @@ impl Provider {
             {
                 return Err(ConfigError::new(
                     format!("{}: audience", self.name),
-                    "empty audience; give the identifier your tokens carry in aud (e.g. the API's client ID)",
+                    "empty audience; give the identifier your tokens carry in aud (e.g. the API's \
+                     client ID)",
                 ));
             }
             Some(rule) => rule.clone(),
@@ -542,21 +610,50 @@ mod tests {
 
     #[test]
     fn oidc_needs_an_audience_decision() {
-        let err = Provider::oidc("https://issuer.example.com").validate().unwrap_err();
+        let err = Provider::oidc("https://issuer.example.com")
+            .validate()
+            .unwrap_err();
         assert!(err.to_string().contains("audience"), "{err}");
-        assert!(Provider::oidc("https://issuer.example.com").audience("api").validate().is_ok());
-        assert!(Provider::oidc("https://issuer.example.com").skip_audience_check().validate().is_ok());
-        let empty = Provider::oidc("https://issuer.example.com").audience(" ").validate().unwrap_err();
+        assert!(
+            Provider::oidc("https://issuer.example.com")
+                .audience("api")
+                .validate()
+                .is_ok()
+        );
+        assert!(
+            Provider::oidc("https://issuer.example.com")
+                .skip_audience_check()
+                .validate()
+                .is_ok()
+        );
+        let empty = Provider::oidc("https://issuer.example.com")
+            .audience(" ")
+            .validate()
+            .unwrap_err();
         assert!(empty.problem.contains("empty audience"));
     }
 
     #[test]
     fn settings_errors_name_the_setting() {
-        let err = Provider::oidc("http://issuer.example.com").audience("a").validate().unwrap_err();
-        assert!(err.setting.contains("issuer") && err.problem.contains("https://"), "{err}");
-        let err = Provider::oidc("https://i.example.com").audience("a").algorithms([]).validate().unwrap_err();
+        let err = Provider::oidc("http://issuer.example.com")
+            .audience("a")
+            .validate()
+            .unwrap_err();
+        assert!(
+            err.setting.contains("issuer") && err.problem.contains("https://"),
+            "{err}"
+        );
+        let err = Provider::oidc("https://i.example.com")
+            .audience("a")
+            .algorithms([])
+            .validate()
+            .unwrap_err();
         assert!(err.setting.contains("algorithms"), "{err}");
-        let err = Provider::oidc("https://i.example.com").audience("a").roles_claim("a..b").validate().unwrap_err();
+        let err = Provider::oidc("https://i.example.com")
+            .audience("a")
+            .roles_claim("a..b")
+            .validate()
+            .unwrap_err();
         assert!(err.setting.contains("a..b"), "{err}");
         let err = Provider::oidc("https://i.example.com")
             .audience("a")
@@ -565,9 +662,22 @@ mod tests {
             .unwrap_err();
         assert!(err.setting.contains("token_sources"), "{err}");
         let ten_years = Duration::from_secs(315_360_000);
-        let err = Provider::oidc("https://i.example.com").audience("a").leeway(ten_years).validate().unwrap_err();
-        assert!(err.setting.ends_with("leeway") && err.problem.contains("300 s"), "{err}");
-        assert!(Provider::oidc("https://i.example.com").audience("a").leeway(MAX_LEEWAY).validate().is_ok());
+        let err = Provider::oidc("https://i.example.com")
+            .audience("a")
+            .leeway(ten_years)
+            .validate()
+            .unwrap_err();
+        assert!(
+            err.setting.ends_with("leeway") && err.problem.contains("300 s"),
+            "{err}"
+        );
+        assert!(
+            Provider::oidc("https://i.example.com")
+                .audience("a")
+                .leeway(MAX_LEEWAY)
+                .validate()
+                .is_ok()
+        );
     }
 
     #[test]
@@ -601,6 +711,9 @@ mod tests {
         assert!(m.matches("https://login.microsoftonline.com/t1/v2.0"));
         assert!(!m.matches("https://login.microsoftonline.com/t2/v2.0"));
         assert!(!m.matches("https://login.microsoftonline.com/t1/v2.0/x"));
-        assert_eq!(m.discovery_issuer(), "https://login.microsoftonline.com/{tenantid}/v2.0");
+        assert_eq!(
+            m.discovery_issuer(),
+            "https://login.microsoftonline.com/{tenantid}/v2.0"
+        );
     }
 }

@@ -12,11 +12,12 @@ use crate::error::{AuthError, Malformed};
 /// Tokens longer than this are refused before any parsing (the design's 16 KiB cap).
 pub const MAX_TOKEN_LEN: usize = 16 * 1024;
 
-/// Decoded headers longer than this are refused; real ones are ~100 bytes, and a fixed buffer keeps the
-/// header off the heap.
+/// Decoded headers longer than this are refused; real ones are ~100 bytes, and a fixed buffer keeps
+/// the header off the heap.
 const MAX_HEADER_LEN: usize = 1024;
 
-/// Where the decoded header lives while its borrowed fields are in use; owned by the caller's stack frame.
+/// Where the decoded header lives while its borrowed fields are in use; owned by the caller's stack
+/// frame.
 pub(crate) type HeaderBuf = [u8; MAX_HEADER_LEN];
 
 /// An empty header buffer.
@@ -62,9 +63,15 @@ fn present<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<bool, D:
 }
 
 /// Splits and checks a compact token. Every failure is typed; nothing here panics on client input.
-pub(crate) fn parse<'a>(token: &'a str, buf: &'a mut HeaderBuf) -> Result<CompactToken<'a>, AuthError> {
+pub(crate) fn parse<'a>(
+    token: &'a str,
+    buf: &'a mut HeaderBuf,
+) -> Result<CompactToken<'a>, AuthError> {
     if token.len() > MAX_TOKEN_LEN {
-        return Err(AuthError::TooLarge { len: token.len(), max: MAX_TOKEN_LEN });
+        return Err(AuthError::TooLarge {
+            len: token.len(),
+            max: MAX_TOKEN_LEN,
+        });
     }
     let mut parts = token.split('.');
     let (Some(header_segment), Some(payload), Some(signature), None) =
@@ -74,12 +81,18 @@ pub(crate) fn parse<'a>(token: &'a str, buf: &'a mut HeaderBuf) -> Result<Compac
     };
     check_segment(header_segment)?;
 
-    let header_len =
-        URL_SAFE_NO_PAD.decode_slice(header_segment, buf).map_err(|_| AuthError::Malformed(Malformed::Header))?;
-    let header: Header<'a> =
-        serde_json::from_slice(&buf[..header_len]).map_err(|_| AuthError::Malformed(Malformed::Header))?;
+    let header_len = URL_SAFE_NO_PAD
+        .decode_slice(header_segment, buf)
+        .map_err(|_| AuthError::Malformed(Malformed::Header))?;
+    let header: Header<'a> = serde_json::from_slice(&buf[..header_len])
+        .map_err(|_| AuthError::Malformed(Malformed::Header))?;
 
-    for (is_set, name) in [(header.jwk, "jwk"), (header.jku, "jku"), (header.x5u, "x5u"), (header.x5c, "x5c")] {
+    for (is_set, name) in [
+        (header.jwk, "jwk"),
+        (header.jku, "jku"),
+        (header.x5u, "x5u"),
+        (header.x5c, "x5c"),
+    ] {
         if is_set {
             return Err(AuthError::ForbiddenHeader(name));
         }
@@ -115,7 +128,8 @@ pub struct UnverifiedHeader {
 }
 
 impl UnverifiedHeader {
-    /// Reads `alg` and `kid` from a token's header, if it has a readable one. Never trust the result.
+    /// Reads `alg` and `kid` from a token's header, if it has a readable one. Never trust the
+    /// result.
     pub fn peek(token: &str) -> Option<UnverifiedHeader> {
         if token.len() > MAX_TOKEN_LEN {
             return None;
@@ -124,13 +138,18 @@ impl UnverifiedHeader {
         let mut buf = header_buf();
         let len = URL_SAFE_NO_PAD.decode_slice(segment, &mut buf).ok()?;
         let header: Header<'_> = serde_json::from_slice(&buf[..len]).ok()?;
-        Some(UnverifiedHeader { alg: header.alg.into_owned(), kid: header.kid.map(Cow::into_owned) })
+        Some(UnverifiedHeader {
+            alg: header.alg.into_owned(),
+            kid: header.kid.map(Cow::into_owned),
+        })
     }
 }
 
 /// Decodes the payload segment into JSON object bytes.
 pub(crate) fn decode_payload(payload: &str) -> Result<Vec<u8>, AuthError> {
-    URL_SAFE_NO_PAD.decode(payload).map_err(|_| AuthError::Malformed(Malformed::Base64))
+    URL_SAFE_NO_PAD
+        .decode(payload)
+        .map_err(|_| AuthError::Malformed(Malformed::Base64))
 }
 
 fn check_segment(segment: &str) -> Result<(), AuthError> {
@@ -154,8 +173,13 @@ mod tests {
 
     fn parse(token: &str) -> Result<(Algorithm, Option<String>, String), AuthError> {
         let mut buf = header_buf();
-        super::parse(token, &mut buf)
-            .map(|t| (t.alg, t.kid.map(|k| k.into_owned()), format!("{}|{}", t.signing_input, t.signature)))
+        super::parse(token, &mut buf).map(|t| {
+            (
+                t.alg,
+                t.kid.map(|k| k.into_owned()),
+                format!("{}|{}", t.signing_input, t.signature),
+            )
+        })
     }
 
     fn token(header: &str) -> String {
@@ -183,14 +207,29 @@ mod tests {
         assert_eq!(seg("a.b"), AuthError::Malformed(Malformed::Segments));
         assert_eq!(seg("a.b.c.d.e"), AuthError::Malformed(Malformed::Segments));
         let header = b64(r#"{"alg":"RS256"}"#);
-        assert_eq!(seg(&format!("{header}..c")), AuthError::Malformed(Malformed::Base64));
-        assert_eq!(seg(&format!("{header}.e30.")), AuthError::Malformed(Malformed::Base64));
-        assert_eq!(seg(&format!("{header}.e30.c=")), AuthError::Malformed(Malformed::Base64));
+        assert_eq!(
+            seg(&format!("{header}..c")),
+            AuthError::Malformed(Malformed::Base64)
+        );
+        assert_eq!(
+            seg(&format!("{header}.e30.")),
+            AuthError::Malformed(Malformed::Base64)
+        );
+        assert_eq!(
+            seg(&format!("{header}.e30.c=")),
+            AuthError::Malformed(Malformed::Base64)
+        );
         assert_eq!(seg("a=.b.c"), AuthError::Malformed(Malformed::Base64));
         assert_eq!(seg("a+.b.c"), AuthError::Malformed(Malformed::Base64));
         assert_eq!(seg(&token("[1]")), AuthError::Malformed(Malformed::Header));
-        assert_eq!(seg(&token(r#"{"kid":"x"}"#)), AuthError::Malformed(Malformed::Header));
-        assert_eq!(seg(&token(r#"{"alg":"RS256","alg":"none"}"#)), AuthError::Malformed(Malformed::Header));
+        assert_eq!(
+            seg(&token(r#"{"kid":"x"}"#)),
+            AuthError::Malformed(Malformed::Header)
+        );
+        assert_eq!(
+            seg(&token(r#"{"alg":"RS256","alg":"none"}"#)),
+            AuthError::Malformed(Malformed::Header)
+        );
     }
 
     #[test]
@@ -198,13 +237,31 @@ mod tests {
         let err = |h: &str| parse(&token(h)).unwrap_err();
         assert_eq!(err(r#"{"alg":"none"}"#), AuthError::AlgorithmNotAllowed);
         let unsigned = format!("{}.{}.", b64(r#"{"alg":"none"}"#), b64("{}"));
-        assert_eq!(parse(&unsigned).unwrap_err(), AuthError::AlgorithmNotAllowed);
+        assert_eq!(
+            parse(&unsigned).unwrap_err(),
+            AuthError::AlgorithmNotAllowed
+        );
         assert_eq!(err(r#"{"alg":"HS256"}"#), AuthError::AlgorithmNotAllowed);
-        assert_eq!(err(r#"{"alg":"RS256","jwk":{}}"#), AuthError::ForbiddenHeader("jwk"));
-        assert_eq!(err(r#"{"alg":"RS256","jku":null}"#), AuthError::ForbiddenHeader("jku"));
-        assert_eq!(err(r#"{"alg":"RS256","x5u":"u"}"#), AuthError::ForbiddenHeader("x5u"));
-        assert_eq!(err(r#"{"alg":"RS256","x5c":[]}"#), AuthError::ForbiddenHeader("x5c"));
-        assert_eq!(err(r#"{"alg":"RS256","crit":["exp"]}"#), AuthError::UnknownCritical);
+        assert_eq!(
+            err(r#"{"alg":"RS256","jwk":{}}"#),
+            AuthError::ForbiddenHeader("jwk")
+        );
+        assert_eq!(
+            err(r#"{"alg":"RS256","jku":null}"#),
+            AuthError::ForbiddenHeader("jku")
+        );
+        assert_eq!(
+            err(r#"{"alg":"RS256","x5u":"u"}"#),
+            AuthError::ForbiddenHeader("x5u")
+        );
+        assert_eq!(
+            err(r#"{"alg":"RS256","x5c":[]}"#),
+            AuthError::ForbiddenHeader("x5c")
+        );
+        assert_eq!(
+            err(r#"{"alg":"RS256","crit":["exp"]}"#),
+            AuthError::UnknownCritical
+        );
     }
 
     #[test]
@@ -215,7 +272,13 @@ mod tests {
 
     #[test]
     fn refuses_oversized_headers() {
-        let header = format!(r#"{{"alg":"RS256","kid":"{}"}}"#, "k".repeat(MAX_HEADER_LEN));
-        assert_eq!(parse(&token(&header)).unwrap_err(), AuthError::Malformed(Malformed::Header));
+        let header = format!(
+            r#"{{"alg":"RS256","kid":"{}"}}"#,
+            "k".repeat(MAX_HEADER_LEN)
+        );
+        assert_eq!(
+            parse(&token(&header)).unwrap_err(),
+            AuthError::Malformed(Malformed::Header)
+        );
     }
 }

@@ -1,5 +1,5 @@
-//! Where clients obtain tokens for a provider: for API documentation (OpenAPI security schemes), never
-//! for verification.
+//! Where clients obtain tokens for a provider: for API documentation (OpenAPI security schemes),
+//! never for verification.
 
 /// How a provider's clients get and send tokens, as far as the preset knows it.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]

@@ -1,5 +1,5 @@
-//! Where a request carries its token. Framework-free: the web integration reads header sources first, in
-//! their order, then cookies.
+//! Where a request carries its token. Framework-free: the web integration reads header sources
+//! first, in their order, then cookies.
 
 /// One place a token may be found in a request.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
@@ -8,7 +8,8 @@ pub enum TokenSource {
     Bearer,
     /// A header holding the bare token, e.g. Cloudflare's `Cf-Access-Jwt-Assertion`.
     Header(String),
-    /// A cookie holding the bare token, e.g. Cloudflare's `CF_Authorization` or Clerk's `__session`.
+    /// A cookie holding the bare token, e.g. Cloudflare's `CF_Authorization` or Clerk's
+    /// `__session`.
     Cookie(String),
 }
 

@@ -1,9 +1,9 @@
 //! The verified-token cache: a repeat of a token already verified skips the signature check.
 //!
-//! Keyed by the whole token: the map hashes all of it and compares all of it on lookup, so no collision
-//! can ever answer for another token (a short digest as the key could). Entries expire no later than the
-//! token's `exp`, are ignored and dropped once the key that verified them leaves the key set, and claims
-//! (dates with leeway) are checked again on every hit.
+//! Keyed by the whole token: the map hashes all of it and compares all of it on lookup, so no
+//! collision can ever answer for another token (a short digest as the key could). Entries expire no
+//! later than the token's `exp`, are ignored and dropped once the key that verified them leaves the
+//! key set, and claims (dates with leeway) are checked again on every hit.
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -15,7 +15,8 @@ use crate::verified_token::VerifiedToken;
 /// Default capacity, in typical (1 KiB) tokens.
 pub const DEFAULT_CACHE_CAPACITY: usize = 10_000;
 
-/// Longest an entry lives, whatever its `exp`: bounds how long a token outlives a change of settings.
+/// Longest an entry lives, whatever its `exp`: bounds how long a token outlives a change of
+/// settings.
 const MAX_ENTRY_LIFETIME: Duration = Duration::from_secs(3600);
 
 /// A cached verification.
@@ -44,8 +45,8 @@ impl CachedToken {
             issuer,
             key_fingerprint,
             lifetime: Duration::from_secs(remaining).min(MAX_ENTRY_LIFETIME),
-            // Entries weigh their size in KiB (at least 1), so capacity bounds memory, not just entries;
-            // the key (the token) and the parsed payload are both about its size.
+            // Entries weigh their size in KiB (at least 1), so capacity bounds memory, not just
+            // entries; the key (the token) and the parsed payload are both about its size.
             weight: u32::try_from(len.div_ceil(1024).max(1)).unwrap_or(u32::MAX),
         }
     }
@@ -54,7 +55,12 @@ impl CachedToken {
 struct ExpireAtTokenExp;
 
 impl moka::Expiry<Box<str>, Arc<CachedToken>> for ExpireAtTokenExp {
-    fn expire_after_create(&self, _: &Box<str>, entry: &Arc<CachedToken>, _: Instant) -> Option<Duration> {
+    fn expire_after_create(
+        &self,
+        _: &Box<str>,
+        entry: &Arc<CachedToken>,
+        _: Instant,
+    ) -> Option<Duration> {
         Some(entry.lifetime)
     }
 }
@@ -68,7 +74,9 @@ pub(crate) struct VerifiedCache {
 
 impl std::fmt::Debug for VerifiedCache {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("VerifiedCache").field("entries", &self.entries.entry_count()).finish()
+        f.debug_struct("VerifiedCache")
+            .field("entries", &self.entries.entry_count())
+            .finish()
     }
 }
 

@@ -1,4 +1,5 @@
-//! A token that passed every check: its payload, the identity built from it, and how it was verified.
+//! A token that passed every check: its payload, the identity built from it, and how it was
+//! verified.
 
 use std::sync::Arc;
 
@@ -27,7 +28,12 @@ impl VerifiedToken {
         algorithm: Algorithm,
         kid: Option<String>,
     ) -> VerifiedToken {
-        VerifiedToken { payload, identity: Arc::new(identity), algorithm, kid }
+        VerifiedToken {
+            payload,
+            identity: Arc::new(identity),
+            algorithm,
+            kid,
+        }
     }
 
     /// The verified payload.
@@ -57,7 +63,8 @@ impl VerifiedToken {
 
     /// The payload as the application's type, with the identity.
     pub fn claims<T: DeserializeOwned>(&self) -> Result<Claims<T>, AuthError> {
-        self.deserialize().map(|claims| Claims::new(claims, Arc::clone(&self.identity)))
+        self.deserialize()
+            .map(|claims| Claims::new(claims, Arc::clone(&self.identity)))
     }
 
     /// Only the payload as the application's type, for callers that keep the identity elsewhere.

@@ -1,12 +1,11 @@
-//! The verification pipeline: token → header → issuer → key → signature → claims → identity.
+//! The verification pipeline: token, header, issuer, key, signature, claims, identity.
 
 use std::sync::Arc;
 
-use serde::de::DeserializeOwned;
-use serde_json::{Map, Value};
-
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use serde::de::DeserializeOwned;
+use serde_json::{Map, Value};
 
 use crate::algorithm::AlgorithmSet;
 use crate::claims::Claims;
@@ -26,10 +25,11 @@ use crate::verified_token::VerifiedToken;
 /// Largest signature accepted: an 8192-bit RSA signature. Decoded on the stack.
 const MAX_SIGNATURE_LEN: usize = 1024;
 
-/// Verifies tokens from one or more configured providers. Cheap to clone; clones share keys and caches.
+/// Verifies tokens from one or more configured providers. Cheap to clone; clones share keys and
+/// caches.
 ///
-/// Construction checks every setting without touching the network; keys are fetched on first use, or
-/// up front with [`Verifier::prefetch`].
+/// Construction checks every setting without touching the network; keys are fetched on first use,
+/// or up front with [`Verifier::prefetch`].
 #[derive(Clone, Debug)]
 pub struct Verifier {
     inner: Arc<Inner>,
@@ -59,8 +59,9 @@ impl Verifier {
         Verifier::any_of([provider])
     }
 
-    /// A verifier for several providers (multi-tenant, or two identity providers at once). The token's
-    /// unverified `iss` picks the provider; an `iss` no provider accepts is refused without any fetch.
+    /// A verifier for several providers (multi-tenant, or two identity providers at once). The
+    /// token's unverified `iss` picks the provider; an `iss` no provider accepts is refused without
+    /// any fetch.
     pub fn any_of(providers: impl IntoIterator<Item = Provider>) -> Result<Verifier, ConfigError> {
         let mut issuers = Vec::new();
         let mut token_sources: Vec<TokenSource> = Vec::new();
@@ -92,7 +93,10 @@ impl Verifier {
             });
         }
         if issuers.is_empty() {
-            return Err(ConfigError::new("providers", "no provider given; pass at least one Provider"));
+            return Err(ConfigError::new(
+                "providers",
+                "no provider given; pass at least one Provider",
+            ));
         }
         let cache = Some(VerifiedCache::new(DEFAULT_CACHE_CAPACITY));
         Ok(Verifier {
@@ -105,13 +109,13 @@ impl Verifier {
         })
     }
 
-    /// The same verifier (sharing keys) with a verified-token cache of about `capacity` typical (1 KiB)
-    /// tokens; `0` turns the cache off. On by default with
+    /// The same verifier (sharing keys) with a verified-token cache of about `capacity` typical (1
+    /// KiB) tokens; `0` turns the cache off. On by default with
     /// [`DEFAULT_CACHE_CAPACITY`](crate::DEFAULT_CACHE_CAPACITY).
     ///
-    /// A repeated token skips the signature check; its claims (expiry with leeway included) are still
-    /// checked, entries live no longer than the token's `exp`, and an entry whose key has left the key
-    /// set is dropped.
+    /// A repeated token skips the signature check; its claims (expiry with leeway included) are
+    /// still checked, entries live no longer than the token's `exp`, and an entry whose key has
+    /// left the key set is dropped.
     pub fn with_verified_cache(self, capacity: usize) -> Verifier {
         let cache = (capacity > 0).then(|| VerifiedCache::new(capacity));
         let inner = Inner {
@@ -120,7 +124,9 @@ impl Verifier {
             endpoints: Arc::clone(&self.inner.endpoints),
             cache,
         };
-        Verifier { inner: Arc::new(inner) }
+        Verifier {
+            inner: Arc::new(inner),
+        }
     }
 
     /// Tokens in the verified-token cache now.
@@ -140,18 +146,24 @@ impl Verifier {
 
     /// Fetches every provider's keys now; fails with the URL and the cause if any cannot be loaded.
     ///
-    /// Call it at startup. [`PrefetchError::Misconfigured`] (discovery not found or naming another issuer,
-    /// no usable key) will not mend itself: stop. [`PrefetchError::Unreachable`] is an outage of the
-    /// identity provider: an API may start anyway, serve its public routes, answer 503 on protected ones,
-    /// and recover when the keys arrive, which the verifier keeps trying.
+    /// Call it at startup. [`PrefetchError::Misconfigured`] (discovery not found or naming another
+    /// issuer, no usable key) will not mend itself: stop. [`PrefetchError::Unreachable`] is an
+    /// outage of the identity provider: an API may start anyway, serve its public routes, answer
+    /// 503 on protected ones, and recover when the keys arrive, which the verifier keeps trying.
     pub async fn prefetch(&self) -> Result<(), PrefetchError> {
         for issuer in self.inner.issuers.iter() {
             if let Err(error) = issuer.keys.prefetch().await {
                 let name = issuer.matcher.discovery_issuer();
                 return Err(if error.definite {
-                    PrefetchError::Misconfigured(ConfigError::new(format!("keys for issuer {name}"), error.reason))
+                    PrefetchError::Misconfigured(ConfigError::new(
+                        format!("keys for issuer {name}"),
+                        error.reason,
+                    ))
                 } else {
-                    PrefetchError::Unreachable { issuer: name, reason: error.reason }
+                    PrefetchError::Unreachable {
+                        issuer: name,
+                        reason: error.reason,
+                    }
                 });
             }
         }
@@ -159,10 +171,10 @@ impl Verifier {
     }
 
     /// Fetches every provider's keys at startup, as [`Verifier::prefetch`], but fails only on a
-    /// misconfiguration: an unreachable issuer is logged as a warning naming it, requests answer 503
-    /// `AUTH_UNAVAILABLE` with `Retry-After` meanwhile, and the keys are fetched again in the background
-    /// and on demand until they arrive. A restarted API thus serves its public routes through an identity
-    /// provider outage instead of crash-looping.
+    /// misconfiguration: an unreachable issuer is logged as a warning naming it, requests answer
+    /// 503 `AUTH_UNAVAILABLE` with `Retry-After` meanwhile, and the keys are fetched again in the
+    /// background and on demand until they arrive. A restarted API thus serves its public routes
+    /// through an identity provider outage instead of crash-looping.
     pub async fn warm_up(&self) -> Result<(), ConfigError> {
         match self.prefetch().await {
             Ok(()) => Ok(()),
@@ -172,24 +184,31 @@ impl Verifier {
                     target: "auth",
                     %issuer,
                     %reason,
-                    "starting without the issuer's keys: protected routes answer 503 until they arrive"
+                    "starting without the issuer's keys: protected routes answer 503 until they \
+                     arrive"
                 );
                 Ok(())
             }
         }
     }
 
-    /// Verifies `token` and deserialises its payload into `T` (use [`crate::StandardClaims`] for the
-    /// registered claims plus a map of the rest).
+    /// Verifies `token` and deserialises its payload into `T` (use [`crate::StandardClaims`] for
+    /// the registered claims plus a map of the rest).
     pub async fn verify<T: DeserializeOwned>(&self, token: &str) -> Result<Claims<T>, AuthError> {
         self.verify_token(token).await?.claims()
     }
 
-    /// Verifies `token`, keeping the payload as JSON. Shared: a cache hit returns the same allocation.
+    /// Verifies `token`, keeping the payload as JSON. Shared: a cache hit returns the same
+    /// allocation.
     pub async fn verify_token(&self, token: &str) -> Result<Arc<VerifiedToken>, AuthError> {
-        let Some(cache) = &self.inner.cache else { return self.verify_uncached(token, None).await };
+        let Some(cache) = &self.inner.cache else {
+            return self.verify_uncached(token, None).await;
+        };
         if token.len() > MAX_TOKEN_LEN {
-            return Err(AuthError::TooLarge { len: token.len(), max: MAX_TOKEN_LEN });
+            return Err(AuthError::TooLarge {
+                len: token.len(),
+                max: MAX_TOKEN_LEN,
+            });
         }
         if let Some(hit) = cache.get(token) {
             match self.recheck(&hit) {
@@ -201,12 +220,16 @@ impl Verifier {
         self.verify_uncached(token, Some(cache)).await
     }
 
-    /// Whether a cached verification still stands: its key still in a usable key set, its claims (dates
-    /// above all) still valid.
+    /// Whether a cached verification still stands: its key still in a usable key set, its claims
+    /// (dates above all) still valid.
     fn recheck(&self, hit: &CachedToken) -> Recheck {
-        let Some(issuer) = self.inner.issuers.get(hit.issuer) else { return Recheck::Stale };
+        let Some(issuer) = self.inner.issuers.get(hit.issuer) else {
+            return Recheck::Stale;
+        };
         let state = issuer.keys.current();
-        if !state.usable(std::time::Instant::now()) || !state.keys.has_fingerprint(hit.key_fingerprint) {
+        if !state.usable(std::time::Instant::now())
+            || !state.keys.has_fingerprint(hit.key_fingerprint)
+        {
             return Recheck::Stale;
         }
         match issuer.rules.check(hit.token.payload(), validation::now()) {
@@ -223,7 +246,10 @@ impl Verifier {
         let mut header_buf = token::header_buf();
         let compact = token::parse(token, &mut header_buf)?;
         let payload = parse_payload(compact.payload)?;
-        let iss = payload.get("iss").and_then(Value::as_str).ok_or_else(|| AuthError::MissingClaim("iss".into()))?;
+        let iss = payload
+            .get("iss")
+            .and_then(Value::as_str)
+            .ok_or_else(|| AuthError::MissingClaim("iss".into()))?;
         let (index, issuer) = self
             .inner
             .issuers
@@ -237,24 +263,50 @@ impl Verifier {
         issuer.rules.check(&payload, now)?;
         issuer.matcher.check_tenant(iss, &payload)?;
         let identity = issuer.mapping.identity(&payload, iss);
-        let exp = payload.get("exp").and_then(validation::numeric_date).unwrap_or(now);
+        let exp = payload
+            .get("exp")
+            .and_then(validation::numeric_date)
+            .unwrap_or(now);
         let kid = compact.kid.map(|kid| kid.into_owned());
         let verified = Arc::new(VerifiedToken::new(payload, identity, compact.alg, kid));
         if let Some(cache) = cache {
-            cache.insert(token, CachedToken::new(Arc::clone(&verified), index, fingerprint, exp, now, token.len()));
+            cache.insert(
+                token,
+                CachedToken::new(
+                    Arc::clone(&verified),
+                    index,
+                    fingerprint,
+                    exp,
+                    now,
+                    token.len(),
+                ),
+            );
         }
         Ok(verified)
     }
 
-    /// The refusal of an `iss` no provider accepts, naming what would have been accepted (for logs).
+    /// The refusal of an `iss` no provider accepts, naming what would have been accepted (for
+    /// logs).
     fn unknown_issuer(&self, iss: &str) -> AuthError {
-        let accepted: Vec<String> = self.inner.issuers.iter().map(|issuer| issuer.matcher.discovery_issuer()).collect();
-        AuthError::UnknownIssuer { iss: truncated(iss), accepted: accepted.join(", ") }
+        let accepted: Vec<String> = self
+            .inner
+            .issuers
+            .iter()
+            .map(|issuer| issuer.matcher.discovery_issuer())
+            .collect();
+        AuthError::UnknownIssuer {
+            iss: truncated(iss),
+            accepted: accepted.join(", "),
+        }
     }
 
     /// JWKS documents fetched so far across all providers (discovery documents not counted).
     pub fn jwks_fetches(&self) -> u64 {
-        self.inner.issuers.iter().map(|issuer| issuer.keys.fetch_count()).sum()
+        self.inner
+            .issuers
+            .iter()
+            .map(|issuer| issuer.keys.fetch_count())
+            .sum()
     }
 }
 
@@ -264,29 +316,38 @@ enum Recheck {
     Stands,
     /// No, and the token is refused (it expired since it was cached, say).
     Refused(AuthError),
-    /// The entry no longer says anything (its key left the set, or the keys are too old): verify afresh.
+    /// The entry no longer says anything (its key left the set, or the keys are too old): verify
+    /// afresh.
     Stale,
 }
 
 impl Issuer {
-    /// Verifies the signature of a token from `iss`; returns the fingerprint of the key that verified it.
-    async fn verify_signature(&self, token: &CompactToken<'_>, iss: &str) -> Result<u64, AuthError> {
+    /// Verifies the signature of a token from `iss`; returns the fingerprint of the key that
+    /// verified it.
+    async fn verify_signature(
+        &self,
+        token: &CompactToken<'_>,
+        iss: &str,
+    ) -> Result<u64, AuthError> {
         // Before any key lookup, so a disallowed algorithm can never cause a fetch.
         if !self.algorithms.contains(token.alg) {
             return Err(AuthError::AlgorithmNotAllowed);
         }
         self.keys.ensure_loaded().await?;
         match self.check_signature(token, iss) {
-            // A key the set lacks may have just been rotated in: one rate-limited refetch, then a last look.
-            Err(AuthError::UnknownKey) if token.kid.is_some() && self.keys.refetch_for_unknown_kid().await => {
+            // A key the set lacks may have just been rotated in: one rate-limited refetch, then a
+            // last look.
+            Err(AuthError::UnknownKey)
+                if token.kid.is_some() && self.keys.refetch_for_unknown_kid().await =>
+            {
                 self.check_signature(token, iss)
             }
             result => result,
         }
     }
 
-    /// Checks the signature against the keys loaded now. Synchronous, so the key-set guard it holds can
-    /// never live across an `.await`.
+    /// Checks the signature against the keys loaded now. Synchronous, so the key-set guard it holds
+    /// can never live across an `.await`.
     fn check_signature(&self, token: &CompactToken<'_>, iss: &str) -> Result<u64, AuthError> {
         let state = self.keys.current();
         let key = state.keys.select(token.kid.as_deref(), token.alg)?;
@@ -302,8 +363,14 @@ impl Issuer {
         let mut signature = [0u8; MAX_SIGNATURE_LEN];
         let valid = URL_SAFE_NO_PAD
             .decode_slice(token.signature, &mut signature)
-            .is_ok_and(|len| key.verify(token.alg, token.signing_input.as_bytes(), &signature[..len]));
-        if valid { Ok(key.fingerprint) } else { Err(AuthError::InvalidSignature) }
+            .is_ok_and(|len| {
+                key.verify(token.alg, token.signing_input.as_bytes(), &signature[..len])
+            });
+        if valid {
+            Ok(key.fingerprint)
+        } else {
+            Err(AuthError::InvalidSignature)
+        }
     }
 }
 

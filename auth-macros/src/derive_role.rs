@@ -15,14 +15,21 @@ fn try_expand(input: TokenStream) -> syn::Result<TokenStream> {
     let Data::Enum(data) = &input.data else {
         return Err(syn::Error::new_spanned(
             &input.ident,
-            "#[derive(Role)] goes on an enum whose variants are roles, e.g. enum Role { Admin, Viewer }",
+            "#[derive(Role)] goes on an enum whose variants are roles, e.g. enum Role \
+             { Admin, Viewer }",
         ));
     };
     if !input.generics.params.is_empty() {
-        return Err(syn::Error::new_spanned(&input.generics, "a role enum takes no generic parameters"));
+        return Err(syn::Error::new_spanned(
+            &input.generics,
+            "a role enum takes no generic parameters",
+        ));
     }
     if data.variants.is_empty() {
-        return Err(syn::Error::new_spanned(&input.ident, "a role enum needs at least one variant"));
+        return Err(syn::Error::new_spanned(
+            &input.ident,
+            "a role enum needs at least one variant",
+        ));
     }
 
     let mut names = Vec::new();
@@ -39,7 +46,8 @@ fn try_expand(input: TokenStream) -> syn::Result<TokenStream> {
             return Err(syn::Error::new_spanned(
                 &variant.ident,
                 format!(
-                    "role name \"{name}\" is already used by variant `{first}`: give each variant its own #[role(\"...\")]"
+                    "role name \"{name}\" is already used by variant `{first}`: give each variant \
+                     its own #[role(\"...\")]"
                 ),
             ));
         }
@@ -82,15 +90,28 @@ fn try_expand(input: TokenStream) -> syn::Result<TokenStream> {
 
 fn role_name(variant: &syn::Variant) -> syn::Result<String> {
     let mut explicit = None;
-    for attr in variant.attrs.iter().filter(|attr| attr.path().is_ident("role")) {
+    for attr in variant
+        .attrs
+        .iter()
+        .filter(|attr| attr.path().is_ident("role"))
+    {
         if explicit.is_some() {
-            return Err(syn::Error::new_spanned(attr, "one #[role(\"...\")] per variant"));
+            return Err(syn::Error::new_spanned(
+                attr,
+                "one #[role(\"...\")] per variant",
+            ));
         }
-        let lit: LitStr = attr
-            .parse_args()
-            .map_err(|err| syn::Error::new(err.span(), "write the role name as a string: #[role(\"admin\")]"))?;
+        let lit: LitStr = attr.parse_args().map_err(|err| {
+            syn::Error::new(
+                err.span(),
+                "write the role name as a string: #[role(\"admin\")]",
+            )
+        })?;
         if lit.value().trim().is_empty() {
-            return Err(syn::Error::new_spanned(&lit, "empty role name: write the role, e.g. #[role(\"admin\")]"));
+            return Err(syn::Error::new_spanned(
+                &lit,
+                "empty role name: write the role, e.g. #[role(\"admin\")]",
+            ));
         }
         explicit = Some(lit.value());
     }

@@ -1,4 +1,5 @@
-//! Expanding `#[require_role]` / `#[require_scope]`: the handler stays as written, plus one guard argument.
+//! Expanding `#[require_role]` / `#[require_scope]`: the handler stays as written, plus one guard
+//! argument.
 
 use proc_macro2::{Span, TokenStream};
 use quote::{ToTokens, format_ident, quote, quote_spanned};
@@ -21,8 +22,16 @@ pub(crate) enum Kind {
 impl Kind {
     fn noun(self) -> Noun {
         match self {
-            Kind::Role => Noun { attribute: "require_role", noun: "role", example: "admin" },
-            Kind::Scope => Noun { attribute: "require_scope", noun: "scope", example: "read:items" },
+            Kind::Role => Noun {
+                attribute: "require_role",
+                noun: "role",
+                example: "admin",
+            },
+            Kind::Scope => Noun {
+                attribute: "require_scope",
+                noun: "scope",
+                example: "read:items",
+            },
         }
     }
 
@@ -39,8 +48,8 @@ impl Kind {
 pub(crate) fn expand(kind: Kind, args: TokenStream, item: TokenStream) -> TokenStream {
     match try_expand(kind, args, item.clone()) {
         Ok(expanded) => expanded,
-        // The handler is kept as written beside the error, so only this error shows and the IDE keeps
-        // working on the function.
+        // The handler is kept as written beside the error, so only this error shows and the IDE
+        // keeps working on the function.
         Err(error) => {
             let error = error.to_compile_error();
             quote!(#item #error)
@@ -52,21 +61,32 @@ fn try_expand(kind: Kind, args: TokenStream, item: TokenStream) -> syn::Result<T
     let noun = kind.noun();
     let rule = (|input: syn::parse::ParseStream<'_>| RuleArgs::parse(input, noun)).parse2(args)?;
     let mut function: ItemFn = syn::parse2(item).map_err(|err| {
-        syn::Error::new(err.span(), format!("#[{}] goes on an async handler function", noun.attribute))
+        syn::Error::new(
+            err.span(),
+            format!("#[{}] goes on an async handler function", noun.attribute),
+        )
     })?;
 
     if function.sig.asyncness.is_none() {
         return Err(syn::Error::new(
             function.sig.fn_token.span,
-            format!("#[{}] needs an async handler: write `async fn {}(...)`", noun.attribute, function.sig.ident),
+            format!(
+                "#[{}] needs an async handler: write `async fn {}(...)`",
+                noun.attribute, function.sig.ident
+            ),
         ));
     }
-    let receiver = function.sig.inputs.iter().any(|arg| matches!(arg, FnArg::Receiver(_)));
+    let receiver = function
+        .sig
+        .inputs
+        .iter()
+        .any(|arg| matches!(arg, FnArg::Receiver(_)));
     if receiver {
         return Err(syn::Error::new(
             function.sig.inputs.span(),
             format!(
-                "#[{}] handlers take no `self`: actix calls them as plain functions; make it an associated fn and register `Type::{}`",
+                "#[{}] handlers take no `self`: actix calls them as plain functions; make it an \
+                 associated fn and register `Type::{}`",
                 noun.attribute, function.sig.ident
             ),
         ));
@@ -76,8 +96,9 @@ fn try_expand(kind: Kind, args: TokenStream, item: TokenStream) -> syn::Result<T
         return Err(syn::Error::new(
             function.sig.inputs.span(),
             format!(
-                "this handler already takes {extractors} extractors and #[{}] adds one, past actix's limit of {MAX_EXTRACTORS}; \
-                 group some into a tuple or a struct that implements FromRequest",
+                "this handler already takes {extractors} extractors and #[{}] adds one, past \
+                 actix's limit of {MAX_EXTRACTORS}; group some into a tuple or a struct that \
+                 implements FromRequest",
                 noun.attribute
             ),
         ));
@@ -85,23 +106,34 @@ fn try_expand(kind: Kind, args: TokenStream, item: TokenStream) -> syn::Result<T
 
     document(&mut function, kind, &rule);
     let guard_type = guard_type(kind, &rule);
-    let name = format_ident!("__auth_guard_{}", taken_guards(&function), span = Span::mixed_site());
+    let name = format_ident!(
+        "__auth_guard_{}",
+        taken_guards(&function),
+        span = Span::mixed_site()
+    );
     let argument: FnArg = syn::parse_quote!(#name: #guard_type);
     function.sig.inputs.insert(0, argument);
     Ok(function.into_token_stream())
 }
 
-/// Writes the guard into a `#[utoipa::path(...)]` below this attribute, as a `security` requirement: the
-/// bearer scheme with the roles or scopes (one alternative per name for `any`), plus the OAuth 2.0 scheme
-/// for scopes. `auth_actix::openapi::SecurityDocs` completes it for the provider's other schemes. A
-/// `security` already written is left alone.
+/// Writes the guard into a `#[utoipa::path(...)]` below this attribute, as a `security`
+/// requirement: the bearer scheme with the roles or scopes (one alternative per name for `any`),
+/// plus the OAuth 2.0 scheme for scopes. `auth_actix::openapi::SecurityDocs` completes it for the
+/// provider's other schemes. A `security` already written is left alone.
 fn document(function: &mut ItemFn, kind: Kind, rule: &RuleArgs) {
     for attr in &mut function.attrs {
-        let segments: Vec<String> = attr.path().segments.iter().map(|s| s.ident.to_string()).collect();
+        let segments: Vec<String> = attr
+            .path()
+            .segments
+            .iter()
+            .map(|s| s.ident.to_string())
+            .collect();
         if segments != ["utoipa", "path"] {
             continue;
         }
-        let syn::Meta::List(list) = &mut attr.meta else { continue };
+        let syn::Meta::List(list) = &mut attr.meta else {
+            continue;
+        };
         let has_security = list
             .tokens
             .clone()
@@ -117,7 +149,13 @@ fn document(function: &mut ItemFn, kind: Kind, rule: &RuleArgs) {
                 Name::Literal(lit) => lit.value(),
                 // Resolved to the role's name by `SecurityDocs::role_enum`.
                 Name::Variant(path) => {
-                    let tail: Vec<String> = path.segments.iter().rev().take(2).map(|s| s.ident.to_string()).collect();
+                    let tail: Vec<String> = path
+                        .segments
+                        .iter()
+                        .rev()
+                        .take(2)
+                        .map(|s| s.ident.to_string())
+                        .collect();
                     format!("{}::{}", tail[1], tail[0])
                 }
             })
@@ -132,9 +170,14 @@ fn document(function: &mut ItemFn, kind: Kind, rule: &RuleArgs) {
             std::iter::once(bearer).chain(oauth)
         });
         let tokens = std::mem::take(&mut list.tokens);
+        let last = tokens.clone().into_iter().last();
         let ends_with_comma =
-            matches!(tokens.clone().into_iter().last(), Some(proc_macro2::TokenTree::Punct(p)) if p.as_char() == ',');
-        let separator = if tokens.is_empty() || ends_with_comma { quote!() } else { quote!(,) };
+            matches!(last, Some(proc_macro2::TokenTree::Punct(p)) if p.as_char() == ',');
+        let separator = if tokens.is_empty() || ends_with_comma {
+            quote!()
+        } else {
+            quote!(,)
+        };
         list.tokens = quote!(#tokens #separator security(#(#alternatives),*));
     }
 }
@@ -147,7 +190,10 @@ fn taken_guards(function: &ItemFn) -> usize {
         .iter()
         .filter(|arg| match arg {
             FnArg::Typed(typed) => {
-                matches!(typed.pat.as_ref(), Pat::Ident(pat) if pat.ident.to_string().starts_with("__auth_guard_"))
+                let Pat::Ident(pat) = typed.pat.as_ref() else {
+                    return false;
+                };
+                pat.ident.to_string().starts_with("__auth_guard_")
             }
             FnArg::Receiver(_) => false,
         })
@@ -175,7 +221,9 @@ fn name_type(name: &Name) -> TokenStream {
                     .skip(chunk * 16)
                     .take(16)
                     .enumerate()
-                    .fold(0u128, |word, (i, byte)| word | (u128::from(*byte) << (i * 8)));
+                    .fold(0u128, |word, (i, byte)| {
+                        word | (u128::from(*byte) << (i * 8))
+                    });
                 proc_macro2::Literal::u128_unsuffixed(word)
             });
             quote_spanned!(lit.span()=> ::auth_actix::macro_support::Lit<#len, #(#chunks),*>)
@@ -184,8 +232,10 @@ fn name_type(name: &Name) -> TokenStream {
             let mut enum_path = path.clone();
             enum_path.segments.pop();
             enum_path.segments.pop_punct();
-            // The variant is spelled in the user's tokens, so a misspelling is reported right there.
-            quote_spanned!(path.span()=> ::auth_actix::macro_support::Variant<#enum_path, { #path.__auth_role_index() }>)
+            // The variant is spelled in the user's tokens, so a misspelling is reported right
+            // there.
+            let index = quote_spanned!(path.span()=> { #path.__auth_role_index() });
+            quote_spanned!(path.span()=> ::auth_actix::macro_support::Variant<#enum_path, #index>)
         }
     }
 }

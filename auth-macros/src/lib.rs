@@ -1,9 +1,11 @@
-//! Attribute and derive macros for `auth-actix`; use them through `auth_actix`, which re-exports them.
+//! Attribute and derive macros for `auth-actix`; use them through `auth_actix`, which re-exports
+//! them.
 //!
-//! `#[require_role(...)]` and `#[require_scope(...)]` add one typed guard argument to an async handler,
-//! leaving its name, body, attributes and return type as written. The guard's `FromRequest` runs before
-//! the body: 401 without a valid token, 403 without the role or scope. `#[derive(Role)]` turns an enum
-//! into role names, so `#[require_role(Role::Admin)]` is checked by the compiler.
+//! `#[require_role(...)]` and `#[require_scope(...)]` add one typed guard argument to an async
+//! handler, leaving its name, body, attributes and return type as written. The guard's
+//! `FromRequest` runs before the body: 401 without a valid token, 403 without the role or scope.
+//! `#[derive(Role)]` turns an enum into role names, so `#[require_role(Role::Admin)]` is checked by
+//! the compiler.
 
 mod derive_role;
 mod guard;
@@ -14,12 +16,12 @@ use proc_macro::TokenStream;
 /// Admits only callers holding a role: 401 without a valid token, 403 without the role.
 ///
 /// Forms: `#[require_role("admin")]`, `#[require_role(any("owner", "admin"))]`,
-/// `#[require_role(all("editor", "verified"))]`, and enum variants from `#[derive(Role)]` in place of any
-/// string: `#[require_role(Role::Admin)]`, `#[require_role(any(Role::Owner, "admin"))]`.
+/// `#[require_role(all("editor", "verified"))]`, and enum variants from `#[derive(Role)]` in place
+/// of any string: `#[require_role(Role::Admin)]`, `#[require_role(any(Role::Owner, "admin"))]`.
 ///
-/// Place it above or below actix's route attribute; the handler keeps its name, body, attributes and
-/// return type, and gains one guard argument checked before the body runs. The role list is a `'static`
-/// slice built at compile time: checking it allocates nothing.
+/// Place it above or below actix's route attribute; the handler keeps its name, body, attributes
+/// and return type, and gains one guard argument checked before the body runs. The role list is a
+/// `'static` slice built at compile time: checking it allocates nothing.
 ///
 /// ```
 /// use actix_web::{get, test, web, App, HttpResponse, Responder};
@@ -65,7 +67,9 @@ use proc_macro::TokenStream;
 /// .await;
 /// let admin_token = issuer.token().subject("ada").roles(["admin"]).sign();
 /// let viewer_token = issuer.token().roles(["viewer"]).sign();
-/// let call = |uri: &str, token: &str| test::TestRequest::get().uri(uri).bearer(token).to_request();
+/// let call = |uri: &str, token: &str| {
+///     test::TestRequest::get().uri(uri).bearer(token).to_request()
+/// };
 /// assert_eq!(test::call_service(&app, call("/admin", &admin_token)).await.status(), 200);
 /// assert_eq!(test::call_service(&app, call("/settings", &admin_token)).await.status(), 200);
 /// assert_eq!(test::call_service(&app, call("/admin", &viewer_token)).await.status(), 403);
@@ -79,11 +83,12 @@ pub fn require_role(args: TokenStream, item: TokenStream) -> TokenStream {
     guard::expand(guard::Kind::Role, args.into(), item.into()).into()
 }
 
-/// Admits only callers whose token grants a scope: 401 without a valid token, 403 without the scope.
+/// Admits only callers whose token grants a scope: 401 without a valid token, 403 without the
+/// scope.
 ///
 /// Forms as for [`macro@require_role`]: `#[require_scope("read:items")]`,
-/// `#[require_scope(any("read:items", "admin:items"))]`, `#[require_scope(all(...))]`. Scopes come from
-/// the provider's scope claims (`scope`, `scp`, `permissions`, ...).
+/// `#[require_scope(any("read:items", "admin:items"))]`, `#[require_scope(all(...))]`. Scopes come
+/// from the provider's scope claims (`scope`, `scp`, `permissions`, ...).
 ///
 /// ```
 /// use actix_web::{get, test, App, Responder};
@@ -98,7 +103,8 @@ pub fn require_role(args: TokenStream, item: TokenStream) -> TokenStream {
 ///
 /// # #[actix_web::main] async fn main() {
 /// let issuer = TestIssuer::start().await;
-/// let app = test::init_service(App::new().wrap(JwtAuth::new(issuer.provider()).unwrap()).service(items)).await;
+/// let auth = JwtAuth::new(issuer.provider()).unwrap();
+/// let app = test::init_service(App::new().wrap(auth).service(items)).await;
 /// let reader = issuer.token().scopes(["openid", "read:items"]).sign();
 /// let req = test::TestRequest::get().uri("/items").bearer(&reader).to_request();
 /// assert_eq!(test::call_service(&app, req).await.status(), 200);
@@ -112,11 +118,11 @@ pub fn require_scope(args: TokenStream, item: TokenStream) -> TokenStream {
     guard::expand(guard::Kind::Scope, args.into(), item.into()).into()
 }
 
-/// Makes a fieldless enum a set of role names: `#[role("name")]` per variant, or by default the variant
-/// name in snake_case. `#[require_role(Role::Admin)]` then names roles the compiler checks.
+/// Makes a fieldless enum a set of role names: `#[role("name")]` per variant, or by default the
+/// variant name in snake_case. `#[require_role(Role::Admin)]` then names roles the compiler checks.
 ///
-/// `name()` and `NAMES` need no import; the [`RoleEnum`](../auth_actix/trait.RoleEnum.html) trait they
-/// also implement is for code generic over role enums.
+/// `name()` and `NAMES` need no import; the [`RoleEnum`](../auth_actix/trait.RoleEnum.html) trait
+/// they also implement is for code generic over role enums.
 ///
 /// ```
 /// #[derive(auth_actix::Role)]

@@ -1,5 +1,5 @@
-//! Parsing `"admin"`, `Role::Admin`, `any(...)` and `all(...)` into a rule, with every misuse reported at
-//! the offending token with what to write instead.
+//! Parsing `"admin"`, `Role::Admin`, `any(...)` and `all(...)` into a rule, with every misuse
+//! reported at the offending token with what to write instead.
 
 use std::collections::HashSet;
 
@@ -40,27 +40,39 @@ pub(crate) struct Noun {
 
 impl RuleArgs {
     pub(crate) fn parse(input: ParseStream<'_>, noun: Noun) -> syn::Result<RuleArgs> {
-        let Noun { attribute, noun: what, example } = noun;
+        let Noun {
+            attribute,
+            noun: what,
+            example,
+        } = noun;
         if input.is_empty() {
             return Err(syn::Error::new(
                 Span::call_site(),
                 format!(
-                    "#[{attribute}] needs a {what}: write #[{attribute}(\"{example}\")] or #[{attribute}(any(\"a\", \"b\"))]"
+                    "#[{attribute}] needs a {what}: write #[{attribute}(\"{example}\")] or \
+                     #[{attribute}(any(\"a\", \"b\"))]"
                 ),
             ));
         }
         let exprs = Punctuated::<Expr, Token![,]>::parse_terminated(input)?;
         if exprs.len() > 1 {
-            let second = exprs.iter().nth(1).map_or(Span::call_site(), syn::spanned::Spanned::span);
+            let second = exprs
+                .iter()
+                .nth(1)
+                .map_or(Span::call_site(), syn::spanned::Spanned::span);
             return Err(syn::Error::new(
                 second,
                 format!(
-                    "several {what}s need a combinator: write any(...) to admit any of them, or all(...) to require each"
+                    "several {what}s need a combinator: write any(...) to admit any of them, or \
+                     all(...) to require each"
                 ),
             ));
         }
         let Some(expr) = exprs.into_iter().next() else {
-            return Err(syn::Error::new(Span::call_site(), format!("#[{attribute}] needs a {what}")));
+            return Err(syn::Error::new(
+                Span::call_site(),
+                format!("#[{attribute}] needs a {what}"),
+            ));
         };
         let (combinator, items) = match expr {
             Expr::Call(call) => {
@@ -88,7 +100,10 @@ impl RuleArgs {
                     Name::Literal(lit) => lit.span(),
                     Name::Variant(path) => syn::spanned::Spanned::span(path),
                 };
-                return Err(syn::Error::new(span, format!("duplicate {what} {key}: list each {what} once")));
+                return Err(syn::Error::new(
+                    span,
+                    format!("duplicate {what} {key}: list each {what} once"),
+                ));
             }
             names.push(name);
         }
@@ -98,7 +113,10 @@ impl RuleArgs {
 
 fn combinator(call: &ExprCall, noun: Noun) -> syn::Result<Combinator> {
     let Expr::Path(ExprPath { path, .. }) = call.func.as_ref() else {
-        return Err(syn::Error::new_spanned(&call.func, "expected any(...) or all(...)"));
+        return Err(syn::Error::new_spanned(
+            &call.func,
+            "expected any(...) or all(...)",
+        ));
     };
     match path.get_ident().map(ToString::to_string).as_deref() {
         Some("any") => Ok(Combinator::Any),
@@ -106,8 +124,11 @@ fn combinator(call: &ExprCall, noun: Noun) -> syn::Result<Combinator> {
         _ => Err(syn::Error::new_spanned(
             path,
             format!(
-                "unknown combinator `{}`: use any(...) to admit any listed {}, or all(...) to require each",
-                quote::ToTokens::to_token_stream(path).to_string().replace(' ', ""),
+                "unknown combinator `{}`: use any(...) to admit any listed {}, or all(...) to \
+                 require each",
+                quote::ToTokens::to_token_stream(path)
+                    .to_string()
+                    .replace(' ', ""),
                 noun.noun
             ),
         )),
@@ -115,9 +136,15 @@ fn combinator(call: &ExprCall, noun: Noun) -> syn::Result<Combinator> {
 }
 
 fn name(expr: Expr, noun: Noun) -> syn::Result<Name> {
-    let Noun { noun: what, example, .. } = noun;
+    let Noun {
+        noun: what,
+        example,
+        ..
+    } = noun;
     match expr {
-        Expr::Lit(ExprLit { lit: Lit::Str(lit), .. }) => {
+        Expr::Lit(ExprLit {
+            lit: Lit::Str(lit), ..
+        }) => {
             let value = lit.value();
             if value.trim().is_empty() {
                 return Err(syn::Error::new(
@@ -129,20 +156,27 @@ fn name(expr: Expr, noun: Noun) -> syn::Result<Name> {
                 return Err(syn::Error::new(
                     lit.span(),
                     format!(
-                        "{what} name longer than {MAX_LITERAL_LEN} bytes; use a #[derive(Role)] enum or a shorter name"
+                        "{what} name longer than {MAX_LITERAL_LEN} bytes; use a #[derive(Role)] \
+                         enum or a shorter name"
                     ),
                 ));
             }
             Ok(Name::Literal(lit))
         }
-        Expr::Path(ExprPath { path, qself: None, .. }) if path.segments.len() >= 2 => Ok(Name::Variant(path)),
+        Expr::Path(ExprPath {
+            path, qself: None, ..
+        }) if path.segments.len() >= 2 => Ok(Name::Variant(path)),
         Expr::Call(call) => Err(syn::Error::new_spanned(
             &call.func,
-            "combinators cannot be nested: list names directly in one any(...) or all(...), or stack two attributes",
+            "combinators cannot be nested: list names directly in one any(...) or all(...), or \
+             stack two attributes",
         )),
         other => Err(syn::Error::new_spanned(
             other,
-            format!("expected a {what} name as a string literal (\"{example}\") or an enum variant path (Role::Admin)"),
+            format!(
+                "expected a {what} name as a string literal (\"{example}\") or an enum variant \
+                 path (Role::Admin)"
+            ),
         )),
     }
 }

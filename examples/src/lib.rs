@@ -1,6 +1,6 @@
 //! The embedded demo issuer the examples fall back to when no provider is configured, so each runs
-//! offline and prints `curl` lines with working tokens. Never part of a production app: a copied example
-//! keeps its `Some(..)` branch and drops the demo.
+//! offline and prints `curl` lines with working tokens. Never part of a production app: a copied
+//! example keeps its `Some(..)` branch and drops the demo.
 
 use std::net::SocketAddr;
 
@@ -35,16 +35,17 @@ impl Carrier {
 }
 
 impl Demo {
-    /// Starts the demo issuer for the example `name`. It mints admin tokens for anyone who reads the
-    /// console, so the app must listen on loopback only: a `bind` elsewhere is refused unless
+    /// Starts the demo issuer for the example `name`. It mints admin tokens for anyone who reads
+    /// the console, so the app must listen on loopback only: a `bind` elsewhere is refused unless
     /// `DEMO_ALLOW_ANY_BIND=1` says it is meant.
     pub async fn start(name: &'static str, bind: SocketAddr) -> Result<Demo, String> {
         let forced = std::env::var("DEMO_ALLOW_ANY_BIND").is_ok_and(|value| value == "1");
         if !bind.ip().is_loopback() && !forced {
             return Err(format!(
-                "BIND={bind}: {name} has no provider settings and would run on its embedded demo issuer, which \
-                 hands out admin tokens; it listens on loopback only (127.0.0.1). Configure the provider (see \
-                 the file's header), or set DEMO_ALLOW_ANY_BIND=1 if exposing the demo is what you want"
+                "BIND={bind}: {name} has no provider settings and would run on its embedded demo \
+                 issuer, which hands out admin tokens; it listens on loopback only (127.0.0.1). \
+                 Configure the provider (see the file's header), or set DEMO_ALLOW_ANY_BIND=1 if \
+                 exposing the demo is what you want"
             ));
         }
         let issuer = TestIssuer::try_start().await?;
@@ -58,17 +59,24 @@ impl Demo {
 
     /// A token shaped for `provider`, valid for an hour so a printed one outlives copy and paste.
     pub fn token_for(&self, provider: &Provider) -> TokenBuilder<'_> {
-        self.issuer.token_for(provider).expires_in(std::time::Duration::from_secs(3600))
+        self.issuer
+            .token_for(provider)
+            .expires_in(std::time::Duration::from_secs(3600))
     }
 
-    /// The banner and the `curl` lines: public, a user token on `/me` and `/admin`, an admin token on
-    /// `/admin`, an expired token on `/me`.
+    /// The banner and the `curl` lines: public, a user token on `/me` and `/admin`, an admin token
+    /// on `/admin`, an expired token on `/me`.
     pub fn print(&self, base: &str, carrier: Carrier, user: &str, admin: &str, expired: &str) {
         let rule = "=".repeat(78);
         println!();
         println!("{rule}");
-        println!("  DEMO MODE: {} runs on an embedded test issuer, because no provider is configured.", self.name);
-        println!("  Anyone who can read this console can call it as an admin. Never deploy it like this.");
+        println!(
+            "  DEMO MODE: {} runs on an embedded test issuer, because no provider is configured.",
+            self.name
+        );
+        println!(
+            "  Anyone who can read this console can call it as an admin. Never deploy it like this."
+        );
         println!("{rule}");
         println!("Paste these into another terminal:");
         println!();

@@ -1,6 +1,6 @@
-//! Runs every example binary on its embedded issuer, as a user would: start it, read the `curl` lines it
-//! prints, send those requests over loopback, and check each answer. Also checks that a half-set
-//! configuration fails at startup naming the missing variable.
+//! Runs every example binary on its embedded issuer, as a user would: start it, read the `curl`
+//! lines it prints, send those requests over loopback, and check each answer. Also checks that a
+//! half-set configuration fails at startup naming the missing variable.
 
 use std::process::Stdio;
 use std::time::Duration;
@@ -47,9 +47,20 @@ async fn start(binary: &str, expected: usize, env: &[(&str, &str)]) -> Running {
             }
         }
     };
-    tokio::time::timeout(Duration::from_secs(30), read).await.expect("the example prints its curl lines in time");
-    assert_eq!(curls.len(), expected, "{binary} printed {} curl lines, expected {expected}", curls.len());
-    Running { child, curls, _stdout: lines }
+    tokio::time::timeout(Duration::from_secs(30), read)
+        .await
+        .expect("the example prints its curl lines in time");
+    assert_eq!(
+        curls.len(),
+        expected,
+        "{binary} printed {} curl lines, expected {expected}",
+        curls.len()
+    );
+    Running {
+        child,
+        curls,
+        _stdout: lines,
+    }
 }
 
 /// Splits a printed command line into words, honouring single quotes (all the examples print).
@@ -95,7 +106,9 @@ async fn replay(client: &reqwest::Client, line: &str) -> u16 {
             other => panic!("unexpected curl flag {other} in {line}"),
         }
     }
-    let mut request = client.request(method, &url).timeout(Duration::from_secs(20));
+    let mut request = client
+        .request(method, &url)
+        .timeout(Duration::from_secs(20));
     for (name, value) in headers {
         request = request.header(name, value);
     }
@@ -103,12 +116,18 @@ async fn replay(client: &reqwest::Client, line: &str) -> u16 {
         request = request.body(body);
     }
     let response = request.send().await;
-    response.unwrap_or_else(|err| panic!("no answer from {url}: {err}")).status().as_u16()
+    response
+        .unwrap_or_else(|err| panic!("no answer from {url}: {err}"))
+        .status()
+        .as_u16()
 }
 
 async fn check(binary: &str) {
     let running = start(binary, EXPECTED.len(), &[]).await;
-    let client = reqwest::Client::builder().timeout(Duration::from_secs(20)).build().unwrap();
+    let client = reqwest::Client::builder()
+        .timeout(Duration::from_secs(20))
+        .build()
+        .unwrap();
     for (line, expected) in running.curls.iter().zip(EXPECTED) {
         assert_eq!(replay(&client, line).await, expected, "{binary}: {line}");
     }
@@ -144,11 +163,16 @@ example_tests!(
 fn browser_tools_missing() -> Option<String> {
     let browser = std::env::var("CHROMIUM").unwrap_or_else(|_| "/usr/bin/chromium".to_owned());
     let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/browser");
-    let node = std::process::Command::new("node").arg("--version").output().is_ok_and(|o| o.status.success());
+    let node = std::process::Command::new("node")
+        .arg("--version")
+        .output()
+        .is_ok_and(|o| o.status.success());
     match (
         node,
         std::path::Path::new(&browser).exists(),
-        std::path::Path::new(dir).join("node_modules/playwright-core").exists(),
+        std::path::Path::new(dir)
+            .join("node_modules/playwright-core")
+            .exists(),
     ) {
         (false, _, _) => Some("node".to_owned()),
         (_, false, _) => Some(format!("{browser} (Debian package chromium)")),
@@ -160,20 +184,33 @@ fn browser_tools_missing() -> Option<String> {
 #[tokio::test]
 async fn swagger_ui_authorize_button_sends_the_token_in_a_real_browser() {
     if let Some(missing) = browser_tools_missing() {
-        assert!(std::env::var_os("CI").is_none(), "CI must install {missing} (see .ci/run)");
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "CI must install {missing} (see .ci/run)"
+        );
         eprintln!("skipping the browser test: {missing} is not installed (.ci/run installs it)");
         return;
     }
     let running = start(env!("CARGO_BIN_EXE_openapi"), EXPECTED.len(), &[]).await;
-    let base = running.curls[0].rsplit(' ').next().unwrap().trim_end_matches("/public").to_owned();
-    let user_token = words(&running.curls[1])[3].trim_start_matches("Authorization: Bearer ").to_owned();
+    let base = running.curls[0]
+        .rsplit(' ')
+        .next()
+        .unwrap()
+        .trim_end_matches("/public")
+        .to_owned();
+    let user_token = words(&running.curls[1])[3]
+        .trim_start_matches("Authorization: Bearer ")
+        .to_owned();
     let output = tokio::time::timeout(
         Duration::from_secs(120),
         Command::new("node")
             .arg("swagger.mjs")
             .arg(&base)
             .arg(&user_token)
-            .env("SCREENSHOT", std::env::temp_dir().join("swagger-ui-test.png"))
+            .env(
+                "SCREENSHOT",
+                std::env::temp_dir().join("swagger-ui-test.png"),
+            )
             .current_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/browser"))
             // On timeout the future is dropped; node (and its Chromium) must not outlive the test.
             .kill_on_drop(true)
@@ -183,25 +220,45 @@ async fn swagger_ui_authorize_button_sends_the_token_in_a_real_browser() {
     .expect("the browser test finishes in time")
     .expect("node runs");
     let stdout = String::from_utf8_lossy(&output.stdout);
-    assert!(output.status.success(), "browser test failed:\n{stdout}\n{}", String::from_utf8_lossy(&output.stderr));
-    assert!(stdout.contains("with token: 200") && stdout.contains("without token: 401"), "{stdout}");
+    assert!(
+        output.status.success(),
+        "browser test failed:\n{stdout}\n{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert!(
+        stdout.contains("with token: 200") && stdout.contains("without token: 401"),
+        "{stdout}"
+    );
 }
 
 /// A binary, the environment it is started with, and what its startup error must mention.
-type StartupCase = (&'static str, &'static [(&'static str, &'static str)], &'static str);
+type StartupCase = (
+    &'static str,
+    &'static [(&'static str, &'static str)],
+    &'static str,
+);
 
 #[tokio::test]
 async fn agents_app_enforces_per_agent_roles_from_sqlite() {
-    // The demo block, then the agents lines: list; viewer GET, PUT; bob PUT, DELETE; service GET, DELETE;
-    // alice DELETE of her own agent.
-    let expected = [200, 200, 403, 200, 401, 200, 200, 403, 200, 403, 200, 403, 200];
+    // The demo block, then the agents lines: list; viewer GET, PUT; bob PUT, DELETE; service GET,
+    // DELETE; alice DELETE of her own agent.
+    let expected = [
+        200, 200, 403, 200, 401, 200, 200, 403, 200, 403, 200, 403, 200,
+    ];
     let dir = std::env::temp_dir().join(format!("agents-example-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     let database = dir.join("agents.db");
     let _ = std::fs::remove_file(&database);
-    let running =
-        start(env!("CARGO_BIN_EXE_agents"), expected.len(), &[("DATABASE_PATH", database.to_str().unwrap())]).await;
-    let client = reqwest::Client::builder().timeout(Duration::from_secs(20)).build().unwrap();
+    let running = start(
+        env!("CARGO_BIN_EXE_agents"),
+        expected.len(),
+        &[("DATABASE_PATH", database.to_str().unwrap())],
+    )
+    .await;
+    let client = reqwest::Client::builder()
+        .timeout(Duration::from_secs(20))
+        .build()
+        .unwrap();
     for (line, status) in running.curls.iter().zip(expected) {
         assert_eq!(replay(&client, line).await, status, "{line}");
     }
@@ -212,12 +269,22 @@ async fn agents_app_enforces_per_agent_roles_from_sqlite() {
 
 async fn startup_error(binary: &str, env: &[(&str, &str)]) -> String {
     let mut command = Command::new(binary);
-    command.env("BIND", "127.0.0.1:0").env_remove("DEMO_ALLOW_ANY_BIND").stdout(Stdio::null()).stderr(Stdio::piped());
+    command
+        .env("BIND", "127.0.0.1:0")
+        .env_remove("DEMO_ALLOW_ANY_BIND")
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped());
     for (name, value) in env {
         command.env(name, value);
     }
-    let output = tokio::time::timeout(Duration::from_secs(30), command.output()).await.unwrap().unwrap();
-    assert!(!output.status.success(), "{binary} should refuse to start with {env:?}");
+    let output = tokio::time::timeout(Duration::from_secs(30), command.output())
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(
+        !output.status.success(),
+        "{binary} should refuse to start with {env:?}"
+    );
     String::from_utf8_lossy(&output.stderr).into_owned()
 }
 
@@ -231,42 +298,105 @@ async fn missing_or_malformed_settings_fail_at_startup_naming_the_variable() {
         ),
         (
             env!("CARGO_BIN_EXE_cloudflare-access"),
-            &[("CF_TEAM_DOMAIN", "https://team.cloudflareaccess.com"), ("CF_POLICY_AUD", "nope")],
+            &[
+                ("CF_TEAM_DOMAIN", "https://team.cloudflareaccess.com"),
+                ("CF_POLICY_AUD", "nope"),
+            ],
             "AUD tag",
         ),
-        (env!("CARGO_BIN_EXE_zitadel"), &[("ZITADEL_ISSUER", "https://x.zitadel.cloud")], "ZITADEL_PROJECT_ID"),
-        (env!("CARGO_BIN_EXE_clerk"), &[("CLERK_ISSUER", "https://x.clerk.accounts.dev")], "CLERK_AUTHORIZED_PARTIES"),
-        (env!("CARGO_BIN_EXE_auth0"), &[("AUTH0_DOMAIN", "t.us.auth0.com")], "AUTH0_AUDIENCE"),
-        (env!("CARGO_BIN_EXE_keycloak"), &[("KEYCLOAK_URL", "https://sso.example.com")], "KEYCLOAK_REALM"),
+        (
+            env!("CARGO_BIN_EXE_zitadel"),
+            &[("ZITADEL_ISSUER", "https://x.zitadel.cloud")],
+            "ZITADEL_PROJECT_ID",
+        ),
+        (
+            env!("CARGO_BIN_EXE_clerk"),
+            &[("CLERK_ISSUER", "https://x.clerk.accounts.dev")],
+            "CLERK_AUTHORIZED_PARTIES",
+        ),
+        (
+            env!("CARGO_BIN_EXE_auth0"),
+            &[("AUTH0_DOMAIN", "t.us.auth0.com")],
+            "AUTH0_AUDIENCE",
+        ),
+        (
+            env!("CARGO_BIN_EXE_keycloak"),
+            &[("KEYCLOAK_URL", "https://sso.example.com")],
+            "KEYCLOAK_REALM",
+        ),
         (
             env!("CARGO_BIN_EXE_entra"),
-            &[("ENTRA_TENANT_ID", "common"), ("ENTRA_CLIENT_ID", "6e74172b-be56-4843-9ff4-e66a39bb12e3")],
+            &[
+                ("ENTRA_TENANT_ID", "common"),
+                ("ENTRA_CLIENT_ID", "6e74172b-be56-4843-9ff4-e66a39bb12e3"),
+            ],
             "ENTRA_ALLOWED_TENANTS",
         ),
         (
             env!("CARGO_BIN_EXE_okta"),
-            &[("OKTA_ISSUER", "https://dev-1.okta.com"), ("OKTA_AUDIENCE", "api://default")],
+            &[
+                ("OKTA_ISSUER", "https://dev-1.okta.com"),
+                ("OKTA_AUDIENCE", "api://default"),
+            ],
             "org authorization server",
         ),
-        (env!("CARGO_BIN_EXE_cognito"), &[("COGNITO_REGION", "eu-west-1")], "COGNITO_USER_POOL_ID"),
-        (env!("CARGO_BIN_EXE_firebase"), &[("FIREBASE_PROJECT_ID", "bad/project")], "FIREBASE_PROJECT_ID"),
+        (
+            env!("CARGO_BIN_EXE_cognito"),
+            &[("COGNITO_REGION", "eu-west-1")],
+            "COGNITO_USER_POOL_ID",
+        ),
+        (
+            env!("CARGO_BIN_EXE_firebase"),
+            &[("FIREBASE_PROJECT_ID", "bad/project")],
+            "FIREBASE_PROJECT_ID",
+        ),
         (
             env!("CARGO_BIN_EXE_quickstart"),
-            &[("AUTH_ISSUER", "http://issuer.example.com"), ("AUTH_AUDIENCE", "a")],
+            &[
+                ("AUTH_ISSUER", "http://issuer.example.com"),
+                ("AUTH_AUDIENCE", "a"),
+            ],
             "https://",
         ),
-        (env!("CARGO_BIN_EXE_quickstart"), &[("AUTH_LEEWAY_SECS", "soon")], "AUTH_LEEWAY_SECS"),
+        (
+            env!("CARGO_BIN_EXE_quickstart"),
+            &[("AUTH_LEEWAY_SECS", "soon")],
+            "AUTH_LEEWAY_SECS",
+        ),
         // Ten years of leeway would make long-expired tokens valid.
-        (env!("CARGO_BIN_EXE_quickstart"), &[("AUTH_LEEWAY_SECS", "315360000")], "AUTH_LEEWAY_SECS: "),
-        (env!("CARGO_BIN_EXE_quickstart"), &[("AUTH_ALGORITHMS", "RS256,HS256")], "AUTH_ALGORITHMS"),
+        (
+            env!("CARGO_BIN_EXE_quickstart"),
+            &[("AUTH_LEEWAY_SECS", "315360000")],
+            "AUTH_LEEWAY_SECS: ",
+        ),
+        (
+            env!("CARGO_BIN_EXE_quickstart"),
+            &[("AUTH_ALGORITHMS", "RS256,HS256")],
+            "AUTH_ALGORITHMS",
+        ),
         // The demo issuer hands out admin tokens: it never listens beyond loopback unless told to.
-        (env!("CARGO_BIN_EXE_quickstart"), &[("BIND", "0.0.0.0:0")], "loopback only"),
-        (env!("CARGO_BIN_EXE_keycloak"), &[("BIND", "0.0.0.0:0")], "DEMO_ALLOW_ANY_BIND"),
-        (env!("CARGO_BIN_EXE_quickstart"), &[("BIND", "not-an-address")], "BIND"),
+        (
+            env!("CARGO_BIN_EXE_quickstart"),
+            &[("BIND", "0.0.0.0:0")],
+            "loopback only",
+        ),
+        (
+            env!("CARGO_BIN_EXE_keycloak"),
+            &[("BIND", "0.0.0.0:0")],
+            "DEMO_ALLOW_ANY_BIND",
+        ),
+        (
+            env!("CARGO_BIN_EXE_quickstart"),
+            &[("BIND", "not-an-address")],
+            "BIND",
+        ),
     ];
     for (binary, env, expected) in cases {
         let stderr = startup_error(binary, env).await;
-        assert!(stderr.contains(expected), "{binary} with {env:?}: expected {expected:?} in {stderr}");
+        assert!(
+            stderr.contains(expected),
+            "{binary} with {env:?}: expected {expected:?} in {stderr}"
+        );
     }
 }
 
@@ -300,11 +430,21 @@ async fn start_configured(binary: &str, env: &[(&str, &str)]) -> (Child, String)
 async fn an_api_starts_during_an_issuer_outage_and_recovers_by_itself() {
     let issuer = auth_actix::testing::TestIssuer::start().await;
     issuer.set_outage(true);
-    let env = [("AUTH_ISSUER", issuer.issuer()), ("AUTH_AUDIENCE", issuer.audience())];
+    let env = [
+        ("AUTH_ISSUER", issuer.issuer()),
+        ("AUTH_AUDIENCE", issuer.audience()),
+    ];
     let (_child, base) = start_configured(env!("CARGO_BIN_EXE_quickstart"), &env).await;
-    let client = reqwest::Client::builder().timeout(Duration::from_secs(20)).build().unwrap();
+    let client = reqwest::Client::builder()
+        .timeout(Duration::from_secs(20))
+        .build()
+        .unwrap();
     let public = client.get(format!("{base}/public")).send().await.unwrap();
-    assert_eq!(public.status(), 200, "public routes are served through the outage");
+    assert_eq!(
+        public.status(),
+        200,
+        "public routes are served through the outage"
+    );
     let token = issuer.token().subject("ada").sign();
     let me = || client.get(format!("{base}/me")).bearer_auth(&token).send();
     let during = me().await.unwrap();
@@ -326,14 +466,23 @@ async fn an_api_starts_during_an_issuer_outage_and_recovers_by_itself() {
 async fn an_api_stops_at_start_on_a_definite_misconfiguration() {
     let issuer = auth_actix::testing::TestIssuer::start().await;
     issuer.set_discovery_issuer(Some("https://impostor.example.com".to_owned()));
-    let env = [("AUTH_ISSUER", issuer.issuer()), ("AUTH_AUDIENCE", issuer.audience())];
+    let env = [
+        ("AUTH_ISSUER", issuer.issuer()),
+        ("AUTH_AUDIENCE", issuer.audience()),
+    ];
     let stderr = startup_error(env!("CARGO_BIN_EXE_quickstart"), &env).await;
-    assert!(stderr.contains("AUTH_ISSUER") && stderr.contains("impostor.example.com"), "{stderr}");
+    assert!(
+        stderr.contains("AUTH_ISSUER") && stderr.contains("impostor.example.com"),
+        "{stderr}"
+    );
     let missing = [
         ("AUTH_ISSUER", issuer.issuer()),
         ("AUTH_AUDIENCE", issuer.audience()),
         ("AUTH_JWKS_URL", "http://127.0.0.1:9/none"),
     ];
     let (mut child, _) = start_configured(env!("CARGO_BIN_EXE_quickstart"), &missing).await;
-    assert!(child.try_wait().unwrap().is_none(), "no answer at all is an outage, not a misconfiguration");
+    assert!(
+        child.try_wait().unwrap().is_none(),
+        "no answer at all is an outage, not a misconfiguration"
+    );
 }

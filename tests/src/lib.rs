@@ -1,4 +1,5 @@
-//! Helpers shared by the integration tests: hand-crafted tokens for the refusals no honest issuer mints.
+//! Helpers shared by the integration tests: hand-crafted tokens for the refusals no honest issuer
+//! mints.
 
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
@@ -11,14 +12,20 @@ pub fn b64(bytes: impl AsRef<[u8]>) -> String {
 
 /// Decodes a base64url segment.
 pub fn unb64(segment: &str) -> Vec<u8> {
-    URL_SAFE_NO_PAD.decode(segment).expect("test token segment is base64url")
+    URL_SAFE_NO_PAD
+        .decode(segment)
+        .expect("test token segment is base64url")
 }
 
 /// The three segments of a compact token.
 pub fn segments(token: &str) -> [String; 3] {
     let parts: Vec<&str> = token.split('.').collect();
     assert_eq!(parts.len(), 3, "not a compact JWS: {token}");
-    [parts[0].to_owned(), parts[1].to_owned(), parts[2].to_owned()]
+    [
+        parts[0].to_owned(),
+        parts[1].to_owned(),
+        parts[2].to_owned(),
+    ]
 }
 
 /// The decoded payload of a compact token.
@@ -28,7 +35,12 @@ pub fn payload(token: &str) -> Value {
 
 /// A token from the given header, payload and raw signature.
 pub fn assemble(header: &Value, payload: &Value, signature: &[u8]) -> String {
-    format!("{}.{}.{}", b64(header.to_string()), b64(payload.to_string()), b64(signature))
+    format!(
+        "{}.{}.{}",
+        b64(header.to_string()),
+        b64(payload.to_string()),
+        b64(signature)
+    )
 }
 
 /// Replaces the payload while keeping header and signature: a tampered token.
@@ -53,7 +65,8 @@ pub fn init_tracing() {
         .try_init();
 }
 
-/// Captures `tracing` events of target `auth` on the current thread, for asserting on the audit log.
+/// Captures `tracing` events of target `auth` on the current thread, for asserting on the audit
+/// log.
 pub mod audit_log {
     use std::collections::BTreeMap;
     use std::fmt::Debug;
@@ -86,7 +99,10 @@ pub mod audit_log {
 
         /// Events whose `outcome` field equals `outcome`.
         pub fn with_outcome(&self, outcome: &str) -> Vec<Fields> {
-            self.events().into_iter().filter(|e| e.get("outcome").map(String::as_str) == Some(outcome)).collect()
+            self.events()
+                .into_iter()
+                .filter(|e| e.get("outcome").map(String::as_str) == Some(outcome))
+                .collect()
         }
 
         /// Forgets what was captured.
@@ -133,7 +149,9 @@ pub struct Reply {
 impl Reply {
     /// A header's value as text.
     pub fn header(&self, name: &str) -> Option<&str> {
-        self.headers.get(name).map(|value| value.to_str().unwrap_or("<non-ascii>"))
+        self.headers
+            .get(name)
+            .map(|value| value.to_str().unwrap_or("<non-ascii>"))
     }
 
     /// The body as JSON (`Null` when it is not JSON).
@@ -150,17 +168,30 @@ impl Reply {
 /// `error.code` of a JSON error body (`<no code>` when there is none).
 pub fn error_code(body: &str) -> String {
     let json: Value = serde_json::from_str(body).unwrap_or(Value::Null);
-    json["error"]["code"].as_str().unwrap_or("<no code>").to_owned()
+    json["error"]["code"]
+        .as_str()
+        .unwrap_or("<no code>")
+        .to_owned()
 }
 
-/// A loopback client whose requests give up after 20 s, so a hung server fails a test instead of hanging it.
+/// A loopback client whose requests give up after 20 s, so a hung server fails a test instead of
+/// hanging it.
 pub fn client() -> reqwest::Client {
-    reqwest::Client::builder().timeout(std::time::Duration::from_secs(20)).build().expect("HTTP client")
+    reqwest::Client::builder()
+        .timeout(std::time::Duration::from_secs(20))
+        .build()
+        .expect("HTTP client")
 }
 
 /// GETs a JSON document (a test issuer's JWKS, say) over loopback.
 pub async fn get_json(url: &str) -> Value {
-    let response = client().get(url).send().await.expect("GET").error_for_status().expect("2xx");
+    let response = client()
+        .get(url)
+        .send()
+        .await
+        .expect("GET")
+        .error_for_status()
+        .expect("2xx");
     serde_json::from_slice(&response.bytes().await.expect("body")).expect("JSON")
 }
 
@@ -178,11 +209,18 @@ where
     let status = response.status();
     let headers = response.headers().clone();
     let body = actix_web::test::read_body(response).await;
-    Reply { status, headers, body: String::from_utf8_lossy(&body).into_owned() }
+    Reply {
+        status,
+        headers,
+        body: String::from_utf8_lossy(&body).into_owned(),
+    }
 }
 
 /// Status and body of a test request sent through an initialised actix service.
-pub async fn status_and_body<S, B>(app: &S, req: actix_web::test::TestRequest) -> (actix_web::http::StatusCode, String)
+pub async fn status_and_body<S, B>(
+    app: &S,
+    req: actix_web::test::TestRequest,
+) -> (actix_web::http::StatusCode, String)
 where
     S: actix_web::dev::Service<
             actix_http::Request,
@@ -197,7 +235,11 @@ where
 
 /// Calls `attempt` every 100 ms until `done` accepts its result or `limit` passes; returns the last
 /// result. For waiting on background refreshes without fixed sleeps.
-pub async fn poll<T, F, Fut>(limit: std::time::Duration, mut attempt: F, done: impl Fn(&T) -> bool) -> T
+pub async fn poll<T, F, Fut>(
+    limit: std::time::Duration,
+    mut attempt: F,
+    done: impl Fn(&T) -> bool,
+) -> T
 where
     F: FnMut() -> Fut,
     Fut: std::future::Future<Output = T>,
@@ -211,9 +253,12 @@ where
     result
 }
 
-/// Awaits spawned tasks in order, failing the test if they are not all done within `limit`: a deadlock in
-/// shared work (single-flight fetches) then fails instead of hanging the run.
-pub async fn join_within<T>(limit: std::time::Duration, tasks: Vec<tokio::task::JoinHandle<T>>) -> Vec<T> {
+/// Awaits spawned tasks in order, failing the test if they are not all done within `limit`: a
+/// deadlock in shared work (single-flight fetches) then fails instead of hanging the run.
+pub async fn join_within<T>(
+    limit: std::time::Duration,
+    tasks: Vec<tokio::task::JoinHandle<T>>,
+) -> Vec<T> {
     let all = async {
         let mut results = Vec::with_capacity(tasks.len());
         for task in tasks {
@@ -221,11 +266,13 @@ pub async fn join_within<T>(limit: std::time::Duration, tasks: Vec<tokio::task::
         }
         results
     };
-    tokio::time::timeout(limit, all).await.expect("tasks did not finish in time")
+    tokio::time::timeout(limit, all)
+        .await
+        .expect("tasks did not finish in time")
 }
 
-/// Polls `done` every 100 ms for at most `limit`; whether it came to hold. For counters that background
-/// work moves, such as a test issuer's fetch counts.
+/// Polls `done` every 100 ms for at most `limit`; whether it came to hold. For counters that
+/// background work moves, such as a test issuer's fetch counts.
 pub async fn wait_until(limit: std::time::Duration, mut done: impl FnMut() -> bool) -> bool {
     poll(limit, || std::future::ready(done()), |held| *held).await
 }
@@ -248,23 +295,33 @@ pub mod oidc_provider {
 
     /// What is missing to run the provider, if anything: node, or the npm packages.
     pub fn missing() -> Option<String> {
-        let node = std::process::Command::new("node").arg("--version").output().is_ok_and(|o| o.status.success());
+        let node = std::process::Command::new("node")
+            .arg("--version")
+            .output()
+            .is_ok_and(|o| o.status.success());
         if !node {
             return Some("node".to_owned());
         }
         if !harness().join("node_modules/oidc-provider").exists() {
-            return Some(format!("oidc-provider (npm ci --prefix {})", harness().display()));
+            return Some(format!(
+                "oidc-provider (npm ci --prefix {})",
+                harness().display()
+            ));
         }
         None
     }
 
-    /// Whether the provider can run here. Under CI (`.ci/run` installs it) a missing piece fails the
-    /// test; elsewhere the test says so and passes, rather than failing the README's test command.
+    /// Whether the provider can run here. Under CI (`.ci/run` installs it) a missing piece fails
+    /// the test; elsewhere the test says so and passes, rather than failing the README's test
+    /// command.
     pub fn available(test: &str) -> bool {
         match missing() {
             None => true,
             Some(what) => {
-                assert!(std::env::var_os("CI").is_none(), "CI must install {what} (see .ci/run)");
+                assert!(
+                    std::env::var_os("CI").is_none(),
+                    "CI must install {what} (see .ci/run)"
+                );
                 eprintln!("skipping {test}: {what} is not installed (.ci/run installs it)");
                 false
             }
@@ -289,7 +346,13 @@ pub mod oidc_provider {
             let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
             let config_file = dir.join(format!("config-{n}.json"));
             let (child, stdin, issuer) = spawn(&config, &config_file).await;
-            OidcProvider { config, config_file, issuer, child, _stdin: stdin }
+            OidcProvider {
+                config,
+                config_file,
+                issuer,
+                child,
+                _stdin: stdin,
+            }
         }
 
         /// The issuer URL.
@@ -297,18 +360,25 @@ pub mod oidc_provider {
             &self.issuer
         }
 
-        /// Stops the provider (an outage); [`OidcProvider::restart`] brings it back on the same port.
+        /// Stops the provider (an outage); [`OidcProvider::restart`] brings it back on the same
+        /// port.
         pub async fn stop(&mut self) {
             let _ = self.child.start_kill();
             let _ = tokio::time::timeout(Duration::from_secs(10), self.child.wait()).await;
         }
 
-        /// Starts it again on the same port with the same configuration; with `rotate`, under a brand new
-        /// signing key and no overlap with the old one.
+        /// Starts it again on the same port with the same configuration; with `rotate`, under a
+        /// brand new signing key and no overlap with the old one.
         pub async fn restart(&mut self, rotate: bool) {
             self.stop().await;
-            let port: u16 =
-                self.issuer.trim_start_matches("http://127.0.0.1:").split('/').next().unwrap().parse().unwrap();
+            let port: u16 = self
+                .issuer
+                .trim_start_matches("http://127.0.0.1:")
+                .split('/')
+                .next()
+                .unwrap()
+                .parse()
+                .unwrap();
             self.config["port"] = port.into();
             if rotate && let Some(file) = self.config["jwks_file"].as_str() {
                 let _ = std::fs::remove_file(file);
@@ -320,18 +390,32 @@ pub mod oidc_provider {
         }
 
         /// An access token by the client credentials grant (client_secret_basic), for `resource`.
-        pub async fn token(&self, client: &str, secret: &str, resource: &str, scope: &str) -> String {
+        pub async fn token(
+            &self,
+            client: &str,
+            secret: &str,
+            resource: &str,
+            scope: &str,
+        ) -> String {
             let response = crate::client()
                 .post(format!("{}/token", self.issuer))
                 .basic_auth(client, Some(secret))
-                .form(&[("grant_type", "client_credentials"), ("resource", resource), ("scope", scope)])
+                .form(&[
+                    ("grant_type", "client_credentials"),
+                    ("resource", resource),
+                    ("scope", scope),
+                ])
                 .send()
                 .await
                 .expect("token endpoint answers");
             let status = response.status();
-            let body: Value = serde_json::from_slice(&response.bytes().await.unwrap()).unwrap_or(Value::Null);
+            let body: Value =
+                serde_json::from_slice(&response.bytes().await.unwrap()).unwrap_or(Value::Null);
             assert!(status.is_success(), "token request failed: {status} {body}");
-            body["access_token"].as_str().expect("access_token").to_owned()
+            body["access_token"]
+                .as_str()
+                .expect("access_token")
+                .to_owned()
         }
     }
 
@@ -349,8 +433,14 @@ pub mod oidc_provider {
         let stdin = child.stdin.take().expect("stdin");
         let mut lines = BufReader::new(child.stdout.take().expect("stdout")).lines();
         let ready = tokio::time::timeout(Duration::from_secs(30), lines.next_line()).await;
-        let line = ready.expect("the provider starts in time").expect("stdout readable").expect("a READY line");
-        let issuer = line.strip_prefix("READY ").unwrap_or_else(|| panic!("unexpected first line {line:?}")).to_owned();
+        let line = ready
+            .expect("the provider starts in time")
+            .expect("stdout readable")
+            .expect("a READY line");
+        let issuer = line
+            .strip_prefix("READY ")
+            .unwrap_or_else(|| panic!("unexpected first line {line:?}"))
+            .to_owned();
         (child, stdin, issuer)
     }
 }

@@ -3,7 +3,9 @@
 use actix_web::http::StatusCode;
 use actix_web::{App, HttpResponse, test, web};
 use auth_actix::testing::{TestIssuer, TestRequestExt};
-use auth_actix::{Authorize, Identity, JwtAuth, Require, Requirement, ResolveError, RoleRequest, Rule, Verified};
+use auth_actix::{
+    Authorize, Identity, JwtAuth, Require, Requirement, ResolveError, RoleRequest, Rule, Verified,
+};
 use tests::{send, status_and_body};
 
 struct Editors;
@@ -29,7 +31,10 @@ async fn agent(identity: Verified<Identity>, path: web::Path<String>) -> HttpRes
     HttpResponse::Ok().body(format!("{} {}", path.into_inner(), roles.join(",")))
 }
 
-async fn agent_of_org(identity: Verified<Identity>, path: web::Path<(String, String)>) -> HttpResponse {
+async fn agent_of_org(
+    identity: Verified<Identity>,
+    path: web::Path<(String, String)>,
+) -> HttpResponse {
     let roles: Vec<&str> = identity.roles.iter().map(String::as_str).collect();
     HttpResponse::Ok().body(format!("{} {}", path.into_inner().1, roles.join(",")))
 }
@@ -44,45 +49,86 @@ async fn require_extractor_checks_roles_and_scopes() {
             .route("/items", web::get().to(items)),
     )
     .await;
-    let both = issuer.token().subject("ed").roles(["editor", "verified"]).sign();
+    let both = issuer
+        .token()
+        .subject("ed")
+        .roles(["editor", "verified"])
+        .sign();
     assert_eq!(
         status_and_body(&app, test::TestRequest::get().uri("/edit").bearer(&both)).await,
         (StatusCode::OK, "ed".into())
     );
     let one = issuer.token().roles(["editor"]).sign();
     assert_eq!(
-        status_and_body(&app, test::TestRequest::get().uri("/edit").bearer(&one)).await.0,
+        status_and_body(&app, test::TestRequest::get().uri("/edit").bearer(&one))
+            .await
+            .0,
         StatusCode::FORBIDDEN
     );
     let scoped = issuer.token().scopes(["openid", "read:items"]).sign();
-    assert_eq!(status_and_body(&app, test::TestRequest::get().uri("/items").bearer(&scoped)).await.0, StatusCode::OK);
+    assert_eq!(
+        status_and_body(&app, test::TestRequest::get().uri("/items").bearer(&scoped))
+            .await
+            .0,
+        StatusCode::OK
+    );
     let unscoped = issuer.token().scopes(["openid"]).sign();
     assert_eq!(
-        status_and_body(&app, test::TestRequest::get().uri("/items").bearer(&unscoped)).await.0,
+        status_and_body(
+            &app,
+            test::TestRequest::get().uri("/items").bearer(&unscoped)
+        )
+        .await
+        .0,
         StatusCode::FORBIDDEN
     );
-    assert_eq!(status_and_body(&app, test::TestRequest::get().uri("/items")).await.0, StatusCode::UNAUTHORIZED);
+    assert_eq!(
+        status_and_body(&app, test::TestRequest::get().uri("/items"))
+            .await
+            .0,
+        StatusCode::UNAUTHORIZED
+    );
 }
 
 #[actix_web::test]
 async fn authorize_guards_a_whole_scope() {
     let issuer = TestIssuer::start().await;
     let app = test::init_service(
-        App::new().wrap(JwtAuth::new(issuer.provider()).unwrap().public(["/*"])).service(
-            web::scope("/admin")
-                .wrap(Authorize::any_role(["admin", "owner"]))
-                .route("/a", web::get().to(|| async { HttpResponse::Ok().body("a") }))
-                .route("/b", web::get().to(|| async { HttpResponse::Ok().body("b") })),
-        ),
+        App::new()
+            .wrap(JwtAuth::new(issuer.provider()).unwrap().public(["/*"]))
+            .service(
+                web::scope("/admin")
+                    .wrap(Authorize::any_role(["admin", "owner"]))
+                    .route(
+                        "/a",
+                        web::get().to(|| async { HttpResponse::Ok().body("a") }),
+                    )
+                    .route(
+                        "/b",
+                        web::get().to(|| async { HttpResponse::Ok().body("b") }),
+                    ),
+            ),
     )
     .await;
     let admin = issuer.token().roles(["admin"]).sign();
     for uri in ["/admin/a", "/admin/b"] {
-        assert_eq!(status_and_body(&app, test::TestRequest::get().uri(uri).bearer(&admin)).await.0, StatusCode::OK);
-        assert_eq!(status_and_body(&app, test::TestRequest::get().uri(uri)).await.0, StatusCode::UNAUTHORIZED);
+        assert_eq!(
+            status_and_body(&app, test::TestRequest::get().uri(uri).bearer(&admin))
+                .await
+                .0,
+            StatusCode::OK
+        );
+        assert_eq!(
+            status_and_body(&app, test::TestRequest::get().uri(uri))
+                .await
+                .0,
+            StatusCode::UNAUTHORIZED
+        );
         let viewer = issuer.token().roles(["viewer"]).sign();
         assert_eq!(
-            status_and_body(&app, test::TestRequest::get().uri(uri).bearer(&viewer)).await.0,
+            status_and_body(&app, test::TestRequest::get().uri(uri).bearer(&viewer))
+                .await
+                .0,
             StatusCode::FORBIDDEN
         );
     }
@@ -91,49 +137,102 @@ async fn authorize_guards_a_whole_scope() {
 #[actix_web::test]
 async fn resolver_roles_merge_with_claim_roles_and_see_path_parameters() {
     let issuer = TestIssuer::start().await;
-    let auth = JwtAuth::new(issuer.provider()).unwrap().role_resolver(|req: RoleRequest| async move {
-        let agent = req.param("id").unwrap_or_default();
-        match (agent.as_str(), req.identity().subject.as_str()) {
-            ("down", _) => Err(ResolveError::Unavailable("agent database unreachable".into())),
-            ("broken", _) => Err(ResolveError::Failed("query failed".into())),
-            ("7", "owner-of-7") => Ok(vec!["owner".to_owned()]),
-            _ => Ok(vec![]),
-        }
-    });
+    let auth =
+        JwtAuth::new(issuer.provider())
+            .unwrap()
+            .role_resolver(|req: RoleRequest| async move {
+                let agent = req.param("id").unwrap_or_default();
+                match (agent.as_str(), req.identity().subject.as_str()) {
+                    ("down", _) => Err(ResolveError::Unavailable(
+                        "agent database unreachable".into(),
+                    )),
+                    ("broken", _) => Err(ResolveError::Failed("query failed".into())),
+                    ("7", "owner-of-7") => Ok(vec!["owner".to_owned()]),
+                    _ => Ok(vec![]),
+                }
+            });
     let app = test::init_service(
-        App::new().wrap(auth).route("/agents/{id}", web::get().to(agent)).service(
-            web::scope("/agents/{id}/admin")
-                .wrap(Authorize::any_role(["owner"]))
-                .route("", web::get().to(|| async { HttpResponse::Ok().body("owner area") })),
-        ),
+        App::new()
+            .wrap(auth)
+            .route("/agents/{id}", web::get().to(agent))
+            .service(
+                web::scope("/agents/{id}/admin")
+                    .wrap(Authorize::any_role(["owner"]))
+                    .route(
+                        "",
+                        web::get().to(|| async { HttpResponse::Ok().body("owner area") }),
+                    ),
+            ),
     )
     .await;
-    let owner = issuer.token().subject("owner-of-7").roles(["viewer"]).sign();
+    let owner = issuer
+        .token()
+        .subject("owner-of-7")
+        .roles(["viewer"])
+        .sign();
     let other = issuer.token().subject("someone").roles(["viewer"]).sign();
 
-    let (code, body) = status_and_body(&app, test::TestRequest::get().uri("/agents/7").bearer(&owner)).await;
+    let (code, body) = status_and_body(
+        &app,
+        test::TestRequest::get().uri("/agents/7").bearer(&owner),
+    )
+    .await;
     assert_eq!((code, body.as_str()), (StatusCode::OK, "7 owner,viewer"));
-    let (code, body) = status_and_body(&app, test::TestRequest::get().uri("/agents/8").bearer(&owner)).await;
+    let (code, body) = status_and_body(
+        &app,
+        test::TestRequest::get().uri("/agents/8").bearer(&owner),
+    )
+    .await;
     assert_eq!((code, body.as_str()), (StatusCode::OK, "8 viewer"));
 
     assert_eq!(
-        status_and_body(&app, test::TestRequest::get().uri("/agents/7/admin").bearer(&owner)).await.0,
+        status_and_body(
+            &app,
+            test::TestRequest::get()
+                .uri("/agents/7/admin")
+                .bearer(&owner)
+        )
+        .await
+        .0,
         StatusCode::OK
     );
     assert_eq!(
-        status_and_body(&app, test::TestRequest::get().uri("/agents/7/admin").bearer(&other)).await.0,
+        status_and_body(
+            &app,
+            test::TestRequest::get()
+                .uri("/agents/7/admin")
+                .bearer(&other)
+        )
+        .await
+        .0,
         StatusCode::FORBIDDEN
     );
 
-    let down = send(&app, test::TestRequest::get().uri("/agents/down").bearer(&owner)).await;
+    let down = send(
+        &app,
+        test::TestRequest::get().uri("/agents/down").bearer(&owner),
+    )
+    .await;
     assert_eq!(down.status, StatusCode::SERVICE_UNAVAILABLE);
     assert!(down.header("retry-after").is_some());
     let body = down.body;
-    assert!(body.contains("AUTH_UNAVAILABLE") && !body.contains("unreachable"), "{body}");
+    assert!(
+        body.contains("AUTH_UNAVAILABLE") && !body.contains("unreachable"),
+        "{body}"
+    );
 
-    let (code, body) = status_and_body(&app, test::TestRequest::get().uri("/agents/broken").bearer(&owner)).await;
+    let (code, body) = status_and_body(
+        &app,
+        test::TestRequest::get()
+            .uri("/agents/broken")
+            .bearer(&owner),
+    )
+    .await;
     assert_eq!(code, StatusCode::INTERNAL_SERVER_ERROR);
-    assert!(body.contains("INTERNAL_ERROR") && !body.contains("query failed"), "{body}");
+    assert!(
+        body.contains("INTERNAL_ERROR") && !body.contains("query failed"),
+        "{body}"
+    );
 }
 
 #[actix_web::test]
@@ -145,7 +244,11 @@ async fn resolver_runs_once_per_request_however_many_extractors_need_it() {
     impl Requirement for Owners {
         const RULE: Rule = Rule::any_role(&["owner"]);
     }
-    async fn handler(identity: Verified<Identity>, owner: Require<Owners>, again: Verified<Identity>) -> HttpResponse {
+    async fn handler(
+        identity: Verified<Identity>,
+        owner: Require<Owners>,
+        again: Verified<Identity>,
+    ) -> HttpResponse {
         assert!(identity.has_role("owner") && again.has_role("owner"));
         HttpResponse::Ok().body(owner.subject.clone())
     }
@@ -153,19 +256,41 @@ async fn resolver_runs_once_per_request_however_many_extractors_need_it() {
     let issuer = TestIssuer::start().await;
     let calls = Arc::new(AtomicUsize::new(0));
     let counter = Arc::clone(&calls);
-    let auth = JwtAuth::new(issuer.provider()).unwrap().role_resolver(move |_: RoleRequest| {
-        counter.fetch_add(1, Ordering::SeqCst);
-        async { Ok::<_, ResolveError>(vec!["owner".to_owned()]) }
-    });
-    let app = test::init_service(App::new().wrap(auth.clone()).route("/x", web::get().to(handler))).await;
+    let auth = JwtAuth::new(issuer.provider())
+        .unwrap()
+        .role_resolver(move |_: RoleRequest| {
+            counter.fetch_add(1, Ordering::SeqCst);
+            async { Ok::<_, ResolveError>(vec!["owner".to_owned()]) }
+        });
+    let app = test::init_service(
+        App::new()
+            .wrap(auth.clone())
+            .route("/x", web::get().to(handler)),
+    )
+    .await;
     let token = issuer.token().subject("solo").sign();
-    assert_eq!(status_and_body(&app, test::TestRequest::get().uri("/x").bearer(&token)).await.0, StatusCode::OK);
+    assert_eq!(
+        status_and_body(&app, test::TestRequest::get().uri("/x").bearer(&token))
+            .await
+            .0,
+        StatusCode::OK
+    );
     assert_eq!(calls.load(Ordering::SeqCst), 1, "middleware");
 
     calls.store(0, Ordering::SeqCst);
-    let app = test::init_service(App::new().app_data(auth.clone()).route("/x", web::get().to(handler))).await;
+    let app = test::init_service(
+        App::new()
+            .app_data(auth.clone())
+            .route("/x", web::get().to(handler)),
+    )
+    .await;
     let token = issuer.token().subject("solo").sign();
-    assert_eq!(status_and_body(&app, test::TestRequest::get().uri("/x").bearer(&token)).await.0, StatusCode::OK);
+    assert_eq!(
+        status_and_body(&app, test::TestRequest::get().uri("/x").bearer(&token))
+            .await
+            .0,
+        StatusCode::OK
+    );
     assert_eq!(calls.load(Ordering::SeqCst), 1, "app data");
 }
 
@@ -178,7 +303,8 @@ fn authorize_with_no_names_refuses_to_be_built() {
 #[std::prelude::v1::test]
 #[should_panic(expected = "an empty list would admit every caller")]
 fn a_rule_with_no_names_refuses_to_be_built() {
-    // Out of a constant the check runs at startup; in one it is a compile error (see Rule's doc test).
+    // Out of a constant the check runs at startup; in one it is a compile error (see Rule's doc
+    // test).
     let no_names: &'static [&'static str] = Vec::new().leak();
     let _ = Rule::all_scopes(no_names);
 }
@@ -186,15 +312,37 @@ fn a_rule_with_no_names_refuses_to_be_built() {
 #[actix_web::test]
 async fn resolvers_see_path_parameters_decoded_as_the_handler_does() {
     let issuer = TestIssuer::start().await;
-    let auth = JwtAuth::new(issuer.provider()).unwrap().role_resolver(|req: RoleRequest| async move {
-        // The handler's web::Path<String> sees "a/b" for "a%2Fb"; so does the resolver.
-        Ok(if req.param("id").as_deref() == Some("a/b") { vec!["owner".to_owned()] } else { vec![] })
-    });
-    let app = test::init_service(App::new().wrap(auth).route("/agents/{id}", web::get().to(agent))).await;
+    let auth =
+        JwtAuth::new(issuer.provider())
+            .unwrap()
+            .role_resolver(|req: RoleRequest| async move {
+                // The handler's web::Path<String> sees "a/b" for "a%2Fb"; so does the resolver.
+                Ok(if req.param("id").as_deref() == Some("a/b") {
+                    vec!["owner".to_owned()]
+                } else {
+                    vec![]
+                })
+            });
+    let app = test::init_service(
+        App::new()
+            .wrap(auth)
+            .route("/agents/{id}", web::get().to(agent)),
+    )
+    .await;
     let token = issuer.token().sign();
-    let (code, body) = status_and_body(&app, test::TestRequest::get().uri("/agents/a%2Fb").bearer(&token)).await;
+    let (code, body) = status_and_body(
+        &app,
+        test::TestRequest::get().uri("/agents/a%2Fb").bearer(&token),
+    )
+    .await;
     assert_eq!((code, body.as_str()), (StatusCode::OK, "a/b owner"));
-    let (_, body) = status_and_body(&app, test::TestRequest::get().uri("/agents/a%252Fb").bearer(&token)).await;
+    let (_, body) = status_and_body(
+        &app,
+        test::TestRequest::get()
+            .uri("/agents/a%252Fb")
+            .bearer(&token),
+    )
+    .await;
     assert_eq!(body, "a%2Fb ", "one decoding, in both places");
 }
 
@@ -202,30 +350,52 @@ async fn resolvers_see_path_parameters_decoded_as_the_handler_does() {
 async fn a_scope_guard_never_resolves_roles_for_a_parameter_routing_has_not_matched() {
     let (log, _guard) = tests::audit_log::AuditLog::install();
     let issuer = TestIssuer::start().await;
-    let auth = JwtAuth::new(issuer.provider()).unwrap().role_resolver(|req: RoleRequest| async move {
-        // With no agent in the path, an app-wide admin list would answer: the trap a scope guard sets.
-        Ok(match req.param("id") {
-            Some(id) if id == "7" => vec!["owner".to_owned()],
-            Some(_) => vec![],
-            None => vec!["owner".to_owned()],
-        })
-    });
+    let auth =
+        JwtAuth::new(issuer.provider())
+            .unwrap()
+            .role_resolver(|req: RoleRequest| async move {
+                // With no agent in the path, an app-wide admin list would answer: the trap a scope
+                // guard sets.
+                Ok(match req.param("id") {
+                    Some(id) if id == "7" => vec!["owner".to_owned()],
+                    Some(_) => vec![],
+                    None => vec!["owner".to_owned()],
+                })
+            });
     let app = test::init_service(
         App::new().wrap(auth).service(
             web::scope("/agents")
                 .wrap(Authorize::any_role(["owner"]))
-                .route("/{id}", web::get().to(|| async { HttpResponse::Ok().body("agent") })),
+                .route(
+                    "/{id}",
+                    web::get().to(|| async { HttpResponse::Ok().body("agent") }),
+                ),
         ),
     )
     .await;
     let token = issuer.token().sign();
-    let answer = send(&app, test::TestRequest::get().uri("/agents/8").bearer(&token)).await;
-    assert_eq!(answer.status, StatusCode::INTERNAL_SERVER_ERROR, "refused, never resolved for the wrong resource");
+    let answer = send(
+        &app,
+        test::TestRequest::get().uri("/agents/8").bearer(&token),
+    )
+    .await;
+    assert_eq!(
+        answer.status,
+        StatusCode::INTERNAL_SERVER_ERROR,
+        "refused, never resolved for the wrong resource"
+    );
     assert_eq!(answer.code(), "INTERNAL_ERROR");
-    assert!(!answer.body.contains("scope"), "the fix is in the log, not the body: {}", answer.body);
+    assert!(
+        !answer.body.contains("scope"),
+        "the fix is in the log, not the body: {}",
+        answer.body
+    );
     let rejected = log.with_outcome("rejected");
     assert_eq!(rejected.len(), 1, "{:?}", log.events());
-    assert!(rejected[0]["reason"].contains("read path parameter `id` before routing matched it"), "{rejected:?}");
+    assert!(
+        rejected[0]["reason"].contains("read path parameter `id` before routing matched it"),
+        "{rejected:?}"
+    );
 }
 
 #[actix_web::test]
@@ -236,16 +406,18 @@ async fn roles_are_resolved_again_once_routing_has_matched_more_of_the_path() {
     let issuer = TestIssuer::start().await;
     let calls = Arc::new(AtomicUsize::new(0));
     let counter = Arc::clone(&calls);
-    let auth = JwtAuth::new(issuer.provider()).unwrap().role_resolver(move |req: RoleRequest| {
-        counter.fetch_add(1, Ordering::SeqCst);
-        async move {
-            let mut roles = vec![format!("org-{}", req.param("org").unwrap_or_default())];
-            if let Some(agent) = req.match_info().get("agent") {
-                roles.push(format!("agent-{agent}"));
+    let auth = JwtAuth::new(issuer.provider())
+        .unwrap()
+        .role_resolver(move |req: RoleRequest| {
+            counter.fetch_add(1, Ordering::SeqCst);
+            async move {
+                let mut roles = vec![format!("org-{}", req.param("org").unwrap_or_default())];
+                if let Some(agent) = req.match_info().get("agent") {
+                    roles.push(format!("agent-{agent}"));
+                }
+                Ok(roles)
             }
-            Ok(roles)
-        }
-    });
+        });
     let app = test::init_service(
         App::new().wrap(auth).service(
             web::scope("/orgs/{org}")
@@ -255,10 +427,30 @@ async fn roles_are_resolved_again_once_routing_has_matched_more_of_the_path() {
     )
     .await;
     let token = issuer.token().roles(["viewer"]).sign();
-    let (code, body) = status_and_body(&app, test::TestRequest::get().uri("/orgs/acme/agents/7").bearer(&token)).await;
-    // The handler's roles were resolved with the route's own parameter, not the scope's partial view.
-    assert_eq!((code, body.as_str()), (StatusCode::OK, "7 agent-7,org-acme,viewer"));
-    assert_eq!(calls.load(Ordering::SeqCst), 2, "once for the scope, once for the matched route");
-    let (code, _) = status_and_body(&app, test::TestRequest::get().uri("/orgs/other/agents/7").bearer(&token)).await;
+    let (code, body) = status_and_body(
+        &app,
+        test::TestRequest::get()
+            .uri("/orgs/acme/agents/7")
+            .bearer(&token),
+    )
+    .await;
+    // The handler's roles were resolved with the route's own parameter, not the scope's partial
+    // view.
+    assert_eq!(
+        (code, body.as_str()),
+        (StatusCode::OK, "7 agent-7,org-acme,viewer")
+    );
+    assert_eq!(
+        calls.load(Ordering::SeqCst),
+        2,
+        "once for the scope, once for the matched route"
+    );
+    let (code, _) = status_and_body(
+        &app,
+        test::TestRequest::get()
+            .uri("/orgs/other/agents/7")
+            .bearer(&token),
+    )
+    .await;
     assert_eq!(code, StatusCode::FORBIDDEN);
 }

@@ -1,5 +1,6 @@
-//! The attribute macros at run time, against the loopback issuer: 200 with the role, 403 without, 401
-//! without a token; enum roles, both attribute orders, methods, scopes, `all`, stacked attributes.
+//! The attribute macros at run time, against the loopback issuer: 200 with the role, 403 without,
+//! 401 without a token; enum roles, both attribute orders, methods, scopes, `all`, stacked
+//! attributes.
 
 use actix_web::http::StatusCode;
 use actix_web::{App, HttpResponse, Responder, get, test, web};
@@ -113,7 +114,12 @@ async fn attributes_admit_refuse_and_challenge() {
     let editor = issuer.token().roles(["editor", "verified"]).sign();
     let half_editor = issuer.token().roles(["editor"]).sign();
     let reader = issuer.token().scopes(["read:items"]).sign();
-    let admin_writer = issuer.token().subject("wes").roles(["admin"]).scopes(["write:items"]).sign();
+    let admin_writer = issuer
+        .token()
+        .subject("wes")
+        .roles(["admin"])
+        .scopes(["write:items"])
+        .sign();
 
     let cases: &[(&str, Option<&str>, StatusCode, &str)] = &[
         ("/route-above", Some(&admin), StatusCode::OK, "above ada"),
@@ -132,7 +138,12 @@ async fn attributes_admit_refuse_and_challenge() {
         ("/scope", Some(&reader), StatusCode::OK, "scope"),
         ("/scope", Some(&admin), StatusCode::FORBIDDEN, ""),
         ("/scope", None, StatusCode::UNAUTHORIZED, ""),
-        ("/stacked?x=1", Some(&admin_writer), StatusCode::OK, "stacked wes 1"),
+        (
+            "/stacked?x=1",
+            Some(&admin_writer),
+            StatusCode::OK,
+            "stacked wes 1",
+        ),
         ("/stacked", Some(&admin), StatusCode::FORBIDDEN, ""),
         ("/method", Some(&admin), StatusCode::OK, "method ada"),
         ("/method", Some(&viewer), StatusCode::FORBIDDEN, ""),
@@ -140,7 +151,12 @@ async fn attributes_admit_refuse_and_challenge() {
     ];
     for (uri, token, expected, body) in cases {
         let (status, text) = status(&app, uri, *token).await;
-        assert_eq!(status, *expected, "{uri} with {}", if token.is_some() { "token" } else { "no token" });
+        assert_eq!(
+            status,
+            *expected,
+            "{uri} with {}",
+            if token.is_some() { "token" } else { "no token" }
+        );
         if !body.is_empty() {
             assert_eq!(text, *body, "{uri}");
         }
@@ -150,9 +166,19 @@ async fn attributes_admit_refuse_and_challenge() {
 #[actix_web::test]
 async fn guards_work_without_the_middleware() {
     let issuer = TestIssuer::start().await;
-    let app =
-        test::init_service(App::new().app_data(JwtAuth::new(issuer.provider()).unwrap()).service(route_below)).await;
+    let app = test::init_service(
+        App::new()
+            .app_data(JwtAuth::new(issuer.provider()).unwrap())
+            .service(route_below),
+    )
+    .await;
     let admin = issuer.token().subject("ada").roles(["admin"]).sign();
-    assert_eq!(status(&app, "/route-below", Some(&admin)).await, (StatusCode::OK, "below ada".into()));
-    assert_eq!(status(&app, "/route-below", None).await.0, StatusCode::UNAUTHORIZED);
+    assert_eq!(
+        status(&app, "/route-below", Some(&admin)).await,
+        (StatusCode::OK, "below ada".into())
+    );
+    assert_eq!(
+        status(&app, "/route-below", None).await.0,
+        StatusCode::UNAUTHORIZED
+    );
 }

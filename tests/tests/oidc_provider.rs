@@ -8,13 +8,16 @@ use std::time::Duration;
 use actix_web::http::StatusCode;
 use actix_web::{App, HttpResponse, test};
 use auth_actix::testing::TestRequestExt;
-use auth_actix::{AuthError, Identity, JwtAuth, Provider, StandardClaims, Verified, Verifier, require_role};
+use auth_actix::{
+    AuthError, Identity, JwtAuth, Provider, StandardClaims, Verified, Verifier, require_role,
+};
 use serde_json::{Value, json};
 use tests::oidc_provider::{OidcProvider, available};
 use tests::{init_tracing, send};
 
 const API: &str = "https://api.example.com";
 const OTHER_API: &str = "https://billing.example.com";
+const SHORT: &str = "https://short.example.com";
 
 fn config(alg: &str) -> Value {
     json!({
@@ -22,10 +25,10 @@ fn config(alg: &str) -> Value {
         "resources": [
             {"indicator": API, "format": "jwt", "scope": "read:items write:items", "ttl": 300},
             {"indicator": OTHER_API, "format": "jwt", "scope": "read:items", "ttl": 300},
-            {"indicator": "https://short.example.com", "format": "jwt", "scope": "read:items", "ttl": 2},
+            {"indicator": SHORT, "format": "jwt", "scope": "read:items", "ttl": 2},
         ],
         "clients": [
-            {"client_id": "admin-app", "client_secret": "admin-secret", "scope": "read:items write:items"},
+            {"client_id": "admin-app", "client_secret": "admin-secret", "scope": "read:items"},
             {"client_id": "reader-app", "client_secret": "reader-secret", "scope": "read:items"},
         ],
         "roles": {"admin-app": ["admin"]},
@@ -39,9 +42,12 @@ fn with_keys(mut config: Value, file: &std::path::Path) -> Value {
     config
 }
 
-/// The API's provider for an `oidc-provider` issuer: nothing but the generic preset and the audience.
+/// The API's provider for an `oidc-provider` issuer: nothing but the generic preset and the
+/// audience.
 fn provider(issuer: &str) -> Provider {
-    Provider::oidc(issuer).audience(API).key_settings(auth_actix::testing::TestIssuer::fast_key_settings())
+    Provider::oidc(issuer)
+        .audience(API)
+        .key_settings(auth_actix::testing::TestIssuer::fast_key_settings())
 }
 
 #[actix_web::get("/admin")]
@@ -64,13 +70,26 @@ async fn every_algorithm_the_provider_signs_with_is_accepted_by_the_generic_pres
     }
     for alg in ["RS256", "PS256", "ES256", "EdDSA"] {
         let op = OidcProvider::start(config(alg)).await;
-        let token = op.token("reader-app", "reader-secret", API, "read:items").await;
-        let header: Value = serde_json::from_slice(&tests::unb64(&tests::segments(&token)[0])).unwrap();
-        assert_eq!((header["typ"].as_str(), header["alg"].as_str()), (Some("at+jwt"), Some(alg)));
+        let token = op
+            .token("reader-app", "reader-secret", API, "read:items")
+            .await;
+        let header: Value =
+            serde_json::from_slice(&tests::unb64(&tests::segments(&token)[0])).unwrap();
+        assert_eq!(
+            (header["typ"].as_str(), header["alg"].as_str()),
+            (Some("at+jwt"), Some(alg))
+        );
         let verifier = Verifier::new(provider(op.issuer())).unwrap();
-        let claims = verifier.verify::<StandardClaims>(&token).await.unwrap_or_else(|err| panic!("{alg}: {err}"));
+        let claims = verifier
+            .verify::<StandardClaims>(&token)
+            .await
+            .unwrap_or_else(|err| panic!("{alg}: {err}"));
         assert_eq!(claims.sub, "reader-app", "{alg}");
-        assert!(claims.identity().has_scope("read:items"), "{alg}: {:?}", claims.identity());
+        assert!(
+            claims.identity().has_scope("read:items"),
+            "{alg}: {:?}",
+            claims.identity()
+        );
         assert_eq!(claims.extra["client_id"], "reader-app");
     }
 }
@@ -84,15 +103,31 @@ async fn roles_from_the_provider_reach_the_guards() {
     let op = OidcProvider::start(config("ES256")).await;
     let auth = JwtAuth::new(provider(op.issuer())).unwrap();
     let app = test::init_service(App::new().wrap(auth).service(admin).service(items)).await;
-    let admin_token = op.token("admin-app", "admin-secret", API, "read:items").await;
-    let reader_token = op.token("reader-app", "reader-secret", API, "read:items").await;
+    let admin_token = op
+        .token("admin-app", "admin-secret", API, "read:items")
+        .await;
+    let reader_token = op
+        .token("reader-app", "reader-secret", API, "read:items")
+        .await;
     let get = |uri: &str, token: &str| test::TestRequest::get().uri(uri).bearer(token);
     let answer = send(&app, get("/admin", &admin_token)).await;
-    assert_eq!((answer.status, answer.body.as_str()), (StatusCode::OK, "admin-app"));
-    assert_eq!(send(&app, get("/admin", &reader_token)).await.status, StatusCode::FORBIDDEN);
-    assert_eq!(send(&app, get("/items", &reader_token)).await.status, StatusCode::OK);
+    assert_eq!(
+        (answer.status, answer.body.as_str()),
+        (StatusCode::OK, "admin-app")
+    );
+    assert_eq!(
+        send(&app, get("/admin", &reader_token)).await.status,
+        StatusCode::FORBIDDEN
+    );
+    assert_eq!(
+        send(&app, get("/items", &reader_token)).await.status,
+        StatusCode::OK
+    );
     let no_scope = op.token("reader-app", "reader-secret", API, "").await;
-    assert_eq!(send(&app, get("/items", &no_scope)).await.status, StatusCode::FORBIDDEN);
+    assert_eq!(
+        send(&app, get("/items", &no_scope)).await.status,
+        StatusCode::FORBIDDEN
+    );
 }
 
 #[actix_web::test]
@@ -103,15 +138,41 @@ async fn tokens_for_another_resource_server_or_past_their_expiry_are_refused() {
     }
     let op = OidcProvider::start(config("RS256")).await;
     let verifier = Verifier::new(provider(op.issuer()).leeway(Duration::ZERO)).unwrap();
-    let billing = op.token("admin-app", "admin-secret", OTHER_API, "read:items").await;
-    assert_eq!(verifier.verify::<StandardClaims>(&billing).await.unwrap_err(), AuthError::InvalidAudience);
+    let billing = op
+        .token("admin-app", "admin-secret", OTHER_API, "read:items")
+        .await;
+    assert_eq!(
+        verifier
+            .verify::<StandardClaims>(&billing)
+            .await
+            .unwrap_err(),
+        AuthError::InvalidAudience
+    );
 
-    let short = Provider::oidc(op.issuer()).audience("https://short.example.com").leeway(Duration::ZERO);
+    let short = Provider::oidc(op.issuer())
+        .audience("https://short.example.com")
+        .leeway(Duration::ZERO);
     let short_verifier = Verifier::new(short).unwrap();
-    let token = op.token("reader-app", "reader-secret", "https://short.example.com", "read:items").await;
-    short_verifier.verify::<StandardClaims>(&token).await.unwrap();
+    let token = op
+        .token(
+            "reader-app",
+            "reader-secret",
+            "https://short.example.com",
+            "read:items",
+        )
+        .await;
+    short_verifier
+        .verify::<StandardClaims>(&token)
+        .await
+        .unwrap();
     tokio::time::sleep(Duration::from_millis(3100)).await;
-    assert_eq!(short_verifier.verify::<StandardClaims>(&token).await.unwrap_err(), AuthError::Expired);
+    assert_eq!(
+        short_verifier
+            .verify::<StandardClaims>(&token)
+            .await
+            .unwrap_err(),
+        AuthError::Expired
+    );
 }
 
 #[actix_web::test]
@@ -124,16 +185,27 @@ async fn a_rotation_without_overlap_is_picked_up_and_the_old_key_dies() {
     let _ = std::fs::remove_file(&keys);
     let mut op = OidcProvider::start(with_keys(config("ES256"), &keys)).await;
     let verifier = Verifier::new(provider(op.issuer())).unwrap();
-    let before = op.token("reader-app", "reader-secret", API, "read:items").await;
+    let before = op
+        .token("reader-app", "reader-secret", API, "read:items")
+        .await;
     verifier.verify::<StandardClaims>(&before).await.unwrap();
 
     op.restart(true).await;
-    let after = op.token("reader-app", "reader-secret", API, "read:items").await;
-    assert_ne!(tests::segments(&before)[0], tests::segments(&after)[0], "a new kid");
+    let after = op
+        .token("reader-app", "reader-secret", API, "read:items")
+        .await;
+    assert_ne!(
+        tests::segments(&before)[0],
+        tests::segments(&after)[0],
+        "a new kid"
+    );
     // The new kid is unknown to the cached key set: one refetch, then it verifies.
     verifier.verify::<StandardClaims>(&after).await.unwrap();
     // The old key is gone from the set, and with it every token it signed, cached or not.
-    let err = verifier.verify::<StandardClaims>(&before).await.unwrap_err();
+    let err = verifier
+        .verify::<StandardClaims>(&before)
+        .await
+        .unwrap_err();
     assert_eq!(err, AuthError::UnknownKey);
     let _ = std::fs::remove_file(&keys);
 }
@@ -144,12 +216,17 @@ async fn keys_survive_an_outage_and_an_api_started_during_one_recovers() {
     if !available("oidc_provider") {
         return;
     }
-    let keys = std::env::temp_dir().join(format!("oidc-provider-outage-{}.json", std::process::id()));
+    let keys =
+        std::env::temp_dir().join(format!("oidc-provider-outage-{}.json", std::process::id()));
     let _ = std::fs::remove_file(&keys);
     let mut op = OidcProvider::start(with_keys(config("EdDSA"), &keys)).await;
-    let running = JwtAuth::new(provider(op.issuer())).unwrap().verified_cache(0);
+    let running = JwtAuth::new(provider(op.issuer()))
+        .unwrap()
+        .verified_cache(0);
     running.prefetch().await.unwrap();
-    let token = op.token("admin-app", "admin-secret", API, "read:items").await;
+    let token = op
+        .token("admin-app", "admin-secret", API, "read:items")
+        .await;
 
     op.stop().await;
     // An API that had its keys keeps verifying with them.
@@ -159,7 +236,10 @@ async fn keys_survive_an_outage_and_an_api_started_during_one_recovers() {
 
     // An API that starts now comes up anyway, answering 503 until the provider is back.
     let starting = JwtAuth::new(provider(op.issuer())).unwrap();
-    starting.warm_up().await.expect("an unreachable issuer is not a misconfiguration");
+    starting
+        .warm_up()
+        .await
+        .expect("an unreachable issuer is not a misconfiguration");
     let app = test::init_service(App::new().wrap(starting).service(admin)).await;
     let during = send(&app, req()).await;
     assert_eq!(during.status, StatusCode::SERVICE_UNAVAILABLE);
@@ -167,8 +247,17 @@ async fn keys_survive_an_outage_and_an_api_started_during_one_recovers() {
     assert!(during.header("retry-after").is_some());
 
     op.restart(false).await;
-    let recovered =
-        tests::poll(Duration::from_secs(15), || send(&app, req()), |reply| reply.status == StatusCode::OK).await;
-    assert_eq!(recovered.status, StatusCode::OK, "recovered without a restart: {}", recovered.body);
+    let recovered = tests::poll(
+        Duration::from_secs(15),
+        || send(&app, req()),
+        |reply| reply.status == StatusCode::OK,
+    )
+    .await;
+    assert_eq!(
+        recovered.status,
+        StatusCode::OK,
+        "recovered without a restart: {}",
+        recovered.body
+    );
     let _ = std::fs::remove_file(&keys);
 }

@@ -1,13 +1,15 @@
 //! Every provider preset against the loopback issuer: a token shaped like the provider's real ones
 //! verifies and maps to the right identity, and each provider's known pitfall is refused.
 //!
-//! Fixed-host presets keep their real issuer strings; only the key URL points at the loopback issuer
-//! (`jwks_url`), so the tokens carry exactly the `iss` the real provider writes.
+//! Fixed-host presets keep their real issuer strings; only the key URL points at the loopback
+//! issuer (`jwks_url`), so the tokens carry exactly the `iss` the real provider writes.
 
 use std::time::Duration;
 
 use auth_core::testing::TestIssuer;
-use auth_core::{AuthError, IdentityKind, KeySettings, Provider, StandardClaims, TokenSource, Verifier};
+use auth_core::{
+    AuthError, IdentityKind, KeySettings, Provider, StandardClaims, TokenSource, Verifier,
+};
 use serde_json::json;
 use tests::init_tracing;
 
@@ -16,11 +18,19 @@ const TENANT: &str = "72f988bf-86f1-41af-91ab-2d7cd011db47";
 const CLIENT: &str = "6e74172b-be56-4843-9ff4-e66a39bb12e3";
 
 fn fast(provider: Provider) -> Provider {
-    provider.key_settings(KeySettings { ..TestIssuer::fast_key_settings() })
+    provider.key_settings(KeySettings {
+        ..TestIssuer::fast_key_settings()
+    })
 }
 
-async fn verify(provider: Provider, token: &str) -> Result<auth_core::Claims<StandardClaims>, AuthError> {
-    Verifier::new(fast(provider)).expect("preset settings are valid").verify::<StandardClaims>(token).await
+async fn verify(
+    provider: Provider,
+    token: &str,
+) -> Result<auth_core::Claims<StandardClaims>, AuthError> {
+    Verifier::new(fast(provider))
+        .expect("preset settings are valid")
+        .verify::<StandardClaims>(token)
+        .await
 }
 
 fn roles(claims: &auth_core::Claims<StandardClaims>) -> Vec<String> {
@@ -38,7 +48,10 @@ async fn cloudflare_access_user_and_service_tokens() {
     let provider = || Provider::cloudflare_access(issuer.issuer(), CF_AUD);
     assert_eq!(
         provider().sources(),
-        [TokenSource::header("Cf-Access-Jwt-Assertion"), TokenSource::cookie("CF_Authorization")]
+        [
+            TokenSource::header("Cf-Access-Jwt-Assertion"),
+            TokenSource::cookie("CF_Authorization")
+        ]
     );
     let user = issuer
         .token()
@@ -65,15 +78,41 @@ async fn cloudflare_access_user_and_service_tokens() {
     assert_eq!(claims.identity().subject, "a1b2c3.access");
     assert_eq!(claims.identity().email, None);
 
-    let org_token = issuer.token().audiences([CF_AUD]).email("user@example.com").claim("type", "org").sign();
-    assert_eq!(verify(provider(), &org_token).await.unwrap_err(), AuthError::InvalidClaim("type".into()));
+    let org_token = issuer
+        .token()
+        .audiences([CF_AUD])
+        .email("user@example.com")
+        .claim("type", "org")
+        .sign();
+    assert_eq!(
+        verify(provider(), &org_token).await.unwrap_err(),
+        AuthError::InvalidClaim("type".into())
+    );
 
-    let other_app = issuer.token().audiences(["0".repeat(64)]).claim("type", "app").sign();
-    assert_eq!(verify(provider(), &other_app).await.unwrap_err(), AuthError::InvalidAudience);
+    let other_app = issuer
+        .token()
+        .audiences(["0".repeat(64)])
+        .claim("type", "app")
+        .sign();
+    assert_eq!(
+        verify(provider(), &other_app).await.unwrap_err(),
+        AuthError::InvalidAudience
+    );
 
-    let err = Verifier::new(Provider::cloudflare_access("team.cloudflareaccess.com", "my-app")).unwrap_err();
+    let err = Verifier::new(Provider::cloudflare_access(
+        "team.cloudflareaccess.com",
+        "my-app",
+    ))
+    .unwrap_err();
     assert!(err.to_string().contains("AUD tag"), "{err}");
-    assert!(Verifier::new(Provider::cloudflare_access("team.cloudflareaccess.com", CF_AUD)).is_ok(), "bare host");
+    assert!(
+        Verifier::new(Provider::cloudflare_access(
+            "team.cloudflareaccess.com",
+            CF_AUD
+        ))
+        .is_ok(),
+        "bare host"
+    );
 }
 
 #[tokio::test]
@@ -84,28 +123,44 @@ async fn zitadel_roles_come_from_the_role_map_keys() {
     let token = issuer
         .token()
         .audiences([project, "263514598346722222@my-app"])
-        .claim("urn:zitadel:iam:org:project:roles", json!({"admin": {"2635141": "acme.zitadel.cloud"}}))
+        .claim(
+            "urn:zitadel:iam:org:project:roles",
+            json!({"admin": {"2635141": "acme.zitadel.cloud"}}),
+        )
         .claim(
             format!("urn:zitadel:iam:org:project:{project}:roles"),
             json!({"editor": {"2635141": "acme.zitadel.cloud"}}),
         )
         .scopes(["openid", "profile"])
         .sign();
-    let claims = verify(Provider::zitadel(issuer.issuer(), project), &token).await.unwrap();
+    let claims = verify(Provider::zitadel(issuer.issuer(), project), &token)
+        .await
+        .unwrap();
     assert_eq!(roles(&claims), ["admin", "editor"]);
     assert_eq!(scopes(&claims), ["openid", "profile"]);
 
     let wrapped = issuer
         .token()
         .audiences([project])
-        .claim("urn:zitadel:iam:org:project:roles", json!([{"viewer": {"1": "a"}}, {"auditor": {"1": "a"}}]))
+        .claim(
+            "urn:zitadel:iam:org:project:roles",
+            json!([{"viewer": {"1": "a"}}, {"auditor": {"1": "a"}}]),
+        )
         .sign();
-    let claims = verify(Provider::zitadel(issuer.issuer(), project), &wrapped).await.unwrap();
-    assert_eq!(roles(&claims), ["auditor", "viewer"], "the older array-wrapped shape is read too");
+    let claims = verify(Provider::zitadel(issuer.issuer(), project), &wrapped)
+        .await
+        .unwrap();
+    assert_eq!(
+        roles(&claims),
+        ["auditor", "viewer"],
+        "the older array-wrapped shape is read too"
+    );
 
     let other_project = issuer.token().audiences(["999"]).sign();
     assert_eq!(
-        verify(Provider::zitadel(issuer.issuer(), project), &other_project).await.unwrap_err(),
+        verify(Provider::zitadel(issuer.issuer(), project), &other_project)
+            .await
+            .unwrap_err(),
         AuthError::InvalidAudience
     );
     assert!(Verifier::new(Provider::zitadel("https://x.zitadel.cloud", "")).is_err());
@@ -116,7 +171,10 @@ async fn clerk_checks_azp_and_reads_v1_and_v2_organisation_claims() {
     init_tracing();
     let issuer = TestIssuer::start().await;
     let provider = || Provider::clerk(issuer.issuer(), ["https://app.example.com"]);
-    assert_eq!(provider().sources(), [TokenSource::Bearer, TokenSource::cookie("__session")]);
+    assert_eq!(
+        provider().sources(),
+        [TokenSource::Bearer, TokenSource::cookie("__session")]
+    );
     let v1 = issuer
         .token()
         .without_claim("aud")
@@ -136,7 +194,10 @@ async fn clerk_checks_azp_and_reads_v1_and_v2_organisation_claims() {
         .without_claim("aud")
         .claim("v", 2)
         .claim("azp", "https://app.example.com")
-        .claim("o", json!({"id": "org_123", "rol": "admin", "slg": "acme", "per": "invoices:read"}))
+        .claim(
+            "o",
+            json!({"id": "org_123", "rol": "admin", "slg": "acme", "per": "invoices:read"}),
+        )
         .sign();
     let claims = verify(provider(), &v2).await.unwrap();
     assert_eq!(roles(&claims), ["admin"]);
@@ -145,18 +206,42 @@ async fn clerk_checks_azp_and_reads_v1_and_v2_organisation_claims() {
         .token()
         .without_claim("aud")
         .claim("azp", "https://app.example.com")
-        .claim("o", json!({"id": "org_123", "rol": "member", "per": "read,manage"}))
+        .claim(
+            "o",
+            json!({"id": "org_123", "rol": "member", "per": "read,manage"}),
+        )
         .sign();
-    assert_eq!(scopes(&verify(provider(), &v2_many).await.unwrap()), ["manage", "read"]);
+    assert_eq!(
+        scopes(&verify(provider(), &v2_many).await.unwrap()),
+        ["manage", "read"]
+    );
 
-    let elsewhere = issuer.token().without_claim("aud").claim("azp", "https://evil.example.com").sign();
-    assert_eq!(verify(provider(), &elsewhere).await.unwrap_err(), AuthError::InvalidAuthorizedParty);
+    let elsewhere = issuer
+        .token()
+        .without_claim("aud")
+        .claim("azp", "https://evil.example.com")
+        .sign();
+    assert_eq!(
+        verify(provider(), &elsewhere).await.unwrap_err(),
+        AuthError::InvalidAuthorizedParty
+    );
     let no_azp = issuer.token().without_claim("aud").sign();
-    assert_eq!(verify(provider(), &no_azp).await.unwrap_err(), AuthError::InvalidAuthorizedParty);
+    assert_eq!(
+        verify(provider(), &no_azp).await.unwrap_err(),
+        AuthError::InvalidAuthorizedParty
+    );
 
-    let err = Verifier::new(Provider::clerk("https://x.clerk.accounts.dev", Vec::<String>::new())).unwrap_err();
+    let err = Verifier::new(Provider::clerk(
+        "https://x.clerk.accounts.dev",
+        Vec::<String>::new(),
+    ))
+    .unwrap_err();
     assert!(err.to_string().contains("authorized_parties"), "{err}");
-    let err = Verifier::new(Provider::clerk("https://x.clerk.accounts.dev", ["app.example.com"])).unwrap_err();
+    let err = Verifier::new(Provider::clerk(
+        "https://x.clerk.accounts.dev",
+        ["app.example.com"],
+    ))
+    .unwrap_err();
     assert!(err.to_string().contains("origin"), "{err}");
 }
 
@@ -176,13 +261,31 @@ async fn auth0_issuer_has_a_trailing_slash() {
         .claim("azp", "my-client")
         .sign();
     let claims = verify(provider(), &token).await.unwrap();
-    assert!(roles(&claims).is_empty(), "no roles claim configured, none read");
-    assert_eq!(scopes(&claims), ["openid", "profile", "read:items", "write:items"]);
-    let claims = verify(provider().roles_claim("\"https://example.com/roles\""), &token).await.unwrap();
+    assert!(
+        roles(&claims).is_empty(),
+        "no roles claim configured, none read"
+    );
+    assert_eq!(
+        scopes(&claims),
+        ["openid", "profile", "read:items", "write:items"]
+    );
+    let claims = verify(
+        provider().roles_claim("\"https://example.com/roles\""),
+        &token,
+    )
+    .await
+    .unwrap();
     assert_eq!(roles(&claims), ["admin"]);
 
-    let no_slash = issuer.token().issuer(issuer.issuer()).audience("https://api.example.com").sign();
-    assert!(matches!(verify(provider(), &no_slash).await.unwrap_err(), AuthError::UnknownIssuer { .. }));
+    let no_slash = issuer
+        .token()
+        .issuer(issuer.issuer())
+        .audience("https://api.example.com")
+        .sign();
+    assert!(matches!(
+        verify(provider(), &no_slash).await.unwrap_err(),
+        AuthError::UnknownIssuer { .. }
+    ));
 
     let namespaced = issuer
         .token()
@@ -190,7 +293,12 @@ async fn auth0_issuer_has_a_trailing_slash() {
         .audience("https://api.example.com")
         .claim("https://example.com/roles", ["owner"])
         .sign();
-    let claims = verify(provider().roles_claim("\"https://example.com/roles\""), &namespaced).await.unwrap();
+    let claims = verify(
+        provider().roles_claim("\"https://example.com/roles\""),
+        &namespaced,
+    )
+    .await
+    .unwrap();
     assert_eq!(roles(&claims), ["owner"]);
 }
 
@@ -205,19 +313,35 @@ async fn keycloak_realm_and_client_roles_and_audience_mapper() {
         .issuer(&realm_issuer)
         .audiences(["orders-api", "account"])
         .claim("azp", "orders-web")
-        .claim("realm_access", json!({"roles": ["offline_access", "admin"]}))
+        .claim(
+            "realm_access",
+            json!({"roles": ["offline_access", "admin"]}),
+        )
         .claim(
             "resource_access",
-            json!({"orders-api": {"roles": ["orders:write"]}, "account": {"roles": ["manage-account"]}}),
+            json!({
+                "orders-api": {"roles": ["orders:write"]},
+                "account": {"roles": ["manage-account"]}
+            }),
         )
         .scopes(["openid", "email"])
         .sign();
     let claims = verify(provider(), &token).await.unwrap();
     assert_eq!(roles(&claims), ["admin", "offline_access", "orders:write"]);
-    assert!(!claims.identity().has_role("manage-account"), "other clients' roles stay out");
+    assert!(
+        !claims.identity().has_role("manage-account"),
+        "other clients' roles stay out"
+    );
 
-    let default_audience = issuer.token().issuer(&realm_issuer).audience("account").sign();
-    assert_eq!(verify(provider(), &default_audience).await.unwrap_err(), AuthError::InvalidAudience);
+    let default_audience = issuer
+        .token()
+        .issuer(&realm_issuer)
+        .audience("account")
+        .sign();
+    assert_eq!(
+        verify(provider(), &default_audience).await.unwrap_err(),
+        AuthError::InvalidAudience
+    );
 }
 
 #[tokio::test]
@@ -238,30 +362,63 @@ async fn entra_v2_v1_and_multi_tenant() {
         .claim("ver", "2.0")
         .sign();
     let claims = verify(v2(), &token).await.unwrap();
-    assert_eq!(roles(&claims), ["8a2c7e3b-0000-0000-0000-000000000001", "Orders.Admin"]);
+    assert_eq!(
+        roles(&claims),
+        ["8a2c7e3b-0000-0000-0000-000000000001", "Orders.Admin"]
+    );
     assert_eq!(scopes(&claims), ["Orders.Read", "Orders.Write"]);
     assert_eq!(claims.identity().kind, IdentityKind::User);
 
-    let app_only =
-        issuer.token().issuer(&v2_issuer).audience(CLIENT).claim("idtyp", "app").claim("roles", ["Jobs.Run"]).sign();
-    assert_eq!(verify(v2(), &app_only).await.unwrap().identity().kind, IdentityKind::Service);
+    let app_only = issuer
+        .token()
+        .issuer(&v2_issuer)
+        .audience(CLIENT)
+        .claim("idtyp", "app")
+        .claim("roles", ["Jobs.Run"])
+        .sign();
+    assert_eq!(
+        verify(v2(), &app_only).await.unwrap().identity().kind,
+        IdentityKind::Service
+    );
 
     // A v1 token sent to a v2 API: the issuer form differs and it is refused.
-    let v1_token =
-        issuer.token().issuer(format!("https://sts.windows.net/{TENANT}/")).audience(format!("api://{CLIENT}")).sign();
-    assert!(matches!(verify(v2(), &v1_token).await.unwrap_err(), AuthError::UnknownIssuer { .. }));
-    verify(Provider::entra_v1(TENANT, CLIENT).jwks_url(issuer.jwks_url()), &v1_token).await.unwrap();
+    let v1_token = issuer
+        .token()
+        .issuer(format!("https://sts.windows.net/{TENANT}/"))
+        .audience(format!("api://{CLIENT}"))
+        .sign();
+    assert!(matches!(
+        verify(v2(), &v1_token).await.unwrap_err(),
+        AuthError::UnknownIssuer { .. }
+    ));
+    verify(
+        Provider::entra_v1(TENANT, CLIENT).jwks_url(issuer.jwks_url()),
+        &v1_token,
+    )
+    .await
+    .unwrap();
 
     let multi = || Provider::entra_multi_tenant(CLIENT, [TENANT]).jwks_url(issuer.jwks_url());
     verify(multi(), &token).await.unwrap();
-    let mismatched_tid = issuer.token().issuer(&v2_issuer).audience(CLIENT).claim("tid", "another-tenant").sign();
-    assert_eq!(verify(multi(), &mismatched_tid).await.unwrap_err(), AuthError::InvalidClaim("tid".into()));
+    let mismatched_tid = issuer
+        .token()
+        .issuer(&v2_issuer)
+        .audience(CLIENT)
+        .claim("tid", "another-tenant")
+        .sign();
+    assert_eq!(
+        verify(multi(), &mismatched_tid).await.unwrap_err(),
+        AuthError::InvalidClaim("tid".into())
+    );
     let stranger = issuer
         .token()
         .issuer("https://login.microsoftonline.com/11111111-2222-3333-4444-555555555555/v2.0")
         .audience(CLIENT)
         .sign();
-    assert!(matches!(verify(multi(), &stranger).await.unwrap_err(), AuthError::UnknownIssuer { .. }));
+    assert!(matches!(
+        verify(multi(), &stranger).await.unwrap_err(),
+        AuthError::UnknownIssuer { .. }
+    ));
 
     for tenant in ["common", "organizations"] {
         let err = Verifier::new(Provider::entra(tenant, CLIENT)).unwrap_err();
@@ -283,12 +440,18 @@ async fn okta_scp_array_groups_and_org_server_refusal() {
         .claim("cid", "0oa1b2c3d4")
         .claim("uid", "00u1b2c3d4")
         .sign();
-    let claims = verify(Provider::okta(&okta_issuer, "api://default"), &token).await.unwrap();
+    let claims = verify(Provider::okta(&okta_issuer, "api://default"), &token)
+        .await
+        .unwrap();
     assert_eq!(roles(&claims), ["Everyone", "admin"]);
     assert_eq!(scopes(&claims), ["items:read", "openid"]);
 
-    let err = Verifier::new(Provider::okta("https://dev-123.okta.com", "api://default")).unwrap_err();
-    assert!(err.to_string().contains("org authorization server"), "{err}");
+    let err =
+        Verifier::new(Provider::okta("https://dev-123.okta.com", "api://default")).unwrap_err();
+    assert!(
+        err.to_string().contains("org authorization server"),
+        "{err}"
+    );
 }
 
 #[tokio::test]
@@ -310,7 +473,10 @@ async fn cognito_access_tokens_check_client_id_and_token_use() {
         .sign();
     let claims = verify(access(), &token).await.unwrap();
     assert_eq!(roles(&claims), ["admin", "staff"]);
-    assert_eq!(scopes(&claims), ["aws.cognito.signin.user.admin", "orders/read"]);
+    assert_eq!(
+        scopes(&claims),
+        ["aws.cognito.signin.user.admin", "orders/read"]
+    );
 
     let id_token = issuer
         .token()
@@ -319,15 +485,27 @@ async fn cognito_access_tokens_check_client_id_and_token_use() {
         .claim("client_id", "5h4n3client")
         .claim("token_use", "id")
         .sign();
-    assert_eq!(verify(access(), &id_token).await.unwrap_err(), AuthError::InvalidClaim("token_use".into()));
-    let id_provider = Provider::cognito_id_tokens("eu-west-1", pool, "5h4n3client").jwks_url(issuer.jwks_url());
+    assert_eq!(
+        verify(access(), &id_token).await.unwrap_err(),
+        AuthError::InvalidClaim("token_use".into())
+    );
+    let id_provider =
+        Provider::cognito_id_tokens("eu-west-1", pool, "5h4n3client").jwks_url(issuer.jwks_url());
     verify(id_provider, &id_token).await.unwrap();
 
-    let other_client =
-        issuer.token().issuer(&cognito_issuer).claim("client_id", "other").claim("token_use", "access").sign();
-    assert_eq!(verify(access(), &other_client).await.unwrap_err(), AuthError::InvalidAudience);
+    let other_client = issuer
+        .token()
+        .issuer(&cognito_issuer)
+        .claim("client_id", "other")
+        .claim("token_use", "access")
+        .sign();
+    assert_eq!(
+        verify(access(), &other_client).await.unwrap_err(),
+        AuthError::InvalidAudience
+    );
 
-    let err = Verifier::new(Provider::cognito("eu-west-1", "us-east-1_AbCdEf123", "c")).unwrap_err();
+    let err =
+        Verifier::new(Provider::cognito("eu-west-1", "us-east-1_AbCdEf123", "c")).unwrap_err();
     assert!(err.to_string().contains("belongs to region"), "{err}");
 }
 
@@ -337,7 +515,9 @@ async fn firebase_requires_uid_and_past_auth_time() {
     let issuer = TestIssuer::start().await;
     let firebase_issuer = "https://securetoken.google.com/my-project";
     let provider = || Provider::firebase("my-project").jwks_url(issuer.jwks_url());
-    let now = tests::payload(&issuer.token().sign())["iat"].as_i64().unwrap();
+    let now = tests::payload(&issuer.token().sign())["iat"]
+        .as_i64()
+        .unwrap();
     let token = issuer
         .token()
         .issuer(firebase_issuer)
@@ -351,11 +531,27 @@ async fn firebase_requires_uid_and_past_auth_time() {
     let claims = verify(provider(), &token).await.unwrap();
     assert_eq!(roles(&claims), ["admin"]);
 
-    let future = issuer.token().issuer(firebase_issuer).audience("my-project").claim("auth_time", now + 3600).sign();
-    assert_eq!(verify(provider(), &future).await.unwrap_err(), AuthError::IssuedInFuture);
-    let no_uid =
-        issuer.token().issuer(firebase_issuer).audience("my-project").subject("").claim("auth_time", now).sign();
-    assert_eq!(verify(provider(), &no_uid).await.unwrap_err(), AuthError::MissingClaim("sub".into()));
+    let future = issuer
+        .token()
+        .issuer(firebase_issuer)
+        .audience("my-project")
+        .claim("auth_time", now + 3600)
+        .sign();
+    assert_eq!(
+        verify(provider(), &future).await.unwrap_err(),
+        AuthError::IssuedInFuture
+    );
+    let no_uid = issuer
+        .token()
+        .issuer(firebase_issuer)
+        .audience("my-project")
+        .subject("")
+        .claim("auth_time", now)
+        .sign();
+    assert_eq!(
+        verify(provider(), &no_uid).await.unwrap_err(),
+        AuthError::MissingClaim("sub".into())
+    );
 }
 
 #[tokio::test]
@@ -365,11 +561,25 @@ async fn google_accepts_both_issuer_spellings() {
     let client = "1234-abc.apps.googleusercontent.com";
     let provider = || Provider::google(client).jwks_url(issuer.jwks_url());
     for iss in ["https://accounts.google.com", "accounts.google.com"] {
-        let token = issuer.token().issuer(iss).audience(client).claim("email_verified", true).sign();
-        verify(provider(), &token).await.unwrap_or_else(|e| panic!("{iss}: {e}"));
+        let token = issuer
+            .token()
+            .issuer(iss)
+            .audience(client)
+            .claim("email_verified", true)
+            .sign();
+        verify(provider(), &token)
+            .await
+            .unwrap_or_else(|e| panic!("{iss}: {e}"));
     }
-    let http = issuer.token().issuer("http://accounts.google.com").audience(client).sign();
-    assert!(matches!(verify(provider(), &http).await.unwrap_err(), AuthError::UnknownIssuer { .. }));
+    let http = issuer
+        .token()
+        .issuer("http://accounts.google.com")
+        .audience(client)
+        .sign();
+    assert!(matches!(
+        verify(provider(), &http).await.unwrap_err(),
+        AuthError::UnknownIssuer { .. }
+    ));
 }
 
 #[tokio::test]
@@ -377,9 +587,17 @@ async fn relocate_moves_fixed_hosts_to_another_origin() {
     init_tracing();
     let issuer = TestIssuer::start().await;
     let provider = Provider::entra(TENANT, CLIENT).relocate(issuer.issuer());
-    let token = issuer.token().issuer(format!("{}/{TENANT}/v2.0", issuer.issuer())).audience(CLIENT).sign();
+    let token = issuer
+        .token()
+        .issuer(format!("{}/{TENANT}/v2.0", issuer.issuer()))
+        .audience(CLIENT)
+        .sign();
     verify(provider, &token).await.unwrap();
-    assert_eq!(issuer.jwks_fetches(), 1, "keys came from the relocated discovery/v2.0/keys path");
+    assert_eq!(
+        issuer.jwks_fetches(),
+        1,
+        "keys came from the relocated discovery/v2.0/keys path"
+    );
 }
 
 #[tokio::test]
@@ -387,37 +605,88 @@ async fn test_issuer_mints_tokens_shaped_for_every_preset() {
     init_tracing();
     let issuer = TestIssuer::start().await;
     let presets = [
-        (Provider::cloudflare_access("https://team.cloudflareaccess.com", CF_AUD), false, false),
-        (Provider::zitadel("https://acme.zitadel.cloud", "263514598346711111"), true, true),
-        (Provider::clerk("https://clerk.example.com", ["https://app.example.com"]), true, true),
+        (
+            Provider::cloudflare_access("https://team.cloudflareaccess.com", CF_AUD),
+            false,
+            false,
+        ),
+        (
+            Provider::zitadel("https://acme.zitadel.cloud", "263514598346711111"),
+            true,
+            true,
+        ),
+        (
+            Provider::clerk("https://clerk.example.com", ["https://app.example.com"]),
+            true,
+            true,
+        ),
         (
             Provider::auth0("tenant.us.auth0.com", "https://api.example.com")
                 .roles_claim("\"https://example.com/roles\""),
             true,
             true,
         ),
-        (Provider::keycloak("https://sso.example.com", "demo", "orders-api"), true, true),
+        (
+            Provider::keycloak("https://sso.example.com", "demo", "orders-api"),
+            true,
+            true,
+        ),
         (Provider::entra(TENANT, CLIENT), true, true),
         (Provider::entra_v1(TENANT, CLIENT), true, true),
         (Provider::entra_multi_tenant(CLIENT, [TENANT]), true, true),
-        (Provider::okta("https://dev-1.okta.com/oauth2/default", "api://default"), true, true),
-        (Provider::cognito("eu-west-1", "eu-west-1_AbCdEf123", "client-1"), true, true),
-        (Provider::cognito_id_tokens("eu-west-1", "eu-west-1_AbCdEf123", "client-1"), true, true),
+        (
+            Provider::okta("https://dev-1.okta.com/oauth2/default", "api://default"),
+            true,
+            true,
+        ),
+        (
+            Provider::cognito("eu-west-1", "eu-west-1_AbCdEf123", "client-1"),
+            true,
+            true,
+        ),
+        (
+            Provider::cognito_id_tokens("eu-west-1", "eu-west-1_AbCdEf123", "client-1"),
+            true,
+            true,
+        ),
         (Provider::firebase("my-project"), true, false),
-        (Provider::google("1234.apps.googleusercontent.com"), false, false),
-        (Provider::oidc("https://issuer.example.com").audience("my-api"), true, true),
+        (
+            Provider::google("1234.apps.googleusercontent.com"),
+            false,
+            false,
+        ),
+        (
+            Provider::oidc("https://issuer.example.com").audience("my-api"),
+            true,
+            true,
+        ),
     ];
     for (preset, reads_roles, reads_scopes) in presets {
         let name = format!("{preset:?}").chars().take(60).collect::<String>();
         let provider = issuer.adopt(preset);
-        let token = issuer.token_for(&provider).subject("ada").roles(["admin"]).scopes(["read:items"]).sign();
+        let token = issuer
+            .token_for(&provider)
+            .subject("ada")
+            .roles(["admin"])
+            .scopes(["read:items"])
+            .sign();
         let claims = Verifier::new(provider.clone())
             .unwrap()
             .verify::<StandardClaims>(&token)
             .await
             .unwrap_or_else(|err| panic!("{name}: {err}"));
         assert_eq!(claims.identity().subject, "ada", "{name}");
-        assert_eq!(claims.identity().has_role("admin"), reads_roles, "{name}: {:?}", claims.identity());
-        assert_eq!(claims.identity().has_scope("read:items"), reads_scopes, "{name}: {:?}", claims.identity());
+        assert_eq!(
+            claims.identity().has_role("admin"),
+            reads_roles,
+            "{name}: {:?}",
+            claims.identity()
+        );
+        assert_eq!(
+            claims.identity().has_scope("read:items"),
+            reads_scopes,
+            "{name}: {:?}",
+            claims.identity()
+        );
     }
 }

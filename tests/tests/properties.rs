@@ -1,6 +1,6 @@
-//! Property tests over the verifier with keys from the loopback issuer: arbitrary input is refused (never
-//! a panic), every single-byte change to a valid token is refused, and claims round-trip through
-//! `Claims<T>`. `bench/fuzz.sh` runs the same properties with many more cases.
+//! Property tests over the verifier with keys from the loopback issuer: arbitrary input is refused
+//! (never a panic), every single-byte change to a valid token is refused, and claims round-trip
+//! through `Claims<T>`. `bench/fuzz.sh` runs the same properties with many more cases.
 
 use std::collections::BTreeMap;
 use std::sync::OnceLock;
@@ -21,11 +21,17 @@ struct Fixture {
 fn fixture() -> &'static Fixture {
     static FIXTURE: OnceLock<Fixture> = OnceLock::new();
     FIXTURE.get_or_init(|| {
-        let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(1).enable_all().build().unwrap();
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(1)
+            .enable_all()
+            .build()
+            .unwrap();
         let (issuer, verifier) = runtime.block_on(async {
             let issuer = TestIssuer::start().await;
             // No cache: every case must go through the full verification.
-            let verifier = Verifier::new(issuer.provider()).unwrap().with_verified_cache(0);
+            let verifier = Verifier::new(issuer.provider())
+                .unwrap()
+                .with_verified_cache(0);
             verifier.prefetch().await.unwrap();
             (issuer, verifier)
         });
@@ -33,24 +39,40 @@ fn fixture() -> &'static Fixture {
             .into_iter()
             .map(|alg| issuer.token().algorithm(alg).roles(["admin"]).sign())
             .collect();
-        Fixture { runtime, issuer, verifier, tokens }
+        Fixture {
+            runtime,
+            issuer,
+            verifier,
+            tokens,
+        }
     })
 }
 
 /// Cases per property: `PROPTEST_CASES` when set (as `bench/fuzz.sh` does), else `default`.
 fn cases(default: u32) -> u32 {
-    std::env::var("PROPTEST_CASES").ok().and_then(|v| v.parse().ok()).unwrap_or(default)
+    std::env::var("PROPTEST_CASES")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default)
 }
 
 fn refused(token: &str) -> bool {
     let fixture = fixture();
-    fixture.runtime.block_on(fixture.verifier.verify_token(token)).is_err()
+    fixture
+        .runtime
+        .block_on(fixture.verifier.verify_token(token))
+        .is_err()
 }
 
 fn token_shaped() -> impl Strategy<Value = String> {
     let segment = "[A-Za-z0-9_-]{0,64}";
-    (segment, segment, segment, prop::bool::ANY)
-        .prop_map(|(a, b, c, fourth)| if fourth { format!("{a}.{b}.{c}.{a}") } else { format!("{a}.{b}.{c}") })
+    (segment, segment, segment, prop::bool::ANY).prop_map(|(a, b, c, fourth)| {
+        if fourth {
+            format!("{a}.{b}.{c}.{a}")
+        } else {
+            format!("{a}.{b}.{c}")
+        }
+    })
 }
 
 proptest! {
@@ -62,7 +84,9 @@ proptest! {
     }
 
     #[test]
-    fn any_bytes_are_refused_without_panicking(input in prop::collection::vec(any::<u8>(), 0..2048)) {
+    fn any_bytes_are_refused_without_panicking(
+        input in prop::collection::vec(any::<u8>(), 0..2048),
+    ) {
         prop_assert!(refused(&String::from_utf8_lossy(&input)));
     }
 
@@ -80,7 +104,11 @@ proptest! {
     }
 
     #[test]
-    fn every_single_byte_change_is_refused(which in 0usize..3, position in any::<prop::sample::Index>(), replacement in 0x21u8..0x7f) {
+    fn every_single_byte_change_is_refused(
+        which in 0usize..3,
+        position in any::<prop::sample::Index>(),
+        replacement in 0x21u8..0x7f,
+    ) {
         let token = &fixture().tokens[which];
         let index = position.index(token.len());
         prop_assume!(token.as_bytes()[index] != replacement);
@@ -112,15 +140,17 @@ fn app_claims() -> impl Strategy<Value = AppClaims> {
         prop::collection::btree_map("[a-z]{1,8}", any::<bool>(), 0..4),
         prop::option::of(any::<String>()),
     )
-        .prop_map(|(sub, tenant, level, score, tags, flags, nickname)| AppClaims {
-            sub,
-            tenant,
-            level,
-            score,
-            tags,
-            flags,
-            nickname,
-        })
+        .prop_map(
+            |(sub, tenant, level, score, tags, flags, nickname)| AppClaims {
+                sub,
+                tenant,
+                level,
+                score,
+                tags,
+                flags,
+                nickname,
+            },
+        )
 }
 
 proptest! {

@@ -1,15 +1,18 @@
-//! The verification engine against a real issuer on loopback: every accepted algorithm, and one test per
-//! refusal, each asserting the exact error.
+//! The verification engine against a real issuer on loopback: every accepted algorithm, and one
+//! test per refusal, each asserting the exact error.
 
 use std::time::Duration;
 
 use auth_core::testing::TestIssuer;
 use auth_core::{
-    Algorithm, AuthError, Claims, ErrorCode, IdentityKind, MAX_TOKEN_LEN, Malformed, Provider, StandardClaims, Verifier,
+    Algorithm, AuthError, Claims, ErrorCode, IdentityKind, MAX_TOKEN_LEN, Malformed, Provider,
+    StandardClaims, Verifier,
 };
 use serde::Deserialize;
 use serde_json::json;
-use tests::{assemble, b64, init_tracing, payload, segments, with_flipped_signature_bit, with_payload};
+use tests::{
+    assemble, b64, init_tracing, payload, segments, with_flipped_signature_bit, with_payload,
+};
 
 async fn setup() -> (TestIssuer, Verifier) {
     init_tracing();
@@ -37,7 +40,10 @@ async fn accepts_each_default_algorithm() {
             .roles(["admin", "viewer"])
             .scopes(["read:items", "write:items"])
             .sign();
-        let claims = verifier.verify::<StandardClaims>(&token).await.unwrap_or_else(|e| panic!("{alg}: {e}"));
+        let claims = verifier
+            .verify::<StandardClaims>(&token)
+            .await
+            .unwrap_or_else(|e| panic!("{alg}: {e}"));
         assert_eq!(claims.sub, "alice");
         assert_eq!(claims.iss, issuer.issuer());
         assert!(claims.aud.contains(issuer.audience()));
@@ -49,7 +55,11 @@ async fn accepts_each_default_algorithm() {
         assert!(id.has_scope("read:items") && id.has_scope("write:items"));
         assert_eq!(id.kind, IdentityKind::User);
     }
-    assert_eq!(issuer.jwks_fetches(), 1, "one key set serves every algorithm");
+    assert_eq!(
+        issuer.jwks_fetches(),
+        1,
+        "one key set serves every algorithm"
+    );
 }
 
 #[tokio::test]
@@ -59,7 +69,10 @@ async fn accepts_every_supported_algorithm() {
     let verifier = Verifier::new(issuer.provider()).unwrap();
     for alg in Algorithm::ALL {
         let token = issuer.token().algorithm(alg).sign();
-        let claims = verifier.verify_token(&token).await.unwrap_or_else(|e| panic!("{alg}: {e}"));
+        let claims = verifier
+            .verify_token(&token)
+            .await
+            .unwrap_or_else(|e| panic!("{alg}: {e}"));
         assert_eq!(claims.algorithm(), alg);
         assert_eq!(claims.kid(), issuer.kid(alg).as_deref());
     }
@@ -68,15 +81,31 @@ async fn accepts_every_supported_algorithm() {
 #[tokio::test]
 async fn oidc_accepts_what_the_issuer_advertises_each_key_its_own_algorithm() {
     init_tracing();
-    for alg in [Algorithm::RS256, Algorithm::PS256, Algorithm::ES256, Algorithm::EdDSA] {
+    for alg in [
+        Algorithm::RS256,
+        Algorithm::PS256,
+        Algorithm::ES256,
+        Algorithm::EdDSA,
+    ] {
         let issuer = TestIssuer::start_with(&[alg]).await;
         // No `.algorithms(..)`: the default of `Provider::oidc`.
-        let verifier = Verifier::new(Provider::oidc(issuer.issuer()).audience(issuer.audience())).unwrap();
-        let claims = verifier.verify_token(&issuer.token().sign()).await.unwrap_or_else(|e| panic!("{alg}: {e}"));
+        let verifier =
+            Verifier::new(Provider::oidc(issuer.issuer()).audience(issuer.audience())).unwrap();
+        let claims = verifier
+            .verify_token(&issuer.token().sign())
+            .await
+            .unwrap_or_else(|e| panic!("{alg}: {e}"));
         assert_eq!(claims.algorithm(), alg);
-        for other in ["RS256", "PS256", "RS384", "ES256", "EdDSA"].into_iter().filter(|name| *name != alg.as_str()) {
+        for other in ["RS256", "PS256", "RS384", "ES256", "EdDSA"]
+            .into_iter()
+            .filter(|name| *name != alg.as_str())
+        {
             let token = issuer.token().header("alg", other).sign();
-            assert_eq!(refusal(&verifier, &token).await, AuthError::AlgorithmNotAllowed, "{alg} key, {other} header");
+            assert_eq!(
+                refusal(&verifier, &token).await,
+                AuthError::AlgorithmNotAllowed,
+                "{alg} key, {other} header"
+            );
         }
     }
     // An RSA key without `alg` verifies the RSA algorithms discovery lists: PS256 here, not RS256.
@@ -85,14 +114,27 @@ async fn oidc_accepts_what_the_issuer_advertises_each_key_its_own_algorithm() {
     let mut keys = jwks["keys"].as_array().unwrap().clone();
     keys[0].as_object_mut().unwrap().remove("alg");
     issuer.set_jwks_body(Some(json!({ "keys": keys }).to_string()));
-    let verifier = Verifier::new(Provider::oidc(issuer.issuer()).audience(issuer.audience())).unwrap();
+    let verifier =
+        Verifier::new(Provider::oidc(issuer.issuer()).audience(issuer.audience())).unwrap();
     verifier.verify_token(&issuer.token().sign()).await.unwrap();
     let rs256 = issuer.token().header("alg", "RS256").sign();
-    assert_eq!(refusal(&verifier, &rs256).await, AuthError::AlgorithmNotAllowed);
+    assert_eq!(
+        refusal(&verifier, &rs256).await,
+        AuthError::AlgorithmNotAllowed
+    );
     // `.algorithms(..)` narrows the default.
-    let narrowed = Provider::oidc(issuer.issuer()).audience(issuer.audience()).algorithms([Algorithm::ES256]);
-    let err = Verifier::new(narrowed).unwrap().prefetch().await.unwrap_err();
-    assert!(err.is_misconfiguration() && err.to_string().contains("no usable keys"), "{err}");
+    let narrowed = Provider::oidc(issuer.issuer())
+        .audience(issuer.audience())
+        .algorithms([Algorithm::ES256]);
+    let err = Verifier::new(narrowed)
+        .unwrap()
+        .prefetch()
+        .await
+        .unwrap_err();
+    assert!(
+        err.is_misconfiguration() && err.to_string().contains("no usable keys"),
+        "{err}"
+    );
 }
 
 #[tokio::test]
@@ -104,9 +146,17 @@ async fn typed_claims_are_deserialised_from_the_verified_payload() {
         level: u8,
     }
     let (issuer, verifier) = setup().await;
-    let token = issuer.token().subject("bob").claim("tenant", "acme").claim("level", 3).sign();
+    let token = issuer
+        .token()
+        .subject("bob")
+        .claim("tenant", "acme")
+        .claim("level", 3)
+        .sign();
     let claims: Claims<Mine> = verifier.verify(&token).await.unwrap();
-    assert_eq!((claims.sub.as_str(), claims.tenant.as_str(), claims.level), ("bob", "acme", 3));
+    assert_eq!(
+        (claims.sub.as_str(), claims.tenant.as_str(), claims.level),
+        ("bob", "acme", 3)
+    );
     assert_eq!(claims.identity().subject, "bob");
 
     let wrong_type = issuer.token().claim("tenant", 5).claim("level", 3).sign();
@@ -119,10 +169,20 @@ async fn typed_claims_are_deserialised_from_the_verified_payload() {
 async fn refuses_alg_none() {
     let (issuer, verifier) = setup().await;
     let claims = payload(&issuer.token().sign());
-    let unsigned = format!("{}.{}.", b64(json!({"alg": "none", "typ": "JWT"}).to_string()), b64(claims.to_string()));
-    assert_eq!(refusal(&verifier, &unsigned).await, AuthError::AlgorithmNotAllowed);
+    let unsigned = format!(
+        "{}.{}.",
+        b64(json!({"alg": "none", "typ": "JWT"}).to_string()),
+        b64(claims.to_string())
+    );
+    assert_eq!(
+        refusal(&verifier, &unsigned).await,
+        AuthError::AlgorithmNotAllowed
+    );
     let with_sig = assemble(&json!({"alg": "none"}), &claims, b"x");
-    assert_eq!(refusal(&verifier, &with_sig).await, AuthError::AlgorithmNotAllowed);
+    assert_eq!(
+        refusal(&verifier, &with_sig).await,
+        AuthError::AlgorithmNotAllowed
+    );
 }
 
 #[tokio::test]
@@ -130,7 +190,13 @@ async fn refuses_hmac_signed_with_the_rsa_public_key() {
     // CVE-2015-9235 and kin: the attacker signs HS256 using the published public key as the secret.
     let (issuer, verifier) = setup().await;
     let jwks: serde_json::Value = tests::get_json(&issuer.jwks_url()).await;
-    let rsa = jwks["keys"].as_array().unwrap().iter().find(|k| k["kty"] == "RSA").unwrap().clone();
+    let rsa = jwks["keys"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|k| k["kty"] == "RSA")
+        .unwrap()
+        .clone();
     let kid = rsa["kid"].as_str().unwrap().to_owned();
     let claims = payload(&issuer.token().sign());
     for secret in [rsa.to_string(), rsa["n"].as_str().unwrap().to_owned()] {
@@ -139,7 +205,10 @@ async fn refuses_hmac_signed_with_the_rsa_public_key() {
         let key = aws_lc_rs::hmac::Key::new(aws_lc_rs::hmac::HMAC_SHA256, secret.as_bytes());
         let tag = aws_lc_rs::hmac::sign(&key, input.as_bytes());
         let forged = format!("{input}.{}", b64(tag.as_ref()));
-        assert_eq!(refusal(&verifier, &forged).await, AuthError::AlgorithmNotAllowed);
+        assert_eq!(
+            refusal(&verifier, &forged).await,
+            AuthError::AlgorithmNotAllowed
+        );
     }
 }
 
@@ -147,11 +216,20 @@ async fn refuses_hmac_signed_with_the_rsa_public_key() {
 async fn header_cannot_choose_the_algorithm() {
     init_tracing();
     let issuer = TestIssuer::start().await;
-    // Every algorithm allowed, so only the key can refuse: an RS256 key asked to verify another one.
+    // Every algorithm allowed, so only the key can refuse: an RS256 key asked to verify another
+    // one.
     let verifier = Verifier::new(issuer.provider().algorithms(Algorithm::ALL)).unwrap();
     for alg in ["PS256", "RS512", "ES256", "EdDSA"] {
-        let token = issuer.token().algorithm(Algorithm::RS256).header("alg", alg).sign();
-        assert_eq!(refusal(&verifier, &token).await, AuthError::AlgorithmNotAllowed, "{alg}");
+        let token = issuer
+            .token()
+            .algorithm(Algorithm::RS256)
+            .header("alg", alg)
+            .sign();
+        assert_eq!(
+            refusal(&verifier, &token).await,
+            AuthError::AlgorithmNotAllowed,
+            "{alg}"
+        );
     }
 }
 
@@ -166,13 +244,30 @@ async fn a_key_without_alg_allows_its_family_only() {
     }
     issuer.set_jwks_body(Some(json!({ "keys": keys }).to_string()));
     let verifier = Verifier::new(issuer.provider().algorithms(Algorithm::ALL)).unwrap();
-    verifier.verify::<StandardClaims>(&issuer.token().algorithm(Algorithm::RS256).sign()).await.unwrap();
+    verifier
+        .verify::<StandardClaims>(&issuer.token().algorithm(Algorithm::RS256).sign())
+        .await
+        .unwrap();
     // Same family: the header may name RS384, but the RS256 signature does not verify as RS384.
-    let rs384 = issuer.token().algorithm(Algorithm::RS256).header("alg", "RS384").sign();
-    assert_eq!(refusal(&verifier, &rs384).await, AuthError::InvalidSignature);
+    let rs384 = issuer
+        .token()
+        .algorithm(Algorithm::RS256)
+        .header("alg", "RS384")
+        .sign();
+    assert_eq!(
+        refusal(&verifier, &rs384).await,
+        AuthError::InvalidSignature
+    );
     // Another family: refused by the key before any signature check.
-    let es256 = issuer.token().algorithm(Algorithm::RS256).header("alg", "ES256").sign();
-    assert_eq!(refusal(&verifier, &es256).await, AuthError::AlgorithmNotAllowed);
+    let es256 = issuer
+        .token()
+        .algorithm(Algorithm::RS256)
+        .header("alg", "ES256")
+        .sign();
+    assert_eq!(
+        refusal(&verifier, &es256).await,
+        AuthError::AlgorithmNotAllowed
+    );
 }
 
 #[tokio::test]
@@ -181,9 +276,17 @@ async fn refuses_algorithms_outside_the_allow_list_without_fetching() {
     let issuer = TestIssuer::start().await;
     let verifier = Verifier::new(issuer.provider().algorithms([Algorithm::RS256])).unwrap();
     let token = issuer.token().algorithm(Algorithm::EdDSA).sign();
-    assert_eq!(refusal(&verifier, &token).await, AuthError::AlgorithmNotAllowed);
+    assert_eq!(
+        refusal(&verifier, &token).await,
+        AuthError::AlgorithmNotAllowed
+    );
     assert_eq!(issuer.jwks_fetches(), 0);
-    assert!(verifier.verify::<StandardClaims>(&issuer.token().sign()).await.is_ok());
+    assert!(
+        verifier
+            .verify::<StandardClaims>(&issuer.token().sign())
+            .await
+            .is_ok()
+    );
 }
 
 #[tokio::test]
@@ -197,25 +300,48 @@ async fn refuses_header_borne_keys() {
         ("x5c", json!(["MIIB"])),
     ] {
         let token = issuer.token().header(name, value).sign();
-        assert_eq!(refusal(&verifier, &token).await, AuthError::ForbiddenHeader(name));
+        assert_eq!(
+            refusal(&verifier, &token).await,
+            AuthError::ForbiddenHeader(name)
+        );
     }
 }
 
 #[tokio::test]
 async fn refuses_unknown_critical_headers() {
     let (issuer, verifier) = setup().await;
-    let token = issuer.token().header("crit", ["exp"]).header("exp", 1).sign();
+    let token = issuer
+        .token()
+        .header("crit", ["exp"])
+        .header("exp", 1)
+        .sign();
     assert_eq!(refusal(&verifier, &token).await, AuthError::UnknownCritical);
-    let b64_off = issuer.token().header("crit", ["b64"]).header("b64", false).sign();
-    assert_eq!(refusal(&verifier, &b64_off).await, AuthError::UnknownCritical);
+    let b64_off = issuer
+        .token()
+        .header("crit", ["b64"])
+        .header("b64", false)
+        .sign();
+    assert_eq!(
+        refusal(&verifier, &b64_off).await,
+        AuthError::UnknownCritical
+    );
 }
 
 #[tokio::test]
 async fn refuses_oversized_tokens() {
     let (issuer, verifier) = setup().await;
-    let token = issuer.token().claim("padding", "x".repeat(MAX_TOKEN_LEN)).sign();
+    let token = issuer
+        .token()
+        .claim("padding", "x".repeat(MAX_TOKEN_LEN))
+        .sign();
     assert!(token.len() > MAX_TOKEN_LEN);
-    assert_eq!(refusal(&verifier, &token).await, AuthError::TooLarge { len: token.len(), max: MAX_TOKEN_LEN });
+    assert_eq!(
+        refusal(&verifier, &token).await,
+        AuthError::TooLarge {
+            len: token.len(),
+            max: MAX_TOKEN_LEN
+        }
+    );
     assert_eq!(issuer.jwks_fetches(), 0, "refused before any key work");
 }
 
@@ -225,15 +351,25 @@ async fn refuses_non_base64url_segments() {
     let [header, body, signature] = segments(&issuer.token().sign());
     for bad in [
         format!("{header}.{body}=.{signature}"),
-        format!("{header}.{}.{signature}", body.replacen(|c: char| c.is_ascii_alphabetic(), "+", 1)),
+        format!(
+            "{header}.{}.{signature}",
+            body.replacen(|c: char| c.is_ascii_alphabetic(), "+", 1)
+        ),
         format!("{header}.{body}.{signature}/"),
         format!("{header}.{body}. {signature}"),
         format!("{header}..{signature}"),
     ] {
-        assert_eq!(refusal(&verifier, &bad).await, AuthError::Malformed(Malformed::Base64), "{bad}");
+        assert_eq!(
+            refusal(&verifier, &bad).await,
+            AuthError::Malformed(Malformed::Base64),
+            "{bad}"
+        );
     }
     let padded_header = format!("{header}=.{body}.{signature}");
-    assert_eq!(refusal(&verifier, &padded_header).await, AuthError::Malformed(Malformed::Base64));
+    assert_eq!(
+        refusal(&verifier, &padded_header).await,
+        AuthError::Malformed(Malformed::Base64)
+    );
 }
 
 #[tokio::test]
@@ -241,14 +377,35 @@ async fn refuses_anything_but_three_segments() {
     let (issuer, verifier) = setup().await;
     let token = issuer.token().sign();
     let [header, body, signature] = segments(&token);
-    let jwe = format!("{}.{}.{}.{}.{}", b64(r#"{"alg":"RSA-OAEP","enc":"A256GCM"}"#), "a", "b", "c", "d");
-    for bad in
-        [String::new(), "not-a-token".to_owned(), format!("{header}.{body}"), format!("{token}.{signature}"), jwe]
-    {
-        assert_eq!(refusal(&verifier, &bad).await, AuthError::Malformed(Malformed::Segments), "{bad}");
+    let jwe = format!(
+        "{}.{}.{}.{}.{}",
+        b64(r#"{"alg":"RSA-OAEP","enc":"A256GCM"}"#),
+        "a",
+        "b",
+        "c",
+        "d"
+    );
+    for bad in [
+        String::new(),
+        "not-a-token".to_owned(),
+        format!("{header}.{body}"),
+        format!("{token}.{signature}"),
+        jwe,
+    ] {
+        assert_eq!(
+            refusal(&verifier, &bad).await,
+            AuthError::Malformed(Malformed::Segments),
+            "{bad}"
+        );
     }
-    let jwe_shaped = format!("{}.{body}.{signature}", b64(r#"{"alg":"RS256","enc":"A256GCM"}"#));
-    assert_eq!(refusal(&verifier, &jwe_shaped).await, AuthError::Malformed(Malformed::Segments));
+    let jwe_shaped = format!(
+        "{}.{body}.{signature}",
+        b64(r#"{"alg":"RS256","enc":"A256GCM"}"#)
+    );
+    assert_eq!(
+        refusal(&verifier, &jwe_shaped).await,
+        AuthError::Malformed(Malformed::Segments)
+    );
 }
 
 #[tokio::test]
@@ -256,11 +413,17 @@ async fn refuses_malformed_header_and_payload() {
     let (issuer, verifier) = setup().await;
     let [_, body, signature] = segments(&issuer.token().sign());
     let not_json = format!("{}.{body}.{signature}", b64("not json"));
-    assert_eq!(refusal(&verifier, &not_json).await, AuthError::Malformed(Malformed::Header));
+    assert_eq!(
+        refusal(&verifier, &not_json).await,
+        AuthError::Malformed(Malformed::Header)
+    );
     let [header, _, signature] = segments(&issuer.token().sign());
     for bad_payload in ["not json", "[1,2]", "\"string\""] {
         let token = format!("{header}.{}.{signature}", b64(bad_payload));
-        assert_eq!(refusal(&verifier, &token).await, AuthError::Malformed(Malformed::Payload));
+        assert_eq!(
+            refusal(&verifier, &token).await,
+            AuthError::Malformed(Malformed::Payload)
+        );
     }
 }
 
@@ -273,17 +436,32 @@ async fn refuses_ecdsa_zero_signature() {
     let zero = format!("{header}.{body}.{}", b64([0u8; 64]));
     assert_eq!(refusal(&verifier, &zero).await, AuthError::InvalidSignature);
     let short = format!("{header}.{body}.{}", b64([0u8; 8]));
-    assert_eq!(refusal(&verifier, &short).await, AuthError::InvalidSignature);
+    assert_eq!(
+        refusal(&verifier, &short).await,
+        AuthError::InvalidSignature
+    );
 }
 
 #[tokio::test]
 async fn refuses_path_traversal_kid() {
     let (issuer, verifier) = setup().await;
-    for kid in ["../../../../etc/passwd", "/dev/null", "' OR 1=1 --", "rs256-0\u{0}"] {
+    for kid in [
+        "../../../../etc/passwd",
+        "/dev/null",
+        "' OR 1=1 --",
+        "rs256-0\u{0}",
+    ] {
         let token = issuer.token().kid(kid).sign();
-        assert_eq!(refusal(&verifier, &token).await, AuthError::UnknownKey, "{kid:?}");
+        assert_eq!(
+            refusal(&verifier, &token).await,
+            AuthError::UnknownKey,
+            "{kid:?}"
+        );
     }
-    assert!(issuer.jwks_fetches() <= 2, "at most the first load plus one refetch per cooldown");
+    assert!(
+        issuer.jwks_fetches() <= 2,
+        "at most the first load plus one refetch per cooldown"
+    );
 }
 
 #[tokio::test]
@@ -293,7 +471,11 @@ async fn refuses_tampered_payload() {
         let token = issuer.token().algorithm(alg).roles(["viewer"]).sign();
         let mut claims = payload(&token);
         claims["roles"] = json!(["admin"]);
-        assert_eq!(refusal(&verifier, &with_payload(&token, &claims)).await, AuthError::InvalidSignature, "{alg}");
+        assert_eq!(
+            refusal(&verifier, &with_payload(&token, &claims)).await,
+            AuthError::InvalidSignature,
+            "{alg}"
+        );
     }
 }
 
@@ -302,7 +484,11 @@ async fn refuses_tampered_signature() {
     let (issuer, verifier) = setup().await;
     for alg in [Algorithm::RS256, Algorithm::ES256, Algorithm::EdDSA] {
         let token = issuer.token().algorithm(alg).sign();
-        assert_eq!(refusal(&verifier, &with_flipped_signature_bit(&token)).await, AuthError::InvalidSignature, "{alg}");
+        assert_eq!(
+            refusal(&verifier, &with_flipped_signature_bit(&token)).await,
+            AuthError::InvalidSignature,
+            "{alg}"
+        );
     }
 }
 
@@ -311,8 +497,16 @@ async fn refuses_a_signature_by_another_key_under_a_known_kid() {
     let (issuer, verifier) = setup().await;
     let impostor = TestIssuer::start().await;
     let kid = issuer.kid(Algorithm::RS256).unwrap();
-    let forged = impostor.token().issuer(issuer.issuer()).audience(issuer.audience()).kid(kid).sign();
-    assert_eq!(refusal(&verifier, &forged).await, AuthError::InvalidSignature);
+    let forged = impostor
+        .token()
+        .issuer(issuer.issuer())
+        .audience(issuer.audience())
+        .kid(kid)
+        .sign();
+    assert_eq!(
+        refusal(&verifier, &forged).await,
+        AuthError::InvalidSignature
+    );
 }
 
 #[tokio::test]
@@ -323,13 +517,28 @@ async fn refuses_wrong_issuer_without_network() {
     assert!(matches!(refused, AuthError::UnknownIssuer { .. }));
     // The log line says what was sent and what would have been accepted.
     let reason = refused.to_string();
-    assert!(reason.contains("\"https://evil.example.com\"") && reason.contains(issuer.issuer()), "{reason}");
+    assert!(
+        reason.contains("\"https://evil.example.com\"") && reason.contains(issuer.issuer()),
+        "{reason}"
+    );
     let long = issuer.token().issuer("x".repeat(5000)).sign();
-    assert!(refusal(&verifier, &long).await.to_string().len() < 400, "a client-sent issuer is cut short");
-    let trailing_slash = issuer.token().issuer(format!("{}/", issuer.issuer())).sign();
-    assert!(matches!(refusal(&verifier, &trailing_slash).await, AuthError::UnknownIssuer { .. }));
+    assert!(
+        refusal(&verifier, &long).await.to_string().len() < 400,
+        "a client-sent issuer is cut short"
+    );
+    let trailing_slash = issuer
+        .token()
+        .issuer(format!("{}/", issuer.issuer()))
+        .sign();
+    assert!(matches!(
+        refusal(&verifier, &trailing_slash).await,
+        AuthError::UnknownIssuer { .. }
+    ));
     let missing = issuer.token().without_claim("iss").sign();
-    assert_eq!(refusal(&verifier, &missing).await, AuthError::MissingClaim("iss".into()));
+    assert_eq!(
+        refusal(&verifier, &missing).await,
+        AuthError::MissingClaim("iss".into())
+    );
     assert_eq!(issuer.jwks_fetches(), 0);
     assert_eq!(issuer.discovery_fetches(), 0);
 }
@@ -337,9 +546,18 @@ async fn refuses_wrong_issuer_without_network() {
 #[tokio::test]
 async fn refuses_wrong_audience() {
     let (issuer, verifier) = setup().await;
-    assert_eq!(refusal(&verifier, &issuer.token().audience("other-api").sign()).await, AuthError::InvalidAudience);
-    assert_eq!(refusal(&verifier, &issuer.token().without_claim("aud").sign()).await, AuthError::InvalidAudience);
-    let many = issuer.token().audiences(["other", issuer.audience()]).sign();
+    assert_eq!(
+        refusal(&verifier, &issuer.token().audience("other-api").sign()).await,
+        AuthError::InvalidAudience
+    );
+    assert_eq!(
+        refusal(&verifier, &issuer.token().without_claim("aud").sign()).await,
+        AuthError::InvalidAudience
+    );
+    let many = issuer
+        .token()
+        .audiences(["other", issuer.audience()])
+        .sign();
     assert!(verifier.verify::<StandardClaims>(&many).await.is_ok());
 }
 
@@ -350,7 +568,10 @@ async fn refuses_expired_tokens() {
     assert_eq!(err, AuthError::Expired);
     assert_eq!(err.code(), ErrorCode::TokenExpired);
     let no_exp = issuer.token().without_claim("exp").sign();
-    assert_eq!(refusal(&verifier, &no_exp).await, AuthError::MissingClaim("exp".into()));
+    assert_eq!(
+        refusal(&verifier, &no_exp).await,
+        AuthError::MissingClaim("exp".into())
+    );
 }
 
 #[tokio::test]
@@ -358,7 +579,13 @@ async fn leeway_covers_small_clock_skew_only() {
     let (issuer, verifier) = setup().await;
     let now = payload(&issuer.token().sign())["iat"].as_i64().unwrap();
     let just_expired = issuer.token().claim("exp", now - 5).sign();
-    assert!(verifier.verify::<StandardClaims>(&just_expired).await.is_ok(), "within the 30 s leeway");
+    assert!(
+        verifier
+            .verify::<StandardClaims>(&just_expired)
+            .await
+            .is_ok(),
+        "within the 30 s leeway"
+    );
     let strict = Verifier::new(issuer.provider().leeway(Duration::ZERO)).unwrap();
     assert_eq!(refusal(&strict, &just_expired).await, AuthError::Expired);
 }
@@ -366,11 +593,17 @@ async fn leeway_covers_small_clock_skew_only() {
 #[tokio::test]
 async fn refuses_tokens_not_yet_valid() {
     let (issuer, verifier) = setup().await;
-    let later = issuer.token().not_before_in(Duration::from_secs(600)).sign();
+    let later = issuer
+        .token()
+        .not_before_in(Duration::from_secs(600))
+        .sign();
     assert_eq!(refusal(&verifier, &later).await, AuthError::NotYetValid);
     let now = payload(&issuer.token().sign())["iat"].as_i64().unwrap();
     let future_iat = issuer.token().claim("iat", now + 600).sign();
-    assert_eq!(refusal(&verifier, &future_iat).await, AuthError::IssuedInFuture);
+    assert_eq!(
+        refusal(&verifier, &future_iat).await,
+        AuthError::IssuedInFuture
+    );
 }
 
 #[tokio::test]
@@ -386,7 +619,11 @@ async fn refuses_dates_that_are_not_numeric_dates() {
         ("iat", json!({"at": 1})),
     ] {
         let token = issuer.token().claim(claim, value.clone()).sign();
-        assert_eq!(refusal(&verifier, &token).await, AuthError::InvalidClaim(claim.into()), "{claim}={value}");
+        assert_eq!(
+            refusal(&verifier, &token).await,
+            AuthError::InvalidClaim(claim.into()),
+            "{claim}={value}"
+        );
     }
 }
 
@@ -394,37 +631,82 @@ async fn refuses_dates_that_are_not_numeric_dates() {
 async fn checks_authorized_parties_when_configured() {
     init_tracing();
     let issuer = TestIssuer::start().await;
-    let verifier = Verifier::new(issuer.provider().authorized_parties(["https://app.example.com"])).unwrap();
-    let good = issuer.token().claim("azp", "https://app.example.com").sign();
+    let verifier = Verifier::new(
+        issuer
+            .provider()
+            .authorized_parties(["https://app.example.com"]),
+    )
+    .unwrap();
+    let good = issuer
+        .token()
+        .claim("azp", "https://app.example.com")
+        .sign();
     assert!(verifier.verify::<StandardClaims>(&good).await.is_ok());
-    let other = issuer.token().claim("azp", "https://evil.example.com").sign();
-    assert_eq!(refusal(&verifier, &other).await, AuthError::InvalidAuthorizedParty);
-    assert_eq!(refusal(&verifier, &issuer.token().sign()).await, AuthError::InvalidAuthorizedParty);
+    let other = issuer
+        .token()
+        .claim("azp", "https://evil.example.com")
+        .sign();
+    assert_eq!(
+        refusal(&verifier, &other).await,
+        AuthError::InvalidAuthorizedParty
+    );
+    assert_eq!(
+        refusal(&verifier, &issuer.token().sign()).await,
+        AuthError::InvalidAuthorizedParty
+    );
 }
 
 #[tokio::test]
 async fn checks_required_claims() {
     init_tracing();
     let issuer = TestIssuer::start().await;
-    let provider = issuer.provider().require_claim("tenant").require_claim_value("token_use", ["access"]);
+    let provider = issuer
+        .provider()
+        .require_claim("tenant")
+        .require_claim_value("token_use", ["access"]);
     let verifier = Verifier::new(provider).unwrap();
-    let good = issuer.token().claim("tenant", "acme").claim("token_use", "access").sign();
+    let good = issuer
+        .token()
+        .claim("tenant", "acme")
+        .claim("token_use", "access")
+        .sign();
     assert!(verifier.verify::<StandardClaims>(&good).await.is_ok());
     let missing = issuer.token().claim("token_use", "access").sign();
-    assert_eq!(refusal(&verifier, &missing).await, AuthError::MissingClaim("tenant".into()));
-    let wrong = issuer.token().claim("tenant", "acme").claim("token_use", "id").sign();
-    assert_eq!(refusal(&verifier, &wrong).await, AuthError::InvalidClaim("token_use".into()));
+    assert_eq!(
+        refusal(&verifier, &missing).await,
+        AuthError::MissingClaim("tenant".into())
+    );
+    let wrong = issuer
+        .token()
+        .claim("tenant", "acme")
+        .claim("token_use", "id")
+        .sign();
+    assert_eq!(
+        refusal(&verifier, &wrong).await,
+        AuthError::InvalidClaim("token_use".into())
+    );
 }
 
 #[tokio::test]
 async fn token_without_kid_needs_exactly_one_fitting_key() {
     let (issuer, verifier) = setup().await;
-    let token = issuer.token().algorithm(Algorithm::EdDSA).without_kid().sign();
-    assert!(verifier.verify::<StandardClaims>(&token).await.is_ok(), "one EdDSA key: unambiguous");
+    let token = issuer
+        .token()
+        .algorithm(Algorithm::EdDSA)
+        .without_kid()
+        .sign();
+    assert!(
+        verifier.verify::<StandardClaims>(&token).await.is_ok(),
+        "one EdDSA key: unambiguous"
+    );
 
     issuer.rotate();
     let fresh = Verifier::new(issuer.provider()).unwrap();
-    let token = issuer.token().algorithm(Algorithm::EdDSA).without_kid().sign();
+    let token = issuer
+        .token()
+        .algorithm(Algorithm::EdDSA)
+        .without_kid()
+        .sign();
     assert_eq!(refusal(&fresh, &token).await, AuthError::AmbiguousKey);
 }
 
@@ -434,26 +716,46 @@ async fn maps_roles_and_scopes_from_configured_claim_paths() {
     let issuer = TestIssuer::start().await;
     let provider = issuer
         .provider()
-        .roles_claims(["realm_access.roles", r#"resource_access."my.app".roles"#, "urn:zitadel:iam:org:project:roles"])
+        .roles_claims([
+            "realm_access.roles",
+            r#"resource_access."my.app".roles"#,
+            "urn:zitadel:iam:org:project:roles",
+        ])
         .scopes_claims(["permissions", "scope"]);
     let verifier = Verifier::new(provider).unwrap();
     let token = issuer
         .token()
         .claim("realm_access", json!({"roles": ["realm-admin"]}))
         .claim("resource_access", json!({"my.app": {"roles": ["editor"]}}))
-        .claim("urn:zitadel:iam:org:project:roles", json!({"owner": {"123": "acme.example.com"}}))
+        .claim(
+            "urn:zitadel:iam:org:project:roles",
+            json!({"owner": {"123": "acme.example.com"}}),
+        )
         .claim("permissions", json!(["read:items"]))
         .claim("scope", "openid profile")
         .sign();
     let claims = verifier.verify::<StandardClaims>(&token).await.unwrap();
     let roles: Vec<&str> = claims.identity().roles.iter().map(String::as_str).collect();
     assert_eq!(roles, ["editor", "owner", "realm-admin"]);
-    let scopes: Vec<&str> = claims.identity().scopes.iter().map(String::as_str).collect();
+    let scopes: Vec<&str> = claims
+        .identity()
+        .scopes
+        .iter()
+        .map(String::as_str)
+        .collect();
     assert_eq!(scopes, ["openid", "profile", "read:items"]);
-    // A role is one name even when it holds a space or a comma; only scope claims are lists in a string.
-    let spaced = issuer.token().claim("realm_access", json!({"roles": "Support Lead"})).sign();
+    // A role is one name even when it holds a space or a comma; only scope claims are lists in a
+    // string.
+    let spaced = issuer
+        .token()
+        .claim("realm_access", json!({"roles": "Support Lead"}))
+        .sign();
     let claims = verifier.verify::<StandardClaims>(&spaced).await.unwrap();
-    assert!(claims.identity().has_role("Support Lead"), "{:?}", claims.identity().roles);
+    assert!(
+        claims.identity().has_role("Support Lead"),
+        "{:?}",
+        claims.identity().roles
+    );
     assert!(!claims.identity().has_role("Support") && !claims.identity().has_role("Lead"));
 }
 
@@ -465,7 +767,15 @@ async fn construction_rejects_bad_settings_with_the_setting_named() {
     assert!(err.to_string().contains("issuer"), "{err}");
     let err = Verifier::any_of(Vec::<Provider>::new()).unwrap_err();
     assert!(err.to_string().contains("provider"), "{err}");
-    let forever = auth_core::KeySettings { max_stale: Duration::MAX, ..auth_core::KeySettings::default() };
-    let err = Verifier::new(Provider::oidc("https://i.example.com").audience("a").key_settings(forever)).unwrap_err();
+    let forever = auth_core::KeySettings {
+        max_stale: Duration::MAX,
+        ..auth_core::KeySettings::default()
+    };
+    let err = Verifier::new(
+        Provider::oidc("https://i.example.com")
+            .audience("a")
+            .key_settings(forever),
+    )
+    .unwrap_err();
     assert!(err.to_string().contains("key_settings.max_stale"), "{err}");
 }

@@ -6,15 +6,17 @@ impl Provider {
     /// Auth0 access tokens for an API.
     ///
     /// - `domain`: the tenant domain (`my-tenant.us.auth0.com`) or a custom domain, with or without
-    ///   `https://`. The issuer is `https://<domain>/` **with** the trailing slash, as Auth0 writes it.
-    /// - `audience`: the API Identifier from Applications > APIs. Tokens requested with `openid` carry an
-    ///   `aud` array holding it and the `/userinfo` URL; either shape is accepted.
+    ///   `https://`. The issuer is `https://<domain>/` **with** the trailing slash, as Auth0 writes
+    ///   it.
+    /// - `audience`: the API Identifier from Applications > APIs. Tokens requested with `openid`
+    ///   carry an `aud` array holding it and the `/userinfo` URL; either shape is accepted.
     ///
     /// Keys at `https://<domain>/.well-known/jwks.json`. Scopes from `scope` (space-separated) and
-    /// `permissions` (enable RBAC and "Add Permissions in the Access Token" on the API). Auth0 puts roles in
-    /// the token only through an Action adding a custom claim, and `roles` itself is a restricted claim
-    /// name: name the claim your Action writes, e.g. `.roles_claim("\"https://example.com/roles\"")`
-    /// (quoted, as the name holds dots). Request tokens with an `audience`, or Auth0 issues opaque ones.
+    /// `permissions` (enable RBAC and "Add Permissions in the Access Token" on the API). Auth0 puts
+    /// roles in the token only through an Action adding a custom claim, and `roles` itself is a
+    /// restricted claim name: name the claim your Action writes, e.g.
+    /// `.roles_claim("\"https://example.com/roles\"")` (quoted, as the name holds dots). Request
+    /// tokens with an `audience`, or Auth0 issues opaque ones.
     ///
     /// Docs: <https://auth0.com/docs/tokens/guides/validate-access-tokens>,
     /// <https://auth0.com/docs/secure/tokens/access-tokens/access-token-profiles>,
@@ -24,15 +26,19 @@ impl Provider {
         let base = super::https_url(domain);
         let issuer = format!("{base}/");
         let jwks = format!("{base}/.well-known/jwks.json");
-        Provider::custom("Provider::auth0(domain, audience)", IssuerMatch::Exact(vec![issuer]), KeySource::Jwks(jwks))
-            .algorithms([Algorithm::RS256])
-            .audience(audience.trim())
-            .roles_claims(Vec::<String>::new())
-            .scopes_claims(["scope", "permissions"])
-            .token_endpoints(TokenEndpoints::oauth(
-                format!("{base}/.well-known/openid-configuration"),
-                format!("{base}/authorize"),
-                format!("{base}/oauth/token"),
-            ))
+        Provider::custom(
+            "Provider::auth0(domain, audience)",
+            IssuerMatch::Exact(vec![issuer]),
+            KeySource::Jwks(jwks),
+        )
+        .algorithms([Algorithm::RS256])
+        .audience(audience.trim())
+        .roles_claims(Vec::<String>::new())
+        .scopes_claims(["scope", "permissions"])
+        .token_endpoints(TokenEndpoints::oauth(
+            format!("{base}/.well-known/openid-configuration"),
+            format!("{base}/authorize"),
+            format!("{base}/oauth/token"),
+        ))
     }
 }

@@ -9,16 +9,16 @@ impl Provider {
     /// - `issuer`: the Frontend API URL, e.g. `https://<slug>.clerk.accounts.dev` or
     ///   `https://clerk.example.com`; keys at `<issuer>/.well-known/jwks.json`.
     /// - `authorized_parties`: the origins your front end runs on (e.g. `https://app.example.com`).
-    ///   Session tokens carry no `aud`; their `azp` (the origin that requested them) must be one of these,
-    ///   which is what stops a token minted for another site on the same Clerk instance.
+    ///   Session tokens carry no `aud`; their `azp` (the origin that requested them) must be one of
+    ///   these, which is what stops a token minted for another site on the same Clerk instance.
     ///
-    /// The token is read from `Authorization: Bearer`, else the `__session` cookie (same-origin requests),
-    /// in the order of Clerk's own SDK: a header, when sent, decides alone.
-    /// Session tokens live 60 seconds, so the default 30-second leeway matters. Roles are the active
-    /// organisation's role: `o.rol` in v2 tokens (`"admin"`), `org_role` in the deprecated v1 tokens
-    /// (`"org:admin"`, prefix included). Permissions become scopes: `o.per` (comma-separated) or
-    /// `org_permissions`. A token without `azp` is refused (Clerk's own SDK lets it through when the
-    /// browser sent no `Origin`; this preset does not).
+    /// The token is read from `Authorization: Bearer`, else the `__session` cookie (same-origin
+    /// requests), in the order of Clerk's own SDK: a header, when sent, decides alone. Session
+    /// tokens live 60 seconds, so the default 30-second leeway matters. Roles are the active
+    /// organisation's role: `o.rol` in v2 tokens (`"admin"`), `org_role` in the deprecated v1
+    /// tokens (`"org:admin"`, prefix included). Permissions become scopes: `o.per`
+    /// (comma-separated) or `org_permissions`. A token without `azp` is refused (Clerk's own SDK
+    /// lets it through when the browser sent no `Origin`; this preset does not).
     ///
     /// Docs: <https://clerk.com/docs/guides/sessions/session-tokens>,
     /// <https://clerk.com/docs/guides/sessions/manual-jwt-verification>.
@@ -30,7 +30,10 @@ impl Provider {
         let issuer = super::https_url(issuer);
         let jwks = format!("{issuer}/.well-known/jwks.json");
         let parties: Vec<String> = authorized_parties.into_iter().map(Into::into).collect();
-        let malformed = parties.iter().find(|party| !party.contains("://") || party.ends_with('/')).cloned();
+        let malformed = parties
+            .iter()
+            .find(|party| !party.contains("://") || party.ends_with('/'))
+            .cloned();
         let provider = Provider::custom(
             "Provider::clerk(issuer, authorized_parties)",
             IssuerMatch::Exact(vec![issuer]),
@@ -47,7 +50,8 @@ impl Provider {
             Some(party) => provider.invalid(
                 "authorized_parties",
                 format!(
-                    "{party:?} is not an origin: write scheme and host without a path, e.g. https://app.example.com"
+                    "{party:?} is not an origin: write scheme and host without a path, e.g. \
+                     https://app.example.com"
                 ),
             ),
             None => provider,

@@ -8,19 +8,22 @@ use crate::token_source::TokenSource;
 impl Provider {
     /// Cloudflare Access in front of the application.
     ///
-    /// - `team_domain`: `https://<team>.cloudflareaccess.com` (the bare host works too); it is the issuer.
-    /// - `aud`: the application's Audience (AUD) tag, 64 hex characters; tokens carry it in an `aud` array.
+    /// - `team_domain`: `https://<team>.cloudflareaccess.com` (the bare host works too); it is the
+    ///   issuer.
+    /// - `aud`: the application's Audience (AUD) tag, 64 hex characters; tokens carry it in an
+    ///   `aud` array.
     ///
-    /// Keys come from `<team>/cdn-cgi/access/certs` (RS256; rotated every six weeks, the previous key kept
-    /// for a while, which the key cache follows). The token is read from the `Cf-Access-Jwt-Assertion`
-    /// header, else the `CF_Authorization` cookie; the `Cf-Access-Authenticated-User-Email` header is never
-    /// trusted. Access tokens carry no roles: add them with a role resolver. Service tokens (a `common_name`
-    /// claim, no e-mail, empty `sub`) become [`IdentityKind::Service`](crate::IdentityKind) with the client
-    /// id as subject.
+    /// Keys come from `<team>/cdn-cgi/access/certs` (RS256; rotated every six weeks, the previous
+    /// key kept for a while, which the key cache follows). The token is read from the
+    /// `Cf-Access-Jwt-Assertion` header, else the `CF_Authorization` cookie; the
+    /// `Cf-Access-Authenticated-User-Email` header is never trusted. Access tokens carry no roles:
+    /// add them with a role resolver. Service tokens (a `common_name` claim, no e-mail, empty
+    /// `sub`) become [`IdentityKind::Service`](crate::IdentityKind) with the client id as subject.
     ///
     /// Tokens must have `type` = `app` (the team-wide `org` session token is refused).
     ///
-    /// Docs: <https://developers.cloudflare.com/cloudflare-one/identity/authorization-cookie/validating-json/>,
+    /// Docs:
+    /// <https://developers.cloudflare.com/cloudflare-one/identity/authorization-cookie/validating-json/>,
     /// <https://developers.cloudflare.com/cloudflare-one/identity/authorization-cookie/application-token/>.
     pub fn cloudflare_access(team_domain: &str, aud: &str) -> Provider {
         let issuer = super::https_url(team_domain);
@@ -32,11 +35,15 @@ impl Provider {
         )
         .algorithms([Algorithm::RS256])
         .audience(aud.trim())
-        .token_sources([TokenSource::header("Cf-Access-Jwt-Assertion"), TokenSource::cookie("CF_Authorization")])
+        .token_sources([
+            TokenSource::header("Cf-Access-Jwt-Assertion"),
+            TokenSource::cookie("CF_Authorization"),
+        ])
         .roles_claims(Vec::<String>::new())
         .scopes_claims(Vec::<String>::new())
         .service_rule(ServiceRule::ClaimPresent(ClaimPath::claim("common_name")))
-        // `app` for application tokens (users and service tokens); `org` is the global session token.
+        // `app` for application tokens (users and service tokens); `org` is the global session
+        // token.
         .require_claim_value("type", ["app"])
         .token_endpoints(TokenEndpoints {
             header: Some("Cf-Access-Jwt-Assertion".to_owned()),
@@ -47,8 +54,9 @@ impl Provider {
             return provider.invalid(
                 "aud",
                 format!(
-                    "{aud:?} is not an Access AUD tag: copy the 64-hex-character Application Audience (AUD) Tag \
-                     from Zero Trust > Access > Applications > your app > Overview"
+                    "{aud:?} is not an Access AUD tag: copy the 64-hex-character Application \
+                     Audience (AUD) Tag from Zero Trust > Access > Applications > your app > \
+                     Overview"
                 ),
             );
         }

@@ -5,37 +5,49 @@ use crate::token_endpoints::TokenEndpoints;
 impl Provider {
     /// Amazon Cognito user pool **access** tokens.
     ///
-    /// - `region`: e.g. `eu-west-1`; `user_pool_id`: e.g. `eu-west-1_AbCdEf123` (its prefix must be the
-    ///   region); `client_id`: the app client ID.
+    /// - `region`: e.g. `eu-west-1`; `user_pool_id`: e.g. `eu-west-1_AbCdEf123` (its prefix must be
+    ///   the region); `client_id`: the app client ID.
     ///
     /// The issuer is `https://cognito-idp.<region>.amazonaws.com/<user_pool_id>`, keys at
-    /// `<issuer>/.well-known/jwks.json`. Access tokens carry no `aud`: their `client_id` must be the app
-    /// client, and `token_use` must be `access` (an ID token is refused). Roles from `cognito:groups`,
-    /// scopes from `scope`. For ID tokens use [`Provider::cognito_id_tokens`].
+    /// `<issuer>/.well-known/jwks.json`. Access tokens carry no `aud`: their `client_id` must be
+    /// the app client, and `token_use` must be `access` (an ID token is refused). Roles from
+    /// `cognito:groups`, scopes from `scope`. For ID tokens use [`Provider::cognito_id_tokens`].
     ///
-    /// Docs: <https://docs.aws.amazon.com/cognito/latest/developerguide/amazon-cognito-user-pools-using-tokens-verifying-a-jwt.html>,
+    /// Docs:
+    /// <https://docs.aws.amazon.com/cognito/latest/developerguide/amazon-cognito-user-pools-using-tokens-verifying-a-jwt.html>,
     /// <https://docs.aws.amazon.com/cognito/latest/developerguide/amazon-cognito-user-pools-using-the-access-token.html>.
     pub fn cognito(region: &str, user_pool_id: &str, client_id: &str) -> Provider {
-        cognito_shape("Provider::cognito(region, user_pool_id, client_id)", region, user_pool_id)
-            .audience_claim("client_id", [client_id.trim()])
-            .require_claim_value("token_use", ["access"])
-            .check_client_id(client_id)
+        cognito_shape(
+            "Provider::cognito(region, user_pool_id, client_id)",
+            region,
+            user_pool_id,
+        )
+        .audience_claim("client_id", [client_id.trim()])
+        .require_claim_value("token_use", ["access"])
+        .check_client_id(client_id)
     }
 
-    /// Amazon Cognito user pool **ID** tokens: `aud` is the app client ID and `token_use` must be `id`.
-    /// Otherwise as [`Provider::cognito`].
+    /// Amazon Cognito user pool **ID** tokens: `aud` is the app client ID and `token_use` must be
+    /// `id`. Otherwise as [`Provider::cognito`].
     pub fn cognito_id_tokens(region: &str, user_pool_id: &str, client_id: &str) -> Provider {
-        cognito_shape("Provider::cognito_id_tokens(region, user_pool_id, client_id)", region, user_pool_id)
-            .audience(client_id.trim())
-            .require_claim_value("token_use", ["id"])
-            .check_client_id(client_id)
+        cognito_shape(
+            "Provider::cognito_id_tokens(region, user_pool_id, client_id)",
+            region,
+            user_pool_id,
+        )
+        .audience(client_id.trim())
+        .require_claim_value("token_use", ["id"])
+        .check_client_id(client_id)
     }
 
     fn check_client_id(self, client_id: &str) -> Provider {
         if super::is_path_segment(client_id.trim()) {
             self
         } else {
-            self.invalid("client_id", "give the app client ID from the user pool's App clients page")
+            self.invalid(
+                "client_id",
+                "give the app client ID from the user pool's App clients page",
+            )
         }
     }
 }
@@ -45,28 +57,43 @@ fn cognito_shape(name: &str, region: &str, user_pool_id: &str) -> Provider {
     let pool = user_pool_id.trim();
     let issuer = format!("https://cognito-idp.{region}.amazonaws.com/{pool}");
     let jwks = format!("{issuer}/.well-known/jwks.json");
-    // The hosted UI's authorize and token URLs live on the pool's own domain, which the pool ID does not
-    // name; discovery at the issuer lists them.
+    // The hosted UI's authorize and token URLs live on the pool's own domain, which the pool ID
+    // does not name; discovery at the issuer lists them.
     let endpoints = TokenEndpoints {
         openid_connect_url: Some(format!("{issuer}/.well-known/openid-configuration")),
         ..TokenEndpoints::default()
     };
-    let provider = Provider::custom(name, IssuerMatch::Exact(vec![issuer]), KeySource::Jwks(jwks))
-        .token_endpoints(endpoints)
-        .algorithms([Algorithm::RS256])
-        .roles_claims(["cognito:groups"])
-        .scopes_claims(["scope"]);
-    let region_ok =
-        !region.is_empty() && region.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-');
+    let provider = Provider::custom(
+        name,
+        IssuerMatch::Exact(vec![issuer]),
+        KeySource::Jwks(jwks),
+    )
+    .token_endpoints(endpoints)
+    .algorithms([Algorithm::RS256])
+    .roles_claims(["cognito:groups"])
+    .scopes_claims(["scope"]);
+    let region_ok = !region.is_empty()
+        && region
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-');
     if !region_ok {
-        return provider.invalid("region", format!("{region:?} is not an AWS region such as eu-west-1"));
+        return provider.invalid(
+            "region",
+            format!("{region:?} is not an AWS region such as eu-west-1"),
+        );
     }
     match pool.split_once('_') {
         Some((prefix, id)) if prefix == region && super::is_path_segment(id) => provider,
         Some((prefix, _)) if super::is_path_segment(prefix) => provider.invalid(
             "user_pool_id",
-            format!("{pool:?} belongs to region {prefix:?}, not {region:?}: the pool ID starts with its region"),
+            format!(
+                "{pool:?} belongs to region {prefix:?}, not {region:?}: the pool ID starts with \
+                 its region"
+            ),
         ),
-        _ => provider.invalid("user_pool_id", format!("{pool:?} is not a user pool ID such as {region}_AbCdEf123")),
+        _ => provider.invalid(
+            "user_pool_id",
+            format!("{pool:?} is not a user pool ID such as {region}_AbCdEf123"),
+        ),
     }
 }

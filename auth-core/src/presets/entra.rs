@@ -9,18 +9,19 @@ const AUTHORITY: &str = "https://login.microsoftonline.com";
 impl Provider {
     /// Microsoft Entra ID (Azure AD) v2.0 access tokens for one tenant.
     ///
-    /// - `tenant`: the directory (tenant) ID GUID. `common` and `organizations` are not issuers: for
-    ///   multi-tenant apps use [`Provider::entra_multi_tenant`].
+    /// - `tenant`: the directory (tenant) ID GUID. `common` and `organizations` are not issuers:
+    ///   for multi-tenant apps use [`Provider::entra_multi_tenant`].
     /// - `client_id`: the API's application (client) ID; v2.0 tokens carry it as `aud` (the
     ///   `api://<client_id>` form is accepted too).
     ///
     /// The issuer is `https://login.microsoftonline.com/<tenant>/v2.0`, keys at
     /// `.../<tenant>/discovery/v2.0/keys`. Which token version an API receives is set by
-    /// `accessTokenAcceptedVersion` in its manifest (`2` for this preset; see [`Provider::entra_v1`]).
-    /// Roles from `roles` (app roles) and `groups` (object IDs; past 200 groups Entra sends
-    /// `_claim_names` instead and the groups must be read from Graph), scopes from `scp` (user tokens
-    /// only). App-only tokens (`idtyp` = `app`, an optional claim to enable) become service identities.
-    /// For national clouds call [`Provider::relocate`] with their login host.
+    /// `accessTokenAcceptedVersion` in its manifest (`2` for this preset; see
+    /// [`Provider::entra_v1`]). Roles from `roles` (app roles) and `groups` (object IDs; past 200
+    /// groups Entra sends `_claim_names` instead and the groups must be read from Graph), scopes
+    /// from `scp` (user tokens only). App-only tokens (`idtyp` = `app`, an optional claim to
+    /// enable) become service identities. For national clouds call [`Provider::relocate`] with
+    /// their login host.
     ///
     /// Docs: <https://learn.microsoft.com/en-us/entra/identity-platform/access-tokens>,
     /// <https://learn.microsoft.com/en-us/entra/identity-platform/access-token-claims-reference>,
@@ -41,11 +42,11 @@ impl Provider {
         check_tenant(provider, tenant)
     }
 
-    /// Microsoft Entra ID v1.0 access tokens (an API whose manifest keeps `accessTokenAcceptedVersion`
-    /// at `null` or `1`): issuer `https://sts.windows.net/<tenant>/`, keys at
-    /// `https://login.microsoftonline.com/<tenant>/discovery/keys`; `aud` is the client ID or the resource
-    /// URI the client asked for (`api://<client_id>`), both accepted (add a custom App ID URI with
-    /// [`Provider::audience`]). Claims as for [`Provider::entra`].
+    /// Microsoft Entra ID v1.0 access tokens (an API whose manifest keeps
+    /// `accessTokenAcceptedVersion` at `null` or `1`): issuer `https://sts.windows.net/<tenant>/`,
+    /// keys at `https://login.microsoftonline.com/<tenant>/discovery/keys`; `aud` is the client ID
+    /// or the resource URI the client asked for (`api://<client_id>`), both accepted (add a custom
+    /// App ID URI with [`Provider::audience`]). Claims as for [`Provider::entra`].
     pub fn entra_v1(tenant: &str, client_id: &str) -> Provider {
         let tenant = tenant.trim();
         let issuer = format!("https://sts.windows.net/{tenant}/");
@@ -63,26 +64,35 @@ impl Provider {
     }
 
     /// Microsoft Entra ID v2.0 tokens from several tenants (a multi-tenant app): `iss` must be
-    /// `https://login.microsoftonline.com/<tenant>/v2.0` for one of `tenants` (tenant ID GUIDs), never any
-    /// tenant at all, and the `tid` claim must name the same tenant. Keys from the shared `common` key set;
-    /// a key that names its own `issuer` there signs only for that issuer (`{tenantid}` standing for the
-    /// token's tenant), as Microsoft asks of multi-tenant apps.
+    /// `https://login.microsoftonline.com/<tenant>/v2.0` for one of `tenants` (tenant ID GUIDs),
+    /// never any tenant at all, and the `tid` claim must name the same tenant. Keys from the shared
+    /// `common` key set; a key that names its own `issuer` there signs only for that issuer
+    /// (`{tenantid}` standing for the token's tenant), as Microsoft asks of multi-tenant apps.
     pub fn entra_multi_tenant<I, S>(client_id: &str, tenants: I) -> Provider
     where
         I: IntoIterator<Item = S>,
         S: Into<String>,
     {
-        let tenants: Vec<String> = tenants.into_iter().map(|t| t.into().trim().to_owned()).collect();
-        let bad = tenants.iter().find(|t| !super::is_path_segment(t) || is_placeholder_tenant(t)).cloned();
-        let mut provider = Provider::multi_tenant(&format!("{AUTHORITY}/{TENANT_PLACEHOLDER}/v2.0"), tenants)
-            .jwks_url(format!("{AUTHORITY}/common/discovery/v2.0/keys"))
-            .tenant_claim("tid");
+        let tenants: Vec<String> = tenants
+            .into_iter()
+            .map(|t| t.into().trim().to_owned())
+            .collect();
+        let bad = tenants
+            .iter()
+            .find(|t| !super::is_path_segment(t) || is_placeholder_tenant(t))
+            .cloned();
+        let mut provider =
+            Provider::multi_tenant(&format!("{AUTHORITY}/{TENANT_PLACEHOLDER}/v2.0"), tenants)
+                .jwks_url(format!("{AUTHORITY}/common/discovery/v2.0/keys"))
+                .tenant_claim("tid");
         provider.name = "Provider::entra_multi_tenant(client_id, tenants)".to_owned();
         let provider = entra_shape(provider, client_id, "organizations");
         match bad {
             Some(tenant) => provider.invalid(
                 "tenants",
-                format!("{tenant:?} is not a tenant ID: list the directory (tenant) ID GUIDs you accept"),
+                format!(
+                    "{tenant:?} is not a tenant ID: list the directory (tenant) ID GUIDs you accept"
+                ),
             ),
             None => provider,
         }
@@ -103,16 +113,23 @@ fn entra_shape(provider: Provider, client_id: &str, authority_tenant: &str) -> P
         .audience(format!("api://{client_id}"))
         .roles_claims(["roles", "groups"])
         .scopes_claims(["scp"])
-        .service_rule(ServiceRule::ClaimEquals(ClaimPath::claim("idtyp"), "app".to_owned()));
+        .service_rule(ServiceRule::ClaimEquals(
+            ClaimPath::claim("idtyp"),
+            "app".to_owned(),
+        ));
     if client_id.is_empty() || client_id.starts_with("api://") {
-        return provider
-            .invalid("client_id", "give the application (client) ID GUID from the app registration's Overview");
+        return provider.invalid(
+            "client_id",
+            "give the application (client) ID GUID from the app registration's Overview",
+        );
     }
     provider
 }
 
 fn is_placeholder_tenant(tenant: &str) -> bool {
-    ["common", "organizations", "consumers"].iter().any(|p| tenant.eq_ignore_ascii_case(p))
+    ["common", "organizations", "consumers"]
+        .iter()
+        .any(|p| tenant.eq_ignore_ascii_case(p))
 }
 
 fn check_tenant(provider: Provider, tenant: &str) -> Provider {
@@ -120,14 +137,17 @@ fn check_tenant(provider: Provider, tenant: &str) -> Provider {
         return provider.invalid(
             "tenant",
             format!(
-                "{tenant:?} is not an issuer: tokens name the user's own tenant. For a multi-tenant app use \
-                 Provider::entra_multi_tenant(client_id, [tenant IDs you accept])"
+                "{tenant:?} is not an issuer: tokens name the user's own tenant. For a \
+                 multi-tenant app use Provider::entra_multi_tenant(client_id, [tenant IDs you \
+                 accept])"
             ),
         );
     }
     if !super::is_path_segment(tenant) {
-        return provider
-            .invalid("tenant", format!("{tenant:?} is not a tenant ID: copy the Directory (tenant) ID GUID"));
+        return provider.invalid(
+            "tenant",
+            format!("{tenant:?} is not a tenant ID: copy the Directory (tenant) ID GUID"),
+        );
     }
     provider
 }

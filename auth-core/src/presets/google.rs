@@ -9,12 +9,14 @@ impl Provider {
     /// Firebase Authentication ID tokens.
     ///
     /// `project_id` is the Firebase project ID: it is the `aud`, and the issuer is
-    /// `https://securetoken.google.com/<project_id>`. Keys from Google's `securetoken` service account.
-    /// `sub` (the user's uid) must be non-empty and `auth_time` must lie in the past. Custom claims set
-    /// with the Admin SDK sit at the top level: roles are read from `roles`. Session cookies
-    /// (`createSessionCookie`) have another issuer and keys and are not accepted here.
+    /// `https://securetoken.google.com/<project_id>`. Keys from Google's `securetoken` service
+    /// account. `sub` (the user's uid) must be non-empty and `auth_time` must lie in the past.
+    /// Custom claims set with the Admin SDK sit at the top level: roles are read from `roles`.
+    /// Session cookies (`createSessionCookie`) have another issuer and keys and are not accepted
+    /// here.
     ///
-    /// Docs: <https://firebase.google.com/docs/auth/admin/verify-id-tokens#verify_id_tokens_using_a_third-party_jwt_library>
+    /// Docs:
+    /// <https://firebase.google.com/docs/auth/admin/verify-id-tokens#verify_id_tokens_using_a_third-party_jwt_library>
     /// (the JWK form of the keys listed there as X.509 certificates).
     pub fn firebase(project_id: &str) -> Provider {
         let project_id = project_id.trim();
@@ -32,25 +34,32 @@ impl Provider {
         .roles_claims(["roles"])
         .scopes_claims(Vec::<String>::new());
         if !super::is_path_segment(project_id) {
-            return provider.invalid("project_id", format!("{project_id:?} is not a Firebase project ID"));
+            return provider.invalid(
+                "project_id",
+                format!("{project_id:?} is not a Firebase project ID"),
+            );
         }
         provider
     }
 
     /// Google Sign-In ID tokens for your OAuth client.
     ///
-    /// `client_id` is the OAuth 2.0 client ID (`….apps.googleusercontent.com`), the token's `aud`. Both
-    /// issuer spellings Google uses, `https://accounts.google.com` and `accounts.google.com`, are accepted.
-    /// Keys from `https://www.googleapis.com/oauth2/v3/certs`. Check `email_verified` (and `hd` for a
-    /// Workspace domain) through `Claims<T>` before trusting `email`, and key users by `sub`. Google access
-    /// tokens are opaque; only ID tokens are JWTs.
+    /// `client_id` is the OAuth 2.0 client ID (`….apps.googleusercontent.com`), the token's
+    /// `aud`.
+    /// Both issuer spellings Google uses, `https://accounts.google.com` and `accounts.google.com`,
+    /// are accepted. Keys from `https://www.googleapis.com/oauth2/v3/certs`. Check `email_verified`
+    /// (and `hd` for a Workspace domain) through `Claims<T>` before trusting `email`, and key users
+    /// by `sub`. Google access tokens are opaque; only ID tokens are JWTs.
     ///
     /// Docs: <https://developers.google.com/identity/gsi/web/guides/verify-google-id-token>,
     /// <https://developers.google.com/identity/sign-in/web/backend-auth>.
     pub fn google(client_id: &str) -> Provider {
         Provider::custom(
             "Provider::google(client_id)",
-            IssuerMatch::Exact(vec!["https://accounts.google.com".to_owned(), "accounts.google.com".to_owned()]),
+            IssuerMatch::Exact(vec![
+                "https://accounts.google.com".to_owned(),
+                "accounts.google.com".to_owned(),
+            ]),
             KeySource::Jwks(GOOGLE_CERTS.to_owned()),
         )
         .algorithms([Algorithm::RS256])

@@ -6,13 +6,15 @@ impl Provider {
     /// Keycloak.
     ///
     /// - `base_url`: the server, e.g. `https://sso.example.com` (servers before 17 need the `/auth`
-    ///   context: `https://sso.example.com/auth`). The issuer is `<base_url>/realms/<realm>`; keys through
-    ///   discovery (`<issuer>/protocol/openid-connect/certs`).
-    /// - `client_id`: the API's client. Keycloak fills `aud` from the clients the user holds roles on (often
-    ///   just `account`), never from the requesting client (that is `azp`): add an **Audience** mapper
-    ///   (Client scopes > dedicated scope > Add mapper > Audience) naming this client.
+    ///   context: `https://sso.example.com/auth`). The issuer is `<base_url>/realms/<realm>`; keys
+    ///   through discovery (`<issuer>/protocol/openid-connect/certs`).
+    /// - `client_id`: the API's client. Keycloak fills `aud` from the clients the user holds roles
+    ///   on (often just `account`), never from the requesting client (that is `azp`): add an
+    ///   **Audience** mapper (Client scopes > dedicated scope > Add mapper > Audience) naming this
+    ///   client.
     ///
-    /// Roles from `realm_access.roles` and `resource_access.<client_id>.roles`; scopes from `scope`.
+    /// Roles from `realm_access.roles` and `resource_access.<client_id>.roles`; scopes from
+    /// `scope`.
     ///
     /// Docs: <https://www.keycloak.org/docs/latest/server_admin/#_audience>,
     /// <https://keycloak.org/securing-apps/oidc-layers>.
@@ -32,14 +34,24 @@ impl Provider {
             KeySource::Discovery(discovery),
         )
         .token_endpoints(endpoints)
-        .algorithms([Algorithm::RS256, Algorithm::PS256, Algorithm::ES256, Algorithm::EdDSA])
+        .algorithms([
+            Algorithm::RS256,
+            Algorithm::PS256,
+            Algorithm::ES256,
+            Algorithm::EdDSA,
+        ])
         .audience(client_id)
-        .roles_claims(["realm_access.roles".to_owned(), format!("resource_access.\"{client_id}\".roles")])
+        .roles_claims([
+            "realm_access.roles".to_owned(),
+            format!("resource_access.\"{client_id}\".roles"),
+        ])
         .scopes_claims(["scope"]);
         if !super::is_path_segment(realm) {
             return provider.invalid(
                 "realm",
-                format!("{realm:?} is not a realm name: give the realm as shown in the admin console"),
+                format!(
+                    "{realm:?} is not a realm name: give the realm as shown in the admin console"
+                ),
             );
         }
         if client_id.is_empty() || client_id.contains('"') {

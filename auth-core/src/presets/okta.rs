@@ -5,14 +5,15 @@ use crate::token_endpoints::TokenEndpoints;
 impl Provider {
     /// Okta access tokens from a custom authorization server.
     ///
-    /// - `issuer`: `https://<org>.okta.com/oauth2/<server>` (the built-in one is `.../oauth2/default`).
-    ///   Tokens from the org authorization server (`https://<org>.okta.com` without `/oauth2/`) are meant
-    ///   for Okta's own APIs and cannot be verified by yours; this preset refuses that issuer.
+    /// - `issuer`: `https://<org>.okta.com/oauth2/<server>` (the built-in one is
+    ///   `.../oauth2/default`). Tokens from the org authorization server (`https://<org>.okta.com`
+    ///   without `/oauth2/`) are meant for Okta's own APIs and cannot be verified by yours; this
+    ///   preset refuses that issuer.
     /// - `audience`: the authorization server's Audience (`api://default` for the default server).
     ///
-    /// Keys at `<issuer>/v1/keys`. Scopes from `scp` (an array), roles from `groups`, which is not a
-    /// default claim: add a groups claim to the authorization server. Client-credentials tokens have no
-    /// `uid`, and `sub` is the client ID.
+    /// Keys at `<issuer>/v1/keys`. Scopes from `scp` (an array), roles from `groups`, which is not
+    /// a default claim: add a groups claim to the authorization server. Client-credentials tokens
+    /// have no `uid`, and `sub` is the client ID.
     ///
     /// Docs: <https://developer.okta.com/docs/guides/validate-access-tokens/dotnet/main/>,
     /// <https://developer.okta.com/docs/concepts/auth-servers/>.
@@ -38,8 +39,9 @@ impl Provider {
         if org_server {
             return provider.invalid(
                 "issuer",
-                "this is the org authorization server, whose access tokens only Okta can verify; use a custom \
-                 authorization server issuer such as https://<org>.okta.com/oauth2/default",
+                "this is the org authorization server, whose access tokens only Okta can verify; \
+                 use a custom authorization server issuer such as \
+                 https://<org>.okta.com/oauth2/default",
             );
         }
         provider

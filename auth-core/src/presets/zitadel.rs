@@ -5,16 +5,17 @@ use crate::token_endpoints::TokenEndpoints;
 impl Provider {
     /// Zitadel (cloud or self-hosted).
     ///
-    /// - `issuer`: the instance URL, e.g. `https://my-instance.zitadel.cloud`; keys through discovery
-    ///   (`<issuer>/oauth/v2/keys`).
-    /// - `project_id`: the project's resource ID, which Zitadel puts in `aud` (beside the client IDs).
+    /// - `issuer`: the instance URL, e.g. `https://my-instance.zitadel.cloud`; keys through
+    ///   discovery (`<issuer>/oauth/v2/keys`).
+    /// - `project_id`: the project's resource ID, which Zitadel puts in `aud` (beside the client
+    ///   IDs).
     ///
-    /// Access tokens are JWTs only when the application's token type is **JWT** (else they are opaque and
-    /// need introspection). Roles come from `urn:zitadel:iam:org:project:roles` and
+    /// Access tokens are JWTs only when the application's token type is **JWT** (else they are
+    /// opaque and need introspection). Roles come from `urn:zitadel:iam:org:project:roles` and
     /// `urn:zitadel:iam:org:project:<project_id>:roles`, maps whose keys are the role names
-    /// (`{"admin": {"<orgId>": "<orgDomain>"}}`). For roles in access tokens enable **Assert Roles on
-    /// Authentication** on the project and the application's access-token role assertion, or request the
-    /// scope `urn:zitadel:iam:org:projects:roles`.
+    /// (`{"admin": {"<orgId>": "<orgDomain>"}}`). For roles in access tokens enable **Assert Roles
+    /// on Authentication** on the project and the application's access-token role assertion, or
+    /// request the scope `urn:zitadel:iam:org:projects:roles`.
     ///
     /// Docs: <https://zitadel.com/docs/apis/openidoauth/claims>,
     /// <https://zitadel.com/docs/guides/integrate/retrieve-user-roles>.
@@ -43,7 +44,10 @@ impl Provider {
         if !super::is_path_segment(project_id) {
             return provider.invalid(
                 "project_id",
-                format!("{project_id:?} is not a project ID: copy the numeric Resource Id from the project's page"),
+                format!(
+                    "{project_id:?} is not a project ID: copy the numeric Resource Id from the \
+                     project's page"
+                ),
             );
         }
         provider

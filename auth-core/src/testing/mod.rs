@@ -1,9 +1,9 @@
 //! A real identity provider on loopback for tests, examples and applications' own test suites.
 //!
 //! [`TestIssuer::start`] serves OpenID Connect discovery and a JWKS over HTTP on 127.0.0.1 with an
-//! RS256, an ES256 and an EdDSA key, and mints tokens with [`TestIssuer::token`]. It can rotate keys,
-//! count fetches and simulate outages, slow or garbage responses, so key handling is tested over the
-//! same wire as production.
+//! RS256, an ES256 and an EdDSA key, and mints tokens with [`TestIssuer::token`]. It can rotate
+//! keys, count fetches and simulate outages, slow or garbage responses, so key handling is tested
+//! over the same wire as production.
 //!
 //! ```
 //! # #[tokio::main(flavor = "current_thread")] async fn main() {

@@ -58,7 +58,8 @@ impl SigningKey {
             }
             Algorithm::EdDSA => {
                 let pair = Ed25519KeyPair::generate().map_err(|_| failed("Ed25519"))?;
-                let jwk = json!({"kty": "OKP", "crv": "Ed25519", "x": b64(pair.public_key().as_ref())});
+                let jwk =
+                    json!({"kty": "OKP", "crv": "Ed25519", "x": b64(pair.public_key().as_ref())});
                 (Pair::Ed(pair), jwk)
             }
         };
@@ -66,7 +67,12 @@ impl SigningKey {
         jwk["kid"] = Value::String(kid.clone());
         jwk["alg"] = Value::String(alg.as_str().to_owned());
         jwk["use"] = Value::String("sig".to_owned());
-        Ok(SigningKey { kid, alg, pair, jwk })
+        Ok(SigningKey {
+            kid,
+            alg,
+            pair,
+            jwk,
+        })
     }
 
     /// Signs `message` (the JWS signing input), returning the raw signature.
@@ -87,9 +93,10 @@ impl SigningKey {
                     Err(_) => Vec::new(),
                 }
             }
-            Pair::Ec(pair) => {
-                pair.sign(&SystemRandom::new(), message).map(|sig| sig.as_ref().to_vec()).unwrap_or_default()
-            }
+            Pair::Ec(pair) => pair
+                .sign(&SystemRandom::new(), message)
+                .map(|sig| sig.as_ref().to_vec())
+                .unwrap_or_default(),
             Pair::Ed(pair) => pair.sign(message).as_ref().to_vec(),
         }
     }

@@ -1,4 +1,5 @@
-//! The loopback issuer: discovery and JWKS over real HTTP, with switches for the failures keys must survive.
+//! The loopback issuer: discovery and JWKS over real HTTP, with switches for the failures keys must
+//! survive.
 
 use std::convert::Infallible;
 use std::net::SocketAddr;
@@ -25,8 +26,9 @@ use crate::provider::Provider;
 /// The algorithms the test issuer holds a key for unless told otherwise.
 const DEFAULT_ALGORITHMS: [Algorithm; 3] = [Algorithm::RS256, Algorithm::ES256, Algorithm::EdDSA];
 
-/// Path endings the JWKS is served at, under any prefix: the generic one and each hosted provider's, so
-/// provider-shaped settings (moved here with `Provider::relocate`) work against the test issuer unchanged.
+/// Path endings the JWKS is served at, under any prefix: the generic one and each hosted
+/// provider's, so provider-shaped settings (moved here with `Provider::relocate`) work against the
+/// test issuer unchanged.
 const JWKS_SUFFIXES: [&str; 10] = [
     "/jwks",
     "/.well-known/jwks.json",
@@ -54,7 +56,9 @@ pub struct TestIssuer {
 
 impl std::fmt::Debug for TestIssuer {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("TestIssuer").field("issuer", &self.issuer).finish_non_exhaustive()
+        f.debug_struct("TestIssuer")
+            .field("issuer", &self.issuer)
+            .finish_non_exhaustive()
     }
 }
 
@@ -79,13 +83,19 @@ struct State {
 
 impl State {
     fn jwks(&self) -> String {
-        let keys: Vec<&Value> = self.current.iter().chain(&self.previous).map(|key| &key.jwk).collect();
+        let keys: Vec<&Value> = self
+            .current
+            .iter()
+            .chain(&self.previous)
+            .map(|key| &key.jwk)
+            .collect();
         json!({ "keys": keys }).to_string()
     }
 
     fn discovery(&self, prefix: &str) -> String {
         let own = format!("{}{prefix}", self.issuer);
         let issuer = self.discovery_issuer.as_deref().unwrap_or(&own);
+        let algorithms: Vec<&str> = self.algorithms.iter().map(|alg| alg.as_str()).collect();
         json!({
             "issuer": issuer,
             "jwks_uri": format!("{own}/jwks"),
@@ -93,7 +103,7 @@ impl State {
             "token_endpoint": format!("{own}/token"),
             "response_types_supported": ["code"],
             "subject_types_supported": ["public"],
-            "id_token_signing_alg_values_supported": self.algorithms.iter().map(|alg| alg.as_str()).collect::<Vec<_>>(),
+            "id_token_signing_alg_values_supported": algorithms,
         })
         .to_string()
     }
@@ -103,8 +113,8 @@ impl TestIssuer {
     /// Starts an issuer on a free port of 127.0.0.1 with fresh RS256, ES256 and EdDSA keys.
     ///
     /// # Panics
-    /// If no loopback port can be bound or keys cannot be generated; use [`TestIssuer::try_start`] to
-    /// handle that instead.
+    /// If no loopback port can be bound or keys cannot be generated; use [`TestIssuer::try_start`]
+    /// to handle that instead.
     pub async fn start() -> TestIssuer {
         match TestIssuer::try_start().await {
             Ok(issuer) => issuer,
@@ -133,7 +143,9 @@ impl TestIssuer {
         if algorithms.is_empty() {
             return Err("no algorithms given".to_owned());
         }
-        let listener = TcpListener::bind(("127.0.0.1", 0)).await.map_err(|err| format!("bind 127.0.0.1: {err}"))?;
+        let listener = TcpListener::bind(("127.0.0.1", 0))
+            .await
+            .map_err(|err| format!("bind 127.0.0.1: {err}"))?;
         let addr = listener.local_addr().map_err(|err| err.to_string())?;
         let issuer = format!("http://{addr}");
         let current = generate_keys(algorithms, 0)?;
@@ -156,7 +168,12 @@ impl TestIssuer {
         let (shutdown, stopped) = oneshot::channel();
         tokio::spawn(serve(listener, Arc::clone(&shared), stopped));
         tracing::debug!(target: "auth", %addr, "test issuer listening");
-        Ok(TestIssuer { shared, issuer, audience: "test-api".to_owned(), _shutdown: shutdown })
+        Ok(TestIssuer {
+            shared,
+            issuer,
+            audience: "test-api".to_owned(),
+            _shutdown: shutdown,
+        })
     }
 
     /// The issuer URL, `http://127.0.0.1:<port>`, as tokens carry it in `iss`.
@@ -177,12 +194,14 @@ impl TestIssuer {
     /// The address the issuer listens on.
     pub fn addr(&self) -> SocketAddr {
         let authority = self.issuer.trim_start_matches("http://");
-        authority.parse().unwrap_or_else(|_| SocketAddr::from(([127, 0, 0, 1], 0)))
+        authority
+            .parse()
+            .unwrap_or_else(|_| SocketAddr::from(([127, 0, 0, 1], 0)))
     }
 
     /// A provider for this issuer: discovery, its audience, its algorithms, roles from `roles`,
-    /// scopes from `scope`. Key settings are shortened (1 s minimum lifetime, 1 s cooldown, 2 s timeout) so
-    /// key-handling tests run in seconds.
+    /// scopes from `scope`. Key settings are shortened (1 s minimum lifetime, 1 s cooldown, 2 s
+    /// timeout) so key-handling tests run in seconds.
     pub fn provider(&self) -> Provider {
         Provider::oidc(self.issuer.clone())
             .audience(self.audience.clone())
@@ -190,9 +209,9 @@ impl TestIssuer {
             .key_settings(TestIssuer::fast_key_settings())
     }
 
-    /// `provider` served by this issuer: its URLs moved to this issuer's origin, keeping their paths (see
-    /// [`Provider::relocate`]), with [`TestIssuer::fast_key_settings`]. Mint tokens for it with
-    /// [`TestIssuer::token_for`].
+    /// `provider` served by this issuer: its URLs moved to this issuer's origin, keeping their
+    /// paths (see [`Provider::relocate`]), with [`TestIssuer::fast_key_settings`]. Mint tokens for
+    /// it with [`TestIssuer::token_for`].
     ///
     /// ```
     /// # #[tokio::main(flavor = "current_thread")] async fn main() {
@@ -200,19 +219,24 @@ impl TestIssuer {
     /// use auth_core::{Provider, StandardClaims, Verifier};
     ///
     /// let issuer = TestIssuer::start().await;
-    /// let keycloak = issuer.adopt(Provider::keycloak("https://sso.example.com", "demo", "orders-api"));
+    /// let keycloak = Provider::keycloak("https://sso.example.com", "demo", "orders-api");
+    /// let keycloak = issuer.adopt(keycloak);
     /// let token = issuer.token_for(&keycloak).subject("ada").roles(["admin"]).sign();
-    /// let claims = Verifier::new(keycloak).unwrap().verify::<StandardClaims>(&token).await.unwrap();
-    /// assert!(claims.identity().has_role("admin"), "written to realm_access.roles, where Keycloak keeps them");
+    /// let verifier = Verifier::new(keycloak).unwrap();
+    /// let claims = verifier.verify::<StandardClaims>(&token).await.unwrap();
+    /// // Written to realm_access.roles, where Keycloak keeps them.
+    /// assert!(claims.identity().has_role("admin"));
     /// # }
     /// ```
     pub fn adopt(&self, provider: Provider) -> Provider {
-        provider.relocate(&self.issuer).key_settings(TestIssuer::fast_key_settings())
+        provider
+            .relocate(&self.issuer)
+            .key_settings(TestIssuer::fast_key_settings())
     }
 
-    /// Starts a token shaped for `provider` (one from [`TestIssuer::adopt`], or configured with this
-    /// issuer's URL): the issuer, audience and claim values it requires, roles and scopes where it reads
-    /// them. See [`TokenBuilder`] for the rest.
+    /// Starts a token shaped for `provider` (one from [`TestIssuer::adopt`], or configured with
+    /// this issuer's URL): the issuer, audience and claim values it requires, roles and scopes
+    /// where it reads them. See [`TokenBuilder`] for the rest.
     pub fn token_for(&self, provider: &Provider) -> TokenBuilder<'_> {
         TokenBuilder::shaped_for(self, provider)
     }
@@ -238,8 +262,8 @@ impl TestIssuer {
         self.current_key(algorithm).map(|key| key.kid.clone())
     }
 
-    /// Generates new keys; new tokens are signed with them. The previous keys stay published (as real
-    /// providers keep them for a while) until [`TestIssuer::drop_previous_keys`].
+    /// Generates new keys; new tokens are signed with them. The previous keys stay published (as
+    /// real providers keep them for a while) until [`TestIssuer::drop_previous_keys`].
     pub fn rotate(&self) {
         let mut state = self.lock();
         let generation = state.generation + 1;
@@ -298,19 +322,33 @@ impl TestIssuer {
     }
 
     pub(crate) fn default_algorithm(&self) -> Algorithm {
-        self.lock().algorithms.first().copied().unwrap_or(Algorithm::RS256)
+        self.lock()
+            .algorithms
+            .first()
+            .copied()
+            .unwrap_or(Algorithm::RS256)
     }
 
     pub(crate) fn current_key(&self, algorithm: Algorithm) -> Option<Arc<SigningKey>> {
-        self.lock().current.iter().find(|key| key.alg == algorithm).cloned()
+        self.lock()
+            .current
+            .iter()
+            .find(|key| key.alg == algorithm)
+            .cloned()
     }
 
     fn lock(&self) -> MutexGuard<'_, State> {
-        self.shared.state.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+        self.shared
+            .state
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 }
 
-fn generate_keys(algorithms: &[Algorithm], generation: usize) -> Result<Vec<Arc<SigningKey>>, String> {
+fn generate_keys(
+    algorithms: &[Algorithm],
+    generation: usize,
+) -> Result<Vec<Arc<SigningKey>>, String> {
     algorithms
         .iter()
         .map(|alg| {
@@ -332,7 +370,9 @@ async fn serve(listener: TcpListener, shared: Arc<Shared>, mut stopped: oneshot:
         let shared = Arc::clone(&shared);
         tokio::spawn(async move {
             let service = service_fn(move |request| respond(Arc::clone(&shared), request));
-            let _ = http1::Builder::new().serve_connection(TokioIo::new(stream), service).await;
+            let _ = http1::Builder::new()
+                .serve_connection(TokioIo::new(stream), service)
+                .await;
         });
     }
 }
@@ -348,11 +388,18 @@ async fn respond(
     if !is_discovery && !is_jwks {
         return Ok(reply(StatusCode::NOT_FOUND, None, "not found".into()));
     }
-    let counter = if is_jwks { &shared.jwks_fetches } else { &shared.discovery_fetches };
+    let counter = if is_jwks {
+        &shared.jwks_fetches
+    } else {
+        &shared.discovery_fetches
+    };
     counter.fetch_add(1, Ordering::SeqCst);
 
     let (delay, outage, body, max_age) = {
-        let state = shared.state.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        let state = shared
+            .state
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
         let body = match (is_jwks, &state.jwks_body) {
             (true, Some(body)) => body.clone(),
             (true, None) => state.jwks(),
@@ -364,7 +411,11 @@ async fn respond(
         tokio::time::sleep(delay).await;
     }
     if outage {
-        return Ok(reply(StatusCode::SERVICE_UNAVAILABLE, None, "issuer unavailable".into()));
+        return Ok(reply(
+            StatusCode::SERVICE_UNAVAILABLE,
+            None,
+            "issuer unavailable".into(),
+        ));
     }
     Ok(reply(StatusCode::OK, max_age, body))
 }
@@ -373,9 +424,13 @@ fn reply(status: StatusCode, max_age: Option<u64>, body: String) -> Response<Ful
     let mut response = Response::new(Full::new(Bytes::from(body)));
     *response.status_mut() = status;
     let headers = response.headers_mut();
-    headers.insert(hyper::header::CONTENT_TYPE, hyper::header::HeaderValue::from_static("application/json"));
+    headers.insert(
+        hyper::header::CONTENT_TYPE,
+        hyper::header::HeaderValue::from_static("application/json"),
+    );
     if let Some(max_age) = max_age
-        && let Ok(value) = hyper::header::HeaderValue::from_str(&format!("public, max-age={max_age}"))
+        && let Ok(value) =
+            hyper::header::HeaderValue::from_str(&format!("public, max-age={max_age}"))
     {
         headers.insert(hyper::header::CACHE_CONTROL, value);
     }

@@ -17,8 +17,9 @@ static NEXT_JTI: AtomicU64 = AtomicU64::new(1);
 
 /// Builds and signs one token; start with [`TestIssuer::token`].
 ///
-/// Defaults: `iss` the issuer's URL, `sub` `user-123`, `aud` the issuer's audience, `iat` now, `exp` in
-/// one hour, a fresh `jti`, signed by the issuer's first key (RS256 unless started otherwise).
+/// Defaults: `iss` the issuer's URL, `sub` `user-123`, `aud` the issuer's audience, `iat` now,
+/// `exp` in one hour, a fresh `jti`, signed by the issuer's first key (RS256 unless started
+/// otherwise).
 #[must_use = "call .sign() to get the token"]
 pub struct TokenBuilder<'a> {
     issuer: &'a TestIssuer,
@@ -27,9 +28,11 @@ pub struct TokenBuilder<'a> {
     header: Map<String, Value>,
     kid: Option<Option<String>>,
     lifetime: Option<i64>,
-    /// Where [`TokenBuilder::roles`] writes: `roles` unless shaped for a provider that reads elsewhere.
+    /// Where [`TokenBuilder::roles`] writes: `roles` unless shaped for a provider that reads
+    /// elsewhere.
     roles_claim: (ClaimPath, Separator),
-    /// Where [`TokenBuilder::scopes`] writes: `scope`, space-separated, unless shaped for a provider.
+    /// Where [`TokenBuilder::scopes`] writes: `scope`, space-separated, unless shaped for a
+    /// provider.
     scopes_claim: (ClaimPath, Separator),
 }
 
@@ -41,7 +44,10 @@ impl<'a> TokenBuilder<'a> {
         claims.insert("sub".into(), "user-123".into());
         claims.insert("aud".into(), issuer.audience().into());
         claims.insert("iat".into(), now.into());
-        claims.insert("jti".into(), format!("jti-{}", NEXT_JTI.fetch_add(1, Ordering::Relaxed)).into());
+        claims.insert(
+            "jti".into(),
+            format!("jti-{}", NEXT_JTI.fetch_add(1, Ordering::Relaxed)).into(),
+        );
         TokenBuilder {
             issuer,
             algorithm: issuer.default_algorithm(),
@@ -54,9 +60,10 @@ impl<'a> TokenBuilder<'a> {
         }
     }
 
-    /// A token as `provider` expects one: its issuer (a multi-tenant one's first tenant, with the tenant
-    /// claim), its audience where it reads one (`aud`, Cognito's `client_id`, Clerk's `azp`), the values
-    /// its required claims must hold, an algorithm it accepts; roles and scopes go where it reads them.
+    /// A token as `provider` expects one: its issuer (a multi-tenant one's first tenant, with the
+    /// tenant claim), its audience where it reads one (`aud`, Cognito's `client_id`, Clerk's
+    /// `azp`), the values its required claims must hold, an algorithm it accepts; roles and scopes
+    /// go where it reads them.
     pub(crate) fn shaped_for(issuer: &'a TestIssuer, provider: &Provider) -> TokenBuilder<'a> {
         let mut builder = TokenBuilder::new(issuer);
         let claims = &mut builder.claims;
@@ -66,7 +73,12 @@ impl<'a> TokenBuilder<'a> {
                     claims.insert("iss".into(), iss.as_str().into());
                 }
             }
-            IssuerMatch::Tenants { prefix, suffix, tenants, tenant_claim } => {
+            IssuerMatch::Tenants {
+                prefix,
+                suffix,
+                tenants,
+                tenant_claim,
+            } => {
                 if let Some(tenant) = tenants.first() {
                     claims.insert("iss".into(), format!("{prefix}{tenant}{suffix}").into());
                     if let Some(claim) = tenant_claim {
@@ -100,13 +112,22 @@ impl<'a> TokenBuilder<'a> {
             }
             let value = match required.one_of.first() {
                 Some(value) => Value::from(value.as_str()),
-                None if provider.past_dates.iter().any(|date| required.path == ClaimPath::claim(date)) => now().into(),
+                None if provider
+                    .past_dates
+                    .iter()
+                    .any(|date| required.path == ClaimPath::claim(date)) =>
+                {
+                    now().into()
+                }
                 None => "present".into(),
             };
             required.path.set(claims, value);
         }
         if let AlgorithmPolicy::Only(accepted) = provider.algorithms
-            && let Some(alg) = issuer.algorithms().into_iter().find(|alg| accepted.contains(*alg))
+            && let Some(alg) = issuer
+                .algorithms()
+                .into_iter()
+                .find(|alg| accepted.contains(*alg))
         {
             builder.algorithm = alg;
         }
@@ -129,8 +150,9 @@ impl<'a> TokenBuilder<'a> {
         self.claim("email", email.into())
     }
 
-    /// Sets the caller's roles: an array at `roles`, or where the provider a token is shaped for reads
-    /// them ([`TestIssuer::token_for`]): `realm_access.roles` for Keycloak, `cognito:groups` for Cognito.
+    /// Sets the caller's roles: an array at `roles`, or where the provider a token is shaped for
+    /// reads them ([`TestIssuer::token_for`]): `realm_access.roles` for Keycloak, `cognito:groups`
+    /// for Cognito.
     pub fn roles<I, S>(mut self, roles: I) -> Self
     where
         I: IntoIterator<Item = S>,
@@ -142,8 +164,8 @@ impl<'a> TokenBuilder<'a> {
         self
     }
 
-    /// Sets the scopes: `scope`, space-separated (RFC 8693 §4.2), or where the provider a token is shaped
-    /// for reads them (an array for Okta's `scp`).
+    /// Sets the scopes: `scope`, space-separated (RFC 8693 §4.2), or where the provider a token is
+    /// shaped for reads them (an array for Okta's `scp`).
     pub fn scopes<I, S>(mut self, scopes: I) -> Self
     where
         I: IntoIterator<Item = S>,
@@ -264,7 +286,10 @@ impl<'a> TokenBuilder<'a> {
         let claims = self.claims();
         let key = self.issuer.current_key(self.algorithm);
         let Some(key) = key else {
-            panic!("TestIssuer has no {} key; start it with TestIssuer::start_with", self.algorithm);
+            panic!(
+                "TestIssuer has no {} key; start it with TestIssuer::start_with",
+                self.algorithm
+            );
         };
         let mut header = Map::new();
         header.insert("alg".into(), key.alg.as_str().into());
@@ -299,5 +324,7 @@ fn encode(map: &Map<String, Value>) -> String {
 }
 
 fn now() -> i64 {
-    SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs() as i64)
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs() as i64)
 }

@@ -1,5 +1,5 @@
-//! RS256, ES256 and EdDSA signature verification through jsonwebtoken's `aws_lc_rs` and `rust_crypto`
-//! providers, on the same keys and tokens, in one run.
+//! RS256, ES256 and EdDSA signature verification through jsonwebtoken's `aws_lc_rs` and
+//! `rust_crypto` providers, on the same keys and tokens, in one run.
 //!
 //! ```text
 //! cd bench/backends && cargo bench

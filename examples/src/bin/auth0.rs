@@ -38,22 +38,35 @@ async fn admin(identity: Verified<Identity>) -> impl Responder {
 
 #[actix_web::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
-    // Authentication decisions are `tracing` events (target `auth`): without a subscriber, nothing is logged.
+    // Authentication decisions are `tracing` events (target `auth`): without a subscriber, nothing
+    // is logged.
     let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
     tracing_subscriber::fmt().with_env_filter(filter).init();
-    let bind: SocketAddr =
-        setting("BIND").unwrap_or_else(|| "127.0.0.1:8080".to_owned()).parse().map_err(|err| format!("BIND: {err}"))?;
+    let bind: SocketAddr = setting("BIND")
+        .unwrap_or_else(|| "127.0.0.1:8080".to_owned())
+        .parse()
+        .map_err(|err| format!("BIND: {err}"))?;
 
-    let roles_claim = setting("AUTH0_ROLES_CLAIM").unwrap_or_else(|| "\"https://example.com/roles\"".to_owned());
+    let roles_claim =
+        setting("AUTH0_ROLES_CLAIM").unwrap_or_else(|| "\"https://example.com/roles\"".to_owned());
     let (provider, demo) = match setting("AUTH0_DOMAIN") {
         Some(domain) => {
-            let audience = required("AUTH0_AUDIENCE", "the API Identifier from Applications > APIs")?;
-            (Provider::auth0(&domain, &audience).roles_claim(&roles_claim), None)
+            let audience = required(
+                "AUTH0_AUDIENCE",
+                "the API Identifier from Applications > APIs",
+            )?;
+            (
+                Provider::auth0(&domain, &audience).roles_claim(&roles_claim),
+                None,
+            )
         }
         None => {
             let demo = Demo::start("auth0", bind).await?;
             (
-                demo.adopt(Provider::auth0("tenant.us.auth0.com", "https://api.example.com").roles_claim(&roles_claim)),
+                demo.adopt(
+                    Provider::auth0("tenant.us.auth0.com", "https://api.example.com")
+                        .roles_claim(&roles_claim),
+                ),
                 Some(demo),
             )
         }
@@ -61,14 +74,22 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let auth = JwtAuth::new(provider.clone())
         .map_err(|err| format!("AUTH0_DOMAIN / AUTH0_AUDIENCE / AUTH0_ROLES_CLAIM: {err}"))?
         .public(["/public"]);
-    // Stops on a misconfiguration; an unreachable issuer is a warning, and protected routes answer 503
-    // until its keys arrive.
-    auth.warm_up().await.map_err(|err| format!("AUTH0_DOMAIN / AUTH0_AUDIENCE / AUTH0_ROLES_CLAIM: {err}"))?;
+    // Stops on a misconfiguration; an unreachable issuer is a warning, and protected routes answer
+    // 503 until its keys arrive.
+    auth.warm_up()
+        .await
+        .map_err(|err| format!("AUTH0_DOMAIN / AUTH0_AUDIENCE / AUTH0_ROLES_CLAIM: {err}"))?;
 
     let app_auth = auth.clone();
-    let server = HttpServer::new(move || App::new().wrap(app_auth.clone()).service(public).service(me).service(admin))
-        .bind(bind)
-        .map_err(|err| format!("BIND={bind}: cannot listen there: {err}"))?;
+    let server = HttpServer::new(move || {
+        App::new()
+            .wrap(app_auth.clone())
+            .service(public)
+            .service(me)
+            .service(admin)
+    })
+    .bind(bind)
+    .map_err(|err| format!("BIND={bind}: cannot listen there: {err}"))?;
     let base = format!("http://{}", server.addrs().first().unwrap_or(&bind));
     match &demo {
         Some(demo) => {
@@ -82,7 +103,13 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
             let user_token = mint("auth0|6543a1b2c3d4e5f6a7b8c9d0", &["viewer"]).sign();
             let admin_token = mint("auth0|6543a1b2c3d4e5f6a7b8c9ad", &["admin"]).sign();
             let expired_token = mint("auth0|6543a1b2c3d4e5f6a7b8c9d0", &[]).expired().sign();
-            demo.print(&base, Carrier::Bearer, &user_token, &admin_token, &expired_token);
+            demo.print(
+                &base,
+                Carrier::Bearer,
+                &user_token,
+                &admin_token,
+                &expired_token,
+            );
         }
         None => println!("auth0: listening on {base}"),
     }
@@ -92,7 +119,10 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
 
 /// An environment variable; empty counts as unset.
 fn setting(name: &str) -> Option<String> {
-    std::env::var(name).ok().map(|value| value.trim().to_owned()).filter(|value| !value.is_empty())
+    std::env::var(name)
+        .ok()
+        .map(|value| value.trim().to_owned())
+        .filter(|value| !value.is_empty())
 }
 
 /// A variable that must be set once the provider is configured.

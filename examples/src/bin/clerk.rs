@@ -18,6 +18,7 @@ use std::net::SocketAddr;
 use actix_web::{App, HttpServer, Responder, get, web};
 use auth_actix::{Identity, JwtAuth, Provider, Verified, require_role};
 use examples::{Carrier, Demo};
+use serde_json::json;
 use tracing_subscriber::EnvFilter;
 
 #[get("/public")]
@@ -38,33 +39,59 @@ async fn admin(identity: Verified<Identity>) -> impl Responder {
 
 #[actix_web::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
-    // Authentication decisions are `tracing` events (target `auth`): without a subscriber, nothing is logged.
+    // Authentication decisions are `tracing` events (target `auth`): without a subscriber, nothing
+    // is logged.
     let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
     tracing_subscriber::fmt().with_env_filter(filter).init();
-    let bind: SocketAddr =
-        setting("BIND").unwrap_or_else(|| "127.0.0.1:8080".to_owned()).parse().map_err(|err| format!("BIND: {err}"))?;
+    let bind: SocketAddr = setting("BIND")
+        .unwrap_or_else(|| "127.0.0.1:8080".to_owned())
+        .parse()
+        .map_err(|err| format!("BIND: {err}"))?;
 
     let (provider, demo) = match setting("CLERK_ISSUER") {
         Some(issuer) => {
-            let parties = required("CLERK_AUTHORIZED_PARTIES", "comma-separated origins of your front end")?;
-            (Provider::clerk(&issuer, parties.split(',').map(str::trim).filter(|p| !p.is_empty())), None)
+            let parties = required(
+                "CLERK_AUTHORIZED_PARTIES",
+                "comma-separated origins of your front end",
+            )?;
+            (
+                Provider::clerk(
+                    &issuer,
+                    parties.split(',').map(str::trim).filter(|p| !p.is_empty()),
+                ),
+                None,
+            )
         }
         None => {
             let demo = Demo::start("clerk", bind).await?;
-            (demo.adopt(Provider::clerk("https://clerk.example.com", ["http://localhost:3000"])), Some(demo))
+            (
+                demo.adopt(Provider::clerk(
+                    "https://clerk.example.com",
+                    ["http://localhost:3000"],
+                )),
+                Some(demo),
+            )
         }
     };
     let auth = JwtAuth::new(provider.clone())
         .map_err(|err| format!("CLERK_ISSUER / CLERK_AUTHORIZED_PARTIES: {err}"))?
         .public(["/public"]);
-    // Stops on a misconfiguration; an unreachable issuer is a warning, and protected routes answer 503
-    // until its keys arrive.
-    auth.warm_up().await.map_err(|err| format!("CLERK_ISSUER / CLERK_AUTHORIZED_PARTIES: {err}"))?;
+    // Stops on a misconfiguration; an unreachable issuer is a warning, and protected routes answer
+    // 503 until its keys arrive.
+    auth.warm_up()
+        .await
+        .map_err(|err| format!("CLERK_ISSUER / CLERK_AUTHORIZED_PARTIES: {err}"))?;
 
     let app_auth = auth.clone();
-    let server = HttpServer::new(move || App::new().wrap(app_auth.clone()).service(public).service(me).service(admin))
-        .bind(bind)
-        .map_err(|err| format!("BIND={bind}: cannot listen there: {err}"))?;
+    let server = HttpServer::new(move || {
+        App::new()
+            .wrap(app_auth.clone())
+            .service(public)
+            .service(me)
+            .service(admin)
+    })
+    .bind(bind)
+    .map_err(|err| format!("BIND={bind}: cannot listen there: {err}"))?;
     let base = format!("http://{}", server.addrs().first().unwrap_or(&bind));
     match &demo {
         Some(demo) => {
@@ -73,12 +100,23 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
                     .subject(subject)
                     .claim("sid", "sess_2NNEqL2nrIRdJ194ndJqAHwEfxD")
                     .claim("v", 2)
-                    .claim("o", serde_json::json!({"id": "org_2abc", "rol": role, "slg": "acme", "per": "read"}))
+                    .claim(
+                        "o",
+                        json!({"id": "org_2abc", "rol": role, "slg": "acme", "per": "read"}),
+                    )
             };
             let user_token = mint("user_2NNEqL2nrIRdJ194ndJqAHwEfxC", "member").sign();
             let admin_token = mint("user_2NNEqL2nrIRdJ194ndJqAHwAdmn", "admin").sign();
-            let expired_token = mint("user_2NNEqL2nrIRdJ194ndJqAHwEfxC", "member").expired().sign();
-            demo.print(&base, Carrier::Cookie("__session"), &user_token, &admin_token, &expired_token);
+            let expired_token = mint("user_2NNEqL2nrIRdJ194ndJqAHwEfxC", "member")
+                .expired()
+                .sign();
+            demo.print(
+                &base,
+                Carrier::Cookie("__session"),
+                &user_token,
+                &admin_token,
+                &expired_token,
+            );
         }
         None => println!("clerk: listening on {base}"),
     }
@@ -88,7 +126,10 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
 
 /// An environment variable; empty counts as unset.
 fn setting(name: &str) -> Option<String> {
-    std::env::var(name).ok().map(|value| value.trim().to_owned()).filter(|value| !value.is_empty())
+    std::env::var(name)
+        .ok()
+        .map(|value| value.trim().to_owned())
+        .filter(|value| !value.is_empty())
 }
 
 /// A variable that must be set once the provider is configured.

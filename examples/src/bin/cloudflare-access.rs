@@ -40,20 +40,32 @@ async fn admin(identity: Verified<Identity>) -> impl Responder {
 
 #[actix_web::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
-    // Authentication decisions are `tracing` events (target `auth`): without a subscriber, nothing is logged.
+    // Authentication decisions are `tracing` events (target `auth`): without a subscriber, nothing
+    // is logged.
     let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
     tracing_subscriber::fmt().with_env_filter(filter).init();
-    let bind: SocketAddr =
-        setting("BIND").unwrap_or_else(|| "127.0.0.1:8080".to_owned()).parse().map_err(|err| format!("BIND: {err}"))?;
+    let bind: SocketAddr = setting("BIND")
+        .unwrap_or_else(|| "127.0.0.1:8080".to_owned())
+        .parse()
+        .map_err(|err| format!("BIND: {err}"))?;
 
     let (provider, demo) = match setting("CF_TEAM_DOMAIN") {
         Some(team) => {
-            let aud = required("CF_POLICY_AUD", "the Access application's AUD tag (64 hex characters)")?;
+            let aud = required(
+                "CF_POLICY_AUD",
+                "the Access application's AUD tag (64 hex characters)",
+            )?;
             (Provider::cloudflare_access(&team, &aud), None)
         }
         None => {
             let demo = Demo::start("cloudflare-access", bind).await?;
-            (demo.adopt(Provider::cloudflare_access("https://demo.cloudflareaccess.com", DEMO_AUD)), Some(demo))
+            (
+                demo.adopt(Provider::cloudflare_access(
+                    "https://demo.cloudflareaccess.com",
+                    DEMO_AUD,
+                )),
+                Some(demo),
+            )
         }
     };
     let auth = JwtAuth::new(provider.clone())
@@ -61,24 +73,45 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         .public(["/public"])
         // Access tokens carry identity, not roles: the application decides who is an admin.
         .role_resolver(admins);
-    // Stops on a misconfiguration; an unreachable issuer is a warning, and protected routes answer 503
-    // until its keys arrive.
-    auth.warm_up().await.map_err(|err| format!("CF_TEAM_DOMAIN / CF_POLICY_AUD: {err}"))?;
+    // Stops on a misconfiguration; an unreachable issuer is a warning, and protected routes answer
+    // 503 until its keys arrive.
+    auth.warm_up()
+        .await
+        .map_err(|err| format!("CF_TEAM_DOMAIN / CF_POLICY_AUD: {err}"))?;
 
     let app_auth = auth.clone();
-    let server = HttpServer::new(move || App::new().wrap(app_auth.clone()).service(public).service(me).service(admin))
-        .bind(bind)
-        .map_err(|err| format!("BIND={bind}: cannot listen there: {err}"))?;
+    let server = HttpServer::new(move || {
+        App::new()
+            .wrap(app_auth.clone())
+            .service(public)
+            .service(me)
+            .service(admin)
+    })
+    .bind(bind)
+    .map_err(|err| format!("BIND={bind}: cannot listen there: {err}"))?;
     let base = format!("http://{}", server.addrs().first().unwrap_or(&bind));
     match &demo {
         Some(demo) => {
             let mint = |subject: &str, email: &str| {
-                demo.token_for(&provider).subject(subject).email(email).claim("country", "US")
+                demo.token_for(&provider)
+                    .subject(subject)
+                    .email(email)
+                    .claim("country", "US")
             };
-            let user_token = mint("7335d417-61da-459d-899c-0a01c76a2f94", "user@example.com").sign();
-            let admin_token = mint("0b8f2c1e-8d3a-4c55-9a0e-5f1d2e3c4b5a", "admin@example.com").sign();
-            let expired_token = mint("7335d417-61da-459d-899c-0a01c76a2f94", "user@example.com").expired().sign();
-            demo.print(&base, Carrier::Header("Cf-Access-Jwt-Assertion"), &user_token, &admin_token, &expired_token);
+            let user_token =
+                mint("7335d417-61da-459d-899c-0a01c76a2f94", "user@example.com").sign();
+            let admin_token =
+                mint("0b8f2c1e-8d3a-4c55-9a0e-5f1d2e3c4b5a", "admin@example.com").sign();
+            let expired_token = mint("7335d417-61da-459d-899c-0a01c76a2f94", "user@example.com")
+                .expired()
+                .sign();
+            demo.print(
+                &base,
+                Carrier::Header("Cf-Access-Jwt-Assertion"),
+                &user_token,
+                &admin_token,
+                &expired_token,
+            );
         }
         None => println!("cloudflare-access: listening on {base}"),
     }
@@ -90,13 +123,23 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
 async fn admins(request: RoleRequest) -> Result<Vec<String>, ResolveError> {
     let listed = setting("ADMIN_EMAILS").unwrap_or_else(|| "admin@example.com".to_owned());
     let email = request.identity().email.as_deref().unwrap_or_default();
-    let is_admin = !email.is_empty() && listed.split(',').any(|listed| listed.trim().eq_ignore_ascii_case(email));
-    Ok(if is_admin { vec!["admin".to_owned()] } else { Vec::new() })
+    let is_admin = !email.is_empty()
+        && listed
+            .split(',')
+            .any(|listed| listed.trim().eq_ignore_ascii_case(email));
+    Ok(if is_admin {
+        vec!["admin".to_owned()]
+    } else {
+        Vec::new()
+    })
 }
 
 /// An environment variable; empty counts as unset.
 fn setting(name: &str) -> Option<String> {
-    std::env::var(name).ok().map(|value| value.trim().to_owned()).filter(|value| !value.is_empty())
+    std::env::var(name)
+        .ok()
+        .map(|value| value.trim().to_owned())
+        .filter(|value| !value.is_empty())
 }
 
 /// A variable that must be set once the provider is configured.

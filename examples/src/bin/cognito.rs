@@ -38,34 +38,55 @@ async fn admin(identity: Verified<Identity>) -> impl Responder {
 
 #[actix_web::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
-    // Authentication decisions are `tracing` events (target `auth`): without a subscriber, nothing is logged.
+    // Authentication decisions are `tracing` events (target `auth`): without a subscriber, nothing
+    // is logged.
     let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
     tracing_subscriber::fmt().with_env_filter(filter).init();
-    let bind: SocketAddr =
-        setting("BIND").unwrap_or_else(|| "127.0.0.1:8080".to_owned()).parse().map_err(|err| format!("BIND: {err}"))?;
+    let bind: SocketAddr = setting("BIND")
+        .unwrap_or_else(|| "127.0.0.1:8080".to_owned())
+        .parse()
+        .map_err(|err| format!("BIND: {err}"))?;
 
     let (provider, demo) = match setting("COGNITO_REGION") {
         Some(region) => {
-            let pool = required("COGNITO_USER_POOL_ID", "the user pool ID, e.g. eu-west-1_AbCdEf123")?;
+            let pool = required(
+                "COGNITO_USER_POOL_ID",
+                "the user pool ID, e.g. eu-west-1_AbCdEf123",
+            )?;
             let client = required("COGNITO_CLIENT_ID", "the app client ID")?;
             (Provider::cognito(&region, &pool, &client), None)
         }
         None => {
             let demo = Demo::start("cognito", bind).await?;
-            (demo.adopt(Provider::cognito("eu-west-1", "eu-west-1_Demo12345", "5h4n3cl1ent1d")), Some(demo))
+            (
+                demo.adopt(Provider::cognito(
+                    "eu-west-1",
+                    "eu-west-1_Demo12345",
+                    "5h4n3cl1ent1d",
+                )),
+                Some(demo),
+            )
         }
     };
     let auth = JwtAuth::new(provider.clone())
         .map_err(|err| format!("COGNITO_REGION / COGNITO_USER_POOL_ID / COGNITO_CLIENT_ID: {err}"))?
         .public(["/public"]);
-    // Stops on a misconfiguration; an unreachable issuer is a warning, and protected routes answer 503
-    // until its keys arrive.
-    auth.warm_up().await.map_err(|err| format!("COGNITO_REGION / COGNITO_USER_POOL_ID / COGNITO_CLIENT_ID: {err}"))?;
+    // Stops on a misconfiguration; an unreachable issuer is a warning, and protected routes answer
+    // 503 until its keys arrive.
+    auth.warm_up().await.map_err(|err| {
+        format!("COGNITO_REGION / COGNITO_USER_POOL_ID / COGNITO_CLIENT_ID: {err}")
+    })?;
 
     let app_auth = auth.clone();
-    let server = HttpServer::new(move || App::new().wrap(app_auth.clone()).service(public).service(me).service(admin))
-        .bind(bind)
-        .map_err(|err| format!("BIND={bind}: cannot listen there: {err}"))?;
+    let server = HttpServer::new(move || {
+        App::new()
+            .wrap(app_auth.clone())
+            .service(public)
+            .service(me)
+            .service(admin)
+    })
+    .bind(bind)
+    .map_err(|err| format!("BIND={bind}: cannot listen there: {err}"))?;
     let base = format!("http://{}", server.addrs().first().unwrap_or(&bind));
     match &demo {
         Some(demo) => {
@@ -78,8 +99,16 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
             };
             let user_token = mint("a1b2c3d4-0000-4000-8000-000000000001", &["staff"]).sign();
             let admin_token = mint("a1b2c3d4-0000-4000-8000-000000000002", &["admin"]).sign();
-            let expired_token = mint("a1b2c3d4-0000-4000-8000-000000000001", &[]).expired().sign();
-            demo.print(&base, Carrier::Bearer, &user_token, &admin_token, &expired_token);
+            let expired_token = mint("a1b2c3d4-0000-4000-8000-000000000001", &[])
+                .expired()
+                .sign();
+            demo.print(
+                &base,
+                Carrier::Bearer,
+                &user_token,
+                &admin_token,
+                &expired_token,
+            );
         }
         None => println!("cognito: listening on {base}"),
     }
@@ -89,7 +118,10 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
 
 /// An environment variable; empty counts as unset.
 fn setting(name: &str) -> Option<String> {
-    std::env::var(name).ok().map(|value| value.trim().to_owned()).filter(|value| !value.is_empty())
+    std::env::var(name)
+        .ok()
+        .map(|value| value.trim().to_owned())
+        .filter(|value| !value.is_empty())
 }
 
 /// A variable that must be set once the provider is configured.

@@ -9,7 +9,8 @@
 //! | `FIREBASE_PROJECT_ID` | the Firebase project ID (unset: embedded demo issuer) |
 //! | `BIND` | listen address, default `127.0.0.1:8080` |
 //!
-//! `/admin` needs a custom claim `roles: ["admin"]` (set with the Admin SDK's `setCustomUserClaims`).
+//! `/admin` needs a custom claim `roles: ["admin"]` (set with the Admin SDK's
+//! `setCustomUserClaims`).
 
 use std::net::SocketAddr;
 
@@ -36,11 +37,14 @@ async fn admin(identity: Verified<Identity>) -> impl Responder {
 
 #[actix_web::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
-    // Authentication decisions are `tracing` events (target `auth`): without a subscriber, nothing is logged.
+    // Authentication decisions are `tracing` events (target `auth`): without a subscriber, nothing
+    // is logged.
     let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
     tracing_subscriber::fmt().with_env_filter(filter).init();
-    let bind: SocketAddr =
-        setting("BIND").unwrap_or_else(|| "127.0.0.1:8080".to_owned()).parse().map_err(|err| format!("BIND: {err}"))?;
+    let bind: SocketAddr = setting("BIND")
+        .unwrap_or_else(|| "127.0.0.1:8080".to_owned())
+        .parse()
+        .map_err(|err| format!("BIND: {err}"))?;
 
     let (provider, demo) = match setting("FIREBASE_PROJECT_ID") {
         Some(project) => (Provider::firebase(&project), None),
@@ -49,15 +53,25 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
             (demo.adopt(Provider::firebase("demo-project")), Some(demo))
         }
     };
-    let auth = JwtAuth::new(provider.clone()).map_err(|err| format!("FIREBASE_PROJECT_ID: {err}"))?.public(["/public"]);
-    // Stops on a misconfiguration; an unreachable issuer is a warning, and protected routes answer 503
-    // until its keys arrive.
-    auth.warm_up().await.map_err(|err| format!("FIREBASE_PROJECT_ID: {err}"))?;
+    let auth = JwtAuth::new(provider.clone())
+        .map_err(|err| format!("FIREBASE_PROJECT_ID: {err}"))?
+        .public(["/public"]);
+    // Stops on a misconfiguration; an unreachable issuer is a warning, and protected routes answer
+    // 503 until its keys arrive.
+    auth.warm_up()
+        .await
+        .map_err(|err| format!("FIREBASE_PROJECT_ID: {err}"))?;
 
     let app_auth = auth.clone();
-    let server = HttpServer::new(move || App::new().wrap(app_auth.clone()).service(public).service(me).service(admin))
-        .bind(bind)
-        .map_err(|err| format!("BIND={bind}: cannot listen there: {err}"))?;
+    let server = HttpServer::new(move || {
+        App::new()
+            .wrap(app_auth.clone())
+            .service(public)
+            .service(me)
+            .service(admin)
+    })
+    .bind(bind)
+    .map_err(|err| format!("BIND={bind}: cannot listen there: {err}"))?;
     let base = format!("http://{}", server.addrs().first().unwrap_or(&bind));
     match &demo {
         Some(demo) => {
@@ -65,13 +79,26 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
                 demo.token_for(&provider)
                     .subject(uid)
                     .claim("user_id", uid)
-                    .claim("firebase", serde_json::json!({"identities": {}, "sign_in_provider": "password"}))
+                    .claim(
+                        "firebase",
+                        serde_json::json!({"identities": {}, "sign_in_provider": "password"}),
+                    )
                     .roles(roles.iter().copied())
             };
-            let user_token = mint("kX3fUserUid0000000000000001", &[]).email("user@example.com").sign();
-            let admin_token = mint("kX3fAdminUid000000000000002", &["admin"]).email("admin@example.com").sign();
+            let user_token = mint("kX3fUserUid0000000000000001", &[])
+                .email("user@example.com")
+                .sign();
+            let admin_token = mint("kX3fAdminUid000000000000002", &["admin"])
+                .email("admin@example.com")
+                .sign();
             let expired_token = mint("kX3fUserUid0000000000000001", &[]).expired().sign();
-            demo.print(&base, Carrier::Bearer, &user_token, &admin_token, &expired_token);
+            demo.print(
+                &base,
+                Carrier::Bearer,
+                &user_token,
+                &admin_token,
+                &expired_token,
+            );
         }
         None => println!("firebase: listening on {base}"),
     }
@@ -81,5 +108,8 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
 
 /// An environment variable; empty counts as unset.
 fn setting(name: &str) -> Option<String> {
-    std::env::var(name).ok().map(|value| value.trim().to_owned()).filter(|value| !value.is_empty())
+    std::env::var(name)
+        .ok()
+        .map(|value| value.trim().to_owned())
+        .filter(|value| !value.is_empty())
 }

@@ -1,13 +1,12 @@
-//! The app `bench/load.sh` measures: an unprotected route and a protected one, in one server, on the
-//! embedded issuer. Not a provider example.
+//! The app `bench/load.sh` measures: an unprotected route and a protected one, in one server, on
+//! the embedded issuer. Not a provider example.
 //!
-//! Settings: `BIND` (default `127.0.0.1:8080`), `WORKERS` (default 1), `VERIFIED_CACHE` (capacity; `0`
-//! turns the cache off; default the library's), `STORM_FILE` (where to write 1,000 tokens with random
-//! `kid`s). Prints `BASE=`, `TOKEN=` and `STORM_FILE=` lines, then serves:
-//! `GET /open` (no authentication), `GET /protected` (`Identity`), `GET /_stats` (JWKS fetches so far).
+//! Settings: `BIND` (default `127.0.0.1:8080`), `WORKERS` (default 1), `VERIFIED_CACHE` (capacity;
+//! `0` turns the cache off; default the library's), `STORM_FILE` (where to write 1,000 tokens with
+//! random `kid`s). Prints `BASE=`, `TOKEN=` and `STORM_FILE=` lines, then serves: `GET /open` (no
+//! authentication), `GET /protected` (`Identity`), `GET /_stats` (JWKS fetches so far).
 
 use std::io::Write;
-
 use std::net::SocketAddr;
 
 use actix_web::{App, HttpResponse, HttpServer, Responder, get, web};
@@ -28,18 +27,25 @@ async fn protected(identity: Verified<Identity>) -> impl Responder {
 
 #[get("/_stats")]
 async fn stats(issuer: web::Data<String>, auth: web::Data<JwtAuth>) -> impl Responder {
+    let fetches = auth.verifier().jwks_fetches();
     HttpResponse::Ok()
-        .json(serde_json::json!({ "issuer": issuer.as_str(), "jwks_fetches": auth.verifier().jwks_fetches() }))
+        .json(serde_json::json!({ "issuer": issuer.as_str(), "jwks_fetches": fetches }))
 }
 
 #[actix_web::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
-    let bind: SocketAddr = setting("BIND").unwrap_or_else(|| "127.0.0.1:8080".to_owned()).parse()?;
+    let bind: SocketAddr = setting("BIND")
+        .unwrap_or_else(|| "127.0.0.1:8080".to_owned())
+        .parse()?;
     let workers: usize = setting("WORKERS").map_or(Ok(1), |workers| workers.parse())?;
     let issuer = TestIssuer::start_with(&[Algorithm::RS256]).await;
     let mut auth = JwtAuth::new(issuer.provider())?.skip(["/open", "/_stats"]);
     if let Some(capacity) = setting("VERIFIED_CACHE") {
-        auth = auth.verified_cache(capacity.parse().map_err(|err| format!("VERIFIED_CACHE={capacity:?}: {err}"))?);
+        auth = auth.verified_cache(
+            capacity
+                .parse()
+                .map_err(|err| format!("VERIFIED_CACHE={capacity:?}: {err}"))?,
+        );
     }
     auth.prefetch().await?;
 
@@ -84,5 +90,8 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
 
 /// An environment variable; empty counts as unset.
 fn setting(name: &str) -> Option<String> {
-    std::env::var(name).ok().map(|value| value.trim().to_owned()).filter(|value| !value.is_empty())
+    std::env::var(name)
+        .ok()
+        .map(|value| value.trim().to_owned())
+        .filter(|value| !value.is_empty())
 }

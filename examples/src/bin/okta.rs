@@ -10,7 +10,8 @@
 //! | `OKTA_AUDIENCE` | the authorization server's audience, e.g. `api://default` |
 //! | `BIND` | listen address, default `127.0.0.1:8080` |
 //!
-//! `/admin` needs the group `admin` in the `groups` claim (add a groups claim to the authorization server).
+//! `/admin` needs the group `admin` in the `groups` claim (add a groups claim to the authorization
+//! server).
 
 use std::net::SocketAddr;
 
@@ -37,33 +38,53 @@ async fn admin(identity: Verified<Identity>) -> impl Responder {
 
 #[actix_web::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
-    // Authentication decisions are `tracing` events (target `auth`): without a subscriber, nothing is logged.
+    // Authentication decisions are `tracing` events (target `auth`): without a subscriber, nothing
+    // is logged.
     let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
     tracing_subscriber::fmt().with_env_filter(filter).init();
-    let bind: SocketAddr =
-        setting("BIND").unwrap_or_else(|| "127.0.0.1:8080".to_owned()).parse().map_err(|err| format!("BIND: {err}"))?;
+    let bind: SocketAddr = setting("BIND")
+        .unwrap_or_else(|| "127.0.0.1:8080".to_owned())
+        .parse()
+        .map_err(|err| format!("BIND: {err}"))?;
 
     let (provider, demo) = match setting("OKTA_ISSUER") {
         Some(issuer) => {
-            let audience = required("OKTA_AUDIENCE", "the authorization server's audience, e.g. api://default")?;
+            let audience = required(
+                "OKTA_AUDIENCE",
+                "the authorization server's audience, e.g. api://default",
+            )?;
             (Provider::okta(&issuer, &audience), None)
         }
         None => {
             let demo = Demo::start("okta", bind).await?;
-            (demo.adopt(Provider::okta("https://dev-123456.okta.com/oauth2/default", "api://default")), Some(demo))
+            (
+                demo.adopt(Provider::okta(
+                    "https://dev-123456.okta.com/oauth2/default",
+                    "api://default",
+                )),
+                Some(demo),
+            )
         }
     };
     let auth = JwtAuth::new(provider.clone())
         .map_err(|err| format!("OKTA_ISSUER / OKTA_AUDIENCE: {err}"))?
         .public(["/public"]);
-    // Stops on a misconfiguration; an unreachable issuer is a warning, and protected routes answer 503
-    // until its keys arrive.
-    auth.warm_up().await.map_err(|err| format!("OKTA_ISSUER / OKTA_AUDIENCE: {err}"))?;
+    // Stops on a misconfiguration; an unreachable issuer is a warning, and protected routes answer
+    // 503 until its keys arrive.
+    auth.warm_up()
+        .await
+        .map_err(|err| format!("OKTA_ISSUER / OKTA_AUDIENCE: {err}"))?;
 
     let app_auth = auth.clone();
-    let server = HttpServer::new(move || App::new().wrap(app_auth.clone()).service(public).service(me).service(admin))
-        .bind(bind)
-        .map_err(|err| format!("BIND={bind}: cannot listen there: {err}"))?;
+    let server = HttpServer::new(move || {
+        App::new()
+            .wrap(app_auth.clone())
+            .service(public)
+            .service(me)
+            .service(admin)
+    })
+    .bind(bind)
+    .map_err(|err| format!("BIND={bind}: cannot listen there: {err}"))?;
     let base = format!("http://{}", server.addrs().first().unwrap_or(&bind));
     match &demo {
         Some(demo) => {
@@ -78,7 +99,13 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
             let user_token = mint("user@example.com", &["Everyone"]).sign();
             let admin_token = mint("admin@example.com", &["Everyone", "admin"]).sign();
             let expired_token = mint("user@example.com", &[]).expired().sign();
-            demo.print(&base, Carrier::Bearer, &user_token, &admin_token, &expired_token);
+            demo.print(
+                &base,
+                Carrier::Bearer,
+                &user_token,
+                &admin_token,
+                &expired_token,
+            );
         }
         None => println!("okta: listening on {base}"),
     }
@@ -88,7 +115,10 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
 
 /// An environment variable; empty counts as unset.
 fn setting(name: &str) -> Option<String> {
-    std::env::var(name).ok().map(|value| value.trim().to_owned()).filter(|value| !value.is_empty())
+    std::env::var(name)
+        .ok()
+        .map(|value| value.trim().to_owned())
+        .filter(|value| !value.is_empty())
 }
 
 /// A variable that must be set once the provider is configured.

@@ -4,8 +4,9 @@
 //! cargo run -p examples --bin quickstart
 //! ```
 //!
-//! Settings (environment variables). With `AUTH_ISSUER` unset the app runs on an embedded demo issuer
-//! and prints ready-to-paste `curl` lines; that branch is the only part of this file a real app drops.
+//! Settings (environment variables). With `AUTH_ISSUER` unset the app runs on an embedded demo
+//! issuer and prints ready-to-paste `curl` lines; that branch is the only part of this file a real
+//! app drops.
 //!
 //! | variable | meaning | default |
 //! |---|---|---|
@@ -43,41 +44,68 @@ async fn admin(identity: Verified<Identity>) -> impl Responder {
 
 #[actix_web::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
-    // Authentication decisions are `tracing` events (target `auth`): without a subscriber, nothing is logged.
+    // Authentication decisions are `tracing` events (target `auth`): without a subscriber, nothing
+    // is logged.
     let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
     tracing_subscriber::fmt().with_env_filter(filter).init();
-    let bind: SocketAddr =
-        setting("BIND").unwrap_or_else(|| "127.0.0.1:8080".to_owned()).parse().map_err(|err| format!("BIND: {err}"))?;
+    let bind: SocketAddr = setting("BIND")
+        .unwrap_or_else(|| "127.0.0.1:8080".to_owned())
+        .parse()
+        .map_err(|err| format!("BIND: {err}"))?;
 
     let (provider, demo) = match setting("AUTH_ISSUER") {
         Some(issuer) => {
-            let audience =
-                setting("AUTH_AUDIENCE").ok_or("AUTH_AUDIENCE is not set: give the aud your API's tokens carry")?;
+            let audience = setting("AUTH_AUDIENCE")
+                .ok_or("AUTH_AUDIENCE is not set: give the aud your API's tokens carry")?;
             let provider = Provider::oidc(issuer).audience(audience);
-            (setting("AUTH_JWKS_URL").map_or(provider.clone(), |jwks| provider.jwks_url(jwks)), None)
+            (
+                setting("AUTH_JWKS_URL").map_or(provider.clone(), |jwks| provider.jwks_url(jwks)),
+                None,
+            )
         }
         None => {
             let demo = Demo::start("quickstart", bind).await?;
-            (demo.adopt(Provider::oidc("https://issuer.example.com").audience("my-api")), Some(demo))
+            (
+                demo.adopt(Provider::oidc("https://issuer.example.com").audience("my-api")),
+                Some(demo),
+            )
         }
     };
     let provider = tuned(provider)?;
-    let auth = JwtAuth::new(provider.clone()).map_err(named)?.public(["/public"]);
-    // Stops on a misconfiguration; an unreachable issuer is a warning, and protected routes answer 503
-    // until its keys arrive.
+    let auth = JwtAuth::new(provider.clone())
+        .map_err(named)?
+        .public(["/public"]);
+    // Stops on a misconfiguration; an unreachable issuer is a warning, and protected routes answer
+    // 503 until its keys arrive.
     auth.warm_up().await.map_err(named)?;
 
     let app_auth = auth.clone();
-    let server = HttpServer::new(move || App::new().wrap(app_auth.clone()).service(public).service(me).service(admin))
-        .bind(bind)
-        .map_err(|err| format!("BIND={bind}: cannot listen there: {err}"))?;
+    let server = HttpServer::new(move || {
+        App::new()
+            .wrap(app_auth.clone())
+            .service(public)
+            .service(me)
+            .service(admin)
+    })
+    .bind(bind)
+    .map_err(|err| format!("BIND={bind}: cannot listen there: {err}"))?;
     let base = format!("http://{}", server.addrs().first().unwrap_or(&bind));
     match &demo {
         Some(demo) => demo.print(
             &base,
             Carrier::Bearer,
-            &demo.token_for(&provider).subject("user-1").email("user@example.com").roles(["viewer"]).sign(),
-            &demo.token_for(&provider).subject("admin-1").email("admin@example.com").roles(["admin"]).sign(),
+            &demo
+                .token_for(&provider)
+                .subject("user-1")
+                .email("user@example.com")
+                .roles(["viewer"])
+                .sign(),
+            &demo
+                .token_for(&provider)
+                .subject("admin-1")
+                .email("admin@example.com")
+                .roles(["admin"])
+                .sign(),
             &demo.token_for(&provider).subject("user-1").expired().sign(),
         ),
         None => println!("quickstart: listening on {base}"),
@@ -97,14 +125,19 @@ fn tuned(mut provider: Provider) -> Result<Provider, String> {
             .map(str::trim)
             .map(|name| {
                 Algorithm::from_name(name).ok_or_else(|| {
-                    format!("AUTH_ALGORITHMS: {name:?} is not one of {:?}", Algorithm::ALL.map(Algorithm::as_str))
+                    format!(
+                        "AUTH_ALGORITHMS: {name:?} is not one of {:?}",
+                        Algorithm::ALL.map(Algorithm::as_str)
+                    )
                 })
             })
             .collect::<Result<Vec<_>, _>>()?;
         provider = provider.algorithms(algorithms);
     }
     if let Some(seconds) = setting("AUTH_LEEWAY_SECS") {
-        let seconds: u64 = seconds.parse().map_err(|err| format!("AUTH_LEEWAY_SECS={seconds:?}: {err}"))?;
+        let seconds: u64 = seconds
+            .parse()
+            .map_err(|err| format!("AUTH_LEEWAY_SECS={seconds:?}: {err}"))?;
         provider = provider.leeway(Duration::from_secs(seconds));
     }
     Ok(provider)
@@ -125,5 +158,8 @@ fn named(err: ConfigError) -> String {
 
 /// An environment variable; empty counts as unset.
 fn setting(name: &str) -> Option<String> {
-    std::env::var(name).ok().map(|value| value.trim().to_owned()).filter(|value| !value.is_empty())
+    std::env::var(name)
+        .ok()
+        .map(|value| value.trim().to_owned())
+        .filter(|value| !value.is_empty())
 }

@@ -39,33 +39,53 @@ async fn admin(identity: Verified<Identity>) -> impl Responder {
 
 #[actix_web::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
-    // Authentication decisions are `tracing` events (target `auth`): without a subscriber, nothing is logged.
+    // Authentication decisions are `tracing` events (target `auth`): without a subscriber, nothing
+    // is logged.
     let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
     tracing_subscriber::fmt().with_env_filter(filter).init();
-    let bind: SocketAddr =
-        setting("BIND").unwrap_or_else(|| "127.0.0.1:8080".to_owned()).parse().map_err(|err| format!("BIND: {err}"))?;
+    let bind: SocketAddr = setting("BIND")
+        .unwrap_or_else(|| "127.0.0.1:8080".to_owned())
+        .parse()
+        .map_err(|err| format!("BIND: {err}"))?;
 
     let (provider, demo) = match setting("ZITADEL_ISSUER") {
         Some(issuer) => {
-            let project = required("ZITADEL_PROJECT_ID", "the project's Resource Id, which tokens carry in aud")?;
+            let project = required(
+                "ZITADEL_PROJECT_ID",
+                "the project's Resource Id, which tokens carry in aud",
+            )?;
             (Provider::zitadel(&issuer, &project), None)
         }
         None => {
             let demo = Demo::start("zitadel", bind).await?;
-            (demo.adopt(Provider::zitadel("https://acme.zitadel.cloud", DEMO_PROJECT)), Some(demo))
+            (
+                demo.adopt(Provider::zitadel(
+                    "https://acme.zitadel.cloud",
+                    DEMO_PROJECT,
+                )),
+                Some(demo),
+            )
         }
     };
     let auth = JwtAuth::new(provider.clone())
         .map_err(|err| format!("ZITADEL_ISSUER / ZITADEL_PROJECT_ID: {err}"))?
         .public(["/public"]);
-    // Stops on a misconfiguration; an unreachable issuer is a warning, and protected routes answer 503
-    // until its keys arrive.
-    auth.warm_up().await.map_err(|err| format!("ZITADEL_ISSUER / ZITADEL_PROJECT_ID: {err}"))?;
+    // Stops on a misconfiguration; an unreachable issuer is a warning, and protected routes answer
+    // 503 until its keys arrive.
+    auth.warm_up()
+        .await
+        .map_err(|err| format!("ZITADEL_ISSUER / ZITADEL_PROJECT_ID: {err}"))?;
 
     let app_auth = auth.clone();
-    let server = HttpServer::new(move || App::new().wrap(app_auth.clone()).service(public).service(me).service(admin))
-        .bind(bind)
-        .map_err(|err| format!("BIND={bind}: cannot listen there: {err}"))?;
+    let server = HttpServer::new(move || {
+        App::new()
+            .wrap(app_auth.clone())
+            .service(public)
+            .service(me)
+            .service(admin)
+    })
+    .bind(bind)
+    .map_err(|err| format!("BIND={bind}: cannot listen there: {err}"))?;
     let base = format!("http://{}", server.addrs().first().unwrap_or(&bind));
     match &demo {
         Some(demo) => {
@@ -75,10 +95,20 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
                     .scopes(["openid", "profile", "email"])
                     .roles(roles.iter().copied())
             };
-            let user_token = mint("263514-user", &["viewer"]).email("user@example.com").sign();
-            let admin_token = mint("263514-admin", &["admin"]).email("admin@example.com").sign();
+            let user_token = mint("263514-user", &["viewer"])
+                .email("user@example.com")
+                .sign();
+            let admin_token = mint("263514-admin", &["admin"])
+                .email("admin@example.com")
+                .sign();
             let expired_token = mint("263514-user", &[]).expired().sign();
-            demo.print(&base, Carrier::Bearer, &user_token, &admin_token, &expired_token);
+            demo.print(
+                &base,
+                Carrier::Bearer,
+                &user_token,
+                &admin_token,
+                &expired_token,
+            );
         }
         None => println!("zitadel: listening on {base}"),
     }
@@ -88,7 +118,10 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
 
 /// An environment variable; empty counts as unset.
 fn setting(name: &str) -> Option<String> {
-    std::env::var(name).ok().map(|value| value.trim().to_owned()).filter(|value| !value.is_empty())
+    std::env::var(name)
+        .ok()
+        .map(|value| value.trim().to_owned())
+        .filter(|value| !value.is_empty())
 }
 
 /// A variable that must be set once the provider is configured.
