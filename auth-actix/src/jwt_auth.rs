@@ -191,9 +191,9 @@ impl JwtAuth {
     }
 
     /// Sizes the verified-token cache: about `capacity` typical (1 KiB) tokens, `0` to turn it off.
-    /// On by default; see [`Verifier::with_verified_cache`].
+    /// On by default; see [`Verifier::verified_cache`].
     pub fn verified_cache(mut self, capacity: usize) -> JwtAuth {
-        self.verifier = self.verifier.with_verified_cache(capacity);
+        self.verifier = self.verifier.verified_cache(capacity);
         self
     }
 

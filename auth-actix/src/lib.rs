@@ -26,6 +26,20 @@
 //! }
 //! ```
 
+//!
+//! # Seeing decisions
+//!
+//! Every request authentication decides leaves one `tracing` event, target `auth`: outcome, code,
+//! reason, subject, issuer, key id, algorithm, path; never the token. Nothing is logged until the
+//! application installs a subscriber, for example:
+//!
+//! ```
+//! use tracing_subscriber::EnvFilter;
+//!
+//! let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
+//! tracing_subscriber::fmt().with_env_filter(filter).init();
+//! ```
+
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 

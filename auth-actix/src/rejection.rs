@@ -16,6 +16,33 @@ use serde_json::json;
 pub type ErrorHandler = Arc<dyn Fn(&AuthRejection) -> HttpResponse + Send + Sync>;
 
 /// A refused request: the reason, and how to answer it.
+///
+/// It is the error type of every extractor and guard, and renders itself: the JSON body of the
+/// error table, `WWW-Authenticate` and `Retry-After`.
+///
+/// ```
+/// use actix_web::{test, web, App};
+/// use auth_actix::testing::{TestIssuer, TestRequestExt};
+/// use auth_actix::{Identity, JwtAuth, Verified};
+///
+/// # #[actix_web::main] async fn main() {
+/// let issuer = TestIssuer::start().await;
+/// let app = test::init_service(
+///     App::new()
+///         .wrap(JwtAuth::new(issuer.provider()).unwrap().realm("orders"))
+///         .route("/me", web::get().to(|_: Verified<Identity>| async { "hi" })),
+/// )
+/// .await;
+/// let expired = issuer.token().expired().sign();
+/// let req = test::TestRequest::get().uri("/me").bearer(&expired).to_request();
+/// let response = test::call_service(&app, req).await;
+/// assert_eq!(response.status(), 401);
+/// let challenge = response.headers().get("www-authenticate").unwrap().to_str().unwrap();
+/// assert!(challenge.starts_with(r#"Bearer realm="orders", error="invalid_token""#));
+/// let body: serde_json::Value = test::read_body_json(response).await;
+/// assert_eq!(body["error"]["code"], "TOKEN_EXPIRED");
+/// # }
+/// ```
 #[derive(Clone)]
 pub struct AuthRejection {
     error: AuthError,

@@ -170,6 +170,36 @@ pub trait Requirement: 'static {
 
 /// An extractor that admits only callers satisfying `R`'s rule: 401 without a valid token, 403
 /// without the role or scope. Dereferences to the caller's [`Identity`].
+///
+/// ```
+/// use actix_web::{test, web, App};
+/// use auth_actix::testing::{TestIssuer, TestRequestExt};
+/// use auth_actix::{JwtAuth, Require, Requirement, Rule};
+///
+/// struct Editors;
+/// impl Requirement for Editors {
+///     const RULE: Rule = Rule::all_roles(&["editor", "verified"]);
+/// }
+///
+/// async fn edit(caller: Require<Editors>) -> String {
+///     format!("{} may edit", caller.subject)
+/// }
+///
+/// # #[actix_web::main] async fn main() {
+/// let issuer = TestIssuer::start().await;
+/// let app = test::init_service(
+///     App::new()
+///         .wrap(JwtAuth::new(issuer.provider()).unwrap())
+///         .route("/edit", web::post().to(edit)),
+/// )
+/// .await;
+/// let call = |token: &str| test::TestRequest::post().uri("/edit").bearer(token).to_request();
+/// let editor = issuer.token().subject("ada").roles(["editor", "verified"]).sign();
+/// assert_eq!(test::call_and_read_body(&app, call(&editor)).await, "ada may edit");
+/// let half = issuer.token().roles(["editor"]).sign();
+/// assert_eq!(test::call_service(&app, call(&half)).await.status(), 403);
+/// # }
+/// ```
 pub struct Require<R: Requirement> {
     identity: Arc<Identity>,
     _rule: PhantomData<fn() -> R>,

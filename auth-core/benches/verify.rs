@@ -29,11 +29,9 @@ fn setup() -> Setup {
         .unwrap();
     let (issuer, uncached, cached, jwks) = runtime.block_on(async {
         let issuer = TestIssuer::start().await;
-        let uncached = Verifier::new(issuer.provider())
-            .unwrap()
-            .with_verified_cache(0);
+        let uncached = Verifier::new(issuer.provider()).unwrap().verified_cache(0);
         uncached.prefetch().await.unwrap();
-        let cached = uncached.clone().with_verified_cache(1000);
+        let cached = uncached.clone().verified_cache(1000);
         let body = reqwest::get(issuer.jwks_url())
             .await
             .unwrap()

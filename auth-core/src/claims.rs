@@ -109,6 +109,27 @@ fn numeric_date<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Option<i64
 ///
 /// Dereferences to `T`, so `claims.sub` reads a field of [`StandardClaims`] or of the application's
 /// own struct. The identity is shared, not copied, with the verified token it came from.
+///
+/// ```
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// use auth_core::testing::TestIssuer;
+/// use auth_core::{Claims, Verifier};
+/// use serde::Deserialize;
+///
+/// #[derive(Deserialize)]
+/// struct OrderClaims {
+///     sub: String,
+///     tenant: String,
+/// }
+///
+/// let issuer = TestIssuer::start().await;
+/// let token = issuer.token().subject("ada").claim("tenant", "acme").roles(["admin"]).sign();
+/// let claims: Claims<OrderClaims> = Verifier::new(issuer.provider())?.verify(&token).await?;
+/// assert_eq!((claims.sub.as_str(), claims.tenant.as_str()), ("ada", "acme"));
+/// assert!(claims.identity().has_role("admin"));
+/// # Ok(()) }
+/// ```
 #[derive(Debug, Clone)]
 pub struct Claims<T = StandardClaims> {
     claims: T,

@@ -19,6 +19,30 @@ pub enum IdentityKind {
 }
 
 /// Who the verified token speaks for, normalised across providers.
+///
+/// ```
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// use auth_core::testing::TestIssuer;
+/// use auth_core::{IdentityKind, Provider, StandardClaims, Verifier};
+///
+/// let issuer = TestIssuer::start().await;
+/// let okta = Provider::okta("https://dev-1.okta.com/oauth2/default", "api://default");
+/// let okta = issuer.adopt(okta);
+/// let token = issuer
+///     .token_for(&okta)
+///     .subject("ada@example.com")
+///     .roles(["admin"])
+///     .scopes(["items:read"])
+///     .sign();
+/// let claims = Verifier::new(okta)?.verify::<StandardClaims>(&token).await?;
+/// let identity = claims.identity();
+/// assert_eq!(identity.subject, "ada@example.com");
+/// assert!(identity.has_role("admin"), "Okta's groups claim");
+/// assert!(identity.has_scope("items:read"), "Okta's scp claim");
+/// assert_eq!(identity.kind, IdentityKind::User);
+/// # Ok(()) }
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct Identity {

@@ -233,12 +233,13 @@ impl KeyStore {
         // cancelled) neither aborts the fetch nor skips the bookkeeping that rate-limits the next
         // one.
         let store = Arc::clone(self);
-        tokio::spawn(async move { store.fetch_once_here(trigger).await })
+        tokio::spawn(async move { store.run_fetch(trigger).await })
             .await
             .unwrap_or_default()
     }
 
-    async fn fetch_once_here(self: Arc<Self>, trigger: Trigger) -> bool {
+    /// The work of [`KeyStore::fetch_once`], in the task it spawns.
+    async fn run_fetch(self: Arc<Self>, trigger: Trigger) -> bool {
         let seen = self.attempts.load(Ordering::Acquire);
         let mut guard = self.fetch.lock().await;
         if self.attempts.load(Ordering::Acquire) != seen {

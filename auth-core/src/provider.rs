@@ -121,6 +121,23 @@ impl KeySource {
 /// Start from a preset such as [`Provider::oidc`] and adjust with the builder methods. Nothing is
 /// checked or fetched here: building a verifier validates every setting at once and reports the
 /// first problem with the setting's name.
+///
+/// ```
+/// use std::time::Duration;
+///
+/// use auth_core::{Algorithm, Provider, Verifier};
+///
+/// let provider = Provider::oidc("https://issuer.example.com")
+///     .audience("orders-api")
+///     .roles_claim("realm_access.roles")
+///     .algorithms([Algorithm::RS256, Algorithm::ES256])
+///     .leeway(Duration::from_secs(10));
+/// assert!(Verifier::new(provider).is_ok());
+///
+/// // Every problem is reported with the setting's name when the verifier is built.
+/// let err = Verifier::new(Provider::oidc("https://issuer.example.com")).unwrap_err();
+/// assert_eq!(err.setting, "Provider::oidc(issuer): audience");
+/// ```
 #[derive(Debug, Clone)]
 pub struct Provider {
     pub(crate) name: String,
@@ -163,6 +180,23 @@ impl Provider {
     /// Set an audience with [`Provider::audience`] (or state there is none with
     /// [`Provider::skip_audience_check`]): a verifier will not start without one of the two, since
     /// a token minted for another application of the same issuer would otherwise pass.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// use auth_core::{Provider, StandardClaims, Verifier};
+    /// # use auth_core::testing::TestIssuer;
+    ///
+    /// let provider = Provider::oidc("https://issuer.example.com").audience("orders-api");
+    /// # let issuer = TestIssuer::start().await;
+    /// # let provider = issuer.adopt(provider); // served by a loopback issuer for this example
+    /// # let token = issuer.token_for(&provider).subject("ada").roles(["admin"]).sign();
+    /// let verifier = Verifier::new(provider)?;
+    /// let claims = verifier.verify::<StandardClaims>(&token).await?;
+    /// assert_eq!(claims.sub, "ada");
+    /// assert!(claims.identity().has_role("admin"));
+    /// # Ok(()) }
+    /// ```
     pub fn oidc(issuer: impl Into<String>) -> Provider {
         let issuer = issuer.into();
         let discovery = format!(
@@ -190,6 +224,17 @@ impl Provider {
     /// Keys come through discovery at the template with `{tenantid}` replaced by `common` (where
     /// Entra publishes the multi-tenant document, whose `issuer` is the template itself); point
     /// elsewhere with [`Provider::jwks_url`]. Set the audience as for [`Provider::oidc`].
+    ///
+    /// ```
+    /// use auth_core::{Provider, Verifier};
+    ///
+    /// let template = "https://login.example.com/{tenantid}/v2.0";
+    /// let provider = Provider::multi_tenant(template, ["tenant-a", "tenant-b"]).audience("api");
+    /// assert!(Verifier::new(provider).is_ok());
+    /// let template = "https://x/{tenantid}/{tenantid}";
+    /// let twice = Provider::multi_tenant(template, ["a"]).audience("api");
+    /// assert!(Verifier::new(twice).unwrap_err().problem.contains("exactly once"));
+    /// ```
     pub fn multi_tenant<I, S>(template: &str, tenants: I) -> Provider
     where
         I: IntoIterator<Item = S>,
@@ -418,16 +463,6 @@ impl Provider {
     pub fn token_endpoints(mut self, endpoints: TokenEndpoints) -> Provider {
         self.endpoints = endpoints;
         self
-    }
-
-    /// Where clients obtain tokens, as far as the preset knows.
-    pub fn endpoints(&self) -> &TokenEndpoints {
-        &self.endpoints
-    }
-
-    /// The token sources this provider's tokens arrive in.
-    pub fn sources(&self) -> &[TokenSource] {
-        &self.token_sources
     }
 
     /// Serves this provider's URLs from another origin, keeping their paths: for sovereign clouds

@@ -1,5 +1,10 @@
 //! Where clients obtain tokens for a provider: for API documentation (OpenAPI security schemes),
 //! never for verification.
+//!
+//! It lives in the framework-free core because it is provider knowledge, like the issuer and key
+//! locations beside it: a preset knows where Keycloak's or Entra's authorize and token endpoints
+//! are, and the web layer only renders it. Otherwise the core holds no HTTP concern: no status
+//! codes, which are `auth-actix`'s rendering of the error table.
 
 /// How a provider's clients get and send tokens, as far as the preset knows it.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]

@@ -30,6 +30,27 @@ const MAX_SIGNATURE_LEN: usize = 1024;
 ///
 /// Construction checks every setting without touching the network; keys are fetched on first use,
 /// or up front with [`Verifier::prefetch`].
+///
+/// ```
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// use auth_core::testing::TestIssuer;
+/// use auth_core::{AuthError, ErrorCode, StandardClaims, Verifier};
+///
+/// let issuer = TestIssuer::start().await;
+/// let verifier = Verifier::new(issuer.provider())?;
+/// verifier.prefetch().await?;
+///
+/// let token = issuer.token().subject("ada").roles(["admin"]).sign();
+/// let claims = verifier.verify::<StandardClaims>(&token).await?;
+/// assert_eq!(claims.identity().subject, "ada");
+///
+/// let expired = issuer.token().expired().sign();
+/// let refusal = verifier.verify::<StandardClaims>(&expired).await.unwrap_err();
+/// assert_eq!(refusal, AuthError::Expired);
+/// assert_eq!(refusal.code(), ErrorCode::TokenExpired);
+/// # Ok(()) }
+/// ```
 #[derive(Clone, Debug)]
 pub struct Verifier {
     inner: Arc<Inner>,
@@ -116,7 +137,7 @@ impl Verifier {
     /// A repeated token skips the signature check; its claims (expiry with leeway included) are
     /// still checked, entries live no longer than the token's `exp`, and an entry whose key has
     /// left the key set is dropped.
-    pub fn with_verified_cache(self, capacity: usize) -> Verifier {
+    pub fn verified_cache(self, capacity: usize) -> Verifier {
         let cache = (capacity > 0).then(|| VerifiedCache::new(capacity));
         let inner = Inner {
             issuers: Arc::clone(&self.inner.issuers),

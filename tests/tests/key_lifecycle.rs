@@ -30,9 +30,7 @@ async fn rotation_is_accepted_without_restart() {
     init_tracing();
     let issuer = TestIssuer::start().await;
     // No verified-token cache: every call must select its key.
-    let verifier = Verifier::new(issuer.provider())
-        .unwrap()
-        .with_verified_cache(0);
+    let verifier = Verifier::new(issuer.provider()).unwrap().verified_cache(0);
     let before = issuer.token().sign();
     verify(&verifier, &before).await.unwrap();
     assert_eq!(issuer.jwks_fetches(), 1);
@@ -150,7 +148,7 @@ async fn concurrent_requests_with_a_freshly_rotated_kid_all_wait_for_one_refetch
     let provider = issuer.provider().key_settings(settings(|s| {
         s.unknown_kid_cooldown = Duration::from_secs(30)
     }));
-    let verifier = Verifier::new(provider).unwrap().with_verified_cache(0);
+    let verifier = Verifier::new(provider).unwrap().verified_cache(0);
     verifier.prefetch().await.unwrap();
     issuer.rotate();
     let tasks: Vec<_> = (0..50)
@@ -198,9 +196,7 @@ async fn outage_keeps_serving_known_keys() {
     init_tracing();
     let issuer = TestIssuer::start().await;
     issuer.set_max_age(Some(1));
-    let verifier = Verifier::new(issuer.provider())
-        .unwrap()
-        .with_verified_cache(0);
+    let verifier = Verifier::new(issuer.provider()).unwrap().verified_cache(0);
     let token = issuer.token().sign();
     verify(&verifier, &token).await.unwrap();
 
@@ -295,9 +291,7 @@ async fn garbage_jwks_is_unavailable_and_never_replaces_good_keys() {
     issuer.set_jwks_body(None);
     issuer.set_max_age(Some(1));
     // No verified-token cache: the last verify must select its key from the current set.
-    let verifier = Verifier::new(issuer.provider())
-        .unwrap()
-        .with_verified_cache(0);
+    let verifier = Verifier::new(issuer.provider()).unwrap().verified_cache(0);
     verify(&verifier, &token).await.unwrap();
     issuer.set_jwks_body(Some(
         r#"{"keys":[{"kty":"RSA","n":"AQAB","e":"AQAB"}]}"#.to_owned(),
@@ -717,7 +711,7 @@ async fn multi_tenant_keys_sign_only_for_the_issuer_they_name() {
             .audience(issuer.audience())
             .jwks_url(issuer.jwks_url())
             .key_settings(TestIssuer::fast_key_settings());
-        Verifier::new(provider).unwrap().with_verified_cache(0)
+        Verifier::new(provider).unwrap().verified_cache(0)
     };
     let token = |tenant: &str| {
         issuer

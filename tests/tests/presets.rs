@@ -47,7 +47,7 @@ async fn cloudflare_access_user_and_service_tokens() {
     let issuer = TestIssuer::start().await;
     let provider = || Provider::cloudflare_access(issuer.issuer(), CF_AUD);
     assert_eq!(
-        provider().sources(),
+        Verifier::new(provider()).unwrap().token_sources(),
         [
             TokenSource::header("Cf-Access-Jwt-Assertion"),
             TokenSource::cookie("CF_Authorization")
@@ -172,7 +172,7 @@ async fn clerk_checks_azp_and_reads_v1_and_v2_organisation_claims() {
     let issuer = TestIssuer::start().await;
     let provider = || Provider::clerk(issuer.issuer(), ["https://app.example.com"]);
     assert_eq!(
-        provider().sources(),
+        Verifier::new(provider()).unwrap().token_sources(),
         [TokenSource::Bearer, TokenSource::cookie("__session")]
     );
     let v1 = issuer

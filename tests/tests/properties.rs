@@ -29,9 +29,7 @@ fn fixture() -> &'static Fixture {
         let (issuer, verifier) = runtime.block_on(async {
             let issuer = TestIssuer::start().await;
             // No cache: every case must go through the full verification.
-            let verifier = Verifier::new(issuer.provider())
-                .unwrap()
-                .with_verified_cache(0);
+            let verifier = Verifier::new(issuer.provider()).unwrap().verified_cache(0);
             verifier.prefetch().await.unwrap();
             (issuer, verifier)
         });

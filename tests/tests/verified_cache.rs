@@ -22,7 +22,7 @@ async fn a_repeat_is_served_from_the_cache() {
     );
     assert_eq!(verifier.cached_tokens(), 1);
 
-    let uncached = verifier.clone().with_verified_cache(0);
+    let uncached = verifier.clone().verified_cache(0);
     let a = uncached.verify_token(&token).await.unwrap();
     let b = uncached.verify_token(&token).await.unwrap();
     assert!(
@@ -98,9 +98,7 @@ async fn a_refetch_of_the_same_keys_keeps_cached_entries() {
 async fn the_cache_is_bounded_by_its_capacity() {
     init_tracing();
     let issuer = TestIssuer::start().await;
-    let verifier = Verifier::new(issuer.provider())
-        .unwrap()
-        .with_verified_cache(10);
+    let verifier = Verifier::new(issuer.provider()).unwrap().verified_cache(10);
     for i in 0..60 {
         let token = issuer
             .token()

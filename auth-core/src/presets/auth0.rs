@@ -22,6 +22,23 @@ impl Provider {
     /// <https://auth0.com/docs/secure/tokens/access-tokens/access-token-profiles>,
     /// <https://auth0.com/docs/configure/apis/enable-role-based-access-control-for-apis>,
     /// <https://auth0.com/docs/tokens/guides/create-namespaced-custom-claims>.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// use auth_core::{Provider, StandardClaims, Verifier};
+    /// # use auth_core::testing::TestIssuer;
+    ///
+    /// let provider = Provider::auth0("my-tenant.us.auth0.com", "https://api.example.com")
+    ///     .roles_claim("\"https://example.com/roles\"");
+    /// # let issuer = TestIssuer::start().await;
+    /// # let provider = issuer.adopt(provider); // served by a loopback issuer for this example
+    /// # let token = issuer.token_for(&provider).roles(["admin"]).scopes(["read:items"]).sign();
+    /// let verifier = Verifier::new(provider)?;
+    /// let claims = verifier.verify::<StandardClaims>(&token).await?;
+    /// assert!(claims.identity().has_role("admin") && claims.identity().has_scope("read:items"));
+    /// # Ok(()) }
+    /// ```
     pub fn auth0(domain: &str, audience: &str) -> Provider {
         let base = super::https_url(domain);
         let issuer = format!("{base}/");

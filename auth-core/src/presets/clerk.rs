@@ -22,6 +22,24 @@ impl Provider {
     ///
     /// Docs: <https://clerk.com/docs/guides/sessions/session-tokens>,
     /// <https://clerk.com/docs/guides/sessions/manual-jwt-verification>.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// use auth_core::{Provider, StandardClaims, Verifier};
+    /// # use auth_core::testing::TestIssuer;
+    ///
+    /// let provider = Provider::clerk("https://clerk.example.com", ["https://app.example.com"]);
+    /// # let issuer = TestIssuer::start().await;
+    /// # let provider = issuer.adopt(provider); // served by a loopback issuer for this example
+    /// # let org = serde_json::json!({"id": "org_1", "rol": "admin", "per": "read,manage"});
+    /// # let token = issuer.token_for(&provider).claim("sid", "s_1").claim("o", org).sign();
+    /// let verifier = Verifier::new(provider)?;
+    /// let claims = verifier.verify::<StandardClaims>(&token).await?;
+    /// assert_eq!(claims.azp.as_deref(), Some("https://app.example.com"));
+    /// assert!(claims.identity().has_scope("manage"));
+    /// # Ok(()) }
+    /// ```
     pub fn clerk<I, S>(issuer: &str, authorized_parties: I) -> Provider
     where
         I: IntoIterator<Item = S>,

@@ -25,6 +25,23 @@ impl Provider {
     /// Docs:
     /// <https://developers.cloudflare.com/cloudflare-one/identity/authorization-cookie/validating-json/>,
     /// <https://developers.cloudflare.com/cloudflare-one/identity/authorization-cookie/application-token/>.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// use auth_core::{Provider, StandardClaims, Verifier};
+    /// # use auth_core::testing::TestIssuer;
+    ///
+    /// let aud = "4714c1358e65fe4b408ad6d432a5f878f08194bdb4752441fd56faefa9b2b6f2";
+    /// let provider = Provider::cloudflare_access("https://team.cloudflareaccess.com", aud);
+    /// # let issuer = TestIssuer::start().await;
+    /// # let provider = issuer.adopt(provider); // served by a loopback issuer for this example
+    /// # let token = issuer.token_for(&provider).email("ada@example.com").sign();
+    /// let verifier = Verifier::new(provider)?;
+    /// let claims = verifier.verify::<StandardClaims>(&token).await?;
+    /// assert_eq!(claims.identity().email.as_deref(), Some("ada@example.com"));
+    /// # Ok(()) }
+    /// ```
     pub fn cloudflare_access(team_domain: &str, aud: &str) -> Provider {
         let issuer = super::https_url(team_domain);
         let jwks = format!("{issuer}/cdn-cgi/access/certs");

@@ -16,6 +16,23 @@ impl Provider {
     /// Docs:
     /// <https://docs.aws.amazon.com/cognito/latest/developerguide/amazon-cognito-user-pools-using-tokens-verifying-a-jwt.html>,
     /// <https://docs.aws.amazon.com/cognito/latest/developerguide/amazon-cognito-user-pools-using-the-access-token.html>.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// use auth_core::{Provider, StandardClaims, Verifier};
+    /// # use auth_core::testing::TestIssuer;
+    ///
+    /// let provider = Provider::cognito("eu-west-1", "eu-west-1_AbCdEf123", "app-client-id");
+    /// # let issuer = TestIssuer::start().await;
+    /// # let provider = issuer.adopt(provider); // served by a loopback issuer for this example
+    /// # let token = issuer.token_for(&provider).roles(["admin"]).sign();
+    /// let verifier = Verifier::new(provider)?;
+    /// let claims = verifier.verify::<StandardClaims>(&token).await?;
+    /// assert!(claims.identity().has_role("admin"), "cognito:groups");
+    /// assert_eq!(claims.extra["token_use"], "access");
+    /// # Ok(()) }
+    /// ```
     pub fn cognito(region: &str, user_pool_id: &str, client_id: &str) -> Provider {
         cognito_shape(
             "Provider::cognito(region, user_pool_id, client_id)",
@@ -29,6 +46,23 @@ impl Provider {
 
     /// Amazon Cognito user pool **ID** tokens: `aud` is the app client ID and `token_use` must be
     /// `id`. Otherwise as [`Provider::cognito`].
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// use auth_core::{Provider, StandardClaims, Verifier};
+    /// # use auth_core::testing::TestIssuer;
+    ///
+    /// let pool = "eu-west-1_AbCdEf123";
+    /// let provider = Provider::cognito_id_tokens("eu-west-1", pool, "app-client-id");
+    /// # let issuer = TestIssuer::start().await;
+    /// # let provider = issuer.adopt(provider); // served by a loopback issuer for this example
+    /// # let token = issuer.token_for(&provider).email("ada@example.com").sign();
+    /// let verifier = Verifier::new(provider)?;
+    /// let claims = verifier.verify::<StandardClaims>(&token).await?;
+    /// assert!(claims.aud.contains("app-client-id"));
+    /// # Ok(()) }
+    /// ```
     pub fn cognito_id_tokens(region: &str, user_pool_id: &str, client_id: &str) -> Provider {
         cognito_shape(
             "Provider::cognito_id_tokens(region, user_pool_id, client_id)",

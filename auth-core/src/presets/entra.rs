@@ -26,6 +26,23 @@ impl Provider {
     /// Docs: <https://learn.microsoft.com/en-us/entra/identity-platform/access-tokens>,
     /// <https://learn.microsoft.com/en-us/entra/identity-platform/access-token-claims-reference>,
     /// <https://learn.microsoft.com/en-us/azure/active-directory/develop/active-directory-v2-tokens>.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// use auth_core::{Provider, StandardClaims, Verifier};
+    /// # use auth_core::testing::TestIssuer;
+    ///
+    /// let tenant = "72f988bf-86f1-41af-91ab-2d7cd011db47";
+    /// let provider = Provider::entra(tenant, "6e74172b-be56-4843-9ff4-e66a39bb12e3");
+    /// # let issuer = TestIssuer::start().await;
+    /// # let provider = issuer.adopt(provider); // served by a loopback issuer for this example
+    /// # let token = issuer.token_for(&provider).roles(["admin"]).scopes(["Items.Read"]).sign();
+    /// let verifier = Verifier::new(provider)?;
+    /// let claims = verifier.verify::<StandardClaims>(&token).await?;
+    /// assert!(claims.identity().has_role("admin") && claims.identity().has_scope("Items.Read"));
+    /// # Ok(()) }
+    /// ```
     pub fn entra(tenant: &str, client_id: &str) -> Provider {
         let tenant = tenant.trim();
         let issuer = format!("{AUTHORITY}/{tenant}/v2.0");
@@ -47,6 +64,23 @@ impl Provider {
     /// keys at `https://login.microsoftonline.com/<tenant>/discovery/keys`; `aud` is the client ID
     /// or the resource URI the client asked for (`api://<client_id>`), both accepted (add a custom
     /// App ID URI with [`Provider::audience`]). Claims as for [`Provider::entra`].
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// use auth_core::{Provider, StandardClaims, Verifier};
+    /// # use auth_core::testing::TestIssuer;
+    ///
+    /// let tenant = "72f988bf-86f1-41af-91ab-2d7cd011db47";
+    /// let provider = Provider::entra_v1(tenant, "6e74172b-be56-4843-9ff4-e66a39bb12e3");
+    /// # let issuer = TestIssuer::start().await;
+    /// # let provider = issuer.adopt(provider); // served by a loopback issuer for this example
+    /// # let token = issuer.token_for(&provider).roles(["admin"]).sign();
+    /// let verifier = Verifier::new(provider)?;
+    /// let claims = verifier.verify::<StandardClaims>(&token).await?;
+    /// assert!(claims.iss.ends_with(&format!("/{tenant}/")));
+    /// # Ok(()) }
+    /// ```
     pub fn entra_v1(tenant: &str, client_id: &str) -> Provider {
         let tenant = tenant.trim();
         let issuer = format!("https://sts.windows.net/{tenant}/");
@@ -68,6 +102,24 @@ impl Provider {
     /// never any tenant at all, and the `tid` claim must name the same tenant. Keys from the shared
     /// `common` key set; a key that names its own `issuer` there signs only for that issuer
     /// (`{tenantid}` standing for the token's tenant), as Microsoft asks of multi-tenant apps.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// use auth_core::{Provider, StandardClaims, Verifier};
+    /// # use auth_core::testing::TestIssuer;
+    ///
+    /// let customer = "72f988bf-86f1-41af-91ab-2d7cd011db47";
+    /// let client = "6e74172b-be56-4843-9ff4-e66a39bb12e3";
+    /// let provider = Provider::entra_multi_tenant(client, [customer]);
+    /// # let issuer = TestIssuer::start().await;
+    /// # let provider = issuer.adopt(provider); // served by a loopback issuer for this example
+    /// # let token = issuer.token_for(&provider).sign();
+    /// let verifier = Verifier::new(provider)?;
+    /// let claims = verifier.verify::<StandardClaims>(&token).await?;
+    /// assert_eq!(claims.extra["tid"], customer);
+    /// # Ok(()) }
+    /// ```
     pub fn entra_multi_tenant<I, S>(client_id: &str, tenants: I) -> Provider
     where
         I: IntoIterator<Item = S>,

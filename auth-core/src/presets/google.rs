@@ -18,6 +18,23 @@ impl Provider {
     /// Docs:
     /// <https://firebase.google.com/docs/auth/admin/verify-id-tokens#verify_id_tokens_using_a_third-party_jwt_library>
     /// (the JWK form of the keys listed there as X.509 certificates).
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// use auth_core::{Provider, StandardClaims, Verifier};
+    /// # use auth_core::testing::TestIssuer;
+    ///
+    /// let provider = Provider::firebase("my-project");
+    /// # let issuer = TestIssuer::start().await;
+    /// # let provider = issuer.adopt(provider); // served by a loopback issuer for this example
+    /// # let token = issuer.token_for(&provider).subject("uid-1").roles(["admin"]).sign();
+    /// let verifier = Verifier::new(provider)?;
+    /// let claims = verifier.verify::<StandardClaims>(&token).await?;
+    /// assert_eq!(claims.sub, "uid-1");
+    /// assert!(claims.identity().has_role("admin"), "a custom claim set with the Admin SDK");
+    /// # Ok(()) }
+    /// ```
     pub fn firebase(project_id: &str) -> Provider {
         let project_id = project_id.trim();
         let issuer = format!("https://securetoken.google.com/{project_id}");
@@ -53,6 +70,22 @@ impl Provider {
     ///
     /// Docs: <https://developers.google.com/identity/gsi/web/guides/verify-google-id-token>,
     /// <https://developers.google.com/identity/sign-in/web/backend-auth>.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// use auth_core::{Provider, StandardClaims, Verifier};
+    /// # use auth_core::testing::TestIssuer;
+    ///
+    /// let provider = Provider::google("1234.apps.googleusercontent.com");
+    /// # let issuer = TestIssuer::start().await;
+    /// # let provider = issuer.adopt(provider); // served by a loopback issuer for this example
+    /// # let token = issuer.token_for(&provider).email("ada@gmail.com").sign();
+    /// let verifier = Verifier::new(provider)?;
+    /// let claims = verifier.verify::<StandardClaims>(&token).await?;
+    /// assert_eq!(claims.identity().email.as_deref(), Some("ada@gmail.com"));
+    /// # Ok(()) }
+    /// ```
     pub fn google(client_id: &str) -> Provider {
         Provider::custom(
             "Provider::google(client_id)",

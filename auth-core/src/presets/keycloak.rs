@@ -18,6 +18,22 @@ impl Provider {
     ///
     /// Docs: <https://www.keycloak.org/docs/latest/server_admin/#_audience>,
     /// <https://keycloak.org/securing-apps/oidc-layers>.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// use auth_core::{Provider, StandardClaims, Verifier};
+    /// # use auth_core::testing::TestIssuer;
+    ///
+    /// let provider = Provider::keycloak("https://sso.example.com", "demo", "orders-api");
+    /// # let issuer = TestIssuer::start().await;
+    /// # let provider = issuer.adopt(provider); // served by a loopback issuer for this example
+    /// # let token = issuer.token_for(&provider).roles(["admin"]).sign();
+    /// let verifier = Verifier::new(provider)?;
+    /// let claims = verifier.verify::<StandardClaims>(&token).await?;
+    /// assert!(claims.identity().has_role("admin"));
+    /// # Ok(()) }
+    /// ```
     pub fn keycloak(base_url: &str, realm: &str, client_id: &str) -> Provider {
         let realm = realm.trim();
         let client_id = client_id.trim();

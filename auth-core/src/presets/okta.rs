@@ -17,6 +17,22 @@ impl Provider {
     ///
     /// Docs: <https://developer.okta.com/docs/guides/validate-access-tokens/dotnet/main/>,
     /// <https://developer.okta.com/docs/concepts/auth-servers/>.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// use auth_core::{Provider, StandardClaims, Verifier};
+    /// # use auth_core::testing::TestIssuer;
+    ///
+    /// let provider = Provider::okta("https://dev-1.okta.com/oauth2/default", "api://default");
+    /// # let issuer = TestIssuer::start().await;
+    /// # let provider = issuer.adopt(provider); // served by a loopback issuer for this example
+    /// # let token = issuer.token_for(&provider).roles(["admin"]).scopes(["items:read"]).sign();
+    /// let verifier = Verifier::new(provider)?;
+    /// let claims = verifier.verify::<StandardClaims>(&token).await?;
+    /// assert!(claims.identity().has_role("admin") && claims.identity().has_scope("items:read"));
+    /// # Ok(()) }
+    /// ```
     pub fn okta(issuer: &str, audience: &str) -> Provider {
         let issuer = super::https_url(issuer);
         let jwks = format!("{issuer}/v1/keys");

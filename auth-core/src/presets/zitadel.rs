@@ -19,6 +19,22 @@ impl Provider {
     ///
     /// Docs: <https://zitadel.com/docs/apis/openidoauth/claims>,
     /// <https://zitadel.com/docs/guides/integrate/retrieve-user-roles>.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// use auth_core::{Provider, StandardClaims, Verifier};
+    /// # use auth_core::testing::TestIssuer;
+    ///
+    /// let provider = Provider::zitadel("https://acme.zitadel.cloud", "263514598346711111");
+    /// # let issuer = TestIssuer::start().await;
+    /// # let provider = issuer.adopt(provider); // served by a loopback issuer for this example
+    /// # let token = issuer.token_for(&provider).roles(["admin"]).sign();
+    /// let verifier = Verifier::new(provider)?;
+    /// let claims = verifier.verify::<StandardClaims>(&token).await?;
+    /// assert!(claims.identity().has_role("admin"));
+    /// # Ok(()) }
+    /// ```
     pub fn zitadel(issuer: &str, project_id: &str) -> Provider {
         let issuer = super::https_url(issuer);
         let discovery = format!("{issuer}/.well-known/openid-configuration");

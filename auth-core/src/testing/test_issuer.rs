@@ -47,6 +47,28 @@ const JWKS_SUFFIXES: [&str; 10] = [
 const DISCOVERY_SUFFIX: &str = "/.well-known/openid-configuration";
 
 /// An identity provider on 127.0.0.1 for tests. Stops when dropped.
+///
+/// ```
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// use auth_core::testing::TestIssuer;
+/// use auth_core::{AuthError, StandardClaims, Verifier};
+///
+/// let issuer = TestIssuer::start().await;
+/// let verifier = Verifier::new(issuer.provider())?;
+/// let before = issuer.token().sign();
+/// assert!(verifier.verify::<StandardClaims>(&before).await.is_ok());
+/// issuer.rotate();
+/// issuer.drop_previous_keys();
+/// // A token naming the new key makes the verifier fetch the keys again, once.
+/// let after = issuer.token().sign();
+/// assert!(verifier.verify::<StandardClaims>(&after).await.is_ok());
+/// assert_eq!(issuer.jwks_fetches(), 2);
+/// // The retired key is gone, and so is every token it signed.
+/// let refused = verifier.verify::<StandardClaims>(&before).await.unwrap_err();
+/// assert_eq!(refused, AuthError::UnknownKey);
+/// # Ok(()) }
+/// ```
 pub struct TestIssuer {
     shared: Arc<Shared>,
     issuer: String,
