@@ -63,6 +63,32 @@ impl Authorize {
         Authorize::new(RuleKind::AllRoles, roles)
     }
 
+    /// At least one of these roles granted by the caller's organisation.
+    pub fn any_org_role<I: IntoIterator<Item = S>, S: Into<String>>(roles: I) -> Authorize {
+        Authorize::new(RuleKind::AnyOrgRole, roles)
+    }
+
+    /// Every one of these roles granted by the caller's organisation.
+    pub fn all_org_roles<I: IntoIterator<Item = S>, S: Into<String>>(roles: I) -> Authorize {
+        Authorize::new(RuleKind::AllOrgRoles, roles)
+    }
+
+    /// People only, no machine credentials.
+    pub fn user() -> Authorize {
+        Authorize {
+            kind: RuleKind::User,
+            names: Arc::from([]),
+        }
+    }
+
+    /// Machine credentials only.
+    pub fn service() -> Authorize {
+        Authorize {
+            kind: RuleKind::Service,
+            names: Arc::from([]),
+        }
+    }
+
     /// At least one of these scopes.
     pub fn any_scope<I: IntoIterator<Item = S>, S: Into<String>>(scopes: I) -> Authorize {
         Authorize::new(RuleKind::AnyScope, scopes)

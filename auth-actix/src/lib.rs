@@ -66,7 +66,8 @@ pub mod testing;
 pub use auth_core as core;
 pub use auth_core::{
     Algorithm, AuthError, ClaimPath, Claims, ConfigError, ErrorCode, Identity, IdentityKind,
-    KeySettings, PrefetchError, Provider, ServiceRule, StandardClaims, TokenSource, Verifier,
+    KeySettings, Organization, PrefetchError, Provider, ServiceRule, StandardClaims, TokenSource,
+    Verifier,
 };
 
 pub use audit::TARGET as AUDIT_TARGET;
@@ -78,4 +79,6 @@ pub use role_enum::RoleEnum;
 pub use role_resolver::{ResolveError, RoleRequest, RoleResolver};
 pub use verified::{Extract, Optional, Verified};
 
-pub use auth_macros::{Role, require_role, require_scope};
+pub use auth_macros::{
+    Role, require_org_role, require_role, require_scope, require_service, require_user,
+};

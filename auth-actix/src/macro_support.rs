@@ -130,8 +130,26 @@ requirement!(
     AnyRole => any_role,
     /// [`Rule::all_roles`].
     AllRoles => all_roles,
+    /// [`Rule::any_org_role`].
+    AnyOrgRole => any_org_role,
+    /// [`Rule::all_org_roles`].
+    AllOrgRoles => all_org_roles,
     /// [`Rule::any_scope`].
     AnyScope => any_scope,
     /// [`Rule::all_scopes`].
     AllScopes => all_scopes,
 );
+
+/// [`Rule::user`].
+pub struct User;
+
+impl Requirement for User {
+    const RULE: Rule = Rule::user();
+}
+
+/// [`Rule::service`].
+pub struct Service;
+
+impl Requirement for Service {
+    const RULE: Rule = Rule::service();
+}

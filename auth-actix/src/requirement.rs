@@ -7,13 +7,16 @@ use std::sync::Arc;
 
 use actix_web::dev::Payload;
 use actix_web::{FromRequest, HttpRequest};
-use auth_core::{AuthError, Identity};
+use std::collections::BTreeSet;
+
+use auth_core::{AuthError, Identity, IdentityKind};
 
 use crate::rejection::AuthRejection;
 use crate::request_state::{self, Authenticated};
 use crate::verified::{Extraction, extract};
 
-/// What a guard asks of the caller: roles or scopes, any or all of a list. The names are `'static`,
+/// What a guard asks of the caller: roles, organisation roles or scopes, any or all of a list; or
+/// that the caller be a person or a machine. The names are `'static`,
 /// so a rule lives in a constant; an empty list does not compile in one (and panics elsewhere),
 /// since a rule that names nothing would admit everyone.
 ///
@@ -43,8 +46,14 @@ pub struct Rule {
 pub(crate) enum RuleKind {
     AnyRole,
     AllRoles,
+    AnyOrgRole,
+    AllOrgRoles,
     AnyScope,
     AllScopes,
+    /// A person; the rule names nothing.
+    User,
+    /// A machine credential; the rule names nothing.
+    Service,
 }
 
 impl RuleKind {
@@ -55,14 +64,20 @@ impl RuleKind {
         names: impl IntoIterator<Item = &'a str>,
     ) -> bool {
         let mut names = names.into_iter().peekable();
-        if names.peek().is_none() {
-            return false;
+        match self {
+            RuleKind::User => return identity.kind == IdentityKind::User,
+            RuleKind::Service => return identity.kind == IdentityKind::Service,
+            _ if names.peek().is_none() => return false,
+            _ => {}
         }
         match self {
             RuleKind::AnyRole => names.any(|role| identity.has_role(role)),
             RuleKind::AllRoles => names.all(|role| identity.has_role(role)),
+            RuleKind::AnyOrgRole => names.any(|role| identity.has_org_role(role)),
+            RuleKind::AllOrgRoles => names.all(|role| identity.has_org_role(role)),
             RuleKind::AnyScope => names.any(|scope| identity.has_scope(scope)),
             RuleKind::AllScopes => names.all(|scope| identity.has_scope(scope)),
+            RuleKind::User | RuleKind::Service => false,
         }
     }
 
@@ -72,9 +87,32 @@ impl RuleKind {
         identity: &Identity,
         names: impl IntoIterator<Item = &'a str>,
     ) -> String {
+        let caller = |kind: IdentityKind| match kind {
+            IdentityKind::User => "a person",
+            IdentityKind::Service => "a machine credential",
+        };
+        let no_roles = BTreeSet::new();
+        let org_roles = identity
+            .organization
+            .as_ref()
+            .map_or(&no_roles, |org| &org.roles);
         let (what, how, held) = match self {
+            RuleKind::User | RuleKind::Service => {
+                let wanted = if self == RuleKind::User {
+                    IdentityKind::User
+                } else {
+                    IdentityKind::Service
+                };
+                return format!(
+                    "requires {}; the caller is {}",
+                    caller(wanted),
+                    caller(identity.kind)
+                );
+            }
             RuleKind::AnyRole => ("role", "any of", &identity.roles),
             RuleKind::AllRoles => ("role", "all of", &identity.roles),
+            RuleKind::AnyOrgRole => ("organisation role", "any of", org_roles),
+            RuleKind::AllOrgRoles => ("organisation role", "all of", org_roles),
             RuleKind::AnyScope => ("scope", "any of", &identity.scopes),
             RuleKind::AllScopes => ("scope", "all of", &identity.scopes),
         };
@@ -113,6 +151,40 @@ impl Rule {
         Rule::new(RuleKind::AllRoles, roles)
     }
 
+    /// At least one of these roles granted by the caller's organisation (see
+    /// [`Identity::organization`]).
+    ///
+    /// # Panics
+    /// If `roles` is empty (at compile time in a constant).
+    pub const fn any_org_role(roles: &'static [&'static str]) -> Rule {
+        Rule::new(RuleKind::AnyOrgRole, roles)
+    }
+
+    /// Every one of these roles granted by the caller's organisation.
+    ///
+    /// # Panics
+    /// If `roles` is empty (at compile time in a constant).
+    pub const fn all_org_roles(roles: &'static [&'static str]) -> Rule {
+        Rule::new(RuleKind::AllOrgRoles, roles)
+    }
+
+    /// A person, not a machine credential ([`IdentityKind::User`]).
+    pub const fn user() -> Rule {
+        Rule {
+            kind: RuleKind::User,
+            names: &[],
+        }
+    }
+
+    /// A machine credential ([`IdentityKind::Service`]): a service token, a client-credentials or
+    /// app-only token.
+    pub const fn service() -> Rule {
+        Rule {
+            kind: RuleKind::Service,
+            names: &[],
+        }
+    }
+
     /// At least one of these scopes.
     ///
     /// # Panics
@@ -134,7 +206,7 @@ impl Rule {
         self.kind.allows(identity, self.names.iter().copied())
     }
 
-    /// The names the rule lists.
+    /// The names the rule lists (none for [`Rule::user`] and [`Rule::service`]).
     pub const fn names(&self) -> &'static [&'static str] {
         self.names
     }

@@ -108,6 +108,11 @@ pub enum AuthError {
     /// token's `iss`.
     #[error("signing key belongs to another issuer")]
     KeyIssuerMismatch,
+    /// The token is of another kind than the provider accepts here: an ID token, a refresh or
+    /// logout token, a DPoP proof, a Clerk JWT template token the API did not opt into, a pending
+    /// session.
+    #[error("not an access token this API accepts: {0}")]
+    WrongTokenKind(String),
     /// The token has no `kid` and several keys could verify it.
     #[error("token has no kid and several keys fit")]
     AmbiguousKey,
@@ -189,6 +194,7 @@ impl AuthError {
             AuthError::InvalidAuthorizedParty => "authorized party not accepted",
             AuthError::Expired => "token expired",
             AuthError::NotYetValid | AuthError::IssuedInFuture => "token not yet valid",
+            AuthError::WrongTokenKind(_) => "token kind not accepted",
             AuthError::MissingClaim(_) | AuthError::InvalidClaim(_) | AuthError::ClaimsType(_) => {
                 "claims not accepted"
             }

@@ -6,6 +6,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
 use crate::claim_path::{ClaimPath, Separator};
+use crate::organization::{OrgMapping, Organization};
 
 /// Whether the caller is a person or a machine.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
@@ -14,7 +15,8 @@ pub enum IdentityKind {
     /// A person signed in through the provider.
     #[default]
     User,
-    /// A machine credential, such as a Cloudflare Access service token.
+    /// A machine credential: a Cloudflare Access service token, a client-credentials token (Auth0,
+    /// Okta, Cognito, RFC 9068), an Entra app-only token, a Keycloak service account.
     Service,
 }
 
@@ -52,12 +54,17 @@ pub struct Identity {
     pub issuer: String,
     /// E-mail address, when the provider includes one.
     pub email: Option<String>,
-    /// Roles from the provider's role claims, plus any a role resolver added for this request.
+    /// Application roles: from the provider's role claims, roles a trusted organisation granted,
+    /// and any a role resolver added for this request. Never the roles an organisation's own
+    /// administrators grant; see [`Identity::organization`].
     pub roles: BTreeSet<String>,
     /// Scopes or permissions granted to the token.
     pub scopes: BTreeSet<String>,
     /// Person or machine.
     pub kind: IdentityKind,
+    /// The organisation or tenant the caller acts in, with the roles it granted (Clerk's active
+    /// organisation, the Zitadel organisation the user belongs to, the Entra tenant).
+    pub organization: Option<Organization>,
 }
 
 impl Identity {
@@ -80,16 +87,59 @@ impl Identity {
     pub fn has_all_roles(&self, roles: &[&str]) -> bool {
         roles.iter().all(|role| self.has_role(role))
     }
+
+    /// Whether the caller's organisation granted them `role`.
+    pub fn has_org_role(&self, role: &str) -> bool {
+        self.organization
+            .as_ref()
+            .is_some_and(|org| org.has_role(role))
+    }
 }
 
-/// When a token stands for a machine rather than a person.
+/// When a token stands for a machine rather than a person: conditions on the verified payload.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ServiceRule {
-    /// The claim is a non-empty string, e.g. Cloudflare's `common_name` on service tokens. When
-    /// `sub` is empty the claim's value becomes the subject.
+    /// The claim is a non-empty string, e.g. Cloudflare's `common_name` on service tokens.
     ClaimPresent(ClaimPath),
+    /// The claim is absent, e.g. Okta's `uid` on client-credentials tokens.
+    ClaimAbsent(ClaimPath),
     /// The claim equals the value, e.g. Entra's `idtyp` = `app`.
     ClaimEquals(ClaimPath, String),
+    /// The claim is a string ending with the value, e.g. Auth0's `sub` = `<client>@clients`.
+    ClaimEndsWith(ClaimPath, String),
+    /// The claim is a string starting with the value, e.g. Keycloak's `service-account-`.
+    ClaimStartsWith(ClaimPath, String),
+    /// Two claims hold the same non-empty string, e.g. RFC 9068's `sub` = `client_id`.
+    ClaimsEqual(ClaimPath, ClaimPath),
+    /// Every rule holds.
+    All(Vec<ServiceRule>),
+    /// At least one rule holds.
+    Any(Vec<ServiceRule>),
+}
+
+impl ServiceRule {
+    /// Whether the payload satisfies the rule.
+    pub fn holds(&self, payload: &Map<String, Value>) -> bool {
+        let text = |path: &ClaimPath| {
+            path.lookup(payload)
+                .and_then(Value::as_str)
+                .filter(|s| !s.is_empty())
+        };
+        match self {
+            ServiceRule::ClaimPresent(path) => text(path).is_some(),
+            ServiceRule::ClaimAbsent(path) => path.lookup(payload).is_none_or(Value::is_null),
+            ServiceRule::ClaimEquals(path, value) => text(path) == Some(value.as_str()),
+            ServiceRule::ClaimEndsWith(path, end) => {
+                text(path).is_some_and(|v| v.ends_with(&**end))
+            }
+            ServiceRule::ClaimStartsWith(path, start) => {
+                text(path).is_some_and(|v| v.starts_with(&**start))
+            }
+            ServiceRule::ClaimsEqual(a, b) => text(a).is_some() && text(a) == text(b),
+            ServiceRule::All(rules) => rules.iter().all(|rule| rule.holds(payload)),
+            ServiceRule::Any(rules) => rules.iter().any(|rule| rule.holds(payload)),
+        }
+    }
 }
 
 /// A claim that holds names (roles or scopes), and how a string value there lists them.
@@ -105,13 +155,18 @@ impl NameClaim {
     }
 }
 
-/// Where a provider keeps roles, scopes, e-mail and the machine marker.
+/// Where a provider keeps roles, scopes, e-mail, organisations and the machine marker.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct IdentityMapping {
+pub(crate) struct IdentityMapping {
     pub(crate) roles: Vec<NameClaim>,
     pub(crate) scopes: Vec<NameClaim>,
     pub(crate) email: ClaimPath,
     pub(crate) service: Option<ServiceRule>,
+    /// The subject when `sub` is empty (Cloudflare service tokens: `common_name`).
+    pub(crate) subject_fallback: Option<ClaimPath>,
+    pub(crate) organization: Option<OrgMapping>,
+    /// Organisations whose roles count as application roles too.
+    pub(crate) trusted_organizations: Vec<String>,
 }
 
 impl Default for IdentityMapping {
@@ -124,6 +179,9 @@ impl Default for IdentityMapping {
             ],
             email: ClaimPath::claim("email"),
             service: None,
+            subject_fallback: None,
+            organization: None,
+            trusted_organizations: Vec::new(),
         }
     }
 }
@@ -147,33 +205,31 @@ impl IdentityMapping {
             .get("sub")
             .and_then(Value::as_str)
             .unwrap_or_default();
-
-        let (kind, fallback_subject) = match &self.service {
-            Some(ServiceRule::ClaimPresent(path)) => match text(path) {
-                Some(value) => (IdentityKind::Service, Some(value)),
-                None => (IdentityKind::User, None),
-            },
-            Some(ServiceRule::ClaimEquals(path, expected)) => {
-                if text(path) == Some(expected.as_str()) {
-                    (IdentityKind::Service, None)
-                } else {
-                    (IdentityKind::User, None)
-                }
-            }
-            None => (IdentityKind::User, None),
-        };
-        let subject = match (sub, fallback_subject) {
+        let subject = match (sub, self.subject_fallback.as_ref().and_then(text)) {
             ("", Some(fallback)) => fallback,
             (sub, _) => sub,
         };
+        let kind = match &self.service {
+            Some(rule) if rule.holds(payload) => IdentityKind::Service,
+            _ => IdentityKind::User,
+        };
+        let mut roles = collect(&self.roles);
+        let mut scopes = collect(&self.scopes);
+        let organization = self.organization.as_ref().and_then(|mapping| {
+            let granted = mapping.read(payload, &mut roles, &self.trusted_organizations);
+            roles.extend(granted.app_roles);
+            scopes.extend(granted.app_scopes);
+            granted.organization
+        });
 
         Identity {
             subject: subject.to_owned(),
             issuer: issuer.to_owned(),
             email: text(&self.email).map(str::to_owned),
-            roles: collect(&self.roles),
-            scopes: collect(&self.scopes),
+            roles,
+            scopes,
             kind,
+            organization,
         }
     }
 }

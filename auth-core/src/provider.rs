@@ -9,7 +9,9 @@ use crate::error::{AuthError, ConfigError};
 use crate::identity::{IdentityMapping, NameClaim, ServiceRule};
 use crate::issuer_url;
 use crate::key_settings::KeySettings;
+use crate::organization::OrgMapping;
 use crate::token_endpoints::TokenEndpoints;
+use crate::token_kind::KindRules;
 use crate::token_source::TokenSource;
 use crate::validation::{AudienceRule, ClaimRules, RequiredClaim};
 
@@ -149,6 +151,7 @@ pub struct Provider {
     pub(crate) leeway: Duration,
     pub(crate) required: Vec<RequiredClaim>,
     pub(crate) past_dates: Vec<&'static str>,
+    pub(crate) kind: KindRules,
     pub(crate) mapping: IdentityMapping,
     pub(crate) token_sources: Vec<TokenSource>,
     pub(crate) key_settings: KeySettings,
@@ -210,7 +213,10 @@ impl Provider {
         );
         provider.algorithms = AlgorithmPolicy::Advertised;
         provider.endpoints.openid_connect_url = Some(discovery);
-        provider
+        provider.service_rule(ServiceRule::ClaimsEqual(
+            ClaimPath::claim("sub"),
+            ClaimPath::claim("client_id"),
+        ))
     }
 
     /// A multi-tenant issuer such as Entra ID's
@@ -282,6 +288,7 @@ impl Provider {
             leeway: DEFAULT_LEEWAY,
             required: Vec::new(),
             past_dates: Vec::new(),
+            kind: KindRules::default(),
             mapping: IdentityMapping::default(),
             token_sources: vec![TokenSource::Bearer],
             key_settings: KeySettings::default(),
@@ -400,18 +407,73 @@ impl Provider {
         self.scopes_claims([path])
     }
 
-    /// Adds a scope claim whose string value is a list split at `separator` (Clerk's
-    /// comma-separated `o.per`).
-    pub(crate) fn scopes_list_claim(mut self, path: &str, separator: Separator) -> Provider {
-        if let Some(path) = self.path(path) {
-            self.mapping.scopes.push(NameClaim::new(path, separator));
-        }
+    /// Marks tokens as machine identities ([`IdentityKind::Service`](crate::IdentityKind)) by their
+    /// claims, replacing the preset's rule; see [`ServiceRule`].
+    pub fn service_rule(mut self, rule: ServiceRule) -> Provider {
+        self.mapping.service = Some(rule);
         self
     }
 
-    /// Marks tokens as machine identities by a claim; see [`ServiceRule`].
-    pub fn service_rule(mut self, rule: ServiceRule) -> Provider {
-        self.mapping.service = Some(rule);
+    /// Organisations whose roles count as application roles too: the application's own (its staff
+    /// organisation in Clerk, the organisation owning the Zitadel project, the Entra tenant it is
+    /// registered in). Roles any other organisation grants stay in
+    /// [`Identity::organization`](crate::Identity::organization), for guards that ask for an
+    /// organisation role. Default: none, except that a single-tenant Entra preset trusts its
+    /// tenant.
+    pub fn trusted_organizations<I, S>(mut self, ids: I) -> Provider
+    where
+        I: IntoIterator<Item = S>,
+        S: Into<String>,
+    {
+        self.mapping
+            .trusted_organizations
+            .extend(ids.into_iter().map(Into::into));
+        self
+    }
+
+    /// RFC 9068 strict mode: only JWT access tokens, which declare themselves with the header `typ`
+    /// `at+jwt` (or `application/at+jwt`) and carry `iss`, `exp`, `aud`, `sub`, `client_id`, `iat`
+    /// and `jti`. ID tokens, whose `aud` can name this API when front end and API share a client,
+    /// are refused. For issuers that type their access tokens: node `oidc-provider`, Auth0's RFC
+    /// 9068 profile, Keycloak with the option on, Curity.
+    pub fn rfc9068(mut self) -> Provider {
+        self.kind.access_token_typ = true;
+        ["iss", "exp", "aud", "sub", "client_id", "iat", "jti"]
+            .into_iter()
+            .fold(self, Provider::require_claim)
+    }
+
+    pub(crate) fn forbid_claims(mut self, claims: &[&'static str]) -> Provider {
+        self.kind.forbidden_claims.extend_from_slice(claims);
+        self
+    }
+
+    pub(crate) fn refuse_claim_value(
+        mut self,
+        claim: &'static str,
+        value: &'static str,
+    ) -> Provider {
+        self.kind.refused_values.push((claim, value));
+        self
+    }
+
+    pub(crate) fn organizations(mut self, mapping: OrgMapping) -> Provider {
+        self.mapping.organization = Some(mapping);
+        self
+    }
+
+    pub(crate) fn service_needs_roles(mut self) -> Provider {
+        self.kind.service_needs_roles = true;
+        self
+    }
+
+    pub(crate) fn sessions_or_templates(mut self) -> Provider {
+        self.kind.session_or_templates = Some(Vec::new());
+        self
+    }
+
+    pub(crate) fn subject_fallback(mut self, claim: &str) -> Provider {
+        self.mapping.subject_fallback = Some(ClaimPath::claim(claim));
         self
     }
 
@@ -635,6 +697,7 @@ impl Provider {
             leeway: self.leeway,
             required: self.required.clone(),
             past_dates: self.past_dates.clone(),
+            kind: self.kind.clone(),
         })
     }
 }

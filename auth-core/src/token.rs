@@ -30,6 +30,8 @@ pub(crate) const fn header_buf() -> HeaderBuf {
 pub(crate) struct CompactToken<'a> {
     pub(crate) alg: Algorithm,
     pub(crate) kid: Option<Cow<'a, str>>,
+    /// The declared token type, e.g. `at+jwt` (RFC 9068).
+    pub(crate) typ: Option<Cow<'a, str>>,
     /// `header.payload`, the signed bytes.
     pub(crate) signing_input: &'a str,
     pub(crate) payload: &'a str,
@@ -42,6 +44,8 @@ struct Header<'a> {
     alg: Cow<'a, str>,
     #[serde(borrow, default)]
     kid: Option<Cow<'a, str>>,
+    #[serde(borrow, default)]
+    typ: Option<Cow<'a, str>>,
     #[serde(default, deserialize_with = "present")]
     jwk: bool,
     #[serde(default, deserialize_with = "present")]
@@ -112,6 +116,7 @@ pub(crate) fn parse<'a>(
     Ok(CompactToken {
         alg,
         kid: header.kid,
+        typ: header.typ,
         signing_input: &token[..header_segment.len() + 1 + payload.len()],
         payload,
         signature,

@@ -6,6 +6,7 @@ use serde_json::{Map, Value};
 
 use crate::claim_path::ClaimPath;
 use crate::error::AuthError;
+use crate::token_kind::KindRules;
 
 /// Dates beyond this (year 10000) are refused rather than coerced.
 const MAX_NUMERIC_DATE: f64 = 253_402_300_799.0;
@@ -37,6 +38,8 @@ pub(crate) struct ClaimRules {
     pub(crate) required: Vec<RequiredClaim>,
     /// Dates (e.g. Firebase's `auth_time`) that must not lie in the future.
     pub(crate) past_dates: Vec<&'static str>,
+    /// What kind of token is accepted.
+    pub(crate) kind: KindRules,
 }
 
 impl ClaimRules {
@@ -105,6 +108,7 @@ impl ClaimRules {
                 return Err(AuthError::InvalidClaim(required.path.to_string()));
             }
         }
+        self.kind.check_payload(payload)?;
         Ok(())
     }
 }
@@ -150,6 +154,7 @@ mod tests {
             leeway: Duration::from_secs(30),
             required: vec![],
             past_dates: vec![],
+            kind: KindRules::default(),
         }
     }
 

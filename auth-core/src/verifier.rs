@@ -280,10 +280,12 @@ impl Verifier {
             .ok_or_else(|| self.unknown_issuer(iss))?;
 
         let fingerprint = issuer.verify_signature(&compact, iss).await?;
+        issuer.rules.kind.check_header(compact.typ.as_deref())?;
         let now = validation::now();
         issuer.rules.check(&payload, now)?;
         issuer.matcher.check_tenant(iss, &payload)?;
         let identity = issuer.mapping.identity(&payload, iss);
+        issuer.rules.kind.check_identity(&identity, &payload)?;
         let exp = payload
             .get("exp")
             .and_then(validation::numeric_date)

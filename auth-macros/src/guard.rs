@@ -1,5 +1,5 @@
-//! Expanding `#[require_role]` / `#[require_scope]`: the handler stays as written, plus one guard
-//! argument.
+//! Expanding `#[require_role]`, `#[require_org_role]`, `#[require_scope]`, `#[require_user]` and
+//! `#[require_service]`: the handler stays as written, plus one guard argument.
 
 use proc_macro2::{Span, TokenStream};
 use quote::{ToTokens, format_ident, quote, quote_spanned};
@@ -13,35 +13,50 @@ use crate::rule_args::{Combinator, Name, Noun, RuleArgs};
 const MAX_EXTRACTORS: usize = 16;
 
 /// Which attribute is expanding.
-#[derive(Clone, Copy)]
+#[derive(Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Kind {
     Role,
+    OrgRole,
     Scope,
+    /// The caller is a person, not a machine: no names.
+    User,
+    /// The caller is a machine credential: no names.
+    Service,
 }
 
 impl Kind {
     fn noun(self) -> Noun {
-        match self {
-            Kind::Role => Noun {
-                attribute: "require_role",
-                noun: "role",
-                example: "admin",
-            },
-            Kind::Scope => Noun {
-                attribute: "require_scope",
-                noun: "scope",
-                example: "read:items",
-            },
+        let (attribute, noun, example) = match self {
+            Kind::Role => ("require_role", "role", "admin"),
+            Kind::OrgRole => ("require_org_role", "organisation role", "org:admin"),
+            Kind::Scope => ("require_scope", "scope", "read:items"),
+            Kind::User => ("require_user", "", ""),
+            Kind::Service => ("require_service", "", ""),
+        };
+        Noun {
+            attribute,
+            noun,
+            example,
         }
     }
 
+    /// The `auth_actix::macro_support` requirement type, named after the `Rule` constructor.
     fn requirement(self, combinator: Combinator) -> &'static str {
         match (self, combinator) {
             (Kind::Role, Combinator::Any) => "AnyRole",
             (Kind::Role, Combinator::All) => "AllRoles",
+            (Kind::OrgRole, Combinator::Any) => "AnyOrgRole",
+            (Kind::OrgRole, Combinator::All) => "AllOrgRoles",
             (Kind::Scope, Combinator::Any) => "AnyScope",
             (Kind::Scope, Combinator::All) => "AllScopes",
+            (Kind::User, _) => "User",
+            (Kind::Service, _) => "Service",
         }
+    }
+
+    /// Whether the attribute takes no names.
+    fn takes_no_names(self) -> bool {
+        matches!(self, Kind::User | Kind::Service)
     }
 }
 
@@ -59,7 +74,23 @@ pub(crate) fn expand(kind: Kind, args: TokenStream, item: TokenStream) -> TokenS
 
 fn try_expand(kind: Kind, args: TokenStream, item: TokenStream) -> syn::Result<TokenStream> {
     let noun = kind.noun();
-    let rule = (|input: syn::parse::ParseStream<'_>| RuleArgs::parse(input, noun)).parse2(args)?;
+    let rule = if kind.takes_no_names() {
+        if let Some(first) = args.clone().into_iter().next() {
+            return Err(syn::Error::new(
+                first.span(),
+                format!(
+                    "#[{}] takes no arguments: write #[{}] alone",
+                    noun.attribute, noun.attribute
+                ),
+            ));
+        }
+        RuleArgs {
+            combinator: Combinator::Any,
+            names: Vec::new(),
+        }
+    } else {
+        (|input: syn::parse::ParseStream<'_>| RuleArgs::parse(input, noun)).parse2(args)?
+    };
     let mut function: ItemFn = syn::parse2(item).map_err(|err| {
         syn::Error::new(
             err.span(),
@@ -161,6 +192,8 @@ fn document(function: &mut ItemFn, kind: Kind, rule: &RuleArgs) {
             })
             .collect();
         let groups: Vec<Vec<&String>> = match rule.combinator {
+            // A user or service guard names nothing: any token of the kind will do.
+            _ if names.is_empty() => vec![Vec::new()],
             Combinator::Any => names.iter().map(|name| vec![name]).collect(),
             Combinator::All => vec![names.iter().collect()],
         };
@@ -202,6 +235,9 @@ fn taken_guards(function: &ItemFn) -> usize {
 
 fn guard_type(kind: Kind, rule: &RuleArgs) -> TokenStream {
     let requirement = format_ident!("{}", kind.requirement(rule.combinator));
+    if kind.takes_no_names() {
+        return quote!(::auth_actix::Require<::auth_actix::macro_support::#requirement>);
+    }
     let names = rule.names.iter().map(name_type);
     quote! {
         ::auth_actix::Require<::auth_actix::macro_support::#requirement<(#(#names,)*)>>

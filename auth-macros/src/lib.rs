@@ -118,6 +118,87 @@ pub fn require_scope(args: TokenStream, item: TokenStream) -> TokenStream {
     guard::expand(guard::Kind::Scope, args.into(), item.into()).into()
 }
 
+/// Admits only callers whose organisation granted them a role: 401 without a valid token, 403
+/// without it. Organisation roles (Clerk's `org:admin`, a Zitadel customer organisation's grants,
+/// an Entra customer tenant's assignments) are kept apart from application roles, since an
+/// organisation's own administrators hand them out; see `auth_actix::Organization`.
+///
+/// Forms as for [`macro@require_role`]: `#[require_org_role("org:admin")]`,
+/// `#[require_org_role(any("org:admin", "org:billing"))]`, `#[require_org_role(all(...))]`.
+///
+/// ```
+/// use actix_web::{get, test, App, HttpResponse};
+/// use auth_actix::testing::{TestIssuer, TestRequestExt};
+/// use auth_actix::{require_org_role, require_role, JwtAuth, Provider};
+///
+/// #[get("/org/settings")]
+/// #[require_org_role("org:admin")]
+/// async fn org_settings() -> HttpResponse {
+///     HttpResponse::Ok().finish()
+/// }
+///
+/// #[get("/admin")]
+/// #[require_role("org:admin")]
+/// async fn app_admin() -> HttpResponse {
+///     HttpResponse::Ok().finish()
+/// }
+///
+/// # #[actix_web::main] async fn main() {
+/// let issuer = TestIssuer::start().await;
+/// let clerk = Provider::clerk("https://clerk.example.com", ["https://app.example.com"]);
+/// let clerk = issuer.adopt(clerk);
+/// let auth = JwtAuth::new(clerk.clone()).unwrap();
+/// let app = App::new().wrap(auth).service(org_settings).service(app_admin);
+/// let app = test::init_service(app).await;
+/// // Whoever creates a Clerk organisation is its admin...
+/// let token = issuer.token_for(&clerk).organization("org_1", ["org:admin"]).sign();
+/// let call = |uri: &str| test::TestRequest::get().uri(uri).bearer(&token).to_request();
+/// assert_eq!(test::call_service(&app, call("/org/settings")).await.status(), 200);
+/// // ...and no more an admin of the application than before.
+/// assert_eq!(test::call_service(&app, call("/admin")).await.status(), 403);
+/// # }
+/// ```
+#[proc_macro_attribute]
+pub fn require_org_role(args: TokenStream, item: TokenStream) -> TokenStream {
+    guard::expand(guard::Kind::OrgRole, args.into(), item.into()).into()
+}
+
+/// Admits only people: 401 without a valid token, 403 for a machine credential (a service token,
+/// a client-credentials or app-only token; see `auth_actix::IdentityKind`). Takes no arguments.
+///
+/// ```
+/// use actix_web::{post, HttpResponse};
+/// use auth_actix::require_user;
+///
+/// #[post("/profile/password")]
+/// #[require_user]
+/// async fn change_password() -> HttpResponse {
+///     HttpResponse::NoContent().finish()
+/// }
+/// ```
+#[proc_macro_attribute]
+pub fn require_user(args: TokenStream, item: TokenStream) -> TokenStream {
+    guard::expand(guard::Kind::User, args.into(), item.into()).into()
+}
+
+/// Admits only machine credentials (service tokens, client-credentials and app-only tokens): 401
+/// without a valid token, 403 for a person. Takes no arguments.
+///
+/// ```
+/// use actix_web::{post, HttpResponse};
+/// use auth_actix::require_service;
+///
+/// #[post("/jobs/nightly")]
+/// #[require_service]
+/// async fn nightly() -> HttpResponse {
+///     HttpResponse::Accepted().finish()
+/// }
+/// ```
+#[proc_macro_attribute]
+pub fn require_service(args: TokenStream, item: TokenStream) -> TokenStream {
+    guard::expand(guard::Kind::Service, args.into(), item.into()).into()
+}
+
 /// Makes a fieldless enum a set of role names: `#[role("name")]` per variant, or by default the
 /// variant name in snake_case. `#[require_role(Role::Admin)]` then names roles the compiler checks.
 ///

@@ -116,58 +116,73 @@ async fn cloudflare_access_user_and_service_tokens() {
 }
 
 #[tokio::test]
-async fn zitadel_roles_come_from_the_role_map_keys() {
+async fn zitadel_roles_count_for_the_application_only_from_trusted_organisations() {
     init_tracing();
     let issuer = TestIssuer::start().await;
     let project = "263514598346711111";
+    let owner = "263514100000000001";
+    let provider = || Provider::zitadel(issuer.issuer(), project).trusted_organizations([owner]);
     let token = issuer
         .token()
         .audiences([project, "263514598346722222@my-app"])
         .claim(
             "urn:zitadel:iam:org:project:roles",
-            json!({"admin": {"2635141": "acme.zitadel.cloud"}}),
+            json!({"admin": {owner: "acme.zitadel.cloud"}}),
         )
         .claim(
             format!("urn:zitadel:iam:org:project:{project}:roles"),
-            json!({"editor": {"2635141": "acme.zitadel.cloud"}}),
+            json!({"editor": {owner: "acme.zitadel.cloud"}}),
         )
+        .claim("urn:zitadel:iam:user:resourceowner:id", owner)
         .scopes(["openid", "profile"])
         .sign();
-    let claims = verify(Provider::zitadel(issuer.issuer(), project), &token)
-        .await
-        .unwrap();
+    let claims = verify(provider(), &token).await.unwrap();
     assert_eq!(roles(&claims), ["admin", "editor"]);
     assert_eq!(scopes(&claims), ["openid", "profile"]);
+    assert!(
+        claims.identity().has_org_role("admin"),
+        "the owner granted them too"
+    );
 
-    let wrapped = issuer
+    // A customer organisation granted the project grants its own admin; that is its business.
+    let customer = "263514200000000002";
+    let customer_admin = issuer
         .token()
         .audiences([project])
         .claim(
             "urn:zitadel:iam:org:project:roles",
-            json!([{"viewer": {"1": "a"}}, {"auditor": {"1": "a"}}]),
+            json!([{"admin": {customer: "customer.zitadel.cloud"}}, {"viewer": {owner: "a"}}]),
         )
+        .claim("urn:zitadel:iam:user:resourceowner:id", customer)
         .sign();
-    let claims = verify(Provider::zitadel(issuer.issuer(), project), &wrapped)
-        .await
-        .unwrap();
+    let claims = verify(provider(), &customer_admin).await.unwrap();
     assert_eq!(
         roles(&claims),
-        ["auditor", "viewer"],
+        ["viewer"],
         "the older array-wrapped shape is read too"
+    );
+    let org = claims.identity().organization.clone().unwrap();
+    assert_eq!(org.id, customer);
+    assert!(org.has_role("admin") && !claims.identity().has_role("admin"));
+
+    let untrusted = verify(Provider::zitadel(issuer.issuer(), project), &token)
+        .await
+        .unwrap();
+    assert!(
+        roles(&untrusted).is_empty(),
+        "no organisation is trusted unless named"
     );
 
     let other_project = issuer.token().audiences(["999"]).sign();
     assert_eq!(
-        verify(Provider::zitadel(issuer.issuer(), project), &other_project)
-            .await
-            .unwrap_err(),
+        verify(provider(), &other_project).await.unwrap_err(),
         AuthError::InvalidAudience
     );
     assert!(Verifier::new(Provider::zitadel("https://x.zitadel.cloud", "")).is_err());
 }
 
 #[tokio::test]
-async fn clerk_checks_azp_and_reads_v1_and_v2_organisation_claims() {
+async fn clerk_checks_azp_and_reads_v1_and_v2_organisations() {
     init_tracing();
     let issuer = TestIssuer::start().await;
     let provider = || Provider::clerk(issuer.issuer(), ["https://app.example.com"]);
@@ -175,57 +190,69 @@ async fn clerk_checks_azp_and_reads_v1_and_v2_organisation_claims() {
         Verifier::new(provider()).unwrap().token_sources(),
         [TokenSource::Bearer, TokenSource::cookie("__session")]
     );
-    let v1 = issuer
-        .token()
-        .without_claim("aud")
-        .subject("user_2NNEqL2nrIRdJ194ndJqAHwEfxC")
-        .expires_in(Duration::from_secs(60))
-        .claim("azp", "https://app.example.com")
-        .claim("sid", "sess_2NNEqL2nrIRdJ194ndJqAHwEfxD")
+    let session = || {
+        issuer
+            .token()
+            .without_claim("aud")
+            .subject("user_2NNEqL2nrIRdJ194ndJqAHwEfxC")
+            .expires_in(Duration::from_secs(60))
+            .claim("azp", "https://app.example.com")
+            .claim("sid", "sess_2NNEqL2nrIRdJ194ndJqAHwEfxD")
+    };
+    let v1 = session()
+        .claim("org_id", "org_123")
         .claim("org_role", "org:admin")
         .claim("org_permissions", ["org:invoices:read"])
         .sign();
     let claims = verify(provider(), &v1).await.unwrap();
-    assert_eq!(roles(&claims), ["org:admin"]);
-    assert_eq!(scopes(&claims), ["org:invoices:read"]);
-
-    let v2 = issuer
-        .token()
-        .without_claim("aud")
-        .claim("v", 2)
-        .claim("azp", "https://app.example.com")
-        .claim(
-            "o",
-            json!({"id": "org_123", "rol": "admin", "slg": "acme", "per": "invoices:read"}),
-        )
-        .sign();
-    let claims = verify(provider(), &v2).await.unwrap();
-    assert_eq!(roles(&claims), ["admin"]);
-    assert_eq!(scopes(&claims), ["invoices:read"]);
-    let v2_many = issuer
-        .token()
-        .without_claim("aud")
-        .claim("azp", "https://app.example.com")
-        .claim(
-            "o",
-            json!({"id": "org_123", "rol": "member", "per": "read,manage"}),
-        )
-        .sign();
-    assert_eq!(
-        scopes(&verify(provider(), &v2_many).await.unwrap()),
-        ["manage", "read"]
+    let org = claims.identity().organization.clone().unwrap();
+    assert_eq!(org.id, "org_123");
+    assert!(org.has_role("org:admin") && org.permissions.contains("org:invoices:read"));
+    assert!(
+        roles(&claims).is_empty() && scopes(&claims).is_empty(),
+        "nothing for the app"
     );
 
-    let elsewhere = issuer
-        .token()
-        .without_claim("aud")
-        .claim("azp", "https://evil.example.com")
+    let v2 = session()
+        .claim("v", 2)
+        .claim("fea", "o:invoices,o:teams")
+        .claim(
+            "o",
+            json!({"id": "org_123", "rol": "admin", "per": "manage,read", "fpm": "3,2"}),
+        )
         .sign();
+    let org = verify(provider(), &v2)
+        .await
+        .unwrap()
+        .identity()
+        .organization
+        .clone()
+        .unwrap();
+    assert!(
+        org.has_role("org:admin"),
+        "v2's `admin` in Clerk's own form"
+    );
+    let permissions: Vec<&str> = org.permissions.iter().map(String::as_str).collect();
+    assert_eq!(
+        permissions,
+        ["org:invoices:manage", "org:invoices:read", "org:teams:read"]
+    );
+
+    let staff = verify(provider().trusted_organizations(["org_123"]), &v2)
+        .await
+        .unwrap();
+    assert!(
+        staff.identity().has_role("org:admin"),
+        "a trusted organisation's roles count"
+    );
+    assert!(staff.identity().has_scope("org:teams:read"));
+
+    let elsewhere = session().claim("azp", "https://evil.example.com").sign();
     assert_eq!(
         verify(provider(), &elsewhere).await.unwrap_err(),
         AuthError::InvalidAuthorizedParty
     );
-    let no_azp = issuer.token().without_claim("aud").sign();
+    let no_azp = session().without_claim("azp").sign();
     assert_eq!(
         verify(provider(), &no_azp).await.unwrap_err(),
         AuthError::InvalidAuthorizedParty
@@ -313,6 +340,7 @@ async fn keycloak_realm_and_client_roles_and_audience_mapper() {
         .issuer(&realm_issuer)
         .audiences(["orders-api", "account"])
         .claim("azp", "orders-web")
+        .claim("typ", "Bearer")
         .claim(
             "realm_access",
             json!({"roles": ["offline_access", "admin"]}),
@@ -337,6 +365,7 @@ async fn keycloak_realm_and_client_roles_and_audience_mapper() {
         .token()
         .issuer(&realm_issuer)
         .audience("account")
+        .claim("typ", "Bearer")
         .sign();
     assert_eq!(
         verify(provider(), &default_audience).await.unwrap_err(),
@@ -355,6 +384,7 @@ async fn entra_v2_v1_and_multi_tenant() {
         .issuer(&v2_issuer)
         .audience(CLIENT)
         .claim("tid", TENANT)
+        .claim("azp", "b5b2a3c4-0000-0000-0000-00000000c11e")
         .claim("oid", "00000000-0000-0000-66f3-3332eca7ea81")
         .claim("roles", ["Orders.Admin"])
         .claim("groups", ["8a2c7e3b-0000-0000-0000-000000000001"])
@@ -373,6 +403,8 @@ async fn entra_v2_v1_and_multi_tenant() {
         .token()
         .issuer(&v2_issuer)
         .audience(CLIENT)
+        .claim("tid", TENANT)
+        .claim("azp", "b5b2a3c4-0000-0000-0000-00000000c11e")
         .claim("idtyp", "app")
         .claim("roles", ["Jobs.Run"])
         .sign();
@@ -386,6 +418,7 @@ async fn entra_v2_v1_and_multi_tenant() {
         .token()
         .issuer(format!("https://sts.windows.net/{TENANT}/"))
         .audience(format!("api://{CLIENT}"))
+        .claim("appid", "b5b2a3c4-0000-0000-0000-00000000c11e")
         .sign();
     assert!(matches!(
         verify(v2(), &v1_token).await.unwrap_err(),
@@ -404,6 +437,7 @@ async fn entra_v2_v1_and_multi_tenant() {
         .token()
         .issuer(&v2_issuer)
         .audience(CLIENT)
+        .claim("azp", "b5b2a3c4-0000-0000-0000-00000000c11e")
         .claim("tid", "another-tenant")
         .sign();
     assert_eq!(
@@ -591,6 +625,7 @@ async fn relocate_moves_fixed_hosts_to_another_origin() {
         .token()
         .issuer(format!("{}/{TENANT}/v2.0", issuer.issuer()))
         .audience(CLIENT)
+        .claim("azp", "b5b2a3c4-0000-0000-0000-00000000c11e")
         .sign();
     verify(provider, &token).await.unwrap();
     assert_eq!(
@@ -611,14 +646,16 @@ async fn test_issuer_mints_tokens_shaped_for_every_preset() {
             false,
         ),
         (
-            Provider::zitadel("https://acme.zitadel.cloud", "263514598346711111"),
+            Provider::zitadel("https://acme.zitadel.cloud", "263514598346711111")
+                .trusted_organizations(["263514100000000001"]),
             true,
             true,
         ),
+        // Clerk's roles come with organisations: none for the application by default.
         (
             Provider::clerk("https://clerk.example.com", ["https://app.example.com"]),
-            true,
-            true,
+            false,
+            false,
         ),
         (
             Provider::auth0("tenant.us.auth0.com", "https://api.example.com")
@@ -633,7 +670,8 @@ async fn test_issuer_mints_tokens_shaped_for_every_preset() {
         ),
         (Provider::entra(TENANT, CLIENT), true, true),
         (Provider::entra_v1(TENANT, CLIENT), true, true),
-        (Provider::entra_multi_tenant(CLIENT, [TENANT]), true, true),
+        // A customer tenant's roles are the tenant's.
+        (Provider::entra_multi_tenant(CLIENT, [TENANT]), false, true),
         (
             Provider::okta("https://dev-1.okta.com/oauth2/default", "api://default"),
             true,

@@ -1,4 +1,6 @@
 use crate::algorithm::Algorithm;
+use crate::claim_path::ClaimPath;
+use crate::identity::ServiceRule;
 use crate::provider::{IssuerMatch, KeySource, Provider};
 use crate::token_endpoints::TokenEndpoints;
 
@@ -17,6 +19,13 @@ impl Provider {
     /// restricted claim name: name the claim your Action writes, e.g.
     /// `.roles_claim("\"https://example.com/roles\"")` (quoted, as the name holds dots). Request
     /// tokens with an `audience`, or Auth0 issues opaque ones.
+    ///
+    /// **Which tokens.** Access tokens for the API: an ID token's `aud` is a client ID, not the API
+    /// Identifier, and it alone carries `nonce` or `at_hash`, which are refused. Both access token
+    /// profiles are accepted (header `typ` `JWT` or, for the RFC 9068 profile, `at+jwt`).
+    /// Machine-to-machine tokens (client credentials) are
+    /// [`IdentityKind::Service`](crate::IdentityKind): `sub` is `<client_id>@clients`, and the
+    /// Auth0 profile adds `gty: client-credentials`.
     ///
     /// Docs: <https://auth0.com/docs/tokens/guides/validate-access-tokens>,
     /// <https://auth0.com/docs/secure/tokens/access-tokens/access-token-profiles>,
@@ -52,6 +61,11 @@ impl Provider {
         .audience(audience.trim())
         .roles_claims(Vec::<String>::new())
         .scopes_claims(["scope", "permissions"])
+        .forbid_claims(&["nonce", "at_hash"])
+        .service_rule(ServiceRule::Any(vec![
+            ServiceRule::ClaimEquals(ClaimPath::claim("gty"), "client-credentials".to_owned()),
+            ServiceRule::ClaimEndsWith(ClaimPath::claim("sub"), "@clients".to_owned()),
+        ]))
         .token_endpoints(TokenEndpoints::oauth(
             format!("{base}/.well-known/openid-configuration"),
             format!("{base}/authorize"),

@@ -1,5 +1,5 @@
 use crate::algorithm::Algorithm;
-use crate::claim_path::Separator;
+use crate::organization::OrgMapping;
 use crate::provider::{IssuerMatch, KeySource, Provider};
 use crate::token_source::TokenSource;
 
@@ -14,14 +14,30 @@ impl Provider {
     ///
     /// The token is read from `Authorization: Bearer`, else the `__session` cookie (same-origin
     /// requests), in the order of Clerk's own SDK: a header, when sent, decides alone. Session
-    /// tokens live 60 seconds, so the default 30-second leeway matters. Roles are the active
-    /// organisation's role: `o.rol` in v2 tokens (`"admin"`), `org_role` in the deprecated v1
-    /// tokens (`"org:admin"`, prefix included). Permissions become scopes: `o.per`
-    /// (comma-separated) or `org_permissions`. A token without `azp` is refused (Clerk's own SDK
-    /// lets it through when the browser sent no `Origin`; this preset does not).
+    /// tokens live 60 seconds, so the default 30-second leeway matters. A token without `azp` is
+    /// refused (Clerk's own SDK lets it through when the browser sent no `Origin`; this preset does
+    /// not).
+    ///
+    /// **Which tokens.** Session tokens only: they name their session (`sid`). JWT template tokens
+    /// share the issuer and keys but carry no `sid`, may carry a third party's `aud` and may live
+    /// for years; accept one only by naming its `aud` with [`Provider::accept_jwt_templates`]. A
+    /// session whose `sts` is `pending` (Organizations required but none chosen yet) is refused, as
+    /// Clerk's SDK treats it as signed out.
+    ///
+    /// **Roles.** Anyone can create an organisation from the front end and becomes its `org:admin`,
+    /// so an organisation role is not an application role: the active organisation (`o` in v2
+    /// tokens, `org_id`/`org_role`/`org_permissions` in v1) becomes
+    /// [`Identity::organization`](crate::Identity::organization), with its role in Clerk's own form
+    /// (`org:admin`; v2 tokens write `admin`) and its permissions decoded to
+    /// `org:<feature>:<permission>`. Guard them with `require_org_role("org:admin")`. The
+    /// application's own roles come from a claim you add with session token customisation (e.g.
+    /// `"roles": "{{user.public_metadata.roles}}"`, then `.roles_claim("roles")`), or from the
+    /// organisations you name with [`Provider::trusted_organizations`] (your staff organisation).
     ///
     /// Docs: <https://clerk.com/docs/guides/sessions/session-tokens>,
-    /// <https://clerk.com/docs/guides/sessions/manual-jwt-verification>.
+    /// <https://clerk.com/docs/guides/sessions/manual-jwt-verification>,
+    /// <https://clerk.com/docs/guides/organizations/control-access/roles-and-permissions>,
+    /// <https://clerk.com/docs/guides/sessions/jwt-templates>.
     ///
     /// ```
     /// # #[tokio::main(flavor = "current_thread")]
@@ -32,12 +48,12 @@ impl Provider {
     /// let provider = Provider::clerk("https://clerk.example.com", ["https://app.example.com"]);
     /// # let issuer = TestIssuer::start().await;
     /// # let provider = issuer.adopt(provider); // served by a loopback issuer for this example
-    /// # let org = serde_json::json!({"id": "org_1", "rol": "admin", "per": "read,manage"});
-    /// # let token = issuer.token_for(&provider).claim("sid", "s_1").claim("o", org).sign();
+    /// # let token = issuer.token_for(&provider).organization("org_1", ["admin"]).sign();
     /// let verifier = Verifier::new(provider)?;
     /// let claims = verifier.verify::<StandardClaims>(&token).await?;
-    /// assert_eq!(claims.azp.as_deref(), Some("https://app.example.com"));
-    /// assert!(claims.identity().has_scope("manage"));
+    /// let identity = claims.identity();
+    /// assert!(identity.has_org_role("org:admin"), "the admin of an organisation");
+    /// assert!(!identity.has_role("org:admin"), "not of the application");
     /// # Ok(()) }
     /// ```
     pub fn clerk<I, S>(issuer: &str, authorized_parties: I) -> Provider
@@ -61,9 +77,11 @@ impl Provider {
         .skip_audience_check()
         .authorized_parties(parties)
         .token_sources([TokenSource::Bearer, TokenSource::cookie("__session")])
-        .roles_claims(["org_role", "o.rol"])
-        .scopes_claims(["org_permissions"])
-        .scopes_list_claim("o.per", Separator::Comma);
+        .roles_claims(Vec::<String>::new())
+        .scopes_claims(Vec::<String>::new())
+        .organizations(OrgMapping::Clerk)
+        .refuse_claim_value("sts", "pending")
+        .sessions_or_templates();
         match malformed {
             Some(party) => provider.invalid(
                 "authorized_parties",
@@ -73,6 +91,28 @@ impl Provider {
                 ),
             ),
             None => provider,
+        }
+    }
+
+    /// Also accepts Clerk JWT template tokens whose `aud` is one of `audiences` (give the template
+    /// a static `aud` in the Clerk dashboard). Template tokens carry no session and may be
+    /// long-lived, so none is accepted unless named here. For [`Provider::clerk`] only.
+    pub fn accept_jwt_templates<I, S>(mut self, audiences: I) -> Provider
+    where
+        I: IntoIterator<Item = S>,
+        S: Into<String>,
+    {
+        let audiences: Vec<String> = audiences.into_iter().map(Into::into).collect();
+        match &mut self.kind.session_or_templates {
+            Some(templates) if !audiences.iter().any(|a| a.trim().is_empty()) => {
+                templates.extend(audiences);
+                self
+            }
+            Some(_) => self.invalid("accept_jwt_templates", "an audience is empty"),
+            None => self.invalid(
+                "accept_jwt_templates",
+                "JWT templates are Clerk's; this provider is not Provider::clerk",
+            ),
         }
     }
 }

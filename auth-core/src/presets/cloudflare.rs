@@ -59,6 +59,7 @@ impl Provider {
         .roles_claims(Vec::<String>::new())
         .scopes_claims(Vec::<String>::new())
         .service_rule(ServiceRule::ClaimPresent(ClaimPath::claim("common_name")))
+        .subject_fallback("common_name")
         // `app` for application tokens (users and service tokens); `org` is the global session
         // token.
         .require_claim_value("type", ["app"])

@@ -1,4 +1,6 @@
 use crate::algorithm::Algorithm;
+use crate::claim_path::ClaimPath;
+use crate::identity::ServiceRule;
 use crate::provider::{IssuerMatch, KeySource, Provider};
 use crate::token_endpoints::TokenEndpoints;
 
@@ -12,6 +14,9 @@ impl Provider {
     /// `<issuer>/.well-known/jwks.json`. Access tokens carry no `aud`: their `client_id` must be
     /// the app client, and `token_use` must be `access` (an ID token is refused). Roles from
     /// `cognito:groups`, scopes from `scope`. For ID tokens use [`Provider::cognito_id_tokens`].
+    /// Machine-to-machine tokens (client credentials, no `username`, `sub` equal to `client_id`)
+    /// are [`IdentityKind::Service`](crate::IdentityKind); AWS does not document their shape, this
+    /// is what they look like.
     ///
     /// Docs:
     /// <https://docs.aws.amazon.com/cognito/latest/developerguide/amazon-cognito-user-pools-using-tokens-verifying-a-jwt.html>,
@@ -41,6 +46,11 @@ impl Provider {
         )
         .audience_claim("client_id", [client_id.trim()])
         .require_claim_value("token_use", ["access"])
+        // Observed, not documented by AWS: machine-to-machine tokens name no user.
+        .service_rule(ServiceRule::All(vec![
+            ServiceRule::ClaimAbsent(ClaimPath::claim("username")),
+            ServiceRule::ClaimsEqual(ClaimPath::claim("sub"), ClaimPath::claim("client_id")),
+        ]))
         .check_client_id(client_id)
     }
 

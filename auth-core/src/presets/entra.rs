@@ -1,6 +1,7 @@
 use crate::algorithm::Algorithm;
 use crate::claim_path::ClaimPath;
 use crate::identity::ServiceRule;
+use crate::organization::OrgMapping;
 use crate::provider::{IssuerMatch, KeySource, Provider, TENANT_PLACEHOLDER};
 use crate::token_endpoints::TokenEndpoints;
 
@@ -19,9 +20,20 @@ impl Provider {
     /// `accessTokenAcceptedVersion` in its manifest (`2` for this preset; see
     /// [`Provider::entra_v1`]). Roles from `roles` (app roles) and `groups` (object IDs; past 200
     /// groups Entra sends `_claim_names` instead and the groups must be read from Graph), scopes
-    /// from `scp` (user tokens only). App-only tokens (`idtyp` = `app`, an optional claim to
-    /// enable) become service identities. For national clouds call [`Provider::relocate`] with
-    /// their login host.
+    /// from `scp` (user tokens only). For national clouds call [`Provider::relocate`] with their
+    /// login host.
+    ///
+    /// **Roles.** Each tenant's administrators assign an app's roles in their own directory: the
+    /// roles belong to the tenant, [`Identity::organization`](crate::Identity::organization) (its
+    /// `tid`). One tenant's preset trusts that tenant, so its roles are application roles too.
+    ///
+    /// **Which tokens.** v2.0 access tokens carry `azp` (the client that asked), which ID tokens do
+    /// not: a token without it is refused, even when front end and API share one registration and
+    /// an ID token's `aud` is this API's client ID. App-only tokens (client credentials) are
+    /// [`IdentityKind::Service`](crate::IdentityKind): `idtyp` = `app` where the API enabled that
+    /// optional claim, else no `scp` and `oid` equal to `sub` (Microsoft's own test). Entra issues
+    /// app-only tokens to any application that asks, so one without an app role of this API
+    /// (`roles`) is refused, as Microsoft asks of APIs.
     ///
     /// Docs: <https://learn.microsoft.com/en-us/entra/identity-platform/access-tokens>,
     /// <https://learn.microsoft.com/en-us/entra/identity-platform/access-token-claims-reference>,
@@ -55,15 +67,17 @@ impl Provider {
             ),
             client_id,
             tenant,
+            "azp",
         );
-        check_tenant(provider, tenant)
+        check_tenant(provider.trusted_organizations([tenant]), tenant)
     }
 
     /// Microsoft Entra ID v1.0 access tokens (an API whose manifest keeps
     /// `accessTokenAcceptedVersion` at `null` or `1`): issuer `https://sts.windows.net/<tenant>/`,
     /// keys at `https://login.microsoftonline.com/<tenant>/discovery/keys`; `aud` is the client ID
     /// or the resource URI the client asked for (`api://<client_id>`), both accepted (add a custom
-    /// App ID URI with [`Provider::audience`]). Claims as for [`Provider::entra`].
+    /// App ID URI with [`Provider::audience`]). Claims as for [`Provider::entra`], but v1.0 access
+    /// tokens name their client in `appid` (not `azp`), and that is what ID tokens lack.
     ///
     /// ```
     /// # #[tokio::main(flavor = "current_thread")]
@@ -93,8 +107,9 @@ impl Provider {
             ),
             client_id,
             tenant,
+            "appid",
         );
-        check_tenant(provider, tenant)
+        check_tenant(provider.trusted_organizations([tenant]), tenant)
     }
 
     /// Microsoft Entra ID v2.0 tokens from several tenants (a multi-tenant app): `iss` must be
@@ -102,6 +117,11 @@ impl Provider {
     /// never any tenant at all, and the `tid` claim must name the same tenant. Keys from the shared
     /// `common` key set; a key that names its own `issuer` there signs only for that issuer
     /// (`{tenantid}` standing for the token's tenant), as Microsoft asks of multi-tenant apps.
+    ///
+    /// Roles a customer tenant's administrators assigned stay that tenant's
+    /// ([`Identity::organization`](crate::Identity::organization)); they count as application roles
+    /// only for tenants named with [`Provider::trusted_organizations`] (your own). Token kinds and
+    /// app-only callers as for [`Provider::entra`].
     ///
     /// ```
     /// # #[tokio::main(flavor = "current_thread")]
@@ -138,7 +158,7 @@ impl Provider {
                 .jwks_url(format!("{AUTHORITY}/common/discovery/v2.0/keys"))
                 .tenant_claim("tid");
         provider.name = "Provider::entra_multi_tenant(client_id, tenants)".to_owned();
-        let provider = entra_shape(provider, client_id, "organizations");
+        let provider = entra_shape(provider, client_id, "organizations", "azp");
         match bad {
             Some(tenant) => provider.invalid(
                 "tenants",
@@ -151,7 +171,14 @@ impl Provider {
     }
 }
 
-fn entra_shape(provider: Provider, client_id: &str, authority_tenant: &str) -> Provider {
+/// What every Entra preset shares; `client_claim` names the calling client in an access token
+/// (`azp` in v2.0, `appid` in v1.0), which ID tokens lack.
+fn entra_shape(
+    provider: Provider,
+    client_id: &str,
+    authority_tenant: &str,
+    client_claim: &str,
+) -> Provider {
     let client_id = client_id.trim();
     let endpoints = TokenEndpoints::oauth(
         format!("{AUTHORITY}/{authority_tenant}/v2.0/.well-known/openid-configuration"),
@@ -165,10 +192,18 @@ fn entra_shape(provider: Provider, client_id: &str, authority_tenant: &str) -> P
         .audience(format!("api://{client_id}"))
         .roles_claims(["roles", "groups"])
         .scopes_claims(["scp"])
-        .service_rule(ServiceRule::ClaimEquals(
-            ClaimPath::claim("idtyp"),
-            "app".to_owned(),
-        ));
+        .organizations(OrgMapping::Tenant {
+            claim: ClaimPath::claim("tid"),
+        })
+        .require_claim(client_claim)
+        .service_rule(ServiceRule::Any(vec![
+            ServiceRule::ClaimEquals(ClaimPath::claim("idtyp"), "app".to_owned()),
+            ServiceRule::All(vec![
+                ServiceRule::ClaimAbsent(ClaimPath::claim("scp")),
+                ServiceRule::ClaimsEqual(ClaimPath::claim("oid"), ClaimPath::claim("sub")),
+            ]),
+        ]))
+        .service_needs_roles();
     if client_id.is_empty() || client_id.starts_with("api://") {
         return provider.invalid(
             "client_id",

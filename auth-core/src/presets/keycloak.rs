@@ -1,4 +1,6 @@
 use crate::algorithm::Algorithm;
+use crate::claim_path::ClaimPath;
+use crate::identity::ServiceRule;
 use crate::provider::{IssuerMatch, KeySource, Provider};
 use crate::token_endpoints::TokenEndpoints;
 
@@ -16,8 +18,16 @@ impl Provider {
     /// Roles from `realm_access.roles` and `resource_access.<client_id>.roles`; scopes from
     /// `scope`.
     ///
+    /// **Which tokens.** Keycloak names the kind in the payload: `typ` is `Bearer` for access
+    /// tokens (`DPoP` for DPoP-bound ones), `ID` for ID tokens and `Refresh` or `Offline` for
+    /// refresh tokens; only access tokens are accepted. Service accounts (a client's client
+    /// credentials) are [`IdentityKind::Service`](crate::IdentityKind): `preferred_username` is
+    /// `service-account-<client>` and the token names its client in `client_id` (`clientId` before
+    /// Keycloak 21.1).
+    ///
     /// Docs: <https://www.keycloak.org/docs/latest/server_admin/#_audience>,
-    /// <https://keycloak.org/securing-apps/oidc-layers>.
+    /// <https://keycloak.org/securing-apps/oidc-layers>,
+    /// <https://www.keycloak.org/docs/latest/upgrading/#default-client-id-mapper-of-service-account-client-has-been-changed>.
     ///
     /// ```
     /// # #[tokio::main(flavor = "current_thread")]
@@ -61,7 +71,18 @@ impl Provider {
             "realm_access.roles".to_owned(),
             format!("resource_access.\"{client_id}\".roles"),
         ])
-        .scopes_claims(["scope"]);
+        .scopes_claims(["scope"])
+        .require_claim_value("typ", ["Bearer", "DPoP"])
+        .service_rule(ServiceRule::All(vec![
+            ServiceRule::ClaimStartsWith(
+                ClaimPath::claim("preferred_username"),
+                "service-account-".to_owned(),
+            ),
+            ServiceRule::Any(vec![
+                ServiceRule::ClaimPresent(ClaimPath::claim("client_id")),
+                ServiceRule::ClaimPresent(ClaimPath::claim("clientId")),
+            ]),
+        ]));
         if !super::is_path_segment(realm) {
             return provider.invalid(
                 "realm",

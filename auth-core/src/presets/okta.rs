@@ -1,4 +1,6 @@
 use crate::algorithm::Algorithm;
+use crate::claim_path::ClaimPath;
+use crate::identity::ServiceRule;
 use crate::provider::{IssuerMatch, KeySource, Provider};
 use crate::token_endpoints::TokenEndpoints;
 
@@ -12,8 +14,12 @@ impl Provider {
     /// - `audience`: the authorization server's Audience (`api://default` for the default server).
     ///
     /// Keys at `<issuer>/v1/keys`. Scopes from `scp` (an array), roles from `groups`, which is not
-    /// a default claim: add a groups claim to the authorization server. Client-credentials tokens
-    /// have no `uid`, and `sub` is the client ID.
+    /// a default claim: add a groups claim to the authorization server.
+    ///
+    /// **Which tokens.** Access tokens carry the requesting client in `cid`, which ID tokens (whose
+    /// `aud` is a client ID) lack: a token without `cid` is refused. Client-credentials tokens are
+    /// [`IdentityKind::Service`](crate::IdentityKind): no user is bound (`uid` is absent) and `sub`
+    /// is the client ID.
     ///
     /// Docs: <https://developer.okta.com/docs/guides/validate-access-tokens/dotnet/main/>,
     /// <https://developer.okta.com/docs/concepts/auth-servers/>.
@@ -47,6 +53,11 @@ impl Provider {
         .audience(audience.trim())
         .roles_claims(["groups"])
         .scopes_claims(["scp"])
+        .require_claim("cid")
+        .service_rule(ServiceRule::All(vec![
+            ServiceRule::ClaimAbsent(ClaimPath::claim("uid")),
+            ServiceRule::ClaimsEqual(ClaimPath::claim("sub"), ClaimPath::claim("cid")),
+        ]))
         .token_endpoints(TokenEndpoints::oauth(
             format!("{base}/.well-known/openid-configuration"),
             format!("{base}/v1/authorize"),

@@ -1,4 +1,7 @@
 use crate::algorithm::Algorithm;
+use crate::claim_path::ClaimPath;
+use crate::identity::ServiceRule;
+use crate::organization::OrgMapping;
 use crate::provider::{IssuerMatch, KeySource, Provider};
 use crate::token_endpoints::TokenEndpoints;
 
@@ -11,14 +14,32 @@ impl Provider {
     ///   IDs).
     ///
     /// Access tokens are JWTs only when the application's token type is **JWT** (else they are
-    /// opaque and need introspection). Roles come from `urn:zitadel:iam:org:project:roles` and
-    /// `urn:zitadel:iam:org:project:<project_id>:roles`, maps whose keys are the role names
-    /// (`{"admin": {"<orgId>": "<orgDomain>"}}`). For roles in access tokens enable **Assert Roles
-    /// on Authentication** on the project and the application's access-token role assertion, or
+    /// opaque and need introspection). For roles in access tokens enable **Assert Roles on
+    /// Authentication** on the project and the application's access-token role assertion, or
     /// request the scope `urn:zitadel:iam:org:projects:roles`.
     ///
+    /// **Roles.** `urn:zitadel:iam:org:project:roles` and
+    /// `urn:zitadel:iam:org:project:<project_id>:roles` map each role to the organisations that
+    /// granted it (`{"admin": {"<orgId>": "<orgDomain>"}}`). A project granted to a customer
+    /// organisation lets that organisation's administrators grant its roles to their own users, so
+    /// only roles granted by the organisations you name with [`Provider::trusted_organizations`]
+    /// (the one owning the project) are application roles. The caller's own organisation
+    /// (`urn:zitadel:iam:user:resourceowner:id`, requested with the scope
+    /// `urn:zitadel:iam:user:resourceowner`; else the one organisation that granted it roles) is
+    /// [`Identity::organization`](crate::Identity::organization), with the roles it granted.
+    ///
+    /// **Which tokens.** A JWT access token and an ID token share `typ` (`JWT`), `client_id` and
+    /// often `aud`; an ID token alone carries `at_hash` (whenever it came with an access token),
+    /// `c_hash` or `nonce`, and is refused by those. Service users (machine users) are
+    /// [`IdentityKind::Service`](crate::IdentityKind): their tokens' `client_id` is the user itself
+    /// (its ID, equal to `sub`, with JWT profile; its username, equal to `preferred_username`,
+    /// with client credentials), where a person's names an application. Zitadel's code, not its
+    /// documentation, says so.
+    ///
     /// Docs: <https://zitadel.com/docs/apis/openidoauth/claims>,
-    /// <https://zitadel.com/docs/guides/integrate/retrieve-user-roles>.
+    /// <https://zitadel.com/docs/guides/integrate/retrieve-user-roles>,
+    /// <https://zitadel.com/docs/concepts/structure/granted_projects>,
+    /// <https://zitadel.com/docs/guides/integrate/service-users/client-credentials>.
     ///
     /// ```
     /// # #[tokio::main(flavor = "current_thread")]
@@ -26,7 +47,8 @@ impl Provider {
     /// use auth_core::{Provider, StandardClaims, Verifier};
     /// # use auth_core::testing::TestIssuer;
     ///
-    /// let provider = Provider::zitadel("https://acme.zitadel.cloud", "263514598346711111");
+    /// let provider = Provider::zitadel("https://acme.zitadel.cloud", "263514598346711111")
+    ///     .trusted_organizations(["263514598346700000"]); // the organisation owning the project
     /// # let issuer = TestIssuer::start().await;
     /// # let provider = issuer.adopt(provider); // served by a loopback issuer for this example
     /// # let token = issuer.token_for(&provider).roles(["admin"]).sign();
@@ -52,11 +74,22 @@ impl Provider {
         .token_endpoints(endpoints)
         .algorithms([Algorithm::RS256, Algorithm::ES256, Algorithm::EdDSA])
         .audience(project_id)
-        .roles_claims([
-            "urn:zitadel:iam:org:project:roles".to_owned(),
-            format!("urn:zitadel:iam:org:project:{project_id}:roles"),
-        ])
-        .scopes_claims(["scope"]);
+        .roles_claims(Vec::<String>::new())
+        .organizations(OrgMapping::Zitadel {
+            role_claims: vec![
+                ClaimPath::claim("urn:zitadel:iam:org:project:roles"),
+                ClaimPath::claim(&format!("urn:zitadel:iam:org:project:{project_id}:roles")),
+            ],
+        })
+        .scopes_claims(["scope"])
+        .forbid_claims(&["at_hash", "c_hash", "nonce"])
+        .service_rule(ServiceRule::Any(vec![
+            ServiceRule::ClaimsEqual(ClaimPath::claim("client_id"), ClaimPath::claim("sub")),
+            ServiceRule::ClaimsEqual(
+                ClaimPath::claim("client_id"),
+                ClaimPath::claim("preferred_username"),
+            ),
+        ]));
         if !super::is_path_segment(project_id) {
             return provider.invalid(
                 "project_id",

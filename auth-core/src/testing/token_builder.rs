@@ -10,6 +10,7 @@ use super::signing_key::b64;
 use super::test_issuer::TestIssuer;
 use crate::algorithm::{Algorithm, AlgorithmPolicy};
 use crate::claim_path::{ClaimPath, Separator};
+use crate::organization::OrgMapping;
 use crate::provider::{IssuerMatch, Provider};
 use crate::validation::AudienceRule;
 
@@ -30,7 +31,9 @@ pub struct TokenBuilder<'a> {
     lifetime: Option<i64>,
     /// Where [`TokenBuilder::roles`] writes: `roles` unless shaped for a provider that reads
     /// elsewhere.
-    roles_claim: (ClaimPath, Separator),
+    roles_claim: RolesShape,
+    /// How the provider a token is shaped for reads organisations.
+    organization: Option<OrgMapping>,
     /// Where [`TokenBuilder::scopes`] writes: `scope`, space-separated, unless shaped for a
     /// provider.
     scopes_claim: (ClaimPath, Separator),
@@ -55,7 +58,8 @@ impl<'a> TokenBuilder<'a> {
             header: Map::new(),
             kid: None,
             lifetime: Some(3600),
-            roles_claim: (ClaimPath::claim("roles"), Separator::None),
+            roles_claim: RolesShape::Names(ClaimPath::claim("roles"), Separator::None),
+            organization: None,
             scopes_claim: (ClaimPath::claim("scope"), Separator::Space),
         }
     }
@@ -131,8 +135,32 @@ impl<'a> TokenBuilder<'a> {
         {
             builder.algorithm = alg;
         }
-        if let Some(claim) = provider.mapping.roles.first() {
-            builder.roles_claim = (claim.path.clone(), claim.separator);
+        if provider.kind.session_or_templates.is_some() {
+            builder.claims.insert("sid".into(), "sess_test".into());
+        }
+        let trusted = provider.mapping.trusted_organizations.first();
+        match &provider.mapping.organization {
+            Some(OrgMapping::Zitadel { role_claims }) => {
+                if let Some(claim) = role_claims.first() {
+                    let org = trusted.map_or("organization", String::as_str).to_owned();
+                    builder.roles_claim = RolesShape::Grants {
+                        claim: claim.clone(),
+                        org,
+                    };
+                }
+            }
+            Some(OrgMapping::Tenant { claim }) => {
+                if let (Some(tenant), None) = (trusted, claim.lookup(&builder.claims)) {
+                    claim.set(&mut builder.claims, tenant.as_str().into());
+                }
+            }
+            Some(OrgMapping::Clerk) | None => {}
+        }
+        builder.organization = provider.mapping.organization.clone();
+        if let (Some(claim), RolesShape::Names(..)) =
+            (provider.mapping.roles.first(), &builder.roles_claim)
+        {
+            builder.roles_claim = RolesShape::Names(claim.path.clone(), claim.separator);
         }
         if let Some(claim) = provider.mapping.scopes.first() {
             builder.scopes_claim = (claim.path.clone(), claim.separator);
@@ -152,15 +180,54 @@ impl<'a> TokenBuilder<'a> {
 
     /// Sets the caller's roles: an array at `roles`, or where the provider a token is shaped for
     /// reads them ([`TestIssuer::token_for`]): `realm_access.roles` for Keycloak, `cognito:groups`
-    /// for Cognito.
+    /// for Cognito, a Zitadel role map granted by the first trusted organisation.
     pub fn roles<I, S>(mut self, roles: I) -> Self
     where
         I: IntoIterator<Item = S>,
         S: Into<String>,
     {
         let roles: Vec<String> = roles.into_iter().map(Into::into).collect();
-        let (path, separator) = self.roles_claim.clone();
-        path.set(&mut self.claims, names(roles, separator));
+        match self.roles_claim.clone() {
+            RolesShape::Names(path, separator) => {
+                path.set(&mut self.claims, names(roles, separator))
+            }
+            RolesShape::Grants { claim, org } => grant(&mut self.claims, &claim, &org, &roles),
+        }
+        self
+    }
+
+    /// Puts the caller in an organisation that granted them `roles`, where the provider the token
+    /// is shaped for says so: Clerk's active organisation (`o`, with `org:admin` written `admin` as
+    /// v2 tokens do), a Zitadel resource owner and role grants, an Entra tenant (`tid` and
+    /// `roles`). Tokens not shaped for such a provider are left as they are.
+    pub fn organization<I, S>(mut self, id: &str, roles: I) -> Self
+    where
+        I: IntoIterator<Item = S>,
+        S: Into<String>,
+    {
+        let roles: Vec<String> = roles.into_iter().map(Into::into).collect();
+        match self.organization.clone() {
+            Some(OrgMapping::Clerk) => {
+                let rol = roles
+                    .first()
+                    .map(|role| role.strip_prefix("org:").unwrap_or(role));
+                self.claims.insert("v".into(), 2.into());
+                self.claims
+                    .insert("o".into(), serde_json::json!({"id": id, "rol": rol}));
+            }
+            Some(OrgMapping::Zitadel { role_claims }) => {
+                if let Some(claim) = role_claims.first() {
+                    grant(&mut self.claims, claim, id, &roles);
+                }
+                self.claims
+                    .insert("urn:zitadel:iam:user:resourceowner:id".into(), id.into());
+            }
+            Some(OrgMapping::Tenant { claim }) => {
+                claim.set(&mut self.claims, id.into());
+                self.claims.insert("roles".into(), roles.into());
+            }
+            None => {}
+        }
         self
     }
 
@@ -308,6 +375,33 @@ impl<'a> TokenBuilder<'a> {
         let signature = key.sign(signing_input.as_bytes());
         format!("{signing_input}.{}", b64(&signature))
     }
+}
+
+/// Where a provider reads roles.
+#[derive(Clone)]
+enum RolesShape {
+    /// Names at a claim path.
+    Names(ClaimPath, Separator),
+    /// Zitadel's role map, each role granted by `org`.
+    Grants { claim: ClaimPath, org: String },
+}
+
+/// Adds Zitadel grants of `roles` by `org` to the role map at `claim`.
+fn grant(claims: &mut Map<String, Value>, claim: &ClaimPath, org: &str, roles: &[String]) {
+    let mut map = claim
+        .lookup(claims)
+        .and_then(Value::as_object)
+        .cloned()
+        .unwrap_or_default();
+    for role in roles {
+        let grants = map
+            .entry(role.clone())
+            .or_insert_with(|| Value::Object(Map::new()));
+        if let Value::Object(grants) = grants {
+            grants.insert(org.to_owned(), format!("{org}.zitadel.example").into());
+        }
+    }
+    claim.set(claims, Value::Object(map));
 }
 
 /// A list of names as a claim holds it: an array, or one string joined at the claim's separator.

@@ -10,15 +10,16 @@
 //! | `CLERK_AUTHORIZED_PARTIES` | comma-separated origins of your front end, e.g. `https://app.example.com` |
 //! | `BIND` | listen address, default `127.0.0.1:8080` |
 //!
-//! `/admin` needs the organisation role `admin` (`o.rol` in v2 session tokens; v1 tokens carry
-//! `org_role: "org:admin"`, so require that name instead if you still issue v1 tokens).
+//! `/admin` here is the admin of the caller's active organisation, `org:admin`
+//! (`#[require_org_role]`): whoever creates an organisation is its admin, so it never satisfies the
+//! application's own `#[require_role("admin")]`. Name your staff organisation with
+//! `.trusted_organizations([...])` to make its roles application roles.
 
 use std::net::SocketAddr;
 
 use actix_web::{App, HttpServer, Responder, get, web};
-use auth_actix::{Identity, JwtAuth, Provider, Verified, require_role};
+use auth_actix::{Identity, JwtAuth, Provider, Verified, require_org_role};
 use examples::{Carrier, Demo};
-use serde_json::json;
 use tracing_subscriber::EnvFilter;
 
 #[get("/public")]
@@ -32,7 +33,7 @@ async fn me(identity: Verified<Identity>) -> impl Responder {
 }
 
 #[get("/admin")]
-#[require_role("admin")]
+#[require_org_role("org:admin")]
 async fn admin(identity: Verified<Identity>) -> impl Responder {
     format!("hello admin {}\n", identity.subject)
 }
@@ -99,11 +100,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
                 demo.token_for(&provider)
                     .subject(subject)
                     .claim("sid", "sess_2NNEqL2nrIRdJ194ndJqAHwEfxD")
-                    .claim("v", 2)
-                    .claim(
-                        "o",
-                        json!({"id": "org_2abc", "rol": role, "slg": "acme", "per": "read"}),
-                    )
+                    .organization("org_2abc", [role])
             };
             let user_token = mint("user_2NNEqL2nrIRdJ194ndJqAHwEfxC", "member").sign();
             let admin_token = mint("user_2NNEqL2nrIRdJ194ndJqAHwAdmn", "admin").sign();

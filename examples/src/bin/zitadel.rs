@@ -8,9 +8,12 @@
 //! |---|---|
 //! | `ZITADEL_ISSUER` | instance URL, e.g. `https://my-instance.zitadel.cloud` (unset: embedded demo issuer) |
 //! | `ZITADEL_PROJECT_ID` | the project's resource ID (in `aud`) |
+//! | `ZITADEL_ORG_ID` | the organisation owning the project: roles it grants are application roles |
 //! | `BIND` | listen address, default `127.0.0.1:8080` |
 //!
-//! `/admin` needs the project role `admin`.
+//! `/admin` needs the project role `admin`, granted by the organisation owning the project. A
+//! customer organisation the project is granted to may grant `admin` to its own users too; that
+//! makes them admins of their organisation (`require_org_role`), not of this application.
 
 use std::net::SocketAddr;
 
@@ -20,6 +23,7 @@ use examples::{Carrier, Demo};
 use tracing_subscriber::EnvFilter;
 
 const DEMO_PROJECT: &str = "263514598346711111";
+const DEMO_OWNER_ORG: &str = "263514100000000001";
 
 #[get("/public")]
 async fn public() -> impl Responder {
@@ -54,15 +58,23 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
                 "ZITADEL_PROJECT_ID",
                 "the project's Resource Id, which tokens carry in aud",
             )?;
-            (Provider::zitadel(&issuer, &project), None)
+            let owner = required(
+                "ZITADEL_ORG_ID",
+                "the Resource Id of the organisation owning the project; the roles it grants are \
+                 the application's",
+            )?;
+            (
+                Provider::zitadel(&issuer, &project).trusted_organizations([owner]),
+                None,
+            )
         }
         None => {
             let demo = Demo::start("zitadel", bind).await?;
             (
-                demo.adopt(Provider::zitadel(
-                    "https://acme.zitadel.cloud",
-                    DEMO_PROJECT,
-                )),
+                demo.adopt(
+                    Provider::zitadel("https://acme.zitadel.cloud", DEMO_PROJECT)
+                        .trusted_organizations([DEMO_OWNER_ORG]),
+                ),
                 Some(demo),
             )
         }

@@ -1,0 +1,167 @@
+//! Which kind of token a provider accepts: access tokens for this API, not ID tokens, refresh or
+//! logout tokens, DPoP proofs or a provider's long-lived template tokens, told apart by what the
+//! provider documents (RFC 9068's `typ`, Keycloak's payload `typ`, claims only ID tokens carry).
+
+use serde_json::{Map, Value};
+
+use crate::error::AuthError;
+use crate::identity::{Identity, IdentityKind};
+
+/// Header `typ` values that name a JWT in general, accepted unless a provider asks for more.
+const GENERIC_TYPES: [&str; 3] = ["jwt", "jose", "jose+json"];
+
+/// RFC 9068 §2.1: the `typ` of a JWT access token.
+const ACCESS_TOKEN_TYPES: [&str; 2] = ["at+jwt", "application/at+jwt"];
+
+/// The checks one provider makes on the kind of a token.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub(crate) struct KindRules {
+    /// RFC 9068 strict: the header `typ` must be `at+jwt`.
+    pub(crate) access_token_typ: bool,
+    /// Claims only another kind of token carries (an ID token's `nonce` or `at_hash`).
+    pub(crate) forbidden_claims: Vec<&'static str>,
+    /// Claim values that mark a token as refused (Clerk's `sts: pending` sessions).
+    pub(crate) refused_values: Vec<(&'static str, &'static str)>,
+    /// Clerk: a session token (it names its session, `sid`), or a JWT template token whose `aud` is
+    /// one of these.
+    pub(crate) session_or_templates: Option<Vec<String>>,
+    /// An app-only token must carry app roles (`roles`), as Microsoft asks of Entra APIs.
+    pub(crate) service_needs_roles: bool,
+}
+
+impl KindRules {
+    /// The header's `typ`: absent or a generic JWT type, or an access token's; never another kind
+    /// of JWT (a DPoP proof, a logout or security event token) presented as a bearer token.
+    /// Compared without case and with an optional `application/` prefix (RFC 7515 §4.1.9).
+    pub(crate) fn check_header(&self, typ: Option<&str>) -> Result<(), AuthError> {
+        let typ = typ.map(str::to_ascii_lowercase);
+        let bare = typ
+            .as_deref()
+            .map(|typ| typ.strip_prefix("application/").unwrap_or(typ));
+        let access = bare.is_some_and(|typ| ACCESS_TOKEN_TYPES.contains(&typ));
+        let generic = bare.is_none_or(|typ| GENERIC_TYPES.contains(&typ));
+        match (self.access_token_typ, access, generic) {
+            (_, true, _) | (false, false, true) => Ok(()),
+            (true, false, _) => Err(AuthError::WrongTokenKind(
+                "RFC 9068 access tokens carry typ at+jwt".to_owned(),
+            )),
+            (false, false, false) => Err(AuthError::WrongTokenKind(format!(
+                "header typ {:?}",
+                typ.unwrap_or_default()
+            ))),
+        }
+    }
+
+    /// The payload's marks of another kind of token.
+    pub(crate) fn check_payload(&self, payload: &Map<String, Value>) -> Result<(), AuthError> {
+        if let Some(claim) = self
+            .forbidden_claims
+            .iter()
+            .find(|claim| payload.contains_key(**claim))
+        {
+            return Err(AuthError::WrongTokenKind(format!(
+                "`{claim}` marks an ID token"
+            )));
+        }
+        for (claim, value) in &self.refused_values {
+            if payload.get(*claim).and_then(Value::as_str) == Some(value) {
+                return Err(AuthError::WrongTokenKind(format!("`{claim}` is {value:?}")));
+            }
+        }
+        if let Some(templates) = &self.session_or_templates {
+            let session = payload
+                .get("sid")
+                .and_then(Value::as_str)
+                .is_some_and(|sid| !sid.is_empty());
+            let listed = |aud: &str| templates.iter().any(|template| template == aud);
+            let template = match payload.get("aud") {
+                Some(Value::String(aud)) => listed(aud),
+                Some(Value::Array(auds)) => auds.iter().filter_map(Value::as_str).any(listed),
+                _ => false,
+            };
+            if !session && !template {
+                return Err(AuthError::WrongTokenKind(
+                    "no session (sid), and not a JWT template this API accepts".to_owned(),
+                ));
+            }
+        }
+        Ok(())
+    }
+
+    /// What only the identity tells: whether an app-only token carries the roles it must.
+    pub(crate) fn check_identity(
+        &self,
+        identity: &Identity,
+        payload: &Map<String, Value>,
+    ) -> Result<(), AuthError> {
+        let roles = payload
+            .get("roles")
+            .and_then(Value::as_array)
+            .is_some_and(|r| !r.is_empty());
+        if self.service_needs_roles && identity.kind == IdentityKind::Service && !roles {
+            return Err(AuthError::MissingClaim("roles".to_owned()));
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn header_types() {
+        let any = KindRules::default();
+        for ok in [
+            None,
+            Some("JWT"),
+            Some("jwt"),
+            Some("at+jwt"),
+            Some("application/at+JWT"),
+        ] {
+            assert!(any.check_header(ok).is_ok(), "{ok:?}");
+        }
+        for refused in [
+            "dpop+jwt",
+            "logout+jwt",
+            "secevent+jwt",
+            "application/dpop+jwt",
+            "",
+        ] {
+            assert!(any.check_header(Some(refused)).is_err(), "{refused}");
+        }
+        let strict = KindRules {
+            access_token_typ: true,
+            ..KindRules::default()
+        };
+        assert!(strict.check_header(Some("at+jwt")).is_ok());
+        assert!(strict.check_header(Some("application/at+jwt")).is_ok());
+        assert!(strict.check_header(Some("JWT")).is_err() && strict.check_header(None).is_err());
+    }
+
+    #[test]
+    fn payload_marks() {
+        let rules = KindRules {
+            forbidden_claims: vec!["at_hash", "nonce"],
+            refused_values: vec![("sts", "pending")],
+            ..KindRules::default()
+        };
+        let check = |payload: serde_json::Value| rules.check_payload(payload.as_object().unwrap());
+        assert!(check(json!({"sub": "a"})).is_ok());
+        assert!(check(json!({"at_hash": "x"})).is_err());
+        assert!(check(json!({"sts": "pending"})).is_err());
+        assert!(check(json!({"sts": "active"})).is_ok());
+
+        let clerk = KindRules {
+            session_or_templates: Some(vec!["https://partner.example.com".to_owned()]),
+            ..KindRules::default()
+        };
+        let check = |payload: serde_json::Value| clerk.check_payload(payload.as_object().unwrap());
+        assert!(check(json!({"sid": "sess_1"})).is_ok());
+        assert!(check(json!({"aud": "https://partner.example.com"})).is_ok());
+        assert!(check(json!({"aud": ["x", "https://partner.example.com"]})).is_ok());
+        assert!(check(json!({"aud": "https://other.example.com"})).is_err());
+        assert!(check(json!({"sid": ""})).is_err());
+    }
+}

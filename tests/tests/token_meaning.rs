@@ -1,0 +1,643 @@
+//! What a verified token means, per provider: organisation roles are not application roles, ID
+//! tokens (and other kinds) are not access tokens, machines are not users. Provider-shaped tokens
+//! from the loopback issuer, as each provider documents them.
+
+use actix_web::http::StatusCode;
+use actix_web::{App, HttpResponse, get, test, web};
+use auth_actix::testing::{TestIssuer, TestRequestExt};
+use auth_actix::{
+    AuthError, Authorize, IdentityKind, JwtAuth, Provider, Require, Requirement, Rule,
+    StandardClaims, Verifier, require_org_role, require_role, require_service, require_user,
+};
+use tests::{init_tracing, send};
+
+const TENANT: &str = "72f988bf-86f1-41af-91ab-2d7cd011db47";
+const OTHER_TENANT: &str = "11111111-2222-3333-4444-555555555555";
+const CLIENT: &str = "6e74172b-be56-4843-9ff4-e66a39bb12e3";
+
+async fn verify(provider: &Provider, token: &str) -> Result<auth_core_claims::Claims, AuthError> {
+    Verifier::new(provider.clone())
+        .expect("valid settings")
+        .verify::<StandardClaims>(token)
+        .await
+}
+
+mod auth_core_claims {
+    pub type Claims = auth_actix::Claims<auth_actix::StandardClaims>;
+}
+
+fn kind_refusal(err: &AuthError) -> bool {
+    matches!(err, AuthError::WrongTokenKind(_))
+}
+
+#[get("/admin")]
+#[require_role("admin")]
+async fn app_admin() -> HttpResponse {
+    HttpResponse::Ok().body("application admin")
+}
+
+#[get("/org/settings")]
+#[require_org_role("org:admin")]
+async fn org_settings() -> HttpResponse {
+    HttpResponse::Ok().body("organisation settings")
+}
+
+#[get("/me/password")]
+#[require_user]
+async fn password() -> HttpResponse {
+    HttpResponse::Ok().body("people only")
+}
+
+#[get("/jobs")]
+#[require_service]
+async fn jobs() -> HttpResponse {
+    HttpResponse::Ok().body("machines only")
+}
+
+#[actix_web::test]
+async fn a_clerk_organisation_admin_is_not_an_application_admin() {
+    init_tracing();
+    let issuer = TestIssuer::start().await;
+    let clerk = issuer.adopt(Provider::clerk(
+        "https://clerk.example.com",
+        ["https://app.example.com"],
+    ));
+    let app = test::init_service(
+        App::new()
+            .wrap(JwtAuth::new(clerk.clone()).unwrap())
+            .service(app_admin)
+            .service(org_settings),
+    )
+    .await;
+    // Anyone may create an organisation from the front end, and becomes its admin.
+    let self_made = issuer
+        .token_for(&clerk)
+        .organization("org_self_made", ["admin"])
+        .sign();
+    let get = |uri: &str| test::TestRequest::get().uri(uri).bearer(&self_made);
+    assert_eq!(
+        send(&app, get("/admin")).await.status,
+        StatusCode::FORBIDDEN
+    );
+    assert_eq!(
+        send(&app, get("/org/settings")).await.status,
+        StatusCode::OK
+    );
+
+    // The application names its own staff organisation; that one's admins are its admins.
+    let staff = clerk
+        .clone()
+        .trusted_organizations(["org_staff"])
+        .roles_claim("roles");
+    let app = test::init_service(
+        App::new()
+            .wrap(JwtAuth::new(staff.clone()).unwrap())
+            .service(app_admin)
+            .service(org_settings),
+    )
+    .await;
+    let staff_admin = issuer
+        .token_for(&staff)
+        .organization("org_staff", ["org:admin"])
+        .sign();
+    let get = |uri: &str, token: &str| test::TestRequest::get().uri(uri).bearer(token);
+    assert_eq!(
+        send(&app, get("/org/settings", &staff_admin)).await.status,
+        StatusCode::OK
+    );
+    let self_made = issuer
+        .token_for(&staff)
+        .organization("org_self_made", ["admin"])
+        .sign();
+    assert_eq!(
+        send(&app, get("/admin", &self_made)).await.status,
+        StatusCode::FORBIDDEN
+    );
+    // Application roles come from a claim the application adds to its session tokens.
+    let app_admin_token = issuer.token_for(&staff).roles(["admin"]).sign();
+    assert_eq!(
+        send(&app, get("/admin", &app_admin_token)).await.status,
+        StatusCode::OK
+    );
+}
+
+#[actix_web::test]
+async fn clerk_accepts_session_tokens_only() {
+    init_tracing();
+    let issuer = TestIssuer::start().await;
+    let clerk = issuer.adopt(Provider::clerk(
+        "https://clerk.example.com",
+        ["https://app.example.com"],
+    ));
+    assert!(
+        verify(&clerk, &issuer.token_for(&clerk).sign())
+            .await
+            .is_ok()
+    );
+
+    // A JWT template token: same issuer and keys, no session, a third party's audience.
+    let template = issuer
+        .token_for(&clerk)
+        .without_claim("sid")
+        .audience("https://partner.example.com")
+        .sign();
+    assert!(kind_refusal(&verify(&clerk, &template).await.unwrap_err()));
+    let opted_in = clerk
+        .clone()
+        .accept_jwt_templates(["https://partner.example.com"]);
+    assert!(verify(&opted_in, &template).await.is_ok());
+    let other_template = issuer
+        .token_for(&clerk)
+        .without_claim("sid")
+        .audience("https://x.example")
+        .sign();
+    assert!(kind_refusal(
+        &verify(&opted_in, &other_template).await.unwrap_err()
+    ));
+
+    // A pending session (an organisation must still be chosen) counts as signed out.
+    let pending = issuer.token_for(&clerk).claim("sts", "pending").sign();
+    assert!(kind_refusal(&verify(&clerk, &pending).await.unwrap_err()));
+    let active = issuer.token_for(&clerk).claim("sts", "active").sign();
+    assert!(verify(&clerk, &active).await.is_ok());
+
+    let err = Verifier::new(
+        Provider::oidc("https://i.example.com")
+            .audience("a")
+            .accept_jwt_templates(["x"]),
+    );
+    assert!(err.unwrap_err().problem.contains("Clerk"));
+}
+
+#[actix_web::test]
+async fn zitadel_customer_organisations_grant_organisation_roles_only() {
+    init_tracing();
+    let issuer = TestIssuer::start().await;
+    let owner = "263514100000000001";
+    let zitadel = issuer.adopt(
+        Provider::zitadel("https://acme.zitadel.cloud", "263514598346711111")
+            .trusted_organizations([owner]),
+    );
+    let app = test::init_service(
+        App::new()
+            .wrap(JwtAuth::new(zitadel.clone()).unwrap())
+            .service(app_admin)
+            .service(
+                web::scope("/customers")
+                    .wrap(Authorize::any_org_role(["admin"]))
+                    .route(
+                        "/settings",
+                        web::get().to(|| async { HttpResponse::Ok().body("customer settings") }),
+                    ),
+            ),
+    )
+    .await;
+    let staff = issuer.token_for(&zitadel).roles(["admin"]).sign();
+    let customer_admin = issuer
+        .token_for(&zitadel)
+        .organization("customer-org", ["admin"])
+        .sign();
+    let get = |uri: &str, token: &str| test::TestRequest::get().uri(uri).bearer(token);
+    assert_eq!(
+        send(&app, get("/admin", &staff)).await.status,
+        StatusCode::OK
+    );
+    assert_eq!(
+        send(&app, get("/admin", &customer_admin)).await.status,
+        StatusCode::FORBIDDEN
+    );
+    assert_eq!(
+        send(&app, get("/customers/settings", &customer_admin))
+            .await
+            .status,
+        StatusCode::OK
+    );
+}
+
+#[actix_web::test]
+async fn entra_customer_tenants_assign_tenant_roles() {
+    init_tracing();
+    let issuer = TestIssuer::start().await;
+    let multi = issuer.adopt(Provider::entra_multi_tenant(CLIENT, [TENANT, OTHER_TENANT]));
+    let token = issuer.token_for(&multi).roles(["admin"]).sign();
+    let claims = verify(&multi, &token).await.unwrap();
+    assert!(
+        !claims.identity().has_role("admin"),
+        "a customer tenant's admin assigned it"
+    );
+    let tenant = claims.identity().organization.clone().unwrap();
+    assert_eq!(tenant.id, TENANT);
+    assert!(tenant.has_role("admin"));
+    let own = multi.clone().trusted_organizations([TENANT]);
+    assert!(
+        verify(&own, &token)
+            .await
+            .unwrap()
+            .identity()
+            .has_role("admin"),
+        "the home tenant"
+    );
+
+    // One tenant's preset trusts that tenant: its roles are the application's.
+    let single = issuer.adopt(Provider::entra(TENANT, CLIENT));
+    let token = issuer.token_for(&single).roles(["admin"]).sign();
+    assert!(
+        verify(&single, &token)
+            .await
+            .unwrap()
+            .identity()
+            .has_role("admin")
+    );
+}
+
+#[actix_web::test]
+async fn id_tokens_are_refused_where_the_provider_tells_them_apart() {
+    init_tracing();
+    let issuer = TestIssuer::start().await;
+
+    let keycloak = issuer.adopt(Provider::keycloak(
+        "https://sso.example.com",
+        "demo",
+        "orders-api",
+    ));
+    assert!(
+        verify(&keycloak, &issuer.token_for(&keycloak).sign())
+            .await
+            .is_ok()
+    );
+    for typ in ["ID", "Refresh", "Offline"] {
+        let token = issuer.token_for(&keycloak).claim("typ", typ).sign();
+        assert_eq!(
+            verify(&keycloak, &token).await.unwrap_err(),
+            AuthError::InvalidClaim("typ".into()),
+            "{typ}"
+        );
+    }
+
+    // One app registration for front end and API: the ID token's aud is the API's client ID too.
+    let entra = issuer.adopt(Provider::entra(TENANT, CLIENT));
+    let id_token = issuer
+        .token_for(&entra)
+        .without_claim("azp")
+        .claim("nonce", "n-0S6_WzA2Mj")
+        .sign();
+    assert_eq!(
+        verify(&entra, &id_token).await.unwrap_err(),
+        AuthError::MissingClaim("azp".into())
+    );
+    let v1 = issuer.adopt(Provider::entra_v1(TENANT, CLIENT));
+    let v1_id_token = issuer.token_for(&v1).without_claim("appid").sign();
+    assert_eq!(
+        verify(&v1, &v1_id_token).await.unwrap_err(),
+        AuthError::MissingClaim("appid".into())
+    );
+
+    let okta = issuer.adopt(Provider::okta(
+        "https://dev-1.okta.com/oauth2/default",
+        "api://default",
+    ));
+    let id_token = issuer.token_for(&okta).without_claim("cid").sign();
+    assert_eq!(
+        verify(&okta, &id_token).await.unwrap_err(),
+        AuthError::MissingClaim("cid".into())
+    );
+
+    let zitadel = issuer.adopt(Provider::zitadel(
+        "https://acme.zitadel.cloud",
+        "263514598346711111",
+    ));
+    for claim in ["at_hash", "c_hash", "nonce"] {
+        let id_token = issuer.token_for(&zitadel).claim(claim, "x").sign();
+        assert!(
+            kind_refusal(&verify(&zitadel, &id_token).await.unwrap_err()),
+            "{claim}"
+        );
+    }
+
+    let auth0 = issuer.adopt(Provider::auth0(
+        "tenant.us.auth0.com",
+        "https://api.example.com",
+    ));
+    let id_token = issuer.token_for(&auth0).claim("nonce", "abc").sign();
+    assert!(kind_refusal(&verify(&auth0, &id_token).await.unwrap_err()));
+
+    let cognito = issuer.adopt(Provider::cognito(
+        "eu-west-1",
+        "eu-west-1_AbCdEf123",
+        "client-1",
+    ));
+    let id_token = issuer.token_for(&cognito).claim("token_use", "id").sign();
+    assert_eq!(
+        verify(&cognito, &id_token).await.unwrap_err(),
+        AuthError::InvalidClaim("token_use".into())
+    );
+}
+
+#[actix_web::test]
+async fn rfc9068_strict_mode_takes_typed_access_tokens_only() {
+    init_tracing();
+    let issuer = TestIssuer::start().await;
+    let strict = issuer.adopt(
+        Provider::oidc("https://issuer.example.com")
+            .audience("my-api")
+            .rfc9068(),
+    );
+    let access = || {
+        issuer
+            .token_for(&strict)
+            .header("typ", "at+jwt")
+            .claim("client_id", "web-app")
+    };
+    assert!(verify(&strict, &access().sign()).await.is_ok());
+    assert!(
+        verify(
+            &strict,
+            &access().header("typ", "application/at+jwt").sign()
+        )
+        .await
+        .is_ok()
+    );
+    let id_token = issuer
+        .token_for(&strict)
+        .claim("client_id", "web-app")
+        .sign();
+    assert!(
+        kind_refusal(&verify(&strict, &id_token).await.unwrap_err()),
+        "typ JWT"
+    );
+    for claim in ["client_id", "jti", "sub", "iat"] {
+        let token = access().without_claim(claim).sign();
+        assert_eq!(
+            verify(&strict, &token).await.unwrap_err(),
+            AuthError::MissingClaim(claim.into()),
+            "{claim}"
+        );
+    }
+}
+
+#[actix_web::test]
+async fn other_kinds_of_jwt_are_never_bearer_tokens() {
+    init_tracing();
+    let issuer = TestIssuer::start().await;
+    let presets = [
+        Provider::oidc("https://issuer.example.com").audience("my-api"),
+        Provider::keycloak("https://sso.example.com", "demo", "orders-api"),
+        Provider::auth0("tenant.us.auth0.com", "https://api.example.com"),
+    ];
+    for preset in presets {
+        let provider = issuer.adopt(preset);
+        for typ in [
+            "dpop+jwt",
+            "logout+jwt",
+            "secevent+jwt",
+            "application/dpop+jwt",
+        ] {
+            let token = issuer.token_for(&provider).header("typ", typ).sign();
+            assert!(
+                kind_refusal(&verify(&provider, &token).await.unwrap_err()),
+                "{typ}"
+            );
+        }
+        for typ in ["JWT", "jwt", "at+jwt", "application/at+jwt"] {
+            assert!(
+                verify(
+                    &provider,
+                    &issuer.token_for(&provider).header("typ", typ).sign()
+                )
+                .await
+                .is_ok()
+            );
+        }
+    }
+}
+
+#[actix_web::test]
+async fn app_only_callers_are_services_for_every_provider_that_issues_them() {
+    init_tracing();
+    let issuer = TestIssuer::start().await;
+    let kind = |claims: &auth_core_claims::Claims| claims.identity().kind;
+
+    let entra = issuer.adopt(Provider::entra(TENANT, CLIENT));
+    let user = issuer
+        .token_for(&entra)
+        .claim("scp", "Items.Read")
+        .claim("oid", "o-1")
+        .subject("s-1")
+        .sign();
+    assert_eq!(
+        kind(&verify(&entra, &user).await.unwrap()),
+        IdentityKind::User
+    );
+    let tagged = issuer
+        .token_for(&entra)
+        .claim("idtyp", "app")
+        .roles(["Jobs.Run"])
+        .sign();
+    assert_eq!(
+        kind(&verify(&entra, &tagged).await.unwrap()),
+        IdentityKind::Service
+    );
+    let untagged = issuer
+        .token_for(&entra)
+        .claim("oid", "app-1")
+        .subject("app-1")
+        .roles(["Jobs.Run"])
+        .sign();
+    assert_eq!(
+        kind(&verify(&entra, &untagged).await.unwrap()),
+        IdentityKind::Service
+    );
+    // Entra hands app-only tokens to any application that asks: without an app role, refused.
+    let roleless = issuer.token_for(&entra).claim("idtyp", "app").sign();
+    assert_eq!(
+        verify(&entra, &roleless).await.unwrap_err(),
+        AuthError::MissingClaim("roles".into())
+    );
+
+    let keycloak = issuer.adopt(Provider::keycloak(
+        "https://sso.example.com",
+        "demo",
+        "orders-api",
+    ));
+    for client_claim in ["client_id", "clientId"] {
+        let token = issuer
+            .token_for(&keycloak)
+            .claim("preferred_username", "service-account-billing")
+            .claim(client_claim, "billing")
+            .sign();
+        assert_eq!(
+            kind(&verify(&keycloak, &token).await.unwrap()),
+            IdentityKind::Service,
+            "{client_claim}"
+        );
+    }
+    let person = issuer
+        .token_for(&keycloak)
+        .claim("preferred_username", "service-account-fan")
+        .sign();
+    assert_eq!(
+        kind(&verify(&keycloak, &person).await.unwrap()),
+        IdentityKind::User,
+        "a username alone"
+    );
+
+    let auth0 = issuer.adopt(Provider::auth0(
+        "tenant.us.auth0.com",
+        "https://api.example.com",
+    ));
+    let m2m = issuer
+        .token_for(&auth0)
+        .subject("aBcD1234@clients")
+        .claim("gty", "client-credentials")
+        .sign();
+    assert_eq!(
+        kind(&verify(&auth0, &m2m).await.unwrap()),
+        IdentityKind::Service
+    );
+    let rfc9068_profile = issuer.token_for(&auth0).subject("aBcD1234@clients").sign();
+    assert_eq!(
+        kind(&verify(&auth0, &rfc9068_profile).await.unwrap()),
+        IdentityKind::Service
+    );
+    let user = issuer.token_for(&auth0).subject("auth0|123").sign();
+    assert_eq!(
+        kind(&verify(&auth0, &user).await.unwrap()),
+        IdentityKind::User
+    );
+
+    let okta = issuer.adopt(Provider::okta(
+        "https://dev-1.okta.com/oauth2/default",
+        "api://default",
+    ));
+    let cc = issuer
+        .token_for(&okta)
+        .subject("0oa1client")
+        .claim("cid", "0oa1client")
+        .sign();
+    assert_eq!(
+        kind(&verify(&okta, &cc).await.unwrap()),
+        IdentityKind::Service
+    );
+    let user = issuer
+        .token_for(&okta)
+        .subject("ada@example.com")
+        .claim("cid", "0oa1client")
+        .claim("uid", "00u1")
+        .sign();
+    assert_eq!(
+        kind(&verify(&okta, &user).await.unwrap()),
+        IdentityKind::User
+    );
+
+    let zitadel = issuer.adopt(Provider::zitadel(
+        "https://acme.zitadel.cloud",
+        "263514598346711111",
+    ));
+    let machine = issuer
+        .token_for(&zitadel)
+        .subject("2635147")
+        .claim("client_id", "2635147")
+        .sign();
+    assert_eq!(
+        kind(&verify(&zitadel, &machine).await.unwrap()),
+        IdentityKind::Service
+    );
+    let person = issuer
+        .token_for(&zitadel)
+        .subject("2635148")
+        .claim("client_id", "2635149@app")
+        .sign();
+    assert_eq!(
+        kind(&verify(&zitadel, &person).await.unwrap()),
+        IdentityKind::User
+    );
+
+    let cognito = issuer.adopt(Provider::cognito(
+        "eu-west-1",
+        "eu-west-1_AbCdEf123",
+        "client-1",
+    ));
+    let m2m = issuer.token_for(&cognito).subject("client-1").sign();
+    assert_eq!(
+        kind(&verify(&cognito, &m2m).await.unwrap()),
+        IdentityKind::Service
+    );
+    let user = issuer
+        .token_for(&cognito)
+        .subject("a1b2")
+        .claim("username", "ada")
+        .sign();
+    assert_eq!(
+        kind(&verify(&cognito, &user).await.unwrap()),
+        IdentityKind::User
+    );
+
+    let oidc = issuer.adopt(Provider::oidc("https://issuer.example.com").audience("my-api"));
+    let cc = issuer
+        .token_for(&oidc)
+        .subject("svc")
+        .claim("client_id", "svc")
+        .sign();
+    assert_eq!(
+        kind(&verify(&oidc, &cc).await.unwrap()),
+        IdentityKind::Service
+    );
+}
+
+#[actix_web::test]
+async fn guards_tell_people_from_machines() {
+    init_tracing();
+    struct People;
+    impl Requirement for People {
+        const RULE: Rule = Rule::user();
+    }
+    async fn people(_: Require<People>) -> HttpResponse {
+        HttpResponse::Ok().finish()
+    }
+    let issuer = TestIssuer::start().await;
+    let okta = issuer.adopt(Provider::okta(
+        "https://dev-1.okta.com/oauth2/default",
+        "api://default",
+    ));
+    let app = test::init_service(
+        App::new()
+            .wrap(JwtAuth::new(okta.clone()).unwrap())
+            .service(password)
+            .service(jobs)
+            .route("/people", web::get().to(people))
+            .service(web::scope("/machines").wrap(Authorize::service()).route(
+                "/x",
+                web::get().to(|| async { HttpResponse::Ok().finish() }),
+            )),
+    )
+    .await;
+    let machine = issuer
+        .token_for(&okta)
+        .subject("0oa1")
+        .claim("cid", "0oa1")
+        .sign();
+    let person = issuer
+        .token_for(&okta)
+        .subject("ada")
+        .claim("cid", "0oa1")
+        .claim("uid", "00u1")
+        .sign();
+    let get = |uri: &str, token: &str| test::TestRequest::get().uri(uri).bearer(token);
+    for (uri, machine_status, person_status) in [
+        ("/me/password", StatusCode::FORBIDDEN, StatusCode::OK),
+        ("/people", StatusCode::FORBIDDEN, StatusCode::OK),
+        ("/jobs", StatusCode::OK, StatusCode::FORBIDDEN),
+        ("/machines/x", StatusCode::OK, StatusCode::FORBIDDEN),
+    ] {
+        assert_eq!(
+            send(&app, get(uri, &machine)).await.status,
+            machine_status,
+            "{uri} machine"
+        );
+        assert_eq!(
+            send(&app, get(uri, &person)).await.status,
+            person_status,
+            "{uri} person"
+        );
+    }
+}
