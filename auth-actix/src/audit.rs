@@ -27,7 +27,7 @@ pub(crate) fn decision(path: &str, state: &AuthState) {
                 sub = %identity.subject,
                 iss = %identity.issuer,
                 kid = token.kid().unwrap_or(""),
-                alg = token.algorithm().as_str(),
+                alg = token.algorithm().map_or("introspected", |alg| alg.as_str()),
                 path,
             );
         }

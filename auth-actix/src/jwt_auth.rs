@@ -7,7 +7,9 @@ use std::sync::Arc;
 use actix_web::body::{EitherBody, MessageBody};
 use actix_web::dev::{Service, ServiceRequest, ServiceResponse, Transform, forward_ready};
 use actix_web::{Error, HttpResponse, ResponseError};
-use auth_core::{AuthError, ConfigError, PrefetchError, Provider, TokenSource, Verifier};
+use auth_core::{
+    AuthError, ConfigError, PrefetchError, Provider, Revocations, TokenSource, Verifier,
+};
 use futures_util::future::{LocalBoxFuture, Ready, ready};
 
 use crate::path_rules::{self, Access, PathRules};
@@ -194,6 +196,13 @@ impl JwtAuth {
     /// On by default; see [`Verifier::verified_cache`].
     pub fn verified_cache(mut self, capacity: usize) -> JwtAuth {
         self.verifier = self.verifier.verified_cache(capacity);
+        self
+    }
+
+    /// Refuses tokens revoked in `revocations` (401 `INVALID_TOKEN`, "token revoked"); see
+    /// [`Verifier::revocations`]. Keep a clone to revoke through, e.g. in a sign-out handler.
+    pub fn revocations(mut self, revocations: Revocations) -> JwtAuth {
+        self.verifier = self.verifier.revocations(revocations);
         self
     }
 

@@ -66,8 +66,8 @@ pub mod testing;
 pub use auth_core as core;
 pub use auth_core::{
     Algorithm, AuthError, ClaimPath, Claims, ConfigError, ErrorCode, Identity, IdentityKind,
-    KeySettings, Organization, PrefetchError, Provider, ServiceRule, StandardClaims, TokenSource,
-    Verifier,
+    Introspection, KeySettings, Organization, PrefetchError, Provider, Revocations, ServiceRule,
+    StandardClaims, TokenSource, Verifier,
 };
 
 pub use audit::TARGET as AUDIT_TARGET;

@@ -1,6 +1,7 @@
 //! Verification cost against bare `jsonwebtoken::decode` on the same key and token, per algorithm,
-//! and the verified-token cache against a full verification. Keys come from the loopback test
-//! issuer.
+//! and the verified-token cache against a full verification; what the revocation check adds to a
+//! cache hit, and a cached introspection answer against a cache hit. Keys come from the loopback
+//! test issuer.
 //!
 //! ```text
 //! cargo bench -p auth-core --features testing --bench verify
@@ -9,14 +10,14 @@
 use std::hint::black_box;
 
 use auth_core::testing::TestIssuer;
-use auth_core::{Algorithm, StandardClaims, Verifier};
+use auth_core::{Algorithm, Revocations, StandardClaims, Verifier};
 use criterion::{Criterion, criterion_group, criterion_main};
 use jsonwebtoken::jwk::JwkSet;
 use jsonwebtoken::{DecodingKey, Validation};
 
 struct Setup {
     runtime: tokio::runtime::Runtime,
-    _issuer: TestIssuer,
+    issuer: TestIssuer,
     uncached: Verifier,
     cached: Verifier,
     tokens: Vec<(Algorithm, String, DecodingKey, Validation)>,
@@ -67,7 +68,7 @@ fn setup() -> Setup {
         .collect();
     Setup {
         runtime,
-        _issuer: issuer,
+        issuer,
         uncached,
         cached,
         tokens,
@@ -107,6 +108,7 @@ fn verify(c: &mut Criterion) {
         group.finish();
     }
     let (_, token, _, _) = &setup.tokens[0];
+    current(c, &setup, token);
     let mut group = c.benchmark_group("floor");
     group.bench_function("sha256_token", |b| {
         b.iter(|| {
@@ -118,6 +120,47 @@ fn verify(c: &mut Criterion) {
             jsonwebtoken::dangerous::insecure_decode::<serde_json::Value>(black_box(token)).unwrap()
         })
     });
+    group.finish();
+}
+
+/// Whether a token still stands: the revocation check on a cache hit (with revocations held, so the
+/// set is consulted), and a cached introspection answer for an opaque token.
+fn current(c: &mut Criterion, setup: &Setup, token: &str) {
+    let issuer = &setup.issuer;
+    let (revoking, introspecting, opaque) = setup.runtime.block_on(async {
+        let revocations = Revocations::in_memory();
+        revocations
+            .revoke_subject(issuer.issuer(), "someone-else", i64::MAX / 2)
+            .await
+            .unwrap();
+        let revoking = setup.cached.clone().revocations(revocations);
+        revoking.verify_token(token).await.unwrap();
+        let introspection = issuer
+            .introspection()
+            .cache_ttl(std::time::Duration::from_secs(3600));
+        let introspecting = Verifier::new(issuer.provider().introspection(introspection)).unwrap();
+        let opaque = issuer
+            .token()
+            .roles(["admin"])
+            .scopes(["read:items"])
+            .opaque();
+        introspecting.verify_token(&opaque).await.unwrap();
+        (revoking, introspecting, opaque)
+    });
+    let mut group = c.benchmark_group("current");
+    let mut bench = |name: &str, verifier: &Verifier, token: &str| {
+        group.bench_function(name, |b| {
+            b.iter(|| {
+                setup
+                    .runtime
+                    .block_on(verifier.verify_token(black_box(token)))
+                    .unwrap()
+            })
+        });
+    };
+    bench("cache_hit", &setup.cached, token);
+    bench("cache_hit_revocation_checked", &revoking, token);
+    bench("introspection_cache_hit", &introspecting, &opaque);
     group.finish();
 }
 

@@ -116,6 +116,25 @@ pub enum AuthError {
     /// The token has no `kid` and several keys could verify it.
     #[error("token has no kid and several keys fit")]
     AmbiguousKey,
+    /// The issuer says the (opaque) token is not active: revoked, expired, unknown to it, or issued
+    /// to another client.
+    #[error("token is not active")]
+    InactiveToken,
+    /// The token was revoked (by `jti`, or all of its subject's tokens issued before a time).
+    #[error("token revoked")]
+    Revoked,
+    /// The introspection endpoint cannot answer for now.
+    #[error("introspection unavailable: {reason}")]
+    IntrospectionUnavailable {
+        /// What went wrong, for logs (URL and cause, never a token).
+        reason: String,
+        /// When a retry may succeed.
+        retry_after: Duration,
+    },
+    /// The shared revocation store (Redis) has not been read yet, so a token revoked elsewhere
+    /// cannot be told apart.
+    #[error("revocation store unavailable: {0}")]
+    StoreUnavailable(String),
     /// The signature does not verify.
     #[error("signature does not verify")]
     InvalidSignature,
@@ -169,9 +188,10 @@ impl AuthError {
             AuthError::MissingToken => ErrorCode::Unauthorized,
             AuthError::Expired => ErrorCode::TokenExpired,
             AuthError::Forbidden(_) => ErrorCode::Forbidden,
-            AuthError::KeysUnavailable { .. } | AuthError::RolesUnavailable(_) => {
-                ErrorCode::AuthUnavailable
-            }
+            AuthError::KeysUnavailable { .. }
+            | AuthError::IntrospectionUnavailable { .. }
+            | AuthError::StoreUnavailable(_)
+            | AuthError::RolesUnavailable(_) => ErrorCode::AuthUnavailable,
             AuthError::Internal(_) => ErrorCode::Internal,
             _ => ErrorCode::InvalidToken,
         }
@@ -190,6 +210,10 @@ impl AuthError {
                 "signing key not recognised"
             }
             AuthError::InvalidSignature => "invalid signature",
+            AuthError::InactiveToken => "token not active",
+            AuthError::Revoked => "token revoked",
+            AuthError::IntrospectionUnavailable { .. } => "introspection unavailable",
+            AuthError::StoreUnavailable(_) => "revocation list unavailable",
             AuthError::InvalidAudience => "audience not accepted",
             AuthError::InvalidAuthorizedParty => "authorized party not accepted",
             AuthError::Expired => "token expired",
@@ -208,8 +232,11 @@ impl AuthError {
     /// For 503 refusals, how long a client should wait before retrying.
     pub fn retry_after(&self) -> Option<Duration> {
         match self {
-            AuthError::KeysUnavailable { retry_after, .. } => Some(*retry_after),
-            AuthError::RolesUnavailable(_) => Some(Duration::from_secs(1)),
+            AuthError::KeysUnavailable { retry_after, .. }
+            | AuthError::IntrospectionUnavailable { retry_after, .. } => Some(*retry_after),
+            AuthError::RolesUnavailable(_) | AuthError::StoreUnavailable(_) => {
+                Some(Duration::from_secs(1))
+            }
             _ => None,
         }
     }

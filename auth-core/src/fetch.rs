@@ -108,7 +108,7 @@ pub(crate) async fn get(
     max_bytes: usize,
 ) -> Result<Fetched, FetchError> {
     let fetch = async {
-        let mut response = client
+        let response = client
             .get(url)
             .header(reqwest::header::ACCEPT, "application/json")
             .send()
@@ -128,26 +128,19 @@ pub(crate) async fn get(
         }
         let too_large =
             || FetchError::definite(format!("GET {url}: body larger than {max_bytes} bytes"));
-        if response
-            .content_length()
-            .is_some_and(|len| len > max_bytes as u64)
-        {
-            return Err(too_large());
-        }
         let max_age = response
             .headers()
             .get(reqwest::header::CACHE_CONTROL)
             .and_then(|value| value.to_str().ok())
             .and_then(max_age);
-        let mut body = Vec::new();
-        while let Some(chunk) = response.chunk().await.map_err(|err| {
-            FetchError::transient(format!("GET {url}: reading body: {}", describe(&err)))
-        })? {
-            if body.len() + chunk.len() > max_bytes {
-                return Err(too_large());
-            }
-            body.extend_from_slice(&chunk);
-        }
+        let body = read_body(response, max_bytes)
+            .await
+            .map_err(|err| match err {
+                BodyError::TooLarge => too_large(),
+                BodyError::Read(err) => {
+                    FetchError::transient(format!("GET {url}: reading body: {err}"))
+                }
+            })?;
         Ok(Fetched { body, max_age })
     };
     tokio::time::timeout(timeout, fetch)
@@ -157,6 +150,48 @@ pub(crate) async fn get(
                 "GET {url}: no complete response within {timeout:?}"
             )))
         })
+}
+
+/// Why a response body could not be read.
+pub(crate) enum BodyError {
+    /// Longer than allowed.
+    TooLarge,
+    /// The connection failed midway.
+    Read(String),
+}
+
+impl std::fmt::Display for BodyError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            BodyError::TooLarge => f.write_str("body too large"),
+            BodyError::Read(err) => f.write_str(err),
+        }
+    }
+}
+
+/// Reads a response body, refusing more than `max_bytes` without buffering them.
+pub(crate) async fn read_body(
+    mut response: reqwest::Response,
+    max_bytes: usize,
+) -> Result<Vec<u8>, BodyError> {
+    if response
+        .content_length()
+        .is_some_and(|len| len > max_bytes as u64)
+    {
+        return Err(BodyError::TooLarge);
+    }
+    let mut body = Vec::new();
+    while let Some(chunk) = response
+        .chunk()
+        .await
+        .map_err(|err| BodyError::Read(describe(&err)))?
+    {
+        if body.len() + chunk.len() > max_bytes {
+            return Err(BodyError::TooLarge);
+        }
+        body.extend_from_slice(&chunk);
+    }
+    Ok(body)
 }
 
 /// A request that got no response: refused by the policy (a redirect, or a name resolving inward)
@@ -223,6 +258,8 @@ struct DiscoveryDocument {
     introspection_signing_alg_values_supported: Vec<String>,
     #[serde(default)]
     authorization_signing_alg_values_supported: Vec<String>,
+    #[serde(default)]
+    introspection_endpoint: Option<String>,
 }
 
 /// What the verifier takes from a discovery document.
@@ -231,6 +268,8 @@ pub(crate) struct Discovery {
     pub(crate) jwks_uri: String,
     /// The algorithms the issuer says it signs with, as far as this crate supports them.
     pub(crate) advertised: AlgorithmSet,
+    /// Where opaque tokens are introspected (RFC 8414), when the issuer says.
+    pub(crate) introspection_endpoint: Option<String>,
 }
 
 /// Reads a discovery document, insisting that it names `expected_issuer`.
@@ -270,9 +309,23 @@ pub(crate) fn discovery(
     .flatten()
     .filter_map(|name| Algorithm::from_name(name))
     .collect();
+    let introspection_endpoint = document.introspection_endpoint.filter(|endpoint| {
+        let admitted = issuer_url::checked("introspection_endpoint", endpoint)
+            .is_ok_and(|url| named_url_refusal(policy, &url).is_none());
+        if !admitted {
+            tracing::warn!(
+                target: "auth",
+                %url,
+                endpoint,
+                "ignoring an introspection_endpoint it may not call"
+            );
+        }
+        admitted
+    });
     Ok(Discovery {
         jwks_uri: document.jwks_uri,
         advertised,
+        introspection_endpoint,
     })
 }
 
@@ -356,7 +409,8 @@ mod tests {
             found,
             Discovery {
                 jwks_uri: "https://a.example.com/keys".into(),
-                advertised: AlgorithmSet::EMPTY
+                advertised: AlgorithmSet::EMPTY,
+                introspection_endpoint: None,
             }
         );
         let err = discovery(&remote, "u", doc, "https://b.example.com").unwrap_err();

@@ -6,7 +6,7 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Weak};
 use std::time::{Duration, Instant};
 
-use arc_swap::ArcSwap;
+use arc_swap::{ArcSwap, ArcSwapOption};
 use tokio::sync::{Mutex, Notify};
 
 use crate::algorithm::{AlgorithmPolicy, AlgorithmSet};
@@ -85,6 +85,8 @@ pub(crate) struct KeyStore {
     client: reqwest::Client,
     policy: Arc<NetworkPolicy>,
     state: ArcSwap<KeyState>,
+    /// The introspection endpoint discovery named, once it has been read.
+    introspection_endpoint: ArcSwapOption<String>,
     fetch: Mutex<FetchState>,
     /// Fetches finished, success or not; a waiter that sees it move knows its fetch was done for
     /// it.
@@ -128,6 +130,7 @@ impl KeyStore {
             client,
             policy,
             state: ArcSwap::from_pointee(KeyState::empty(now)),
+            introspection_endpoint: ArcSwapOption::empty(),
             fetch: Mutex::new(FetchState {
                 jwks_url,
                 advertised: AlgorithmSet::EMPTY,
@@ -163,6 +166,23 @@ impl KeyStore {
             Ok(())
         } else {
             Err(self.unavailable(&state))
+        }
+    }
+
+    /// The introspection endpoint discovery names, reading discovery first if need be.
+    pub(crate) async fn introspection_endpoint(self: &Arc<Self>) -> Result<String, FetchError> {
+        if let Some(endpoint) = self.introspection_endpoint.load_full() {
+            return Ok(endpoint.to_string());
+        }
+        self.ensure_loaded()
+            .await
+            .map_err(|err| FetchError::transient(err.to_string()))?;
+        match self.introspection_endpoint.load_full() {
+            Some(endpoint) => Ok(endpoint.to_string()),
+            None => Err(FetchError::definite(format!(
+                "{} names no introspection_endpoint; configure Introspection::endpoint(..)",
+                self.source.url()
+            ))),
         }
     }
 
@@ -350,6 +370,8 @@ impl KeyStore {
                     &self.expected_issuer,
                 )?;
                 fetch_state.jwks_url = Some(found.jwks_uri.clone());
+                self.introspection_endpoint
+                    .store(found.introspection_endpoint.map(Arc::new));
                 fetch_state.advertised = found.advertised;
                 found.jwks_uri
             }

@@ -7,6 +7,7 @@ use crate::algorithm::{Algorithm, AlgorithmPolicy, AlgorithmSet};
 use crate::claim_path::{ClaimPath, Separator};
 use crate::error::{AuthError, ConfigError};
 use crate::identity::{IdentityMapping, NameClaim, ServiceRule};
+use crate::introspection::{self, Introspection};
 use crate::issuer_url;
 use crate::key_settings::KeySettings;
 use crate::organization::OrgMapping;
@@ -152,6 +153,7 @@ pub struct Provider {
     pub(crate) required: Vec<RequiredClaim>,
     pub(crate) past_dates: Vec<&'static str>,
     pub(crate) kind: KindRules,
+    pub(crate) introspection: Option<Introspection>,
     pub(crate) mapping: IdentityMapping,
     pub(crate) token_sources: Vec<TokenSource>,
     pub(crate) key_settings: KeySettings,
@@ -289,6 +291,7 @@ impl Provider {
             required: Vec::new(),
             past_dates: Vec::new(),
             kind: KindRules::default(),
+            introspection: None,
             mapping: IdentityMapping::default(),
             token_sources: vec![TokenSource::Bearer],
             key_settings: KeySettings::default(),
@@ -429,6 +432,31 @@ impl Provider {
             .trusted_organizations
             .extend(ids.into_iter().map(Into::into));
         self
+    }
+
+    /// Accepts opaque tokens (any token that is not a three-segment JWS) by asking the issuer about
+    /// them (RFC 7662 introspection); JWTs are still verified here unless
+    /// [`Introspection::all_tokens`] says otherwise. The endpoint comes from discovery's
+    /// `introspection_endpoint` unless [`Introspection::endpoint`] names it. With several
+    /// providers, an opaque token is introspected by each that introspects, in the order given,
+    /// until one knows it as active.
+    pub fn introspection(mut self, introspection: Introspection) -> Provider {
+        self.introspection = Some(introspection);
+        self
+    }
+
+    /// Introspects opaque tokens with a Zitadel API application's JSON key file: its path, or its
+    /// contents (`{"type": "application", "keyId", "key", "clientId", ...}`). That is how an API
+    /// configured with authentication method "JWT (Private Key JWT)" signs in to introspect
+    /// Zitadel's default opaque access tokens.
+    pub fn zitadel_key_file(mut self, path_or_contents: &str) -> Provider {
+        match introspection::zitadel_key_file(path_or_contents) {
+            Ok(introspection) => self.introspection(introspection),
+            Err(err) => {
+                self.errors.push(err);
+                self
+            }
+        }
     }
 
     /// RFC 9068 strict mode: only JWT access tokens, which declare themselves with the header `typ`
@@ -691,6 +719,16 @@ impl Provider {
             }
         }
         self.key_settings.validate(&self.name)?;
+        if let Some(introspection) = &self.introspection {
+            introspection.validate(&self.name)?;
+            if introspection.endpoint.is_none() && matches!(self.keys, KeySource::Jwks(_)) {
+                return Err(ConfigError::new(
+                    format!("{}: introspection", self.name),
+                    "this provider reads no discovery document, which would name the introspection \
+                     endpoint: give it with Introspection::endpoint(..)",
+                ));
+            }
+        }
         Ok(ClaimRules {
             audience,
             authorized_parties: self.authorized_parties.clone(),

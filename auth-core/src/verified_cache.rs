@@ -65,7 +65,8 @@ impl moka::Expiry<Box<str>, Arc<CachedToken>> for ExpireAtTokenExp {
     }
 }
 
-/// Cache of verified tokens, bounded by capacity.
+/// Cache of verified tokens, bounded by capacity. Clones share the entries.
+#[derive(Clone)]
 pub(crate) struct VerifiedCache {
     // Only verified tokens are inserted, so keys cannot be chosen to collide: a fast seeded hash
     // (foldhash) rather than SipHash, which costs more than the rest of a hit.

@@ -17,7 +17,8 @@ use crate::identity::Identity;
 pub struct VerifiedToken {
     payload: Map<String, Value>,
     identity: Arc<Identity>,
-    algorithm: Algorithm,
+    /// The signature's algorithm, or `None` for a token the issuer vouched for by introspection.
+    algorithm: Option<Algorithm>,
     kid: Option<String>,
 }
 
@@ -31,8 +32,18 @@ impl VerifiedToken {
         VerifiedToken {
             payload,
             identity: Arc::new(identity),
-            algorithm,
+            algorithm: Some(algorithm),
             kid,
+        }
+    }
+
+    /// A token the issuer said is active, with its introspection response as the payload.
+    pub(crate) fn introspected(payload: Map<String, Value>, identity: Identity) -> VerifiedToken {
+        VerifiedToken {
+            payload,
+            identity: Arc::new(identity),
+            algorithm: None,
+            kid: None,
         }
     }
 
@@ -51,9 +62,16 @@ impl VerifiedToken {
         &self.identity
     }
 
-    /// The algorithm the signature was verified with.
-    pub fn algorithm(&self) -> Algorithm {
+    /// The algorithm the signature was verified with; `None` when the issuer vouched for the token
+    /// by introspection.
+    pub fn algorithm(&self) -> Option<Algorithm> {
         self.algorithm
+    }
+
+    /// Whether the issuer vouched for the token by introspection (RFC 7662), rather than its
+    /// signature being verified here.
+    pub fn is_introspected(&self) -> bool {
+        self.algorithm.is_none()
     }
 
     /// The `kid` of the key that verified the token.

@@ -1,6 +1,7 @@
 //! The verification pipeline: token, header, issuer, key, signature, claims, identity.
 
 use std::sync::Arc;
+use std::time::Duration;
 
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
@@ -12,9 +13,12 @@ use crate::claims::Claims;
 use crate::error::{AuthError, ConfigError, Malformed, PrefetchError};
 use crate::fetch;
 use crate::identity::IdentityMapping;
+use crate::introspection::{Answer, Introspector};
+use crate::introspection_cache::{Introspected, IntrospectionCache};
 use crate::key_store::KeyStore;
 use crate::network_policy::NetworkPolicy;
 use crate::provider::{IssuerMatch, Provider};
+use crate::revocation::Revocations;
 use crate::token::{self, CompactToken, MAX_TOKEN_LEN};
 use crate::token_endpoints::TokenEndpoints;
 use crate::token_source::TokenSource;
@@ -62,6 +66,9 @@ struct Inner {
     token_sources: Arc<[TokenSource]>,
     endpoints: Arc<[TokenEndpoints]>,
     cache: Option<VerifiedCache>,
+    /// Answers of introspection, when a provider introspects.
+    introspections: Option<Arc<IntrospectionCache>>,
+    revocations: Option<Revocations>,
 }
 
 #[derive(Debug)]
@@ -72,6 +79,7 @@ struct Issuer {
     rules: ClaimRules,
     mapping: IdentityMapping,
     keys: Arc<KeyStore>,
+    introspector: Option<Introspector>,
 }
 
 impl Verifier {
@@ -95,7 +103,15 @@ impl Verifier {
                     token_sources.push(source.clone());
                 }
             }
-            let policy = NetworkPolicy::new([provider.keys.url()]);
+            let introspection_url = provider
+                .introspection
+                .as_ref()
+                .and_then(|i| i.endpoint.as_deref());
+            let policy = NetworkPolicy::new(
+                [Some(provider.keys.url()), introspection_url]
+                    .into_iter()
+                    .flatten(),
+            );
             let client = fetch::client(&policy)?;
             let keys = Arc::new(KeyStore::new(
                 provider.keys.clone(),
@@ -103,14 +119,24 @@ impl Verifier {
                 provider.algorithms,
                 provider.key_settings.clone(),
                 policy,
-                client,
+                client.clone(),
             ));
+            let introspector = provider.introspection.map(|introspection| {
+                Introspector::new(
+                    introspection,
+                    client,
+                    Arc::clone(&keys),
+                    provider.issuer.discovery_issuer(),
+                    provider.key_settings.fetch_timeout,
+                )
+            });
             issuers.push(Issuer {
                 matcher: provider.issuer,
                 algorithms: provider.algorithms.candidates(),
                 rules,
                 mapping: provider.mapping,
                 keys,
+                introspector,
             });
         }
         if issuers.is_empty() {
@@ -120,12 +146,18 @@ impl Verifier {
             ));
         }
         let cache = Some(VerifiedCache::new(DEFAULT_CACHE_CAPACITY));
+        let introspections = issuers
+            .iter()
+            .any(|issuer| issuer.introspector.is_some())
+            .then(|| Arc::new(IntrospectionCache::new(DEFAULT_CACHE_CAPACITY)));
         Ok(Verifier {
             inner: Arc::new(Inner {
                 issuers: issuers.into(),
                 token_sources: token_sources.into(),
                 endpoints: endpoints.into(),
                 cache,
+                introspections,
+                revocations: None,
             }),
         })
     }
@@ -144,6 +176,24 @@ impl Verifier {
             token_sources: Arc::clone(&self.inner.token_sources),
             endpoints: Arc::clone(&self.inner.endpoints),
             cache,
+            introspections: self.inner.introspections.clone(),
+            revocations: self.inner.revocations.clone(),
+        };
+        Verifier {
+            inner: Arc::new(inner),
+        }
+    }
+
+    /// The same verifier (sharing keys and caches) refusing tokens revoked in `revocations`, which
+    /// is checked on every verification, cache hits and introspected tokens included.
+    pub fn revocations(self, revocations: Revocations) -> Verifier {
+        let inner = Inner {
+            issuers: Arc::clone(&self.inner.issuers),
+            token_sources: Arc::clone(&self.inner.token_sources),
+            endpoints: Arc::clone(&self.inner.endpoints),
+            cache: self.inner.cache.clone(),
+            introspections: self.inner.introspections.clone(),
+            revocations: Some(revocations),
         };
         Verifier {
             inner: Arc::new(inner),
@@ -222,15 +272,27 @@ impl Verifier {
     /// Verifies `token`, keeping the payload as JSON. Shared: a cache hit returns the same
     /// allocation.
     pub async fn verify_token(&self, token: &str) -> Result<Arc<VerifiedToken>, AuthError> {
-        let Some(cache) = &self.inner.cache else {
-            return self.verify_uncached(token, None).await;
-        };
+        let verified = self.verify_unrevoked(token).await?;
+        if let Some(revocations) = &self.inner.revocations {
+            revocations.check(&verified)?;
+        }
+        Ok(verified)
+    }
+
+    async fn verify_unrevoked(&self, token: &str) -> Result<Arc<VerifiedToken>, AuthError> {
         if token.len() > MAX_TOKEN_LEN {
             return Err(AuthError::TooLarge {
                 len: token.len(),
                 max: MAX_TOKEN_LEN,
             });
         }
+        // Three segments are a JWS; anything else can only be an opaque token for introspection.
+        if token.bytes().filter(|byte| *byte == b'.').count() != 2 {
+            return self.introspect_opaque(token).await;
+        }
+        let Some(cache) = &self.inner.cache else {
+            return self.verify_uncached(token, None).await;
+        };
         if let Some(hit) = cache.get(token) {
             match self.recheck(&hit) {
                 Recheck::Stands => return Ok(Arc::clone(&hit.token)),
@@ -239,6 +301,130 @@ impl Verifier {
             }
         }
         self.verify_uncached(token, Some(cache)).await
+    }
+
+    /// An opaque token: the providers that introspect are asked in the order they were given; the
+    /// first that knows it as active decides.
+    async fn introspect_opaque(&self, token: &str) -> Result<Arc<VerifiedToken>, AuthError> {
+        let Some(cache) = &self.inner.introspections else {
+            return Err(AuthError::Malformed(Malformed::Segments));
+        };
+        let introspecting = || {
+            self.inner
+                .issuers
+                .iter()
+                .enumerate()
+                .filter(|(_, issuer)| issuer.introspector.is_some())
+        };
+        let answer = cache
+            .get_or_introspect(token, async {
+                let mut unavailable = None;
+                for (index, issuer) in introspecting() {
+                    match self.introspect_at(index, issuer, token).await {
+                        Ok(Some(found)) => return Ok(found),
+                        Ok(None) => {}
+                        Err(error) => unavailable = Some(error),
+                    }
+                }
+                match unavailable {
+                    Some(error) => Err(error),
+                    None => Ok(Introspected {
+                        issuer: 0,
+                        outcome: Err(AuthError::InactiveToken),
+                        lifetime: introspecting()
+                            .filter_map(|(_, issuer)| issuer.introspector.as_ref())
+                            .map(|introspector| introspector.config.inactive_ttl)
+                            .min()
+                            .unwrap_or_default(),
+                    }),
+                }
+            })
+            .await?;
+        self.recheck_introspected(&answer, token, cache).await
+    }
+
+    /// Asks one provider about a token: `None` when it says the token is not active.
+    async fn introspect_at(
+        &self,
+        index: usize,
+        issuer: &Issuer,
+        token: &str,
+    ) -> Result<Option<Introspected>, AuthError> {
+        let Some(introspector) = &issuer.introspector else {
+            return Ok(None);
+        };
+        let Answer::Active(mut payload) = introspector.introspect(token).await? else {
+            return Ok(None);
+        };
+        let now = validation::now();
+        let ttl = introspector.config.cache_ttl;
+        // RFC 7662 makes every member but `active` optional: what the issuer leaves out is its own.
+        let issuer_name = issuer.matcher.discovery_issuer();
+        let iss = payload
+            .entry("iss")
+            .or_insert_with(|| issuer_name.clone().into())
+            .clone();
+        let client = payload.get("client_id").cloned();
+        if let (None, Some(client)) = (payload.get("sub"), client) {
+            payload.insert("sub".into(), client);
+        }
+        let ttl_secs = i64::try_from(ttl.as_secs()).unwrap_or(i64::MAX);
+        payload
+            .entry("exp")
+            .or_insert_with(|| now.saturating_add(ttl_secs).into());
+        let outcome = match iss.as_str() {
+            Some(iss) if issuer.matcher.matches(iss) => self.accept(issuer, iss, payload, now),
+            _ => Err(AuthError::InvalidClaim("iss".into())),
+        };
+        let lifetime = match &outcome {
+            Ok(verified) => {
+                let exp = verified
+                    .payload()
+                    .get("exp")
+                    .and_then(validation::numeric_date);
+                let left = exp.map_or(0, |exp| u64::try_from(exp.saturating_sub(now)).unwrap_or(0));
+                ttl.min(Duration::from_secs(left))
+            }
+            Err(_) => introspector.config.inactive_ttl,
+        };
+        Ok(Some(Introspected {
+            issuer: index,
+            outcome,
+            lifetime,
+        }))
+    }
+
+    /// Claims checks and identity for a payload an issuer vouched for by introspection.
+    fn accept(
+        &self,
+        issuer: &Issuer,
+        iss: &str,
+        payload: Map<String, Value>,
+        now: i64,
+    ) -> Result<Arc<VerifiedToken>, AuthError> {
+        issuer.rules.check(&payload, now)?;
+        issuer.matcher.check_tenant(iss, &payload)?;
+        let identity = issuer.mapping.identity(&payload, iss);
+        issuer.rules.kind.check_identity(&identity, &payload)?;
+        Ok(Arc::new(VerifiedToken::introspected(payload, identity)))
+    }
+
+    /// A cached introspection answer, with its dates checked again.
+    async fn recheck_introspected(
+        &self,
+        answer: &Introspected,
+        token: &str,
+        cache: &IntrospectionCache,
+    ) -> Result<Arc<VerifiedToken>, AuthError> {
+        let verified = answer.outcome.clone()?;
+        let Some(issuer) = self.inner.issuers.get(answer.issuer) else {
+            return Err(AuthError::InactiveToken);
+        };
+        if let Err(error) = issuer.rules.check(verified.payload(), validation::now()) {
+            cache.remove(token).await;
+            return Err(error);
+        }
+        Ok(verified)
     }
 
     /// Whether a cached verification still stands: its key still in a usable key set, its claims
@@ -278,9 +464,32 @@ impl Verifier {
             .enumerate()
             .find(|(_, issuer)| issuer.matcher.matches(iss))
             .ok_or_else(|| self.unknown_issuer(iss))?;
-
         let fingerprint = issuer.verify_signature(&compact, iss).await?;
         issuer.rules.kind.check_header(compact.typ.as_deref())?;
+        // Signed, but the issuer decides whether it still stands (revoked before its exp?). The
+        // signature comes first, so forgeries never reach the issuer.
+        if let (Some(introspector), Some(introspections)) =
+            (&issuer.introspector, &self.inner.introspections)
+            && introspector.config.all_tokens
+        {
+            let answer = introspections
+                .get_or_introspect(token, async {
+                    let inactive = Introspected {
+                        issuer: index,
+                        outcome: Err(AuthError::InactiveToken),
+                        lifetime: introspector.config.inactive_ttl,
+                    };
+                    Ok(self
+                        .introspect_at(index, issuer, token)
+                        .await?
+                        .unwrap_or(inactive))
+                })
+                .await?;
+            return self
+                .recheck_introspected(&answer, token, introspections)
+                .await;
+        }
+
         let now = validation::now();
         issuer.rules.check(&payload, now)?;
         issuer.matcher.check_tenant(iss, &payload)?;

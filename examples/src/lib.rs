@@ -25,7 +25,8 @@ pub enum Carrier {
 }
 
 impl Carrier {
-    fn flag(self, token: &str) -> String {
+    /// The `curl` flag that sends `token` this way.
+    pub fn flag(self, token: &str) -> String {
         match self {
             Carrier::Bearer => format!("-H 'Authorization: Bearer {token}'"),
             Carrier::Header(name) => format!("-H '{name}: {token}'"),
@@ -62,6 +63,11 @@ impl Demo {
         self.issuer
             .token_for(provider)
             .expires_in(std::time::Duration::from_secs(3600))
+    }
+
+    /// The demo issuer's introspection client, for opaque tokens ([`TokenBuilder::opaque`]).
+    pub fn introspection(&self) -> auth_actix::Introspection {
+        self.issuer.introspection()
     }
 
     /// The banner and the `curl` lines: public, a user token on `/me` and `/admin`, an admin token

@@ -158,6 +158,18 @@ example_tests!(
     openapi => "openapi",
 );
 
+/// The quickstart's further lines: an opaque token by introspection, a sign-out, the token refused
+/// after it.
+#[tokio::test]
+async fn quickstart_opaque_token_and_sign_out() {
+    const ALL: [u16; 8] = [200, 200, 403, 200, 401, 200, 204, 401];
+    let running = start(env!("CARGO_BIN_EXE_quickstart"), ALL.len(), &[]).await;
+    let client = reqwest::Client::new();
+    for (line, expected) in running.curls.iter().zip(ALL) {
+        assert_eq!(replay(&client, line).await, expected, "{line}");
+    }
+}
+
 /// Whether a tool the browser test needs is installed. CI installs them (`.ci/run`); on a developer
 /// machine without them the test says so and passes, rather than failing the README's test command.
 fn browser_tools_missing() -> Option<String> {
@@ -389,6 +401,26 @@ async fn missing_or_malformed_settings_fail_at_startup_naming_the_variable() {
             env!("CARGO_BIN_EXE_quickstart"),
             &[("BIND", "not-an-address")],
             "BIND",
+        ),
+        (
+            env!("CARGO_BIN_EXE_quickstart"),
+            &[("REDIS_URL", "http://localhost:6379")],
+            "REDIS_URL",
+        ),
+        (
+            env!("CARGO_BIN_EXE_zitadel"),
+            &[
+                ("ZITADEL_ISSUER", "https://acme.zitadel.cloud"),
+                ("ZITADEL_PROJECT_ID", "263514598346711111"),
+                ("ZITADEL_ORG_ID", "263514100000000001"),
+                ("ZITADEL_KEY_FILE", "/nonexistent/key.json"),
+            ],
+            "ZITADEL_KEY_FILE",
+        ),
+        (
+            env!("CARGO_BIN_EXE_quickstart"),
+            &[("AUTH_INTROSPECTION_CLIENT_ID", "api")],
+            "AUTH_INTROSPECTION_CLIENT_SECRET",
         ),
     ];
     for (binary, env, expected) in cases {

@@ -445,6 +445,83 @@ pub mod oidc_provider {
     }
 }
 
+/// Debian's `redis-server`, started on a free loopback port for one test.
+pub mod redis_server {
+    use std::process::Stdio;
+    use std::time::Duration;
+
+    use tokio::process::{Child, Command};
+
+    /// Whether `redis-server` can run here. Under CI (`.ci/run` installs it) a missing server fails
+    /// the test; elsewhere the test says so and passes.
+    pub fn available(test: &str) -> bool {
+        let installed = std::process::Command::new("redis-server")
+            .arg("--version")
+            .output()
+            .is_ok_and(|o| o.status.success());
+        if !installed {
+            assert!(
+                std::env::var_os("CI").is_none(),
+                "CI must install redis-server (see .ci/run)"
+            );
+            eprintln!("skipping {test}: redis-server is not installed (.ci/run installs it)");
+        }
+        installed
+    }
+
+    /// A running server without persistence. Killed when dropped.
+    pub struct RedisServer {
+        port: u16,
+        child: Option<Child>,
+    }
+
+    impl RedisServer {
+        /// Starts a server and waits until it accepts connections.
+        pub async fn start() -> RedisServer {
+            let port = std::net::TcpListener::bind("127.0.0.1:0")
+                .and_then(|listener| listener.local_addr())
+                .expect("a free port")
+                .port();
+            let mut server = RedisServer { port, child: None };
+            server.resume().await;
+            server
+        }
+
+        /// `redis://127.0.0.1:<port>`.
+        pub fn url(&self) -> String {
+            format!("redis://127.0.0.1:{}", self.port)
+        }
+
+        /// Kills the server (an outage; what it held is lost).
+        pub async fn stop(&mut self) {
+            if let Some(mut child) = self.child.take() {
+                let _ = child.start_kill();
+                let _ = tokio::time::timeout(Duration::from_secs(10), child.wait()).await;
+            }
+        }
+
+        /// Starts it again, empty, on the same port.
+        pub async fn resume(&mut self) {
+            self.stop().await;
+            let child = Command::new("redis-server")
+                .args(["--port", &self.port.to_string(), "--bind", "127.0.0.1"])
+                .args(["--save", "", "--appendonly", "no"])
+                .stdout(Stdio::null())
+                .stderr(Stdio::inherit())
+                .kill_on_drop(true)
+                .spawn()
+                .expect("redis-server starts");
+            self.child = Some(child);
+            let address = format!("127.0.0.1:{}", self.port);
+            let up = crate::wait_until(Duration::from_secs(10), || {
+                std::net::TcpStream::connect(&address).is_ok()
+            })
+            .await;
+            assert!(up, "redis-server listens on {address}");
+        }
+    }
+}
+
 /// The README's Rust examples, compiled as doctests so they cannot drift from the API.
 #[cfg(doctest)]
 #[doc = include_str!("../../README.md")]

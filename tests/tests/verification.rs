@@ -73,7 +73,7 @@ async fn accepts_every_supported_algorithm() {
             .verify_token(&token)
             .await
             .unwrap_or_else(|e| panic!("{alg}: {e}"));
-        assert_eq!(claims.algorithm(), alg);
+        assert_eq!(claims.algorithm(), Some(alg));
         assert_eq!(claims.kid(), issuer.kid(alg).as_deref());
     }
 }
@@ -95,7 +95,7 @@ async fn oidc_accepts_what_the_issuer_advertises_each_key_its_own_algorithm() {
             .verify_token(&issuer.token().sign())
             .await
             .unwrap_or_else(|e| panic!("{alg}: {e}"));
-        assert_eq!(claims.algorithm(), alg);
+        assert_eq!(claims.algorithm(), Some(alg));
         for other in ["RS256", "PS256", "RS384", "ES256", "EdDSA"]
             .into_iter()
             .filter(|name| *name != alg.as_str())

@@ -1,25 +1,28 @@
 //! The loopback issuer: discovery and JWKS over real HTTP, with switches for the failures keys must
 //! survive.
 
+use std::collections::HashMap;
 use std::convert::Infallible;
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
+use base64::Engine;
 use bytes::Bytes;
 use http_body_util::Full;
 use hyper::server::conn::http1;
 use hyper::service::service_fn;
 use hyper::{Request, Response, StatusCode};
 use hyper_util::rt::TokioIo;
-use serde_json::{Value, json};
+use serde_json::{Map, Value, json};
 use tokio::net::TcpListener;
 use tokio::sync::oneshot;
 
 use super::signing_key::SigningKey;
 use super::token_builder::TokenBuilder;
 use crate::algorithm::Algorithm;
+use crate::introspection::Introspection;
 use crate::key_settings::KeySettings;
 use crate::provider::Provider;
 
@@ -41,6 +44,13 @@ const JWKS_SUFFIXES: [&str; 10] = [
     "/jwk/securetoken@system.gserviceaccount.com",
     "/oauth2/v3/certs",
 ];
+
+/// Introspection (RFC 7662) is served under any prefix, for the client of
+/// [`TestIssuer::introspection`].
+const INTROSPECTION_SUFFIX: &str = "/introspect";
+
+/// The client the test issuer lets introspect.
+const INTROSPECTION_CLIENT: (&str, &str) = ("test-introspector", "test-secret");
 
 /// Discovery is served under any prefix; the document names `<origin><prefix>` as its issuer, so an
 /// issuer with a path (`/realms/demo`, `/oauth2/default`) discovers itself.
@@ -88,6 +98,7 @@ struct Shared {
     state: Mutex<State>,
     jwks_fetches: AtomicUsize,
     discovery_fetches: AtomicUsize,
+    introspections: AtomicUsize,
 }
 
 struct State {
@@ -101,6 +112,8 @@ struct State {
     jwks_body: Option<String>,
     max_age: Option<u64>,
     discovery_issuer: Option<String>,
+    /// Tokens issued, with the claims introspection answers for them.
+    opaque: HashMap<String, Map<String, Value>>,
 }
 
 impl State {
@@ -121,6 +134,7 @@ impl State {
         json!({
             "issuer": issuer,
             "jwks_uri": format!("{own}/jwks"),
+            "introspection_endpoint": format!("{own}{INTROSPECTION_SUFFIX}"),
             "authorization_endpoint": format!("{own}/authorize"),
             "token_endpoint": format!("{own}/token"),
             "response_types_supported": ["code"],
@@ -183,9 +197,11 @@ impl TestIssuer {
                 jwks_body: None,
                 max_age: Some(300),
                 discovery_issuer: None,
+                opaque: HashMap::new(),
             }),
             jwks_fetches: AtomicUsize::new(0),
             discovery_fetches: AtomicUsize::new(0),
+            introspections: AtomicUsize::new(0),
         });
         let (shutdown, stopped) = oneshot::channel();
         tokio::spawn(serve(listener, Arc::clone(&shared), stopped));
@@ -309,6 +325,57 @@ impl TestIssuer {
         self.shared.jwks_fetches.load(Ordering::SeqCst)
     }
 
+    /// How many introspection requests the issuer has answered.
+    pub fn introspections(&self) -> usize {
+        self.shared.introspections.load(Ordering::SeqCst)
+    }
+
+    /// The client credentials this issuer accepts at its introspection endpoint (from discovery),
+    /// for [`Provider::introspection`](crate::Provider::introspection). Mint opaque tokens with
+    /// [`TokenBuilder::opaque`].
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// use auth_core::testing::TestIssuer;
+    /// use auth_core::{AuthError, StandardClaims, Verifier};
+    ///
+    /// let issuer = TestIssuer::start().await;
+    /// let verifier = Verifier::new(issuer.provider().introspection(issuer.introspection()))?;
+    /// let token = issuer.token().subject("ada").roles(["admin"]).opaque();
+    /// let claims = verifier.verify::<StandardClaims>(&token).await?;
+    /// assert!(claims.identity().has_role("admin"));
+    /// issuer.revoke(&token);
+    /// let fresh = Verifier::new(issuer.provider().introspection(issuer.introspection()))?;
+    /// let refused = fresh.verify::<StandardClaims>(&token).await.unwrap_err();
+    /// assert_eq!(refused, AuthError::InactiveToken);
+    /// # Ok(()) }
+    /// ```
+    pub fn introspection(&self) -> Introspection {
+        let (client, secret) = INTROSPECTION_CLIENT;
+        Introspection::client_secret_basic(client, secret).cache_ttl(Duration::from_secs(1))
+    }
+
+    /// Ends a token it issued, opaque or signed: introspection calls it inactive from now on.
+    pub fn revoke(&self, token: &str) {
+        self.lock().opaque.remove(token);
+    }
+
+    pub(crate) fn register_opaque(&self, token: String, claims: Map<String, Value>) {
+        let mut state = self.lock();
+        // Benchmarks and load tests mint many tokens: forget the expired ones now and then.
+        if state.opaque.len() >= 10_000 {
+            let now = crate::validation::now();
+            state.opaque.retain(|_, claims| {
+                claims
+                    .get("exp")
+                    .and_then(Value::as_i64)
+                    .is_none_or(|exp| exp > now)
+            });
+        }
+        state.opaque.insert(token, claims);
+    }
+
     /// How many times the discovery document has been requested.
     pub fn discovery_fetches(&self) -> usize {
         self.shared.discovery_fetches.load(Ordering::SeqCst)
@@ -403,6 +470,9 @@ async fn respond(
     shared: Arc<Shared>,
     request: Request<hyper::body::Incoming>,
 ) -> Result<Response<Full<Bytes>>, Infallible> {
+    if request.uri().path().ends_with(INTROSPECTION_SUFFIX) {
+        return Ok(introspect(&shared, request).await);
+    }
     let path = request.uri().path();
     let discovery_prefix = path.strip_suffix(DISCOVERY_SUFFIX);
     let is_jwks = JWKS_SUFFIXES.iter().any(|suffix| path.ends_with(suffix));
@@ -440,6 +510,85 @@ async fn respond(
         ));
     }
     Ok(reply(StatusCode::OK, max_age, body))
+}
+
+/// RFC 7662: the form's `token`, from a client authenticated with Basic or the form.
+async fn introspect(
+    shared: &Shared,
+    request: Request<hyper::body::Incoming>,
+) -> Response<Full<Bytes>> {
+    use http_body_util::BodyExt;
+
+    shared.introspections.fetch_add(1, Ordering::SeqCst);
+    let basic = request
+        .headers()
+        .get(hyper::header::AUTHORIZATION)
+        .and_then(|value| value.to_str().ok())
+        .and_then(|value| value.strip_prefix("Basic "))
+        .map(str::to_owned);
+    let Ok(body) = request.into_body().collect().await else {
+        return reply(
+            StatusCode::BAD_REQUEST,
+            None,
+            r#"{"error":"invalid_request"}"#.into(),
+        );
+    };
+    let form: HashMap<String, String> = url::form_urlencoded::parse(&body.to_bytes())
+        .into_owned()
+        .collect();
+    let (delay, outage) = {
+        let state = shared
+            .state
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        (state.delay, state.outage)
+    };
+    if !delay.is_zero() {
+        tokio::time::sleep(delay).await;
+    }
+    if outage {
+        return reply(
+            StatusCode::SERVICE_UNAVAILABLE,
+            None,
+            "issuer unavailable".into(),
+        );
+    }
+    let (client, secret) = INTROSPECTION_CLIENT;
+    let expected = base64::engine::general_purpose::STANDARD.encode(format!("{client}:{secret}"));
+    let by_form = form.get("client_id").map(String::as_str) == Some(client)
+        && form.get("client_secret").map(String::as_str) == Some(secret);
+    if basic.as_deref() != Some(expected.as_str()) && !by_form {
+        return reply(
+            StatusCode::UNAUTHORIZED,
+            None,
+            r#"{"error":"invalid_client"}"#.into(),
+        );
+    }
+    let claims = {
+        let state = shared
+            .state
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        form.get("token")
+            .and_then(|token| state.opaque.get(token))
+            .cloned()
+    };
+    let now = super::token_builder::now();
+    let live = claims.filter(|claims| {
+        claims
+            .get("exp")
+            .and_then(Value::as_i64)
+            .is_none_or(|exp| exp > now)
+    });
+    let answer = match live {
+        Some(mut claims) => {
+            claims.insert("active".into(), true.into());
+            claims.insert("token_type".into(), "Bearer".into());
+            Value::Object(claims)
+        }
+        None => json!({"active": false}),
+    };
+    reply(StatusCode::OK, None, answer.to_string())
 }
 
 fn reply(status: StatusCode, max_age: Option<u64>, body: String) -> Response<Full<Bytes>> {

@@ -345,6 +345,18 @@ impl<'a> TokenBuilder<'a> {
         claims
     }
 
+    /// Issues the token as an opaque string instead of a JWT: the issuer keeps the claims and
+    /// answers for them at its introspection endpoint (see [`TestIssuer::introspection`]), until
+    /// the token expires or [`TestIssuer::revoke`] ends it.
+    pub fn opaque(self) -> String {
+        use aws_lc_rs::rand::SecureRandom;
+        let mut random = [0u8; 24];
+        let _ = aws_lc_rs::rand::SystemRandom::new().fill(&mut random);
+        let token = format!("ot_{}", b64(&random));
+        self.issuer.register_opaque(token.clone(), self.claims());
+        token
+    }
+
     /// Signs the token with the issuer's current key for the chosen algorithm.
     ///
     /// # Panics
@@ -373,7 +385,10 @@ impl<'a> TokenBuilder<'a> {
         header.extend(self.header);
         let signing_input = format!("{}.{}", encode(&header), encode(&claims));
         let signature = key.sign(signing_input.as_bytes());
-        format!("{signing_input}.{}", b64(&signature))
+        let token = format!("{signing_input}.{}", b64(&signature));
+        // Introspection answers for signed tokens too (for `Introspection::all_tokens`).
+        self.issuer.register_opaque(token.clone(), claims);
+        token
     }
 }
 
@@ -417,7 +432,7 @@ fn encode(map: &Map<String, Value>) -> String {
     b64(Value::Object(map.clone()).to_string().as_bytes())
 }
 
-fn now() -> i64 {
+pub(crate) fn now() -> i64 {
     SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .map_or(0, |d| d.as_secs() as i64)

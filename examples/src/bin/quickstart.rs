@@ -16,13 +16,19 @@
 //! | `AUTH_ROLES_CLAIM` | claim path holding roles, e.g. `realm_access.roles` | `roles` |
 //! | `AUTH_ALGORITHMS` | comma-separated allow-list, e.g. `RS256,ES256` | what the issuer advertises |
 //! | `AUTH_LEEWAY_SECS` | clock-skew tolerance in seconds, at most 300 | `30` |
+//! | `AUTH_INTROSPECTION_CLIENT_ID`, `AUTH_INTROSPECTION_CLIENT_SECRET` | accept opaque tokens by introspection (endpoint from discovery) | off (on in demo mode) |
+//! | `AUTH_INTROSPECTION_URL` | introspection endpoint, overriding discovery | from discovery |
+//! | `REDIS_URL` | revocations shared by every instance (`POST /sign-out`, `POST /sign-out-everywhere`) | in memory |
 //! | `BIND` | listen address | `127.0.0.1:8080` |
 
 use std::net::SocketAddr;
 use std::time::Duration;
 
-use actix_web::{App, HttpServer, Responder, get, web};
-use auth_actix::{Algorithm, ConfigError, Identity, JwtAuth, Provider, Verified, require_role};
+use actix_web::{App, HttpResponse, HttpServer, Responder, get, post, web};
+use auth_actix::{
+    Algorithm, ConfigError, Identity, Introspection, JwtAuth, Provider, Revocations, Verified,
+    require_role,
+};
 use examples::{Carrier, Demo};
 use tracing_subscriber::EnvFilter;
 
@@ -40,6 +46,37 @@ async fn me(identity: Verified<Identity>) -> impl Responder {
 #[require_role("admin")]
 async fn admin(identity: Verified<Identity>) -> impl Responder {
     format!("hello admin {}\n", identity.subject)
+}
+
+/// Signs this token out: refused from now on, on every instance sharing `REDIS_URL`.
+#[post("/sign-out")]
+async fn sign_out(
+    identity: Verified<Identity>,
+    revocations: web::Data<Revocations>,
+) -> HttpResponse {
+    match revocations.revoke(identity.token()).await {
+        Ok(()) => HttpResponse::NoContent().finish(),
+        Err(err) => HttpResponse::ServiceUnavailable().body(format!("{err}\n")),
+    }
+}
+
+/// Signs every token of the caller issued until now out (a stolen laptop, a changed password).
+#[post("/sign-out-everywhere")]
+async fn sign_out_everywhere(
+    identity: Verified<Identity>,
+    revocations: web::Data<Revocations>,
+) -> HttpResponse {
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |since| since.as_secs());
+    let before = i64::try_from(now).unwrap_or(i64::MAX).saturating_add(1);
+    match revocations
+        .revoke_subject(&identity.issuer, &identity.subject, before)
+        .await
+    {
+        Ok(()) => HttpResponse::NoContent().finish(),
+        Err(err) => HttpResponse::ServiceUnavailable().body(format!("{err}\n")),
+    }
 }
 
 #[actix_web::main]
@@ -65,15 +102,22 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         }
         None => {
             let demo = Demo::start("quickstart", bind).await?;
-            (
-                demo.adopt(Provider::oidc("https://issuer.example.com").audience("my-api")),
-                Some(demo),
-            )
+            let provider = demo
+                .adopt(Provider::oidc("https://issuer.example.com").audience("my-api"))
+                .introspection(demo.introspection());
+            (provider, Some(demo))
         }
     };
     let provider = tuned(provider)?;
+    let revocations = match setting("REDIS_URL") {
+        Some(url) => Revocations::redis(&url, Duration::from_secs(5))
+            .await
+            .map_err(|err| format!("REDIS_URL: {err}"))?,
+        None => Revocations::in_memory(),
+    };
     let auth = JwtAuth::new(provider.clone())
         .map_err(named)?
+        .revocations(revocations.clone())
         .public(["/public"]);
     // Stops on a misconfiguration; an unreachable issuer is a warning, and protected routes answer
     // 503 until its keys arrive.
@@ -82,32 +126,46 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let app_auth = auth.clone();
     let server = HttpServer::new(move || {
         App::new()
+            .app_data(web::Data::new(revocations.clone()))
             .wrap(app_auth.clone())
             .service(public)
             .service(me)
             .service(admin)
+            .service(sign_out)
+            .service(sign_out_everywhere)
     })
     .bind(bind)
     .map_err(|err| format!("BIND={bind}: cannot listen there: {err}"))?;
     let base = format!("http://{}", server.addrs().first().unwrap_or(&bind));
     match &demo {
-        Some(demo) => demo.print(
-            &base,
-            Carrier::Bearer,
-            &demo
-                .token_for(&provider)
-                .subject("user-1")
-                .email("user@example.com")
-                .roles(["viewer"])
-                .sign(),
-            &demo
-                .token_for(&provider)
-                .subject("admin-1")
-                .email("admin@example.com")
-                .roles(["admin"])
-                .sign(),
-            &demo.token_for(&provider).subject("user-1").expired().sign(),
-        ),
+        Some(demo) => {
+            let admin_token = || {
+                demo.token_for(&provider)
+                    .subject("admin-1")
+                    .email("admin@example.com")
+                    .roles(["admin"])
+            };
+            demo.print(
+                &base,
+                Carrier::Bearer,
+                &demo
+                    .token_for(&provider)
+                    .subject("user-1")
+                    .email("user@example.com")
+                    .roles(["viewer"])
+                    .sign(),
+                &admin_token().sign(),
+                &demo.token_for(&provider).subject("user-1").expired().sign(),
+            );
+            let bearer = |token: &str| Carrier::Bearer.flag(token);
+            let leaving = admin_token().sign();
+            println!("# an opaque admin token, accepted by introspection: /admin answers 200");
+            println!("curl -i {} {base}/admin", bearer(&admin_token().opaque()));
+            println!("# sign a token out (204); it is refused from then on (401 token revoked)");
+            println!("curl -i -X POST {} {base}/sign-out", bearer(&leaving));
+            println!("curl -i {} {base}/me", bearer(&leaving));
+            println!();
+        }
         None => println!("quickstart: listening on {base}"),
     }
     server.run().await?;
@@ -134,6 +192,26 @@ fn tuned(mut provider: Provider) -> Result<Provider, String> {
             .collect::<Result<Vec<_>, _>>()?;
         provider = provider.algorithms(algorithms);
     }
+    match (
+        setting("AUTH_INTROSPECTION_CLIENT_ID"),
+        setting("AUTH_INTROSPECTION_CLIENT_SECRET"),
+    ) {
+        (Some(id), Some(secret)) => {
+            let mut introspection = Introspection::client_secret_basic(id, secret);
+            if let Some(url) = setting("AUTH_INTROSPECTION_URL") {
+                introspection = introspection.endpoint(url);
+            }
+            provider = provider.introspection(introspection);
+        }
+        (None, None) => {}
+        _ => {
+            return Err(
+                "AUTH_INTROSPECTION_CLIENT_ID and AUTH_INTROSPECTION_CLIENT_SECRET go \
+                        together: set both to accept opaque tokens, or neither"
+                    .to_owned(),
+            );
+        }
+    }
     if let Some(seconds) = setting("AUTH_LEEWAY_SECS") {
         let seconds: u64 = seconds
             .parse()
@@ -151,6 +229,8 @@ fn named(err: ConfigError) -> String {
         "audience" => "AUTH_AUDIENCE",
         setting if setting.starts_with("claim path") => "AUTH_ROLES_CLAIM",
         "keys URL" => "AUTH_JWKS_URL",
+        "introspection endpoint" => "AUTH_INTROSPECTION_URL",
+        "introspection" => "AUTH_INTROSPECTION_CLIENT_ID",
         _ => "AUTH_ISSUER",
     };
     format!("{variable}: {err}")

@@ -9,6 +9,7 @@
 //! | `ZITADEL_ISSUER` | instance URL, e.g. `https://my-instance.zitadel.cloud` (unset: embedded demo issuer) |
 //! | `ZITADEL_PROJECT_ID` | the project's resource ID (in `aud`) |
 //! | `ZITADEL_ORG_ID` | the organisation owning the project: roles it grants are application roles |
+//! | `ZITADEL_KEY_FILE` | the API application's JSON key (authentication method "JWT"), to accept Zitadel's default opaque tokens by introspection |
 //! | `BIND` | listen address, default `127.0.0.1:8080` |
 //!
 //! `/admin` needs the project role `admin`, granted by the organisation owning the project. A
@@ -63,10 +64,11 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
                 "the Resource Id of the organisation owning the project; the roles it grants are \
                  the application's",
             )?;
-            (
-                Provider::zitadel(&issuer, &project).trusted_organizations([owner]),
-                None,
-            )
+            let mut provider = Provider::zitadel(&issuer, &project).trusted_organizations([owner]);
+            if let Some(key_file) = setting("ZITADEL_KEY_FILE") {
+                provider = provider.zitadel_key_file(&key_file);
+            }
+            (provider, None)
         }
         None => {
             let demo = Demo::start("zitadel", bind).await?;
@@ -80,7 +82,13 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         }
     };
     let auth = JwtAuth::new(provider.clone())
-        .map_err(|err| format!("ZITADEL_ISSUER / ZITADEL_PROJECT_ID: {err}"))?
+        .map_err(|err| {
+            if err.setting.contains("zitadel_key_file") {
+                format!("ZITADEL_KEY_FILE: {err}")
+            } else {
+                format!("ZITADEL_ISSUER / ZITADEL_PROJECT_ID: {err}")
+            }
+        })?
         .public(["/public"]);
     // Stops on a misconfiguration; an unreachable issuer is a warning, and protected routes answer
     // 503 until its keys arrive.

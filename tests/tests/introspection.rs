@@ -1,0 +1,482 @@
+//! Opaque tokens by RFC 7662 introspection: against the loopback test issuer (every branch), and
+//! against `oidc-provider` (an OpenID Certified provider) with each client authentication it
+//! offers: client_secret_basic, client_secret_post and private_key_jwt.
+
+use std::time::Duration;
+
+use actix_web::http::StatusCode;
+use actix_web::{App, HttpResponse, get, test};
+use auth_actix::testing::{TestIssuer, TestRequestExt};
+use auth_actix::{AuthError, Introspection, JwtAuth, Provider, StandardClaims, Verifier};
+use auth_core::ClientKey;
+use base64::Engine;
+use serde_json::{Value, json};
+use tests::oidc_provider::{OidcProvider, available};
+use tests::{init_tracing, send};
+
+#[get("/admin")]
+#[auth_actix::require_role("admin")]
+async fn admin() -> HttpResponse {
+    HttpResponse::Ok().body("admin")
+}
+
+fn introspecting(issuer: &TestIssuer) -> Verifier {
+    Verifier::new(issuer.provider().introspection(issuer.introspection())).expect("valid settings")
+}
+
+#[actix_web::test]
+async fn an_opaque_token_is_introspected_and_its_roles_guard_routes() {
+    init_tracing();
+    let issuer = TestIssuer::start().await;
+    let auth = JwtAuth::new(issuer.provider().introspection(issuer.introspection())).unwrap();
+    let app = test::init_service(App::new().wrap(auth).service(admin)).await;
+
+    let ada = issuer.token().subject("ada").roles(["admin"]).opaque();
+    let bob = issuer.token().subject("bob").roles(["viewer"]).opaque();
+    let get = |token: &str| test::TestRequest::get().uri("/admin").bearer(token);
+    assert_eq!(send(&app, get(&ada)).await.status, StatusCode::OK);
+    let refused = send(&app, get(&bob)).await;
+    assert_eq!(refused.status, StatusCode::FORBIDDEN);
+    assert_eq!(refused.code(), "FORBIDDEN");
+    assert_eq!(issuer.introspections(), 2);
+
+    // Signed tokens are still verified locally: introspection is for what cannot be.
+    let jwt = issuer.token().roles(["admin"]).sign();
+    assert_eq!(send(&app, get(&jwt)).await.status, StatusCode::OK);
+    assert_eq!(issuer.introspections(), 2);
+}
+
+#[tokio::test]
+async fn an_introspected_identity_carries_the_issuer_subject_and_scopes() {
+    let issuer = TestIssuer::start().await;
+    let verifier = introspecting(&issuer);
+    let token = issuer
+        .token()
+        .subject("ada")
+        .scopes(["read:items"])
+        .opaque();
+    let claims = verifier.verify::<StandardClaims>(&token).await.unwrap();
+    let identity = claims.identity();
+    assert_eq!(identity.subject, "ada");
+    assert_eq!(identity.issuer, issuer.issuer());
+    assert!(identity.has_scope("read:items"));
+    let verified = verifier.verify_token(&token).await.unwrap();
+    assert!(verified.is_introspected());
+    assert_eq!(verified.algorithm(), None);
+}
+
+#[actix_web::test]
+async fn an_unknown_opaque_token_is_401_and_the_answer_is_cached_briefly() {
+    init_tracing();
+    let issuer = TestIssuer::start().await;
+    let auth = JwtAuth::new(issuer.provider().introspection(issuer.introspection())).unwrap();
+    let app = test::init_service(App::new().wrap(auth).service(admin)).await;
+    let get = || {
+        test::TestRequest::get()
+            .uri("/admin")
+            .bearer("ot_never_issued")
+    };
+    let refused = send(&app, get()).await;
+    assert_eq!(refused.status, StatusCode::UNAUTHORIZED);
+    assert_eq!(refused.code(), "INVALID_TOKEN");
+    assert!(
+        refused
+            .header("www-authenticate")
+            .unwrap()
+            .contains("token not active")
+    );
+    send(&app, get()).await;
+    assert_eq!(issuer.introspections(), 1, "the inactive answer is cached");
+}
+
+#[tokio::test]
+async fn answers_are_cached_for_the_ttl_then_revocation_at_the_issuer_counts() {
+    let issuer = TestIssuer::start().await;
+    let verifier = introspecting(&issuer); // cache_ttl 1 s
+    let token = issuer.token().subject("ada").opaque();
+    verifier.verify_token(&token).await.unwrap();
+    verifier.verify_token(&token).await.unwrap();
+    assert_eq!(issuer.introspections(), 1);
+
+    issuer.revoke(&token);
+    // Within the cache lifetime the earlier answer stands: the price of not asking every time.
+    verifier.verify_token(&token).await.unwrap();
+    tokio::time::sleep(Duration::from_millis(1100)).await;
+    assert_eq!(
+        verifier.verify_token(&token).await.unwrap_err(),
+        AuthError::InactiveToken
+    );
+}
+
+#[tokio::test]
+async fn concurrent_requests_for_one_token_share_one_introspection() {
+    let issuer = TestIssuer::start().await;
+    issuer.set_delay(Duration::from_millis(200));
+    let verifier = introspecting(&issuer);
+    let token = issuer.token().opaque();
+    let tasks: Vec<_> = (0..20)
+        .map(|_| {
+            let (verifier, token) = (verifier.clone(), token.clone());
+            tokio::spawn(async move { verifier.verify_token(&token).await.map(|_| ()) })
+        })
+        .collect();
+    for result in tests::join_within(Duration::from_secs(10), tasks).await {
+        result.unwrap();
+    }
+    assert_eq!(issuer.introspections(), 1);
+}
+
+#[tokio::test]
+async fn the_dates_of_an_introspected_token_are_checked_even_when_the_issuer_calls_it_active() {
+    let issuer = TestIssuer::start().await;
+    let verifier = introspecting(&issuer);
+    let token = issuer
+        .token()
+        .not_before_in(Duration::from_secs(600))
+        .opaque();
+    assert_eq!(
+        verifier.verify_token(&token).await.unwrap_err(),
+        AuthError::NotYetValid
+    );
+    let expired = issuer.token().expired().opaque();
+    assert_eq!(
+        verifier.verify_token(&expired).await.unwrap_err(),
+        AuthError::InactiveToken
+    );
+}
+
+#[tokio::test]
+async fn the_audience_of_an_introspected_token_is_checked() {
+    let issuer = TestIssuer::start().await;
+    let verifier = introspecting(&issuer);
+    let token = issuer
+        .token()
+        .audience("https://another-api.example.com")
+        .opaque();
+    assert_eq!(
+        verifier.verify_token(&token).await.unwrap_err(),
+        AuthError::InvalidAudience
+    );
+}
+
+#[actix_web::test]
+async fn an_introspection_outage_is_503_with_retry_after() {
+    init_tracing();
+    let issuer = TestIssuer::start().await;
+    let auth = JwtAuth::new(issuer.provider().introspection(issuer.introspection())).unwrap();
+    auth.prefetch().await.unwrap();
+    let app = test::init_service(App::new().wrap(auth).service(admin)).await;
+    let token = issuer.token().roles(["admin"]).opaque();
+    issuer.set_outage(true);
+    let refused = send(&app, test::TestRequest::get().uri("/admin").bearer(&token)).await;
+    assert_eq!(refused.status, StatusCode::SERVICE_UNAVAILABLE);
+    assert_eq!(refused.code(), "AUTH_UNAVAILABLE");
+    assert!(refused.header("retry-after").is_some());
+
+    // Outages are not cached: the next request asks again and passes.
+    issuer.set_outage(false);
+    let passed = send(&app, test::TestRequest::get().uri("/admin").bearer(&token)).await;
+    assert_eq!(passed.status, StatusCode::OK);
+}
+
+#[tokio::test]
+async fn wrong_client_credentials_never_let_a_token_through() {
+    let issuer = TestIssuer::start().await;
+    let provider = issuer
+        .provider()
+        .introspection(Introspection::client_secret_basic(
+            "test-introspector",
+            "wrong-secret",
+        ));
+    let verifier = Verifier::new(provider).unwrap();
+    let token = issuer.token().opaque();
+    let error = verifier.verify_token(&token).await.unwrap_err();
+    let AuthError::IntrospectionUnavailable { reason, .. } = &error else {
+        panic!("expected an outage, got {error:?}");
+    };
+    assert!(reason.contains("401"), "{reason}");
+    assert!(
+        !reason.contains("wrong-secret"),
+        "the secret is never logged"
+    );
+}
+
+#[tokio::test]
+async fn client_secret_post_authenticates_in_the_form() {
+    let issuer = TestIssuer::start().await;
+    let provider = issuer
+        .provider()
+        .introspection(Introspection::client_secret_post(
+            "test-introspector",
+            "test-secret",
+        ));
+    let verifier = Verifier::new(provider).unwrap();
+    let token = issuer.token().subject("ada").opaque();
+    let claims = verifier.verify::<StandardClaims>(&token).await.unwrap();
+    assert_eq!(claims.identity().subject, "ada");
+}
+
+#[tokio::test]
+async fn without_introspection_an_opaque_token_is_malformed() {
+    let issuer = TestIssuer::start().await;
+    let verifier = Verifier::new(issuer.provider()).unwrap();
+    let token = issuer.token().opaque();
+    assert!(matches!(
+        verifier.verify_token(&token).await.unwrap_err(),
+        AuthError::Malformed(_)
+    ));
+    assert_eq!(issuer.introspections(), 0);
+}
+
+#[tokio::test]
+async fn all_tokens_introspects_signed_tokens_too() {
+    let issuer = TestIssuer::start().await;
+    let provider = issuer
+        .provider()
+        .introspection(issuer.introspection().all_tokens());
+    let verifier = Verifier::new(provider).unwrap();
+    let token = issuer.token().subject("ada").sign();
+    verifier.verify_token(&token).await.unwrap();
+    assert_eq!(issuer.introspections(), 1);
+
+    issuer.revoke(&token);
+    tokio::time::sleep(Duration::from_millis(1100)).await;
+    assert_eq!(
+        verifier.verify_token(&token).await.unwrap_err(),
+        AuthError::InactiveToken
+    );
+    // A forged signature is refused before the issuer is asked.
+    let before = issuer.introspections();
+    let forged = tests::with_flipped_signature_bit(&issuer.token().sign());
+    assert_eq!(
+        verifier.verify_token(&forged).await.unwrap_err(),
+        AuthError::InvalidSignature
+    );
+    assert_eq!(issuer.introspections(), before);
+}
+
+#[tokio::test]
+async fn introspection_needs_an_endpoint_when_keys_come_from_a_jwks_url() {
+    let issuer = TestIssuer::start().await;
+    let provider = Provider::oidc(issuer.issuer())
+        .jwks_url(issuer.jwks_url())
+        .audience(issuer.audience())
+        .introspection(issuer.introspection());
+    let error = Verifier::new(provider).unwrap_err();
+    assert!(error.to_string().contains("endpoint"), "{error}");
+}
+
+// ------------------------------------------------------------------ oidc-provider ---
+
+const API: &str = "https://api.example.com";
+const OTHER_API: &str = "https://billing.example.com";
+
+/// An `oidc-provider` issuing opaque tokens for both APIs, with the API itself registered as a
+/// client for each way of authenticating at the introspection endpoint.
+fn opaque_config(api_key: &Value) -> Value {
+    json!({
+        "alg": "ES256",
+        "resources": [
+            {"indicator": API, "format": "opaque", "scope": "read:items", "ttl": 300},
+            {"indicator": OTHER_API, "format": "opaque", "scope": "read:items", "ttl": 300},
+        ],
+        "clients": [
+            {"client_id": "admin-app", "client_secret": "admin-secret", "scope": "read:items"},
+            {"client_id": "reader-app", "client_secret": "reader-secret", "scope": "read:items"},
+            {"client_id": "api-basic", "client_secret": "api-basic-secret"},
+            {
+                "client_id": "api-post", "client_secret": "api-post-secret",
+                "token_endpoint_auth_method": "client_secret_post",
+            },
+            {
+                "client_id": "api-key", "token_endpoint_auth_method": "private_key_jwt",
+                "token_endpoint_auth_signing_alg": "ES256",
+                "jwks": {"keys": [api_key]},
+            },
+        ],
+        "roles": {"admin-app": ["admin"]},
+        "features": {"dpop": false},
+    })
+}
+
+/// A P-256 key for private_key_jwt: its PKCS#8 PEM and its public JWK.
+fn client_key() -> (String, Value) {
+    use aws_lc_rs::encoding::AsDer;
+    use aws_lc_rs::signature::{ECDSA_P256_SHA256_FIXED_SIGNING, EcdsaKeyPair, KeyPair};
+
+    let pair = EcdsaKeyPair::generate(&ECDSA_P256_SHA256_FIXED_SIGNING).unwrap();
+    let der = pair.private_key().as_der().unwrap();
+    let body = base64::engine::general_purpose::STANDARD.encode(der.as_ref());
+    let lines: Vec<&str> = body
+        .as_bytes()
+        .chunks(64)
+        .map(|line| std::str::from_utf8(line).unwrap())
+        .collect();
+    let pem = format!(
+        "-----BEGIN EC PRIVATE KEY-----\n{}\n-----END EC PRIVATE KEY-----\n",
+        lines.join("\n")
+    );
+    let point = pair.public_key().as_ref();
+    let jwk = json!({
+        "kty": "EC", "crv": "P-256", "alg": "ES256", "use": "sig", "kid": "api-key-1",
+        "x": tests::b64(&point[1..33]), "y": tests::b64(&point[33..65]),
+    });
+    (pem, jwk)
+}
+
+fn api(issuer: &str, introspection: Introspection) -> Provider {
+    Provider::oidc(issuer)
+        .audience(API)
+        .key_settings(TestIssuer::fast_key_settings())
+        .introspection(introspection.cache_ttl(Duration::from_secs(1)))
+}
+
+#[actix_web::test]
+async fn oidc_provider_opaque_tokens_pass_with_each_client_authentication() {
+    if !available("oidc_provider_opaque_tokens_pass_with_each_client_authentication") {
+        return;
+    }
+    init_tracing();
+    let (pem, jwk) = client_key();
+    let op = OidcProvider::start(opaque_config(&jwk)).await;
+    let key = ClientKey::from_pem(&pem, Some("api-key-1")).unwrap();
+    let ways = [
+        Introspection::client_secret_basic("api-basic", "api-basic-secret"),
+        Introspection::client_secret_post("api-post", "api-post-secret"),
+        Introspection::private_key_jwt("api-key", key),
+    ];
+    let admin_token = op
+        .token("admin-app", "admin-secret", API, "read:items")
+        .await;
+    let reader_token = op
+        .token("reader-app", "reader-secret", API, "read:items")
+        .await;
+    assert_eq!(
+        admin_token.matches('.').count(),
+        0,
+        "oidc-provider issues opaque tokens here"
+    );
+    for way in ways {
+        let described = format!("{way:?}");
+        let auth = JwtAuth::new(api(op.issuer(), way)).unwrap();
+        auth.prefetch().await.unwrap();
+        let app = test::init_service(App::new().wrap(auth).service(admin)).await;
+        let get = |token: &str| test::TestRequest::get().uri("/admin").bearer(token);
+        let reply = send(&app, get(&admin_token)).await;
+        assert_eq!(reply.status, StatusCode::OK, "{described}: {}", reply.body);
+        let reply = send(&app, get(&reader_token)).await;
+        assert_eq!(
+            reply.status,
+            StatusCode::FORBIDDEN,
+            "{described}: {}",
+            reply.body
+        );
+    }
+}
+
+#[tokio::test]
+async fn oidc_provider_tokens_for_another_resource_or_revoked_or_unknown_are_refused() {
+    if !available("oidc_provider_tokens_for_another_resource_or_revoked_or_unknown_are_refused") {
+        return;
+    }
+    let (_, jwk) = client_key();
+    let op = OidcProvider::start(opaque_config(&jwk)).await;
+    let verifier = Verifier::new(api(
+        op.issuer(),
+        Introspection::client_secret_basic("api-basic", "api-basic-secret"),
+    ))
+    .unwrap();
+
+    let billing = op
+        .token("reader-app", "reader-secret", OTHER_API, "read:items")
+        .await;
+    assert_eq!(
+        verifier.verify_token(&billing).await.unwrap_err(),
+        AuthError::InvalidAudience
+    );
+    assert_eq!(
+        verifier
+            .verify_token("not-a-token-it-issued")
+            .await
+            .unwrap_err(),
+        AuthError::InactiveToken
+    );
+
+    let token = op
+        .token("reader-app", "reader-secret", API, "read:items")
+        .await;
+    let claims = verifier.verify::<StandardClaims>(&token).await.unwrap();
+    assert_eq!(
+        claims.identity().subject,
+        "reader-app",
+        "sub falls back to client_id"
+    );
+    assert!(claims.identity().has_scope("read:items"));
+    // The client revokes its token at the provider (RFC 7009).
+    let revoked = tests::client()
+        .post(format!("{}/token/revocation", op.issuer()))
+        .basic_auth("reader-app", Some("reader-secret"))
+        .form(&[("token", token.as_str())])
+        .send()
+        .await
+        .unwrap();
+    assert!(revoked.status().is_success(), "{}", revoked.status());
+    tokio::time::sleep(Duration::from_millis(1100)).await;
+    assert_eq!(
+        verifier.verify_token(&token).await.unwrap_err(),
+        AuthError::InactiveToken
+    );
+}
+
+#[tokio::test]
+async fn oidc_provider_down_is_503_not_a_pass() {
+    if !available("oidc_provider_down_is_503_not_a_pass") {
+        return;
+    }
+    let (_, jwk) = client_key();
+    let mut op = OidcProvider::start(opaque_config(&jwk)).await;
+    let verifier = Verifier::new(api(
+        op.issuer(),
+        Introspection::client_secret_basic("api-basic", "api-basic-secret"),
+    ))
+    .unwrap();
+    verifier.prefetch().await.unwrap();
+    let token = op
+        .token("reader-app", "reader-secret", API, "read:items")
+        .await;
+    op.stop().await;
+    assert!(matches!(
+        verifier.verify_token(&token).await.unwrap_err(),
+        AuthError::IntrospectionUnavailable { .. }
+    ));
+}
+
+#[tokio::test]
+async fn a_zitadel_key_file_signs_in_with_private_key_jwt() {
+    if !available("a_zitadel_key_file_signs_in_with_private_key_jwt") {
+        return;
+    }
+    let (pem, jwk) = client_key();
+    let op = OidcProvider::start(opaque_config(&jwk)).await;
+    // The JSON Zitadel's console downloads for an API application with a private key JWT.
+    let key_file = json!({
+        "type": "application", "keyId": "api-key-1", "key": pem,
+        "appId": "263514598346712222", "clientId": "api-key",
+    });
+    let provider = Provider::oidc(op.issuer())
+        .audience(API)
+        .key_settings(TestIssuer::fast_key_settings())
+        .zitadel_key_file(&key_file.to_string());
+    let verifier = Verifier::new(provider).unwrap();
+    let token = op
+        .token("admin-app", "admin-secret", API, "read:items")
+        .await;
+    let claims = verifier.verify::<StandardClaims>(&token).await.unwrap();
+    assert!(claims.identity().has_role("admin"));
+
+    let missing = Provider::oidc(op.issuer())
+        .audience(API)
+        .zitadel_key_file("/nonexistent/zitadel-key.json");
+    let error = Verifier::new(missing).unwrap_err();
+    assert!(error.to_string().contains("zitadel_key_file"), "{error}");
+}

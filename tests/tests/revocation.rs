@@ -1,0 +1,353 @@
+//! Revoking JWTs before they expire: one token by `jti`, every token of a subject (sign out
+//! everywhere), in memory and shared across instances through a real `redis-server` on loopback.
+
+use std::time::Duration;
+
+use actix_web::http::StatusCode;
+use actix_web::{App, HttpResponse, get, post, test, web};
+use auth_actix::testing::{TestIssuer, TestRequestExt};
+use auth_actix::{AuthError, Identity, JwtAuth, Revocations, Verified, Verifier};
+use tests::redis_server::{RedisServer, available};
+use tests::{init_tracing, send};
+
+fn now() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs()
+        .try_into()
+        .unwrap()
+}
+
+#[get("/me")]
+async fn me(caller: Verified<Identity>) -> HttpResponse {
+    HttpResponse::Ok().body(caller.subject.clone())
+}
+
+/// Signs this token out (its `jti`, until its `exp`).
+#[post("/sign-out")]
+async fn sign_out(caller: Verified<Identity>, revocations: web::Data<Revocations>) -> HttpResponse {
+    match revocations.revoke(caller.token()).await {
+        Ok(()) => HttpResponse::NoContent().finish(),
+        Err(error) => HttpResponse::ServiceUnavailable().body(error.to_string()),
+    }
+}
+
+/// Signs every token of the caller out.
+#[post("/sign-out-everywhere")]
+async fn sign_out_everywhere(
+    caller: Verified<Identity>,
+    revocations: web::Data<Revocations>,
+) -> HttpResponse {
+    match revocations
+        .revoke_subject(&caller.issuer, &caller.subject, now() + 1)
+        .await
+    {
+        Ok(()) => HttpResponse::NoContent().finish(),
+        Err(error) => HttpResponse::ServiceUnavailable().body(error.to_string()),
+    }
+}
+
+#[actix_web::test]
+async fn a_signed_out_token_is_refused_even_from_the_verified_cache() {
+    init_tracing();
+    let issuer = TestIssuer::start().await;
+    let revocations = Revocations::in_memory();
+    let auth = JwtAuth::new(issuer.provider())
+        .unwrap()
+        .revocations(revocations.clone());
+    let app = test::init_service(
+        App::new()
+            .app_data(web::Data::new(revocations))
+            .wrap(auth)
+            .service(me)
+            .service(sign_out),
+    )
+    .await;
+    let token = issuer.token().subject("ada").sign();
+    let other = issuer.token().subject("ada").sign();
+    let me_with = |token: &str| test::TestRequest::get().uri("/me").bearer(token);
+    // Verified once, so the next request is a cache hit.
+    assert_eq!(send(&app, me_with(&token)).await.status, StatusCode::OK);
+    let out = send(
+        &app,
+        test::TestRequest::post().uri("/sign-out").bearer(&token),
+    )
+    .await;
+    assert_eq!(out.status, StatusCode::NO_CONTENT);
+
+    let refused = send(&app, me_with(&token)).await;
+    assert_eq!(refused.status, StatusCode::UNAUTHORIZED);
+    assert_eq!(refused.code(), "INVALID_TOKEN");
+    assert!(
+        refused
+            .header("www-authenticate")
+            .unwrap()
+            .contains("token revoked")
+    );
+    // Only that token: the same user's other session goes on.
+    assert_eq!(send(&app, me_with(&other)).await.status, StatusCode::OK);
+}
+
+#[actix_web::test]
+async fn signing_out_everywhere_refuses_every_earlier_token_of_the_subject_only() {
+    init_tracing();
+    let issuer = TestIssuer::start().await;
+    let revocations = Revocations::in_memory();
+    let auth = JwtAuth::new(issuer.provider())
+        .unwrap()
+        .revocations(revocations.clone());
+    let app = test::init_service(
+        App::new()
+            .app_data(web::Data::new(revocations))
+            .wrap(auth)
+            .service(me)
+            .service(sign_out_everywhere),
+    )
+    .await;
+    let laptop = issuer.token().subject("ada").sign();
+    let phone = issuer.token().subject("ada").sign();
+    let bob = issuer.token().subject("bob").sign();
+    let me_with = |token: &str| test::TestRequest::get().uri("/me").bearer(token);
+    let out = send(
+        &app,
+        test::TestRequest::post()
+            .uri("/sign-out-everywhere")
+            .bearer(&laptop),
+    )
+    .await;
+    assert_eq!(out.status, StatusCode::NO_CONTENT);
+    assert_eq!(
+        send(&app, me_with(&laptop)).await.status,
+        StatusCode::UNAUTHORIZED
+    );
+    assert_eq!(
+        send(&app, me_with(&phone)).await.status,
+        StatusCode::UNAUTHORIZED
+    );
+    assert_eq!(send(&app, me_with(&bob)).await.status, StatusCode::OK);
+
+    // Signing in again afterwards works: the new token was issued after the revocation.
+    let again = issuer.token().subject("ada").claim("iat", now() + 2).sign();
+    assert_eq!(send(&app, me_with(&again)).await.status, StatusCode::OK);
+    // A token without `iat` cannot show it is newer.
+    let undated = issuer.token().subject("ada").without_claim("iat").sign();
+    assert_eq!(
+        send(&app, me_with(&undated)).await.status,
+        StatusCode::UNAUTHORIZED
+    );
+}
+
+#[tokio::test]
+async fn revocations_are_per_issuer_and_a_token_without_jti_cannot_be_named() {
+    let issuer = TestIssuer::start().await;
+    let other = TestIssuer::start().await;
+    let revocations = Revocations::in_memory();
+    let verifier = Verifier::any_of([issuer.provider(), other.provider()])
+        .unwrap()
+        .revocations(revocations.clone());
+    let token = issuer.token().claim("jti", "same").sign();
+    let from_other = other.token().claim("jti", "same").sign();
+    revocations
+        .revoke(&verifier.verify_token(&token).await.unwrap())
+        .await
+        .unwrap();
+    assert_eq!(
+        verifier.verify_token(&token).await.unwrap_err(),
+        AuthError::Revoked
+    );
+    verifier.verify_token(&from_other).await.unwrap();
+
+    let nameless = issuer.token().without_claim("jti").sign();
+    let verified = verifier.verify_token(&nameless).await.unwrap();
+    let error = revocations.revoke(&verified).await.unwrap_err();
+    assert!(error.to_string().contains("jti"), "{error}");
+}
+
+#[tokio::test]
+async fn a_revocation_that_has_run_its_course_is_forgotten() {
+    let issuer = TestIssuer::start().await;
+    let revocations = Revocations::in_memory();
+    let verifier = Verifier::new(issuer.provider())
+        .unwrap()
+        .revocations(revocations.clone());
+    let token = issuer.token().sign();
+    // Revoked until a time already past: nothing to remember.
+    let verified = verifier.verify_token(&token).await.unwrap();
+    let jti = verified.payload()["jti"].as_str().unwrap().to_owned();
+    revocations
+        .revoke_token(issuer.issuer(), &jti, now() - 1)
+        .await
+        .unwrap();
+    verifier.verify_token(&token).await.unwrap();
+}
+
+#[tokio::test]
+async fn introspected_tokens_are_checked_against_revocations_too() {
+    let issuer = TestIssuer::start().await;
+    let revocations = Revocations::in_memory();
+    let verifier = Verifier::new(issuer.provider().introspection(issuer.introspection()))
+        .unwrap()
+        .revocations(revocations.clone());
+    let token = issuer.token().subject("ada").opaque();
+    verifier.verify_token(&token).await.unwrap();
+    revocations
+        .revoke_subject(issuer.issuer(), "ada", now() + 1)
+        .await
+        .unwrap();
+    assert_eq!(
+        verifier.verify_token(&token).await.unwrap_err(),
+        AuthError::Revoked
+    );
+}
+
+// -------------------------------------------------------------------------------- Redis ---
+
+const STARTUP: Duration = Duration::from_secs(5);
+
+/// Polls until `verifier` gives `expected` for `token` (a revocation travels by pub/sub).
+async fn settles(verifier: &Verifier, token: &str, expected: Result<(), AuthError>) -> bool {
+    tests::poll(
+        Duration::from_secs(5),
+        || async { verifier.verify_token(token).await.map(|_| ()) },
+        |outcome| *outcome == expected,
+    )
+    .await
+        == expected
+}
+
+#[tokio::test]
+async fn a_revocation_on_one_instance_is_refused_by_every_instance() {
+    if !available("a_revocation_on_one_instance_is_refused_by_every_instance") {
+        return;
+    }
+    init_tracing();
+    let redis = RedisServer::start().await;
+    let issuer = TestIssuer::start().await;
+    let instance = || async {
+        let revocations = Revocations::redis(&redis.url(), STARTUP).await.unwrap();
+        assert!(revocations.is_ready());
+        let verifier = Verifier::new(issuer.provider())
+            .unwrap()
+            .revocations(revocations.clone());
+        (revocations, verifier)
+    };
+    let (a, verifier_a) = instance().await;
+    let (_b, verifier_b) = instance().await;
+    let token = issuer.token().subject("ada").sign();
+    let other = issuer.token().subject("bob").sign();
+    verifier_b.verify_token(&token).await.unwrap();
+
+    a.revoke(&verifier_a.verify_token(&token).await.unwrap())
+        .await
+        .unwrap();
+    assert_eq!(
+        verifier_a.verify_token(&token).await.unwrap_err(),
+        AuthError::Revoked
+    );
+    assert!(settles(&verifier_b, &token, Err(AuthError::Revoked)).await);
+    verifier_b.verify_token(&other).await.unwrap();
+
+    // An instance started later loads what was revoked before it.
+    let (_c, verifier_c) = instance().await;
+    assert_eq!(
+        verifier_c.verify_token(&token).await.unwrap_err(),
+        AuthError::Revoked
+    );
+    verifier_c.verify_token(&other).await.unwrap();
+
+    // Sign out everywhere, from another instance.
+    a.revoke_subject(issuer.issuer(), "bob", now() + 1)
+        .await
+        .unwrap();
+    assert!(settles(&verifier_c, &other, Err(AuthError::Revoked)).await);
+}
+
+#[actix_web::test]
+async fn until_the_shared_list_is_loaded_tokens_are_503_and_then_pass() {
+    if !available("until_the_shared_list_is_loaded_tokens_are_503_and_then_pass") {
+        return;
+    }
+    init_tracing();
+    let mut redis = RedisServer::start().await;
+    redis.stop().await;
+    let issuer = TestIssuer::start().await;
+    let revocations = Revocations::redis(&redis.url(), Duration::from_millis(300))
+        .await
+        .unwrap();
+    assert!(!revocations.is_ready());
+    let auth = JwtAuth::new(issuer.provider())
+        .unwrap()
+        .revocations(revocations.clone());
+    let app = test::init_service(App::new().wrap(auth).service(me)).await;
+    let token = issuer.token().sign();
+    let refused = send(&app, test::TestRequest::get().uri("/me").bearer(&token)).await;
+    assert_eq!(refused.status, StatusCode::SERVICE_UNAVAILABLE);
+    assert_eq!(refused.code(), "AUTH_UNAVAILABLE");
+    assert_eq!(refused.header("retry-after"), Some("1"));
+
+    redis.resume().await;
+    let ready = tests::wait_until(Duration::from_secs(15), || revocations.is_ready()).await;
+    assert!(ready, "the mirror loads once Redis is reachable");
+    let passed = send(&app, test::TestRequest::get().uri("/me").bearer(&token)).await;
+    assert_eq!(passed.status, StatusCode::OK);
+}
+
+#[tokio::test]
+async fn when_redis_goes_away_the_mirror_keeps_refusing_and_new_revocations_fail_loudly() {
+    if !available("when_redis_goes_away_the_mirror_keeps_refusing_and_new_revocations_fail_loudly")
+    {
+        return;
+    }
+    init_tracing();
+    let mut redis = RedisServer::start().await;
+    let issuer = TestIssuer::start().await;
+    let revocations = Revocations::redis(&redis.url(), STARTUP).await.unwrap();
+    let verifier = Verifier::new(issuer.provider())
+        .unwrap()
+        .revocations(revocations.clone());
+    let revoked = issuer.token().sign();
+    let kept = issuer.token().sign();
+    revocations
+        .revoke(&verifier.verify_token(&revoked).await.unwrap())
+        .await
+        .unwrap();
+
+    redis.stop().await;
+    assert_eq!(
+        verifier.verify_token(&revoked).await.unwrap_err(),
+        AuthError::Revoked
+    );
+    verifier.verify_token(&kept).await.unwrap();
+    let failed = revocations
+        .revoke(&verifier.verify_token(&kept).await.unwrap())
+        .await
+        .unwrap_err();
+    assert!(failed.to_string().contains("Redis"), "{failed}");
+    verifier.verify_token(&kept).await.unwrap();
+
+    // Back (empty, as it has no persistence here): revocations work again, across reconnection.
+    redis.resume().await;
+    let revoked_again = tests::poll(
+        Duration::from_secs(10),
+        || async {
+            let verified = verifier.verify_token(&kept).await.unwrap();
+            revocations.revoke(&verified).await
+        },
+        Result::is_ok,
+    )
+    .await;
+    assert!(revoked_again.is_ok(), "revoking works once Redis is back");
+    assert_eq!(
+        verifier.verify_token(&kept).await.unwrap_err(),
+        AuthError::Revoked
+    );
+}
+
+#[tokio::test]
+async fn a_redis_url_that_is_not_one_fails_at_startup_naming_the_setting() {
+    let error = Revocations::redis("http://localhost:6379", STARTUP)
+        .await
+        .unwrap_err();
+    assert!(error.to_string().contains("Revocations::redis"), "{error}");
+}
