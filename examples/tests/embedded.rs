@@ -170,6 +170,17 @@ async fn quickstart_opaque_token_and_sign_out() {
     }
 }
 
+/// The zitadel example accepts Zitadel's default opaque tokens too.
+#[tokio::test]
+async fn zitadel_opaque_token() {
+    const ALL: [u16; 6] = [200, 200, 403, 200, 401, 200];
+    let running = start(env!("CARGO_BIN_EXE_zitadel"), ALL.len(), &[]).await;
+    let client = reqwest::Client::new();
+    for (line, expected) in running.curls.iter().zip(ALL) {
+        assert_eq!(replay(&client, line).await, expected, "{line}");
+    }
+}
+
 /// Whether a tool the browser test needs is installed. CI installs them (`.ci/run`); on a developer
 /// machine without them the test says so and passes, rather than failing the README's test command.
 fn browser_tools_missing() -> Option<String> {

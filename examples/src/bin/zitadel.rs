@@ -73,10 +73,12 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         None => {
             let demo = Demo::start("zitadel", bind).await?;
             (
+                // Zitadel's default tokens are opaque: the demo issuer mints those too.
                 demo.adopt(
                     Provider::zitadel("https://acme.zitadel.cloud", DEMO_PROJECT)
                         .trusted_organizations([DEMO_OWNER_ORG]),
-                ),
+                )
+                .introspection(demo.introspection()),
                 Some(demo),
             )
         }
@@ -129,6 +131,10 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
                 &admin_token,
                 &expired_token,
             );
+            let opaque = mint("263514-admin", &["admin"]).opaque();
+            println!("# an opaque admin token (Zitadel's default), accepted by introspection");
+            println!("curl -i {} {base}/admin", Carrier::Bearer.flag(&opaque));
+            println!();
         }
         None => println!("zitadel: listening on {base}"),
     }
