@@ -6,14 +6,15 @@ use std::sync::Arc;
 
 use actix_web::body::{EitherBody, MessageBody};
 use actix_web::dev::{Service, ServiceRequest, ServiceResponse, Transform, forward_ready};
-use actix_web::{Error, HttpResponse, ResponseError};
+use actix_web::http::header;
+use actix_web::{Error, HttpRequest, HttpResponse, ResponseError};
 use auth_core::{
-    AuthError, ConfigError, PrefetchError, Provider, Revocations, TokenSource, Verifier,
+    AuthError, ConfigError, Dpop, PrefetchError, Provider, Revocations, TokenSource, Verifier,
 };
 use futures_util::future::{LocalBoxFuture, Ready, ready};
 
 use crate::path_rules::{self, Access, PathRules};
-use crate::rejection::{AuthRejection, ErrorHandler};
+use crate::rejection::{AuthRejection, DpopChallenge, ErrorHandler};
 use crate::request_state::{AuthState, RequestAuth, verify_request};
 use crate::role_resolver::{RoleResolver, SharedResolver};
 
@@ -77,6 +78,23 @@ pub(crate) struct Config {
     pub(crate) resolver: Option<Arc<dyn SharedResolver>>,
     pub(crate) error_handler: Option<ErrorHandler>,
     pub(crate) realm: Arc<str>,
+    /// The `algs` of the `DPoP` challenge.
+    pub(crate) dpop_algs: Arc<str>,
+    /// Scheme, host and path prefix clients address the API by, for DPoP's `htu`.
+    pub(crate) public_origin: Option<Arc<str>>,
+    /// Take scheme and host from `Forwarded` / `X-Forwarded-*` headers (a trusted proxy sets them).
+    pub(crate) trust_forwarded: bool,
+}
+
+/// The `algs` of a `DPoP` challenge: the accepted proof algorithms, space-separated.
+fn dpop_algs(verifier: &Verifier) -> Arc<str> {
+    let algs: Vec<&str> = verifier
+        .dpop_settings()
+        .accepted_algorithms()
+        .iter()
+        .map(|alg| alg.as_str())
+        .collect();
+    Arc::from(algs.join(" "))
 }
 
 impl std::fmt::Debug for JwtAuth {
@@ -109,6 +127,9 @@ impl JwtAuth {
             resolver: None,
             error_handler: None,
             realm: Arc::from(DEFAULT_REALM),
+            dpop_algs: dpop_algs(&verifier),
+            public_origin: None,
+            trust_forwarded: false,
         };
         JwtAuth {
             verifier,
@@ -206,6 +227,70 @@ impl JwtAuth {
         self
     }
 
+    /// Checks DPoP proofs as `dpop` says instead of [`Dpop::default`] (replays shared through
+    /// Redis, server nonces, other algorithms or proof ages); see [`Verifier::dpop`].
+    pub fn dpop(mut self, dpop: Dpop) -> Result<JwtAuth, ConfigError> {
+        self.verifier = self.verifier.dpop(dpop)?;
+        Arc::make_mut(&mut self.config).dpop_algs = dpop_algs(&self.verifier);
+        Ok(self)
+    }
+
+    /// The origin (and path prefix, if a proxy strips one) clients address the API by, e.g.
+    /// `https://api.example.com`: a DPoP proof's `htu` must name it. Without it, the scheme is the
+    /// server's own and the host the request's `Host` header.
+    pub fn public_origin(mut self, origin: &str) -> Result<JwtAuth, ConfigError> {
+        let bad = |problem: &str| ConfigError {
+            setting: "JwtAuth::public_origin".to_owned(),
+            problem: problem.to_owned(),
+        };
+        let url = url::Url::parse(origin)
+            .map_err(|_| bad("not an absolute URL; write e.g. https://api.example.com"))?;
+        if !matches!(url.scheme(), "http" | "https") || url.host().is_none() {
+            return Err(bad(
+                "write an http(s) origin such as https://api.example.com",
+            ));
+        }
+        if url.query().is_some() || url.fragment().is_some() {
+            return Err(bad("an origin has no query or fragment"));
+        }
+        let origin = url.as_str().trim_end_matches('/');
+        Arc::make_mut(&mut self.config).public_origin = Some(Arc::from(origin));
+        Ok(self)
+    }
+
+    /// Reads the request's scheme and host from `Forwarded` / `X-Forwarded-Proto` /
+    /// `X-Forwarded-Host`, for DPoP's `htu`. Only behind a proxy that sets them and strips what
+    /// clients send: otherwise a client chooses the URL its proof is checked against. Prefer
+    /// [`JwtAuth::public_origin`] where the origin is known.
+    pub fn trust_forwarded_headers(mut self) -> JwtAuth {
+        Arc::make_mut(&mut self.config).trust_forwarded = true;
+        self
+    }
+
+    /// The URL a DPoP proof's `htu` must name for `req`: scheme, host and path, no query.
+    pub(crate) fn request_url(&self, req: &HttpRequest) -> String {
+        let path = req.uri().path();
+        if let Some(origin) = &self.config.public_origin {
+            return format!("{origin}{path}");
+        }
+        if self.config.trust_forwarded {
+            let info = req.connection_info();
+            return format!("{}://{}{path}", info.scheme(), info.host());
+        }
+        let scheme = if req.app_config().secure() {
+            "https"
+        } else {
+            "http"
+        };
+        let host = req
+            .headers()
+            .get(header::HOST)
+            .and_then(|host| host.to_str().ok())
+            .or_else(|| req.uri().authority().map(|authority| authority.as_str()))
+            .unwrap_or_else(|| req.app_config().host());
+        format!("{scheme}://{host}{path}")
+    }
+
     /// The realm named in `WWW-Authenticate` (default `api`).
     pub fn realm(mut self, realm: &str) -> JwtAuth {
         let realm: String = realm
@@ -233,11 +318,25 @@ impl JwtAuth {
 
     /// A refusal rendered as this configuration says.
     pub(crate) fn rejection(&self, error: AuthError) -> AuthRejection {
+        self.rejection_for(error, false)
+    }
+
+    /// A refusal of a token sent with the DPoP scheme (`dpop`) or another way.
+    pub(crate) fn rejection_for(&self, error: AuthError, dpop: bool) -> AuthRejection {
+        let nonce = matches!(error, AuthError::UseDpopNonce)
+            .then(|| self.verifier.dpop_settings().current_nonce())
+            .flatten();
+        let challenge = DpopChallenge {
+            algs: Arc::clone(&self.config.dpop_algs),
+            presented: dpop,
+            nonce,
+        };
         AuthRejection::new(
             error,
             Arc::clone(&self.config.realm),
             self.config.error_handler.clone(),
         )
+        .with_dpop(challenge)
     }
 }
 
@@ -284,18 +383,31 @@ where
             let state = match auth.config.paths.access(req.path()) {
                 // Extractors on a skipped path may still verify on demand, with this configuration.
                 Access::Skipped => AuthState::Unverified,
-                Access::Public => verify_request(req.headers(), &auth, true).await,
-                Access::Protected => verify_request(req.headers(), &auth, false).await,
+                Access::Public => verify_request(req.request(), &auth, true).await,
+                Access::Protected => verify_request(req.request(), &auth, false).await,
             };
             let refused = state.rejection().map(ResponseError::error_response);
+            // With server nonces, every answer to a DPoP request carries the current one, so
+            // clients keep up with rotation without a refusal (RFC 9449 §8.2).
+            let nonce = req
+                .headers()
+                .contains_key("dpop")
+                .then(|| auth.verifier.dpop_settings().current_nonce())
+                .flatten();
             RequestAuth::install(req.request(), auth, state);
-            match refused {
-                Some(response) => Ok(req.into_response(response).map_into_right_body()),
-                None => service
-                    .call(req)
-                    .await
-                    .map(ServiceResponse::map_into_left_body),
+            let mut response = match refused {
+                Some(response) => req.into_response(response).map_into_right_body(),
+                None => service.call(req).await?.map_into_left_body(),
+            };
+            if let Some(nonce) = nonce
+                && let Ok(value) = header::HeaderValue::from_str(&nonce)
+            {
+                let name = header::HeaderName::from_static("dpop-nonce");
+                if !response.headers().contains_key(&name) {
+                    response.headers_mut().insert(name, value);
+                }
             }
+            Ok(response)
         })
     }
 }

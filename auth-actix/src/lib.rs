@@ -65,7 +65,7 @@ pub mod testing;
 /// The framework-free engine: verifier, providers, claims, identities.
 pub use auth_core as core;
 pub use auth_core::{
-    Algorithm, AuthError, ClaimPath, Claims, ConfigError, ErrorCode, Identity, IdentityKind,
+    Algorithm, AuthError, ClaimPath, Claims, ConfigError, Dpop, ErrorCode, Identity, IdentityKind,
     Introspection, KeySettings, Organization, PrefetchError, Provider, Revocations, ServiceRule,
     StandardClaims, TokenSource, Verifier,
 };

@@ -48,6 +48,18 @@ pub struct AuthRejection {
     error: AuthError,
     realm: Arc<str>,
     handler: Option<ErrorHandler>,
+    dpop: Option<Box<DpopChallenge>>,
+}
+
+/// What the `DPoP` challenge (RFC 9449 §7.1) says beside the `Bearer` one.
+#[derive(Clone, Debug)]
+pub(crate) struct DpopChallenge {
+    /// The proof algorithms accepted, space-separated.
+    pub(crate) algs: Arc<str>,
+    /// The refused token came with the DPoP scheme, so the error belongs to that challenge.
+    pub(crate) presented: bool,
+    /// A fresh server nonce, sent as `DPoP-Nonce` when the proof lacked a current one.
+    pub(crate) nonce: Option<String>,
 }
 
 impl AuthRejection {
@@ -56,7 +68,14 @@ impl AuthRejection {
             error,
             realm,
             handler,
+            dpop: None,
         }
+    }
+
+    /// Adds the `DPoP` challenge.
+    pub(crate) fn with_dpop(mut self, challenge: DpopChallenge) -> Self {
+        self.dpop = Some(Box::new(challenge));
+        self
     }
 
     /// Why the request was refused (for logs; the client sees only the code's safe message).
@@ -72,31 +91,67 @@ impl AuthRejection {
     /// The HTTP status the code is answered with: 401, 403, 503 or 500.
     pub fn status(&self) -> StatusCode {
         match self.code() {
-            ErrorCode::Unauthorized | ErrorCode::InvalidToken | ErrorCode::TokenExpired => {
-                StatusCode::UNAUTHORIZED
-            }
+            ErrorCode::Unauthorized
+            | ErrorCode::InvalidToken
+            | ErrorCode::TokenExpired
+            | ErrorCode::InvalidDpopProof
+            | ErrorCode::UseDpopNonce => StatusCode::UNAUTHORIZED,
             ErrorCode::Forbidden => StatusCode::FORBIDDEN,
             ErrorCode::AuthUnavailable => StatusCode::SERVICE_UNAVAILABLE,
             ErrorCode::Internal => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
 
-    /// The RFC 6750 §3 challenge: `error="invalid_token"` when a token was sent and refused,
-    /// `insufficient_scope` when the caller lacks a role or scope, a bare challenge when no token
-    /// came.
-    fn www_authenticate(&self) -> Option<String> {
+    /// The RFC 6750 §3 challenges, and RFC 9449 §7.1's `DPoP` one where DPoP is accepted:
+    /// `error="invalid_token"` when a token was sent and refused, `insufficient_scope` when the
+    /// caller lacks a role or scope, `invalid_dpop_proof` or `use_dpop_nonce` for a proof, a bare
+    /// challenge when no token came. The scheme the token came with carries the error, and comes
+    /// first.
+    fn www_authenticate(&self) -> Vec<String> {
         let realm = &self.realm;
-        match self.code() {
-            ErrorCode::Unauthorized => Some(format!("Bearer realm=\"{realm}\"")),
-            ErrorCode::InvalidToken | ErrorCode::TokenExpired => Some(format!(
-                "Bearer realm=\"{realm}\", error=\"invalid_token\", error_description=\"{}\"",
+        let error = match self.code() {
+            ErrorCode::Unauthorized => None,
+            ErrorCode::InvalidToken | ErrorCode::TokenExpired => Some("invalid_token"),
+            ErrorCode::Forbidden => Some("insufficient_scope"),
+            ErrorCode::InvalidDpopProof => Some("invalid_dpop_proof"),
+            ErrorCode::UseDpopNonce => Some("use_dpop_nonce"),
+            ErrorCode::AuthUnavailable | ErrorCode::Internal => return Vec::new(),
+        };
+        let error = error.map(|error| {
+            format!(
+                ", error=\"{error}\", error_description=\"{}\"",
                 self.error.description()
-            )),
-            ErrorCode::Forbidden => Some(format!(
-                "Bearer realm=\"{realm}\", error=\"insufficient_scope\", error_description=\"{}\"",
-                self.error.description()
-            )),
-            ErrorCode::AuthUnavailable | ErrorCode::Internal => None,
+            )
+        });
+        let Some(dpop) = &self.dpop else {
+            return vec![format!(
+                "Bearer realm=\"{realm}\"{}",
+                error.unwrap_or_default()
+            )];
+        };
+        let on_dpop = dpop.presented
+            || matches!(
+                self.error,
+                AuthError::InvalidDpopProof(_)
+                    | AuthError::UseDpopNonce
+                    | AuthError::DpopBinding(_)
+            );
+        let (bearer_error, dpop_error) = match on_dpop {
+            true => (None, error),
+            false => (error, None),
+        };
+        let bearer = format!(
+            "Bearer realm=\"{realm}\"{}",
+            bearer_error.unwrap_or_default()
+        );
+        let dpop = format!(
+            "DPoP realm=\"{realm}\"{}, algs=\"{}\"",
+            dpop_error.unwrap_or_default(),
+            dpop.algs
+        );
+        match on_dpop {
+            true => vec![dpop, bearer],
+            false => vec![bearer, dpop],
         }
     }
 }
@@ -130,11 +185,17 @@ impl ResponseError for AuthRejection {
                 .json(json!({ "error": { "code": code.as_str(), "message": code.message() } })),
         };
         let headers = response.headers_mut();
-        if let Some(challenge) = self.www_authenticate()
-            && !headers.contains_key(header::WWW_AUTHENTICATE)
-            && let Ok(value) = HeaderValue::from_str(&challenge)
+        if !headers.contains_key(header::WWW_AUTHENTICATE) {
+            for challenge in self.www_authenticate() {
+                if let Ok(value) = HeaderValue::from_str(&challenge) {
+                    headers.append(header::WWW_AUTHENTICATE, value);
+                }
+            }
+        }
+        if let Some(nonce) = self.dpop.as_ref().and_then(|dpop| dpop.nonce.as_deref())
+            && let Ok(value) = HeaderValue::from_str(nonce)
         {
-            headers.insert(header::WWW_AUTHENTICATE, value);
+            headers.insert(header::HeaderName::from_static("dpop-nonce"), value);
         }
         if let Some(retry) = self.error.retry_after()
             && !headers.contains_key(header::RETRY_AFTER)

@@ -11,9 +11,8 @@ use std::rc::Rc;
 use std::sync::Arc;
 
 use actix_web::http::Uri;
-use actix_web::http::header::HeaderMap;
 use actix_web::{HttpMessage, HttpRequest, web};
-use auth_core::{AuthError, Identity, Malformed, UnverifiedHeader, VerifiedToken};
+use auth_core::{AuthError, DpopRequest, Identity, Malformed, UnverifiedHeader, VerifiedToken};
 use tokio::sync::Notify;
 
 use crate::audit;
@@ -155,10 +154,11 @@ impl Caller {
 /// paths) and on-demand extraction (always, as extractors decide for themselves whether anonymous
 /// will do).
 pub(crate) async fn verify_request(
-    headers: &HeaderMap,
+    req: &HttpRequest,
     auth: &JwtAuth,
     anonymous_welcome: bool,
 ) -> AuthState {
+    let headers = req.headers();
     let token = match token_lookup::find(headers, &auth.config.sources) {
         Lookup::Found(token) => token,
         Lookup::Missing if anonymous_welcome => return AuthState::Anonymous,
@@ -167,11 +167,33 @@ pub(crate) async fn verify_request(
             return refused(auth, AuthError::Malformed(Malformed::Segments), None, None);
         }
     };
-    match auth.verifier.verify_token(token.as_str()).await {
+    let outcome = if token.dpop {
+        match token_lookup::dpop_proof(headers) {
+            Some(proof) => {
+                let url = auth.request_url(req);
+                let request = DpopRequest {
+                    proof,
+                    method: req.method().as_str(),
+                    url: &url,
+                };
+                auth.verifier.verify_dpop(token.as_str(), &request).await
+            }
+            None => Err(AuthError::InvalidDpopProof(
+                "not exactly one DPoP header".into(),
+            )),
+        }
+    } else {
+        auth.verifier.verify_token(token.as_str()).await
+    };
+    match outcome {
         Ok(verified) => AuthState::verified(auth, verified),
         // The claimed header is read again only on this path, so admitted requests never pay for
         // it.
-        Err(error) => refused(auth, error, None, UnverifiedHeader::peek(token.as_str())),
+        Err(error) => AuthState::Refused(Refusal {
+            rejection: auth.rejection_for(error, token.dpop),
+            caller: None,
+            header: UnverifiedHeader::peek(token.as_str()),
+        }),
     }
 }
 
@@ -327,7 +349,7 @@ pub(crate) async fn authenticate(
             }
             Step::Verify(auth) => {
                 let lead = Lead::start(req, AuthState::Verifying);
-                let state = verify_request(req.headers(), &auth, true).await;
+                let state = verify_request(req, &auth, true).await;
                 lead.finish(state);
             }
             Step::Resolve(auth, token) => resolve(req, &auth, token).await,

@@ -23,7 +23,7 @@
 //! # }
 //! ```
 
-pub use auth_core::testing::{TestIssuer, TokenBuilder};
+pub use auth_core::testing::{DpopKey, ProofBuilder, TestIssuer, TokenBuilder};
 
 use actix_web::http::header;
 use actix_web::test::TestRequest;
@@ -34,6 +34,10 @@ pub trait TestRequestExt {
     fn bearer(self, token: &str) -> Self;
     /// Sends the token in a cookie.
     fn token_cookie(self, name: &str, token: &str) -> Self;
+    /// Sends a DPoP-bound token as `Authorization: DPoP <token>` with its proof in the `DPoP`
+    /// header (make one with [`DpopKey::proof`] for the request's method and URL, e.g.
+    /// `http://localhost:8080/items` for a test request to `/items`).
+    fn dpop(self, token: &str, proof: &str) -> Self;
 }
 
 impl TestRequestExt for TestRequest {
@@ -43,5 +47,10 @@ impl TestRequestExt for TestRequest {
 
     fn token_cookie(self, name: &str, token: &str) -> Self {
         self.insert_header((header::COOKIE, format!("{name}={token}")))
+    }
+
+    fn dpop(self, token: &str, proof: &str) -> Self {
+        self.insert_header((header::AUTHORIZATION, format!("DPoP {token}")))
+            .insert_header(("dpop", proof))
     }
 }

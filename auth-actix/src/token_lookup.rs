@@ -1,5 +1,6 @@
-//! Finding the token in a request, in the configured order: bearer header, named header, named
-//! cookie. Never the query string, where tokens leak into logs and referrers (RFC 6750 §5.3).
+//! Finding the token in a request, in the configured order: `Authorization` (`Bearer` or `DPoP`
+//! scheme), named header, named cookie. Never the query string, where tokens leak into logs and
+//! referrers (RFC 6750 §5.3).
 
 use actix_web::http::header::{self, HeaderMap, HeaderValue};
 use auth_core::TokenSource;
@@ -9,11 +10,17 @@ pub(crate) struct FoundToken {
     value: HeaderValue,
     start: usize,
     end: usize,
+    /// Sent as `Authorization: DPoP`, so a proof must come with it.
+    pub(crate) dpop: bool,
 }
 
 impl FoundToken {
     /// `token` must be a subslice of `value`'s bytes.
     fn lookup(value: &HeaderValue, token: &[u8]) -> Lookup {
+        FoundToken::with_scheme(value, token, false)
+    }
+
+    fn with_scheme(value: &HeaderValue, token: &[u8], dpop: bool) -> Lookup {
         let base = value.as_bytes().as_ptr() as usize;
         match (token.as_ptr() as usize).checked_sub(base) {
             // A token is printable ASCII without spaces or tabs (base64url and dots); anything
@@ -23,6 +30,7 @@ impl FoundToken {
                     value: value.clone(),
                     start,
                     end: start + token.len(),
+                    dpop,
                 })
             }
             _ => Lookup::Malformed,
@@ -74,7 +82,8 @@ pub(crate) fn find(headers: &HeaderMap, sources: &[TokenSource]) -> Lookup {
 }
 
 /// Two values for one source are refused rather than one picked: a second `CF_Authorization` cookie
-/// planted from a sibling subdomain must not decide who the caller is.
+/// planted from a sibling subdomain must not decide who the caller is. `Authorization` takes the
+/// `Bearer` and `DPoP` schemes (RFC 9449 §7.1), one of them once.
 fn bearer(headers: &HeaderMap) -> Lookup {
     let mut found = Lookup::Missing;
     for value in headers.get_all(header::AUTHORIZATION) {
@@ -83,15 +92,27 @@ fn bearer(headers: &HeaderMap) -> Lookup {
             Some(space) => (&text[..space], &text[space + 1..]),
             None => (text, &[][..]),
         };
-        if !scheme.eq_ignore_ascii_case(b"bearer") {
+        let dpop = scheme.eq_ignore_ascii_case(b"dpop");
+        if !dpop && !scheme.eq_ignore_ascii_case(b"bearer") {
             continue;
         }
         if !matches!(found, Lookup::Missing) {
             return Lookup::Malformed;
         }
-        found = FoundToken::lookup(value, rest.trim_ascii());
+        found = FoundToken::with_scheme(value, rest.trim_ascii(), dpop);
     }
     found
+}
+
+/// The request's one `DPoP` header: `None` when absent, repeated, or not printable ASCII.
+pub(crate) fn dpop_proof(headers: &HeaderMap) -> Option<&str> {
+    let mut values = headers.get_all("dpop");
+    let value = values.next()?;
+    if values.next().is_some() {
+        return None;
+    }
+    let proof = value.to_str().ok()?.trim_ascii();
+    (!proof.is_empty() && proof.bytes().all(|byte| byte.is_ascii_graphic())).then_some(proof)
 }
 
 fn named_header(headers: &HeaderMap, name: &str) -> Lookup {
@@ -184,6 +205,31 @@ mod tests {
             ),
             Lookup::Missing
         ));
+    }
+
+    #[test]
+    fn dpop_scheme_is_found_and_marked() {
+        let map = headers(&[("authorization", "DPoP abc")]);
+        let Lookup::Found(token) = find(&map, &[TokenSource::Bearer]) else {
+            panic!("the DPoP scheme carries a token");
+        };
+        assert_eq!(token.as_str(), "abc");
+        assert!(token.dpop);
+        let both = headers(&[
+            ("authorization", "DPoP abc"),
+            ("authorization", "Bearer abc"),
+        ]);
+        assert!(matches!(
+            find(&both, &[TokenSource::Bearer]),
+            Lookup::Malformed
+        ));
+        assert_eq!(dpop_proof(&headers(&[("dpop", " a.b.c ")])), Some("a.b.c"));
+        assert_eq!(
+            dpop_proof(&headers(&[("dpop", "a.b.c"), ("dpop", "d.e.f")])),
+            None
+        );
+        assert_eq!(dpop_proof(&headers(&[("dpop", "a b")])), None);
+        assert_eq!(dpop_proof(&headers(&[])), None);
     }
 
     #[test]

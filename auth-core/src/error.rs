@@ -15,6 +15,11 @@ pub enum ErrorCode {
     Forbidden,
     /// No verification keys can be obtained from the issuer, or roles cannot be resolved (503).
     AuthUnavailable,
+    /// The DPoP proof is missing, malformed, or not for this request (401).
+    InvalidDpopProof,
+    /// The DPoP proof lacks the server nonce this API requires, or carries a stale one; the
+    /// response's `DPoP-Nonce` header holds a fresh one (401).
+    UseDpopNonce,
     /// The server is misconfigured or an internal step failed (500).
     Internal,
 }
@@ -28,6 +33,8 @@ impl ErrorCode {
             ErrorCode::TokenExpired => "TOKEN_EXPIRED",
             ErrorCode::Forbidden => "FORBIDDEN",
             ErrorCode::AuthUnavailable => "AUTH_UNAVAILABLE",
+            ErrorCode::InvalidDpopProof => "INVALID_DPOP_PROOF",
+            ErrorCode::UseDpopNonce => "USE_DPOP_NONCE",
             ErrorCode::Internal => "INTERNAL_ERROR",
         }
     }
@@ -41,6 +48,8 @@ impl ErrorCode {
             ErrorCode::TokenExpired => "The access token has expired",
             ErrorCode::Forbidden => "You do not have permission to access this resource",
             ErrorCode::AuthUnavailable => "Authentication is temporarily unavailable",
+            ErrorCode::InvalidDpopProof => "The DPoP proof is invalid",
+            ErrorCode::UseDpopNonce => "Retry with the DPoP nonce this response carries",
             ErrorCode::Internal => "Internal server error",
         }
     }
@@ -131,10 +140,22 @@ pub enum AuthError {
         /// When a retry may succeed.
         retry_after: Duration,
     },
-    /// The shared revocation store (Redis) has not been read yet, so a token revoked elsewhere
-    /// cannot be told apart.
-    #[error("revocation store unavailable: {0}")]
+    /// The shared store (Redis) cannot answer: the revocation list has not been loaded yet, so a
+    /// token revoked elsewhere cannot be told apart, or a DPoP proof cannot be checked for replay.
+    #[error("shared store unavailable: {0}")]
     StoreUnavailable(String),
+    /// The DPoP proof is missing, malformed, signed badly, or not for this request, token or
+    /// time; or it was replayed.
+    #[error("invalid DPoP proof: {0}")]
+    InvalidDpopProof(String),
+    /// The DPoP proof lacks the server nonce this API requires, or carries a stale one.
+    #[error("DPoP nonce required")]
+    UseDpopNonce,
+    /// The token's binding does not hold: a DPoP-bound token sent as a bearer token, a token sent
+    /// with the DPoP scheme that is not bound, a proof by another key, or a bearer token where the
+    /// provider requires DPoP.
+    #[error("token binding: {0}")]
+    DpopBinding(String),
     /// The signature does not verify.
     #[error("signature does not verify")]
     InvalidSignature,
@@ -193,6 +214,8 @@ impl AuthError {
             | AuthError::StoreUnavailable(_)
             | AuthError::RolesUnavailable(_) => ErrorCode::AuthUnavailable,
             AuthError::Internal(_) => ErrorCode::Internal,
+            AuthError::InvalidDpopProof(_) => ErrorCode::InvalidDpopProof,
+            AuthError::UseDpopNonce => ErrorCode::UseDpopNonce,
             _ => ErrorCode::InvalidToken,
         }
     }
@@ -213,7 +236,10 @@ impl AuthError {
             AuthError::InactiveToken => "token not active",
             AuthError::Revoked => "token revoked",
             AuthError::IntrospectionUnavailable { .. } => "introspection unavailable",
-            AuthError::StoreUnavailable(_) => "revocation list unavailable",
+            AuthError::StoreUnavailable(_) => "shared store unavailable",
+            AuthError::InvalidDpopProof(_) => "invalid DPoP proof",
+            AuthError::UseDpopNonce => "DPoP nonce required",
+            AuthError::DpopBinding(_) => "token binding not satisfied",
             AuthError::InvalidAudience => "audience not accepted",
             AuthError::InvalidAuthorizedParty => "authorized party not accepted",
             AuthError::Expired => "token expired",

@@ -150,6 +150,14 @@ impl KeySet {
     }
 }
 
+/// The key in a DPoP proof's header, for the algorithms `policy` allows.
+pub(crate) fn parse_proof_key(
+    raw: &RawValue,
+    policy: AlgorithmPolicy,
+) -> Result<VerifyingKey, String> {
+    parse_key(raw, policy, AlgorithmSet::EMPTY)
+}
+
 fn parse_key(
     raw: &RawValue,
     policy: AlgorithmPolicy,

@@ -21,6 +21,7 @@
 mod algorithm;
 mod claim_path;
 mod claims;
+mod dpop;
 mod error;
 mod fetch;
 mod identity;
@@ -52,6 +53,7 @@ pub mod testing;
 pub use algorithm::{Algorithm, AlgorithmSet};
 pub use claim_path::{ClaimPath, Names, Separator};
 pub use claims::{Audience, Claims, StandardClaims};
+pub use dpop::{DEFAULT_DPOP_ALGORITHMS, Dpop, DpopRequest, MAX_PROOF_LEN};
 pub use error::{AuthError, ConfigError, ErrorCode, Malformed, PrefetchError};
 pub use identity::{Identity, IdentityKind, ServiceRule};
 pub use introspection::{ClientKey, DEFAULT_INTROSPECTION_TTL, Introspection};

@@ -153,6 +153,7 @@ pub struct Provider {
     pub(crate) required: Vec<RequiredClaim>,
     pub(crate) past_dates: Vec<&'static str>,
     pub(crate) kind: KindRules,
+    pub(crate) dpop_required: bool,
     pub(crate) introspection: Option<Introspection>,
     pub(crate) mapping: IdentityMapping,
     pub(crate) token_sources: Vec<TokenSource>,
@@ -291,6 +292,7 @@ impl Provider {
             required: Vec::new(),
             past_dates: Vec::new(),
             kind: KindRules::default(),
+            dpop_required: false,
             introspection: None,
             mapping: IdentityMapping::default(),
             token_sources: vec![TokenSource::Bearer],
@@ -457,6 +459,14 @@ impl Provider {
                 self
             }
         }
+    }
+
+    /// Accepts only DPoP-bound tokens presented with a proof (RFC 9449): bearer tokens from this
+    /// provider are refused. Without it, a bound token still needs its proof, and unbound tokens
+    /// work as bearer tokens.
+    pub fn require_dpop(mut self) -> Provider {
+        self.dpop_required = true;
+        self
     }
 
     /// RFC 9068 strict mode: only JWT access tokens, which declare themselves with the header `typ`

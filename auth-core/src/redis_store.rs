@@ -72,6 +72,22 @@ impl RedisStore {
         })
     }
 
+    /// Sets `key` (under this crate's prefix) unless it exists, expiring after `ttl`: whether it
+    /// was set.
+    pub(crate) async fn set_once(&self, key: &str, ttl: Duration) -> Result<bool, String> {
+        let mut connection = self.connection.clone();
+        let set: Option<String> = redis::cmd("SET")
+            .arg(format!("{PREFIX}{key}"))
+            .arg(1)
+            .arg("NX")
+            .arg("PX")
+            .arg(u64::try_from(ttl.as_millis()).unwrap_or(u64::MAX).max(1))
+            .query_async(&mut connection)
+            .await
+            .map_err(|error| self.failure(&error))?;
+        Ok(set.is_some())
+    }
+
     /// Stores a revocation until it can be forgotten and announces it to every instance.
     pub(crate) async fn publish(&self, revocation: &Revocation) -> Result<(), RevocationError> {
         let value = serde_json::to_string(revocation)

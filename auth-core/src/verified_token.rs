@@ -74,6 +74,27 @@ impl VerifiedToken {
         self.algorithm.is_none()
     }
 
+    /// The RFC 7638 thumbprint of the key the token is bound to (`cnf.jkt`), if it is DPoP-bound.
+    /// A token returned by the verifier with one was presented with a valid proof by that key.
+    pub fn dpop_thumbprint(&self) -> Option<&str> {
+        self.payload
+            .get("cnf")
+            .and_then(|cnf| cnf.get("jkt"))
+            .and_then(Value::as_str)
+    }
+
+    /// Whether the token is bound to a DPoP key: `cnf.jkt`, or an introspection answer's
+    /// `token_type` of `DPoP`.
+    pub fn is_dpop_bound(&self) -> bool {
+        self.dpop_thumbprint().is_some()
+            || (self.is_introspected()
+                && self
+                    .payload
+                    .get("token_type")
+                    .and_then(Value::as_str)
+                    .is_some_and(|kind| kind.eq_ignore_ascii_case("dpop")))
+    }
+
     /// The `kid` of the key that verified the token.
     pub fn kid(&self) -> Option<&str> {
         self.kid.as_deref()

@@ -10,6 +10,7 @@ use serde_json::{Map, Value};
 
 use crate::algorithm::AlgorithmSet;
 use crate::claims::Claims;
+use crate::dpop::{Dpop, DpopRequest};
 use crate::error::{AuthError, ConfigError, Malformed, PrefetchError};
 use crate::fetch;
 use crate::identity::IdentityMapping;
@@ -60,7 +61,7 @@ pub struct Verifier {
     inner: Arc<Inner>,
 }
 
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 struct Inner {
     issuers: Arc<[Issuer]>,
     token_sources: Arc<[TokenSource]>,
@@ -69,6 +70,9 @@ struct Inner {
     /// Answers of introspection, when a provider introspects.
     introspections: Option<Arc<IntrospectionCache>>,
     revocations: Option<Revocations>,
+    dpop: Dpop,
+    /// Whether any provider refuses bearer tokens, so others pay nothing for the check.
+    dpop_required: bool,
 }
 
 #[derive(Debug)]
@@ -80,6 +84,8 @@ struct Issuer {
     mapping: IdentityMapping,
     keys: Arc<KeyStore>,
     introspector: Option<Introspector>,
+    /// Refuses bearer tokens: only DPoP-bound ones, with a proof.
+    dpop_required: bool,
 }
 
 impl Verifier {
@@ -131,6 +137,7 @@ impl Verifier {
                 )
             });
             issuers.push(Issuer {
+                dpop_required: provider.dpop_required,
                 matcher: provider.issuer,
                 algorithms: provider.algorithms.candidates(),
                 rules,
@@ -146,6 +153,7 @@ impl Verifier {
             ));
         }
         let cache = Some(VerifiedCache::new(DEFAULT_CACHE_CAPACITY));
+        let issuers_require_dpop = issuers.iter().any(|issuer| issuer.dpop_required);
         let introspections = issuers
             .iter()
             .any(|issuer| issuer.introspector.is_some())
@@ -158,6 +166,8 @@ impl Verifier {
                 cache,
                 introspections,
                 revocations: None,
+                dpop: Dpop::default(),
+                dpop_required: issuers_require_dpop,
             }),
         })
     }
@@ -170,31 +180,30 @@ impl Verifier {
     /// still checked, entries live no longer than the token's `exp`, and an entry whose key has
     /// left the key set is dropped.
     pub fn verified_cache(self, capacity: usize) -> Verifier {
-        let cache = (capacity > 0).then(|| VerifiedCache::new(capacity));
-        let inner = Inner {
-            issuers: Arc::clone(&self.inner.issuers),
-            token_sources: Arc::clone(&self.inner.token_sources),
-            endpoints: Arc::clone(&self.inner.endpoints),
-            cache,
-            introspections: self.inner.introspections.clone(),
-            revocations: self.inner.revocations.clone(),
-        };
-        Verifier {
-            inner: Arc::new(inner),
-        }
+        self.rebuilt(|inner| inner.cache = (capacity > 0).then(|| VerifiedCache::new(capacity)))
     }
 
     /// The same verifier (sharing keys and caches) refusing tokens revoked in `revocations`, which
     /// is checked on every verification, cache hits and introspected tokens included.
     pub fn revocations(self, revocations: Revocations) -> Verifier {
-        let inner = Inner {
-            issuers: Arc::clone(&self.inner.issuers),
-            token_sources: Arc::clone(&self.inner.token_sources),
-            endpoints: Arc::clone(&self.inner.endpoints),
-            cache: self.inner.cache.clone(),
-            introspections: self.inner.introspections.clone(),
-            revocations: Some(revocations),
-        };
+        self.rebuilt(|inner| inner.revocations = Some(revocations))
+    }
+
+    /// The same verifier (sharing keys and caches) checking DPoP proofs as `dpop` says, instead
+    /// of [`Dpop::default`]. Fails on a setting that cannot work, naming it.
+    pub fn dpop(self, dpop: Dpop) -> Result<Verifier, ConfigError> {
+        dpop.validate()?;
+        Ok(self.rebuilt(|inner| inner.dpop = dpop))
+    }
+
+    /// How DPoP proofs are checked (for challenges and nonces).
+    pub fn dpop_settings(&self) -> &Dpop {
+        &self.inner.dpop
+    }
+
+    fn rebuilt(&self, change: impl FnOnce(&mut Inner)) -> Verifier {
+        let mut inner = Inner::clone(&self.inner);
+        change(&mut inner);
         Verifier {
             inner: Arc::new(inner),
         }
@@ -269,9 +278,80 @@ impl Verifier {
         self.verify_token(token).await?.claims()
     }
 
-    /// Verifies `token`, keeping the payload as JSON. Shared: a cache hit returns the same
-    /// allocation.
+    /// Verifies `token` sent as a bearer token, keeping the payload as JSON. Shared: a cache hit
+    /// returns the same allocation.
+    ///
+    /// A DPoP-bound token (`cnf.jkt`) is refused here: it is only good with a proof, through
+    /// [`Verifier::verify_dpop`]. So is any token of a provider that
+    /// [requires DPoP](crate::Provider::require_dpop).
     pub async fn verify_token(&self, token: &str) -> Result<Arc<VerifiedToken>, AuthError> {
+        let verified = self.verify_unbound(token).await?;
+        if verified.is_dpop_bound() {
+            return Err(AuthError::DpopBinding(
+                "a DPoP-bound token was sent as a bearer token".into(),
+            ));
+        }
+        if self.inner.dpop_required && self.requires_dpop(&verified) {
+            return Err(AuthError::DpopBinding(
+                "the provider requires DPoP-bound tokens".into(),
+            ));
+        }
+        Ok(verified)
+    }
+
+    /// Verifies `token` sent with the DPoP scheme (`Authorization: DPoP <token>`) and the proof
+    /// that came with it (RFC 9449 §4.3, §7.1): the token must be bound to the key that signed the
+    /// proof, and the proof must be fresh, unused, and made for this method, URL and token.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// use auth_core::testing::{DpopKey, TestIssuer};
+    /// use auth_core::{AuthError, DpopRequest, Verifier};
+    ///
+    /// let issuer = TestIssuer::start().await;
+    /// let verifier = Verifier::new(issuer.provider())?;
+    /// let key = DpopKey::generate();
+    /// let token = issuer.token().dpop_bound(&key).sign();
+    /// let url = "https://api.example.com/items";
+    /// let proof = key.proof("GET", url, &token);
+    /// let request = DpopRequest { proof: &proof, method: "GET", url };
+    /// verifier.verify_dpop(&token, &request).await?;
+    /// // The same proof again is a replay; the token alone is not enough.
+    /// assert!(matches!(
+    ///     verifier.verify_dpop(&token, &request).await,
+    ///     Err(AuthError::InvalidDpopProof(_))
+    /// ));
+    /// assert!(matches!(verifier.verify_token(&token).await, Err(AuthError::DpopBinding(_))));
+    /// # Ok(()) }
+    /// ```
+    pub async fn verify_dpop(
+        &self,
+        token: &str,
+        request: &DpopRequest<'_>,
+    ) -> Result<Arc<VerifiedToken>, AuthError> {
+        let verified = self.verify_unbound(token).await?;
+        let Some(jkt) = verified.dpop_thumbprint() else {
+            return Err(AuthError::DpopBinding(
+                "a token sent with the DPoP scheme is not DPoP-bound".into(),
+            ));
+        };
+        self.inner.dpop.check(token, jkt, request).await?;
+        Ok(verified)
+    }
+
+    /// Whether the provider that issued `token` requires DPoP.
+    fn requires_dpop(&self, token: &VerifiedToken) -> bool {
+        let issuer = &token.identity().issuer;
+        self.inner
+            .issuers
+            .iter()
+            .find(|candidate| candidate.matcher.matches(issuer))
+            .is_some_and(|candidate| candidate.dpop_required)
+    }
+
+    /// The token verified and not revoked, whatever its binding.
+    async fn verify_unbound(&self, token: &str) -> Result<Arc<VerifiedToken>, AuthError> {
         let verified = self.verify_unrevoked(token).await?;
         if let Some(revocations) = &self.inner.revocations {
             revocations.check(&verified)?;

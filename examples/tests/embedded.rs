@@ -159,10 +159,10 @@ example_tests!(
 );
 
 /// The quickstart's further lines: an opaque token by introspection, a sign-out, the token refused
-/// after it.
+/// after it, a DPoP-bound token with its proof, and without.
 #[tokio::test]
 async fn quickstart_opaque_token_and_sign_out() {
-    const ALL: [u16; 8] = [200, 200, 403, 200, 401, 200, 204, 401];
+    const ALL: [u16; 10] = [200, 200, 403, 200, 401, 200, 204, 401, 200, 401];
     let running = start(env!("CARGO_BIN_EXE_quickstart"), ALL.len(), &[]).await;
     let client = reqwest::Client::new();
     for (line, expected) in running.curls.iter().zip(ALL) {
@@ -427,6 +427,11 @@ async fn missing_or_malformed_settings_fail_at_startup_naming_the_variable() {
                 ("ZITADEL_KEY_FILE", "/nonexistent/key.json"),
             ],
             "ZITADEL_KEY_FILE",
+        ),
+        (
+            env!("CARGO_BIN_EXE_quickstart"),
+            &[("AUTH_PUBLIC_ORIGIN", "api.example.com")],
+            "AUTH_PUBLIC_ORIGIN",
         ),
         (
             env!("CARGO_BIN_EXE_quickstart"),

@@ -397,9 +397,31 @@ pub mod oidc_provider {
             resource: &str,
             scope: &str,
         ) -> String {
-            let response = crate::client()
-                .post(format!("{}/token", self.issuer))
-                .basic_auth(client, Some(secret))
+            self.token_with(client, secret, resource, scope, None).await
+        }
+
+        /// The token endpoint's URL (for the `htu` of a DPoP proof).
+        pub fn token_endpoint(&self) -> String {
+            format!("{}/token", self.issuer)
+        }
+
+        /// As [`OidcProvider::token`], sending `dpop_proof` (made for `POST` to
+        /// [`OidcProvider::token_endpoint`]) so the token is bound to its key.
+        pub async fn token_with(
+            &self,
+            client: &str,
+            secret: &str,
+            resource: &str,
+            scope: &str,
+            dpop_proof: Option<&str>,
+        ) -> String {
+            let mut request = crate::client()
+                .post(self.token_endpoint())
+                .basic_auth(client, Some(secret));
+            if let Some(proof) = dpop_proof {
+                request = request.header("dpop", proof);
+            }
+            let response = request
                 .form(&[
                     ("grant_type", "client_credentials"),
                     ("resource", resource),

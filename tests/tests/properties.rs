@@ -172,3 +172,79 @@ proptest! {
         prop_assert_eq!(&verified.identity().subject, &claims.sub);
     }
 }
+
+/// A DPoP-bound token, its key, and a verifier (replays are remembered per verifier, so each case
+/// gets fresh proofs from `key`).
+struct DpopFixture {
+    token: String,
+    key: auth_core::testing::DpopKey,
+}
+
+fn dpop_fixture() -> &'static DpopFixture {
+    static FIXTURE: OnceLock<DpopFixture> = OnceLock::new();
+    FIXTURE.get_or_init(|| {
+        let key = auth_core::testing::DpopKey::generate();
+        let token = fixture().issuer.token().dpop_bound(&key).sign();
+        DpopFixture { token, key }
+    })
+}
+
+const DPOP_URL: &str = "https://api.example.com/items";
+
+/// Whether the verifier refuses `proof` for the bound token.
+fn proof_refused(proof: &str) -> bool {
+    let fixture = fixture();
+    let request = auth_core::DpopRequest {
+        proof,
+        method: "GET",
+        url: DPOP_URL,
+    };
+    fixture
+        .runtime
+        .block_on(
+            fixture
+                .verifier
+                .verify_dpop(&dpop_fixture().token, &request),
+        )
+        .is_err()
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(cases(256)))]
+
+    #[test]
+    fn any_string_as_a_dpop_proof_is_refused_without_panicking(input in any::<String>()) {
+        prop_assert!(proof_refused(&input));
+    }
+
+    #[test]
+    fn proof_shaped_noise_is_refused(input in token_shaped()) {
+        prop_assert!(proof_refused(&input));
+    }
+
+    #[test]
+    fn every_single_byte_change_to_a_proof_is_refused(
+        position in any::<prop::sample::Index>(),
+        replacement in 0x21u8..0x7f,
+    ) {
+        let DpopFixture { token, key } = dpop_fixture();
+        let proof = key.proof("GET", DPOP_URL, token);
+        let index = position.index(proof.len());
+        let mut bytes = proof.into_bytes();
+        // Another printable byte than the one there, whatever `replacement` drew.
+        if bytes[index] == replacement {
+            bytes[index] = if replacement == 0x7e { 0x21 } else { replacement + 1 };
+        } else {
+            bytes[index] = replacement;
+        }
+        let changed = String::from_utf8(bytes).unwrap();
+        prop_assert!(proof_refused(&changed), "accepted a proof changed at byte {index}");
+    }
+}
+
+/// The properties above would hold vacuously if good proofs were refused too.
+#[test]
+fn an_unchanged_proof_is_accepted() {
+    let DpopFixture { token, key } = dpop_fixture();
+    assert!(!proof_refused(&key.proof("GET", DPOP_URL, token)));
+}

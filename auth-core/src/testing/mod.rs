@@ -19,9 +19,11 @@
 //! # }
 //! ```
 
+mod dpop_key;
 mod signing_key;
 mod test_issuer;
 mod token_builder;
 
+pub use dpop_key::{DpopKey, ProofBuilder};
 pub use test_issuer::TestIssuer;
 pub use token_builder::TokenBuilder;

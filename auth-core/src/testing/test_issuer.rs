@@ -583,7 +583,11 @@ async fn introspect(
     let answer = match live {
         Some(mut claims) => {
             claims.insert("active".into(), true.into());
-            claims.insert("token_type".into(), "Bearer".into());
+            let bound = claims
+                .get("cnf")
+                .is_some_and(|cnf| cnf.get("jkt").is_some());
+            let kind = if bound { "DPoP" } else { "Bearer" };
+            claims.insert("token_type".into(), kind.into());
             Value::Object(claims)
         }
         None => json!({"active": false}),

@@ -345,6 +345,12 @@ impl<'a> TokenBuilder<'a> {
         claims
     }
 
+    /// Binds the token to a DPoP key (`cnf.jkt`): it is then accepted only with a proof by that
+    /// key ([`DpopKey::proof`](crate::testing::DpopKey::proof)).
+    pub fn dpop_bound(self, key: &crate::testing::DpopKey) -> Self {
+        self.claim("cnf", serde_json::json!({ "jkt": key.thumbprint() }))
+    }
+
     /// Issues the token as an opaque string instead of a JWT: the issuer keeps the claims and
     /// answers for them at its introspection endpoint (see [`TestIssuer::introspection`]), until
     /// the token expires or [`TestIssuer::revoke`] ends it.

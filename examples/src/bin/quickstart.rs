@@ -18,16 +18,18 @@
 //! | `AUTH_LEEWAY_SECS` | clock-skew tolerance in seconds, at most 300 | `30` |
 //! | `AUTH_INTROSPECTION_CLIENT_ID`, `AUTH_INTROSPECTION_CLIENT_SECRET` | accept opaque tokens by introspection (endpoint from discovery) | off (on in demo mode) |
 //! | `AUTH_INTROSPECTION_URL` | introspection endpoint, overriding discovery | from discovery |
-//! | `REDIS_URL` | revocations shared by every instance (`POST /sign-out`, `POST /sign-out-everywhere`) | in memory |
+//! | `AUTH_PUBLIC_ORIGIN` | the origin clients call, e.g. `https://api.example.com`, for DPoP proofs behind a proxy | scheme of this server, `Host` header |
+//! | `REDIS_URL` | revocations and DPoP replay protection shared by every instance (`POST /sign-out`, `POST /sign-out-everywhere`) | in memory |
 //! | `BIND` | listen address | `127.0.0.1:8080` |
 
 use std::net::SocketAddr;
 use std::time::Duration;
 
 use actix_web::{App, HttpResponse, HttpServer, Responder, get, post, web};
+use auth_actix::testing::DpopKey;
 use auth_actix::{
-    Algorithm, ConfigError, Identity, Introspection, JwtAuth, Provider, Revocations, Verified,
-    require_role,
+    Algorithm, ConfigError, Dpop, Identity, Introspection, JwtAuth, Provider, Revocations,
+    Verified, require_role,
 };
 use examples::{Carrier, Demo};
 use tracing_subscriber::EnvFilter;
@@ -109,16 +111,27 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         }
     };
     let provider = tuned(provider)?;
-    let revocations = match setting("REDIS_URL") {
-        Some(url) => Revocations::redis(&url, Duration::from_secs(5))
-            .await
-            .map_err(|err| format!("REDIS_URL: {err}"))?,
-        None => Revocations::in_memory(),
+    // DPoP-bound tokens are checked with no setting; Redis shares replay protection.
+    let (revocations, dpop) = match setting("REDIS_URL") {
+        Some(url) => (
+            Revocations::redis(&url, Duration::from_secs(5))
+                .await
+                .map_err(|err| format!("REDIS_URL: {err}"))?,
+            Dpop::default().redis(&url),
+        ),
+        None => (Revocations::in_memory(), Dpop::default()),
     };
-    let auth = JwtAuth::new(provider.clone())
+    let mut auth = JwtAuth::new(provider.clone())
         .map_err(named)?
         .revocations(revocations.clone())
+        .dpop(dpop)
+        .map_err(|err| format!("REDIS_URL: {err}"))?
         .public(["/public"]);
+    if let Some(origin) = setting("AUTH_PUBLIC_ORIGIN") {
+        auth = auth
+            .public_origin(&origin)
+            .map_err(|err| format!("AUTH_PUBLIC_ORIGIN: {err}"))?;
+    }
     // Stops on a misconfiguration; an unreachable issuer is a warning, and protected routes answer
     // 503 until its keys arrive.
     auth.warm_up().await.map_err(named)?;
@@ -164,6 +177,15 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
             println!("# sign a token out (204); it is refused from then on (401 token revoked)");
             println!("curl -i -X POST {} {base}/sign-out", bearer(&leaving));
             println!("curl -i {} {base}/me", bearer(&leaving));
+            // A DPoP-bound token is useless without a fresh proof by its key; this one is good
+            // once, for 5 minutes.
+            let key = DpopKey::generate();
+            let bound = admin_token().dpop_bound(&key).sign();
+            let proof = key.proof("GET", &format!("{base}/me"), &bound);
+            println!("# a DPoP-bound token with a one-time proof: 200, then 401 as a replay");
+            println!("curl -i -H 'Authorization: DPoP {bound}' -H 'DPoP: {proof}' {base}/me");
+            println!("# the same token without its proof: 401");
+            println!("curl -i {} {base}/me", bearer(&bound));
             println!();
         }
         None => println!("quickstart: listening on {base}"),

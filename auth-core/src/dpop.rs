@@ -1,0 +1,514 @@
+//! DPoP (RFC 9449) at the resource server: a token bound to a key (`cnf.jkt`) is accepted only
+//! with a fresh proof, signed by that key, for this very request.
+//!
+//! The proof is checked after the token (whose verification may be a cache hit) and before its
+//! `jti` is recorded, so nothing a forger sends reaches the replay cache.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+use std::time::Duration;
+
+use aws_lc_rs::digest;
+use aws_lc_rs::hmac;
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use serde::Deserialize;
+use serde_json::value::RawValue;
+use serde_json::{Map, Value};
+
+use crate::algorithm::{Algorithm, AlgorithmPolicy, AlgorithmSet};
+use crate::error::{AuthError, ConfigError};
+use crate::jwks;
+use crate::validation::{self, numeric_date};
+
+/// Proofs longer than this are refused before parsing (an RSA-4096 proof is about 1.5 KiB).
+pub const MAX_PROOF_LEN: usize = 8 * 1024;
+
+/// Longest `jti` accepted (RFC 9449 asks for at least 96 bits of randomness; 22 characters).
+const MAX_JTI_LEN: usize = 256;
+
+/// Most proofs remembered at once in memory, each about 100 bytes.
+const REPLAY_CAPACITY: u64 = 1_000_000;
+
+/// The algorithms a proof may use unless set otherwise.
+pub const DEFAULT_DPOP_ALGORITHMS: AlgorithmSet = AlgorithmSet::of(&[
+    Algorithm::ES256,
+    Algorithm::EdDSA,
+    Algorithm::PS256,
+    Algorithm::RS256,
+]);
+
+/// How DPoP proofs are checked: one setting for the whole verifier, since proofs are about the
+/// request, not the issuer. On by default with [`Dpop::default`]; a provider can refuse bearer
+/// tokens altogether with [`Provider::require_dpop`](crate::Provider::require_dpop).
+///
+/// ```
+/// use std::time::Duration;
+/// use auth_core::{Algorithm, Dpop};
+///
+/// let dpop = Dpop::default()
+///     .algorithms([Algorithm::ES256, Algorithm::EdDSA])
+///     .proof_age(Duration::from_secs(60), Duration::from_secs(5))
+///     .nonces(None, Duration::from_secs(300));
+/// # let _ = dpop;
+/// ```
+#[derive(Clone)]
+pub struct Dpop {
+    algorithms: AlgorithmSet,
+    max_age: Duration,
+    max_ahead: Duration,
+    nonces: Option<Arc<Nonces>>,
+    replay: ReplayStore,
+    errors: Vec<ConfigError>,
+}
+
+impl std::fmt::Debug for Dpop {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Dpop")
+            .field("algorithms", &self.algorithms)
+            .field("max_age", &self.max_age)
+            .field("max_ahead", &self.max_ahead)
+            .field("nonces", &self.nonces.is_some())
+            .field("replay", &self.replay)
+            .finish()
+    }
+}
+
+impl Default for Dpop {
+    /// ES256, EdDSA, PS256 and RS256 proofs, issued at most 5 minutes ago or 30 seconds ahead
+    /// (Auth0's window), replays remembered in memory, no server nonces.
+    fn default() -> Dpop {
+        Dpop {
+            algorithms: DEFAULT_DPOP_ALGORITHMS,
+            max_age: Duration::from_secs(300),
+            max_ahead: Duration::from_secs(30),
+            nonces: None,
+            replay: ReplayStore::in_memory(Duration::from_secs(330)),
+            errors: Vec::new(),
+        }
+    }
+}
+
+impl Dpop {
+    /// The algorithms a proof may be signed with (asymmetric only).
+    pub fn algorithms(mut self, algorithms: impl IntoIterator<Item = Algorithm>) -> Dpop {
+        let algorithms: Vec<Algorithm> = algorithms.into_iter().collect();
+        self.algorithms = AlgorithmSet::of(&algorithms);
+        if self.algorithms.is_empty() {
+            self.errors.push(ConfigError::new(
+                "Dpop::algorithms",
+                "no algorithm given: name at least one, e.g. ES256",
+            ));
+        }
+        self
+    }
+
+    /// How old (by its `iat`) a proof may be, and how far ahead of this clock. Proofs are
+    /// remembered for replay for as long as they could be accepted.
+    pub fn proof_age(mut self, max_age: Duration, max_ahead: Duration) -> Dpop {
+        self.max_age = max_age;
+        self.max_ahead = max_ahead;
+        if max_age > Duration::from_secs(3600) || max_ahead > Duration::from_secs(300) {
+            self.errors.push(ConfigError::new(
+                "Dpop::proof_age",
+                "at most an hour back and 5 minutes ahead: a proof is meant to be fresh",
+            ));
+        }
+        self.replay = self.replay.with_window(max_age + max_ahead);
+        self
+    }
+
+    /// Requires server nonces (RFC 9449 §8): a proof must carry the `nonce` this API handed out in
+    /// its `DPoP-Nonce` response header, which changes every `rotation` (the previous one is
+    /// still accepted). Several instances share nonces when given the same 32-byte `secret`;
+    /// `None` makes one for this process.
+    pub fn nonces(mut self, secret: Option<[u8; 32]>, rotation: Duration) -> Dpop {
+        if rotation < Duration::from_secs(10) {
+            self.errors.push(ConfigError::new(
+                "Dpop::nonces",
+                "rotation under 10 seconds would refuse proofs still in flight",
+            ));
+        }
+        self.nonces = Some(Arc::new(Nonces::new(secret, rotation)));
+        self
+    }
+
+    /// Remembers proofs in the Redis server at `url`, so a proof replayed against another instance
+    /// of the API is refused too. Each DPoP request then makes one Redis call; while Redis is
+    /// unreachable, DPoP requests are refused with 503.
+    #[cfg(feature = "redis")]
+    pub fn redis(mut self, url: &str) -> Dpop {
+        match crate::redis_store::RedisStore::open(url, "Dpop::redis(url)") {
+            Ok(store) => {
+                self.replay = ReplayStore {
+                    window: self.replay.window,
+                    shared: Some(store),
+                    ..ReplayStore::in_memory(self.replay.window)
+                };
+            }
+            Err(error) => self.errors.push(error),
+        }
+        self
+    }
+
+    pub(crate) fn validate(&self) -> Result<(), ConfigError> {
+        match self.errors.first() {
+            Some(error) => Err(error.clone()),
+            None => Ok(()),
+        }
+    }
+
+    /// The algorithms accepted, for the `algs` of a `WWW-Authenticate: DPoP` challenge.
+    pub fn accepted_algorithms(&self) -> AlgorithmSet {
+        self.algorithms
+    }
+
+    /// The nonce to hand out now, when nonces are required.
+    pub fn current_nonce(&self) -> Option<String> {
+        self.nonces.as_ref().map(|nonces| nonces.current())
+    }
+
+    /// Checks `request`'s proof for `token`, bound to the key with thumbprint `jkt`.
+    pub(crate) async fn check(
+        &self,
+        token: &str,
+        jkt: &str,
+        request: &DpopRequest<'_>,
+    ) -> Result<(), AuthError> {
+        let proof = Proof::parse(request.proof, self.algorithms)?;
+        let claims = &proof.claims;
+        let text = |name: &'static str| {
+            claims
+                .get(name)
+                .and_then(Value::as_str)
+                .ok_or_else(|| invalid(format!("no `{name}`")))
+        };
+        let jti = text("jti")?;
+        if jti.is_empty() || jti.len() > MAX_JTI_LEN {
+            return Err(invalid("`jti` empty or too long"));
+        }
+        if text("htm")? != request.method {
+            return Err(invalid("`htm` is not the request's method"));
+        }
+        let htu = normalize_htu(text("htu")?).ok_or_else(|| invalid("`htu` is not a URL"))?;
+        let target = normalize_htu(request.url)
+            .ok_or_else(|| AuthError::Internal(format!("request URL {:?}", request.url)))?;
+        if htu != target {
+            return Err(invalid("`htu` is not the request's URL"));
+        }
+        let iat = claims
+            .get("iat")
+            .and_then(numeric_date)
+            .ok_or_else(|| invalid("no `iat`"))?;
+        let now = validation::now();
+        let age = |d: Duration| i64::try_from(d.as_secs()).unwrap_or(i64::MAX);
+        if iat < now.saturating_sub(age(self.max_age)) {
+            return Err(invalid("proof too old"));
+        }
+        if iat > now.saturating_add(age(self.max_ahead)) {
+            return Err(invalid("proof issued in the future"));
+        }
+        if text("ath")? != access_token_hash(token) {
+            return Err(invalid("`ath` is not this token's hash"));
+        }
+        if let Some(nonces) = &self.nonces {
+            match claims.get("nonce").and_then(Value::as_str) {
+                Some(nonce) if nonces.accepts(nonce) => {}
+                _ => return Err(AuthError::UseDpopNonce),
+            }
+        }
+        if proof.thumbprint != jkt {
+            return Err(AuthError::DpopBinding(
+                "the proof is signed by another key than the token is bound to".into(),
+            ));
+        }
+        self.replay.first_use(&proof.thumbprint, jti).await
+    }
+}
+
+fn invalid(reason: impl Into<String>) -> AuthError {
+    AuthError::InvalidDpopProof(reason.into())
+}
+
+/// What a DPoP request presents besides its token: the `DPoP` header, and the request it must be
+/// bound to.
+#[derive(Debug, Clone, Copy)]
+pub struct DpopRequest<'a> {
+    /// The `DPoP` header's value: one compact JWS.
+    pub proof: &'a str,
+    /// The request method, e.g. `GET`.
+    pub method: &'a str,
+    /// The request URL as the client addressed it: scheme, host and path (the query is ignored).
+    /// Behind a proxy, the public origin the client used, not the address the API listens on.
+    pub url: &'a str,
+}
+
+/// A parsed, signature-checked proof.
+struct Proof {
+    claims: Map<String, Value>,
+    /// RFC 7638 thumbprint of the header's key.
+    thumbprint: String,
+}
+
+#[derive(Deserialize)]
+struct ProofHeader<'a> {
+    typ: Option<&'a str>,
+    alg: Option<&'a str>,
+    #[serde(borrow)]
+    jwk: Option<&'a RawValue>,
+    crit: Option<&'a RawValue>,
+}
+
+/// Members of a JWK that only a private key has.
+const PRIVATE_MEMBERS: [&str; 8] = ["d", "p", "q", "dp", "dq", "qi", "oth", "k"];
+
+impl Proof {
+    fn parse(proof: &str, algorithms: AlgorithmSet) -> Result<Proof, AuthError> {
+        if proof.len() > MAX_PROOF_LEN {
+            return Err(invalid("proof too large"));
+        }
+        let mut parts = proof.split('.');
+        let (Some(header), Some(payload), Some(signature), None) =
+            (parts.next(), parts.next(), parts.next(), parts.next())
+        else {
+            return Err(invalid("not a compact JWS"));
+        };
+        let decode = |segment: &str| {
+            URL_SAFE_NO_PAD
+                .decode(segment)
+                .map_err(|_| invalid("a segment is not base64url"))
+        };
+        let header_bytes = decode(header)?;
+        let parsed: ProofHeader<'_> =
+            serde_json::from_slice(&header_bytes).map_err(|_| invalid("unreadable header"))?;
+        if !parsed
+            .typ
+            .is_some_and(|typ| typ.eq_ignore_ascii_case("dpop+jwt"))
+        {
+            return Err(invalid("`typ` is not dpop+jwt"));
+        }
+        if parsed.crit.is_some() {
+            return Err(invalid("unsupported `crit`"));
+        }
+        let alg = parsed
+            .alg
+            .and_then(Algorithm::from_name)
+            .filter(|alg| algorithms.contains(*alg))
+            .ok_or_else(|| invalid("`alg` not accepted"))?;
+        let jwk = parsed.jwk.ok_or_else(|| invalid("no `jwk`"))?;
+        let members: Map<String, Value> =
+            serde_json::from_str(jwk.get()).map_err(|_| invalid("`jwk` is not an object"))?;
+        if PRIVATE_MEMBERS
+            .iter()
+            .any(|member| members.contains_key(*member))
+        {
+            return Err(invalid("`jwk` holds a private key"));
+        }
+        let key = jwks::parse_proof_key(jwk, AlgorithmPolicy::Only(AlgorithmSet::of(&[alg])))
+            .map_err(|_| invalid("`jwk` is not a usable key for `alg`"))?;
+        let signature = decode(signature)?;
+        let signing_input = &proof[..header.len() + 1 + payload.len()];
+        if !key.verify(alg, signing_input.as_bytes(), &signature) {
+            return Err(invalid("signature does not verify"));
+        }
+        let claims: Map<String, Value> =
+            serde_json::from_slice(&decode(payload)?).map_err(|_| invalid("unreadable payload"))?;
+        Ok(Proof {
+            claims,
+            thumbprint: thumbprint(&members).ok_or_else(|| invalid("`jwk` members"))?,
+        })
+    }
+}
+
+/// The RFC 7638 thumbprint of a public JWK: its required members only, in lexicographic order,
+/// without whitespace, hashed with SHA-256, base64url.
+pub(crate) fn thumbprint(jwk: &Map<String, Value>) -> Option<String> {
+    let required: &[&str] = match jwk.get("kty")?.as_str()? {
+        "RSA" => &["e", "kty", "n"],
+        "EC" => &["crv", "kty", "x", "y"],
+        "OKP" => &["crv", "kty", "x"],
+        _ => return None,
+    };
+    let mut canonical = BTreeMap::new();
+    for name in required {
+        canonical.insert(*name, jwk.get(*name)?.as_str()?);
+    }
+    let json = serde_json::to_string(&canonical).ok()?;
+    Some(URL_SAFE_NO_PAD.encode(digest::digest(&digest::SHA256, json.as_bytes())))
+}
+
+/// `ath`: base64url(SHA-256(the access token)).
+pub(crate) fn access_token_hash(token: &str) -> String {
+    URL_SAFE_NO_PAD.encode(digest::digest(&digest::SHA256, token.as_bytes()))
+}
+
+/// `htu` as RFC 9449 §4.3 compares it: scheme and host lowercased, default port dropped, dot
+/// segments removed, percent-encoding normalised (RFC 3986 §6.2.2, §6.2.3), query and fragment
+/// dropped. `None` for what is not an absolute http(s) URL.
+pub(crate) fn normalize_htu(url: &str) -> Option<String> {
+    let mut parsed = url::Url::parse(url).ok()?;
+    if !matches!(parsed.scheme(), "http" | "https") || parsed.host().is_none() {
+        return None;
+    }
+    parsed.set_query(None);
+    parsed.set_fragment(None);
+    let path = normalize_percent(parsed.path());
+    parsed.set_path(&path);
+    Some(parsed.into())
+}
+
+/// Uppercases the hex digits of percent-encodings and decodes those of unreserved characters.
+fn normalize_percent(path: &str) -> String {
+    let bytes = path.as_bytes();
+    let mut out = String::with_capacity(path.len());
+    let mut index = 0;
+    while let Some(&byte) = bytes.get(index) {
+        let hex = |at: usize| bytes.get(at).copied().filter(u8::is_ascii_hexdigit);
+        if byte == b'%'
+            && let (Some(high), Some(low)) = (hex(index + 1), hex(index + 2))
+        {
+            let value = hex_value(high) << 4 | hex_value(low);
+            if value.is_ascii_alphanumeric() || matches!(value, b'-' | b'.' | b'_' | b'~') {
+                out.push(value as char);
+            } else {
+                out.push('%');
+                out.push(high.to_ascii_uppercase() as char);
+                out.push(low.to_ascii_uppercase() as char);
+            }
+            index += 3;
+            continue;
+        }
+        out.push(byte as char);
+        index += 1;
+    }
+    out
+}
+
+fn hex_value(digit: u8) -> u8 {
+    char::from(digit)
+        .to_digit(16)
+        .and_then(|value| u8::try_from(value).ok())
+        .unwrap_or_default()
+}
+
+/// Server nonces without server state: the time slot and a MAC over it.
+struct Nonces {
+    key: hmac::Key,
+    rotation: Duration,
+}
+
+impl Nonces {
+    fn new(secret: Option<[u8; 32]>, rotation: Duration) -> Nonces {
+        let secret = secret.unwrap_or_else(|| {
+            use aws_lc_rs::rand::SecureRandom;
+            let mut secret = [0u8; 32];
+            let _ = aws_lc_rs::rand::SystemRandom::new().fill(&mut secret);
+            secret
+        });
+        Nonces {
+            key: hmac::Key::new(hmac::HMAC_SHA256, &secret),
+            rotation: rotation.max(Duration::from_secs(1)),
+        }
+    }
+
+    fn slot(&self) -> u64 {
+        u64::try_from(validation::now()).unwrap_or_default() / self.rotation.as_secs().max(1)
+    }
+
+    fn for_slot(&self, slot: u64) -> String {
+        let tag = hmac::sign(&self.key, &slot.to_be_bytes());
+        let mut bytes = slot.to_be_bytes().to_vec();
+        bytes.extend_from_slice(tag.as_ref());
+        URL_SAFE_NO_PAD.encode(bytes)
+    }
+
+    fn current(&self) -> String {
+        self.for_slot(self.slot())
+    }
+
+    /// The current nonce or the previous one (a client may have fetched it just before rotation).
+    fn accepts(&self, nonce: &str) -> bool {
+        let Ok(bytes) = URL_SAFE_NO_PAD.decode(nonce) else {
+            return false;
+        };
+        let Some((slot, tag)) = bytes.split_first_chunk::<8>() else {
+            return false;
+        };
+        let slot = u64::from_be_bytes(*slot);
+        let now = self.slot();
+        (slot == now || slot.saturating_add(1) == now)
+            && hmac::verify(&self.key, &slot.to_be_bytes(), tag).is_ok()
+    }
+}
+
+/// Proofs already seen, by key thumbprint and `jti`, for as long as they could be accepted.
+#[derive(Clone)]
+struct ReplayStore {
+    window: Duration,
+    local: moka::sync::Cache<[u8; 32], ()>,
+    #[cfg(feature = "redis")]
+    shared: Option<crate::redis_store::RedisStore>,
+}
+
+impl std::fmt::Debug for ReplayStore {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        #[cfg(feature = "redis")]
+        let kind = if self.shared.is_some() {
+            "redis"
+        } else {
+            "in memory"
+        };
+        #[cfg(not(feature = "redis"))]
+        let kind = "in memory";
+        f.debug_struct("ReplayStore")
+            .field("kind", &kind)
+            .field("window", &self.window)
+            .finish()
+    }
+}
+
+impl ReplayStore {
+    fn in_memory(window: Duration) -> ReplayStore {
+        ReplayStore {
+            window,
+            local: moka::sync::Cache::builder()
+                .max_capacity(REPLAY_CAPACITY)
+                .time_to_live(window)
+                .build(),
+            #[cfg(feature = "redis")]
+            shared: None,
+        }
+    }
+
+    fn with_window(self, window: Duration) -> ReplayStore {
+        ReplayStore {
+            #[cfg(feature = "redis")]
+            shared: self.shared,
+            ..ReplayStore::in_memory(window)
+        }
+    }
+
+    /// Records the proof; refuses one seen before.
+    async fn first_use(&self, thumbprint: &str, jti: &str) -> Result<(), AuthError> {
+        let mut context = digest::Context::new(&digest::SHA256);
+        context.update(thumbprint.as_bytes());
+        context.update(&[0]);
+        context.update(jti.as_bytes());
+        let mut key = [0u8; 32];
+        key.copy_from_slice(context.finish().as_ref());
+        #[cfg(feature = "redis")]
+        if let Some(shared) = &self.shared {
+            let hex: String = key.iter().map(|byte| format!("{byte:02x}")).collect();
+            return match shared.set_once(&format!("dpop:{hex}"), self.window).await {
+                Ok(true) => Ok(()),
+                Ok(false) => Err(invalid("proof replayed")),
+                Err(reason) => Err(AuthError::StoreUnavailable(reason)),
+            };
+        }
+        if self.local.entry(key).or_insert(()).is_fresh() {
+            Ok(())
+        } else {
+            Err(invalid("proof replayed"))
+        }
+    }
+}

@@ -1,0 +1,703 @@
+//! DPoP (RFC 9449): a bound token is accepted only with a fresh proof by its key, for this request.
+//! Every refusal path against the loopback test issuer; interop with `oidc-provider`, which binds
+//! its tokens when the client sends a proof; replays shared through a real `redis-server`.
+
+use std::time::Duration;
+
+use actix_web::http::StatusCode;
+use actix_web::{App, HttpResponse, get, test};
+use auth_actix::testing::{DpopKey, TestIssuer, TestRequestExt};
+use auth_actix::{AuthError, Dpop, Identity, JwtAuth, Provider, Verified, Verifier};
+use auth_core::DpopRequest;
+use serde_json::{Value, json};
+use tests::{Reply, init_tracing, send};
+
+/// Where actix's test requests say they were sent.
+const URL: &str = "http://localhost:8080/items";
+
+#[get("/items")]
+async fn items(caller: Verified<Identity>) -> HttpResponse {
+    let bound_to = caller.token().dpop_thumbprint().unwrap_or("nothing");
+    HttpResponse::Ok().body(format!("{} {bound_to}", caller.subject))
+}
+
+fn now() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs()
+        .try_into()
+        .unwrap()
+}
+
+/// Sends `GET /items` through an app protected by `auth`.
+async fn call(auth: JwtAuth, request: test::TestRequest) -> Reply {
+    let app = test::init_service(App::new().wrap(auth).service(items)).await;
+    send(&app, request.uri("/items")).await
+}
+
+fn challenges(reply: &Reply) -> Vec<String> {
+    reply
+        .headers
+        .get_all("www-authenticate")
+        .map(|value| value.to_str().unwrap().to_owned())
+        .collect()
+}
+
+#[actix_web::test]
+async fn a_bound_token_with_its_proof_passes_and_the_handler_sees_the_key() {
+    init_tracing();
+    let issuer = TestIssuer::start().await;
+    let key = DpopKey::generate();
+    let token = issuer.token().subject("ada").dpop_bound(&key).sign();
+    let proof = key.proof("GET", URL, &token);
+    let reply = call(
+        JwtAuth::new(issuer.provider()).unwrap(),
+        test::TestRequest::get().dpop(&token, &proof),
+    )
+    .await;
+    assert_eq!(reply.status, StatusCode::OK, "{}", reply.body);
+    assert_eq!(reply.body, format!("ada {}", key.thumbprint()));
+
+    // Ed25519 keys too.
+    let key = DpopKey::generate_ed25519();
+    let token = issuer.token().dpop_bound(&key).sign();
+    let proof = key.proof("GET", URL, &token);
+    let reply = call(
+        JwtAuth::new(issuer.provider()).unwrap(),
+        test::TestRequest::get().dpop(&token, &proof),
+    )
+    .await;
+    assert_eq!(reply.status, StatusCode::OK, "{}", reply.body);
+}
+
+#[actix_web::test]
+async fn a_stolen_bound_token_is_useless_as_a_bearer_token() {
+    init_tracing();
+    let issuer = TestIssuer::start().await;
+    let key = DpopKey::generate();
+    let token = issuer.token().dpop_bound(&key).sign();
+    let reply = call(
+        JwtAuth::new(issuer.provider()).unwrap(),
+        test::TestRequest::get().bearer(&token),
+    )
+    .await;
+    assert_eq!(reply.status, StatusCode::UNAUTHORIZED);
+    assert_eq!(reply.code(), "INVALID_TOKEN");
+    let challenges = challenges(&reply);
+    assert!(
+        challenges[0].starts_with(r#"DPoP realm="api", error="invalid_token""#),
+        "{challenges:?}"
+    );
+    assert!(
+        challenges[0].ends_with(r#"algs="RS256 PS256 ES256 EdDSA""#),
+        "{challenges:?}"
+    );
+    assert_eq!(challenges[1], r#"Bearer realm="api""#);
+}
+
+#[actix_web::test]
+async fn without_a_token_both_schemes_are_offered() {
+    let issuer = TestIssuer::start().await;
+    let reply = call(
+        JwtAuth::new(issuer.provider()).unwrap(),
+        test::TestRequest::get(),
+    )
+    .await;
+    assert_eq!(reply.status, StatusCode::UNAUTHORIZED);
+    assert_eq!(
+        challenges(&reply),
+        [
+            r#"Bearer realm="api""#,
+            r#"DPoP realm="api", algs="RS256 PS256 ES256 EdDSA""#
+        ]
+    );
+    // An unbound token keeps working as a bearer token.
+    let plain = issuer.token().sign();
+    let reply = call(
+        JwtAuth::new(issuer.provider()).unwrap(),
+        test::TestRequest::get().bearer(&plain),
+    )
+    .await;
+    assert_eq!(reply.status, StatusCode::OK);
+}
+
+/// Every way a proof can be wrong, each refused with `INVALID_DPOP_PROOF` and the DPoP challenge.
+#[actix_web::test]
+async fn every_faulty_proof_is_refused() {
+    init_tracing();
+    let issuer = TestIssuer::start().await;
+    let key = DpopKey::generate();
+    let token = issuer.token().dpop_bound(&key).sign();
+    let other_token = issuer.token().dpop_bound(&key).sign();
+    let mut private_jwk = key.public_jwk();
+    private_jwk["d"] = json!("c2VjcmV0");
+    let faulty: Vec<(&str, String)> = vec![
+        (
+            "another URL",
+            key.proof("GET", "http://localhost:8080/other", &token),
+        ),
+        (
+            "another host",
+            key.proof("GET", "http://evil.example/items", &token),
+        ),
+        ("another method", key.proof("POST", URL, &token)),
+        ("no ath", key.proof_for("GET", URL).sign()),
+        ("ath of another token", key.proof("GET", URL, &other_token)),
+        (
+            "too old",
+            key.proof_for("GET", URL)
+                .access_token(&token)
+                .claim("iat", now() - 600)
+                .sign(),
+        ),
+        (
+            "from the future",
+            key.proof_for("GET", URL)
+                .access_token(&token)
+                .claim("iat", now() + 120)
+                .sign(),
+        ),
+        (
+            "iat as a string",
+            key.proof_for("GET", URL)
+                .access_token(&token)
+                .claim("iat", now().to_string())
+                .sign(),
+        ),
+        (
+            "no jti",
+            key.proof_for("GET", URL)
+                .access_token(&token)
+                .without_claim("jti")
+                .sign(),
+        ),
+        (
+            "a huge jti",
+            key.proof_for("GET", URL)
+                .access_token(&token)
+                .claim("jti", "j".repeat(300))
+                .sign(),
+        ),
+        (
+            "typ JWT",
+            key.proof_for("GET", URL)
+                .access_token(&token)
+                .header("typ", "JWT")
+                .sign(),
+        ),
+        (
+            "a private key in the header",
+            key.proof_for("GET", URL)
+                .access_token(&token)
+                .header("jwk", &private_jwk)
+                .sign(),
+        ),
+        (
+            "no jwk",
+            key.proof_for("GET", URL)
+                .access_token(&token)
+                .header("jwk", Value::Null)
+                .sign(),
+        ),
+        (
+            "alg none",
+            key.proof_for("GET", URL)
+                .access_token(&token)
+                .header("alg", "none")
+                .sign(),
+        ),
+        (
+            "alg HS256",
+            key.proof_for("GET", URL)
+                .access_token(&token)
+                .header("alg", "HS256")
+                .sign(),
+        ),
+        (
+            "alg for another key type",
+            key.proof_for("GET", URL)
+                .access_token(&token)
+                .header("alg", "RS256")
+                .sign(),
+        ),
+        (
+            "crit",
+            key.proof_for("GET", URL)
+                .access_token(&token)
+                .header("crit", ["exp"])
+                .sign(),
+        ),
+        (
+            "a flipped signature bit",
+            tests::with_flipped_signature_bit(&key.proof("GET", URL, &token)),
+        ),
+        ("not a JWS", "not-a-proof".to_owned()),
+        (
+            "four segments",
+            format!("{}.e30", key.proof("GET", URL, &token)),
+        ),
+        ("too large", format!("{}.{}.x", "a".repeat(9000), "b")),
+    ];
+    for (what, proof) in faulty {
+        let reply = call(
+            JwtAuth::new(issuer.provider()).unwrap(),
+            test::TestRequest::get().dpop(&token, &proof),
+        )
+        .await;
+        assert_eq!(reply.status, StatusCode::UNAUTHORIZED, "{what}");
+        assert_eq!(reply.code(), "INVALID_DPOP_PROOF", "{what}: {}", reply.body);
+        assert!(
+            challenges(&reply)[0].starts_with(r#"DPoP realm="api", error="invalid_dpop_proof""#),
+            "{what}: {:?}",
+            challenges(&reply)
+        );
+    }
+}
+
+#[actix_web::test]
+async fn a_proof_is_good_once() {
+    let issuer = TestIssuer::start().await;
+    let auth = JwtAuth::new(issuer.provider()).unwrap();
+    let app = test::init_service(App::new().wrap(auth).service(items)).await;
+    let key = DpopKey::generate();
+    let token = issuer.token().dpop_bound(&key).sign();
+    let proof = key.proof("GET", URL, &token);
+    let request = || test::TestRequest::get().uri("/items").dpop(&token, &proof);
+    assert_eq!(send(&app, request()).await.status, StatusCode::OK);
+    let replayed = send(&app, request()).await;
+    assert_eq!(replayed.status, StatusCode::UNAUTHORIZED);
+    assert_eq!(replayed.code(), "INVALID_DPOP_PROOF");
+    // A fresh proof for the same token works: the token is not spent, the proof is.
+    let fresh = key.proof("GET", URL, &token);
+    let again = test::TestRequest::get().uri("/items").dpop(&token, &fresh);
+    assert_eq!(send(&app, again).await.status, StatusCode::OK);
+}
+
+#[actix_web::test]
+async fn binding_failures_are_invalid_token() {
+    let issuer = TestIssuer::start().await;
+    let key = DpopKey::generate();
+    let thief = DpopKey::generate();
+    let token = issuer.token().dpop_bound(&key).sign();
+    let unbound = issuer.token().sign();
+    let cases = [
+        (
+            "a proof by another key",
+            token.clone(),
+            thief.proof("GET", URL, &token),
+        ),
+        (
+            "an unbound token with the DPoP scheme",
+            unbound.clone(),
+            key.proof("GET", URL, &unbound),
+        ),
+    ];
+    for (what, token, proof) in cases {
+        let reply = call(
+            JwtAuth::new(issuer.provider()).unwrap(),
+            test::TestRequest::get().dpop(&token, &proof),
+        )
+        .await;
+        assert_eq!(reply.status, StatusCode::UNAUTHORIZED, "{what}");
+        assert_eq!(reply.code(), "INVALID_TOKEN", "{what}");
+        assert!(
+            challenges(&reply)[0].starts_with(r#"DPoP realm="api", error="invalid_token""#),
+            "{what}"
+        );
+    }
+    // The DPoP scheme without exactly one DPoP header.
+    for request in [
+        test::TestRequest::get().insert_header(("authorization", format!("DPoP {token}"))),
+        test::TestRequest::get()
+            .insert_header(("authorization", format!("DPoP {token}")))
+            .append_header(("dpop", key.proof("GET", URL, &token)))
+            .append_header(("dpop", key.proof("GET", URL, &token))),
+    ] {
+        let reply = call(JwtAuth::new(issuer.provider()).unwrap(), request).await;
+        assert_eq!(reply.code(), "INVALID_DPOP_PROOF");
+    }
+}
+
+#[actix_web::test]
+async fn htu_is_compared_after_normalisation() {
+    let issuer = TestIssuer::start().await;
+    let key = DpopKey::generate();
+    let token = issuer.token().dpop_bound(&key).sign();
+    for htu in [
+        "HTTP://LOCALHOST:8080/items",
+        "http://localhost:8080/./items",
+        "http://localhost:8080/items?page=2",
+        "http://localhost:8080/items#top",
+        "http://localhost:8080/%69tems",
+    ] {
+        let proof = key.proof("GET", htu, &token);
+        let reply = call(
+            JwtAuth::new(issuer.provider()).unwrap(),
+            test::TestRequest::get().dpop(&token, &proof),
+        )
+        .await;
+        assert_eq!(reply.status, StatusCode::OK, "{htu}: {}", reply.body);
+    }
+    // The default port is dropped; another one is another URL.
+    let app_on = |port: &str| format!("http://localhost:{port}/items");
+    let proof = key.proof("GET", &app_on("8081"), &token);
+    let reply = call(
+        JwtAuth::new(issuer.provider()).unwrap(),
+        test::TestRequest::get().dpop(&token, &proof),
+    )
+    .await;
+    assert_eq!(reply.code(), "INVALID_DPOP_PROOF");
+}
+
+#[actix_web::test]
+async fn behind_a_proxy_the_public_origin_decides() {
+    let issuer = TestIssuer::start().await;
+    let key = DpopKey::generate();
+    let token = issuer.token().dpop_bound(&key).sign();
+    let public = || {
+        JwtAuth::new(issuer.provider())
+            .unwrap()
+            .public_origin("https://api.example.com/")
+            .unwrap()
+    };
+    let proof = key.proof("GET", "https://api.example.com/items", &token);
+    let reply = call(public(), test::TestRequest::get().dpop(&token, &proof)).await;
+    assert_eq!(reply.status, StatusCode::OK, "{}", reply.body);
+    let internal = key.proof("GET", URL, &token);
+    let reply = call(public(), test::TestRequest::get().dpop(&token, &internal)).await;
+    assert_eq!(reply.code(), "INVALID_DPOP_PROOF");
+
+    // Forwarded headers count only when the application says a proxy sets them.
+    let forwarded = || {
+        test::TestRequest::get()
+            .insert_header(("x-forwarded-proto", "https"))
+            .insert_header(("x-forwarded-host", "api.example.com"))
+    };
+    let proof = key.proof("GET", "https://api.example.com/items", &token);
+    let ignored = call(
+        JwtAuth::new(issuer.provider()).unwrap(),
+        forwarded().dpop(&token, &proof),
+    )
+    .await;
+    assert_eq!(ignored.code(), "INVALID_DPOP_PROOF");
+    let proof = key.proof("GET", "https://api.example.com/items", &token);
+    let trusted = call(
+        JwtAuth::new(issuer.provider())
+            .unwrap()
+            .trust_forwarded_headers(),
+        forwarded().dpop(&token, &proof),
+    )
+    .await;
+    assert_eq!(trusted.status, StatusCode::OK, "{}", trusted.body);
+
+    for bad in [
+        "api.example.com",
+        "ftp://api.example.com",
+        "https://api.example.com/?q=1",
+    ] {
+        let error = JwtAuth::new(issuer.provider())
+            .unwrap()
+            .public_origin(bad)
+            .unwrap_err();
+        assert_eq!(error.setting, "JwtAuth::public_origin", "{bad}");
+    }
+}
+
+#[actix_web::test]
+async fn a_provider_can_refuse_bearer_tokens() {
+    let issuer = TestIssuer::start().await;
+    let strict = || JwtAuth::new(issuer.provider().require_dpop()).unwrap();
+    let plain = issuer.token().sign();
+    let reply = call(strict(), test::TestRequest::get().bearer(&plain)).await;
+    assert_eq!(reply.status, StatusCode::UNAUTHORIZED);
+    assert_eq!(reply.code(), "INVALID_TOKEN");
+    let key = DpopKey::generate();
+    let token = issuer.token().dpop_bound(&key).sign();
+    let proof = key.proof("GET", URL, &token);
+    let reply = call(strict(), test::TestRequest::get().dpop(&token, &proof)).await;
+    assert_eq!(reply.status, StatusCode::OK);
+}
+
+#[actix_web::test]
+async fn server_nonces_are_handed_out_and_required() {
+    init_tracing();
+    let issuer = TestIssuer::start().await;
+    let auth = JwtAuth::new(issuer.provider())
+        .unwrap()
+        .dpop(Dpop::default().nonces(None, Duration::from_secs(60)))
+        .unwrap();
+    let app = test::init_service(App::new().wrap(auth).service(items)).await;
+    let key = DpopKey::generate();
+    let token = issuer.token().dpop_bound(&key).sign();
+
+    let first = key.proof("GET", URL, &token);
+    let reply = send(
+        &app,
+        test::TestRequest::get().uri("/items").dpop(&token, &first),
+    )
+    .await;
+    assert_eq!(reply.status, StatusCode::UNAUTHORIZED);
+    assert_eq!(reply.code(), "USE_DPOP_NONCE");
+    assert!(challenges(&reply)[0].starts_with(r#"DPoP realm="api", error="use_dpop_nonce""#));
+    let nonce = reply
+        .header("dpop-nonce")
+        .expect("a nonce to retry with")
+        .to_owned();
+
+    let retry = key
+        .proof_for("GET", URL)
+        .access_token(&token)
+        .nonce(&nonce)
+        .sign();
+    let reply = send(
+        &app,
+        test::TestRequest::get().uri("/items").dpop(&token, &retry),
+    )
+    .await;
+    assert_eq!(reply.status, StatusCode::OK, "{}", reply.body);
+    assert!(
+        reply.header("dpop-nonce").is_some(),
+        "answers keep the client current"
+    );
+
+    let forged = key
+        .proof_for("GET", URL)
+        .access_token(&token)
+        .nonce("AAAAAAAAAAA")
+        .sign();
+    let reply = send(
+        &app,
+        test::TestRequest::get().uri("/items").dpop(&token, &forged),
+    )
+    .await;
+    assert_eq!(reply.code(), "USE_DPOP_NONCE");
+
+    let error = Dpop::default()
+        .nonces(None, Duration::from_secs(1))
+        .algorithms([]);
+    let error = Verifier::new(issuer.provider())
+        .unwrap()
+        .dpop(error)
+        .unwrap_err();
+    assert!(error.setting.starts_with("Dpop::"), "{error}");
+}
+
+#[tokio::test]
+async fn an_introspected_bound_token_needs_its_proof_too() {
+    let issuer = TestIssuer::start().await;
+    let verifier = Verifier::new(issuer.provider().introspection(issuer.introspection())).unwrap();
+    let key = DpopKey::generate();
+    let token = issuer.token().dpop_bound(&key).opaque();
+    assert!(matches!(
+        verifier.verify_token(&token).await.unwrap_err(),
+        AuthError::DpopBinding(_)
+    ));
+    let proof = key.proof("GET", URL, &token);
+    let request = DpopRequest {
+        proof: &proof,
+        method: "GET",
+        url: URL,
+    };
+    let verified = verifier.verify_dpop(&token, &request).await.unwrap();
+    assert_eq!(verified.dpop_thumbprint(), Some(key.thumbprint()));
+}
+
+#[tokio::test]
+async fn the_verified_token_cache_never_skips_the_proof() {
+    let issuer = TestIssuer::start().await;
+    let verifier = Verifier::new(issuer.provider()).unwrap();
+    let key = DpopKey::generate();
+    let token = issuer.token().dpop_bound(&key).sign();
+    let proof = key.proof("GET", URL, &token);
+    let request = DpopRequest {
+        proof: &proof,
+        method: "GET",
+        url: URL,
+    };
+    verifier.verify_dpop(&token, &request).await.unwrap();
+    assert_eq!(verifier.cached_tokens(), 1);
+    let thief = DpopKey::generate().proof("GET", URL, &token);
+    let stolen = DpopRequest {
+        proof: &thief,
+        ..request
+    };
+    assert!(matches!(
+        verifier.verify_dpop(&token, &stolen).await.unwrap_err(),
+        AuthError::DpopBinding(_)
+    ));
+}
+
+// -------------------------------------------------------------------------------- Redis ---
+
+#[tokio::test]
+async fn a_proof_replayed_against_another_instance_is_refused() {
+    use tests::redis_server::{RedisServer, available};
+    if !available("a_proof_replayed_against_another_instance_is_refused") {
+        return;
+    }
+    let mut redis = RedisServer::start().await;
+    let issuer = TestIssuer::start().await;
+    let instance = || {
+        Verifier::new(issuer.provider())
+            .unwrap()
+            .dpop(Dpop::default().redis(&redis.url()))
+            .unwrap()
+    };
+    let (a, b) = (instance(), instance());
+    let key = DpopKey::generate();
+    let token = issuer.token().dpop_bound(&key).sign();
+    let proof = key.proof("GET", URL, &token);
+    let request = DpopRequest {
+        proof: &proof,
+        method: "GET",
+        url: URL,
+    };
+    a.verify_dpop(&token, &request).await.unwrap();
+    assert!(matches!(
+        b.verify_dpop(&token, &request).await.unwrap_err(),
+        AuthError::InvalidDpopProof(_)
+    ));
+
+    // Without Redis a replay cannot be ruled out: 503, not a pass.
+    redis.stop().await;
+    let fresh = key.proof("GET", URL, &token);
+    let request = DpopRequest {
+        proof: &fresh,
+        ..request
+    };
+    assert!(matches!(
+        a.verify_dpop(&token, &request).await.unwrap_err(),
+        AuthError::StoreUnavailable(_)
+    ));
+}
+
+// ------------------------------------------------------------------------ oidc-provider ---
+
+mod oidc_provider {
+    use super::*;
+    use tests::oidc_provider::{OidcProvider, available};
+
+    const API: &str = "https://api.example.com";
+
+    fn config() -> Value {
+        json!({
+            "alg": "ES256",
+            "resources": [
+                {"indicator": API, "format": "jwt", "scope": "read:items", "ttl": 300},
+            ],
+            "clients": [
+                {
+                    "client_id": "agent", "client_secret": "agent-secret",
+                    "scope": "read:items", "dpop_bound": true,
+                },
+            ],
+            "features": {"dpop": true},
+        })
+    }
+
+    /// The API's URL as its clients address it, behind its public origin.
+    const ITEMS: &str = "https://api.example.com/items";
+
+    fn auth(issuer: &str) -> JwtAuth {
+        JwtAuth::new(
+            Provider::oidc(issuer)
+                .audience(API)
+                .key_settings(TestIssuer::fast_key_settings()),
+        )
+        .unwrap()
+        .public_origin("https://api.example.com")
+        .unwrap()
+    }
+
+    #[actix_web::test]
+    async fn oidc_provider_bound_tokens_need_a_valid_proof() {
+        if !available("oidc_provider_bound_tokens_need_a_valid_proof") {
+            return;
+        }
+        init_tracing();
+        let op = OidcProvider::start(config()).await;
+        let key = DpopKey::generate();
+        let token_proof = key.proof_for("POST", &op.token_endpoint()).sign();
+        let token = op
+            .token_with(
+                "agent",
+                "agent-secret",
+                API,
+                "read:items",
+                Some(&token_proof),
+            )
+            .await;
+        let payload = tests::payload(&token);
+        assert_eq!(
+            payload["cnf"]["jkt"],
+            key.thumbprint(),
+            "oidc-provider bound the token"
+        );
+
+        let auth = auth(op.issuer());
+        auth.prefetch().await.unwrap();
+        let app = test::init_service(App::new().wrap(auth).service(items)).await;
+        let request = |proof: &str| test::TestRequest::get().uri("/items").dpop(&token, proof);
+
+        let good = key.proof("GET", ITEMS, &token);
+        let reply = send(&app, request(&good)).await;
+        assert_eq!(reply.status, StatusCode::OK, "{}", reply.body);
+
+        let mut private_jwk = key.public_jwk();
+        private_jwk["d"] = json!("c2VjcmV0");
+        let refusals = [
+            ("replayed", good.clone(), "INVALID_DPOP_PROOF"),
+            (
+                "signed by another key",
+                DpopKey::generate().proof("GET", ITEMS, &token),
+                "INVALID_TOKEN",
+            ),
+            (
+                "for another URL",
+                key.proof("GET", "https://api.example.com/admin", &token),
+                "INVALID_DPOP_PROOF",
+            ),
+            (
+                "for another method",
+                key.proof("DELETE", ITEMS, &token),
+                "INVALID_DPOP_PROOF",
+            ),
+            (
+                "without ath",
+                key.proof_for("GET", ITEMS).sign(),
+                "INVALID_DPOP_PROOF",
+            ),
+            (
+                "stale",
+                key.proof_for("GET", ITEMS)
+                    .access_token(&token)
+                    .claim("iat", now() - 3600)
+                    .sign(),
+                "INVALID_DPOP_PROOF",
+            ),
+            (
+                "with a private key in the header",
+                key.proof_for("GET", ITEMS)
+                    .access_token(&token)
+                    .header("jwk", &private_jwk)
+                    .sign(),
+                "INVALID_DPOP_PROOF",
+            ),
+            // The proof that obtained the token is for the token endpoint, not the API.
+            (
+                "the token request's proof",
+                token_proof.clone(),
+                "INVALID_DPOP_PROOF",
+            ),
+        ];
+        for (what, proof, code) in refusals {
+            let reply = send(&app, request(&proof)).await;
+            assert_eq!(reply.status, StatusCode::UNAUTHORIZED, "{what}");
+            assert_eq!(reply.code(), code, "{what}: {}", reply.body);
+        }
+        let as_bearer = send(&app, test::TestRequest::get().uri("/items").bearer(&token)).await;
+        assert_eq!(as_bearer.status, StatusCode::UNAUTHORIZED);
+        assert_eq!(as_bearer.code(), "INVALID_TOKEN");
+    }
+}
