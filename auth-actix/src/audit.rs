@@ -17,6 +17,9 @@ pub(crate) fn decision(path: &str, state: &AuthState) {
         AuthState::Anonymous => {
             tracing::info!(target: TARGET, outcome = "anonymous", code = "OK", path)
         }
+        AuthState::Preflight => {
+            tracing::info!(target: TARGET, outcome = "preflight", code = "OK", path)
+        }
         AuthState::Verified(caller) => {
             let token = caller.token();
             let identity = token.identity();

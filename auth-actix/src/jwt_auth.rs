@@ -17,6 +17,7 @@ use crate::path_rules::{self, Access, PathRules};
 use crate::rejection::{AuthRejection, DpopChallenge, ErrorHandler};
 use crate::request_state::{AuthState, RequestAuth, verify_request};
 use crate::role_resolver::{RoleResolver, SharedResolver};
+use crate::{cors_preflight, token_lookup};
 
 /// The `realm` of `WWW-Authenticate` unless [`JwtAuth::realm`] sets another.
 pub(crate) const DEFAULT_REALM: &str = "api";
@@ -380,6 +381,11 @@ where
         let service = Rc::clone(&self.service);
         let auth = self.auth.clone();
         Box::pin(async move {
+            if cors_preflight::is_preflight(req.request()) {
+                RequestAuth::install(req.request(), auth, AuthState::Preflight);
+                let response = service.call(req).await?;
+                return Ok(cors_preflight::answered(response));
+            }
             let state = match auth.config.paths.access(req.path()) {
                 // Extractors on a skipped path may still verify on demand, with this configuration.
                 Access::Skipped => AuthState::Unverified,
@@ -394,11 +400,26 @@ where
                 .contains_key("dpop")
                 .then(|| auth.verifier.dpop_settings().current_nonce())
                 .flatten();
+            let token_protocol = token_lookup::is_websocket_upgrade(req.headers())
+                && token_lookup::offers_token_protocol(req.headers());
             RequestAuth::install(req.request(), auth, state);
             let mut response = match refused {
                 Some(response) => req.into_response(response).map_into_right_body(),
                 None => service.call(req).await?.map_into_left_body(),
             };
+            // A browser drops a WebSocket whose handshake answer names none of the subprotocols
+            // it offered: name the marker, never the token.
+            if token_protocol
+                && response.status() == actix_web::http::StatusCode::SWITCHING_PROTOCOLS
+                && !response
+                    .headers()
+                    .contains_key(header::SEC_WEBSOCKET_PROTOCOL)
+            {
+                response.headers_mut().insert(
+                    header::SEC_WEBSOCKET_PROTOCOL,
+                    header::HeaderValue::from_static(token_lookup::WEBSOCKET_PROTOCOL),
+                );
+            }
             if let Some(nonce) = nonce
                 && let Ok(value) = header::HeaderValue::from_str(&nonce)
             {

@@ -45,6 +45,7 @@
 
 mod audit;
 mod authorize;
+mod cors_preflight;
 mod jwt_auth;
 #[doc(hidden)]
 pub mod macro_support;
@@ -77,6 +78,7 @@ pub use rejection::{AuthRejection, ErrorHandler};
 pub use requirement::{Require, Requirement, Rule};
 pub use role_enum::RoleEnum;
 pub use role_resolver::{ResolveError, RoleRequest, RoleResolver};
+pub use token_lookup::WEBSOCKET_PROTOCOL;
 pub use verified::{Extract, Optional, Verified};
 
 pub use auth_macros::{

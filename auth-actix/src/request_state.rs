@@ -29,6 +29,9 @@ pub(crate) enum AuthState {
     Verifying(Rc<Notify>),
     /// No token, where anonymous callers are welcome.
     Anonymous,
+    /// A CORS preflight: never authenticated (browsers send no credentials with it), and no
+    /// caller for any extractor.
+    Preflight,
     /// A verified token; its roles as far as they are resolved.
     Verified(Caller),
     /// Refused; every later extractor answers the same.
@@ -297,7 +300,7 @@ pub(crate) fn step(req: &HttpRequest) -> Step {
                 .map_or(Step::NotConfigured, Step::Verify);
         }
         AuthState::Verifying(done) => return Step::Wait(Rc::clone(done)),
-        AuthState::Anonymous => return Step::Ready(Ok(None)),
+        AuthState::Anonymous | AuthState::Preflight => return Step::Ready(Ok(None)),
         AuthState::Refused(refusal) => return Step::Ready(Err(refusal.rejection.clone())),
         AuthState::Verified(caller) => caller,
     };

@@ -77,8 +77,63 @@ pub(crate) fn find(headers: &HeaderMap, sources: &[TokenSource]) -> Lookup {
         if !matches!(lookup, Lookup::Missing) {
             return lookup;
         }
+        // Browsers cannot set headers on a WebSocket upgrade: the subprotocol list is the one
+        // header they can fill, read right after `Authorization`, before any cookie.
+        if matches!(source, TokenSource::Bearer) && is_websocket_upgrade(headers) {
+            let lookup = websocket_protocol(headers);
+            if !matches!(lookup, Lookup::Missing) {
+                return lookup;
+            }
+        }
     }
     Lookup::Missing
+}
+
+/// The subprotocol that marks the next one as the token, on a WebSocket upgrade:
+/// `new WebSocket(url, ["bearer", token])`. The server answers with this marker alone.
+pub const WEBSOCKET_PROTOCOL: &str = "bearer";
+
+/// A WebSocket opening handshake (RFC 6455 §4.1): `Upgrade: websocket`.
+pub(crate) fn is_websocket_upgrade(headers: &HeaderMap) -> bool {
+    headers
+        .get(header::UPGRADE)
+        .and_then(|value| value.to_str().ok())
+        .is_some_and(|value| value.trim().eq_ignore_ascii_case("websocket"))
+}
+
+/// Whether the client offered the token marker among its subprotocols.
+pub(crate) fn offers_token_protocol(headers: &HeaderMap) -> bool {
+    headers
+        .get_all(header::SEC_WEBSOCKET_PROTOCOL)
+        .flat_map(|value| value.as_bytes().split(|byte| *byte == b','))
+        .any(|protocol| protocol.trim_ascii() == WEBSOCKET_PROTOCOL.as_bytes())
+}
+
+/// The entry after the marker in `Sec-WebSocket-Protocol` (one header value; the list as the
+/// browser sends it). The marker without a token after it is malformed.
+fn websocket_protocol(headers: &HeaderMap) -> Lookup {
+    let mut values = headers.get_all(header::SEC_WEBSOCKET_PROTOCOL);
+    let Some(value) = values.next() else {
+        return Lookup::Missing;
+    };
+    if values.next().is_some() {
+        return if offers_token_protocol(headers) {
+            Lookup::Malformed
+        } else {
+            Lookup::Missing
+        };
+    }
+    let mut protocols = value
+        .as_bytes()
+        .split(|byte| *byte == b',')
+        .map(<[u8]>::trim_ascii);
+    if !protocols.any(|protocol| protocol == WEBSOCKET_PROTOCOL.as_bytes()) {
+        return Lookup::Missing;
+    }
+    match protocols.next() {
+        Some(token) => FoundToken::lookup(value, token),
+        None => Lookup::Malformed,
+    }
 }
 
 /// Two values for one source are refused rather than one picked: a second `CF_Authorization` cookie
@@ -230,6 +285,50 @@ mod tests {
         );
         assert_eq!(dpop_proof(&headers(&[("dpop", "a b")])), None);
         assert_eq!(dpop_proof(&headers(&[])), None);
+    }
+
+    #[test]
+    fn websocket_upgrades_carry_the_token_after_the_marker() {
+        let upgrade = |protocols: &str| {
+            headers(&[
+                ("upgrade", "websocket"),
+                ("sec-websocket-protocol", protocols),
+            ])
+        };
+        let sources = [TokenSource::Bearer, TokenSource::cookie("session")];
+        assert_eq!(
+            found(&upgrade("bearer, abc.def.ghi"), &sources).as_deref(),
+            Some("abc.def.ghi")
+        );
+        assert_eq!(
+            found(&upgrade("chat, bearer,abc"), &sources).as_deref(),
+            Some("abc")
+        );
+        assert!(matches!(
+            find(&upgrade("bearer"), &sources),
+            Lookup::Malformed
+        ));
+        assert!(matches!(find(&upgrade("chat"), &sources), Lookup::Missing));
+        // Not an upgrade: the header means nothing.
+        let plain = headers(&[("sec-websocket-protocol", "bearer, abc")]);
+        assert!(matches!(find(&plain, &sources), Lookup::Missing));
+        // Authorization first, when both are sent.
+        let both = headers(&[
+            ("upgrade", "websocket"),
+            ("sec-websocket-protocol", "bearer, from-protocol"),
+            ("authorization", "Bearer from-header"),
+        ]);
+        assert_eq!(found(&both, &sources).as_deref(), Some("from-header"));
+        // Before cookies.
+        let with_cookie = headers(&[
+            ("upgrade", "websocket"),
+            ("sec-websocket-protocol", "bearer, from-protocol"),
+            ("cookie", "session=from-cookie"),
+        ]);
+        assert_eq!(
+            found(&with_cookie, &sources).as_deref(),
+            Some("from-protocol")
+        );
     }
 
     #[test]

@@ -95,6 +95,20 @@ impl VerifiedToken {
                     .is_some_and(|kind| kind.eq_ignore_ascii_case("dpop")))
     }
 
+    /// How long the token has left before its `exp` (zero once past; `None` without `exp`). A
+    /// long-lived connection opened with it, such as a WebSocket, should end then: close with
+    /// 1008 (policy violation) and let the client reconnect with a fresh token.
+    pub fn expires_in(&self) -> Option<std::time::Duration> {
+        let exp = self
+            .payload
+            .get("exp")
+            .and_then(crate::validation::numeric_date)?;
+        let left = exp.saturating_sub(crate::validation::now());
+        Some(std::time::Duration::from_secs(
+            u64::try_from(left).unwrap_or(0),
+        ))
+    }
+
     /// The `kid` of the key that verified the token.
     pub fn kid(&self) -> Option<&str> {
         self.kid.as_deref()

@@ -534,3 +534,98 @@ async fn an_api_stops_at_start_on_a_definite_misconfiguration() {
         "no answer at all is an outage, not a misconfiguration"
     );
 }
+
+/// Starts the browser example and reads its API and page URLs.
+async fn start_browser(order: &str) -> (Child, String, String) {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_browser"))
+        .env("BIND", "127.0.0.1:0")
+        .env("PAGE_BIND", "127.0.0.1:0")
+        .env("WRAP_ORDER", order)
+        .env("RUST_LOG", "warn")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit())
+        .kill_on_drop(true)
+        .spawn()
+        .expect("example starts");
+    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    let (mut api, mut page) = (None, None);
+    let read = async {
+        while let Ok(Some(line)) = lines.next_line().await {
+            if let Some(url) = line.strip_prefix("api: ") {
+                api = Some(url.to_owned());
+            }
+            if let Some(url) = line.strip_prefix("page: ") {
+                page = Some(url.to_owned());
+            }
+            if api.is_some() && page.is_some() {
+                break;
+            }
+        }
+    };
+    tokio::time::timeout(Duration::from_secs(30), read)
+        .await
+        .expect("the browser example starts in time");
+    tokio::spawn(async move { while let Ok(Some(_)) = lines.next_line().await {} });
+    (child, api.expect("api URL"), page.expect("page URL"))
+}
+
+#[tokio::test]
+async fn a_page_on_another_origin_calls_the_api_and_opens_a_websocket_in_chromium() {
+    if let Some(missing) = browser_tools_missing() {
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "CI must install {missing} (see .ci/run)"
+        );
+        eprintln!("skipping the browser test: {missing} is not installed (.ci/run installs it)");
+        return;
+    }
+    for order in ["cors-outside", "auth-outside"] {
+        let (_child, api, page) = start_browser(order).await;
+        let output = tokio::time::timeout(
+            Duration::from_secs(120),
+            Command::new("node")
+                .arg("page.mjs")
+                .arg(&page)
+                .current_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/browser"))
+                .kill_on_drop(true)
+                .output(),
+        )
+        .await
+        .expect("the browser test finishes in time")
+        .expect("node runs");
+        let stdout = String::from_utf8_lossy(&output.stdout);
+        assert!(
+            output.status.success(),
+            "{order}: browser test failed:\n{stdout}\n{}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        assert!(
+            stdout.contains("fetch: 200 browser-user") && stdout.contains("ws: hello browser-user"),
+            "{order}: {stdout}"
+        );
+
+        // Without a browser: what is not a genuine preflight, or an upgrade without a good token,
+        // is refused before anything opens.
+        let client = reqwest::Client::new();
+        let not_preflight = client
+            .request(reqwest::Method::OPTIONS, format!("{api}/me"))
+            .header("origin", page.trim_end_matches('/'))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(not_preflight.status(), 401, "{order}");
+        for protocols in [None, Some("bearer, not.a.token")] {
+            let mut upgrade = client
+                .get(format!("{api}/ws"))
+                .header("upgrade", "websocket")
+                .header("connection", "upgrade")
+                .header("sec-websocket-version", "13")
+                .header("sec-websocket-key", "dGhlIHNhbXBsZSBub25jZQ==");
+            if let Some(protocols) = protocols {
+                upgrade = upgrade.header("sec-websocket-protocol", protocols);
+            }
+            let refused = upgrade.send().await.unwrap();
+            assert_eq!(refused.status(), 401, "{order}: {protocols:?}");
+        }
+    }
+}

@@ -1,0 +1,202 @@
+//! A browser front end on one origin calling an API on another: a CORS preflight before a `fetch`
+//! with `Authorization`, and a WebSocket that carries its token in `Sec-WebSocket-Protocol`.
+//!
+//! ```text
+//! cargo run -p examples --bin browser
+//! ```
+//!
+//! Then open the printed page URL. Settings (environment variables):
+//!
+//! | variable | meaning | default |
+//! |---|---|---|
+//! | `AUTH_ISSUER`, `AUTH_AUDIENCE` | the provider, as in the quickstart (the page then asks for a token) | embedded demo issuer |
+//! | `BIND` | the API's listen address | `127.0.0.1:8080` |
+//! | `PAGE_BIND` | the page's listen address (another origin) | `127.0.0.1:8081` |
+//! | `WRAP_ORDER` | `cors-outside` or `auth-outside`: either works | `cors-outside` |
+//!
+//! A WebSocket lives longer than a request, so it can outlive its token: the socket here is closed
+//! with 1008 (policy violation) when the token expires, and the client reconnects with a fresh one.
+//! The middleware only sees the upgrade; the application owns the connection, so it decides (it
+//! could also re-check a revocation list on each message).
+
+use std::net::SocketAddr;
+
+use actix_cors::Cors;
+use actix_web::{App, HttpRequest, HttpResponse, HttpServer, Responder, get, web};
+use actix_ws::{CloseCode, CloseReason, Message};
+use auth_actix::{Identity, JwtAuth, Provider, Verified};
+use examples::Demo;
+use futures_util::StreamExt;
+use tracing_subscriber::EnvFilter;
+
+#[get("/me")]
+async fn me(identity: Verified<Identity>) -> impl Responder {
+    web::Json(identity)
+}
+
+/// Greets the caller by subject, echoes what it sends, and ends when its token does.
+#[get("/ws")]
+async fn socket(
+    req: HttpRequest,
+    body: web::Payload,
+    caller: Verified<Identity>,
+) -> actix_web::Result<HttpResponse> {
+    let (response, mut session, mut messages) = actix_ws::handle(&req, body)?;
+    let subject = caller.subject.clone();
+    let lifetime = caller.token().expires_in().unwrap_or_default();
+    actix_web::rt::spawn(async move {
+        let expiry = tokio::time::sleep(lifetime);
+        tokio::pin!(expiry);
+        if session.text(format!("hello {subject}")).await.is_err() {
+            return;
+        }
+        loop {
+            tokio::select! {
+                () = &mut expiry => {
+                    let reason = CloseReason {
+                        code: CloseCode::Policy,
+                        description: Some("token expired".to_owned()),
+                    };
+                    let _ = session.close(Some(reason)).await;
+                    return;
+                }
+                message = messages.next() => match message {
+                    Some(Ok(Message::Text(text))) => {
+                        if session.text(format!("{subject}: {text}")).await.is_err() {
+                            return;
+                        }
+                    }
+                    Some(Ok(Message::Ping(bytes))) => {
+                        if session.pong(&bytes).await.is_err() {
+                            return;
+                        }
+                    }
+                    Some(Ok(Message::Close(_))) | None | Some(Err(_)) => return,
+                    Some(Ok(_)) => {}
+                },
+            }
+        }
+    });
+    Ok(response)
+}
+
+/// The front end: a page from another origin that calls the API with its token.
+fn page(api: &str, token: &str) -> String {
+    let config = serde_json::json!({ "api": api, "token": token });
+    PAGE.replace("__CONFIG__", &config.to_string())
+}
+
+const PAGE: &str = include_str!("../browser.html");
+
+#[actix_web::main]
+async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
+    tracing_subscriber::fmt().with_env_filter(filter).init();
+    let address = |name: &str, default: &str| -> Result<SocketAddr, String> {
+        setting(name)
+            .unwrap_or_else(|| default.to_owned())
+            .parse()
+            .map_err(|err| format!("{name}: {err}"))
+    };
+    let bind = address("BIND", "127.0.0.1:8080")?;
+    let page_bind = address("PAGE_BIND", "127.0.0.1:8081")?;
+    let cors_outside = match setting("WRAP_ORDER").as_deref() {
+        None | Some("cors-outside") => true,
+        Some("auth-outside") => false,
+        Some(other) => {
+            return Err(format!("WRAP_ORDER={other:?}: write cors-outside or auth-outside").into());
+        }
+    };
+
+    let (provider, demo) = match setting("AUTH_ISSUER") {
+        Some(issuer) => {
+            let audience = setting("AUTH_AUDIENCE")
+                .ok_or("AUTH_AUDIENCE is not set: give the aud your API's tokens carry")?;
+            (Provider::oidc(issuer).audience(audience), None)
+        }
+        None => {
+            let demo = Demo::start("browser", bind).await?;
+            (
+                demo.adopt(Provider::oidc("https://issuer.example.com").audience("my-api")),
+                Some(demo),
+            )
+        }
+    };
+    let auth = JwtAuth::new(provider.clone()).map_err(|err| format!("AUTH_ISSUER: {err}"))?;
+    auth.warm_up()
+        .await
+        .map_err(|err| format!("AUTH_ISSUER: {err}"))?;
+
+    // The page server first: the API's CORS policy names its origin.
+    let page_listener = std::net::TcpListener::bind(page_bind)
+        .map_err(|err| format!("PAGE_BIND={page_bind}: cannot listen there: {err}"))?;
+    let page_origin = format!("http://{}", page_listener.local_addr()?);
+    let api_listener = std::net::TcpListener::bind(bind)
+        .map_err(|err| format!("BIND={bind}: cannot listen there: {err}"))?;
+    let api = format!("http://{}", api_listener.local_addr()?);
+
+    let allowed = page_origin.clone();
+    let api_server = HttpServer::new(move || {
+        let cors = || {
+            Cors::default()
+                .allowed_origin(&allowed)
+                .allowed_methods(["GET"])
+                .allowed_headers(["authorization"])
+                .max_age(600)
+        };
+        // Either order works: JwtAuth lets genuine preflights through untouched.
+        let (outer, inner) = (cors_outside, !cors_outside);
+        App::new()
+            .wrap(actix_web::middleware::Condition::new(inner, cors()))
+            .wrap(auth.clone())
+            .wrap(actix_web::middleware::Condition::new(outer, cors()))
+            .service(me)
+            .service(socket)
+    })
+    .listen(api_listener)?
+    .run();
+
+    let token = demo.as_ref().map_or(String::new(), |demo| {
+        demo.token_for(&provider)
+            .subject("browser-user")
+            .email("user@example.com")
+            .sign()
+    });
+    let body = page(&api, &token);
+    let page_server = HttpServer::new(move || {
+        let body = body.clone();
+        App::new().route(
+            "/",
+            web::get().to(move || {
+                let body = body.clone();
+                async move {
+                    HttpResponse::Ok()
+                        .content_type("text/html; charset=utf-8")
+                        .body(body)
+                }
+            }),
+        )
+    })
+    .workers(1)
+    .listen(page_listener)?
+    .run();
+
+    if demo.is_some() {
+        println!("DEMO MODE: an embedded test issuer signs the page's token. Never deploy this.");
+    }
+    println!("api: {api}");
+    println!("page: {page_origin}/");
+    println!(
+        "Open the page in a browser: it calls {api}/me and opens {api}/ws from {page_origin}."
+    );
+    futures_util::future::try_join(api_server, page_server).await?;
+    Ok(())
+}
+
+/// An environment variable; empty counts as unset.
+fn setting(name: &str) -> Option<String> {
+    std::env::var(name)
+        .ok()
+        .map(|value| value.trim().to_owned())
+        .filter(|value| !value.is_empty())
+}
