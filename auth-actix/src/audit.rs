@@ -1,15 +1,48 @@
 //! One `tracing` event per request that authentication decided, target `auth`, logged when the
-//! request ends: an access log is one subscriber away. Never the token.
+//! request ends: an access log is one subscriber away. Never the token. The same decision counts
+//! in `auth_decisions_total{issuer, outcome, code, reason}` through the `metrics` facade.
 
-use auth_core::ErrorCode;
+use std::sync::Arc;
+
+use auth_core::{DECISIONS, ErrorCode, Verifier};
+use metrics::{Counter, counter};
 
 use crate::request_state::AuthState;
 
 /// Target of every decision event.
 pub const TARGET: &str = "auth";
 
-/// Logs the request's one decision from its final state.
-pub(crate) fn decision(path: &str, state: &AuthState) {
+/// The label of decisions no configured issuer is known for (no token, or an `iss` none accepts).
+const NO_ISSUER: &str = "none";
+
+/// Counters for the frequent decisions, registered once (the refusals register as they come).
+pub(crate) struct DecisionMeters {
+    /// Allowed, per provider index.
+    allowed: Vec<Counter>,
+    anonymous: Counter,
+    preflight: Counter,
+}
+
+impl DecisionMeters {
+    pub(crate) fn new(verifier: &Verifier) -> DecisionMeters {
+        let ok = |issuer: String, outcome: &'static str| {
+            let labels = [("issuer", issuer), ("outcome", outcome.to_owned())];
+            counter!(DECISIONS, ok_labels(labels))
+        };
+        DecisionMeters {
+            allowed: (0..)
+                .map_while(|index| verifier.issuer_label(index))
+                .map(|label| ok(label.to_owned(), "allowed"))
+                .collect(),
+            anonymous: ok(NO_ISSUER.to_owned(), "anonymous"),
+            preflight: ok(NO_ISSUER.to_owned(), "preflight"),
+        }
+    }
+}
+
+/// Logs the request's one decision from its final state, and counts it.
+pub(crate) fn decision(path: &str, state: &AuthState, meters: Option<&Arc<DecisionMeters>>) {
+    count(state, meters);
     match state {
         // Nothing was decided: a skipped path no extractor asked about, or an extraction cancelled
         // midway.
@@ -37,11 +70,7 @@ pub(crate) fn decision(path: &str, state: &AuthState) {
         AuthState::Refused(refusal) => {
             let error = refusal.rejection().error();
             let code = error.code();
-            let outcome = if code == ErrorCode::Forbidden {
-                "forbidden"
-            } else {
-                "rejected"
-            };
+            let outcome = refused_outcome(code);
             let (sub, iss) = refusal
                 .caller()
                 .map_or(("", ""), |caller| (&*caller.subject, &*caller.issuer));
@@ -56,5 +85,63 @@ pub(crate) fn decision(path: &str, state: &AuthState) {
                 tracing::info!(target: TARGET, outcome, code, %reason, sub, iss, kid, alg, path);
             }
         }
+    }
+}
+
+fn count(state: &AuthState, meters: Option<&Arc<DecisionMeters>>) {
+    match (state, meters) {
+        (AuthState::Unverified | AuthState::Verifying(_), _) => {}
+        (AuthState::Anonymous, Some(meters)) => meters.anonymous.increment(1),
+        (AuthState::Preflight, Some(meters)) => meters.preflight.increment(1),
+        (AuthState::Verified(caller), Some(meters)) => {
+            if let Some(counter) = meters.allowed.get(caller.token().provider()) {
+                counter.increment(1);
+            }
+        }
+        (AuthState::Anonymous, None) => ok_without_meters("anonymous"),
+        (AuthState::Preflight, None) => ok_without_meters("preflight"),
+        (AuthState::Verified(_), None) => ok_without_meters("allowed"),
+        (AuthState::Refused(refusal), _) => {
+            let error = refusal.rejection().error();
+            let code = error.code();
+            let outcome = refused_outcome(code);
+            counter!(
+                DECISIONS,
+                "issuer" => refusal.issuer().unwrap_or(NO_ISSUER).to_owned(),
+                "outcome" => outcome,
+                "code" => code.as_str(),
+                "reason" => error.reason(),
+            )
+            .increment(1);
+        }
+    }
+}
+
+/// A decision by extractors with no `JwtAuth` configuration at hand (rare: misconfigured apps).
+fn ok_without_meters(outcome: &'static str) {
+    let labels = [
+        ("issuer", NO_ISSUER.to_owned()),
+        ("outcome", outcome.to_owned()),
+    ];
+    counter!(DECISIONS, ok_labels(labels)).increment(1);
+}
+
+/// The labels of a decision that refused nothing.
+fn ok_labels(labels: [(&'static str, String); 2]) -> Vec<metrics::Label> {
+    labels
+        .into_iter()
+        .chain([("code", "OK".to_owned()), ("reason", "ok".to_owned())])
+        .map(|(key, value)| metrics::Label::new(key, value))
+        .collect()
+}
+
+/// The outcome word of a refusal: `forbidden` (403), `unavailable` (503), `error` (500), else
+/// `rejected` (401).
+fn refused_outcome(code: ErrorCode) -> &'static str {
+    match code {
+        ErrorCode::Forbidden => "forbidden",
+        ErrorCode::AuthUnavailable => "unavailable",
+        ErrorCode::Internal => "error",
+        _ => "rejected",
     }
 }

@@ -13,6 +13,7 @@ use auth_core::{
 };
 use futures_util::future::{LocalBoxFuture, Ready, ready};
 
+use crate::audit::DecisionMeters;
 use crate::path_rules::{self, Access, PathRules};
 use crate::rejection::{AuthRejection, DpopChallenge, ErrorHandler};
 use crate::request_state::{AuthState, RequestAuth, verify_request};
@@ -85,6 +86,7 @@ pub(crate) struct Config {
     pub(crate) public_origin: Option<Arc<str>>,
     /// Take scheme and host from `Forwarded` / `X-Forwarded-*` headers (a trusted proxy sets them).
     pub(crate) trust_forwarded: bool,
+    pub(crate) meters: Arc<DecisionMeters>,
 }
 
 /// The `algs` of a `DPoP` challenge: the accepted proof algorithms, space-separated.
@@ -131,6 +133,7 @@ impl JwtAuth {
             dpop_algs: dpop_algs(&verifier),
             public_origin: None,
             trust_forwarded: false,
+            meters: Arc::new(DecisionMeters::new(&verifier)),
         };
         JwtAuth {
             verifier,
@@ -310,6 +313,12 @@ impl JwtAuth {
     /// Fetches every provider's keys now; see [`Verifier::prefetch`] for which failures to stop on.
     pub async fn prefetch(&self) -> Result<(), PrefetchError> {
         self.verifier.prefetch().await
+    }
+
+    /// Whether requests can be decided now (keys usable, shared revocations loaded), for
+    /// `/readyz`; see [`Verifier::readiness`].
+    pub fn readiness(&self) -> auth_core::Readiness {
+        self.verifier.readiness()
     }
 
     /// Fetches keys at startup, failing only on a misconfiguration; see [`Verifier::warm_up`].

@@ -40,6 +40,7 @@
 //! tracing_subscriber::fmt().with_env_filter(filter).init();
 //! ```
 
+#![cfg_attr(docsrs, feature(doc_cfg))]
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
@@ -50,6 +51,7 @@ mod jwt_auth;
 #[doc(hidden)]
 pub mod macro_support;
 #[cfg(feature = "openapi")]
+#[cfg_attr(docsrs, doc(cfg(feature = "openapi")))]
 pub mod openapi;
 mod path_rules;
 mod rejection;
@@ -61,14 +63,15 @@ mod token_lookup;
 mod verified;
 
 #[cfg(feature = "testing")]
+#[cfg_attr(docsrs, doc(cfg(feature = "testing")))]
 pub mod testing;
 
 /// The framework-free engine: verifier, providers, claims, identities.
 pub use auth_core as core;
 pub use auth_core::{
     Algorithm, AuthError, ClaimPath, Claims, ConfigError, Dpop, ErrorCode, Identity, IdentityKind,
-    Introspection, KeySettings, Organization, PrefetchError, Provider, Revocations, ServiceRule,
-    StandardClaims, TokenSource, Verifier,
+    Introspection, IssuerHealth, KeySettings, Organization, PrefetchError, Provider, Readiness,
+    Revocations, ServiceRule, StandardClaims, TokenSource, Verifier,
 };
 
 pub use audit::TARGET as AUDIT_TARGET;
@@ -84,3 +87,8 @@ pub use verified::{Extract, Optional, Verified};
 pub use auth_macros::{
     Role, require_org_role, require_role, require_scope, require_service, require_user,
 };
+
+/// The crate README's examples, compiled as doctests so they cannot drift from the API.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+pub struct ReadmeDoctests;

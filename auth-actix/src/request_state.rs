@@ -67,6 +67,8 @@ pub(crate) struct Refusal {
     caller: Option<Arc<Identity>>,
     /// The header the refused token claimed, when one was sent.
     header: Option<UnverifiedHeader>,
+    /// The configured issuer the refused token or caller belongs to, for metrics.
+    issuer: Option<String>,
 }
 
 /// A verified caller as guards and extractors see it: reference counts only, nothing copied.
@@ -88,7 +90,8 @@ pub(crate) struct RequestAuth {
 
 impl Drop for RequestAuth {
     fn drop(&mut self) {
-        audit::decision(self.uri.path(), &self.state);
+        let meters = self.auth.as_ref().map(|auth| &auth.config.meters);
+        audit::decision(self.uri.path(), &self.state, meters);
     }
 }
 
@@ -145,6 +148,10 @@ impl Refusal {
     pub(crate) fn header(&self) -> Option<&UnverifiedHeader> {
         self.header.as_ref()
     }
+
+    pub(crate) fn issuer(&self) -> Option<&str> {
+        self.issuer.as_deref()
+    }
 }
 
 impl Caller {
@@ -196,6 +203,10 @@ pub(crate) async fn verify_request(
             rejection: auth.rejection_for(error, token.dpop),
             caller: None,
             header: UnverifiedHeader::peek(token.as_str()),
+            issuer: auth
+                .verifier
+                .issuer_label_of(token.as_str())
+                .map(str::to_owned),
         }),
     }
 }
@@ -210,6 +221,7 @@ fn refused(
         rejection: auth.rejection(error),
         caller,
         header,
+        issuer: None,
     })
 }
 
@@ -220,14 +232,21 @@ pub(crate) fn refuse(
     error: AuthError,
     caller: Option<Arc<Identity>>,
 ) -> AuthRejection {
-    let rejection = match jwt_auth(req) {
+    let auth = jwt_auth(req);
+    let rejection = match &auth {
         Some(auth) => auth.rejection(error),
         None => AuthRejection::new(error, Arc::from(DEFAULT_REALM), None),
     };
+    let issuer = auth.zip(caller.as_ref()).and_then(|(auth, caller)| {
+        auth.verifier
+            .issuer_label_of_iss(&caller.issuer)
+            .map(str::to_owned)
+    });
     let refusal = Refusal {
         rejection: rejection.clone(),
         caller,
         header: None,
+        issuer,
     };
     set_state(req, AuthState::Refused(refusal));
     rejection

@@ -137,6 +137,7 @@ impl Dpop {
     /// of the API is refused too. Each DPoP request then makes one Redis call; while Redis is
     /// unreachable, DPoP requests are refused with 503.
     #[cfg(feature = "redis")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "redis")))]
     pub fn redis(mut self, url: &str) -> Dpop {
         match crate::redis_store::RedisStore::open(url, "Dpop::redis(url)") {
             Ok(store) => {
@@ -501,14 +502,14 @@ impl ReplayStore {
             let hex: String = key.iter().map(|byte| format!("{byte:02x}")).collect();
             return match shared.set_once(&format!("dpop:{hex}"), self.window).await {
                 Ok(true) => Ok(()),
-                Ok(false) => Err(invalid("proof replayed")),
+                Ok(false) => Err(AuthError::DpopReplay),
                 Err(reason) => Err(AuthError::StoreUnavailable(reason)),
             };
         }
         if self.local.entry(key).or_insert(()).is_fresh() {
             Ok(())
         } else {
-            Err(invalid("proof replayed"))
+            Err(AuthError::DpopReplay)
         }
     }
 }

@@ -148,6 +148,10 @@ pub enum AuthError {
     /// time; or it was replayed.
     #[error("invalid DPoP proof: {0}")]
     InvalidDpopProof(String),
+    /// The DPoP proof was used before (within its acceptance window, on any instance sharing the
+    /// replay store).
+    #[error("DPoP proof replayed")]
+    DpopReplay,
     /// The DPoP proof lacks the server nonce this API requires, or carries a stale one.
     #[error("DPoP nonce required")]
     UseDpopNonce,
@@ -214,7 +218,7 @@ impl AuthError {
             | AuthError::StoreUnavailable(_)
             | AuthError::RolesUnavailable(_) => ErrorCode::AuthUnavailable,
             AuthError::Internal(_) => ErrorCode::Internal,
-            AuthError::InvalidDpopProof(_) => ErrorCode::InvalidDpopProof,
+            AuthError::InvalidDpopProof(_) | AuthError::DpopReplay => ErrorCode::InvalidDpopProof,
             AuthError::UseDpopNonce => ErrorCode::UseDpopNonce,
             _ => ErrorCode::InvalidToken,
         }
@@ -238,6 +242,7 @@ impl AuthError {
             AuthError::IntrospectionUnavailable { .. } => "introspection unavailable",
             AuthError::StoreUnavailable(_) => "shared store unavailable",
             AuthError::InvalidDpopProof(_) => "invalid DPoP proof",
+            AuthError::DpopReplay => "DPoP proof replayed",
             AuthError::UseDpopNonce => "DPoP nonce required",
             AuthError::DpopBinding(_) => "token binding not satisfied",
             AuthError::InvalidAudience => "audience not accepted",
@@ -252,6 +257,42 @@ impl AuthError {
             AuthError::RolesUnavailable(_) => "roles unavailable",
             AuthError::Internal(_) => "internal error",
             AuthError::Forbidden(_) => "insufficient scope",
+        }
+    }
+
+    /// A short, fixed word for metrics and dashboards (a bounded label set): `expired`,
+    /// `bad_signature`, `bad_audience`, `unknown_key`, `dpop_replay`, `inactive`, ...
+    pub fn reason(&self) -> &'static str {
+        match self {
+            AuthError::MissingToken => "missing",
+            AuthError::TooLarge { .. } => "too_large",
+            AuthError::Malformed(_) => "malformed",
+            AuthError::AlgorithmNotAllowed => "algorithm",
+            AuthError::ForbiddenHeader(_) | AuthError::UnknownCritical => "header",
+            AuthError::UnknownIssuer { .. } => "unknown_issuer",
+            AuthError::UnknownKey | AuthError::AmbiguousKey => "unknown_key",
+            AuthError::KeyIssuerMismatch => "key_issuer",
+            AuthError::WrongTokenKind(_) => "wrong_kind",
+            AuthError::InactiveToken => "inactive",
+            AuthError::Revoked => "revoked",
+            AuthError::IntrospectionUnavailable { .. } => "introspection_unavailable",
+            AuthError::StoreUnavailable(_) => "store_unavailable",
+            AuthError::InvalidDpopProof(_) => "dpop_proof",
+            AuthError::DpopReplay => "dpop_replay",
+            AuthError::UseDpopNonce => "dpop_nonce",
+            AuthError::DpopBinding(_) => "dpop_binding",
+            AuthError::InvalidSignature => "bad_signature",
+            AuthError::InvalidAudience => "bad_audience",
+            AuthError::InvalidAuthorizedParty => "bad_azp",
+            AuthError::Expired => "expired",
+            AuthError::NotYetValid | AuthError::IssuedInFuture => "not_yet_valid",
+            AuthError::MissingClaim(_) | AuthError::InvalidClaim(_) | AuthError::ClaimsType(_) => {
+                "claims"
+            }
+            AuthError::KeysUnavailable { .. } => "keys_unavailable",
+            AuthError::Forbidden(_) => "forbidden",
+            AuthError::RolesUnavailable(_) => "roles_unavailable",
+            AuthError::Internal(_) => "internal",
         }
     }
 

@@ -32,8 +32,8 @@ const MAX_IN_FLIGHT: usize = 16;
 /// Default lifetime of a cached answer for an active token (bounded by the token's own `exp`).
 pub const DEFAULT_INTROSPECTION_TTL: Duration = Duration::from_secs(60);
 
-/// How a provider's opaque tokens are introspected. Give it to [`Provider::introspection`]
-/// (crate::Provider::introspection).
+/// How a provider's opaque tokens are introspected. Give it to
+/// [`Provider::introspection`](crate::Provider::introspection).
 ///
 /// ```
 /// use std::time::Duration;

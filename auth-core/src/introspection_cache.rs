@@ -37,6 +37,8 @@ impl moka::Expiry<Box<str>, Arc<Introspected>> for ExpireWithAnswer {
 /// The cache, bounded like the verified-token cache: about `capacity` typical tokens.
 pub(crate) struct IntrospectionCache {
     entries: Cache<Box<str>, Arc<Introspected>, foldhash::fast::RandomState>,
+    hits: metrics::Counter,
+    misses: metrics::Counter,
 }
 
 impl std::fmt::Debug for IntrospectionCache {
@@ -60,7 +62,11 @@ impl IntrospectionCache {
             .weigher(weight)
             .expire_after(ExpireWithAnswer)
             .build_with_hasher(foldhash::fast::RandomState::default());
-        IntrospectionCache { entries }
+        IntrospectionCache {
+            entries,
+            hits: metrics::counter!(crate::meters::INTROSPECTION_CACHE, "result" => "hit"),
+            misses: metrics::counter!(crate::meters::INTROSPECTION_CACHE, "result" => "miss"),
+        }
     }
 
     /// The answer for `token`: cached, or from `introspect`, which runs once however many requests
@@ -74,8 +80,10 @@ impl IntrospectionCache {
         F: Future<Output = Result<Introspected, AuthError>>,
     {
         if let Some(hit) = self.entries.get(token).await {
+            self.hits.increment(1);
             return Ok(hit);
         }
+        self.misses.increment(1);
         let answer = async { introspect.await.map(Arc::new) };
         self.entries
             .try_get_with(Box::from(token), answer)

@@ -12,8 +12,10 @@ use tokio::sync::{Mutex, Notify};
 use crate::algorithm::{AlgorithmPolicy, AlgorithmSet};
 use crate::error::AuthError;
 use crate::fetch::{self, FetchError};
+use crate::health::IssuerHealth;
 use crate::jwks::KeySet;
 use crate::key_settings::KeySettings;
+use crate::meters::IssuerMeters;
 use crate::network_policy::NetworkPolicy;
 use crate::provider::KeySource;
 
@@ -100,6 +102,7 @@ pub(crate) struct KeyStore {
     shutdown: Arc<Notify>,
     /// Wakes the refresher after any fetch, so a new `max-age` takes effect at once.
     rescheduled: Arc<Notify>,
+    pub(crate) meters: Arc<IssuerMeters>,
 }
 
 impl Drop for KeyStore {
@@ -116,6 +119,7 @@ impl KeyStore {
         settings: KeySettings,
         policy: Arc<NetworkPolicy>,
         client: reqwest::Client,
+        meters: Arc<IssuerMeters>,
     ) -> KeyStore {
         let now = Instant::now();
         let jwks_url = match &source {
@@ -142,12 +146,36 @@ impl KeyStore {
             refresher_started: AtomicBool::new(false),
             shutdown: Arc::new(Notify::new()),
             rescheduled: Arc::new(Notify::new()),
+            meters,
         }
     }
 
     /// The current keys, without locking or allocating.
     pub(crate) fn current(&self) -> arc_swap::Guard<Arc<KeyState>> {
         self.state.load()
+    }
+
+    /// How the keys stand, for readiness checks.
+    pub(crate) fn health(&self) -> IssuerHealth {
+        let state = self.current();
+        let now = Instant::now();
+        let age = state
+            .loaded_at
+            .map(|loaded| now.saturating_duration_since(loaded));
+        if let Some(age) = age {
+            self.meters.keys_age.set(age.as_secs_f64());
+        }
+        IssuerHealth {
+            issuer: self.meters.label.to_string(),
+            usable: state.usable(now),
+            keys: state.keys.len(),
+            age,
+            last_error: state
+                .failure
+                .as_ref()
+                .filter(|failure| state.loaded_at.is_none_or(|loaded| failure.at > loaded))
+                .map(|failure| failure.reason.to_string()),
+        }
     }
 
     /// Fetches made so far (JWKS documents, discovery excluded).
@@ -190,6 +218,7 @@ impl KeyStore {
     /// Returns whether the key set may have changed.
     pub(crate) async fn refetch_for_unknown_kid(self: &Arc<Self>) -> bool {
         if self.in_kid_cooldown(Instant::now()) {
+            self.meters.cooldown_refusals.increment(1);
             return false;
         }
         self.fetch_once(Trigger::UnknownKid).await
@@ -272,8 +301,10 @@ impl KeyStore {
                 // kid queue on that fetch instead of being turned away; after it, they are turned
                 // away here.
                 if self.in_kid_cooldown(now) {
+                    self.meters.cooldown_refusals.increment(1);
                     return false;
                 }
+                self.meters.unknown_kid_refetches.increment(1);
             }
             Trigger::Missing => {
                 let state = self.current();
@@ -296,6 +327,11 @@ impl KeyStore {
                 let lifetime = self.settings.lifetime(max_age);
                 let (url, keys_loaded) = (self.source.url(), keys.len());
                 tracing::debug!(target: "auth", url, keys = keys_loaded, ?lifetime, "keys loaded");
+                self.meters.jwks_success.increment(1);
+                self.meters.keys.set(keys_loaded as f64);
+                self.meters
+                    .last_success
+                    .set(crate::validation::now() as f64);
                 KeyState {
                     keys: Arc::new(keys),
                     loaded_at: Some(now),
@@ -305,6 +341,7 @@ impl KeyStore {
                 }
             }
             Err(error) => {
+                self.meters.jwks_failure.increment(1);
                 let reason = &error.reason;
                 // Discovery may have moved the JWKS; look again next time.
                 if matches!(self.source, KeySource::Discovery(_)) {

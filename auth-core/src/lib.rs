@@ -15,6 +15,7 @@
 //! # Ok(()) }
 //! ```
 
+#![cfg_attr(docsrs, feature(doc_cfg))]
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
@@ -24,6 +25,7 @@ mod claims;
 mod dpop;
 mod error;
 mod fetch;
+mod health;
 mod identity;
 mod introspection;
 mod introspection_cache;
@@ -31,6 +33,7 @@ mod issuer_url;
 mod jwks;
 mod key_settings;
 mod key_store;
+mod meters;
 mod network_policy;
 mod organization;
 mod presets;
@@ -48,6 +51,7 @@ mod verified_token;
 mod verifier;
 
 #[cfg(feature = "testing")]
+#[cfg_attr(docsrs, doc(cfg(feature = "testing")))]
 pub mod testing;
 
 pub use algorithm::{Algorithm, AlgorithmSet};
@@ -55,10 +59,16 @@ pub use claim_path::{ClaimPath, Names, Separator};
 pub use claims::{Audience, Claims, StandardClaims};
 pub use dpop::{DEFAULT_DPOP_ALGORITHMS, Dpop, DpopRequest, MAX_PROOF_LEN};
 pub use error::{AuthError, ConfigError, ErrorCode, Malformed, PrefetchError};
+pub use health::{IssuerHealth, Readiness};
 pub use identity::{Identity, IdentityKind, ServiceRule};
 pub use introspection::{ClientKey, DEFAULT_INTROSPECTION_TTL, Introspection};
 pub use jwks::MAX_KEYS;
 pub use key_settings::KeySettings;
+pub use meters::{
+    DECISIONS, DPOP_PROOFS, INTROSPECTION_CACHE, INTROSPECTIONS, JWKS_COOLDOWN_REFUSALS,
+    JWKS_FETCHES, JWKS_KEYS, JWKS_LAST_SUCCESS, JWKS_UNKNOWN_KID_REFETCHES, KEYS_AGE, METRIC_NAMES,
+    REVOCATION_STORE_READY, VERIFIED_CACHE, VERIFY_SECONDS,
+};
 pub use organization::Organization;
 pub use provider::{DEFAULT_LEEWAY, MAX_LEEWAY, Provider, TENANT_PLACEHOLDER};
 pub use revocation::{DEFAULT_MAX_TOKEN_LIFETIME, RevocationError, Revocations};
@@ -68,3 +78,8 @@ pub use token_source::TokenSource;
 pub use verified_cache::DEFAULT_CACHE_CAPACITY;
 pub use verified_token::VerifiedToken;
 pub use verifier::Verifier;
+
+/// The crate README's examples, compiled as doctests so they cannot drift from the API.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+pub struct ReadmeDoctests;

@@ -157,6 +157,7 @@ impl Local {
 
     #[cfg(feature = "redis")]
     pub(crate) fn set_synced(&self, synced: bool) {
+        metrics::gauge!(crate::meters::REVOCATION_STORE_READY).set(f64::from(u8::from(synced)));
         self.synced.store(synced, Ordering::Release);
     }
 
@@ -233,6 +234,7 @@ impl Revocations {
     ///
     /// Fails at once only on a URL that is not one.
     #[cfg(feature = "redis")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "redis")))]
     pub async fn redis(
         url: &str,
         startup_wait: Duration,

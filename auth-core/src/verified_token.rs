@@ -20,6 +20,8 @@ pub struct VerifiedToken {
     /// The signature's algorithm, or `None` for a token the issuer vouched for by introspection.
     algorithm: Option<Algorithm>,
     kid: Option<String>,
+    /// Which of the verifier's providers accepted it.
+    provider: usize,
 }
 
 impl VerifiedToken {
@@ -28,23 +30,38 @@ impl VerifiedToken {
         identity: Identity,
         algorithm: Algorithm,
         kid: Option<String>,
+        provider: usize,
     ) -> VerifiedToken {
         VerifiedToken {
             payload,
             identity: Arc::new(identity),
             algorithm: Some(algorithm),
             kid,
+            provider,
         }
     }
 
     /// A token the issuer said is active, with its introspection response as the payload.
-    pub(crate) fn introspected(payload: Map<String, Value>, identity: Identity) -> VerifiedToken {
+    pub(crate) fn introspected(
+        payload: Map<String, Value>,
+        identity: Identity,
+        provider: usize,
+    ) -> VerifiedToken {
         VerifiedToken {
             payload,
             identity: Arc::new(identity),
             algorithm: None,
             kid: None,
+            provider,
         }
+    }
+
+    /// Which provider accepted the token: its position among those given to the verifier
+    /// (in [`Verifier::any_of`](crate::Verifier::any_of) order; 0 for
+    /// [`Verifier::new`](crate::Verifier::new)).
+    /// [`Verifier::issuer_label`](crate::Verifier::issuer_label) names it.
+    pub fn provider(&self) -> usize {
+        self.provider
     }
 
     /// The verified payload.

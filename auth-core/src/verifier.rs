@@ -13,10 +13,12 @@ use crate::claims::Claims;
 use crate::dpop::{Dpop, DpopRequest};
 use crate::error::{AuthError, ConfigError, Malformed, PrefetchError};
 use crate::fetch;
+use crate::health::{IssuerHealth, Readiness};
 use crate::identity::IdentityMapping;
 use crate::introspection::{Answer, Introspector};
 use crate::introspection_cache::{Introspected, IntrospectionCache};
 use crate::key_store::KeyStore;
+use crate::meters::{IssuerMeters, VerifierMeters};
 use crate::network_policy::NetworkPolicy;
 use crate::provider::{IssuerMatch, Provider};
 use crate::revocation::Revocations;
@@ -73,6 +75,7 @@ struct Inner {
     dpop: Dpop,
     /// Whether any provider refuses bearer tokens, so others pay nothing for the check.
     dpop_required: bool,
+    meters: Arc<VerifierMeters>,
 }
 
 #[derive(Debug)]
@@ -119,6 +122,7 @@ impl Verifier {
                     .flatten(),
             );
             let client = fetch::client(&policy)?;
+            let meters = Arc::new(IssuerMeters::new(&provider.issuer.discovery_issuer()));
             let keys = Arc::new(KeyStore::new(
                 provider.keys.clone(),
                 provider.issuer.discovery_issuer(),
@@ -126,6 +130,7 @@ impl Verifier {
                 provider.key_settings.clone(),
                 policy,
                 client.clone(),
+                meters,
             ));
             let introspector = provider.introspection.map(|introspection| {
                 Introspector::new(
@@ -168,6 +173,7 @@ impl Verifier {
                 revocations: None,
                 dpop: Dpop::default(),
                 dpop_required: issuers_require_dpop,
+                meters: Arc::new(VerifierMeters::new()),
             }),
         })
     }
@@ -222,6 +228,39 @@ impl Verifier {
     /// Every token source any provider uses, in order of first mention.
     pub fn token_sources(&self) -> &[TokenSource] {
         &self.inner.token_sources
+    }
+
+    /// Whether the verifier can decide requests now: every provider's keys usable, shared
+    /// revocations loaded. Serve it at `/readyz`; never tie liveness to it.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// use auth_core::Verifier;
+    /// use auth_core::testing::TestIssuer;
+    ///
+    /// let issuer = TestIssuer::start().await;
+    /// let verifier = Verifier::new(issuer.provider())?;
+    /// assert!(!verifier.readiness().ready, "no keys yet");
+    /// verifier.prefetch().await?;
+    /// let readiness = verifier.readiness();
+    /// assert!(readiness.ready);
+    /// assert_eq!(readiness.issuers[0].issuer, issuer.issuer());
+    /// # Ok(()) }
+    /// ```
+    pub fn readiness(&self) -> Readiness {
+        let issuers: Vec<IssuerHealth> = self
+            .inner
+            .issuers
+            .iter()
+            .map(|issuer| issuer.keys.health())
+            .collect();
+        let revocations_loaded = self.inner.revocations.as_ref().map(Revocations::is_ready);
+        Readiness {
+            ready: issuers.iter().all(|issuer| issuer.usable) && revocations_loaded != Some(false),
+            issuers,
+            revocations_loaded,
+        }
     }
 
     /// Fetches every provider's keys now; fails with the URL and the cause if any cannot be loaded.
@@ -285,6 +324,7 @@ impl Verifier {
     /// [`Verifier::verify_dpop`]. So is any token of a provider that
     /// [requires DPoP](crate::Provider::require_dpop).
     pub async fn verify_token(&self, token: &str) -> Result<Arc<VerifiedToken>, AuthError> {
+        let started = quanta::Instant::now();
         let verified = self.verify_unbound(token).await?;
         if verified.is_dpop_bound() {
             return Err(AuthError::DpopBinding(
@@ -296,7 +336,49 @@ impl Verifier {
                 "the provider requires DPoP-bound tokens".into(),
             ));
         }
+        self.timed(&verified, started);
         Ok(verified)
+    }
+
+    /// Records how long accepting `token` took.
+    fn timed(&self, token: &VerifiedToken, started: quanta::Instant) {
+        if let Some(issuer) = self.inner.issuers.get(token.provider()) {
+            issuer.keys.meters.verify_seconds.record(started.elapsed());
+        }
+    }
+
+    /// The configured issuer of provider `index` ([`VerifiedToken::provider`]): a URL, or a
+    /// multi-tenant template with `{tenantid}`. Bounded, so fit for metric labels, unlike a token's
+    /// own `iss`.
+    pub fn issuer_label(&self, index: usize) -> Option<&str> {
+        self.inner
+            .issuers
+            .get(index)
+            .map(|issuer| &*issuer.keys.meters.label)
+    }
+
+    /// The configured issuer (as [`Verifier::issuer_label`]) that a token's unverified `iss`
+    /// names, if any: for labelling refusals. Reads the payload without verifying anything.
+    pub fn issuer_label_of(&self, token: &str) -> Option<&str> {
+        let payload = token.split('.').nth(1)?;
+        let bytes = URL_SAFE_NO_PAD.decode(payload).ok()?;
+        #[derive(serde::Deserialize)]
+        struct Iss<'a> {
+            #[serde(borrow)]
+            iss: Option<std::borrow::Cow<'a, str>>,
+        }
+        let iss = serde_json::from_slice::<Iss<'_>>(&bytes).ok()?.iss?;
+        self.issuer_label_of_iss(&iss)
+    }
+
+    /// The configured issuer (as [`Verifier::issuer_label`]) that accepts `iss`, if any.
+    pub fn issuer_label_of_iss(&self, iss: &str) -> Option<&str> {
+        let index = self
+            .inner
+            .issuers
+            .iter()
+            .position(|issuer| issuer.matcher.matches(iss))?;
+        self.issuer_label(index)
     }
 
     /// Verifies `token` sent with the DPoP scheme (`Authorization: DPoP <token>`) and the proof
@@ -318,10 +400,10 @@ impl Verifier {
     /// let request = DpopRequest { proof: &proof, method: "GET", url };
     /// verifier.verify_dpop(&token, &request).await?;
     /// // The same proof again is a replay; the token alone is not enough.
-    /// assert!(matches!(
-    ///     verifier.verify_dpop(&token, &request).await,
-    ///     Err(AuthError::InvalidDpopProof(_))
-    /// ));
+    /// assert_eq!(
+    ///     verifier.verify_dpop(&token, &request).await.unwrap_err(),
+    ///     AuthError::DpopReplay
+    /// );
     /// assert!(matches!(verifier.verify_token(&token).await, Err(AuthError::DpopBinding(_))));
     /// # Ok(()) }
     /// ```
@@ -330,13 +412,22 @@ impl Verifier {
         token: &str,
         request: &DpopRequest<'_>,
     ) -> Result<Arc<VerifiedToken>, AuthError> {
+        let started = quanta::Instant::now();
         let verified = self.verify_unbound(token).await?;
         let Some(jkt) = verified.dpop_thumbprint() else {
             return Err(AuthError::DpopBinding(
                 "a token sent with the DPoP scheme is not DPoP-bound".into(),
             ));
         };
-        self.inner.dpop.check(token, jkt, request).await?;
+        let checked = self.inner.dpop.check(token, jkt, request).await;
+        let meters = &self.inner.meters;
+        match &checked {
+            Ok(()) => meters.dpop_valid.increment(1),
+            Err(AuthError::DpopReplay) => meters.dpop_replayed.increment(1),
+            Err(_) => meters.dpop_invalid.increment(1),
+        }
+        checked?;
+        self.timed(&verified, started);
         Ok(verified)
     }
 
@@ -373,12 +464,16 @@ impl Verifier {
         let Some(cache) = &self.inner.cache else {
             return self.verify_uncached(token, None).await;
         };
-        if let Some(hit) = cache.get(token) {
-            match self.recheck(&hit) {
-                Recheck::Stands => return Ok(Arc::clone(&hit.token)),
-                Recheck::Refused(error) => return Err(error),
-                Recheck::Stale => cache.remove(token),
-            }
+        let meters = &self.inner.meters;
+        let Some(hit) = cache.get(token) else {
+            meters.cache_miss.increment(1);
+            return self.verify_uncached(token, Some(cache)).await;
+        };
+        meters.cache_hit.increment(1);
+        match self.recheck(&hit) {
+            Recheck::Stands => return Ok(Arc::clone(&hit.token)),
+            Recheck::Refused(error) => return Err(error),
+            Recheck::Stale => cache.remove(token),
         }
         self.verify_uncached(token, Some(cache)).await
     }
@@ -433,7 +528,15 @@ impl Verifier {
         let Some(introspector) = &issuer.introspector else {
             return Ok(None);
         };
-        let Answer::Active(mut payload) = introspector.introspect(token).await? else {
+        let meters = &issuer.keys.meters;
+        let answer = introspector.introspect(token).await;
+        let counter = match &answer {
+            Ok(Answer::Active(_)) => &meters.introspection_active,
+            Ok(Answer::Inactive) => &meters.introspection_inactive,
+            Err(_) => &meters.introspection_error,
+        };
+        counter.increment(1);
+        let Answer::Active(mut payload) = answer? else {
             return Ok(None);
         };
         let now = validation::now();
@@ -453,7 +556,9 @@ impl Verifier {
             .entry("exp")
             .or_insert_with(|| now.saturating_add(ttl_secs).into());
         let outcome = match iss.as_str() {
-            Some(iss) if issuer.matcher.matches(iss) => self.accept(issuer, iss, payload, now),
+            Some(iss) if issuer.matcher.matches(iss) => {
+                self.accept(index, issuer, iss, payload, now)
+            }
             _ => Err(AuthError::InvalidClaim("iss".into())),
         };
         let lifetime = match &outcome {
@@ -477,6 +582,7 @@ impl Verifier {
     /// Claims checks and identity for a payload an issuer vouched for by introspection.
     fn accept(
         &self,
+        index: usize,
         issuer: &Issuer,
         iss: &str,
         payload: Map<String, Value>,
@@ -486,7 +592,9 @@ impl Verifier {
         issuer.matcher.check_tenant(iss, &payload)?;
         let identity = issuer.mapping.identity(&payload, iss);
         issuer.rules.kind.check_identity(&identity, &payload)?;
-        Ok(Arc::new(VerifiedToken::introspected(payload, identity)))
+        Ok(Arc::new(VerifiedToken::introspected(
+            payload, identity, index,
+        )))
     }
 
     /// A cached introspection answer, with its dates checked again.
@@ -580,7 +688,13 @@ impl Verifier {
             .and_then(validation::numeric_date)
             .unwrap_or(now);
         let kid = compact.kid.map(|kid| kid.into_owned());
-        let verified = Arc::new(VerifiedToken::new(payload, identity, compact.alg, kid));
+        let verified = Arc::new(VerifiedToken::new(
+            payload,
+            identity,
+            compact.alg,
+            kid,
+            index,
+        ));
         if let Some(cache) = cache {
             cache.insert(
                 token,

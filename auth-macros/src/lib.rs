@@ -221,3 +221,9 @@ pub fn require_service(args: TokenStream, item: TokenStream) -> TokenStream {
 pub fn derive_role(input: TokenStream) -> TokenStream {
     derive_role::expand(input.into()).into()
 }
+
+/// The crate README's examples, compiled as doctests so they cannot drift from the API.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+#[allow(dead_code)]
+struct ReadmeDoctests;

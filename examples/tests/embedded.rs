@@ -629,3 +629,152 @@ async fn a_page_on_another_origin_calls_the_api_and_opens_a_websocket_in_chromiu
         }
     }
 }
+
+/// A free loopback port (the exporter needs one named in advance).
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|listener| listener.local_addr())
+        .expect("a free port")
+        .port()
+}
+
+/// The value of the first sample of `name` whose labels contain all of `labels`.
+fn sample(scrape: &str, name: &str, labels: &[&str]) -> Option<f64> {
+    scrape
+        .lines()
+        .filter(|line| !line.starts_with('#'))
+        .filter(|line| {
+            line.starts_with(name)
+                && line[name.len()..].starts_with(['{', ' '])
+                && labels.iter().all(|label| line.contains(label))
+        })
+        .find_map(|line| line.rsplit(' ').next()?.parse().ok())
+}
+
+#[tokio::test]
+async fn the_quickstart_exports_every_metric_and_readiness() {
+    let port = free_port();
+    let metrics_bind = format!("127.0.0.1:{port}");
+    let running = start(
+        env!("CARGO_BIN_EXE_quickstart"),
+        10,
+        &[("METRICS_BIND", metrics_bind.as_str())],
+    )
+    .await;
+    let client = reqwest::Client::builder()
+        .timeout(Duration::from_secs(20))
+        .build()
+        .unwrap();
+    // Allowed, forbidden, expired, anonymous, an opaque token, a sign-out, a DPoP proof.
+    for line in &running.curls {
+        replay(&client, line).await;
+    }
+    let base = running.curls[0]
+        .rsplit(' ')
+        .next()
+        .unwrap()
+        .trim_end_matches("/public");
+    let admin = words(&running.curls[3])[3]
+        .trim_start_matches("Authorization: Bearer ")
+        .to_owned();
+    // The admin token again: a verified-token cache hit.
+    let again = client
+        .get(format!("{base}/admin"))
+        .bearer_auth(&admin)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(again.status(), 200);
+    // The same token claiming a key the issuer never had: one refetch, then the cooldown.
+    let (header, rest) = admin.split_once('.').unwrap();
+    let mut claimed: serde_json::Value = serde_json::from_slice(
+        &base64::Engine::decode(&base64::engine::general_purpose::URL_SAFE_NO_PAD, header).unwrap(),
+    )
+    .unwrap();
+    claimed["kid"] = "never-published".into();
+    let forged = format!(
+        "{}.{rest}",
+        base64::Engine::encode(
+            &base64::engine::general_purpose::URL_SAFE_NO_PAD,
+            claimed.to_string()
+        )
+    );
+    for _ in 0..2 {
+        let refused = client
+            .get(format!("{base}/me"))
+            .bearer_auth(&forged)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(refused.status(), 401);
+    }
+    let anonymous = client.get(format!("{base}/me")).send().await.unwrap();
+    assert_eq!(anonymous.status(), 401);
+
+    let ready = client.get(format!("{base}/readyz")).send().await.unwrap();
+    assert_eq!(ready.status(), 200);
+    let readiness: serde_json::Value = serde_json::from_str(&ready.text().await.unwrap()).unwrap();
+    assert_eq!(readiness["ready"], true, "{readiness}");
+    assert!(
+        readiness["issuers"][0]["keys"].as_u64().unwrap() >= 1,
+        "{readiness}"
+    );
+    let live = client.get(format!("{base}/livez")).send().await.unwrap();
+    assert_eq!(live.status(), 200);
+
+    let scrape = client
+        .get(format!("http://{metrics_bind}/metrics"))
+        .send()
+        .await
+        .expect("the exporter answers")
+        .text()
+        .await
+        .unwrap();
+    let moved = |name: &str, labels: &[&str]| {
+        let value = sample(&scrape, name, labels);
+        assert!(
+            value.is_some_and(|value| value > 0.0),
+            "{name}{labels:?} did not move:\n{scrape}"
+        );
+    };
+    moved(
+        "auth_decisions_total",
+        &[r#"outcome="allowed""#, r#"code="OK""#],
+    );
+    moved(
+        "auth_decisions_total",
+        &[r#"outcome="forbidden""#, r#"code="FORBIDDEN""#],
+    );
+    moved(
+        "auth_decisions_total",
+        &[
+            r#"outcome="rejected""#,
+            r#"code="TOKEN_EXPIRED""#,
+            r#"reason="expired""#,
+        ],
+    );
+    moved(
+        "auth_decisions_total",
+        &[r#"outcome="rejected""#, r#"code="UNAUTHORIZED""#],
+    );
+    moved("auth_decisions_total", &[r#"reason="unknown_key""#]);
+    moved("auth_decisions_total", &[r#"reason="dpop_binding""#]);
+    moved("auth_verify_seconds_count", &[]);
+    moved("auth_verify_seconds_bucket", &[r#"le="1""#]);
+    moved("auth_jwks_fetches_total", &[r#"result="success""#]);
+    moved("auth_jwks_keys", &[]);
+    moved("auth_jwks_last_success_timestamp_seconds", &[]);
+    moved("auth_jwks_unknown_kid_refetches_total", &[]);
+    moved("auth_jwks_cooldown_refusals_total", &[]);
+    moved("auth_jwks_age_seconds", &[]);
+    moved("auth_verified_cache_total", &[r#"result="hit""#]);
+    moved("auth_verified_cache_total", &[r#"result="miss""#]);
+    moved("auth_introspections_total", &[r#"result="active""#]);
+    moved("auth_introspection_cache_total", &[r#"result="miss""#]);
+    moved("auth_dpop_proofs_total", &[r#"result="valid""#]);
+    // Labels stay bounded: the configured issuer, never a subject.
+    assert!(
+        !scrape.contains("admin-1") && !scrape.contains("user-1"),
+        "{scrape}"
+    );
+}

@@ -390,11 +390,11 @@ async fn a_scope_guard_never_resolves_roles_for_a_parameter_routing_has_not_matc
         "the fix is in the log, not the body: {}",
         answer.body
     );
-    let rejected = log.with_outcome("rejected");
-    assert_eq!(rejected.len(), 1, "{:?}", log.events());
+    let errors = log.with_outcome("error");
+    assert_eq!(errors.len(), 1, "{:?}", log.events());
     assert!(
-        rejected[0]["reason"].contains("read path parameter `id` before routing matched it"),
-        "{rejected:?}"
+        errors[0]["reason"].contains("read path parameter `id` before routing matched it"),
+        "{errors:?}"
     );
 }
 

@@ -20,7 +20,12 @@
 //! | `AUTH_INTROSPECTION_URL` | introspection endpoint, overriding discovery | from discovery |
 //! | `AUTH_PUBLIC_ORIGIN` | the origin clients call, e.g. `https://api.example.com`, for DPoP proofs behind a proxy | scheme of this server, `Host` header |
 //! | `REDIS_URL` | revocations and DPoP replay protection shared by every instance (`POST /sign-out`, `POST /sign-out-everywhere`) | in memory |
+//! | `METRICS_BIND` | serve Prometheus text at `/metrics` on this address, e.g. `127.0.0.1:9090` | off |
 //! | `BIND` | listen address | `127.0.0.1:8080` |
+//!
+//! `/readyz` answers 200 once the issuer's keys (and shared revocations) are loaded, 503 with the
+//! reason before; `/livez` always answers 200: the identity provider being down is no reason to
+//! restart the API.
 
 use std::net::SocketAddr;
 use std::time::Duration;
@@ -81,12 +86,46 @@ async fn sign_out_everywhere(
     }
 }
 
+/// Readiness for a load balancer: 503 until the keys (and shared revocations) are loaded.
+#[get("/readyz")]
+async fn readyz(auth: web::Data<JwtAuth>) -> HttpResponse {
+    let readiness = auth.readiness();
+    if readiness.ready {
+        HttpResponse::Ok().json(readiness)
+    } else {
+        HttpResponse::ServiceUnavailable().json(readiness)
+    }
+}
+
+/// Liveness: the process serves requests; never tied to the identity provider.
+#[get("/livez")]
+async fn livez() -> &'static str {
+    "ok\n"
+}
+
 #[actix_web::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
     // Authentication decisions are `tracing` events (target `auth`): without a subscriber, nothing
     // is logged.
     let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
     tracing_subscriber::fmt().with_env_filter(filter).init();
+    // Before anything is built: metric handles bind to the recorder present when they are made.
+    if let Some(address) = setting("METRICS_BIND") {
+        let address: SocketAddr = address
+            .parse()
+            .map_err(|err| format!("METRICS_BIND: {err}"))?;
+        metrics_exporter_prometheus::PrometheusBuilder::new()
+            .with_http_listener(address)
+            .set_buckets_for_metric(
+                metrics_exporter_prometheus::Matcher::Full(auth_actix::core::VERIFY_SECONDS.into()),
+                &[
+                    1e-6, 2.5e-6, 5e-6, 1e-5, 2.5e-5, 5e-5, 1e-4, 2.5e-4, 1e-3, 1e-2, 0.1, 1.0,
+                ],
+            )
+            .map_err(|err| format!("METRICS_BIND: {err}"))?
+            .install()
+            .map_err(|err| format!("METRICS_BIND={address}: {err}"))?;
+    }
     let bind: SocketAddr = setting("BIND")
         .unwrap_or_else(|| "127.0.0.1:8080".to_owned())
         .parse()
@@ -126,7 +165,8 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         .revocations(revocations.clone())
         .dpop(dpop)
         .map_err(|err| format!("REDIS_URL: {err}"))?
-        .public(["/public"]);
+        .public(["/public"])
+        .skip(["/readyz", "/livez"]);
     if let Some(origin) = setting("AUTH_PUBLIC_ORIGIN") {
         auth = auth
             .public_origin(&origin)
@@ -140,7 +180,10 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let server = HttpServer::new(move || {
         App::new()
             .app_data(web::Data::new(revocations.clone()))
+            .app_data(web::Data::new(app_auth.clone()))
             .wrap(app_auth.clone())
+            .service(readyz)
+            .service(livez)
             .service(public)
             .service(me)
             .service(admin)
