@@ -26,6 +26,9 @@ pub(crate) struct CachedToken {
     pub(crate) issuer: usize,
     /// Identifies the key that verified it; the entry is dead once no key in the set matches.
     pub(crate) key_fingerprint: u64,
+    /// The token's `exp`: past it, the entry says nothing (the claims are otherwise fixed for a
+    /// given token and configuration, so nothing else needs checking again on a hit).
+    pub(crate) exp: i64,
     lifetime: Duration,
     weight: u32,
 }
@@ -44,6 +47,7 @@ impl CachedToken {
             token,
             issuer,
             key_fingerprint,
+            exp,
             lifetime: Duration::from_secs(remaining).min(MAX_ENTRY_LIFETIME),
             // Entries weigh their size in KiB (at least 1), so capacity bounds memory, not just
             // entries; the key (the token) and the parsed payload are both about its size.

@@ -48,6 +48,33 @@ async fn rotation_is_accepted_without_restart() {
 }
 
 #[tokio::test]
+async fn a_key_published_ahead_of_use_needs_no_refetch() {
+    init_tracing();
+    let issuer = TestIssuer::start().await;
+    let first_kid = issuer.kid(Algorithm::RS256);
+    issuer.publish_next_keys();
+    let verifier = Verifier::new(issuer.provider()).unwrap().verified_cache(0);
+    verify(&verifier, &issuer.token().sign()).await.unwrap();
+    assert_eq!(issuer.jwks_fetches(), 1);
+
+    issuer.rotate();
+    assert_ne!(
+        issuer.kid(Algorithm::RS256),
+        first_kid,
+        "rotation moved to the next key"
+    );
+    let after = issuer.token().sign();
+    verify(&verifier, &after)
+        .await
+        .expect("the pre-published key verifies");
+    assert_eq!(
+        issuer.jwks_fetches(),
+        1,
+        "the key was known before its first token"
+    );
+}
+
+#[tokio::test]
 async fn removed_key_is_refused_after_the_next_refresh() {
     init_tracing();
     let issuer = TestIssuer::start().await;

@@ -106,6 +106,8 @@ struct State {
     algorithms: Vec<Algorithm>,
     current: Vec<Arc<SigningKey>>,
     previous: Vec<Arc<SigningKey>>,
+    /// Published ahead of use by `publish_next_keys`; `rotate` signs with them next.
+    next: Vec<Arc<SigningKey>>,
     generation: usize,
     outage: bool,
     delay: Duration,
@@ -122,6 +124,7 @@ impl State {
             .current
             .iter()
             .chain(&self.previous)
+            .chain(&self.next)
             .map(|key| &key.jwk)
             .collect();
         json!({ "keys": keys }).to_string()
@@ -191,6 +194,7 @@ impl TestIssuer {
                 algorithms: algorithms.to_vec(),
                 current,
                 previous: Vec::new(),
+                next: Vec::new(),
                 generation: 0,
                 outage: false,
                 delay: Duration::ZERO,
@@ -301,17 +305,43 @@ impl TestIssuer {
     }
 
     /// Generates new keys; new tokens are signed with them. The previous keys stay published (as
-    /// real providers keep them for a while) until [`TestIssuer::drop_previous_keys`].
+    /// real providers keep them for a while) until [`TestIssuer::drop_previous_keys`]. Keys
+    /// published by [`TestIssuer::publish_next_keys`] are used instead of new ones.
     pub fn rotate(&self) {
         let mut state = self.lock();
+        let keys = if state.next.is_empty() {
+            let generation = state.generation + 1;
+            match generate_keys(&state.algorithms, generation) {
+                Ok(keys) => {
+                    state.generation = generation;
+                    keys
+                }
+                Err(err) => {
+                    tracing::error!(target: "auth", %err, "test issuer: rotation failed");
+                    return;
+                }
+            }
+        } else {
+            std::mem::take(&mut state.next)
+        };
+        let old = std::mem::replace(&mut state.current, keys);
+        state.previous = old;
+    }
+
+    /// Publishes the keys the next [`TestIssuer::rotate`] will sign with, without signing with
+    /// them yet: what Okta, Auth0 and Entra do, so verifiers learn a key before its first token.
+    pub fn publish_next_keys(&self) {
+        let mut state = self.lock();
+        if !state.next.is_empty() {
+            return;
+        }
         let generation = state.generation + 1;
         match generate_keys(&state.algorithms, generation) {
             Ok(keys) => {
-                let old = std::mem::replace(&mut state.current, keys);
-                state.previous = old;
+                state.next = keys;
                 state.generation = generation;
             }
-            Err(err) => tracing::error!(target: "auth", %err, "test issuer: rotation failed"),
+            Err(err) => tracing::error!(target: "auth", %err, "test issuer: key generation failed"),
         }
     }
 
