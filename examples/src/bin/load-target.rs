@@ -57,12 +57,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         .scopes(["openid", "profile", "read:items", "write:items"])
         .sign();
     let storm_file = setting("STORM_FILE").unwrap_or_else(|| "storm-tokens.txt".to_owned());
-    let mut file = std::io::BufWriter::new(std::fs::File::create(&storm_file)?);
-    for i in 0..1000u32 {
-        let kid = format!("random-{:08x}", i.wrapping_mul(2_654_435_761));
-        writeln!(file, "{}", issuer.token().kid(kid).sign())?;
-    }
-    file.flush()?;
+    examples::unknown_kids::write_tokens(&issuer, &storm_file, 1000)?;
 
     let issuer_url = web::Data::new(issuer.issuer().to_owned());
     let auth_data = web::Data::new(auth.clone());
