@@ -48,7 +48,8 @@ STEADY=$!
 MODE=fresh taskset -c 1 wrk -t2 -c2 -d"${DURATION}s" -s bench/soak.lua "$BASE" > "$WORK/fresh.out" 2>&1 &
 FRESH=$!
 
-# Unknown-kid bursts: BURST tokens at once every BURST_EVERY seconds, each a different random kid.
+# Unknown-kid bursts: BURST tokens at once after every BURST_EVERY-second pause, each a different random
+# kid (wrk runs 2 s per burst, so they come every BURST_EVERY + 2 seconds).
 burst_sent=0
 burst_refused=0
 while [ $(($(date +%s) - start + BURST_EVERY)) -le "$DURATION" ]; do

@@ -217,11 +217,16 @@ fn refused(
     caller: Option<Arc<Identity>>,
     header: Option<UnverifiedHeader>,
 ) -> AuthState {
+    // A verified caller's issuer names the configured provider that accepted it.
+    let issuer = caller
+        .as_deref()
+        .and_then(|caller| auth.verifier.issuer_label_of_iss(&caller.issuer))
+        .map(str::to_owned);
     AuthState::Refused(Refusal {
         rejection: auth.rejection(error),
         caller,
         header,
-        issuer: None,
+        issuer,
     })
 }
 

@@ -145,7 +145,7 @@ pub enum AuthError {
     #[error("shared store unavailable: {0}")]
     StoreUnavailable(String),
     /// The DPoP proof is missing, malformed, signed badly, or not for this request, token or
-    /// time; or it was replayed.
+    /// time (a replayed proof is [`AuthError::DpopReplay`]).
     #[error("invalid DPoP proof: {0}")]
     InvalidDpopProof(String),
     /// The DPoP proof was used before (within its acceptance window, on any instance sharing the

@@ -42,16 +42,20 @@ pub const JWKS_LAST_SUCCESS: &str = "auth_jwks_last_success_timestamp_seconds";
 pub const JWKS_UNKNOWN_KID_REFETCHES: &str = "auth_jwks_unknown_kid_refetches_total";
 /// `auth_jwks_cooldown_refusals_total{issuer}`: unknown kids refused without a fetch (cooldown).
 pub const JWKS_COOLDOWN_REFUSALS: &str = "auth_jwks_cooldown_refusals_total";
-/// `auth_verified_cache_total{result}`: verified-token cache lookups, `hit` or `miss`.
+/// `auth_verified_cache_total{result}`: JWTs answered from the verified-token cache (`hit`) or
+/// verified in full with the cache on (`miss`); opaque tokens are not counted.
 pub const VERIFIED_CACHE: &str = "auth_verified_cache_total";
 /// `auth_introspections_total{issuer, result}`: calls to an introspection endpoint, `active`,
 /// `inactive` or `error`.
 pub const INTROSPECTIONS: &str = "auth_introspections_total";
 /// `auth_introspection_cache_total{result}`: introspection cache lookups, `hit` or `miss`.
 pub const INTROSPECTION_CACHE: &str = "auth_introspection_cache_total";
-/// `auth_dpop_proofs_total{result}`: DPoP proofs checked, `valid`, `invalid` or `replayed`.
+/// `auth_dpop_proofs_total{result}`: DPoP proofs checked, `valid`, `invalid`, `replayed`,
+/// `nonce_required` (the client is asked for a server nonce) or `unavailable` (the shared replay
+/// store could not be reached).
 pub const DPOP_PROOFS: &str = "auth_dpop_proofs_total";
-/// `auth_revocation_store_ready`: 1 once shared revocations are loaded (0 before), per process.
+/// `auth_revocation_store_ready`: 1 once shared revocations are loaded, 0 from the moment a
+/// shared store is configured until then; per process.
 pub const REVOCATION_STORE_READY: &str = "auth_revocation_store_ready";
 /// `auth_jwks_age_seconds{issuer}`: age of the key set in use, updated on each readiness check.
 pub const KEYS_AGE: &str = "auth_jwks_age_seconds";
@@ -114,6 +118,8 @@ pub(crate) struct VerifierMeters {
     pub(crate) dpop_valid: Counter,
     pub(crate) dpop_invalid: Counter,
     pub(crate) dpop_replayed: Counter,
+    pub(crate) dpop_nonce_required: Counter,
+    pub(crate) dpop_unchecked: Counter,
 }
 
 impl std::fmt::Debug for VerifierMeters {
@@ -130,6 +136,8 @@ impl VerifierMeters {
             dpop_valid: counter!(DPOP_PROOFS, "result" => "valid"),
             dpop_invalid: counter!(DPOP_PROOFS, "result" => "invalid"),
             dpop_replayed: counter!(DPOP_PROOFS, "result" => "replayed"),
+            dpop_nonce_required: counter!(DPOP_PROOFS, "result" => "nonce_required"),
+            dpop_unchecked: counter!(DPOP_PROOFS, "result" => "unavailable"),
         }
     }
 }

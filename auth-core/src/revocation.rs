@@ -241,6 +241,8 @@ impl Revocations {
     ) -> Result<Revocations, crate::ConfigError> {
         let store = crate::redis_store::RedisStore::open(url, "Revocations::redis(url)")?;
         let local = Arc::new(Local::new(false));
+        // Present (and 0) from the start, so an instance that never loads can be alerted on.
+        metrics::gauge!(crate::meters::REVOCATION_STORE_READY).set(0.0);
         store.mirror(&local);
         let deadline = Instant::now() + startup_wait;
         while !local.synced.load(Ordering::Acquire) && Instant::now() < deadline {
