@@ -224,30 +224,12 @@ async fn swagger_ui_authorize_button_sends_the_token_in_a_real_browser() {
     let user_token = words(&running.curls[1])[3]
         .trim_start_matches("Authorization: Bearer ")
         .to_owned();
-    let output = tokio::time::timeout(
-        Duration::from_secs(120),
-        Command::new("node")
-            .arg("swagger.mjs")
-            .arg(&base)
-            .arg(&user_token)
-            .env(
-                "SCREENSHOT",
-                std::env::temp_dir().join("swagger-ui-test.png"),
-            )
-            .current_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/browser"))
-            // On timeout the future is dropped; node (and its Chromium) must not outlive the test.
-            .kill_on_drop(true)
-            .output(),
-    )
-    .await
-    .expect("the browser test finishes in time")
-    .expect("node runs");
-    let stdout = String::from_utf8_lossy(&output.stdout);
-    assert!(
-        output.status.success(),
-        "browser test failed:\n{stdout}\n{}",
-        String::from_utf8_lossy(&output.stderr)
+    let mut command = Command::new("node");
+    command.arg("swagger.mjs").arg(&base).arg(&user_token).env(
+        "SCREENSHOT",
+        std::env::temp_dir().join("swagger-ui-test.png"),
     );
+    let stdout = run_browser_script(command, "swagger").await;
     assert!(
         stdout.contains("with token: 200") && stdout.contains("without token: 401"),
         "{stdout}"
@@ -581,24 +563,9 @@ async fn a_page_on_another_origin_calls_the_api_and_opens_a_websocket_in_chromiu
     }
     for order in ["cors-outside", "auth-outside"] {
         let (_child, api, page) = start_browser(order).await;
-        let output = tokio::time::timeout(
-            Duration::from_secs(120),
-            Command::new("node")
-                .arg("page.mjs")
-                .arg(&page)
-                .current_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/browser"))
-                .kill_on_drop(true)
-                .output(),
-        )
-        .await
-        .expect("the browser test finishes in time")
-        .expect("node runs");
-        let stdout = String::from_utf8_lossy(&output.stdout);
-        assert!(
-            output.status.success(),
-            "{order}: browser test failed:\n{stdout}\n{}",
-            String::from_utf8_lossy(&output.stderr)
-        );
+        let mut command = Command::new("node");
+        command.arg("page.mjs").arg(&page);
+        let stdout = run_browser_script(command, order).await;
         assert!(
             stdout.contains("fetch: 200 browser-user") && stdout.contains("ws: hello browser-user"),
             "{order}: {stdout}"
@@ -777,4 +744,24 @@ async fn the_quickstart_exports_every_metric_and_readiness() {
         !scrape.contains("admin-1") && !scrape.contains("user-1"),
         "{scrape}"
     );
+}
+
+/// Runs a node script from `tests/browser` (it drives Chromium), within two minutes, and returns
+/// its output; a failing script fails the test with everything it printed.
+async fn run_browser_script(mut command: Command, label: &str) -> String {
+    command
+        .current_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/browser"))
+        // On timeout the future is dropped; node (and its Chromium) must not outlive the test.
+        .kill_on_drop(true);
+    let output = tokio::time::timeout(Duration::from_secs(120), command.output())
+        .await
+        .expect("the browser test finishes in time")
+        .expect("node runs");
+    let stdout = String::from_utf8_lossy(&output.stdout).into_owned();
+    assert!(
+        output.status.success(),
+        "{label}: browser test failed:\n{stdout}\n{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    stdout
 }

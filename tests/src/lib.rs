@@ -57,6 +57,13 @@ pub fn with_flipped_signature_bit(token: &str) -> String {
     format!("{header}.{payload}.{}", b64(raw))
 }
 
+/// Seconds since the Unix epoch, as JWT dates count them.
+pub fn unix_now() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |now| i64::try_from(now.as_secs()).unwrap_or(i64::MAX))
+}
+
 /// Installs a test subscriber once, so `RUST_LOG=auth=debug` shows what the library logged.
 pub fn init_tracing() {
     let _ = tracing_subscriber::fmt()

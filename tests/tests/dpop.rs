@@ -10,7 +10,7 @@ use auth_actix::testing::{DpopKey, TestIssuer, TestRequestExt};
 use auth_actix::{AuthError, Dpop, Identity, JwtAuth, Provider, Verified, Verifier};
 use auth_core::DpopRequest;
 use serde_json::{Value, json};
-use tests::{Reply, init_tracing, send};
+use tests::{Reply, init_tracing, send, unix_now};
 
 /// Where actix's test requests say they were sent.
 const URL: &str = "http://localhost:8080/items";
@@ -19,15 +19,6 @@ const URL: &str = "http://localhost:8080/items";
 async fn items(caller: Verified<Identity>) -> HttpResponse {
     let bound_to = caller.token().dpop_thumbprint().unwrap_or("nothing");
     HttpResponse::Ok().body(format!("{} {bound_to}", caller.subject))
-}
-
-fn now() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap()
-        .as_secs()
-        .try_into()
-        .unwrap()
 }
 
 /// Sends `GET /items` through an app protected by `auth`.
@@ -148,21 +139,21 @@ async fn every_faulty_proof_is_refused() {
             "too old",
             key.proof_for("GET", URL)
                 .access_token(&token)
-                .claim("iat", now() - 600)
+                .claim("iat", unix_now() - 600)
                 .sign(),
         ),
         (
             "from the future",
             key.proof_for("GET", URL)
                 .access_token(&token)
-                .claim("iat", now() + 120)
+                .claim("iat", unix_now() + 120)
                 .sign(),
         ),
         (
             "iat as a string",
             key.proof_for("GET", URL)
                 .access_token(&token)
-                .claim("iat", now().to_string())
+                .claim("iat", unix_now().to_string())
                 .sign(),
         ),
         (
@@ -672,7 +663,7 @@ mod oidc_provider {
                 "stale",
                 key.proof_for("GET", ITEMS)
                     .access_token(&token)
-                    .claim("iat", now() - 3600)
+                    .claim("iat", unix_now() - 3600)
                     .sign(),
                 "INVALID_DPOP_PROOF",
             ),

@@ -8,16 +8,7 @@ use actix_web::{App, HttpResponse, get, post, test, web};
 use auth_actix::testing::{TestIssuer, TestRequestExt};
 use auth_actix::{AuthError, Identity, JwtAuth, Revocations, Verified, Verifier};
 use tests::redis_server::{RedisServer, available};
-use tests::{init_tracing, send};
-
-fn now() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap()
-        .as_secs()
-        .try_into()
-        .unwrap()
-}
+use tests::{init_tracing, send, unix_now};
 
 #[get("/me")]
 async fn me(caller: Verified<Identity>) -> HttpResponse {
@@ -40,7 +31,7 @@ async fn sign_out_everywhere(
     revocations: web::Data<Revocations>,
 ) -> HttpResponse {
     match revocations
-        .revoke_subject(&caller.issuer, &caller.subject, now() + 1)
+        .revoke_subject(&caller.issuer, &caller.subject, unix_now() + 1)
         .await
     {
         Ok(()) => HttpResponse::NoContent().finish(),
@@ -128,7 +119,11 @@ async fn signing_out_everywhere_refuses_every_earlier_token_of_the_subject_only(
     assert_eq!(send(&app, me_with(&bob)).await.status, StatusCode::OK);
 
     // Signing in again afterwards works: the new token was issued after the revocation.
-    let again = issuer.token().subject("ada").claim("iat", now() + 2).sign();
+    let again = issuer
+        .token()
+        .subject("ada")
+        .claim("iat", unix_now() + 2)
+        .sign();
     assert_eq!(send(&app, me_with(&again)).await.status, StatusCode::OK);
     // A token without `iat` cannot show it is newer.
     let undated = issuer.token().subject("ada").without_claim("iat").sign();
@@ -176,7 +171,7 @@ async fn a_revocation_that_has_run_its_course_is_forgotten() {
     let verified = verifier.verify_token(&token).await.unwrap();
     let jti = verified.payload()["jti"].as_str().unwrap().to_owned();
     revocations
-        .revoke_token(issuer.issuer(), &jti, now() - 1)
+        .revoke_token(issuer.issuer(), &jti, unix_now() - 1)
         .await
         .unwrap();
     verifier.verify_token(&token).await.unwrap();
@@ -192,7 +187,7 @@ async fn introspected_tokens_are_checked_against_revocations_too() {
     let token = issuer.token().subject("ada").opaque();
     verifier.verify_token(&token).await.unwrap();
     revocations
-        .revoke_subject(issuer.issuer(), "ada", now() + 1)
+        .revoke_subject(issuer.issuer(), "ada", unix_now() + 1)
         .await
         .unwrap();
     assert_eq!(
@@ -257,7 +252,7 @@ async fn a_revocation_on_one_instance_is_refused_by_every_instance() {
     verifier_c.verify_token(&other).await.unwrap();
 
     // Sign out everywhere, from another instance.
-    a.revoke_subject(issuer.issuer(), "bob", now() + 1)
+    a.revoke_subject(issuer.issuer(), "bob", unix_now() + 1)
         .await
         .unwrap();
     assert!(settles(&verifier_c, &other, Err(AuthError::Revoked)).await);
