@@ -1,6 +1,7 @@
 //! Heap allocations per request, counted by a wrapping global allocator: the verifier alone (cache
 //! miss and hit) and whole Actix requests (open route against protected route, with and without the
-//! cache).
+//! cache). Both routes get the same request (the bearer header included; the open route ignores it)
+//! and answer the same body, so the difference is what authentication allocates.
 //!
 //! ```text
 //! cargo bench -p auth-actix --features testing --bench allocations
@@ -124,7 +125,8 @@ fn main() {
                     .route(
                         "/protected",
                         web::get().to(|id: Verified<Identity>| async move {
-                            HttpResponse::Ok().body(id.subject.clone())
+                            debug_assert!(!id.subject.is_empty());
+                            HttpResponse::Ok().body("ok")
                         }),
                     ),
             )
@@ -134,7 +136,10 @@ fn main() {
                 per_round(|| async {
                     let response = test::call_service(
                         &app,
-                        test::TestRequest::get().uri("/open").to_request(),
+                        test::TestRequest::get()
+                            .uri("/open")
+                            .bearer(&token)
+                            .to_request(),
                     )
                     .await;
                     assert!(response.status().is_success());

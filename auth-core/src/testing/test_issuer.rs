@@ -116,7 +116,13 @@ struct State {
     discovery_issuer: Option<String>,
     /// Tokens issued, with the claims introspection answers for them.
     opaque: HashMap<String, Map<String, Value>>,
+    /// Size of `opaque` at which expired tokens are next forgotten: twice what a sweep leaves,
+    /// so minting stays amortised O(1) while a million tokens are all still valid.
+    opaque_sweep_at: usize,
 }
+
+/// Issued tokens kept before the first sweep of expired ones.
+const OPAQUE_SWEEP_MIN: usize = 10_000;
 
 impl State {
     fn jwks(&self) -> String {
@@ -202,6 +208,7 @@ impl TestIssuer {
                 max_age: Some(300),
                 discovery_issuer: None,
                 opaque: HashMap::new(),
+                opaque_sweep_at: OPAQUE_SWEEP_MIN,
             }),
             jwks_fetches: AtomicUsize::new(0),
             discovery_fetches: AtomicUsize::new(0),
@@ -394,7 +401,7 @@ impl TestIssuer {
     pub(crate) fn register_opaque(&self, token: String, claims: Map<String, Value>) {
         let mut state = self.lock();
         // Benchmarks and load tests mint many tokens: forget the expired ones now and then.
-        if state.opaque.len() >= 10_000 {
+        if state.opaque.len() >= state.opaque_sweep_at {
             let now = crate::validation::now();
             state.opaque.retain(|_, claims| {
                 claims
@@ -402,6 +409,7 @@ impl TestIssuer {
                     .and_then(Value::as_i64)
                     .is_none_or(|exp| exp > now)
             });
+            state.opaque_sweep_at = OPAQUE_SWEEP_MIN.max(2 * state.opaque.len());
         }
         state.opaque.insert(token, claims);
     }
@@ -640,4 +648,38 @@ fn reply(status: StatusCode, max_age: Option<u64>, body: String) -> Response<Ful
         headers.insert(hyper::header::CACHE_CONTROL, value);
     }
     response
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn issued_tokens_are_forgotten_when_expired_and_kept_while_valid() {
+        let issuer = TestIssuer::start().await;
+        let expired: Vec<String> = (0..OPAQUE_SWEEP_MIN)
+            .map(|_| issuer.token().expired().opaque())
+            .collect();
+        let valid = issuer.token().opaque();
+        // That token crossed the threshold: the expired ones went, and the next sweep waits
+        // for the map to double again rather than rescanning on every token.
+        let state = issuer.lock();
+        assert_eq!(state.opaque.len(), 1);
+        assert!(state.opaque.contains_key(&valid));
+        assert!(!state.opaque.contains_key(&expired[0]));
+        assert_eq!(state.opaque_sweep_at, OPAQUE_SWEEP_MIN);
+        drop(state);
+
+        let still_valid: Vec<String> = (0..OPAQUE_SWEEP_MIN)
+            .map(|_| issuer.token().opaque())
+            .collect();
+        let state = issuer.lock();
+        assert_eq!(state.opaque.len(), OPAQUE_SWEEP_MIN + 1);
+        assert_eq!(state.opaque_sweep_at, 2 * OPAQUE_SWEEP_MIN);
+        assert!(
+            still_valid
+                .iter()
+                .all(|token| state.opaque.contains_key(token))
+        );
+    }
 }
