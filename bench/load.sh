@@ -1,16 +1,20 @@
 #!/usr/bin/env bash
 # End-to-end load test on loopback: the same Actix app serves an unprotected and a protected route, measured
-# in one run with wrk. Server pinned to CPU 0 with one worker, wrk to CPU 1. Prints a table.
+# in one run with wrk. One worker pinned to CPU 0 and wrk to CPU 1, then two workers with wrk sharing
+# both cores. Prints a table.
 #
-#   bash bench/load.sh            (DURATION=5 ROUNDS=3 CONNECTIONS=64 by default)
+#   bash bench/load.sh            (DURATION=4 ROUNDS=5 CONNECTIONS=64 by default)
 #
-# Open and protected routes are measured alternately, ROUNDS times each, and the medians reported, so a
-# noisy neighbour hits both alike. Scenarios: the verified-token cache on (default) and off; and the
-# protected route (no cache) while a burst of 1,000 concurrent requests with random `kid`s arrives.
+# Open and protected routes are measured alternately, ROUNDS times each; throughput and latency are
+# medians, and each ratio is the median of the per-round ratios (a round's two runs sit seconds apart,
+# so a noisy neighbour hits both alike). Scenarios: the verified-token cache on (default) and off;
+# the physical limit without the cache, 1 / (open-request time + one RS256 signature check, timed
+# on CPU 0 in the same run); the protected route (no cache) while a burst of 1,000 concurrent
+# requests with random `kid`s arrives; and the cached route with two workers.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-DURATION=${DURATION:-5}
-ROUNDS=${ROUNDS:-3}
+DURATION=${DURATION:-4}
+ROUNDS=${ROUNDS:-5}
 CONNECTIONS=${CONNECTIONS:-64}
 WORK=$(mktemp -d)
 trap 'kill $(jobs -p) 2>/dev/null || true; rm -rf "$WORK"' EXIT
@@ -19,15 +23,17 @@ if ! command -v wrk >/dev/null; then
   echo "installing wrk (Debian package)" >&2
   (apt-get update -qq && apt-get install -y -qq wrk) >&2
 fi
-cargo build --release -q -p examples --bin load-target
+cargo build --release -q -p examples --bin load-target --bin signature-cost
 
-start_server() { # $1: VERIFIED_CACHE value ("" for the default)
-  local out="$WORK/server.out"
+WORKERS=1
+start_server() { # $1: VERIFIED_CACHE value ("" for the default); WORKERS
+  local out="$WORK/server.out" pin=(taskset -c 0)
+  [ "$WORKERS" -eq 1 ] || pin=()
   : > "$out"
-  VERIFIED_CACHE="$1" BIND=127.0.0.1:0 WORKERS=1 STORM_FILE="$WORK/storm.txt" RUST_LOG=off \
-    taskset -c 0 target/release/load-target > "$out" 2>/dev/null &
+  VERIFIED_CACHE="$1" BIND=127.0.0.1:0 WORKERS="$WORKERS" STORM_FILE="$WORK/storm.txt" RUST_LOG=off \
+    "${pin[@]}" target/release/load-target > "$out" 2>/dev/null &
   SERVER=$!
-  for _ in $(seq 1 100); do grep -q '^STORM_FILE=' "$out" && break; sleep 0.1; done
+  for _ in $(seq 1 100); do grep -q '^READY=' "$out" && break; sleep 0.1; done
   BASE=$(sed -n 's/^BASE=//p' "$out")
   TOKEN=$(sed -n 's/^TOKEN=//p' "$out")
   if [ -z "$BASE" ] || [ -z "$TOKEN" ]; then
@@ -40,38 +46,43 @@ stop_server() { kill "$SERVER" 2>/dev/null || true; wait "$SERVER" 2>/dev/null |
 # wrk → "rps p50_ms p99_ms". Both routes get the same request bytes (the token included; /open ignores
 # it), so the difference is the authentication work, not a longer request on the wire.
 measure() { # $1: path
-  local header=(-H "Authorization: Bearer $TOKEN")
-  taskset -c 1 wrk -t1 -c"$CONNECTIONS" -d"${DURATION}s" --latency "${header[@]}" "$BASE$1" > "$WORK/wrk.out"
+  local header=(-H "Authorization: Bearer $TOKEN") client=(taskset -c 1 wrk -t1)
+  [ "$WORKERS" -eq 1 ] || client=(wrk -t2)
+  "${client[@]}" -c"$CONNECTIONS" -d"${DURATION}s" --latency "${header[@]}" "$BASE$1" > "$WORK/wrk.out"
   awk '
     function ms(v) { if (v ~ /us$/) return v / 1000; if (v ~ /ms$/) return v + 0; if (v ~ /s$/) return v * 1000; return v }
     /Requests\/sec/ { rps = $2 }
+    /Non-2xx/ { bad = $5 }
     $1 == "50.000%" || $1 == "50%" { p50 = ms($2) }
     $1 == "99.000%" || $1 == "99%" { p99 = ms($2) }
-    END { printf "%.0f %.3f %.3f\n", rps, p50, p99 }' "$WORK/wrk.out"
+    END { if (bad > 0) { print "refused " bad > "/dev/stderr"; exit 1 } printf "%.0f %.3f %.3f\n", rps, p50, p99 }' "$WORK/wrk.out"
 }
 
-row() { printf '| %-46s | %10s | %8s | %8s | %8s |\n' "$@"; }
+row() { printf '| %-50s | %10s | %8s | %8s | %8s |\n' "$@"; }
+median() { sort -n -k"$2" "$1" | awk -v k="$2" '{ v[NR] = $k } END { print v[int((NR + 1) / 2)] }'; }
 
-# Medians over ROUNDS alternating runs of /open and /protected: sets OPEN=(rps p50 p99), PROT=(...).
+# ROUNDS alternating runs of /open and /protected: sets OPEN=(rps p50 p99), PROT=(...) to the medians
+# and RATIO to the median of the per-round protected/open throughput ratios.
 alternate() {
   : > "$WORK/open.txt"; : > "$WORK/prot.txt"
   for _ in $(seq 1 "$ROUNDS"); do
     measure /open >> "$WORK/open.txt"
     measure /protected >> "$WORK/prot.txt"
   done
-  median() { sort -n -k"$2" "$1" | awk -v k="$2" '{ v[NR] = $k } END { print v[int((NR + 1) / 2)] }'; }
   OPEN=("$(median "$WORK/open.txt" 1)" "$(median "$WORK/open.txt" 2)" "$(median "$WORK/open.txt" 3)")
   PROT=("$(median "$WORK/prot.txt" 1)" "$(median "$WORK/prot.txt" 2)" "$(median "$WORK/prot.txt" 3)")
+  paste -d' ' "$WORK/open.txt" "$WORK/prot.txt" | awk '{ printf "%.4f\n", $4 / $1 }' > "$WORK/ratios.txt"
+  RATIO=$(median "$WORK/ratios.txt" 1)
 }
 
 start_server ""
 alternate
-CACHED_OPEN=("${OPEN[@]}"); CACHED=("${PROT[@]}")
+CACHED_OPEN=("${OPEN[@]}"); CACHED=("${PROT[@]}"); CACHED_RATIO=$RATIO
 stop_server
 
 start_server 0
 alternate
-NOCACHE_OPEN=("${OPEN[@]}"); NOCACHE=("${PROT[@]}")
+NOCACHE_OPEN=("${OPEN[@]}"); NOCACHE=("${PROT[@]}"); NOCACHE_RATIO=$RATIO
 fetches_before=$(curl -s --max-time 5 "$BASE/_stats" | sed 's/.*"jwks_fetches":\([0-9]*\).*/\1/')
 STORM_FILE="$WORK/storm.txt" taskset -c 1 wrk -t1 -c1000 -d"${DURATION}s" -s bench/storm.lua "$BASE/protected" > "$WORK/storm.out" 2>&1 &
 STORM=$!
@@ -80,18 +91,32 @@ wait "$STORM" || true
 fetches_after=$(curl -s --max-time 5 "$BASE/_stats" | sed 's/.*"jwks_fetches":\([0-9]*\).*/\1/')
 storm_sent=$(awk '/requests in/ { print $1 }' "$WORK/storm.out")
 stop_server
+# The signature check alone, on the core the server used, in this run.
+SIGNATURE_US=$(taskset -c 0 target/release/signature-cost | sed -n 's/^SIGNATURE_US=//p')
+LIMIT=$(awk -v open="${NOCACHE_OPEN[0]}" -v sig="$SIGNATURE_US" 'BEGIN { printf "%.0f", 1 / (1 / open + sig / 1e6) }')
+
+WORKERS=2
+start_server ""
+alternate
+TWO_OPEN=("${OPEN[@]}"); TWO=("${PROT[@]}"); TWO_RATIO=$RATIO
+stop_server
 
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", a / b }'; }
 echo
-echo "wrk -t1 -c$CONNECTIONS, ${ROUNDS} x ${DURATION}s alternating, medians; server: 1 worker on CPU 0, wrk on CPU 1, release"
+echo "wrk -c$CONNECTIONS, ${ROUNDS} x ${DURATION}s alternating, medians; release build; one worker on CPU 0 with" \
+  "wrk -t1 on CPU 1, unless two workers"
 echo
 row "scenario" "req/s" "p50 ms" "p99 ms" "ratio"
-row "----------------------------------------------" "----------" "--------" "--------" "--------"
+row "--------------------------------------------------" "----------" "--------" "--------" "--------"
 row "open route (cache-on server)" "${CACHED_OPEN[@]}" "1.00"
-row "protected, verified-token cache (default)" "${CACHED[@]}" "$(ratio "${CACHED[0]}" "${CACHED_OPEN[0]}")"
+row "protected, verified-token cache (default)" "${CACHED[@]}" "$(printf '%.2f' "$CACHED_RATIO")"
 row "open route (cache-off server)" "${NOCACHE_OPEN[@]}" "1.00"
-row "protected, no cache (RS256 on every request)" "${NOCACHE[@]}" "$(ratio "${NOCACHE[0]}" "${NOCACHE_OPEN[0]}")"
+row "protected, no cache (RS256 on every request)" "${NOCACHE[@]}" "$(printf '%.2f' "$NOCACHE_RATIO")"
+row "physical limit, 1 / (open + ${SIGNATURE_US} µs signature)" "$LIMIT" "" "" "$(ratio "$LIMIT" "${NOCACHE_OPEN[0]}")"
+row "no cache against the physical limit" "" "" "" "$(ratio "${NOCACHE[0]}" "$LIMIT")"
 row "protected, no cache, 1,000 unknown-kid burst" "${STORMED[@]}" "$(ratio "${STORMED[0]}" "${NOCACHE[0]}")"
+row "two workers, wrk -t2 sharing the cores: open" "${TWO_OPEN[@]}" "1.00"
+row "two workers: protected, verified-token cache" "${TWO[@]}" "$(printf '%.2f' "$TWO_RATIO")"
 echo
 echo "unknown-kid burst: ${storm_sent:-?} requests with random kids at once on 1000 connections;" \
   "JWKS fetches they caused: $((fetches_after - fetches_before)) (cooldown 30 s: at most 1 expected)"

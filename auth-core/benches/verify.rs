@@ -5,7 +5,12 @@
 //!
 //! ```text
 //! cargo bench -p auth-core --features testing --bench verify
+//! cargo bench -p auth-core --features testing,redis --bench verify -- current/dpop
 //! ```
+//!
+//! With the `redis` feature the DPoP requests are measured twice: replays remembered in memory, and
+//! in a `redis-server` (`REDIS_URL`, or one started on a free loopback port when the binary is on
+//! `PATH`; without either that variant is skipped with a note).
 
 use std::hint::black_box;
 
@@ -165,11 +170,44 @@ fn current(c: &mut Criterion, setup: &Setup, token: &str) {
     // DPoP: the same cached token check plus the proof (an ES256 and an EdDSA signature check,
     // the proof's claims, the replay cache). Proofs are made outside the measurement.
     let url = "https://api.example.com/items";
-    for (name, key) in [
-        ("dpop_es256_cache_hit", DpopKey::generate()),
-        ("dpop_eddsa_cache_hit", DpopKey::generate_ed25519()),
-    ] {
-        let bound = issuer.token().dpop_bound(&key).sign();
+    #[cfg(feature = "redis")]
+    let redis = redis_server::RedisServer::start();
+    #[cfg_attr(not(feature = "redis"), allow(unused_mut))]
+    let mut dpop_verifiers = vec![("", setup.cached.clone())];
+    #[cfg(feature = "redis")]
+    let _entered = setup.runtime.enter();
+    #[cfg(feature = "redis")]
+    match &redis {
+        Some(redis) => {
+            let dpop = auth_core::Dpop::default().redis(&redis.url);
+            let shared = setup.cached.clone().dpop(dpop).unwrap();
+            dpop_verifiers.push(("_redis_replays", shared));
+        }
+        None => eprintln!("no REDIS_URL and no redis-server on PATH: DPoP with Redis not measured"),
+    }
+    for (suffix, verifier) in &dpop_verifiers {
+        for (alg, key) in [
+            ("es256", DpopKey::generate()),
+            ("eddsa", DpopKey::generate_ed25519()),
+        ] {
+            let name = format!("dpop_{alg}_cache_hit{suffix}");
+            dpop_bench(&mut group, &name, setup, verifier, &key, url);
+        }
+    }
+    group.finish();
+}
+
+/// A DPoP request: `verifier`'s cached token check plus a new proof from `key` each iteration.
+fn dpop_bench(
+    group: &mut criterion::BenchmarkGroup<'_, criterion::measurement::WallTime>,
+    name: &str,
+    setup: &Setup,
+    verifier: &Verifier,
+    key: &DpopKey,
+    url: &str,
+) {
+    let bound = setup.issuer.token().dpop_bound(key).sign();
+    {
         group.bench_function(name, |b| {
             b.iter_batched(
                 || key.proof("GET", url, &bound),
@@ -181,14 +219,67 @@ fn current(c: &mut Criterion, setup: &Setup, token: &str) {
                     };
                     setup
                         .runtime
-                        .block_on(setup.cached.verify_dpop(black_box(&bound), &request))
+                        .block_on(verifier.verify_dpop(black_box(&bound), &request))
                         .unwrap()
                 },
                 BatchSize::SmallInput,
             )
         });
     }
-    group.finish();
+}
+
+/// A `redis-server` for the shared replay store: `REDIS_URL`, or one started here on a free
+/// loopback port without persistence and stopped when the bench ends.
+#[cfg(feature = "redis")]
+mod redis_server {
+    use std::process::{Child, Command, Stdio};
+    use std::time::{Duration, Instant};
+
+    pub struct RedisServer {
+        pub url: String,
+        child: Option<Child>,
+    }
+
+    impl RedisServer {
+        pub fn start() -> Option<RedisServer> {
+            if let Ok(url) = std::env::var("REDIS_URL") {
+                return Some(RedisServer { url, child: None });
+            }
+            let port = std::net::TcpListener::bind("127.0.0.1:0")
+                .ok()?
+                .local_addr()
+                .ok()?
+                .port();
+            let child = Command::new("redis-server")
+                .args(["--bind", "127.0.0.1", "--port", &port.to_string()])
+                .args(["--save", "", "--appendonly", "no"])
+                .stdout(Stdio::null())
+                .stderr(Stdio::null())
+                .spawn()
+                .ok()?;
+            let server = RedisServer {
+                url: format!("redis://127.0.0.1:{port}/"),
+                child: Some(child),
+            };
+            let deadline = Instant::now() + Duration::from_secs(10);
+            while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+                if Instant::now() > deadline {
+                    return None;
+                }
+                std::thread::sleep(Duration::from_millis(50));
+            }
+            Some(server)
+        }
+    }
+
+    impl Drop for RedisServer {
+        fn drop(&mut self) {
+            if let Some(child) = &mut self.child {
+                let _ = child.kill();
+                let _ = child.wait();
+            }
+        }
+    }
 }
 
 criterion_group!(benches, verify);

@@ -158,19 +158,40 @@ pub(crate) fn decode_payload(payload: &str) -> Result<Vec<u8>, AuthError> {
 }
 
 fn check_segment(segment: &str) -> Result<(), AuthError> {
-    if segment.is_empty() || !segment.bytes().all(is_base64url) {
+    // Folded without an early exit and without branches, so the compiler checks many bytes per
+    // instruction: byte by byte, this check of a ~700-byte token cost about 10,000 instructions,
+    // more than the rest of parsing it.
+    let all_base64url = segment
+        .bytes()
+        .fold(true, |all, byte| all & is_base64url(byte));
+    if segment.is_empty() || !all_base64url {
         return Err(AuthError::Malformed(Malformed::Base64));
     }
     Ok(())
 }
 
+/// `A-Z a-z 0-9 - _`, as range checks without branches (`| 0x20` folds upper case onto lower).
 fn is_base64url(byte: u8) -> bool {
-    byte.is_ascii_alphanumeric() || byte == b'-' || byte == b'_'
+    (byte.wrapping_sub(b'0') < 10)
+        | ((byte | 0x20).wrapping_sub(b'a') < 26)
+        | (byte == b'-')
+        | (byte == b'_')
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn base64url_alphabet_is_exactly_the_rfc_4648_one() {
+        for byte in 0..=u8::MAX {
+            let expected = byte.is_ascii_alphanumeric() || byte == b'-' || byte == b'_';
+            assert_eq!(is_base64url(byte), expected, "{byte:#04x}");
+            let segment = [b'e', b'y', byte, b'J'];
+            let segment = String::from_utf8_lossy(&segment);
+            assert_eq!(check_segment(&segment).is_ok(), expected, "{byte:#04x}");
+        }
+    }
 
     fn b64(json: &str) -> String {
         URL_SAFE_NO_PAD.encode(json)

@@ -4,14 +4,22 @@
 //! Settings: `BIND` (default `127.0.0.1:8080`), `WORKERS` (default 1), `VERIFIED_CACHE` (capacity;
 //! `0` turns the cache off; default the library's), `STORM_FILE` (where to write 1,000 tokens with
 //! random `kid`s). Prints `BASE=`, `TOKEN=` and `STORM_FILE=` lines, then serves: `GET /open` (no
-//! authentication), `GET /protected` (`Identity`), `GET /_stats` (JWKS fetches so far).
+//! authentication), `GET /protected` (`Identity`), `GET /_stats` (the issuer, this instance's JWKS
+//! fetches, and the JWKS responses its embedded issuer served to every instance).
+//!
+//! For `bench/fleet.sh`, several instances share one issuer: `ISSUER` (another instance's issuer URL,
+//! from its `/_stats`; this one then starts none and prints only `BASE=` and `READY=`), `MAX_AGE`
+//! (seconds the embedded issuer allows the JWKS to be cached, default 300) and
+//! `UNKNOWN_KID_COOLDOWN` (seconds between unknown-`kid` refetches, default 1).
 
 use std::io::Write;
 use std::net::SocketAddr;
 
+use std::time::Duration;
+
 use actix_web::{App, HttpResponse, HttpServer, Responder, get, web};
 use auth_actix::testing::TestIssuer;
-use auth_actix::{Algorithm, Identity, JwtAuth, Verified};
+use auth_actix::{Algorithm, Identity, JwtAuth, KeySettings, Provider, Verified};
 
 #[get("/open")]
 async fn open() -> impl Responder {
@@ -25,11 +33,21 @@ async fn protected(identity: Verified<Identity>) -> impl Responder {
     HttpResponse::Ok().body("ok")
 }
 
+/// The issuer this instance trusts, and the embedded one when it runs it.
+struct Issuer {
+    url: String,
+    embedded: Option<TestIssuer>,
+}
+
 #[get("/_stats")]
-async fn stats(issuer: web::Data<String>, auth: web::Data<JwtAuth>) -> impl Responder {
+async fn stats(issuer: web::Data<Issuer>, auth: web::Data<JwtAuth>) -> impl Responder {
     let fetches = auth.verifier().jwks_fetches();
-    HttpResponse::Ok()
-        .json(serde_json::json!({ "issuer": issuer.as_str(), "jwks_fetches": fetches }))
+    let served = issuer.embedded.as_ref().map(TestIssuer::jwks_fetches);
+    HttpResponse::Ok().json(serde_json::json!({
+        "issuer": issuer.url,
+        "jwks_fetches": fetches,
+        "issuer_jwks_served": served,
+    }))
 }
 
 #[actix_web::main]
@@ -38,8 +56,37 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         .unwrap_or_else(|| "127.0.0.1:8080".to_owned())
         .parse()?;
     let workers: usize = setting("WORKERS").map_or(Ok(1), |workers| workers.parse())?;
-    let issuer = TestIssuer::start_with(&[Algorithm::RS256]).await;
-    let mut auth = JwtAuth::new(issuer.provider())?.skip(["/open", "/_stats"]);
+    let cooldown: u64 = setting("UNKNOWN_KID_COOLDOWN").map_or(Ok(1), |secs| secs.parse())?;
+    let key_settings = KeySettings {
+        unknown_kid_cooldown: Duration::from_secs(cooldown),
+        ..TestIssuer::fast_key_settings()
+    };
+    let (issuer, provider) = match setting("ISSUER") {
+        Some(url) => {
+            let provider = Provider::oidc(url.clone())
+                .audience("test-api")
+                .algorithms([Algorithm::RS256])
+                .key_settings(key_settings);
+            let issuer = Issuer {
+                url,
+                embedded: None,
+            };
+            (issuer, provider)
+        }
+        None => {
+            let embedded = TestIssuer::start_with(&[Algorithm::RS256]).await;
+            if let Some(max_age) = setting("MAX_AGE") {
+                embedded.set_max_age(Some(max_age.parse()?));
+            }
+            let provider = embedded.provider().key_settings(key_settings);
+            let issuer = Issuer {
+                url: embedded.issuer().to_owned(),
+                embedded: Some(embedded),
+            };
+            (issuer, provider)
+        }
+    };
+    let mut auth = JwtAuth::new(provider)?.skip(["/open", "/_stats"]);
     if let Some(capacity) = setting("VERIFIED_CACHE") {
         auth = auth.verified_cache(
             capacity
@@ -49,21 +96,27 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     }
     auth.prefetch().await?;
 
-    let token = issuer
-        .token()
-        .subject("user-3f1c9a7e-4b8d-4e2a-9c61-5d0e8f7a2b13")
-        .email("someone@example.com")
-        .roles(["admin", "viewer"])
-        .scopes(["openid", "profile", "read:items", "write:items"])
-        .sign();
-    let storm_file = setting("STORM_FILE").unwrap_or_else(|| "storm-tokens.txt".to_owned());
-    examples::unknown_kids::write_tokens(&issuer, &storm_file, 1000)?;
+    let mut announce = Vec::new();
+    if let Some(embedded) = &issuer.embedded {
+        let token = embedded
+            .token()
+            .subject("user-3f1c9a7e-4b8d-4e2a-9c61-5d0e8f7a2b13")
+            .email("someone@example.com")
+            .roles(["admin", "viewer"])
+            .scopes(["openid", "profile", "read:items", "write:items"])
+            .sign();
+        let storm_file = setting("STORM_FILE").unwrap_or_else(|| "storm-tokens.txt".to_owned());
+        examples::unknown_kids::write_tokens(embedded, &storm_file, 1000)?;
+        announce.push(format!("TOKEN={token}"));
+        announce.push(format!("STORM_FILE={storm_file}"));
+    }
+    announce.push("READY=1".to_owned());
 
-    let issuer_url = web::Data::new(issuer.issuer().to_owned());
+    let issuer = web::Data::new(issuer);
     let auth_data = web::Data::new(auth.clone());
     let server = HttpServer::new(move || {
         App::new()
-            .app_data(issuer_url.clone())
+            .app_data(issuer.clone())
             .app_data(auth_data.clone())
             .wrap(auth.clone())
             .service(open)
@@ -75,11 +128,11 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     .bind(bind)?;
     let base = format!("http://{}", server.addrs().first().unwrap_or(&bind));
     println!("BASE={base}");
-    println!("TOKEN={token}");
-    println!("STORM_FILE={storm_file}");
+    for line in announce {
+        println!("{line}");
+    }
     std::io::stdout().flush()?;
     server.run().await?;
-    drop(issuer);
     Ok(())
 }
 
