@@ -65,9 +65,16 @@ median() { sort -n -k"$2" "$1" | awk -v k="$2" '{ v[NR] = $k } END { print v[int
 # and RATIO to the median of the per-round protected/open throughput ratios.
 alternate() {
   : > "$WORK/open.txt"; : > "$WORK/prot.txt"
-  for _ in $(seq 1 "$ROUNDS"); do
-    measure /open >> "$WORK/open.txt"
-    measure /protected >> "$WORK/prot.txt"
+  # Which route goes first alternates too, so a machine that speeds up or slows down over a round
+  # does not favour one route.
+  for round in $(seq 1 "$ROUNDS"); do
+    if [ $((round % 2)) -eq 1 ]; then
+      measure /open >> "$WORK/open.txt"
+      measure /protected >> "$WORK/prot.txt"
+    else
+      measure /protected >> "$WORK/prot.txt"
+      measure /open >> "$WORK/open.txt"
+    fi
   done
   OPEN=("$(median "$WORK/open.txt" 1)" "$(median "$WORK/open.txt" 2)" "$(median "$WORK/open.txt" 3)")
   PROT=("$(median "$WORK/prot.txt" 1)" "$(median "$WORK/prot.txt" 2)" "$(median "$WORK/prot.txt" 3)")

@@ -69,9 +69,15 @@ median() { sort -n -k"$2" "$1" | awk -v k="$2" '{ v[NR] = $k } END { print v[int
 : > "$WORK/results.txt"
 stack() { # $1: name, $2: base URL
   : > "$WORK/open.txt"; : > "$WORK/prot.txt"
-  for _ in $(seq 1 "$ROUNDS"); do
-    measure "$2/open" >> "$WORK/open.txt"
-    measure "$2/protected" >> "$WORK/prot.txt"
+  # Which route goes first alternates, so drift over a round favours neither.
+  for round in $(seq 1 "$ROUNDS"); do
+    if [ $((round % 2)) -eq 1 ]; then
+      measure "$2/open" >> "$WORK/open.txt"
+      measure "$2/protected" >> "$WORK/prot.txt"
+    else
+      measure "$2/protected" >> "$WORK/prot.txt"
+      measure "$2/open" >> "$WORK/open.txt"
+    fi
   done
   echo "$1 $(median "$WORK/open.txt" 1) $(median "$WORK/prot.txt" 1) $(median "$WORK/prot.txt" 2)" \
     "$(median "$WORK/prot.txt" 3)" >> "$WORK/results.txt"
