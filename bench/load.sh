@@ -30,7 +30,9 @@ start_server() { # $1: VERIFIED_CACHE value ("" for the default); WORKERS
   local out="$WORK/server.out" pin=(taskset -c 0)
   [ "$WORKERS" -eq 1 ] || pin=()
   : > "$out"
+  # The library's default unknown-kid cooldown (the load target's own default is 1 s, for fleet.sh).
   VERIFIED_CACHE="$1" BIND=127.0.0.1:0 WORKERS="$WORKERS" STORM_FILE="$WORK/storm.txt" RUST_LOG=off \
+    UNKNOWN_KID_COOLDOWN=30 \
     "${pin[@]}" target/release/load-target > "$out" 2>/dev/null &
   SERVER=$!
   for _ in $(seq 1 100); do grep -q '^READY=' "$out" && break; sleep 0.1; done
@@ -93,7 +95,8 @@ NOCACHE_OPEN=("${OPEN[@]}"); NOCACHE=("${PROT[@]}"); NOCACHE_RATIO=$RATIO
 fetches_before=$(curl -s --max-time 5 "$BASE/_stats" | sed 's/.*"jwks_fetches":\([0-9]*\).*/\1/')
 STORM_FILE="$WORK/storm.txt" taskset -c 1 wrk -t1 -c1000 -d"${DURATION}s" -s bench/storm.lua "$BASE/protected" > "$WORK/storm.out" 2>&1 &
 STORM=$!
-read -r -a STORMED <<< "$(measure /protected)"
+stormed=$(measure /protected)
+read -r -a STORMED <<< "$stormed"
 wait "$STORM" || true
 fetches_after=$(curl -s --max-time 5 "$BASE/_stats" | sed 's/.*"jwks_fetches":\([0-9]*\).*/\1/')
 storm_sent=$(awk '/requests in/ { print $1 }' "$WORK/storm.out")

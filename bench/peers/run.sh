@@ -2,7 +2,7 @@
 # The whole comparison in one command, on loopback: this project's load target against the stacks a user
 # would pick instead, same token, same issuer (the load target's embedded one), same machine, one run.
 #
-#   bash bench/peers/run.sh        (DURATION=5 ROUNDS=3 CONNECTIONS=64 by default)
+#   bash bench/peers/run.sh        (DURATION=4 ROUNDS=5 CONNECTIONS=64 by default)
 #
 # Every server runs one worker pinned to CPU 0; wrk runs on CPU 1. For each stack its open route and
 # its protected route are measured alternately, ROUNDS times each, and the medians reported. Writes
@@ -16,8 +16,8 @@ set -euo pipefail
 cd "$(dirname "$0")"
 PEERS=$(pwd)
 ROOT=$(cd ../.. && pwd)
-DURATION=${DURATION:-5}
-ROUNDS=${ROUNDS:-3}
+DURATION=${DURATION:-4}
+ROUNDS=${ROUNDS:-5}
 CONNECTIONS=${CONNECTIONS:-64}
 WORK=$(mktemp -d)
 trap 'kill $(jobs -p) 2> /dev/null || true; rm -rf "$WORK"' EXIT
@@ -47,9 +47,13 @@ wait_for() { # $1: URL answering once the server is up
 # This project, default settings (verified-token cache on); its embedded issuer serves every stack.
 BIND=127.0.0.1:0 WORKERS=1 STORM_FILE="$WORK/storm.txt" RUST_LOG=off \
   taskset -c 0 "$ROOT/target/release/load-target" > "$WORK/ours.out" 2> /dev/null &
-for _ in $(seq 1 100); do grep -q '^STORM_FILE=' "$WORK/ours.out" && break; sleep 0.1; done
+for _ in $(seq 1 100); do grep -q '^READY=' "$WORK/ours.out" && break; sleep 0.1; done
 OURS=$(sed -n 's/^BASE=//p' "$WORK/ours.out")
 TOKEN=$(sed -n 's/^TOKEN=//p' "$WORK/ours.out")
+if [ -z "$OURS" ] || [ -z "$TOKEN" ]; then
+  echo "load-target did not start within 10 s" >&2
+  exit 1
+fi
 ISSUER=$(curl -s --max-time 5 "$OURS/_stats" | sed 's/.*"issuer":"\([^"]*\)".*/\1/')
 export JWKS_URL="$ISSUER/jwks" ISSUER AUDIENCE=test-api
 

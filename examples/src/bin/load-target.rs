@@ -1,15 +1,16 @@
-//! The app `bench/load.sh` measures: an unprotected route and a protected one, in one server, on
-//! the embedded issuer. Not a provider example.
+//! The app `bench/load.sh`, `bench/fleet.sh` and `bench/peers/run.sh` measure: an unprotected route
+//! and a protected one, in one server, on an embedded issuer (or, for a fleet, another instance's).
+//! Not a provider example.
 //!
 //! Settings: `BIND` (default `127.0.0.1:8080`), `WORKERS` (default 1), `VERIFIED_CACHE` (capacity;
 //! `0` turns the cache off; default the library's), `STORM_FILE` (where to write 1,000 tokens with
-//! random `kid`s). Prints `BASE=`, `TOKEN=` and `STORM_FILE=` lines, then serves: `GET /open` (no
-//! authentication), `GET /protected` (`Identity`), `GET /_stats` (the issuer, this instance's JWKS
-//! fetches, and the JWKS responses its embedded issuer served to every instance).
+//! random `kid`s). Prints `BASE=`, `TOKEN=`, `STORM_FILE=` and `READY=` lines, then serves:
+//! `GET /open` (no authentication), `GET /protected` (`Identity`), `GET /_stats` (the issuer, this
+//! instance's JWKS fetches, and the JWKS responses its embedded issuer served to every instance).
 //!
-//! For `bench/fleet.sh`, several instances share one issuer: `ISSUER` (another instance's issuer URL,
-//! from its `/_stats`; this one then starts none and prints only `BASE=` and `READY=`), `MAX_AGE`
-//! (seconds the embedded issuer allows the JWKS to be cached, default 300) and
+//! For `bench/fleet.sh`, several instances share one issuer: `ISSUER` (another instance's issuer
+//! URL, from its `/_stats`; this one then starts none and prints only `BASE=` and `READY=`),
+//! `MAX_AGE` (seconds the embedded issuer allows the JWKS to be cached, default 300) and
 //! `UNKNOWN_KID_COOLDOWN` (seconds between unknown-`kid` refetches, default 1).
 
 use std::io::Write;
