@@ -19,10 +19,9 @@ COOLDOWN=${COOLDOWN:-5}
 WORK=$(mktemp -d)
 trap 'kill $(jobs -p) 2> /dev/null || true; rm -rf "$WORK"' EXIT
 
-if ! command -v wrk > /dev/null; then
-  echo "installing wrk (Debian package)" >&2
-  (apt-get update -qq && apt-get install -y -qq wrk) >&2
-fi
+# shellcheck source=bench/wrk.sh
+source bench/wrk.sh
+need_wrk
 cargo build --release -q -p examples --bin load-target
 
 start() { # $1: instance number; environment: ISSUER for followers
@@ -59,15 +58,13 @@ done
 for pid in "${LOADS[@]}"; do wait "$pid"; done
 elapsed=$(($(date +%s) - began))
 
-requests() { awk '/requests in/ { print $1 }' "$1"; }
-refused() { awk '/Non-2xx/ { n = $5 } END { print n + 0 }' "$1"; }
 served=$(stat "$LEADER" issuer_jwks_served)
 steady=0; steady_refused=0; storm=0; storm_refused=0; per_instance=""
 for i in $(seq 1 "$INSTANCES"); do
-  steady=$((steady + $(requests "$WORK/steady-$i.out")))
-  steady_refused=$((steady_refused + $(refused "$WORK/steady-$i.out")))
-  storm=$((storm + $(requests "$WORK/storm-$i.out")))
-  storm_refused=$((storm_refused + $(refused "$WORK/storm-$i.out")))
+  steady=$((steady + $(wrk_requests "$WORK/steady-$i.out")))
+  steady_refused=$((steady_refused + $(wrk_refused "$WORK/steady-$i.out")))
+  storm=$((storm + $(wrk_requests "$WORK/storm-$i.out")))
+  storm_refused=$((storm_refused + $(wrk_refused "$WORK/storm-$i.out")))
   per_instance="$per_instance $(stat "$(cat "$WORK/base-$i")" jwks_fetches)"
 done
 # Per instance: the first load, a refresh per 0.9 x max-age, an unknown-kid refetch per cooldown.

@@ -19,10 +19,9 @@ CONNECTIONS=${CONNECTIONS:-64}
 WORK=$(mktemp -d)
 trap 'kill $(jobs -p) 2>/dev/null || true; rm -rf "$WORK"' EXIT
 
-if ! command -v wrk >/dev/null; then
-  echo "installing wrk (Debian package)" >&2
-  (apt-get update -qq && apt-get install -y -qq wrk) >&2
-fi
+# shellcheck source=bench/wrk.sh
+source bench/wrk.sh
+need_wrk
 cargo build --release -q -p examples --bin load-target --bin signature-cost
 
 WORKERS=1
@@ -51,17 +50,10 @@ measure() { # $1: path
   local header=(-H "Authorization: Bearer $TOKEN") client=(taskset -c 1 wrk -t1)
   [ "$WORKERS" -eq 1 ] || client=(wrk -t2)
   "${client[@]}" -c"$CONNECTIONS" -d"${DURATION}s" --latency "${header[@]}" "$BASE$1" > "$WORK/wrk.out"
-  awk '
-    function ms(v) { if (v ~ /us$/) return v / 1000; if (v ~ /ms$/) return v + 0; if (v ~ /s$/) return v * 1000; return v }
-    /Requests\/sec/ { rps = $2 }
-    /Non-2xx/ { bad = $5 }
-    $1 == "50.000%" || $1 == "50%" { p50 = ms($2) }
-    $1 == "99.000%" || $1 == "99%" { p99 = ms($2) }
-    END { if (bad > 0) { print "refused " bad > "/dev/stderr"; exit 1 } printf "%.0f %.3f %.3f\n", rps, p50, p99 }' "$WORK/wrk.out"
+  wrk_summary "$WORK/wrk.out"
 }
 
 row() { printf '| %-50s | %10s | %8s | %8s | %8s |\n' "$@"; }
-median() { sort -n -k"$2" "$1" | awk -v k="$2" '{ v[NR] = $k } END { print v[int((NR + 1) / 2)] }'; }
 
 # ROUNDS alternating runs of /open and /protected: sets OPEN=(rps p50 p99), PROT=(...) to the medians
 # and RATIO to the median of the per-round protected/open throughput ratios.
@@ -99,7 +91,7 @@ stormed=$(measure /protected)
 read -r -a STORMED <<< "$stormed"
 wait "$STORM" || true
 fetches_after=$(curl -s --max-time 5 "$BASE/_stats" | sed 's/.*"jwks_fetches":\([0-9]*\).*/\1/')
-storm_sent=$(awk '/requests in/ { print $1 }' "$WORK/storm.out")
+storm_sent=$(wrk_requests "$WORK/storm.out")
 stop_server
 # The signature check alone, on the core the server used, in this run.
 SIGNATURE_US=$(taskset -c 0 target/release/signature-cost | sed -n 's/^SIGNATURE_US=//p')

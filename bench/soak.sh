@@ -18,10 +18,9 @@ BURST=${BURST:-300}
 WORK=$(mktemp -d)
 trap 'kill $(jobs -p) 2>/dev/null || true; [ -n "${KEEP:-}" ] || rm -rf "$WORK"' EXIT
 
-if ! command -v wrk > /dev/null; then
-  echo "installing wrk (Debian package)" >&2
-  (apt-get update -qq && apt-get install -y -qq wrk) >&2
-fi
+# shellcheck source=bench/wrk.sh
+source bench/wrk.sh
+need_wrk
 cargo build --release -q -p examples --bin soak-target
 
 BIND=127.0.0.1:0 WORKERS=1 CYCLE_SECS="$CYCLE_SECS" STORM_FILE="$WORK/storm.txt" RUST_LOG=off \
@@ -56,8 +55,8 @@ while [ $(($(date +%s) - start + BURST_EVERY)) -le "$DURATION" ]; do
   sleep "$BURST_EVERY"
   STORM_FILE="$WORK/storm.txt" BURST=$BURST taskset -c 1 wrk -t1 -c"$BURST" -d2s \
     -s bench/storm.lua "$BASE/protected" > "$WORK/burst.out" 2>&1 || true
-  sent=$(awk '/requests in/ { print $1 }' "$WORK/burst.out")
-  refused=$(awk '/Non-2xx or 3xx responses/ { print $5 }' "$WORK/burst.out")
+  sent=$(wrk_requests "$WORK/burst.out")
+  refused=$(wrk_refused "$WORK/burst.out")
   burst_sent=$((burst_sent + ${sent:-0}))
   burst_refused=$((burst_refused + ${refused:-0}))
 done

@@ -119,7 +119,7 @@ pub(crate) struct VerifierMeters {
     pub(crate) dpop_invalid: Counter,
     pub(crate) dpop_replayed: Counter,
     pub(crate) dpop_nonce_required: Counter,
-    pub(crate) dpop_unchecked: Counter,
+    pub(crate) dpop_unavailable: Counter,
 }
 
 impl std::fmt::Debug for VerifierMeters {
@@ -137,7 +137,7 @@ impl VerifierMeters {
             dpop_invalid: counter!(DPOP_PROOFS, "result" => "invalid"),
             dpop_replayed: counter!(DPOP_PROOFS, "result" => "replayed"),
             dpop_nonce_required: counter!(DPOP_PROOFS, "result" => "nonce_required"),
-            dpop_unchecked: counter!(DPOP_PROOFS, "result" => "unavailable"),
+            dpop_unavailable: counter!(DPOP_PROOFS, "result" => "unavailable"),
         }
     }
 }

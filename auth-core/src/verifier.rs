@@ -425,7 +425,7 @@ impl Verifier {
             Ok(()) => meters.dpop_valid.increment(1),
             Err(AuthError::DpopReplay) => meters.dpop_replayed.increment(1),
             Err(AuthError::UseDpopNonce) => meters.dpop_nonce_required.increment(1),
-            Err(AuthError::StoreUnavailable(_)) => meters.dpop_unchecked.increment(1),
+            Err(AuthError::StoreUnavailable(_)) => meters.dpop_unavailable.increment(1),
             Err(_) => meters.dpop_invalid.increment(1),
         }
         checked?;
@@ -461,14 +461,14 @@ impl Verifier {
         }
         // Only verified JWTs are cached, so a hit needs no look at the token's shape.
         let cache = self.inner.cache.as_ref();
-        if let Some(hit) = cache.and_then(|cache| cache.get(token)) {
+        if let Some(cache) = cache
+            && let Some(hit) = cache.get(token)
+        {
             if self.still_stands(&hit) {
                 self.inner.meters.cache_hit.increment(1);
                 return Ok(Arc::clone(&hit.token));
             }
-            if let Some(cache) = cache {
-                cache.remove(token);
-            }
+            cache.remove(token);
         }
         // Three segments are a JWS; anything else can only be an opaque token for introspection.
         if token.bytes().filter(|byte| *byte == b'.').count() != 2 {

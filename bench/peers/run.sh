@@ -22,9 +22,9 @@ CONNECTIONS=${CONNECTIONS:-64}
 WORK=$(mktemp -d)
 trap 'kill $(jobs -p) 2> /dev/null || true; rm -rf "$WORK"' EXIT
 
-if ! command -v wrk > /dev/null; then
-  (apt-get update -qq && apt-get install -y -qq wrk) >&2
-fi
+# shellcheck source=bench/wrk.sh
+source "$ROOT/bench/wrk.sh"
+need_wrk
 echo "building (release)..." >&2
 (cd "$ROOT" && cargo build --release -q -p examples --bin load-target)
 export CARGO_TARGET_DIR="$PEERS/target"
@@ -60,15 +60,8 @@ export JWKS_URL="$ISSUER/jwks" ISSUER AUDIENCE=test-api
 measure() { # $1: URL → "rps p50_ms p99_ms"
   taskset -c 1 wrk -t1 -c"$CONNECTIONS" -d"${DURATION}s" --latency \
     -H "Authorization: Bearer $TOKEN" "$1" > "$WORK/wrk.out"
-  awk '
-    function ms(v) { if (v ~ /us$/) return v / 1000; if (v ~ /ms$/) return v + 0; if (v ~ /s$/) return v * 1000; return v }
-    /Requests\/sec/ { rps = $2 }
-    /Non-2xx/ { bad = $5 }
-    $1 == "50.000%" || $1 == "50%" { p50 = ms($2) }
-    $1 == "99.000%" || $1 == "99%" { p99 = ms($2) }
-    END { if (bad > 0) { print "refused " bad > "/dev/stderr"; exit 1 } printf "%.0f %.3f %.3f\n", rps, p50, p99 }' "$WORK/wrk.out"
+  wrk_summary "$WORK/wrk.out"
 }
-median() { sort -n -k"$2" "$1" | awk -v k="$2" '{ v[NR] = $k } END { print v[int((NR + 1) / 2)] }'; }
 
 : > "$WORK/results.txt"
 stack() { # $1: name, $2: base URL
