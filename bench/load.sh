@@ -9,7 +9,8 @@
 # medians, and each ratio is the median of the per-round ratios (a round's two runs sit seconds apart,
 # so a noisy neighbour hits both alike). Scenarios: the verified-token cache on (default) and off;
 # the physical limit without the cache, 1 / (open-request time + one RS256 signature check, timed
-# on CPU 0 in the same run); the protected route (no cache) while a burst of 1,000 concurrent
+# on CPU 0 in the same run), and the same floor measured in the server (`/signature`: the open
+# route plus one signature check of the bearer, nothing else); the protected route (no cache) while a burst of 1,000 concurrent
 # requests with random `kid`s arrives; and the cached route with two workers.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -55,35 +56,42 @@ measure() { # $1: path
 
 row() { printf '| %-50s | %10s | %8s | %8s | %8s |\n' "$@"; }
 
-# ROUNDS alternating runs of /open and /protected: sets OPEN=(rps p50 p99), PROT=(...) to the medians
-# and RATIO to the median of the per-round protected/open throughput ratios.
+# ROUNDS rounds, each measuring every route given: route i's "rps p50 p99" medians go to $WORK/med.i,
+# and $WORK/ratio.i holds the median of the per-round throughput ratios route i / route 1.
 alternate() {
-  : > "$WORK/open.txt"; : > "$WORK/prot.txt"
-  # Which route goes first alternates too, so a machine that speeds up or slows down over a round
-  # does not favour one route.
+  local routes=("$@") n=$# i
+  for i in $(seq 1 "$n"); do : > "$WORK/runs.$i"; done
+  # The order reverses every other round (A B C, C B A, ...), so a machine that speeds up or slows
+  # down over a round does not favour one route.
   for round in $(seq 1 "$ROUNDS"); do
-    if [ $((round % 2)) -eq 1 ]; then
-      measure /open >> "$WORK/open.txt"
-      measure /protected >> "$WORK/prot.txt"
-    else
-      measure /protected >> "$WORK/prot.txt"
-      measure /open >> "$WORK/open.txt"
-    fi
+    local order=$(seq 1 "$n")
+    [ $((round % 2)) -eq 1 ] || order=$(seq "$n" -1 1)
+    for i in $order; do measure "${routes[$((i - 1))]}" >> "$WORK/runs.$i"; done
   done
-  OPEN=("$(median "$WORK/open.txt" 1)" "$(median "$WORK/open.txt" 2)" "$(median "$WORK/open.txt" 3)")
-  PROT=("$(median "$WORK/prot.txt" 1)" "$(median "$WORK/prot.txt" 2)" "$(median "$WORK/prot.txt" 3)")
-  paste -d' ' "$WORK/open.txt" "$WORK/prot.txt" | awk '{ printf "%.4f\n", $4 / $1 }' > "$WORK/ratios.txt"
-  RATIO=$(median "$WORK/ratios.txt" 1)
+  for i in $(seq 1 "$n"); do
+    echo "$(median "$WORK/runs.$i" 1) $(median "$WORK/runs.$i" 2) $(median "$WORK/runs.$i" 3)" > "$WORK/med.$i"
+    paste -d' ' "$WORK/runs.1" "$WORK/runs.$i" | awk '{ printf "%.4f\n", $4 / $1 }' > "$WORK/ratios.$i"
+    median "$WORK/ratios.$i" 1 > "$WORK/ratio.$i"
+  done
 }
+# Route i's medians as "rps p50 p99", and its median ratio to route 1 (of the last `alternate`).
+medians() { cat "$WORK/med.$1"; }
+ratio_to_first() { printf '%.2f' "$(cat "$WORK/ratio.$1")"; }
 
 start_server ""
-alternate
-CACHED_OPEN=("${OPEN[@]}"); CACHED=("${PROT[@]}"); CACHED_RATIO=$RATIO
+alternate /open /protected
+read -r -a CACHED_OPEN < <(medians 1); read -r -a CACHED < <(medians 2); CACHED_RATIO=$(ratio_to_first 2)
 stop_server
 
+# Without the cache, a third route does the open route's work plus one signature check of the same
+# token and nothing else: the floor an uncached protected request cannot go below, measured in the
+# server, beside the formula below.
 start_server 0
-alternate
-NOCACHE_OPEN=("${OPEN[@]}"); NOCACHE=("${PROT[@]}"); NOCACHE_RATIO=$RATIO
+alternate /open /signature /protected
+read -r -a NOCACHE_OPEN < <(medians 1); read -r -a FLOOR < <(medians 2); read -r -a NOCACHE < <(medians 3)
+FLOOR_RATIO=$(ratio_to_first 2); NOCACHE_RATIO=$(ratio_to_first 3)
+paste -d' ' "$WORK/runs.2" "$WORK/runs.3" | awk '{ printf "%.4f\n", $4 / $1 }' > "$WORK/floor-ratios.txt"
+AGAINST_FLOOR=$(printf '%.2f' "$(median "$WORK/floor-ratios.txt" 1)")
 fetches_before=$(curl -s --max-time 5 "$BASE/_stats" | sed 's/.*"jwks_fetches":\([0-9]*\).*/\1/')
 STORM_FILE="$WORK/storm.txt" taskset -c 1 wrk -t1 -c1000 -d"${DURATION}s" -s bench/storm.lua "$BASE/protected" > "$WORK/storm.out" 2>&1 &
 STORM=$!
@@ -99,8 +107,8 @@ LIMIT=$(awk -v open="${NOCACHE_OPEN[0]}" -v sig="$SIGNATURE_US" 'BEGIN { printf 
 
 WORKERS=2
 start_server ""
-alternate
-TWO_OPEN=("${OPEN[@]}"); TWO=("${PROT[@]}"); TWO_RATIO=$RATIO
+alternate /open /protected
+read -r -a TWO_OPEN < <(medians 1); read -r -a TWO < <(medians 2); TWO_RATIO=$(ratio_to_first 2)
 stop_server
 
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", a / b }'; }
@@ -111,14 +119,17 @@ echo
 row "scenario" "req/s" "p50 ms" "p99 ms" "ratio"
 row "--------------------------------------------------" "----------" "--------" "--------" "--------"
 row "open route (cache-on server)" "${CACHED_OPEN[@]}" "1.00"
-row "protected, verified-token cache (default)" "${CACHED[@]}" "$(printf '%.2f' "$CACHED_RATIO")"
+row "protected, verified-token cache (default)" "${CACHED[@]}" "$CACHED_RATIO"
 row "open route (cache-off server)" "${NOCACHE_OPEN[@]}" "1.00"
-row "protected, no cache (RS256 on every request)" "${NOCACHE[@]}" "$(printf '%.2f' "$NOCACHE_RATIO")"
+row "protected, no cache (RS256 on every request)" "${NOCACHE[@]}" "$NOCACHE_RATIO"
 row "physical limit, 1 / (open + ${SIGNATURE_US} µs signature)" "$LIMIT" "" "" "$(ratio "$LIMIT" "${NOCACHE_OPEN[0]}")"
 row "no cache against the physical limit" "" "" "" "$(ratio "${NOCACHE[0]}" "$LIMIT")"
+row "open + one signature check, in the server" "${FLOOR[@]}" "$FLOOR_RATIO"
+row "the in-server floor against the physical limit" "" "" "" "$(ratio "${FLOOR[0]}" "$LIMIT")"
+row "no cache against the in-server floor" "" "" "" "$AGAINST_FLOOR"
 row "protected, no cache, 1,000 unknown-kid burst" "${STORMED[@]}" "$(ratio "${STORMED[0]}" "${NOCACHE[0]}")"
 row "two workers, wrk -t2 sharing the cores: open" "${TWO_OPEN[@]}" "1.00"
-row "two workers: protected, verified-token cache" "${TWO[@]}" "$(printf '%.2f' "$TWO_RATIO")"
+row "two workers: protected, verified-token cache" "${TWO[@]}" "$TWO_RATIO"
 echo
 echo "unknown-kid burst: ${storm_sent:-?} requests with random kids at once on 1000 connections;" \
   "JWKS fetches they caused: $((fetches_after - fetches_before)) (cooldown 30 s: at most 1 expected)"

@@ -797,6 +797,6 @@ fn truncated(value: &str) -> String {
 }
 
 fn parse_payload(segment: &str) -> Result<Map<String, Value>, AuthError> {
-    let bytes = token::decode_payload(segment)?;
-    serde_json::from_slice(&bytes).map_err(|_| AuthError::Malformed(Malformed::Payload))
+    token::read_payload(segment, |bytes| serde_json::from_slice(bytes))?
+        .map_err(|_| AuthError::Malformed(Malformed::Payload))
 }

@@ -1,8 +1,9 @@
 //! The embedded demo issuer the examples fall back to when no provider is configured, so each runs
 //! offline and prints `curl` lines with working tokens. Never part of a production app: a copied
 //! example keeps its `Some(..)` branch and drops the demo. [`unknown_kids`] serves the load and
-//! soak targets.
+//! soak targets, [`signature_floor`] the load target and `signature-cost`.
 
+pub mod signature_floor;
 pub mod unknown_kids;
 
 use std::net::SocketAddr;

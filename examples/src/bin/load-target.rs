@@ -5,8 +5,10 @@
 //! Settings: `BIND` (default `127.0.0.1:8080`), `WORKERS` (default 1), `VERIFIED_CACHE` (capacity;
 //! `0` turns the cache off; default the library's), `STORM_FILE` (where to write 1,000 tokens with
 //! random `kid`s). Prints `BASE=`, `TOKEN=`, `STORM_FILE=` and `READY=` lines, then serves:
-//! `GET /open` (no authentication), `GET /protected` (`Identity`), `GET /_stats` (the issuer, this
-//! instance's JWKS fetches, and the JWKS responses its embedded issuer served to every instance).
+//! `GET /open` (no authentication), `GET /protected` (`Identity`), `GET /signature` (no
+//! authentication, but one RS256 check of the bearer's signature: the floor an uncached protected
+//! request cannot go below), `GET /_stats` (the issuer, this instance's JWKS fetches, and the JWKS
+//! responses its embedded issuer served to every instance).
 //!
 //! For `bench/fleet.sh`, several instances share one issuer: `ISSUER` (another instance's issuer
 //! URL, from its `/_stats`; this one then starts none and prints only `BASE=` and `READY=`),
@@ -18,9 +20,11 @@ use std::net::SocketAddr;
 
 use std::time::Duration;
 
-use actix_web::{App, HttpResponse, HttpServer, Responder, get, web};
+use actix_web::http::header;
+use actix_web::{App, HttpRequest, HttpResponse, HttpServer, Responder, get, web};
 use auth_actix::testing::TestIssuer;
 use auth_actix::{Algorithm, Identity, JwtAuth, KeySettings, Provider, Verified};
+use examples::signature_floor::SignatureFloor;
 
 #[get("/open")]
 async fn open() -> impl Responder {
@@ -32,6 +36,27 @@ async fn open() -> impl Responder {
 async fn protected(identity: Verified<Identity>) -> impl Responder {
     debug_assert!(!identity.subject.is_empty());
     HttpResponse::Ok().body("ok")
+}
+
+/// The open route plus one signature check on the bearer token and nothing else: the physical
+/// limit of an uncached protected request, measured in the server. `503` without an embedded
+/// issuer.
+#[get("/signature")]
+async fn signature(request: HttpRequest, floor: web::Data<Option<SignatureFloor>>) -> HttpResponse {
+    let Some(floor) = floor.as_ref() else {
+        return HttpResponse::ServiceUnavailable().finish();
+    };
+    let token = request
+        .headers()
+        .get(header::AUTHORIZATION)
+        .and_then(|value| value.to_str().ok())
+        .and_then(|value| value.strip_prefix("Bearer "))
+        .unwrap_or_default();
+    if floor.check(token) {
+        HttpResponse::Ok().body("ok")
+    } else {
+        HttpResponse::Unauthorized().finish()
+    }
 }
 
 /// The issuer this instance trusts, and the embedded one when it runs it.
@@ -87,7 +112,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
             (issuer, provider)
         }
     };
-    let mut auth = JwtAuth::new(provider)?.skip(["/open", "/_stats"]);
+    let mut auth = JwtAuth::new(provider)?.skip(["/open", "/signature", "/_stats"]);
     if let Some(capacity) = setting("VERIFIED_CACHE") {
         auth = auth.verified_cache(
             capacity
@@ -113,14 +138,21 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     }
     announce.push("READY=1".to_owned());
 
+    let floor = match &issuer.embedded {
+        Some(embedded) => Some(SignatureFloor::fetch(&embedded.jwks_url()).await?),
+        None => None,
+    };
+    let floor = web::Data::new(floor);
     let issuer = web::Data::new(issuer);
     let auth_data = web::Data::new(auth.clone());
     let server = HttpServer::new(move || {
         App::new()
             .app_data(issuer.clone())
             .app_data(auth_data.clone())
+            .app_data(floor.clone())
             .wrap(auth.clone())
             .service(open)
+            .service(signature)
             .service(protected)
             .service(stats)
     })

@@ -4,16 +4,14 @@
 //!
 //! Mints a token from the embedded issuer (RSA-2048, as the load target's), takes the public key
 //! from its JWKS over HTTP, parses it once (as `auth-core` does), then times the signature check
-//! alone: `ROUNDS` (default 9) batches of `CHECKS` (default 2,000). Prints `SIGNATURE_US=<median
+//! alone ([`SignatureFloor`], the load target's `/signature` route): `ROUNDS` (default 9) batches of `CHECKS` (default 2,000). Prints `SIGNATURE_US=<median
 //! microseconds per check>`.
 
 use std::time::Instant;
 
 use auth_actix::Algorithm;
 use auth_actix::testing::TestIssuer;
-use aws_lc_rs::signature::{RSA_PKCS1_2048_8192_SHA256, RsaPublicKeyComponents};
-use base64::Engine;
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use examples::signature_floor::SignatureFloor;
 
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
@@ -21,28 +19,15 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let checks = number("CHECKS", 2000)?;
     let issuer = TestIssuer::start_with(&[Algorithm::RS256]).await;
     let token = issuer.token().subject("someone").sign();
-    let body = reqwest::get(issuer.jwks_url()).await?.bytes().await?;
-    let jwks: serde_json::Value = serde_json::from_slice(&body)?;
-    let member = |name: &str| -> Result<Vec<u8>, Box<dyn std::error::Error>> {
-        let text = jwks["keys"][0][name]
-            .as_str()
-            .ok_or("JWKS without an RSA key")?;
-        Ok(URL_SAFE_NO_PAD.decode(text)?)
-    };
-    let key = RsaPublicKeyComponents {
-        n: member("n")?,
-        e: member("e")?,
-    }
-    .to_parsed_public_key(&RSA_PKCS1_2048_8192_SHA256)?;
-    let (signed, signature) = token.rsplit_once('.').ok_or("token without a signature")?;
-    let signature = URL_SAFE_NO_PAD.decode(signature)?;
+    let floor = SignatureFloor::fetch(&issuer.jwks_url()).await?;
 
     let mut per_check = Vec::with_capacity(rounds);
     for _ in 0..rounds {
         let started = Instant::now();
         for _ in 0..checks {
-            key.verify_sig(std::hint::black_box(signed.as_bytes()), &signature)
-                .map_err(|_| "the signature does not verify")?;
+            if !floor.check(std::hint::black_box(&token)) {
+                return Err("the signature does not verify".into());
+            }
         }
         per_check.push(started.elapsed().as_secs_f64() * 1e6 / checks as f64);
     }
