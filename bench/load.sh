@@ -6,12 +6,13 @@
 #   bash bench/load.sh            (DURATION=4 ROUNDS=5 CONNECTIONS=64 by default)
 #
 # Open and protected routes are measured alternately, ROUNDS times each; throughput and latency are
-# medians, and each ratio is the median of the per-round ratios (a round's two runs sit seconds apart,
-# so a noisy neighbour hits both alike). Scenarios: the verified-token cache on (default) and off;
-# the physical limit without the cache, 1 / (open-request time + one RS256 signature check, timed
-# on CPU 0 in the same run), and the same floor measured in the server (`/signature`: the open
-# route plus one signature check of the bearer, nothing else); the protected route (no cache) while a burst of 1,000 concurrent
-# requests with random `kid`s arrives; and the cached route with two workers.
+# medians, and each ratio is the median of the per-round ratios with their quartiles (a round's runs
+# sit seconds apart, so a noisy neighbour hits them alike). Scenarios: the verified-token cache on
+# (default) and off; the physical limit without the cache, 1 / (open-request time + one RS256
+# signature check, timed on CPU 0 in the same run), and the same floor measured in the server
+# (`/signature`: the open route plus one signature check of the bearer, nothing else); the
+# protected route (no cache) while a burst of 1,000 concurrent requests with random `kid`s
+# arrives; and the cached route with two workers.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 DURATION=${DURATION:-4}
@@ -54,10 +55,10 @@ measure() { # $1: path
   wrk_summary "$WORK/wrk.out"
 }
 
-row() { printf '| %-50s | %10s | %8s | %8s | %8s |\n' "$@"; }
+row() { printf '| %-50s | %10s | %8s | %8s | %18s |\n' "$@"; }
 
 # ROUNDS rounds, each measuring every route given: route i's "rps p50 p99" medians go to $WORK/med.i,
-# and $WORK/ratio.i holds the median of the per-round throughput ratios route i / route 1.
+# and $WORK/ratios.i the per-round throughput ratios route i / route 1.
 alternate() {
   local routes=("$@") n=$# i
   for i in $(seq 1 "$n"); do : > "$WORK/runs.$i"; done
@@ -71,12 +72,17 @@ alternate() {
   for i in $(seq 1 "$n"); do
     echo "$(median "$WORK/runs.$i" 1) $(median "$WORK/runs.$i" 2) $(median "$WORK/runs.$i" 3)" > "$WORK/med.$i"
     paste -d' ' "$WORK/runs.1" "$WORK/runs.$i" | awk '{ printf "%.4f\n", $4 / $1 }' > "$WORK/ratios.$i"
-    median "$WORK/ratios.$i" 1 > "$WORK/ratio.$i"
   done
 }
 # Route i's medians as "rps p50 p99", and its median ratio to route 1 (of the last `alternate`).
 medians() { cat "$WORK/med.$1"; }
-ratio_to_first() { printf '%.2f' "$(cat "$WORK/ratio.$1")"; }
+ratio_to_first() { with_spread "$WORK/ratios.$1"; }
+# A file of per-round ratios as "median (lower quartile–upper quartile)": on a machine whose speed
+# drifts, the spread says how far one median can be trusted.
+with_spread() {
+  sort -n "$1" | awk '{ v[NR] = $1 } END {
+    printf "%.2f (%.2f-%.2f)", v[int((NR + 1) / 2)], v[int((NR + 3) / 4)], v[int((3 * NR + 3) / 4)] }'
+}
 
 start_server ""
 alternate /open /protected
@@ -91,7 +97,7 @@ alternate /open /signature /protected
 read -r -a NOCACHE_OPEN < <(medians 1); read -r -a FLOOR < <(medians 2); read -r -a NOCACHE < <(medians 3)
 FLOOR_RATIO=$(ratio_to_first 2); NOCACHE_RATIO=$(ratio_to_first 3)
 paste -d' ' "$WORK/runs.2" "$WORK/runs.3" | awk '{ printf "%.4f\n", $4 / $1 }' > "$WORK/floor-ratios.txt"
-AGAINST_FLOOR=$(printf '%.2f' "$(median "$WORK/floor-ratios.txt" 1)")
+AGAINST_FLOOR=$(with_spread "$WORK/floor-ratios.txt")
 fetches_before=$(curl -s --max-time 5 "$BASE/_stats" | sed 's/.*"jwks_fetches":\([0-9]*\).*/\1/')
 STORM_FILE="$WORK/storm.txt" taskset -c 1 wrk -t1 -c1000 -d"${DURATION}s" -s bench/storm.lua "$BASE/protected" > "$WORK/storm.out" 2>&1 &
 STORM=$!
@@ -113,11 +119,11 @@ stop_server
 
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", a / b }'; }
 echo
-echo "wrk -c$CONNECTIONS, ${ROUNDS} x ${DURATION}s alternating, medians; release build; one worker on CPU 0 with" \
+echo "wrk -c$CONNECTIONS, ${ROUNDS} x ${DURATION}s alternating, medians (ratios: median of the rounds, quartiles); release build; one worker on CPU 0 with" \
   "wrk -t1 on CPU 1, unless two workers"
 echo
 row "scenario" "req/s" "p50 ms" "p99 ms" "ratio"
-row "--------------------------------------------------" "----------" "--------" "--------" "--------"
+row "--------------------------------------------------" "----------" "--------" "--------" "------------------"
 row "open route (cache-on server)" "${CACHED_OPEN[@]}" "1.00"
 row "protected, verified-token cache (default)" "${CACHED[@]}" "$CACHED_RATIO"
 row "open route (cache-off server)" "${NOCACHE_OPEN[@]}" "1.00"
