@@ -42,8 +42,17 @@ async fn protected(identity: Verified<Identity>) -> impl Responder {
 /// limit of an uncached protected request, measured in the server. `503` without an embedded
 /// issuer.
 #[get("/signature")]
-async fn signature(request: HttpRequest, floor: web::Data<Option<SignatureFloor>>) -> HttpResponse {
-    let Some(floor) = floor.as_ref() else {
+async fn signature(request: HttpRequest, floor: web::Data<Floor>) -> HttpResponse {
+    let Some(jwks_url) = &floor.jwks_url else {
+        return HttpResponse::ServiceUnavailable().finish();
+    };
+    // Fetched on first use, so instances that never serve this route (fleet.sh counts every JWKS
+    // response the issuer sends) fetch nothing for it.
+    let Ok(key) = floor
+        .key
+        .get_or_try_init(|| SignatureFloor::fetch(jwks_url))
+        .await
+    else {
         return HttpResponse::ServiceUnavailable().finish();
     };
     let token = request
@@ -52,11 +61,17 @@ async fn signature(request: HttpRequest, floor: web::Data<Option<SignatureFloor>
         .and_then(|value| value.to_str().ok())
         .and_then(|value| value.strip_prefix("Bearer "))
         .unwrap_or_default();
-    if floor.check(token) {
+    if key.check(token) {
         HttpResponse::Ok().body("ok")
     } else {
         HttpResponse::Unauthorized().finish()
     }
+}
+
+/// The key `/signature` checks with: the embedded issuer's, taken from its JWKS.
+struct Floor {
+    jwks_url: Option<String>,
+    key: tokio::sync::OnceCell<SignatureFloor>,
 }
 
 /// The issuer this instance trusts, and the embedded one when it runs it.
@@ -138,11 +153,10 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     }
     announce.push("READY=1".to_owned());
 
-    let floor = match &issuer.embedded {
-        Some(embedded) => Some(SignatureFloor::fetch(&embedded.jwks_url()).await?),
-        None => None,
-    };
-    let floor = web::Data::new(floor);
+    let floor = web::Data::new(Floor {
+        jwks_url: issuer.embedded.as_ref().map(TestIssuer::jwks_url),
+        key: tokio::sync::OnceCell::new(),
+    });
     let issuer = web::Data::new(issuer);
     let auth_data = web::Data::new(auth.clone());
     let server = HttpServer::new(move || {
