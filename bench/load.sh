@@ -5,9 +5,10 @@
 #
 #   bash bench/load.sh            (DURATION=4 ROUNDS=5 CONNECTIONS=64 by default)
 #
-# Open and protected routes are measured alternately, ROUNDS times each; throughput and latency are
-# medians, and each ratio is the median of the per-round ratios with their quartiles (a round's runs
-# sit seconds apart, so a noisy neighbour hits them alike). Scenarios: the verified-token cache on
+# The routes are measured in rounds, ROUNDS times each, their order reversed every other round;
+# throughput and latency are medians. A ratio between routes is the median of the per-round ratios,
+# with their quartiles (a round's runs sit seconds apart, so a noisy neighbour hits them alike); the
+# limit rows are ratios of medians, and the burst row is one run. Scenarios: the verified-token cache on
 # (default) and off; the physical limit without the cache, 1 / (open-request time + one RS256
 # signature check, timed on CPU 0 in the same run), and the same floor measured in the server
 # (`/signature`: the open route plus one signature check of the bearer, nothing else); the
@@ -60,12 +61,12 @@ row() { printf '| %-50s | %10s | %8s | %8s | %18s |\n' "$@"; }
 # ROUNDS rounds, each measuring every route given: route i's "rps p50 p99" medians go to $WORK/med.i,
 # and $WORK/ratios.i the per-round throughput ratios route i / route 1.
 alternate() {
-  local routes=("$@") n=$# i
+  local routes=("$@") n=$# i round order
   for i in $(seq 1 "$n"); do : > "$WORK/runs.$i"; done
   # The order reverses every other round (A B C, C B A, ...), so a machine that speeds up or slows
   # down over a round does not favour one route.
   for round in $(seq 1 "$ROUNDS"); do
-    local order=$(seq 1 "$n")
+    order=$(seq 1 "$n")
     [ $((round % 2)) -eq 1 ] || order=$(seq "$n" -1 1)
     for i in $order; do measure "${routes[$((i - 1))]}" >> "$WORK/runs.$i"; done
   done
@@ -93,6 +94,8 @@ stop_server
 # token and nothing else: the floor an uncached protected request cannot go below, measured in the
 # server, beside the formula below.
 start_server 0
+# /signature fetches its key on first use; that happens here, not in a timed run.
+curl -s -o /dev/null --max-time 10 -H "Authorization: Bearer $TOKEN" "$BASE/signature"
 alternate /open /signature /protected
 read -r -a NOCACHE_OPEN < <(medians 1); read -r -a FLOOR < <(medians 2); read -r -a NOCACHE < <(medians 3)
 FLOOR_RATIO=$(ratio_to_first 2); NOCACHE_RATIO=$(ratio_to_first 3)

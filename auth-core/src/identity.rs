@@ -189,8 +189,8 @@ impl Default for IdentityMapping {
 impl IdentityMapping {
     /// Builds the identity of a verified payload.
     pub(crate) fn identity(&self, payload: &Map<String, Value>, issuer: &str) -> Identity {
-        // Inserted one by one: `collect` would gather the names into a vector, sort it, then build
-        // the set, about twice the work for the handful of names a token carries.
+        // Inserted one by one: `collect` would first gather the names into a vector (one more
+        // allocation) and sort it, for the handful of names a token carries.
         let collect = |claims: &[NameClaim]| {
             let mut names = BTreeSet::new();
             for name in claims

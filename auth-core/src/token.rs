@@ -150,18 +150,19 @@ impl UnverifiedHeader {
     }
 }
 
-/// Decodes the payload segment into JSON object bytes.
 /// Payloads whose decoded bytes fit here are decoded on the stack; most tokens' do.
 const STACK_PAYLOAD_LEN: usize = 2048;
 
-/// Decodes the payload segment and hands its bytes to `read`: on the stack when they fit in
-/// [`STACK_PAYLOAD_LEN`], so an uncached verification allocates once less, else in a vector.
+/// Decodes the payload segment and hands its bytes to `read`: on the stack when the segment
+/// cannot decode to more than [`STACK_PAYLOAD_LEN`] bytes, so an uncached verification allocates
+/// once less, else in a vector.
 pub(crate) fn read_payload<R>(
     payload: &str,
     read: impl FnOnce(&[u8]) -> R,
 ) -> Result<R, AuthError> {
     let malformed = AuthError::Malformed(Malformed::Base64);
-    // base64 needs room for whole 3-byte groups, even where the last is partly padding.
+    // Four characters decode to at most three bytes, so this bound can never be too small (it is
+    // one or two bytes generous at the very edge, where the last group is partial).
     if payload.len().div_ceil(4) * 3 <= STACK_PAYLOAD_LEN {
         let mut buf = [0u8; STACK_PAYLOAD_LEN];
         let len = URL_SAFE_NO_PAD
@@ -223,7 +224,8 @@ mod tests {
             let read = read_payload(&segment, <[u8]>::to_vec).unwrap();
             assert_eq!(read, bytes, "{len} bytes");
         }
-        for bad in ["e$J9", "eyJ9=", "a"] {
+        let long_and_bad = format!("{}$", "A".repeat(4 * STACK_PAYLOAD_LEN / 3 + 8));
+        for bad in ["e$J9", "eyJ9=", "a", long_and_bad.as_str()] {
             assert!(matches!(
                 read_payload(bad, <[u8]>::to_vec),
                 Err(AuthError::Malformed(Malformed::Base64))

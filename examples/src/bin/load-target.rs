@@ -40,7 +40,7 @@ async fn protected(identity: Verified<Identity>) -> impl Responder {
 
 /// The open route plus one signature check on the bearer token and nothing else: the physical
 /// limit of an uncached protected request, measured in the server. `503` without an embedded
-/// issuer.
+/// issuer, or while its JWKS cannot be fetched.
 #[get("/signature")]
 async fn signature(request: HttpRequest, floor: web::Data<Floor>) -> HttpResponse {
     let Some(jwks_url) = &floor.jwks_url else {

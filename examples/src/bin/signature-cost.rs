@@ -3,9 +3,10 @@
 //! example.
 //!
 //! Mints a token from the embedded issuer (RSA-2048, as the load target's), takes the public key
-//! from its JWKS over HTTP, parses it once (as `auth-core` does), then times the signature check
-//! alone ([`SignatureFloor`], the load target's `/signature` route): `ROUNDS` (default 9) batches of `CHECKS` (default 2,000). Prints `SIGNATURE_US=<median
-//! microseconds per check>`.
+//! from its JWKS over HTTP, parses it once (as `auth-core` does), then times the check the load
+//! target's `/signature` route makes ([`SignatureFloor`]: split the token, decode the signature,
+//! verify) in a loop: `ROUNDS` (default 9) batches of `CHECKS` (default 2,000). Prints
+//! `SIGNATURE_US=<median microseconds per check>`.
 
 use std::time::Instant;
 
