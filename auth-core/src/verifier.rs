@@ -617,16 +617,18 @@ impl Verifier {
         Ok(verified)
     }
 
-    /// Whether a cached verification still stands: its key still in a usable key set, and its
-    /// `exp` not reached. Everything else the claim rules look at is fixed for a given token and
-    /// verifier, and time only moves `nbf` and `iat` further into the past. Otherwise the token
-    /// is verified afresh, which applies the leeway and reports the reason.
+    /// Whether a cached verification still stands: the entry still live, its key still in a
+    /// usable key set, and its `exp` not reached. Everything else the claim rules look at is fixed
+    /// for a given token and verifier, and time only moves `nbf` and `iat` further into the past.
+    /// Otherwise the token is verified afresh, which applies the leeway and reports the reason.
     fn still_stands(&self, hit: &CachedToken) -> bool {
         let Some(issuer) = self.inner.issuers.get(hit.issuer) else {
             return false;
         };
+        let now = std::time::Instant::now();
         let state = issuer.keys.current();
-        state.usable(std::time::Instant::now())
+        hit.is_live(now)
+            && state.usable(now)
             && state.keys.has_fingerprint(hit.key_fingerprint)
             && validation::now() < hit.exp
     }
