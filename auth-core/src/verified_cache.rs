@@ -6,13 +6,18 @@
 //! verified it leaves the key set, and claims (dates with leeway) are checked again on every hit.
 //!
 //! The map is quick_cache's: sharded, with an eviction policy that keeps frequently used tokens
-//! (S3-FIFO). `bench/caches` chose it over moka, which this cache used before: a hit on a
-//! 738-byte token took 71 ns against moka's 220 ns, 647 ns against 1,839 ns over a working set of
-//! 10,000 tokens, and 242 ns against 406 ns with two threads on one token, and it allocates
-//! nothing (moka's read bookkeeping allocated 0.9 times per hit). A lookup takes its shard's read
-//! lock: readers share it, and a writer holds it only to insert after a full verification.
+//! (S3-FIFO), and a hit that allocates nothing. `bench/caches` chose it over moka, which this
+//! cache used before (the figures are in the README's "Performance"). A lookup takes its shard's
+//! read lock, shared by readers; inserts after a full verification, removals of entries that no
+//! longer stand, the evictions an insert causes and the sweep below take it for writing.
+//!
+//! quick_cache has no expiry of its own: an entry past its time is never served (the verifier
+//! checks [`CachedToken::is_live`] and `exp` on every hit) and is dropped by the hit that finds it,
+//! by eviction, or by a sweep that an insert runs at most once a minute, so the memory such entries
+//! hold does not wait for the cache to fill.
 
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use quick_cache::Weighter;
@@ -27,6 +32,9 @@ pub const DEFAULT_CACHE_CAPACITY: usize = 10_000;
 /// settings.
 const MAX_ENTRY_LIFETIME: Duration = Duration::from_secs(3600);
 
+/// How often, at most, an insert sweeps out entries past their time.
+const SWEEP_EVERY: Duration = Duration::from_secs(60);
+
 /// A cached verification.
 pub(crate) struct CachedToken {
     pub(crate) token: Arc<VerifiedToken>,
@@ -37,9 +45,8 @@ pub(crate) struct CachedToken {
     /// The token's `exp`: past it, the entry says nothing (the claims are otherwise fixed for a
     /// given token and configuration, so nothing else needs checking again on a hit).
     pub(crate) exp: i64,
-    /// When the entry stops answering, whatever `exp` says: bounds how long a token outlives a
-    /// change of settings, and keeps an entry from answering past `exp` should the wall clock
-    /// move back.
+    /// When the entry stops answering, on the monotonic clock: `exp` or the hour's cap, whichever
+    /// comes first.
     expires_at: Instant,
     lifetime: Duration,
     weight: u64,
@@ -90,6 +97,9 @@ pub(crate) struct VerifiedCache {
     // Only verified tokens are inserted, so keys cannot be chosen to collide: a fast seeded hash
     // (foldhash) rather than SipHash, which costs more than the rest of a hit.
     entries: Arc<Cache<Box<str>, Arc<CachedToken>, TokenWeight, foldhash::fast::RandomState>>,
+    /// When the cache was made, and when (seconds after that) the next sweep is due.
+    created: Instant,
+    next_sweep: Arc<AtomicU64>,
 }
 
 impl std::fmt::Debug for VerifiedCache {
@@ -112,6 +122,8 @@ impl VerifiedCache {
         );
         VerifiedCache {
             entries: Arc::new(entries),
+            created: Instant::now(),
+            next_sweep: Arc::new(AtomicU64::new(SWEEP_EVERY.as_secs())),
         }
     }
 
@@ -123,14 +135,46 @@ impl VerifiedCache {
         if !entry.lifetime.is_zero() {
             self.entries.insert(Box::from(token), Arc::new(entry));
         }
+        self.sweep_when_due();
     }
 
-    pub(crate) fn remove(&self, token: &str) {
-        self.entries.remove(token);
+    /// Drops `entry`, the one a lookup of `token` returned, unless another request has replaced it
+    /// since with a fresh verification.
+    pub(crate) fn remove(&self, token: &str, entry: &Arc<CachedToken>) {
+        self.entries
+            .remove_if(token, |held| Arc::ptr_eq(held, entry));
     }
 
-    /// Entries currently held, including any no longer live that a hit or eviction has not
-    /// dropped yet.
+    /// Drops every entry past its time, when a minute has passed since the last sweep. One insert
+    /// wins the race to run it; the others go on.
+    fn sweep_when_due(&self) {
+        let elapsed = self.created.elapsed().as_secs();
+        let due = self.next_sweep.load(Ordering::Relaxed);
+        if elapsed < due
+            || self
+                .next_sweep
+                .compare_exchange(
+                    due,
+                    elapsed + SWEEP_EVERY.as_secs(),
+                    Ordering::Relaxed,
+                    Ordering::Relaxed,
+                )
+                .is_err()
+        {
+            return;
+        }
+        self.sweep();
+    }
+
+    fn sweep(&self) {
+        let now = Instant::now();
+        let wall = crate::validation::now();
+        self.entries
+            .retain(|_, entry| entry.is_live(now) && wall < entry.exp);
+    }
+
+    /// Entries currently held, including any past their time that a hit, an eviction or the next
+    /// sweep has not dropped yet.
     pub(crate) fn len(&self) -> u64 {
         u64::try_from(self.entries.len()).unwrap_or(u64::MAX)
     }
@@ -155,15 +199,37 @@ mod tests {
 
     #[test]
     fn an_entry_stops_answering_at_exp_or_after_an_hour() {
-        let now = Instant::now();
+        // Each entry takes its clock when made: instants before it are "earlier", after it "later".
+        let before = Instant::now();
         let soon = entry(1_000_010, 1_000_000, 700);
-        assert!(soon.is_live(now));
-        assert!(!soon.is_live(now + Duration::from_secs(11)));
+        assert!(soon.is_live(before));
+        assert!(!soon.is_live(Instant::now() + Duration::from_secs(11)));
+        let before = Instant::now();
         let far = entry(1_000_000 + 30 * 86_400, 1_000_000, 700);
-        assert!(far.is_live(now + Duration::from_secs(3_500)));
-        assert!(!far.is_live(now + MAX_ENTRY_LIFETIME + Duration::from_secs(1)));
+        assert!(far.is_live(before + Duration::from_secs(3_500)));
+        assert!(!far.is_live(Instant::now() + MAX_ENTRY_LIFETIME + Duration::from_secs(1)));
         let past = entry(999_000, 1_000_000, 700);
-        assert!(!past.is_live(now + Duration::from_millis(1)));
+        assert!(!past.is_live(Instant::now()));
+    }
+
+    #[test]
+    fn a_sweep_drops_what_is_past_its_time_and_a_removal_spares_a_replacement() {
+        let cache = VerifiedCache::new(64);
+        let wall = crate::validation::now();
+        cache.insert("live", entry(wall + 600, wall, 700));
+        cache.insert("past exp", entry(wall - 1, wall - 10, 700));
+        assert_eq!(cache.len(), 2);
+        cache.sweep();
+        assert_eq!(cache.len(), 1);
+        assert!(cache.get("live").is_some());
+
+        let stale = cache.get("live").unwrap();
+        cache.insert("live", entry(wall + 900, wall, 700));
+        cache.remove("live", &stale);
+        assert!(cache.get("live").is_some(), "the replacement stays");
+        let fresh = cache.get("live").unwrap();
+        cache.remove("live", &fresh);
+        assert!(cache.get("live").is_none());
     }
 
     #[test]
@@ -180,7 +246,5 @@ mod tests {
         assert!(fresh.get("expired").is_none());
         fresh.insert("kept", entry(2_000_000, 1_000_000, 700));
         assert!(fresh.get("kept").is_some());
-        fresh.remove("kept");
-        assert!(fresh.get("kept").is_none());
     }
 }

@@ -215,7 +215,8 @@ impl Verifier {
         }
     }
 
-    /// Tokens in the verified-token cache now.
+    /// Entries in the verified-token cache now, including any past their time that a hit, an
+    /// eviction or the next sweep (at most once a minute, on an insert) has not dropped yet.
     pub fn cached_tokens(&self) -> u64 {
         self.inner.cache.as_ref().map_or(0, VerifiedCache::len)
     }
@@ -468,7 +469,7 @@ impl Verifier {
                 self.inner.meters.cache_hit.increment(1);
                 return Ok(Arc::clone(&hit.token));
             }
-            cache.remove(token);
+            cache.remove(token, &hit);
         }
         // Three segments are a JWS; anything else can only be an opaque token for introspection.
         if token.bytes().filter(|byte| *byte == b'.').count() != 2 {
