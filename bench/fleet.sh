@@ -21,6 +21,8 @@ trap 'kill $(jobs -p) 2> /dev/null || true; rm -rf "$WORK"' EXIT
 
 # shellcheck source=bench/wrk.sh
 source bench/wrk.sh
+# shellcheck source=bench/load-target.sh
+source bench/load-target.sh
 need_wrk
 cargo build --release -q -p examples --bin load-target
 
@@ -28,9 +30,8 @@ start() { # $1: instance number; environment: ISSUER for followers
   local out="$WORK/instance-$1.out"
   BIND=127.0.0.1:0 WORKERS=1 MAX_AGE="$MAX_AGE" UNKNOWN_KID_COOLDOWN="$COOLDOWN" \
     STORM_FILE="$WORK/storm.txt" RUST_LOG=off target/release/load-target > "$out" 2> /dev/null &
-  for _ in $(seq 1 100); do grep -q '^READY=' "$out" && break; sleep 0.1; done
-  grep -q '^READY=' "$out" || { echo "instance $1 did not start within 10 s" >&2; exit 1; }
-  sed -n 's/^BASE=//p' "$out" > "$WORK/base-$1"
+  await_ready "$out" "instance $1"
+  announced "$out" BASE > "$WORK/base-$1"
 }
 stat() { # $1: base URL, $2: field
   curl -s --max-time 5 "$1/_stats" | sed "s/.*\"$2\":\([0-9]*\).*/\1/"

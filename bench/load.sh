@@ -24,6 +24,8 @@ trap 'kill $(jobs -p) 2>/dev/null || true; rm -rf "$WORK"' EXIT
 
 # shellcheck source=bench/wrk.sh
 source bench/wrk.sh
+# shellcheck source=bench/load-target.sh
+source bench/load-target.sh
 need_wrk
 cargo build --release -q -p examples --bin load-target --bin signature-cost
 
@@ -37,13 +39,9 @@ start_server() { # $1: VERIFIED_CACHE value ("" for the default); WORKERS
     UNKNOWN_KID_COOLDOWN=30 \
     "${pin[@]}" target/release/load-target > "$out" 2>/dev/null &
   SERVER=$!
-  for _ in $(seq 1 100); do grep -q '^READY=' "$out" && break; sleep 0.1; done
-  BASE=$(sed -n 's/^BASE=//p' "$out")
-  TOKEN=$(sed -n 's/^TOKEN=//p' "$out")
-  if [ -z "$BASE" ] || [ -z "$TOKEN" ]; then
-    echo "load-target did not start within 10 s" >&2
-    exit 1
-  fi
+  await_ready "$out" load-target
+  BASE=$(announced "$out" BASE)
+  TOKEN=$(announced "$out" TOKEN)
 }
 stop_server() { kill "$SERVER" 2>/dev/null || true; wait "$SERVER" 2>/dev/null || true; }
 

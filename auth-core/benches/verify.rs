@@ -207,25 +207,23 @@ fn dpop_bench(
     url: &str,
 ) {
     let bound = setup.issuer.token().dpop_bound(key).sign();
-    {
-        group.bench_function(name, |b| {
-            b.iter_batched(
-                || key.proof("GET", url, &bound),
-                |proof| {
-                    let request = DpopRequest {
-                        proof: &proof,
-                        method: "GET",
-                        url,
-                    };
-                    setup
-                        .runtime
-                        .block_on(verifier.verify_dpop(black_box(&bound), &request))
-                        .unwrap()
-                },
-                BatchSize::SmallInput,
-            )
-        });
-    }
+    group.bench_function(name, |b| {
+        b.iter_batched(
+            || key.proof("GET", url, &bound),
+            |proof| {
+                let request = DpopRequest {
+                    proof: &proof,
+                    method: "GET",
+                    url,
+                };
+                setup
+                    .runtime
+                    .block_on(verifier.verify_dpop(black_box(&bound), &request))
+                    .unwrap()
+            },
+            BatchSize::SmallInput,
+        )
+    });
 }
 
 /// A `redis-server` for the shared replay store: `REDIS_URL`, or one started here on a free

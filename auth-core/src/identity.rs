@@ -189,18 +189,16 @@ impl Default for IdentityMapping {
 impl IdentityMapping {
     /// Builds the identity of a verified payload.
     pub(crate) fn identity(&self, payload: &Map<String, Value>, issuer: &str) -> Identity {
-        // Inserted one by one: `collect` would first gather the names into a vector (one more
-        // allocation) and sort it, for the handful of names a token carries.
+        // `extend` inserts one by one; `collect` would first gather the names into a vector (one
+        // more allocation) and sort it, for the handful of names a token carries.
         let collect = |claims: &[NameClaim]| {
             let mut names = BTreeSet::new();
-            for name in claims
-                .iter()
-                .flat_map(|claim| claim.path.names_split(payload, claim.separator))
-            {
-                if !names.contains(name) {
-                    names.insert(name.to_owned());
-                }
-            }
+            names.extend(
+                claims
+                    .iter()
+                    .flat_map(|claim| claim.path.names_split(payload, claim.separator))
+                    .map(str::to_owned),
+            );
             names
         };
         let text = |path: &ClaimPath| {

@@ -48,7 +48,6 @@ pub(crate) struct CachedToken {
     /// When the entry stops answering, on the monotonic clock: `exp` or the hour's cap, whichever
     /// comes first.
     expires_at: Instant,
-    lifetime: Duration,
     weight: u64,
 }
 
@@ -69,7 +68,6 @@ impl CachedToken {
             key_fingerprint,
             exp,
             expires_at: Instant::now() + lifetime,
-            lifetime,
             // Entries weigh their size in KiB (at least 1), so capacity bounds memory, not just
             // entries; the key (the token) and the parsed payload are both about its size.
             weight: u64::try_from(len.div_ceil(1024).max(1)).unwrap_or(u64::MAX),
@@ -132,7 +130,8 @@ impl VerifiedCache {
     }
 
     pub(crate) fn insert(&self, token: &str, entry: CachedToken) {
-        if !entry.lifetime.is_zero() {
+        // One already past its time (zero lifetime) is not worth a slot.
+        if entry.is_live(Instant::now()) {
             self.entries.insert(Box::from(token), Arc::new(entry));
         }
         self.sweep_when_due();

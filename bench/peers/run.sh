@@ -24,6 +24,8 @@ trap 'kill $(jobs -p) 2> /dev/null || true; rm -rf "$WORK"' EXIT
 
 # shellcheck source=bench/wrk.sh
 source "$ROOT/bench/wrk.sh"
+# shellcheck source=bench/load-target.sh
+source "$ROOT/bench/load-target.sh"
 need_wrk
 echo "building (release)..." >&2
 (cd "$ROOT" && cargo build --release -q -p examples --bin load-target)
@@ -47,13 +49,9 @@ wait_for() { # $1: URL answering once the server is up
 # This project, default settings (verified-token cache on); its embedded issuer serves every stack.
 BIND=127.0.0.1:0 WORKERS=1 STORM_FILE="$WORK/storm.txt" RUST_LOG=off \
   taskset -c 0 "$ROOT/target/release/load-target" > "$WORK/ours.out" 2> /dev/null &
-for _ in $(seq 1 100); do grep -q '^READY=' "$WORK/ours.out" && break; sleep 0.1; done
-OURS=$(sed -n 's/^BASE=//p' "$WORK/ours.out")
-TOKEN=$(sed -n 's/^TOKEN=//p' "$WORK/ours.out")
-if [ -z "$OURS" ] || [ -z "$TOKEN" ]; then
-  echo "load-target did not start within 10 s" >&2
-  exit 1
-fi
+await_ready "$WORK/ours.out" load-target
+OURS=$(announced "$WORK/ours.out" BASE)
+TOKEN=$(announced "$WORK/ours.out" TOKEN)
 ISSUER=$(curl -s --max-time 5 "$OURS/_stats" | sed 's/.*"issuer":"\([^"]*\)".*/\1/')
 export JWKS_URL="$ISSUER/jwks" ISSUER AUDIENCE=test-api
 
