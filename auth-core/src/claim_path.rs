@@ -7,6 +7,7 @@ use std::str::FromStr;
 use serde_json::{Map, Value};
 
 use crate::error::ConfigError;
+use crate::json::{Json, Keys, Object};
 
 /// A path to a claim: segments separated by `.`, a segment in double quotes when the claim name
 /// itself holds dots (`resource_access."my.app".roles`, `"https://example.com/roles"`).
@@ -71,6 +72,13 @@ impl ClaimPath {
             })
     }
 
+    /// The value at this path in a payload read in place.
+    pub(crate) fn find<'p>(&self, payload: &'p Object<'p>) -> Option<&'p Json<'p>> {
+        let (first, rest) = self.segments.split_first()?;
+        rest.iter()
+            .try_fold(payload.get(first)?, |value, segment| value.get(segment))
+    }
+
     /// Writes `value` at this path, creating objects on the way (and replacing non-objects there).
     #[cfg(feature = "testing")]
     pub(crate) fn set(&self, payload: &mut Map<String, Value>, value: Value) {
@@ -94,20 +102,20 @@ impl ClaimPath {
     /// The names found at this path: a string as one name, each string in an array, or each key of
     /// an object (Zitadel's `{ "role": { "orgId": "domain" } }`; an array of such objects too). A
     /// role named `"Support Lead"` stays one role.
-    pub fn names<'a>(&self, payload: &'a Map<String, Value>) -> Names<'a> {
+    pub(crate) fn names<'p>(&self, payload: &'p Object<'p>) -> Names<'p> {
         self.names_split(payload, Separator::None)
     }
 
     /// As [`ClaimPath::names`], but a string is a list split at `separator`: for claims documented
     /// as lists in a string, such as OAuth's space-separated `scope` (RFC 6749 §3.3) or Clerk's
     /// comma-separated `o.per`.
-    pub fn names_split<'a>(
+    pub(crate) fn names_split<'p>(
         &self,
-        payload: &'a Map<String, Value>,
+        payload: &'p Object<'p>,
         separator: Separator,
-    ) -> Names<'a> {
-        match self.lookup(payload) {
-            Some(Value::Array(items)) => Names {
+    ) -> Names<'p> {
+        match self.find(payload) {
+            Some(Json::Array(items)) => Names {
                 items: Some(items.iter()),
                 current: Inner::Empty,
             },
@@ -137,8 +145,8 @@ pub enum Separator {
 
 /// The names at a [`ClaimPath`], borrowed from the payload; nothing is allocated.
 #[derive(Debug)]
-pub struct Names<'a> {
-    items: Option<std::slice::Iter<'a, Value>>,
+pub(crate) struct Names<'a> {
+    items: Option<std::slice::Iter<'a, Json<'a>>>,
     current: Inner<'a>,
 }
 
@@ -147,20 +155,20 @@ enum Inner<'a> {
     Empty,
     One(&'a str),
     Words(std::str::Split<'a, fn(char) -> bool>),
-    Keys(serde_json::map::Keys<'a>),
+    Keys(Keys<'a, 'a>),
 }
 
 impl<'a> Inner<'a> {
-    fn of(value: &'a Value, separator: Separator) -> Inner<'a> {
+    fn of(value: &'a Json<'a>, separator: Separator) -> Inner<'a> {
         match (value, separator) {
-            (Value::String(name), Separator::None) => Inner::One(name),
-            (Value::String(words), Separator::Space) => {
+            (Json::String(name), Separator::None) => Inner::One(name),
+            (Json::String(words), Separator::Space) => {
                 Inner::Words(words.split(char::is_whitespace as fn(char) -> bool))
             }
-            (Value::String(words), Separator::Comma) => {
+            (Json::String(words), Separator::Comma) => {
                 Inner::Words(words.split(is_comma as fn(char) -> bool))
             }
-            (Value::Object(map), _) => Inner::Keys(map.keys()),
+            (Json::Object(map), _) => Inner::Keys(map.keys()),
             _ => Inner::Empty,
         }
     }
@@ -174,7 +182,7 @@ impl<'a> Inner<'a> {
                 Some(name).filter(|name| !name.is_empty())
             }
             Inner::Words(words) => words.map(str::trim).find(|word| !word.is_empty()),
-            Inner::Keys(keys) => keys.next().map(String::as_str),
+            Inner::Keys(keys) => keys.next(),
         }
     }
 }
@@ -194,8 +202,8 @@ impl<'a> Iterator for Names<'a> {
             let item = self.items.as_mut()?.next()?;
             // Array elements: strings are names as they stand; objects give their keys.
             match item {
-                Value::String(name) if !name.is_empty() => return Some(name),
-                Value::Object(map) => self.current = Inner::Keys(map.keys()),
+                Json::String(name) if !name.is_empty() => return Some(name),
+                Json::Object(map) => self.current = Inner::Keys(map.keys()),
                 _ => {}
             }
         }
@@ -255,6 +263,7 @@ mod tests {
 
     fn names(path: &str) -> Vec<String> {
         let payload = payload();
+        let payload = Object::borrow(&payload);
         ClaimPath::parse(path)
             .unwrap()
             .names(&payload)
@@ -264,6 +273,7 @@ mod tests {
 
     fn split(path: &str, separator: Separator) -> Vec<String> {
         let payload = payload();
+        let payload = Object::borrow(&payload);
         ClaimPath::parse(path)
             .unwrap()
             .names_split(&payload, separator)
@@ -312,6 +322,7 @@ mod tests {
         fn any_path_parses_or_explains(path in proptest::prelude::any::<String>()) {
             if let Ok(parsed) = ClaimPath::parse(&path) {
                 let payload = payload();
+                let payload = Object::borrow(&payload);
                 let _ = parsed.names_split(&payload, Separator::Space).count();
                 proptest::prop_assert_eq!(ClaimPath::parse(&parsed.to_string()).ok(), Some(parsed));
             }
@@ -322,6 +333,7 @@ mod tests {
             if let Ok(value) = serde_json::from_str::<Value>(&value) {
                 let mut payload = Map::new();
                 payload.insert("c".into(), value);
+                let payload = Object::borrow(&payload);
                 for separator in [Separator::None, Separator::Space, Separator::Comma] {
                     let _ = ClaimPath::claim("c").names_split(&payload, separator).count();
                 }

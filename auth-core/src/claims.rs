@@ -98,7 +98,9 @@ fn numeric_date<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Option<i64
     let value = Option::<Value>::deserialize(deserializer)?;
     value
         .map(|value| {
-            crate::validation::numeric_date(&value)
+            value
+                .as_number()
+                .and_then(crate::validation::numeric_date)
                 .ok_or_else(|| serde::de::Error::custom("not a non-negative NumericDate"))
         })
         .transpose()

@@ -199,6 +199,7 @@ impl Dpop {
         }
         let iat = claims
             .get("iat")
+            .and_then(Value::as_number)
             .and_then(numeric_date)
             .ok_or_else(|| invalid("no `iat`"))?;
         let now = validation::now();

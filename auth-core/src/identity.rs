@@ -3,9 +3,9 @@
 use std::collections::BTreeSet;
 
 use serde::{Deserialize, Serialize};
-use serde_json::{Map, Value};
 
 use crate::claim_path::{ClaimPath, Separator};
+use crate::json::{Json, Object};
 use crate::organization::{OrgMapping, Organization};
 
 /// Whether the caller is a person or a machine.
@@ -119,15 +119,15 @@ pub enum ServiceRule {
 
 impl ServiceRule {
     /// Whether the payload satisfies the rule.
-    pub fn holds(&self, payload: &Map<String, Value>) -> bool {
+    pub(crate) fn holds(&self, payload: &Object<'_>) -> bool {
         let text = |path: &ClaimPath| {
-            path.lookup(payload)
-                .and_then(Value::as_str)
+            path.find(payload)
+                .and_then(Json::as_str)
                 .filter(|s| !s.is_empty())
         };
         match self {
             ServiceRule::ClaimPresent(path) => text(path).is_some(),
-            ServiceRule::ClaimAbsent(path) => path.lookup(payload).is_none_or(Value::is_null),
+            ServiceRule::ClaimAbsent(path) => path.find(payload).is_none_or(Json::is_null),
             ServiceRule::ClaimEquals(path, value) => text(path) == Some(value.as_str()),
             ServiceRule::ClaimEndsWith(path, end) => {
                 text(path).is_some_and(|v| v.ends_with(&**end))
@@ -188,7 +188,7 @@ impl Default for IdentityMapping {
 
 impl IdentityMapping {
     /// Builds the identity of a verified payload.
-    pub(crate) fn identity(&self, payload: &Map<String, Value>, issuer: &str) -> Identity {
+    pub(crate) fn identity(&self, payload: &Object<'_>, issuer: &str) -> Identity {
         // `extend` inserts one by one; `collect` would first gather the names into a vector (one
         // more allocation) and sort it, for the handful of names a token carries.
         let collect = |claims: &[NameClaim]| {
@@ -202,13 +202,13 @@ impl IdentityMapping {
             names
         };
         let text = |path: &ClaimPath| {
-            path.lookup(payload)
-                .and_then(Value::as_str)
+            path.find(payload)
+                .and_then(Json::as_str)
                 .filter(|s| !s.is_empty())
         };
         let sub = payload
             .get("sub")
-            .and_then(Value::as_str)
+            .and_then(Json::as_str)
             .unwrap_or_default();
         let subject = match (sub, self.subject_fallback.as_ref().and_then(text)) {
             ("", Some(fallback)) => fallback,

@@ -30,6 +30,7 @@ mod identity;
 mod introspection;
 mod introspection_cache;
 mod issuer_url;
+mod json;
 mod jwks;
 mod key_settings;
 mod key_store;
@@ -55,7 +56,7 @@ mod verifier;
 pub mod testing;
 
 pub use algorithm::{Algorithm, AlgorithmSet};
-pub use claim_path::{ClaimPath, Names, Separator};
+pub use claim_path::{ClaimPath, Separator};
 pub use claims::{Audience, Claims, StandardClaims};
 pub use dpop::{DEFAULT_DPOP_ALGORITHMS, Dpop, DpopRequest, MAX_PROOF_LEN};
 pub use error::{AuthError, ConfigError, ErrorCode, Malformed, PrefetchError};

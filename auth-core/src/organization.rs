@@ -12,9 +12,9 @@
 use std::collections::BTreeSet;
 
 use serde::{Deserialize, Serialize};
-use serde_json::{Map, Value};
 
 use crate::claim_path::ClaimPath;
+use crate::json::{Json, Object};
 
 /// The organisation (or tenant) a caller acts in, and what it granted them.
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
@@ -63,7 +63,7 @@ impl OrgMapping {
     /// claims hold, which a [`OrgMapping::Tenant`] mapping attributes to the tenant.
     pub(crate) fn read(
         &self,
-        payload: &Map<String, Value>,
+        payload: &Object<'_>,
         tenant_roles: &mut BTreeSet<String>,
         trusted: &[String],
     ) -> OrgRoles {
@@ -72,8 +72,8 @@ impl OrgMapping {
             OrgMapping::Clerk => clerk(payload),
             OrgMapping::Tenant { claim } => {
                 let id = claim
-                    .lookup(payload)
-                    .and_then(Value::as_str)
+                    .find(payload)
+                    .and_then(Json::as_str)
                     .filter(|id| !id.is_empty());
                 id.map(|id| Organization {
                     id: id.to_owned(),
@@ -90,7 +90,7 @@ impl OrgMapping {
                     .collect();
                 let owner = payload
                     .get("urn:zitadel:iam:user:resourceowner:id")
-                    .and_then(Value::as_str)
+                    .and_then(Json::as_str)
                     .map(str::to_owned);
                 let own = owner.or_else(|| {
                     let mut orgs = grants.iter().map(|(_, org)| *org);
@@ -130,11 +130,11 @@ impl OrgMapping {
 
 /// Clerk's active organisation. Roles take Clerk's own form, `org:<role>`, as its dashboard and SDK
 /// name them (v2 tokens drop the prefix to save space: `o.rol` is `admin`).
-fn clerk(payload: &Map<String, Value>) -> Option<Organization> {
-    fn text(value: Option<&Value>) -> Option<&str> {
-        value.and_then(Value::as_str).filter(|s| !s.is_empty())
+fn clerk(payload: &Object<'_>) -> Option<Organization> {
+    fn text<'v>(value: Option<&'v Json<'_>>) -> Option<&'v str> {
+        value.and_then(Json::as_str).filter(|s| !s.is_empty())
     }
-    if let Some(o) = payload.get("o").and_then(Value::as_object) {
+    if let Some(o) = payload.get("o").and_then(Json::as_object) {
         let id = text(o.get("id"))?.to_owned();
         let roles = text(o.get("rol"))
             .map(|rol| format!("org:{rol}"))
@@ -200,21 +200,21 @@ fn clerk_permissions(fea: &str, per: &str, fpm: &str) -> BTreeSet<String> {
 /// Every `(role, granting organisation)` pair in Zitadel's role maps (the object form, and the
 /// older array of such objects).
 fn zitadel_grants<'a>(
-    payload: &'a Map<String, Value>,
+    payload: &'a Object<'a>,
     role_claims: &[ClaimPath],
 ) -> Vec<(&'a str, &'a str)> {
     let mut grants = Vec::new();
     for claim in role_claims {
-        let maps: Vec<&Map<String, Value>> = match claim.lookup(payload) {
-            Some(Value::Object(map)) => vec![map],
-            Some(Value::Array(items)) => items.iter().filter_map(Value::as_object).collect(),
+        let maps: Vec<&Object<'_>> = match claim.find(payload) {
+            Some(Json::Object(map)) => vec![map],
+            Some(Json::Array(items)) => items.iter().filter_map(Json::as_object).collect(),
             _ => Vec::new(),
         };
         for map in maps {
-            for (role, orgs) in map {
-                for org in orgs.as_object().into_iter().flat_map(|orgs| orgs.keys()) {
-                    if !grants.contains(&(role.as_str(), org.as_str())) {
-                        grants.push((role.as_str(), org.as_str()));
+            for (role, orgs) in map.iter() {
+                for org in orgs.as_object().into_iter().flat_map(Object::keys) {
+                    if !grants.contains(&(role, org)) {
+                        grants.push((role, org));
                     }
                 }
             }
@@ -226,11 +226,15 @@ fn zitadel_grants<'a>(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use serde_json::json;
+    use serde_json::{Value, json};
 
     fn read(mapping: &OrgMapping, payload: Value, trusted: &[&str]) -> OrgRoles {
         let trusted: Vec<String> = trusted.iter().map(|t| (*t).to_owned()).collect();
-        mapping.read(payload.as_object().unwrap(), &mut BTreeSet::new(), &trusted)
+        mapping.read(
+            &Object::borrow(payload.as_object().unwrap()),
+            &mut BTreeSet::new(),
+            &trusted,
+        )
     }
 
     #[test]
@@ -317,7 +321,11 @@ mod tests {
         };
         let mut roles: BTreeSet<String> = ["admin".to_owned()].into();
         let payload = json!({"tid": "t1"});
-        let read = mapping.read(payload.as_object().unwrap(), &mut roles, &[]);
+        let read = mapping.read(
+            &Object::borrow(payload.as_object().unwrap()),
+            &mut roles,
+            &[],
+        );
         assert!(roles.is_empty(), "moved to the tenant");
         assert!(read.organization.unwrap().has_role("admin") && read.app_roles.is_empty());
     }

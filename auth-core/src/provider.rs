@@ -9,6 +9,7 @@ use crate::error::{AuthError, ConfigError};
 use crate::identity::{IdentityMapping, NameClaim, ServiceRule};
 use crate::introspection::{self, Introspection};
 use crate::issuer_url;
+use crate::json::{Json, Object};
 use crate::key_settings::KeySettings;
 use crate::organization::OrgMapping;
 use crate::token_endpoints::TokenEndpoints;
@@ -52,11 +53,7 @@ impl IssuerMatch {
     }
 
     /// For a tenant template with a tenant claim: the claim must name the tenant `iss` names.
-    pub(crate) fn check_tenant(
-        &self,
-        iss: &str,
-        payload: &serde_json::Map<String, serde_json::Value>,
-    ) -> Result<(), AuthError> {
+    pub(crate) fn check_tenant(&self, iss: &str, payload: &Object<'_>) -> Result<(), AuthError> {
         let IssuerMatch::Tenants {
             tenant_claim: Some(claim),
             ..
@@ -64,7 +61,7 @@ impl IssuerMatch {
         else {
             return Ok(());
         };
-        match payload.get(*claim).and_then(serde_json::Value::as_str) {
+        match payload.get(claim).and_then(Json::as_str) {
             Some(value) if Some(value) == self.tenant(iss) => Ok(()),
             _ => Err(AuthError::InvalidClaim((*claim).to_owned())),
         }

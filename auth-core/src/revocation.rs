@@ -195,7 +195,10 @@ impl Local {
             && s == subject
         {
             // Without `iat` a token cannot show it came after the revocation.
-            let iat = payload.get("iat").and_then(numeric_date);
+            let iat = payload
+                .get("iat")
+                .and_then(Value::as_number)
+                .and_then(numeric_date);
             if iat.is_none_or(|iat| iat < *before) {
                 return Err(AuthError::Revoked);
             }
@@ -295,10 +298,7 @@ impl Revocations {
                 "the token has no jti to revoke it by".to_owned(),
             ));
         };
-        let exp = payload
-            .get("exp")
-            .and_then(numeric_date)
-            .unwrap_or_else(validation::now);
+        let exp = token.exp().unwrap_or_else(validation::now);
         self.revoke_token(issuer, jti, exp).await
     }
 

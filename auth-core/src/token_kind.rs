@@ -2,10 +2,9 @@
 //! logout tokens, DPoP proofs or a provider's long-lived template tokens, told apart by what the
 //! provider documents (RFC 9068's `typ`, Keycloak's payload `typ`, claims only ID tokens carry).
 
-use serde_json::{Map, Value};
-
 use crate::error::AuthError;
 use crate::identity::{Identity, IdentityKind};
+use crate::json::{Json, Object};
 
 /// Header `typ` values that name a JWT in general, accepted unless a provider asks for more.
 const GENERIC_TYPES: [&str; 3] = ["jwt", "jose", "jose+json"];
@@ -53,30 +52,30 @@ impl KindRules {
     }
 
     /// The payload's marks of another kind of token.
-    pub(crate) fn check_payload(&self, payload: &Map<String, Value>) -> Result<(), AuthError> {
+    pub(crate) fn check_payload(&self, payload: &Object<'_>) -> Result<(), AuthError> {
         if let Some(claim) = self
             .forbidden_claims
             .iter()
-            .find(|claim| payload.contains_key(**claim))
+            .find(|claim| payload.contains_key(claim))
         {
             return Err(AuthError::WrongTokenKind(format!(
                 "`{claim}` marks an ID token"
             )));
         }
         for (claim, value) in &self.refused_values {
-            if payload.get(*claim).and_then(Value::as_str) == Some(value) {
+            if payload.get(claim).and_then(Json::as_str) == Some(value) {
                 return Err(AuthError::WrongTokenKind(format!("`{claim}` is {value:?}")));
             }
         }
         if let Some(templates) = &self.session_or_templates {
             let session = payload
                 .get("sid")
-                .and_then(Value::as_str)
+                .and_then(Json::as_str)
                 .is_some_and(|sid| !sid.is_empty());
             let listed = |aud: &str| templates.iter().any(|template| template == aud);
             let template = match payload.get("aud") {
-                Some(Value::String(aud)) => listed(aud),
-                Some(Value::Array(auds)) => auds.iter().filter_map(Value::as_str).any(listed),
+                Some(Json::String(aud)) => listed(aud),
+                Some(Json::Array(auds)) => auds.iter().filter_map(Json::as_str).any(listed),
                 _ => false,
             };
             if !session && !template {
@@ -92,11 +91,11 @@ impl KindRules {
     pub(crate) fn check_identity(
         &self,
         identity: &Identity,
-        payload: &Map<String, Value>,
+        payload: &Object<'_>,
     ) -> Result<(), AuthError> {
         let roles = payload
             .get("roles")
-            .and_then(Value::as_array)
+            .and_then(Json::as_array)
             .is_some_and(|r| !r.is_empty());
         if self.service_needs_roles && identity.kind == IdentityKind::Service && !roles {
             return Err(AuthError::MissingClaim("roles".to_owned()));
@@ -147,7 +146,9 @@ mod tests {
             refused_values: vec![("sts", "pending")],
             ..KindRules::default()
         };
-        let check = |payload: serde_json::Value| rules.check_payload(payload.as_object().unwrap());
+        let check = |payload: serde_json::Value| {
+            rules.check_payload(&Object::borrow(payload.as_object().unwrap()))
+        };
         assert!(check(json!({"sub": "a"})).is_ok());
         assert!(check(json!({"at_hash": "x"})).is_err());
         assert!(check(json!({"sts": "pending"})).is_err());
@@ -157,7 +158,9 @@ mod tests {
             session_or_templates: Some(vec!["https://partner.example.com".to_owned()]),
             ..KindRules::default()
         };
-        let check = |payload: serde_json::Value| clerk.check_payload(payload.as_object().unwrap());
+        let check = |payload: serde_json::Value| {
+            clerk.check_payload(&Object::borrow(payload.as_object().unwrap()))
+        };
         assert!(check(json!({"sid": "sess_1"})).is_ok());
         assert!(check(json!({"aud": "https://partner.example.com"})).is_ok());
         assert!(check(json!({"aud": ["x", "https://partner.example.com"]})).is_ok());

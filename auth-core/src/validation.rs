@@ -2,10 +2,9 @@
 
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use serde_json::{Map, Value};
-
 use crate::claim_path::ClaimPath;
 use crate::error::AuthError;
+use crate::json::{Json, Object};
 use crate::token_kind::KindRules;
 
 /// Dates beyond this (year 10000) are refused rather than coerced.
@@ -44,13 +43,11 @@ pub(crate) struct ClaimRules {
 
 impl ClaimRules {
     /// Checks `payload`, whose `iss` the caller has already matched to a configured issuer.
-    pub(crate) fn check(&self, payload: &Map<String, Value>, now: i64) -> Result<(), AuthError> {
+    pub(crate) fn check(&self, payload: &Object<'_>, now: i64) -> Result<(), AuthError> {
         let leeway = i64::try_from(self.leeway.as_secs()).unwrap_or(i64::MAX);
 
         let exp = date(payload, "exp")?.ok_or_else(|| AuthError::MissingClaim("exp".into()))?;
-        if exp.saturating_add(leeway) <= now {
-            return Err(AuthError::Expired);
-        }
+        self.check_expiry(exp, now)?;
         if let Some(nbf) = date(payload, "nbf")?
             && nbf > now.saturating_add(leeway)
         {
@@ -69,8 +66,8 @@ impl ClaimRules {
             AudienceRule::Aud(expected) => {
                 let accepted = |aud: &str| expected.iter().any(|e| e == aud);
                 let ok = match payload.get("aud") {
-                    Some(Value::String(aud)) => accepted(aud),
-                    Some(Value::Array(auds)) => auds.iter().filter_map(Value::as_str).any(accepted),
+                    Some(Json::String(aud)) => accepted(aud),
+                    Some(Json::Array(auds)) => auds.iter().filter_map(Json::as_str).any(accepted),
                     _ => false,
                 };
                 if !ok {
@@ -78,7 +75,7 @@ impl ClaimRules {
                 }
             }
             AudienceRule::Claim(path, expected) => {
-                match path.lookup(payload).and_then(Value::as_str) {
+                match path.find(payload).and_then(Json::as_str) {
                     Some(value) if expected.iter().any(|e| e == value) => {}
                     _ => return Err(AuthError::InvalidAudience),
                 }
@@ -86,7 +83,7 @@ impl ClaimRules {
         }
 
         if !self.authorized_parties.is_empty() {
-            match payload.get("azp").and_then(Value::as_str) {
+            match payload.get("azp").and_then(Json::as_str) {
                 Some(azp) if self.authorized_parties.iter().any(|p| p == azp) => {}
                 _ => return Err(AuthError::InvalidAuthorizedParty),
             }
@@ -95,7 +92,7 @@ impl ClaimRules {
         for required in &self.required {
             let value = required
                 .path
-                .lookup(payload)
+                .find(payload)
                 .filter(|v| !v.is_null() && v.as_str() != Some(""));
             let Some(value) = value else {
                 return Err(AuthError::MissingClaim(required.path.to_string()));
@@ -111,14 +108,26 @@ impl ClaimRules {
         self.kind.check_payload(payload)?;
         Ok(())
     }
+
+    /// The one check time can change once the others have passed: `nbf` and `iat` only fall
+    /// further into the past, but `exp` arrives.
+    pub(crate) fn check_expiry(&self, exp: i64, now: i64) -> Result<(), AuthError> {
+        let leeway = i64::try_from(self.leeway.as_secs()).unwrap_or(i64::MAX);
+        if exp.saturating_add(leeway) <= now {
+            return Err(AuthError::Expired);
+        }
+        Ok(())
+    }
 }
 
 /// Reads a NumericDate claim; a present claim that is not a non-negative, in-range number is an
 /// error.
-fn date(payload: &Map<String, Value>, name: &str) -> Result<Option<i64>, AuthError> {
+fn date(payload: &Object<'_>, name: &str) -> Result<Option<i64>, AuthError> {
     match payload.get(name) {
         None => Ok(None),
-        Some(value) => numeric_date(value)
+        Some(value) => value
+            .as_number()
+            .and_then(numeric_date)
             .map(Some)
             .ok_or_else(|| AuthError::InvalidClaim(name.into())),
     }
@@ -126,8 +135,7 @@ fn date(payload: &Map<String, Value>, name: &str) -> Result<Option<i64>, AuthErr
 
 /// A JSON number of seconds since the epoch, fractional part dropped; `None` for strings,
 /// negatives, non-finite or out-of-range values.
-pub(crate) fn numeric_date(value: &Value) -> Option<i64> {
-    let number = value.as_number()?;
+pub(crate) fn numeric_date(number: &serde_json::Number) -> Option<i64> {
     if let Some(int) = number.as_i64() {
         return (0..=MAX_NUMERIC_DATE as i64).contains(&int).then_some(int);
     }
@@ -145,7 +153,7 @@ pub(crate) fn now() -> i64 {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use serde_json::json;
+    use serde_json::{Value, json};
 
     fn rules() -> ClaimRules {
         ClaimRules {
@@ -159,7 +167,7 @@ mod tests {
     }
 
     fn check(rules: &ClaimRules, payload: Value) -> Result<(), AuthError> {
-        rules.check(payload.as_object().unwrap(), 1_000_000)
+        rules.check(&Object::borrow(payload.as_object().unwrap()), 1_000_000)
     }
 
     #[test]

@@ -184,10 +184,12 @@ mod tests {
     use super::*;
     use crate::algorithm::Algorithm;
     use crate::identity::Identity;
+    use crate::verified_token::PayloadFacts;
 
     fn entry(exp: i64, now: i64, len: usize) -> CachedToken {
         let token = VerifiedToken::new(
-            serde_json::Map::new(),
+            "{}".to_owned(),
+            PayloadFacts::default(),
             Identity::default(),
             Algorithm::RS256,
             None,

@@ -1,7 +1,7 @@
 //! A token that passed every check: its payload, the identity built from it, and how it was
 //! verified.
 
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
 use serde::de::DeserializeOwned;
 use serde_json::{Map, Value};
@@ -10,12 +10,20 @@ use crate::algorithm::Algorithm;
 use crate::claims::Claims;
 use crate::error::AuthError;
 use crate::identity::Identity;
+use crate::json::{Json, Object};
+use crate::validation::numeric_date;
 
 /// A verified token, before conversion into the application's claims type. Shared: a verified-token
 /// cache hit returns the same allocation.
 #[derive(Debug, Clone)]
 pub struct VerifiedToken {
-    payload: Map<String, Value>,
+    /// The payload's JSON text. Verification read it in place; the application's claims type is
+    /// read from it directly.
+    text: String,
+    /// The payload as a map, read from `text` only when [`VerifiedToken::payload`] is first asked
+    /// for: the checks and the identity do not need it, so an uncached request does not build it.
+    payload: OnceLock<Map<String, Value>>,
+    facts: PayloadFacts,
     identity: Arc<Identity>,
     /// The signature's algorithm, or `None` for a token the issuer vouched for by introspection.
     algorithm: Option<Algorithm>,
@@ -24,16 +32,51 @@ pub struct VerifiedToken {
     provider: usize,
 }
 
+/// What the verifier asks of a verified payload on every request, read once when it is verified.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct PayloadFacts {
+    /// `exp`, as a NumericDate.
+    pub(crate) exp: Option<i64>,
+    /// `cnf.jkt`: the thumbprint of the DPoP key the token is bound to.
+    thumbprint: Option<Box<str>>,
+    /// `token_type` is `DPoP` (RFC 7662 answers say so instead of `cnf`).
+    dpop_type: bool,
+}
+
+impl PayloadFacts {
+    pub(crate) fn of(payload: &Object<'_>) -> PayloadFacts {
+        PayloadFacts {
+            exp: payload
+                .get("exp")
+                .and_then(Json::as_number)
+                .and_then(numeric_date),
+            thumbprint: payload
+                .get("cnf")
+                .and_then(|cnf| cnf.get("jkt"))
+                .and_then(Json::as_str)
+                .map(Box::from),
+            dpop_type: payload
+                .get("token_type")
+                .and_then(Json::as_str)
+                .is_some_and(|kind| kind.eq_ignore_ascii_case("dpop")),
+        }
+    }
+}
+
 impl VerifiedToken {
+    /// A token whose signature held; `text` is its payload, which `facts` were read from.
     pub(crate) fn new(
-        payload: Map<String, Value>,
+        text: String,
+        facts: PayloadFacts,
         identity: Identity,
         algorithm: Algorithm,
         kid: Option<String>,
         provider: usize,
     ) -> VerifiedToken {
         VerifiedToken {
-            payload,
+            text,
+            payload: OnceLock::new(),
+            facts,
             identity: Arc::new(identity),
             algorithm: Some(algorithm),
             kid,
@@ -44,11 +87,16 @@ impl VerifiedToken {
     /// A token the issuer said is active, with its introspection response as the payload.
     pub(crate) fn introspected(
         payload: Map<String, Value>,
+        facts: PayloadFacts,
         identity: Identity,
         provider: usize,
     ) -> VerifiedToken {
         VerifiedToken {
-            payload,
+            // A map of JSON values always serialises; an empty text would only make the
+            // application's claims type fail to read, never pass.
+            text: serde_json::to_string(&payload).unwrap_or_default(),
+            payload: OnceLock::from(payload),
+            facts,
             identity: Arc::new(identity),
             algorithm: None,
             kid: None,
@@ -64,9 +112,17 @@ impl VerifiedToken {
         self.provider
     }
 
-    /// The verified payload.
+    /// The verified payload. Read into a map the first time it is asked for (then kept); the
+    /// claims type of [`VerifiedToken::claims`] is read from the payload's text without it.
     pub fn payload(&self) -> &Map<String, Value> {
-        &self.payload
+        // The text was read as one JSON object when the token was verified, by the same parser.
+        self.payload
+            .get_or_init(|| serde_json::from_str(&self.text).unwrap_or_default())
+    }
+
+    /// `exp`, as a NumericDate.
+    pub(crate) fn exp(&self) -> Option<i64> {
+        self.facts.exp
     }
 
     /// The provider-normalised identity.
@@ -94,32 +150,20 @@ impl VerifiedToken {
     /// The RFC 7638 thumbprint of the key the token is bound to (`cnf.jkt`), if it is DPoP-bound.
     /// A token returned by the verifier with one was presented with a valid proof by that key.
     pub fn dpop_thumbprint(&self) -> Option<&str> {
-        self.payload
-            .get("cnf")
-            .and_then(|cnf| cnf.get("jkt"))
-            .and_then(Value::as_str)
+        self.facts.thumbprint.as_deref()
     }
 
     /// Whether the token is bound to a DPoP key: `cnf.jkt`, or an introspection answer's
     /// `token_type` of `DPoP`.
     pub fn is_dpop_bound(&self) -> bool {
-        self.dpop_thumbprint().is_some()
-            || (self.is_introspected()
-                && self
-                    .payload
-                    .get("token_type")
-                    .and_then(Value::as_str)
-                    .is_some_and(|kind| kind.eq_ignore_ascii_case("dpop")))
+        self.dpop_thumbprint().is_some() || (self.is_introspected() && self.facts.dpop_type)
     }
 
     /// How long the token has left before its `exp` (zero once past; `None` without `exp`). A
     /// long-lived connection opened with it, such as a WebSocket, should end then: close with
     /// 1008 (policy violation) and let the client reconnect with a fresh token.
     pub fn expires_in(&self) -> Option<std::time::Duration> {
-        let exp = self
-            .payload
-            .get("exp")
-            .and_then(crate::validation::numeric_date)?;
+        let exp = self.facts.exp?;
         let left = exp.saturating_sub(crate::validation::now());
         Some(std::time::Duration::from_secs(
             u64::try_from(left).unwrap_or(0),
@@ -138,7 +182,9 @@ impl VerifiedToken {
     }
 
     /// Only the payload as the application's type, for callers that keep the identity elsewhere.
+    /// Read from the payload's text, as `serde_json::from_str` would (a struct field given twice
+    /// is an error there, where the map keeps the last).
     pub fn deserialize<T: DeserializeOwned>(&self) -> Result<T, AuthError> {
-        T::deserialize(&self.payload).map_err(|err| AuthError::ClaimsType(err.to_string()))
+        serde_json::from_str(&self.text).map_err(|err| AuthError::ClaimsType(err.to_string()))
     }
 }

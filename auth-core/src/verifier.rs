@@ -17,6 +17,7 @@ use crate::health::{IssuerHealth, Readiness};
 use crate::identity::IdentityMapping;
 use crate::introspection::{Answer, Introspector};
 use crate::introspection_cache::{Introspected, IntrospectionCache};
+use crate::json::{Json, Object};
 use crate::key_store::KeyStore;
 use crate::meters::{IssuerMeters, VerifierMeters};
 use crate::network_policy::NetworkPolicy;
@@ -27,7 +28,7 @@ use crate::token_endpoints::TokenEndpoints;
 use crate::token_source::TokenSource;
 use crate::validation::{self, ClaimRules};
 use crate::verified_cache::{CachedToken, DEFAULT_CACHE_CAPACITY, VerifiedCache};
-use crate::verified_token::VerifiedToken;
+use crate::verified_token::{PayloadFacts, VerifiedToken};
 
 /// Largest signature accepted: an 8192-bit RSA signature. Decoded on the stack.
 const MAX_SIGNATURE_LEN: usize = 1024;
@@ -566,10 +567,7 @@ impl Verifier {
         };
         let lifetime = match &outcome {
             Ok(verified) => {
-                let exp = verified
-                    .payload()
-                    .get("exp")
-                    .and_then(validation::numeric_date);
+                let exp = verified.exp();
                 let left = exp.map_or(0, |exp| u64::try_from(exp.saturating_sub(now)).unwrap_or(0));
                 ttl.min(Duration::from_secs(left))
             }
@@ -591,16 +589,19 @@ impl Verifier {
         payload: Map<String, Value>,
         now: i64,
     ) -> Result<Arc<VerifiedToken>, AuthError> {
-        issuer.rules.check(&payload, now)?;
-        issuer.matcher.check_tenant(iss, &payload)?;
-        let identity = issuer.mapping.identity(&payload, iss);
-        issuer.rules.kind.check_identity(&identity, &payload)?;
+        let view = Object::borrow(&payload);
+        issuer.rules.check(&view, now)?;
+        issuer.matcher.check_tenant(iss, &view)?;
+        let identity = issuer.mapping.identity(&view, iss);
+        issuer.rules.kind.check_identity(&identity, &view)?;
+        let facts = PayloadFacts::of(&view);
+        drop(view);
         Ok(Arc::new(VerifiedToken::introspected(
-            payload, identity, index,
+            payload, facts, identity, index,
         )))
     }
 
-    /// A cached introspection answer, with its dates checked again.
+    /// A cached introspection answer, its `exp` checked again (the one check time changes).
     async fn recheck_introspected(
         &self,
         answer: &Introspected,
@@ -611,7 +612,9 @@ impl Verifier {
         let Some(issuer) = self.inner.issuers.get(answer.issuer) else {
             return Err(AuthError::InactiveToken);
         };
-        if let Err(error) = issuer.rules.check(verified.payload(), validation::now()) {
+        // The answer always has an `exp`: where the issuer gave none, its cache lifetime is one.
+        let exp = verified.exp().unwrap_or(0);
+        if let Err(error) = issuer.rules.check_expiry(exp, validation::now()) {
             cache.remove(token).await;
             return Err(error);
         }
@@ -641,10 +644,11 @@ impl Verifier {
     ) -> Result<Arc<VerifiedToken>, AuthError> {
         let mut header_buf = token::header_buf();
         let compact = token::parse(token, &mut header_buf)?;
-        let payload = parse_payload(compact.payload)?;
+        let text = token::decode_payload(compact.payload)?;
+        let payload = Object::parse(&text).map_err(|_| AuthError::Malformed(Malformed::Payload))?;
         let iss = payload
             .get("iss")
-            .and_then(Value::as_str)
+            .and_then(Json::as_str)
             .ok_or_else(|| AuthError::MissingClaim("iss".into()))?;
         let (index, issuer) = self
             .inner
@@ -684,13 +688,14 @@ impl Verifier {
         issuer.matcher.check_tenant(iss, &payload)?;
         let identity = issuer.mapping.identity(&payload, iss);
         issuer.rules.kind.check_identity(&identity, &payload)?;
-        let exp = payload
-            .get("exp")
-            .and_then(validation::numeric_date)
-            .unwrap_or(now);
+        let facts = PayloadFacts::of(&payload);
+        // The view borrows the text the verified token is about to keep.
+        drop(payload);
+        let exp = facts.exp.unwrap_or(now);
         let kid = compact.kid.map(|kid| kid.into_owned());
         let verified = Arc::new(VerifiedToken::new(
-            payload,
+            text,
+            facts,
             identity,
             compact.alg,
             kid,
@@ -797,9 +802,4 @@ fn truncated(value: &str) -> String {
         end -= 1;
     }
     value[..end].to_owned()
-}
-
-fn parse_payload(segment: &str) -> Result<Map<String, Value>, AuthError> {
-    token::read_payload(segment, |bytes| serde_json::from_slice(bytes))?
-        .map_err(|_| AuthError::Malformed(Malformed::Payload))
 }

@@ -1,0 +1,337 @@
+//! A token's payload read in place: the claim checks and the identity mapping walk this borrowed
+//! tree instead of a `serde_json::Map`, so an uncached verification does not allocate a `String`
+//! per claim name and string value, nor the map's nodes, only to drop them again once the identity
+//! is built. Strings borrow from the decoded payload unless they hold escapes.
+//!
+//! An object keeps its members in document order. A name given twice reads as its last value
+//! (RFC 7519 §4 allows that, and it is what `serde_json::Map`, which
+//! [`VerifiedToken::payload`](crate::VerifiedToken::payload) returns, keeps).
+
+use std::borrow::Cow;
+use std::fmt;
+
+use serde::de::{self, Deserialize, Deserializer, MapAccess, SeqAccess, Visitor};
+use serde_json::{Map, Number, Value};
+
+/// A JSON value borrowed from a payload's text.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) enum Json<'a> {
+    Null,
+    Bool(bool),
+    Number(Number),
+    String(Cow<'a, str>),
+    Array(Vec<Json<'a>>),
+    Object(Object<'a>),
+}
+
+/// A JSON object borrowed from a payload's text: its members in document order.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub(crate) struct Object<'a>(Vec<(Cow<'a, str>, Json<'a>)>);
+
+impl<'a> Json<'a> {
+    /// The member `key` of an object (the last, if given twice).
+    pub(crate) fn get(&self, key: &str) -> Option<&Json<'a>> {
+        self.as_object()?.get(key)
+    }
+
+    pub(crate) fn as_str(&self) -> Option<&str> {
+        match self {
+            Json::String(text) => Some(text),
+            _ => None,
+        }
+    }
+
+    pub(crate) fn as_array(&self) -> Option<&[Json<'a>]> {
+        match self {
+            Json::Array(items) => Some(items),
+            _ => None,
+        }
+    }
+
+    pub(crate) fn as_object(&self) -> Option<&Object<'a>> {
+        match self {
+            Json::Object(object) => Some(object),
+            _ => None,
+        }
+    }
+
+    pub(crate) fn as_number(&self) -> Option<&Number> {
+        match self {
+            Json::Number(number) => Some(number),
+            _ => None,
+        }
+    }
+
+    pub(crate) fn is_null(&self) -> bool {
+        matches!(self, Json::Null)
+    }
+
+    /// A view of an owned value, for payloads that arrive as one (introspection answers, tests).
+    pub(crate) fn borrow(value: &'a Value) -> Json<'a> {
+        match value {
+            Value::Null => Json::Null,
+            Value::Bool(b) => Json::Bool(*b),
+            Value::Number(n) => Json::Number(n.clone()),
+            Value::String(s) => Json::String(Cow::Borrowed(s)),
+            Value::Array(items) => Json::Array(items.iter().map(Json::borrow).collect()),
+            Value::Object(map) => Json::Object(Object::borrow(map)),
+        }
+    }
+}
+
+impl<'a> Object<'a> {
+    /// Reads a payload: the text must be one JSON object.
+    pub(crate) fn parse(text: &'a str) -> serde_json::Result<Object<'a>> {
+        serde_json::from_str(text)
+    }
+
+    /// A view of an owned map.
+    pub(crate) fn borrow(map: &'a Map<String, Value>) -> Object<'a> {
+        Object(
+            map.iter()
+                .map(|(key, value)| (Cow::Borrowed(key.as_str()), Json::borrow(value)))
+                .collect(),
+        )
+    }
+
+    /// The member `key` (the last, if given twice).
+    pub(crate) fn get(&self, key: &str) -> Option<&Json<'a>> {
+        self.0
+            .iter()
+            .rev()
+            .find(|(name, _)| name == key)
+            .map(|(_, value)| value)
+    }
+
+    pub(crate) fn contains_key(&self, key: &str) -> bool {
+        self.0.iter().any(|(name, _)| name == key)
+    }
+
+    /// The member names, in document order.
+    pub(crate) fn keys(&self) -> Keys<'_, 'a> {
+        Keys(self.0.iter())
+    }
+
+    /// The members, in document order.
+    pub(crate) fn iter(&self) -> impl Iterator<Item = (&str, &Json<'a>)> {
+        self.0.iter().map(|(name, value)| (&**name, value))
+    }
+}
+
+/// The member names of an [`Object`].
+#[derive(Debug, Clone)]
+pub(crate) struct Keys<'o, 'a>(std::slice::Iter<'o, (Cow<'a, str>, Json<'a>)>);
+
+impl<'o> Iterator for Keys<'o, '_> {
+    type Item = &'o str;
+
+    fn next(&mut self) -> Option<&'o str> {
+        self.0.next().map(|(name, _)| &**name)
+    }
+}
+
+impl<'de> Deserialize<'de> for Json<'de> {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Json<'de>, D::Error> {
+        deserializer.deserialize_any(JsonVisitor)
+    }
+}
+
+impl<'de> Deserialize<'de> for Object<'de> {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Object<'de>, D::Error> {
+        deserializer.deserialize_map(ObjectVisitor)
+    }
+}
+
+struct JsonVisitor;
+
+impl<'de> Visitor<'de> for JsonVisitor {
+    type Value = Json<'de>;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a JSON value")
+    }
+
+    fn visit_bool<E>(self, b: bool) -> Result<Json<'de>, E> {
+        Ok(Json::Bool(b))
+    }
+
+    fn visit_i64<E>(self, n: i64) -> Result<Json<'de>, E> {
+        Ok(Json::Number(n.into()))
+    }
+
+    fn visit_u64<E>(self, n: u64) -> Result<Json<'de>, E> {
+        Ok(Json::Number(n.into()))
+    }
+
+    fn visit_f64<E>(self, n: f64) -> Result<Json<'de>, E> {
+        // As `serde_json::Value` does: a float JSON cannot hold reads as null.
+        Ok(Number::from_f64(n).map_or(Json::Null, Json::Number))
+    }
+
+    fn visit_borrowed_str<E>(self, text: &'de str) -> Result<Json<'de>, E> {
+        Ok(Json::String(Cow::Borrowed(text)))
+    }
+
+    fn visit_str<E>(self, text: &str) -> Result<Json<'de>, E> {
+        Ok(Json::String(Cow::Owned(text.to_owned())))
+    }
+
+    fn visit_string<E>(self, text: String) -> Result<Json<'de>, E> {
+        Ok(Json::String(Cow::Owned(text)))
+    }
+
+    fn visit_unit<E>(self) -> Result<Json<'de>, E> {
+        Ok(Json::Null)
+    }
+
+    fn visit_none<E>(self) -> Result<Json<'de>, E> {
+        Ok(Json::Null)
+    }
+
+    fn visit_some<D: Deserializer<'de>>(self, deserializer: D) -> Result<Json<'de>, D::Error> {
+        Json::deserialize(deserializer)
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Json<'de>, A::Error> {
+        let mut items = Vec::new();
+        while let Some(item) = seq.next_element()? {
+            items.push(item);
+        }
+        Ok(Json::Array(items))
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<Json<'de>, A::Error> {
+        ObjectVisitor.visit_map(map).map(Json::Object)
+    }
+}
+
+struct ObjectVisitor;
+
+impl<'de> Visitor<'de> for ObjectVisitor {
+    type Value = Object<'de>;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a JSON object")
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Object<'de>, A::Error> {
+        // A token's payload holds a dozen or so claims: one allocation of this size, not three
+        // regrowths from four.
+        let mut members = Vec::with_capacity(map.size_hint().unwrap_or(16).min(64));
+        while let Some(Name(name)) = map.next_key()? {
+            members.push((name, map.next_value()?));
+        }
+        Ok(Object(members))
+    }
+}
+
+/// A member name, borrowed unless it holds escapes.
+struct Name<'a>(Cow<'a, str>);
+
+impl<'de> Deserialize<'de> for Name<'de> {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Name<'de>, D::Error> {
+        struct NameVisitor;
+        impl<'de> Visitor<'de> for NameVisitor {
+            type Value = Name<'de>;
+
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a member name")
+            }
+
+            fn visit_borrowed_str<E>(self, text: &'de str) -> Result<Name<'de>, E> {
+                Ok(Name(Cow::Borrowed(text)))
+            }
+
+            fn visit_str<E: de::Error>(self, text: &str) -> Result<Name<'de>, E> {
+                Ok(Name(Cow::Owned(text.to_owned())))
+            }
+
+            fn visit_string<E>(self, text: String) -> Result<Name<'de>, E> {
+                Ok(Name(Cow::Owned(text)))
+            }
+        }
+        deserializer.deserialize_str(NameVisitor)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn reads_what_serde_json_reads() {
+        let text = r#"{"sub":"u-1","n":-3,"big":18446744073709551615,"f":1.5,"ok":true,
+            "none":null,"esc":"a\"b\u00e9","arr":[1,"x",{"k":[]}],"o":{"in":{"deep":"y"}},
+            "dup":1,"dup":2}"#;
+        let object = Object::parse(text).unwrap();
+        let value: Value = serde_json::from_str(text).unwrap();
+        let owned = value.as_object().unwrap();
+        assert_eq!(
+            Json::Object(object.clone()).dedup(),
+            Json::borrow(&value).dedup()
+        );
+        assert_eq!(
+            object.get("dup").and_then(Json::as_number),
+            owned["dup"].as_number()
+        );
+        assert_eq!(object.get("esc").and_then(Json::as_str), Some("a\"bé"));
+        assert_eq!(
+            object
+                .get("o")
+                .and_then(|o| o.get("in"))
+                .and_then(|i| i.get("deep")),
+            Some(&Json::String("y".into()))
+        );
+        assert!(object.get("none").is_some_and(Json::is_null));
+        assert!(object.contains_key("arr") && !object.contains_key("missing"));
+        let borrowed =
+            |name: &str| matches!(object.get(name), Some(Json::String(Cow::Borrowed(_))));
+        assert!(borrowed("sub"), "a plain string borrows from the text");
+        assert!(
+            !borrowed("esc"),
+            "an escaped one is unescaped into its own string"
+        );
+        assert_eq!(object.keys().filter(|k| *k == "dup").count(), 2);
+    }
+
+    #[test]
+    fn refuses_what_is_not_one_object() {
+        for text in [
+            "[]",
+            "\"iss\"",
+            "{\"a\":1",
+            "{\"a\":1}x",
+            "{\"a\":\"\\ud800\"}",
+            "",
+        ] {
+            assert!(Object::parse(text).is_err(), "{text}");
+        }
+        let deep = format!("{{\"a\":{}1{}}}", "[".repeat(200), "]".repeat(200));
+        assert!(
+            Object::parse(&deep).is_err(),
+            "nesting stops at serde_json's limit"
+        );
+        assert_eq!(Object::parse("{}").unwrap(), Object::default());
+        assert!(Object::parse(&json!({"a": 1}).to_string()).is_ok());
+    }
+
+    impl<'a> Json<'a> {
+        /// An owned map keeps a repeated name once, with its last value, sorted by name.
+        fn dedup(self) -> Json<'a> {
+            match self {
+                Json::Object(Object(members)) => {
+                    let mut out: Vec<(Cow<'a, str>, Json<'a>)> = Vec::new();
+                    for (name, value) in members {
+                        out.retain(|(n, _)| *n != name);
+                        out.push((name, value.dedup()));
+                    }
+                    out.sort_by(|a, b| a.0.cmp(&b.0));
+                    Json::Object(Object(out))
+                }
+                Json::Array(items) => Json::Array(items.into_iter().map(Json::dedup).collect()),
+                other => other,
+            }
+        }
+    }
+}
