@@ -316,6 +316,62 @@ mod tests {
         assert!(Object::parse(&json!({"a": 1}).to_string()).is_ok());
     }
 
+    proptest::proptest! {
+        /// Whatever text serde_json reads as an object, this reads as the same object, and what it
+        /// refuses, this refuses: the checks and `VerifiedToken::payload` never disagree.
+        #[test]
+        fn agrees_with_serde_json_on_any_text(text in "\\{[\\[\\]{}\":,a-c0-9.e\\\\u -]{0,120}\\}") {
+            match (Object::parse(&text), serde_json::from_str::<Value>(&text)) {
+                (Ok(object), Ok(value)) => proptest::prop_assert_eq!(
+                    Json::Object(object).dedup(),
+                    Json::borrow(&value).dedup()
+                ),
+                (Err(_), Err(_)) => {}
+                (Err(_), Ok(value)) => proptest::prop_assert!(!value.is_object(), "{}", text),
+                (Ok(_), Err(err)) => proptest::prop_assert!(false, "{}: {}", text, err),
+            }
+        }
+    }
+
+    fn any_value() -> impl proptest::strategy::Strategy<Value = Value> {
+        use proptest::prelude::*;
+        let leaf = prop_oneof![
+            Just(Value::Null),
+            any::<bool>().prop_map(Value::from),
+            any::<i64>().prop_map(Value::from),
+            any::<u64>().prop_map(Value::from),
+            any::<f64>().prop_map(Value::from),
+            "\\PC{0,8}".prop_map(Value::from),
+        ];
+        leaf.prop_recursive(4, 48, 6, |inner| {
+            prop_oneof![
+                proptest::collection::vec(inner.clone(), 0..6).prop_map(Value::from),
+                proptest::collection::btree_map("[a-c\"\\\\é]{0,3}", inner, 0..6)
+                    .prop_map(|map| Value::Object(map.into_iter().collect())),
+            ]
+        })
+    }
+
+    proptest::proptest! {
+        /// Any payload serde_json writes (escapes, unicode, every number kind, nesting) reads back
+        /// as the same tree, a repeated name included.
+        #[test]
+        fn reads_back_any_object(value in any_value(), dup in any_value()) {
+            let mut object = Map::new();
+            object.insert("v".into(), value);
+            let text = serde_json::to_string(&object).unwrap();
+            let twice = format!("{{\"v\":{},{}", dup, &text[1..]);
+            for text in [text, twice] {
+                let parsed = Object::parse(&text).unwrap();
+                let reference: Value = serde_json::from_str(&text).unwrap();
+                proptest::prop_assert_eq!(
+                    Json::Object(parsed).dedup(),
+                    Json::borrow(&reference).dedup()
+                );
+            }
+        }
+    }
+
     impl<'a> Json<'a> {
         /// An owned map keeps a repeated name once, with its last value, sorted by name.
         fn dedup(self) -> Json<'a> {

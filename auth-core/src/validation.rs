@@ -182,6 +182,9 @@ mod tests {
             check(&r, json!({"aud": "api", "exp": 999_970})),
             Err(AuthError::Expired)
         );
+        // The recheck of a cached introspection answer draws the same line.
+        assert!(r.check_expiry(999_990, 1_000_000).is_ok());
+        assert_eq!(r.check_expiry(999_970, 1_000_000), Err(AuthError::Expired));
         assert_eq!(
             check(
                 &r,

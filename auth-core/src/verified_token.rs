@@ -188,3 +188,57 @@ impl VerifiedToken {
         serde_json::from_str(&self.text).map_err(|err| AuthError::ClaimsType(err.to_string()))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::claims::StandardClaims;
+
+    fn verified(text: &str) -> VerifiedToken {
+        let facts = PayloadFacts::of(&Object::parse(text).unwrap());
+        VerifiedToken::new(
+            text.to_owned(),
+            facts,
+            Identity::default(),
+            Algorithm::RS256,
+            None,
+            0,
+        )
+    }
+
+    #[test]
+    fn the_payload_text_answers_every_reader_alike() {
+        let text =
+            r#"{"iss":"https://i","sub":"a\u00e9","exp":2000000000.5,"cnf":{"jkt":"t"},"x":[1]}"#;
+        let token = verified(text);
+        assert_eq!(token.dpop_thumbprint(), Some("t"));
+        assert!(token.is_dpop_bound());
+        assert_eq!(token.exp(), Some(2_000_000_000));
+        let claims: StandardClaims = token.deserialize().unwrap();
+        assert_eq!(
+            (claims.sub.as_str(), claims.exp),
+            ("aé", Some(2_000_000_000))
+        );
+        let map: Map<String, Value> = serde_json::from_str(text).unwrap();
+        assert_eq!(
+            token.payload(),
+            &map,
+            "the map is the text's, built on demand"
+        );
+        assert_eq!(token.clone().payload(), &map);
+    }
+
+    #[test]
+    fn a_claims_type_that_does_not_fit_is_an_error_not_a_panic() {
+        let token = verified(r#"{"sub":1,"exp":1}"#);
+        assert!(matches!(
+            token.deserialize::<StandardClaims>(),
+            Err(AuthError::ClaimsType(_))
+        ));
+        let unbound = verified(r#"{"token_type":"DPoP"}"#);
+        assert!(
+            !unbound.is_dpop_bound(),
+            "token_type counts only for introspection answers"
+        );
+    }
+}
