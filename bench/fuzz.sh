@@ -36,6 +36,8 @@ PROPERTIES=(
   "-p auth-core --lib|jwks::tests::any_key_members_parse_or_are_skipped"
   "-p auth-core --lib|claim_path::tests::any_path_parses_or_explains"
   "-p auth-core --lib|claim_path::tests::names_never_panic_on_any_json"
+  "-p auth-core --lib|json::tests::agrees_with_serde_json_on_any_text"
+  "-p auth-core --lib|json::tests::reads_back_any_object"
   "-p auth-actix --lib|token_lookup::tests::any_header_bytes_are_handled"
 )
 

@@ -107,8 +107,8 @@ impl ClaimPath {
     }
 
     /// As [`ClaimPath::names`], but a string is a list split at `separator`: for claims documented
-    /// as lists in a string, such as OAuth's space-separated `scope` (RFC 6749 §3.3) or Clerk's
-    /// comma-separated `o.per`.
+    /// as lists in a string, such as OAuth's space-separated `scope` (RFC 6749 §3.3). (Clerk's
+    /// comma-separated `o.per` is read with its bitmasks, in `organization.rs`.)
     pub(crate) fn names_split<'p>(
         &self,
         payload: &'p Object<'p>,
@@ -133,14 +133,12 @@ impl ClaimPath {
 
 /// How a string claim holds several names.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub enum Separator {
+pub(crate) enum Separator {
     /// The string is one name (role claims: a role may hold spaces).
     #[default]
     None,
     /// Names separated by whitespace, as OAuth writes `scope` (RFC 6749 §3.3) and Entra `scp`.
     Space,
-    /// Names separated by commas, as Clerk writes `o.per`.
-    Comma,
 }
 
 /// The names at a [`ClaimPath`], borrowed from the payload; nothing is allocated.
@@ -165,9 +163,6 @@ impl<'a> Inner<'a> {
             (Json::String(words), Separator::Space) => {
                 Inner::Words(words.split(char::is_whitespace as fn(char) -> bool))
             }
-            (Json::String(words), Separator::Comma) => {
-                Inner::Words(words.split(is_comma as fn(char) -> bool))
-            }
             (Json::Object(map), _) => Inner::Keys(map.keys()),
             _ => Inner::Empty,
         }
@@ -185,10 +180,6 @@ impl<'a> Inner<'a> {
             Inner::Keys(keys) => keys.next(),
         }
     }
-}
-
-fn is_comma(c: char) -> bool {
-    c == ','
 }
 
 impl<'a> Iterator for Names<'a> {
@@ -251,7 +242,6 @@ mod tests {
                 "viewer": {}
             },
             "n": 5,
-            "per": "read, manage",
             "lead": "Support Lead",
             "empty": "",
             "zitadel_array": [{"admin": {"1": "a"}}, {"user": {"1": "a"}}]
@@ -293,7 +283,6 @@ mod tests {
             split("scope", Separator::Space),
             ["read:items", "write:items"]
         );
-        assert_eq!(split("per", Separator::Comma), ["read", "manage"]);
         assert_eq!(names("lead"), ["Support Lead"]);
         assert_eq!(names("zitadel_array"), ["admin", "user"]);
         assert_eq!(names("realm_access.roles"), ["realm-admin"]);
@@ -334,7 +323,7 @@ mod tests {
                 let mut payload = Map::new();
                 payload.insert("c".into(), value);
                 let payload = Object::borrow(&payload);
-                for separator in [Separator::None, Separator::Space, Separator::Comma] {
+                for separator in [Separator::None, Separator::Space] {
                     let _ = ClaimPath::claim("c").names_split(&payload, separator).count();
                 }
             }

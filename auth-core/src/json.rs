@@ -3,12 +3,14 @@
 //! per claim name and string value, nor the map's nodes, only to drop them again once the identity
 //! is built. Strings borrow from the decoded payload unless they hold escapes.
 //!
-//! An object keeps its members in document order. A name given twice reads as its last value
-//! (RFC 7519 §4 allows that, and it is what `serde_json::Map`, which
-//! [`VerifiedToken::payload`](crate::VerifiedToken::payload) returns, keeps).
+//! An object keeps its members in document order. A name given twice counts once, with its last
+//! value, for lookups and iteration alike: RFC 7519 §4 asks a parser either to refuse repeated
+//! names or to keep the last, and the last is what `serde_json::Map`, which
+//! [`VerifiedToken::payload`](crate::VerifiedToken::payload) returns, keeps.
 
 use std::borrow::Cow;
 use std::fmt;
+use std::sync::LazyLock;
 
 use serde::de::{self, Deserialize, Deserializer, MapAccess, SeqAccess, Visitor};
 use serde_json::{Map, Number, Value};
@@ -107,20 +109,50 @@ impl<'a> Object<'a> {
         self.0.iter().any(|(name, _)| name == key)
     }
 
-    /// The member names, in document order.
+    /// The member names, in document order, a repeated name once (where it last appears).
     pub(crate) fn keys(&self) -> Keys<'_, 'a> {
-        Keys(self.0.iter())
+        Keys(self.members())
     }
 
-    /// The members, in document order.
+    /// The members, in document order, a repeated name once with its last value.
     pub(crate) fn iter(&self) -> impl Iterator<Item = (&str, &Json<'a>)> {
-        self.0.iter().map(|(name, value)| (&**name, value))
+        self.members().map(|(name, value)| (&**name, value))
+    }
+
+    fn members(&self) -> Members<'_, 'a> {
+        Members {
+            members: &self.0,
+            next: 0,
+        }
     }
 }
 
-/// The member names of an [`Object`].
+/// An object's members, each name once: a member is skipped when its name appears again later.
+/// Quadratic in the members, so only what runs after the signature walks an object this way (the
+/// lookups before it, `get`, are linear).
 #[derive(Debug, Clone)]
-pub(crate) struct Keys<'o, 'a>(std::slice::Iter<'o, (Cow<'a, str>, Json<'a>)>);
+struct Members<'o, 'a> {
+    members: &'o [(Cow<'a, str>, Json<'a>)],
+    next: usize,
+}
+
+impl<'o, 'a> Iterator for Members<'o, 'a> {
+    type Item = &'o (Cow<'a, str>, Json<'a>);
+
+    fn next(&mut self) -> Option<Self::Item> {
+        while let Some((member, later)) = self.members.get(self.next..)?.split_first() {
+            self.next += 1;
+            if !later.iter().any(|(name, _)| *name == member.0) {
+                return Some(member);
+            }
+        }
+        None
+    }
+}
+
+/// The member names of an [`Object`], each once.
+#[derive(Debug, Clone)]
+pub(crate) struct Keys<'o, 'a>(Members<'o, 'a>);
 
 impl<'o> Iterator for Keys<'o, '_> {
     type Item = &'o str;
@@ -138,7 +170,10 @@ impl<'de> Deserialize<'de> for Json<'de> {
 
 impl<'de> Deserialize<'de> for Object<'de> {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Object<'de>, D::Error> {
-        deserializer.deserialize_map(ObjectVisitor)
+        // A token's payload holds a dozen or so claims: one allocation of this size, not the four
+        // of growing from four members. Nested objects start empty: a payload of a thousand `{}`
+        // must not reserve room for sixteen members each before its signature is checked.
+        deserializer.deserialize_map(ObjectVisitor { capacity: 16 })
     }
 }
 
@@ -184,14 +219,6 @@ impl<'de> Visitor<'de> for JsonVisitor {
         Ok(Json::Null)
     }
 
-    fn visit_none<E>(self) -> Result<Json<'de>, E> {
-        Ok(Json::Null)
-    }
-
-    fn visit_some<D: Deserializer<'de>>(self, deserializer: D) -> Result<Json<'de>, D::Error> {
-        Json::deserialize(deserializer)
-    }
-
     fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Json<'de>, A::Error> {
         let mut items = Vec::new();
         while let Some(item) = seq.next_element()? {
@@ -200,12 +227,69 @@ impl<'de> Visitor<'de> for JsonVisitor {
         Ok(Json::Array(items))
     }
 
-    fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<Json<'de>, A::Error> {
-        ObjectVisitor.visit_map(map).map(Json::Object)
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Json<'de>, A::Error> {
+        let Some(Name(first)) = map.next_key()? else {
+            return Ok(Json::Object(Object::default()));
+        };
+        // With serde_json's `arbitrary_precision` feature on (Cargo unifies features, so any crate
+        // in the application can turn it on), every number arrives as this one-member map.
+        // Without it, such a member is just a member, as `serde_json::Map` sees it.
+        if first == NUMBER_TOKEN && *NUMBERS_AS_MAPS {
+            let digits: Cow<'de, str> = map.next_value::<Name<'de>>()?.0;
+            return digits
+                .parse::<Number>()
+                .map(Json::Number)
+                .map_err(|_| de::Error::custom("not a JSON number"));
+        }
+        let mut members = vec![(first, map.next_value()?)];
+        ObjectVisitor { capacity: 0 }
+            .read_into(&mut members, map)
+            .map(|()| Json::Object(Object(members)))
     }
 }
 
-struct ObjectVisitor;
+/// The key under which serde_json's `arbitrary_precision` feature hands a number over.
+const NUMBER_TOKEN: &str = "$serde_json::private::Number";
+
+/// Whether this build's serde_json hands numbers over as maps (`arbitrary_precision`), asked once.
+static NUMBERS_AS_MAPS: LazyLock<bool> = LazyLock::new(|| {
+    struct Probe;
+    impl<'de> Visitor<'de> for Probe {
+        type Value = bool;
+
+        fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+            f.write_str("a number")
+        }
+
+        fn visit_u64<E>(self, _: u64) -> Result<bool, E> {
+            Ok(false)
+        }
+
+        fn visit_map<A: MapAccess<'de>>(self, _: A) -> Result<bool, A::Error> {
+            Ok(true)
+        }
+    }
+    serde_json::Deserializer::from_str("1")
+        .deserialize_any(Probe)
+        .unwrap_or(false)
+});
+
+struct ObjectVisitor {
+    capacity: usize,
+}
+
+impl ObjectVisitor {
+    fn read_into<'de, A: MapAccess<'de>>(
+        self,
+        members: &mut Vec<(Cow<'de, str>, Json<'de>)>,
+        mut map: A,
+    ) -> Result<(), A::Error> {
+        while let Some(Name(name)) = map.next_key()? {
+            members.push((name, map.next_value()?));
+        }
+        Ok(())
+    }
+}
 
 impl<'de> Visitor<'de> for ObjectVisitor {
     type Value = Object<'de>;
@@ -214,18 +298,15 @@ impl<'de> Visitor<'de> for ObjectVisitor {
         f.write_str("a JSON object")
     }
 
-    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Object<'de>, A::Error> {
-        // A token's payload holds a dozen or so claims: one allocation of this size, not three
-        // regrowths from four.
-        let mut members = Vec::with_capacity(map.size_hint().unwrap_or(16).min(64));
-        while let Some(Name(name)) = map.next_key()? {
-            members.push((name, map.next_value()?));
-        }
+    fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<Object<'de>, A::Error> {
+        let mut members = Vec::with_capacity(self.capacity);
+        self.read_into(&mut members, map)?;
         Ok(Object(members))
     }
 }
 
-/// A member name, borrowed unless it holds escapes.
+/// A member name (or a string), borrowed unless it holds escapes: serde's own `Cow<str>` always
+/// allocates.
 struct Name<'a>(Cow<'a, str>);
 
 impl<'de> Deserialize<'de> for Name<'de> {
@@ -242,7 +323,7 @@ impl<'de> Deserialize<'de> for Name<'de> {
                 Ok(Name(Cow::Borrowed(text)))
             }
 
-            fn visit_str<E: de::Error>(self, text: &str) -> Result<Name<'de>, E> {
+            fn visit_str<E>(self, text: &str) -> Result<Name<'de>, E> {
                 Ok(Name(Cow::Owned(text.to_owned())))
             }
 
@@ -292,7 +373,20 @@ mod tests {
             !borrowed("esc"),
             "an escaped one is unescaped into its own string"
         );
-        assert_eq!(object.keys().filter(|k| *k == "dup").count(), 2);
+        assert_eq!(object.keys().filter(|k| *k == "dup").count(), 1);
+        let last: Vec<_> = object.iter().filter(|(k, _)| *k == "dup").collect();
+        assert_eq!(
+            last,
+            [("dup", &Json::Number(2.into()))],
+            "iteration keeps the last too"
+        );
+        assert_eq!(object.keys().next(), Some("sub"), "document order");
+        let token = r#"{"n":{"$serde_json::private::Number":"7"}}"#;
+        assert_eq!(
+            Json::Object(Object::parse(token).unwrap()).dedup(),
+            Json::borrow(&serde_json::from_str(token).unwrap()).dedup(),
+            "serde_json's number token is a member like any other unless it sends numbers so"
+        );
     }
 
     #[test]

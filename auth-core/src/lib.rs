@@ -56,7 +56,7 @@ mod verifier;
 pub mod testing;
 
 pub use algorithm::{Algorithm, AlgorithmSet};
-pub use claim_path::{ClaimPath, Separator};
+pub use claim_path::ClaimPath;
 pub use claims::{Audience, Claims, StandardClaims};
 pub use dpop::{DEFAULT_DPOP_ALGORITHMS, Dpop, DpopRequest, MAX_PROOF_LEN};
 pub use error::{AuthError, ConfigError, ErrorCode, Malformed, PrefetchError};

@@ -10,10 +10,9 @@ use std::time::{Duration, Instant};
 
 use moka::sync::Cache;
 use serde::{Deserialize, Serialize};
-use serde_json::Value;
 
 use crate::error::AuthError;
-use crate::validation::{self, numeric_date};
+use crate::validation;
 use crate::verified_token::VerifiedToken;
 
 /// How long a subject's revocation is kept after the time it names, unless set otherwise: no token
@@ -170,10 +169,8 @@ impl Local {
         if !self.any.load(Ordering::Acquire) {
             return Ok(());
         }
-        let payload = token.payload();
-        let text = |name: &str| payload.get(name).and_then(Value::as_str);
-        let issuer = text("iss").unwrap_or_default();
-        if let Some(jti) = text("jti")
+        let issuer = &token.identity().issuer;
+        if let Some(jti) = token.jti()
             && let Some(hit) = self.entries.get(&slot(&self.hasher, 't', issuer, jti))
             && let Revocation::Token {
                 issuer: i, jti: j, ..
@@ -195,11 +192,7 @@ impl Local {
             && s == subject
         {
             // Without `iat` a token cannot show it came after the revocation.
-            let iat = payload
-                .get("iat")
-                .and_then(Value::as_number)
-                .and_then(numeric_date);
-            if iat.is_none_or(|iat| iat < *before) {
+            if token.iat().is_none_or(|iat| iat < *before) {
                 return Err(AuthError::Revoked);
             }
         }
@@ -289,11 +282,8 @@ impl Revocations {
     /// Revokes a verified token (by its `jti`, until its `exp`); a token without `jti` is refused
     /// with an error, since it cannot be named.
     pub async fn revoke(&self, token: &VerifiedToken) -> Result<(), RevocationError> {
-        let payload = token.payload();
-        let (Some(issuer), Some(jti)) = (
-            payload.get("iss").and_then(Value::as_str),
-            payload.get("jti").and_then(Value::as_str),
-        ) else {
+        let issuer = &token.identity().issuer;
+        let Some(jti) = token.jti() else {
             return Err(RevocationError(
                 "the token has no jti to revoke it by".to_owned(),
             ));

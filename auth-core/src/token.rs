@@ -150,8 +150,8 @@ impl UnverifiedHeader {
     }
 }
 
-/// Decodes the payload segment into its JSON text, which the verified token keeps: the claims
-/// are read in place from it, and the application's claims type later.
+/// Decodes the payload segment into text (UTF-8, read as JSON next), which the verified token
+/// keeps: the claims are read in place from it, and the application's claims type later.
 pub(crate) fn decode_payload(payload: &str) -> Result<String, AuthError> {
     let bytes = URL_SAFE_NO_PAD
         .decode(payload)

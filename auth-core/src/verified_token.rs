@@ -36,7 +36,11 @@ pub struct VerifiedToken {
 #[derive(Debug, Clone, Default)]
 pub(crate) struct PayloadFacts {
     /// `exp`, as a NumericDate.
-    pub(crate) exp: Option<i64>,
+    exp: Option<i64>,
+    /// `iat`, as a NumericDate (a subject's revocation asks it).
+    iat: Option<i64>,
+    /// `jti` (a token's revocation names it).
+    jti: Option<Box<str>>,
     /// `cnf.jkt`: the thumbprint of the DPoP key the token is bound to.
     thumbprint: Option<Box<str>>,
     /// `token_type` is `DPoP` (RFC 7662 answers say so instead of `cnf`).
@@ -44,12 +48,21 @@ pub(crate) struct PayloadFacts {
 }
 
 impl PayloadFacts {
+    pub(crate) fn exp(&self) -> Option<i64> {
+        self.exp
+    }
+
     pub(crate) fn of(payload: &Object<'_>) -> PayloadFacts {
-        PayloadFacts {
-            exp: payload
-                .get("exp")
+        let date = |name: &str| {
+            payload
+                .get(name)
                 .and_then(Json::as_number)
-                .and_then(numeric_date),
+                .and_then(numeric_date)
+        };
+        PayloadFacts {
+            exp: date("exp"),
+            iat: date("iat"),
+            jti: payload.get("jti").and_then(Json::as_str).map(Box::from),
             thumbprint: payload
                 .get("cnf")
                 .and_then(|cnf| cnf.get("jkt"))
@@ -123,6 +136,16 @@ impl VerifiedToken {
     /// `exp`, as a NumericDate.
     pub(crate) fn exp(&self) -> Option<i64> {
         self.facts.exp
+    }
+
+    /// `iat`, as a NumericDate.
+    pub(crate) fn iat(&self) -> Option<i64> {
+        self.facts.iat
+    }
+
+    /// `jti`.
+    pub(crate) fn jti(&self) -> Option<&str> {
+        self.facts.jti.as_deref()
     }
 
     /// The provider-normalised identity.

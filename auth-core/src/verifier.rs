@@ -612,7 +612,8 @@ impl Verifier {
         let Some(issuer) = self.inner.issuers.get(answer.issuer) else {
             return Err(AuthError::InactiveToken);
         };
-        // The answer always has an `exp`: where the issuer gave none, its cache lifetime is one.
+        // Every accepted answer has an `exp`: where the issuer gave none, `introspect_at` set it to
+        // now plus the cache lifetime.
         let exp = verified.exp().unwrap_or(0);
         if let Err(error) = issuer.rules.check_expiry(exp, validation::now()) {
             cache.remove(token).await;
@@ -691,7 +692,7 @@ impl Verifier {
         let facts = PayloadFacts::of(&payload);
         // The view borrows the text the verified token is about to keep.
         drop(payload);
-        let exp = facts.exp.unwrap_or(now);
+        let exp = facts.exp().unwrap_or(now);
         let kid = compact.kid.map(|kid| kid.into_owned());
         let verified = Arc::new(VerifiedToken::new(
             text,

@@ -430,7 +430,6 @@ fn names(names: Vec<String>, separator: Separator) -> Value {
     match separator {
         Separator::None => names.into(),
         Separator::Space => names.join(" ").into(),
-        Separator::Comma => names.join(",").into(),
     }
 }
 
