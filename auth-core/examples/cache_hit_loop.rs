@@ -10,8 +10,8 @@
 //! With `claims`, each hit also reads the payload into `StandardClaims`, as the `Claims<T>`
 //! extractor does.
 
-use auth_core::{StandardClaims, Verifier};
 use auth_core::testing::TestIssuer;
+use auth_core::{StandardClaims, Verifier};
 
 fn main() {
     let rounds: u64 = std::env::args()
