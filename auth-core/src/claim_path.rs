@@ -132,10 +132,9 @@ impl ClaimPath {
 }
 
 /// How a string claim holds several names.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Separator {
     /// The string is one name (role claims: a role may hold spaces).
-    #[default]
     None,
     /// Names separated by whitespace, as OAuth writes `scope` (RFC 6749 §3.3) and Entra `scp`.
     Space,

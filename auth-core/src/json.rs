@@ -170,10 +170,7 @@ impl<'de> Deserialize<'de> for Json<'de> {
 
 impl<'de> Deserialize<'de> for Object<'de> {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Object<'de>, D::Error> {
-        // A token's payload holds a dozen or so claims: one allocation of this size, not the four
-        // of growing from four members. Nested objects start empty: a payload of a thousand `{}`
-        // must not reserve room for sixteen members each before its signature is checked.
-        deserializer.deserialize_map(ObjectVisitor { capacity: 16 })
+        deserializer.deserialize_map(PayloadVisitor)
     }
 }
 
@@ -231,6 +228,12 @@ impl<'de> Visitor<'de> for JsonVisitor {
         let Some(Name(first)) = map.next_key()? else {
             return Ok(Json::Object(Object::default()));
         };
+        // serde_json's `raw_value` feature (on in this workspace) reads an object under this key
+        // as the JSON text its string holds, so `VerifiedToken::payload` would see another value
+        // than the checks do: refused, as no issuer writes it.
+        if first == RAW_VALUE_TOKEN {
+            return Err(de::Error::custom("a serde_json private member name"));
+        }
         // With serde_json's `arbitrary_precision` feature on (Cargo unifies features, so any crate
         // in the application can turn it on), every number arrives as this one-member map.
         // Without it, such a member is just a member, as `serde_json::Map` sees it.
@@ -241,12 +244,16 @@ impl<'de> Visitor<'de> for JsonVisitor {
                 .map(Json::Number)
                 .map_err(|_| de::Error::custom("not a JSON number"));
         }
+        // Room for this member alone: a payload of a thousand `[{"a":0}, …]` must not reserve
+        // more before its signature is checked (an object of several members grows once more).
         let mut members = vec![(first, map.next_value()?)];
-        ObjectVisitor { capacity: 0 }
-            .read_into(&mut members, map)
-            .map(|()| Json::Object(Object(members)))
+        read_members(&mut members, map)?;
+        Ok(Json::Object(Object(members)))
     }
 }
+
+/// The key under which serde_json's `raw_value` feature reads an object as embedded JSON text.
+const RAW_VALUE_TOKEN: &str = "$serde_json::private::RawValue";
 
 /// The key under which serde_json's `arbitrary_precision` feature hands a number over.
 const NUMBER_TOKEN: &str = "$serde_json::private::Number";
@@ -274,24 +281,20 @@ static NUMBERS_AS_MAPS: LazyLock<bool> = LazyLock::new(|| {
         .unwrap_or(false)
 });
 
-struct ObjectVisitor {
-    capacity: usize,
-}
-
-impl ObjectVisitor {
-    fn read_into<'de, A: MapAccess<'de>>(
-        self,
-        members: &mut Vec<(Cow<'de, str>, Json<'de>)>,
-        mut map: A,
-    ) -> Result<(), A::Error> {
-        while let Some(Name(name)) = map.next_key()? {
-            members.push((name, map.next_value()?));
-        }
-        Ok(())
+fn read_members<'de, A: MapAccess<'de>>(
+    members: &mut Vec<(Cow<'de, str>, Json<'de>)>,
+    mut map: A,
+) -> Result<(), A::Error> {
+    while let Some(Name(name)) = map.next_key()? {
+        members.push((name, map.next_value()?));
     }
+    Ok(())
 }
 
-impl<'de> Visitor<'de> for ObjectVisitor {
+/// The payload itself: the one object that must be an object.
+struct PayloadVisitor;
+
+impl<'de> Visitor<'de> for PayloadVisitor {
     type Value = Object<'de>;
 
     fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -299,8 +302,10 @@ impl<'de> Visitor<'de> for ObjectVisitor {
     }
 
     fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<Object<'de>, A::Error> {
-        let mut members = Vec::with_capacity(self.capacity);
-        self.read_into(&mut members, map)?;
+        // A token's payload holds a dozen or so claims: one allocation of this size, not the three
+        // of growing through four and eight members. Only here: nested objects start small.
+        let mut members = Vec::with_capacity(16);
+        read_members(&mut members, map)?;
         Ok(Object(members))
     }
 }
@@ -401,6 +406,12 @@ mod tests {
         ] {
             assert!(Object::parse(text).is_err(), "{text}");
         }
+        let raw = r#"{"a":{"$serde_json::private::RawValue":"{\"sub\":\"x\"}"}}"#;
+        assert!(
+            serde_json::from_str::<Value>(raw).unwrap()["a"]["sub"] == "x",
+            "serde_json reads the member as embedded JSON"
+        );
+        assert!(Object::parse(raw).is_err(), "so it is refused here");
         let deep = format!("{{\"a\":{}1{}}}", "[".repeat(200), "]".repeat(200));
         assert!(
             Object::parse(&deep).is_err(),

@@ -151,7 +151,7 @@ impl UnverifiedHeader {
 }
 
 /// Decodes the payload segment into text (UTF-8, read as JSON next), which the verified token
-/// keeps: the claims are read in place from it, and the application's claims type later.
+/// keeps: the claims are read in place from it, and the payload map when someone asks for it.
 pub(crate) fn decode_payload(payload: &str) -> Result<String, AuthError> {
     let bytes = URL_SAFE_NO_PAD
         .decode(payload)

@@ -4,7 +4,8 @@
 //! collision can ever answer for another token (a short digest as the key could). An entry answers
 //! no later than the token's `exp` (and at most an hour), is ignored and dropped once the key that
 //! verified it leaves the key set. A hit checks nothing else again: the other claims cannot change
-//! for a given token and verifier, and time only moves `nbf` and `iat` further into the past.
+//! for a given token and verifier, and time only moves `nbf`, `iat` and other past dates (such as
+//! `auth_time`) further into the past.
 //!
 //! The map is quick_cache's: sharded, with an eviction policy that keeps frequently used tokens
 //! (S3-FIFO), and a hit that allocates nothing. `bench/caches` chose it over moka, which this

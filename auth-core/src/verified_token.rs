@@ -1,7 +1,7 @@
 //! A token that passed every check: its payload, the identity built from it, and how it was
 //! verified.
 
-use std::sync::{Arc, OnceLock};
+use std::sync::{Arc, LazyLock, OnceLock};
 
 use serde::de::DeserializeOwned;
 use serde_json::{Map, Value};
@@ -17,13 +17,17 @@ use crate::validation::numeric_date;
 /// cache hit returns the same allocation.
 #[derive(Debug, Clone)]
 pub struct VerifiedToken {
-    /// The payload's JSON text. Verification read it in place; the application's claims type is
-    /// read from it directly.
+    /// The payload's JSON text, which verification read in place.
     text: String,
-    /// The payload as a map, read from `text` only when [`VerifiedToken::payload`] is first asked
-    /// for: the checks and the identity do not need it, so an uncached request does not build it.
-    payload: OnceLock<Map<String, Value>>,
+    /// The payload as a map, read from `text` only when it is first asked for (by
+    /// [`VerifiedToken::payload`] or the application's claims type): the checks and the identity
+    /// do not need it, so an uncached request for `Identity` alone never builds it. `None` if the
+    /// text does not read as a map, which verification's own reading should make impossible.
+    payload: OnceLock<Option<Map<String, Value>>>,
     facts: PayloadFacts,
+    /// `jti`, read from `text` when a revocation check first asks (only when revocations are held),
+    /// so a verification without them does not copy it.
+    jti: OnceLock<Option<Box<str>>>,
     identity: Arc<Identity>,
     /// The signature's algorithm, or `None` for a token the issuer vouched for by introspection.
     algorithm: Option<Algorithm>,
@@ -32,15 +36,14 @@ pub struct VerifiedToken {
     provider: usize,
 }
 
-/// What the verifier asks of a verified payload on every request, read once when it is verified.
+/// What the verifier asks of a verified payload on later requests (a cache hit's expiry check,
+/// DPoP on every request, revocations while any are held), read once when it is verified.
 #[derive(Debug, Clone, Default)]
 pub(crate) struct PayloadFacts {
     /// `exp`, as a NumericDate.
     exp: Option<i64>,
     /// `iat`, as a NumericDate (a subject's revocation asks it).
     iat: Option<i64>,
-    /// `jti` (a token's revocation names it).
-    jti: Option<Box<str>>,
     /// `cnf.jkt`: the thumbprint of the DPoP key the token is bound to.
     thumbprint: Option<Box<str>>,
     /// `token_type` is `DPoP` (RFC 7662 answers say so instead of `cnf`).
@@ -62,7 +65,6 @@ impl PayloadFacts {
         PayloadFacts {
             exp: date("exp"),
             iat: date("iat"),
-            jti: payload.get("jti").and_then(Json::as_str).map(Box::from),
             thumbprint: payload
                 .get("cnf")
                 .and_then(|cnf| cnf.get("jkt"))
@@ -90,6 +92,7 @@ impl VerifiedToken {
             text,
             payload: OnceLock::new(),
             facts,
+            jti: OnceLock::new(),
             identity: Arc::new(identity),
             algorithm: Some(algorithm),
             kid,
@@ -105,10 +108,15 @@ impl VerifiedToken {
         provider: usize,
     ) -> VerifiedToken {
         VerifiedToken {
-            // A map of JSON values always serialises; an empty text would only make the
-            // application's claims type fail to read, never pass.
-            text: serde_json::to_string(&payload).unwrap_or_default(),
-            payload: OnceLock::from(payload),
+            jti: OnceLock::from(
+                payload
+                    .get("jti")
+                    .and_then(Value::as_str)
+                    .map(Box::from),
+            ),
+            // Kept for symmetry only: the map is already here, so nothing reads this text.
+            text: String::new(),
+            payload: OnceLock::from(Some(payload)),
             facts,
             identity: Arc::new(identity),
             algorithm: None,
@@ -128,9 +136,14 @@ impl VerifiedToken {
     /// The verified payload. Read into a map the first time it is asked for (by this method or by
     /// [`VerifiedToken::claims`]), then kept with the token.
     pub fn payload(&self) -> &Map<String, Value> {
-        // The text was read as one JSON object when the token was verified, by the same parser.
+        static EMPTY: LazyLock<Map<String, Value>> = LazyLock::new(Map::new);
+        self.map().unwrap_or(&EMPTY)
+    }
+
+    fn map(&self) -> Option<&Map<String, Value>> {
         self.payload
-            .get_or_init(|| serde_json::from_str(&self.text).unwrap_or_default())
+            .get_or_init(|| serde_json::from_str(&self.text).ok())
+            .as_ref()
     }
 
     /// `exp`, as a NumericDate.
@@ -138,14 +151,19 @@ impl VerifiedToken {
         self.facts.exp
     }
 
-    /// `iat`, as a NumericDate.
+    /// `iat`, as a NumericDate: a subject's revocation spares tokens issued after it.
     pub(crate) fn iat(&self) -> Option<i64> {
         self.facts.iat
     }
 
-    /// `jti`.
+    /// `jti`: a token's revocation names it.
     pub(crate) fn jti(&self) -> Option<&str> {
-        self.facts.jti.as_deref()
+        self.jti
+            .get_or_init(|| {
+                let payload = Object::parse(&self.text).ok()?;
+                payload.get("jti").and_then(Json::as_str).map(Box::from)
+            })
+            .as_deref()
     }
 
     /// The provider-normalised identity.
@@ -209,7 +227,11 @@ impl VerifiedToken {
     /// from the map that costs about 7,000 instructions for `StandardClaims`, against 10,000
     /// from the text (its `flatten` buffers every claim either way). The map is built once.
     pub fn deserialize<T: DeserializeOwned>(&self) -> Result<T, AuthError> {
-        T::deserialize(self.payload()).map_err(|err| AuthError::ClaimsType(err.to_string()))
+        // Never an empty map's defaults in place of claims that did not read.
+        let map = self.map().ok_or_else(|| {
+            AuthError::ClaimsType("the payload does not read as a JSON object".to_owned())
+        })?;
+        T::deserialize(map).map_err(|err| AuthError::ClaimsType(err.to_string()))
     }
 }
 
@@ -232,12 +254,13 @@ mod tests {
 
     #[test]
     fn the_payload_text_answers_every_reader_alike() {
-        let text =
-            r#"{"iss":"https://i","sub":"a\u00e9","exp":2000000000.5,"cnf":{"jkt":"t"},"sub":"b"}"#;
+        let text = r#"{"iss":"https://i","sub":"a\u00e9","exp":2000000000.5,"cnf":{"jkt":"t"},
+            "sub":"b","jti":"j"}"#;
         let token = verified(text);
         assert_eq!(token.dpop_thumbprint(), Some("t"));
         assert!(token.is_dpop_bound());
         assert_eq!(token.exp(), Some(2_000_000_000));
+        assert_eq!(token.jti(), Some("j"));
         let claims: StandardClaims = token.deserialize().unwrap();
         assert_eq!(
             (claims.sub.as_str(), claims.exp),
@@ -264,6 +287,22 @@ mod tests {
         assert!(
             !unbound.is_dpop_bound(),
             "token_type counts only for introspection answers"
+        );
+        let unreadable = VerifiedToken::new(
+            "[]".to_owned(),
+            PayloadFacts::default(),
+            Identity::default(),
+            Algorithm::RS256,
+            None,
+            0,
+        );
+        assert!(unreadable.payload().is_empty());
+        assert!(
+            matches!(
+                unreadable.deserialize::<StandardClaims>(),
+                Err(AuthError::ClaimsType(_))
+            ),
+            "never the defaults of an empty map"
         );
     }
 }
