@@ -108,12 +108,7 @@ impl VerifiedToken {
         provider: usize,
     ) -> VerifiedToken {
         VerifiedToken {
-            jti: OnceLock::from(
-                payload
-                    .get("jti")
-                    .and_then(Value::as_str)
-                    .map(Box::from),
-            ),
+            jti: OnceLock::from(payload.get("jti").and_then(Value::as_str).map(Box::from)),
             // Kept for symmetry only: the map is already here, so nothing reads this text.
             text: String::new(),
             payload: OnceLock::from(Some(payload)),
