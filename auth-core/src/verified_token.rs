@@ -109,7 +109,8 @@ impl VerifiedToken {
     ) -> VerifiedToken {
         VerifiedToken {
             jti: OnceLock::from(payload.get("jti").and_then(Value::as_str).map(Box::from)),
-            // Kept for symmetry only: the map is already here, so nothing reads this text.
+            // The answer arrives as a map, which is the payload; with it and `jti` set here, no
+            // reader turns to a text, so none is written.
             text: String::new(),
             payload: OnceLock::from(Some(payload)),
             facts,

@@ -14,7 +14,7 @@ use crate::dpop::{Dpop, DpopRequest};
 use crate::error::{AuthError, ConfigError, Malformed, PrefetchError};
 use crate::fetch;
 use crate::health::{IssuerHealth, Readiness};
-use crate::identity::IdentityMapping;
+use crate::identity::{Identity, IdentityMapping};
 use crate::introspection::{Answer, Introspector};
 use crate::introspection_cache::{Introspected, IntrospectionCache};
 use crate::json::{Json, Object};
@@ -589,13 +589,7 @@ impl Verifier {
         payload: Map<String, Value>,
         now: i64,
     ) -> Result<Arc<VerifiedToken>, AuthError> {
-        let view = Object::borrow(&payload);
-        issuer.rules.check(&view, now)?;
-        issuer.matcher.check_tenant(iss, &view)?;
-        let identity = issuer.mapping.identity(&view, iss);
-        issuer.rules.kind.check_identity(&identity, &view)?;
-        let facts = PayloadFacts::of(&view);
-        drop(view);
+        let (identity, facts) = issuer.admit(&Object::borrow(&payload), iss, now)?;
         Ok(Arc::new(VerifiedToken::introspected(
             payload, facts, identity, index,
         )))
@@ -624,8 +618,8 @@ impl Verifier {
 
     /// Whether a cached verification still stands: the entry still live, its key still in a
     /// usable key set, and its `exp` not reached. Everything else the claim rules look at is fixed
-    /// for a given token and verifier, and time only moves `nbf` and `iat` further into the past.
-    /// Otherwise the token is verified afresh, which applies the leeway and reports the reason.
+    /// for a given token and verifier, and time only moves `nbf`, `iat` and other past dates
+    /// further into the past. Otherwise the token is verified afresh, which applies the leeway and reports the reason.
     fn still_stands(&self, hit: &CachedToken) -> bool {
         let Some(issuer) = self.inner.issuers.get(hit.issuer) else {
             return false;
@@ -685,11 +679,7 @@ impl Verifier {
         }
 
         let now = validation::now();
-        issuer.rules.check(&payload, now)?;
-        issuer.matcher.check_tenant(iss, &payload)?;
-        let identity = issuer.mapping.identity(&payload, iss);
-        issuer.rules.kind.check_identity(&identity, &payload)?;
-        let facts = PayloadFacts::of(&payload);
+        let (identity, facts) = issuer.admit(&payload, iss, now)?;
         // The view borrows the text the verified token is about to keep.
         drop(payload);
         let exp = facts.exp().unwrap_or(now);
@@ -744,6 +734,21 @@ impl Verifier {
 }
 
 impl Issuer {
+    /// The checks a payload passes once the issuer vouches for it (by signature or by
+    /// introspection), and what the verified token keeps of it.
+    fn admit(
+        &self,
+        payload: &Object<'_>,
+        iss: &str,
+        now: i64,
+    ) -> Result<(Identity, PayloadFacts), AuthError> {
+        self.rules.check(payload, now)?;
+        self.matcher.check_tenant(iss, payload)?;
+        let identity = self.mapping.identity(payload, iss);
+        self.rules.kind.check_identity(&identity, payload)?;
+        Ok((identity, PayloadFacts::of(payload)))
+    }
+
     /// Verifies the signature of a token from `iss`; returns the fingerprint of the key that
     /// verified it.
     async fn verify_signature(
