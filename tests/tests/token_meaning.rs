@@ -9,6 +9,7 @@ use auth_actix::{
     AuthError, Authorize, IdentityKind, JwtAuth, Provider, Require, Requirement, Rule,
     StandardClaims, Verifier, require_org_role, require_role, require_service, require_user,
 };
+use serde_json::json;
 use tests::{init_tracing, send};
 
 const TENANT: &str = "72f988bf-86f1-41af-91ab-2d7cd011db47";
@@ -167,6 +168,52 @@ async fn clerk_accepts_session_tokens_only() {
             .accept_jwt_templates(["x"]),
     );
     assert!(err.unwrap_err().problem.contains("Clerk"));
+}
+
+#[tokio::test]
+async fn clerk_refuses_a_session_token_minted_for_another_audience() {
+    init_tracing();
+    let issuer = TestIssuer::start().await;
+    let clerk = issuer
+        .adopt(Provider::clerk(
+            "https://clerk.example.com",
+            ["https://app.example.com"],
+        ))
+        .accept_jwt_templates(["https://orders-api.example.com"]);
+    // A session token: `sid`, no `aud`.
+    let session = issuer.token_for(&clerk).sign();
+    assert!(tests::payload(&session).get("aud").is_none());
+    assert!(verify(&clerk, &session).await.is_ok());
+    // A template minted for this API, which also names the session it came from.
+    let ours = issuer
+        .token_for(&clerk)
+        .audience("https://orders-api.example.com")
+        .sign();
+    assert!(verify(&clerk, &ours).await.is_ok());
+    // The same session's token minted for a third party: its `sid` does not make it ours.
+    for foreign in [
+        json!("https://partner.example.com"),
+        json!(["https://partner.example.com"]),
+        json!([]),
+    ] {
+        let token = issuer.token_for(&clerk).claim("aud", &foreign).sign();
+        assert_eq!(tests::payload(&token)["sid"], "sess_test");
+        let refused = verify(&clerk, &token).await.unwrap_err();
+        let AuthError::WrongTokenKind(reason) = &refused else {
+            panic!("{foreign}: expected a kind refusal, got {refused:?}");
+        };
+        assert!(reason.contains("aud"), "{foreign}: {reason}");
+    }
+    // Without any template accepted, a `sid` and a foreign `aud` are refused just the same.
+    let plain = issuer.adopt(Provider::clerk(
+        "https://clerk.example.com",
+        ["https://app.example.com"],
+    ));
+    let foreign = issuer
+        .token_for(&plain)
+        .audience("https://partner.example.com")
+        .sign();
+    assert!(kind_refusal(&verify(&plain, &foreign).await.unwrap_err()));
 }
 
 #[actix_web::test]
