@@ -27,6 +27,7 @@ mod error;
 mod fetch;
 mod health;
 mod identity;
+mod introspected_jwt;
 mod introspection;
 mod introspection_cache;
 mod issuer_url;

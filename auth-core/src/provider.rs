@@ -437,8 +437,8 @@ impl Provider {
     /// them (RFC 7662 introspection); JWTs are still verified here unless
     /// [`Introspection::all_tokens`] says otherwise. The endpoint comes from discovery's
     /// `introspection_endpoint` unless [`Introspection::endpoint`] names it. With several
-    /// providers, an opaque token is introspected by each that introspects, in the order given,
-    /// until one knows it as active.
+    /// providers, an opaque token is sent to one of them only, by
+    /// [`Introspection::token_prefix`].
     pub fn introspection(mut self, introspection: Introspection) -> Provider {
         self.introspection = Some(introspection);
         self

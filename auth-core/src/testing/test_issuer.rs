@@ -116,6 +116,10 @@ struct State {
     discovery_issuer: Option<String>,
     /// Tokens issued, with the claims introspection answers for them.
     opaque: HashMap<String, Map<String, Value>>,
+    /// Changes made to the introspection answers for some tokens (`shape_introspection`).
+    shapes: HashMap<String, Shape>,
+    /// The start of every opaque token minted.
+    opaque_prefix: String,
     /// Size of `opaque` at which expired tokens are next forgotten: twice what a sweep leaves,
     /// so minting stays amortised O(1) while a million tokens are all still valid.
     opaque_sweep_at: usize,
@@ -123,6 +127,12 @@ struct State {
 
 /// Issued tokens kept before the first sweep of expired ones.
 const OPAQUE_SWEEP_MIN: usize = 10_000;
+
+/// A change to the introspection answer for one token.
+type Shape = Arc<dyn Fn(&mut Map<String, Value>) + Send + Sync>;
+
+/// The start of opaque tokens unless [`TestIssuer::set_opaque_prefix`] says otherwise.
+const DEFAULT_OPAQUE_PREFIX: &str = "ot_";
 
 impl State {
     fn jwks(&self) -> String {
@@ -208,6 +218,8 @@ impl TestIssuer {
                 max_age: Some(300),
                 discovery_issuer: None,
                 opaque: HashMap::new(),
+                shapes: HashMap::new(),
+                opaque_prefix: DEFAULT_OPAQUE_PREFIX.to_owned(),
                 opaque_sweep_at: OPAQUE_SWEEP_MIN,
             }),
             jwks_fetches: AtomicUsize::new(0),
@@ -395,7 +407,54 @@ impl TestIssuer {
 
     /// Ends a token it issued, opaque or signed: introspection calls it inactive from now on.
     pub fn revoke(&self, token: &str) {
-        self.lock().opaque.remove(token);
+        let mut state = self.lock();
+        state.opaque.remove(token);
+        state.shapes.remove(token);
+    }
+
+    /// Changes what introspection answers for a token it issued, until it is revoked: `shape` is
+    /// given the answer as the issuer would send it (the token's claims, `active` and
+    /// `token_type`) and may add, change or remove members; the `exp` it leaves decides whether
+    /// the token is still active. For playing an issuer whose answers leave out or contradict
+    /// what a signed token says (see
+    /// [`Introspection::all_tokens`](crate::Introspection::all_tokens)), or carry claims the token
+    /// lacks. Replaces any earlier shape for that token.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// use auth_core::testing::TestIssuer;
+    /// use auth_core::{StandardClaims, Verifier};
+    ///
+    /// let issuer = TestIssuer::start().await;
+    /// let provider = issuer.provider().introspection(issuer.introspection().all_tokens());
+    /// let verifier = Verifier::new(provider)?;
+    /// // A lightweight token: no roles in it, the issuer names them when asked.
+    /// let token = issuer.token().subject("ada").sign();
+    /// issuer.shape_introspection(&token, |answer| {
+    ///     answer.insert("roles".into(), serde_json::json!(["admin"]));
+    /// });
+    /// let claims = verifier.verify::<StandardClaims>(&token).await?;
+    /// assert!(claims.identity().has_role("admin"));
+    /// # Ok(()) }
+    /// ```
+    pub fn shape_introspection(
+        &self,
+        token: &str,
+        shape: impl Fn(&mut Map<String, Value>) + Send + Sync + 'static,
+    ) {
+        self.lock().shapes.insert(token.to_owned(), Arc::new(shape));
+    }
+
+    /// Opaque tokens minted from now on ([`TokenBuilder::opaque`]) start with `prefix` instead of
+    /// `ot_`: an issuer's token format, to route them with
+    /// [`Introspection::token_prefix`](crate::Introspection::token_prefix).
+    pub fn set_opaque_prefix(&self, prefix: &str) {
+        self.lock().opaque_prefix = prefix.to_owned();
+    }
+
+    pub(crate) fn opaque_prefix(&self) -> String {
+        self.lock().opaque_prefix.clone()
     }
 
     pub(crate) fn register_opaque(&self, token: String, claims: Map<String, Value>) {
@@ -409,6 +468,8 @@ impl TestIssuer {
                     .and_then(Value::as_i64)
                     .is_none_or(|exp| exp > now)
             });
+            let State { opaque, shapes, .. } = &mut *state;
+            shapes.retain(|token, _| opaque.contains_key(token));
             state.opaque_sweep_at = OPAQUE_SWEEP_MIN.max(2 * state.opaque.len());
         }
         state.opaque.insert(token, claims);
@@ -602,32 +663,39 @@ async fn introspect(
             r#"{"error":"invalid_client"}"#.into(),
         );
     }
-    let claims = {
+    let (claims, shape) = {
         let state = shared
             .state
             .lock()
             .unwrap_or_else(|poisoned| poisoned.into_inner());
-        form.get("token")
-            .and_then(|token| state.opaque.get(token))
-            .cloned()
+        let token = form.get("token");
+        (
+            token.and_then(|token| state.opaque.get(token)).cloned(),
+            token.and_then(|token| state.shapes.get(token)).cloned(),
+        )
     };
     let now = super::token_builder::now();
-    let live = claims.filter(|claims| {
+    let answer = claims.map(|mut claims| {
+        claims.insert("active".into(), true.into());
+        let bound = claims
+            .get("cnf")
+            .is_some_and(|cnf| cnf.get("jkt").is_some());
+        let kind = if bound { "DPoP" } else { "Bearer" };
+        claims.insert("token_type".into(), kind.into());
+        if let Some(shape) = shape {
+            shape(&mut claims);
+        }
         claims
+    });
+    // The answer's own `exp`, as shaped, says whether the token is still active.
+    let live = answer.filter(|answer| {
+        answer
             .get("exp")
             .and_then(Value::as_i64)
             .is_none_or(|exp| exp > now)
     });
     let answer = match live {
-        Some(mut claims) => {
-            claims.insert("active".into(), true.into());
-            let bound = claims
-                .get("cnf")
-                .is_some_and(|cnf| cnf.get("jkt").is_some());
-            let kind = if bound { "DPoP" } else { "Bearer" };
-            claims.insert("token_type".into(), kind.into());
-            Value::Object(claims)
-        }
+        Some(answer) => Value::Object(answer),
         None => json!({"active": false}),
     };
     reply(StatusCode::OK, None, answer.to_string())

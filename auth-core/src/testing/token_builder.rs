@@ -351,14 +351,15 @@ impl<'a> TokenBuilder<'a> {
         self.claim("cnf", serde_json::json!({ "jkt": key.thumbprint() }))
     }
 
-    /// Issues the token as an opaque string instead of a JWT: the issuer keeps the claims and
-    /// answers for them at its introspection endpoint (see [`TestIssuer::introspection`]), until
-    /// the token expires or [`TestIssuer::revoke`] ends it.
+    /// Issues the token as an opaque string instead of a JWT (`ot_` and random characters, or the
+    /// issuer's [prefix](TestIssuer::set_opaque_prefix)): the issuer keeps the claims and answers
+    /// for them at its introspection endpoint (see [`TestIssuer::introspection`]), until the token
+    /// expires or [`TestIssuer::revoke`] ends it.
     pub fn opaque(self) -> String {
         use aws_lc_rs::rand::SecureRandom;
         let mut random = [0u8; 24];
         let _ = aws_lc_rs::rand::SystemRandom::new().fill(&mut random);
-        let token = format!("ot_{}", b64(&random));
+        let token = format!("{}{}", self.issuer.opaque_prefix(), b64(&random));
         self.issuer.register_opaque(token.clone(), self.claims());
         token
     }
