@@ -675,7 +675,11 @@ impl Verifier {
             (&issuer.introspector, &self.inner.introspections)
             && introspector.config.all_tokens
         {
-            // What the token says of itself holds whatever the answer leaves out.
+            // The token's own dates and kind hold on their own (an ID token's `nonce` is not
+            // excused by an answer that leaves it out); its other claims may be completed by the
+            // answer (Keycloak's lightweight tokens carry no roles) but not contradicted.
+            issuer.rules.check_dates(&payload, validation::now())?;
+            issuer.rules.kind.check_payload(&payload)?;
             let signed = SignedClaims::of(&payload);
             let answer = introspections
                 .get_or_introspect(token, async {

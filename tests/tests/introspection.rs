@@ -436,6 +436,34 @@ async fn all_tokens_never_outlives_the_signed_exp() {
 }
 
 #[tokio::test]
+async fn all_tokens_holds_the_signed_tokens_own_dates_and_kind() {
+    let issuer = TestIssuer::start().await;
+    // Not valid for another hour, though the issuer's answer leaves `nbf` out.
+    let early = issuer.token().claim("nbf", tests::unix_now() + 3600).sign();
+    issuer.shape_introspection(&early, |answer| {
+        answer.remove("nbf");
+    });
+    assert_eq!(
+        all_tokens(&issuer).verify_token(&early).await.unwrap_err(),
+        AuthError::NotYetValid
+    );
+    // An ID token (its `nonce`) stays one, though the answer does not repeat the `nonce`.
+    let zitadel = issuer.adopt(
+        Provider::zitadel("https://acme.zitadel.cloud", "263514598346711111")
+            .introspection(issuer.introspection().all_tokens()),
+    );
+    let id_token = issuer.token_for(&zitadel).claim("nonce", "n-1").sign();
+    issuer.shape_introspection(&id_token, |answer| {
+        answer.remove("nonce");
+    });
+    let verifier = Verifier::new(zitadel).unwrap();
+    assert!(matches!(
+        verifier.verify_token(&id_token).await.unwrap_err(),
+        AuthError::WrongTokenKind(_)
+    ));
+}
+
+#[tokio::test]
 async fn all_tokens_revocations_go_by_the_signed_jti() {
     let issuer = TestIssuer::start().await;
     let revocations = Revocations::in_memory();
