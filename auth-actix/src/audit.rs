@@ -79,10 +79,17 @@ pub(crate) fn decision(path: &str, state: &AuthState, meters: Option<&Arc<Decisi
             });
             let alarming = matches!(code, ErrorCode::AuthUnavailable | ErrorCode::Internal);
             let (code, reason) = (code.as_str(), error);
+            // The configured issuer, as the metric labels it: for an opaque token, the provider
+            // it was sent to, which no `iss` names.
+            let issuer = refusal.issuer().unwrap_or(NO_ISSUER);
             if alarming {
-                tracing::warn!(target: TARGET, outcome, code, %reason, sub, iss, kid, alg, path);
+                tracing::warn!(
+                    target: TARGET, outcome, code, %reason, issuer, sub, iss, kid, alg, path
+                );
             } else {
-                tracing::info!(target: TARGET, outcome, code, %reason, sub, iss, kid, alg, path);
+                tracing::info!(
+                    target: TARGET, outcome, code, %reason, issuer, sub, iss, kid, alg, path
+                );
             }
         }
     }

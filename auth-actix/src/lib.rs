@@ -73,6 +73,7 @@ pub use auth_core::{
     Introspection, IssuerHealth, KeySettings, Organization, PrefetchError, Provider, Readiness,
     Revocations, ServiceRule, StandardClaims, TokenSource, Verifier,
 };
+pub use auth_core::{IntrospectionHealth, IntrospectionStatus};
 
 pub use audit::TARGET as AUDIT_TARGET;
 pub use authorize::{Authorize, AuthorizeMiddleware};

@@ -140,6 +140,28 @@ pub enum AuthError {
         /// When a retry may succeed.
         retry_after: Duration,
     },
+    /// The introspection endpoint refuses this API's own client credentials (HTTP 401, or 400
+    /// `invalid_client` / `unauthorized_client`): a wrong or unregistered key file or secret, which
+    /// the operator must fix, not an outage that passes.
+    #[error("introspection refuses this API's client credentials ({setting}): {reason}")]
+    IntrospectionUnauthorized {
+        /// The setting holding the credentials: the Zitadel key file's path, or the client ID.
+        setting: String,
+        /// The endpoint, the issuer's answer, and what to check.
+        reason: String,
+        /// When a retry may succeed (once the credentials are fixed).
+        retry_after: Duration,
+    },
+    /// The issuer does not introspect this kind of token (HTTP 400 `unsupported_token_type`), as
+    /// some refuse signed JWTs that [`Introspection::all_tokens`](crate::Introspection::all_tokens)
+    /// sends them: a configuration that cannot work, not an outage that passes.
+    #[error("introspection does not take this kind of token: {reason}")]
+    IntrospectionUnsupportedToken {
+        /// The endpoint, the issuer's answer, and what to change.
+        reason: String,
+        /// When a retry may succeed (once the configuration is fixed).
+        retry_after: Duration,
+    },
     /// The shared store (Redis) cannot answer: the revocation list has not been loaded yet, so a
     /// token revoked elsewhere cannot be told apart, or a DPoP proof cannot be checked for replay.
     #[error("shared store unavailable: {0}")]
@@ -215,6 +237,8 @@ impl AuthError {
             AuthError::Forbidden(_) => ErrorCode::Forbidden,
             AuthError::KeysUnavailable { .. }
             | AuthError::IntrospectionUnavailable { .. }
+            | AuthError::IntrospectionUnauthorized { .. }
+            | AuthError::IntrospectionUnsupportedToken { .. }
             | AuthError::StoreUnavailable(_)
             | AuthError::RolesUnavailable(_) => ErrorCode::AuthUnavailable,
             AuthError::Internal(_) => ErrorCode::Internal,
@@ -239,7 +263,9 @@ impl AuthError {
             AuthError::InvalidSignature => "invalid signature",
             AuthError::InactiveToken => "token not active",
             AuthError::Revoked => "token revoked",
-            AuthError::IntrospectionUnavailable { .. } => "introspection unavailable",
+            AuthError::IntrospectionUnavailable { .. }
+            | AuthError::IntrospectionUnauthorized { .. }
+            | AuthError::IntrospectionUnsupportedToken { .. } => "introspection unavailable",
             AuthError::StoreUnavailable(_) => "shared store unavailable",
             AuthError::InvalidDpopProof(_) => "invalid DPoP proof",
             AuthError::DpopReplay => "DPoP proof replayed",
@@ -276,6 +302,8 @@ impl AuthError {
             AuthError::InactiveToken => "inactive",
             AuthError::Revoked => "revoked",
             AuthError::IntrospectionUnavailable { .. } => "introspection_unavailable",
+            AuthError::IntrospectionUnauthorized { .. } => "introspection_unauthorized",
+            AuthError::IntrospectionUnsupportedToken { .. } => "introspection_unsupported_token",
             AuthError::StoreUnavailable(_) => "store_unavailable",
             AuthError::InvalidDpopProof(_) => "dpop_proof",
             AuthError::DpopReplay => "dpop_replay",
@@ -300,7 +328,9 @@ impl AuthError {
     pub fn retry_after(&self) -> Option<Duration> {
         match self {
             AuthError::KeysUnavailable { retry_after, .. }
-            | AuthError::IntrospectionUnavailable { retry_after, .. } => Some(*retry_after),
+            | AuthError::IntrospectionUnavailable { retry_after, .. }
+            | AuthError::IntrospectionUnauthorized { retry_after, .. }
+            | AuthError::IntrospectionUnsupportedToken { retry_after, .. } => Some(*retry_after),
             AuthError::RolesUnavailable(_) | AuthError::StoreUnavailable(_) => {
                 Some(Duration::from_secs(1))
             }

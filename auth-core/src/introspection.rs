@@ -1,14 +1,21 @@
 //! Opaque tokens, checked with their issuer by RFC 7662 introspection: Zitadel's default "Bearer
-//! Token" type, Okta's org authorization server, Auth0 tokens issued without an audience.
+//! Token" type, Okta's org authorization server, oidc-provider's `opaque` format. (Auth0 has no
+//! introspection endpoint: its opaque tokens are for its own `/userinfo` alone.)
 //!
 //! The API authenticates to the introspection endpoint as a client of the issuer
 //! (`client_secret_basic`, `client_secret_post`, or `private_key_jwt` per RFC 7523, which is how a
 //! Zitadel API application with a JSON key file signs in). Only `active: true` grants access; the
 //! response's `iss`, `aud`, `exp`, `nbf` and scopes are then checked as a JWT's claims would be,
 //! and roles and identity come from the same claim mapping.
+//!
+//! Credentials the issuer refuses are a setting to fix, not an outage: the startup probe
+//! ([`Verifier::warm_up`](crate::Verifier::warm_up)) stops on them, and at request time they are
+//! their own refusal ([`AuthError::IntrospectionUnauthorized`]), counted and reported in readiness
+//! apart from an unreachable endpoint.
 
-use std::sync::Arc;
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use aws_lc_rs::rand::{SecureRandom, SystemRandom};
 
@@ -20,6 +27,7 @@ use tokio::sync::Semaphore;
 
 use crate::error::{AuthError, ConfigError};
 use crate::fetch::{self, FetchError};
+use crate::health::{IntrospectionHealth, IntrospectionStatus};
 use crate::key_store::KeyStore;
 
 /// Largest introspection response read.
@@ -31,6 +39,13 @@ const MAX_IN_FLIGHT: usize = 16;
 
 /// Default lifetime of a cached answer for an active token (bounded by the token's own `exp`).
 pub const DEFAULT_INTROSPECTION_TTL: Duration = Duration::from_secs(60);
+
+/// `Retry-After` of a refusal an operator must fix (refused credentials, a token type the issuer
+/// does not introspect): retrying sooner cannot help.
+const MISCONFIGURED_RETRY_AFTER: Duration = Duration::from_secs(30);
+
+/// Most of an issuer's `error_description` kept for logs.
+const MAX_DESCRIPTION_LEN: usize = 200;
 
 /// How a provider's opaque tokens are introspected. Give it to
 /// [`Provider::introspection`](crate::Provider::introspection).
@@ -57,6 +72,11 @@ pub struct Introspection {
     pub(crate) all_tokens: bool,
     /// The start of every opaque token this provider issues, which routes them here alone.
     pub(crate) token_prefix: Option<String>,
+    /// Clients whose tokens' answers may leave out `aud`
+    /// ([`Introspection::accept_missing_audience_for_clients`]).
+    pub(crate) audience_less_clients: Vec<String>,
+    /// The setting the credentials came from, when not the constructor (a Zitadel key file).
+    pub(crate) credentials_source: Option<String>,
 }
 
 /// How the API authenticates to the introspection endpoint.
@@ -86,6 +106,8 @@ impl Introspection {
             inactive_ttl: Duration::from_secs(5),
             all_tokens: false,
             token_prefix: None,
+            audience_less_clients: Vec::new(),
+            credentials_source: None,
         }
     }
 
@@ -192,6 +214,91 @@ impl Introspection {
         self
     }
 
+    /// Accepts an answer that carries no `aud` when its `client_id` is one of `clients`: for
+    /// issuers whose introspection answers never name an audience (RFC 7662 makes `aud` optional),
+    /// such as LemonLDAP::NG, whose answers name the relying party that obtained the token in
+    /// `client_id` instead. Without it, such answers are refused whenever the provider checks an
+    /// audience (401, logged as "the introspection answer carries no `aud`"), since nothing would
+    /// say the token was meant for this API.
+    ///
+    /// Name only the clients that obtain tokens for this API: a token another client obtained
+    /// for another API of the same issuer would be accepted here too. Answers that carry `aud` are
+    /// checked against the audience as always, and signed JWTs (under
+    /// [`Introspection::all_tokens`]) keep their own `aud`, whatever this says.
+    ///
+    /// ```
+    /// use auth_core::{Introspection, Provider, Verifier};
+    ///
+    /// // LemonLDAP::NG: the API's own relying party and the web app's obtain its tokens.
+    /// let provider = Provider::oidc("https://auth.example.com")
+    ///     .audience("orders-api")
+    ///     .introspection(
+    ///         Introspection::client_secret_basic("orders-api", "secret")
+    ///             .accept_missing_audience_for_clients(["orders-web", "orders-api"]),
+    ///     );
+    /// assert!(Verifier::new(provider).is_ok());
+    /// ```
+    pub fn accept_missing_audience_for_clients<I, S>(mut self, clients: I) -> Self
+    where
+        I: IntoIterator<Item = S>,
+        S: Into<String>,
+    {
+        self.audience_less_clients = clients.into_iter().map(Into::into).collect();
+        self
+    }
+
+    /// The setting holding the client credentials, for errors and logs: the Zitadel key file, or
+    /// the constructor with the client ID (never the secret).
+    pub(crate) fn credentials(&self) -> String {
+        if let Some(source) = &self.credentials_source {
+            return source.clone();
+        }
+        match &self.client {
+            ClientAuth::Basic { client_id, .. } => {
+                format!("Introspection::client_secret_basic({client_id:?}, ..)")
+            }
+            ClientAuth::Post { client_id, .. } => {
+                format!("Introspection::client_secret_post({client_id:?}, ..)")
+            }
+            ClientAuth::PrivateKeyJwt { client_id, .. } => {
+                format!("Introspection::private_key_jwt({client_id:?}, ..)")
+            }
+        }
+    }
+
+    /// What to check when the issuer refuses the credentials.
+    fn credentials_hint(&self) -> String {
+        match &self.client {
+            ClientAuth::PrivateKeyJwt { client_id, key } if self.credentials_source.is_some() => {
+                let kid = key.kid.as_deref().unwrap_or_default();
+                format!(
+                    "check that this key (keyId {kid}) is still listed under the API \
+                     application's Keys in the Zitadel console (a deleted or expired key is \
+                     refused), that the application (client ID {client_id}) authenticates with \
+                     JWT (Private Key JWT), and that the file comes from this issuer's instance"
+                )
+            }
+            ClientAuth::PrivateKeyJwt { client_id, key } => {
+                let kid = key.kid.as_deref().unwrap_or("none");
+                format!(
+                    "check that the issuer holds this key's public key (kid {kid}) for client \
+                     {client_id:?}, which must authenticate with private_key_jwt"
+                )
+            }
+            ClientAuth::Basic { client_id, .. } | ClientAuth::Post { client_id, .. } => {
+                let method = match self.client {
+                    ClientAuth::Post { .. } => "client_secret_post",
+                    _ => "client_secret_basic",
+                };
+                format!(
+                    "check that client {client_id:?} exists at the issuer, authenticates with \
+                     {method}, and that the secret is the one the issuer holds for it now (a \
+                     rotated secret is refused)"
+                )
+            }
+        }
+    }
+
     /// Whether an opaque token may be sent to this provider by its prefix: `Some(true)` if it
     /// carries the configured prefix, `Some(false)` if not, `None` without a prefix configured.
     pub(crate) fn claims_token(&self, token: &str) -> Option<bool> {
@@ -227,6 +334,16 @@ impl Introspection {
         }
         if let Some(endpoint) = &self.endpoint {
             crate::issuer_url::checked(&format!("{provider}: introspection endpoint"), endpoint)?;
+        }
+        if self
+            .audience_less_clients
+            .iter()
+            .any(|client| client.trim().is_empty())
+        {
+            return Err(ConfigError::new(
+                format!("{provider}: Introspection::accept_missing_audience_for_clients"),
+                "a client ID is empty: name the clients whose tokens this API accepts",
+            ));
         }
         if self.token_prefix.as_deref().is_some_and(str::is_empty) {
             return Err(ConfigError::new(
@@ -427,10 +544,17 @@ pub(crate) fn zitadel_key_file(path_or_contents: &str) -> Result<Introspection, 
     };
     let key = ClientKey::from_pem(key, Some(key_id))
         .map_err(|err| ConfigError::new(setting, format!("the key file's key: {}", err.problem)))?;
-    Ok(Introspection::private_key_jwt(client_id, key))
+    let mut introspection = Introspection::private_key_jwt(client_id, key);
+    introspection.credentials_source = Some(if contents == path_or_contents {
+        format!("Provider::zitadel_key_file(<contents of client {client_id}>)")
+    } else {
+        format!("Provider::zitadel_key_file({path_or_contents:?})")
+    });
+    Ok(introspection)
 }
 
-/// One provider's introspection at run time: where to ask, how to authenticate, how many at once.
+/// One provider's introspection at run time: where to ask, how to authenticate, how many at once,
+/// and how the endpoint answered last.
 pub(crate) struct Introspector {
     pub(crate) config: Introspection,
     client: reqwest::Client,
@@ -439,6 +563,11 @@ pub(crate) struct Introspector {
     issuer: String,
     timeout: Duration,
     gate: Semaphore,
+    /// How long an endpoint that refused this API waits before readiness probes it again.
+    recheck_after: Duration,
+    state: Mutex<EndpointState>,
+    /// A background probe is running (at most one).
+    probing: AtomicBool,
 }
 
 impl std::fmt::Debug for Introspector {
@@ -449,12 +578,38 @@ impl std::fmt::Debug for Introspector {
     }
 }
 
+/// How the endpoint answered its last call, for readiness.
+struct EndpointState {
+    endpoint: Option<String>,
+    status: IntrospectionStatus,
+    refuses_jwts: bool,
+    at: Option<Instant>,
+    last_error: Option<String>,
+}
+
 /// What the issuer said of a token.
 pub(crate) enum Answer {
     /// Active, with the response's claims.
     Active(Map<String, Value>),
     /// Not active: revoked, expired, unknown, or not for this client.
     Inactive,
+}
+
+/// Why the startup probe of an endpoint failed.
+pub(crate) enum ProbeFailure {
+    /// The issuer answered, and the settings cannot work: refused credentials, no endpoint, JWTs
+    /// refused under `all_tokens`.
+    Misconfigured(ConfigError),
+    /// No usable answer for now (URL and cause).
+    Unreachable(String),
+}
+
+/// A change in how the endpoint stands that an operator must hear of once, not per request.
+enum Turn {
+    Refused(String),
+    Readmitted,
+    JwtsRefused(String),
+    JwtsTaken,
 }
 
 impl Introspector {
@@ -464,6 +619,7 @@ impl Introspector {
         keys: Arc<KeyStore>,
         issuer: String,
         timeout: Duration,
+        recheck_after: Duration,
     ) -> Introspector {
         Introspector {
             config,
@@ -472,6 +628,15 @@ impl Introspector {
             issuer,
             timeout,
             gate: Semaphore::new(MAX_IN_FLIGHT),
+            recheck_after,
+            state: Mutex::new(EndpointState {
+                endpoint: None,
+                status: IntrospectionStatus::Unchecked,
+                refuses_jwts: false,
+                at: None,
+                last_error: None,
+            }),
+            probing: AtomicBool::new(false),
         }
     }
 
@@ -507,8 +672,9 @@ impl Introspector {
         Ok((request, form.finish()))
     }
 
-    /// Asks the issuer about `token`.
-    pub(crate) async fn introspect(&self, token: &str) -> Result<Answer, AuthError> {
+    /// Asks the issuer about `token`; `signed` says it is a JWT whose signature verified (sent
+    /// because of [`Introspection::all_tokens`]). Records how the endpoint answered.
+    pub(crate) async fn introspect(&self, token: &str, signed: bool) -> Result<Answer, AuthError> {
         let started = std::time::Instant::now();
         let unavailable = |reason: String| AuthError::IntrospectionUnavailable {
             reason,
@@ -540,8 +706,7 @@ impl Introspector {
                 .await
                 .map_err(|err| unavailable(format!("POST {endpoint}: {err}")))?;
             if !status.is_success() {
-                // 401 here means this API's client credentials are wrong: the operator must act.
-                return Err(unavailable(format!("POST {endpoint}: HTTP {status}")));
+                return Err(self.refusal(&endpoint, status, &body, signed));
             }
             let mut document: Map<String, Value> = serde_json::from_slice(&body)
                 .map_err(|_| unavailable(format!("POST {endpoint}: not a JSON object")))?;
@@ -565,15 +730,277 @@ impl Introspector {
             active = matches!(answer, Ok(Answer::Active(_))),
             "token introspected"
         );
+        self.record(&answer, signed);
         answer
     }
 
-    async fn endpoint(&self) -> Result<String, FetchError> {
-        if let Some(endpoint) = &self.config.endpoint {
-            return Ok(endpoint.clone());
+    /// The refusal of a non-2xx answer: refused credentials and a refused token type are settings
+    /// to fix, told apart from an outage by the issuer's status and OAuth `error` code.
+    fn refusal(
+        &self,
+        endpoint: &str,
+        status: reqwest::StatusCode,
+        body: &[u8],
+        signed: bool,
+    ) -> AuthError {
+        let error: Option<Map<String, Value>> = serde_json::from_slice(body).ok();
+        let text = |name: &str| {
+            error
+                .as_ref()
+                .and_then(|error| error.get(name))
+                .and_then(Value::as_str)
+        };
+        let code = text("error");
+        let mut answer = format!("HTTP {}", status.as_u16());
+        if let Some(code) = code {
+            answer = format!("{answer} {}", clipped(code));
         }
-        self.keys.introspection_endpoint().await
+        if let Some(description) = text("error_description") {
+            answer = format!("{answer} ({})", clipped(description));
+        }
+        let client_error = status.is_client_error();
+        if status == reqwest::StatusCode::UNAUTHORIZED
+            || (client_error && matches!(code, Some("invalid_client" | "unauthorized_client")))
+        {
+            return AuthError::IntrospectionUnauthorized {
+                setting: self.config.credentials(),
+                reason: format!(
+                    "POST {endpoint}: {answer}; {}",
+                    self.config.credentials_hint()
+                ),
+                retry_after: MISCONFIGURED_RETRY_AFTER,
+            };
+        }
+        if client_error && code == Some("unsupported_token_type") {
+            let reason = if signed {
+                format!(
+                    "POST {endpoint}: {answer}: the issuer does not introspect signed JWTs, which \
+                     Introspection::all_tokens sends it, so every JWT of this issuer is refused; \
+                     remove .all_tokens() for it (its JWTs are then verified here alone, and a \
+                     revocation at the issuer waits for their exp: keep their lifetime short)"
+                )
+            } else {
+                format!("POST {endpoint}: {answer}: the issuer does not introspect this token")
+            };
+            return AuthError::IntrospectionUnsupportedToken {
+                reason,
+                retry_after: MISCONFIGURED_RETRY_AFTER,
+            };
+        }
+        AuthError::IntrospectionUnavailable {
+            reason: format!("POST {endpoint}: {answer}"),
+            retry_after: Duration::from_secs(5),
+        }
     }
+
+    /// Keeps how the endpoint answered, and tells the operator once when it starts or stops
+    /// refusing this API.
+    fn record(&self, answer: &Result<Answer, AuthError>, signed: bool) {
+        let turn = {
+            let mut state = self.state();
+            state.at = Some(Instant::now());
+            let was_refused = state.status == IntrospectionStatus::Unauthorized;
+            let mut turn = None;
+            match answer {
+                Ok(_) => {
+                    state.status = IntrospectionStatus::Ok;
+                    state.last_error = None;
+                    if was_refused {
+                        turn = Some(Turn::Readmitted);
+                    }
+                    if signed && std::mem::take(&mut state.refuses_jwts) {
+                        turn = Some(Turn::JwtsTaken);
+                    }
+                }
+                Err(error @ AuthError::IntrospectionUnauthorized { .. }) => {
+                    state.status = IntrospectionStatus::Unauthorized;
+                    state.last_error = Some(error.to_string());
+                    if !was_refused {
+                        turn = Some(Turn::Refused(error.to_string()));
+                    }
+                }
+                Err(error @ AuthError::IntrospectionUnsupportedToken { .. }) => {
+                    // The issuer took the credentials to answer that.
+                    state.status = IntrospectionStatus::Ok;
+                    state.last_error = Some(error.to_string());
+                    if signed && !std::mem::replace(&mut state.refuses_jwts, true) {
+                        turn = Some(Turn::JwtsRefused(error.to_string()));
+                    }
+                }
+                Err(error) => {
+                    state.status = IntrospectionStatus::Unreachable;
+                    state.last_error = Some(error.to_string());
+                }
+            }
+            turn
+        };
+        let issuer = &self.issuer;
+        match turn {
+            Some(Turn::Refused(reason)) => tracing::error!(
+                target: "auth",
+                %issuer,
+                setting = %self.config.credentials(),
+                %reason,
+                "the introspection endpoint refuses this API's client credentials: opaque tokens \
+                 are refused with 503 and readiness fails until they are fixed"
+            ),
+            Some(Turn::JwtsRefused(reason)) => tracing::error!(
+                target: "auth",
+                %issuer,
+                setting = "Introspection::all_tokens",
+                %reason,
+                "the issuer does not introspect signed JWTs: every JWT is refused with 503 and \
+                 readiness fails while Introspection::all_tokens stays on"
+            ),
+            Some(Turn::Readmitted) => tracing::info!(
+                target: "auth",
+                %issuer,
+                "the introspection endpoint accepts this API's client credentials again"
+            ),
+            Some(Turn::JwtsTaken) => tracing::info!(
+                target: "auth",
+                %issuer,
+                "the issuer introspects signed JWTs again"
+            ),
+            None => {}
+        }
+    }
+
+    /// Asks the endpoint about tokens that cannot be active, to learn whether the settings work:
+    /// a random opaque value proves the credentials (the issuer answers `active: false`); under
+    /// [`Introspection::all_tokens`], a JWT-shaped one shows whether it introspects JWTs at all.
+    pub(crate) async fn probe(&self) -> Result<(), ProbeFailure> {
+        if let Err(err) = self.endpoint().await {
+            let failure = if err.definite {
+                ProbeFailure::Misconfigured(ConfigError::new("Introspection::endpoint", err.reason))
+            } else {
+                ProbeFailure::Unreachable(err.reason)
+            };
+            return Err(failure);
+        }
+        let mut probes = vec![(random_value(), false)];
+        if self.config.all_tokens {
+            probes.push((self.jwt_probe(), true));
+        }
+        for (token, signed) in probes {
+            match self.introspect(&token, signed).await {
+                Ok(_) => {}
+                Err(AuthError::IntrospectionUnauthorized { setting, reason, .. }) => {
+                    return Err(ProbeFailure::Misconfigured(ConfigError::new(
+                        setting,
+                        format!(
+                            "the introspection endpoint refuses this API's client credentials: \
+                             {reason}"
+                        ),
+                    )));
+                }
+                Err(AuthError::IntrospectionUnsupportedToken { reason, .. }) if signed => {
+                    return Err(ProbeFailure::Misconfigured(ConfigError::new(
+                        "Introspection::all_tokens",
+                        reason,
+                    )));
+                }
+                Err(other) => return Err(ProbeFailure::Unreachable(other.to_string())),
+            }
+        }
+        Ok(())
+    }
+
+    /// A JWT no issuer can call active: made-up signature, long expired. Never verified here.
+    fn jwt_probe(&self) -> String {
+        let header = json!({"alg": "RS256", "typ": "JWT", "kid": "introspection-probe"});
+        let claims = json!({"iss": self.issuer, "jti": random_value(), "iat": 1, "exp": 2});
+        format!(
+            "{}.{}.{}",
+            URL_SAFE_NO_PAD.encode(header.to_string()),
+            URL_SAFE_NO_PAD.encode(claims.to_string()),
+            random_value()
+        )
+    }
+
+    /// How the endpoint stands, for readiness.
+    pub(crate) fn health(&self) -> IntrospectionHealth {
+        let state = self.state();
+        IntrospectionHealth {
+            endpoint: state
+                .endpoint
+                .clone()
+                .or_else(|| self.config.endpoint.clone()),
+            status: state.status,
+            refuses_jwts: state.refuses_jwts,
+            age: state.at.map(|at| at.elapsed()),
+            last_error: state.last_error.clone(),
+        }
+    }
+
+    /// Probes again in the background, when the endpoint refused this API and has not been asked
+    /// for `recheck_after`: an instance that readiness takes out of service gets no requests
+    /// whose answers could bring it back. Needs a Tokio runtime; without one, does nothing.
+    pub(crate) fn recheck_if_due(self: &Arc<Self>) {
+        let due = {
+            let state = self.state();
+            (state.status == IntrospectionStatus::Unauthorized || state.refuses_jwts)
+                && state.at.is_none_or(|at| at.elapsed() >= self.recheck_after)
+        };
+        let Ok(runtime) = tokio::runtime::Handle::try_current() else {
+            return;
+        };
+        if !due || self.probing.swap(true, Ordering::AcqRel) {
+            return;
+        }
+        let this = Arc::clone(self);
+        runtime.spawn(async move {
+            let _done = ProbeDone(&this.probing);
+            // The outcome is recorded in the state, and logged on a change.
+            let _ = this.probe().await;
+        });
+    }
+
+    fn state(&self) -> MutexGuard<'_, EndpointState> {
+        self.state
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    async fn endpoint(&self) -> Result<String, FetchError> {
+        let endpoint = match &self.config.endpoint {
+            Some(endpoint) => endpoint.clone(),
+            None => self.keys.introspection_endpoint().await?,
+        };
+        let mut state = self.state();
+        if state.endpoint.as_deref() != Some(endpoint.as_str()) {
+            state.endpoint = Some(endpoint.clone());
+        }
+        Ok(endpoint)
+    }
+}
+
+/// Clears the probing flag however the probe ends (a runtime shutting down drops it midway).
+struct ProbeDone<'a>(&'a AtomicBool);
+
+impl Drop for ProbeDone<'_> {
+    fn drop(&mut self) {
+        self.0.store(false, Ordering::Release);
+    }
+}
+
+/// 32 random bytes, base64url: a token value no issuer has issued.
+fn random_value() -> String {
+    let mut bytes = [0u8; 32];
+    // Randomness failing is next to impossible; the fixed value is as unissued.
+    if SystemRandom::new().fill(&mut bytes).is_err() {
+        return "introspection-probe".to_owned();
+    }
+    URL_SAFE_NO_PAD.encode(bytes)
+}
+
+/// At most `MAX_DESCRIPTION_LEN` bytes of an issuer's text, cut at a character boundary.
+fn clipped(text: &str) -> &str {
+    let mut end = text.len().min(MAX_DESCRIPTION_LEN);
+    while !text.is_char_boundary(end) {
+        end -= 1;
+    }
+    &text[..end]
 }
 
 /// `Authorization: Basic`, each part form-encoded first as RFC 6749 §2.3.1 asks.

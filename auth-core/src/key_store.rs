@@ -175,6 +175,7 @@ impl KeyStore {
                 .as_ref()
                 .filter(|failure| state.loaded_at.is_none_or(|loaded| failure.at > loaded))
                 .map(|failure| failure.reason.to_string()),
+            introspection: None,
         }
     }
 

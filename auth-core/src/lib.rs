@@ -61,7 +61,7 @@ pub use claim_path::ClaimPath;
 pub use claims::{Audience, Claims, StandardClaims};
 pub use dpop::{DEFAULT_DPOP_ALGORITHMS, Dpop, DpopRequest, MAX_PROOF_LEN};
 pub use error::{AuthError, ConfigError, ErrorCode, Malformed, PrefetchError};
-pub use health::{IssuerHealth, Readiness};
+pub use health::{IntrospectionHealth, IntrospectionStatus, IssuerHealth, Readiness};
 pub use identity::{Identity, IdentityKind, ServiceRule};
 pub use introspection::{ClientKey, DEFAULT_INTROSPECTION_TTL, Introspection};
 pub use jwks::MAX_KEYS;

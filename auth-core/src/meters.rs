@@ -45,8 +45,10 @@ pub const JWKS_COOLDOWN_REFUSALS: &str = "auth_jwks_cooldown_refusals_total";
 /// `auth_verified_cache_total{result}`: JWTs answered from the verified-token cache (`hit`) or
 /// verified in full with the cache on (`miss`); opaque tokens are not counted.
 pub const VERIFIED_CACHE: &str = "auth_verified_cache_total";
-/// `auth_introspections_total{issuer, result}`: calls to an introspection endpoint, `active`,
-/// `inactive` or `error`.
+/// `auth_introspections_total{issuer, result}`: requests' calls to an introspection endpoint,
+/// `active`, `inactive`, `unauthorized` (this API's client credentials refused: a setting to fix),
+/// `unsupported_token` (the issuer does not introspect such tokens, as some refuse signed JWTs) or
+/// `error` (unreachable, timed out, a 5xx: an outage). Startup probes are not counted.
 pub const INTROSPECTIONS: &str = "auth_introspections_total";
 /// `auth_introspection_cache_total{result}`: introspection cache lookups, `hit` or `miss`.
 pub const INTROSPECTION_CACHE: &str = "auth_introspection_cache_total";
@@ -74,6 +76,8 @@ pub(crate) struct IssuerMeters {
     pub(crate) introspection_active: Counter,
     pub(crate) introspection_inactive: Counter,
     pub(crate) introspection_error: Counter,
+    pub(crate) introspection_unauthorized: Counter,
+    pub(crate) introspection_unsupported: Counter,
 }
 
 impl std::fmt::Debug for IssuerMeters {
@@ -105,6 +109,12 @@ impl IssuerMeters {
             ),
             introspection_error: counter!(
                 INTROSPECTIONS, "issuer" => issuer(), "result" => "error"
+            ),
+            introspection_unauthorized: counter!(
+                INTROSPECTIONS, "issuer" => issuer(), "result" => "unauthorized"
+            ),
+            introspection_unsupported: counter!(
+                INTROSPECTIONS, "issuer" => issuer(), "result" => "unsupported_token"
             ),
             label,
         }

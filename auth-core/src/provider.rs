@@ -152,6 +152,8 @@ pub struct Provider {
     pub(crate) kind: KindRules,
     pub(crate) dpop_required: bool,
     pub(crate) introspection: Option<Introspection>,
+    /// Why this provider cannot introspect, for a preset whose issuer has no endpoint (Auth0).
+    pub(crate) no_introspection: Option<&'static str>,
     pub(crate) mapping: IdentityMapping,
     pub(crate) token_sources: Vec<TokenSource>,
     pub(crate) key_settings: KeySettings,
@@ -291,6 +293,7 @@ impl Provider {
             kind: KindRules::default(),
             dpop_required: false,
             introspection: None,
+            no_introspection: None,
             mapping: IdentityMapping::default(),
             token_sources: vec![TokenSource::Bearer],
             key_settings: KeySettings::default(),
@@ -476,6 +479,12 @@ impl Provider {
         ["iss", "exp", "aud", "sub", "client_id", "iat", "jti"]
             .into_iter()
             .fold(self, Provider::require_claim)
+    }
+
+    /// Marks a provider whose issuer cannot introspect: `.introspection(..)` is refused with `why`.
+    pub(crate) fn without_introspection(mut self, why: &'static str) -> Provider {
+        self.no_introspection = Some(why);
+        self
     }
 
     pub(crate) fn forbid_claims(mut self, claims: &[&'static str]) -> Provider {
@@ -727,6 +736,9 @@ impl Provider {
         }
         self.key_settings.validate(&self.name)?;
         if let Some(introspection) = &self.introspection {
+            if let Some(why) = self.no_introspection {
+                return Err(ConfigError::new(format!("{}: introspection", self.name), why));
+            }
             introspection.validate(&self.name)?;
             if introspection.endpoint.is_none() && matches!(self.keys, KeySource::Jwks(_)) {
                 return Err(ConfigError::new(

@@ -16,7 +16,7 @@ use crate::fetch;
 use crate::health::{IssuerHealth, Readiness};
 use crate::identity::{Identity, IdentityMapping};
 use crate::introspected_jwt::SignedClaims;
-use crate::introspection::{self, Answer, Introspector};
+use crate::introspection::{self, Answer, Introspector, ProbeFailure};
 use crate::introspection_cache::{Introspected, IntrospectionCache};
 use crate::json::{Json, Object};
 use crate::key_store::KeyStore;
@@ -27,7 +27,7 @@ use crate::revocation::Revocations;
 use crate::token::{self, CompactToken, MAX_TOKEN_LEN};
 use crate::token_endpoints::TokenEndpoints;
 use crate::token_source::TokenSource;
-use crate::validation::{self, ClaimRules};
+use crate::validation::{self, AudienceRule, ClaimRules};
 use crate::verified_cache::{CachedToken, DEFAULT_CACHE_CAPACITY, VerifiedCache};
 use crate::verified_token::{PayloadFacts, VerifiedToken};
 
@@ -88,7 +88,7 @@ struct Issuer {
     rules: ClaimRules,
     mapping: IdentityMapping,
     keys: Arc<KeyStore>,
-    introspector: Option<Introspector>,
+    introspector: Option<Arc<Introspector>>,
     /// Refuses bearer tokens: only DPoP-bound ones, with a proof.
     dpop_required: bool,
 }
@@ -142,13 +142,14 @@ impl Verifier {
                 meters,
             ));
             let introspector = provider.introspection.map(|introspection| {
-                Introspector::new(
+                Arc::new(Introspector::new(
                     introspection,
                     client,
                     Arc::clone(&keys),
                     provider.issuer.discovery_issuer(),
                     provider.key_settings.fetch_timeout,
-                )
+                    provider.key_settings.failure_backoff,
+                ))
             });
             issuers.push(Issuer {
                 dpop_required: provider.dpop_required,
@@ -241,8 +242,15 @@ impl Verifier {
         &self.inner.token_sources
     }
 
-    /// Whether the verifier can decide requests now: every provider's keys usable, shared
+    /// Whether the verifier can decide requests now: every provider's keys usable, no
+    /// introspection endpoint refusing this API's credentials (or, under
+    /// [`Introspection::all_tokens`](crate::Introspection::all_tokens), its JWTs), shared
     /// revocations loaded. Serve it at `/readyz`; never tie liveness to it.
+    ///
+    /// Each introspecting provider's entry says how its endpoint answered last (the startup
+    /// probe, or a request's call). An endpoint that refused this API is probed again in the
+    /// background when readiness is asked (at most once per key `failure_backoff`), so an
+    /// instance taken out of service comes back once the issuer accepts it again.
     ///
     /// ```
     /// # #[tokio::main(flavor = "current_thread")]
@@ -264,62 +272,90 @@ impl Verifier {
             .inner
             .issuers
             .iter()
-            .map(|issuer| issuer.keys.health())
+            .map(|issuer| {
+                let mut health = issuer.keys.health();
+                if let Some(introspector) = &issuer.introspector {
+                    introspector.recheck_if_due();
+                    health.introspection = Some(introspector.health());
+                }
+                health
+            })
             .collect();
         let revocations_loaded = self.inner.revocations.as_ref().map(Revocations::is_ready);
+        let serviceable = |issuer: &IssuerHealth| {
+            issuer.usable
+                && issuer
+                    .introspection
+                    .as_ref()
+                    .is_none_or(|introspection| introspection.serviceable())
+        };
         Readiness {
-            ready: issuers.iter().all(|issuer| issuer.usable) && revocations_loaded != Some(false),
+            ready: issuers.iter().all(serviceable) && revocations_loaded != Some(false),
             issuers,
             revocations_loaded,
         }
     }
 
-    /// Fetches every provider's keys now; fails with the URL and the cause if any cannot be loaded.
+    /// Fetches every provider's keys now, and probes each introspection endpoint once; fails with
+    /// the URL and the cause if any cannot be loaded or reached.
     ///
     /// Call it at startup. [`PrefetchError::Misconfigured`] (discovery not found or naming another
-    /// issuer, no usable key) will not mend itself: stop. [`PrefetchError::Unreachable`] is an
-    /// outage of the identity provider: an API may start anyway, serve its public routes, answer
-    /// 503 on protected ones, and recover when the keys arrive, which the verifier keeps trying.
+    /// issuer, no usable key, introspection credentials the issuer refuses) will not mend itself:
+    /// stop. [`PrefetchError::Unreachable`] is an outage of the identity provider: an API may start
+    /// anyway, serve its public routes, answer 503 on protected ones, and recover when the keys
+    /// arrive, which the verifier keeps trying.
+    ///
+    /// The probe asks about a random value no issuer has issued, authenticated as configured:
+    /// `active: false` proves the credentials; HTTP 401, or 400 `invalid_client` /
+    /// `unauthorized_client`, is a [`ConfigError`] naming the credentials' setting (the Zitadel
+    /// key file's path, or the client ID) and what to check. Under
+    /// [`Introspection::all_tokens`](crate::Introspection::all_tokens) a second probe, shaped as a
+    /// JWT, finds issuers that do not introspect JWTs (HTTP 400 `unsupported_token_type`, as the
+    /// npm `oidc-provider` answers): a [`ConfigError`] naming `Introspection::all_tokens`.
     pub async fn prefetch(&self) -> Result<(), PrefetchError> {
         for issuer in self.inner.issuers.iter() {
-            if let Err(error) = issuer.keys.prefetch().await {
-                let name = issuer.matcher.discovery_issuer();
-                return Err(if error.definite {
-                    PrefetchError::Misconfigured(ConfigError::new(
-                        format!("keys for issuer {name}"),
-                        error.reason,
-                    ))
-                } else {
-                    PrefetchError::Unreachable {
-                        issuer: name,
-                        reason: error.reason,
-                    }
-                });
-            }
+            issuer.prefetch_keys().await?;
+            issuer.probe_introspection().await?;
         }
         Ok(())
     }
 
-    /// Fetches every provider's keys at startup, as [`Verifier::prefetch`], but fails only on a
-    /// misconfiguration: an unreachable issuer is logged as a warning naming it, requests answer
-    /// 503 `AUTH_UNAVAILABLE` with `Retry-After` meanwhile, and the keys are fetched again in the
-    /// background and on demand until they arrive. A restarted API thus serves its public routes
-    /// through an identity provider outage instead of crash-looping.
+    /// Fetches every provider's keys and probes its introspection endpoint at startup, as
+    /// [`Verifier::prefetch`], but fails only on a misconfiguration: an unreachable issuer is
+    /// logged as a warning naming it, requests answer 503 `AUTH_UNAVAILABLE` with `Retry-After`
+    /// meanwhile, and the keys are fetched again in the background and on demand until they
+    /// arrive. A restarted API thus serves its public routes through an identity provider outage
+    /// instead of crash-looping.
     pub async fn warm_up(&self) -> Result<(), ConfigError> {
-        match self.prefetch().await {
-            Ok(()) => Ok(()),
-            Err(PrefetchError::Misconfigured(error)) => Err(error),
-            Err(PrefetchError::Unreachable { issuer, reason }) => {
-                tracing::warn!(
+        for issuer in self.inner.issuers.iter() {
+            match issuer.prefetch_keys().await {
+                Ok(()) => {}
+                Err(PrefetchError::Misconfigured(error)) => return Err(error),
+                Err(PrefetchError::Unreachable { issuer, reason }) => {
+                    tracing::warn!(
+                        target: "auth",
+                        %issuer,
+                        %reason,
+                        "starting without the issuer's keys: protected routes answer 503 until \
+                         they arrive"
+                    );
+                    // Discovery, which names the introspection endpoint, is as far away.
+                    continue;
+                }
+            }
+            match issuer.probe_introspection().await {
+                Ok(()) => {}
+                Err(PrefetchError::Misconfigured(error)) => return Err(error),
+                Err(PrefetchError::Unreachable { issuer, reason }) => tracing::warn!(
                     target: "auth",
                     %issuer,
                     %reason,
-                    "starting without the issuer's keys: protected routes answer 503 until they \
-                     arrive"
-                );
-                Ok(())
+                    "starting without reaching the introspection endpoint: opaque tokens answer \
+                     503 until it answers"
+                ),
             }
         }
+        Ok(())
     }
 
     /// Verifies `token` and deserialises its payload into `T` (use [`crate::StandardClaims`] for
@@ -369,8 +405,14 @@ impl Verifier {
     }
 
     /// The configured issuer (as [`Verifier::issuer_label`]) that a token's unverified `iss`
-    /// names, if any: for labelling refusals. Reads the payload without verifying anything.
+    /// names, if any: for labelling refusals. Reads the payload without verifying anything. An
+    /// opaque token (not three segments) is labelled with the introspecting provider it is sent
+    /// to ([`Introspection::token_prefix`](crate::Introspection::token_prefix)), if any.
     pub fn issuer_label_of(&self, token: &str) -> Option<&str> {
+        if token.bytes().filter(|byte| *byte == b'.').count() != 2 {
+            let (index, _, _) = self.opaque_route(token)?;
+            return self.issuer_label(index);
+        }
         let payload = token.split('.').nth(1)?;
         let bytes = URL_SAFE_NO_PAD.decode(payload).ok()?;
         #[derive(serde::Deserialize)]
@@ -517,7 +559,7 @@ impl Verifier {
 
     /// The introspecting provider an opaque token belongs to: the one whose token prefix it
     /// starts with (`any_of` made sure there is at most one), else the one without a prefix.
-    fn opaque_route(&self, token: &str) -> Option<(usize, &Issuer, &Introspector)> {
+    fn opaque_route(&self, token: &str) -> Option<(usize, &Issuer, &Arc<Introspector>)> {
         let mut unprefixed = None;
         for (index, issuer) in self.inner.issuers.iter().enumerate() {
             let Some(introspector) = &issuer.introspector else {
@@ -546,10 +588,14 @@ impl Verifier {
             return Ok(None);
         };
         let meters = &issuer.keys.meters;
-        let answer = introspector.introspect(token).await;
+        let answer = introspector.introspect(token, signed.is_some()).await;
         let counter = match &answer {
             Ok(Answer::Active(_)) => &meters.introspection_active,
             Ok(Answer::Inactive) => &meters.introspection_inactive,
+            Err(AuthError::IntrospectionUnauthorized { .. }) => &meters.introspection_unauthorized,
+            Err(AuthError::IntrospectionUnsupportedToken { .. }) => {
+                &meters.introspection_unsupported
+            }
             Err(_) => &meters.introspection_error,
         };
         counter.increment(1);
@@ -604,7 +650,23 @@ impl Verifier {
         let Some(iss) = iss.as_str().filter(|iss| issuer.matcher.matches(iss)) else {
             return Err(AuthError::InvalidClaim("iss".into()));
         };
-        let (identity, facts) = issuer.admit(&Object::borrow(&payload), iss, now)?;
+        let payload_view = Object::borrow(&payload);
+        let (identity, facts) = if signed.is_none() && lacks_audience(issuer, &payload) {
+            let client_id = payload.get("client_id").and_then(Value::as_str);
+            let named = issuer.introspector.as_deref().map(|i| &i.config.audience_less_clients);
+            if !named.is_some_and(|named| named.iter().any(|c| Some(c.as_str()) == client_id)) {
+                return Err(missing_audience(named, client_id));
+            }
+            // The API named the client: it stands in for the audience the issuer leaves out.
+            let rules = ClaimRules {
+                audience: AudienceRule::Skip,
+                ..issuer.rules.clone()
+            };
+            issuer.admit_with(&rules, &payload_view, iss, now)?
+        } else {
+            issuer.admit(&payload_view, iss, now)?
+        };
+        drop(payload_view);
         Ok(Arc::new(VerifiedToken::introspected(
             payload, facts, identity, index,
         )))
@@ -763,7 +825,50 @@ impl Issuer {
         iss: &str,
         now: i64,
     ) -> Result<(Identity, PayloadFacts), AuthError> {
-        self.rules.check(payload, now)?;
+        self.admit_with(&self.rules, payload, iss, now)
+    }
+
+    /// Fetches the keys now (for startup checks).
+    async fn prefetch_keys(&self) -> Result<(), PrefetchError> {
+        self.keys.prefetch().await.map_err(|error| {
+            let name = self.matcher.discovery_issuer();
+            if error.definite {
+                PrefetchError::Misconfigured(ConfigError::new(
+                    format!("keys for issuer {name}"),
+                    error.reason,
+                ))
+            } else {
+                PrefetchError::Unreachable {
+                    issuer: name,
+                    reason: error.reason,
+                }
+            }
+        })
+    }
+
+    /// Probes the introspection endpoint, if the provider introspects (for startup checks).
+    async fn probe_introspection(&self) -> Result<(), PrefetchError> {
+        let Some(introspector) = &self.introspector else {
+            return Ok(());
+        };
+        introspector.probe().await.map_err(|failure| match failure {
+            ProbeFailure::Misconfigured(error) => PrefetchError::Misconfigured(error),
+            ProbeFailure::Unreachable(reason) => PrefetchError::Unreachable {
+                issuer: self.matcher.discovery_issuer(),
+                reason,
+            },
+        })
+    }
+
+    /// [`Issuer::admit`] under `rules` instead of the provider's own.
+    fn admit_with(
+        &self,
+        rules: &ClaimRules,
+        payload: &Object<'_>,
+        iss: &str,
+        now: i64,
+    ) -> Result<(Identity, PayloadFacts), AuthError> {
+        rules.check(payload, now)?;
         self.matcher.check_tenant(iss, payload)?;
         let identity = self.mapping.identity(payload, iss);
         self.rules.kind.check_identity(&identity, payload)?;
@@ -820,6 +925,31 @@ impl Issuer {
             Err(AuthError::InvalidSignature)
         }
     }
+}
+
+/// Whether an introspection answer leaves out the `aud` the provider checks.
+fn lacks_audience(issuer: &Issuer, payload: &Map<String, Value>) -> bool {
+    matches!(issuer.rules.audience, AudienceRule::Aud(_))
+        && payload.get("aud").is_none_or(Value::is_null)
+}
+
+/// The refusal of an answer without `aud` from a client the API did not name: its own reason,
+/// apart from an audience that does not match.
+fn missing_audience(named: Option<&Vec<String>>, client_id: Option<&str>) -> AuthError {
+    let setting = "Introspection::accept_missing_audience_for_clients";
+    AuthError::MissingClaim(if named.is_none_or(Vec::is_empty) {
+        format!(
+            "aud: the introspection answer carries no `aud`, so nothing says the token is for \
+             this API; for an issuer whose answers never name one (LemonLDAP::NG), name the \
+             clients whose tokens this API accepts with {setting}"
+        )
+    } else {
+        let client = client_id.map_or_else(|| "none".to_owned(), |client| format!("{:?}", truncated(client)));
+        format!(
+            "aud: the introspection answer carries no `aud`, and its client_id ({client}) is not \
+             one {setting} names"
+        )
+    })
 }
 
 /// At most 200 bytes of a client-sent value, cut at a character boundary, for logs.

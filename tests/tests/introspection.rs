@@ -13,6 +13,7 @@ use auth_actix::{
 use auth_core::{ClientKey, DpopRequest};
 use base64::Engine;
 use serde_json::{Value, json};
+use tests::audit_log::AuditLog;
 use tests::oidc_provider::{OidcProvider, available};
 use tests::{init_tracing, send};
 
@@ -193,10 +194,13 @@ async fn wrong_client_credentials_never_let_a_token_through() {
     let verifier = Verifier::new(provider).unwrap();
     let token = issuer.token().opaque();
     let error = verifier.verify_token(&token).await.unwrap_err();
-    let AuthError::IntrospectionUnavailable { reason, .. } = &error else {
-        panic!("expected an outage, got {error:?}");
+    // A setting to fix, not an outage: its own refusal, naming the client.
+    let AuthError::IntrospectionUnauthorized { setting, reason, .. } = &error else {
+        panic!("expected refused credentials, got {error:?}");
     };
+    assert!(setting.contains("\"test-introspector\""), "{setting}");
     assert!(reason.contains("401"), "{reason}");
+    assert_eq!(error.code().as_str(), "AUTH_UNAVAILABLE");
     assert!(
         !reason.contains("wrong-secret"),
         "the secret is never logged"
@@ -500,6 +504,180 @@ async fn all_tokens_answers_cannot_make_a_token_look_issued_after_a_sign_out() {
         verifier.verify_token(&token).await.unwrap_err(),
         AuthError::Revoked
     );
+}
+
+// ---------------------------------------------- revocation at the issuer, for JWTs too ---
+
+#[actix_web::test]
+async fn all_tokens_refuses_a_jwt_revoked_at_the_issuer_within_the_cache_ttl_and_without_it_waits_for_exp()
+ {
+    init_tracing();
+    let issuer = TestIssuer::start().await;
+    let ttl = Duration::from_secs(1);
+    let asking = issuer
+        .provider()
+        .introspection(issuer.introspection().cache_ttl(ttl).all_tokens());
+    let asking = test::init_service(App::new().wrap(JwtAuth::new(asking).unwrap()).service(admin))
+        .await;
+    let trusting = JwtAuth::new(issuer.provider().introspection(issuer.introspection())).unwrap();
+    let trusting = test::init_service(App::new().wrap(trusting).service(admin)).await;
+    let token = issuer.token().subject("ada").roles(["admin"]).sign();
+    let get = || test::TestRequest::get().uri("/admin").bearer(&token);
+    assert_eq!(send(&asking, get()).await.status, StatusCode::OK);
+    assert_eq!(send(&trusting, get()).await.status, StatusCode::OK);
+
+    // Signed out at the provider: the token is still signed and unexpired.
+    issuer.revoke(&token);
+    let refused = tests::poll(
+        ttl * 10,
+        || send(&asking, get()),
+        |reply| reply.status != StatusCode::OK,
+    )
+    .await;
+    assert_eq!(refused.status, StatusCode::UNAUTHORIZED, "{}", refused.body);
+    assert!(
+        refused
+            .header("www-authenticate")
+            .unwrap()
+            .contains("token not active")
+    );
+    // Without all_tokens nothing asks the issuer: the revoked token works until its exp.
+    tokio::time::sleep(ttl).await;
+    assert_eq!(send(&trusting, get()).await.status, StatusCode::OK);
+}
+
+// ---------------------------------------- answers without `aud` (LemonLDAP::NG and others) ---
+
+/// An opaque token whose introspection answer names no audience, only the relying party that
+/// obtained it, as LemonLDAP::NG answers.
+fn without_aud(issuer: &TestIssuer, client_id: Option<&str>) -> String {
+    let token = issuer.token().subject("ada").roles(["admin"]).without_claim("aud");
+    match client_id {
+        Some(client_id) => token.claim("client_id", client_id).opaque(),
+        None => token.opaque(),
+    }
+}
+
+#[actix_web::test]
+async fn an_answer_without_aud_is_refused_and_the_log_says_so() {
+    let (log, _guard) = AuditLog::install();
+    let issuer = TestIssuer::start().await;
+    let auth = JwtAuth::new(issuer.provider().introspection(issuer.introspection())).unwrap();
+    let app = test::init_service(App::new().wrap(auth).service(admin)).await;
+    let token = without_aud(&issuer, Some("orders-web"));
+    log.clear();
+    let refused = send(&app, test::TestRequest::get().uri("/admin").bearer(&token)).await;
+    assert_eq!(refused.status, StatusCode::UNAUTHORIZED);
+    assert_eq!(refused.code(), "INVALID_TOKEN");
+    let events = log.with_outcome("rejected");
+    assert_eq!(events.len(), 1, "{:?}", log.events());
+    let reason = &events[0]["reason"];
+    assert!(
+        reason.contains("the introspection answer carries no `aud`")
+            && reason.contains("Introspection::accept_missing_audience_for_clients")
+            && !reason.contains("audience mismatch"),
+        "{reason}"
+    );
+    // An answer naming another audience is a mismatch, said as one.
+    let elsewhere = issuer.token().audience("https://billing.example.com").opaque();
+    log.clear();
+    send(&app, test::TestRequest::get().uri("/admin").bearer(&elsewhere)).await;
+    let events = log.with_outcome("rejected");
+    assert!(
+        !events[0]["reason"].contains("carries no `aud`"),
+        "{events:?}"
+    );
+}
+
+#[tokio::test]
+async fn accept_missing_audience_for_clients_admits_answers_of_the_named_clients_only() {
+    let issuer = TestIssuer::start().await;
+    let provider = issuer.provider().introspection(
+        issuer
+            .introspection()
+            .accept_missing_audience_for_clients(["orders-web", "orders-cli"]),
+    );
+    let verifier = Verifier::new(provider).unwrap();
+    let named = without_aud(&issuer, Some("orders-web"));
+    let claims = verifier.verify::<StandardClaims>(&named).await.unwrap();
+    assert_eq!(claims.identity().subject, "ada");
+    assert!(claims.identity().has_role("admin"));
+
+    let stranger = without_aud(&issuer, Some("billing-web"));
+    let error = verifier.verify_token(&stranger).await.unwrap_err();
+    assert!(
+        matches!(&error, AuthError::MissingClaim(reason)
+            if reason.contains("carries no `aud`") && reason.contains("\"billing-web\"")),
+        "{error:?}"
+    );
+    let nobody = without_aud(&issuer, None);
+    assert!(matches!(
+        verifier.verify_token(&nobody).await.unwrap_err(),
+        AuthError::MissingClaim(_)
+    ));
+    // An answer that names an audience is checked against it, whoever the client.
+    let elsewhere = issuer
+        .token()
+        .audience("https://billing.example.com")
+        .claim("client_id", "orders-web")
+        .opaque();
+    assert_eq!(
+        verifier.verify_token(&elsewhere).await.unwrap_err(),
+        AuthError::InvalidAudience
+    );
+    // A signed JWT keeps its own audience rule under all_tokens: the list is for answers only.
+    let provider = issuer.provider().introspection(
+        issuer
+            .introspection()
+            .all_tokens()
+            .accept_missing_audience_for_clients(["orders-web"]),
+    );
+    let jwt = issuer
+        .token()
+        .without_claim("aud")
+        .claim("client_id", "orders-web")
+        .sign();
+    assert_eq!(
+        Verifier::new(provider)
+            .unwrap()
+            .verify_token(&jwt)
+            .await
+            .unwrap_err(),
+        AuthError::InvalidAudience
+    );
+
+    let blank = issuer
+        .provider()
+        .introspection(issuer.introspection().accept_missing_audience_for_clients([" "]));
+    let error = Verifier::new(blank).unwrap_err();
+    assert!(
+        error
+            .setting
+            .ends_with("Introspection::accept_missing_audience_for_clients"),
+        "{error}"
+    );
+}
+
+// --------------------------------------------------------------------------- Auth0 ---
+
+#[tokio::test]
+async fn auth0_has_no_introspection_endpoint_and_says_what_to_do_instead() {
+    let introspection = Introspection::client_secret_basic("api", "secret");
+    for introspection in [
+        introspection.clone(),
+        introspection.endpoint("https://tenant.us.auth0.com/oauth/introspect"),
+    ] {
+        let provider = Provider::auth0("tenant.us.auth0.com", "https://api.example.com")
+            .introspection(introspection);
+        let error = Verifier::new(provider).unwrap_err();
+        assert_eq!(error.setting, "Provider::auth0(domain, audience): introspection");
+        assert!(
+            error.problem.contains("no RFC 7662 introspection endpoint")
+                && error.problem.contains("API Identifier as `audience`"),
+            "{error}"
+        );
+    }
+    assert!(Verifier::new(Provider::auth0("tenant.us.auth0.com", "https://api.example.com")).is_ok());
 }
 
 // ----------------------------------------------- opaque tokens go to one provider only ---
@@ -828,4 +1006,116 @@ async fn a_zitadel_key_file_signs_in_with_private_key_jwt() {
         .zitadel_key_file("/nonexistent/zitadel-key.json");
     let error = Verifier::new(missing).unwrap_err();
     assert!(error.to_string().contains("zitadel_key_file"), "{error}");
+}
+
+/// An `oidc-provider` issuing JWT access tokens, the API registered as a client that may
+/// introspect.
+fn jwt_config() -> Value {
+    json!({
+        "alg": "ES256",
+        "resources": [
+            {"indicator": API, "format": "jwt", "scope": "read:items", "ttl": 300},
+        ],
+        "clients": [
+            {"client_id": "admin-app", "client_secret": "admin-secret", "scope": "read:items"},
+            {"client_id": "api-basic", "client_secret": "api-basic-secret"},
+        ],
+        "roles": {"admin-app": ["admin"]},
+        "features": {"dpop": false, "introspection": true, "revocation": true},
+    })
+}
+
+#[actix_web::test]
+async fn oidc_provider_does_not_introspect_jwts_so_all_tokens_stops_at_warm_up() {
+    if !available("oidc_provider_does_not_introspect_jwts_so_all_tokens_stops_at_warm_up") {
+        return;
+    }
+    init_tracing();
+    let op = OidcProvider::start(jwt_config()).await;
+    let credentials = || Introspection::client_secret_basic("api-basic", "api-basic-secret");
+    let error = Verifier::new(api(op.issuer(), credentials().all_tokens()))
+        .unwrap()
+        .warm_up()
+        .await
+        .unwrap_err();
+    assert_eq!(error.setting, "Introspection::all_tokens");
+    assert!(
+        error.problem.contains("HTTP 400 unsupported_token_type")
+            && error.problem.contains("Structured JWT Tokens cannot be introspected")
+            && error.problem.contains("remove .all_tokens()"),
+        "{error}"
+    );
+    // The same credentials without all_tokens: the probe proves them, and JWTs verify here.
+    let auth = JwtAuth::new(api(op.issuer(), credentials())).unwrap();
+    auth.warm_up().await.unwrap();
+    let app = test::init_service(App::new().wrap(auth).service(admin)).await;
+    let token = op
+        .token("admin-app", "admin-secret", API, "read:items")
+        .await;
+    assert_eq!(token.matches('.').count(), 2, "a JWT");
+    let get = || test::TestRequest::get().uri("/admin").bearer(&token);
+    assert_eq!(send(&app, get()).await.status, StatusCode::OK);
+    // Nor does it revoke JWTs: a revocation at the provider cannot reach them, with or without
+    // all_tokens; only their lifetime ends them.
+    let revoked = tests::client()
+        .post(format!("{}/token/revocation", op.issuer()))
+        .basic_auth("admin-app", Some("admin-secret"))
+        .form(&[("token", token.as_str())])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(revoked.status(), reqwest::StatusCode::BAD_REQUEST);
+    let body: Value = serde_json::from_slice(&revoked.bytes().await.unwrap()).unwrap();
+    assert_eq!(body["error"], "unsupported_token_type");
+    assert_eq!(send(&app, get()).await.status, StatusCode::OK);
+}
+
+#[actix_web::test]
+async fn oidc_provider_refusing_to_introspect_a_jwt_is_its_own_reason_not_an_outage() {
+    if !available("oidc_provider_refusing_to_introspect_a_jwt_is_its_own_reason_not_an_outage") {
+        return;
+    }
+    let (log, _guard) = AuditLog::install();
+    let op = OidcProvider::start(jwt_config()).await;
+    let introspection =
+        Introspection::client_secret_basic("api-basic", "api-basic-secret").all_tokens();
+    // Started without warm_up: the first JWT finds out.
+    let auth = JwtAuth::new(api(op.issuer(), introspection)).unwrap();
+    let app = test::init_service(App::new().wrap(auth.clone()).service(admin)).await;
+    let token = op
+        .token("admin-app", "admin-secret", API, "read:items")
+        .await;
+    log.clear();
+    let refused = send(&app, test::TestRequest::get().uri("/admin").bearer(&token)).await;
+    assert_eq!(refused.status, StatusCode::SERVICE_UNAVAILABLE);
+    assert_eq!(refused.code(), "AUTH_UNAVAILABLE");
+    let decisions = log.with_outcome("unavailable");
+    assert_eq!(decisions.len(), 1, "{:?}", log.events());
+    assert!(
+        decisions[0]["reason"].contains("Introspection::all_tokens"),
+        "{decisions:?}"
+    );
+    let errors: Vec<_> = log
+        .events()
+        .into_iter()
+        .filter(|event| event.get("setting").map(String::as_str) == Some("Introspection::all_tokens"))
+        .collect();
+    assert_eq!(errors.len(), 1, "{:?}", log.events());
+    assert!(
+        errors[0]["reason"].contains("Structured JWT Tokens cannot be introspected"),
+        "{errors:?}"
+    );
+    let error = Verifier::new(api(
+        op.issuer(),
+        Introspection::client_secret_basic("api-basic", "api-basic-secret").all_tokens(),
+    ))
+    .unwrap()
+    .verify_token(&token)
+    .await
+    .unwrap_err();
+    assert_eq!(error.reason(), "introspection_unsupported_token");
+    let readiness = auth.readiness();
+    assert!(!readiness.ready, "{readiness:?}");
+    let endpoint = readiness.issuers[0].introspection.clone().unwrap();
+    assert!(endpoint.refuses_jwts, "{endpoint:?}");
 }

@@ -4,6 +4,16 @@ use crate::identity::ServiceRule;
 use crate::provider::{IssuerMatch, KeySource, Provider};
 use crate::token_endpoints::TokenEndpoints;
 
+/// Why `.introspection(..)` cannot work on Auth0. Sources: "In Auth0's case, opaque tokens can be
+/// used with the `/userinfo` endpoint" (<https://auth0.com/docs/secure/tokens/access-tokens>); the
+/// "Control access token audience" table of
+/// <https://auth0.com/docs/secure/tokens/access-tokens/get-access-tokens>; Auth0's documentation
+/// describes no RFC 7662 endpoint.
+const AUTH0_HAS_NO_INTROSPECTION: &str = "Auth0 has no RFC 7662 introspection endpoint, so its \
+    opaque access tokens cannot be checked by an API: Auth0 issues them when a token is requested \
+    without `audience`, for its own /userinfo alone. Request the token with your API Identifier as \
+    `audience` (Auth0 then issues a JWT this preset verifies) and remove .introspection(..)";
+
 impl Provider {
     /// Auth0 access tokens for an API.
     ///
@@ -18,7 +28,9 @@ impl Provider {
     /// roles in the token only through an Action adding a custom claim, and `roles` itself is a
     /// restricted claim name: name the claim your Action writes, e.g.
     /// `.roles_claim("\"https://example.com/roles\"")` (quoted, as the name holds dots). Request
-    /// tokens with an `audience`, or Auth0 issues opaque ones.
+    /// tokens with an `audience`, or Auth0 issues opaque ones, which no API can check: Auth0 has no
+    /// RFC 7662 introspection endpoint (its opaque tokens are for its `/userinfo` alone), so
+    /// [`Provider::introspection`] on this preset is a [`ConfigError`](crate::ConfigError).
     ///
     /// **Which tokens.** Access tokens for the API: an ID token's `aud` is a client ID, not the API
     /// Identifier, and it alone carries `nonce` or `at_hash`, which are refused. Both access token
@@ -71,5 +83,6 @@ impl Provider {
             format!("{base}/authorize"),
             format!("{base}/oauth/token"),
         ))
+        .without_introspection(AUTH0_HAS_NO_INTROSPECTION)
     }
 }

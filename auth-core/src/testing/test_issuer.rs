@@ -110,6 +110,8 @@ struct State {
     next: Vec<Arc<SigningKey>>,
     generation: usize,
     outage: bool,
+    /// Introspection refuses every client (`refuse_introspection_clients`).
+    refuse_clients: bool,
     delay: Duration,
     jwks_body: Option<String>,
     max_age: Option<u64>,
@@ -213,6 +215,7 @@ impl TestIssuer {
                 next: Vec::new(),
                 generation: 0,
                 outage: false,
+                refuse_clients: false,
                 delay: Duration::ZERO,
                 jwks_body: None,
                 max_age: Some(300),
@@ -485,6 +488,13 @@ impl TestIssuer {
         self.lock().outage = outage;
     }
 
+    /// While on, the introspection endpoint refuses every client as Zitadel refuses a deleted key
+    /// or a rotated secret: HTTP 400 `{"error":"unauthorized_client"}` (Zitadel's docs say 401
+    /// `invalid_client`; wrong credentials get that answer here).
+    pub fn refuse_introspection_clients(&self, refuse: bool) {
+        self.lock().refuse_clients = refuse;
+    }
+
     /// Delays discovery and JWKS responses (to exceed a fetch timeout).
     pub fn set_delay(&self, delay: Duration) {
         self.lock().delay = delay;
@@ -635,12 +645,12 @@ async fn introspect(
     let form: HashMap<String, String> = url::form_urlencoded::parse(&body.to_bytes())
         .into_owned()
         .collect();
-    let (delay, outage) = {
+    let (delay, outage, refuse_clients) = {
         let state = shared
             .state
             .lock()
             .unwrap_or_else(|poisoned| poisoned.into_inner());
-        (state.delay, state.outage)
+        (state.delay, state.outage, state.refuse_clients)
     };
     if !delay.is_zero() {
         tokio::time::sleep(delay).await;
@@ -650,6 +660,13 @@ async fn introspect(
             StatusCode::SERVICE_UNAVAILABLE,
             None,
             "issuer unavailable".into(),
+        );
+    }
+    if refuse_clients {
+        return reply(
+            StatusCode::BAD_REQUEST,
+            None,
+            r#"{"error":"unauthorized_client","error_description":"client not found"}"#.into(),
         );
     }
     let (client, secret) = INTROSPECTION_CLIENT;

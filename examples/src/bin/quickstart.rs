@@ -18,6 +18,7 @@
 //! | `AUTH_LEEWAY_SECS` | clock-skew tolerance in seconds, at most 300 | `30` |
 //! | `AUTH_INTROSPECTION_CLIENT_ID`, `AUTH_INTROSPECTION_CLIENT_SECRET` | accept opaque tokens by introspection (endpoint from discovery) | off (on in demo mode) |
 //! | `AUTH_INTROSPECTION_URL` | introspection endpoint, overriding discovery | from discovery |
+//! | `AUTH_INTROSPECT_ALL_TOKENS` | `1`: introspect JWTs too, so a token revoked at the issuer stops working within the cache TTL (60 s) instead of at its `exp`; one call per distinct token per TTL; needs the two client settings | `0` |
 //! | `AUTH_PUBLIC_ORIGIN` | the origin clients call, e.g. `https://api.example.com`, for DPoP proofs behind a proxy | scheme of this server, `Host` header |
 //! | `REDIS_URL` | revocations and DPoP replay protection shared by every instance (`POST /sign-out`, `POST /sign-out-everywhere`) | in memory |
 //! | `METRICS_BIND` | serve Prometheus text at `/metrics` on this address, e.g. `127.0.0.1:9090` | off |
@@ -143,13 +144,12 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         }
         None => {
             let demo = Demo::start("quickstart", bind).await?;
-            let provider = demo
-                .adopt(Provider::oidc("https://issuer.example.com").audience("my-api"))
-                .introspection(demo.introspection());
+            let provider =
+                demo.adopt(Provider::oidc("https://issuer.example.com").audience("my-api"));
             (provider, Some(demo))
         }
     };
-    let provider = tuned(provider)?;
+    let provider = tuned(provider, demo.as_ref().map(Demo::introspection))?;
     // DPoP-bound tokens are checked with no setting; Redis shares replay protection.
     let (revocations, dpop) = match setting("REDIS_URL") {
         Some(url) => (
@@ -237,8 +237,12 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     Ok(())
 }
 
-/// The optional settings, applied to the configured provider or the demo's.
-fn tuned(mut provider: Provider) -> Result<Provider, String> {
+/// The optional settings, applied to the configured provider or the demo's (which introspects with
+/// `demo_introspection` unless told otherwise).
+fn tuned(
+    mut provider: Provider,
+    demo_introspection: Option<Introspection>,
+) -> Result<Provider, String> {
     if let Some(claim) = setting("AUTH_ROLES_CLAIM") {
         provider = provider.roles_claim(&claim);
     }
@@ -257,7 +261,7 @@ fn tuned(mut provider: Provider) -> Result<Provider, String> {
             .collect::<Result<Vec<_>, _>>()?;
         provider = provider.algorithms(algorithms);
     }
-    match (
+    let introspection = match (
         setting("AUTH_INTROSPECTION_CLIENT_ID"),
         setting("AUTH_INTROSPECTION_CLIENT_SECRET"),
     ) {
@@ -266,9 +270,9 @@ fn tuned(mut provider: Provider) -> Result<Provider, String> {
             if let Some(url) = setting("AUTH_INTROSPECTION_URL") {
                 introspection = introspection.endpoint(url);
             }
-            provider = provider.introspection(introspection);
+            Some(introspection)
         }
-        (None, None) => {}
+        (None, None) => demo_introspection,
         _ => {
             return Err(
                 "AUTH_INTROSPECTION_CLIENT_ID and AUTH_INTROSPECTION_CLIENT_SECRET go \
@@ -276,6 +280,30 @@ fn tuned(mut provider: Provider) -> Result<Provider, String> {
                     .to_owned(),
             );
         }
+    };
+    let all_tokens = match setting("AUTH_INTROSPECT_ALL_TOKENS").as_deref() {
+        None | Some("0" | "false") => false,
+        Some("1" | "true") => true,
+        Some(other) => {
+            return Err(format!(
+                "AUTH_INTROSPECT_ALL_TOKENS={other:?}: write 1 to introspect JWTs too, or 0"
+            ));
+        }
+    };
+    match (introspection, all_tokens) {
+        (Some(introspection), true) => {
+            provider = provider.introspection(introspection.all_tokens());
+        }
+        (Some(introspection), false) => provider = provider.introspection(introspection),
+        (None, true) => {
+            return Err(
+                "AUTH_INTROSPECT_ALL_TOKENS=1 asks the issuer about every token, as this API's \
+                 client: set AUTH_INTROSPECTION_CLIENT_ID and AUTH_INTROSPECTION_CLIENT_SECRET \
+                 to the client the issuer lets introspect"
+                    .to_owned(),
+            );
+        }
+        (None, false) => {}
     }
     if let Some(seconds) = setting("AUTH_LEEWAY_SECS") {
         let seconds: u64 = seconds
@@ -294,8 +322,12 @@ fn named(err: ConfigError) -> String {
         "audience" => "AUTH_AUDIENCE",
         setting if setting.starts_with("claim path") => "AUTH_ROLES_CLAIM",
         "keys URL" => "AUTH_JWKS_URL",
-        "introspection endpoint" => "AUTH_INTROSPECTION_URL",
+        "introspection endpoint" | "Introspection::endpoint" => "AUTH_INTROSPECTION_URL",
         "introspection" => "AUTH_INTROSPECTION_CLIENT_ID",
+        "Introspection::all_tokens" => "AUTH_INTROSPECT_ALL_TOKENS",
+        setting if setting.starts_with("Introspection::client_secret") => {
+            "AUTH_INTROSPECTION_CLIENT_ID, AUTH_INTROSPECTION_CLIENT_SECRET"
+        }
         _ => "AUTH_ISSUER",
     };
     format!("{variable}: {err}")
