@@ -885,7 +885,9 @@ impl Introspector {
         for (token, signed) in probes {
             match self.introspect(&token, signed).await {
                 Ok(_) => {}
-                Err(AuthError::IntrospectionUnauthorized { setting, reason, .. }) => {
+                Err(AuthError::IntrospectionUnauthorized {
+                    setting, reason, ..
+                }) => {
                     return Err(ProbeFailure::Misconfigured(ConfigError::new(
                         setting,
                         format!(

@@ -737,7 +737,10 @@ impl Provider {
         self.key_settings.validate(&self.name)?;
         if let Some(introspection) = &self.introspection {
             if let Some(why) = self.no_introspection {
-                return Err(ConfigError::new(format!("{}: introspection", self.name), why));
+                return Err(ConfigError::new(
+                    format!("{}: introspection", self.name),
+                    why,
+                ));
             }
             introspection.validate(&self.name)?;
             if introspection.endpoint.is_none() && matches!(self.keys, KeySource::Jwks(_)) {

@@ -653,7 +653,10 @@ impl Verifier {
         let payload_view = Object::borrow(&payload);
         let (identity, facts) = if signed.is_none() && lacks_audience(issuer, &payload) {
             let client_id = payload.get("client_id").and_then(Value::as_str);
-            let named = issuer.introspector.as_deref().map(|i| &i.config.audience_less_clients);
+            let named = issuer
+                .introspector
+                .as_deref()
+                .map(|i| &i.config.audience_less_clients);
             if !named.is_some_and(|named| named.iter().any(|c| Some(c.as_str()) == client_id)) {
                 return Err(missing_audience(named, client_id));
             }
@@ -944,7 +947,10 @@ fn missing_audience(named: Option<&Vec<String>>, client_id: Option<&str>) -> Aut
              clients whose tokens this API accepts with {setting}"
         )
     } else {
-        let client = client_id.map_or_else(|| "none".to_owned(), |client| format!("{:?}", truncated(client)));
+        let client = client_id.map_or_else(
+            || "none".to_owned(),
+            |client| format!("{:?}", truncated(client)),
+        );
         format!(
             "aud: the introspection answer carries no `aud`, and its client_id ({client}) is not \
              one {setting} names"

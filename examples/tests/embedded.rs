@@ -420,6 +420,21 @@ async fn missing_or_malformed_settings_fail_at_startup_naming_the_variable() {
             &[("AUTH_INTROSPECTION_CLIENT_ID", "api")],
             "AUTH_INTROSPECTION_CLIENT_SECRET",
         ),
+        // Asking the issuer about every token needs the client that may ask.
+        (
+            env!("CARGO_BIN_EXE_quickstart"),
+            &[
+                ("AUTH_ISSUER", "https://issuer.example.com"),
+                ("AUTH_AUDIENCE", "a"),
+                ("AUTH_INTROSPECT_ALL_TOKENS", "1"),
+            ],
+            "set AUTH_INTROSPECTION_CLIENT_ID and AUTH_INTROSPECTION_CLIENT_SECRET",
+        ),
+        (
+            env!("CARGO_BIN_EXE_quickstart"),
+            &[("AUTH_INTROSPECT_ALL_TOKENS", "yes")],
+            "write 1 to introspect JWTs too",
+        ),
     ];
     for (binary, env, expected) in cases {
         let stderr = startup_error(binary, env).await;
@@ -515,6 +530,60 @@ async fn an_api_stops_at_start_on_a_definite_misconfiguration() {
         child.try_wait().unwrap().is_none(),
         "no answer at all is an outage, not a misconfiguration"
     );
+}
+
+#[tokio::test]
+async fn the_quickstart_stops_at_start_when_the_issuer_refuses_its_introspection_client() {
+    let issuer = auth_actix::testing::TestIssuer::start().await;
+    let env = [
+        ("AUTH_ISSUER", issuer.issuer()),
+        ("AUTH_AUDIENCE", issuer.audience()),
+        ("AUTH_INTROSPECTION_CLIENT_ID", "test-introspector"),
+        ("AUTH_INTROSPECTION_CLIENT_SECRET", "an-old-secret"),
+    ];
+    let stderr = startup_error(env!("CARGO_BIN_EXE_quickstart"), &env).await;
+    assert!(
+        stderr.contains("AUTH_INTROSPECTION_CLIENT_ID, AUTH_INTROSPECTION_CLIENT_SECRET")
+            && stderr.contains("refuses this API's client credentials"),
+        "{stderr}"
+    );
+    assert!(
+        !stderr.contains("an-old-secret"),
+        "never the secret: {stderr}"
+    );
+}
+
+/// `AUTH_INTROSPECT_ALL_TOKENS=1`: a JWT signed out at the issuer is refused, though its signature
+/// and `exp` still hold; without it, the same token is accepted until its `exp`.
+#[tokio::test]
+async fn the_quickstart_asks_the_issuer_about_jwts_when_told_to() {
+    let issuer = auth_actix::testing::TestIssuer::start().await;
+    let settings = |all_tokens: &'static str| {
+        [
+            ("AUTH_ISSUER", issuer.issuer()),
+            ("AUTH_AUDIENCE", issuer.audience()),
+            ("AUTH_INTROSPECTION_CLIENT_ID", "test-introspector"),
+            ("AUTH_INTROSPECTION_CLIENT_SECRET", "test-secret"),
+            ("AUTH_INTROSPECT_ALL_TOKENS", all_tokens),
+        ]
+    };
+    let (_asking, asking) =
+        start_configured(env!("CARGO_BIN_EXE_quickstart"), &settings("1")).await;
+    let (_trusting, trusting) =
+        start_configured(env!("CARGO_BIN_EXE_quickstart"), &settings("0")).await;
+    let client = reqwest::Client::builder()
+        .timeout(Duration::from_secs(20))
+        .build()
+        .unwrap();
+    let me = |base: &str, token: &str| client.get(format!("{base}/me")).bearer_auth(token).send();
+    let kept = issuer.token().subject("ada").sign();
+    assert_eq!(me(&asking, &kept).await.unwrap().status(), 200);
+    let signed_out = issuer.token().subject("bob").sign();
+    issuer.revoke(&signed_out);
+    let refused = me(&asking, &signed_out).await.unwrap();
+    assert_eq!(refused.status(), 401);
+    assert!(refused.text().await.unwrap().contains("INVALID_TOKEN"));
+    assert_eq!(me(&trusting, &signed_out).await.unwrap().status(), 200);
 }
 
 /// Starts the browser example and reads its API and page URLs.

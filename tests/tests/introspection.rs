@@ -195,7 +195,10 @@ async fn wrong_client_credentials_never_let_a_token_through() {
     let token = issuer.token().opaque();
     let error = verifier.verify_token(&token).await.unwrap_err();
     // A setting to fix, not an outage: its own refusal, naming the client.
-    let AuthError::IntrospectionUnauthorized { setting, reason, .. } = &error else {
+    let AuthError::IntrospectionUnauthorized {
+        setting, reason, ..
+    } = &error
+    else {
         panic!("expected refused credentials, got {error:?}");
     };
     assert!(setting.contains("\"test-introspector\""), "{setting}");
@@ -517,8 +520,12 @@ async fn all_tokens_refuses_a_jwt_revoked_at_the_issuer_within_the_cache_ttl_and
     let asking = issuer
         .provider()
         .introspection(issuer.introspection().cache_ttl(ttl).all_tokens());
-    let asking = test::init_service(App::new().wrap(JwtAuth::new(asking).unwrap()).service(admin))
-        .await;
+    let asking = test::init_service(
+        App::new()
+            .wrap(JwtAuth::new(asking).unwrap())
+            .service(admin),
+    )
+    .await;
     let trusting = JwtAuth::new(issuer.provider().introspection(issuer.introspection())).unwrap();
     let trusting = test::init_service(App::new().wrap(trusting).service(admin)).await;
     let token = issuer.token().subject("ada").roles(["admin"]).sign();
@@ -551,7 +558,11 @@ async fn all_tokens_refuses_a_jwt_revoked_at_the_issuer_within_the_cache_ttl_and
 /// An opaque token whose introspection answer names no audience, only the relying party that
 /// obtained it, as LemonLDAP::NG answers.
 fn without_aud(issuer: &TestIssuer, client_id: Option<&str>) -> String {
-    let token = issuer.token().subject("ada").roles(["admin"]).without_claim("aud");
+    let token = issuer
+        .token()
+        .subject("ada")
+        .roles(["admin"])
+        .without_claim("aud");
     match client_id {
         Some(client_id) => token.claim("client_id", client_id).opaque(),
         None => token.opaque(),
@@ -579,9 +590,16 @@ async fn an_answer_without_aud_is_refused_and_the_log_says_so() {
         "{reason}"
     );
     // An answer naming another audience is a mismatch, said as one.
-    let elsewhere = issuer.token().audience("https://billing.example.com").opaque();
+    let elsewhere = issuer
+        .token()
+        .audience("https://billing.example.com")
+        .opaque();
     log.clear();
-    send(&app, test::TestRequest::get().uri("/admin").bearer(&elsewhere)).await;
+    send(
+        &app,
+        test::TestRequest::get().uri("/admin").bearer(&elsewhere),
+    )
+    .await;
     let events = log.with_outcome("rejected");
     assert!(
         !events[0]["reason"].contains("carries no `aud`"),
@@ -646,9 +664,11 @@ async fn accept_missing_audience_for_clients_admits_answers_of_the_named_clients
         AuthError::InvalidAudience
     );
 
-    let blank = issuer
-        .provider()
-        .introspection(issuer.introspection().accept_missing_audience_for_clients([" "]));
+    let blank = issuer.provider().introspection(
+        issuer
+            .introspection()
+            .accept_missing_audience_for_clients([" "]),
+    );
     let error = Verifier::new(blank).unwrap_err();
     assert!(
         error
@@ -670,14 +690,23 @@ async fn auth0_has_no_introspection_endpoint_and_says_what_to_do_instead() {
         let provider = Provider::auth0("tenant.us.auth0.com", "https://api.example.com")
             .introspection(introspection);
         let error = Verifier::new(provider).unwrap_err();
-        assert_eq!(error.setting, "Provider::auth0(domain, audience): introspection");
+        assert_eq!(
+            error.setting,
+            "Provider::auth0(domain, audience): introspection"
+        );
         assert!(
             error.problem.contains("no RFC 7662 introspection endpoint")
                 && error.problem.contains("API Identifier as `audience`"),
             "{error}"
         );
     }
-    assert!(Verifier::new(Provider::auth0("tenant.us.auth0.com", "https://api.example.com")).is_ok());
+    assert!(
+        Verifier::new(Provider::auth0(
+            "tenant.us.auth0.com",
+            "https://api.example.com"
+        ))
+        .is_ok()
+    );
 }
 
 // ----------------------------------------------- opaque tokens go to one provider only ---
@@ -1041,7 +1070,9 @@ async fn oidc_provider_does_not_introspect_jwts_so_all_tokens_stops_at_warm_up()
     assert_eq!(error.setting, "Introspection::all_tokens");
     assert!(
         error.problem.contains("HTTP 400 unsupported_token_type")
-            && error.problem.contains("Structured JWT Tokens cannot be introspected")
+            && error
+                .problem
+                .contains("Structured JWT Tokens cannot be introspected")
             && error.problem.contains("remove .all_tokens()"),
         "{error}"
     );
@@ -1098,7 +1129,9 @@ async fn oidc_provider_refusing_to_introspect_a_jwt_is_its_own_reason_not_an_out
     let errors: Vec<_> = log
         .events()
         .into_iter()
-        .filter(|event| event.get("setting").map(String::as_str) == Some("Introspection::all_tokens"))
+        .filter(|event| {
+            event.get("setting").map(String::as_str) == Some("Introspection::all_tokens")
+        })
         .collect();
     assert_eq!(errors.len(), 1, "{:?}", log.events());
     assert!(

@@ -40,7 +40,9 @@ fn recorder() -> &'static Snapshotter {
     SNAPSHOTTER.get_or_init(|| {
         let recorder = DebuggingRecorder::new();
         let snapshotter = recorder.snapshotter();
-        recorder.install().expect("the only recorder of this binary");
+        recorder
+            .install()
+            .expect("the only recorder of this binary");
         snapshotter
     })
 }
@@ -86,12 +88,17 @@ async fn warm_up_stops_on_client_credentials_the_issuer_refuses_naming_them() {
         "Introspection::client_secret_basic(\"test-introspector\", ..)"
     );
     assert!(
-        error.problem.contains("refuses this API's client credentials")
+        error
+            .problem
+            .contains("refuses this API's client credentials")
             && error.problem.contains("HTTP 401 invalid_client")
             && error.problem.contains("secret is the one the issuer holds"),
         "{error}"
     );
-    assert!(!error.to_string().contains("wrong-secret"), "never the secret");
+    assert!(
+        !error.to_string().contains("wrong-secret"),
+        "never the secret"
+    );
     assert!(matches!(
         verifier.prefetch().await,
         Err(PrefetchError::Misconfigured(_))
@@ -108,7 +115,10 @@ async fn warm_up_stops_on_client_credentials_the_issuer_refuses_naming_them() {
     let keyed = issuer.provider().zitadel_key_file(path);
     let error = Verifier::new(keyed).unwrap().warm_up().await.unwrap_err();
     let _ = std::fs::remove_file(&key_file);
-    assert_eq!(error.setting, format!("Provider::zitadel_key_file({path:?})"));
+    assert_eq!(
+        error.setting,
+        format!("Provider::zitadel_key_file({path:?})")
+    );
     assert!(
         error.problem.contains("HTTP 400 unauthorized_client")
             && error.problem.contains("Keys in the Zitadel console")
@@ -120,7 +130,10 @@ async fn warm_up_stops_on_client_credentials_the_issuer_refuses_naming_them() {
     issuer.refuse_introspection_clients(false);
     let before = issuer.introspections();
     let verifier = Verifier::new(issuer.provider().introspection(issuer.introspection())).unwrap();
-    let unchecked = verifier.readiness().issuers[0].introspection.clone().unwrap();
+    let unchecked = verifier.readiness().issuers[0]
+        .introspection
+        .clone()
+        .unwrap();
     assert_eq!(unchecked.status, IntrospectionStatus::Unchecked);
     verifier.warm_up().await.unwrap();
     assert_eq!(issuer.introspections(), before + 1, "one probe");
@@ -147,7 +160,11 @@ async fn an_unreachable_introspection_endpoint_is_an_outage_not_a_misconfigurati
         .warm_up()
         .await
         .expect("an unreachable endpoint is a warning");
-    let Err(PrefetchError::Unreachable { issuer: name, reason }) = verifier.prefetch().await else {
+    let Err(PrefetchError::Unreachable {
+        issuer: name,
+        reason,
+    }) = verifier.prefetch().await
+    else {
         panic!("an outage, not a misconfiguration");
     };
     assert_eq!(name, issuer.issuer());
@@ -226,7 +243,10 @@ async fn refused_credentials_at_request_time_are_their_own_reason_metric_and_rea
     let endpoint = down.issuers[0].introspection.clone().unwrap();
     assert_eq!(endpoint.status, IntrospectionStatus::Unauthorized);
     let json = serde_json::to_value(&down).unwrap();
-    assert_eq!(json["issuers"][0]["introspection"]["status"], "unauthorized");
+    assert_eq!(
+        json["issuers"][0]["introspection"]["status"],
+        "unauthorized"
+    );
 
     let series = counters(snapshotter);
     let introspections = "auth_introspections_total";
