@@ -310,18 +310,20 @@ impl JwtAuth {
         &self.verifier
     }
 
-    /// Fetches every provider's keys now; see [`Verifier::prefetch`] for which failures to stop on.
+    /// Fetches every provider's keys now and probes its introspection endpoint; see
+    /// [`Verifier::prefetch`] for which failures to stop on.
     pub async fn prefetch(&self) -> Result<(), PrefetchError> {
         self.verifier.prefetch().await
     }
 
-    /// Whether requests can be decided now (keys usable, shared revocations loaded), for
-    /// `/readyz`; see [`Verifier::readiness`].
+    /// Whether requests can be decided now (keys usable, introspection credentials accepted, shared
+    /// revocations loaded), for `/readyz`; see [`Verifier::readiness`].
     pub fn readiness(&self) -> auth_core::Readiness {
         self.verifier.readiness()
     }
 
-    /// Fetches keys at startup, failing only on a misconfiguration; see [`Verifier::warm_up`].
+    /// Fetches keys and probes introspection at startup, failing only on a misconfiguration (such
+    /// as introspection credentials the issuer refuses); see [`Verifier::warm_up`].
     pub async fn warm_up(&self) -> Result<(), ConfigError> {
         self.verifier.warm_up().await
     }

@@ -24,9 +24,9 @@
 //! | `METRICS_BIND` | serve Prometheus text at `/metrics` on this address, e.g. `127.0.0.1:9090` | off |
 //! | `BIND` | listen address | `127.0.0.1:8080` |
 //!
-//! `/readyz` answers 200 once the issuer's keys (and shared revocations) are loaded, 503 with the
-//! reason before; `/livez` always answers 200: the identity provider being down is no reason to
-//! restart the API.
+//! `/readyz` answers 200 once the issuer's keys (and shared revocations) are loaded and no
+//! introspection endpoint refuses the API's credentials, 503 with the reason otherwise; `/livez`
+//! always answers 200: the identity provider being down is no reason to restart the API.
 
 use std::net::SocketAddr;
 use std::time::Duration;
