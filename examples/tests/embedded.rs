@@ -278,7 +278,9 @@ async fn startup_error(binary: &str, env: &[(&str, &str)]) -> String {
         .env("BIND", "127.0.0.1:0")
         .env_remove("DEMO_ALLOW_ANY_BIND")
         .stdout(Stdio::null())
-        .stderr(Stdio::piped());
+        .stderr(Stdio::piped())
+        // A binary that starts instead of refusing is ended when the timeout gives up on it.
+        .kill_on_drop(true);
     for (name, value) in env {
         command.env(name, value);
     }
