@@ -278,7 +278,9 @@ async fn startup_error(binary: &str, env: &[(&str, &str)]) -> String {
         .env("BIND", "127.0.0.1:0")
         .env_remove("DEMO_ALLOW_ANY_BIND")
         .stdout(Stdio::null())
-        .stderr(Stdio::piped());
+        .stderr(Stdio::piped())
+        // A binary that starts instead of refusing must not outlive the failed test.
+        .kill_on_drop(true);
     for (name, value) in env {
         command.env(name, value);
     }
@@ -394,6 +396,17 @@ async fn missing_or_malformed_settings_fail_at_startup_naming_the_variable() {
             env!("CARGO_BIN_EXE_quickstart"),
             &[("BIND", "not-an-address")],
             "BIND",
+        ),
+        // The bench targets' embedded issuers hand out tokens (soak-target's `GET /_mint`) too.
+        (
+            env!("CARGO_BIN_EXE_soak-target"),
+            &[("BIND", "0.0.0.0:0")],
+            "BIND=0.0.0.0:0: soak-target serves GET /_mint",
+        ),
+        (
+            env!("CARGO_BIN_EXE_load-target"),
+            &[("BIND", "0.0.0.0:0")],
+            "BIND=0.0.0.0:0: load-target would run on its embedded test issuer",
         ),
         (
             env!("CARGO_BIN_EXE_quickstart"),
