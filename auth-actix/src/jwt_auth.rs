@@ -5,13 +5,14 @@ use std::rc::Rc;
 use std::sync::Arc;
 
 use actix_web::body::{EitherBody, MessageBody};
-use actix_web::dev::{Service, ServiceRequest, ServiceResponse, Transform, forward_ready};
+use actix_web::dev::{Service, ServiceRequest, ServiceResponse, Transform};
 use actix_web::http::header;
 use actix_web::{Error, HttpRequest, HttpResponse, ResponseError};
 use auth_core::{
     AuthError, ConfigError, Dpop, PrefetchError, Provider, Revocations, TokenSource, Verifier,
 };
 use futures_util::future::{LocalBoxFuture, Ready, ready};
+use std::task::{Context, Poll};
 
 use crate::audit::DecisionMeters;
 use crate::path_rules::{self, Access, PathRules};
@@ -87,6 +88,11 @@ pub(crate) struct Config {
     /// Take scheme and host from `Forwarded` / `X-Forwarded-*` headers (a trusted proxy sets them).
     pub(crate) trust_forwarded: bool,
     pub(crate) meters: Arc<DecisionMeters>,
+    /// The application's CORS layer, wrapped outside authentication.
+    #[cfg(feature = "cors")]
+    pub(crate) cors: Option<cors_preflight::CorsFactory>,
+    /// Whether a preflight answered without CORS headers was warned about yet.
+    pub(crate) preflight_warning: cors_preflight::PreflightWarning,
 }
 
 /// The `algs` of a `DPoP` challenge: the accepted proof algorithms, space-separated.
@@ -106,6 +112,7 @@ impl std::fmt::Debug for JwtAuth {
             .field("sources", &self.config.sources)
             .field("paths", &self.config.paths)
             .field("resolver", &self.config.resolver.is_some())
+            .field("cors", &self.cors_layer_configured())
             .finish_non_exhaustive()
     }
 }
@@ -134,6 +141,9 @@ impl JwtAuth {
             public_origin: None,
             trust_forwarded: false,
             meters: Arc::new(DecisionMeters::new(&verifier)),
+            #[cfg(feature = "cors")]
+            cors: None,
+            preflight_warning: cors_preflight::PreflightWarning::default(),
         };
         JwtAuth {
             verifier,
@@ -271,6 +281,74 @@ impl JwtAuth {
         self
     }
 
+    /// Wraps the application's CORS layer around authentication, so one `.wrap(auth)` does both:
+    /// the CORS layer answers preflights with its headers (they never reach authentication or the
+    /// application) and adds its headers to every answer, refusals (401, 403, 503) included, so a
+    /// browser can read why it was refused. `cors` builds the layer; it is called once per worker
+    /// (actix-cors's `Cors` cannot be shared between threads).
+    ///
+    /// Without it, wrap actix-cors outside `JwtAuth` (`.wrap(auth).wrap(cors)`: the last wrap is
+    /// the outermost). A CORS layer wrapped inside `JwtAuth` never sees a preflight: `JwtAuth`
+    /// answers every preflight that reaches it with an empty `204` and no CORS headers, and logs a
+    /// warning naming this method.
+    ///
+    /// A `Cors` that cannot work (an unparsable origin, credentials with every origin) stops the
+    /// application as it starts, with an error logged for this setting.
+    ///
+    /// ```
+    /// use actix_cors::Cors;
+    /// use actix_web::{test, web, App};
+    /// use auth_actix::testing::TestIssuer;
+    /// use auth_actix::JwtAuth;
+    ///
+    /// # #[actix_web::main] async fn main() {
+    /// let issuer = TestIssuer::start().await;
+    /// let auth = JwtAuth::new(issuer.provider()).unwrap().cors(|| {
+    ///     Cors::default()
+    ///         .allowed_origin("https://app.example.com")
+    ///         .allowed_methods(["GET", "POST"])
+    ///         .allowed_headers(["authorization", "content-type"])
+    /// });
+    /// let app = test::init_service(
+    ///     App::new().wrap(auth).route("/items", web::get().to(|| async { "items" })),
+    /// )
+    /// .await;
+    /// let preflight = test::TestRequest::default()
+    ///     .method(actix_web::http::Method::OPTIONS)
+    ///     .uri("/items")
+    ///     .insert_header(("origin", "https://app.example.com"))
+    ///     .insert_header(("access-control-request-method", "GET"))
+    ///     .to_request();
+    /// let answer = test::call_service(&app, preflight).await;
+    /// assert_eq!(answer.status(), 200);
+    /// assert!(answer.headers().contains_key("access-control-allow-origin"));
+    /// let refused = test::TestRequest::get()
+    ///     .uri("/items")
+    ///     .insert_header(("origin", "https://app.example.com"))
+    ///     .to_request();
+    /// let refused = test::call_service(&app, refused).await;
+    /// assert_eq!(refused.status(), 401);
+    /// assert!(refused.headers().contains_key("access-control-allow-origin"));
+    /// # }
+    /// ```
+    #[cfg(feature = "cors")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "cors")))]
+    pub fn cors<F>(mut self, cors: F) -> JwtAuth
+    where
+        F: Fn() -> actix_cors::Cors + Send + Sync + 'static,
+    {
+        Arc::make_mut(&mut self.config).cors = Some(Arc::new(cors));
+        self
+    }
+
+    /// Whether [`JwtAuth::cors`] gave this configuration a CORS layer.
+    pub(crate) fn cors_layer_configured(&self) -> bool {
+        #[cfg(feature = "cors")]
+        return self.config.cors.is_some();
+        #[cfg(not(feature = "cors"))]
+        return false;
+    }
+
     /// The URL a DPoP proof's `htu` must name for `req`: scheme, host and path, no query.
     pub(crate) fn request_url(&self, req: &HttpRequest) -> String {
         let path = req.uri().path();
@@ -355,24 +433,56 @@ where
     S: Service<ServiceRequest, Response = ServiceResponse<B>, Error = Error> + 'static,
     B: MessageBody + 'static,
 {
-    type Response = ServiceResponse<EitherBody<B>>;
+    type Response = ServiceResponse<EitherBody<EitherBody<B>>>;
     type Error = Error;
     type Transform = JwtAuthMiddleware<S>;
     type InitError = ();
     type Future = Ready<Result<Self::Transform, Self::InitError>>;
 
     fn new_transform(&self, service: S) -> Self::Future {
-        ready(Ok(JwtAuthMiddleware {
+        let auth = AuthService {
             service: Rc::new(service),
             auth: self.clone(),
+        };
+        #[cfg(feature = "cors")]
+        if let Some(cors) = &self.config.cors {
+            // CORS outermost: it answers preflights before authentication and adds its headers to
+            // refusals too.
+            let layers = match cors().new_transform(auth).into_inner() {
+                Ok(cors) => Ok(JwtAuthMiddleware {
+                    layers: Layers::Cors(cors, self.clone()),
+                }),
+                Err(()) => {
+                    tracing::error!(
+                        target: crate::audit::TARGET,
+                        "JwtAuth::cors: the CORS layer cannot start (actix-cors logged why: an \
+                         origin that does not parse, or credentials allowed with every origin \
+                         and send_wildcard)"
+                    );
+                    Err(())
+                }
+            };
+            return ready(layers);
+        }
+        ready(Ok(JwtAuthMiddleware {
+            layers: Layers::Auth(auth),
         }))
     }
 }
 
-/// The service [`JwtAuth`] wraps around an app or scope.
+/// The service [`JwtAuth`] wraps around an app or scope: authentication, inside the CORS layer
+/// given to [`JwtAuth::cors`] if any. One response type either way (the body of a response
+/// without a CORS layer is the left one, moved, not copied).
 pub struct JwtAuthMiddleware<S> {
-    service: Rc<S>,
-    auth: JwtAuth,
+    layers: Layers<S>,
+}
+
+enum Layers<S> {
+    Auth(AuthService<S>),
+    /// The CORS layer around authentication, and the configuration, to record the preflights it
+    /// answers.
+    #[cfg(feature = "cors")]
+    Cors(actix_cors::CorsMiddleware<AuthService<S>>, JwtAuth),
 }
 
 impl<S, B> Service<ServiceRequest> for JwtAuthMiddleware<S>
@@ -380,22 +490,64 @@ where
     S: Service<ServiceRequest, Response = ServiceResponse<B>, Error = Error> + 'static,
     B: MessageBody + 'static,
 {
-    type Response = ServiceResponse<EitherBody<B>>;
+    type Response = ServiceResponse<EitherBody<EitherBody<B>>>;
     type Error = Error;
     type Future = LocalBoxFuture<'static, Result<Self::Response, Self::Error>>;
 
-    forward_ready!(service);
+    fn poll_ready(&self, cx: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
+        match &self.layers {
+            Layers::Auth(auth) => auth.poll_ready(cx),
+            #[cfg(feature = "cors")]
+            Layers::Cors(cors, _) => cors.poll_ready(cx),
+        }
+    }
 
     fn call(&self, req: ServiceRequest) -> Self::Future {
+        match &self.layers {
+            Layers::Auth(auth) => {
+                let response = auth.authenticate(req);
+                Box::pin(async move { Ok(response.await?.map_into_left_body()) })
+            }
+            #[cfg(feature = "cors")]
+            Layers::Cors(cors, auth) => {
+                // The CORS layer answers preflights without calling further in: the decision
+                // log still gets the request's one `preflight` decision.
+                if cors_preflight::is_preflight(req.request())
+                    && auth.config.paths.access(req.path()) != Access::Skipped
+                {
+                    RequestAuth::install(req.request(), auth.clone(), AuthState::Preflight);
+                }
+                cors.call(req)
+            }
+        }
+    }
+}
+
+/// Authentication itself: decides the request, then calls the application or answers for it.
+pub(crate) struct AuthService<S> {
+    service: Rc<S>,
+    auth: JwtAuth,
+}
+
+impl<S, B> AuthService<S>
+where
+    S: Service<ServiceRequest, Response = ServiceResponse<B>, Error = Error> + 'static,
+    B: MessageBody + 'static,
+{
+    fn authenticate(
+        &self,
+        req: ServiceRequest,
+    ) -> impl Future<Output = Result<ServiceResponse<EitherBody<B>>, Error>> + 'static {
         let service = Rc::clone(&self.service);
         let auth = self.auth.clone();
-        Box::pin(async move {
-            if cors_preflight::is_preflight(req.request()) {
-                RequestAuth::install(req.request(), auth, AuthState::Preflight);
-                let response = service.call(req).await?;
-                return Ok(cors_preflight::answered(response));
+        async move {
+            let access = auth.config.paths.access(req.path());
+            // Nothing reaches the application unauthenticated because of its shape: a preflight
+            // is answered here unless the path is skipped (the application then sees everything).
+            if access != Access::Skipped && cors_preflight::is_preflight(req.request()) {
+                return Ok(cors_preflight::answer(req, &auth).map_into_right_body());
             }
-            let state = match auth.config.paths.access(req.path()) {
+            let state = match access {
                 // Extractors on a skipped path may still verify on demand, with this configuration.
                 Access::Skipped => AuthState::Unverified,
                 Access::Public => verify_request(req.request(), &auth, true).await,
@@ -438,6 +590,22 @@ where
                 }
             }
             Ok(response)
-        })
+        }
+    }
+}
+
+impl<S, B> Service<ServiceRequest> for AuthService<S>
+where
+    S: Service<ServiceRequest, Response = ServiceResponse<B>, Error = Error> + 'static,
+    B: MessageBody + 'static,
+{
+    type Response = ServiceResponse<EitherBody<B>>;
+    type Error = Error;
+    type Future = LocalBoxFuture<'static, Result<Self::Response, Self::Error>>;
+
+    actix_web::dev::forward_ready!(service);
+
+    fn call(&self, req: ServiceRequest) -> Self::Future {
+        Box::pin(self.authenticate(req))
     }
 }

@@ -530,38 +530,82 @@ async fn an_api_stops_at_start_on_a_definite_misconfiguration() {
     );
 }
 
-/// Starts the browser example and reads its API and page URLs.
-async fn start_browser(order: &str) -> (Child, String, String) {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_browser"))
-        .env("BIND", "127.0.0.1:0")
-        .env("PAGE_BIND", "127.0.0.1:0")
-        .env("WRAP_ORDER", order)
-        .env("RUST_LOG", "warn")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::inherit())
-        .kill_on_drop(true)
-        .spawn()
-        .expect("example starts");
-    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
-    let (mut api, mut page) = (None, None);
-    let read = async {
-        while let Ok(Some(line)) = lines.next_line().await {
-            if let Some(url) = line.strip_prefix("api: ") {
-                api = Some(url.to_owned());
+/// The browser example, running.
+struct BrowserExample {
+    _child: Child,
+    api: String,
+    page: String,
+    /// What it has printed so far, its log included; stderr is also passed through to the test's
+    /// output.
+    log: std::sync::Arc<std::sync::Mutex<Vec<String>>>,
+}
+
+impl BrowserExample {
+    /// Starts the example and reads its API and page URLs.
+    async fn start(order: &str) -> BrowserExample {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_browser"))
+            .env("BIND", "127.0.0.1:0")
+            .env("PAGE_BIND", "127.0.0.1:0")
+            .env("WRAP_ORDER", order)
+            .env("RUST_LOG", "warn,auth=info")
+            .env("NO_COLOR", "1")
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .kill_on_drop(true)
+            .spawn()
+            .expect("example starts");
+        let log = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+        let mut errors = BufReader::new(child.stderr.take().unwrap()).lines();
+        let kept = std::sync::Arc::clone(&log);
+        tokio::spawn(async move {
+            while let Ok(Some(line)) = errors.next_line().await {
+                eprintln!("browser example: {line}");
+                kept.lock().unwrap().push(line);
             }
-            if let Some(url) = line.strip_prefix("page: ") {
-                page = Some(url.to_owned());
+        });
+        let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+        let (mut api, mut page) = (None, None);
+        let read = async {
+            while let Ok(Some(line)) = lines.next_line().await {
+                if let Some(url) = line.strip_prefix("api: ") {
+                    api = Some(url.to_owned());
+                }
+                if let Some(url) = line.strip_prefix("page: ") {
+                    page = Some(url.to_owned());
+                }
+                if api.is_some() && page.is_some() {
+                    break;
+                }
             }
-            if api.is_some() && page.is_some() {
-                break;
+        };
+        tokio::time::timeout(Duration::from_secs(30), read)
+            .await
+            .expect("the browser example starts in time");
+        // The example logs to stdout (tracing's default), its errors to stderr.
+        let kept = std::sync::Arc::clone(&log);
+        tokio::spawn(async move {
+            while let Ok(Some(line)) = lines.next_line().await {
+                kept.lock().unwrap().push(line);
             }
+        });
+        BrowserExample {
+            _child: child,
+            api: api.expect("api URL"),
+            page: page.expect("page URL"),
+            log,
         }
-    };
-    tokio::time::timeout(Duration::from_secs(30), read)
-        .await
-        .expect("the browser example starts in time");
-    tokio::spawn(async move { while let Ok(Some(_)) = lines.next_line().await {} });
-    (child, api.expect("api URL"), page.expect("page URL"))
+    }
+
+    /// The logged lines that contain every one of `parts`.
+    fn logged(&self, parts: &[&str]) -> Vec<String> {
+        self.log
+            .lock()
+            .unwrap()
+            .iter()
+            .filter(|line| parts.iter().all(|part| line.contains(part)))
+            .cloned()
+            .collect()
+    }
 }
 
 #[tokio::test]
@@ -574,15 +618,34 @@ async fn a_page_on_another_origin_calls_the_api_and_opens_a_websocket_in_chromiu
         eprintln!("skipping the browser test: {missing} is not installed (.ci/run installs it)");
         return;
     }
-    for order in ["cors-outside", "auth-outside"] {
-        let (_child, api, page) = start_browser(order).await;
+    for order in ["auth-cors", "cors-outside", "cors-inside"] {
+        let example = BrowserExample::start(order).await;
+        let (api, page) = (&example.api, &example.page);
         let mut command = Command::new("node");
-        command.arg("page.mjs").arg(&page);
+        command.arg("page.mjs").arg(page);
         let stdout = run_browser_script(command, order).await;
-        assert!(
-            stdout.contains("fetch: 200 browser-user") && stdout.contains("ws: hello browser-user"),
-            "{order}: {stdout}"
-        );
+        if order == "cors-inside" {
+            // Misconfigured: JwtAuth answered the preflight without CORS headers, so Chromium
+            // never sent the request. A WebSocket has no CORS: its token still opens it.
+            assert!(
+                stdout.contains("fetch: failed") && stdout.contains("ws: hello browser-user"),
+                "{order}: {stdout}"
+            );
+            let warning = example.logged(&["WARN", "JwtAuth::cors", "wrap actix-cors outside"]);
+            assert_eq!(warning.len(), 1, "one warning naming the fix: {warning:?}");
+            let preflight = example.logged(&["outcome=\"preflight\"", "path=\"/me\""]);
+            assert_eq!(
+                preflight.len(),
+                1,
+                "the preflight's one decision: {preflight:?}"
+            );
+        } else {
+            assert!(
+                stdout.contains("fetch: 200 browser-user")
+                    && stdout.contains("ws: hello browser-user"),
+                "{order}: {stdout}"
+            );
+        }
 
         // Without a browser: what is not a genuine preflight, or an upgrade without a good token,
         // is refused before anything opens.

@@ -12,7 +12,7 @@
 //! | `AUTH_ISSUER`, `AUTH_AUDIENCE` | the provider, as in the quickstart (the page then asks for a token) | embedded demo issuer |
 //! | `BIND` | the API's listen address | `127.0.0.1:8080` |
 //! | `PAGE_BIND` | the page's listen address (another origin) | `127.0.0.1:8081` |
-//! | `WRAP_ORDER` | `cors-outside` or `auth-outside`: either works | `cors-outside` |
+//! | `WRAP_ORDER` | `auth-cors` (`JwtAuth::cors`), `cors-outside` (actix-cors wrapped outside `JwtAuth`), or `cors-inside` (a misconfiguration, for the tests: the browser refuses the cross-origin `fetch`) | `auth-cors` |
 //!
 //! A WebSocket lives longer than a request, so it can outlive its token: the socket here is closed
 //! with 1008 (policy violation) when the token expires, and the client reconnects with a fresh one.
@@ -22,6 +22,7 @@
 use std::net::SocketAddr;
 
 use actix_cors::Cors;
+use actix_web::middleware::Condition;
 use actix_web::{App, HttpRequest, HttpResponse, HttpServer, Responder, get, web};
 use actix_ws::{CloseCode, CloseReason, Message};
 use auth_actix::{Identity, JwtAuth, Provider, Verified};
@@ -100,11 +101,15 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     };
     let bind = address("BIND", "127.0.0.1:8080")?;
     let page_bind = address("PAGE_BIND", "127.0.0.1:8081")?;
-    let cors_outside = match setting("WRAP_ORDER").as_deref() {
-        None | Some("cors-outside") => true,
-        Some("auth-outside") => false,
+    let order = match setting("WRAP_ORDER").as_deref() {
+        None | Some("auth-cors") => WrapOrder::AuthCors,
+        Some("cors-outside") => WrapOrder::CorsOutside,
+        Some("cors-inside") => WrapOrder::CorsInside,
         Some(other) => {
-            return Err(format!("WRAP_ORDER={other:?}: write cors-outside or auth-outside").into());
+            return Err(format!(
+                "WRAP_ORDER={other:?}: write auth-cors, cors-outside or cors-inside"
+            )
+            .into());
         }
     };
 
@@ -136,20 +141,28 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let api = format!("http://{}", api_listener.local_addr()?);
 
     let allowed = page_origin.clone();
+    let cors = move || {
+        Cors::default()
+            .allowed_origin(&allowed)
+            .allowed_methods(["GET"])
+            .allowed_headers(["authorization"])
+            .max_age(600)
+    };
+    let auth = match order {
+        WrapOrder::AuthCors => auth.cors(cors.clone()),
+        WrapOrder::CorsOutside | WrapOrder::CorsInside => auth,
+    };
     let api_server = HttpServer::new(move || {
-        let cors = || {
-            Cors::default()
-                .allowed_origin(&allowed)
-                .allowed_methods(["GET"])
-                .allowed_headers(["authorization"])
-                .max_age(600)
+        let (outside, inside) = match order {
+            WrapOrder::AuthCors => (false, false),
+            WrapOrder::CorsOutside => (true, false),
+            WrapOrder::CorsInside => (false, true),
         };
-        // Either order works: JwtAuth lets genuine preflights through untouched.
-        let (outer, inner) = (cors_outside, !cors_outside);
+        // The last wrap is the outermost layer.
         App::new()
-            .wrap(actix_web::middleware::Condition::new(inner, cors()))
+            .wrap(Condition::new(inside, cors()))
             .wrap(auth.clone())
-            .wrap(actix_web::middleware::Condition::new(outer, cors()))
+            .wrap(Condition::new(outside, cors()))
             .service(me)
             .service(socket)
     })
@@ -191,6 +204,18 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     );
     futures_util::future::try_join(api_server, page_server).await?;
     Ok(())
+}
+
+/// Where the CORS layer goes.
+#[derive(Clone, Copy)]
+enum WrapOrder {
+    /// Given to `JwtAuth::cors`: one `.wrap(auth)`, CORS outside authentication.
+    AuthCors,
+    /// actix-cors wrapped outside `JwtAuth` by the application.
+    CorsOutside,
+    /// actix-cors wrapped inside `JwtAuth` without telling it: `JwtAuth` answers preflights
+    /// itself, without CORS headers, and logs a warning naming `JwtAuth::cors`.
+    CorsInside,
 }
 
 /// An environment variable; empty counts as unset.
