@@ -7,7 +7,7 @@ use std::sync::Arc;
 use actix_web::body::{EitherBody, MessageBody};
 use actix_web::dev::{Service, ServiceRequest, ServiceResponse, Transform};
 use actix_web::http::header;
-use actix_web::{Error, HttpRequest, HttpResponse, ResponseError};
+use actix_web::{Error, HttpResponse, ResponseError};
 use auth_core::{
     AuthError, ConfigError, Dpop, PrefetchError, Provider, Revocations, TokenSource, Verifier,
 };
@@ -17,6 +17,7 @@ use std::task::{Context, Poll};
 use crate::audit::DecisionMeters;
 use crate::path_rules::{self, Access, PathRules};
 use crate::rejection::{AuthRejection, DpopChallenge, ErrorHandler};
+use crate::request_origin::{self, PublicOrigin};
 use crate::request_state::{AuthState, RequestAuth, verify_request};
 use crate::role_resolver::{RoleResolver, SharedResolver};
 use crate::{cors_preflight, token_lookup};
@@ -83,10 +84,12 @@ pub(crate) struct Config {
     pub(crate) realm: Arc<str>,
     /// The `algs` of the `DPoP` challenge.
     pub(crate) dpop_algs: Arc<str>,
-    /// Scheme, host and path prefix clients address the API by, for DPoP's `htu`.
-    pub(crate) public_origin: Option<Arc<str>>,
+    /// Scheme, host and path prefix clients address the API by, for DPoP's `htu` and cookies.
+    pub(crate) public_origin: Option<PublicOrigin>,
     /// Take scheme and host from `Forwarded` / `X-Forwarded-*` headers (a trusted proxy sets them).
     pub(crate) trust_forwarded: bool,
+    /// `Host` values DPoP proofs are taken for without a public origin, lowercased.
+    pub(crate) allowed_hosts: Vec<Box<str>>,
     pub(crate) meters: Arc<DecisionMeters>,
     /// The application's CORS layer, wrapped outside authentication.
     #[cfg(feature = "cors")]
@@ -140,6 +143,7 @@ impl JwtAuth {
             dpop_algs: dpop_algs(&verifier),
             public_origin: None,
             trust_forwarded: false,
+            allowed_hosts: Vec::new(),
             meters: Arc::new(DecisionMeters::new(&verifier)),
             #[cfg(feature = "cors")]
             cors: None,
@@ -250,25 +254,33 @@ impl JwtAuth {
     }
 
     /// The origin (and path prefix, if a proxy strips one) clients address the API by, e.g.
-    /// `https://api.example.com`: a DPoP proof's `htu` must name it. Without it, the scheme is the
-    /// server's own and the host the request's `Host` header.
+    /// `https://api.example.com`: a DPoP proof's `htu` must name it.
+    ///
+    /// Without it, the origin comes from the request's `Host` header, which the client chooses: a
+    /// DPoP proof is then accepted only on a request to a loopback address naming a loopback host
+    /// (a client on this machine), or to a host given to [`JwtAuth::allowed_hosts`]; elsewhere it
+    /// is refused (401 `INVALID_DPOP_PROOF`), since a proof captured at one host would replay
+    /// against every instance accepting the same audience.
     pub fn public_origin(mut self, origin: &str) -> Result<JwtAuth, ConfigError> {
-        let bad = |problem: &str| ConfigError {
-            setting: "JwtAuth::public_origin".to_owned(),
-            problem: problem.to_owned(),
-        };
-        let url = url::Url::parse(origin)
-            .map_err(|_| bad("not an absolute URL; write e.g. https://api.example.com"))?;
-        if !matches!(url.scheme(), "http" | "https") || url.host().is_none() {
-            return Err(bad(
-                "write an http(s) origin such as https://api.example.com",
-            ));
-        }
-        if url.query().is_some() || url.fragment().is_some() {
-            return Err(bad("an origin has no query or fragment"));
-        }
-        let origin = url.as_str().trim_end_matches('/');
-        Arc::make_mut(&mut self.config).public_origin = Some(Arc::from(origin));
+        let origin = PublicOrigin::parse(origin)?;
+        Arc::make_mut(&mut self.config).public_origin = Some(origin);
+        Ok(self)
+    }
+
+    /// Hosts (as clients send them in `Host`: `api.example.com`, `api.example.com:8443`) a DPoP
+    /// proof is accepted for when no [`JwtAuth::public_origin`] is set and forwarded headers are
+    /// not trusted; the proof's `htu` is then checked against the request's `Host`. For an API
+    /// addressed by several names; prefer `public_origin` where there is one.
+    pub fn allowed_hosts<I, S>(mut self, hosts: I) -> Result<JwtAuth, ConfigError>
+    where
+        I: IntoIterator<Item = S>,
+        S: AsRef<str>,
+    {
+        let hosts = hosts
+            .into_iter()
+            .map(|host| request_origin::parse_host("JwtAuth::allowed_hosts", host.as_ref()))
+            .collect::<Result<Vec<_>, _>>()?;
+        Arc::make_mut(&mut self.config).allowed_hosts.extend(hosts);
         Ok(self)
     }
 
@@ -349,30 +361,6 @@ impl JwtAuth {
         return false;
     }
 
-    /// The URL a DPoP proof's `htu` must name for `req`: scheme, host and path, no query.
-    pub(crate) fn request_url(&self, req: &HttpRequest) -> String {
-        let path = req.uri().path();
-        if let Some(origin) = &self.config.public_origin {
-            return format!("{origin}{path}");
-        }
-        if self.config.trust_forwarded {
-            let info = req.connection_info();
-            return format!("{}://{}{path}", info.scheme(), info.host());
-        }
-        let scheme = if req.app_config().secure() {
-            "https"
-        } else {
-            "http"
-        };
-        let host = req
-            .headers()
-            .get(header::HOST)
-            .and_then(|host| host.to_str().ok())
-            .or_else(|| req.uri().authority().map(|authority| authority.as_str()))
-            .unwrap_or_else(|| req.app_config().host());
-        format!("{scheme}://{host}{path}")
-    }
-
     /// The realm named in `WWW-Authenticate` (default `api`).
     pub fn realm(mut self, realm: &str) -> JwtAuth {
         let realm: String = realm
@@ -400,7 +388,19 @@ impl JwtAuth {
     }
 
     /// Fetches keys at startup, failing only on a misconfiguration; see [`Verifier::warm_up`].
+    /// Says so, once, when DPoP proofs will be taken only from this machine because no public
+    /// origin is set.
     pub async fn warm_up(&self) -> Result<(), ConfigError> {
+        if self.config.public_origin.is_none() && !self.config.trust_forwarded {
+            tracing::info!(
+                target: crate::audit::TARGET,
+                allowed_hosts = ?self.config.allowed_hosts,
+                "DPoP proofs are accepted only on requests to a loopback address naming a loopback \
+                 host (or to JwtAuth::allowed_hosts), because no public origin is set; set \
+                 JwtAuth::public_origin (AUTH_PUBLIC_ORIGIN in the examples) to accept them from \
+                 other machines"
+            );
+        }
         self.verifier.warm_up().await
     }
 

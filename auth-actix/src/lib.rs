@@ -55,6 +55,7 @@ pub mod macro_support;
 pub mod openapi;
 mod path_rules;
 mod rejection;
+mod request_origin;
 mod request_state;
 mod requirement;
 mod role_enum;

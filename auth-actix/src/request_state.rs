@@ -18,6 +18,7 @@ use tokio::sync::Notify;
 use crate::audit;
 use crate::jwt_auth::{DEFAULT_REALM, JwtAuth};
 use crate::rejection::AuthRejection;
+use crate::request_origin;
 use crate::role_resolver::{ResolveError, RoleRequest};
 use crate::token_lookup::{self, Lookup};
 
@@ -179,15 +180,17 @@ pub(crate) async fn verify_request(
     };
     let outcome = if token.dpop {
         match token_lookup::dpop_proof(headers) {
-            Some(proof) => {
-                let url = auth.request_url(req);
-                let request = DpopRequest {
-                    proof,
-                    method: req.method().as_str(),
-                    url: &url,
-                };
-                auth.verifier.verify_dpop(token.as_str(), &request).await
-            }
+            Some(proof) => match request_origin::dpop_url(req, &auth.config) {
+                Ok(url) => {
+                    let request = DpopRequest {
+                        proof,
+                        method: req.method().as_str(),
+                        url: &url,
+                    };
+                    auth.verifier.verify_dpop(token.as_str(), &request).await
+                }
+                Err(error) => Err(error),
+            },
             None => Err(AuthError::InvalidDpopProof(
                 "not exactly one DPoP header".into(),
             )),

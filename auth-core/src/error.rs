@@ -148,6 +148,11 @@ pub enum AuthError {
     /// time (a replayed proof is [`AuthError::DpopReplay`]).
     #[error("invalid DPoP proof: {0}")]
     InvalidDpopProof(String),
+    /// A DPoP proof cannot be checked for this request: without a public origin, only requests
+    /// from this machine or to listed hosts are taken, as the URL would come from the client's
+    /// `Host` header.
+    #[error("DPoP not accepted for this host: {0}")]
+    DpopHostNotAllowed(String),
     /// The DPoP proof was used before (within its acceptance window, on any instance sharing the
     /// replay store).
     #[error("DPoP proof replayed")]
@@ -218,7 +223,9 @@ impl AuthError {
             | AuthError::StoreUnavailable(_)
             | AuthError::RolesUnavailable(_) => ErrorCode::AuthUnavailable,
             AuthError::Internal(_) => ErrorCode::Internal,
-            AuthError::InvalidDpopProof(_) | AuthError::DpopReplay => ErrorCode::InvalidDpopProof,
+            AuthError::InvalidDpopProof(_)
+            | AuthError::DpopReplay
+            | AuthError::DpopHostNotAllowed(_) => ErrorCode::InvalidDpopProof,
             AuthError::UseDpopNonce => ErrorCode::UseDpopNonce,
             _ => ErrorCode::InvalidToken,
         }
@@ -243,6 +250,7 @@ impl AuthError {
             AuthError::StoreUnavailable(_) => "shared store unavailable",
             AuthError::InvalidDpopProof(_) => "invalid DPoP proof",
             AuthError::DpopReplay => "DPoP proof replayed",
+            AuthError::DpopHostNotAllowed(_) => "DPoP not accepted for this host",
             AuthError::UseDpopNonce => "DPoP nonce required",
             AuthError::DpopBinding(_) => "token binding not satisfied",
             AuthError::InvalidAudience => "audience not accepted",
@@ -279,6 +287,7 @@ impl AuthError {
             AuthError::StoreUnavailable(_) => "store_unavailable",
             AuthError::InvalidDpopProof(_) => "dpop_proof",
             AuthError::DpopReplay => "dpop_replay",
+            AuthError::DpopHostNotAllowed(_) => "dpop_host",
             AuthError::UseDpopNonce => "dpop_nonce",
             AuthError::DpopBinding(_) => "dpop_binding",
             AuthError::InvalidSignature => "bad_signature",

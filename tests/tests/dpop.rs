@@ -395,6 +395,159 @@ async fn behind_a_proxy_the_public_origin_decides() {
     }
 }
 
+/// A real server (one worker) at `bind` with `GET /items` behind `auth`; its port and handle.
+async fn serve(auth: JwtAuth, bind: &str) -> (u16, actix_web::dev::ServerHandle) {
+    let server = actix_web::HttpServer::new(move || App::new().wrap(auth.clone()).service(items))
+        .workers(1)
+        .bind(bind)
+        .unwrap();
+    let port = server.addrs()[0].port();
+    let server = server.run();
+    let handle = server.handle();
+    actix_web::rt::spawn(server);
+    (port, handle)
+}
+
+/// `GET /items` over loopback to `port`, naming `host` in `Host`, with a token and its proof for
+/// `htu`.
+async fn get_items(port: u16, host: &str, token: &str, proof: &str) -> (u16, String, String) {
+    let response = tests::client()
+        .get(format!("http://127.0.0.1:{port}/items"))
+        .header("host", host)
+        .header("authorization", format!("DPoP {token}"))
+        .header("dpop", proof)
+        .send()
+        .await
+        .unwrap();
+    let status = response.status().as_u16();
+    let challenge = response
+        .headers()
+        .get_all("www-authenticate")
+        .iter()
+        .map(|value| value.to_str().unwrap().to_owned())
+        .collect::<Vec<_>>()
+        .join(" | ");
+    (status, challenge, response.text().await.unwrap())
+}
+
+#[actix_web::test]
+async fn without_a_public_origin_a_proof_for_another_host_does_not_replay_here() {
+    init_tracing();
+    let issuer = TestIssuer::start().await;
+    let key = DpopKey::generate();
+    let token = issuer.token().subject("ada").dpop_bound(&key).sign();
+    // Captured by an attacker at instance A, which accepts the same audience.
+    let captured = key.proof("GET", "http://api-a.example.com/items", &token);
+
+    // Instance B listens on every address (as in a container) and has no public origin: the URL a
+    // proof is checked against would be the attacker's `Host`.
+    let (port, b) = serve(JwtAuth::new(issuer.provider()).unwrap(), "0.0.0.0:0").await;
+    let (status, challenge, body) = get_items(port, "api-a.example.com", &token, &captured).await;
+    assert_eq!(status, 401, "{body}");
+    assert_eq!(tests::error_code(&body), "INVALID_DPOP_PROOF");
+    assert!(
+        challenge.contains(r#"error_description="DPoP not accepted for this host""#),
+        "{challenge}"
+    );
+    // Its own name does not help either: the Host is still the client's word.
+    let own = format!("127.0.0.1:{port}");
+    let proof = key.proof("GET", &format!("http://{own}/items"), &token);
+    assert_eq!(get_items(port, &own, &token, &proof).await.0, 401);
+    b.stop(true).await;
+
+    // Hosts the application lists are taken, and only those.
+    let listed = JwtAuth::new(issuer.provider())
+        .unwrap()
+        .allowed_hosts(["API-B.example.com"])
+        .unwrap();
+    let (port, b) = serve(listed, "0.0.0.0:0").await;
+    let proof = key.proof("GET", "http://api-b.example.com/items", &token);
+    let (status, _, body) = get_items(port, "api-b.example.com", &token, &proof).await;
+    assert_eq!(status, 200, "{body}");
+    let captured = key.proof("GET", "http://api-a.example.com/items", &token);
+    assert_eq!(
+        get_items(port, "api-a.example.com", &token, &captured)
+            .await
+            .0,
+        401
+    );
+    b.stop(true).await;
+
+    // A public origin decides the URL, whatever the Host.
+    let public = JwtAuth::new(issuer.provider())
+        .unwrap()
+        .public_origin("https://api-b.example.com")
+        .unwrap();
+    let (port, b) = serve(public, "0.0.0.0:0").await;
+    let proof = key.proof("GET", "https://api-b.example.com/items", &token);
+    let (status, _, body) = get_items(port, "api-a.example.com", &token, &proof).await;
+    assert_eq!(status, 200, "{body}");
+    let captured = key.proof("GET", "http://api-a.example.com/items", &token);
+    assert_eq!(
+        get_items(port, "api-a.example.com", &token, &captured)
+            .await
+            .0,
+        401
+    );
+    b.stop(true).await;
+}
+
+#[actix_web::test]
+async fn on_loopback_a_proof_is_taken_for_a_loopback_host_only() {
+    init_tracing();
+    let issuer = TestIssuer::start().await;
+    let key = DpopKey::generate();
+    let token = issuer.token().subject("ada").dpop_bound(&key).sign();
+    let (port, server) = serve(JwtAuth::new(issuer.provider()).unwrap(), "127.0.0.1:0").await;
+    for host in [format!("127.0.0.1:{port}"), format!("localhost:{port}")] {
+        let proof = key.proof("GET", &format!("http://{host}/items"), &token);
+        let (status, _, body) = get_items(port, &host, &token, &proof).await;
+        assert_eq!(status, 200, "{host}: {body}");
+    }
+    // Behind a proxy on this machine, the Host is a public name the client chose.
+    let captured = key.proof("GET", "http://api-a.example.com/items", &token);
+    let (status, _, body) = get_items(port, "api-a.example.com", &token, &captured).await;
+    assert_eq!(status, 401);
+    assert_eq!(tests::error_code(&body), "INVALID_DPOP_PROOF");
+    server.stop(true).await;
+
+    for bad in ["https://api.example.com", "", "a b"] {
+        let error = JwtAuth::new(issuer.provider())
+            .unwrap()
+            .allowed_hosts([bad])
+            .unwrap_err();
+        assert_eq!(error.setting, "JwtAuth::allowed_hosts", "{bad}");
+    }
+}
+
+#[actix_web::test]
+async fn warm_up_says_when_dpop_is_taken_on_loopback_only() {
+    let issuer = TestIssuer::start().await;
+    let (log, _guard) = tests::audit_log::AuditLog::install();
+    let says = |log: &tests::audit_log::AuditLog| {
+        log.events().iter().any(|event| {
+            event
+                .get("message")
+                .is_some_and(|m| m.contains("loopback") && m.contains("JwtAuth::public_origin"))
+        })
+    };
+    JwtAuth::new(issuer.provider())
+        .unwrap()
+        .warm_up()
+        .await
+        .unwrap();
+    assert!(says(&log), "{:?}", log.events());
+    log.clear();
+    JwtAuth::new(issuer.provider())
+        .unwrap()
+        .public_origin("https://api.example.com")
+        .unwrap()
+        .warm_up()
+        .await
+        .unwrap();
+    assert!(!says(&log), "{:?}", log.events());
+}
+
 #[actix_web::test]
 async fn a_provider_can_refuse_bearer_tokens() {
     let issuer = TestIssuer::start().await;

@@ -18,7 +18,7 @@
 //! | `AUTH_LEEWAY_SECS` | clock-skew tolerance in seconds, at most 300 | `30` |
 //! | `AUTH_INTROSPECTION_CLIENT_ID`, `AUTH_INTROSPECTION_CLIENT_SECRET` | accept opaque tokens by introspection (endpoint from discovery) | off (on in demo mode) |
 //! | `AUTH_INTROSPECTION_URL` | introspection endpoint, overriding discovery | from discovery |
-//! | `AUTH_PUBLIC_ORIGIN` | the origin clients call, e.g. `https://api.example.com`, for DPoP proofs behind a proxy | scheme of this server, `Host` header |
+//! | `AUTH_PUBLIC_ORIGIN` | the origin clients call, e.g. `https://api.example.com`: DPoP proofs must name it, and without it DPoP is taken only from this machine | unset: scheme of this server, a loopback `Host` |
 //! | `REDIS_URL` | revocations and DPoP replay protection shared by every instance (`POST /sign-out`, `POST /sign-out-everywhere`) | in memory |
 //! | `METRICS_BIND` | serve Prometheus text at `/metrics` on this address, e.g. `127.0.0.1:9090` | off |
 //! | `BIND` | listen address | `127.0.0.1:8080` |
