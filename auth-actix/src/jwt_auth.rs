@@ -90,6 +90,8 @@ pub(crate) struct Config {
     pub(crate) trust_forwarded: bool,
     /// `Host` values DPoP proofs are taken for without a public origin, lowercased.
     pub(crate) allowed_hosts: Vec<Box<str>>,
+    /// Other origins whose requests a cookie token counts for.
+    pub(crate) cookie_origins: Vec<url::Origin>,
     pub(crate) meters: Arc<DecisionMeters>,
     /// The application's CORS layer, wrapped outside authentication.
     #[cfg(feature = "cors")]
@@ -144,6 +146,7 @@ impl JwtAuth {
             public_origin: None,
             trust_forwarded: false,
             allowed_hosts: Vec::new(),
+            cookie_origins: Vec::new(),
             meters: Arc::new(DecisionMeters::new(&verifier)),
             #[cfg(feature = "cors")]
             cors: None,
@@ -254,7 +257,8 @@ impl JwtAuth {
     }
 
     /// The origin (and path prefix, if a proxy strips one) clients address the API by, e.g.
-    /// `https://api.example.com`: a DPoP proof's `htu` must name it.
+    /// `https://api.example.com`: a DPoP proof's `htu` must name it, and a browser request whose
+    /// `Origin` is its scheme, host and port is same-origin for cookie tokens.
     ///
     /// Without it, the origin comes from the request's `Host` header, which the client chooses: a
     /// DPoP proof is then accepted only on a request to a loopback address naming a loopback host
@@ -281,6 +285,35 @@ impl JwtAuth {
             .map(|host| request_origin::parse_host("JwtAuth::allowed_hosts", host.as_ref()))
             .collect::<Result<Vec<_>, _>>()?;
         Arc::make_mut(&mut self.config).allowed_hosts.extend(hosts);
+        Ok(self)
+    }
+
+    /// Other origins (`https://app.example.com`: scheme, host and port) whose requests a token
+    /// read from a cookie counts for, beside this service's own origin.
+    ///
+    /// A browser sends cookies with requests any site makes, so a cookie token counts only for
+    /// same-site requests: it is ignored when `Sec-Fetch-Site` is `cross-site`, when it is
+    /// `same-site` and `Origin` is not listed here, and when `Origin` is neither this service's
+    /// origin ([`JwtAuth::public_origin`], else the `Host` header) nor listed here. Requests with
+    /// neither header (navigations typed in, non-browser clients) and same-origin requests keep
+    /// working. An ignored cookie authenticates nothing: a public path serves the request as
+    /// anonymous, a protected one refuses it (401 `UNAUTHORIZED`, logged with the rule). Tokens in
+    /// headers are not ambient credentials and are not checked this way.
+    ///
+    /// List the front end's origin when it runs on a sibling of the API's host
+    /// (`https://app.example.com` calling `https://api.example.com`).
+    pub fn cookie_origins<I, S>(mut self, origins: I) -> Result<JwtAuth, ConfigError>
+    where
+        I: IntoIterator<Item = S>,
+        S: AsRef<str>,
+    {
+        let origins = origins
+            .into_iter()
+            .map(|origin| request_origin::parse_origin("JwtAuth::cookie_origins", origin.as_ref()))
+            .collect::<Result<Vec<_>, _>>()?;
+        Arc::make_mut(&mut self.config)
+            .cookie_origins
+            .extend(origins);
         Ok(self)
     }
 

@@ -46,6 +46,7 @@
 
 mod audit;
 mod authorize;
+mod cookie_site;
 mod cors_preflight;
 mod jwt_auth;
 #[doc(hidden)]

@@ -1,4 +1,6 @@
-//! This service's origin for a request: the URL a DPoP proof's `htu` must name.
+//! This service's origin for a request: the URL a DPoP proof's `htu` must name, and the origin a
+//! browser's `Origin` header must be for a cookie to count as same-origin. One place, so the two
+//! never disagree.
 //!
 //! With [`JwtAuth::public_origin`](crate::JwtAuth::public_origin) the origin is configured. Without
 //! it, it comes from the request: `Host` (or, with
@@ -21,6 +23,8 @@ use crate::jwt_auth::Config;
 pub(crate) struct PublicOrigin {
     /// `scheme://host[:port][/prefix]`, no trailing slash: a request's path follows it.
     pub(crate) base: Arc<str>,
+    /// Scheme, host and port alone.
+    origin: url::Origin,
 }
 
 impl PublicOrigin {
@@ -41,8 +45,37 @@ impl PublicOrigin {
         }
         Ok(PublicOrigin {
             base: Arc::from(url.as_str().trim_end_matches('/')),
+            origin: url.origin(),
         })
     }
+}
+
+/// An origin a browser may name in `Origin`, parsed from configuration: `scheme://host[:port]`.
+pub(crate) fn parse_origin(setting: &str, origin: &str) -> Result<url::Origin, ConfigError> {
+    let bad = |problem: String| ConfigError {
+        setting: setting.to_owned(),
+        problem,
+    };
+    let url = url::Url::parse(origin).map_err(|_| {
+        bad(format!(
+            "{origin:?} is not an origin; write scheme, host and port only, e.g. \
+             https://app.example.com"
+        ))
+    })?;
+    if !matches!(url.scheme(), "http" | "https")
+        || url.host().is_none()
+        || url.path() != "/"
+        || url.query().is_some()
+        || url.fragment().is_some()
+        || !url.username().is_empty()
+        || url.password().is_some()
+    {
+        return Err(bad(format!(
+            "{origin:?} is not an http(s) origin; write scheme, host and port only, without \
+             path, query or fragment, e.g. https://app.example.com"
+        )));
+    }
+    Ok(url.origin())
 }
 
 /// A `Host`-style `host[:port]` from configuration, lowercased.
@@ -150,6 +183,43 @@ fn names_loopback(host: &str) -> bool {
     }
 }
 
+/// Whether a browser's `Origin` is this service's own: the public origin's scheme, host and port
+/// if one is set; else the request's host and port (`Host`, or the forwarded host when trusted),
+/// compared without the scheme, as TLS often ends at a proxy in front of the service.
+pub(crate) fn is_own_origin(req: &HttpRequest, config: &Config, origin: &url::Origin) -> bool {
+    if let Some(public) = &config.public_origin {
+        return *origin == public.origin;
+    }
+    let url::Origin::Tuple(scheme, origin_host, origin_port) = origin else {
+        return false;
+    };
+    let host = own_host(req, config);
+    let Some(authority) = host_authority(&host) else {
+        return false;
+    };
+    let default_port = match scheme.as_str() {
+        "https" => 443,
+        _ => 80,
+    };
+    let port = authority.port_u16().unwrap_or(default_port);
+    let same_host = match origin_host {
+        url::Host::Domain(name) => authority.host().eq_ignore_ascii_case(name),
+        // Addresses in their canonical text, IPv6 in brackets as in `Host`.
+        address => authority.host().eq_ignore_ascii_case(&address.to_string()),
+    };
+    port == *origin_port && same_host
+}
+
+/// The host (and port) this service is addressed by without a public origin: `Host`, or the
+/// forwarded host when forwarded headers are trusted.
+pub(crate) fn own_host(req: &HttpRequest, config: &Config) -> String {
+    if config.trust_forwarded {
+        req.connection_info().host().to_owned()
+    } else {
+        request_host(req).to_owned()
+    }
+}
+
 /// A value from the request, for a log line: debug-quoted and at most 200 bytes of it.
 pub(crate) fn shown(value: &str) -> String {
     let mut end = value.len().min(200);
@@ -185,6 +255,31 @@ mod tests {
             "user@localhost",
         ] {
             assert!(!names_loopback(host), "{host}");
+        }
+    }
+
+    #[test]
+    fn configured_origins_are_scheme_host_and_port_only() {
+        let origin = parse_origin("s", "https://App.Example.com").unwrap();
+        assert_eq!(origin.ascii_serialization(), "https://app.example.com");
+        assert_eq!(
+            parse_origin("s", "http://localhost:5173/")
+                .unwrap()
+                .ascii_serialization(),
+            "http://localhost:5173"
+        );
+        for bad in [
+            "app.example.com",
+            "https://app.example.com/path",
+            "https://app.example.com/?q",
+            "https://app.example.com#f",
+            "https://user@app.example.com",
+            "ftp://app.example.com",
+            "null",
+        ] {
+            let error = parse_origin("JwtAuth::cookie_origins", bad).unwrap_err();
+            assert_eq!(error.setting, "JwtAuth::cookie_origins");
+            assert!(error.problem.contains(bad), "{bad}: {error}");
         }
     }
 

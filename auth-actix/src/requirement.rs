@@ -309,7 +309,7 @@ pub(crate) fn admit(
     describe: impl FnOnce(&Identity) -> String,
 ) -> Result<Arc<Identity>, AuthRejection> {
     let Some(caller) = caller else {
-        return Err(request_state::refuse(req, AuthError::MissingToken, None));
+        return Err(request_state::refuse_anonymous(req));
     };
     if allows(&caller.identity) {
         return Ok(caller.identity);

@@ -153,6 +153,11 @@ pub enum AuthError {
     /// `Host` header.
     #[error("DPoP not accepted for this host: {0}")]
     DpopHostNotAllowed(String),
+    /// A token read from a cookie was sent with a request from another site (or an origin the
+    /// API does not list), so it counts for nothing: browsers attach cookies to any site's
+    /// requests.
+    #[error("cookie token not accepted: {0}")]
+    CrossSiteCookie(String),
     /// The DPoP proof was used before (within its acceptance window, on any instance sharing the
     /// replay store).
     #[error("DPoP proof replayed")]
@@ -215,7 +220,7 @@ impl AuthError {
     /// The public error-table row for this refusal.
     pub fn code(&self) -> ErrorCode {
         match self {
-            AuthError::MissingToken => ErrorCode::Unauthorized,
+            AuthError::MissingToken | AuthError::CrossSiteCookie(_) => ErrorCode::Unauthorized,
             AuthError::Expired => ErrorCode::TokenExpired,
             AuthError::Forbidden(_) => ErrorCode::Forbidden,
             AuthError::KeysUnavailable { .. }
@@ -251,6 +256,7 @@ impl AuthError {
             AuthError::InvalidDpopProof(_) => "invalid DPoP proof",
             AuthError::DpopReplay => "DPoP proof replayed",
             AuthError::DpopHostNotAllowed(_) => "DPoP not accepted for this host",
+            AuthError::CrossSiteCookie(_) => "cookie not accepted from another site",
             AuthError::UseDpopNonce => "DPoP nonce required",
             AuthError::DpopBinding(_) => "token binding not satisfied",
             AuthError::InvalidAudience => "audience not accepted",
@@ -288,6 +294,7 @@ impl AuthError {
             AuthError::InvalidDpopProof(_) => "dpop_proof",
             AuthError::DpopReplay => "dpop_replay",
             AuthError::DpopHostNotAllowed(_) => "dpop_host",
+            AuthError::CrossSiteCookie(_) => "cross_site_cookie",
             AuthError::UseDpopNonce => "dpop_nonce",
             AuthError::DpopBinding(_) => "dpop_binding",
             AuthError::InvalidSignature => "bad_signature",

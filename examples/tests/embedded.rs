@@ -433,6 +433,22 @@ async fn missing_or_malformed_settings_fail_at_startup_naming_the_variable() {
             &[("AUTH_INTROSPECTION_CLIENT_ID", "api")],
             "AUTH_INTROSPECTION_CLIENT_SECRET",
         ),
+        (
+            env!("CARGO_BIN_EXE_quickstart"),
+            &[
+                ("AUTH_TOKEN_COOKIE", "session"),
+                (
+                    "AUTH_COOKIE_ORIGINS",
+                    "https://app.example.com,app.example.com",
+                ),
+            ],
+            "AUTH_COOKIE_ORIGINS: JwtAuth::cookie_origins: \\\"app.example.com\\\"",
+        ),
+        (
+            env!("CARGO_BIN_EXE_quickstart"),
+            &[("AUTH_COOKIE_ORIGINS", "https://app.example.com")],
+            "AUTH_TOKEN_COOKIE",
+        ),
     ];
     for (binary, env, expected) in cases {
         let stderr = startup_error(binary, env).await;
@@ -535,6 +551,8 @@ struct BrowserExample {
     _child: Child,
     api: String,
     page: String,
+    /// The same page under another name: another site for the browser.
+    other_site: String,
     /// What it has printed so far, its log included; stderr is also passed through to the test's
     /// output.
     log: std::sync::Arc<std::sync::Mutex<Vec<String>>>,
@@ -564,7 +582,7 @@ impl BrowserExample {
             }
         });
         let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
-        let (mut api, mut page) = (None, None);
+        let (mut api, mut page, mut other_site) = (None, None, None);
         let read = async {
             while let Ok(Some(line)) = lines.next_line().await {
                 if let Some(url) = line.strip_prefix("api: ") {
@@ -573,7 +591,10 @@ impl BrowserExample {
                 if let Some(url) = line.strip_prefix("page: ") {
                     page = Some(url.to_owned());
                 }
-                if api.is_some() && page.is_some() {
+                if let Some(url) = line.strip_prefix("other site: ") {
+                    other_site = Some(url.to_owned());
+                }
+                if api.is_some() && page.is_some() && other_site.is_some() {
                     break;
                 }
             }
@@ -592,6 +613,7 @@ impl BrowserExample {
             _child: child,
             api: api.expect("api URL"),
             page: page.expect("page URL"),
+            other_site: other_site.expect("other site's page URL"),
             log,
         }
     }
@@ -670,6 +692,54 @@ async fn a_page_on_another_origin_calls_the_api_and_opens_a_websocket_in_chromiu
             let refused = upgrade.send().await.unwrap();
             assert_eq!(refused.status(), 401, "{order}: {protocols:?}");
         }
+    }
+}
+
+/// A session cookie counts for the API's own site only, in Chromium: the page on `127.0.0.1` (the
+/// API's site) is served with it; the same page on `localhost` (another site) gets 401 for its
+/// `fetch`, its WebSocket and its form POST though Chromium sends the cookie with each, as the
+/// API's log shows (its refusals name the cookie rule, which only a request carrying the cookie
+/// can break).
+#[tokio::test]
+async fn a_session_cookie_acts_for_its_own_site_only_in_chromium() {
+    if let Some(missing) = browser_tools_missing() {
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "CI must install {missing} (see .ci/run)"
+        );
+        eprintln!("skipping the browser test: {missing} is not installed (.ci/run installs it)");
+        return;
+    }
+    let example = BrowserExample::start("auth-cors").await;
+    let mut command = Command::new("node");
+    command
+        .arg("page.mjs")
+        .arg("cookies")
+        .arg(format!("{}cookie", example.page))
+        .arg(format!("{}cookie", example.other_site));
+    let stdout = run_browser_script(command, "cookies").await;
+    for expected in [
+        "same-site fetch: 200 browser-user",
+        "same-site ws: hello browser-user",
+        "same-site form: 200 transferred for browser-user",
+        "other-site fetch: 401",
+        "other-site ws: refused",
+        "other-site form: 401",
+    ] {
+        assert!(stdout.contains(expected), "{expected:?} in:\n{stdout}");
+    }
+    for path in ["/me", "/ws", "/transfer"] {
+        let refused = example.logged(&[
+            "outcome=\"rejected\"",
+            "cookie token not accepted",
+            &format!("path=\"{path}\""),
+        ]);
+        assert_eq!(
+            refused.len(),
+            1,
+            "{path}: Chromium sent the cookie from the other site and the API refused it: \
+             {refused:?}"
+        );
     }
 }
 
