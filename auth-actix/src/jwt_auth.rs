@@ -3,6 +3,7 @@
 
 use std::rc::Rc;
 use std::sync::Arc;
+use std::task::{Context, Poll};
 
 use actix_web::body::{EitherBody, MessageBody};
 use actix_web::dev::{Service, ServiceRequest, ServiceResponse, Transform};
@@ -12,7 +13,6 @@ use auth_core::{
     AuthError, ConfigError, Dpop, PrefetchError, Provider, Revocations, TokenSource, Verifier,
 };
 use futures_util::future::{LocalBoxFuture, Ready, ready};
-use std::task::{Context, Poll};
 
 use crate::audit::DecisionMeters;
 use crate::path_rules::{self, Access, PathRules};
