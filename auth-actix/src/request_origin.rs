@@ -284,6 +284,31 @@ mod tests {
     }
 
     #[test]
+    fn an_origin_is_this_services_by_host_and_port_without_a_public_origin() {
+        let auth = crate::JwtAuth::new(
+            auth_core::Provider::oidc("https://issuer.example.com").audience("api"),
+        )
+        .unwrap();
+        let own = |host: &str, origin: &str| {
+            let req = actix_web::test::TestRequest::default()
+                .insert_header(("host", host))
+                .to_http_request();
+            let origin = url::Url::parse(origin).unwrap().origin();
+            is_own_origin(&req, &auth.config, &origin)
+        };
+        assert!(own("api.example.com", "https://api.example.com"));
+        assert!(own("API.example.com:443", "https://api.example.com"));
+        assert!(own("api.example.com", "http://api.example.com"));
+        assert!(own("[::1]:8080", "http://[::1]:8080"));
+        assert!(own("127.0.0.1:8080", "http://127.0.0.1:8080"));
+        assert!(!own("api.example.com", "https://api.example.com:8443"));
+        assert!(!own("api.example.com:8443", "https://api.example.com"));
+        assert!(!own("api.example.com", "https://evil.example"));
+        assert!(!own("api.example.com.evil.example", "https://api.example.com"));
+        assert!(!own("user@api.example.com", "https://api.example.com"));
+    }
+
+    #[test]
     fn configured_hosts_are_host_and_port() {
         assert_eq!(
             &*parse_host("s", "API.example.com:8443").unwrap(),
