@@ -304,7 +304,10 @@ mod tests {
         assert!(!own("api.example.com", "https://api.example.com:8443"));
         assert!(!own("api.example.com:8443", "https://api.example.com"));
         assert!(!own("api.example.com", "https://evil.example"));
-        assert!(!own("api.example.com.evil.example", "https://api.example.com"));
+        assert!(!own(
+            "api.example.com.evil.example",
+            "https://api.example.com"
+        ));
         assert!(!own("user@api.example.com", "https://api.example.com"));
     }
 
