@@ -184,6 +184,11 @@ pub enum AuthError {
     /// A claim has the wrong type or a value that is not accepted.
     #[error("invalid claim `{0}`")]
     InvalidClaim(String),
+    /// The token names an organisation the provider's settings do not accept: one outside
+    /// [`Provider::accept_organizations`](crate::Provider::accept_organizations), or an Auth0
+    /// `org_id` while the API has not said which organisations it accepts.
+    #[error("organisation not accepted: {0}")]
+    OrganizationNotAccepted(String),
     /// The payload verified but does not deserialise into the application's claims type.
     #[error("claims do not match the expected type: {0}")]
     ClaimsType(String),
@@ -253,6 +258,7 @@ impl AuthError {
             AuthError::MissingClaim(_) | AuthError::InvalidClaim(_) | AuthError::ClaimsType(_) => {
                 "claims not accepted"
             }
+            AuthError::OrganizationNotAccepted(_) => "organization not accepted",
             AuthError::KeysUnavailable { .. } => "keys unavailable",
             AuthError::RolesUnavailable(_) => "roles unavailable",
             AuthError::Internal(_) => "internal error",
@@ -289,6 +295,7 @@ impl AuthError {
             AuthError::MissingClaim(_) | AuthError::InvalidClaim(_) | AuthError::ClaimsType(_) => {
                 "claims"
             }
+            AuthError::OrganizationNotAccepted(_) => "organization",
             AuthError::KeysUnavailable { .. } => "keys_unavailable",
             AuthError::Forbidden(_) => "forbidden",
             AuthError::RolesUnavailable(_) => "roles_unavailable",

@@ -765,7 +765,7 @@ impl Issuer {
     ) -> Result<(Identity, PayloadFacts), AuthError> {
         self.rules.check(payload, now)?;
         self.matcher.check_tenant(iss, payload)?;
-        let identity = self.mapping.identity(payload, iss);
+        let identity = self.mapping.identity(payload, iss)?;
         self.rules.kind.check_identity(&identity, payload)?;
         Ok((identity, PayloadFacts::of(payload)))
     }

@@ -32,8 +32,8 @@ pub struct TokenBuilder<'a> {
     /// Where [`TokenBuilder::roles`] writes: `roles` unless shaped for a provider that reads
     /// elsewhere.
     roles_claim: RolesShape,
-    /// How the provider a token is shaped for reads organisations.
-    organization: Option<OrgMapping>,
+    /// How the provider a token is shaped for writes organisations.
+    organization: OrgShape,
     /// Where [`TokenBuilder::scopes`] writes: `scope`, space-separated, unless shaped for a
     /// provider.
     scopes_claim: (ClaimPath, Separator),
@@ -59,7 +59,13 @@ impl<'a> TokenBuilder<'a> {
             kid: None,
             lifetime: Some(3600),
             roles_claim: RolesShape::Names(ClaimPath::claim("roles"), Separator::None),
-            organization: None,
+            organization: OrgShape::Absent(
+                "TestIssuer::token() shapes tokens for TestIssuer::provider(), a generic OIDC \
+                 provider whose tokens carry no organisation; start the token with \
+                 TestIssuer::token_for(&provider) for an organisation-aware preset (Clerk, \
+                 Zitadel, Auth0, Entra, Keycloak)"
+                    .to_owned(),
+            ),
             scopes_claim: (ClaimPath::claim("scope"), Separator::Space),
         }
     }
@@ -139,24 +145,48 @@ impl<'a> TokenBuilder<'a> {
             builder.claims.insert("sid".into(), "sess_test".into());
         }
         let trusted = provider.mapping.trusted_organizations.first();
-        match &provider.mapping.organization {
+        builder.organization = match &provider.mapping.organization {
             Some(OrgMapping::Zitadel { role_claims }) => {
-                if let Some(claim) = role_claims.first() {
-                    let org = trusted.map_or("organization", String::as_str).to_owned();
-                    builder.roles_claim = RolesShape::Grants {
-                        claim: claim.clone(),
-                        org,
-                    };
+                // Only the claim qualified by the project: the unqualified one names the
+                // requesting client's project, which a Zitadel preset must not read.
+                let unqualified = ClaimPath::claim(ZITADEL_UNQUALIFIED_ROLES);
+                let qualified = role_claims.iter().find(|claim| **claim != unqualified);
+                match qualified {
+                    Some(claim) => {
+                        let org = trusted.map_or("organization", String::as_str).to_owned();
+                        builder.roles_claim = RolesShape::Grants {
+                            claim: claim.clone(),
+                            org,
+                        };
+                        OrgShape::Zitadel {
+                            roles_claim: claim.clone(),
+                        }
+                    }
+                    None => OrgShape::Absent(format!(
+                        "{} reads no project-qualified role claim to write organisations to",
+                        provider.name
+                    )),
                 }
             }
             Some(OrgMapping::Tenant { claim }) => {
                 if let (Some(tenant), None) = (trusted, claim.lookup(&builder.claims)) {
                     claim.set(&mut builder.claims, tenant.as_str().into());
                 }
+                OrgShape::Tenant {
+                    claim: claim.clone(),
+                }
             }
-            Some(OrgMapping::Clerk) | None => {}
-        }
-        builder.organization = provider.mapping.organization.clone();
+            Some(OrgMapping::Clerk) => OrgShape::Clerk,
+            Some(OrgMapping::Auth0) => OrgShape::Auth0 {
+                roles_claim: provider
+                    .mapping
+                    .roles
+                    .first()
+                    .map(|claim| (claim.path.clone(), claim.separator)),
+            },
+            Some(OrgMapping::Keycloak) => OrgShape::Keycloak,
+            None => OrgShape::Absent(no_organisations(provider)),
+        };
         if let (Some(claim), RolesShape::Names(..)) =
             (provider.mapping.roles.first(), &builder.roles_claim)
         {
@@ -180,7 +210,8 @@ impl<'a> TokenBuilder<'a> {
 
     /// Sets the caller's roles: an array at `roles`, or where the provider a token is shaped for
     /// reads them ([`TestIssuer::token_for`]): `realm_access.roles` for Keycloak, `cognito:groups`
-    /// for Cognito, a Zitadel role map granted by the first trusted organisation.
+    /// for Cognito, a Zitadel role map (in the claim qualified by the project) granted by the first
+    /// trusted organisation.
     pub fn roles<I, S>(mut self, roles: I) -> Self
     where
         I: IntoIterator<Item = S>,
@@ -196,10 +227,25 @@ impl<'a> TokenBuilder<'a> {
         self
     }
 
-    /// Puts the caller in an organisation that granted them `roles`, where the provider the token
-    /// is shaped for says so: Clerk's active organisation (`o`, with `org:admin` written `admin` as
-    /// v2 tokens do), a Zitadel resource owner and role grants, an Entra tenant (`tid` and
-    /// `roles`). Tokens not shaped for such a provider are left as they are.
+    /// Puts the caller in an organisation that granted them `roles`, written as the provider the
+    /// token is shaped for ([`TestIssuer::token_for`]) writes it:
+    ///
+    /// - Clerk: the active organisation `o` of a v2 session token (`org:admin` written `admin`).
+    /// - Zitadel: grants of `roles` by `id` in the role claim qualified by the project
+    ///   (`urn:zitadel:iam:org:project:<project_id>:roles`, `{"<role>": {"<id>": "<domain>"}}`),
+    ///   and `urn:zitadel:iam:user:resourceowner:id`.
+    /// - Auth0: `org_id`, with `roles` in the roles claim the provider is configured with (Auth0
+    ///   writes organisation roles only through an Action); add the organisation's permissions
+    ///   with `.claim("permissions", [..])` and its name with `.claim("org_name", ..)`.
+    /// - Entra: the tenant. `tid` and `iss`, which names the tenant, move together, with `roles`.
+    /// - Keycloak: the `organization` claim, as a list holding the alias `id`.
+    ///
+    /// # Panics
+    /// For a provider whose tokens carry no organisation (Okta, Cognito, Google, Firebase,
+    /// Cloudflare Access, generic OIDC, and [`TestIssuer::token`]'s tokens), naming it, so a test
+    /// of organisations never passes on a token without one; and where the provider's
+    /// organisations cannot hold `roles` (Keycloak's grant none; an Auth0 provider without a roles
+    /// claim).
     pub fn organization<I, S>(mut self, id: &str, roles: I) -> Self
     where
         I: IntoIterator<Item = S>,
@@ -207,7 +253,8 @@ impl<'a> TokenBuilder<'a> {
     {
         let roles: Vec<String> = roles.into_iter().map(Into::into).collect();
         match self.organization.clone() {
-            Some(OrgMapping::Clerk) => {
+            OrgShape::Absent(why) => panic!("TokenBuilder::organization: {why}"),
+            OrgShape::Clerk => {
                 let rol = roles
                     .first()
                     .map(|role| role.strip_prefix("org:").unwrap_or(role));
@@ -215,18 +262,45 @@ impl<'a> TokenBuilder<'a> {
                 self.claims
                     .insert("o".into(), serde_json::json!({"id": id, "rol": rol}));
             }
-            Some(OrgMapping::Zitadel { role_claims }) => {
-                if let Some(claim) = role_claims.first() {
-                    grant(&mut self.claims, claim, id, &roles);
-                }
+            OrgShape::Zitadel { roles_claim } => {
+                grant(&mut self.claims, &roles_claim, id, &roles);
                 self.claims
                     .insert("urn:zitadel:iam:user:resourceowner:id".into(), id.into());
             }
-            Some(OrgMapping::Tenant { claim }) => {
+            OrgShape::Tenant { claim } => {
+                let before = claim
+                    .lookup(&self.claims)
+                    .and_then(Value::as_str)
+                    .map(str::to_owned);
+                let iss = self.claims.get("iss").and_then(Value::as_str);
+                if let (Some(before), Some(iss)) = (before, iss) {
+                    let moved = move_tenant(iss, &before, id);
+                    self.claims.insert("iss".into(), moved.into());
+                }
                 claim.set(&mut self.claims, id.into());
                 self.claims.insert("roles".into(), roles.into());
             }
-            None => {}
+            OrgShape::Auth0 { roles_claim } => {
+                self.claims.insert("org_id".into(), id.into());
+                match roles_claim {
+                    Some((path, separator)) => path.set(&mut self.claims, names(roles, separator)),
+                    None if roles.is_empty() => {}
+                    None => panic!(
+                        "TokenBuilder::organization: Auth0 writes an organisation's roles to a \
+                         token only through an Action's custom claim; configure the provider \
+                         with .roles_claim(..) naming that claim, or pass no roles"
+                    ),
+                }
+            }
+            OrgShape::Keycloak => {
+                assert!(
+                    roles.is_empty(),
+                    "TokenBuilder::organization: Keycloak organisations grant no roles in tokens; \
+                     pass no roles (and give realm or client roles with .roles(..))"
+                );
+                self.claims
+                    .insert("organization".into(), serde_json::json!([id]));
+            }
         }
         self
     }
@@ -396,6 +470,64 @@ impl<'a> TokenBuilder<'a> {
         // Introspection answers for signed tokens too (for `Introspection::all_tokens`).
         self.issuer.register_opaque(token.clone(), claims);
         token
+    }
+}
+
+/// How a provider's tokens name the caller's organisation.
+#[derive(Clone)]
+enum OrgShape {
+    /// They name none: why, naming the provider.
+    Absent(String),
+    Clerk,
+    /// Grants in the role claim qualified by the project.
+    Zitadel {
+        roles_claim: ClaimPath,
+    },
+    /// A tenant claim; `iss` names the tenant too.
+    Tenant {
+        claim: ClaimPath,
+    },
+    /// `org_id`, with roles in the configured roles claim.
+    Auth0 {
+        roles_claim: Option<(ClaimPath, Separator)>,
+    },
+    Keycloak,
+}
+
+/// The Zitadel role claim that names the requesting client's project, not necessarily this API's.
+const ZITADEL_UNQUALIFIED_ROLES: &str = "urn:zitadel:iam:org:project:roles";
+
+/// Why `provider`'s tokens cannot be given an organisation, naming it.
+fn no_organisations(provider: &Provider) -> String {
+    const BRANDS: [(&str, &str); 6] = [
+        ("Provider::okta", "Okta"),
+        ("Provider::cognito", "Amazon Cognito"),
+        ("Provider::google", "Google"),
+        ("Provider::firebase", "Firebase"),
+        ("Provider::cloudflare_access", "Cloudflare Access"),
+        ("Provider::oidc", "Generic OpenID Connect"),
+    ];
+    let name = provider.name.as_str();
+    let brand = BRANDS
+        .iter()
+        .find(|(constructor, _)| name.starts_with(constructor))
+        .map_or("This provider's", |(_, brand)| brand);
+    format!(
+        "{brand} tokens carry no organisation ({name} reads none); test organisations with a \
+         preset whose tokens name them (Clerk, Zitadel, Auth0, Entra, Keycloak)"
+    )
+}
+
+/// `iss` with the path segment naming tenant `from` replaced by `to` (Entra's issuers name the
+/// tenant: `https://login.microsoftonline.com/<tid>/v2.0`, `https://sts.windows.net/<tid>/`).
+fn move_tenant(iss: &str, from: &str, to: &str) -> String {
+    let segment = format!("/{from}/");
+    if let Some(at) = iss.find(&segment) {
+        return format!("{}/{to}/{}", &iss[..at], &iss[at + segment.len()..]);
+    }
+    match iss.strip_suffix(&format!("/{from}")) {
+        Some(rest) => format!("{rest}/{to}"),
+        None => iss.to_owned(),
     }
 }
 
