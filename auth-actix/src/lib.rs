@@ -2,8 +2,8 @@
 //!
 //! One dependency gives the [`JwtAuth`] middleware, the [`Verified`] and [`Optional`] extractors
 //! (of an [`Identity`] or [`Claims`]), role and scope guards ([`Require`], [`Authorize`], and the
-//! `require_role` / `require_scope` attributes), a [`RoleResolver`] hook, and error responses with
-//! a JSON body and RFC 6750 `WWW-Authenticate`. Verification, key caching and provider presets come
+//! `require_role` / `require_scope` / `require_org_role` attributes), a [`RoleResolver`] hook, and
+//! error responses with a JSON body and RFC 6750 `WWW-Authenticate`. Verification, key caching and provider presets come
 //! from [`auth_core`], re-exported here.
 //!
 //! ```no_run
@@ -85,7 +85,8 @@ pub use token_lookup::WEBSOCKET_PROTOCOL;
 pub use verified::{Extract, Optional, Verified};
 
 pub use auth_macros::{
-    Role, require_org_role, require_role, require_scope, require_service, require_user,
+    Role, require_org_member, require_org_role, require_role, require_scope, require_service,
+    require_user,
 };
 
 /// The crate README's examples, compiled as doctests so they cannot drift from the API.
