@@ -7,8 +7,8 @@ use actix_web::{App, HttpResponse, get, post, test, web};
 use auth_actix::testing::{TestIssuer, TestRequestExt};
 use auth_actix::{
     AuthError, Authorize, IdentityKind, JwtAuth, Provider, Require, Requirement, Rule,
-    StandardClaims, Verifier, require_org_member, require_org_role, require_role,
-    require_service, require_user,
+    StandardClaims, Verifier, require_org_member, require_org_role, require_role, require_service,
+    require_user,
 };
 use serde_json::json;
 use tests::{init_tracing, send};
