@@ -3,8 +3,8 @@
 //! One dependency gives the [`JwtAuth`] middleware, the [`Verified`] and [`Optional`] extractors
 //! (of an [`Identity`] or [`Claims`]), role and scope guards ([`Require`], [`Authorize`], and the
 //! `require_role` / `require_scope` / `require_org_role` attributes), a [`RoleResolver`] hook, and
-//! error responses with a JSON body and RFC 6750 `WWW-Authenticate`. Verification, key caching and provider presets come
-//! from [`auth_core`], re-exported here.
+//! error responses with a JSON body and RFC 6750 `WWW-Authenticate`. Verification, key caching and
+//! provider presets come from [`auth_core`], re-exported here.
 //!
 //! ```no_run
 //! use actix_web::{get, web, App, HttpServer, Responder};

@@ -202,7 +202,7 @@ impl OrgAcceptance {
         org: &Organization,
         trusted: &[String],
     ) -> Result<(), AuthError> {
-        let listed = |list: &[String]| list.iter().any(|id| *id == org.id);
+        let listed = |list: &[String]| list.contains(&org.id);
         let id = shortened(&org.id);
         match self {
             OrgAcceptance::Any => Ok(()),

@@ -491,7 +491,7 @@ async fn an_organisation_guard_on_a_parameter_routing_has_not_matched_answers_50
             )
             .route(
                 "/invoices",
-                web::get().to(|_: Require<InvoiceAdmins>| async { HttpResponse::Ok() }),
+                web::get().to(|_: Require<InvoiceAdmins>| async { HttpResponse::Ok().finish() }),
             ),
     )
     .await;

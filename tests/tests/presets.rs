@@ -769,10 +769,11 @@ async fn auth0_organisations_follow_work_with_tokens_and_organizations() {
     // "If the claim cannot be validated, then the API should deem the token invalid."
     for token in [&user, &machine] {
         let err = verify(auth0(), token).await.unwrap_err();
-        assert!(
-            matches!(&err, AuthError::OrganizationNotAccepted(why) if why.contains("accept_organizations")),
-            "{err}"
+        let names_the_setting = matches!(
+            &err,
+            AuthError::OrganizationNotAccepted(why) if why.contains("accept_organizations")
         );
+        assert!(names_the_setting, "{err}");
         assert_eq!(err.code(), auth_core::ErrorCode::InvalidToken);
     }
     let accepted =
@@ -780,7 +781,10 @@ async fn auth0_organisations_follow_work_with_tokens_and_organizations() {
     let claims = verify(accepted(), &user).await.unwrap();
     let identity = claims.identity();
     let org = identity.organization.clone().unwrap();
-    assert_eq!((org.id.as_str(), org.name.as_deref()), ("org_9ybsU1dN2dKfDkBi", None));
+    assert_eq!(
+        (org.id.as_str(), org.name.as_deref()),
+        ("org_9ybsU1dN2dKfDkBi", None)
+    );
     assert!(org.has_role("marketplace-administrator"));
     assert_eq!(
         org.permissions.iter().collect::<Vec<_>>(),
