@@ -231,7 +231,22 @@ impl Rule {
     /// A member of the organisation a request addresses, whatever its roles there: for providers
     /// whose organisations grant no roles in tokens (Keycloak). It must be bound to the path
     /// parameter naming the organisation, `Rule::org_member().in_path_param("org")`; `Require`
-    /// with an unbound one does not compile.
+    /// with an unbound one does not compile:
+    ///
+    /// ```compile_fail
+    /// use auth_actix::{Require, Requirement, Rule};
+    ///
+    /// struct Members;
+    /// impl Requirement for Members {
+    ///     const RULE: Rule = Rule::org_member(); // error: names no organisation
+    /// }
+    ///
+    /// async fn projects(_: Require<Members>) -> &'static str {
+    ///     "projects"
+    /// }
+    ///
+    /// let _ = actix_web::App::new().route("/projects", actix_web::web::get().to(projects));
+    /// ```
     pub const fn org_member() -> Rule {
         Rule::unnamed(RuleKind::OrgMember)
     }
