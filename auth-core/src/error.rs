@@ -140,9 +140,12 @@ pub enum AuthError {
         /// When a retry may succeed.
         retry_after: Duration,
     },
-    /// The shared store (Redis) cannot answer: the revocation list has not been loaded yet, so a
-    /// token revoked elsewhere cannot be told apart, or a DPoP proof cannot be checked for replay.
-    #[error("shared store unavailable: {0}")]
+    /// A store cannot vouch for the request: the shared revocation list is not loaded (yet, or
+    /// any more: silent past its heartbeat bound, or a revocation did not fit), so a token revoked
+    /// elsewhere cannot be told apart; or a DPoP proof cannot be remembered (Redis unreachable, the
+    /// in-memory replay store full, or the client's key over its share), so its replay could not
+    /// be refused later.
+    #[error("store unavailable: {0}")]
     StoreUnavailable(String),
     /// The DPoP proof is missing, malformed, signed badly, or not for this request, token or
     /// time (a replayed proof is [`AuthError::DpopReplay`]).
@@ -245,7 +248,7 @@ impl AuthError {
             AuthError::InactiveToken => "token not active",
             AuthError::Revoked => "token revoked",
             AuthError::IntrospectionUnavailable { .. } => "introspection unavailable",
-            AuthError::StoreUnavailable(_) => "shared store unavailable",
+            AuthError::StoreUnavailable(_) => "store unavailable",
             AuthError::InvalidDpopProof(_) => "invalid DPoP proof",
             AuthError::DpopReplay => "DPoP proof replayed",
             AuthError::UseDpopNonce => "DPoP nonce required",
