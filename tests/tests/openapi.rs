@@ -325,8 +325,16 @@ async fn the_schemes_follow_the_configured_token_sources() {
 
 #[actix_web::test]
 async fn a_generic_issuer_gets_the_sign_in_endpoints_its_discovery_names() {
-    let issuer = TestIssuer::start().await;
-    let auth = JwtAuth::new(issuer.provider()).unwrap();
+    if !tests::oidc_provider::available("a_generic_issuer_gets_the_sign_in_endpoints") {
+        return;
+    }
+    let provider = tests::oidc_provider::OidcProvider::start(json!({
+        "resources": [{ "indicator": "https://items.example.com", "scope": "read:items" }]
+    }))
+    .await;
+    let auth =
+        JwtAuth::new(Provider::oidc(provider.issuer()).audience("https://items.example.com"))
+            .unwrap();
     let before = SecurityDocs::new(&auth).apply(ApiDoc::openapi());
     let refused = SwaggerOAuth::from_openapi(&before, "api-docs").unwrap_err();
     assert!(refused.problem.contains("JwtAuth::warm_up"), "{refused}");
@@ -334,7 +342,7 @@ async fn a_generic_issuer_gets_the_sign_in_endpoints_its_discovery_names() {
     auth.warm_up().await.unwrap();
     let doc = document(&auth);
     assert_eq!(scheme_names(&doc), ["bearer", "oauth2", "openid_connect"]);
-    let url = format!("{}/.well-known/openid-configuration", issuer.issuer());
+    let url = format!("{}/.well-known/openid-configuration", provider.issuer());
     let body = reqwest::get(url).await.unwrap().bytes().await.unwrap();
     let discovery: Value = serde_json::from_slice(&body).unwrap();
     let flow = &doc["components"]["securitySchemes"]["oauth2"]["flows"]["authorizationCode"];
@@ -352,6 +360,20 @@ async fn a_generic_issuer_gets_the_sign_in_endpoints_its_discovery_names() {
         discovery["authorization_endpoint"]
     );
     assert_eq!(sign_in.token_url(), discovery["token_endpoint"]);
+    assert_eq!(sign_in.scopes(), ["openid", "read:items"]);
+}
+
+#[actix_web::test]
+async fn an_issuer_whose_discovery_names_no_sign_in_gets_no_authorization_code_scheme() {
+    let issuer = TestIssuer::start().await;
+    let auth = JwtAuth::new(issuer.provider()).unwrap();
+    auth.warm_up().await.unwrap();
+    let spec = SecurityDocs::new(&auth).apply(ApiDoc::openapi());
+    let doc = serde_json::to_value(&spec).unwrap();
+    assert_eq!(scheme_names(&doc), ["bearer", "openid_connect"]);
+    let refused = SwaggerOAuth::from_openapi(&spec, "api-docs").unwrap_err();
+    assert_eq!(refused.setting, "SwaggerOAuth");
+    assert!(refused.problem.contains("authorization code"), "{refused}");
 }
 
 #[actix_web::test]

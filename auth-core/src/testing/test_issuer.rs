@@ -154,8 +154,8 @@ impl State {
             "issuer": issuer,
             "jwks_uri": format!("{own}/jwks"),
             "introspection_endpoint": format!("{own}{INTROSPECTION_SUFFIX}"),
-            "authorization_endpoint": format!("{own}/authorize"),
-            "token_endpoint": format!("{own}/token"),
+            // No authorization or token endpoint: it signs no one in, and API documentation
+            // would offer a sign-in page that is not there.
             "response_types_supported": ["code"],
             "subject_types_supported": ["public"],
             "id_token_signing_alg_values_supported": algorithms,
