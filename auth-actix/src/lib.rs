@@ -69,9 +69,9 @@ pub mod testing;
 /// The framework-free engine: verifier, providers, claims, identities.
 pub use auth_core as core;
 pub use auth_core::{
-    Algorithm, AuthError, ClaimPath, Claims, ConfigError, Dpop, ErrorCode, Identity, IdentityKind,
-    Introspection, IssuerHealth, KeySettings, Organization, PrefetchError, Provider, Readiness,
-    Revocations, ServiceRule, StandardClaims, TokenSource, Verifier,
+    Algorithm, AuthError, ClaimPath, Claims, ClientKey, ConfigError, Dpop, ErrorCode, Identity,
+    IdentityKind, Introspection, IssuerHealth, KeySettings, Organization, PrefetchError, Provider,
+    Readiness, Revocations, ServiceRule, StandardClaims, TokenSource, Verifier,
 };
 
 pub use audit::TARGET as AUDIT_TARGET;

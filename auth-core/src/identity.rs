@@ -121,6 +121,12 @@ pub enum ServiceRule {
     ClaimStartsWith(ClaimPath, String),
     /// Two claims hold the same non-empty string, e.g. RFC 9068's `sub` = `client_id`.
     ClaimsEqual(ClaimPath, ClaimPath),
+    /// The first claim is a non-empty string that the second holds: equal to it, or one of its
+    /// items when it is an array, e.g. Zitadel's `client_id` among `aud`.
+    ClaimIn(ClaimPath, ClaimPath),
+    /// The rule does not hold, e.g. Zitadel's "not a person's token" (a person's names an
+    /// application in `client_id`).
+    Not(Box<ServiceRule>),
     /// Every rule holds.
     All(Vec<ServiceRule>),
     /// At least one rule holds.
@@ -146,6 +152,12 @@ impl ServiceRule {
                 text(path).is_some_and(|v| v.starts_with(&**start))
             }
             ServiceRule::ClaimsEqual(a, b) => text(a).is_some() && text(a) == text(b),
+            ServiceRule::ClaimIn(a, b) => text(a).is_some_and(|a| match b.find(payload) {
+                Some(Json::String(b)) => a == &**b,
+                Some(Json::Array(items)) => items.iter().any(|item| item.as_str() == Some(a)),
+                _ => false,
+            }),
+            ServiceRule::Not(rule) => !rule.holds(payload),
             ServiceRule::All(rules) => rules.iter().all(|rule| rule.holds(payload)),
             ServiceRule::Any(rules) => rules.iter().any(|rule| rule.holds(payload)),
         }
@@ -261,5 +273,35 @@ impl IdentityMapping {
             kind,
             organization,
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+
+    #[test]
+    fn claim_in_and_not() {
+        let holds = |rule: &ServiceRule, payload: serde_json::Value| {
+            rule.holds(&Object::borrow(payload.as_object().unwrap()))
+        };
+        let among = ServiceRule::ClaimIn(ClaimPath::claim("client_id"), ClaimPath::claim("aud"));
+        assert!(holds(&among, json!({"client_id": "c", "aud": ["p", "c"]})));
+        assert!(holds(&among, json!({"client_id": "c", "aud": "c"})));
+        for not_among in [
+            json!({"client_id": "c", "aud": ["p"]}),
+            json!({"client_id": "c", "aud": "p"}),
+            json!({"client_id": "c"}),
+            json!({"client_id": "", "aud": [""]}),
+            json!({"client_id": 1, "aud": [1]}),
+            json!({"aud": ["c"]}),
+        ] {
+            assert!(!holds(&among, not_among.clone()), "{not_among}");
+        }
+        let not = ServiceRule::Not(Box::new(among));
+        assert!(holds(&not, json!({"client_id": "c", "aud": ["p"]})));
+        assert!(!holds(&not, json!({"client_id": "c", "aud": ["c"]})));
     }
 }

@@ -57,7 +57,7 @@ pub(crate) enum OrgMapping {
     /// session tokens, `org_id`, `org_slug`, `org_role`, `org_permissions` in v1.
     Clerk,
     /// Zitadel's project role maps, `{ "<role>": { "<orgId>": "<domain>" } }`: each role keyed by
-    /// the organisations that granted it. The caller's organisation is its resource owner
+    /// the organisations that granted it; any other shape is ignored. The caller's organisation is its resource owner
     /// (`urn:zitadel:iam:user:resourceowner:id`), else the one organisation that granted it roles.
     Zitadel { role_claims: Vec<ClaimPath> },
     /// A tenant claim (Entra's `tid`): the provider's role claims are what that tenant granted.
@@ -383,25 +383,31 @@ fn clerk_permissions(fea: &str, per: &str, fpm: &str) -> BTreeSet<String> {
     permissions
 }
 
-/// Every `(role, granting organisation)` pair in Zitadel's role maps (the object form, and the
-/// older array of such objects).
+/// Every `(role, granting organisation)` pair in Zitadel's role maps. Only the object form counts,
+/// as Zitadel writes it (its code keeps a map per project); the array its reserved-claims table
+/// shows is never issued, and is ignored rather than guessed at.
 fn zitadel_grants<'a>(
     payload: &'a Object<'a>,
     role_claims: &[ClaimPath],
 ) -> Vec<(&'a str, &'a str)> {
     let mut grants = Vec::new();
     for claim in role_claims {
-        let maps: Vec<&Object<'_>> = match claim.find(payload) {
-            Some(Json::Object(map)) => vec![map],
-            Some(Json::Array(items)) => items.iter().filter_map(Json::as_object).collect(),
-            _ => Vec::new(),
+        let map = match claim.find(payload) {
+            Some(Json::Object(map)) => map,
+            None => continue,
+            Some(_) => {
+                tracing::debug!(
+                    target: "auth",
+                    claim = %claim,
+                    "Zitadel role claim ignored: not an object of roles"
+                );
+                continue;
+            }
         };
-        for map in maps {
-            for (role, orgs) in map.iter() {
-                for org in orgs.as_object().into_iter().flat_map(Object::keys) {
-                    if !grants.contains(&(role, org)) {
-                        grants.push((role, org));
-                    }
+        for (role, orgs) in map.iter() {
+            for org in orgs.as_object().into_iter().flat_map(Object::keys) {
+                if !grants.contains(&(role, org)) {
+                    grants.push((role, org));
                 }
             }
         }
@@ -507,6 +513,13 @@ mod tests {
         assert_eq!(org.id, "customer");
         assert_eq!(org.name.as_deref(), Some("Customer AG"));
         assert!(org.has_role("admin") && org.has_role("viewer"));
+
+        // The array the reserved-claims table shows is never issued: ignored, not read as roles.
+        let wrapped = json!({"urn:zitadel:iam:org:project:roles": [{"admin": {"owner": "o"}}]});
+        let roles = read(&mapping, wrapped, &["owner"]);
+        assert!(roles.app_roles.is_empty() && roles.organization.is_none());
+        let text = json!({"urn:zitadel:iam:org:project:roles": "admin"});
+        assert!(read(&mapping, text, &["owner"]).app_roles.is_empty());
     }
 
     #[test]

@@ -426,14 +426,28 @@ impl Provider {
     /// [`Identity::organization`](crate::Identity::organization), for guards that ask for an
     /// organisation role. Default: none, except that a single-tenant Entra preset trusts its
     /// tenant.
+    ///
+    /// An empty or blank ID is a configuration error (it would trust no organisation, silently).
     pub fn trusted_organizations<I, S>(mut self, ids: I) -> Provider
     where
         I: IntoIterator<Item = S>,
         S: Into<String>,
     {
+        let start = self.mapping.trusted_organizations.len();
         self.mapping
             .trusted_organizations
             .extend(ids.into_iter().map(Into::into));
+        if let Some(blank) = self.mapping.trusted_organizations[start..]
+            .iter()
+            .find(|id| id.trim().is_empty())
+        {
+            let problem = format!(
+                "{blank:?} is empty: give each organisation's ID as the provider's tokens carry it \
+                 (e.g. the Zitadel organisation's ID, the Clerk org_… ID, the Entra tenant ID); an \
+                 unset environment variable is the usual cause"
+            );
+            return self.invalid("trusted_organizations", problem);
+        }
         self
     }
 
@@ -586,6 +600,11 @@ impl Provider {
 
     pub(crate) fn forbid_claims(mut self, claims: &[&'static str]) -> Provider {
         self.kind.forbidden_claims.extend_from_slice(claims);
+        self
+    }
+
+    pub(crate) fn access_token_claims(mut self, claims: &[&'static str]) -> Provider {
+        self.kind.access_token_claims.extend_from_slice(claims);
         self
     }
 

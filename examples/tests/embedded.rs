@@ -441,6 +441,35 @@ async fn missing_or_malformed_settings_fail_at_startup_naming_the_variable() {
             &[("ZITADEL_ISSUER", "https://x.zitadel.cloud")],
             "ZITADEL_PROJECT_ID",
         ),
+        // A project's name where its ID belongs: every token would be refused as bad_audience.
+        (
+            env!("CARGO_BIN_EXE_zitadel"),
+            &[
+                ("ZITADEL_ISSUER", "https://x.zitadel.cloud"),
+                ("ZITADEL_PROJECT_ID", "invoices"),
+                ("ZITADEL_ORG_ID", "263514100000000001"),
+            ],
+            "ZITADEL_PROJECT_ID: ",
+        ),
+        // No organisation, or its name: nobody would hold an application role.
+        (
+            env!("CARGO_BIN_EXE_zitadel"),
+            &[
+                ("ZITADEL_ISSUER", "https://x.zitadel.cloud"),
+                ("ZITADEL_PROJECT_ID", "263514598346711111"),
+                ("ZITADEL_ORG_ID", " "),
+            ],
+            "ZITADEL_ORG_ID is not set (or empty)",
+        ),
+        (
+            env!("CARGO_BIN_EXE_zitadel"),
+            &[
+                ("ZITADEL_ISSUER", "https://x.zitadel.cloud"),
+                ("ZITADEL_PROJECT_ID", "263514598346711111"),
+                ("ZITADEL_ORG_ID", "acme"),
+            ],
+            "ZITADEL_ORG_ID: \"acme\" is not a Zitadel organisation ID",
+        ),
         (
             env!("CARGO_BIN_EXE_clerk"),
             &[("CLERK_ISSUER", "https://x.clerk.accounts.dev")],

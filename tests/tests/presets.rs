@@ -8,7 +8,8 @@ use std::time::Duration;
 
 use auth_core::testing::TestIssuer;
 use auth_core::{
-    AuthError, IdentityKind, KeySettings, Provider, StandardClaims, TokenSource, Verifier,
+    Algorithm, AuthError, IdentityKind, KeySettings, Provider, StandardClaims, TokenSource,
+    Verifier,
 };
 use serde_json::json;
 use tests::init_tracing;
@@ -122,26 +123,21 @@ async fn zitadel_roles_count_for_the_application_only_from_trusted_organisations
     let project = "263514598346711111";
     let owner = "263514100000000001";
     let provider = || Provider::zitadel(issuer.issuer(), project).trusted_organizations([owner]);
+    let qualified = format!("urn:zitadel:iam:org:project:{project}:roles");
     let token = issuer
         .token()
         .audiences([project, "263514598346722222@my-app"])
-        .claim(
-            "urn:zitadel:iam:org:project:roles",
-            json!({"admin": {owner: "acme.zitadel.cloud"}}),
-        )
-        .claim(
-            format!("urn:zitadel:iam:org:project:{project}:roles"),
-            json!({"editor": {owner: "acme.zitadel.cloud"}}),
-        )
+        .claim("client_id", "263514598346722222@my-app")
+        .claim(&qualified, json!({"editor": {owner: "acme.zitadel.cloud"}}))
         .claim("urn:zitadel:iam:user:resourceowner:id", owner)
         .scopes(["openid", "profile"])
         .sign();
     let claims = verify(provider(), &token).await.unwrap();
-    assert_eq!(roles(&claims), ["admin", "editor"]);
+    assert_eq!(roles(&claims), ["editor"]);
     assert_eq!(scopes(&claims), ["openid", "profile"]);
     assert!(
-        claims.identity().has_org_role("admin"),
-        "the owner granted them too"
+        claims.identity().has_org_role("editor"),
+        "the owner granted it"
     );
 
     // A customer organisation granted the project grants its own admin; that is its business.
@@ -150,17 +146,13 @@ async fn zitadel_roles_count_for_the_application_only_from_trusted_organisations
         .token()
         .audiences([project])
         .claim(
-            "urn:zitadel:iam:org:project:roles",
-            json!([{"admin": {customer: "customer.zitadel.cloud"}}, {"viewer": {owner: "a"}}]),
+            &qualified,
+            json!({"admin": {customer: "customer.zitadel.cloud"}, "viewer": {owner: "a"}}),
         )
         .claim("urn:zitadel:iam:user:resourceowner:id", customer)
         .sign();
     let claims = verify(provider(), &customer_admin).await.unwrap();
-    assert_eq!(
-        roles(&claims),
-        ["viewer"],
-        "the older array-wrapped shape is read too"
-    );
+    assert_eq!(roles(&claims), ["viewer"]);
     let org = claims.identity().organization.clone().unwrap();
     assert_eq!(org.id, customer);
     assert!(org.has_role("admin") && !claims.identity().has_role("admin"));
@@ -178,7 +170,165 @@ async fn zitadel_roles_count_for_the_application_only_from_trusted_organisations
         verify(provider(), &other_project).await.unwrap_err(),
         AuthError::InvalidAudience
     );
-    assert!(Verifier::new(Provider::zitadel("https://x.zitadel.cloud", "")).is_err());
+}
+
+/// The unqualified `urn:zitadel:iam:org:project:roles` holds the roles of the requesting client's
+/// project: a client of the owner's billing project that adds this project to its audience
+/// (`urn:zitadel:iam:org:project:id:<id>:aud`) carries billing's `admin` there.
+#[tokio::test]
+async fn zitadel_reads_only_this_projects_roles_unless_told_otherwise() {
+    init_tracing();
+    let issuer = TestIssuer::start().await;
+    let project = "263514598346711111";
+    let billing = "263514598346799999";
+    let owner = "263514100000000001";
+    let provider = || Provider::zitadel(issuer.issuer(), project).trusted_organizations([owner]);
+    let billing_client = "263514598346788888@billing";
+    let from_billing = issuer
+        .token()
+        .audiences([billing_client, billing, project])
+        .claim("client_id", billing_client)
+        .claim(
+            "urn:zitadel:iam:org:project:roles",
+            json!({"admin": {owner: "acme.zitadel.cloud"}}),
+        )
+        .claim(
+            format!("urn:zitadel:iam:org:project:{billing}:roles"),
+            json!({"admin": {owner: "acme.zitadel.cloud"}}),
+        )
+        .claim(
+            format!("urn:zitadel:iam:org:project:{project}:roles"),
+            json!({"viewer": {owner: "acme.zitadel.cloud"}}),
+        )
+        .sign();
+    let claims = verify(provider(), &from_billing).await.unwrap();
+    assert_eq!(
+        roles(&claims),
+        ["viewer"],
+        "billing's admin is not this project's"
+    );
+    assert!(!claims.identity().has_org_role("admin"));
+
+    // Opted in: the unqualified claim counts beside the qualified one.
+    let opted_in = verify(provider().zitadel_unqualified_roles(), &from_billing)
+        .await
+        .unwrap();
+    assert_eq!(roles(&opted_in), ["admin", "viewer"]);
+
+    // Anything but Zitadel's object of roles is ignored, whichever claim holds it.
+    let wrapped = issuer
+        .token()
+        .audiences([project])
+        .claim(
+            format!("urn:zitadel:iam:org:project:{project}:roles"),
+            json!([{"admin": {owner: "acme.zitadel.cloud"}}]),
+        )
+        .claim("urn:zitadel:iam:org:project:roles", json!(["admin"]))
+        .sign();
+    let claims = verify(provider().zitadel_unqualified_roles(), &wrapped)
+        .await
+        .unwrap();
+    assert!(roles(&claims).is_empty(), "{:?}", roles(&claims));
+
+    let not_zitadel = Provider::oidc(issuer.issuer())
+        .audience("api")
+        .zitadel_unqualified_roles();
+    let error = Verifier::new(not_zitadel).unwrap_err();
+    assert!(
+        error.setting.ends_with("zitadel_unqualified_roles"),
+        "{error}"
+    );
+}
+
+#[tokio::test]
+async fn zitadel_settings_that_cannot_work_are_refused_at_startup() {
+    let zitadel =
+        |project: &str| Verifier::new(Provider::zitadel("https://x.zitadel.cloud", project));
+    for accepted in [
+        "263514598346711111",
+        " 263514598346711111 ",
+        "69234237810729019",
+    ] {
+        assert!(zitadel(accepted).is_ok(), "{accepted:?}");
+    }
+    for refused in [
+        "",
+        "invoices",
+        "12345",
+        "263514598346711111@invoices",
+        "2635145983467-1111",
+    ] {
+        let error = zitadel(refused).unwrap_err();
+        assert!(
+            error.setting.ends_with("project_id")
+                && error
+                    .problem
+                    .contains("shown on the project's page in the console"),
+            "{refused:?}: {error}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn a_blank_trusted_organisation_is_refused_for_every_preset() {
+    let presets = [
+        Provider::zitadel("https://x.zitadel.cloud", "263514598346711111"),
+        Provider::clerk("https://clerk.example.com", ["https://app.example.com"]),
+        Provider::entra_multi_tenant(CLIENT, [TENANT]),
+        Provider::auth0("tenant.us.auth0.com", "https://api.example.com"),
+        Provider::oidc("https://issuer.example.com").audience("api"),
+    ];
+    for preset in presets {
+        assert!(Verifier::new(preset.clone().trusted_organizations(["org-1"])).is_ok());
+        for blank in ["", "   "] {
+            let error =
+                Verifier::new(preset.clone().trusted_organizations(["org-1", blank])).unwrap_err();
+            assert!(
+                error.setting.ends_with("trusted_organizations") && error.problem.contains("empty"),
+                "{error}"
+            );
+        }
+    }
+}
+
+/// Zitadel's web keys sign with RS256/384/512, ES256/384/512 or EdDSA (ES512 is not verified by
+/// this crate); PS256 is not among them.
+#[tokio::test]
+async fn zitadel_accepts_the_algorithms_its_web_keys_use() {
+    init_tracing();
+    let issuer = TestIssuer::start_with(&[
+        Algorithm::RS256,
+        Algorithm::RS384,
+        Algorithm::RS512,
+        Algorithm::ES256,
+        Algorithm::ES384,
+        Algorithm::EdDSA,
+        Algorithm::PS256,
+    ])
+    .await;
+    let zitadel = issuer.adopt(Provider::zitadel(
+        "https://acme.zitadel.cloud",
+        "263514598346711111",
+    ));
+    for alg in [
+        Algorithm::RS256,
+        Algorithm::RS384,
+        Algorithm::RS512,
+        Algorithm::ES256,
+        Algorithm::ES384,
+        Algorithm::EdDSA,
+    ] {
+        let token = issuer.token_for(&zitadel).algorithm(alg).sign();
+        assert!(verify(zitadel.clone(), &token).await.is_ok(), "{alg}");
+    }
+    let pss = issuer
+        .token_for(&zitadel)
+        .algorithm(Algorithm::PS256)
+        .sign();
+    assert_eq!(
+        verify(zitadel, &pss).await.unwrap_err(),
+        AuthError::AlgorithmNotAllowed
+    );
 }
 
 #[tokio::test]

@@ -4,7 +4,7 @@
 
 use actix_web::http::StatusCode;
 use actix_web::{App, HttpResponse, get, post, test, web};
-use auth_actix::testing::{TestIssuer, TestRequestExt};
+use auth_actix::testing::{ServiceUserGrant, TestIssuer, TestRequestExt};
 use auth_actix::{
     AuthError, Authorize, IdentityKind, JwtAuth, Provider, Require, Requirement, Rule,
     StandardClaims, Verifier, require_org_member, require_org_role, require_role, require_service,
@@ -354,13 +354,37 @@ async fn id_tokens_are_refused_where_the_provider_tells_them_apart() {
         "https://acme.zitadel.cloud",
         "263514598346711111",
     ));
-    for claim in ["at_hash", "c_hash", "nonce"] {
+    for claim in ["at_hash", "c_hash", "nonce", "sid"] {
         let id_token = issuer.token_for(&zitadel).claim(claim, "x").sign();
         assert!(
             kind_refusal(&verify(&zitadel, &id_token).await.unwrap_err()),
             "{claim}"
         );
     }
+    // An ID token as Zitadel's `NewIDTokenClaims` and `createIDToken` write one: no `jti`, and
+    // `azp`, `amr`, `auth_time` beside the markers above; its `aud` names the project too.
+    let id_token = issuer
+        .token_for(&zitadel)
+        .without_claim("jti")
+        .claim("azp", "263514598346722222@invoices")
+        .claim("amr", ["pwd"])
+        .claim("auth_time", tests::unix_now())
+        .claim("sid", "V1_263514598346744444")
+        .claim("at_hash", "2dG1R1L0Ruu3mEE0Gh39Gg")
+        .sign();
+    assert!(kind_refusal(
+        &verify(&zitadel, &id_token).await.unwrap_err()
+    ));
+    // Without the markers, a token lacking `jti` is still no Zitadel access token.
+    let no_jti = issuer.token_for(&zitadel).without_claim("jti").sign();
+    let refused = verify(&zitadel, &no_jti).await.unwrap_err();
+    assert!(
+        matches!(&refused, AuthError::WrongTokenKind(reason) if reason.contains("jti")),
+        "{refused:?}"
+    );
+    // Zitadel types its access tokens `JWT`, never `at+jwt`.
+    let typed = issuer.token_for(&zitadel).header("typ", "JWT").sign();
+    assert!(verify(&zitadel, &typed).await.is_ok());
 
     let auth0 = issuer.adopt(Provider::auth0(
         "tenant.us.auth0.com",
@@ -583,18 +607,13 @@ async fn app_only_callers_are_services_for_every_provider_that_issues_them() {
     ));
     let machine = issuer
         .token_for(&zitadel)
-        .subject("2635147")
-        .claim("client_id", "2635147")
+        .zitadel_service_user(ServiceUserGrant::JwtProfile)
         .sign();
     assert_eq!(
         kind(&verify(&zitadel, &machine).await.unwrap()),
         IdentityKind::Service
     );
-    let person = issuer
-        .token_for(&zitadel)
-        .subject("2635148")
-        .claim("client_id", "2635149@app")
-        .sign();
+    let person = issuer.token_for(&zitadel).subject("2635148").sign();
     assert_eq!(
         kind(&verify(&zitadel, &person).await.unwrap()),
         IdentityKind::User
@@ -1046,5 +1065,90 @@ async fn auth0_tokens_of_organisations_the_api_has_not_named_are_refused() {
         let plain = issuer.token_for(&auth0()).roles(["admin"]).sign();
         let admin = test::TestRequest::get().uri("/admin").bearer(&plain);
         assert_eq!(send(app, admin).await.status, StatusCode::OK);
+
+/// Zitadel names no user type in its tokens: a service user's JWT access token is told from a
+/// person's by `client_id` (the user itself, not an application of the project in `aud`). Each
+/// grant's shape, as Zitadel's code writes it, against the guards for people and machines.
+#[actix_web::test]
+async fn zitadel_service_users_are_machines_whatever_their_grant() {
+    init_tracing();
+    struct People;
+    impl Requirement for People {
+        const RULE: Rule = Rule::user();
+    }
+    async fn people(_: Require<People>) -> HttpResponse {
+        HttpResponse::Ok().finish()
+    }
+    let issuer = TestIssuer::start().await;
+    let project = "263514598346711111";
+    let zitadel = issuer.adopt(Provider::zitadel("https://acme.zitadel.cloud", project));
+    let app = test::init_service(
+        App::new()
+            .wrap(JwtAuth::new(zitadel.clone()).unwrap())
+            .service(password)
+            .service(jobs)
+            .route("/people", web::get().to(people)),
+    )
+    .await;
+    let jwt_profile = issuer
+        .token_for(&zitadel)
+        .zitadel_service_user(ServiceUserGrant::JwtProfile)
+        .sign();
+    let client_credentials = issuer
+        .token_for(&zitadel)
+        .zitadel_service_user(ServiceUserGrant::ClientCredentials)
+        .sign();
+    // What a person's token carries: the application's client ID, listed in `aud` with the project.
+    let person = issuer
+        .token_for(&zitadel)
+        .subject("263514598346700007")
+        .sign();
+    let shape = tests::payload(&person);
+    assert_eq!(
+        shape["aud"],
+        json!([project, shape["client_id"]]),
+        "{shape}"
+    );
+    assert!(shape.get("preferred_username").is_none() && shape.get("azp").is_none());
+    let machine = tests::payload(&client_credentials);
+    assert!(machine["client_id"] != machine["sub"] && machine["aud"] == json!([project]));
+
+    let get = |uri: &str, token: &str| test::TestRequest::get().uri(uri).bearer(token);
+    for (name, machine) in [
+        ("JWT profile", &jwt_profile),
+        ("client credentials", &client_credentials),
+    ] {
+        for (uri, status) in [
+            ("/me/password", StatusCode::FORBIDDEN),
+            ("/people", StatusCode::FORBIDDEN),
+            ("/jobs", StatusCode::OK),
+        ] {
+            assert_eq!(
+                send(&app, get(uri, machine)).await.status,
+                status,
+                "{name} {uri}"
+            );
+        }
+    }
+    for (uri, status) in [
+        ("/me/password", StatusCode::OK),
+        ("/people", StatusCode::OK),
+        ("/jobs", StatusCode::FORBIDDEN),
+    ] {
+        assert_eq!(
+            send(&app, get(uri, &person)).await.status,
+            status,
+            "person {uri}"
+        );
+    }
+    // A person's client that is not among the audiences (or no client at all) is no person's.
+    for token in [
+        issuer.token_for(&zitadel).audiences([project]).sign(),
+        issuer.token_for(&zitadel).without_claim("client_id").sign(),
+    ] {
+        assert_eq!(
+            send(&app, get("/me/password", &token)).await.status,
+            StatusCode::FORBIDDEN
+        );
     }
 }

@@ -16,6 +16,43 @@ use crate::validation::AudienceRule;
 
 static NEXT_JTI: AtomicU64 = AtomicU64::new(1);
 
+/// The client ID of the application a person signs in to in Zitadel-shaped tokens (`<id>@<project
+/// name>`, as Zitadel forms client IDs).
+const ZITADEL_WEB_CLIENT: &str = "263514598346722222@invoices";
+
+/// The ID of the service user in Zitadel-shaped machine tokens.
+const ZITADEL_SERVICE_USER: &str = "263514598346733333";
+
+/// The username of that service user, its client ID with client credentials.
+const ZITADEL_SERVICE_USERNAME: &str = "invoice-bot";
+
+/// How a Zitadel service user (machine user) obtained its token, for
+/// [`TokenBuilder::zitadel_service_user`]. Each shape is what Zitadel's code writes; none names the
+/// user a machine, so the preset tells them apart from people by `client_id` and `aud`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ServiceUserGrant {
+    /// The JWT profile grant, signed with the service user's key: `client_id` is the user's ID,
+    /// equal to `sub`; `aud` the projects its `:aud` scopes asked for.
+    JwtProfile,
+    /// The client credentials grant, with the service user's secret: `client_id` is its username
+    /// (not an application's client ID); `aud` as for the JWT profile.
+    ClientCredentials,
+    /// A personal access token: opaque only (finish with [`TokenBuilder::opaque`]), without a
+    /// `client_id`; introspection adds the introspecting application and its project to `aud`.
+    PersonalAccessToken,
+}
+
+/// What a Zitadel-shaped token needs beyond its claims.
+#[derive(Debug, Clone)]
+struct ZitadelShape {
+    project: String,
+    /// The client the provider introspects with, which Zitadel adds to a personal access token's
+    /// audience.
+    introspector: Option<String>,
+    /// Set for a service user's token.
+    service_user: Option<ServiceUserGrant>,
+}
+
 /// Builds and signs one token; start with [`TestIssuer::token`].
 ///
 /// Defaults: `iss` the issuer's URL, `sub` `user-123`, `aud` the issuer's audience, `iat` now,
@@ -37,6 +74,8 @@ pub struct TokenBuilder<'a> {
     /// Where [`TokenBuilder::scopes`] writes: `scope`, space-separated, unless shaped for a
     /// provider.
     scopes_claim: (ClaimPath, Separator),
+    /// Set when shaped for [`Provider::zitadel`].
+    zitadel: Option<ZitadelShape>,
 }
 
 impl<'a> TokenBuilder<'a> {
@@ -67,6 +106,7 @@ impl<'a> TokenBuilder<'a> {
                     .to_owned(),
             ),
             scopes_claim: (ClaimPath::claim("scope"), Separator::Space),
+            zitadel: None,
         }
     }
 
@@ -195,7 +235,88 @@ impl<'a> TokenBuilder<'a> {
         if let Some(claim) = provider.mapping.scopes.first() {
             builder.scopes_claim = (claim.path.clone(), claim.separator);
         }
+        if let Some(OrgMapping::Zitadel { .. }) = &provider.mapping.organization {
+            builder.zitadel_person(provider);
+        }
         builder
+    }
+
+    /// A person's Zitadel access token, as the code flow issues it: `client_id` the application
+    /// signed in to, `aud` the project and that client ID, `nbf` (Zitadel's `NewAccessTokenClaims`).
+    fn zitadel_person(&mut self, provider: &Provider) {
+        let project = match &provider.audience {
+            Some(AudienceRule::Aud(audiences)) => audiences.first().cloned().unwrap_or_default(),
+            _ => String::new(),
+        };
+        let introspector = provider
+            .introspection
+            .as_ref()
+            .map(|introspection| introspection.client_id().to_owned());
+        self.claims
+            .insert("client_id".into(), ZITADEL_WEB_CLIENT.into());
+        self.claims.insert(
+            "aud".into(),
+            vec![project.clone(), ZITADEL_WEB_CLIENT.into()].into(),
+        );
+        self.claims.insert("nbf".into(), now().into());
+        self.zitadel = Some(ZitadelShape {
+            project,
+            introspector,
+            service_user: None,
+        });
+    }
+
+    /// Makes a token shaped for [`Provider::zitadel`] a service user's, obtained by `grant`: `sub`
+    /// the service user's ID, `client_id` as that grant writes it, `aud` this project alone (as
+    /// the scope `urn:zitadel:iam:org:project:id:<project>:aud` asks; a personal access token's
+    /// introspection answer adds the introspecting client's ID). Zitadel's JWT access tokens carry
+    /// no username; opaque ones are introspected without one too (the `profile` scope, which adds
+    /// `username`, is a person's).
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// use auth_core::testing::{ServiceUserGrant, TestIssuer};
+    /// use auth_core::{IdentityKind, Provider, StandardClaims, Verifier};
+    ///
+    /// let issuer = TestIssuer::start().await;
+    /// let zitadel = issuer.adopt(Provider::zitadel("https://acme.zitadel.cloud", "263514598346711111"));
+    /// let machine = issuer
+    ///     .token_for(&zitadel)
+    ///     .zitadel_service_user(ServiceUserGrant::ClientCredentials)
+    ///     .sign();
+    /// let claims = Verifier::new(zitadel)?.verify::<StandardClaims>(&machine).await?;
+    /// assert_eq!(claims.identity().kind, IdentityKind::Service);
+    /// # Ok(()) }
+    /// ```
+    ///
+    /// # Panics
+    /// If the token is not shaped for [`Provider::zitadel`] (start it with
+    /// [`TestIssuer::token_for`]): other providers' machines look different.
+    pub fn zitadel_service_user(mut self, grant: ServiceUserGrant) -> Self {
+        let Some(shape) = &mut self.zitadel else {
+            panic!(
+                "zitadel_service_user: this token is not shaped for Provider::zitadel; start it \
+                 with issuer.token_for(&zitadel_provider)"
+            );
+        };
+        shape.service_user = Some(grant);
+        let project = shape.project.clone();
+        let claims = &mut self.claims;
+        claims.insert("sub".into(), ZITADEL_SERVICE_USER.into());
+        claims.insert("aud".into(), vec![project].into());
+        match grant {
+            ServiceUserGrant::JwtProfile => {
+                claims.insert("client_id".into(), ZITADEL_SERVICE_USER.into());
+            }
+            ServiceUserGrant::ClientCredentials => {
+                claims.insert("client_id".into(), ZITADEL_SERVICE_USERNAME.into());
+            }
+            ServiceUserGrant::PersonalAccessToken => {
+                claims.remove("client_id");
+            }
+        }
+        self
     }
 
     /// Sets `sub`.
@@ -429,20 +550,37 @@ impl<'a> TokenBuilder<'a> {
     /// issuer's [prefix](TestIssuer::set_opaque_prefix)): the issuer keeps the claims and answers
     /// for them at its introspection endpoint (see [`TestIssuer::introspection`]), until the token
     /// expires or [`TestIssuer::revoke`] ends it.
+    ///
+    /// Shaped for [`Provider::zitadel`], the answer has Zitadel's field names: a person's carries
+    /// the login name as `username` (and `preferred_username`), as Zitadel answers for a token
+    /// requested with the `profile` scope; a personal access token's `aud` gains the introspecting
+    /// client's ID, as Zitadel adds it.
     pub fn opaque(self) -> String {
         use aws_lc_rs::rand::SecureRandom;
         let mut random = [0u8; 24];
         let _ = aws_lc_rs::rand::SystemRandom::new().fill(&mut random);
         let token = format!("{}{}", self.issuer.opaque_prefix(), b64(&random));
-        self.issuer.register_opaque(token.clone(), self.claims());
+        let mut claims = self.claims();
+        if let Some(shape) = &self.zitadel {
+            zitadel_answer(shape, &mut claims);
+        }
+        self.issuer.register_opaque(token.clone(), claims);
         token
     }
 
     /// Signs the token with the issuer's current key for the chosen algorithm.
     ///
     /// # Panics
-    /// If the issuer holds no key for the algorithm (see [`TestIssuer::start_with`]).
+    /// If the issuer holds no key for the algorithm (see [`TestIssuer::start_with`]), or the token
+    /// is a Zitadel personal access token, which is never a JWT.
     pub fn sign(self) -> String {
+        if let Some(ZitadelShape {
+            service_user: Some(ServiceUserGrant::PersonalAccessToken),
+            ..
+        }) = self.zitadel
+        {
+            panic!("Zitadel's personal access tokens are opaque: finish with .opaque()");
+        }
         let claims = self.claims();
         let key = self.issuer.current_key(self.algorithm);
         let Some(key) = key else {
@@ -538,6 +676,29 @@ enum RolesShape {
     Names(ClaimPath, Separator),
     /// Zitadel's role map, each role granted by `org`.
     Grants { claim: ClaimPath, org: String },
+}
+
+/// What Zitadel's introspection answers with, beyond the token's own claims.
+fn zitadel_answer(shape: &ZitadelShape, claims: &mut Map<String, Value>) {
+    match shape.service_user {
+        None => {
+            let sub = claims
+                .get("sub")
+                .and_then(Value::as_str)
+                .unwrap_or_default();
+            let login = format!("{sub}@acme.zitadel.example");
+            claims
+                .entry("preferred_username")
+                .or_insert_with(|| login.clone().into());
+            claims.entry("username").or_insert_with(|| login.into());
+        }
+        Some(ServiceUserGrant::PersonalAccessToken) => {
+            let audience = shape.introspector.iter().chain([&shape.project]);
+            let audience: Vec<Value> = audience.map(|aud| aud.as_str().into()).collect();
+            claims.insert("aud".into(), audience.into());
+        }
+        Some(_) => {}
+    }
 }
 
 /// Adds Zitadel grants of `roles` by `org` to the role map at `claim`.
