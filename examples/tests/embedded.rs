@@ -468,7 +468,8 @@ async fn missing_or_malformed_settings_fail_at_startup_naming_the_variable() {
                 ("ZITADEL_PROJECT_ID", "263514598346711111"),
                 ("ZITADEL_ORG_ID", "acme"),
             ],
-            "ZITADEL_ORG_ID: \"acme\" is not a Zitadel organisation ID",
+            // main's error is printed with Debug, which escapes the quotes.
+            r#"ZITADEL_ORG_ID: \"acme\" is not a Zitadel organisation ID"#,
         ),
         (
             env!("CARGO_BIN_EXE_clerk"),

@@ -865,7 +865,7 @@ fn check_client_assertion(
     if !audience {
         return Err(format!("aud does not hold the issuer {}", state.issuer));
     }
-    if !number("exp").is_some_and(|exp| now + ASSERTION_OFFSET < exp) {
+    if number("exp").is_none_or(|exp| exp <= now + ASSERTION_OFFSET) {
         return Err("exp missing or past".into());
     }
     match number("iat") {
