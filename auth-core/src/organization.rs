@@ -57,8 +57,9 @@ pub(crate) enum OrgMapping {
     /// session tokens, `org_id`, `org_slug`, `org_role`, `org_permissions` in v1.
     Clerk,
     /// Zitadel's project role maps, `{ "<role>": { "<orgId>": "<domain>" } }`: each role keyed by
-    /// the organisations that granted it; any other shape is ignored. The caller's organisation is its resource owner
-    /// (`urn:zitadel:iam:user:resourceowner:id`), else the one organisation that granted it roles.
+    /// the organisations that granted it; any other shape is ignored. The caller's organisation is
+    /// its resource owner (`urn:zitadel:iam:user:resourceowner:id`), else the one organisation that
+    /// granted it roles.
     Zitadel { role_claims: Vec<ClaimPath> },
     /// A tenant claim (Entra's `tid`): the provider's role claims are what that tenant granted.
     Tenant { claim: ClaimPath },

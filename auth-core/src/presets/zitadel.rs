@@ -38,20 +38,20 @@ impl Provider {
     /// roles in JWT access tokens, turn on the application's "User Roles Inside Access Token" and
     /// the project's "Assert Roles on Authentication" (or request the role scopes).
     ///
-    /// **Which tokens.** Zitadel's JWT access tokens carry `jti` and `client_id`; its ID tokens carry
-    /// no `jti` and add `at_hash`, `sid`, `nonce` (when the client sent one) or `c_hash`. Both are
-    /// typed `JWT` (never `at+jwt`), and both can name this project in `aud`, so a token without
-    /// `jti`, or with one of those four claims, is refused as
+    /// **Which tokens.** Zitadel's JWT access tokens carry `jti` and `client_id`; its ID tokens
+    /// carry no `jti` and add `at_hash`, `sid`, `nonce` (when the client sent one) or `c_hash`.
+    /// Both are typed `JWT` (never `at+jwt`), and both can name this project in `aud`, so a token
+    /// without `jti`, or with one of those four claims, is refused as
     /// [`AuthError::WrongTokenKind`](crate::AuthError::WrongTokenKind). Introspection answers carry
     /// `jti` too.
     ///
     /// **People and machines.** No claim says "service user", so the preset reads the shape of the
     /// grant: a person's token (code flow, JWT or introspected) names in `client_id` the
-    /// application the person signed in to, and Zitadel puts every client ID of the project in `aud`
-    /// ("by default all client id's and the project id are included"). A service user's audience
-    /// holds only the projects its `:aud` scopes asked for, and its `client_id` is the user itself:
-    /// its ID, equal to `sub`, with the JWT profile grant; its username with client credentials;
-    /// nothing with a personal access token. So a token is
+    /// application the person signed in to, and Zitadel puts every client ID of the project in
+    /// `aud` ("by default all client id's and the project id are included"). A service user's
+    /// audience holds only the projects its `:aud` scopes asked for, and its `client_id` is the
+    /// user itself: its ID, equal to `sub`, with the JWT profile grant; its username with client
+    /// credentials; nothing with a personal access token. So a token is
     /// [`IdentityKind::User`](crate::IdentityKind) only when `client_id` is a non-empty string,
     /// differs from `sub` and is one of the `aud` values; every other token is
     /// [`IdentityKind::Service`](crate::IdentityKind), and `#[require_user]` refuses it. Zitadel's
@@ -77,8 +77,10 @@ impl Provider {
     /// <https://zitadel.com/docs/guides/integrate/login/oidc/webkeys>. Code (github.com/zitadel):
     /// `zitadel/internal/api/oidc/token.go` (`createJWT`, `createIDToken`), `userinfo.go`
     /// (`setUserInfoRoleClaims`), `token_client_credentials.go`, `token_jwt_profile.go`,
-    /// `client_credentials.go`, `introspect.go`, and `oidc/pkg/oidc/token.go`
-    /// (`NewAccessTokenClaims`, `NewIDTokenClaims`).
+    /// `client_credentials.go`, `introspect.go`, `access_token.go`,
+    /// `zitadel/internal/auth/repository/eventsourcing/handler/token.go` (a personal access token
+    /// records no application, hence no `client_id`), and `oidc/pkg/oidc/token.go`
+    /// (`NewAccessTokenClaims`, `NewIDTokenClaims`), `introspection.go` (`username`).
     ///
     /// ```
     /// # #[tokio::main(flavor = "current_thread")]

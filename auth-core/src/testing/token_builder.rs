@@ -242,7 +242,8 @@ impl<'a> TokenBuilder<'a> {
     }
 
     /// A person's Zitadel access token, as the code flow issues it: `client_id` the application
-    /// signed in to, `aud` the project and that client ID, `nbf` (Zitadel's `NewAccessTokenClaims`).
+    /// signed in to, `aud` the project and that client ID, and `nbf` (Zitadel's
+    /// `NewAccessTokenClaims`).
     fn zitadel_person(&mut self, provider: &Provider) {
         let project = match &provider.audience {
             Some(AudienceRule::Aud(audiences)) => audiences.first().cloned().unwrap_or_default(),
@@ -280,7 +281,8 @@ impl<'a> TokenBuilder<'a> {
     /// use auth_core::{IdentityKind, Provider, StandardClaims, Verifier};
     ///
     /// let issuer = TestIssuer::start().await;
-    /// let zitadel = issuer.adopt(Provider::zitadel("https://acme.zitadel.cloud", "263514598346711111"));
+    /// let zitadel = Provider::zitadel("https://acme.zitadel.cloud", "263514598346711111");
+    /// let zitadel = issuer.adopt(zitadel);
     /// let machine = issuer
     ///     .token_for(&zitadel)
     ///     .zitadel_service_user(ServiceUserGrant::ClientCredentials)

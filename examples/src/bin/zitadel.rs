@@ -8,7 +8,7 @@
 //! |---|---|
 //! | `ZITADEL_ISSUER` | instance URL, e.g. `https://my-instance.zitadel.cloud` (unset: embedded demo issuer) |
 //! | `ZITADEL_PROJECT_ID` | the project's ID, digits shown on the project's page (in `aud`) |
-//! | `ZITADEL_ORG_ID` | the ID of the organisation owning the project: roles it grants are application roles |
+//! | `ZITADEL_ORG_ID` | the owning organisation's ID (digits); the roles it grants are the app's |
 //! | `ZITADEL_KEY_FILE` | the API application's JSON key (authentication method "JWT"), to accept Zitadel's default opaque tokens by introspection |
 //! | `BIND` | listen address, default `127.0.0.1:8080` |
 //!
