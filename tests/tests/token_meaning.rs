@@ -1065,6 +1065,8 @@ async fn auth0_tokens_of_organisations_the_api_has_not_named_are_refused() {
         let plain = issuer.token_for(&auth0()).roles(["admin"]).sign();
         let admin = test::TestRequest::get().uri("/admin").bearer(&plain);
         assert_eq!(send(app, admin).await.status, StatusCode::OK);
+    }
+}
 
 /// Zitadel names no user type in its tokens: a service user's JWT access token is told from a
 /// person's by `client_id` (the user itself, not an application of the project in `aud`). Each
