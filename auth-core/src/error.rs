@@ -140,9 +140,12 @@ pub enum AuthError {
         /// When a retry may succeed.
         retry_after: Duration,
     },
-    /// The shared store (Redis) cannot answer: the revocation list has not been loaded yet, so a
-    /// token revoked elsewhere cannot be told apart, or a DPoP proof cannot be checked for replay.
-    #[error("shared store unavailable: {0}")]
+    /// A store cannot vouch for the request: the shared revocation list is not loaded (yet, or
+    /// any more: silent past its heartbeat bound, or a revocation did not fit), so a token revoked
+    /// elsewhere cannot be told apart; or a DPoP proof cannot be remembered (Redis unreachable, the
+    /// in-memory replay store full, or the client's key over its share), so its replay could not
+    /// be refused later.
+    #[error("store unavailable: {0}")]
     StoreUnavailable(String),
     /// The DPoP proof is missing, malformed, signed badly, or not for this request, token or
     /// time (a replayed proof is [`AuthError::DpopReplay`]).
@@ -194,6 +197,11 @@ pub enum AuthError {
     /// A claim has the wrong type or a value that is not accepted.
     #[error("invalid claim `{0}`")]
     InvalidClaim(String),
+    /// The token names an organisation the provider's settings do not accept: one outside
+    /// [`Provider::accept_organizations`](crate::Provider::accept_organizations), or an Auth0
+    /// `org_id` while the API has not said which organisations it accepts.
+    #[error("organisation not accepted: {0}")]
+    OrganizationNotAccepted(String),
     /// The payload verified but does not deserialise into the application's claims type.
     #[error("claims do not match the expected type: {0}")]
     ClaimsType(String),
@@ -252,7 +260,7 @@ impl AuthError {
             AuthError::InactiveToken => "token not active",
             AuthError::Revoked => "token revoked",
             AuthError::IntrospectionUnavailable { .. } => "introspection unavailable",
-            AuthError::StoreUnavailable(_) => "shared store unavailable",
+            AuthError::StoreUnavailable(_) => "store unavailable",
             AuthError::InvalidDpopProof(_) => "invalid DPoP proof",
             AuthError::DpopReplay => "DPoP proof replayed",
             AuthError::DpopHostNotAllowed(_) => "DPoP not accepted for this host",
@@ -267,6 +275,7 @@ impl AuthError {
             AuthError::MissingClaim(_) | AuthError::InvalidClaim(_) | AuthError::ClaimsType(_) => {
                 "claims not accepted"
             }
+            AuthError::OrganizationNotAccepted(_) => "organization not accepted",
             AuthError::KeysUnavailable { .. } => "keys unavailable",
             AuthError::RolesUnavailable(_) => "roles unavailable",
             AuthError::Internal(_) => "internal error",
@@ -305,6 +314,7 @@ impl AuthError {
             AuthError::MissingClaim(_) | AuthError::InvalidClaim(_) | AuthError::ClaimsType(_) => {
                 "claims"
             }
+            AuthError::OrganizationNotAccepted(_) => "organization",
             AuthError::KeysUnavailable { .. } => "keys_unavailable",
             AuthError::Forbidden(_) => "forbidden",
             AuthError::RolesUnavailable(_) => "roles_unavailable",

@@ -55,6 +55,8 @@ pub struct Introspection {
     pub(crate) cache_ttl: Duration,
     pub(crate) inactive_ttl: Duration,
     pub(crate) all_tokens: bool,
+    /// The start of every opaque token this provider issues, which routes them here alone.
+    pub(crate) token_prefix: Option<String>,
 }
 
 /// How the API authenticates to the introspection endpoint.
@@ -83,6 +85,7 @@ impl Introspection {
             cache_ttl: DEFAULT_INTROSPECTION_TTL,
             inactive_ttl: Duration::from_secs(5),
             all_tokens: false,
+            token_prefix: None,
         }
     }
 
@@ -133,12 +136,68 @@ impl Introspection {
         self
     }
 
-    /// Introspects this provider's JWTs too, instead of verifying them locally: every token is
-    /// then checked with the issuer (within [`Introspection::cache_ttl`]), so one revoked there
-    /// stops working even before it expires. Opaque tokens are introspected either way.
+    /// Introspects this provider's JWTs too, after their signature verifies: every token is then
+    /// checked with the issuer (within [`Introspection::cache_ttl`]), so one revoked there stops
+    /// working even before it expires. Opaque tokens are introspected either way.
+    ///
+    /// The answer decides whether the token still stands and may add claims the token leaves out
+    /// (roles, which Keycloak's lightweight access tokens omit), but it never takes away what the
+    /// signed token says of itself:
+    /// - `cnf` (its DPoP key), `aud`, `azp`, `sub`, `iss` and `jti`: where the answer leaves one
+    ///   out, the token's applies; where both carry one, they must agree, or the token is refused
+    ///   ([`AuthError::InvalidClaim`](crate::AuthError::InvalidClaim) naming the claim and the
+    ///   contradiction). `cnf` agrees when both name the same `jkt` (or neither names one); `aud`
+    ///   when both hold the same set of audiences, a string counting as a set of one, order and
+    ///   repeats aside; the others when equal. So an answer without `cnf` never turns a DPoP-bound
+    ///   token into a bearer token.
+    /// - `exp` and `iat`: the earlier of the two, so an answer can neither lengthen the token's
+    ///   life nor make it look issued after a [revocation](crate::Revocations::revoke_subject).
     pub fn all_tokens(mut self) -> Self {
         self.all_tokens = true;
         self
+    }
+
+    /// Sends this provider only the opaque tokens that start with `prefix` (Zitadel's, Okta's or
+    /// your own issuer's token format), so that with several introspecting providers
+    /// ([`Verifier::any_of`](crate::Verifier::any_of)) none is ever sent another's tokens.
+    ///
+    /// An opaque token goes to one provider only: the one whose prefix it starts with, else the
+    /// one introspecting provider without a prefix (which takes the tokens no prefix claims),
+    /// else none: it is refused as malformed without any network call. With two or more
+    /// introspecting providers, a verifier will not start unless their tokens can be told apart:
+    /// at most one of them goes without a prefix, and no prefix starts another. A single
+    /// introspecting provider needs none; given one, it is still only sent tokens that carry it.
+    /// JWTs go by their `iss` (to the provider whose keys verify them), whatever the prefix.
+    ///
+    /// ```
+    /// use auth_core::{Introspection, Provider, Verifier};
+    ///
+    /// let zitadel = Provider::oidc("https://auth.example.com")
+    ///     .audience("orders-api")
+    ///     .introspection(Introspection::client_secret_basic("orders-api", "s1").token_prefix("zt_"));
+    /// let partner = Provider::oidc("https://sso.partner.example")
+    ///     .audience("orders-api")
+    ///     .introspection(Introspection::client_secret_basic("orders-api", "s2"));
+    /// assert!(Verifier::any_of([zitadel, partner.clone()]).is_ok());
+    ///
+    /// // Two providers that would both be sent every opaque token: refused at startup.
+    /// let unprefixed = Provider::oidc("https://auth.example.com")
+    ///     .audience("orders-api")
+    ///     .introspection(Introspection::client_secret_basic("orders-api", "s1"));
+    /// let error = Verifier::any_of([unprefixed, partner]).unwrap_err();
+    /// assert_eq!(error.setting, "Introspection::token_prefix");
+    /// ```
+    pub fn token_prefix(mut self, prefix: impl Into<String>) -> Self {
+        self.token_prefix = Some(prefix.into());
+        self
+    }
+
+    /// Whether an opaque token may be sent to this provider by its prefix: `Some(true)` if it
+    /// carries the configured prefix, `Some(false)` if not, `None` without a prefix configured.
+    pub(crate) fn claims_token(&self, token: &str) -> Option<bool> {
+        self.token_prefix
+            .as_deref()
+            .map(|prefix| token.starts_with(prefix))
     }
 
     pub(crate) fn client_id(&self) -> &str {
@@ -169,8 +228,61 @@ impl Introspection {
         if let Some(endpoint) = &self.endpoint {
             crate::issuer_url::checked(&format!("{provider}: introspection endpoint"), endpoint)?;
         }
+        if self.token_prefix.as_deref().is_some_and(str::is_empty) {
+            return Err(ConfigError::new(
+                format!("{provider}: Introspection::token_prefix"),
+                "the prefix is empty, which every token starts with: give the start of this \
+                 issuer's opaque tokens, or no prefix at all",
+            ));
+        }
         Ok(())
     }
+}
+
+/// Refuses introspecting providers whose opaque tokens cannot be told apart, so that each token is
+/// sent to one issuer only and never shown to another: at most one goes without a token prefix,
+/// and no prefix starts another. `providers` are those that introspect, each a name for the message
+/// and its prefix.
+pub(crate) fn check_routing(providers: &[(String, Option<String>)]) -> Result<(), ConfigError> {
+    if providers.len() < 2 {
+        return Ok(());
+    }
+    let setting = "Introspection::token_prefix";
+    let unprefixed: Vec<&str> = providers
+        .iter()
+        .filter(|(_, prefix)| prefix.is_none())
+        .map(|(name, _)| name.as_str())
+        .collect();
+    if let [first, second, ..] = unprefixed[..] {
+        return Err(ConfigError::new(
+            setting,
+            format!(
+                "{first} and {second} both introspect opaque tokens and neither names a token \
+                 prefix, so nothing tells whose an opaque token is and one issuer would be sent \
+                 the other's tokens: give each issuer's opaque tokens their prefix with \
+                 Introspection::token_prefix(\"..\") (one provider may go without, and takes the \
+                 tokens no prefix claims)"
+            ),
+        ));
+    }
+    for (i, (name, prefix)) in providers.iter().enumerate() {
+        for (other_name, other) in &providers[i + 1..] {
+            let (Some(prefix), Some(other)) = (prefix, other) else {
+                continue;
+            };
+            if prefix.starts_with(other) || other.starts_with(prefix) {
+                return Err(ConfigError::new(
+                    setting,
+                    format!(
+                        "{name}'s token prefix {prefix:?} and {other_name}'s {other:?} overlap \
+                         (one starts the other), so a token could be either's: give prefixes \
+                         that do not start one another"
+                    ),
+                ));
+            }
+        }
+    }
+    Ok(())
 }
 
 /// A client's private key for `private_key_jwt`: RSA (signing RS256) or P-256 EC (ES256).
@@ -490,6 +602,32 @@ mod tests {
             basic("a b", "x:y"),
             format!("Basic {}", STANDARD.encode("a+b:x%3Ay"))
         );
+    }
+
+    #[test]
+    fn opaque_tokens_must_be_routable_to_one_provider() {
+        let named = |list: &[(&str, Option<&str>)]| -> Vec<(String, Option<String>)> {
+            list.iter()
+                .map(|(name, prefix)| ((*name).to_owned(), prefix.map(str::to_owned)))
+                .collect()
+        };
+        assert!(check_routing(&named(&[("a", None)])).is_ok());
+        assert!(check_routing(&named(&[("a", Some("a_")), ("b", None)])).is_ok());
+        assert!(check_routing(&named(&[("a", Some("a_")), ("b", Some("b_"))])).is_ok());
+        let both =
+            check_routing(&named(&[("a", None), ("b", Some("b_")), ("c", None)])).unwrap_err();
+        assert_eq!(both.setting, "Introspection::token_prefix");
+        assert!(both.problem.contains("a and c"), "{both}");
+        for (first, second) in [("at_", "at_x"), ("at_x", "at_"), ("at_", "at_")] {
+            let overlap =
+                check_routing(&named(&[("a", Some(first)), ("b", Some(second))])).unwrap_err();
+            assert!(overlap.problem.contains("overlap"), "{overlap}");
+        }
+        let empty = Introspection::client_secret_basic("api", "s")
+            .token_prefix("")
+            .validate("Provider::oidc(issuer)")
+            .unwrap_err();
+        assert!(empty.setting.ends_with("token_prefix"), "{empty}");
     }
 
     #[test]

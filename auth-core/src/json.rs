@@ -68,6 +68,24 @@ impl<'a> Json<'a> {
         matches!(self, Json::Null)
     }
 
+    /// An owned copy, for the few claims kept beyond the text they were read from (a signed
+    /// token's own claims, weighed against its introspection answer).
+    pub(crate) fn to_value(&self) -> Value {
+        match self {
+            Json::Null => Value::Null,
+            Json::Bool(b) => Value::Bool(*b),
+            Json::Number(n) => Value::Number(n.clone()),
+            Json::String(s) => Value::String(s.as_ref().to_owned()),
+            Json::Array(items) => Value::Array(items.iter().map(Json::to_value).collect()),
+            Json::Object(object) => Value::Object(
+                object
+                    .iter()
+                    .map(|(name, value)| (name.to_owned(), value.to_value()))
+                    .collect(),
+            ),
+        }
+    }
+
     /// A view of an owned value, for payloads that arrive as one (introspection answers, tests).
     pub(crate) fn borrow(value: &'a Value) -> Json<'a> {
         match value {
@@ -386,6 +404,11 @@ mod tests {
             "iteration keeps the last too"
         );
         assert_eq!(object.keys().next(), Some("sub"), "document order");
+        assert_eq!(
+            Json::Object(object.clone()).to_value(),
+            value,
+            "an owned copy is serde_json's own reading"
+        );
         let token = r#"{"n":{"$serde_json::private::Number":"7"}}"#;
         assert_eq!(
             Json::Object(Object::parse(token).unwrap()).dedup(),

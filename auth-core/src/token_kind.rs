@@ -19,10 +19,13 @@ pub(crate) struct KindRules {
     pub(crate) access_token_typ: bool,
     /// Claims only another kind of token carries (an ID token's `nonce` or `at_hash`).
     pub(crate) forbidden_claims: Vec<&'static str>,
+    /// Claims every access token of the provider carries and its other tokens lack (Zitadel's
+    /// `jti`, which its ID tokens never have).
+    pub(crate) access_token_claims: Vec<&'static str>,
     /// Claim values that mark a token as refused (Clerk's `sts: pending` sessions).
     pub(crate) refused_values: Vec<(&'static str, &'static str)>,
-    /// Clerk: a session token (it names its session, `sid`), or a JWT template token whose `aud` is
-    /// one of these.
+    /// Clerk: a session token (it names its session, `sid`, and no audience), or a JWT template
+    /// token whose `aud` is one of these. A token with any other `aud` is refused, `sid` or not.
     pub(crate) session_or_templates: Option<Vec<String>>,
     /// An app-only token must carry app roles (`roles`), as Microsoft asks of Entra APIs.
     pub(crate) service_needs_roles: bool,
@@ -62,26 +65,52 @@ impl KindRules {
                 "`{claim}` marks an ID token"
             )));
         }
+        if let Some(claim) = self.access_token_claims.iter().find(|claim| {
+            payload
+                .get(claim)
+                .is_none_or(|value| value.is_null() || value.as_str() == Some(""))
+        }) {
+            return Err(AuthError::WrongTokenKind(format!(
+                "no `{claim}`, which this provider's access tokens carry (its ID tokens do not)"
+            )));
+        }
         for (claim, value) in &self.refused_values {
             if payload.get(claim).and_then(Json::as_str) == Some(value) {
                 return Err(AuthError::WrongTokenKind(format!("`{claim}` is {value:?}")));
             }
         }
         if let Some(templates) = &self.session_or_templates {
-            let session = payload
-                .get("sid")
-                .and_then(Json::as_str)
-                .is_some_and(|sid| !sid.is_empty());
             let listed = |aud: &str| templates.iter().any(|template| template == aud);
-            let template = match payload.get("aud") {
-                Some(Json::String(aud)) => listed(aud),
-                Some(Json::Array(auds)) => auds.iter().filter_map(Json::as_str).any(listed),
-                _ => false,
-            };
-            if !session && !template {
-                return Err(AuthError::WrongTokenKind(
-                    "no session (sid), and not a JWT template this API accepts".to_owned(),
-                ));
+            match payload.get("aud") {
+                // Session tokens carry no `aud`: one that names an audience was minted for it (a
+                // JWT template), and one naming none of ours for someone else, `sid` or not.
+                Some(aud) => {
+                    let template = match aud {
+                        Json::String(aud) => listed(aud),
+                        Json::Array(auds) => auds.iter().filter_map(Json::as_str).any(listed),
+                        _ => false,
+                    };
+                    if !template {
+                        return Err(AuthError::WrongTokenKind(
+                            "its aud names no JWT template this API accepts: minted for another \
+                             audience (a session token carries no aud)"
+                                .to_owned(),
+                        ));
+                    }
+                }
+                None => {
+                    let session = payload
+                        .get("sid")
+                        .and_then(Json::as_str)
+                        .is_some_and(|sid| !sid.is_empty());
+                    if !session {
+                        return Err(AuthError::WrongTokenKind(
+                            "no session (sid) and no aud: neither a session token nor a JWT \
+                             template"
+                                .to_owned(),
+                        ));
+                    }
+                }
             }
         }
         Ok(())
@@ -154,6 +183,29 @@ mod tests {
         assert!(check(json!({"sts": "pending"})).is_err());
         assert!(check(json!({"sts": "active"})).is_ok());
 
+        let zitadel = KindRules {
+            forbidden_claims: vec!["at_hash"],
+            access_token_claims: vec!["jti"],
+            ..KindRules::default()
+        };
+        let check = |payload: serde_json::Value| {
+            zitadel.check_payload(&Object::borrow(payload.as_object().unwrap()))
+        };
+        assert!(check(json!({"jti": "V2_1"})).is_ok());
+        for id_token in [json!({}), json!({"jti": ""}), json!({"jti": null})] {
+            let Err(AuthError::WrongTokenKind(reason)) = check(id_token.clone()) else {
+                panic!("{id_token} is no access token");
+            };
+            assert!(reason.contains("`jti`"), "{reason}");
+        }
+        let Err(AuthError::WrongTokenKind(reason)) = check(json!({"at_hash": "x"})) else {
+            panic!("an ID token");
+        };
+        assert!(
+            reason.contains("at_hash"),
+            "the precise marker first: {reason}"
+        );
+
         let clerk = KindRules {
             session_or_templates: Some(vec!["https://partner.example.com".to_owned()]),
             ..KindRules::default()
@@ -166,5 +218,10 @@ mod tests {
         assert!(check(json!({"aud": ["x", "https://partner.example.com"]})).is_ok());
         assert!(check(json!({"aud": "https://other.example.com"})).is_err());
         assert!(check(json!({"sid": ""})).is_err());
+        // A session names no audience: a `sid` does not excuse an `aud` this API never accepted.
+        assert!(check(json!({"sid": "sess_1", "aud": "https://other.example.com"})).is_err());
+        assert!(check(json!({"sid": "sess_1", "aud": []})).is_err());
+        assert!(check(json!({"sid": "sess_1", "aud": null})).is_err());
+        assert!(check(json!({"sid": "sess_1", "aud": "https://partner.example.com"})).is_ok());
     }
 }

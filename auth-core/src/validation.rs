@@ -44,8 +44,14 @@ pub(crate) struct ClaimRules {
 impl ClaimRules {
     /// Checks `payload`, whose `iss` the caller has already matched to a configured issuer.
     pub(crate) fn check(&self, payload: &Object<'_>, now: i64) -> Result<(), AuthError> {
-        let leeway = i64::try_from(self.leeway.as_secs()).unwrap_or(i64::MAX);
+        self.check_dates(payload, now)?;
+        self.check_recipient(payload)?;
+        self.kind.check_payload(payload)
+    }
 
+    /// `exp`, `nbf`, `iat` and the provider's other past dates, with the leeway.
+    pub(crate) fn check_dates(&self, payload: &Object<'_>, now: i64) -> Result<(), AuthError> {
+        let leeway = i64::try_from(self.leeway.as_secs()).unwrap_or(i64::MAX);
         let exp = date(payload, "exp")?.ok_or_else(|| AuthError::MissingClaim("exp".into()))?;
         self.check_expiry(exp, now)?;
         if let Some(nbf) = date(payload, "nbf")?
@@ -60,7 +66,11 @@ impl ClaimRules {
                 return Err(AuthError::IssuedInFuture);
             }
         }
+        Ok(())
+    }
 
+    /// Whom the token is for: audience, authorized party, required claims.
+    fn check_recipient(&self, payload: &Object<'_>) -> Result<(), AuthError> {
         match &self.audience {
             AudienceRule::Skip => {}
             AudienceRule::Aud(expected) => {
@@ -105,7 +115,6 @@ impl ClaimRules {
                 return Err(AuthError::InvalidClaim(required.path.to_string()));
             }
         }
-        self.kind.check_payload(payload)?;
         Ok(())
     }
 

@@ -15,7 +15,8 @@ use crate::error::{AuthError, ConfigError, Malformed, PrefetchError};
 use crate::fetch;
 use crate::health::{IssuerHealth, Readiness};
 use crate::identity::{Identity, IdentityMapping};
-use crate::introspection::{Answer, Introspector};
+use crate::introspected_jwt::SignedClaims;
+use crate::introspection::{self, Answer, Introspector};
 use crate::introspection_cache::{Introspected, IntrospectionCache};
 use crate::json::{Json, Object};
 use crate::key_store::KeyStore;
@@ -100,13 +101,20 @@ impl Verifier {
 
     /// A verifier for several providers (multi-tenant, or two identity providers at once). The
     /// token's unverified `iss` picks the provider; an `iss` no provider accepts is refused without
-    /// any fetch.
+    /// any fetch. An opaque token goes to one introspecting provider only, picked by
+    /// [`Introspection::token_prefix`](crate::Introspection::token_prefix); two introspecting
+    /// providers whose tokens cannot be told apart that way are refused here.
     pub fn any_of(providers: impl IntoIterator<Item = Provider>) -> Result<Verifier, ConfigError> {
         let mut issuers = Vec::new();
         let mut token_sources: Vec<TokenSource> = Vec::new();
         let mut endpoints = Vec::new();
+        let mut introspecting = Vec::new();
         for provider in providers {
             let rules = provider.validate()?;
+            if let Some(introspection) = &provider.introspection {
+                let name = format!("{} ({})", provider.name, provider.issuer.discovery_issuer());
+                introspecting.push((name, introspection.token_prefix.clone()));
+            }
             endpoints.push(provider.endpoints.clone());
             for source in &provider.token_sources {
                 if !token_sources.contains(source) {
@@ -158,6 +166,7 @@ impl Verifier {
                 "no provider given; pass at least one Provider",
             ));
         }
+        introspection::check_routing(&introspecting)?;
         let cache = Some(VerifiedCache::new(DEFAULT_CACHE_CAPACITY));
         let issuers_require_dpop = issuers.iter().any(|issuer| issuer.dpop_required);
         let introspections = issuers
@@ -222,9 +231,27 @@ impl Verifier {
         self.inner.cache.as_ref().map_or(0, VerifiedCache::len)
     }
 
-    /// Where each configured provider's clients obtain tokens (for API documentation).
-    pub fn token_endpoints(&self) -> &[TokenEndpoints] {
-        &self.inner.endpoints
+    /// Where each configured provider's clients obtain tokens (for API documentation), in the
+    /// order the providers were given: as the preset names them, and where a preset names no
+    /// authorization and token endpoints, the ones the provider's discovery document names once
+    /// it has been read ([`Verifier::warm_up`], [`Verifier::prefetch`] or the first token).
+    pub fn token_endpoints(&self) -> Vec<TokenEndpoints> {
+        self.inner
+            .endpoints
+            .iter()
+            .zip(self.inner.issuers.iter())
+            .map(|(endpoints, issuer)| {
+                let mut endpoints = endpoints.clone();
+                if endpoints.authorization_url.is_none()
+                    && endpoints.token_url.is_none()
+                    && let Some(sign_in) = issuer.keys.sign_in()
+                {
+                    endpoints.authorization_url = Some(sign_in.authorization_endpoint.clone());
+                    endpoints.token_url = Some(sign_in.token_endpoint.clone());
+                }
+                endpoints
+            })
+            .collect()
     }
 
     /// Every token source any provider uses, in order of first mention.
@@ -482,52 +509,56 @@ impl Verifier {
         self.verify_uncached(token, cache).await
     }
 
-    /// An opaque token: the providers that introspect are asked in the order they were given; the
-    /// first that knows it as active decides.
+    /// An opaque token: sent to the one provider its prefix routes it to, never to the others (who
+    /// would see a token not theirs); refused without any call when no provider takes it.
     async fn introspect_opaque(&self, token: &str) -> Result<Arc<VerifiedToken>, AuthError> {
-        let Some(cache) = &self.inner.introspections else {
+        let (Some(cache), Some((index, issuer, introspector))) =
+            (&self.inner.introspections, self.opaque_route(token))
+        else {
             return Err(AuthError::Malformed(Malformed::Segments));
-        };
-        let introspecting = || {
-            self.inner
-                .issuers
-                .iter()
-                .enumerate()
-                .filter(|(_, issuer)| issuer.introspector.is_some())
         };
         let answer = cache
             .get_or_introspect(token, async {
-                let mut unavailable = None;
-                for (index, issuer) in introspecting() {
-                    match self.introspect_at(index, issuer, token).await {
-                        Ok(Some(found)) => return Ok(found),
-                        Ok(None) => {}
-                        Err(error) => unavailable = Some(error),
-                    }
-                }
-                match unavailable {
-                    Some(error) => Err(error),
-                    None => Ok(Introspected {
-                        issuer: 0,
-                        outcome: Err(AuthError::InactiveToken),
-                        lifetime: introspecting()
-                            .filter_map(|(_, issuer)| issuer.introspector.as_ref())
-                            .map(|introspector| introspector.config.inactive_ttl)
-                            .min()
-                            .unwrap_or_default(),
-                    }),
-                }
+                let inactive = Introspected {
+                    issuer: index,
+                    outcome: Err(AuthError::InactiveToken),
+                    lifetime: introspector.config.inactive_ttl,
+                };
+                Ok(self
+                    .introspect_at(index, issuer, token, None)
+                    .await?
+                    .unwrap_or(inactive))
             })
             .await?;
         self.recheck_introspected(&answer, token, cache).await
     }
 
-    /// Asks one provider about a token: `None` when it says the token is not active.
+    /// The introspecting provider an opaque token belongs to: the one whose token prefix it
+    /// starts with (`any_of` made sure there is at most one), else the one without a prefix.
+    fn opaque_route(&self, token: &str) -> Option<(usize, &Issuer, &Introspector)> {
+        let mut unprefixed = None;
+        for (index, issuer) in self.inner.issuers.iter().enumerate() {
+            let Some(introspector) = &issuer.introspector else {
+                continue;
+            };
+            match introspector.config.claims_token(token) {
+                Some(true) => return Some((index, issuer, introspector)),
+                Some(false) => {}
+                None => unprefixed = unprefixed.or(Some((index, issuer, introspector))),
+            }
+        }
+        unprefixed
+    }
+
+    /// Asks one provider about a token: `None` when it says the token is not active. For a signed
+    /// token (`signed`, its own verified claims), the answer may add to what the token says but
+    /// not contradict it.
     async fn introspect_at(
         &self,
         index: usize,
         issuer: &Issuer,
         token: &str,
+        signed: Option<&SignedClaims>,
     ) -> Result<Option<Introspected>, AuthError> {
         let Some(introspector) = &issuer.introspector else {
             return Ok(None);
@@ -540,31 +571,12 @@ impl Verifier {
             Err(_) => &meters.introspection_error,
         };
         counter.increment(1);
-        let Answer::Active(mut payload) = answer? else {
+        let Answer::Active(payload) = answer? else {
             return Ok(None);
         };
         let now = validation::now();
         let ttl = introspector.config.cache_ttl;
-        // RFC 7662 makes every member but `active` optional: what the issuer leaves out is its own.
-        let issuer_name = issuer.matcher.discovery_issuer();
-        let iss = payload
-            .entry("iss")
-            .or_insert_with(|| issuer_name.clone().into())
-            .clone();
-        let client = payload.get("client_id").cloned();
-        if let (None, Some(client)) = (payload.get("sub"), client) {
-            payload.insert("sub".into(), client);
-        }
-        let ttl_secs = i64::try_from(ttl.as_secs()).unwrap_or(i64::MAX);
-        payload
-            .entry("exp")
-            .or_insert_with(|| now.saturating_add(ttl_secs).into());
-        let outcome = match iss.as_str() {
-            Some(iss) if issuer.matcher.matches(iss) => {
-                self.accept(index, issuer, iss, payload, now)
-            }
-            _ => Err(AuthError::InvalidClaim("iss".into())),
-        };
+        let outcome = self.accept(index, issuer, payload, signed, ttl, now);
         let lifetime = match &outcome {
             Ok(verified) => {
                 let exp = verified.exp();
@@ -580,15 +592,36 @@ impl Verifier {
         }))
     }
 
-    /// Claims checks and identity for a payload an issuer vouched for by introspection.
+    /// Claims checks and identity for an answer an issuer gave by introspection: a signed token's
+    /// own claims carried into it first, then what RFC 7662 lets the issuer leave out filled in.
     fn accept(
         &self,
         index: usize,
         issuer: &Issuer,
-        iss: &str,
-        payload: Map<String, Value>,
+        mut payload: Map<String, Value>,
+        signed: Option<&SignedClaims>,
+        ttl: Duration,
         now: i64,
     ) -> Result<Arc<VerifiedToken>, AuthError> {
+        if let Some(signed) = signed {
+            signed.carry_into(&mut payload)?;
+        }
+        // RFC 7662 makes every member but `active` optional: what the issuer leaves out is its own.
+        let iss = payload
+            .entry("iss")
+            .or_insert_with(|| issuer.matcher.discovery_issuer().into())
+            .clone();
+        let client = payload.get("client_id").cloned();
+        if let (None, Some(client)) = (payload.get("sub"), client) {
+            payload.insert("sub".into(), client);
+        }
+        let ttl_secs = i64::try_from(ttl.as_secs()).unwrap_or(i64::MAX);
+        payload
+            .entry("exp")
+            .or_insert_with(|| now.saturating_add(ttl_secs).into());
+        let Some(iss) = iss.as_str().filter(|iss| issuer.matcher.matches(iss)) else {
+            return Err(AuthError::InvalidClaim("iss".into()));
+        };
         let (identity, facts) = issuer.admit(&Object::borrow(&payload), iss, now)?;
         Ok(Arc::new(VerifiedToken::introspected(
             payload, facts, identity, index,
@@ -660,6 +693,12 @@ impl Verifier {
             (&issuer.introspector, &self.inner.introspections)
             && introspector.config.all_tokens
         {
+            // The token's own dates and kind hold on their own (an ID token's `nonce` is not
+            // excused by an answer that leaves it out); its other claims may be completed by the
+            // answer (Keycloak's lightweight tokens carry no roles) but not contradicted.
+            issuer.rules.check_dates(&payload, validation::now())?;
+            issuer.rules.kind.check_payload(&payload)?;
+            let signed = SignedClaims::of(&payload);
             let answer = introspections
                 .get_or_introspect(token, async {
                     let inactive = Introspected {
@@ -668,7 +707,7 @@ impl Verifier {
                         lifetime: introspector.config.inactive_ttl,
                     };
                     Ok(self
-                        .introspect_at(index, issuer, token)
+                        .introspect_at(index, issuer, token, Some(&signed))
                         .await?
                         .unwrap_or(inactive))
                 })
@@ -744,7 +783,7 @@ impl Issuer {
     ) -> Result<(Identity, PayloadFacts), AuthError> {
         self.rules.check(payload, now)?;
         self.matcher.check_tenant(iss, payload)?;
-        let identity = self.mapping.identity(payload, iss);
+        let identity = self.mapping.identity(payload, iss)?;
         self.rules.kind.check_identity(&identity, payload)?;
         Ok((identity, PayloadFacts::of(payload)))
     }

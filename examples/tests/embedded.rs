@@ -236,6 +236,133 @@ async fn swagger_ui_authorize_button_sends_the_token_in_a_real_browser() {
     );
 }
 
+/// Swagger UI's Authorize button signs a person in at a real OpenID provider (oidc-provider, with
+/// a public client that must use PKCE), and "Try it out" then calls guarded routes with the token.
+#[tokio::test]
+async fn swagger_ui_signs_in_with_authorization_code_and_pkce_at_a_real_provider() {
+    if let Some(missing) = browser_tools_missing() {
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "CI must install {missing} (see .ci/run)"
+        );
+        eprintln!("skipping the browser test: {missing} is not installed (.ci/run installs it)");
+        return;
+    }
+    if !tests::oidc_provider::available("the Swagger UI sign-in test") {
+        return;
+    }
+    // The provider must know the redirect URI before the API starts, so the API's port is chosen
+    // first.
+    let bind = format!("127.0.0.1:{}", free_port());
+    let base = format!("http://{bind}");
+    let api = "https://items.example.com";
+    let provider = tests::oidc_provider::OidcProvider::start(serde_json::json!({
+        "dev_interactions": true,
+        "resources": [{ "indicator": api, "scope": "read:items" }],
+        "clients": [{
+            "client_id": "api-docs",
+            "token_endpoint_auth_method": "none",
+            "grant_types": ["authorization_code"],
+            "response_types": ["code"],
+            "redirect_uris": [format!("{base}/docs/oauth2-redirect.html")],
+            "scope": "openid read:items"
+        }]
+    }))
+    .await;
+    let env = [
+        ("AUTH_ISSUER", provider.issuer()),
+        ("AUTH_AUDIENCE", api),
+        ("OPENAPI_CLIENT_ID", "api-docs"),
+        ("BIND", &bind),
+    ];
+    let (_child, listening) = start_configured(env!("CARGO_BIN_EXE_openapi"), &env).await;
+    assert_eq!(listening, base);
+    let mut command = Command::new("node");
+    command
+        .arg("swagger.mjs")
+        .arg(&base)
+        .args(["--sign-in", "ada"])
+        .env(
+            "SCREENSHOT",
+            std::env::temp_dir().join("swagger-ui-sign-in-test.png"),
+        );
+    let stdout = run_browser_script(command, "swagger sign-in").await;
+    let line = |prefix: &str| {
+        stdout
+            .lines()
+            .find_map(|line| line.strip_prefix(prefix))
+            .unwrap_or_else(|| panic!("no {prefix:?} line in:\n{stdout}"))
+            .to_owned()
+    };
+    let authorize = line("authorization request: ");
+    assert!(
+        authorize.starts_with(&format!("{}/auth?", provider.issuer())),
+        "the scheme's authorization URL is the one discovery names: {authorize}"
+    );
+    for part in [
+        "response_type=code",
+        "client_id=api-docs",
+        "code_challenge_method=S256",
+        "scope=openid%20read%3Aitems",
+    ] {
+        assert!(authorize.contains(part), "{part} missing from {authorize}");
+    }
+    let token = line("token request: ");
+    assert!(
+        token.contains("grant_type=authorization_code") && token.contains("code_verifier="),
+        "{token}"
+    );
+    assert!(!token.contains("client_secret"), "a public client: {token}");
+    assert!(stdout.contains("signed in, /items: 200"), "{stdout}");
+    let me = line("signed in, /me: 200 ");
+    assert!(me.contains(r#""subject": "ada""#), "{me}");
+}
+
+/// Sign-in settings of the openapi example that cannot work stop it at startup, naming the
+/// variable.
+#[tokio::test]
+async fn openapi_sign_in_settings_that_cannot_work_fail_at_startup() {
+    let openapi = env!("CARGO_BIN_EXE_openapi");
+    let demo = startup_error(openapi, &[("OPENAPI_CLIENT_ID", "api-docs")]).await;
+    assert!(
+        demo.contains("OPENAPI_CLIENT_ID") && demo.contains("no sign-in page"),
+        "{demo}"
+    );
+    // An issuer whose discovery document names no authorization endpoint.
+    let issuer = auth_actix::testing::TestIssuer::start().await;
+    let no_sign_in = [
+        ("AUTH_ISSUER", issuer.issuer()),
+        ("AUTH_AUDIENCE", issuer.audience()),
+        ("OPENAPI_CLIENT_ID", "api-docs"),
+    ];
+    let stderr = startup_error(openapi, &no_sign_in).await;
+    assert!(
+        stderr.contains("OPENAPI_CLIENT_ID") && stderr.contains("authorization code"),
+        "{stderr}"
+    );
+    if !tests::oidc_provider::available("the openapi sign-in settings test") {
+        return;
+    }
+    let provider = tests::oidc_provider::OidcProvider::start(serde_json::json!({
+        "resources": [{ "indicator": "https://items.example.com", "scope": "read:items" }]
+    }))
+    .await;
+    let configured = [
+        ("AUTH_ISSUER", provider.issuer()),
+        ("AUTH_AUDIENCE", "https://items.example.com"),
+        ("OPENAPI_CLIENT_ID", "api-docs"),
+    ];
+    for (name, value) in [
+        ("OPENAPI_SCOPES", "openid \"read\""),
+        ("OPENAPI_AUTHORIZE_PARAMS", "audience"),
+        ("OPENAPI_AUTHORIZE_PARAMS", "=x"),
+    ] {
+        let env = [&configured[..], &[(name, value)]].concat();
+        let stderr = startup_error(openapi, &env).await;
+        assert!(stderr.contains(name), "{name}={value}: {stderr}");
+    }
+}
+
 /// A binary, the environment it is started with, and what its startup error must mention.
 type StartupCase = (
     &'static str,
@@ -315,6 +442,36 @@ async fn missing_or_malformed_settings_fail_at_startup_naming_the_variable() {
             env!("CARGO_BIN_EXE_zitadel"),
             &[("ZITADEL_ISSUER", "https://x.zitadel.cloud")],
             "ZITADEL_PROJECT_ID",
+        ),
+        // A project's name where its ID belongs: every token would be refused as bad_audience.
+        (
+            env!("CARGO_BIN_EXE_zitadel"),
+            &[
+                ("ZITADEL_ISSUER", "https://x.zitadel.cloud"),
+                ("ZITADEL_PROJECT_ID", "invoices"),
+                ("ZITADEL_ORG_ID", "263514100000000001"),
+            ],
+            "ZITADEL_PROJECT_ID: ",
+        ),
+        // No organisation, or its name: nobody would hold an application role.
+        (
+            env!("CARGO_BIN_EXE_zitadel"),
+            &[
+                ("ZITADEL_ISSUER", "https://x.zitadel.cloud"),
+                ("ZITADEL_PROJECT_ID", "263514598346711111"),
+                ("ZITADEL_ORG_ID", " "),
+            ],
+            "ZITADEL_ORG_ID is not set (or empty)",
+        ),
+        (
+            env!("CARGO_BIN_EXE_zitadel"),
+            &[
+                ("ZITADEL_ISSUER", "https://x.zitadel.cloud"),
+                ("ZITADEL_PROJECT_ID", "263514598346711111"),
+                ("ZITADEL_ORG_ID", "acme"),
+            ],
+            // main's error is printed with Debug, which escapes the quotes.
+            r#"ZITADEL_ORG_ID: \"acme\" is not a Zitadel organisation ID"#,
         ),
         (
             env!("CARGO_BIN_EXE_clerk"),
@@ -462,8 +619,8 @@ async fn missing_or_malformed_settings_fail_at_startup_naming_the_variable() {
 /// Starts an example configured for a real issuer and waits for its "listening on <base>" line.
 async fn start_configured(binary: &str, env: &[(&str, &str)]) -> (Child, String) {
     let mut child = Command::new(binary)
-        .envs(env.iter().copied())
         .env("BIND", "127.0.0.1:0")
+        .envs(env.iter().copied())
         .env("RUST_LOG", "warn")
         .stdout(Stdio::piped())
         .stderr(Stdio::inherit())

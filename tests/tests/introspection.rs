@@ -6,9 +6,11 @@ use std::time::Duration;
 
 use actix_web::http::StatusCode;
 use actix_web::{App, HttpResponse, get, test};
-use auth_actix::testing::{TestIssuer, TestRequestExt};
-use auth_actix::{AuthError, Introspection, JwtAuth, Provider, StandardClaims, Verifier};
-use auth_core::ClientKey;
+use auth_actix::testing::{DpopKey, ServiceUserGrant, TestIssuer, TestRequestExt};
+use auth_actix::{
+    AuthError, Introspection, JwtAuth, Provider, Revocations, StandardClaims, Verifier,
+};
+use auth_core::{ClientKey, DpopRequest};
 use base64::Engine;
 use serde_json::{Value, json};
 use tests::oidc_provider::{OidcProvider, available};
@@ -18,6 +20,18 @@ use tests::{init_tracing, send};
 #[auth_actix::require_role("admin")]
 async fn admin() -> HttpResponse {
     HttpResponse::Ok().body("admin")
+}
+
+#[get("/me/password")]
+#[auth_actix::require_user]
+async fn password() -> HttpResponse {
+    HttpResponse::Ok().body("people only")
+}
+
+#[get("/jobs")]
+#[auth_actix::require_service]
+async fn jobs() -> HttpResponse {
+    HttpResponse::Ok().body("machines only")
 }
 
 fn introspecting(issuer: &TestIssuer) -> Verifier {
@@ -255,6 +269,353 @@ async fn all_tokens_introspects_signed_tokens_too() {
     assert_eq!(issuer.introspections(), before);
 }
 
+// ------------------------------------------ all_tokens: what the signed token says holds ---
+
+/// Where the DPoP proofs below say they were sent.
+const ITEMS: &str = "https://api.example.com/items";
+
+fn all_tokens(issuer: &TestIssuer) -> Verifier {
+    let provider = issuer
+        .provider()
+        .introspection(issuer.introspection().all_tokens());
+    Verifier::new(provider).unwrap()
+}
+
+/// The refusal of an answer that contradicts the signed token: an invalid claim, named first.
+fn contradicted(error: &AuthError, claim: &str) -> bool {
+    matches!(error, AuthError::InvalidClaim(reason)
+        if reason.starts_with(&format!("{claim}: ")) && reason.contains("introspection answer"))
+}
+
+#[actix_web::test]
+async fn all_tokens_keeps_the_dpop_binding_an_answer_leaves_out() {
+    init_tracing();
+    let issuer = TestIssuer::start().await;
+    let key = DpopKey::generate();
+    let token = issuer.token().subject("ada").dpop_bound(&key).sign();
+    // The issuer's answer says nothing of the binding: a bearer token, by its account.
+    issuer.shape_introspection(&token, |answer| {
+        answer.remove("cnf");
+        answer.insert("token_type".into(), "Bearer".into());
+    });
+    let verifier = all_tokens(&issuer);
+    assert!(matches!(
+        verifier.verify_token(&token).await.unwrap_err(),
+        AuthError::DpopBinding(_)
+    ));
+    let auth = JwtAuth::new(
+        issuer
+            .provider()
+            .introspection(issuer.introspection().all_tokens()),
+    )
+    .unwrap();
+    let app = test::init_service(App::new().wrap(auth).service(admin)).await;
+    let as_bearer = send(&app, test::TestRequest::get().uri("/admin").bearer(&token)).await;
+    assert_eq!(as_bearer.status, StatusCode::UNAUTHORIZED);
+    assert_eq!(as_bearer.code(), "INVALID_TOKEN");
+
+    // With a proof by its key, it passes, bound to that key.
+    let proof = key.proof("GET", ITEMS, &token);
+    let request = DpopRequest {
+        proof: &proof,
+        method: "GET",
+        url: ITEMS,
+    };
+    let verified = verifier.verify_dpop(&token, &request).await.unwrap();
+    assert_eq!(verified.dpop_thumbprint(), Some(key.thumbprint()));
+    assert_eq!(verified.identity().subject, "ada");
+    let thief = DpopKey::generate();
+    let proof = thief.proof("GET", ITEMS, &token);
+    let stolen = DpopRequest {
+        proof: &proof,
+        ..request
+    };
+    assert!(matches!(
+        verifier.verify_dpop(&token, &stolen).await.unwrap_err(),
+        AuthError::DpopBinding(_)
+    ));
+}
+
+#[tokio::test]
+async fn all_tokens_refuses_an_answer_that_binds_another_key() {
+    let issuer = TestIssuer::start().await;
+    let key = DpopKey::generate();
+    let other = DpopKey::generate();
+    let token = issuer.token().dpop_bound(&key).sign();
+    let jkt = other.thumbprint().to_owned();
+    issuer.shape_introspection(&token, move |answer| {
+        answer.insert("cnf".into(), json!({ "jkt": jkt }));
+    });
+    let verifier = all_tokens(&issuer);
+    // Neither the token's key nor the one the answer names makes it good.
+    for holder in [&key, &other] {
+        let proof = holder.proof("GET", ITEMS, &token);
+        let request = DpopRequest {
+            proof: &proof,
+            method: "GET",
+            url: ITEMS,
+        };
+        let refused = verifier.verify_dpop(&token, &request).await.unwrap_err();
+        assert!(contradicted(&refused, "cnf"), "{refused:?}");
+    }
+    assert_eq!(issuer.introspections(), 1, "the refusal is cached");
+}
+
+#[tokio::test]
+async fn all_tokens_refuses_an_answer_naming_another_subject_audience_party_issuer_or_token() {
+    let issuer = TestIssuer::start().await;
+    let own_audience = issuer.audience().to_owned();
+    let cases: Vec<(&str, serde_json::Value)> = vec![
+        ("sub", json!({"sub": "bob"})),
+        // The API's audience is there, with another the token was never minted for.
+        (
+            "aud",
+            json!({"aud": [own_audience.clone(), "https://billing.example.com"]}),
+        ),
+        ("azp", json!({"azp": "https://elsewhere.example.com"})),
+        ("iss", json!({"iss": "https://issuer.example.com"})),
+        ("jti", json!({"jti": "another-token"})),
+    ];
+    let verifier = all_tokens(&issuer);
+    for (claim, members) in cases {
+        let token = issuer
+            .token()
+            .subject("ada")
+            .claim("azp", "https://app.example.com")
+            .sign();
+        issuer.shape_introspection(&token, move |answer| {
+            answer.extend(members.as_object().cloned().unwrap_or_default());
+        });
+        let refused = verifier.verify_token(&token).await.unwrap_err();
+        assert!(contradicted(&refused, claim), "{claim}: {refused:?}");
+    }
+    // The other way round: the token names an audience the answer leaves out.
+    let token = issuer
+        .token()
+        .audiences([own_audience.as_str(), "https://billing.example.com"])
+        .sign();
+    let only_ours = own_audience.clone();
+    issuer.shape_introspection(&token, move |answer| {
+        answer.insert("aud".into(), only_ours.clone().into());
+    });
+    let refused = verifier.verify_token(&token).await.unwrap_err();
+    assert!(contradicted(&refused, "aud"), "{refused:?}");
+}
+
+#[tokio::test]
+async fn all_tokens_takes_roles_from_the_answer_and_fills_in_what_it_leaves_out() {
+    let issuer = TestIssuer::start().await;
+    let verifier = all_tokens(&issuer);
+    // A lightweight token (Keycloak's carry no roles): the answer names them, and says no more.
+    let token = issuer.token().subject("ada").sign();
+    issuer.shape_introspection(&token, |answer| {
+        answer.retain(|name, _| name == "active" || name == "exp");
+        answer.insert("roles".into(), json!(["admin"]));
+    });
+    let verified = verifier.verify_token(&token).await.unwrap();
+    let identity = verified.identity();
+    assert!(identity.has_role("admin"));
+    assert_eq!(identity.subject, "ada", "the token's own sub");
+    assert_eq!(identity.issuer, issuer.issuer(), "the token's own iss");
+    assert_eq!(
+        verified.payload()["aud"],
+        issuer.audience(),
+        "the token's aud"
+    );
+    // An answer that agrees in other words: the same audiences as an array.
+    let token = issuer.token().sign();
+    let audience = issuer.audience().to_owned();
+    issuer.shape_introspection(&token, move |answer| {
+        answer.insert("aud".into(), json!([audience.clone(), audience.clone()]));
+    });
+    verifier.verify_token(&token).await.unwrap();
+}
+
+#[tokio::test]
+async fn all_tokens_never_outlives_the_signed_exp() {
+    let issuer = TestIssuer::start().await;
+    let verifier = all_tokens(&issuer);
+    // Expired an hour ago, but the issuer's answer calls it active for another hour.
+    let token = issuer.token().expired().sign();
+    let later = tests::unix_now() + 3600;
+    issuer.shape_introspection(&token, move |answer| {
+        answer.insert("exp".into(), later.into());
+    });
+    assert_eq!(
+        verifier.verify_token(&token).await.unwrap_err(),
+        AuthError::Expired
+    );
+}
+
+#[tokio::test]
+async fn all_tokens_holds_the_signed_tokens_own_dates_and_kind() {
+    let issuer = TestIssuer::start().await;
+    // Not valid for another hour, though the issuer's answer leaves `nbf` out.
+    let early = issuer.token().claim("nbf", tests::unix_now() + 3600).sign();
+    issuer.shape_introspection(&early, |answer| {
+        answer.remove("nbf");
+    });
+    assert_eq!(
+        all_tokens(&issuer).verify_token(&early).await.unwrap_err(),
+        AuthError::NotYetValid
+    );
+    // An ID token (its `nonce`) stays one, though the answer does not repeat the `nonce`.
+    let zitadel = issuer.adopt(
+        Provider::zitadel("https://acme.zitadel.cloud", "263514598346711111")
+            .introspection(issuer.introspection().all_tokens()),
+    );
+    let id_token = issuer.token_for(&zitadel).claim("nonce", "n-1").sign();
+    issuer.shape_introspection(&id_token, |answer| {
+        answer.remove("nonce");
+    });
+    let verifier = Verifier::new(zitadel).unwrap();
+    assert!(matches!(
+        verifier.verify_token(&id_token).await.unwrap_err(),
+        AuthError::WrongTokenKind(_)
+    ));
+}
+
+#[tokio::test]
+async fn all_tokens_revocations_go_by_the_signed_jti() {
+    let issuer = TestIssuer::start().await;
+    let revocations = Revocations::in_memory();
+    let verifier = all_tokens(&issuer).revocations(revocations.clone());
+    // An answer without `jti`: the token can still be named, and revoked, by its own.
+    let token = issuer.token().subject("ada").sign();
+    issuer.shape_introspection(&token, |answer| {
+        answer.remove("jti");
+    });
+    let verified = verifier.verify_token(&token).await.unwrap();
+    revocations.revoke(&verified).await.unwrap();
+    assert_eq!(
+        verifier.verify_token(&token).await.unwrap_err(),
+        AuthError::Revoked
+    );
+}
+
+#[tokio::test]
+async fn all_tokens_answers_cannot_make_a_token_look_issued_after_a_sign_out() {
+    let issuer = TestIssuer::start().await;
+    let revocations = Revocations::in_memory();
+    let verifier = all_tokens(&issuer).revocations(revocations.clone());
+    // "Sign out everywhere" for bob; his token's answer says it was issued after that.
+    let token = issuer.token().subject("bob").sign();
+    let later = tests::unix_now() + 20;
+    issuer.shape_introspection(&token, move |answer| {
+        answer.insert("iat".into(), later.into());
+    });
+    revocations
+        .revoke_subject(issuer.issuer(), "bob", tests::unix_now() + 1)
+        .await
+        .unwrap();
+    assert_eq!(
+        verifier.verify_token(&token).await.unwrap_err(),
+        AuthError::Revoked
+    );
+}
+
+// ----------------------------------------------- opaque tokens go to one provider only ---
+
+/// Two issuers, each minting opaque tokens with its own prefix.
+async fn two_issuers() -> (TestIssuer, TestIssuer) {
+    let (a, b) = (TestIssuer::start().await, TestIssuer::start().await);
+    a.set_opaque_prefix("a_");
+    b.set_opaque_prefix("b_");
+    (a, b)
+}
+
+fn prefixed(issuer: &TestIssuer, prefix: Option<&str>) -> Provider {
+    let introspection = issuer.introspection();
+    let introspection = match prefix {
+        Some(prefix) => introspection.token_prefix(prefix),
+        None => introspection,
+    };
+    issuer.provider().introspection(introspection)
+}
+
+#[tokio::test]
+async fn an_opaque_token_is_sent_to_the_provider_its_prefix_names_only() {
+    let (a, b) = two_issuers().await;
+    // B first: it used to be asked about every opaque token before A.
+    let verifier = Verifier::any_of([prefixed(&b, Some("b_")), prefixed(&a, Some("a_"))]).unwrap();
+    let from_a = a.token().subject("ada").opaque();
+    let claims = verifier.verify::<StandardClaims>(&from_a).await.unwrap();
+    assert_eq!(claims.identity().issuer, a.issuer());
+    assert_eq!((a.introspections(), b.introspections()), (1, 0));
+    let from_b = b.token().subject("bob").opaque();
+    let claims = verifier.verify::<StandardClaims>(&from_b).await.unwrap();
+    assert_eq!(claims.identity().issuer, b.issuer());
+    assert_eq!((a.introspections(), b.introspections()), (1, 1));
+    // B's prefix on a token B never issued: B alone is asked, and says no.
+    let unknown = "b_never_issued";
+    assert_eq!(
+        verifier.verify_token(unknown).await.unwrap_err(),
+        AuthError::InactiveToken
+    );
+    assert_eq!((a.introspections(), b.introspections()), (1, 2));
+
+    // A provider without a prefix takes the tokens no prefix claims, and only those.
+    let verifier = Verifier::any_of([prefixed(&b, Some("b_")), prefixed(&a, None)]).unwrap();
+    let from_a = a.token().subject("ada").opaque();
+    verifier.verify_token(&from_a).await.unwrap();
+    assert_eq!((a.introspections(), b.introspections()), (2, 2));
+    let from_b = b.token().subject("bob").opaque();
+    verifier.verify_token(&from_b).await.unwrap();
+    assert_eq!((a.introspections(), b.introspections()), (2, 3));
+}
+
+#[actix_web::test]
+async fn an_opaque_token_no_provider_claims_is_refused_without_a_call() {
+    init_tracing();
+    let (a, b) = two_issuers().await;
+    let auth = JwtAuth::any_of([prefixed(&a, Some("a_")), prefixed(&b, Some("b_"))]).unwrap();
+    let app = test::init_service(App::new().wrap(auth).service(admin)).await;
+    a.set_opaque_prefix("c_");
+    let stray = a.token().roles(["admin"]).opaque();
+    let refused = send(&app, test::TestRequest::get().uri("/admin").bearer(&stray)).await;
+    assert_eq!(refused.status, StatusCode::UNAUTHORIZED);
+    assert_eq!(refused.code(), "INVALID_TOKEN");
+    assert_eq!((a.introspections(), b.introspections()), (0, 0));
+
+    // One introspecting provider with a prefix is sent only the tokens that carry it.
+    let verifier = Verifier::new(prefixed(&a, Some("a_"))).unwrap();
+    assert!(matches!(
+        verifier.verify_token(&stray).await.unwrap_err(),
+        AuthError::Malformed(_)
+    ));
+    assert_eq!(a.introspections(), 0);
+}
+
+#[tokio::test]
+async fn introspecting_providers_whose_tokens_cannot_be_told_apart_are_refused_at_startup() {
+    let (a, b) = two_issuers().await;
+    let error = Verifier::any_of([prefixed(&a, None), prefixed(&b, None)]).unwrap_err();
+    assert_eq!(error.setting, "Introspection::token_prefix");
+    assert!(
+        error.problem.contains(a.issuer()) && error.problem.contains(b.issuer()),
+        "{error}"
+    );
+    let error = JwtAuth::any_of([prefixed(&a, None), prefixed(&b, None)]).unwrap_err();
+    assert_eq!(error.setting, "Introspection::token_prefix");
+
+    let error =
+        Verifier::any_of([prefixed(&a, Some("at_")), prefixed(&b, Some("at_b"))]).unwrap_err();
+    assert_eq!(error.setting, "Introspection::token_prefix");
+    assert!(
+        error.problem.contains("\"at_\"") && error.problem.contains("\"at_b\""),
+        "{error}"
+    );
+    let error = prefixed(&a, Some(""));
+    let error = Verifier::new(error).unwrap_err();
+    assert!(
+        error.setting.ends_with("Introspection::token_prefix"),
+        "{error}"
+    );
+
+    // One introspecting provider beside one that only verifies JWTs needs no prefix.
+    assert!(Verifier::any_of([prefixed(&a, None), b.provider()]).is_ok());
+}
+
 #[tokio::test]
 async fn introspection_needs_an_endpoint_when_keys_come_from_a_jwks_url() {
     let issuer = TestIssuer::start().await;
@@ -479,4 +840,120 @@ async fn a_zitadel_key_file_signs_in_with_private_key_jwt() {
         .zitadel_key_file("/nonexistent/zitadel-key.json");
     let error = Verifier::new(missing).unwrap_err();
     assert!(error.to_string().contains("zitadel_key_file"), "{error}");
+}
+
+/// Zitadel's default opaque tokens, end to end: the API application's key file signs the
+/// introspection request in (`private_key_jwt`, checked by the test issuer as Zitadel checks it),
+/// and each caller's answer comes in Zitadel's field names. People (the code flow) are users;
+/// service users are machines whichever way they got their token.
+#[actix_web::test]
+async fn zitadel_opaque_tokens_are_introspected_with_the_key_file() {
+    init_tracing();
+    let issuer = TestIssuer::start().await;
+    let project = "263514598346711111";
+    let owner = "263514100000000001";
+    let key_file = issuer.zitadel_key_file();
+    let zitadel = issuer.adopt(
+        Provider::zitadel("https://acme.zitadel.cloud", project)
+            .trusted_organizations([owner])
+            .zitadel_key_file(&key_file.to_string_lossy()),
+    );
+    let app = test::init_service(
+        App::new()
+            .wrap(JwtAuth::new(zitadel.clone()).unwrap())
+            .service(admin)
+            .service(password)
+            .service(jobs),
+    )
+    .await;
+    let get = |uri: &str, token: &str| test::TestRequest::get().uri(uri).bearer(token);
+
+    let person = issuer
+        .token_for(&zitadel)
+        .subject("263514598346700007")
+        .roles(["admin"])
+        .opaque();
+    for (uri, status) in [
+        ("/admin", StatusCode::OK),
+        ("/me/password", StatusCode::OK),
+        ("/jobs", StatusCode::FORBIDDEN),
+    ] {
+        assert_eq!(
+            send(&app, get(uri, &person)).await.status,
+            status,
+            "person {uri}"
+        );
+    }
+    let claims = Verifier::new(zitadel.clone())
+        .unwrap()
+        .verify::<StandardClaims>(&person)
+        .await
+        .unwrap();
+    assert_eq!(
+        claims.extra["username"], "263514598346700007@acme.zitadel.example",
+        "Zitadel's name for the login name"
+    );
+    assert_eq!(claims.extra["token_type"], "Bearer");
+
+    let grants = [
+        ServiceUserGrant::JwtProfile,
+        ServiceUserGrant::ClientCredentials,
+        ServiceUserGrant::PersonalAccessToken,
+    ];
+    for grant in grants {
+        let machine = issuer
+            .token_for(&zitadel)
+            .zitadel_service_user(grant)
+            .roles(["admin"])
+            .opaque();
+        for (uri, status) in [
+            ("/admin", StatusCode::OK),
+            ("/me/password", StatusCode::FORBIDDEN),
+            ("/jobs", StatusCode::OK),
+        ] {
+            assert_eq!(
+                send(&app, get(uri, &machine)).await.status,
+                status,
+                "{grant:?} {uri}"
+            );
+        }
+    }
+    let introspected = issuer.introspections();
+    assert!(introspected >= 4, "{introspected}");
+
+    // Zitadel's answers carry `jti`; one without it is no access token's.
+    let verifier = Verifier::new(zitadel.clone()).unwrap();
+    let no_jti = issuer.token_for(&zitadel).opaque();
+    issuer.shape_introspection(&no_jti, |answer| {
+        answer.remove("jti");
+    });
+    assert!(matches!(
+        verifier.verify_token(&no_jti).await.unwrap_err(),
+        AuthError::WrongTokenKind(_)
+    ));
+}
+
+/// A key file the issuer never registered (another instance's, a deleted key): Zitadel answers
+/// HTTP 400 `unauthorized_client`, which is this API's misconfiguration, never "token inactive".
+#[tokio::test]
+async fn a_zitadel_key_the_issuer_never_registered_is_an_introspection_error() {
+    init_tracing();
+    let issuer = TestIssuer::start().await;
+    let elsewhere = TestIssuer::start().await;
+    let stranger = elsewhere.zitadel_key_file();
+    let zitadel = issuer.adopt(
+        Provider::zitadel("https://acme.zitadel.cloud", "263514598346711111")
+            .zitadel_key_file(&stranger.to_string_lossy()),
+    );
+    let token = issuer.token_for(&zitadel).opaque();
+    let refused = Verifier::new(zitadel)
+        .unwrap()
+        .verify_token(&token)
+        .await
+        .unwrap_err();
+    let AuthError::IntrospectionUnavailable { reason, .. } = &refused else {
+        panic!("expected an introspection error, got {refused:?}");
+    };
+    assert!(reason.contains("HTTP 400"), "{reason}");
+    assert_eq!(issuer.introspections(), 1);
 }

@@ -18,11 +18,12 @@ impl Provider {
     /// refused (Clerk's own SDK lets it through when the browser sent no `Origin`; this preset does
     /// not).
     ///
-    /// **Which tokens.** Session tokens only: they name their session (`sid`). JWT template tokens
-    /// share the issuer and keys but carry no `sid`, may carry a third party's `aud` and may live
+    /// **Which tokens.** Session tokens only: they name their session (`sid`) and carry no `aud`.
+    /// JWT template tokens share the issuer and keys, may carry a third party's `aud` and may live
     /// for years; accept one only by naming its `aud` with [`Provider::accept_jwt_templates`]. A
-    /// session whose `sts` is `pending` (Organizations required but none chosen yet) is refused, as
-    /// Clerk's SDK treats it as signed out.
+    /// token whose `aud` names none of those was minted for someone else and is refused even when
+    /// it carries a `sid`. A session whose `sts` is `pending` (Organizations required but none
+    /// chosen yet) is refused, as Clerk's SDK treats it as signed out.
     ///
     /// **Roles.** Anyone can create an organisation from the front end and becomes its `org:admin`,
     /// so an organisation role is not an application role: the active organisation (`o` in v2
@@ -95,8 +96,9 @@ impl Provider {
     }
 
     /// Also accepts Clerk JWT template tokens whose `aud` is one of `audiences` (give the template
-    /// a static `aud` in the Clerk dashboard). Template tokens carry no session and may be
-    /// long-lived, so none is accepted unless named here. For [`Provider::clerk`] only.
+    /// a static `aud` in the Clerk dashboard). Template tokens need not name a session and may be
+    /// long-lived, so none is accepted unless named here; a token with an `aud` not named here is
+    /// refused, whether or not it carries a `sid`. For [`Provider::clerk`] only.
     pub fn accept_jwt_templates<I, S>(mut self, audiences: I) -> Provider
     where
         I: IntoIterator<Item = S>,
