@@ -47,8 +47,12 @@ pub(crate) fn decision(path: &str, state: &AuthState, meters: Option<&Arc<Decisi
         // Nothing was decided: a skipped path no extractor asked about, or an extraction cancelled
         // midway.
         AuthState::Unverified | AuthState::Verifying(_) => {}
-        AuthState::Anonymous => {
+        AuthState::Anonymous(None) => {
             tracing::info!(target: TARGET, outcome = "anonymous", code = "OK", path)
+        }
+        // Served as anonymous: say which cookie rule left the caller without an identity.
+        AuthState::Anonymous(Some(reason)) => {
+            tracing::info!(target: TARGET, outcome = "anonymous", code = "OK", %reason, path)
         }
         AuthState::Preflight => {
             tracing::info!(target: TARGET, outcome = "preflight", code = "OK", path)
@@ -98,14 +102,14 @@ pub(crate) fn decision(path: &str, state: &AuthState, meters: Option<&Arc<Decisi
 fn count(state: &AuthState, meters: Option<&Arc<DecisionMeters>>) {
     match (state, meters) {
         (AuthState::Unverified | AuthState::Verifying(_), _) => {}
-        (AuthState::Anonymous, Some(meters)) => meters.anonymous.increment(1),
+        (AuthState::Anonymous(_), Some(meters)) => meters.anonymous.increment(1),
         (AuthState::Preflight, Some(meters)) => meters.preflight.increment(1),
         (AuthState::Verified(caller), Some(meters)) => {
             if let Some(counter) = meters.allowed.get(caller.token().provider()) {
                 counter.increment(1);
             }
         }
-        (AuthState::Anonymous, None) => ok_without_meters("anonymous"),
+        (AuthState::Anonymous(_), None) => ok_without_meters("anonymous"),
         (AuthState::Preflight, None) => ok_without_meters("preflight"),
         (AuthState::Verified(_), None) => ok_without_meters("allowed"),
         (AuthState::Refused(refusal), _) => {

@@ -21,19 +21,29 @@ use crate::requirement::{self, RuleKind};
 /// use actix_web::{web, App, HttpResponse};
 /// use auth_actix::Authorize;
 ///
-/// let app = App::new().service(
-///     web::scope("/admin")
-///         .wrap(Authorize::any_role(["admin"]))
-///         .route("/stats", web::get().to(|| async { HttpResponse::Ok() })),
-/// );
+/// let app = App::new()
+///     .service(
+///         web::scope("/admin")
+///             .wrap(Authorize::any_role(["admin"]))
+///             .route("/stats", web::get().to(|| async { HttpResponse::Ok() })),
+///     )
+///     .service(
+///         // Admins of the organisation in the path, not of whichever the caller acts in.
+///         web::scope("/orgs/{org}")
+///             .wrap(Authorize::any_org_role(["admin"]).in_path_param("org"))
+///             .route("/invoices", web::post().to(|| async { HttpResponse::Created() })),
+///     );
 /// ```
 ///
 /// # Panics
-/// Each constructor panics on an empty list, which would admit every caller.
+/// Each constructor panics on an empty list, which would admit every caller; see also
+/// [`Authorize::in_path_param`] and [`Authorize::org_member`].
 #[derive(Clone, Debug)]
 pub struct Authorize {
     kind: RuleKind,
     names: Arc<[Box<str>]>,
+    /// The path parameter naming the organisation the request addresses.
+    org_param: Option<Arc<str>>,
 }
 
 impl Authorize {
@@ -50,7 +60,19 @@ impl Authorize {
             !names.is_empty(),
             "Authorize: give at least one name; an empty list would admit every caller"
         );
-        Authorize { kind, names }
+        Authorize {
+            kind,
+            names,
+            org_param: None,
+        }
+    }
+
+    fn unnamed(kind: RuleKind) -> Authorize {
+        Authorize {
+            kind,
+            names: Arc::from([]),
+            org_param: None,
+        }
     }
 
     /// At least one of these roles.
@@ -63,30 +85,69 @@ impl Authorize {
         Authorize::new(RuleKind::AllRoles, roles)
     }
 
-    /// At least one of these roles granted by the caller's organisation.
+    /// At least one of these roles, granted by the caller's own active organisation
+    /// ([`Identity::organization`]).
+    ///
+    /// **Which organisation.** As it stands, the one the caller acts in, whatever organisation the
+    /// request addresses: on `web::scope("/orgs/{org}")` an admin of organisation A would pass for
+    /// organisation B. On any scope that names an organisation, bind it to that path parameter
+    /// with [`Authorize::in_path_param`].
     pub fn any_org_role<I: IntoIterator<Item = S>, S: Into<String>>(roles: I) -> Authorize {
         Authorize::new(RuleKind::AnyOrgRole, roles)
     }
 
-    /// Every one of these roles granted by the caller's organisation.
+    /// Every one of these roles, granted by the caller's own active organisation; bind it to the
+    /// organisation a request addresses with [`Authorize::in_path_param`], as for
+    /// [`Authorize::any_org_role`].
     pub fn all_org_roles<I: IntoIterator<Item = S>, S: Into<String>>(roles: I) -> Authorize {
         Authorize::new(RuleKind::AllOrgRoles, roles)
     }
 
+    /// Members of the organisation a request addresses, whatever their roles there: for providers
+    /// whose organisations grant no roles in tokens (Keycloak). Bind it with
+    /// [`Authorize::in_path_param`]: `Authorize::org_member().in_path_param("org")`.
+    ///
+    /// # Panics
+    /// When the app is built (the scope's service is created) if it was not bound to a path
+    /// parameter: a membership of no particular organisation would admit anyone who joined one.
+    pub fn org_member() -> Authorize {
+        Authorize::unnamed(RuleKind::OrgMember)
+    }
+
+    /// Binds an organisation requirement to the organisation a request addresses: the path
+    /// parameter `param` (decoded as `web::Path` decodes it) must equal the caller's
+    /// [`Organization::id`](auth_core::Organization::id), else 403; roles are then checked there.
+    /// The parameter must be one the wrapped scope's own path names (`web::scope("/orgs/{org}")`):
+    /// the middleware runs before the scope's routes are matched, and a parameter not matched yet
+    /// answers 500 with a log line naming the fix.
+    ///
+    /// # Panics
+    /// For a requirement that is not about organisations ([`Authorize::any_org_role`],
+    /// [`Authorize::all_org_roles`], [`Authorize::org_member`]), or an empty parameter name.
+    pub fn in_path_param(mut self, param: &str) -> Authorize {
+        assert!(
+            self.kind.is_org(),
+            "Authorize::in_path_param binds organisation requirements (any_org_role, \
+             all_org_roles, org_member) to the organisation a request addresses; application \
+             roles and scopes belong to no organisation"
+        );
+        assert!(
+            !param.is_empty() && !param.contains(['{', '}']),
+            "Authorize::in_path_param: give the path parameter's name without braces, e.g. \
+             \"org\" for web::scope(\"/orgs/{{org}}\")"
+        );
+        self.org_param = Some(Arc::from(param));
+        self
+    }
+
     /// People only, no machine credentials.
     pub fn user() -> Authorize {
-        Authorize {
-            kind: RuleKind::User,
-            names: Arc::from([]),
-        }
+        Authorize::unnamed(RuleKind::User)
     }
 
     /// Machine credentials only.
     pub fn service() -> Authorize {
-        Authorize {
-            kind: RuleKind::Service,
-            names: Arc::from([]),
-        }
+        Authorize::unnamed(RuleKind::Service)
     }
 
     /// At least one of these scopes.
@@ -116,6 +177,11 @@ where
     type Future = Ready<Result<Self::Transform, Self::InitError>>;
 
     fn new_transform(&self, service: S) -> Self::Future {
+        assert!(
+            self.kind != RuleKind::OrgMember || self.org_param.is_some(),
+            "Authorize::org_member() names no organisation: bind it to the path parameter naming \
+             one, e.g. Authorize::org_member().in_path_param(\"org\")"
+        );
         ready(Ok(AuthorizeMiddleware {
             service: Rc::new(service),
             rule: self.clone(),
@@ -148,7 +214,7 @@ where
             let verdict = request_state::authenticate(http).await.and_then(|caller| {
                 let allows = |identity: &Identity| rule.kind.allows(identity, rule.names());
                 let describe = |identity: &Identity| rule.kind.describe(identity, rule.names());
-                requirement::admit(http, caller, allows, describe)
+                requirement::admit(http, caller, rule.org_param.as_deref(), allows, describe)
             });
             match verdict {
                 Ok(_) => service

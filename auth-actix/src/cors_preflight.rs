@@ -1,48 +1,94 @@
-//! CORS preflights pass authentication untouched, whichever order the CORS middleware and
-//! [`JwtAuth`](crate::JwtAuth) are wrapped in, and open nothing.
+//! CORS preflights never reach the application: a CORS layer answers them, or
+//! [`JwtAuth`](crate::JwtAuth) does.
 //!
 //! A browser sends `OPTIONS` with `Origin` and `Access-Control-Request-Method`, and never
 //! credentials, before a cross-origin request that carries `Authorization`: refusing it would stop
-//! the real request from ever being sent. Only that exact shape passes. It reaches the CORS layer
-//! (which answers it without calling further in); if nothing answers it as a preflight, no
-//! handler's body or headers get out: the client gets an empty response with the status the app
-//! chose.
+//! the real request from ever being sent. Passing it on unauthenticated would let anyone run a
+//! handler registered for every method (`web::resource(..).to(..)`) by sending that shape with a
+//! body of their choosing. So whatever reaches `JwtAuth` in that shape, on a path it protects or
+//! welcomes anonymous callers on, is answered here: an empty `204`. With
+//! [`JwtAuth::cors`](crate::JwtAuth::cors) the CORS layer sits outside authentication and answers
+//! first, with its headers; a CORS layer wrapped outside `JwtAuth` does the same. Only a CORS
+//! layer wrapped inside `JwtAuth` (which never sees the preflight now) or none at all leaves the
+//! answer to this module, and the browser then refuses the cross-origin request, as it would with
+//! no CORS at all; the log says how to fix it.
+
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use actix_web::HttpRequest;
-use actix_web::body::{EitherBody, MessageBody};
-use actix_web::dev::ServiceResponse;
+use actix_web::body::BoxBody;
+use actix_web::dev::{ServiceRequest, ServiceResponse};
 use actix_web::http::{Method, header};
 
-/// A genuine preflight: `OPTIONS` with both `Origin` and `Access-Control-Request-Method`.
+use crate::audit;
+use crate::jwt_auth::JwtAuth;
+use crate::request_state::{AuthState, RequestAuth};
+
+/// A genuine preflight: `OPTIONS` with `Origin` and an `Access-Control-Request-Method` that names
+/// a method (what actix-cors takes for one, so a CORS layer and this check agree).
 pub(crate) fn is_preflight(req: &HttpRequest) -> bool {
     req.method() == Method::OPTIONS
         && req.headers().contains_key(header::ORIGIN)
         && req
             .headers()
-            .contains_key(header::ACCESS_CONTROL_REQUEST_METHOD)
+            .get(header::ACCESS_CONTROL_REQUEST_METHOD)
+            .and_then(|value| value.to_str().ok())
+            .is_some_and(|method| Method::from_bytes(method.as_bytes()).is_ok())
 }
 
-/// The preflight's response as it may leave: a CORS layer's answer as is; anything else (it
-/// reached the router: no CORS layer inside) emptied of body and headers.
-pub(crate) fn answered<B: MessageBody + 'static>(
-    response: ServiceResponse<B>,
-) -> ServiceResponse<EitherBody<B>> {
-    let headers = response.headers();
-    let from_cors = headers.contains_key(header::ACCESS_CONTROL_ALLOW_ORIGIN)
-        || headers.contains_key(header::ACCESS_CONTROL_ALLOW_METHODS);
-    if from_cors {
-        return response.map_into_left_body();
+/// Answers a preflight that reached authentication: `204`, no body, no CORS headers, and the
+/// inner service never called. Logged as the request's `preflight` decision.
+pub(crate) fn answer(req: ServiceRequest, auth: &JwtAuth) -> ServiceResponse<BoxBody> {
+    let path = req.path().to_owned();
+    if auth.cors_layer_configured() {
+        // The application gave JwtAuth a CORS layer with preflights turned off (actix-cors's
+        // `disable_preflight`): answering here is what it asked for.
+        tracing::debug!(
+            target: audit::TARGET,
+            path,
+            "CORS preflight answered by JwtAuth: the CORS layer given to JwtAuth::cors does not \
+             answer preflights"
+        );
+    } else if auth.config.preflight_warning.first() {
+        tracing::warn!(
+            target: audit::TARGET,
+            path,
+            "a CORS preflight reached JwtAuth, so no CORS layer answered it first: JwtAuth answers \
+             it with an empty 204 and no CORS headers, and browsers will refuse the cross-origin \
+             request. Give JwtAuth the CORS configuration with JwtAuth::cors (feature `cors`), or \
+             wrap actix-cors outside JwtAuth (a CORS layer wrapped inside JwtAuth never sees a \
+             preflight). Further preflights are logged at debug level"
+        );
+    } else {
+        tracing::debug!(
+            target: audit::TARGET,
+            path,
+            "CORS preflight answered by JwtAuth without CORS headers: see JwtAuth::cors"
+        );
     }
-    tracing::warn!(
-        target: "auth",
-        path = response.request().path(),
-        "a CORS preflight reached the application: no CORS middleware answered it, so it gets \
-         an empty response; wrap actix-cors around or inside JwtAuth"
-    );
-    let status = response.status();
-    response.into_response(
-        actix_web::HttpResponse::build(status)
-            .finish()
-            .map_into_right_body(),
-    )
+    RequestAuth::install(req.request(), auth.clone(), AuthState::Preflight);
+    req.into_response(actix_web::HttpResponse::NoContent().finish())
 }
+
+/// Whether a `JwtAuth` has warned about an unanswered preflight yet: once per configuration, so a
+/// misconfigured app says so without filling its log.
+#[derive(Debug, Default)]
+pub(crate) struct PreflightWarning(AtomicBool);
+
+impl PreflightWarning {
+    /// True the first time only.
+    fn first(&self) -> bool {
+        !self.0.swap(true, Ordering::Relaxed)
+    }
+}
+
+impl Clone for PreflightWarning {
+    /// A changed configuration is another `JwtAuth`: it warns for itself.
+    fn clone(&self) -> PreflightWarning {
+        PreflightWarning::default()
+    }
+}
+
+/// Builds the application's CORS layer, once per worker (actix-cors's `Cors` is not `Send`).
+#[cfg(feature = "cors")]
+pub(crate) type CorsFactory = std::sync::Arc<dyn Fn() -> actix_cors::Cors + Send + Sync>;

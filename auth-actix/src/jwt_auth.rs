@@ -3,11 +3,12 @@
 
 use std::rc::Rc;
 use std::sync::Arc;
+use std::task::{Context, Poll};
 
 use actix_web::body::{EitherBody, MessageBody};
-use actix_web::dev::{Service, ServiceRequest, ServiceResponse, Transform, forward_ready};
+use actix_web::dev::{Service, ServiceRequest, ServiceResponse, Transform};
 use actix_web::http::header;
-use actix_web::{Error, HttpRequest, HttpResponse, ResponseError};
+use actix_web::{Error, HttpResponse, ResponseError};
 use auth_core::{
     AuthError, ConfigError, Dpop, PrefetchError, Provider, Revocations, TokenSource, Verifier,
 };
@@ -16,6 +17,7 @@ use futures_util::future::{LocalBoxFuture, Ready, ready};
 use crate::audit::DecisionMeters;
 use crate::path_rules::{self, Access, PathRules};
 use crate::rejection::{AuthRejection, DpopChallenge, ErrorHandler};
+use crate::request_origin::{self, PublicOrigin};
 use crate::request_state::{AuthState, RequestAuth, verify_request};
 use crate::role_resolver::{RoleResolver, SharedResolver};
 use crate::{cors_preflight, token_lookup};
@@ -82,11 +84,20 @@ pub(crate) struct Config {
     pub(crate) realm: Arc<str>,
     /// The `algs` of the `DPoP` challenge.
     pub(crate) dpop_algs: Arc<str>,
-    /// Scheme, host and path prefix clients address the API by, for DPoP's `htu`.
-    pub(crate) public_origin: Option<Arc<str>>,
+    /// Scheme, host and path prefix clients address the API by, for DPoP's `htu` and cookies.
+    pub(crate) public_origin: Option<PublicOrigin>,
     /// Take scheme and host from `Forwarded` / `X-Forwarded-*` headers (a trusted proxy sets them).
     pub(crate) trust_forwarded: bool,
+    /// `Host` values DPoP proofs are taken for without a public origin, lowercased.
+    pub(crate) allowed_hosts: Vec<Box<str>>,
+    /// Other origins whose requests a cookie token counts for.
+    pub(crate) cookie_origins: Vec<url::Origin>,
     pub(crate) meters: Arc<DecisionMeters>,
+    /// The application's CORS layer, wrapped outside authentication.
+    #[cfg(feature = "cors")]
+    pub(crate) cors: Option<cors_preflight::CorsFactory>,
+    /// Whether a preflight answered without CORS headers was warned about yet.
+    pub(crate) preflight_warning: cors_preflight::PreflightWarning,
 }
 
 /// The `algs` of a `DPoP` challenge: the accepted proof algorithms, space-separated.
@@ -106,6 +117,7 @@ impl std::fmt::Debug for JwtAuth {
             .field("sources", &self.config.sources)
             .field("paths", &self.config.paths)
             .field("resolver", &self.config.resolver.is_some())
+            .field("cors", &self.cors_layer_configured())
             .finish_non_exhaustive()
     }
 }
@@ -133,7 +145,12 @@ impl JwtAuth {
             dpop_algs: dpop_algs(&verifier),
             public_origin: None,
             trust_forwarded: false,
+            allowed_hosts: Vec::new(),
+            cookie_origins: Vec::new(),
             meters: Arc::new(DecisionMeters::new(&verifier)),
+            #[cfg(feature = "cors")]
+            cors: None,
+            preflight_warning: cors_preflight::PreflightWarning::default(),
         };
         JwtAuth {
             verifier,
@@ -240,25 +257,63 @@ impl JwtAuth {
     }
 
     /// The origin (and path prefix, if a proxy strips one) clients address the API by, e.g.
-    /// `https://api.example.com`: a DPoP proof's `htu` must name it. Without it, the scheme is the
-    /// server's own and the host the request's `Host` header.
+    /// `https://api.example.com`: a DPoP proof's `htu` must name it, and a browser request whose
+    /// `Origin` is its scheme, host and port is same-origin for cookie tokens.
+    ///
+    /// Without it, the origin comes from the request's `Host` header, which the client chooses: a
+    /// DPoP proof is then accepted only on a request to a loopback address naming a loopback host
+    /// (a client on this machine), or to a host given to [`JwtAuth::allowed_hosts`]; elsewhere it
+    /// is refused (401 `INVALID_DPOP_PROOF`), since a proof captured at one host would replay
+    /// against every instance accepting the same audience.
     pub fn public_origin(mut self, origin: &str) -> Result<JwtAuth, ConfigError> {
-        let bad = |problem: &str| ConfigError {
-            setting: "JwtAuth::public_origin".to_owned(),
-            problem: problem.to_owned(),
-        };
-        let url = url::Url::parse(origin)
-            .map_err(|_| bad("not an absolute URL; write e.g. https://api.example.com"))?;
-        if !matches!(url.scheme(), "http" | "https") || url.host().is_none() {
-            return Err(bad(
-                "write an http(s) origin such as https://api.example.com",
-            ));
-        }
-        if url.query().is_some() || url.fragment().is_some() {
-            return Err(bad("an origin has no query or fragment"));
-        }
-        let origin = url.as_str().trim_end_matches('/');
-        Arc::make_mut(&mut self.config).public_origin = Some(Arc::from(origin));
+        let origin = PublicOrigin::parse(origin)?;
+        Arc::make_mut(&mut self.config).public_origin = Some(origin);
+        Ok(self)
+    }
+
+    /// Hosts (as clients send them in `Host`: `api.example.com`, `api.example.com:8443`) a DPoP
+    /// proof is accepted for when no [`JwtAuth::public_origin`] is set and forwarded headers are
+    /// not trusted; the proof's `htu` is then checked against the request's `Host`. For an API
+    /// addressed by several names; prefer `public_origin` where there is one.
+    pub fn allowed_hosts<I, S>(mut self, hosts: I) -> Result<JwtAuth, ConfigError>
+    where
+        I: IntoIterator<Item = S>,
+        S: AsRef<str>,
+    {
+        let hosts = hosts
+            .into_iter()
+            .map(|host| request_origin::parse_host("JwtAuth::allowed_hosts", host.as_ref()))
+            .collect::<Result<Vec<_>, _>>()?;
+        Arc::make_mut(&mut self.config).allowed_hosts.extend(hosts);
+        Ok(self)
+    }
+
+    /// Other origins (`https://app.example.com`: scheme, host and port) whose requests a token
+    /// read from a cookie counts for, beside this service's own origin.
+    ///
+    /// A browser sends cookies with requests any site makes, so a cookie token counts only for
+    /// same-site requests: it is ignored when `Sec-Fetch-Site` is `cross-site`, when it is
+    /// `same-site` and `Origin` is not listed here, and when `Origin` is neither this service's
+    /// origin ([`JwtAuth::public_origin`], else the `Host` header) nor listed here. Requests with
+    /// neither header (navigations typed in, non-browser clients) and same-origin requests keep
+    /// working. An ignored cookie authenticates nothing: a public path serves the request as
+    /// anonymous, a protected one refuses it (401 `UNAUTHORIZED`, logged with the rule). Tokens in
+    /// headers are not ambient credentials and are not checked this way.
+    ///
+    /// List the front end's origin when it runs on a sibling of the API's host
+    /// (`https://app.example.com` calling `https://api.example.com`).
+    pub fn cookie_origins<I, S>(mut self, origins: I) -> Result<JwtAuth, ConfigError>
+    where
+        I: IntoIterator<Item = S>,
+        S: AsRef<str>,
+    {
+        let origins = origins
+            .into_iter()
+            .map(|origin| request_origin::parse_origin("JwtAuth::cookie_origins", origin.as_ref()))
+            .collect::<Result<Vec<_>, _>>()?;
+        Arc::make_mut(&mut self.config)
+            .cookie_origins
+            .extend(origins);
         Ok(self)
     }
 
@@ -271,28 +326,72 @@ impl JwtAuth {
         self
     }
 
-    /// The URL a DPoP proof's `htu` must name for `req`: scheme, host and path, no query.
-    pub(crate) fn request_url(&self, req: &HttpRequest) -> String {
-        let path = req.uri().path();
-        if let Some(origin) = &self.config.public_origin {
-            return format!("{origin}{path}");
-        }
-        if self.config.trust_forwarded {
-            let info = req.connection_info();
-            return format!("{}://{}{path}", info.scheme(), info.host());
-        }
-        let scheme = if req.app_config().secure() {
-            "https"
-        } else {
-            "http"
-        };
-        let host = req
-            .headers()
-            .get(header::HOST)
-            .and_then(|host| host.to_str().ok())
-            .or_else(|| req.uri().authority().map(|authority| authority.as_str()))
-            .unwrap_or_else(|| req.app_config().host());
-        format!("{scheme}://{host}{path}")
+    /// Wraps the application's CORS layer around authentication, so one `.wrap(auth)` does both:
+    /// the CORS layer answers preflights with its headers (they never reach authentication or the
+    /// application) and adds its headers to every answer, refusals (401, 403, 503) included, so a
+    /// browser can read why it was refused. `cors` builds the layer; it is called once per worker
+    /// (actix-cors's `Cors` cannot be shared between threads).
+    ///
+    /// Without it, wrap actix-cors outside `JwtAuth` (`.wrap(auth).wrap(cors)`: the last wrap is
+    /// the outermost). A CORS layer wrapped inside `JwtAuth` never sees a preflight: `JwtAuth`
+    /// answers every preflight that reaches it with an empty `204` and no CORS headers, and logs a
+    /// warning naming this method.
+    ///
+    /// A `Cors` that cannot work (an unparsable origin, credentials with every origin) stops the
+    /// application as it starts, with an error logged for this setting.
+    ///
+    /// ```
+    /// use actix_cors::Cors;
+    /// use actix_web::{test, web, App};
+    /// use auth_actix::testing::TestIssuer;
+    /// use auth_actix::JwtAuth;
+    ///
+    /// # #[actix_web::main] async fn main() {
+    /// let issuer = TestIssuer::start().await;
+    /// let auth = JwtAuth::new(issuer.provider()).unwrap().cors(|| {
+    ///     Cors::default()
+    ///         .allowed_origin("https://app.example.com")
+    ///         .allowed_methods(["GET", "POST"])
+    ///         .allowed_headers(["authorization", "content-type"])
+    /// });
+    /// let app = test::init_service(
+    ///     App::new().wrap(auth).route("/items", web::get().to(|| async { "items" })),
+    /// )
+    /// .await;
+    /// let preflight = test::TestRequest::default()
+    ///     .method(actix_web::http::Method::OPTIONS)
+    ///     .uri("/items")
+    ///     .insert_header(("origin", "https://app.example.com"))
+    ///     .insert_header(("access-control-request-method", "GET"))
+    ///     .to_request();
+    /// let answer = test::call_service(&app, preflight).await;
+    /// assert_eq!(answer.status(), 200);
+    /// assert!(answer.headers().contains_key("access-control-allow-origin"));
+    /// let refused = test::TestRequest::get()
+    ///     .uri("/items")
+    ///     .insert_header(("origin", "https://app.example.com"))
+    ///     .to_request();
+    /// let refused = test::call_service(&app, refused).await;
+    /// assert_eq!(refused.status(), 401);
+    /// assert!(refused.headers().contains_key("access-control-allow-origin"));
+    /// # }
+    /// ```
+    #[cfg(feature = "cors")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "cors")))]
+    pub fn cors<F>(mut self, cors: F) -> JwtAuth
+    where
+        F: Fn() -> actix_cors::Cors + Send + Sync + 'static,
+    {
+        Arc::make_mut(&mut self.config).cors = Some(Arc::new(cors));
+        self
+    }
+
+    /// Whether [`JwtAuth::cors`] gave this configuration a CORS layer.
+    pub(crate) fn cors_layer_configured(&self) -> bool {
+        #[cfg(feature = "cors")]
+        return self.config.cors.is_some();
+        #[cfg(not(feature = "cors"))]
+        return false;
     }
 
     /// The realm named in `WWW-Authenticate` (default `api`).
@@ -323,8 +422,19 @@ impl JwtAuth {
     }
 
     /// Fetches keys and probes introspection at startup, failing only on a misconfiguration (such
-    /// as introspection credentials the issuer refuses); see [`Verifier::warm_up`].
+    /// as introspection credentials the issuer refuses); see [`Verifier::warm_up`]. Says so, once,
+    /// when DPoP proofs will be taken only from this machine because no public origin is set.
     pub async fn warm_up(&self) -> Result<(), ConfigError> {
+        if self.config.public_origin.is_none() && !self.config.trust_forwarded {
+            tracing::info!(
+                target: crate::audit::TARGET,
+                allowed_hosts = ?self.config.allowed_hosts,
+                "DPoP proofs are accepted only on requests to a loopback address naming a loopback \
+                 host (or to JwtAuth::allowed_hosts), because no public origin is set; set \
+                 JwtAuth::public_origin (AUTH_PUBLIC_ORIGIN in the examples) to accept them from \
+                 other machines"
+            );
+        }
         self.verifier.warm_up().await
     }
 
@@ -357,24 +467,56 @@ where
     S: Service<ServiceRequest, Response = ServiceResponse<B>, Error = Error> + 'static,
     B: MessageBody + 'static,
 {
-    type Response = ServiceResponse<EitherBody<B>>;
+    type Response = ServiceResponse<EitherBody<EitherBody<B>>>;
     type Error = Error;
     type Transform = JwtAuthMiddleware<S>;
     type InitError = ();
     type Future = Ready<Result<Self::Transform, Self::InitError>>;
 
     fn new_transform(&self, service: S) -> Self::Future {
-        ready(Ok(JwtAuthMiddleware {
+        let auth = AuthService {
             service: Rc::new(service),
             auth: self.clone(),
+        };
+        #[cfg(feature = "cors")]
+        if let Some(cors) = &self.config.cors {
+            // CORS outermost: it answers preflights before authentication and adds its headers to
+            // refusals too.
+            let layers = match cors().new_transform(auth).into_inner() {
+                Ok(cors) => Ok(JwtAuthMiddleware {
+                    layers: Layers::Cors(cors, self.clone()),
+                }),
+                Err(()) => {
+                    tracing::error!(
+                        target: crate::audit::TARGET,
+                        "JwtAuth::cors: the CORS layer cannot start (actix-cors logged why: an \
+                         origin that does not parse, or credentials allowed with every origin \
+                         and send_wildcard)"
+                    );
+                    Err(())
+                }
+            };
+            return ready(layers);
+        }
+        ready(Ok(JwtAuthMiddleware {
+            layers: Layers::Auth(auth),
         }))
     }
 }
 
-/// The service [`JwtAuth`] wraps around an app or scope.
+/// The service [`JwtAuth`] wraps around an app or scope: authentication, inside the CORS layer
+/// given to [`JwtAuth::cors`] if any. One response type either way (the body of a response
+/// without a CORS layer is the left one, moved, not copied).
 pub struct JwtAuthMiddleware<S> {
-    service: Rc<S>,
-    auth: JwtAuth,
+    layers: Layers<S>,
+}
+
+enum Layers<S> {
+    Auth(AuthService<S>),
+    /// The CORS layer around authentication, and the configuration, to record the preflights it
+    /// answers.
+    #[cfg(feature = "cors")]
+    Cors(actix_cors::CorsMiddleware<AuthService<S>>, JwtAuth),
 }
 
 impl<S, B> Service<ServiceRequest> for JwtAuthMiddleware<S>
@@ -382,22 +524,64 @@ where
     S: Service<ServiceRequest, Response = ServiceResponse<B>, Error = Error> + 'static,
     B: MessageBody + 'static,
 {
-    type Response = ServiceResponse<EitherBody<B>>;
+    type Response = ServiceResponse<EitherBody<EitherBody<B>>>;
     type Error = Error;
     type Future = LocalBoxFuture<'static, Result<Self::Response, Self::Error>>;
 
-    forward_ready!(service);
+    fn poll_ready(&self, cx: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
+        match &self.layers {
+            Layers::Auth(auth) => auth.poll_ready(cx),
+            #[cfg(feature = "cors")]
+            Layers::Cors(cors, _) => cors.poll_ready(cx),
+        }
+    }
 
     fn call(&self, req: ServiceRequest) -> Self::Future {
+        match &self.layers {
+            Layers::Auth(auth) => {
+                let response = auth.authenticate(req);
+                Box::pin(async move { Ok(response.await?.map_into_left_body()) })
+            }
+            #[cfg(feature = "cors")]
+            Layers::Cors(cors, auth) => {
+                // The CORS layer answers preflights without calling further in: the decision
+                // log still gets the request's one `preflight` decision.
+                if cors_preflight::is_preflight(req.request())
+                    && auth.config.paths.access(req.path()) != Access::Skipped
+                {
+                    RequestAuth::install(req.request(), auth.clone(), AuthState::Preflight);
+                }
+                cors.call(req)
+            }
+        }
+    }
+}
+
+/// Authentication itself: decides the request, then calls the application or answers for it.
+pub(crate) struct AuthService<S> {
+    service: Rc<S>,
+    auth: JwtAuth,
+}
+
+impl<S, B> AuthService<S>
+where
+    S: Service<ServiceRequest, Response = ServiceResponse<B>, Error = Error> + 'static,
+    B: MessageBody + 'static,
+{
+    fn authenticate(
+        &self,
+        req: ServiceRequest,
+    ) -> impl Future<Output = Result<ServiceResponse<EitherBody<B>>, Error>> + 'static {
         let service = Rc::clone(&self.service);
         let auth = self.auth.clone();
-        Box::pin(async move {
-            if cors_preflight::is_preflight(req.request()) {
-                RequestAuth::install(req.request(), auth, AuthState::Preflight);
-                let response = service.call(req).await?;
-                return Ok(cors_preflight::answered(response));
+        async move {
+            let access = auth.config.paths.access(req.path());
+            // Nothing reaches the application unauthenticated because of its shape: a preflight
+            // is answered here unless the path is skipped (the application then sees everything).
+            if access != Access::Skipped && cors_preflight::is_preflight(req.request()) {
+                return Ok(cors_preflight::answer(req, &auth).map_into_right_body());
             }
-            let state = match auth.config.paths.access(req.path()) {
+            let state = match access {
                 // Extractors on a skipped path may still verify on demand, with this configuration.
                 Access::Skipped => AuthState::Unverified,
                 Access::Public => verify_request(req.request(), &auth, true).await,
@@ -440,6 +624,22 @@ where
                 }
             }
             Ok(response)
-        })
+        }
+    }
+}
+
+impl<S, B> Service<ServiceRequest> for AuthService<S>
+where
+    S: Service<ServiceRequest, Response = ServiceResponse<B>, Error = Error> + 'static,
+    B: MessageBody + 'static,
+{
+    type Response = ServiceResponse<EitherBody<B>>;
+    type Error = Error;
+    type Future = LocalBoxFuture<'static, Result<Self::Response, Self::Error>>;
+
+    actix_web::dev::forward_ready!(service);
+
+    fn call(&self, req: ServiceRequest) -> Self::Future {
+        Box::pin(self.authenticate(req))
     }
 }

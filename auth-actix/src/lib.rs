@@ -2,9 +2,9 @@
 //!
 //! One dependency gives the [`JwtAuth`] middleware, the [`Verified`] and [`Optional`] extractors
 //! (of an [`Identity`] or [`Claims`]), role and scope guards ([`Require`], [`Authorize`], and the
-//! `require_role` / `require_scope` attributes), a [`RoleResolver`] hook, and error responses with
-//! a JSON body and RFC 6750 `WWW-Authenticate`. Verification, key caching and provider presets come
-//! from [`auth_core`], re-exported here.
+//! `require_role` / `require_scope` / `require_org_role` attributes), a [`RoleResolver`] hook, and
+//! error responses with a JSON body and RFC 6750 `WWW-Authenticate`. Verification, key caching and
+//! provider presets come from [`auth_core`], re-exported here.
 //!
 //! ```no_run
 //! use actix_web::{get, web, App, HttpServer, Responder};
@@ -46,6 +46,7 @@
 
 mod audit;
 mod authorize;
+mod cookie_site;
 mod cors_preflight;
 mod jwt_auth;
 #[doc(hidden)]
@@ -55,6 +56,7 @@ pub mod macro_support;
 pub mod openapi;
 mod path_rules;
 mod rejection;
+mod request_origin;
 mod request_state;
 mod requirement;
 mod role_enum;
@@ -69,9 +71,9 @@ pub mod testing;
 /// The framework-free engine: verifier, providers, claims, identities.
 pub use auth_core as core;
 pub use auth_core::{
-    Algorithm, AuthError, ClaimPath, Claims, ConfigError, Dpop, ErrorCode, Identity, IdentityKind,
-    Introspection, IssuerHealth, KeySettings, Organization, PrefetchError, Provider, Readiness,
-    Revocations, ServiceRule, StandardClaims, TokenSource, Verifier,
+    Algorithm, AuthError, ClaimPath, Claims, ClientKey, ConfigError, Dpop, ErrorCode, Identity,
+    IdentityKind, Introspection, IssuerHealth, KeySettings, Organization, PrefetchError, Provider,
+    Readiness, Revocations, ServiceRule, StandardClaims, TokenSource, Verifier,
 };
 pub use auth_core::{IntrospectionHealth, IntrospectionStatus};
 
@@ -86,7 +88,8 @@ pub use token_lookup::WEBSOCKET_PROTOCOL;
 pub use verified::{Extract, Optional, Verified};
 
 pub use auth_macros::{
-    Role, require_org_role, require_role, require_scope, require_service, require_user,
+    Role, require_org_member, require_org_role, require_role, require_scope, require_service,
+    require_user,
 };
 
 /// The crate README's examples, compiled as doctests so they cannot drift from the API.

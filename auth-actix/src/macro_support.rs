@@ -153,3 +153,24 @@ pub struct Service;
 impl Requirement for Service {
     const RULE: Rule = Rule::service();
 }
+
+/// [`Rule::any_org_role`] bound to the path parameter `P` ([`Rule::in_path_param`]).
+pub struct AnyOrgRoleIn<N, P>(PhantomData<fn() -> (N, P)>);
+
+impl<N: Names + 'static, P: Name + 'static> Requirement for AnyOrgRoleIn<N, P> {
+    const RULE: Rule = Rule::any_org_role(N::NAMES).in_path_param(P::NAME);
+}
+
+/// [`Rule::all_org_roles`] bound to the path parameter `P` ([`Rule::in_path_param`]).
+pub struct AllOrgRolesIn<N, P>(PhantomData<fn() -> (N, P)>);
+
+impl<N: Names + 'static, P: Name + 'static> Requirement for AllOrgRolesIn<N, P> {
+    const RULE: Rule = Rule::all_org_roles(N::NAMES).in_path_param(P::NAME);
+}
+
+/// [`Rule::org_member`] bound to the path parameter `P` ([`Rule::in_path_param`]).
+pub struct OrgMemberIn<P>(PhantomData<fn() -> P>);
+
+impl<P: Name + 'static> Requirement for OrgMemberIn<P> {
+    const RULE: Rule = Rule::org_member().in_path_param(P::NAME);
+}

@@ -15,11 +15,12 @@ use actix_web::{HttpMessage, HttpRequest, web};
 use auth_core::{AuthError, DpopRequest, Identity, Malformed, UnverifiedHeader, VerifiedToken};
 use tokio::sync::Notify;
 
-use crate::audit;
 use crate::jwt_auth::{DEFAULT_REALM, JwtAuth};
 use crate::rejection::AuthRejection;
+use crate::request_origin;
 use crate::role_resolver::{ResolveError, RoleRequest};
 use crate::token_lookup::{self, Lookup};
+use crate::{audit, cookie_site};
 
 /// Where authentication stands for a request.
 pub(crate) enum AuthState {
@@ -27,8 +28,9 @@ pub(crate) enum AuthState {
     Unverified,
     /// An extractor is verifying the token; the others wait for it.
     Verifying(Rc<Notify>),
-    /// No token, where anonymous callers are welcome.
-    Anonymous,
+    /// No token, where anonymous callers are welcome; or only a cookie token, which did not count
+    /// for this request (why, for the log and for a later extractor that needs a caller).
+    Anonymous(Option<AuthError>),
     /// A CORS preflight: never authenticated (browsers send no credentials with it), and no
     /// caller for any extractor.
     Preflight,
@@ -171,23 +173,37 @@ pub(crate) async fn verify_request(
     let headers = req.headers();
     let token = match token_lookup::find(headers, &auth.config.sources) {
         Lookup::Found(token) => token,
-        Lookup::Missing if anonymous_welcome => return AuthState::Anonymous,
+        Lookup::Missing if anonymous_welcome => return AuthState::Anonymous(None),
         Lookup::Missing => return refused(auth, AuthError::MissingToken, None, None),
         Lookup::Malformed => {
             return refused(auth, AuthError::Malformed(Malformed::Segments), None, None);
         }
     };
+    // A cookie is sent with any site's requests: it authenticates same-site requests only. It did
+    // not come from this request's sender, so it is no bad token to refuse where anonymous
+    // callers are welcome.
+    if token.from_cookie
+        && let Err(error) = cookie_site::admit(req, &auth.config)
+    {
+        return if anonymous_welcome {
+            AuthState::Anonymous(Some(error))
+        } else {
+            refused(auth, error, None, None)
+        };
+    }
     let outcome = if token.dpop {
         match token_lookup::dpop_proof(headers) {
-            Some(proof) => {
-                let url = auth.request_url(req);
-                let request = DpopRequest {
-                    proof,
-                    method: req.method().as_str(),
-                    url: &url,
-                };
-                auth.verifier.verify_dpop(token.as_str(), &request).await
-            }
+            Some(proof) => match request_origin::dpop_url(req, &auth.config) {
+                Ok(url) => {
+                    let request = DpopRequest {
+                        proof,
+                        method: req.method().as_str(),
+                        url: &url,
+                    };
+                    auth.verifier.verify_dpop(token.as_str(), &request).await
+                }
+                Err(error) => Err(error),
+            },
             None => Err(AuthError::InvalidDpopProof(
                 "not exactly one DPoP header".into(),
             )),
@@ -257,6 +273,19 @@ pub(crate) fn refuse(
     rejection
 }
 
+/// Refuses a request without a caller where one is required: for the reason its cookie did not
+/// count, if that is why, else for the missing token.
+pub(crate) fn refuse_anonymous(req: &HttpRequest) -> AuthRejection {
+    let ignored = match req.extensions().get::<RequestAuth>() {
+        Some(RequestAuth {
+            state: AuthState::Anonymous(Some(error)),
+            ..
+        }) => Some(error.clone()),
+        _ => None,
+    };
+    refuse(req, ignored.unwrap_or(AuthError::MissingToken), None)
+}
+
 /// The answer when no `JwtAuth` is configured for a request: 500, with a log line naming the fix.
 fn not_configured(req: &HttpRequest) -> AuthRejection {
     let reason = "no JwtAuth for this request: wrap the app with `App::new().wrap(auth.clone())` \
@@ -324,7 +353,7 @@ pub(crate) fn step(req: &HttpRequest) -> Step {
                 .map_or(Step::NotConfigured, Step::Verify);
         }
         AuthState::Verifying(done) => return Step::Wait(Rc::clone(done)),
-        AuthState::Anonymous | AuthState::Preflight => return Step::Ready(Ok(None)),
+        AuthState::Anonymous(_) | AuthState::Preflight => return Step::Ready(Ok(None)),
         AuthState::Refused(refusal) => return Step::Ready(Err(refusal.rejection.clone())),
         AuthState::Verified(caller) => caller,
     };

@@ -13,12 +13,25 @@ use auth_core::{AuthError, Identity, IdentityKind};
 
 use crate::rejection::AuthRejection;
 use crate::request_state::{self, Authenticated};
+use crate::role_resolver::decoded;
 use crate::verified::{Extraction, extract};
 
 /// What a guard asks of the caller: roles, organisation roles or scopes, any or all of a list; or
 /// that the caller be a person or a machine. The names are `'static`,
 /// so a rule lives in a constant; an empty list does not compile in one (and panics elsewhere),
 /// since a rule that names nothing would admit everyone.
+///
+/// An organisation rule checks the caller's own organisation unless bound to the path parameter
+/// naming the organisation a request addresses, with [`Rule::in_path_param`]:
+///
+/// ```
+/// use auth_actix::Rule;
+///
+/// // POST /orgs/{org}/invoices: an admin of the organisation in the path.
+/// const INVOICE_ADMINS: Rule = Rule::any_org_role(&["admin"]).in_path_param("org");
+/// const MEMBERS: Rule = Rule::org_member().in_path_param("org");
+/// assert_eq!(INVOICE_ADMINS.org_param(), Some("org"));
+/// ```
 ///
 /// ```
 /// use auth_actix::Rule;
@@ -34,10 +47,19 @@ use crate::verified::{Extraction, extract};
 ///
 /// const EVERYONE: Rule = Rule::all_roles(&[]); // error: a rule needs at least one name
 /// ```
+///
+/// ```compile_fail
+/// use auth_actix::Rule;
+///
+/// // error: application roles belong to no organisation
+/// const ADMINS: Rule = Rule::any_role(&["admin"]).in_path_param("org");
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Rule {
     kind: RuleKind,
     names: &'static [&'static str],
+    /// The path parameter naming the organisation the request addresses.
+    org_param: Option<&'static str>,
 }
 
 /// The one vocabulary of requirements, shared by [`Rule`], [`Authorize`](crate::Authorize) and the
@@ -48,6 +70,9 @@ pub(crate) enum RuleKind {
     AllRoles,
     AnyOrgRole,
     AllOrgRoles,
+    /// A member of an organisation, whatever its roles there; the rule names nothing, and is
+    /// always bound to a path parameter.
+    OrgMember,
     AnyScope,
     AllScopes,
     /// A person; the rule names nothing.
@@ -57,7 +82,18 @@ pub(crate) enum RuleKind {
 }
 
 impl RuleKind {
+    /// Whether the rule asks about the caller's organisation, and may be bound to the organisation
+    /// a request addresses.
+    pub(crate) const fn is_org(self) -> bool {
+        matches!(
+            self,
+            RuleKind::AnyOrgRole | RuleKind::AllOrgRoles | RuleKind::OrgMember
+        )
+    }
+
     /// Whether `identity` satisfies the requirement for `names`. An empty list satisfies nothing.
+    /// For an organisation rule, the organisation is the caller's; which one the request addresses
+    /// is [`addressed`]'s to check.
     pub(crate) fn allows<'a>(
         self,
         identity: &Identity,
@@ -67,6 +103,7 @@ impl RuleKind {
         match self {
             RuleKind::User => return identity.kind == IdentityKind::User,
             RuleKind::Service => return identity.kind == IdentityKind::Service,
+            RuleKind::OrgMember => return identity.organization.is_some(),
             _ if names.peek().is_none() => return false,
             _ => {}
         }
@@ -77,7 +114,7 @@ impl RuleKind {
             RuleKind::AllOrgRoles => names.all(|role| identity.has_org_role(role)),
             RuleKind::AnyScope => names.any(|scope| identity.has_scope(scope)),
             RuleKind::AllScopes => names.all(|scope| identity.has_scope(scope)),
-            RuleKind::User | RuleKind::Service => false,
+            RuleKind::User | RuleKind::Service | RuleKind::OrgMember => false,
         }
     }
 
@@ -97,6 +134,9 @@ impl RuleKind {
             .as_ref()
             .map_or(&no_roles, |org| &org.roles);
         let (what, how, held) = match self {
+            RuleKind::OrgMember => {
+                return "requires membership of the organisation; the caller acts in none".into();
+            }
             RuleKind::User | RuleKind::Service => {
                 let wanted = if self == RuleKind::User {
                     IdentityKind::User
@@ -132,7 +172,19 @@ impl Rule {
             !names.is_empty(),
             "a rule needs at least one name: an empty list would admit every caller"
         );
-        Rule { kind, names }
+        Rule {
+            kind,
+            names,
+            org_param: None,
+        }
+    }
+
+    const fn unnamed(kind: RuleKind) -> Rule {
+        Rule {
+            kind,
+            names: &[],
+            org_param: None,
+        }
     }
 
     /// At least one of these roles.
@@ -151,8 +203,14 @@ impl Rule {
         Rule::new(RuleKind::AllRoles, roles)
     }
 
-    /// At least one of these roles granted by the caller's organisation (see
-    /// [`Identity::organization`]).
+    /// At least one of these roles, granted by the caller's own active organisation
+    /// ([`Identity::organization`]).
+    ///
+    /// **Which organisation.** As it stands, the one the caller acts in, whatever organisation the
+    /// request addresses: on `POST /orgs/{org}/invoices` an admin of organisation A would pass for
+    /// organisation B's invoices. On any route that names an organisation, bind the rule to that
+    /// path parameter with [`Rule::in_path_param`]; the caller's organisation must then be the one
+    /// addressed.
     ///
     /// # Panics
     /// If `roles` is empty (at compile time in a constant).
@@ -160,7 +218,9 @@ impl Rule {
         Rule::new(RuleKind::AnyOrgRole, roles)
     }
 
-    /// Every one of these roles granted by the caller's organisation.
+    /// Every one of these roles, granted by the caller's own active organisation; bind it to the
+    /// organisation a request addresses with [`Rule::in_path_param`], as for
+    /// [`Rule::any_org_role`].
     ///
     /// # Panics
     /// If `roles` is empty (at compile time in a constant).
@@ -168,21 +228,75 @@ impl Rule {
         Rule::new(RuleKind::AllOrgRoles, roles)
     }
 
+    /// A member of the organisation a request addresses, whatever its roles there: for providers
+    /// whose organisations grant no roles in tokens (Keycloak). It must be bound to the path
+    /// parameter naming the organisation, `Rule::org_member().in_path_param("org")`; `Require`
+    /// with an unbound one does not compile:
+    ///
+    /// ```compile_fail
+    /// use auth_actix::{Require, Requirement, Rule};
+    ///
+    /// struct Members;
+    /// impl Requirement for Members {
+    ///     const RULE: Rule = Rule::org_member(); // error: names no organisation
+    /// }
+    ///
+    /// async fn projects(_: Require<Members>) -> &'static str {
+    ///     "projects"
+    /// }
+    ///
+    /// let _ = actix_web::App::new().route("/projects", actix_web::web::get().to(projects));
+    /// ```
+    pub const fn org_member() -> Rule {
+        Rule::unnamed(RuleKind::OrgMember)
+    }
+
+    /// Binds an organisation rule to the organisation a request addresses: the path parameter
+    /// `param` (decoded as `web::Path` decodes it) must equal the caller's
+    /// [`Organization::id`](auth_core::Organization::id), else 403, and the roles are then checked
+    /// there. A route where routing has not matched the parameter (an `Authorize` on a scope whose
+    /// own path lacks it) answers 500, with a log line naming the fix.
+    ///
+    /// # Panics
+    /// For a rule that is not about organisations ([`Rule::any_org_role`],
+    /// [`Rule::all_org_roles`], [`Rule::org_member`]), or an empty parameter name (at compile time
+    /// in a constant).
+    pub const fn in_path_param(self, param: &'static str) -> Rule {
+        assert!(
+            self.kind.is_org(),
+            "in_path_param binds organisation rules (any_org_role, all_org_roles, org_member) to \
+             the organisation a request addresses; application roles and scopes belong to no \
+             organisation"
+        );
+        assert!(
+            !param.is_empty(),
+            "in_path_param: give the name of the path parameter naming the organisation, e.g. \
+             \"org\" for /orgs/{{org}}"
+        );
+        let bytes = param.as_bytes();
+        let mut i = 0;
+        while i < bytes.len() {
+            assert!(
+                bytes[i] != b'{' && bytes[i] != b'}',
+                "in_path_param: write the parameter's name without braces, e.g. \"org\""
+            );
+            i += 1;
+        }
+        Rule {
+            org_param: Some(param),
+            ..self
+        }
+    }
+
     /// A person, not a machine credential ([`IdentityKind::User`]).
     pub const fn user() -> Rule {
-        Rule {
-            kind: RuleKind::User,
-            names: &[],
-        }
+        Rule::unnamed(RuleKind::User)
     }
 
     /// A machine credential ([`IdentityKind::Service`]): a service token, a client-credentials or
     /// app-only token.
     pub const fn service() -> Rule {
-        Rule {
-            kind: RuleKind::Service,
-            names: &[],
-        }
+        Rule::unnamed(RuleKind::Service)
     }
 
     /// At least one of these scopes.
@@ -201,14 +315,31 @@ impl Rule {
         Rule::new(RuleKind::AllScopes, scopes)
     }
 
-    /// Whether `identity` satisfies the rule.
+    /// Whether `identity` satisfies the rule. A rule bound to a path parameter
+    /// ([`Rule::in_path_param`]) holds only for a request, so this is `false` for it
+    /// ([`Require`] checks it against the request), as for an unbound [`Rule::org_member`].
     pub fn allows(&self, identity: &Identity) -> bool {
-        self.kind.allows(identity, self.names.iter().copied())
+        self.is_complete()
+            && self.org_param.is_none()
+            && self.kind.allows(identity, self.names.iter().copied())
     }
 
-    /// The names the rule lists (none for [`Rule::user`] and [`Rule::service`]).
+    /// The names the rule lists (none for [`Rule::user`], [`Rule::service`] and
+    /// [`Rule::org_member`]).
     pub const fn names(&self) -> &'static [&'static str] {
         self.names
+    }
+
+    /// The path parameter naming the organisation a request addresses, for a rule bound with
+    /// [`Rule::in_path_param`].
+    pub const fn org_param(&self) -> Option<&'static str> {
+        self.org_param
+    }
+
+    /// Whether the rule can be checked: an organisation membership rule must name the
+    /// organisation.
+    const fn is_complete(&self) -> bool {
+        !matches!(self.kind, RuleKind::OrgMember) || self.org_param.is_some()
     }
 
     /// Whether the rule is about scopes rather than roles.
@@ -301,16 +432,23 @@ impl<R: Requirement> std::fmt::Debug for Require<R> {
     }
 }
 
-/// Admits `caller` if `allows`, else refuses with 403 and the requirement (`describe`) in the log.
+/// Admits `caller` if the organisation `org_param` names is theirs (when given) and `allows`, else
+/// refuses with 403 and the requirement (`describe`) in the log.
 pub(crate) fn admit(
     req: &HttpRequest,
     caller: Option<Authenticated>,
+    org_param: Option<&str>,
     allows: impl FnOnce(&Identity) -> bool,
     describe: impl FnOnce(&Identity) -> String,
 ) -> Result<Arc<Identity>, AuthRejection> {
     let Some(caller) = caller else {
-        return Err(request_state::refuse(req, AuthError::MissingToken, None));
+        return Err(request_state::refuse_anonymous(req));
     };
+    if let Some(param) = org_param
+        && let Err(error) = addressed(req, param, &caller.identity)
+    {
+        return Err(request_state::refuse(req, error, Some(caller.identity)));
+    }
     if allows(&caller.identity) {
         return Ok(caller.identity);
     }
@@ -318,17 +456,62 @@ pub(crate) fn admit(
     Err(request_state::refuse(req, error, Some(caller.identity)))
 }
 
+/// Whether the request addresses the caller's organisation: the path parameter `param`, decoded
+/// as `web::Path` decodes it, equals [`Organization::id`](auth_core::Organization::id).
+fn addressed(req: &HttpRequest, param: &str, identity: &Identity) -> Result<(), AuthError> {
+    let info = req.match_info();
+    let Some(raw) = info.get(param) else {
+        let reason = if info.unprocessed().is_empty() {
+            format!(
+                "an organisation guard reads path parameter `{param}`, which this route does not \
+                 have: name the parameter as the route's path spells it (org = \"{param}\" needs \
+                 /orgs/{{{param}}})"
+            )
+        } else {
+            format!(
+                "an organisation guard read path parameter `{param}` before routing matched it: \
+                 an Authorize on a scope runs before the scope's routes; name the parameter in \
+                 the scope's own path (web::scope(\"/orgs/{{{param}}}\")) or guard the handler \
+                 with #[require_org_role(.., org = \"{param}\")] or Require"
+            )
+        };
+        return Err(AuthError::Internal(reason));
+    };
+    let addressed = decoded(raw);
+    match &identity.organization {
+        Some(org) if org.id == *addressed => Ok(()),
+        Some(org) => Err(AuthError::Forbidden(format!(
+            "the caller acts in organisation {:?}; the request addresses organisation \
+             {addressed:?} (path parameter `{param}`)",
+            org.id
+        ))),
+        None => Err(AuthError::Forbidden(format!(
+            "the caller acts in no organisation; the request addresses organisation \
+             {addressed:?} (path parameter `{param}`)"
+        ))),
+    }
+}
+
 impl<R: Requirement> FromRequest for Require<R> {
     type Error = AuthRejection;
     type Future = Extraction<Require<R>>;
 
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        const {
+            assert!(
+                R::RULE.is_complete(),
+                "Rule::org_member() names no organisation: bind it to the path parameter naming \
+                 one, e.g. Rule::org_member().in_path_param(\"org\")"
+            );
+        }
         extract(req, |req, caller| {
+            let rule = R::RULE;
             let identity = admit(
                 req,
                 caller,
-                |identity| R::RULE.allows(identity),
-                |identity| R::RULE.describe(identity),
+                rule.org_param,
+                |identity| rule.kind.allows(identity, rule.names.iter().copied()),
+                |identity| rule.describe(identity),
             )?;
             Ok(Require {
                 identity,

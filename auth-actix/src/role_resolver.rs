@@ -1,6 +1,7 @@
 //! Request-scoped roles: an async hook that adds roles the token cannot carry, such as a user's
 //! role on the one resource the path names.
 
+use std::borrow::Cow;
 use std::cell::RefCell;
 use std::future::Future;
 use std::ops::Deref;
@@ -158,7 +159,7 @@ impl RoleRequest {
     pub fn param(&self, name: &str) -> Option<String> {
         let info = self.request.match_info();
         match info.get(name) {
-            Some(raw) => Some(decode(raw)),
+            Some(raw) => Some(decoded(raw).into_owned()),
             None => {
                 if !info.unprocessed().is_empty() {
                     self.unrouted
@@ -188,17 +189,29 @@ impl std::fmt::Debug for RoleRequest {
     }
 }
 
-/// Percent-decodes a path segment as actix's `web::Path` deserializer does.
-fn decode(raw: &str) -> String {
+/// Percent-decodes a path segment as actix's `web::Path` deserializer does; borrows `raw` when it
+/// holds nothing to decode.
+pub(crate) fn decoded(raw: &str) -> Cow<'_, str> {
     match actix_router::Quoter::new(b"", b"").requote(raw.as_bytes()) {
-        Some(decoded) => String::from_utf8_lossy(&decoded).into_owned(),
-        None => raw.to_owned(),
+        Some(decoded) => Cow::Owned(String::from_utf8_lossy(&decoded).into_owned()),
+        None => Cow::Borrowed(raw),
     }
 }
 
 #[cfg(test)]
 mod tests {
-    use super::decode;
+    use std::borrow::Cow;
+
+    use super::decoded;
+
+    fn decode(raw: &str) -> String {
+        decoded(raw).into_owned()
+    }
+
+    #[test]
+    fn borrows_what_needs_no_decoding() {
+        assert!(matches!(decoded("org_1"), Cow::Borrowed("org_1")));
+    }
 
     #[test]
     fn decodes_like_web_path() {

@@ -23,7 +23,7 @@
 //! # }
 //! ```
 
-pub use auth_core::testing::{DpopKey, ProofBuilder, TestIssuer, TokenBuilder};
+pub use auth_core::testing::{DpopKey, ProofBuilder, ServiceUserGrant, TestIssuer, TokenBuilder};
 
 use actix_web::http::header;
 use actix_web::test::TestRequest;

@@ -12,6 +12,8 @@ pub(crate) struct FoundToken {
     end: usize,
     /// Sent as `Authorization: DPoP`, so a proof must come with it.
     pub(crate) dpop: bool,
+    /// Read from a cookie: an ambient credential, which counts for same-site requests only.
+    pub(crate) from_cookie: bool,
 }
 
 impl FoundToken {
@@ -30,6 +32,7 @@ impl FoundToken {
                 start,
                 end: start + token.len(),
                 dpop,
+                from_cookie: false,
             }),
             _ => Lookup::Malformed,
         }
@@ -211,7 +214,13 @@ fn cookie(headers: &HeaderMap, name: &str) -> Lookup {
             }
             found = match token {
                 [] => Lookup::Missing,
-                token => FoundToken::lookup(value, token),
+                token => match FoundToken::lookup(value, token) {
+                    Lookup::Found(found) => Lookup::Found(FoundToken {
+                        from_cookie: true,
+                        ..found
+                    }),
+                    other => other,
+                },
             };
         }
     }
@@ -353,6 +362,27 @@ mod tests {
             found(&with_cookie, &sources).as_deref(),
             Some("from-protocol")
         );
+    }
+
+    #[test]
+    fn only_cookie_tokens_are_marked_as_cookies() {
+        let sources = [
+            TokenSource::Bearer,
+            TokenSource::header("x-token"),
+            TokenSource::cookie("session"),
+        ];
+        let from_cookie = |pairs: &[(&str, &str)]| match find(&headers(pairs), &sources) {
+            Lookup::Found(token) => token.from_cookie,
+            _ => panic!("{pairs:?} holds a token"),
+        };
+        assert!(from_cookie(&[("cookie", "a=1; session=abc")]));
+        assert!(!from_cookie(&[("authorization", "Bearer abc")]));
+        assert!(!from_cookie(&[("x-token", "abc")]));
+        assert!(!from_cookie(&[
+            ("upgrade", "websocket"),
+            ("sec-websocket-protocol", "bearer, abc"),
+            ("cookie", "session=def"),
+        ]));
     }
 
     #[test]

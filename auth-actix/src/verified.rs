@@ -108,7 +108,7 @@ impl<T: Extract> Verified<T> {
         caller: Option<Authenticated>,
     ) -> Result<Verified<T>, AuthRejection> {
         let Some(caller) = caller else {
-            return Err(request_state::refuse(req, AuthError::MissingToken, None));
+            return Err(request_state::refuse_anonymous(req));
         };
         match T::hold(&caller.token, &caller.identity) {
             Ok(held) => Ok(Verified {

@@ -19,6 +19,7 @@ use serde_json::{Map, Value};
 use crate::algorithm::{Algorithm, AlgorithmPolicy, AlgorithmSet};
 use crate::error::{AuthError, ConfigError};
 use crate::jwks;
+use crate::replay_store::{DEFAULT_REPLAY_CAPACITY, DEFAULT_SHARE, ReplayStore};
 use crate::validation::{self, numeric_date};
 
 /// Proofs longer than this are refused before parsing (an RSA-4096 proof is about 1.5 KiB).
@@ -26,9 +27,6 @@ pub const MAX_PROOF_LEN: usize = 8 * 1024;
 
 /// Longest `jti` accepted (RFC 9449 asks for at least 96 bits of randomness; 22 characters).
 const MAX_JTI_LEN: usize = 256;
-
-/// Most proofs remembered at once in memory, each about 100 bytes.
-const REPLAY_CAPACITY: u64 = 1_000_000;
 
 /// The algorithms a proof may use unless set otherwise.
 pub const DEFAULT_DPOP_ALGORITHMS: AlgorithmSet = AlgorithmSet::of(&[
@@ -58,6 +56,10 @@ pub struct Dpop {
     max_age: Duration,
     max_ahead: Duration,
     nonces: Option<Arc<Nonces>>,
+    replay_capacity: usize,
+    replay_per_key: Option<usize>,
+    #[cfg(feature = "redis")]
+    replay_redis: Option<crate::redis_store::RedisStore>,
     replay: ReplayStore,
     errors: Vec<ConfigError>,
 }
@@ -76,16 +78,24 @@ impl std::fmt::Debug for Dpop {
 
 impl Default for Dpop {
     /// ES256, EdDSA, PS256 and RS256 proofs, issued at most 5 minutes ago or 30 seconds ahead
-    /// (Auth0's window), replays remembered in memory, no server nonces.
+    /// (Auth0's window), replays remembered in memory (at most
+    /// [`DEFAULT_REPLAY_CAPACITY`](crate::DEFAULT_REPLAY_CAPACITY) proofs, a sixteenth of them
+    /// for any one key), no server nonces.
     fn default() -> Dpop {
-        Dpop {
+        let mut dpop = Dpop {
             algorithms: DEFAULT_DPOP_ALGORITHMS,
             max_age: Duration::from_secs(300),
             max_ahead: Duration::from_secs(30),
             nonces: None,
-            replay: ReplayStore::in_memory(Duration::from_secs(330)),
+            replay_capacity: DEFAULT_REPLAY_CAPACITY,
+            replay_per_key: None,
+            #[cfg(feature = "redis")]
+            replay_redis: None,
+            replay: ReplayStore::in_memory(Duration::ZERO, 1, 1),
             errors: Vec::new(),
-        }
+        };
+        dpop.rebuild_replay_store();
+        dpop
     }
 }
 
@@ -104,7 +114,8 @@ impl Dpop {
     }
 
     /// How old (by its `iat`) a proof may be, and how far ahead of this clock. Proofs are
-    /// remembered for replay for as long as they could be accepted.
+    /// remembered for replay for as long as they could be accepted: `max_age + max_ahead`, plus a
+    /// second since `iat` counts whole seconds.
     pub fn proof_age(mut self, max_age: Duration, max_ahead: Duration) -> Dpop {
         self.max_age = max_age;
         self.max_ahead = max_ahead;
@@ -114,7 +125,7 @@ impl Dpop {
                 "at most an hour back and 5 minutes ahead: a proof is meant to be fresh",
             ));
         }
-        self.replay = self.replay.with_window(max_age + max_ahead);
+        self.rebuild_replay_store();
         self
     }
 
@@ -133,29 +144,99 @@ impl Dpop {
         self
     }
 
+    /// Most proofs remembered at once in memory (default
+    /// [`DEFAULT_REPLAY_CAPACITY`](crate::DEFAULT_REPLAY_CAPACITY), 1,000,000). Each takes about
+    /// 100 bytes at the worst and is kept for the proof window plus a second (5 min 31 s by
+    /// default), never less: when the store is full, new proofs are refused with 503
+    /// `AUTH_UNAVAILABLE` and `Retry-After` until some expire, rather than forgetting one that
+    /// could then be replayed. Size it for the peak: DPoP requests per second times the window
+    /// (1,000,000 covers 3,000 a second for 5.5 minutes). Ignored with [`Dpop::redis`].
+    pub fn replay_capacity(mut self, proofs: usize) -> Dpop {
+        self.replay_capacity = proofs;
+        self.rebuild_replay_store();
+        self
+    }
+
+    /// Most proofs one client key (one `cnf.jkt`) may have remembered at once in memory (default:
+    /// a sixteenth of [`Dpop::replay_capacity`]), so a single client, however many requests it
+    /// sends, cannot fill the store for everyone: past its share its new proofs are refused with
+    /// 503 `AUTH_UNAVAILABLE` until some expire, while other clients keep working. A client
+    /// sending more than `proofs / window` DPoP requests per second (about 190 by default)
+    /// needs a larger share. Ignored with [`Dpop::redis`].
+    pub fn replay_per_key(mut self, proofs: usize) -> Dpop {
+        self.replay_per_key = Some(proofs);
+        self.rebuild_replay_store();
+        self
+    }
+
     /// Remembers proofs in the Redis server at `url`, so a proof replayed against another instance
-    /// of the API is refused too. Each DPoP request then makes one Redis call; while Redis is
-    /// unreachable, DPoP requests are refused with 503.
+    /// of the API is refused too. Each DPoP request then makes one Redis call (`SET NX PX`, for the
+    /// proof window plus a second); while Redis is unreachable, DPoP requests are refused with 503.
+    ///
+    /// The server must never evict these keys: set `maxmemory-policy noeviction` (every policy
+    /// but that one, `volatile-*` included, may drop a remembered proof, which could then be
+    /// replayed). The policy is read on first use (`CONFIG GET`) and an error is logged when it
+    /// is another; a managed Redis that refuses `CONFIG` gets a warning that it could not be
+    /// checked.
     #[cfg(feature = "redis")]
     #[cfg_attr(docsrs, doc(cfg(feature = "redis")))]
     pub fn redis(mut self, url: &str) -> Dpop {
         match crate::redis_store::RedisStore::open(url, "Dpop::redis(url)") {
             Ok(store) => {
-                self.replay = ReplayStore {
-                    window: self.replay.window,
-                    shared: Some(store),
-                    ..ReplayStore::in_memory(self.replay.window)
-                };
+                self.replay_redis = Some(store);
+                self.rebuild_replay_store();
             }
             Err(error) => self.errors.push(error),
         }
         self
     }
 
+    /// How long a proof is remembered: as long as it could be accepted. Its `iat` may be up to
+    /// `max_ahead` ahead and is then accepted until `max_age` after it; since `iat` and the clock
+    /// are compared in whole seconds, a second more.
+    fn replay_lifetime(&self) -> Duration {
+        self.max_age + self.max_ahead + Duration::from_secs(1)
+    }
+
+    fn rebuild_replay_store(&mut self) {
+        let lifetime = self.replay_lifetime();
+        #[cfg(feature = "redis")]
+        if let Some(store) = &self.replay_redis {
+            self.replay = ReplayStore::redis(lifetime, store.clone());
+            return;
+        }
+        let per_key = self
+            .replay_per_key
+            .unwrap_or(self.replay_capacity / DEFAULT_SHARE);
+        self.replay = ReplayStore::in_memory(lifetime, self.replay_capacity, per_key);
+    }
+
     pub(crate) fn validate(&self) -> Result<(), ConfigError> {
-        match self.errors.first() {
-            Some(error) => Err(error.clone()),
-            None => Ok(()),
+        if let Some(error) = self.errors.first() {
+            return Err(error.clone());
+        }
+        if self.replay_capacity == 0 {
+            return Err(ConfigError::new(
+                "Dpop::replay_capacity",
+                "0 proofs: every DPoP request would be refused; give the peak DPoP requests per \
+                 second times the proof window (the default is 1,000,000)",
+            ));
+        }
+        match self.replay_per_key {
+            Some(0) => Err(ConfigError::new(
+                "Dpop::replay_per_key",
+                "0 proofs: every DPoP request would be refused; give at least 1 (the default is \
+                 a sixteenth of Dpop::replay_capacity)",
+            )),
+            Some(per_key) if per_key > self.replay_capacity => Err(ConfigError::new(
+                "Dpop::replay_per_key",
+                format!(
+                    "{per_key} is more than the whole store holds ({}); give at most \
+                     Dpop::replay_capacity",
+                    self.replay_capacity
+                ),
+            )),
+            _ => Ok(()),
         }
     }
 
@@ -440,77 +521,5 @@ impl Nonces {
         let now = self.slot();
         (slot == now || slot.saturating_add(1) == now)
             && hmac::verify(&self.key, &slot.to_be_bytes(), tag).is_ok()
-    }
-}
-
-/// Proofs already seen, by key thumbprint and `jti`, for as long as they could be accepted.
-#[derive(Clone)]
-struct ReplayStore {
-    window: Duration,
-    local: moka::sync::Cache<[u8; 32], ()>,
-    #[cfg(feature = "redis")]
-    shared: Option<crate::redis_store::RedisStore>,
-}
-
-impl std::fmt::Debug for ReplayStore {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        #[cfg(feature = "redis")]
-        let kind = if self.shared.is_some() {
-            "redis"
-        } else {
-            "in memory"
-        };
-        #[cfg(not(feature = "redis"))]
-        let kind = "in memory";
-        f.debug_struct("ReplayStore")
-            .field("kind", &kind)
-            .field("window", &self.window)
-            .finish()
-    }
-}
-
-impl ReplayStore {
-    fn in_memory(window: Duration) -> ReplayStore {
-        ReplayStore {
-            window,
-            local: moka::sync::Cache::builder()
-                .max_capacity(REPLAY_CAPACITY)
-                .time_to_live(window)
-                .build(),
-            #[cfg(feature = "redis")]
-            shared: None,
-        }
-    }
-
-    fn with_window(self, window: Duration) -> ReplayStore {
-        ReplayStore {
-            #[cfg(feature = "redis")]
-            shared: self.shared,
-            ..ReplayStore::in_memory(window)
-        }
-    }
-
-    /// Records the proof; refuses one seen before.
-    async fn first_use(&self, thumbprint: &str, jti: &str) -> Result<(), AuthError> {
-        let mut context = digest::Context::new(&digest::SHA256);
-        context.update(thumbprint.as_bytes());
-        context.update(&[0]);
-        context.update(jti.as_bytes());
-        let mut key = [0u8; 32];
-        key.copy_from_slice(context.finish().as_ref());
-        #[cfg(feature = "redis")]
-        if let Some(shared) = &self.shared {
-            let hex: String = key.iter().map(|byte| format!("{byte:02x}")).collect();
-            return match shared.set_once(&format!("dpop:{hex}"), self.window).await {
-                Ok(true) => Ok(()),
-                Ok(false) => Err(AuthError::DpopReplay),
-                Err(reason) => Err(AuthError::StoreUnavailable(reason)),
-            };
-        }
-        if self.local.entry(key).or_insert(()).is_fresh() {
-            Ok(())
-        } else {
-            Err(AuthError::DpopReplay)
-        }
     }
 }

@@ -162,14 +162,27 @@ pub enum AuthError {
         /// When a retry may succeed (once the configuration is fixed).
         retry_after: Duration,
     },
-    /// The shared store (Redis) cannot answer: the revocation list has not been loaded yet, so a
-    /// token revoked elsewhere cannot be told apart, or a DPoP proof cannot be checked for replay.
-    #[error("shared store unavailable: {0}")]
+    /// A store cannot vouch for the request: the shared revocation list is not loaded (yet, or
+    /// any more: silent past its heartbeat bound, or a revocation did not fit), so a token revoked
+    /// elsewhere cannot be told apart; or a DPoP proof cannot be remembered (Redis unreachable, the
+    /// in-memory replay store full, or the client's key over its share), so its replay could not
+    /// be refused later.
+    #[error("store unavailable: {0}")]
     StoreUnavailable(String),
     /// The DPoP proof is missing, malformed, signed badly, or not for this request, token or
     /// time (a replayed proof is [`AuthError::DpopReplay`]).
     #[error("invalid DPoP proof: {0}")]
     InvalidDpopProof(String),
+    /// A DPoP proof cannot be checked for this request: without a public origin, only requests
+    /// from this machine or to listed hosts are taken, as the URL would come from the client's
+    /// `Host` header.
+    #[error("DPoP not accepted for this host: {0}")]
+    DpopHostNotAllowed(String),
+    /// A token read from a cookie was sent with a request from another site (or an origin the
+    /// API does not list), so it counts for nothing: browsers attach cookies to any site's
+    /// requests.
+    #[error("cookie token not accepted: {0}")]
+    CrossSiteCookie(String),
     /// The DPoP proof was used before (within its acceptance window, on any instance sharing the
     /// replay store).
     #[error("DPoP proof replayed")]
@@ -206,6 +219,11 @@ pub enum AuthError {
     /// A claim has the wrong type or a value that is not accepted.
     #[error("invalid claim `{0}`")]
     InvalidClaim(String),
+    /// The token names an organisation the provider's settings do not accept: one outside
+    /// [`Provider::accept_organizations`](crate::Provider::accept_organizations), or an Auth0
+    /// `org_id` while the API has not said which organisations it accepts.
+    #[error("organisation not accepted: {0}")]
+    OrganizationNotAccepted(String),
     /// The payload verified but does not deserialise into the application's claims type.
     #[error("claims do not match the expected type: {0}")]
     ClaimsType(String),
@@ -232,7 +250,7 @@ impl AuthError {
     /// The public error-table row for this refusal.
     pub fn code(&self) -> ErrorCode {
         match self {
-            AuthError::MissingToken => ErrorCode::Unauthorized,
+            AuthError::MissingToken | AuthError::CrossSiteCookie(_) => ErrorCode::Unauthorized,
             AuthError::Expired => ErrorCode::TokenExpired,
             AuthError::Forbidden(_) => ErrorCode::Forbidden,
             AuthError::KeysUnavailable { .. }
@@ -242,7 +260,9 @@ impl AuthError {
             | AuthError::StoreUnavailable(_)
             | AuthError::RolesUnavailable(_) => ErrorCode::AuthUnavailable,
             AuthError::Internal(_) => ErrorCode::Internal,
-            AuthError::InvalidDpopProof(_) | AuthError::DpopReplay => ErrorCode::InvalidDpopProof,
+            AuthError::InvalidDpopProof(_)
+            | AuthError::DpopReplay
+            | AuthError::DpopHostNotAllowed(_) => ErrorCode::InvalidDpopProof,
             AuthError::UseDpopNonce => ErrorCode::UseDpopNonce,
             _ => ErrorCode::InvalidToken,
         }
@@ -266,9 +286,11 @@ impl AuthError {
             AuthError::IntrospectionUnavailable { .. }
             | AuthError::IntrospectionUnauthorized { .. }
             | AuthError::IntrospectionUnsupportedToken { .. } => "introspection unavailable",
-            AuthError::StoreUnavailable(_) => "shared store unavailable",
+            AuthError::StoreUnavailable(_) => "store unavailable",
             AuthError::InvalidDpopProof(_) => "invalid DPoP proof",
             AuthError::DpopReplay => "DPoP proof replayed",
+            AuthError::DpopHostNotAllowed(_) => "DPoP not accepted for this host",
+            AuthError::CrossSiteCookie(_) => "cookie not accepted from another site",
             AuthError::UseDpopNonce => "DPoP nonce required",
             AuthError::DpopBinding(_) => "token binding not satisfied",
             AuthError::InvalidAudience => "audience not accepted",
@@ -279,6 +301,7 @@ impl AuthError {
             AuthError::MissingClaim(_) | AuthError::InvalidClaim(_) | AuthError::ClaimsType(_) => {
                 "claims not accepted"
             }
+            AuthError::OrganizationNotAccepted(_) => "organization not accepted",
             AuthError::KeysUnavailable { .. } => "keys unavailable",
             AuthError::RolesUnavailable(_) => "roles unavailable",
             AuthError::Internal(_) => "internal error",
@@ -307,6 +330,8 @@ impl AuthError {
             AuthError::StoreUnavailable(_) => "store_unavailable",
             AuthError::InvalidDpopProof(_) => "dpop_proof",
             AuthError::DpopReplay => "dpop_replay",
+            AuthError::DpopHostNotAllowed(_) => "dpop_host",
+            AuthError::CrossSiteCookie(_) => "cross_site_cookie",
             AuthError::UseDpopNonce => "dpop_nonce",
             AuthError::DpopBinding(_) => "dpop_binding",
             AuthError::InvalidSignature => "bad_signature",
@@ -317,6 +342,7 @@ impl AuthError {
             AuthError::MissingClaim(_) | AuthError::InvalidClaim(_) | AuthError::ClaimsType(_) => {
                 "claims"
             }
+            AuthError::OrganizationNotAccepted(_) => "organization",
             AuthError::KeysUnavailable { .. } => "keys_unavailable",
             AuthError::Forbidden(_) => "forbidden",
             AuthError::RolesUnavailable(_) => "roles_unavailable",

@@ -260,6 +260,11 @@ struct DiscoveryDocument {
     authorization_signing_alg_values_supported: Vec<String>,
     #[serde(default)]
     introspection_endpoint: Option<String>,
+    // Where a person's browser signs in (API documentation only: never fetched by the verifier).
+    #[serde(default)]
+    authorization_endpoint: Option<String>,
+    #[serde(default)]
+    token_endpoint: Option<String>,
 }
 
 /// What the verifier takes from a discovery document.
@@ -270,6 +275,16 @@ pub(crate) struct Discovery {
     pub(crate) advertised: AlgorithmSet,
     /// Where opaque tokens are introspected (RFC 8414), when the issuer says.
     pub(crate) introspection_endpoint: Option<String>,
+    /// The authorization and token endpoints, when the issuer names both as usable URLs: for API
+    /// documentation (a browser signs in there), never fetched by the verifier.
+    pub(crate) sign_in: Option<SignIn>,
+}
+
+/// The OAuth 2.0 endpoints a browser signs in with, as a discovery document names them.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct SignIn {
+    pub(crate) authorization_endpoint: String,
+    pub(crate) token_endpoint: String,
 }
 
 /// Reads a discovery document, insisting that it names `expected_issuer`.
@@ -322,10 +337,35 @@ pub(crate) fn discovery(
         }
         admitted
     });
+    // A browser, not this process, goes there, so the network policy does not apply; the URL
+    // rules for issuers do (https, or http on loopback; no credentials).
+    let sign_in = match (document.authorization_endpoint, document.token_endpoint) {
+        (Some(authorization), Some(token)) => {
+            let usable = issuer_url::checked("authorization_endpoint", &authorization)
+                .and_then(|_| issuer_url::checked("token_endpoint", &token));
+            match usable {
+                Ok(_) => Some(SignIn {
+                    authorization_endpoint: authorization,
+                    token_endpoint: token,
+                }),
+                Err(err) => {
+                    tracing::warn!(
+                        target: "auth",
+                        %url,
+                        problem = %err,
+                        "leaving the sign-in endpoints out of the API documentation"
+                    );
+                    None
+                }
+            }
+        }
+        _ => None,
+    };
     Ok(Discovery {
         jwks_uri: document.jwks_uri,
         advertised,
         introspection_endpoint,
+        sign_in,
     })
 }
 
@@ -411,6 +451,7 @@ mod tests {
                 jwks_uri: "https://a.example.com/keys".into(),
                 advertised: AlgorithmSet::EMPTY,
                 introspection_endpoint: None,
+                sign_in: None,
             }
         );
         let err = discovery(&remote, "u", doc, "https://b.example.com").unwrap_err();
@@ -435,6 +476,42 @@ mod tests {
         let local = NetworkPolicy::new(["http://127.0.0.1:9/.well-known/openid-configuration"]);
         let doc = br#"{"issuer":"http://127.0.0.1:9","jwks_uri":"http://127.0.0.1:9/keys"}"#;
         assert!(discovery(&local, "u", doc, "http://127.0.0.1:9").is_ok());
+    }
+
+    #[test]
+    fn discovery_names_the_sign_in_endpoints_only_as_usable_urls() {
+        let policy = NetworkPolicy::new(["https://a.example.com/"]);
+        let with = |authorization: &str, token: &str| {
+            let doc = format!(
+                r#"{{"issuer":"https://a.example.com","jwks_uri":"https://a.example.com/keys",
+                "authorization_endpoint":"{authorization}","token_endpoint":"{token}"}}"#
+            );
+            discovery(&policy, "u", doc.as_bytes(), "https://a.example.com")
+                .unwrap()
+                .sign_in
+        };
+        assert_eq!(
+            with("https://a.example.com/auth", "https://a.example.com/token"),
+            Some(SignIn {
+                authorization_endpoint: "https://a.example.com/auth".into(),
+                token_endpoint: "https://a.example.com/token".into(),
+            })
+        );
+        assert!(with("http://127.0.0.1:9/auth", "http://127.0.0.1:9/token").is_some());
+        for (authorization, token) in [
+            ("http://a.example.com/auth", "https://a.example.com/token"),
+            ("https://a.example.com/auth", "javascript:alert(1)"),
+            (
+                "https://user:pw@a.example.com/auth",
+                "https://a.example.com/token",
+            ),
+        ] {
+            assert_eq!(with(authorization, token), None, "{authorization} {token}");
+        }
+        let one = br#"{"issuer":"https://a.example.com","jwks_uri":"https://a.example.com/keys",
+            "authorization_endpoint":"https://a.example.com/auth"}"#;
+        let found = discovery(&policy, "u", one, "https://a.example.com").unwrap();
+        assert_eq!(found.sign_in, None, "a token endpoint is needed too");
     }
 
     #[test]

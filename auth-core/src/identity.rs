@@ -5,8 +5,9 @@ use std::collections::BTreeSet;
 use serde::{Deserialize, Serialize};
 
 use crate::claim_path::{ClaimPath, Separator};
+use crate::error::AuthError;
 use crate::json::{Json, Object};
-use crate::organization::{OrgMapping, Organization};
+use crate::organization::{OrgAcceptance, OrgMapping, Organization};
 
 /// Whether the caller is a person or a machine.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
@@ -55,15 +56,24 @@ pub struct Identity {
     /// E-mail address, when the provider includes one.
     pub email: Option<String>,
     /// Application roles: from the provider's role claims, roles a trusted organisation granted,
-    /// and any a role resolver added for this request. Never the roles an organisation's own
-    /// administrators grant; see [`Identity::organization`].
+    /// and any a role resolver added for this request. For providers that say which organisation
+    /// granted a role (Clerk, Zitadel, an Entra tenant, an Auth0 token issued in an organisation's
+    /// context), the roles an untrusted organisation granted are in [`Identity::organization`]
+    /// instead. Elsewhere this holds whatever the provider's role claims hold, whoever assigned it.
     pub roles: BTreeSet<String>,
-    /// Scopes or permissions granted to the token.
+    /// Scopes or permissions granted to the token (for an Auth0 token issued in an organisation's
+    /// context, not the organisation's permissions: those are in [`Identity::organization`]).
     pub scopes: BTreeSet<String>,
     /// Person or machine.
     pub kind: IdentityKind,
-    /// The organisation or tenant the caller acts in, with the roles it granted (Clerk's active
-    /// organisation, the Zitadel organisation the user belongs to, the Entra tenant).
+    /// The organisation or tenant the caller acts in, with the roles it granted: Clerk's active
+    /// organisation, Auth0's `org_id`, the Zitadel organisation the user belongs to, the Entra
+    /// tenant (`tid`), the one Keycloak organisation the token names. `None` when the token names
+    /// none, or several without saying which one the caller acts in.
+    ///
+    /// This is the caller's organisation, not necessarily the one a request addresses: a guard
+    /// that asks for an organisation role only checks the request's organisation when bound to
+    /// the path parameter naming it (`#[require_org_role("admin", org = "org")]`).
     pub organization: Option<Organization>,
 }
 
@@ -111,6 +121,12 @@ pub enum ServiceRule {
     ClaimStartsWith(ClaimPath, String),
     /// Two claims hold the same non-empty string, e.g. RFC 9068's `sub` = `client_id`.
     ClaimsEqual(ClaimPath, ClaimPath),
+    /// The first claim is a non-empty string that the second holds: equal to it, or one of its
+    /// items when it is an array, e.g. Zitadel's `client_id` among `aud`.
+    ClaimIn(ClaimPath, ClaimPath),
+    /// The rule does not hold, e.g. Zitadel's "not a person's token" (a person's names an
+    /// application in `client_id`).
+    Not(Box<ServiceRule>),
     /// Every rule holds.
     All(Vec<ServiceRule>),
     /// At least one rule holds.
@@ -136,6 +152,12 @@ impl ServiceRule {
                 text(path).is_some_and(|v| v.starts_with(&**start))
             }
             ServiceRule::ClaimsEqual(a, b) => text(a).is_some() && text(a) == text(b),
+            ServiceRule::ClaimIn(a, b) => text(a).is_some_and(|a| match b.find(payload) {
+                Some(Json::String(b)) => a == &**b,
+                Some(Json::Array(items)) => items.iter().any(|item| item.as_str() == Some(a)),
+                _ => false,
+            }),
+            ServiceRule::Not(rule) => !rule.holds(payload),
             ServiceRule::All(rules) => rules.iter().all(|rule| rule.holds(payload)),
             ServiceRule::Any(rules) => rules.iter().any(|rule| rule.holds(payload)),
         }
@@ -167,6 +189,8 @@ pub(crate) struct IdentityMapping {
     pub(crate) organization: Option<OrgMapping>,
     /// Organisations whose roles count as application roles too.
     pub(crate) trusted_organizations: Vec<String>,
+    /// Organisations whose tokens are accepted at all.
+    pub(crate) accepted_organizations: OrgAcceptance,
 }
 
 impl Default for IdentityMapping {
@@ -182,13 +206,19 @@ impl Default for IdentityMapping {
             subject_fallback: None,
             organization: None,
             trusted_organizations: Vec::new(),
+            accepted_organizations: OrgAcceptance::Unset,
         }
     }
 }
 
 impl IdentityMapping {
-    /// Builds the identity of a verified payload.
-    pub(crate) fn identity(&self, payload: &Object<'_>, issuer: &str) -> Identity {
+    /// Builds the identity of a verified payload; fails on an organisation the provider's
+    /// settings refuse, or an organisation claim that does not read as the provider documents it.
+    pub(crate) fn identity(
+        &self,
+        payload: &Object<'_>,
+        issuer: &str,
+    ) -> Result<Identity, AuthError> {
         // `extend` inserts one by one; `collect` would first gather the names into a vector (one
         // more allocation) and sort it, for the handful of names a token carries.
         let collect = |claims: &[NameClaim]| {
@@ -220,14 +250,21 @@ impl IdentityMapping {
         };
         let mut roles = collect(&self.roles);
         let mut scopes = collect(&self.scopes);
-        let organization = self.organization.as_ref().and_then(|mapping| {
-            let granted = mapping.read(payload, &mut roles, &self.trusted_organizations);
-            roles.extend(granted.app_roles);
-            scopes.extend(granted.app_scopes);
-            granted.organization
-        });
+        let organization = match &self.organization {
+            None => None,
+            Some(mapping) => {
+                let trusted = &self.trusted_organizations;
+                let granted = mapping.read(payload, &mut roles, &mut scopes, trusted)?;
+                if let Some(org) = &granted.organization {
+                    self.accepted_organizations.admit(mapping, org, trusted)?;
+                }
+                roles.extend(granted.app_roles);
+                scopes.extend(granted.app_scopes);
+                granted.organization
+            }
+        };
 
-        Identity {
+        Ok(Identity {
             subject: subject.to_owned(),
             issuer: issuer.to_owned(),
             email: text(&self.email).map(str::to_owned),
@@ -235,6 +272,36 @@ impl IdentityMapping {
             scopes,
             kind,
             organization,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+
+    #[test]
+    fn claim_in_and_not() {
+        let holds = |rule: &ServiceRule, payload: serde_json::Value| {
+            rule.holds(&Object::borrow(payload.as_object().unwrap()))
+        };
+        let among = ServiceRule::ClaimIn(ClaimPath::claim("client_id"), ClaimPath::claim("aud"));
+        assert!(holds(&among, json!({"client_id": "c", "aud": ["p", "c"]})));
+        assert!(holds(&among, json!({"client_id": "c", "aud": "c"})));
+        for not_among in [
+            json!({"client_id": "c", "aud": ["p"]}),
+            json!({"client_id": "c", "aud": "p"}),
+            json!({"client_id": "c"}),
+            json!({"client_id": "", "aud": [""]}),
+            json!({"client_id": 1, "aud": [1]}),
+            json!({"aud": ["c"]}),
+        ] {
+            assert!(!holds(&among, not_among.clone()), "{not_among}");
         }
+        let not = ServiceRule::Not(Box::new(among));
+        assert!(holds(&not, json!({"client_id": "c", "aud": ["p"]})));
+        assert!(!holds(&not, json!({"client_id": "c", "aud": ["c"]})));
     }
 }

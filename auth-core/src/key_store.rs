@@ -11,7 +11,7 @@ use tokio::sync::{Mutex, Notify};
 
 use crate::algorithm::{AlgorithmPolicy, AlgorithmSet};
 use crate::error::AuthError;
-use crate::fetch::{self, FetchError};
+use crate::fetch::{self, FetchError, SignIn};
 use crate::health::IssuerHealth;
 use crate::jwks::KeySet;
 use crate::key_settings::KeySettings;
@@ -89,6 +89,8 @@ pub(crate) struct KeyStore {
     state: ArcSwap<KeyState>,
     /// The introspection endpoint discovery named, once it has been read.
     introspection_endpoint: ArcSwapOption<String>,
+    /// The sign-in endpoints discovery named, once it has been read (API documentation only).
+    sign_in: ArcSwapOption<SignIn>,
     fetch: Mutex<FetchState>,
     /// Fetches finished, success or not; a waiter that sees it move knows its fetch was done for
     /// it.
@@ -135,6 +137,7 @@ impl KeyStore {
             policy,
             state: ArcSwap::from_pointee(KeyState::empty(now)),
             introspection_endpoint: ArcSwapOption::empty(),
+            sign_in: ArcSwapOption::empty(),
             fetch: Mutex::new(FetchState {
                 jwks_url,
                 advertised: AlgorithmSet::EMPTY,
@@ -213,6 +216,12 @@ impl KeyStore {
                 self.source.url()
             ))),
         }
+    }
+
+    /// The authorization and token endpoints the discovery document named, if it has been read
+    /// and named both.
+    pub(crate) fn sign_in(&self) -> Option<Arc<SignIn>> {
+        self.sign_in.load_full()
     }
 
     /// A token named a `kid` the set lacks: refetch unless one happened within the cooldown.
@@ -410,6 +419,7 @@ impl KeyStore {
                 fetch_state.jwks_url = Some(found.jwks_uri.clone());
                 self.introspection_endpoint
                     .store(found.introspection_endpoint.map(Arc::new));
+                self.sign_in.store(found.sign_in.map(Arc::new));
                 fetch_state.advertised = found.advertised;
                 found.jwks_uri
             }

@@ -42,7 +42,9 @@ mod presets;
 mod provider;
 #[cfg(feature = "redis")]
 mod redis_store;
+mod replay_store;
 mod revocation;
+mod revocation_set;
 mod token;
 mod token_endpoints;
 mod token_kind;
@@ -73,7 +75,11 @@ pub use meters::{
 };
 pub use organization::Organization;
 pub use provider::{DEFAULT_LEEWAY, MAX_LEEWAY, Provider, TENANT_PLACEHOLDER};
-pub use revocation::{DEFAULT_MAX_TOKEN_LIFETIME, RevocationError, Revocations};
+pub use replay_store::DEFAULT_REPLAY_CAPACITY;
+pub use revocation::{
+    DEFAULT_MAX_TOKEN_LIFETIME, DEFAULT_REVOCATION_CAPACITY, RevocationError, RevocationSettings,
+    Revocations,
+};
 pub use token::{MAX_TOKEN_LEN, UnverifiedHeader};
 pub use token_endpoints::TokenEndpoints;
 pub use token_source::TokenSource;

@@ -53,11 +53,13 @@ pub const INTROSPECTIONS: &str = "auth_introspections_total";
 /// `auth_introspection_cache_total{result}`: introspection cache lookups, `hit` or `miss`.
 pub const INTROSPECTION_CACHE: &str = "auth_introspection_cache_total";
 /// `auth_dpop_proofs_total{result}`: DPoP proofs checked, `valid`, `invalid`, `replayed`,
-/// `nonce_required` (the client is asked for a server nonce) or `unavailable` (the shared replay
-/// store could not be reached).
+/// `nonce_required` (the client is asked for a server nonce) or `unavailable` (the replay store
+/// could not remember the proof: Redis unreachable, the in-memory store full, or the client's key
+/// over its share).
 pub const DPOP_PROOFS: &str = "auth_dpop_proofs_total";
-/// `auth_revocation_store_ready`: 1 once shared revocations are loaded, 0 from the moment a
-/// shared store is configured until then; per process.
+/// `auth_revocation_store_ready`: 1 while shared revocations can be vouched for (loaded, heard
+/// from within the heartbeat bound, every announced revocation held), 0 from the moment a shared
+/// store is configured until then and whenever that stops; per process.
 pub const REVOCATION_STORE_READY: &str = "auth_revocation_store_ready";
 /// `auth_jwks_age_seconds{issuer}`: age of the key set in use, updated on each readiness check.
 pub const KEYS_AGE: &str = "auth_jwks_age_seconds";

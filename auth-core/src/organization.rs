@@ -3,28 +3,43 @@
 //!
 //! Whoever creates a Clerk organisation is its `org:admin`; a Zitadel customer organisation's
 //! administrators grant project roles to their own users; each Entra customer tenant assigns the
-//! app's roles in its own directory. None of those should satisfy `require_role("admin")`, which is
-//! the application's own admin. They arrive as [`Organization::roles`] instead, for guards that ask
-//! for an organisation role, and count as application roles only for organisations the application
-//! names with [`Provider::trusted_organizations`](crate::Provider::trusted_organizations) (its own
-//! staff organisation, say).
+//! app's roles in its own directory; an Auth0 organisation's members get its roles' permissions.
+//! None of those should satisfy `require_role("admin")`, which is the application's own admin. They
+//! arrive as [`Organization::roles`] instead, for guards that ask for an organisation role, and
+//! count as application roles only for organisations the application names with
+//! [`Provider::trusted_organizations`](crate::Provider::trusted_organizations) (its own staff
+//! organisation, say).
+//!
+//! An organisation role says what the caller may do in *their* organisation. Which organisation a
+//! request addresses is the application's to check: the web layer's guards compare it with a path
+//! parameter.
 
 use std::collections::BTreeSet;
 
 use serde::{Deserialize, Serialize};
 
 use crate::claim_path::ClaimPath;
+use crate::error::AuthError;
 use crate::json::{Json, Object};
 
 /// The organisation (or tenant) a caller acts in, and what it granted them.
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct Organization {
-    /// Its identifier: Clerk's `org_…`, Zitadel's organisation ID, Entra's tenant ID.
+    /// Its identifier, as the provider writes it: Clerk's `org_…`, Auth0's `org_id` (`org_…`),
+    /// Zitadel's organisation ID, Entra's tenant ID (`tid`), a Keycloak organisation's `id` (or
+    /// its alias when the token carries no ID). A guard bound to a path parameter
+    /// (`#[require_org_role("admin", org = "org")]`) compares this with the parameter.
     pub id: String,
+    /// Its name or slug, where the token carries one: Auth0's `org_name`, Clerk's slug (`o.slg`,
+    /// v1 `org_slug`), Zitadel's `urn:zitadel:iam:user:resourceowner:name`, a Keycloak
+    /// organisation's alias. Names can change; authorise by [`Organization::id`].
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
     /// Roles the organisation's administrators granted the caller.
     pub roles: BTreeSet<String>,
-    /// Permissions that come with those roles (Clerk's `org:<feature>:<permission>`).
+    /// Permissions that come with those roles (Clerk's `org:<feature>:<permission>`, the
+    /// `permissions` of an Auth0 token issued in an organisation's context).
     pub permissions: BTreeSet<String>,
 }
 
@@ -38,15 +53,38 @@ impl Organization {
 /// Where a provider's tokens say which organisation granted what.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) enum OrgMapping {
-    /// Clerk's active organisation: `o` (`id`, `rol`, `per`, `fpm`, with `fea`) in v2 session
-    /// tokens, `org_id`, `org_role`, `org_permissions` in v1.
+    /// Clerk's active organisation: `o` (`id`, `slg`, `rol`, `per`, `fpm`, with `fea`) in v2
+    /// session tokens, `org_id`, `org_slug`, `org_role`, `org_permissions` in v1.
     Clerk,
     /// Zitadel's project role maps, `{ "<role>": { "<orgId>": "<domain>" } }`: each role keyed by
-    /// the organisations that granted it. The caller's organisation is its resource owner
-    /// (`urn:zitadel:iam:user:resourceowner:id`), else the one organisation that granted it roles.
+    /// the organisations that granted it; any other shape is ignored. The caller's organisation is
+    /// its resource owner (`urn:zitadel:iam:user:resourceowner:id`), else the one organisation that
+    /// granted it roles.
     Zitadel { role_claims: Vec<ClaimPath> },
     /// A tenant claim (Entra's `tid`): the provider's role claims are what that tenant granted.
     Tenant { claim: ClaimPath },
+    /// Auth0's `org_id` (and `org_name`): in a token issued in an organisation's context, the role
+    /// claims and `permissions` are what the organisation granted. The API must say which
+    /// organisations it accepts before such a token passes (see [`OrgAcceptance`]).
+    Auth0,
+    /// Keycloak's `organization` claim: a list of aliases, or an object keyed by alias whose
+    /// values may hold the organisation's `id`. One organisation or none; no roles.
+    Keycloak,
+}
+
+/// Which organisations a provider accepts tokens from
+/// ([`Provider::accept_organizations`](crate::Provider::accept_organizations),
+/// [`Provider::accept_any_organization`](crate::Provider::accept_any_organization)).
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub(crate) enum OrgAcceptance {
+    /// Not said: any organisation, except for a provider that asks APIs to validate the
+    /// organisation (Auth0), which then accepts its trusted organisations only.
+    #[default]
+    Unset,
+    /// Any organisation, said explicitly.
+    Any,
+    /// These organisations (and the trusted ones).
+    Only(Vec<String>),
 }
 
 /// Organisation roles read from a payload, and the application roles and scopes they amount to.
@@ -59,14 +97,17 @@ pub(crate) struct OrgRoles {
 }
 
 impl OrgMapping {
-    /// Reads the organisation and its roles. `tenant_roles` are the roles the provider's role
-    /// claims hold, which a [`OrgMapping::Tenant`] mapping attributes to the tenant.
+    /// Reads the organisation and its roles. `roles` and `scopes` are what the provider's role and
+    /// scope claims hold: a [`OrgMapping::Tenant`] mapping, and an [`OrgMapping::Auth0`] one in an
+    /// organisation's context, take from them what the organisation granted. Fails on an
+    /// organisation claim that cannot be read as the provider documents it.
     pub(crate) fn read(
         &self,
         payload: &Object<'_>,
-        tenant_roles: &mut BTreeSet<String>,
+        roles: &mut BTreeSet<String>,
+        scopes: &mut BTreeSet<String>,
         trusted: &[String],
-    ) -> OrgRoles {
+    ) -> Result<OrgRoles, AuthError> {
         let trusts = |id: &str| trusted.iter().any(|t| t == id);
         let organization = match self {
             OrgMapping::Clerk => clerk(payload),
@@ -77,10 +118,13 @@ impl OrgMapping {
                     .filter(|id| !id.is_empty());
                 id.map(|id| Organization {
                     id: id.to_owned(),
-                    roles: std::mem::take(tenant_roles),
+                    name: None,
+                    roles: std::mem::take(roles),
                     permissions: BTreeSet::new(),
                 })
             }
+            OrgMapping::Auth0 => auth0(payload, roles, scopes)?,
+            OrgMapping::Keycloak => keycloak(payload),
             OrgMapping::Zitadel { role_claims } => {
                 let grants = zitadel_grants(payload, role_claims);
                 let app_roles = grants
@@ -88,32 +132,41 @@ impl OrgMapping {
                     .filter(|(_, org)| trusts(org))
                     .map(|(role, _)| (*role).to_owned())
                     .collect();
-                let owner = payload
-                    .get("urn:zitadel:iam:user:resourceowner:id")
-                    .and_then(Json::as_str)
-                    .map(str::to_owned);
+                let text = |claim: &str| {
+                    payload
+                        .get(claim)
+                        .and_then(Json::as_str)
+                        .filter(|s| !s.is_empty())
+                        .map(str::to_owned)
+                };
+                let owner = text("urn:zitadel:iam:user:resourceowner:id").map(|id| {
+                    let name = text("urn:zitadel:iam:user:resourceowner:name");
+                    (id, name)
+                });
                 let own = owner.or_else(|| {
                     let mut orgs = grants.iter().map(|(_, org)| *org);
                     let first = orgs.next()?;
-                    orgs.all(|org| org == first).then(|| first.to_owned())
+                    orgs.all(|org| org == first)
+                        .then(|| (first.to_owned(), None))
                 });
-                let organization = own.map(|id| Organization {
+                let organization = own.map(|(id, name)| Organization {
                     roles: grants
                         .iter()
                         .filter(|(_, org)| *org == id)
                         .map(|(r, _)| (*r).into())
                         .collect(),
                     id,
+                    name,
                     permissions: BTreeSet::new(),
                 });
-                return OrgRoles {
+                return Ok(OrgRoles {
                     organization,
                     app_roles,
                     app_scopes: BTreeSet::new(),
-                };
+                });
             }
         };
-        match organization {
+        Ok(match organization {
             Some(org) if trusts(&org.id) => OrgRoles {
                 app_roles: org.roles.clone(),
                 app_scopes: org.permissions.clone(),
@@ -124,7 +177,139 @@ impl OrgMapping {
                 app_roles: BTreeSet::new(),
                 app_scopes: BTreeSet::new(),
             },
+        })
+    }
+
+    /// Whether the provider asks APIs to refuse a token whose organisation they cannot validate
+    /// (Auth0), so that some organisations must be named as accepted.
+    fn must_validate(&self) -> bool {
+        matches!(self, OrgMapping::Auth0)
+    }
+
+    /// The prefix every organisation ID of this provider starts with, where it documents one.
+    pub(crate) fn id_prefix(&self) -> Option<&'static str> {
+        match self {
+            OrgMapping::Auth0 | OrgMapping::Clerk => Some("org_"),
+            _ => None,
         }
+    }
+}
+
+impl OrgAcceptance {
+    /// Admits `org` unless the provider's settings refuse it.
+    pub(crate) fn admit(
+        &self,
+        mapping: &OrgMapping,
+        org: &Organization,
+        trusted: &[String],
+    ) -> Result<(), AuthError> {
+        let listed = |list: &[String]| list.contains(&org.id);
+        let id = shortened(&org.id);
+        match self {
+            OrgAcceptance::Any => Ok(()),
+            OrgAcceptance::Unset if !mapping.must_validate() => Ok(()),
+            OrgAcceptance::Unset if listed(trusted) => Ok(()),
+            OrgAcceptance::Unset => Err(AuthError::OrganizationNotAccepted(format!(
+                "the token carries `org_id` {id:?}, and Auth0 asks an API to treat a token whose \
+                 org_id it cannot validate as invalid: name the organisations this API accepts \
+                 with Provider::accept_organizations([..]), or accept any with \
+                 Provider::accept_any_organization()"
+            ))),
+            OrgAcceptance::Only(list) if listed(list) || listed(trusted) => Ok(()),
+            OrgAcceptance::Only(_) => Err(AuthError::OrganizationNotAccepted(format!(
+                "organisation {id:?} is not one Provider::accept_organizations names"
+            ))),
+        }
+    }
+}
+
+/// At most 100 bytes of a value signed by the issuer but chosen by whoever names organisations.
+fn shortened(value: &str) -> &str {
+    let mut end = value.len().min(100);
+    while !value.is_char_boundary(end) {
+        end -= 1;
+    }
+    &value[..end]
+}
+
+/// Auth0's organisation: `org_id` and, where the tenant enables names, `org_name`. In a token
+/// issued in an organisation's context, `permissions` "reflect only the roles held within the
+/// active Organization", and roles reach the token only through an Action (the role claims): both
+/// are the organisation's. Auth0 mirrors permissions into `scope` under RBAC, so a scope that is
+/// also a permission is the organisation's too; other scopes (`openid`, ...) stay the caller's.
+fn auth0(
+    payload: &Object<'_>,
+    roles: &mut BTreeSet<String>,
+    scopes: &mut BTreeSet<String>,
+) -> Result<Option<Organization>, AuthError> {
+    let Some(org_id) = payload.get("org_id") else {
+        if payload.contains_key("org_name") {
+            return Err(AuthError::InvalidClaim(
+                "org_name (a token naming an Auth0 organisation without its org_id)".into(),
+            ));
+        }
+        return Ok(None);
+    };
+    let id = org_id
+        .as_str()
+        .filter(|id| !id.is_empty())
+        .ok_or_else(|| AuthError::InvalidClaim("org_id".into()))?;
+    let name = match payload.get("org_name") {
+        None => None,
+        Some(Json::String(name)) if !name.is_empty() => Some(name.to_string()),
+        Some(_) => return Err(AuthError::InvalidClaim("org_name".into())),
+    };
+    let permissions: BTreeSet<String> = payload
+        .get("permissions")
+        .and_then(Json::as_array)
+        .unwrap_or_default()
+        .iter()
+        .filter_map(Json::as_str)
+        .map(str::to_owned)
+        .collect();
+    scopes.retain(|scope| !permissions.contains(scope));
+    Ok(Some(Organization {
+        id: id.to_owned(),
+        name,
+        roles: std::mem::take(roles),
+        permissions,
+    }))
+}
+
+/// Keycloak's `organization` claim, when it names exactly one organisation: a list of aliases
+/// (the mapper's default), one alias, or an object keyed by alias whose value holds `id` when the
+/// mapper's "Add organization id" is on. The ID is that `id`, else the alias; the name is the
+/// alias. Several organisations (the scope `organization:*`) say nothing of which one the caller
+/// acts in: none is taken. An `id` that is not a string (an organisation attribute named `id`
+/// overwrites it with a list) is not taken either.
+fn keycloak(payload: &Object<'_>) -> Option<Organization> {
+    let one = |alias: &str, id: Option<&str>| {
+        (!alias.is_empty()).then(|| Organization {
+            id: id.unwrap_or(alias).to_owned(),
+            name: Some(alias.to_owned()),
+            roles: BTreeSet::new(),
+            permissions: BTreeSet::new(),
+        })
+    };
+    match payload.get("organization")? {
+        Json::String(alias) => one(alias, None),
+        Json::Array(items) => match items.as_slice() {
+            [only] => one(only.as_str()?, None),
+            _ => None,
+        },
+        Json::Object(map) => {
+            let mut members = map.iter();
+            let (alias, details) = members.next()?;
+            if members.next().is_some() {
+                return None;
+            }
+            match details.get("id") {
+                None => one(alias, None),
+                Some(Json::String(id)) if !id.is_empty() => one(alias, Some(&**id)),
+                Some(_) => None,
+            }
+        }
+        _ => None,
     }
 }
 
@@ -147,6 +332,7 @@ fn clerk(payload: &Object<'_>) -> Option<Organization> {
         );
         return Some(Organization {
             id,
+            name: text(o.get("slg")).map(str::to_owned),
             roles,
             permissions,
         });
@@ -162,6 +348,7 @@ fn clerk(payload: &Object<'_>) -> Option<Organization> {
         .collect();
     Some(Organization {
         id,
+        name: text(payload.get("org_slug")).map(str::to_owned),
         roles,
         permissions,
     })
@@ -197,25 +384,31 @@ fn clerk_permissions(fea: &str, per: &str, fpm: &str) -> BTreeSet<String> {
     permissions
 }
 
-/// Every `(role, granting organisation)` pair in Zitadel's role maps (the object form, and the
-/// older array of such objects).
+/// Every `(role, granting organisation)` pair in Zitadel's role maps. Only the object form counts,
+/// as Zitadel writes it (its code keeps a map per project); the array its reserved-claims table
+/// shows is never issued, and is ignored rather than guessed at.
 fn zitadel_grants<'a>(
     payload: &'a Object<'a>,
     role_claims: &[ClaimPath],
 ) -> Vec<(&'a str, &'a str)> {
     let mut grants = Vec::new();
     for claim in role_claims {
-        let maps: Vec<&Object<'_>> = match claim.find(payload) {
-            Some(Json::Object(map)) => vec![map],
-            Some(Json::Array(items)) => items.iter().filter_map(Json::as_object).collect(),
-            _ => Vec::new(),
+        let map = match claim.find(payload) {
+            Some(Json::Object(map)) => map,
+            None => continue,
+            Some(_) => {
+                tracing::debug!(
+                    target: "auth",
+                    claim = %claim,
+                    "Zitadel role claim ignored: not an object of roles"
+                );
+                continue;
+            }
         };
-        for map in maps {
-            for (role, orgs) in map.iter() {
-                for org in orgs.as_object().into_iter().flat_map(Object::keys) {
-                    if !grants.contains(&(role, org)) {
-                        grants.push((role, org));
-                    }
+        for (role, orgs) in map.iter() {
+            for org in orgs.as_object().into_iter().flat_map(Object::keys) {
+                if !grants.contains(&(role, org)) {
+                    grants.push((role, org));
                 }
             }
         }
@@ -230,11 +423,18 @@ mod tests {
 
     fn read(mapping: &OrgMapping, payload: Value, trusted: &[&str]) -> OrgRoles {
         let trusted: Vec<String> = trusted.iter().map(|t| (*t).to_owned()).collect();
-        mapping.read(
-            &Object::borrow(payload.as_object().unwrap()),
-            &mut BTreeSet::new(),
-            &trusted,
-        )
+        mapping
+            .read(
+                &Object::borrow(payload.as_object().unwrap()),
+                &mut BTreeSet::new(),
+                &mut BTreeSet::new(),
+                &trusted,
+            )
+            .unwrap()
+    }
+
+    fn set(names: &[&str]) -> BTreeSet<String> {
+        names.iter().map(|n| (*n).to_owned()).collect()
     }
 
     #[test]
@@ -309,9 +509,18 @@ mod tests {
         );
         let mut with_owner = payload;
         with_owner["urn:zitadel:iam:user:resourceowner:id"] = json!("customer");
+        with_owner["urn:zitadel:iam:user:resourceowner:name"] = json!("Customer AG");
         let org = read(&mapping, with_owner, &["owner"]).organization.unwrap();
         assert_eq!(org.id, "customer");
+        assert_eq!(org.name.as_deref(), Some("Customer AG"));
         assert!(org.has_role("admin") && org.has_role("viewer"));
+
+        // The array the reserved-claims table shows is never issued: ignored, not read as roles.
+        let wrapped = json!({"urn:zitadel:iam:org:project:roles": [{"admin": {"owner": "o"}}]});
+        let roles = read(&mapping, wrapped, &["owner"]);
+        assert!(roles.app_roles.is_empty() && roles.organization.is_none());
+        let text = json!({"urn:zitadel:iam:org:project:roles": "admin"});
+        assert!(read(&mapping, text, &["owner"]).app_roles.is_empty());
     }
 
     #[test]
@@ -321,12 +530,158 @@ mod tests {
         };
         let mut roles: BTreeSet<String> = ["admin".to_owned()].into();
         let payload = json!({"tid": "t1"});
-        let read = mapping.read(
-            &Object::borrow(payload.as_object().unwrap()),
-            &mut roles,
-            &[],
-        );
+        let read = mapping
+            .read(
+                &Object::borrow(payload.as_object().unwrap()),
+                &mut roles,
+                &mut BTreeSet::new(),
+                &[],
+            )
+            .unwrap();
         assert!(roles.is_empty(), "moved to the tenant");
         assert!(read.organization.unwrap().has_role("admin") && read.app_roles.is_empty());
+    }
+
+    #[test]
+    fn clerk_names_the_slug() {
+        let o = json!({"o": {"id": "org_1", "slg": "acme", "rol": "admin"}});
+        let org = read(&OrgMapping::Clerk, o, &[]).organization.unwrap();
+        assert_eq!(org.name.as_deref(), Some("acme"));
+        let v1 = json!({"org_id": "org_2", "org_slug": "beta"});
+        let org = read(&OrgMapping::Clerk, v1, &[]).organization.unwrap();
+        assert_eq!(org.name.as_deref(), Some("beta"));
+    }
+
+    /// Auth0's documented organisation token (Work with Tokens and Organizations), with the roles
+    /// an Action adds.
+    #[test]
+    fn auth0_organisation_roles_and_permissions_are_the_organisations() {
+        let payload = json!({
+            "iss": "https://exampleco.auth0.com/",
+            "sub": "auth0|602c0dcab993d10073daf680",
+            "scope": "openid profile email read:reports",
+            "org_id": "org_9ybsU1dN2dKfDkBi",
+            "org_name": "exampleco",
+            "permissions": ["read:reports", "write:reports"]
+        });
+        let mut roles = set(&["admin"]);
+        let mut scopes = set(&[
+            "openid",
+            "profile",
+            "email",
+            "read:reports",
+            "write:reports",
+        ]);
+        let read = OrgMapping::Auth0
+            .read(
+                &Object::borrow(payload.as_object().unwrap()),
+                &mut roles,
+                &mut scopes,
+                &[],
+            )
+            .unwrap();
+        let org = read.organization.unwrap();
+        assert_eq!(org.id, "org_9ybsU1dN2dKfDkBi");
+        assert_eq!(org.name.as_deref(), Some("exampleco"));
+        assert_eq!(org.roles, set(&["admin"]));
+        assert_eq!(org.permissions, set(&["read:reports", "write:reports"]));
+        assert!(roles.is_empty(), "moved to the organisation");
+        assert_eq!(scopes, set(&["openid", "profile", "email"]));
+        assert!(read.app_roles.is_empty() && read.app_scopes.is_empty());
+
+        let trusted = read_auth0(&payload, &["org_9ybsU1dN2dKfDkBi"]).unwrap();
+        assert_eq!(trusted.app_roles, set(&["admin"]));
+        assert_eq!(trusted.app_scopes, set(&["read:reports", "write:reports"]));
+
+        let without = json!({"sub": "auth0|1", "permissions": ["read:reports"]});
+        assert!(read_auth0(&without, &[]).unwrap().organization.is_none());
+        for bad in [
+            json!({"org_id": ""}),
+            json!({"org_id": 7}),
+            json!({"org_id": null}),
+            json!({"org_id": "org_1", "org_name": ["a"]}),
+            json!({"org_name": "acme"}),
+        ] {
+            assert!(
+                matches!(read_auth0(&bad, &[]), Err(AuthError::InvalidClaim(_))),
+                "{bad}"
+            );
+        }
+    }
+
+    fn read_auth0(payload: &Value, trusted: &[&str]) -> Result<OrgRoles, AuthError> {
+        let trusted: Vec<String> = trusted.iter().map(|t| (*t).to_owned()).collect();
+        OrgMapping::Auth0.read(
+            &Object::borrow(payload.as_object().unwrap()),
+            &mut set(&["admin"]),
+            &mut set(&["read:reports", "write:reports"]),
+            &trusted,
+        )
+    }
+
+    #[test]
+    fn keycloak_names_one_organisation_or_none() {
+        let org = |payload: Value| read(&OrgMapping::Keycloak, payload, &[]).organization;
+        let listed = org(json!({"organization": ["acme"]})).unwrap();
+        assert_eq!(
+            (listed.id.as_str(), listed.name.as_deref()),
+            ("acme", Some("acme"))
+        );
+        assert!(listed.roles.is_empty());
+        let id = "42c3e46f-2477-44d7-a85b-d3b43f6b31fa";
+        let documented = json!({"organization": {"testcorp": {"id": id, "attr1": ["value1"]}}});
+        let with_id = org(documented).unwrap();
+        assert_eq!(
+            (with_id.id.as_str(), with_id.name.as_deref()),
+            (id, Some("testcorp"))
+        );
+        assert_eq!(
+            org(json!({"organization": {"orga": {}}})).unwrap().id,
+            "orga"
+        );
+        assert_eq!(org(json!({"organization": "solo"})).unwrap().id, "solo");
+        for none in [
+            json!({"organization": ["a", "b"]}),
+            json!({"organization": {"a": {"id": "1"}, "b": {"id": "2"}}}),
+            json!({"organization": {"a": {"id": ["overwritten"]}}}),
+            json!({"organization": []}),
+            json!({"organization": [""]}),
+            json!({"organization": 3}),
+            json!({"sub": "x"}),
+        ] {
+            assert!(org(none.clone()).is_none(), "{none}");
+        }
+    }
+
+    #[test]
+    fn acceptance_follows_the_settings() {
+        let org = |id: &str| Organization {
+            id: id.to_owned(),
+            ..Organization::default()
+        };
+        let trusted = ["org_staff".to_owned()];
+        let only = OrgAcceptance::Only(vec!["org_a".to_owned()]);
+        for mapping in [OrgMapping::Auth0, OrgMapping::Clerk] {
+            assert!(only.admit(&mapping, &org("org_a"), &trusted).is_ok());
+            assert!(only.admit(&mapping, &org("org_staff"), &trusted).is_ok());
+            let refused = only.admit(&mapping, &org("org_b"), &trusted).unwrap_err();
+            assert!(matches!(refused, AuthError::OrganizationNotAccepted(_)));
+            assert!(
+                OrgAcceptance::Any
+                    .admit(&mapping, &org("org_b"), &[])
+                    .is_ok()
+            );
+        }
+        let unset = OrgAcceptance::Unset;
+        assert!(unset.admit(&OrgMapping::Clerk, &org("org_b"), &[]).is_ok());
+        assert!(
+            unset
+                .admit(&OrgMapping::Auth0, &org("org_staff"), &trusted)
+                .is_ok()
+        );
+        let err = unset
+            .admit(&OrgMapping::Auth0, &org("org_b"), &trusted)
+            .unwrap_err();
+        assert!(err.to_string().contains("accept_organizations"), "{err}");
     }
 }

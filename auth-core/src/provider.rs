@@ -11,7 +11,7 @@ use crate::introspection::{self, Introspection};
 use crate::issuer_url;
 use crate::json::{Json, Object};
 use crate::key_settings::KeySettings;
-use crate::organization::OrgMapping;
+use crate::organization::{OrgAcceptance, OrgMapping};
 use crate::token_endpoints::TokenEndpoints;
 use crate::token_kind::KindRules;
 use crate::token_source::TokenSource;
@@ -161,6 +161,10 @@ pub struct Provider {
     /// Problems found while building, reported when the verifier is constructed.
     pub(crate) errors: Vec<ConfigError>,
 }
+
+const BOTH_ACCEPTANCES: &str = "accept_organizations and accept_any_organization are both given: \
+                                 keep the list to accept those organisations only, or \
+                                 accept_any_organization() alone";
 
 /// The placeholder a multi-tenant issuer template holds.
 pub const TENANT_PLACEHOLDER: &str = "{tenantid}";
@@ -425,15 +429,131 @@ impl Provider {
     /// [`Identity::organization`](crate::Identity::organization), for guards that ask for an
     /// organisation role. Default: none, except that a single-tenant Entra preset trusts its
     /// tenant.
+    ///
+    /// An empty or blank ID is a configuration error (it would trust no organisation, silently).
     pub fn trusted_organizations<I, S>(mut self, ids: I) -> Provider
     where
         I: IntoIterator<Item = S>,
         S: Into<String>,
     {
+        let start = self.mapping.trusted_organizations.len();
         self.mapping
             .trusted_organizations
             .extend(ids.into_iter().map(Into::into));
+        if let Some(blank) = self.mapping.trusted_organizations[start..]
+            .iter()
+            .find(|id| id.trim().is_empty())
+        {
+            let problem = format!(
+                "{blank:?} is empty: give each organisation's ID as the provider's tokens carry it \
+                 (e.g. the Zitadel organisation's ID, the Clerk org_… ID, the Entra tenant ID); an \
+                 unset environment variable is the usual cause"
+            );
+            return self.invalid("trusted_organizations", problem);
+        }
         self
+    }
+
+    /// Accepts tokens of these organisations only (and of the
+    /// [trusted ones](Provider::trusted_organizations)): a token whose organisation
+    /// ([`Identity::organization`](crate::Identity::organization)) is another is refused (401
+    /// `INVALID_TOKEN`). Call again to add more. A token that names no organisation is not
+    /// affected; bind guards to the organisation a request addresses for that
+    /// (`#[require_org_role("admin", org = "org")]`).
+    ///
+    /// For every organisation-aware preset. With [`Provider::auth0`] this (or
+    /// [`Provider::accept_any_organization`]) is required before a token carrying `org_id` passes:
+    /// Auth0's "Work with Tokens and Organizations" asks that "if an `org_id` claim is present in
+    /// the access token, then your API should validate the claim to ensure that the value received
+    /// is expected or known [...] If the claim cannot be validated, then the API should deem the
+    /// token invalid"
+    /// (<https://auth0.com/docs/manage-users/organizations/using-tokens>). For Clerk, Zitadel,
+    /// Entra and Keycloak it is an optional filter.
+    ///
+    /// IDs as tokens carry them: Auth0's and Clerk's start with `org_` (Auth0 shows them under
+    /// Organizations; names can change, IDs cannot), Zitadel's are numeric, Entra's are tenant
+    /// GUIDs, Keycloak's are the organisation's `id` where the token carries it, else its alias.
+    ///
+    /// ```
+    /// use auth_core::{Provider, Verifier};
+    ///
+    /// let auth0 = Provider::auth0("my-tenant.us.auth0.com", "https://api.example.com")
+    ///     .accept_organizations(["org_9ybsU1dN2dKfDkBi"]);
+    /// assert!(Verifier::new(auth0).is_ok());
+    /// let by_name = Provider::auth0("my-tenant.us.auth0.com", "https://api.example.com")
+    ///     .accept_organizations(["acme"]);
+    /// assert!(Verifier::new(by_name).unwrap_err().problem.contains("org_"));
+    /// ```
+    pub fn accept_organizations<I, S>(mut self, ids: I) -> Provider
+    where
+        I: IntoIterator<Item = S>,
+        S: Into<String>,
+    {
+        let ids: Vec<String> = ids.into_iter().map(Into::into).collect();
+        let setting = "accept_organizations";
+        let Some(mapping) = &self.mapping.organization else {
+            return self.invalid(
+                setting,
+                "this provider's tokens name no organisation this crate reads; remove the setting",
+            );
+        };
+        let prefix = mapping.id_prefix();
+        if ids.is_empty() {
+            return self.invalid(
+                setting,
+                "the list is empty, which would refuse every organisation's tokens: name the \
+                 organisation IDs, or call accept_any_organization()",
+            );
+        }
+        if let Some(bad) = ids
+            .iter()
+            .find(|id| id.trim().is_empty() || id.trim() != *id)
+        {
+            return self.invalid(
+                setting,
+                format!("{bad:?}: write each organisation ID as tokens carry it, without spaces"),
+            );
+        }
+        let unprefixed = prefix.and_then(|p| ids.iter().find(|id| !id.starts_with(p)).zip(Some(p)));
+        if let Some((bad, prefix)) = unprefixed {
+            return self.invalid(
+                setting,
+                format!(
+                    "{bad:?} is not an organisation ID: this provider's start with {prefix} (a \
+                     name or slug can change; give the ID)"
+                ),
+            );
+        }
+        match &mut self.mapping.accepted_organizations {
+            OrgAcceptance::Only(list) => list.extend(ids),
+            OrgAcceptance::Unset => self.mapping.accepted_organizations = OrgAcceptance::Only(ids),
+            OrgAcceptance::Any => return self.invalid(setting, BOTH_ACCEPTANCES),
+        }
+        self
+    }
+
+    /// Accepts tokens of any organisation, said explicitly: for [`Provider::auth0`], where a
+    /// token carrying `org_id` is refused until the API says which organisations it accepts (see
+    /// [`Provider::accept_organizations`]). Choose it when every organisation of the tenant may
+    /// call the API and each request's organisation is checked where it matters: guards bound to
+    /// the organisation a request addresses (`#[require_org_role("admin", org = "org")]`), or the
+    /// handler comparing [`Organization::id`](crate::Organization::id) with the resource's owner.
+    /// Auth0 asks APIs to "segment access to data and resources based on the `org_id`".
+    pub fn accept_any_organization(mut self) -> Provider {
+        let setting = "accept_any_organization";
+        if self.mapping.organization.is_none() {
+            return self.invalid(
+                setting,
+                "this provider's tokens name no organisation this crate reads; remove the setting",
+            );
+        }
+        match self.mapping.accepted_organizations {
+            OrgAcceptance::Only(_) => self.invalid(setting, BOTH_ACCEPTANCES),
+            _ => {
+                self.mapping.accepted_organizations = OrgAcceptance::Any;
+                self
+            }
+        }
     }
 
     /// Accepts opaque tokens (any token that is not a three-segment JWS) by asking the issuer about
@@ -489,6 +609,11 @@ impl Provider {
 
     pub(crate) fn forbid_claims(mut self, claims: &[&'static str]) -> Provider {
         self.kind.forbidden_claims.extend_from_slice(claims);
+        self
+    }
+
+    pub(crate) fn access_token_claims(mut self, claims: &[&'static str]) -> Provider {
+        self.kind.access_token_claims.extend_from_slice(claims);
         self
     }
 

@@ -1,17 +1,22 @@
 //! Revoking JWTs before they expire: one token by its `jti`, or "every token of this subject issued
 //! before now" (sign-out everywhere). Checked for every verified token, verified-token cache hits
-//! included, against a local set that takes no lock and allocates nothing; with the `redis` feature
-//! the set is shared by every instance of the API (see [`Revocations::redis`]).
+//! included, against a local set that takes one uncontended read lock and allocates nothing; with
+//! the `redis` feature the set is shared by every instance of the API (see
+//! [`Revocations::redis_with`]). The set is bounded by refusing new revocations, never by
+//! forgetting one that still matters.
 
-use std::hash::BuildHasher;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::time::{Duration, Instant};
+#[cfg(feature = "redis")]
+use std::sync::atomic::AtomicUsize;
+use std::sync::atomic::{AtomicBool, AtomicU8, Ordering};
+#[cfg(feature = "redis")]
+use std::sync::{Mutex, PoisonError};
+use std::time::Duration;
 
-use moka::sync::Cache;
 use serde::{Deserialize, Serialize};
 
-use crate::error::AuthError;
+use crate::error::{AuthError, ConfigError};
+use crate::revocation_set::{Full, RevocationSet};
 use crate::validation;
 use crate::verified_token::VerifiedToken;
 
@@ -19,8 +24,8 @@ use crate::verified_token::VerifiedToken;
 /// issued before that time can still be valid once this much later.
 pub const DEFAULT_MAX_TOKEN_LIFETIME: Duration = Duration::from_secs(24 * 3600);
 
-/// Most revocations held at once (entries of about a hundred bytes).
-const CAPACITY: u64 = 1_000_000;
+/// Most revocations held at once unless set otherwise ([`RevocationSettings::capacity`]).
+pub const DEFAULT_REVOCATION_CAPACITY: usize = 1_000_000;
 
 /// One revocation.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -48,34 +53,103 @@ impl Revocation {
             Revocation::Token { until, .. } | Revocation::Subject { until, .. } => *until,
         }
     }
+}
 
-    fn key(&self, hasher: &foldhash::fast::FixedState) -> u64 {
-        match self {
-            Revocation::Token { issuer, jti, .. } => slot(hasher, 't', issuer, jti),
-            Revocation::Subject {
-                issuer, subject, ..
-            } => slot(hasher, 's', issuer, subject),
+/// How a revocation set is held: its size and, with Redis, how closely the mirror watches its
+/// connection. For [`Revocations::in_memory_with`] and [`Revocations::redis_with`].
+///
+/// ```
+/// use auth_core::{RevocationSettings, Revocations};
+///
+/// let revocations = Revocations::in_memory_with(RevocationSettings::default().capacity(50_000))?;
+/// # let _ = revocations;
+/// # Ok::<(), auth_core::ConfigError>(())
+/// ```
+#[derive(Debug, Clone)]
+pub struct RevocationSettings {
+    capacity: usize,
+    #[cfg(feature = "redis")]
+    startup_wait: Duration,
+    #[cfg(feature = "redis")]
+    heartbeat: Duration,
+    #[cfg(feature = "redis")]
+    missed_heartbeats: u32,
+}
+
+impl Default for RevocationSettings {
+    /// At most [`DEFAULT_REVOCATION_CAPACITY`] revocations; with Redis, a startup wait of 5
+    /// seconds and a heartbeat every 5 seconds, 3 of which may go unanswered.
+    fn default() -> RevocationSettings {
+        RevocationSettings {
+            capacity: DEFAULT_REVOCATION_CAPACITY,
+            #[cfg(feature = "redis")]
+            startup_wait: Duration::from_secs(5),
+            #[cfg(feature = "redis")]
+            heartbeat: Duration::from_secs(5),
+            #[cfg(feature = "redis")]
+            missed_heartbeats: 3,
         }
     }
 }
 
-/// Where a revocation sits in the local set: a hash of its kind and names, compared in full on a
-/// hit, so the per-request lookup builds no string.
-fn slot(hasher: &foldhash::fast::FixedState, kind: char, issuer: &str, name: &str) -> u64 {
-    hasher.hash_one((kind, issuer, name))
-}
+impl RevocationSettings {
+    /// Most revocations held at once (default 1,000,000; each takes about 250 bytes with its
+    /// issuer and name, and is kept only until it can no longer matter: its token's `exp`, or
+    /// [`DEFAULT_MAX_TOKEN_LIFETIME`] after a subject's sign-out). Nothing is ever evicted to
+    /// make room: when full, a new revocation fails with [`RevocationError`] (and an error log),
+    /// and with Redis, a revocation announced by another instance that does not fit makes this
+    /// instance refuse every token with 503 (and log an error) until it fits.
+    pub fn capacity(mut self, revocations: usize) -> RevocationSettings {
+        self.capacity = revocations;
+        self
+    }
 
-struct ExpireWhenDone;
+    /// How long [`Revocations::redis_with`] waits for the first load before returning anyway
+    /// (tokens are refused with 503 until it is loaded). Default 5 seconds.
+    #[cfg(feature = "redis")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "redis")))]
+    pub fn startup_wait(mut self, wait: Duration) -> RevocationSettings {
+        self.startup_wait = wait;
+        self
+    }
 
-impl moka::Expiry<u64, Arc<Revocation>> for ExpireWhenDone {
-    fn expire_after_create(
-        &self,
-        _: &u64,
-        entry: &Arc<Revocation>,
-        _: Instant,
-    ) -> Option<Duration> {
-        let left = entry.until().saturating_sub(validation::now());
-        Some(Duration::from_secs(u64::try_from(left).unwrap_or(0)))
+    /// How the Redis mirror notices a connection that went quiet (a half-open TCP connection
+    /// delivers nothing and reports no error): every `every` it pings Redis over its subscription
+    /// and expects the answer within `every`; when one is missed it reconnects and reloads. When
+    /// nothing has been heard for `every * missed` (15 seconds by default: 5 seconds, 3 misses),
+    /// it stops vouching for the set: the instance reports not ready and refuses every token with
+    /// 503 until a reload succeeds, since revocations made meanwhile may be missing.
+    #[cfg(feature = "redis")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "redis")))]
+    pub fn heartbeat(mut self, every: Duration, missed: u32) -> RevocationSettings {
+        self.heartbeat = every;
+        self.missed_heartbeats = missed;
+        self
+    }
+
+    fn validate(&self) -> Result<(), ConfigError> {
+        if self.capacity == 0 {
+            return Err(ConfigError::new(
+                "RevocationSettings::capacity",
+                "0 revocations: nothing could be revoked; give the most revocations in force at \
+                 once (the default is 1,000,000)",
+            ));
+        }
+        #[cfg(feature = "redis")]
+        if !(Duration::from_millis(100)..=Duration::from_secs(60)).contains(&self.heartbeat) {
+            return Err(ConfigError::new(
+                "RevocationSettings::heartbeat",
+                "every 100 ms to 60 s: slower, a silent connection goes unnoticed for minutes",
+            ));
+        }
+        #[cfg(feature = "redis")]
+        if !(1..=20).contains(&self.missed_heartbeats) {
+            return Err(ConfigError::new(
+                "RevocationSettings::heartbeat",
+                "1 to 20 missed heartbeats before the instance stops vouching for the set",
+            ));
+        }
+        Ok(())
     }
 }
 
@@ -114,56 +188,134 @@ pub struct Revocations {
 impl std::fmt::Debug for Revocations {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Revocations")
-            .field("entries", &self.inner.entries.entry_count())
+            .field("entries", &self.inner.set.len())
+            .field("capacity", &self.inner.set.capacity())
+            .field("ready", &self.is_ready())
             .finish()
     }
 }
 
+// Why tokens cannot be judged now, one bit each.
+
+/// The shared set has not been loaded yet.
+pub(crate) const NOT_LOADED: u8 = 1;
+/// The shared store has been silent for longer than the heartbeat bound.
+pub(crate) const SILENT: u8 = 2;
+/// A revocation announced through the shared store did not fit in the local set.
+pub(crate) const OVERFLOW: u8 = 4;
+
 /// The local set: what every check reads.
 pub(crate) struct Local {
-    entries: Cache<u64, Arc<Revocation>, foldhash::fast::RandomState>,
-    hasher: foldhash::fast::FixedState,
+    pub(crate) set: RevocationSet,
     /// Whether anything was ever revoked: until then a check costs one load.
     any: AtomicBool,
-    /// Whether the set reflects the shared store yet (always, in memory): until then every token is
-    /// refused with 503, since one revoked elsewhere cannot be told apart.
-    synced: AtomicBool,
+    /// Why every token is refused with 503 for now (bits above), 0 when the set can be trusted.
+    blocked: AtomicU8,
+    /// Keeps the readiness gauge in step with `blocked`.
+    #[cfg(feature = "redis")]
+    transitions: Mutex<()>,
+    /// Whether the set mirrors a shared store (and the readiness gauge is kept).
+    #[cfg(feature = "redis")]
+    shared: bool,
+    /// Announced revocations that did not fit since the last complete load.
+    #[cfg(feature = "redis")]
+    unfit: AtomicUsize,
     max_token_lifetime: Duration,
 }
 
 impl Local {
-    pub(crate) fn new(synced: bool) -> Local {
+    pub(crate) fn new(capacity: usize, shared: bool) -> Local {
         Local {
-            entries: Cache::builder()
-                .max_capacity(CAPACITY)
-                .expire_after(ExpireWhenDone)
-                .build_with_hasher(foldhash::fast::RandomState::default()),
-            hasher: foldhash::fast::FixedState::with_seed(rand_seed()),
+            set: RevocationSet::new(capacity),
             any: AtomicBool::new(false),
-            synced: AtomicBool::new(synced),
+            blocked: AtomicU8::new(if shared { NOT_LOADED } else { 0 }),
+            #[cfg(feature = "redis")]
+            transitions: Mutex::new(()),
+            #[cfg(feature = "redis")]
+            shared,
+            #[cfg(feature = "redis")]
+            unfit: AtomicUsize::new(0),
             max_token_lifetime: DEFAULT_MAX_TOKEN_LIFETIME,
         }
     }
 
-    pub(crate) fn insert(&self, revocation: Revocation) {
-        if revocation.until() <= validation::now() {
-            return;
+    /// Counts `count` announced revocations that did not fit. The first makes this instance
+    /// refuse every token (a revocation in force elsewhere is missing here), loudly.
+    #[cfg(feature = "redis")]
+    pub(crate) fn overflowed(&self, count: usize, store: &str) {
+        self.unfit.fetch_add(count, Ordering::AcqRel);
+        if self.set_blocked(OVERFLOW, true) {
+            tracing::error!(
+                target: "auth",
+                store,
+                capacity = self.set.capacity(),
+                "the revocation set is full: a revocation announced through the store does not \
+                 fit, so every token is refused with 503 until it does; raise \
+                 RevocationSettings::capacity"
+            );
         }
-        self.any.store(true, Ordering::Release);
-        let key = revocation.key(&self.hasher);
-        self.entries.insert(key, Arc::new(revocation));
     }
 
+    /// How many announced revocations did not fit since the last complete load.
     #[cfg(feature = "redis")]
-    pub(crate) fn set_synced(&self, synced: bool) {
-        metrics::gauge!(crate::meters::REVOCATION_STORE_READY).set(f64::from(u8::from(synced)));
-        self.synced.store(synced, Ordering::Release);
+    pub(crate) fn unfit(&self) -> usize {
+        self.unfit.load(Ordering::Acquire)
+    }
+
+    /// After a load in which everything fitted: nothing announced is missing any more.
+    #[cfg(feature = "redis")]
+    pub(crate) fn fitted(&self, store: &str) {
+        self.unfit.store(0, Ordering::Release);
+        if self.set_blocked(OVERFLOW, false) {
+            tracing::info!(
+                target: "auth",
+                store,
+                "every announced revocation fits in the revocation set again: tokens are judged again"
+            );
+        }
+    }
+
+    /// Holds `revocation` until it can be forgotten; `Full` when it does not fit (nothing is
+    /// evicted for it).
+    pub(crate) fn insert(&self, revocation: Revocation) -> Result<(), Full> {
+        let now = validation::now();
+        if revocation.until() <= now {
+            return Ok(());
+        }
+        self.set.insert(revocation, now)?;
+        self.any.store(true, Ordering::Release);
+        Ok(())
+    }
+
+    pub(crate) fn blocked(&self) -> u8 {
+        self.blocked.load(Ordering::Acquire)
+    }
+
+    /// Sets (`on`) or clears the `reason` bits; whether that changed them.
+    #[cfg(feature = "redis")]
+    pub(crate) fn set_blocked(&self, reason: u8, on: bool) -> bool {
+        let _step = self
+            .transitions
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        let before = if on {
+            self.blocked.fetch_or(reason, Ordering::AcqRel)
+        } else {
+            self.blocked.fetch_and(!reason, Ordering::AcqRel)
+        };
+        let after = self.blocked.load(Ordering::Acquire);
+        if self.shared {
+            metrics::gauge!(crate::meters::REVOCATION_STORE_READY)
+                .set(f64::from(u8::from(after == 0)));
+        }
+        before & reason != after & reason
     }
 
     fn check(&self, token: &VerifiedToken) -> Result<(), AuthError> {
-        if !self.synced.load(Ordering::Acquire) {
+        let blocked = self.blocked.load(Ordering::Acquire);
+        if blocked != 0 {
             return Err(AuthError::StoreUnavailable(
-                "the shared revocation list has not been loaded yet".to_owned(),
+                blocked_reason(blocked).to_owned(),
             ));
         }
         if !self.any.load(Ordering::Acquire) {
@@ -171,36 +323,36 @@ impl Local {
         }
         let issuer = &token.identity().issuer;
         if let Some(jti) = token.jti()
-            && let Some(hit) = self.entries.get(&slot(&self.hasher, 't', issuer, jti))
-            && let Revocation::Token {
-                issuer: i, jti: j, ..
-            } = &*hit
-            && i == issuer
-            && j == jti
+            && self.set.token_revoked(issuer, jti)
         {
             return Err(AuthError::Revoked);
         }
-        let subject = &token.identity().subject;
-        if let Some(hit) = self.entries.get(&slot(&self.hasher, 's', issuer, subject))
-            && let Revocation::Subject {
-                issuer: i,
-                subject: s,
-                before,
-                ..
-            } = &*hit
-            && i == issuer
-            && s == subject
-        {
+        if let Some(before) = self
+            .set
+            .subject_revoked_before(issuer, &token.identity().subject)
             // Without `iat` a token cannot show it came after the revocation.
-            if token.iat().is_none_or(|iat| iat < *before) {
-                return Err(AuthError::Revoked);
-            }
+            && token.iat().is_none_or(|iat| iat < before)
+        {
+            return Err(AuthError::Revoked);
         }
         Ok(())
     }
 }
 
-fn rand_seed() -> u64 {
+fn blocked_reason(blocked: u8) -> &'static str {
+    if blocked & OVERFLOW != 0 {
+        "the local revocation set is full: a revocation announced through the shared store did \
+         not fit (RevocationSettings::capacity), so every token is refused until it does"
+    } else if blocked & SILENT != 0 {
+        "the shared revocation list may be stale: the store has not answered within the \
+         heartbeat bound (RevocationSettings::heartbeat), so every token is refused until it \
+         reloads"
+    } else {
+        "the shared revocation list has not been loaded yet"
+    }
+}
+
+pub(crate) fn rand_seed() -> u64 {
     use aws_lc_rs::rand::SecureRandom;
     let mut seed = [0u8; 8];
     let _ = aws_lc_rs::rand::SystemRandom::new().fill(&mut seed);
@@ -208,13 +360,39 @@ fn rand_seed() -> u64 {
 }
 
 impl Revocations {
-    /// Revocations kept in this process: right for one instance, lost on restart.
+    /// Revocations kept in this process: right for one instance, lost on restart. At most
+    /// [`DEFAULT_REVOCATION_CAPACITY`] at once; see [`Revocations::in_memory_with`].
     pub fn in_memory() -> Revocations {
         Revocations {
-            inner: Arc::new(Local::new(true)),
+            inner: Arc::new(Local::new(DEFAULT_REVOCATION_CAPACITY, false)),
             #[cfg(feature = "redis")]
             shared: None,
         }
+    }
+
+    /// Revocations kept in this process, held as `settings` say (its capacity; the Redis
+    /// settings do not apply). Fails on a setting that cannot work, naming it.
+    pub fn in_memory_with(settings: RevocationSettings) -> Result<Revocations, ConfigError> {
+        settings.validate()?;
+        Ok(Revocations {
+            inner: Arc::new(Local::new(settings.capacity, false)),
+            #[cfg(feature = "redis")]
+            shared: None,
+        })
+    }
+
+    /// Revocations shared by every instance through the Redis server at `url`
+    /// (`redis://[:password@]host:6379[/db]`), with the [default
+    /// settings](RevocationSettings::default) but for `startup_wait`; see
+    /// [`Revocations::redis_with`]. Fails at once only on a URL that is not one.
+    #[cfg(feature = "redis")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "redis")))]
+    pub async fn redis(url: &str, startup_wait: Duration) -> Result<Revocations, ConfigError> {
+        Revocations::redis_with(
+            url,
+            RevocationSettings::default().startup_wait(startup_wait),
+        )
+        .await
     }
 
     /// Revocations shared by every instance through the Redis server at `url`
@@ -222,29 +400,45 @@ impl Revocations {
     /// of them as soon as it is announced, and survives restarts until it can be forgotten.
     ///
     /// Requests read an in-memory mirror, never Redis itself, so a revocation check adds no round
-    /// trip. The mirror is loaded in the background: this waits up to `startup_wait` for it, then
-    /// returns anyway (logging a warning); until it is loaded every token is refused with 503
-    /// `AUTH_UNAVAILABLE`, since a token revoked elsewhere cannot be told apart. If Redis goes away
-    /// later, the mirror keeps answering with what it holds and reloads on reconnection;
-    /// revocations fail with [`RevocationError`] meanwhile.
+    /// trip. The mirror is loaded in the background: this waits up to the settings'
+    /// [`startup_wait`](RevocationSettings::startup_wait) for it, then returns anyway (logging a
+    /// warning); until it is loaded every token is refused with 503 `AUTH_UNAVAILABLE`, since a
+    /// token revoked elsewhere cannot be told apart. The mirror pings Redis over its subscription
+    /// ([`heartbeat`](RevocationSettings::heartbeat)); on a missed answer or a lost connection it
+    /// reconnects and reloads. For up to the heartbeat bound (15 seconds by default) it keeps
+    /// answering with what it holds; past that, with no reload, every token is refused with 503
+    /// again and [`Revocations::is_ready`] is false, until a reload succeeds. New revocations fail
+    /// with [`RevocationError`] while Redis cannot take them.
     ///
-    /// Fails at once only on a URL that is not one.
+    /// Redis must not evict the revocation keys (they carry an expiry, so `volatile-*` policies
+    /// evict them too): set `maxmemory-policy noeviction`. The policy is read on connection
+    /// (`CONFIG GET`); another one is logged as an error, and a Redis that refuses `CONFIG` gets a
+    /// warning that it could not be checked.
+    ///
+    /// Fails at once only on a URL that is not one, or a setting that cannot work.
     #[cfg(feature = "redis")]
     #[cfg_attr(docsrs, doc(cfg(feature = "redis")))]
-    pub async fn redis(
+    pub async fn redis_with(
         url: &str,
-        startup_wait: Duration,
-    ) -> Result<Revocations, crate::ConfigError> {
+        settings: RevocationSettings,
+    ) -> Result<Revocations, ConfigError> {
+        settings.validate()?;
         let store = crate::redis_store::RedisStore::open(url, "Revocations::redis(url)")?;
-        let local = Arc::new(Local::new(false));
+        let local = Arc::new(Local::new(settings.capacity, true));
         // Present (and 0) from the start, so an instance that never loads can be alerted on.
         metrics::gauge!(crate::meters::REVOCATION_STORE_READY).set(0.0);
-        store.mirror(&local);
-        let deadline = Instant::now() + startup_wait;
-        while !local.synced.load(Ordering::Acquire) && Instant::now() < deadline {
+        store.mirror(
+            &local,
+            crate::redis_store::Heartbeat {
+                every: settings.heartbeat,
+                missed: settings.missed_heartbeats,
+            },
+        );
+        let deadline = std::time::Instant::now() + settings.startup_wait;
+        while local.blocked() & NOT_LOADED != 0 && std::time::Instant::now() < deadline {
             tokio::time::sleep(Duration::from_millis(20)).await;
         }
-        if !local.synced.load(Ordering::Acquire) {
+        if local.blocked() & NOT_LOADED != 0 {
             tracing::warn!(
                 target: "auth",
                 store = %store.place,
@@ -257,10 +451,11 @@ impl Revocations {
         })
     }
 
-    /// Whether the revocations are loaded (always, in memory): tokens are refused with 503 until
-    /// they are. For readiness probes.
+    /// Whether the revocations can be vouched for (always, in memory): with Redis, loaded, heard
+    /// from within the heartbeat bound, and every announced revocation held. Tokens are refused
+    /// with 503 while they cannot. For readiness probes.
     pub fn is_ready(&self) -> bool {
-        self.inner.synced.load(Ordering::Acquire)
+        self.inner.blocked() == 0
     }
 
     /// Revokes the token with this `jti` from `issuer`, until `expires_at` (its `exp`, seconds
@@ -312,12 +507,38 @@ impl Revocations {
     }
 
     async fn record(&self, revocation: Revocation) -> Result<(), RevocationError> {
+        let now = validation::now();
+        if revocation.until() <= now {
+            // Run its course already: nothing to remember.
+            return Ok(());
+        }
+        let full = || {
+            let capacity = self.inner.set.capacity();
+            tracing::error!(
+                target: "auth",
+                capacity,
+                "revocation refused: the revocation set is full and nothing in it can be \
+                 forgotten yet; raise RevocationSettings::capacity"
+            );
+            RevocationError(format!(
+                "the revocation set is full ({capacity} revocations, none expired yet): raise \
+                 RevocationSettings::capacity"
+            ))
+        };
         #[cfg(feature = "redis")]
         if let Some(shared) = &self.shared {
+            if !self.inner.set.has_room_for(&revocation, now) {
+                return Err(full());
+            }
             shared.publish(&revocation).await?;
+            // Announced, so in force elsewhere: if it no longer fits here (another revocation
+            // took the last room meanwhile), this instance refuses every token until it does.
+            if self.inner.insert(revocation).is_err() {
+                self.inner.overflowed(0, &shared.place);
+            }
+            return Ok(());
         }
-        self.inner.insert(revocation);
-        Ok(())
+        self.inner.insert(revocation).map_err(|Full| full())
     }
 
     /// Refuses a revoked token.

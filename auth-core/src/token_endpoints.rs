@@ -6,7 +6,8 @@
 //! are, and the web layer only renders it. Otherwise the core holds no HTTP concern: no status
 //! codes, which are `auth-actix`'s rendering of the error table.
 
-/// How a provider's clients get and send tokens, as far as the preset knows it.
+/// Where a provider's clients get tokens, as far as the preset knows it (how they send them is
+/// the provider's [`TokenSource`](crate::TokenSource) list).
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 #[non_exhaustive]
 pub struct TokenEndpoints {
@@ -16,9 +17,6 @@ pub struct TokenEndpoints {
     pub authorization_url: Option<String>,
     /// The OAuth 2.0 token endpoint.
     pub token_url: Option<String>,
-    /// A header other than `Authorization` that carries the bare token (Cloudflare's
-    /// `Cf-Access-Jwt-Assertion`).
-    pub header: Option<String>,
 }
 
 impl TokenEndpoints {
@@ -27,7 +25,6 @@ impl TokenEndpoints {
             openid_connect_url: Some(discovery),
             authorization_url: Some(authorization),
             token_url: Some(token),
-            header: None,
         }
     }
 
@@ -36,7 +33,6 @@ impl TokenEndpoints {
             openid_connect_url: self.openid_connect_url.as_deref().map(&moved),
             authorization_url: self.authorization_url.as_deref().map(&moved),
             token_url: self.token_url.as_deref().map(&moved),
-            header: self.header,
         }
     }
 }

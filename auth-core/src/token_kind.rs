@@ -19,6 +19,9 @@ pub(crate) struct KindRules {
     pub(crate) access_token_typ: bool,
     /// Claims only another kind of token carries (an ID token's `nonce` or `at_hash`).
     pub(crate) forbidden_claims: Vec<&'static str>,
+    /// Claims every access token of the provider carries and its other tokens lack (Zitadel's
+    /// `jti`, which its ID tokens never have).
+    pub(crate) access_token_claims: Vec<&'static str>,
     /// Claim values that mark a token as refused (Clerk's `sts: pending` sessions).
     pub(crate) refused_values: Vec<(&'static str, &'static str)>,
     /// Clerk: a session token (it names its session, `sid`, and no audience), or a JWT template
@@ -60,6 +63,15 @@ impl KindRules {
         {
             return Err(AuthError::WrongTokenKind(format!(
                 "`{claim}` marks an ID token"
+            )));
+        }
+        if let Some(claim) = self.access_token_claims.iter().find(|claim| {
+            payload
+                .get(claim)
+                .is_none_or(|value| value.is_null() || value.as_str() == Some(""))
+        }) {
+            return Err(AuthError::WrongTokenKind(format!(
+                "no `{claim}`, which this provider's access tokens carry (its ID tokens do not)"
             )));
         }
         for (claim, value) in &self.refused_values {
@@ -170,6 +182,29 @@ mod tests {
         assert!(check(json!({"at_hash": "x"})).is_err());
         assert!(check(json!({"sts": "pending"})).is_err());
         assert!(check(json!({"sts": "active"})).is_ok());
+
+        let zitadel = KindRules {
+            forbidden_claims: vec!["at_hash"],
+            access_token_claims: vec!["jti"],
+            ..KindRules::default()
+        };
+        let check = |payload: serde_json::Value| {
+            zitadel.check_payload(&Object::borrow(payload.as_object().unwrap()))
+        };
+        assert!(check(json!({"jti": "V2_1"})).is_ok());
+        for id_token in [json!({}), json!({"jti": ""}), json!({"jti": null})] {
+            let Err(AuthError::WrongTokenKind(reason)) = check(id_token.clone()) else {
+                panic!("{id_token} is no access token");
+            };
+            assert!(reason.contains("`jti`"), "{reason}");
+        }
+        let Err(AuthError::WrongTokenKind(reason)) = check(json!({"at_hash": "x"})) else {
+            panic!("an ID token");
+        };
+        assert!(
+            reason.contains("at_hash"),
+            "the precise marker first: {reason}"
+        );
 
         let clerk = KindRules {
             session_or_templates: Some(vec!["https://partner.example.com".to_owned()]),

@@ -232,9 +232,27 @@ impl Verifier {
         self.inner.cache.as_ref().map_or(0, VerifiedCache::len)
     }
 
-    /// Where each configured provider's clients obtain tokens (for API documentation).
-    pub fn token_endpoints(&self) -> &[TokenEndpoints] {
-        &self.inner.endpoints
+    /// Where each configured provider's clients obtain tokens (for API documentation), in the
+    /// order the providers were given: as the preset names them, and where a preset names no
+    /// authorization and token endpoints, the ones the provider's discovery document names once
+    /// it has been read ([`Verifier::warm_up`], [`Verifier::prefetch`] or the first token).
+    pub fn token_endpoints(&self) -> Vec<TokenEndpoints> {
+        self.inner
+            .endpoints
+            .iter()
+            .zip(self.inner.issuers.iter())
+            .map(|(endpoints, issuer)| {
+                let mut endpoints = endpoints.clone();
+                if endpoints.authorization_url.is_none()
+                    && endpoints.token_url.is_none()
+                    && let Some(sign_in) = issuer.keys.sign_in()
+                {
+                    endpoints.authorization_url = Some(sign_in.authorization_endpoint.clone());
+                    endpoints.token_url = Some(sign_in.token_endpoint.clone());
+                }
+                endpoints
+            })
+            .collect()
     }
 
     /// Every token source any provider uses, in order of first mention.
@@ -873,7 +891,7 @@ impl Issuer {
     ) -> Result<(Identity, PayloadFacts), AuthError> {
         rules.check(payload, now)?;
         self.matcher.check_tenant(iss, payload)?;
-        let identity = self.mapping.identity(payload, iss);
+        let identity = self.mapping.identity(payload, iss)?;
         self.rules.kind.check_identity(&identity, payload)?;
         Ok((identity, PayloadFacts::of(payload)))
     }

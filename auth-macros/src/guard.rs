@@ -1,5 +1,6 @@
-//! Expanding `#[require_role]`, `#[require_org_role]`, `#[require_scope]`, `#[require_user]` and
-//! `#[require_service]`: the handler stays as written, plus one guard argument.
+//! Expanding `#[require_role]`, `#[require_org_role]`, `#[require_org_member]`, `#[require_scope]`,
+//! `#[require_user]` and `#[require_service]`: the handler stays as written, plus one guard
+//! argument.
 
 use proc_macro2::{Span, TokenStream};
 use quote::{ToTokens, format_ident, quote, quote_spanned};
@@ -7,7 +8,7 @@ use syn::parse::Parser;
 use syn::spanned::Spanned;
 use syn::{FnArg, ItemFn, Pat};
 
-use crate::rule_args::{Combinator, Name, Noun, RuleArgs};
+use crate::rule_args::{Combinator, Name, Noun, OrgOption, RuleArgs};
 
 /// Handlers take at most this many extractors (actix implements `FromRequest` for tuples up to 16).
 const MAX_EXTRACTORS: usize = 16;
@@ -17,6 +18,8 @@ const MAX_EXTRACTORS: usize = 16;
 pub(crate) enum Kind {
     Role,
     OrgRole,
+    /// A member of the organisation the request addresses: no names, `org` required.
+    OrgMember,
     Scope,
     /// The caller is a person, not a machine: no names.
     User,
@@ -26,31 +29,42 @@ pub(crate) enum Kind {
 
 impl Kind {
     fn noun(self) -> Noun {
-        let (attribute, noun, example) = match self {
-            Kind::Role => ("require_role", "role", "admin"),
-            Kind::OrgRole => ("require_org_role", "organisation role", "org:admin"),
-            Kind::Scope => ("require_scope", "scope", "read:items"),
-            Kind::User => ("require_user", "", ""),
-            Kind::Service => ("require_service", "", ""),
+        let (attribute, noun, example, org) = match self {
+            Kind::Role => ("require_role", "role", "admin", OrgOption::Refused),
+            Kind::OrgRole => (
+                "require_org_role",
+                "organisation role",
+                "org:admin",
+                OrgOption::Optional,
+            ),
+            Kind::OrgMember => ("require_org_member", "", "", OrgOption::Only),
+            Kind::Scope => ("require_scope", "scope", "read:items", OrgOption::Refused),
+            Kind::User => ("require_user", "", "", OrgOption::Refused),
+            Kind::Service => ("require_service", "", "", OrgOption::Refused),
         };
         Noun {
             attribute,
             noun,
             example,
+            org,
         }
     }
 
-    /// The `auth_actix::macro_support` requirement type, named after the `Rule` constructor.
-    fn requirement(self, combinator: Combinator) -> &'static str {
-        match (self, combinator) {
-            (Kind::Role, Combinator::Any) => "AnyRole",
-            (Kind::Role, Combinator::All) => "AllRoles",
-            (Kind::OrgRole, Combinator::Any) => "AnyOrgRole",
-            (Kind::OrgRole, Combinator::All) => "AllOrgRoles",
-            (Kind::Scope, Combinator::Any) => "AnyScope",
-            (Kind::Scope, Combinator::All) => "AllScopes",
-            (Kind::User, _) => "User",
-            (Kind::Service, _) => "Service",
+    /// The `auth_actix::macro_support` requirement type, named after the `Rule` constructor (with
+    /// `In` when bound to the organisation a path parameter names).
+    fn requirement(self, combinator: Combinator, bound: bool) -> &'static str {
+        match (self, combinator, bound) {
+            (Kind::Role, Combinator::Any, _) => "AnyRole",
+            (Kind::Role, Combinator::All, _) => "AllRoles",
+            (Kind::OrgRole, Combinator::Any, false) => "AnyOrgRole",
+            (Kind::OrgRole, Combinator::All, false) => "AllOrgRoles",
+            (Kind::OrgRole, Combinator::Any, true) => "AnyOrgRoleIn",
+            (Kind::OrgRole, Combinator::All, true) => "AllOrgRolesIn",
+            (Kind::OrgMember, _, _) => "OrgMemberIn",
+            (Kind::Scope, Combinator::Any, _) => "AnyScope",
+            (Kind::Scope, Combinator::All, _) => "AllScopes",
+            (Kind::User, _, _) => "User",
+            (Kind::Service, _, _) => "Service",
         }
     }
 
@@ -87,6 +101,7 @@ fn try_expand(kind: Kind, args: TokenStream, item: TokenStream) -> syn::Result<T
         RuleArgs {
             combinator: Combinator::Any,
             names: Vec::new(),
+            org: None,
         }
     } else {
         (|input: syn::parse::ParseStream<'_>| RuleArgs::parse(input, noun)).parse2(args)?
@@ -234,13 +249,27 @@ fn taken_guards(function: &ItemFn) -> usize {
 }
 
 fn guard_type(kind: Kind, rule: &RuleArgs) -> TokenStream {
-    let requirement = format_ident!("{}", kind.requirement(rule.combinator));
+    let requirement = format_ident!("{}", kind.requirement(rule.combinator, rule.org.is_some()));
     if kind.takes_no_names() {
         return quote!(::auth_actix::Require<::auth_actix::macro_support::#requirement>);
     }
+    let param = rule
+        .org
+        .as_ref()
+        .map(|org| name_type(&Name::Literal(org.clone())));
+    if kind == Kind::OrgMember {
+        return quote!(::auth_actix::Require<::auth_actix::macro_support::#requirement<#param>>);
+    }
     let names = rule.names.iter().map(name_type);
-    quote! {
-        ::auth_actix::Require<::auth_actix::macro_support::#requirement<(#(#names,)*)>>
+    match param {
+        Some(param) => quote! {
+            ::auth_actix::Require<
+                ::auth_actix::macro_support::#requirement<(#(#names,)*), #param>
+            >
+        },
+        None => quote! {
+            ::auth_actix::Require<::auth_actix::macro_support::#requirement<(#(#names,)*)>>
+        },
     }
 }
 

@@ -120,11 +120,52 @@ pub fn require_scope(args: TokenStream, item: TokenStream) -> TokenStream {
 
 /// Admits only callers whose organisation granted them a role: 401 without a valid token, 403
 /// without it. Organisation roles (Clerk's `org:admin`, a Zitadel customer organisation's grants,
-/// an Entra customer tenant's assignments) are kept apart from application roles, since an
-/// organisation's own administrators hand them out; see `auth_actix::Organization`.
+/// an Entra customer tenant's assignments, an Auth0 organisation member's roles) are kept apart
+/// from application roles, since an organisation's own administrators hand them out; see
+/// `auth_actix::Organization`.
 ///
 /// Forms as for [`macro@require_role`]: `#[require_org_role("org:admin")]`,
-/// `#[require_org_role(any("org:admin", "org:billing"))]`, `#[require_org_role(all(...))]`.
+/// `#[require_org_role(any("org:admin", "org:billing"))]`, `#[require_org_role(all(...))]`, each
+/// optionally with `org = "<path parameter>"`.
+///
+/// **Which organisation it checks.**
+/// - With `org = "org"`: the organisation the request addresses. The path parameter `org`
+///   (decoded as `web::Path` decodes it) must be the caller's own organisation's ID, else 403,
+///   and the role must be one that organisation granted. `#[require_org_role("admin", org =
+///   "org")]` on `POST /orgs/{org}/invoices` admits organisation A's admin to A's invoices only.
+/// - Without it: the caller's own active organisation, **whatever the request addresses**. On a
+///   route that names an organisation (`/orgs/{org}/...`), organisation A's admin would pass for
+///   organisation B. Use the bound form on every route that names an organisation; the unbound
+///   one fits routes about the caller's own organisation (`/my-organisation/settings`).
+///
+/// A route whose path lacks the parameter answers 500 with a log line naming the fix. For
+/// organisations that grant no roles (Keycloak's) see [`macro@require_org_member`].
+///
+/// ```
+/// use actix_web::{post, test, App, HttpResponse};
+/// use auth_actix::testing::{TestIssuer, TestRequestExt};
+/// use auth_actix::{require_org_role, JwtAuth, Provider};
+///
+/// #[post("/orgs/{org}/invoices")]
+/// #[require_org_role("org:admin", org = "org")]
+/// async fn create_invoice() -> HttpResponse {
+///     HttpResponse::Created().finish()
+/// }
+///
+/// # #[actix_web::main] async fn main() {
+/// let issuer = TestIssuer::start().await;
+/// let clerk = Provider::clerk("https://clerk.example.com", ["https://app.example.com"]);
+/// let clerk = issuer.adopt(clerk);
+/// let app = App::new().wrap(JwtAuth::new(clerk.clone()).unwrap()).service(create_invoice);
+/// let app = test::init_service(app).await;
+/// let admin_of_a = issuer.token_for(&clerk).organization("org_a", ["org:admin"]).sign();
+/// let call = |uri: &str| test::TestRequest::post().uri(uri).bearer(&admin_of_a).to_request();
+/// assert_eq!(test::call_service(&app, call("/orgs/org_a/invoices")).await.status(), 201);
+/// assert_eq!(test::call_service(&app, call("/orgs/org_b/invoices")).await.status(), 403);
+/// # }
+/// ```
+///
+/// The unbound form, for what concerns the caller's own organisation:
 ///
 /// ```
 /// use actix_web::{get, test, App, HttpResponse};
@@ -161,6 +202,42 @@ pub fn require_scope(args: TokenStream, item: TokenStream) -> TokenStream {
 #[proc_macro_attribute]
 pub fn require_org_role(args: TokenStream, item: TokenStream) -> TokenStream {
     guard::expand(guard::Kind::OrgRole, args.into(), item.into()).into()
+}
+
+/// Admits only members of the organisation a request addresses: 401 without a valid token, 403
+/// when the path parameter named by `org` is not the caller's own organisation's ID
+/// (`auth_actix::Organization::id`). For providers whose organisations grant no roles in tokens
+/// (Keycloak); where they do, [`macro@require_org_role`] with `org` checks a role there too.
+///
+/// The one form: `#[require_org_member(org = "org")]`, naming the path parameter (decoded as
+/// `web::Path` decodes it). A route whose path lacks it answers 500 with a log line naming the fix.
+///
+/// ```
+/// use actix_web::{get, test, App, HttpResponse};
+/// use auth_actix::testing::{TestIssuer, TestRequestExt};
+/// use auth_actix::{require_org_member, JwtAuth, Provider};
+///
+/// #[get("/orgs/{org}/projects")]
+/// #[require_org_member(org = "org")]
+/// async fn projects() -> HttpResponse {
+///     HttpResponse::Ok().finish()
+/// }
+///
+/// # #[actix_web::main] async fn main() {
+/// let issuer = TestIssuer::start().await;
+/// let keycloak = Provider::keycloak("https://sso.example.com", "demo", "projects-api");
+/// let keycloak = issuer.adopt(keycloak);
+/// let app = App::new().wrap(JwtAuth::new(keycloak.clone()).unwrap()).service(projects);
+/// let app = test::init_service(app).await;
+/// let member = issuer.token_for(&keycloak).organization("acme", Vec::<String>::new()).sign();
+/// let call = |uri: &str| test::TestRequest::get().uri(uri).bearer(&member).to_request();
+/// assert_eq!(test::call_service(&app, call("/orgs/acme/projects")).await.status(), 200);
+/// assert_eq!(test::call_service(&app, call("/orgs/globex/projects")).await.status(), 403);
+/// # }
+/// ```
+#[proc_macro_attribute]
+pub fn require_org_member(args: TokenStream, item: TokenStream) -> TokenStream {
+    guard::expand(guard::Kind::OrgMember, args.into(), item.into()).into()
 }
 
 /// Admits only people: 401 without a valid token, 403 for a machine credential (a service token,

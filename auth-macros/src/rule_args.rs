@@ -1,12 +1,12 @@
-//! Parsing `"admin"`, `Role::Admin`, `any(...)` and `all(...)` into a rule, with every misuse
-//! reported at the offending token with what to write instead.
+//! Parsing `"admin"`, `Role::Admin`, `any(...)`, `all(...)` and `org = "<path parameter>"` into a
+//! rule, with every misuse reported at the offending token with what to write instead.
 
 use std::collections::HashSet;
 
 use proc_macro2::Span;
 use syn::parse::ParseStream;
 use syn::punctuated::Punctuated;
-use syn::{Expr, ExprCall, ExprLit, ExprPath, Lit, Token};
+use syn::{Expr, ExprAssign, ExprCall, ExprLit, ExprPath, Lit, Token};
 
 /// Longest name a string literal may hold (kept in step with `auth_actix::macro_support`).
 const MAX_LITERAL_LEN: usize = 128;
@@ -28,6 +28,19 @@ pub(crate) enum Name {
 pub(crate) struct RuleArgs {
     pub(crate) combinator: Combinator,
     pub(crate) names: Vec<Name>,
+    /// `org = "<path parameter>"`: the parameter naming the organisation the request addresses.
+    pub(crate) org: Option<syn::LitStr>,
+}
+
+/// Whether an attribute takes `org = "<path parameter>"`, and names beside it.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub(crate) enum OrgOption {
+    /// Application roles and scopes belong to no organisation.
+    Refused,
+    /// Organisation roles: bound to the request's organisation when given.
+    Optional,
+    /// Organisation membership: `org` only, no names.
+    Only,
 }
 
 /// Wording of errors, which differs between roles and scopes.
@@ -36,6 +49,7 @@ pub(crate) struct Noun {
     pub(crate) attribute: &'static str,
     pub(crate) noun: &'static str,
     pub(crate) example: &'static str,
+    pub(crate) org: OrgOption,
 }
 
 impl RuleArgs {
@@ -44,8 +58,21 @@ impl RuleArgs {
             attribute,
             noun: what,
             example,
+            ..
         } = noun;
+        let missing_org = || {
+            syn::Error::new(
+                Span::call_site(),
+                format!(
+                    "#[{attribute}] needs the path parameter naming the organisation: write \
+                     #[{attribute}(org = \"org\")] for /orgs/{{org}}"
+                ),
+            )
+        };
         if input.is_empty() {
+            if noun.org == OrgOption::Only {
+                return Err(missing_org());
+            }
             return Err(syn::Error::new(
                 Span::call_site(),
                 format!(
@@ -54,11 +81,57 @@ impl RuleArgs {
                 ),
             ));
         }
-        let exprs = Punctuated::<Expr, Token![,]>::parse_terminated(input)?;
+        let mut org = None;
+        let mut exprs = Vec::new();
+        for expr in Punctuated::<Expr, Token![,]>::parse_terminated(input)? {
+            match expr {
+                Expr::Assign(assign) => {
+                    let value = org_option(assign, noun)?;
+                    if org.is_some() {
+                        return Err(syn::Error::new(
+                            value.span(),
+                            "org is given twice: name the one path parameter naming the \
+                             organisation",
+                        ));
+                    }
+                    org = Some(value);
+                }
+                other => exprs.push(other),
+            }
+        }
+        if noun.org == OrgOption::Only {
+            if let Some(first) = exprs.first() {
+                return Err(syn::Error::new_spanned(
+                    first,
+                    format!(
+                        "#[{attribute}] takes no role: it admits members of the organisation the \
+                         request addresses; for a role there write \
+                         #[require_org_role(\"admin\", org = \"org\")]"
+                    ),
+                ));
+            }
+            return match org {
+                Some(org) => Ok(RuleArgs {
+                    combinator: Combinator::Any,
+                    names: Vec::new(),
+                    org: Some(org),
+                }),
+                None => Err(missing_org()),
+            };
+        }
+        if exprs.is_empty() {
+            return Err(syn::Error::new(
+                Span::call_site(),
+                format!(
+                    "#[{attribute}] needs the {what} to check beside org: write \
+                     #[{attribute}(\"{example}\", org = \"org\")], or \
+                     #[require_org_member(org = \"org\")] to admit any member"
+                ),
+            ));
+        }
         if exprs.len() > 1 {
             let second = exprs
-                .iter()
-                .nth(1)
+                .get(1)
                 .map_or(Span::call_site(), syn::spanned::Spanned::span);
             return Err(syn::Error::new(
                 second,
@@ -107,8 +180,96 @@ impl RuleArgs {
             }
             names.push(name);
         }
-        Ok(RuleArgs { combinator, names })
+        Ok(RuleArgs {
+            combinator,
+            names,
+            org,
+        })
     }
+}
+
+/// `org = "<path parameter>"`: the parameter's name, or the error for this attribute.
+fn org_option(assign: ExprAssign, noun: Noun) -> syn::Result<syn::LitStr> {
+    let attribute = noun.attribute;
+    let key = match assign.left.as_ref() {
+        Expr::Path(ExprPath {
+            path, qself: None, ..
+        }) => path.get_ident().cloned(),
+        _ => None,
+    };
+    let Some(key) = key else {
+        return Err(syn::Error::new_spanned(
+            &assign.left,
+            "expected an option name: org = \"<path parameter naming the organisation>\"",
+        ));
+    };
+    match (key.to_string().as_str(), noun.org) {
+        ("org", OrgOption::Refused) => {
+            let what = if noun.noun == "scope" {
+                "the token's scopes"
+            } else {
+                "application roles"
+            };
+            return Err(syn::Error::new(
+                key.span(),
+                format!(
+                    "#[{attribute}] checks {what}, which belong to no organisation; for an \
+                     organisation's roles in the organisation the path names write \
+                     #[require_org_role(\"admin\", org = \"org\")]"
+                ),
+            ));
+        }
+        ("org", _) => {}
+        (_, OrgOption::Refused) => {
+            return Err(syn::Error::new(
+                key.span(),
+                format!(
+                    "unknown option `{key}`: #[{attribute}] takes {} names only",
+                    noun.noun
+                ),
+            ));
+        }
+        _ => {
+            return Err(syn::Error::new(
+                key.span(),
+                format!(
+                    "unknown option `{key}`: #[{attribute}] takes org = \"<path parameter naming \
+                     the organisation>\""
+                ),
+            ));
+        }
+    }
+    let Expr::Lit(ExprLit {
+        lit: Lit::Str(lit), ..
+    }) = *assign.right
+    else {
+        return Err(syn::Error::new_spanned(
+            &assign.right,
+            "org takes the path parameter's name as a string literal, e.g. org = \"org\" for \
+             /orgs/{org}",
+        ));
+    };
+    let value = lit.value();
+    if value.trim().is_empty() {
+        return Err(syn::Error::new(
+            lit.span(),
+            "empty path parameter name: name the parameter naming the organisation, e.g. org = \
+             \"org\" for /orgs/{org}",
+        ));
+    }
+    if value.contains(['{', '}', '/']) {
+        return Err(syn::Error::new(
+            lit.span(),
+            "write the path parameter's name alone, without braces or slashes: org = \"org\"",
+        ));
+    }
+    if value.len() > MAX_LITERAL_LEN {
+        return Err(syn::Error::new(
+            lit.span(),
+            format!("path parameter name longer than {MAX_LITERAL_LEN} bytes"),
+        ));
+    }
+    Ok(lit)
 }
 
 fn combinator(call: &ExprCall, noun: Noun) -> syn::Result<Combinator> {

@@ -39,20 +39,34 @@ impl Carrier {
     }
 }
 
+/// Refuses to listen beyond loopback with an embedded issuer whose tokens anyone who reaches the app
+/// could get (the demo's console, the bench targets' `GET /_mint`), unless `DEMO_ALLOW_ANY_BIND=1`
+/// says exposing it is meant. `exposed` says what would be reachable, `instead` the way out. One
+/// check for the demo and the bench targets, so none of them drifts from the others.
+pub fn loopback_only(bind: SocketAddr, exposed: &str, instead: &str) -> Result<(), String> {
+    let forced = std::env::var("DEMO_ALLOW_ANY_BIND").is_ok_and(|value| value == "1");
+    if bind.ip().is_loopback() || forced {
+        return Ok(());
+    }
+    Err(format!(
+        "BIND={bind}: {exposed}; it listens on loopback only (127.0.0.1). {instead}, or set \
+         DEMO_ALLOW_ANY_BIND=1 if exposing it is what you want"
+    ))
+}
+
 impl Demo {
     /// Starts the demo issuer for the example `name`. It mints admin tokens for anyone who reads
     /// the console, so the app must listen on loopback only: a `bind` elsewhere is refused unless
     /// `DEMO_ALLOW_ANY_BIND=1` says it is meant.
     pub async fn start(name: &'static str, bind: SocketAddr) -> Result<Demo, String> {
-        let forced = std::env::var("DEMO_ALLOW_ANY_BIND").is_ok_and(|value| value == "1");
-        if !bind.ip().is_loopback() && !forced {
-            return Err(format!(
-                "BIND={bind}: {name} has no provider settings and would run on its embedded demo \
-                 issuer, which hands out admin tokens; it listens on loopback only (127.0.0.1). \
-                 Configure the provider (see the file's header), or set DEMO_ALLOW_ANY_BIND=1 if \
-                 exposing the demo is what you want"
-            ));
-        }
+        loopback_only(
+            bind,
+            &format!(
+                "{name} has no provider settings and would run on its embedded demo issuer, which \
+                 hands out admin tokens"
+            ),
+            "Configure the provider (see the file's header)",
+        )?;
         let issuer = TestIssuer::try_start().await?;
         Ok(Demo { issuer, name })
     }

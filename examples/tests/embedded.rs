@@ -236,6 +236,133 @@ async fn swagger_ui_authorize_button_sends_the_token_in_a_real_browser() {
     );
 }
 
+/// Swagger UI's Authorize button signs a person in at a real OpenID provider (oidc-provider, with
+/// a public client that must use PKCE), and "Try it out" then calls guarded routes with the token.
+#[tokio::test]
+async fn swagger_ui_signs_in_with_authorization_code_and_pkce_at_a_real_provider() {
+    if let Some(missing) = browser_tools_missing() {
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "CI must install {missing} (see .ci/run)"
+        );
+        eprintln!("skipping the browser test: {missing} is not installed (.ci/run installs it)");
+        return;
+    }
+    if !tests::oidc_provider::available("the Swagger UI sign-in test") {
+        return;
+    }
+    // The provider must know the redirect URI before the API starts, so the API's port is chosen
+    // first.
+    let bind = format!("127.0.0.1:{}", free_port());
+    let base = format!("http://{bind}");
+    let api = "https://items.example.com";
+    let provider = tests::oidc_provider::OidcProvider::start(serde_json::json!({
+        "dev_interactions": true,
+        "resources": [{ "indicator": api, "scope": "read:items" }],
+        "clients": [{
+            "client_id": "api-docs",
+            "token_endpoint_auth_method": "none",
+            "grant_types": ["authorization_code"],
+            "response_types": ["code"],
+            "redirect_uris": [format!("{base}/docs/oauth2-redirect.html")],
+            "scope": "openid read:items"
+        }]
+    }))
+    .await;
+    let env = [
+        ("AUTH_ISSUER", provider.issuer()),
+        ("AUTH_AUDIENCE", api),
+        ("OPENAPI_CLIENT_ID", "api-docs"),
+        ("BIND", &bind),
+    ];
+    let (_child, listening) = start_configured(env!("CARGO_BIN_EXE_openapi"), &env).await;
+    assert_eq!(listening, base);
+    let mut command = Command::new("node");
+    command
+        .arg("swagger.mjs")
+        .arg(&base)
+        .args(["--sign-in", "ada"])
+        .env(
+            "SCREENSHOT",
+            std::env::temp_dir().join("swagger-ui-sign-in-test.png"),
+        );
+    let stdout = run_browser_script(command, "swagger sign-in").await;
+    let line = |prefix: &str| {
+        stdout
+            .lines()
+            .find_map(|line| line.strip_prefix(prefix))
+            .unwrap_or_else(|| panic!("no {prefix:?} line in:\n{stdout}"))
+            .to_owned()
+    };
+    let authorize = line("authorization request: ");
+    assert!(
+        authorize.starts_with(&format!("{}/auth?", provider.issuer())),
+        "the scheme's authorization URL is the one discovery names: {authorize}"
+    );
+    for part in [
+        "response_type=code",
+        "client_id=api-docs",
+        "code_challenge_method=S256",
+        "scope=openid%20read%3Aitems",
+    ] {
+        assert!(authorize.contains(part), "{part} missing from {authorize}");
+    }
+    let token = line("token request: ");
+    assert!(
+        token.contains("grant_type=authorization_code") && token.contains("code_verifier="),
+        "{token}"
+    );
+    assert!(!token.contains("client_secret"), "a public client: {token}");
+    assert!(stdout.contains("signed in, /items: 200"), "{stdout}");
+    let me = line("signed in, /me: 200 ");
+    assert!(me.contains(r#""subject": "ada""#), "{me}");
+}
+
+/// Sign-in settings of the openapi example that cannot work stop it at startup, naming the
+/// variable.
+#[tokio::test]
+async fn openapi_sign_in_settings_that_cannot_work_fail_at_startup() {
+    let openapi = env!("CARGO_BIN_EXE_openapi");
+    let demo = startup_error(openapi, &[("OPENAPI_CLIENT_ID", "api-docs")]).await;
+    assert!(
+        demo.contains("OPENAPI_CLIENT_ID") && demo.contains("no sign-in page"),
+        "{demo}"
+    );
+    // An issuer whose discovery document names no authorization endpoint.
+    let issuer = auth_actix::testing::TestIssuer::start().await;
+    let no_sign_in = [
+        ("AUTH_ISSUER", issuer.issuer()),
+        ("AUTH_AUDIENCE", issuer.audience()),
+        ("OPENAPI_CLIENT_ID", "api-docs"),
+    ];
+    let stderr = startup_error(openapi, &no_sign_in).await;
+    assert!(
+        stderr.contains("OPENAPI_CLIENT_ID") && stderr.contains("authorization code"),
+        "{stderr}"
+    );
+    if !tests::oidc_provider::available("the openapi sign-in settings test") {
+        return;
+    }
+    let provider = tests::oidc_provider::OidcProvider::start(serde_json::json!({
+        "resources": [{ "indicator": "https://items.example.com", "scope": "read:items" }]
+    }))
+    .await;
+    let configured = [
+        ("AUTH_ISSUER", provider.issuer()),
+        ("AUTH_AUDIENCE", "https://items.example.com"),
+        ("OPENAPI_CLIENT_ID", "api-docs"),
+    ];
+    for (name, value) in [
+        ("OPENAPI_SCOPES", "openid \"read\""),
+        ("OPENAPI_AUTHORIZE_PARAMS", "audience"),
+        ("OPENAPI_AUTHORIZE_PARAMS", "=x"),
+    ] {
+        let env = [&configured[..], &[(name, value)]].concat();
+        let stderr = startup_error(openapi, &env).await;
+        assert!(stderr.contains(name), "{name}={value}: {stderr}");
+    }
+}
+
 /// A binary, the environment it is started with, and what its startup error must mention.
 type StartupCase = (
     &'static str,
@@ -279,7 +406,7 @@ async fn startup_error(binary: &str, env: &[(&str, &str)]) -> String {
         .env_remove("DEMO_ALLOW_ANY_BIND")
         .stdout(Stdio::null())
         .stderr(Stdio::piped())
-        // A binary that starts instead of refusing is ended when the timeout gives up on it.
+        // A binary that starts instead of refusing must not outlive the failed test.
         .kill_on_drop(true);
     for (name, value) in env {
         command.env(name, value);
@@ -315,6 +442,36 @@ async fn missing_or_malformed_settings_fail_at_startup_naming_the_variable() {
             env!("CARGO_BIN_EXE_zitadel"),
             &[("ZITADEL_ISSUER", "https://x.zitadel.cloud")],
             "ZITADEL_PROJECT_ID",
+        ),
+        // A project's name where its ID belongs: every token would be refused as bad_audience.
+        (
+            env!("CARGO_BIN_EXE_zitadel"),
+            &[
+                ("ZITADEL_ISSUER", "https://x.zitadel.cloud"),
+                ("ZITADEL_PROJECT_ID", "invoices"),
+                ("ZITADEL_ORG_ID", "263514100000000001"),
+            ],
+            "ZITADEL_PROJECT_ID: ",
+        ),
+        // No organisation, or its name: nobody would hold an application role.
+        (
+            env!("CARGO_BIN_EXE_zitadel"),
+            &[
+                ("ZITADEL_ISSUER", "https://x.zitadel.cloud"),
+                ("ZITADEL_PROJECT_ID", "263514598346711111"),
+                ("ZITADEL_ORG_ID", " "),
+            ],
+            "ZITADEL_ORG_ID is not set (or empty)",
+        ),
+        (
+            env!("CARGO_BIN_EXE_zitadel"),
+            &[
+                ("ZITADEL_ISSUER", "https://x.zitadel.cloud"),
+                ("ZITADEL_PROJECT_ID", "263514598346711111"),
+                ("ZITADEL_ORG_ID", "acme"),
+            ],
+            // main's error is printed with Debug, which escapes the quotes.
+            r#"ZITADEL_ORG_ID: \"acme\" is not a Zitadel organisation ID"#,
         ),
         (
             env!("CARGO_BIN_EXE_clerk"),
@@ -397,6 +554,17 @@ async fn missing_or_malformed_settings_fail_at_startup_naming_the_variable() {
             &[("BIND", "not-an-address")],
             "BIND",
         ),
+        // The bench targets' embedded issuers hand out tokens (soak-target's `GET /_mint`) too.
+        (
+            env!("CARGO_BIN_EXE_soak-target"),
+            &[("BIND", "0.0.0.0:0")],
+            "BIND=0.0.0.0:0: soak-target serves GET /_mint",
+        ),
+        (
+            env!("CARGO_BIN_EXE_load-target"),
+            &[("BIND", "0.0.0.0:0")],
+            "BIND=0.0.0.0:0: load-target would run on its embedded test issuer",
+        ),
         (
             env!("CARGO_BIN_EXE_quickstart"),
             &[("REDIS_URL", "http://localhost:6379")],
@@ -437,6 +605,22 @@ async fn missing_or_malformed_settings_fail_at_startup_naming_the_variable() {
             &[("AUTH_INTROSPECT_ALL_TOKENS", "yes")],
             "write 1 to introspect JWTs too",
         ),
+        (
+            env!("CARGO_BIN_EXE_quickstart"),
+            &[
+                ("AUTH_TOKEN_COOKIE", "session"),
+                (
+                    "AUTH_COOKIE_ORIGINS",
+                    "https://app.example.com,app.example.com",
+                ),
+            ],
+            "AUTH_COOKIE_ORIGINS: JwtAuth::cookie_origins: \\\"app.example.com\\\"",
+        ),
+        (
+            env!("CARGO_BIN_EXE_quickstart"),
+            &[("AUTH_COOKIE_ORIGINS", "https://app.example.com")],
+            "AUTH_TOKEN_COOKIE",
+        ),
     ];
     for (binary, env, expected) in cases {
         let stderr = startup_error(binary, env).await;
@@ -450,8 +634,8 @@ async fn missing_or_malformed_settings_fail_at_startup_naming_the_variable() {
 /// Starts an example configured for a real issuer and waits for its "listening on <base>" line.
 async fn start_configured(binary: &str, env: &[(&str, &str)]) -> (Child, String) {
     let mut child = Command::new(binary)
-        .envs(env.iter().copied())
         .env("BIND", "127.0.0.1:0")
+        .envs(env.iter().copied())
         .env("RUST_LOG", "warn")
         .stdout(Stdio::piped())
         .stderr(Stdio::inherit())
@@ -588,38 +772,88 @@ async fn the_quickstart_asks_the_issuer_about_jwts_when_told_to() {
     assert_eq!(me(&trusting, &signed_out).await.unwrap().status(), 200);
 }
 
-/// Starts the browser example and reads its API and page URLs.
-async fn start_browser(order: &str) -> (Child, String, String) {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_browser"))
-        .env("BIND", "127.0.0.1:0")
-        .env("PAGE_BIND", "127.0.0.1:0")
-        .env("WRAP_ORDER", order)
-        .env("RUST_LOG", "warn")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::inherit())
-        .kill_on_drop(true)
-        .spawn()
-        .expect("example starts");
-    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
-    let (mut api, mut page) = (None, None);
-    let read = async {
-        while let Ok(Some(line)) = lines.next_line().await {
-            if let Some(url) = line.strip_prefix("api: ") {
-                api = Some(url.to_owned());
+/// The browser example, running.
+struct BrowserExample {
+    _child: Child,
+    api: String,
+    page: String,
+    /// The same page under another name: another site for the browser.
+    other_site: String,
+    /// What it has printed so far, its log included; stderr is also passed through to the test's
+    /// output.
+    log: std::sync::Arc<std::sync::Mutex<Vec<String>>>,
+}
+
+impl BrowserExample {
+    /// Starts the example and reads its API and page URLs.
+    async fn start(order: &str) -> BrowserExample {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_browser"))
+            .env("BIND", "127.0.0.1:0")
+            .env("PAGE_BIND", "127.0.0.1:0")
+            .env("WRAP_ORDER", order)
+            .env("RUST_LOG", "warn,auth=info")
+            .env("NO_COLOR", "1")
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .kill_on_drop(true)
+            .spawn()
+            .expect("example starts");
+        let log = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+        let mut errors = BufReader::new(child.stderr.take().unwrap()).lines();
+        let kept = std::sync::Arc::clone(&log);
+        tokio::spawn(async move {
+            while let Ok(Some(line)) = errors.next_line().await {
+                eprintln!("browser example: {line}");
+                kept.lock().unwrap().push(line);
             }
-            if let Some(url) = line.strip_prefix("page: ") {
-                page = Some(url.to_owned());
+        });
+        let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+        let (mut api, mut page, mut other_site) = (None, None, None);
+        let read = async {
+            while let Ok(Some(line)) = lines.next_line().await {
+                if let Some(url) = line.strip_prefix("api: ") {
+                    api = Some(url.to_owned());
+                }
+                if let Some(url) = line.strip_prefix("page: ") {
+                    page = Some(url.to_owned());
+                }
+                if let Some(url) = line.strip_prefix("other site: ") {
+                    other_site = Some(url.to_owned());
+                }
+                if api.is_some() && page.is_some() && other_site.is_some() {
+                    break;
+                }
             }
-            if api.is_some() && page.is_some() {
-                break;
+        };
+        tokio::time::timeout(Duration::from_secs(30), read)
+            .await
+            .expect("the browser example starts in time");
+        // The example logs to stdout (tracing's default), its errors to stderr.
+        let kept = std::sync::Arc::clone(&log);
+        tokio::spawn(async move {
+            while let Ok(Some(line)) = lines.next_line().await {
+                kept.lock().unwrap().push(line);
             }
+        });
+        BrowserExample {
+            _child: child,
+            api: api.expect("api URL"),
+            page: page.expect("page URL"),
+            other_site: other_site.expect("other site's page URL"),
+            log,
         }
-    };
-    tokio::time::timeout(Duration::from_secs(30), read)
-        .await
-        .expect("the browser example starts in time");
-    tokio::spawn(async move { while let Ok(Some(_)) = lines.next_line().await {} });
-    (child, api.expect("api URL"), page.expect("page URL"))
+    }
+
+    /// The logged lines that contain every one of `parts`.
+    fn logged(&self, parts: &[&str]) -> Vec<String> {
+        self.log
+            .lock()
+            .unwrap()
+            .iter()
+            .filter(|line| parts.iter().all(|part| line.contains(part)))
+            .cloned()
+            .collect()
+    }
 }
 
 #[tokio::test]
@@ -632,15 +866,34 @@ async fn a_page_on_another_origin_calls_the_api_and_opens_a_websocket_in_chromiu
         eprintln!("skipping the browser test: {missing} is not installed (.ci/run installs it)");
         return;
     }
-    for order in ["cors-outside", "auth-outside"] {
-        let (_child, api, page) = start_browser(order).await;
+    for order in ["auth-cors", "cors-outside", "cors-inside"] {
+        let example = BrowserExample::start(order).await;
+        let (api, page) = (&example.api, &example.page);
         let mut command = Command::new("node");
-        command.arg("page.mjs").arg(&page);
+        command.arg("page.mjs").arg(page);
         let stdout = run_browser_script(command, order).await;
-        assert!(
-            stdout.contains("fetch: 200 browser-user") && stdout.contains("ws: hello browser-user"),
-            "{order}: {stdout}"
-        );
+        if order == "cors-inside" {
+            // Misconfigured: JwtAuth answered the preflight without CORS headers, so Chromium
+            // never sent the request. A WebSocket has no CORS: its token still opens it.
+            assert!(
+                stdout.contains("fetch: failed") && stdout.contains("ws: hello browser-user"),
+                "{order}: {stdout}"
+            );
+            let warning = example.logged(&["WARN", "JwtAuth::cors", "wrap actix-cors outside"]);
+            assert_eq!(warning.len(), 1, "one warning naming the fix: {warning:?}");
+            let preflight = example.logged(&["outcome=\"preflight\"", "path=\"/me\""]);
+            assert_eq!(
+                preflight.len(),
+                1,
+                "the preflight's one decision: {preflight:?}"
+            );
+        } else {
+            assert!(
+                stdout.contains("fetch: 200 browser-user")
+                    && stdout.contains("ws: hello browser-user"),
+                "{order}: {stdout}"
+            );
+        }
 
         // Without a browser: what is not a genuine preflight, or an upgrade without a good token,
         // is refused before anything opens.
@@ -665,6 +918,54 @@ async fn a_page_on_another_origin_calls_the_api_and_opens_a_websocket_in_chromiu
             let refused = upgrade.send().await.unwrap();
             assert_eq!(refused.status(), 401, "{order}: {protocols:?}");
         }
+    }
+}
+
+/// A session cookie counts for the API's own site only, in Chromium: the page on `127.0.0.1` (the
+/// API's site) is served with it; the same page on `localhost` (another site) gets 401 for its
+/// `fetch`, its WebSocket and its form POST though Chromium sends the cookie with each, as the
+/// API's log shows (its refusals name the cookie rule, which only a request carrying the cookie
+/// can break).
+#[tokio::test]
+async fn a_session_cookie_acts_for_its_own_site_only_in_chromium() {
+    if let Some(missing) = browser_tools_missing() {
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "CI must install {missing} (see .ci/run)"
+        );
+        eprintln!("skipping the browser test: {missing} is not installed (.ci/run installs it)");
+        return;
+    }
+    let example = BrowserExample::start("auth-cors").await;
+    let mut command = Command::new("node");
+    command
+        .arg("page.mjs")
+        .arg("cookies")
+        .arg(format!("{}cookie", example.page))
+        .arg(format!("{}cookie", example.other_site));
+    let stdout = run_browser_script(command, "cookies").await;
+    for expected in [
+        "same-site fetch: 200 browser-user",
+        "same-site ws: hello browser-user",
+        "same-site form: 200 transferred for browser-user",
+        "other-site fetch: 401",
+        "other-site ws: refused",
+        "other-site form: 401",
+    ] {
+        assert!(stdout.contains(expected), "{expected:?} in:\n{stdout}");
+    }
+    for path in ["/me", "/ws", "/transfer"] {
+        let refused = example.logged(&[
+            "outcome=\"rejected\"",
+            "cookie token not accepted",
+            &format!("path=\"{path}\""),
+        ]);
+        assert_eq!(
+            refused.len(),
+            1,
+            "{path}: Chromium sent the cookie from the other site and the API refused it: \
+             {refused:?}"
+        );
     }
 }
 

@@ -83,6 +83,10 @@ const dpopNonce = config.dpop_nonce ?? false;
 const defaultTTL = config.default_ttl ?? 600; // tokens issued with no resource
 if (!Number.isSafeInteger(defaultTTL) || defaultTTL <= 0) fail('default_ttl must be a positive integer (seconds)');
 const exitOnStdinClose = config.exit_on_stdin_close ?? true;
+// oidc-provider's development sign-in pages: any login and password signs in as that login,
+// then a consent page grants what the client asked for. Off unless a test signs in a person.
+const devInteractions = config.dev_interactions ?? false;
+if (typeof devInteractions !== 'boolean') fail('dev_interactions must be true or false');
 
 // ------------------------------------------------------------------ keys ---
 
@@ -206,7 +210,7 @@ const provider = new Provider(issuer, {
     return Array.isArray(r) ? { roles: r } : undefined;
   },
   features: {
-    devInteractions: { enabled: false },
+    devInteractions: { enabled: devInteractions },
     clientCredentials: { enabled: true },
     resourceIndicators: {
       enabled: true,

@@ -501,17 +501,29 @@ pub mod redis_server {
     /// A running server without persistence. Killed when dropped.
     pub struct RedisServer {
         port: u16,
+        args: Vec<String>,
         child: Option<Child>,
     }
 
     impl RedisServer {
         /// Starts a server and waits until it accepts connections.
         pub async fn start() -> RedisServer {
+            RedisServer::start_with(&[]).await
+        }
+
+        /// Starts a server with extra command-line settings (`["--rename-command", "CONFIG",
+        /// ""]`), and waits until it accepts connections.
+        pub async fn start_with(args: &[&str]) -> RedisServer {
             let port = std::net::TcpListener::bind("127.0.0.1:0")
                 .and_then(|listener| listener.local_addr())
                 .expect("a free port")
                 .port();
-            let mut server = RedisServer { port, child: None };
+            let args = args.iter().map(|arg| (*arg).to_owned()).collect();
+            let mut server = RedisServer {
+                port,
+                args,
+                child: None,
+            };
             server.resume().await;
             server
         }
@@ -519,6 +531,35 @@ pub mod redis_server {
         /// `redis://127.0.0.1:<port>`.
         pub fn url(&self) -> String {
             format!("redis://127.0.0.1:{}", self.port)
+        }
+
+        /// `127.0.0.1:<port>`.
+        pub fn address(&self) -> std::net::SocketAddr {
+            std::net::SocketAddr::from(([127, 0, 0, 1], self.port))
+        }
+
+        /// Sends one command (RESP over a fresh connection) and returns the first line of the
+        /// answer, e.g. `+OK`. For settings such as `CONFIG SET maxmemory-policy allkeys-lru`.
+        pub async fn command(&self, words: &[&str]) -> String {
+            use tokio::io::{AsyncReadExt, AsyncWriteExt};
+            let mut request = format!("*{}\r\n", words.len());
+            for word in words {
+                request.push_str(&format!("${}\r\n{word}\r\n", word.len()));
+            }
+            let mut stream = tokio::net::TcpStream::connect(self.address())
+                .await
+                .expect("redis-server accepts connections");
+            stream
+                .write_all(request.as_bytes())
+                .await
+                .expect("command sent");
+            let mut answer = vec![0; 4096];
+            let read = tokio::time::timeout(Duration::from_secs(5), stream.read(&mut answer))
+                .await
+                .expect("redis-server answers in time")
+                .expect("answer readable");
+            let answer = String::from_utf8_lossy(&answer[..read]).into_owned();
+            answer.lines().next().unwrap_or_default().to_owned()
         }
 
         /// Kills the server (an outage; what it held is lost).
@@ -535,6 +576,7 @@ pub mod redis_server {
             let child = Command::new("redis-server")
                 .args(["--port", &self.port.to_string(), "--bind", "127.0.0.1"])
                 .args(["--save", "", "--appendonly", "no"])
+                .args(&self.args)
                 .stdout(Stdio::null())
                 .stderr(Stdio::inherit())
                 .kill_on_drop(true)
@@ -547,6 +589,117 @@ pub mod redis_server {
             })
             .await;
             assert!(up, "redis-server listens on {address}");
+        }
+    }
+}
+
+/// A loopback TCP proxy a test controls: it forwards both ways until frozen; frozen, it keeps
+/// every socket open and moves no byte (a half-open network path: no error, no data), including
+/// on connections accepted meanwhile; thawed, it forwards again. Stops when dropped.
+pub mod tcp_proxy {
+    use std::net::SocketAddr;
+
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    use tokio::net::tcp::{OwnedReadHalf, OwnedWriteHalf};
+    use tokio::net::{TcpListener, TcpStream};
+    use tokio::sync::watch;
+
+    /// A running proxy to one upstream address.
+    pub struct FreezableProxy {
+        address: SocketAddr,
+        frozen: watch::Sender<bool>,
+    }
+
+    impl FreezableProxy {
+        /// Listens on a free loopback port and forwards to `upstream`.
+        pub async fn start(upstream: SocketAddr) -> FreezableProxy {
+            let listener = TcpListener::bind("127.0.0.1:0")
+                .await
+                .expect("a loopback port");
+            let address = listener.local_addr().expect("bound address");
+            let (frozen, watching) = watch::channel(false);
+            tokio::spawn(accept(listener, upstream, watching));
+            FreezableProxy { address, frozen }
+        }
+
+        /// `redis://` URL of the proxy, for a Redis upstream.
+        pub fn redis_url(&self) -> String {
+            format!("redis://{}", self.address)
+        }
+
+        /// Stops forwarding, keeping every connection open.
+        pub fn freeze(&self) {
+            self.frozen.send_replace(true);
+        }
+
+        /// Forwards again.
+        pub fn thaw(&self) {
+            self.frozen.send_replace(false);
+        }
+    }
+
+    async fn accept(
+        listener: TcpListener,
+        upstream: SocketAddr,
+        mut frozen: watch::Receiver<bool>,
+    ) {
+        loop {
+            tokio::select! {
+                accepted = listener.accept() => {
+                    if let Ok((client, _)) = accepted {
+                        tokio::spawn(connect(client, upstream, frozen.clone()));
+                    }
+                }
+                changed = frozen.changed() => {
+                    if changed.is_err() {
+                        return;
+                    }
+                }
+            }
+        }
+    }
+
+    async fn connect(client: TcpStream, upstream: SocketAddr, mut frozen: watch::Receiver<bool>) {
+        if frozen.wait_for(|frozen| !*frozen).await.is_err() {
+            return;
+        }
+        let Ok(server) = TcpStream::connect(upstream).await else {
+            return;
+        };
+        let (client_read, client_write) = client.into_split();
+        let (server_read, server_write) = server.into_split();
+        tokio::join!(
+            pump(client_read, server_write, frozen.clone()),
+            pump(server_read, client_write, frozen),
+        );
+    }
+
+    async fn pump(
+        mut from: OwnedReadHalf,
+        mut to: OwnedWriteHalf,
+        mut frozen: watch::Receiver<bool>,
+    ) {
+        let mut buffer = vec![0; 16 * 1024];
+        loop {
+            if frozen.wait_for(|frozen| !*frozen).await.is_err() {
+                return;
+            }
+            let read = tokio::select! {
+                read = from.read(&mut buffer) => read,
+                // Frozen while waiting: stop reading (a read is cancel-safe).
+                _ = frozen.wait_for(|frozen| *frozen) => continue,
+            };
+            let Ok(read @ 1..) = read else {
+                let _ = to.shutdown().await;
+                return;
+            };
+            // Frozen after the read: hold the bytes until thawed.
+            if frozen.wait_for(|frozen| !*frozen).await.is_err() {
+                return;
+            }
+            if to.write_all(&buffer[..read]).await.is_err() {
+                return;
+            }
         }
     }
 }

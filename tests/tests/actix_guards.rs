@@ -454,3 +454,122 @@ async fn roles_are_resolved_again_once_routing_has_matched_more_of_the_path() {
     .await;
     assert_eq!(code, StatusCode::FORBIDDEN);
 }
+
+struct InvoiceAdmins;
+impl Requirement for InvoiceAdmins {
+    const RULE: Rule = Rule::any_org_role(&["org:admin"]).in_path_param("org");
+}
+
+fn clerk_admin_of(issuer: &TestIssuer, org: &str) -> (auth_actix::Provider, String) {
+    let clerk = issuer.adopt(auth_actix::Provider::clerk(
+        "https://clerk.example.com",
+        ["https://app.example.com"],
+    ));
+    let token = issuer
+        .token_for(&clerk)
+        .organization(org, ["org:admin"])
+        .sign();
+    (clerk, token)
+}
+
+#[actix_web::test]
+async fn an_organisation_guard_on_a_parameter_routing_has_not_matched_answers_500() {
+    let (log, _guard) = tests::audit_log::AuditLog::install();
+    let issuer = TestIssuer::start().await;
+    let (clerk, admin) = clerk_admin_of(&issuer, "org_a");
+    let app = test::init_service(
+        App::new()
+            .wrap(JwtAuth::new(clerk).unwrap())
+            .service(
+                // The scope's own path lacks {org}: the middleware runs before its routes match.
+                web::scope("/orgs")
+                    .wrap(Authorize::any_org_role(["org:admin"]).in_path_param("org"))
+                    .route(
+                        "/{org}/invoices",
+                        web::get().to(|| async { HttpResponse::Ok().body("invoices") }),
+                    ),
+            )
+            .route(
+                "/invoices",
+                web::get().to(|_: Require<InvoiceAdmins>| async { HttpResponse::Ok().finish() }),
+            ),
+    )
+    .await;
+    let get = |uri: &str| test::TestRequest::get().uri(uri).bearer(&admin);
+    let answer = send(&app, get("/orgs/org_a/invoices")).await;
+    assert_eq!(
+        (answer.status, answer.code().as_str()),
+        (StatusCode::INTERNAL_SERVER_ERROR, "INTERNAL_ERROR"),
+        "never guessed, even for the caller's own organisation"
+    );
+    assert!(!answer.body.contains("scope"), "{}", answer.body);
+    let errors = log.with_outcome("error");
+    assert_eq!(errors.len(), 1, "{:?}", log.events());
+    assert!(
+        errors[0]["reason"].contains("read path parameter `org` before routing matched it")
+            && errors[0]["reason"].contains("web::scope(\"/orgs/{org}\")"),
+        "{errors:?}"
+    );
+
+    log.clear();
+    let answer = send(&app, get("/invoices")).await;
+    assert_eq!(answer.status, StatusCode::INTERNAL_SERVER_ERROR);
+    let errors = log.with_outcome("error");
+    assert!(
+        errors[0]["reason"].contains("reads path parameter `org`, which this route does not have"),
+        "{errors:?}"
+    );
+}
+
+#[std::prelude::v1::test]
+#[should_panic(expected = "application roles and scopes belong to no organisation")]
+fn authorize_binds_only_organisation_requirements_to_a_path() {
+    let _ = Authorize::any_role(["admin"]).in_path_param("org");
+}
+
+#[std::prelude::v1::test]
+#[should_panic(expected = "application roles and scopes belong to no organisation")]
+fn a_rule_binds_only_organisation_rules_to_a_path() {
+    // In a constant this is a compile error (see Rule's doc tests).
+    let scopes: &'static [&'static str] = vec!["read:items"].leak();
+    let _ = Rule::any_scope(scopes).in_path_param("org");
+}
+
+#[std::prelude::v1::test]
+#[should_panic(expected = "without braces")]
+fn authorize_takes_the_parameter_name_without_braces() {
+    let _ = Authorize::org_member().in_path_param("{org}");
+}
+
+#[actix_web::test]
+#[should_panic(expected = "Authorize::org_member() names no organisation")]
+async fn an_unbound_membership_requirement_stops_the_app_from_starting() {
+    let _ = test::init_service(
+        App::new().service(
+            web::scope("/orgs/{org}")
+                .wrap(Authorize::org_member())
+                .route("/projects", web::get().to(HttpResponse::Ok)),
+        ),
+    )
+    .await;
+}
+
+#[std::prelude::v1::test]
+fn a_bound_rule_holds_only_for_a_request() {
+    let identity: Identity = serde_json::from_value(serde_json::json!({
+        "subject": "ada", "issuer": "i", "email": null, "roles": [], "scopes": [],
+        "kind": "user",
+        "organization": {"id": "org_a", "roles": ["org:admin"], "permissions": []}
+    }))
+    .unwrap();
+    assert!(Rule::any_org_role(&["org:admin"]).allows(&identity));
+    assert!(
+        !InvoiceAdmins::RULE.allows(&identity),
+        "the organisation the request addresses is unknown here"
+    );
+    assert!(
+        !Rule::org_member().allows(&identity),
+        "names no organisation"
+    );
+    assert_eq!(InvoiceAdmins::RULE.org_param(), Some("org"));
+}

@@ -10,6 +10,7 @@ use auth_actix::testing::{DpopKey, TestIssuer, TestRequestExt};
 use auth_actix::{AuthError, Dpop, Identity, JwtAuth, Provider, Verified, Verifier};
 use auth_core::DpopRequest;
 use serde_json::{Value, json};
+use tests::audit_log::AuditLog;
 use tests::{Reply, init_tracing, send, unix_now};
 
 /// Where actix's test requests say they were sent.
@@ -395,6 +396,159 @@ async fn behind_a_proxy_the_public_origin_decides() {
     }
 }
 
+/// A real server (one worker) at `bind` with `GET /items` behind `auth`; its port and handle.
+async fn serve(auth: JwtAuth, bind: &str) -> (u16, actix_web::dev::ServerHandle) {
+    let server = actix_web::HttpServer::new(move || App::new().wrap(auth.clone()).service(items))
+        .workers(1)
+        .bind(bind)
+        .unwrap();
+    let port = server.addrs()[0].port();
+    let server = server.run();
+    let handle = server.handle();
+    actix_web::rt::spawn(server);
+    (port, handle)
+}
+
+/// `GET /items` over loopback to `port`, naming `host` in `Host`, with a token and its proof for
+/// `htu`.
+async fn get_items(port: u16, host: &str, token: &str, proof: &str) -> (u16, String, String) {
+    let response = tests::client()
+        .get(format!("http://127.0.0.1:{port}/items"))
+        .header("host", host)
+        .header("authorization", format!("DPoP {token}"))
+        .header("dpop", proof)
+        .send()
+        .await
+        .unwrap();
+    let status = response.status().as_u16();
+    let challenge = response
+        .headers()
+        .get_all("www-authenticate")
+        .iter()
+        .map(|value| value.to_str().unwrap().to_owned())
+        .collect::<Vec<_>>()
+        .join(" | ");
+    (status, challenge, response.text().await.unwrap())
+}
+
+#[actix_web::test]
+async fn without_a_public_origin_a_proof_for_another_host_does_not_replay_here() {
+    init_tracing();
+    let issuer = TestIssuer::start().await;
+    let key = DpopKey::generate();
+    let token = issuer.token().subject("ada").dpop_bound(&key).sign();
+    // Captured by an attacker at instance A, which accepts the same audience.
+    let captured = key.proof("GET", "http://api-a.example.com/items", &token);
+
+    // Instance B listens on every address (as in a container) and has no public origin: the URL a
+    // proof is checked against would be the attacker's `Host`.
+    let (port, b) = serve(JwtAuth::new(issuer.provider()).unwrap(), "0.0.0.0:0").await;
+    let (status, challenge, body) = get_items(port, "api-a.example.com", &token, &captured).await;
+    assert_eq!(status, 401, "{body}");
+    assert_eq!(tests::error_code(&body), "INVALID_DPOP_PROOF");
+    assert!(
+        challenge.contains(r#"error_description="DPoP not accepted for this host""#),
+        "{challenge}"
+    );
+    // Its own name does not help either: the Host is still the client's word.
+    let own = format!("127.0.0.1:{port}");
+    let proof = key.proof("GET", &format!("http://{own}/items"), &token);
+    assert_eq!(get_items(port, &own, &token, &proof).await.0, 401);
+    b.stop(true).await;
+
+    // Hosts the application lists are taken, and only those.
+    let listed = JwtAuth::new(issuer.provider())
+        .unwrap()
+        .allowed_hosts(["API-B.example.com"])
+        .unwrap();
+    let (port, b) = serve(listed, "0.0.0.0:0").await;
+    let proof = key.proof("GET", "http://api-b.example.com/items", &token);
+    let (status, _, body) = get_items(port, "api-b.example.com", &token, &proof).await;
+    assert_eq!(status, 200, "{body}");
+    let captured = key.proof("GET", "http://api-a.example.com/items", &token);
+    assert_eq!(
+        get_items(port, "api-a.example.com", &token, &captured)
+            .await
+            .0,
+        401
+    );
+    b.stop(true).await;
+
+    // A public origin decides the URL, whatever the Host.
+    let public = JwtAuth::new(issuer.provider())
+        .unwrap()
+        .public_origin("https://api-b.example.com")
+        .unwrap();
+    let (port, b) = serve(public, "0.0.0.0:0").await;
+    let proof = key.proof("GET", "https://api-b.example.com/items", &token);
+    let (status, _, body) = get_items(port, "api-a.example.com", &token, &proof).await;
+    assert_eq!(status, 200, "{body}");
+    let captured = key.proof("GET", "http://api-a.example.com/items", &token);
+    assert_eq!(
+        get_items(port, "api-a.example.com", &token, &captured)
+            .await
+            .0,
+        401
+    );
+    b.stop(true).await;
+}
+
+#[actix_web::test]
+async fn on_loopback_a_proof_is_taken_for_a_loopback_host_only() {
+    init_tracing();
+    let issuer = TestIssuer::start().await;
+    let key = DpopKey::generate();
+    let token = issuer.token().subject("ada").dpop_bound(&key).sign();
+    let (port, server) = serve(JwtAuth::new(issuer.provider()).unwrap(), "127.0.0.1:0").await;
+    for host in [format!("127.0.0.1:{port}"), format!("localhost:{port}")] {
+        let proof = key.proof("GET", &format!("http://{host}/items"), &token);
+        let (status, _, body) = get_items(port, &host, &token, &proof).await;
+        assert_eq!(status, 200, "{host}: {body}");
+    }
+    // Behind a proxy on this machine, the Host is a public name the client chose.
+    let captured = key.proof("GET", "http://api-a.example.com/items", &token);
+    let (status, _, body) = get_items(port, "api-a.example.com", &token, &captured).await;
+    assert_eq!(status, 401);
+    assert_eq!(tests::error_code(&body), "INVALID_DPOP_PROOF");
+    server.stop(true).await;
+
+    for bad in ["https://api.example.com", "", "a b"] {
+        let error = JwtAuth::new(issuer.provider())
+            .unwrap()
+            .allowed_hosts([bad])
+            .unwrap_err();
+        assert_eq!(error.setting, "JwtAuth::allowed_hosts", "{bad}");
+    }
+}
+
+#[actix_web::test]
+async fn warm_up_says_when_dpop_is_taken_on_loopback_only() {
+    let issuer = TestIssuer::start().await;
+    let (log, _guard) = tests::audit_log::AuditLog::install();
+    let says = |log: &tests::audit_log::AuditLog| {
+        log.events().iter().any(|event| {
+            event
+                .get("message")
+                .is_some_and(|m| m.contains("loopback") && m.contains("JwtAuth::public_origin"))
+        })
+    };
+    JwtAuth::new(issuer.provider())
+        .unwrap()
+        .warm_up()
+        .await
+        .unwrap();
+    assert!(says(&log), "{:?}", log.events());
+    log.clear();
+    JwtAuth::new(issuer.provider())
+        .unwrap()
+        .public_origin("https://api.example.com")
+        .unwrap()
+        .warm_up()
+        .await
+        .unwrap();
+    assert!(!says(&log), "{:?}", log.events());
+}
+
 #[actix_web::test]
 async fn a_provider_can_refuse_bearer_tokens() {
     let issuer = TestIssuer::start().await;
@@ -519,6 +673,223 @@ async fn the_verified_token_cache_never_skips_the_proof() {
     ));
 }
 
+// ------------------------------------------------------------------------ replay store ---
+
+/// Sends `GET /items` with `token` and a fresh proof by `key`.
+async fn fresh<S, B>(app: &S, key: &DpopKey, token: &str) -> Reply
+where
+    S: actix_web::dev::Service<
+            actix_http::Request,
+            Response = actix_web::dev::ServiceResponse<B>,
+            Error = actix_web::Error,
+        >,
+    B: actix_web::body::MessageBody,
+{
+    let proof = key.proof("GET", URL, token);
+    send(
+        app,
+        test::TestRequest::get().uri("/items").dpop(token, &proof),
+    )
+    .await
+}
+
+#[actix_web::test]
+async fn a_flood_from_one_key_neither_pushes_out_nor_crowds_out_another_clients_proofs() {
+    init_tracing();
+    let issuer = TestIssuer::start().await;
+    let (log, _guard) = AuditLog::install();
+    let dpop = Dpop::default().replay_capacity(64).replay_per_key(8);
+    let auth = JwtAuth::new(issuer.provider()).unwrap().dpop(dpop).unwrap();
+    let app = test::init_service(App::new().wrap(auth).service(items)).await;
+    let victim = DpopKey::generate();
+    let victim_token = issuer.token().dpop_bound(&victim).sign();
+    let captured = victim.proof("GET", URL, &victim_token);
+    let with_captured = || {
+        test::TestRequest::get()
+            .uri("/items")
+            .dpop(&victim_token, &captured)
+    };
+    assert_eq!(send(&app, with_captured()).await.status, StatusCode::OK);
+
+    // One client with a valid bound token sends proof after proof.
+    let flooder = DpopKey::generate();
+    let flood_token = issuer.token().dpop_bound(&flooder).sign();
+    let mut passed = 0;
+    for _ in 0..100 {
+        let reply = fresh(&app, &flooder, &flood_token).await;
+        if reply.status == StatusCode::OK {
+            passed += 1;
+            continue;
+        }
+        assert_eq!(
+            reply.status,
+            StatusCode::SERVICE_UNAVAILABLE,
+            "{}",
+            reply.body
+        );
+        assert_eq!(reply.code(), "AUTH_UNAVAILABLE");
+        assert_eq!(reply.header("retry-after"), Some("1"));
+    }
+    assert_eq!(
+        passed, 8,
+        "the flooder gets its share of the store and no more"
+    );
+    let refusal = log
+        .with_outcome("unavailable")
+        .pop()
+        .expect("a logged refusal");
+    assert!(
+        refusal["reason"].contains("Dpop::replay_per_key"),
+        "{refusal:?}"
+    );
+
+    // The captured proof was not pushed out: it is still a replay.
+    log.clear();
+    let replayed = send(&app, with_captured()).await;
+    assert_eq!(replayed.status, StatusCode::UNAUTHORIZED);
+    assert_eq!(replayed.code(), "INVALID_DPOP_PROOF");
+    let refusal = log
+        .with_outcome("rejected")
+        .pop()
+        .expect("a logged refusal");
+    assert_eq!(refusal["reason"], AuthError::DpopReplay.to_string());
+    // And other clients keep working.
+    assert_eq!(
+        fresh(&app, &victim, &victim_token).await.status,
+        StatusCode::OK
+    );
+}
+
+#[actix_web::test]
+async fn a_full_replay_store_refuses_new_proofs_with_503_until_some_expire() {
+    init_tracing();
+    let issuer = TestIssuer::start().await;
+    let (log, _guard) = AuditLog::install();
+    // Proofs accepted for 3 seconds, so remembered for 4.
+    let dpop = Dpop::default()
+        .proof_age(Duration::from_secs(3), Duration::ZERO)
+        .replay_capacity(4)
+        .replay_per_key(4);
+    let auth = JwtAuth::new(issuer.provider()).unwrap().dpop(dpop).unwrap();
+    let app = test::init_service(App::new().wrap(auth).service(items)).await;
+    let first = DpopKey::generate();
+    let first_token = issuer.token().dpop_bound(&first).sign();
+    for _ in 0..4 {
+        let reply = fresh(&app, &first, &first_token).await;
+        assert_eq!(reply.status, StatusCode::OK, "{}", reply.body);
+    }
+    let late = DpopKey::generate();
+    let late_token = issuer.token().dpop_bound(&late).sign();
+    let refused = fresh(&app, &late, &late_token).await;
+    assert_eq!(refused.status, StatusCode::SERVICE_UNAVAILABLE);
+    assert_eq!(refused.code(), "AUTH_UNAVAILABLE");
+    assert_eq!(refused.header("retry-after"), Some("1"));
+    let refusal = log
+        .with_outcome("unavailable")
+        .pop()
+        .expect("a logged refusal");
+    assert!(
+        refusal["reason"].contains("replay store is full"),
+        "{refusal:?}"
+    );
+    assert!(
+        refusal["reason"].contains("Dpop::replay_capacity"),
+        "the reason says how to size it: {refusal:?}"
+    );
+
+    // Accepted again once the remembered proofs expire.
+    let accepted = tests::poll(
+        Duration::from_secs(20),
+        || fresh(&app, &late, &late_token),
+        |reply| reply.status == StatusCode::OK,
+    )
+    .await;
+    assert_eq!(accepted.status, StatusCode::OK, "{}", accepted.body);
+}
+
+#[tokio::test]
+async fn replay_store_sizes_that_cannot_work_fail_at_startup() {
+    let issuer = TestIssuer::start().await;
+    let error = |dpop: Dpop| {
+        Verifier::new(issuer.provider())
+            .unwrap()
+            .dpop(dpop)
+            .unwrap_err()
+            .setting
+    };
+    assert_eq!(
+        error(Dpop::default().replay_capacity(0)),
+        "Dpop::replay_capacity"
+    );
+    assert_eq!(
+        error(Dpop::default().replay_per_key(0)),
+        "Dpop::replay_per_key"
+    );
+    assert_eq!(
+        error(Dpop::default().replay_capacity(10).replay_per_key(11)),
+        "Dpop::replay_per_key"
+    );
+}
+
+/// Records a proof just after a second starts and replays it 1.1 s later, in the last instant its
+/// whole-second `iat` is still accepted (window 1 s), which is after the window has passed since
+/// it was recorded: it must still be remembered.
+async fn replayed_just_past_the_window_is_refused(issuer: &TestIssuer, verifier: &Verifier) {
+    let key = DpopKey::generate();
+    let token = issuer.token().dpop_bound(&key).sign();
+    for _ in 0..5 {
+        let into_second = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .subsec_nanos();
+        let to_next = Duration::from_nanos(u64::from(1_000_000_000 - into_second));
+        tokio::time::sleep(to_next + Duration::from_millis(20)).await;
+        let second = unix_now();
+        let proof = key.proof("GET", URL, &token);
+        let request = DpopRequest {
+            proof: &proof,
+            method: "GET",
+            url: URL,
+        };
+        verifier.verify_dpop(&token, &request).await.unwrap();
+        let recorded = tokio::time::Instant::now();
+        tokio::time::sleep_until(recorded + Duration::from_millis(1100)).await;
+        let before = unix_now();
+        let replay = verifier.verify_dpop(&token, &request).await;
+        let after = unix_now();
+        let iat = tests::payload(&proof)["iat"].as_i64();
+        if iat == Some(second) && before == second + 1 && after == second + 1 {
+            assert_eq!(replay.unwrap_err(), AuthError::DpopReplay);
+            return;
+        }
+        // Too slow to land in that second (a loaded machine): the age check decided. Again.
+    }
+    panic!("no attempt replayed the proof within the second after its window");
+}
+
+#[tokio::test]
+async fn a_proof_is_remembered_a_second_longer_than_its_window() {
+    init_tracing();
+    let issuer = TestIssuer::start().await;
+    let window = || Dpop::default().proof_age(Duration::from_secs(1), Duration::ZERO);
+    let in_memory = Verifier::new(issuer.provider())
+        .unwrap()
+        .dpop(window())
+        .unwrap();
+    replayed_just_past_the_window_is_refused(&issuer, &in_memory).await;
+
+    use tests::redis_server::{RedisServer, available};
+    if !available("a_proof_is_remembered_a_second_longer_than_its_window") {
+        return;
+    }
+    let redis = RedisServer::start().await;
+    let shared = Verifier::new(issuer.provider())
+        .unwrap()
+        .dpop(window().redis(&redis.url()))
+        .unwrap();
+    replayed_just_past_the_window_is_refused(&issuer, &shared).await;
+}
+
 // -------------------------------------------------------------------------------- Redis ---
 
 #[tokio::test]
@@ -561,6 +932,47 @@ async fn a_proof_replayed_against_another_instance_is_refused() {
         a.verify_dpop(&token, &request).await.unwrap_err(),
         AuthError::StoreUnavailable(_)
     ));
+}
+
+#[tokio::test]
+async fn a_redis_that_may_evict_remembered_proofs_is_reported() {
+    use tests::redis_server::{RedisServer, available};
+    if !available("a_redis_that_may_evict_remembered_proofs_is_reported") {
+        return;
+    }
+    let (log, _guard) = AuditLog::install();
+    let redis = RedisServer::start().await;
+    let set = redis
+        .command(&["CONFIG", "SET", "maxmemory-policy", "volatile-lru"])
+        .await;
+    assert_eq!(set, "+OK");
+    let issuer = TestIssuer::start().await;
+    let verifier = Verifier::new(issuer.provider())
+        .unwrap()
+        .dpop(Dpop::default().redis(&redis.url()))
+        .unwrap();
+    let key = DpopKey::generate();
+    let token = issuer.token().dpop_bound(&key).sign();
+    for _ in 0..2 {
+        let proof = key.proof("GET", URL, &token);
+        let request = DpopRequest {
+            proof: &proof,
+            method: "GET",
+            url: URL,
+        };
+        verifier.verify_dpop(&token, &request).await.unwrap();
+    }
+    let reported: Vec<_> = log
+        .events()
+        .into_iter()
+        .filter(|event| event.contains_key("policy"))
+        .collect();
+    assert_eq!(reported.len(), 1, "once per store: {reported:?}");
+    assert_eq!(reported[0]["policy"], "volatile-lru");
+    assert!(
+        reported[0]["message"].contains("DPoP proof can be evicted and replayed"),
+        "{reported:?}"
+    );
 }
 
 // ------------------------------------------------------------------------ oidc-provider ---

@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use actix_web::http::StatusCode;
 use actix_web::{App, HttpResponse, get, test};
-use auth_actix::testing::{DpopKey, TestIssuer, TestRequestExt};
+use auth_actix::testing::{DpopKey, ServiceUserGrant, TestIssuer, TestRequestExt};
 use auth_actix::{
     AuthError, Introspection, JwtAuth, Provider, Revocations, StandardClaims, Verifier,
 };
@@ -21,6 +21,18 @@ use tests::{init_tracing, send};
 #[auth_actix::require_role("admin")]
 async fn admin() -> HttpResponse {
     HttpResponse::Ok().body("admin")
+}
+
+#[get("/me/password")]
+#[auth_actix::require_user]
+async fn password() -> HttpResponse {
+    HttpResponse::Ok().body("people only")
+}
+
+#[get("/jobs")]
+#[auth_actix::require_service]
+async fn jobs() -> HttpResponse {
+    HttpResponse::Ok().body("machines only")
 }
 
 fn introspecting(issuer: &TestIssuer) -> Verifier {
@@ -1151,4 +1163,124 @@ async fn oidc_provider_refusing_to_introspect_a_jwt_is_its_own_reason_not_an_out
     assert!(!readiness.ready, "{readiness:?}");
     let endpoint = readiness.issuers[0].introspection.clone().unwrap();
     assert!(endpoint.refuses_jwts, "{endpoint:?}");
+}
+
+/// Zitadel's default opaque tokens, end to end: the API application's key file signs the
+/// introspection request in (`private_key_jwt`, checked by the test issuer as Zitadel checks it),
+/// and each caller's answer comes in Zitadel's field names. People (the code flow) are users;
+/// service users are machines whichever way they got their token.
+#[actix_web::test]
+async fn zitadel_opaque_tokens_are_introspected_with_the_key_file() {
+    init_tracing();
+    let issuer = TestIssuer::start().await;
+    let project = "263514598346711111";
+    let owner = "263514100000000001";
+    let key_file = issuer.zitadel_key_file();
+    let zitadel = issuer.adopt(
+        Provider::zitadel("https://acme.zitadel.cloud", project)
+            .trusted_organizations([owner])
+            .zitadel_key_file(&key_file.to_string_lossy()),
+    );
+    let app = test::init_service(
+        App::new()
+            .wrap(JwtAuth::new(zitadel.clone()).unwrap())
+            .service(admin)
+            .service(password)
+            .service(jobs),
+    )
+    .await;
+    let get = |uri: &str, token: &str| test::TestRequest::get().uri(uri).bearer(token);
+
+    let person = issuer
+        .token_for(&zitadel)
+        .subject("263514598346700007")
+        .roles(["admin"])
+        .opaque();
+    for (uri, status) in [
+        ("/admin", StatusCode::OK),
+        ("/me/password", StatusCode::OK),
+        ("/jobs", StatusCode::FORBIDDEN),
+    ] {
+        assert_eq!(
+            send(&app, get(uri, &person)).await.status,
+            status,
+            "person {uri}"
+        );
+    }
+    let claims = Verifier::new(zitadel.clone())
+        .unwrap()
+        .verify::<StandardClaims>(&person)
+        .await
+        .unwrap();
+    assert_eq!(
+        claims.extra["username"], "263514598346700007@acme.zitadel.example",
+        "Zitadel's name for the login name"
+    );
+    assert_eq!(claims.extra["token_type"], "Bearer");
+
+    let grants = [
+        ServiceUserGrant::JwtProfile,
+        ServiceUserGrant::ClientCredentials,
+        ServiceUserGrant::PersonalAccessToken,
+    ];
+    for grant in grants {
+        let machine = issuer
+            .token_for(&zitadel)
+            .zitadel_service_user(grant)
+            .roles(["admin"])
+            .opaque();
+        for (uri, status) in [
+            ("/admin", StatusCode::OK),
+            ("/me/password", StatusCode::FORBIDDEN),
+            ("/jobs", StatusCode::OK),
+        ] {
+            assert_eq!(
+                send(&app, get(uri, &machine)).await.status,
+                status,
+                "{grant:?} {uri}"
+            );
+        }
+    }
+    let introspected = issuer.introspections();
+    assert!(introspected >= 4, "{introspected}");
+
+    // Zitadel's answers carry `jti`; one without it is no access token's.
+    let verifier = Verifier::new(zitadel.clone()).unwrap();
+    let no_jti = issuer.token_for(&zitadel).opaque();
+    issuer.shape_introspection(&no_jti, |answer| {
+        answer.remove("jti");
+    });
+    assert!(matches!(
+        verifier.verify_token(&no_jti).await.unwrap_err(),
+        AuthError::WrongTokenKind(_)
+    ));
+}
+
+/// A key file the issuer never registered (another instance's, a deleted key): Zitadel answers
+/// HTTP 400 `unauthorized_client`, which is this API's misconfiguration, never "token inactive".
+#[tokio::test]
+async fn a_zitadel_key_the_issuer_never_registered_is_an_introspection_error() {
+    init_tracing();
+    let issuer = TestIssuer::start().await;
+    let elsewhere = TestIssuer::start().await;
+    let stranger = elsewhere.zitadel_key_file();
+    let zitadel = issuer.adopt(
+        Provider::zitadel("https://acme.zitadel.cloud", "263514598346711111")
+            .zitadel_key_file(&stranger.to_string_lossy()),
+    );
+    let token = issuer.token_for(&zitadel).opaque();
+    let refused = Verifier::new(zitadel)
+        .unwrap()
+        .verify_token(&token)
+        .await
+        .unwrap_err();
+    let AuthError::IntrospectionUnauthorized {
+        setting, reason, ..
+    } = &refused
+    else {
+        panic!("expected refused credentials, got {refused:?}");
+    };
+    assert!(setting.contains("zitadel_key_file"), "{setting}");
+    assert!(reason.contains("unauthorized_client"), "{reason}");
+    assert_eq!(issuer.introspections(), 1);
 }

@@ -5,7 +5,10 @@
 use actix_web::http::StatusCode;
 use actix_web::{App, HttpResponse, Responder, get, test, web};
 use auth_actix::testing::{TestIssuer, TestRequestExt};
-use auth_actix::{Claims, Identity, JwtAuth, Role, Verified, require_role, require_scope};
+use auth_actix::{
+    Claims, Identity, JwtAuth, Provider, Role, Verified, require_org_member, require_org_role,
+    require_role, require_scope,
+};
 
 #[derive(Role)]
 enum AppRole {
@@ -181,4 +184,91 @@ async fn guards_work_without_the_middleware() {
         status(&app, "/route-below", None).await.0,
         StatusCode::UNAUTHORIZED
     );
+}
+
+#[derive(Role)]
+enum OrgRole {
+    #[role("org:owner")]
+    Owner,
+    #[role("org:admin")]
+    Admin,
+}
+
+#[get("/orgs/{org}/settings")]
+#[require_org_role(any(OrgRole::Owner, OrgRole::Admin), org = "org")]
+async fn org_settings(org: web::Path<String>) -> String {
+    format!("settings of {org}")
+}
+
+#[get("/tenants/{tenant}/audit")]
+#[require_org_role(all("org:admin", "org:auditor"), org = "tenant")]
+async fn tenant_audit() -> HttpResponse {
+    HttpResponse::Ok().body("audit")
+}
+
+#[get("/orgs/{org}/members")]
+#[require_org_member(org = "org")]
+async fn org_members() -> HttpResponse {
+    HttpResponse::Ok().body("members")
+}
+
+/// A guard naming a parameter its route lacks: a misconfiguration, never a guess.
+#[get("/settings")]
+#[require_org_role("org:admin", org = "org")]
+async fn misnamed() -> HttpResponse {
+    HttpResponse::Ok().body("settings")
+}
+
+#[actix_web::test]
+async fn organisation_attributes_check_the_organisation_the_path_names() {
+    let issuer = TestIssuer::start().await;
+    let clerk = issuer.adopt(Provider::clerk(
+        "https://clerk.example.com",
+        ["https://app.example.com"],
+    ));
+    let app = test::init_service(
+        App::new()
+            .wrap(JwtAuth::new(clerk.clone()).unwrap())
+            .service(org_settings)
+            .service(tenant_audit)
+            .service(org_members)
+            .service(misnamed),
+    )
+    .await;
+    let owner = issuer
+        .token_for(&clerk)
+        .organization("org_a", ["org:owner"])
+        .sign();
+    // Clerk names one role per organisation; an auditor that is also admin comes from elsewhere.
+    let member = issuer
+        .token_for(&clerk)
+        .organization("org_a", ["org:member"])
+        .sign();
+    let cases: &[(&str, &str, StatusCode, &str)] = &[
+        (
+            "/orgs/org_a/settings",
+            &owner,
+            StatusCode::OK,
+            "settings of org_a",
+        ),
+        (
+            "/orgs/org%5Fa/settings",
+            &owner,
+            StatusCode::OK,
+            "settings of org_a",
+        ),
+        ("/orgs/org_b/settings", &owner, StatusCode::FORBIDDEN, ""),
+        ("/orgs/org_a/settings", &member, StatusCode::FORBIDDEN, ""),
+        ("/tenants/org_a/audit", &owner, StatusCode::FORBIDDEN, ""),
+        ("/orgs/org_a/members", &member, StatusCode::OK, "members"),
+        ("/orgs/org_b/members", &member, StatusCode::FORBIDDEN, ""),
+        ("/settings", &owner, StatusCode::INTERNAL_SERVER_ERROR, ""),
+    ];
+    for (uri, token, expected, body) in cases {
+        let (status, text) = status(&app, uri, Some(token)).await;
+        assert_eq!(status, *expected, "{uri}");
+        if !body.is_empty() {
+            assert_eq!(text, *body, "{uri}");
+        }
+    }
 }

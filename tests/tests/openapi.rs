@@ -1,11 +1,13 @@
-//! OpenAPI from the guards and the providers: security schemes per provider, requirements on
-//! guarded operations only, enum roles by name, and the document validates as OpenAPI 3.1 with a
-//! real validator (Python's `openapi-spec-validator`, installed by `.ci/run`).
+//! OpenAPI from the guards, the token sources and the providers: a scheme per token source, the
+//! providers' sign-in schemes (from presets or a discovery document), requirements on guarded
+//! operations only, enum roles by name, Swagger UI's sign-in settings, and the document validates
+//! as OpenAPI 3.1 with a real validator (Python's `openapi-spec-validator`, installed by
+//! `.ci/run`).
 
 use actix_web::{HttpResponse, get};
-use auth_actix::openapi::SecurityDocs;
+use auth_actix::openapi::{SecurityDocs, SwaggerOAuth};
 use auth_actix::testing::TestIssuer;
-use auth_actix::{JwtAuth, Provider, Role, require_role, require_scope};
+use auth_actix::{JwtAuth, Provider, Role, TokenSource, require_role, require_scope};
 use serde_json::{Value, json};
 use utoipa::OpenApi;
 
@@ -215,7 +217,7 @@ async fn providers_with_oauth_endpoints_get_an_authorization_code_scheme() {
 }
 
 #[actix_web::test]
-async fn cloudflare_access_gets_an_api_key_header_scheme() {
+async fn cloudflare_access_gets_its_header_and_cookie_and_no_bearer_scheme() {
     let doc = document(
         &JwtAuth::new(Provider::cloudflare_access(
             "https://team.cloudflareaccess.com",
@@ -223,19 +225,205 @@ async fn cloudflare_access_gets_an_api_key_header_scheme() {
         ))
         .unwrap(),
     );
-    assert_eq!(scheme_names(&doc), ["bearer", "token_header"]);
+    assert_eq!(
+        scheme_names(&doc),
+        ["token_cookie", "token_header"],
+        "Access tokens are read from its header and cookie, never Authorization: Bearer"
+    );
     assert_eq!(
         doc["components"]["securitySchemes"]["token_header"],
         json!({
             "type": "apiKey",
             "in": "header",
             "name": "Cf-Access-Jwt-Assertion",
-            "description": "The bare token, as the proxy forwards it"
+            "description": "The bare token in the Cf-Access-Jwt-Assertion header"
+        })
+    );
+    assert_eq!(
+        doc["components"]["securitySchemes"]["token_cookie"]["name"],
+        "CF_Authorization"
+    );
+    assert_eq!(
+        security(&doc, "/edit"),
+        json!([{"token_header": ["editor", "verified"]}, {"token_cookie": ["editor", "verified"]}])
+    );
+    validate(&doc);
+}
+
+#[actix_web::test]
+async fn the_schemes_follow_the_configured_token_sources() {
+    let issuer = TestIssuer::start().await;
+    let auth = JwtAuth::new(issuer.provider())
+        .unwrap()
+        .token_sources([TokenSource::cookie("session")]);
+    let doc = document(&auth);
+    assert_eq!(
+        scheme_names(&doc),
+        ["token_cookie"],
+        "no bearer, OAuth 2.0 or OpenID Connect scheme: a token sent as a bearer token is not read"
+    );
+    assert_eq!(
+        doc["components"]["securitySchemes"]["token_cookie"],
+        json!({
+            "type": "apiKey",
+            "in": "cookie",
+            "name": "session",
+            "description": "The bare token in the session cookie; it counts for same-site \
+                            requests only"
         })
     );
     assert_eq!(
         security(&doc, "/edit"),
-        json!([{"bearer": ["editor", "verified"]}, {"token_header": ["editor", "verified"]}])
+        json!([{"token_cookie": ["editor", "verified"]}])
+    );
+    assert_eq!(
+        security(&doc, "/items"),
+        json!([{"token_cookie": ["read:items"]}])
     );
     validate(&doc);
+    let spec = SecurityDocs::new(&auth).apply(ApiDoc::openapi());
+    let refused = SwaggerOAuth::from_openapi(&spec, "api-docs").unwrap_err();
+    assert!(
+        refused.problem.contains("Authorization: Bearer"),
+        "{refused}"
+    );
+
+    let several = JwtAuth::new(issuer.provider()).unwrap().token_sources([
+        TokenSource::cookie("a"),
+        TokenSource::header("X-Token"),
+        TokenSource::Bearer,
+        TokenSource::cookie("b"),
+    ]);
+    let doc = document(&several);
+    assert_eq!(
+        scheme_names(&doc),
+        [
+            "bearer",
+            "openid_connect",
+            "token_cookie",
+            "token_cookie_2",
+            "token_header"
+        ]
+    );
+    assert_eq!(
+        doc["components"]["securitySchemes"]["token_cookie_2"]["name"],
+        "b"
+    );
+    assert_eq!(
+        security(&doc, "/custom"),
+        json!([
+            {"token_header": ["custom"]},
+            {"bearer": ["custom"]},
+            {"token_cookie": ["custom"]},
+            {"token_cookie_2": ["custom"]},
+            {"openid_connect": []}
+        ]),
+        "headers first, then cookies, as the middleware looks"
+    );
+    validate(&doc);
+}
+
+#[actix_web::test]
+async fn a_generic_issuer_gets_the_sign_in_endpoints_its_discovery_names() {
+    if !tests::oidc_provider::available("a_generic_issuer_gets_the_sign_in_endpoints") {
+        return;
+    }
+    let provider = tests::oidc_provider::OidcProvider::start(json!({
+        "resources": [{ "indicator": "https://items.example.com", "scope": "read:items" }]
+    }))
+    .await;
+    let auth =
+        JwtAuth::new(Provider::oidc(provider.issuer()).audience("https://items.example.com"))
+            .unwrap();
+    let before = SecurityDocs::new(&auth).apply(ApiDoc::openapi());
+    let refused = SwaggerOAuth::from_openapi(&before, "api-docs").unwrap_err();
+    assert!(refused.problem.contains("JwtAuth::warm_up"), "{refused}");
+
+    auth.warm_up().await.unwrap();
+    let doc = document(&auth);
+    assert_eq!(scheme_names(&doc), ["bearer", "oauth2", "openid_connect"]);
+    let url = format!("{}/.well-known/openid-configuration", provider.issuer());
+    let body = reqwest::get(url).await.unwrap().bytes().await.unwrap();
+    let discovery: Value = serde_json::from_slice(&body).unwrap();
+    let flow = &doc["components"]["securitySchemes"]["oauth2"]["flows"]["authorizationCode"];
+    assert_eq!(
+        flow["authorizationUrl"],
+        discovery["authorization_endpoint"]
+    );
+    assert_eq!(flow["tokenUrl"], discovery["token_endpoint"]);
+    validate(&doc);
+
+    let spec = SecurityDocs::new(&auth).apply(ApiDoc::openapi());
+    let sign_in = SwaggerOAuth::from_openapi(&spec, "api-docs").unwrap();
+    assert_eq!(
+        sign_in.authorization_url(),
+        discovery["authorization_endpoint"]
+    );
+    assert_eq!(sign_in.token_url(), discovery["token_endpoint"]);
+    assert_eq!(sign_in.scopes(), ["openid", "read:items"]);
+}
+
+#[actix_web::test]
+async fn an_issuer_whose_discovery_names_no_sign_in_gets_no_authorization_code_scheme() {
+    let issuer = TestIssuer::start().await;
+    let auth = JwtAuth::new(issuer.provider()).unwrap();
+    auth.warm_up().await.unwrap();
+    let spec = SecurityDocs::new(&auth).apply(ApiDoc::openapi());
+    let doc = serde_json::to_value(&spec).unwrap();
+    assert_eq!(scheme_names(&doc), ["bearer", "openid_connect"]);
+    let refused = SwaggerOAuth::from_openapi(&spec, "api-docs").unwrap_err();
+    assert_eq!(refused.setting, "SwaggerOAuth");
+    assert!(refused.problem.contains("authorization code"), "{refused}");
+}
+
+#[actix_web::test]
+async fn swagger_ui_signs_in_with_pkce_asking_for_openid_and_the_guards_scopes() {
+    let auth = JwtAuth::new(Provider::keycloak("https://sso.example.com", "demo", "api")).unwrap();
+    let spec = SecurityDocs::new(&auth)
+        .role_enum::<AppRole>()
+        .apply(ApiDoc::openapi());
+    let doc = serde_json::to_value(&spec).unwrap();
+    let flow = &doc["components"]["securitySchemes"]["oauth2"]["flows"]["authorizationCode"];
+    assert_eq!(
+        flow["scopes"],
+        json!({"openid": "Sign in", "read:items": "Asked for by a guarded operation"}),
+        "openid and the scope guards' scopes; role names are not scopes"
+    );
+    let sign_in = SwaggerOAuth::from_openapi(&spec, " api-docs ").unwrap();
+    assert_eq!(
+        serde_json::to_value(&sign_in).unwrap(),
+        json!({
+            "clientId": "api-docs",
+            "scopes": ["openid", "read:items"],
+            "usePkceWithAuthorizationCodeGrant": true
+        })
+    );
+    assert_eq!(sign_in.authorization_url(), flow["authorizationUrl"]);
+    assert_eq!(sign_in.token_url(), flow["tokenUrl"]);
+    assert!(sign_in.use_pkce());
+
+    let chosen = sign_in
+        .clone()
+        .with_scopes(["openid", "api://app/read"])
+        .unwrap()
+        .with_authorization_param("audience", "https://api.example.com");
+    assert_eq!(
+        serde_json::to_value(&chosen).unwrap(),
+        json!({
+            "clientId": "api-docs",
+            "scopes": ["openid", "api://app/read"],
+            "usePkceWithAuthorizationCodeGrant": true,
+            "additionalQueryStringParams": {"audience": "https://api.example.com"}
+        })
+    );
+    for bad in [vec![], vec!["read items"], vec![""], vec!["a\"\"b"]] {
+        let refused = sign_in.clone().with_scopes(bad.clone()).unwrap_err();
+        assert_eq!(refused.setting, "SwaggerOAuth::with_scopes", "{bad:?}");
+    }
+    for bad in ["", "  ", "api\ndocs"] {
+        let refused = SwaggerOAuth::from_openapi(&spec, bad).unwrap_err();
+        assert_eq!(refused.setting, "SwaggerOAuth client_id", "{bad:?}");
+    }
+    let bare = SwaggerOAuth::from_openapi(&ApiDoc::openapi(), "api-docs").unwrap_err();
+    assert!(bare.problem.contains("apply SecurityDocs"), "{bare}");
 }

@@ -8,7 +8,8 @@ use std::time::Duration;
 
 use auth_core::testing::TestIssuer;
 use auth_core::{
-    AuthError, IdentityKind, KeySettings, Provider, StandardClaims, TokenSource, Verifier,
+    Algorithm, AuthError, IdentityKind, KeySettings, Provider, StandardClaims, TokenSource,
+    Verifier,
 };
 use serde_json::json;
 use tests::init_tracing;
@@ -122,26 +123,21 @@ async fn zitadel_roles_count_for_the_application_only_from_trusted_organisations
     let project = "263514598346711111";
     let owner = "263514100000000001";
     let provider = || Provider::zitadel(issuer.issuer(), project).trusted_organizations([owner]);
+    let qualified = format!("urn:zitadel:iam:org:project:{project}:roles");
     let token = issuer
         .token()
         .audiences([project, "263514598346722222@my-app"])
-        .claim(
-            "urn:zitadel:iam:org:project:roles",
-            json!({"admin": {owner: "acme.zitadel.cloud"}}),
-        )
-        .claim(
-            format!("urn:zitadel:iam:org:project:{project}:roles"),
-            json!({"editor": {owner: "acme.zitadel.cloud"}}),
-        )
+        .claim("client_id", "263514598346722222@my-app")
+        .claim(&qualified, json!({"editor": {owner: "acme.zitadel.cloud"}}))
         .claim("urn:zitadel:iam:user:resourceowner:id", owner)
         .scopes(["openid", "profile"])
         .sign();
     let claims = verify(provider(), &token).await.unwrap();
-    assert_eq!(roles(&claims), ["admin", "editor"]);
+    assert_eq!(roles(&claims), ["editor"]);
     assert_eq!(scopes(&claims), ["openid", "profile"]);
     assert!(
-        claims.identity().has_org_role("admin"),
-        "the owner granted them too"
+        claims.identity().has_org_role("editor"),
+        "the owner granted it"
     );
 
     // A customer organisation granted the project grants its own admin; that is its business.
@@ -150,17 +146,13 @@ async fn zitadel_roles_count_for_the_application_only_from_trusted_organisations
         .token()
         .audiences([project])
         .claim(
-            "urn:zitadel:iam:org:project:roles",
-            json!([{"admin": {customer: "customer.zitadel.cloud"}}, {"viewer": {owner: "a"}}]),
+            &qualified,
+            json!({"admin": {customer: "customer.zitadel.cloud"}, "viewer": {owner: "a"}}),
         )
         .claim("urn:zitadel:iam:user:resourceowner:id", customer)
         .sign();
     let claims = verify(provider(), &customer_admin).await.unwrap();
-    assert_eq!(
-        roles(&claims),
-        ["viewer"],
-        "the older array-wrapped shape is read too"
-    );
+    assert_eq!(roles(&claims), ["viewer"]);
     let org = claims.identity().organization.clone().unwrap();
     assert_eq!(org.id, customer);
     assert!(org.has_role("admin") && !claims.identity().has_role("admin"));
@@ -178,7 +170,165 @@ async fn zitadel_roles_count_for_the_application_only_from_trusted_organisations
         verify(provider(), &other_project).await.unwrap_err(),
         AuthError::InvalidAudience
     );
-    assert!(Verifier::new(Provider::zitadel("https://x.zitadel.cloud", "")).is_err());
+}
+
+/// The unqualified `urn:zitadel:iam:org:project:roles` holds the roles of the requesting client's
+/// project: a client of the owner's billing project that adds this project to its audience
+/// (`urn:zitadel:iam:org:project:id:<id>:aud`) carries billing's `admin` there.
+#[tokio::test]
+async fn zitadel_reads_only_this_projects_roles_unless_told_otherwise() {
+    init_tracing();
+    let issuer = TestIssuer::start().await;
+    let project = "263514598346711111";
+    let billing = "263514598346799999";
+    let owner = "263514100000000001";
+    let provider = || Provider::zitadel(issuer.issuer(), project).trusted_organizations([owner]);
+    let billing_client = "263514598346788888@billing";
+    let from_billing = issuer
+        .token()
+        .audiences([billing_client, billing, project])
+        .claim("client_id", billing_client)
+        .claim(
+            "urn:zitadel:iam:org:project:roles",
+            json!({"admin": {owner: "acme.zitadel.cloud"}}),
+        )
+        .claim(
+            format!("urn:zitadel:iam:org:project:{billing}:roles"),
+            json!({"admin": {owner: "acme.zitadel.cloud"}}),
+        )
+        .claim(
+            format!("urn:zitadel:iam:org:project:{project}:roles"),
+            json!({"viewer": {owner: "acme.zitadel.cloud"}}),
+        )
+        .sign();
+    let claims = verify(provider(), &from_billing).await.unwrap();
+    assert_eq!(
+        roles(&claims),
+        ["viewer"],
+        "billing's admin is not this project's"
+    );
+    assert!(!claims.identity().has_org_role("admin"));
+
+    // Opted in: the unqualified claim counts beside the qualified one.
+    let opted_in = verify(provider().zitadel_unqualified_roles(), &from_billing)
+        .await
+        .unwrap();
+    assert_eq!(roles(&opted_in), ["admin", "viewer"]);
+
+    // Anything but Zitadel's object of roles is ignored, whichever claim holds it.
+    let wrapped = issuer
+        .token()
+        .audiences([project])
+        .claim(
+            format!("urn:zitadel:iam:org:project:{project}:roles"),
+            json!([{"admin": {owner: "acme.zitadel.cloud"}}]),
+        )
+        .claim("urn:zitadel:iam:org:project:roles", json!(["admin"]))
+        .sign();
+    let claims = verify(provider().zitadel_unqualified_roles(), &wrapped)
+        .await
+        .unwrap();
+    assert!(roles(&claims).is_empty(), "{:?}", roles(&claims));
+
+    let not_zitadel = Provider::oidc(issuer.issuer())
+        .audience("api")
+        .zitadel_unqualified_roles();
+    let error = Verifier::new(not_zitadel).unwrap_err();
+    assert!(
+        error.setting.ends_with("zitadel_unqualified_roles"),
+        "{error}"
+    );
+}
+
+#[tokio::test]
+async fn zitadel_settings_that_cannot_work_are_refused_at_startup() {
+    let zitadel =
+        |project: &str| Verifier::new(Provider::zitadel("https://x.zitadel.cloud", project));
+    for accepted in [
+        "263514598346711111",
+        " 263514598346711111 ",
+        "69234237810729019",
+    ] {
+        assert!(zitadel(accepted).is_ok(), "{accepted:?}");
+    }
+    for refused in [
+        "",
+        "invoices",
+        "12345",
+        "263514598346711111@invoices",
+        "2635145983467-1111",
+    ] {
+        let error = zitadel(refused).unwrap_err();
+        assert!(
+            error.setting.ends_with("project_id")
+                && error
+                    .problem
+                    .contains("shown on the project's page in the console"),
+            "{refused:?}: {error}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn a_blank_trusted_organisation_is_refused_for_every_preset() {
+    let presets = [
+        Provider::zitadel("https://x.zitadel.cloud", "263514598346711111"),
+        Provider::clerk("https://clerk.example.com", ["https://app.example.com"]),
+        Provider::entra_multi_tenant(CLIENT, [TENANT]),
+        Provider::auth0("tenant.us.auth0.com", "https://api.example.com"),
+        Provider::oidc("https://issuer.example.com").audience("api"),
+    ];
+    for preset in presets {
+        assert!(Verifier::new(preset.clone().trusted_organizations(["org-1"])).is_ok());
+        for blank in ["", "   "] {
+            let error =
+                Verifier::new(preset.clone().trusted_organizations(["org-1", blank])).unwrap_err();
+            assert!(
+                error.setting.ends_with("trusted_organizations") && error.problem.contains("empty"),
+                "{error}"
+            );
+        }
+    }
+}
+
+/// Zitadel's web keys sign with RS256/384/512, ES256/384/512 or EdDSA (ES512 is not verified by
+/// this crate); PS256 is not among them.
+#[tokio::test]
+async fn zitadel_accepts_the_algorithms_its_web_keys_use() {
+    init_tracing();
+    let issuer = TestIssuer::start_with(&[
+        Algorithm::RS256,
+        Algorithm::RS384,
+        Algorithm::RS512,
+        Algorithm::ES256,
+        Algorithm::ES384,
+        Algorithm::EdDSA,
+        Algorithm::PS256,
+    ])
+    .await;
+    let zitadel = issuer.adopt(Provider::zitadel(
+        "https://acme.zitadel.cloud",
+        "263514598346711111",
+    ));
+    for alg in [
+        Algorithm::RS256,
+        Algorithm::RS384,
+        Algorithm::RS512,
+        Algorithm::ES256,
+        Algorithm::ES384,
+        Algorithm::EdDSA,
+    ] {
+        let token = issuer.token_for(&zitadel).algorithm(alg).sign();
+        assert!(verify(zitadel.clone(), &token).await.is_ok(), "{alg}");
+    }
+    let pss = issuer
+        .token_for(&zitadel)
+        .algorithm(Algorithm::PS256)
+        .sign();
+    assert_eq!(
+        verify(zitadel, &pss).await.unwrap_err(),
+        AuthError::AlgorithmNotAllowed
+    );
 }
 
 #[tokio::test]
@@ -727,4 +877,392 @@ async fn test_issuer_mints_tokens_shaped_for_every_preset() {
             claims.identity()
         );
     }
+}
+
+/// Auth0's "Work with Tokens and Organizations" (manage-users/organizations/using-tokens): its two
+/// example access tokens, verbatim but for fresh `iat`/`exp` (and the roles claim an Action adds).
+#[tokio::test]
+async fn auth0_organisations_follow_work_with_tokens_and_organizations() {
+    init_tracing();
+    let issuer = TestIssuer::start().await;
+    let auth0 = || {
+        Provider::auth0("exampleco.auth0.com", "https://example-api/")
+            .jwks_url(issuer.jwks_url())
+            .roles_claim("\"https://marketplace/roles\"")
+    };
+    let user = issuer
+        .token()
+        .issuer("https://exampleco.auth0.com/")
+        .subject("auth0|602c0dcab993d10073daf680")
+        .audiences([
+            "https://example-api/",
+            "https://exampleco.auth0.com/userinfo",
+        ])
+        .claim("azp", "ENDmmAJsbwI1hOG1KPJddQ8LHjV6kLkV")
+        .claim("scope", "openid profile email")
+        .claim("org_id", "org_9ybsU1dN2dKfDkBi")
+        .claim("permissions", ["read:reports", "write:reports"])
+        .claim("https://marketplace/roles", ["marketplace-administrator"])
+        .sign();
+    let machine = issuer
+        .token()
+        .issuer("https://exampleco.auth0.com/")
+        .subject("CS2MNgcX1VZFCJaEzfKw2VPAAS0gzhqP@clients")
+        .audience("https://example-api/")
+        .claim("scope", "scope1 scope2")
+        .claim("org_id", "org_vIK75NKFvaozQsFy")
+        .claim("org_name", "acme")
+        .claim("gty", "client-credentials")
+        .claim("azp", "CS2MNgcX1VZFCJaEzfKw2VPAAS0gzhqP")
+        .sign();
+
+    // "If the claim cannot be validated, then the API should deem the token invalid."
+    for token in [&user, &machine] {
+        let err = verify(auth0(), token).await.unwrap_err();
+        let names_the_setting = matches!(
+            &err,
+            AuthError::OrganizationNotAccepted(why) if why.contains("accept_organizations")
+        );
+        assert!(names_the_setting, "{err}");
+        assert_eq!(err.code(), auth_core::ErrorCode::InvalidToken);
+    }
+    let accepted =
+        || auth0().accept_organizations(["org_9ybsU1dN2dKfDkBi", "org_vIK75NKFvaozQsFy"]);
+    let claims = verify(accepted(), &user).await.unwrap();
+    let identity = claims.identity();
+    let org = identity.organization.clone().unwrap();
+    assert_eq!(
+        (org.id.as_str(), org.name.as_deref()),
+        ("org_9ybsU1dN2dKfDkBi", None)
+    );
+    assert!(org.has_role("marketplace-administrator"));
+    assert_eq!(
+        org.permissions.iter().collect::<Vec<_>>(),
+        ["read:reports", "write:reports"]
+    );
+    assert!(
+        roles(&claims).is_empty(),
+        "the organisation's, not the application's"
+    );
+    assert_eq!(scopes(&claims), ["email", "openid", "profile"]);
+
+    let claims = verify(accepted(), &machine).await.unwrap();
+    let org = claims.identity().organization.clone().unwrap();
+    assert_eq!(
+        (org.id.as_str(), org.name.as_deref()),
+        ("org_vIK75NKFvaozQsFy", Some("acme"))
+    );
+    assert_eq!(claims.identity().kind, IdentityKind::Service);
+    assert_eq!(scopes(&claims), ["scope1", "scope2"]);
+
+    let elsewhere = auth0().accept_organizations(["org_9ybsU1dN2dKfDkBi"]);
+    assert!(matches!(
+        verify(elsewhere, &machine).await.unwrap_err(),
+        AuthError::OrganizationNotAccepted(_)
+    ));
+    assert!(
+        verify(auth0().accept_any_organization(), &machine)
+            .await
+            .is_ok()
+    );
+
+    // Under RBAC Auth0 copies granted permissions into `scope`: those are the organisation's too.
+    let mirrored = issuer
+        .token()
+        .issuer("https://exampleco.auth0.com/")
+        .audience("https://example-api/")
+        .claim("scope", "openid read:reports")
+        .claim("org_id", "org_9ybsU1dN2dKfDkBi")
+        .claim("permissions", ["read:reports"])
+        .sign();
+    let claims = verify(accepted(), &mirrored).await.unwrap();
+    assert_eq!(scopes(&claims), ["openid"]);
+
+    // The application's own organisation: its roles and permissions are the application's.
+    let staff = auth0().trusted_organizations(["org_9ybsU1dN2dKfDkBi"]);
+    let claims = verify(staff, &user).await.unwrap();
+    assert_eq!(roles(&claims), ["marketplace-administrator"]);
+    assert!(claims.identity().has_scope("write:reports"));
+
+    // No org_id: as before, permissions are the caller's scopes.
+    let plain = issuer
+        .token()
+        .issuer("https://exampleco.auth0.com/")
+        .audience("https://example-api/")
+        .claim("permissions", ["read:reports"])
+        .claim("https://marketplace/roles", ["admin"])
+        .sign();
+    let claims = verify(auth0(), &plain).await.unwrap();
+    assert_eq!(
+        (roles(&claims), scopes(&claims)),
+        (vec!["admin".into()], vec!["read:reports".into()])
+    );
+    assert!(claims.identity().organization.is_none());
+
+    // A name without an ID, or an ID that is not a string, is not Auth0's shape.
+    for (claim, value) in [("org_name", json!("acme")), ("org_id", json!(42))] {
+        let odd = issuer
+            .token()
+            .issuer("https://exampleco.auth0.com/")
+            .audience("https://example-api/")
+            .claim(claim, value)
+            .sign();
+        assert!(matches!(
+            verify(accepted(), &odd).await.unwrap_err(),
+            AuthError::InvalidClaim(_)
+        ));
+    }
+}
+
+#[tokio::test]
+async fn organisation_acceptance_settings_that_cannot_work_are_refused_at_startup() {
+    let auth0 = || Provider::auth0("exampleco.auth0.com", "https://example-api/");
+    let problem = |provider: Provider| Verifier::new(provider).unwrap_err().to_string();
+    let by_name = problem(auth0().accept_organizations(["acme"]));
+    assert!(
+        by_name.contains("accept_organizations") && by_name.contains("org_"),
+        "{by_name}"
+    );
+    let empty = problem(auth0().accept_organizations(Vec::<String>::new()));
+    assert!(empty.contains("accept_any_organization"), "{empty}");
+    let spaced = problem(auth0().accept_organizations([" org_1"]));
+    assert!(spaced.contains("without spaces"), "{spaced}");
+    let both = problem(
+        auth0()
+            .accept_organizations(["org_1"])
+            .accept_any_organization(),
+    );
+    assert!(both.contains("both"), "{both}");
+    let both = problem(
+        auth0()
+            .accept_any_organization()
+            .accept_organizations(["org_1"]),
+    );
+    assert!(both.contains("both"), "{both}");
+    let okta = Provider::okta("https://dev-1.okta.com/oauth2/default", "api://default");
+    let none = problem(okta.clone().accept_organizations(["x"]));
+    assert!(none.contains("name no organisation"), "{none}");
+    assert!(problem(okta.accept_any_organization()).contains("name no organisation"));
+    // Other presets take any form of ID their tokens carry.
+    assert!(
+        Verifier::new(
+            Provider::keycloak("https://sso.example.com", "demo", "api")
+                .accept_organizations(["acme"])
+        )
+        .is_ok()
+    );
+}
+
+#[tokio::test]
+async fn keycloak_organizations_name_one_organisation_or_none() {
+    init_tracing();
+    let issuer = TestIssuer::start().await;
+    let realm_issuer = format!("{}/realms/demo", issuer.issuer());
+    let provider = || Provider::keycloak(issuer.issuer(), "demo", "orders-api");
+    let token = |organization: serde_json::Value| {
+        issuer
+            .token()
+            .issuer(&realm_issuer)
+            .audience("orders-api")
+            .claim("typ", "Bearer")
+            .claim("scope", "openid organization")
+            .claim("organization", organization)
+            .sign()
+    };
+    let org = |claims: auth_core::Claims<StandardClaims>| claims.identity().organization.clone();
+
+    // The mapper's default: a list of aliases.
+    let listed = org(verify(provider(), &token(json!(["acme"]))).await.unwrap()).unwrap();
+    assert_eq!(
+        (listed.id.as_str(), listed.name.as_deref()),
+        ("acme", Some("acme"))
+    );
+    assert!(listed.roles.is_empty());
+    // With "Add organization id" (and attributes), as the server administration guide shows it.
+    let id = "42c3e46f-2477-44d7-a85b-d3b43f6b31fa";
+    let documented = json!({"testcorp": {"id": id, "attr1": ["value1"]}});
+    let with_id = org(verify(provider(), &token(documented)).await.unwrap()).unwrap();
+    assert_eq!(
+        (with_id.id.as_str(), with_id.name.as_deref()),
+        (id, Some("testcorp"))
+    );
+    // Several organisations (organization:*) do not say which one the caller acts in.
+    for several in [
+        json!(["acme", "globex"]),
+        json!({"a": {"id": "1"}, "b": {"id": "2"}}),
+    ] {
+        assert!(org(verify(provider(), &token(several)).await.unwrap()).is_none());
+    }
+    // An attribute named `id` overwrites the ID with a list: not taken.
+    let overwritten = json!({"acme": {"id": ["attacker-chosen"]}});
+    assert!(org(verify(provider(), &token(overwritten)).await.unwrap()).is_none());
+    // An accepted list filters them.
+    let only_acme = provider().accept_organizations(["acme"]);
+    assert!(
+        verify(only_acme.clone(), &token(json!(["acme"])))
+            .await
+            .is_ok()
+    );
+    assert!(matches!(
+        verify(only_acme, &token(json!(["globex"])))
+            .await
+            .unwrap_err(),
+        AuthError::OrganizationNotAccepted(_)
+    ));
+}
+
+/// Runs `mint`, expecting it to panic, and returns the panic's message.
+fn panic_message(mint: impl FnOnce()) -> String {
+    let hook = std::panic::take_hook();
+    std::panic::set_hook(Box::new(|_| {}));
+    let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(mint));
+    std::panic::set_hook(hook);
+    let payload = result.expect_err("a panic");
+    payload
+        .downcast_ref::<String>()
+        .cloned()
+        .or_else(|| payload.downcast_ref::<&str>().map(|s| (*s).to_owned()))
+        .unwrap_or_default()
+}
+
+#[tokio::test]
+async fn test_issuer_writes_organisations_in_each_providers_shape() {
+    init_tracing();
+    let issuer = TestIssuer::start().await;
+    let payload = |token: &str| tests::payload(token);
+
+    // Zitadel: grants in the role claim qualified by the project, and the resource owner; never
+    // the unqualified claim, which names the requesting client's project.
+    let project = "263514598346711111";
+    let zitadel = issuer.adopt(Provider::zitadel("https://acme.zitadel.cloud", project));
+    let claims = payload(
+        &issuer
+            .token_for(&zitadel)
+            .organization("263514200000000002", ["admin"])
+            .sign(),
+    );
+    assert_eq!(
+        claims[format!("urn:zitadel:iam:org:project:{project}:roles")],
+        json!({"admin": {"263514200000000002": "263514200000000002.zitadel.example"}})
+    );
+    assert_eq!(
+        claims["urn:zitadel:iam:user:resourceowner:id"],
+        "263514200000000002"
+    );
+    assert!(
+        claims.get("urn:zitadel:iam:org:project:roles").is_none(),
+        "{claims}"
+    );
+    let roles_only = payload(&issuer.token_for(&zitadel).roles(["admin"]).sign());
+    assert!(
+        roles_only
+            .get("urn:zitadel:iam:org:project:roles")
+            .is_none(),
+        "{roles_only}"
+    );
+
+    // Auth0: org_id, roles in the configured claim.
+    let auth0 = issuer.adopt(
+        Provider::auth0("exampleco.auth0.com", "https://example-api/")
+            .roles_claim("\"https://example.com/roles\"")
+            .accept_any_organization(),
+    );
+    let token = issuer
+        .token_for(&auth0)
+        .organization("org_1", ["admin"])
+        .sign();
+    let claims = payload(&token);
+    assert_eq!(
+        (&claims["org_id"], &claims["https://example.com/roles"]),
+        (&json!("org_1"), &json!(["admin"]))
+    );
+    let verified = Verifier::new(auth0)
+        .unwrap()
+        .verify::<StandardClaims>(&token)
+        .await
+        .unwrap();
+    assert!(verified.identity().has_org_role("admin") && !verified.identity().has_role("admin"));
+
+    // Entra (multi-tenant): iss and tid move together, so the verifier accepts the token.
+    let other = "11111111-2222-3333-4444-555555555555";
+    let entra = issuer.adopt(Provider::entra_multi_tenant(CLIENT, [TENANT, other]));
+    let token = issuer
+        .token_for(&entra)
+        .organization(other, ["admin"])
+        .sign();
+    let claims = payload(&token);
+    assert_eq!(claims["tid"], other);
+    assert_eq!(claims["iss"], format!("{}/{other}/v2.0", issuer.issuer()));
+    let verified = Verifier::new(entra)
+        .unwrap()
+        .verify::<StandardClaims>(&token)
+        .await
+        .unwrap();
+    assert_eq!(verified.identity().organization.as_ref().unwrap().id, other);
+
+    // Keycloak: the organization claim, as the mapper writes it by default.
+    let keycloak = issuer.adopt(Provider::keycloak("https://sso.example.com", "demo", "api"));
+    let claims = payload(
+        &issuer
+            .token_for(&keycloak)
+            .organization("acme", Vec::<String>::new())
+            .sign(),
+    );
+    assert_eq!(claims["organization"], json!(["acme"]));
+    let message = panic_message(|| {
+        let _ = issuer.token_for(&keycloak).organization("acme", ["admin"]);
+    });
+    assert!(
+        message.contains("Keycloak organisations grant no roles"),
+        "{message}"
+    );
+
+    // Providers without organisations refuse loudly, naming themselves.
+    let none = [
+        (
+            Provider::okta("https://dev-1.okta.com/oauth2/default", "api://default"),
+            "Okta",
+        ),
+        (
+            Provider::cognito("eu-west-1", "eu-west-1_AbCdEf123", "client-1"),
+            "Amazon Cognito",
+        ),
+        (
+            Provider::google("1234.apps.googleusercontent.com"),
+            "Google",
+        ),
+        (Provider::firebase("my-project"), "Firebase"),
+        (
+            Provider::cloudflare_access("https://team.cloudflareaccess.com", CF_AUD),
+            "Cloudflare Access",
+        ),
+        (
+            Provider::oidc("https://issuer.example.com").audience("api"),
+            "Generic OpenID Connect",
+        ),
+    ];
+    for (provider, brand) in none {
+        let provider = issuer.adopt(provider);
+        let message = panic_message(|| {
+            let _ = issuer.token_for(&provider).organization("org_1", ["admin"]);
+        });
+        assert!(
+            message.contains(&format!("{brand} tokens carry no organisation")),
+            "{message}"
+        );
+    }
+    let message = panic_message(|| {
+        let _ = issuer.token().organization("org_1", ["admin"]);
+    });
+    assert!(message.contains("TestIssuer::token_for"), "{message}");
+    let auth0_without_roles = issuer.adopt(Provider::auth0(
+        "exampleco.auth0.com",
+        "https://example-api/",
+    ));
+    let message = panic_message(|| {
+        let _ = issuer
+            .token_for(&auth0_without_roles)
+            .organization("org_1", ["admin"]);
+    });
+    assert!(message.contains("roles_claim"), "{message}");
 }

@@ -5,10 +5,13 @@ use std::time::Duration;
 
 use actix_web::http::StatusCode;
 use actix_web::{App, HttpResponse, get, post, test, web};
+use auth_actix::core::RevocationSettings;
 use auth_actix::testing::{TestIssuer, TestRequestExt};
 use auth_actix::{AuthError, Identity, JwtAuth, Revocations, Verified, Verifier};
+use tests::audit_log::AuditLog;
 use tests::redis_server::{RedisServer, available};
-use tests::{init_tracing, send, unix_now};
+use tests::tcp_proxy::FreezableProxy;
+use tests::{init_tracing, send, unix_now, wait_until};
 
 #[get("/me")]
 async fn me(caller: Verified<Identity>) -> HttpResponse {
@@ -196,6 +199,50 @@ async fn introspected_tokens_are_checked_against_revocations_too() {
     );
 }
 
+#[tokio::test]
+async fn a_full_set_refuses_a_new_revocation_loudly_and_keeps_every_one_it_holds() {
+    let issuer = TestIssuer::start().await;
+    let (log, _guard) = AuditLog::install();
+    let revocations =
+        Revocations::in_memory_with(RevocationSettings::default().capacity(2)).unwrap();
+    let verifier = Verifier::new(issuer.provider())
+        .unwrap()
+        .revocations(revocations.clone());
+    let tokens: Vec<String> = (0..3).map(|_| issuer.token().sign()).collect();
+    for token in &tokens[..2] {
+        revocations
+            .revoke(&verifier.verify_token(token).await.unwrap())
+            .await
+            .unwrap();
+    }
+    let refused = revocations
+        .revoke(&verifier.verify_token(&tokens[2]).await.unwrap())
+        .await
+        .unwrap_err();
+    assert!(refused.to_string().contains("full"), "{refused}");
+    assert!(
+        refused.to_string().contains("RevocationSettings::capacity"),
+        "{refused}"
+    );
+    let logged = log.events().into_iter().any(|event| {
+        event
+            .get("message")
+            .is_some_and(|message| message.contains("revocation refused"))
+    });
+    assert!(logged, "an error names the full set: {:?}", log.events());
+    // Nothing was evicted to make room.
+    for token in &tokens[..2] {
+        assert_eq!(
+            verifier.verify_token(token).await.unwrap_err(),
+            AuthError::Revoked
+        );
+    }
+    verifier.verify_token(&tokens[2]).await.unwrap();
+
+    let error = Revocations::in_memory_with(RevocationSettings::default().capacity(0)).unwrap_err();
+    assert_eq!(error.setting, "RevocationSettings::capacity");
+}
+
 // -------------------------------------------------------------------------------- Redis ---
 
 const STARTUP: Duration = Duration::from_secs(5);
@@ -345,4 +392,186 @@ async fn a_redis_url_that_is_not_one_fails_at_startup_naming_the_setting() {
         .await
         .unwrap_err();
     assert!(error.to_string().contains("Revocations::redis"), "{error}");
+}
+
+/// A heartbeat fast enough for tests: 200 ms, three of which may be missed.
+fn quick_heartbeat() -> RevocationSettings {
+    RevocationSettings::default()
+        .startup_wait(STARTUP)
+        .heartbeat(Duration::from_millis(200), 3)
+}
+
+#[tokio::test]
+async fn a_half_open_connection_stops_readiness_and_the_mirror_reloads_what_it_missed() {
+    if !available("a_half_open_connection_stops_readiness_and_the_mirror_reloads_what_it_missed") {
+        return;
+    }
+    init_tracing();
+    let (log, _guard) = AuditLog::install();
+    let redis = RedisServer::start().await;
+    let proxy = FreezableProxy::start(redis.address()).await;
+    let issuer = TestIssuer::start().await;
+    let direct = Revocations::redis_with(&redis.url(), quick_heartbeat())
+        .await
+        .unwrap();
+    let behind = Revocations::redis_with(&proxy.redis_url(), quick_heartbeat())
+        .await
+        .unwrap();
+    assert!(behind.is_ready());
+    let revoker = Verifier::new(issuer.provider())
+        .unwrap()
+        .revocations(direct.clone());
+    let verifier = Verifier::new(issuer.provider())
+        .unwrap()
+        .revocations(behind.clone());
+    let token = issuer.token().subject("ada").sign();
+    let other = issuer.token().subject("bob").sign();
+    verifier.verify_token(&token).await.unwrap();
+
+    // The path to Redis goes silent: no error, no data, every socket still open.
+    proxy.freeze();
+    direct
+        .revoke(&revoker.verify_token(&token).await.unwrap())
+        .await
+        .unwrap();
+    let stopped = wait_until(Duration::from_secs(20), || !behind.is_ready()).await;
+    assert!(stopped, "a silent mirror stops vouching within the bound");
+    assert!(!verifier.readiness().ready);
+    assert_eq!(verifier.readiness().revocations_loaded, Some(false));
+    assert!(matches!(
+        verifier.verify_token(&other).await.unwrap_err(),
+        AuthError::StoreUnavailable(reason) if reason.contains("heartbeat")
+    ));
+    let warned = log.events().into_iter().any(|event| {
+        event
+            .get("message")
+            .is_some_and(|message| message.contains("heartbeat bound"))
+    });
+    assert!(warned, "the silence is logged: {:?}", log.events());
+
+    proxy.thaw();
+    let back = wait_until(Duration::from_secs(30), || behind.is_ready()).await;
+    assert!(
+        back,
+        "the mirror reconnects and reloads once the path works again"
+    );
+    // What was revoked during the silence came with the reload.
+    assert_eq!(
+        verifier.verify_token(&token).await.unwrap_err(),
+        AuthError::Revoked
+    );
+    verifier.verify_token(&other).await.unwrap();
+    assert!(verifier.readiness().ready);
+}
+
+#[tokio::test]
+async fn an_announced_revocation_that_does_not_fit_stops_the_instance_until_it_does() {
+    if !available("an_announced_revocation_that_does_not_fit_stops_the_instance_until_it_does") {
+        return;
+    }
+    init_tracing();
+    let (log, _guard) = AuditLog::install();
+    let redis = RedisServer::start().await;
+    let issuer = TestIssuer::start().await;
+    let roomy = Revocations::redis(&redis.url(), STARTUP).await.unwrap();
+    let small = Revocations::redis_with(&redis.url(), quick_heartbeat().capacity(1))
+        .await
+        .unwrap();
+    let verifier = Verifier::new(issuer.provider())
+        .unwrap()
+        .revocations(small.clone());
+    let named = |jti: &str| issuer.token().claim("jti", jti).sign();
+    let (first, second, third) = (named("first"), named("second"), named("third"));
+
+    // "first" fits, and is forgotten in a few seconds.
+    roomy
+        .revoke_token(issuer.issuer(), "first", unix_now() + 8)
+        .await
+        .unwrap();
+    assert!(settles(&verifier, &first, Err(AuthError::Revoked)).await);
+    roomy
+        .revoke_token(issuer.issuer(), "second", unix_now() + 600)
+        .await
+        .unwrap();
+    let stopped = wait_until(Duration::from_secs(10), || !small.is_ready()).await;
+    assert!(
+        stopped,
+        "a revocation that does not fit is never dropped silently"
+    );
+    assert!(matches!(
+        verifier.verify_token(&third).await.unwrap_err(),
+        AuthError::StoreUnavailable(reason) if reason.contains("full")
+    ));
+    let logged = log.events().into_iter().any(|event| {
+        event
+            .get("message")
+            .is_some_and(|message| message.contains("does not fit"))
+    });
+    assert!(logged, "an error says so: {:?}", log.events());
+
+    // Once "first" runs its course there is room: the mirror reloads and holds "second".
+    let back = wait_until(Duration::from_secs(30), || small.is_ready()).await;
+    assert!(back, "the instance serves again once every revocation fits");
+    assert_eq!(
+        verifier.verify_token(&second).await.unwrap_err(),
+        AuthError::Revoked
+    );
+    verifier.verify_token(&third).await.unwrap();
+
+    // Full again: its own new revocation is refused before it is announced to anyone.
+    let refused = small
+        .revoke_token(issuer.issuer(), "third", unix_now() + 600)
+        .await
+        .unwrap_err();
+    assert!(refused.to_string().contains("full"), "{refused}");
+    let elsewhere = Verifier::new(issuer.provider())
+        .unwrap()
+        .revocations(roomy.clone());
+    elsewhere.verify_token(&third).await.unwrap();
+    assert!(small.is_ready());
+}
+
+#[tokio::test]
+async fn a_redis_that_may_evict_keys_is_reported() {
+    if !available("a_redis_that_may_evict_keys_is_reported") {
+        return;
+    }
+    let (log, _guard) = AuditLog::install();
+    let policy_errors = |log: &AuditLog| {
+        log.events()
+            .into_iter()
+            .filter(|event| event.contains_key("policy"))
+            .collect::<Vec<_>>()
+    };
+    let safe = RedisServer::start().await;
+    let revocations = Revocations::redis(&safe.url(), STARTUP).await.unwrap();
+    assert!(revocations.is_ready());
+    assert!(policy_errors(&log).is_empty(), "noeviction is fine");
+
+    let evicting = RedisServer::start().await;
+    let set = evicting
+        .command(&["CONFIG", "SET", "maxmemory-policy", "allkeys-lru"])
+        .await;
+    assert_eq!(set, "+OK");
+    let revocations = Revocations::redis(&evicting.url(), STARTUP).await.unwrap();
+    assert!(revocations.is_ready());
+    let reported = policy_errors(&log);
+    assert_eq!(reported.len(), 1, "{reported:?}");
+    assert_eq!(reported[0]["policy"], "allkeys-lru");
+    assert!(
+        reported[0]["message"].contains("noeviction"),
+        "{reported:?}"
+    );
+
+    // A managed Redis that refuses CONFIG: said so, not silently trusted.
+    log.clear();
+    let managed = RedisServer::start_with(&["--rename-command", "CONFIG", ""]).await;
+    let revocations = Revocations::redis(&managed.url(), STARTUP).await.unwrap();
+    assert!(revocations.is_ready());
+    let unchecked = log.events().into_iter().any(|event| {
+        event
+            .get("message")
+            .is_some_and(|message| message.contains("could not check"))
+    });
+    assert!(unchecked, "{:?}", log.events());
 }

@@ -3,11 +3,12 @@
 //! from the loopback issuer, as each provider documents them.
 
 use actix_web::http::StatusCode;
-use actix_web::{App, HttpResponse, get, test, web};
-use auth_actix::testing::{TestIssuer, TestRequestExt};
+use actix_web::{App, HttpResponse, get, post, test, web};
+use auth_actix::testing::{ServiceUserGrant, TestIssuer, TestRequestExt};
 use auth_actix::{
     AuthError, Authorize, IdentityKind, JwtAuth, Provider, Require, Requirement, Rule,
-    StandardClaims, Verifier, require_org_role, require_role, require_service, require_user,
+    StandardClaims, Verifier, require_org_member, require_org_role, require_role, require_service,
+    require_user,
 };
 use serde_json::json;
 use tests::{init_tracing, send};
@@ -353,13 +354,37 @@ async fn id_tokens_are_refused_where_the_provider_tells_them_apart() {
         "https://acme.zitadel.cloud",
         "263514598346711111",
     ));
-    for claim in ["at_hash", "c_hash", "nonce"] {
+    for claim in ["at_hash", "c_hash", "nonce", "sid"] {
         let id_token = issuer.token_for(&zitadel).claim(claim, "x").sign();
         assert!(
             kind_refusal(&verify(&zitadel, &id_token).await.unwrap_err()),
             "{claim}"
         );
     }
+    // An ID token as Zitadel's `NewIDTokenClaims` and `createIDToken` write one: no `jti`, and
+    // `azp`, `amr`, `auth_time` beside the markers above; its `aud` names the project too.
+    let id_token = issuer
+        .token_for(&zitadel)
+        .without_claim("jti")
+        .claim("azp", "263514598346722222@invoices")
+        .claim("amr", ["pwd"])
+        .claim("auth_time", tests::unix_now())
+        .claim("sid", "V1_263514598346744444")
+        .claim("at_hash", "2dG1R1L0Ruu3mEE0Gh39Gg")
+        .sign();
+    assert!(kind_refusal(
+        &verify(&zitadel, &id_token).await.unwrap_err()
+    ));
+    // Without the markers, a token lacking `jti` is still no Zitadel access token.
+    let no_jti = issuer.token_for(&zitadel).without_claim("jti").sign();
+    let refused = verify(&zitadel, &no_jti).await.unwrap_err();
+    assert!(
+        matches!(&refused, AuthError::WrongTokenKind(reason) if reason.contains("jti")),
+        "{refused:?}"
+    );
+    // Zitadel types its access tokens `JWT`, never `at+jwt`.
+    let typed = issuer.token_for(&zitadel).header("typ", "JWT").sign();
+    assert!(verify(&zitadel, &typed).await.is_ok());
 
     let auth0 = issuer.adopt(Provider::auth0(
         "tenant.us.auth0.com",
@@ -582,18 +607,13 @@ async fn app_only_callers_are_services_for_every_provider_that_issues_them() {
     ));
     let machine = issuer
         .token_for(&zitadel)
-        .subject("2635147")
-        .claim("client_id", "2635147")
+        .zitadel_service_user(ServiceUserGrant::JwtProfile)
         .sign();
     assert_eq!(
         kind(&verify(&zitadel, &machine).await.unwrap()),
         IdentityKind::Service
     );
-    let person = issuer
-        .token_for(&zitadel)
-        .subject("2635148")
-        .claim("client_id", "2635149@app")
-        .sign();
+    let person = issuer.token_for(&zitadel).subject("2635148").sign();
     assert_eq!(
         kind(&verify(&zitadel, &person).await.unwrap()),
         IdentityKind::User
@@ -685,6 +705,452 @@ async fn guards_tell_people_from_machines() {
             send(&app, get(uri, &person)).await.status,
             person_status,
             "{uri} person"
+        );
+    }
+}
+
+// Organisation guards bound to the organisation a request addresses: the same routes through the
+// attribute, `Require` with a `Rule` constant, and `Authorize` on a scope, for every provider whose
+// tokens name an organisation. Clerk writes its admin role `org:admin`, the others `admin`.
+
+#[post("/macro/orgs/{org}/invoices")]
+#[require_org_role(any("admin", "org:admin"), org = "org")]
+async fn macro_invoices(org: web::Path<String>) -> String {
+    format!("invoices of {org}")
+}
+
+#[get("/macro/orgs/{org}/projects")]
+#[require_org_member(org = "org")]
+async fn macro_projects(org: web::Path<String>) -> String {
+    format!("projects of {org}")
+}
+
+/// The unbound form: the caller's own organisation, whatever the path says.
+#[post("/unbound/orgs/{org}/invoices")]
+#[require_org_role(any("admin", "org:admin"))]
+async fn unbound_invoices(org: web::Path<String>) -> String {
+    format!("invoices of {org}")
+}
+
+struct InvoiceAdmins;
+impl Requirement for InvoiceAdmins {
+    const RULE: Rule = Rule::any_org_role(&["admin", "org:admin"]).in_path_param("org");
+}
+
+struct Members;
+impl Requirement for Members {
+    const RULE: Rule = Rule::org_member().in_path_param("org");
+}
+
+async fn require_invoices(_: Require<InvoiceAdmins>, org: web::Path<String>) -> String {
+    format!("invoices of {org}")
+}
+
+async fn require_projects(_: Require<Members>, org: web::Path<String>) -> String {
+    format!("projects of {org}")
+}
+
+async fn scoped_invoices(org: web::Path<String>) -> String {
+    format!("invoices of {org}")
+}
+
+async fn scoped_projects(org: web::Path<String>) -> String {
+    format!("projects of {org}")
+}
+
+/// Every character percent-encoded, as a client may send it.
+fn percent_encoded(id: &str) -> String {
+    id.bytes().map(|b| format!("%{b:02X}")).collect()
+}
+
+/// Checks the bound guards for `provider`: `admin` is an admin of organisation `a` (or, where
+/// organisations grant no roles, `None`, and `member` just a member); `b` is another organisation.
+async fn bound_guards_hold(
+    provider: &Provider,
+    admin: Option<&str>,
+    member: &str,
+    a: &str,
+    b: &str,
+) {
+    let app = test::init_service(
+        App::new()
+            .wrap(JwtAuth::new(provider.clone()).unwrap())
+            .service(macro_invoices)
+            .service(macro_projects)
+            .service(unbound_invoices)
+            .route(
+                "/require/orgs/{org}/invoices",
+                web::post().to(require_invoices),
+            )
+            .route(
+                "/require/orgs/{org}/projects",
+                web::get().to(require_projects),
+            )
+            .service(
+                web::scope("/scope/orgs/{org}/invoices")
+                    .wrap(Authorize::any_org_role(["admin", "org:admin"]).in_path_param("org"))
+                    .route("", web::post().to(scoped_invoices)),
+            )
+            .service(
+                web::scope("/scope/orgs/{org}/projects")
+                    .wrap(Authorize::org_member().in_path_param("org"))
+                    .route("", web::get().to(scoped_projects)),
+            ),
+    )
+    .await;
+    let name = &provider_name(provider);
+    for form in ["macro", "require", "scope"] {
+        let invoices = |org: &str| format!("/{form}/orgs/{org}/invoices");
+        let projects = |org: &str| format!("/{form}/orgs/{org}/projects");
+        let post = |uri: String, token: &str| test::TestRequest::post().uri(&uri).bearer(token);
+        let get = |uri: String, token: &str| test::TestRequest::get().uri(&uri).bearer(token);
+        if let Some(admin) = admin {
+            let own = send(&app, post(invoices(a), admin)).await;
+            assert_eq!(
+                (own.status, own.body.as_str()),
+                (StatusCode::OK, format!("invoices of {a}").as_str()),
+                "{name} {form}: an admin of {a} on {a}'s invoices"
+            );
+            let encoded = send(&app, post(invoices(&percent_encoded(a)), admin)).await;
+            assert_eq!(encoded.status, StatusCode::OK, "{name} {form}: decoded");
+            let other = send(&app, post(invoices(b), admin)).await;
+            assert_eq!(
+                (other.status, other.code().as_str()),
+                (StatusCode::FORBIDDEN, "FORBIDDEN"),
+                "{name} {form}: an admin of {a} on {b}'s invoices"
+            );
+            let not_admin = send(&app, post(invoices(a), member)).await;
+            assert_eq!(
+                not_admin.status,
+                StatusCode::FORBIDDEN,
+                "{name} {form}: a member of {a} is no admin there"
+            );
+            assert_eq!(
+                send(&app, get(projects(a), admin)).await.status,
+                StatusCode::OK,
+                "{name} {form}: an admin is a member"
+            );
+        }
+        assert_eq!(
+            send(&app, get(projects(a), member)).await.status,
+            StatusCode::OK,
+            "{name} {form}: a member of {a} on {a}'s projects"
+        );
+        assert_eq!(
+            send(&app, get(projects(b), member)).await.status,
+            StatusCode::FORBIDDEN,
+            "{name} {form}: a member of {a} on {b}'s projects"
+        );
+        let anonymous = test::TestRequest::post().uri(&invoices(a));
+        assert_eq!(
+            send(&app, anonymous).await.status,
+            StatusCode::UNAUTHORIZED,
+            "{name} {form}"
+        );
+    }
+    if let Some(admin) = admin {
+        // What the bound form closes: the unbound guard checks the caller's own organisation.
+        let uri = format!("/unbound/orgs/{b}/invoices");
+        let trap = send(&app, test::TestRequest::post().uri(&uri).bearer(admin)).await;
+        assert_eq!(trap.status, StatusCode::OK, "{name}: the unbound form");
+    }
+}
+
+fn provider_name(provider: &Provider) -> String {
+    format!("{provider:?}").chars().take(50).collect()
+}
+
+#[actix_web::test]
+async fn organisation_guards_bound_to_the_path_admit_only_that_organisations_callers() {
+    init_tracing();
+    let issuer = TestIssuer::start().await;
+    let roles = |roles: &[&str]| roles.iter().map(|r| (*r).to_owned()).collect::<Vec<_>>();
+
+    let clerk = issuer.adopt(Provider::clerk(
+        "https://clerk.example.com",
+        ["https://app.example.com"],
+    ));
+    let token = |org: &str, role: &str| {
+        issuer
+            .token_for(&clerk)
+            .organization(org, roles(&[role]))
+            .sign()
+    };
+    let (admin, member) = (token("org_a", "org:admin"), token("org_a", "org:member"));
+    bound_guards_hold(&clerk, Some(&admin), &member, "org_a", "org_b").await;
+
+    let zitadel = issuer.adopt(Provider::zitadel(
+        "https://acme.zitadel.cloud",
+        "263514598346711111",
+    ));
+    let (a, b) = ("263514200000000002", "263514300000000003");
+    let token = |role: &str| {
+        issuer
+            .token_for(&zitadel)
+            .organization(a, roles(&[role]))
+            .sign()
+    };
+    bound_guards_hold(&zitadel, Some(&token("admin")), &token("viewer"), a, b).await;
+
+    let (a, b) = ("org_9ybsU1dN2dKfDkBi", "org_vIK75NKFvaozQsFy");
+    let auth0 = issuer.adopt(
+        Provider::auth0("exampleco.auth0.com", "https://example-api/")
+            .roles_claim("\"https://example.com/roles\"")
+            .accept_organizations([a, b]),
+    );
+    let token = |role: &str| {
+        issuer
+            .token_for(&auth0)
+            .organization(a, roles(&[role]))
+            .claim("permissions", ["read:reports"])
+            .sign()
+    };
+    bound_guards_hold(&auth0, Some(&token("admin")), &token("viewer"), a, b).await;
+
+    let entra = issuer.adopt(Provider::entra_multi_tenant(CLIENT, [TENANT, OTHER_TENANT]));
+    let token = |tenant: &str, role: &str| {
+        issuer
+            .token_for(&entra)
+            .organization(tenant, roles(&[role]))
+            .sign()
+    };
+    let (admin, member) = (token(TENANT, "admin"), token(TENANT, "reader"));
+    bound_guards_hold(&entra, Some(&admin), &member, TENANT, OTHER_TENANT).await;
+    // The other tenant's token (its `iss` and `tid` moved together) is that tenant's admin.
+    let (admin, member) = (token(OTHER_TENANT, "admin"), token(OTHER_TENANT, "reader"));
+    bound_guards_hold(&entra, Some(&admin), &member, OTHER_TENANT, TENANT).await;
+
+    // Keycloak's organisations grant no roles: membership only.
+    let keycloak = issuer.adopt(Provider::keycloak(
+        "https://sso.example.com",
+        "demo",
+        "invoices-api",
+    ));
+    let member = issuer
+        .token_for(&keycloak)
+        .organization("acme", roles(&[]))
+        .sign();
+    bound_guards_hold(&keycloak, None, &member, "acme", "globex").await;
+}
+
+#[actix_web::test]
+async fn a_refused_organisation_names_both_organisations_in_the_log() {
+    let (log, _guard) = tests::audit_log::AuditLog::install();
+    let issuer = TestIssuer::start().await;
+    let clerk = issuer.adopt(Provider::clerk(
+        "https://clerk.example.com",
+        ["https://app.example.com"],
+    ));
+    let app = test::init_service(
+        App::new()
+            .wrap(JwtAuth::new(clerk.clone()).unwrap())
+            .service(macro_invoices),
+    )
+    .await;
+    let admin = issuer
+        .token_for(&clerk)
+        .organization("org_a", ["org:admin"])
+        .sign();
+    let req = test::TestRequest::post()
+        .uri("/macro/orgs/org_b/invoices")
+        .bearer(&admin);
+    let answer = send(&app, req).await;
+    assert_eq!(answer.status, StatusCode::FORBIDDEN);
+    assert!(!answer.body.contains("org_a"), "{}", answer.body);
+    let refusals = log.with_outcome("forbidden");
+    assert_eq!(refusals.len(), 1, "{:?}", log.events());
+    assert!(
+        refusals[0]["reason"].contains(
+            "the caller acts in organisation \"org_a\"; the request addresses organisation \
+             \"org_b\" (path parameter `org`)"
+        ),
+        "{refusals:?}"
+    );
+    // A caller in no organisation is told apart.
+    log.clear();
+    let personal = issuer.token_for(&clerk).sign();
+    let req = test::TestRequest::post()
+        .uri("/macro/orgs/org_b/invoices")
+        .bearer(&personal);
+    assert_eq!(send(&app, req).await.status, StatusCode::FORBIDDEN);
+    assert!(
+        log.with_outcome("forbidden")[0]["reason"].contains("the caller acts in no organisation"),
+        "{:?}",
+        log.events()
+    );
+}
+
+/// Auth0's "Work with Tokens and Organizations" example access token, issued in an
+/// organisation's context (iat/exp renewed; the roles claim an Action adds).
+fn auth0_organisation_token(issuer: &TestIssuer, provider: &Provider, org_id: &str) -> String {
+    issuer
+        .token_for(provider)
+        .subject("auth0|602c0dcab993d10073daf680")
+        .audiences([
+            "https://example-api/",
+            &format!("{}/userinfo", issuer.issuer()),
+        ])
+        .claim("azp", "ENDmmAJsbwI1hOG1KPJddQ8LHjV6kLkV")
+        .claim("scope", "openid profile email read:reports")
+        .organization(org_id, ["admin"])
+        .claim("permissions", ["read:reports", "write:reports"])
+        .sign()
+}
+
+#[actix_web::test]
+async fn auth0_tokens_of_organisations_the_api_has_not_named_are_refused() {
+    let (log, _guard) = tests::audit_log::AuditLog::install();
+    let issuer = TestIssuer::start().await;
+    let org = "org_9ybsU1dN2dKfDkBi";
+    let auth0 = || {
+        issuer.adopt(
+            Provider::auth0("exampleco.auth0.com", "https://example-api/")
+                .roles_claim("\"https://example.com/roles\""),
+        )
+    };
+    let app = |provider: Provider| {
+        test::init_service(
+            App::new()
+                .wrap(JwtAuth::new(provider).unwrap())
+                .service(app_admin)
+                .service(macro_invoices),
+        )
+    };
+    let token = auth0_organisation_token(&issuer, &auth0(), org);
+    let invoices = |token: &str| {
+        test::TestRequest::post()
+            .uri(&format!("/macro/orgs/{org}/invoices"))
+            .bearer(token)
+    };
+
+    // No accept setting: Auth0 asks the API to deem such a token invalid.
+    let unset = app(auth0()).await;
+    let answer = send(&unset, invoices(&token)).await;
+    assert_eq!(
+        (answer.status, answer.code().as_str()),
+        (StatusCode::UNAUTHORIZED, "INVALID_TOKEN")
+    );
+    let refused = log.with_outcome("rejected");
+    assert_eq!(refused.len(), 1, "{:?}", log.events());
+    assert!(
+        refused[0]["reason"].contains("Provider::accept_organizations")
+            && refused[0]["reason"].contains(org),
+        "{refused:?}"
+    );
+
+    // Named: admitted, as the organisation's admin and not the application's.
+    let named = app(auth0().accept_organizations([org])).await;
+    assert_eq!(send(&named, invoices(&token)).await.status, StatusCode::OK);
+    let admin = test::TestRequest::get().uri("/admin").bearer(&token);
+    assert_eq!(send(&named, admin).await.status, StatusCode::FORBIDDEN);
+
+    // Another organisation's token, with a list that does not name it.
+    let other = auth0_organisation_token(&issuer, &auth0(), "org_vIK75NKFvaozQsFy");
+    let answer = send(&named, invoices(&other)).await;
+    assert_eq!(
+        (answer.status, answer.code().as_str()),
+        (StatusCode::UNAUTHORIZED, "INVALID_TOKEN")
+    );
+
+    // Any organisation, explicitly; the path still decides which one a request may touch.
+    let any = app(auth0().accept_any_organization()).await;
+    assert_eq!(send(&any, invoices(&token)).await.status, StatusCode::OK);
+    assert_eq!(
+        send(&any, invoices(&other)).await.status,
+        StatusCode::FORBIDDEN
+    );
+
+    // A token without org_id is as before, whatever the setting: its roles are the application's.
+    for app in [&unset, &named] {
+        let plain = issuer.token_for(&auth0()).roles(["admin"]).sign();
+        let admin = test::TestRequest::get().uri("/admin").bearer(&plain);
+        assert_eq!(send(app, admin).await.status, StatusCode::OK);
+    }
+}
+
+/// Zitadel names no user type in its tokens: a service user's JWT access token is told from a
+/// person's by `client_id` (the user itself, not an application of the project in `aud`). Each
+/// grant's shape, as Zitadel's code writes it, against the guards for people and machines.
+#[actix_web::test]
+async fn zitadel_service_users_are_machines_whatever_their_grant() {
+    init_tracing();
+    struct People;
+    impl Requirement for People {
+        const RULE: Rule = Rule::user();
+    }
+    async fn people(_: Require<People>) -> HttpResponse {
+        HttpResponse::Ok().finish()
+    }
+    let issuer = TestIssuer::start().await;
+    let project = "263514598346711111";
+    let zitadel = issuer.adopt(Provider::zitadel("https://acme.zitadel.cloud", project));
+    let app = test::init_service(
+        App::new()
+            .wrap(JwtAuth::new(zitadel.clone()).unwrap())
+            .service(password)
+            .service(jobs)
+            .route("/people", web::get().to(people)),
+    )
+    .await;
+    let jwt_profile = issuer
+        .token_for(&zitadel)
+        .zitadel_service_user(ServiceUserGrant::JwtProfile)
+        .sign();
+    let client_credentials = issuer
+        .token_for(&zitadel)
+        .zitadel_service_user(ServiceUserGrant::ClientCredentials)
+        .sign();
+    // What a person's token carries: the application's client ID, listed in `aud` with the project.
+    let person = issuer
+        .token_for(&zitadel)
+        .subject("263514598346700007")
+        .sign();
+    let shape = tests::payload(&person);
+    assert_eq!(
+        shape["aud"],
+        json!([project, shape["client_id"]]),
+        "{shape}"
+    );
+    assert!(shape.get("preferred_username").is_none() && shape.get("azp").is_none());
+    let machine = tests::payload(&client_credentials);
+    assert!(machine["client_id"] != machine["sub"] && machine["aud"] == json!([project]));
+
+    let get = |uri: &str, token: &str| test::TestRequest::get().uri(uri).bearer(token);
+    for (name, machine) in [
+        ("JWT profile", &jwt_profile),
+        ("client credentials", &client_credentials),
+    ] {
+        for (uri, status) in [
+            ("/me/password", StatusCode::FORBIDDEN),
+            ("/people", StatusCode::FORBIDDEN),
+            ("/jobs", StatusCode::OK),
+        ] {
+            assert_eq!(
+                send(&app, get(uri, machine)).await.status,
+                status,
+                "{name} {uri}"
+            );
+        }
+    }
+    for (uri, status) in [
+        ("/me/password", StatusCode::OK),
+        ("/people", StatusCode::OK),
+        ("/jobs", StatusCode::FORBIDDEN),
+    ] {
+        assert_eq!(
+            send(&app, get(uri, &person)).await.status,
+            status,
+            "person {uri}"
+        );
+    }
+    // A person's client that is not among the audiences (or no client at all) is no person's.
+    for token in [
+        issuer.token_for(&zitadel).audiences([project]).sign(),
+        issuer.token_for(&zitadel).without_claim("client_id").sign(),
+    ] {
+        assert_eq!(
+            send(&app, get("/me/password", &token)).await.status,
+            StatusCode::FORBIDDEN
         );
     }
 }

@@ -1,6 +1,7 @@
 use crate::algorithm::Algorithm;
 use crate::claim_path::ClaimPath;
 use crate::identity::ServiceRule;
+use crate::organization::OrgMapping;
 use crate::provider::{IssuerMatch, KeySource, Provider};
 use crate::token_endpoints::TokenEndpoints;
 
@@ -39,7 +40,27 @@ impl Provider {
     /// [`IdentityKind::Service`](crate::IdentityKind): `sub` is `<client_id>@clients`, and the
     /// Auth0 profile adds `gty: client-credentials`.
     ///
+    /// **Organizations.** A user who logs in through an Auth0 Organization gets a token carrying
+    /// its `org_id` (and `org_name` where the tenant enables names). Auth0 asks APIs to validate
+    /// it: "If the claim cannot be validated, then the API should deem the token invalid". So a
+    /// token carrying `org_id` is refused (401 `INVALID_TOKEN`) until you name the organisations
+    /// the API accepts with [`Provider::accept_organizations`], or accept any with
+    /// [`Provider::accept_any_organization`]; tokens without `org_id` are not affected. In such a
+    /// token, `permissions` "reflect only the roles held within the active Organization", and the
+    /// roles claim your Action writes holds the member's roles there: both belong to the
+    /// organisation, [`Identity::organization`](crate::Identity::organization) (`roles`,
+    /// `permissions`, `id` = `org_id`, `name` = `org_name`), not to the application. With RBAC
+    /// Auth0 also copies permissions into `scope`, so a scope that is one of the `permissions` is
+    /// the organisation's too; other scopes stay the caller's. Guard them with
+    /// `#[require_org_role("admin", org = "org")]` on routes that name the organisation, which
+    /// Auth0 asks for too: "Your API servers must also segment access to data and resources based
+    /// on the `org_id`". Roles and permissions of the organisations named with
+    /// [`Provider::trusted_organizations`] (your own) count as the application's, and those
+    /// organisations are accepted.
+    ///
     /// Docs: <https://auth0.com/docs/tokens/guides/validate-access-tokens>,
+    /// <https://auth0.com/docs/manage-users/organizations/using-tokens>,
+    /// <https://auth0.com/docs/manage-users/organizations/organization-roles>,
     /// <https://auth0.com/docs/secure/tokens/access-tokens/access-token-profiles>,
     /// <https://auth0.com/docs/configure/apis/enable-role-based-access-control-for-apis>,
     /// <https://auth0.com/docs/tokens/guides/create-namespaced-custom-claims>.
@@ -73,6 +94,7 @@ impl Provider {
         .audience(audience.trim())
         .roles_claims(Vec::<String>::new())
         .scopes_claims(["scope", "permissions"])
+        .organizations(OrgMapping::Auth0)
         .forbid_claims(&["nonce", "at_hash"])
         .service_rule(ServiceRule::Any(vec![
             ServiceRule::ClaimEquals(ClaimPath::claim("gty"), "client-credentials".to_owned()),

@@ -2,7 +2,6 @@ use crate::algorithm::Algorithm;
 use crate::claim_path::ClaimPath;
 use crate::identity::ServiceRule;
 use crate::provider::{IssuerMatch, KeySource, Provider};
-use crate::token_endpoints::TokenEndpoints;
 use crate::token_source::TokenSource;
 
 impl Provider {
@@ -62,11 +61,7 @@ impl Provider {
         .subject_fallback("common_name")
         // `app` for application tokens (users and service tokens); `org` is the global session
         // token.
-        .require_claim_value("type", ["app"])
-        .token_endpoints(TokenEndpoints {
-            header: Some("Cf-Access-Jwt-Assertion".to_owned()),
-            ..TokenEndpoints::default()
-        });
+        .require_claim_value("type", ["app"]);
         let aud = aud.trim();
         if aud.len() != 64 || !aud.bytes().all(|b| b.is_ascii_hexdigit()) {
             return provider.invalid(

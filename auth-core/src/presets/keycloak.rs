@@ -1,6 +1,7 @@
 use crate::algorithm::Algorithm;
 use crate::claim_path::ClaimPath;
 use crate::identity::ServiceRule;
+use crate::organization::OrgMapping;
 use crate::provider::{IssuerMatch, KeySource, Provider};
 use crate::token_endpoints::TokenEndpoints;
 
@@ -25,7 +26,23 @@ impl Provider {
     /// `service-account-<client>` and the token names its client in `client_id` (`clientId` before
     /// Keycloak 21.1).
     ///
+    /// **Organizations** (Keycloak 26). With the `organization` client scope, tokens carry an
+    /// `organization` claim: a list of aliases (`["acme"]`) by default, or an object keyed by
+    /// alias (`{"acme": {"id": "42c3e46f-…"}}`) with the mapper's *Add organization id* on. When
+    /// it names exactly one organisation, that is
+    /// [`Identity::organization`](crate::Identity::organization): its `id` is the organisation's
+    /// `id` where the token carries it, else its alias (so a route's `{org}` parameter holds the
+    /// same form), its `name` the alias. Keycloak's organisations grant no roles in tokens, so
+    /// guard with `#[require_org_member(org = "org")]`. A token naming several (the scope
+    /// `organization:*`, or a user of several organisations given all of them) does not say which
+    /// one the caller acts in, and yields none: have the client request `organization` (the user
+    /// picks one) or `organization:<alias>`. An `id` that is not a string (an organisation
+    /// attribute named `id` overwrites it with a list,
+    /// <https://github.com/keycloak/keycloak/issues/44522>) yields none too. The list form is the
+    /// mapper's default since <https://github.com/keycloak/keycloak/pull/32350>.
+    ///
     /// Docs: <https://www.keycloak.org/docs/latest/server_admin/#_audience>,
+    /// <https://www.keycloak.org/docs/latest/server_admin/#_mapping_organization_claims_>,
     /// <https://keycloak.org/securing-apps/oidc-layers>,
     /// <https://www.keycloak.org/docs/latest/upgrading/#default-client-id-mapper-of-service-account-client-has-been-changed>.
     ///
@@ -72,6 +89,7 @@ impl Provider {
             format!("resource_access.\"{client_id}\".roles"),
         ])
         .scopes_claims(["scope"])
+        .organizations(OrgMapping::Keycloak)
         .require_claim_value("typ", ["Bearer", "DPoP"])
         .service_rule(ServiceRule::All(vec![
             ServiceRule::ClaimStartsWith(

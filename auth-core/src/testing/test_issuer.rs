@@ -4,6 +4,7 @@
 use std::collections::HashMap;
 use std::convert::Infallible;
 use std::net::SocketAddr;
+use std::path::PathBuf;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
@@ -52,6 +53,14 @@ const INTROSPECTION_SUFFIX: &str = "/introspect";
 /// The client the test issuer lets introspect.
 const INTROSPECTION_CLIENT: (&str, &str) = ("test-introspector", "test-secret");
 
+/// RFC 7523's `client_assertion_type` for `private_key_jwt`.
+const JWT_BEARER: &str = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer";
+
+/// How old a client assertion's `iat` may be, and the clock offset allowed, as Zitadel checks
+/// (`NewJWTProfileVerifierKeySet(keys, issuer, time.Hour, time.Second)` in its `introspect.go`).
+const ASSERTION_MAX_AGE: i64 = 3600;
+const ASSERTION_OFFSET: i64 = 1;
+
 /// Discovery is served under any prefix; the document names `<origin><prefix>` as its issuer, so an
 /// issuer with a path (`/realms/demo`, `/oauth2/default`) discovers itself.
 const DISCOVERY_SUFFIX: &str = "/.well-known/openid-configuration";
@@ -83,6 +92,8 @@ pub struct TestIssuer {
     shared: Arc<Shared>,
     issuer: String,
     audience: String,
+    /// Key files written by [`TestIssuer::zitadel_key_file`], deleted when the issuer drops.
+    key_files: Mutex<Vec<tempfile::TempPath>>,
     _shutdown: oneshot::Sender<()>,
 }
 
@@ -122,9 +133,19 @@ struct State {
     shapes: HashMap<String, Shape>,
     /// The start of every opaque token minted.
     opaque_prefix: String,
+    /// API application keys clients may introspect with (`private_key_jwt`).
+    application_keys: Vec<ApplicationKey>,
     /// Size of `opaque` at which expired tokens are next forgotten: twice what a sweep leaves,
     /// so minting stays amortised O(1) while a million tokens are all still valid.
     opaque_sweep_at: usize,
+}
+
+/// A Zitadel API application's key, as the issuer registered it.
+struct ApplicationKey {
+    key_id: String,
+    client_id: String,
+    /// DER `RSAPublicKey`.
+    public_key: Vec<u8>,
 }
 
 /// Issued tokens kept before the first sweep of expired ones.
@@ -156,8 +177,8 @@ impl State {
             "issuer": issuer,
             "jwks_uri": format!("{own}/jwks"),
             "introspection_endpoint": format!("{own}{INTROSPECTION_SUFFIX}"),
-            "authorization_endpoint": format!("{own}/authorize"),
-            "token_endpoint": format!("{own}/token"),
+            // No authorization or token endpoint: it signs no one in, and API documentation
+            // would offer a sign-in page that is not there.
             "response_types_supported": ["code"],
             "subject_types_supported": ["public"],
             "id_token_signing_alg_values_supported": algorithms,
@@ -223,6 +244,7 @@ impl TestIssuer {
                 opaque: HashMap::new(),
                 shapes: HashMap::new(),
                 opaque_prefix: DEFAULT_OPAQUE_PREFIX.to_owned(),
+                application_keys: Vec::new(),
                 opaque_sweep_at: OPAQUE_SWEEP_MIN,
             }),
             jwks_fetches: AtomicUsize::new(0),
@@ -236,6 +258,7 @@ impl TestIssuer {
             shared,
             issuer,
             audience: "test-api".to_owned(),
+            key_files: Mutex::new(Vec::new()),
             _shutdown: shutdown,
         })
     }
@@ -406,6 +429,88 @@ impl TestIssuer {
     pub fn introspection(&self) -> Introspection {
         let (client, secret) = INTROSPECTION_CLIENT;
         Introspection::client_secret_basic(client, secret).cache_ttl(Duration::from_secs(1))
+    }
+
+    /// Writes a Zitadel API application key file, as the console downloads it for an API
+    /// application with authentication method "JWT" (`{"type": "application", "keyId", "key",
+    /// "appId", "clientId"}`, the key a 2048-bit `RSA PRIVATE KEY`), to a temporary file deleted
+    /// when the issuer drops, and trusts it: the introspection endpoint then accepts
+    /// `private_key_jwt` client assertions signed with it, checked as Zitadel checks them
+    /// (`client_assertion_type` jwt-bearer; `iss` = `sub` = the `clientId`; `aud` holding the
+    /// issuer; `iat` at most an hour old; `exp` still ahead; header `kid` the `keyId`; an RS256
+    /// signature by this key). Any other assertion is answered HTTP 400
+    /// `{"error":"unauthorized_client"}`, as Zitadel's code does (its documentation says 401
+    /// `invalid_client`). Each call registers a new key for a new client.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// use auth_core::testing::TestIssuer;
+    /// use auth_core::{Provider, StandardClaims, Verifier};
+    ///
+    /// let issuer = TestIssuer::start().await;
+    /// let key_file = issuer.zitadel_key_file();
+    /// let zitadel = Provider::zitadel("https://acme.zitadel.cloud", "263514598346711111")
+    ///     .zitadel_key_file(&key_file.to_string_lossy());
+    /// let zitadel = issuer.adopt(zitadel);
+    /// let token = issuer.token_for(&zitadel).subject("ada").opaque();
+    /// let claims = Verifier::new(zitadel)?.verify::<StandardClaims>(&token).await?;
+    /// assert_eq!(claims.sub, "ada");
+    /// # Ok(()) }
+    /// ```
+    ///
+    /// # Panics
+    /// If the key cannot be generated or the file cannot be written.
+    pub fn zitadel_key_file(&self) -> PathBuf {
+        match self.try_zitadel_key_file() {
+            Ok(path) => path,
+            Err(err) => panic!("TestIssuer::zitadel_key_file: {err}"),
+        }
+    }
+
+    fn try_zitadel_key_file(&self) -> Result<PathBuf, String> {
+        use std::io::Write;
+
+        use aws_lc_rs::encoding::{AsDer, Pkcs8V1Der};
+        use aws_lc_rs::rsa::KeySize;
+        use aws_lc_rs::signature::{KeyPair, RsaKeyPair};
+
+        let pair = RsaKeyPair::generate(KeySize::Rsa2048).map_err(|_| "cannot generate a key")?;
+        let pkcs8: Pkcs8V1Der<'_> = pair.as_der().map_err(|_| "cannot encode the key")?;
+        let pkcs1 = pkcs1_of_pkcs8(pkcs8.as_ref()).ok_or("cannot encode the key as PKCS #1")?;
+        let public_key = pair.public_key().as_ref().to_vec();
+        let mut state = self.lock();
+        // Numeric IDs, as Zitadel's; the client ID in its `<id>@<project name>` form.
+        let n = 263_514_598_346_790_000 + 2 * state.application_keys.len() as u64;
+        let (key_id, app_id) = (n.to_string(), (n + 1).to_string());
+        let client_id = format!("{app_id}@test-api");
+        let file = json!({
+            "type": "application",
+            "keyId": key_id,
+            "key": pem("RSA PRIVATE KEY", pkcs1),
+            "appId": app_id,
+            "clientId": client_id,
+        });
+        let mut temp = tempfile::Builder::new()
+            .prefix("zitadel-key-")
+            .suffix(".json")
+            .tempfile()
+            .map_err(|err| format!("cannot create a temporary file: {err}"))?;
+        temp.write_all(file.to_string().as_bytes())
+            .map_err(|err| format!("cannot write {:?}: {err}", temp.path()))?;
+        let temp = temp.into_temp_path();
+        let path = temp.to_path_buf();
+        state.application_keys.push(ApplicationKey {
+            key_id,
+            client_id,
+            public_key,
+        });
+        drop(state);
+        self.key_files
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .push(temp);
+        Ok(path)
     }
 
     /// Ends a token it issued, opaque or signed: introspection calls it inactive from now on.
@@ -669,16 +774,35 @@ async fn introspect(
             r#"{"error":"unauthorized_client","error_description":"client not found"}"#.into(),
         );
     }
-    let (client, secret) = INTROSPECTION_CLIENT;
-    let expected = base64::engine::general_purpose::STANDARD.encode(format!("{client}:{secret}"));
-    let by_form = form.get("client_id").map(String::as_str) == Some(client)
-        && form.get("client_secret").map(String::as_str) == Some(secret);
-    if basic.as_deref() != Some(expected.as_str()) && !by_form {
-        return reply(
-            StatusCode::UNAUTHORIZED,
-            None,
-            r#"{"error":"invalid_client"}"#.into(),
-        );
+    if form.contains_key("client_assertion") || form.contains_key("client_assertion_type") {
+        let checked = {
+            let state = shared
+                .state
+                .lock()
+                .unwrap_or_else(|poisoned| poisoned.into_inner());
+            check_client_assertion(&state, &form, super::token_builder::now())
+        };
+        if let Err(reason) = checked {
+            tracing::debug!(target: "auth", %reason, "test issuer: client assertion refused");
+            return reply(
+                StatusCode::BAD_REQUEST,
+                None,
+                r#"{"error":"unauthorized_client"}"#.into(),
+            );
+        }
+    } else {
+        let (client, secret) = INTROSPECTION_CLIENT;
+        let expected =
+            base64::engine::general_purpose::STANDARD.encode(format!("{client}:{secret}"));
+        let by_form = form.get("client_id").map(String::as_str) == Some(client)
+            && form.get("client_secret").map(String::as_str) == Some(secret);
+        if basic.as_deref() != Some(expected.as_str()) && !by_form {
+            return reply(
+                StatusCode::UNAUTHORIZED,
+                None,
+                r#"{"error":"invalid_client"}"#.into(),
+            );
+        }
     }
     let (claims, shape) = {
         let state = shared
@@ -718,6 +842,128 @@ async fn introspect(
     reply(StatusCode::OK, None, answer.to_string())
 }
 
+/// Checks a `private_key_jwt` client assertion as Zitadel does (zitadel/oidc's
+/// `VerifyJWTAssertion`): audience, expiry, issue time, `iss` = `sub`, then the signature by the
+/// key its `kid` names for that client.
+fn check_client_assertion(
+    state: &State,
+    form: &HashMap<String, String>,
+    now: i64,
+) -> Result<(), String> {
+    use aws_lc_rs::signature::{RSA_PKCS1_2048_8192_SHA256, UnparsedPublicKey};
+    use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+
+    if form.get("client_assertion_type").map(String::as_str) != Some(JWT_BEARER) {
+        return Err(format!("client_assertion_type is not {JWT_BEARER}"));
+    }
+    let assertion = form.get("client_assertion").ok_or("no client_assertion")?;
+    let parts: Vec<&str> = assertion.split('.').collect();
+    let [header_part, payload_part, signature_part] = parts[..] else {
+        return Err("the assertion is not a JWS".into());
+    };
+    let json = |part: &str| {
+        URL_SAFE_NO_PAD
+            .decode(part)
+            .ok()
+            .and_then(|bytes| serde_json::from_slice::<Map<String, Value>>(&bytes).ok())
+    };
+    let (Some(header), Some(claims)) = (json(header_part), json(payload_part)) else {
+        return Err("the assertion's header or payload is not a JSON object".into());
+    };
+    let text = |map: &Map<String, Value>, name: &str| {
+        map.get(name).and_then(Value::as_str).map(str::to_owned)
+    };
+    let number = |name: &str| claims.get(name).and_then(Value::as_i64);
+    let audience = match claims.get("aud") {
+        Some(Value::String(aud)) => aud == &state.issuer,
+        Some(Value::Array(auds)) => auds.iter().any(|aud| aud.as_str() == Some(&state.issuer)),
+        _ => false,
+    };
+    if !audience {
+        return Err(format!("aud does not hold the issuer {}", state.issuer));
+    }
+    if number("exp").is_none_or(|exp| exp <= now + ASSERTION_OFFSET) {
+        return Err("exp missing or past".into());
+    }
+    match number("iat") {
+        Some(iat) if iat > now + ASSERTION_OFFSET => return Err("iat in the future".into()),
+        Some(iat) if iat < now - ASSERTION_MAX_AGE => return Err("iat over an hour old".into()),
+        Some(_) => {}
+        None => return Err("no iat".into()),
+    }
+    let client = text(&claims, "iss").filter(|iss| Some(iss) == text(&claims, "sub").as_ref());
+    let Some(client) = client else {
+        return Err("iss and sub must both be the client ID".into());
+    };
+    if form.get("client_id").is_some_and(|id| *id != client) {
+        return Err("the form's client_id is not the assertion's".into());
+    }
+    if text(&header, "alg").as_deref() != Some("RS256") {
+        return Err("alg is not RS256".into());
+    }
+    let kid = text(&header, "kid");
+    let key = state
+        .application_keys
+        .iter()
+        .find(|key| Some(&key.key_id) == kid.as_ref() && key.client_id == client)
+        .ok_or_else(|| format!("no key {kid:?} registered for client {client:?}"))?;
+    let signature = URL_SAFE_NO_PAD
+        .decode(signature_part)
+        .map_err(|_| "the signature is not base64url")?;
+    let signed = format!("{header_part}.{payload_part}");
+    UnparsedPublicKey::new(&RSA_PKCS1_2048_8192_SHA256, &key.public_key)
+        .verify(signed.as_bytes(), &signature)
+        .map_err(|_| "the signature does not verify".into())
+}
+
+/// The `RSAPrivateKey` (PKCS #1) a PKCS #8 `PrivateKeyInfo` wraps: the contents of its third
+/// member, an OCTET STRING. Zitadel's key files hold PKCS #1, which aws-lc-rs does not write.
+fn pkcs1_of_pkcs8(der: &[u8]) -> Option<&[u8]> {
+    let (0x30, info, _) = der_element(der)? else {
+        return None;
+    };
+    let (_, _, rest) = der_element(info)?; // version
+    let (_, _, rest) = der_element(rest)?; // privateKeyAlgorithm
+    match der_element(rest)? {
+        (0x04, key, _) => Some(key),
+        _ => None,
+    }
+}
+
+/// One DER element: its tag, contents and what follows it.
+fn der_element(input: &[u8]) -> Option<(u8, &[u8], &[u8])> {
+    let (&tag, rest) = input.split_first()?;
+    let (&first, rest) = rest.split_first()?;
+    let (len, rest) = if first < 0x80 {
+        (usize::from(first), rest)
+    } else {
+        let count = usize::from(first & 0x7f);
+        if count == 0 || count > 4 || rest.len() < count {
+            return None;
+        }
+        let (len, rest) = rest.split_at(count);
+        let len = len
+            .iter()
+            .fold(0, |len, byte| len << 8 | usize::from(*byte));
+        (len, rest)
+    };
+    (rest.len() >= len).then(|| (tag, &rest[..len], &rest[len..]))
+}
+
+/// PEM text: `label`, base64 in 64-column lines.
+fn pem(label: &str, der: &[u8]) -> String {
+    let body = base64::engine::general_purpose::STANDARD.encode(der);
+    let lines: Vec<&str> = body
+        .as_bytes()
+        .chunks(64)
+        .filter_map(|line| std::str::from_utf8(line).ok())
+        .collect();
+    format!(
+        "-----BEGIN {label}-----\n{}\n-----END {label}-----\n",
+        lines.join("\n")
+    )
+}
+
 fn reply(status: StatusCode, max_age: Option<u64>, body: String) -> Response<Full<Bytes>> {
     let mut response = Response::new(Full::new(Bytes::from(body)));
     *response.status_mut() = status;
@@ -737,6 +983,7 @@ fn reply(status: StatusCode, max_age: Option<u64>, body: String) -> Response<Ful
 
 #[cfg(test)]
 mod tests {
+    use super::super::signing_key::b64;
     use super::*;
 
     #[tokio::test]
@@ -766,5 +1013,154 @@ mod tests {
                 .iter()
                 .all(|token| state.opaque.contains_key(token))
         );
+    }
+
+    /// Every way a client assertion can fail Zitadel's checks is answered 400
+    /// `unauthorized_client`; the key file holds PKCS #1 and is deleted with the issuer.
+    #[tokio::test]
+    async fn client_assertions_are_checked_as_zitadel_checks_them() {
+        use aws_lc_rs::rand::SystemRandom;
+        use aws_lc_rs::signature::{self, RsaKeyPair};
+        use rustls_pki_types::PrivateKeyDer;
+        use rustls_pki_types::pem::PemObject;
+
+        let issuer = TestIssuer::start().await;
+        let path = issuer.zitadel_key_file();
+        let file: Value = serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+        assert_eq!(file["type"], "application");
+        let pem_text = file["key"].as_str().unwrap();
+        assert!(pem_text.starts_with("-----BEGIN RSA PRIVATE KEY-----"));
+        let PrivateKeyDer::Pkcs1(der) = PrivateKeyDer::from_pem_slice(pem_text.as_bytes()).unwrap()
+        else {
+            panic!("PKCS #1 expected");
+        };
+        let pair = RsaKeyPair::from_der(der.secret_pkcs1_der()).unwrap();
+        let other = issuer.zitadel_key_file();
+        let other: Value = serde_json::from_str(&std::fs::read_to_string(&other).unwrap()).unwrap();
+        let (kid, client) = (
+            file["keyId"].as_str().unwrap(),
+            file["clientId"].as_str().unwrap(),
+        );
+        let sign = |header: Value, claims: Value, padding: &'static dyn signature::RsaEncoding| {
+            let input = format!(
+                "{}.{}",
+                b64(header.to_string().as_bytes()),
+                b64(claims.to_string().as_bytes())
+            );
+            let mut sig = vec![0; pair.public_modulus_len()];
+            pair.sign(padding, &SystemRandom::new(), input.as_bytes(), &mut sig)
+                .unwrap();
+            format!("{input}.{}", b64(&sig))
+        };
+        let now = crate::testing::token_builder::now();
+        let header = json!({"alg": "RS256", "kid": kid, "typ": "JWT"});
+        let claims = json!({
+            "iss": client, "sub": client, "aud": issuer.issuer(), "iat": now, "exp": now + 60,
+        });
+        let with = |name: &str, value: Value| {
+            let mut changed = claims.clone();
+            changed[name] = value;
+            changed
+        };
+        let token = issuer.token().opaque();
+        let client_http = reqwest::Client::new();
+        let introspect = |kind: &str, assertion: String| {
+            let body = url::form_urlencoded::Serializer::new(String::new())
+                .append_pair("token", &token)
+                .append_pair("client_assertion_type", kind)
+                .append_pair("client_assertion", &assertion)
+                .finish();
+            let request = client_http
+                .post(format!("{}/oauth/v2/introspect", issuer.issuer()))
+                .header("content-type", "application/x-www-form-urlencoded")
+                .body(body);
+            async move {
+                let response = request.send().await.unwrap();
+                (response.status().as_u16(), response.text().await.unwrap())
+            }
+        };
+        let sha256 = &signature::RSA_PKCS1_SHA256;
+        let good = sign(header.clone(), claims.clone(), sha256);
+        let (status, body) = introspect(JWT_BEARER, good.clone()).await;
+        assert_eq!(status, 200, "{body}");
+        assert!(body.contains(r#""active":true"#), "{body}");
+        let aud_list = with("aud", json!(["https://other.example", issuer.issuer()]));
+        let (status, _) = introspect(JWT_BEARER, sign(header.clone(), aud_list, sha256)).await;
+        assert_eq!(status, 200, "aud holding the issuer among others");
+
+        let mut other_kid = header.clone();
+        other_kid["kid"] = other["keyId"].clone();
+        let mut rs384 = header.clone();
+        rs384["alg"] = "RS384".into();
+        let tampered = format!("{}x", &good[..good.len() - 1]);
+        let refused = [
+            (
+                "type",
+                "urn:ietf:params:oauth:grant-type:jwt-bearer",
+                good.clone(),
+            ),
+            ("not a JWS", JWT_BEARER, "a.b".to_owned()),
+            ("tampered", JWT_BEARER, tampered),
+            (
+                "kid of another client",
+                JWT_BEARER,
+                sign(other_kid, claims.clone(), sha256),
+            ),
+            (
+                "alg",
+                JWT_BEARER,
+                sign(rs384, claims.clone(), &signature::RSA_PKCS1_SHA384),
+            ),
+            (
+                "sub",
+                JWT_BEARER,
+                sign(header.clone(), with("sub", json!("x")), sha256),
+            ),
+            (
+                "iss",
+                JWT_BEARER,
+                sign(header.clone(), with("iss", json!("x")), sha256),
+            ),
+            (
+                "aud",
+                JWT_BEARER,
+                sign(header.clone(), with("aud", json!("https://x")), sha256),
+            ),
+            (
+                "no exp",
+                JWT_BEARER,
+                sign(header.clone(), with("exp", Value::Null), sha256),
+            ),
+            (
+                "exp",
+                JWT_BEARER,
+                sign(header.clone(), with("exp", json!(now - 5)), sha256),
+            ),
+            (
+                "old iat",
+                JWT_BEARER,
+                sign(header.clone(), with("iat", json!(now - 3700)), sha256),
+            ),
+            (
+                "future iat",
+                JWT_BEARER,
+                sign(header.clone(), with("iat", json!(now + 60)), sha256),
+            ),
+            (
+                "no iat",
+                JWT_BEARER,
+                sign(header.clone(), with("iat", Value::Null), sha256),
+            ),
+        ];
+        for (case, kind, assertion) in refused {
+            let (status, body) = introspect(kind, assertion).await;
+            assert_eq!(
+                (status, body.as_str()),
+                (400, r#"{"error":"unauthorized_client"}"#),
+                "{case}"
+            );
+        }
+        drop(issuer);
+        assert!(!path.exists(), "the key file goes with the issuer");
     }
 }

@@ -16,6 +16,43 @@ use crate::validation::AudienceRule;
 
 static NEXT_JTI: AtomicU64 = AtomicU64::new(1);
 
+/// The client ID of the application a person signs in to in Zitadel-shaped tokens (`<id>@<project
+/// name>`, as Zitadel forms client IDs).
+const ZITADEL_WEB_CLIENT: &str = "263514598346722222@invoices";
+
+/// The ID of the service user in Zitadel-shaped machine tokens.
+const ZITADEL_SERVICE_USER: &str = "263514598346733333";
+
+/// The username of that service user, its client ID with client credentials.
+const ZITADEL_SERVICE_USERNAME: &str = "invoice-bot";
+
+/// How a Zitadel service user (machine user) obtained its token, for
+/// [`TokenBuilder::zitadel_service_user`]. Each shape is what Zitadel's code writes; none names the
+/// user a machine, so the preset tells them apart from people by `client_id` and `aud`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ServiceUserGrant {
+    /// The JWT profile grant, signed with the service user's key: `client_id` is the user's ID,
+    /// equal to `sub`; `aud` the projects its `:aud` scopes asked for.
+    JwtProfile,
+    /// The client credentials grant, with the service user's secret: `client_id` is its username
+    /// (not an application's client ID); `aud` as for the JWT profile.
+    ClientCredentials,
+    /// A personal access token: opaque only (finish with [`TokenBuilder::opaque`]), without a
+    /// `client_id`; introspection adds the introspecting application and its project to `aud`.
+    PersonalAccessToken,
+}
+
+/// What a Zitadel-shaped token needs beyond its claims.
+#[derive(Debug, Clone)]
+struct ZitadelShape {
+    project: String,
+    /// The client the provider introspects with, which Zitadel adds to a personal access token's
+    /// audience.
+    introspector: Option<String>,
+    /// Set for a service user's token.
+    service_user: Option<ServiceUserGrant>,
+}
+
 /// Builds and signs one token; start with [`TestIssuer::token`].
 ///
 /// Defaults: `iss` the issuer's URL, `sub` `user-123`, `aud` the issuer's audience, `iat` now,
@@ -32,11 +69,13 @@ pub struct TokenBuilder<'a> {
     /// Where [`TokenBuilder::roles`] writes: `roles` unless shaped for a provider that reads
     /// elsewhere.
     roles_claim: RolesShape,
-    /// How the provider a token is shaped for reads organisations.
-    organization: Option<OrgMapping>,
+    /// How the provider a token is shaped for writes organisations.
+    organization: OrgShape,
     /// Where [`TokenBuilder::scopes`] writes: `scope`, space-separated, unless shaped for a
     /// provider.
     scopes_claim: (ClaimPath, Separator),
+    /// Set when shaped for [`Provider::zitadel`].
+    zitadel: Option<ZitadelShape>,
 }
 
 impl<'a> TokenBuilder<'a> {
@@ -59,8 +98,15 @@ impl<'a> TokenBuilder<'a> {
             kid: None,
             lifetime: Some(3600),
             roles_claim: RolesShape::Names(ClaimPath::claim("roles"), Separator::None),
-            organization: None,
+            organization: OrgShape::Absent(
+                "TestIssuer::token() shapes tokens for TestIssuer::provider(), a generic OIDC \
+                 provider whose tokens carry no organisation; start the token with \
+                 TestIssuer::token_for(&provider) for an organisation-aware preset (Clerk, \
+                 Zitadel, Auth0, Entra, Keycloak)"
+                    .to_owned(),
+            ),
             scopes_claim: (ClaimPath::claim("scope"), Separator::Space),
+            zitadel: None,
         }
     }
 
@@ -139,24 +185,48 @@ impl<'a> TokenBuilder<'a> {
             builder.claims.insert("sid".into(), "sess_test".into());
         }
         let trusted = provider.mapping.trusted_organizations.first();
-        match &provider.mapping.organization {
+        builder.organization = match &provider.mapping.organization {
             Some(OrgMapping::Zitadel { role_claims }) => {
-                if let Some(claim) = role_claims.first() {
-                    let org = trusted.map_or("organization", String::as_str).to_owned();
-                    builder.roles_claim = RolesShape::Grants {
-                        claim: claim.clone(),
-                        org,
-                    };
+                // Only the claim qualified by the project: the unqualified one names the
+                // requesting client's project, which a Zitadel preset must not read.
+                let unqualified = ClaimPath::claim(ZITADEL_UNQUALIFIED_ROLES);
+                let qualified = role_claims.iter().find(|claim| **claim != unqualified);
+                match qualified {
+                    Some(claim) => {
+                        let org = trusted.map_or("organization", String::as_str).to_owned();
+                        builder.roles_claim = RolesShape::Grants {
+                            claim: claim.clone(),
+                            org,
+                        };
+                        OrgShape::Zitadel {
+                            roles_claim: claim.clone(),
+                        }
+                    }
+                    None => OrgShape::Absent(format!(
+                        "{} reads no project-qualified role claim to write organisations to",
+                        provider.name
+                    )),
                 }
             }
             Some(OrgMapping::Tenant { claim }) => {
                 if let (Some(tenant), None) = (trusted, claim.lookup(&builder.claims)) {
                     claim.set(&mut builder.claims, tenant.as_str().into());
                 }
+                OrgShape::Tenant {
+                    claim: claim.clone(),
+                }
             }
-            Some(OrgMapping::Clerk) | None => {}
-        }
-        builder.organization = provider.mapping.organization.clone();
+            Some(OrgMapping::Clerk) => OrgShape::Clerk,
+            Some(OrgMapping::Auth0) => OrgShape::Auth0 {
+                roles_claim: provider
+                    .mapping
+                    .roles
+                    .first()
+                    .map(|claim| (claim.path.clone(), claim.separator)),
+            },
+            Some(OrgMapping::Keycloak) => OrgShape::Keycloak,
+            None => OrgShape::Absent(no_organisations(provider)),
+        };
         if let (Some(claim), RolesShape::Names(..)) =
             (provider.mapping.roles.first(), &builder.roles_claim)
         {
@@ -165,7 +235,90 @@ impl<'a> TokenBuilder<'a> {
         if let Some(claim) = provider.mapping.scopes.first() {
             builder.scopes_claim = (claim.path.clone(), claim.separator);
         }
+        if let Some(OrgMapping::Zitadel { .. }) = &provider.mapping.organization {
+            builder.zitadel_person(provider);
+        }
         builder
+    }
+
+    /// A person's Zitadel access token, as the code flow issues it: `client_id` the application
+    /// signed in to, `aud` the project and that client ID, and `nbf` (Zitadel's
+    /// `NewAccessTokenClaims`).
+    fn zitadel_person(&mut self, provider: &Provider) {
+        let project = match &provider.audience {
+            Some(AudienceRule::Aud(audiences)) => audiences.first().cloned().unwrap_or_default(),
+            _ => String::new(),
+        };
+        let introspector = provider
+            .introspection
+            .as_ref()
+            .map(|introspection| introspection.client_id().to_owned());
+        self.claims
+            .insert("client_id".into(), ZITADEL_WEB_CLIENT.into());
+        self.claims.insert(
+            "aud".into(),
+            vec![project.clone(), ZITADEL_WEB_CLIENT.into()].into(),
+        );
+        self.claims.insert("nbf".into(), now().into());
+        self.zitadel = Some(ZitadelShape {
+            project,
+            introspector,
+            service_user: None,
+        });
+    }
+
+    /// Makes a token shaped for [`Provider::zitadel`] a service user's, obtained by `grant`: `sub`
+    /// the service user's ID, `client_id` as that grant writes it, `aud` this project alone (as
+    /// the scope `urn:zitadel:iam:org:project:id:<project>:aud` asks; a personal access token's
+    /// introspection answer adds the introspecting client's ID). Zitadel's JWT access tokens carry
+    /// no username; opaque ones are introspected without one too (the `profile` scope, which adds
+    /// `username`, is a person's).
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// use auth_core::testing::{ServiceUserGrant, TestIssuer};
+    /// use auth_core::{IdentityKind, Provider, StandardClaims, Verifier};
+    ///
+    /// let issuer = TestIssuer::start().await;
+    /// let zitadel = Provider::zitadel("https://acme.zitadel.cloud", "263514598346711111");
+    /// let zitadel = issuer.adopt(zitadel);
+    /// let machine = issuer
+    ///     .token_for(&zitadel)
+    ///     .zitadel_service_user(ServiceUserGrant::ClientCredentials)
+    ///     .sign();
+    /// let claims = Verifier::new(zitadel)?.verify::<StandardClaims>(&machine).await?;
+    /// assert_eq!(claims.identity().kind, IdentityKind::Service);
+    /// # Ok(()) }
+    /// ```
+    ///
+    /// # Panics
+    /// If the token is not shaped for [`Provider::zitadel`] (start it with
+    /// [`TestIssuer::token_for`]): other providers' machines look different.
+    pub fn zitadel_service_user(mut self, grant: ServiceUserGrant) -> Self {
+        let Some(shape) = &mut self.zitadel else {
+            panic!(
+                "zitadel_service_user: this token is not shaped for Provider::zitadel; start it \
+                 with issuer.token_for(&zitadel_provider)"
+            );
+        };
+        shape.service_user = Some(grant);
+        let project = shape.project.clone();
+        let claims = &mut self.claims;
+        claims.insert("sub".into(), ZITADEL_SERVICE_USER.into());
+        claims.insert("aud".into(), vec![project].into());
+        match grant {
+            ServiceUserGrant::JwtProfile => {
+                claims.insert("client_id".into(), ZITADEL_SERVICE_USER.into());
+            }
+            ServiceUserGrant::ClientCredentials => {
+                claims.insert("client_id".into(), ZITADEL_SERVICE_USERNAME.into());
+            }
+            ServiceUserGrant::PersonalAccessToken => {
+                claims.remove("client_id");
+            }
+        }
+        self
     }
 
     /// Sets `sub`.
@@ -180,7 +333,8 @@ impl<'a> TokenBuilder<'a> {
 
     /// Sets the caller's roles: an array at `roles`, or where the provider a token is shaped for
     /// reads them ([`TestIssuer::token_for`]): `realm_access.roles` for Keycloak, `cognito:groups`
-    /// for Cognito, a Zitadel role map granted by the first trusted organisation.
+    /// for Cognito, a Zitadel role map (in the claim qualified by the project) granted by the first
+    /// trusted organisation.
     pub fn roles<I, S>(mut self, roles: I) -> Self
     where
         I: IntoIterator<Item = S>,
@@ -196,10 +350,25 @@ impl<'a> TokenBuilder<'a> {
         self
     }
 
-    /// Puts the caller in an organisation that granted them `roles`, where the provider the token
-    /// is shaped for says so: Clerk's active organisation (`o`, with `org:admin` written `admin` as
-    /// v2 tokens do), a Zitadel resource owner and role grants, an Entra tenant (`tid` and
-    /// `roles`). Tokens not shaped for such a provider are left as they are.
+    /// Puts the caller in an organisation that granted them `roles`, written as the provider the
+    /// token is shaped for ([`TestIssuer::token_for`]) writes it:
+    ///
+    /// - Clerk: the active organisation `o` of a v2 session token (`org:admin` written `admin`).
+    /// - Zitadel: grants of `roles` by `id` in the role claim qualified by the project
+    ///   (`urn:zitadel:iam:org:project:<project_id>:roles`, `{"<role>": {"<id>": "<domain>"}}`),
+    ///   and `urn:zitadel:iam:user:resourceowner:id`.
+    /// - Auth0: `org_id`, with `roles` in the roles claim the provider is configured with (Auth0
+    ///   writes organisation roles only through an Action); add the organisation's permissions
+    ///   with `.claim("permissions", [..])` and its name with `.claim("org_name", ..)`.
+    /// - Entra: the tenant. `tid` and `iss`, which names the tenant, move together, with `roles`.
+    /// - Keycloak: the `organization` claim, as a list holding the alias `id`.
+    ///
+    /// # Panics
+    /// For a provider whose tokens carry no organisation (Okta, Cognito, Google, Firebase,
+    /// Cloudflare Access, generic OIDC, and [`TestIssuer::token`]'s tokens), naming it, so a test
+    /// of organisations never passes on a token without one; and where the provider's
+    /// organisations cannot hold `roles` (Keycloak's grant none; an Auth0 provider without a roles
+    /// claim).
     pub fn organization<I, S>(mut self, id: &str, roles: I) -> Self
     where
         I: IntoIterator<Item = S>,
@@ -207,7 +376,8 @@ impl<'a> TokenBuilder<'a> {
     {
         let roles: Vec<String> = roles.into_iter().map(Into::into).collect();
         match self.organization.clone() {
-            Some(OrgMapping::Clerk) => {
+            OrgShape::Absent(why) => panic!("TokenBuilder::organization: {why}"),
+            OrgShape::Clerk => {
                 let rol = roles
                     .first()
                     .map(|role| role.strip_prefix("org:").unwrap_or(role));
@@ -215,18 +385,45 @@ impl<'a> TokenBuilder<'a> {
                 self.claims
                     .insert("o".into(), serde_json::json!({"id": id, "rol": rol}));
             }
-            Some(OrgMapping::Zitadel { role_claims }) => {
-                if let Some(claim) = role_claims.first() {
-                    grant(&mut self.claims, claim, id, &roles);
-                }
+            OrgShape::Zitadel { roles_claim } => {
+                grant(&mut self.claims, &roles_claim, id, &roles);
                 self.claims
                     .insert("urn:zitadel:iam:user:resourceowner:id".into(), id.into());
             }
-            Some(OrgMapping::Tenant { claim }) => {
+            OrgShape::Tenant { claim } => {
+                let before = claim
+                    .lookup(&self.claims)
+                    .and_then(Value::as_str)
+                    .map(str::to_owned);
+                let iss = self.claims.get("iss").and_then(Value::as_str);
+                if let (Some(before), Some(iss)) = (before, iss) {
+                    let moved = move_tenant(iss, &before, id);
+                    self.claims.insert("iss".into(), moved.into());
+                }
                 claim.set(&mut self.claims, id.into());
                 self.claims.insert("roles".into(), roles.into());
             }
-            None => {}
+            OrgShape::Auth0 { roles_claim } => {
+                self.claims.insert("org_id".into(), id.into());
+                match roles_claim {
+                    Some((path, separator)) => path.set(&mut self.claims, names(roles, separator)),
+                    None if roles.is_empty() => {}
+                    None => panic!(
+                        "TokenBuilder::organization: Auth0 writes an organisation's roles to a \
+                         token only through an Action's custom claim; configure the provider \
+                         with .roles_claim(..) naming that claim, or pass no roles"
+                    ),
+                }
+            }
+            OrgShape::Keycloak => {
+                assert!(
+                    roles.is_empty(),
+                    "TokenBuilder::organization: Keycloak organisations grant no roles in tokens; \
+                     pass no roles (and give realm or client roles with .roles(..))"
+                );
+                self.claims
+                    .insert("organization".into(), serde_json::json!([id]));
+            }
         }
         self
     }
@@ -355,20 +552,37 @@ impl<'a> TokenBuilder<'a> {
     /// issuer's [prefix](TestIssuer::set_opaque_prefix)): the issuer keeps the claims and answers
     /// for them at its introspection endpoint (see [`TestIssuer::introspection`]), until the token
     /// expires or [`TestIssuer::revoke`] ends it.
+    ///
+    /// Shaped for [`Provider::zitadel`], the answer has Zitadel's field names: a person's carries
+    /// the login name as `username` (and `preferred_username`), as Zitadel answers for a token
+    /// requested with the `profile` scope; a personal access token's `aud` gains the introspecting
+    /// client's ID, as Zitadel adds it.
     pub fn opaque(self) -> String {
         use aws_lc_rs::rand::SecureRandom;
         let mut random = [0u8; 24];
         let _ = aws_lc_rs::rand::SystemRandom::new().fill(&mut random);
         let token = format!("{}{}", self.issuer.opaque_prefix(), b64(&random));
-        self.issuer.register_opaque(token.clone(), self.claims());
+        let mut claims = self.claims();
+        if let Some(shape) = &self.zitadel {
+            zitadel_answer(shape, &mut claims);
+        }
+        self.issuer.register_opaque(token.clone(), claims);
         token
     }
 
     /// Signs the token with the issuer's current key for the chosen algorithm.
     ///
     /// # Panics
-    /// If the issuer holds no key for the algorithm (see [`TestIssuer::start_with`]).
+    /// If the issuer holds no key for the algorithm (see [`TestIssuer::start_with`]), or the token
+    /// is a Zitadel personal access token, which is never a JWT.
     pub fn sign(self) -> String {
+        if let Some(ZitadelShape {
+            service_user: Some(ServiceUserGrant::PersonalAccessToken),
+            ..
+        }) = self.zitadel
+        {
+            panic!("Zitadel's personal access tokens are opaque: finish with .opaque()");
+        }
         let claims = self.claims();
         let key = self.issuer.current_key(self.algorithm);
         let Some(key) = key else {
@@ -399,6 +613,64 @@ impl<'a> TokenBuilder<'a> {
     }
 }
 
+/// How a provider's tokens name the caller's organisation.
+#[derive(Clone)]
+enum OrgShape {
+    /// They name none: why, naming the provider.
+    Absent(String),
+    Clerk,
+    /// Grants in the role claim qualified by the project.
+    Zitadel {
+        roles_claim: ClaimPath,
+    },
+    /// A tenant claim; `iss` names the tenant too.
+    Tenant {
+        claim: ClaimPath,
+    },
+    /// `org_id`, with roles in the configured roles claim.
+    Auth0 {
+        roles_claim: Option<(ClaimPath, Separator)>,
+    },
+    Keycloak,
+}
+
+/// The Zitadel role claim that names the requesting client's project, not necessarily this API's.
+const ZITADEL_UNQUALIFIED_ROLES: &str = "urn:zitadel:iam:org:project:roles";
+
+/// Why `provider`'s tokens cannot be given an organisation, naming it.
+fn no_organisations(provider: &Provider) -> String {
+    const BRANDS: [(&str, &str); 6] = [
+        ("Provider::okta", "Okta"),
+        ("Provider::cognito", "Amazon Cognito"),
+        ("Provider::google", "Google"),
+        ("Provider::firebase", "Firebase"),
+        ("Provider::cloudflare_access", "Cloudflare Access"),
+        ("Provider::oidc", "Generic OpenID Connect"),
+    ];
+    let name = provider.name.as_str();
+    let brand = BRANDS
+        .iter()
+        .find(|(constructor, _)| name.starts_with(constructor))
+        .map_or("This provider's", |(_, brand)| brand);
+    format!(
+        "{brand} tokens carry no organisation ({name} reads none); test organisations with a \
+         preset whose tokens name them (Clerk, Zitadel, Auth0, Entra, Keycloak)"
+    )
+}
+
+/// `iss` with the path segment naming tenant `from` replaced by `to` (Entra's issuers name the
+/// tenant: `https://login.microsoftonline.com/<tid>/v2.0`, `https://sts.windows.net/<tid>/`).
+fn move_tenant(iss: &str, from: &str, to: &str) -> String {
+    let segment = format!("/{from}/");
+    if let Some(at) = iss.find(&segment) {
+        return format!("{}/{to}/{}", &iss[..at], &iss[at + segment.len()..]);
+    }
+    match iss.strip_suffix(&format!("/{from}")) {
+        Some(rest) => format!("{rest}/{to}"),
+        None => iss.to_owned(),
+    }
+}
+
 /// Where a provider reads roles.
 #[derive(Clone)]
 enum RolesShape {
@@ -406,6 +678,29 @@ enum RolesShape {
     Names(ClaimPath, Separator),
     /// Zitadel's role map, each role granted by `org`.
     Grants { claim: ClaimPath, org: String },
+}
+
+/// What Zitadel's introspection answers with, beyond the token's own claims.
+fn zitadel_answer(shape: &ZitadelShape, claims: &mut Map<String, Value>) {
+    match shape.service_user {
+        None => {
+            let sub = claims
+                .get("sub")
+                .and_then(Value::as_str)
+                .unwrap_or_default();
+            let login = format!("{sub}@acme.zitadel.example");
+            claims
+                .entry("preferred_username")
+                .or_insert_with(|| login.clone().into());
+            claims.entry("username").or_insert_with(|| login.into());
+        }
+        Some(ServiceUserGrant::PersonalAccessToken) => {
+            let audience = shape.introspector.iter().chain([&shape.project]);
+            let audience: Vec<Value> = audience.map(|aud| aud.as_str().into()).collect();
+            claims.insert("aud".into(), audience.into());
+        }
+        Some(_) => {}
+    }
 }
 
 /// Adds Zitadel grants of `roles` by `org` to the role map at `claim`.

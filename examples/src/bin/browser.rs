@@ -1,5 +1,10 @@
 //! A browser front end on one origin calling an API on another: a CORS preflight before a `fetch`
-//! with `Authorization`, and a WebSocket that carries its token in `Sec-WebSocket-Protocol`.
+//! with `Authorization`, and a WebSocket that carries its token in `Sec-WebSocket-Protocol`. At
+//! `/cookie`, the same page authenticates with a session cookie instead, which counts for the
+//! API's own site only: the page on `127.0.0.1` (the API's site, its origin listed with
+//! `JwtAuth::cookie_origins`) is served, the same page on `localhost` (another site, for the
+//! browser) gets 401 for its `fetch`, its WebSocket and its form, though the browser sends the
+//! cookie with each.
 //!
 //! ```text
 //! cargo run -p examples --bin browser
@@ -12,7 +17,7 @@
 //! | `AUTH_ISSUER`, `AUTH_AUDIENCE` | the provider, as in the quickstart (the page then asks for a token) | embedded demo issuer |
 //! | `BIND` | the API's listen address | `127.0.0.1:8080` |
 //! | `PAGE_BIND` | the page's listen address (another origin) | `127.0.0.1:8081` |
-//! | `WRAP_ORDER` | `cors-outside` or `auth-outside`: either works | `cors-outside` |
+//! | `WRAP_ORDER` | `auth-cors` (`JwtAuth::cors`), `cors-outside` (actix-cors wrapped outside `JwtAuth`), or `cors-inside` (a misconfiguration, for the tests: the browser refuses the cross-origin `fetch`) | `auth-cors` |
 //!
 //! A WebSocket lives longer than a request, so it can outlive its token: the socket here is closed
 //! with 1008 (policy violation) when the token expires, and the client reconnects with a fresh one.
@@ -22,9 +27,10 @@
 use std::net::SocketAddr;
 
 use actix_cors::Cors;
-use actix_web::{App, HttpRequest, HttpResponse, HttpServer, Responder, get, web};
+use actix_web::middleware::Condition;
+use actix_web::{App, HttpRequest, HttpResponse, HttpServer, Responder, get, post, web};
 use actix_ws::{CloseCode, CloseReason, Message};
-use auth_actix::{Identity, JwtAuth, Provider, Verified};
+use auth_actix::{Identity, JwtAuth, Provider, TokenSource, Verified};
 use examples::Demo;
 use futures_util::StreamExt;
 use tracing_subscriber::EnvFilter;
@@ -33,6 +39,15 @@ use tracing_subscriber::EnvFilter;
 async fn me(identity: Verified<Identity>) -> impl Responder {
     web::Json(identity)
 }
+
+/// A state-changing action a page on another site must not be able to trigger with the cookie.
+#[post("/transfer")]
+async fn transfer(identity: Verified<Identity>) -> impl Responder {
+    format!("transferred for {}", identity.subject)
+}
+
+/// The cookie the page's token travels in at `/cookie`.
+const SESSION_COOKIE: &str = "session";
 
 /// Greets the caller by subject, echoes what it sends, and ends when its token does.
 #[get("/ws")]
@@ -82,7 +97,7 @@ async fn socket(
 
 /// The front end: a page from another origin that calls the API with its token.
 fn page(api: &str, token: &str) -> String {
-    let config = serde_json::json!({ "api": api, "token": token });
+    let config = serde_json::json!({ "api": api, "token": token, "cookie": SESSION_COOKIE });
     PAGE.replace("__CONFIG__", &config.to_string())
 }
 
@@ -100,11 +115,15 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     };
     let bind = address("BIND", "127.0.0.1:8080")?;
     let page_bind = address("PAGE_BIND", "127.0.0.1:8081")?;
-    let cors_outside = match setting("WRAP_ORDER").as_deref() {
-        None | Some("cors-outside") => true,
-        Some("auth-outside") => false,
+    let order = match setting("WRAP_ORDER").as_deref() {
+        None | Some("auth-cors") => WrapOrder::AuthCors,
+        Some("cors-outside") => WrapOrder::CorsOutside,
+        Some("cors-inside") => WrapOrder::CorsInside,
         Some(other) => {
-            return Err(format!("WRAP_ORDER={other:?}: write cors-outside or auth-outside").into());
+            return Err(format!(
+                "WRAP_ORDER={other:?}: write auth-cors, cors-outside or cors-inside"
+            )
+            .into());
         }
     };
 
@@ -122,35 +141,60 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
             )
         }
     };
-    let auth = JwtAuth::new(provider.clone()).map_err(|err| format!("AUTH_ISSUER: {err}"))?;
-    auth.warm_up()
-        .await
-        .map_err(|err| format!("AUTH_ISSUER: {err}"))?;
-
-    // The page server first: the API's CORS policy names its origin.
+    // The page server first: the API's CORS policy and cookie rule name its origin.
     let page_listener = std::net::TcpListener::bind(page_bind)
         .map_err(|err| format!("PAGE_BIND={page_bind}: cannot listen there: {err}"))?;
-    let page_origin = format!("http://{}", page_listener.local_addr()?);
+    let page_address = page_listener.local_addr()?;
+    let page_origin = format!("http://{page_address}");
+    // The same page under another name is another site for the browser (sites are compared by
+    // host name, not address): a stand-in for an attacker's page.
+    let other_site = (page_address.ip() == std::net::Ipv4Addr::LOCALHOST)
+        .then(|| format!("http://localhost:{}", page_address.port()));
     let api_listener = std::net::TcpListener::bind(bind)
         .map_err(|err| format!("BIND={bind}: cannot listen there: {err}"))?;
     let api = format!("http://{}", api_listener.local_addr()?);
 
-    let allowed = page_origin.clone();
+    // The session cookie counts for the page's origin (the API's site, another port) and the API's
+    // own; the Authorization header and the WebSocket subprotocol come first.
+    let auth = JwtAuth::new(provider.clone())
+        .map_err(|err| format!("AUTH_ISSUER: {err}"))?
+        .token_sources([TokenSource::Bearer, TokenSource::cookie(SESSION_COOKIE)])
+        .cookie_origins([&page_origin])?;
+    auth.warm_up()
+        .await
+        .map_err(|err| format!("AUTH_ISSUER: {err}"))?;
+
+    // The other site may read answers (as a partner's front end calling with a bearer token
+    // would): what stops it acting with the cookie is the cookie rule, not CORS.
+    let allowed: Vec<String> = std::iter::once(page_origin.clone())
+        .chain(other_site.clone())
+        .collect();
+    let cors = move || {
+        allowed
+            .iter()
+            .fold(Cors::default(), |cors, origin| cors.allowed_origin(origin))
+            .allowed_methods(["GET", "POST"])
+            .allowed_headers(["authorization"])
+            .supports_credentials()
+            .max_age(600)
+    };
+    let auth = match order {
+        WrapOrder::AuthCors => auth.cors(cors.clone()),
+        WrapOrder::CorsOutside | WrapOrder::CorsInside => auth,
+    };
     let api_server = HttpServer::new(move || {
-        let cors = || {
-            Cors::default()
-                .allowed_origin(&allowed)
-                .allowed_methods(["GET"])
-                .allowed_headers(["authorization"])
-                .max_age(600)
+        let (outside, inside) = match order {
+            WrapOrder::AuthCors => (false, false),
+            WrapOrder::CorsOutside => (true, false),
+            WrapOrder::CorsInside => (false, true),
         };
-        // Either order works: JwtAuth lets genuine preflights through untouched.
-        let (outer, inner) = (cors_outside, !cors_outside);
+        // The last wrap is the outermost layer.
         App::new()
-            .wrap(actix_web::middleware::Condition::new(inner, cors()))
+            .wrap(Condition::new(inside, cors()))
             .wrap(auth.clone())
-            .wrap(actix_web::middleware::Condition::new(outer, cors()))
+            .wrap(Condition::new(outside, cors()))
             .service(me)
+            .service(transfer)
             .service(socket)
     })
     .listen(api_listener)?
@@ -165,17 +209,18 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let body = page(&api, &token);
     let page_server = HttpServer::new(move || {
         let body = body.clone();
-        App::new().route(
-            "/",
-            web::get().to(move || {
-                let body = body.clone();
-                async move {
-                    HttpResponse::Ok()
-                        .content_type("text/html; charset=utf-8")
-                        .body(body)
-                }
-            }),
-        )
+        let serve = move || {
+            let body = body.clone();
+            async move {
+                HttpResponse::Ok()
+                    .content_type("text/html; charset=utf-8")
+                    .body(body)
+            }
+        };
+        // `/cookie` is the same page in its cookie mode.
+        App::new()
+            .route("/", web::get().to(serve.clone()))
+            .route("/cookie", web::get().to(serve))
     })
     .workers(1)
     .listen(page_listener)?
@@ -186,11 +231,29 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     }
     println!("api: {api}");
     println!("page: {page_origin}/");
+    if let Some(other_site) = &other_site {
+        println!("other site: {other_site}/");
+    }
     println!(
-        "Open the page in a browser: it calls {api}/me and opens {api}/ws from {page_origin}."
+        "Open the page in a browser: it calls {api}/me and opens {api}/ws from {page_origin}; \
+         {page_origin}/cookie does the same with a session cookie, which the API refuses from \
+         {}/cookie.",
+        other_site.as_deref().unwrap_or("another site")
     );
     futures_util::future::try_join(api_server, page_server).await?;
     Ok(())
+}
+
+/// Where the CORS layer goes.
+#[derive(Clone, Copy)]
+enum WrapOrder {
+    /// Given to `JwtAuth::cors`: one `.wrap(auth)`, CORS outside authentication.
+    AuthCors,
+    /// actix-cors wrapped outside `JwtAuth` by the application.
+    CorsOutside,
+    /// actix-cors wrapped inside `JwtAuth` without telling it: `JwtAuth` answers preflights
+    /// itself, without CORS headers, and logs a warning naming `JwtAuth::cors`.
+    CorsInside,
 }
 
 /// An environment variable; empty counts as unset.

@@ -2,9 +2,10 @@
 //! and a protected one, in one server, on an embedded issuer (or, for a fleet, another instance's).
 //! Not a provider example.
 //!
-//! Settings: `BIND` (default `127.0.0.1:8080`), `WORKERS` (default 1), `VERIFIED_CACHE` (capacity;
-//! `0` turns the cache off; default the library's), `STORM_FILE` (where to write 1,000 tokens with
-//! random `kid`s). Prints `BASE=`, `TOKEN=`, `STORM_FILE=` and `READY=` lines, then serves:
+//! Settings: `BIND` (default `127.0.0.1:8080`; loopback only with the embedded issuer, unless
+//! `DEMO_ALLOW_ANY_BIND=1`), `WORKERS` (default 1), `VERIFIED_CACHE` (capacity; `0` turns the cache
+//! off; default the library's), `STORM_FILE` (where to write 1,000 tokens with random `kid`s).
+//! Prints `BASE=`, `TOKEN=`, `STORM_FILE=` and `READY=` lines, then serves:
 //! `GET /open` (no authentication), `GET /protected` (`Identity`), `GET /signature` (no
 //! authentication, but one RS256 check of the bearer's signature: the floor an uncached protected
 //! request cannot go below), `GET /_stats` (the issuer, this instance's JWKS fetches, and the JWKS
@@ -95,7 +96,8 @@ async fn stats(issuer: web::Data<Issuer>, auth: web::Data<JwtAuth>) -> impl Resp
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let bind: SocketAddr = setting("BIND")
         .unwrap_or_else(|| "127.0.0.1:8080".to_owned())
-        .parse()?;
+        .parse()
+        .map_err(|err| format!("BIND: {err}"))?;
     let workers: usize = setting("WORKERS").map_or(Ok(1), |workers| workers.parse())?;
     let cooldown: u64 = setting("UNKNOWN_KID_COOLDOWN").map_or(Ok(1), |secs| secs.parse())?;
     let key_settings = KeySettings {
@@ -115,6 +117,11 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
             (issuer, provider)
         }
         None => {
+            examples::loopback_only(
+                bind,
+                "load-target would run on its embedded test issuer and print an admin token for it",
+                "Give another instance's issuer with ISSUER",
+            )?;
             let embedded = TestIssuer::start_with(&[Algorithm::RS256]).await;
             if let Some(max_age) = setting("MAX_AGE") {
                 embedded.set_max_age(Some(max_age.parse()?));

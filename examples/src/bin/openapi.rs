@@ -6,12 +6,24 @@
 //! ```
 //!
 //! Settings as for `quickstart`: `AUTH_ISSUER`, `AUTH_AUDIENCE`, `AUTH_JWKS_URL` (unset: embedded
-//! demo issuer), and `BIND` (default `127.0.0.1:8080`).
+//! demo issuer, whose tokens you paste into Authorize), and `BIND` (default `127.0.0.1:8080`).
+//!
+//! Signing in from Swagger UI's Authorize button (authorization code with PKCE), with a real
+//! provider (`AUTH_ISSUER`):
+//! - `OPENAPI_CLIENT_ID`: a public client at the provider (no secret; authorization code grant,
+//!   PKCE), whose redirect URI is this server's `/docs/oauth2-redirect.html`, e.g.
+//!   `http://127.0.0.1:8080/docs/oauth2-redirect.html`, and, where the provider asks, whose web
+//!   origin is this server's. Its access tokens must carry `AUTH_AUDIENCE`.
+//! - `OPENAPI_SCOPES` (optional): the scopes to ask for, space-separated. Default: `openid` and the
+//!   scopes the guards need (`read:items` here).
+//! - `OPENAPI_AUTHORIZE_PARAMS` (optional): extra parameters for the authorization request,
+//!   `name=value` pairs separated by `&`, e.g. `audience=https://api.example.com` for Auth0, which
+//!   issues no JWT for the API without it.
 
 use std::net::SocketAddr;
 
 use actix_web::{App, HttpResponse, HttpServer, Responder, get, web};
-use auth_actix::openapi::SecurityDocs;
+use auth_actix::openapi::{SecurityDocs, SwaggerOAuth};
 use auth_actix::{Identity, JwtAuth, Provider, Verified, require_role, require_scope};
 use examples::{Carrier, Demo};
 use tracing_subscriber::EnvFilter;
@@ -118,7 +130,28 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     auth.warm_up()
         .await
         .map_err(|err| format!("AUTH_ISSUER / AUTH_AUDIENCE: {err}"))?;
+    // After warm_up: a generic provider's sign-in endpoints come from its discovery document.
     let spec = SecurityDocs::new(&auth).apply(ApiDoc::openapi());
+    let sign_in = match setting("OPENAPI_CLIENT_ID") {
+        Some(_) if demo.is_some() => {
+            return Err(
+                "OPENAPI_CLIENT_ID: the embedded demo issuer has no sign-in page; set \
+                        AUTH_ISSUER and AUTH_AUDIENCE to your provider, or unset \
+                        OPENAPI_CLIENT_ID and paste a printed token into Authorize"
+                    .into(),
+            );
+        }
+        Some(client_id) => Some(swagger_sign_in(&spec, &client_id)?),
+        None => None,
+    };
+    let oauth = match &sign_in {
+        Some(sign_in) => sign_in.clone().into_swagger_ui_config(),
+        // Without a client ID Swagger UI asks for one; PKCE either way, as OAuth 2.0 for
+        // browser apps requires.
+        None => {
+            utoipa_swagger_ui::oauth::Config::new().use_pkce_with_authorization_code_grant(true)
+        }
+    };
 
     let server = HttpServer::new(move || {
         App::new()
@@ -130,12 +163,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
             .service(
                 SwaggerUi::new("/docs/{_:.*}")
                     .url("/openapi.json", spec.clone())
-                    // The authorization code flow from the browser, as OAuth 2.0 for browser apps
-                    // requires.
-                    .oauth(
-                        utoipa_swagger_ui::oauth::Config::new()
-                            .use_pkce_with_authorization_code_grant(true),
-                    ),
+                    .oauth(oauth.clone()),
             )
     })
     .bind(bind)
@@ -160,10 +188,52 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
             println!("# the spec: curl {base}/openapi.json");
             println!();
         }
-        None => println!("openapi: Swagger UI at {base}/docs/"),
+        None => {
+            println!("openapi: listening on {base}");
+            match &sign_in {
+                Some(sign_in) => println!(
+                    "# Swagger UI: {base}/docs/ (Authorize signs in at {} as client {}, asking \
+                     for {}; its redirect URI: {base}/docs/oauth2-redirect.html)",
+                    sign_in.authorization_url(),
+                    sign_in.client_id(),
+                    sign_in.scopes().join(" ")
+                ),
+                None => println!("# Swagger UI: {base}/docs/"),
+            }
+        }
     }
     server.run().await?;
     Ok(())
+}
+
+/// Swagger UI's sign-in for the public client `client_id`, with `OPENAPI_SCOPES` and
+/// `OPENAPI_AUTHORIZE_PARAMS` if set.
+fn swagger_sign_in(
+    spec: &utoipa::openapi::OpenApi,
+    client_id: &str,
+) -> Result<SwaggerOAuth, String> {
+    let mut sign_in = SwaggerOAuth::from_openapi(spec, client_id)
+        .map_err(|err| format!("OPENAPI_CLIENT_ID / AUTH_ISSUER: {err}"))?;
+    if let Some(scopes) = setting("OPENAPI_SCOPES") {
+        sign_in = sign_in
+            .with_scopes(scopes.split_whitespace())
+            .map_err(|err| format!("OPENAPI_SCOPES: {err}"))?;
+    }
+    if let Some(params) = setting("OPENAPI_AUTHORIZE_PARAMS") {
+        for pair in params.split('&') {
+            let (name, value) = pair
+                .split_once('=')
+                .filter(|(name, _)| !name.trim().is_empty())
+                .ok_or_else(|| {
+                    format!(
+                        "OPENAPI_AUTHORIZE_PARAMS: {pair:?} is not name=value; write e.g. \
+                         audience=https://api.example.com"
+                    )
+                })?;
+            sign_in = sign_in.with_authorization_param(name.trim(), value.trim());
+        }
+    }
+    Ok(sign_in)
 }
 
 /// An environment variable; empty counts as unset.

@@ -19,7 +19,9 @@
 //! | `AUTH_INTROSPECTION_CLIENT_ID`, `AUTH_INTROSPECTION_CLIENT_SECRET` | accept opaque tokens by introspection (endpoint from discovery) | off (on in demo mode) |
 //! | `AUTH_INTROSPECTION_URL` | introspection endpoint, overriding discovery | from discovery |
 //! | `AUTH_INTROSPECT_ALL_TOKENS` | `1`: introspect JWTs too, so a token revoked at the issuer stops working within the cache TTL (60 s) instead of at its `exp`; one call per distinct token per TTL; needs the two client settings | `0` |
-//! | `AUTH_PUBLIC_ORIGIN` | the origin clients call, e.g. `https://api.example.com`, for DPoP proofs behind a proxy | scheme of this server, `Host` header |
+//! | `AUTH_PUBLIC_ORIGIN` | the origin clients call, e.g. `https://api.example.com`: DPoP proofs must name it, and without it DPoP is taken only from this machine | unset: scheme of this server, a loopback `Host` |
+//! | `AUTH_TOKEN_COOKIE` | also read the token from this cookie (after `Authorization`) | off |
+//! | `AUTH_COOKIE_ORIGINS` | comma-separated origins of front ends on sibling hosts (`https://app.example.com`) whose requests the cookie token counts for, beside the API's own | none |
 //! | `REDIS_URL` | revocations and DPoP replay protection shared by every instance (`POST /sign-out`, `POST /sign-out-everywhere`) | in memory |
 //! | `METRICS_BIND` | serve Prometheus text at `/metrics` on this address, e.g. `127.0.0.1:9090` | off |
 //! | `BIND` | listen address | `127.0.0.1:8080` |
@@ -35,7 +37,7 @@ use actix_web::{App, HttpResponse, HttpServer, Responder, get, post, web};
 use auth_actix::testing::DpopKey;
 use auth_actix::{
     Algorithm, ConfigError, Dpop, Identity, Introspection, JwtAuth, Provider, Revocations,
-    Verified, require_role,
+    TokenSource, Verified, require_role,
 };
 use examples::{Carrier, Demo};
 use tracing_subscriber::EnvFilter;
@@ -171,6 +173,25 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         auth = auth
             .public_origin(&origin)
             .map_err(|err| format!("AUTH_PUBLIC_ORIGIN: {err}"))?;
+    }
+    // A cookie is sent with any site's requests: it counts for the API's own site, and the origins
+    // listed here, only.
+    let cookie = setting("AUTH_TOKEN_COOKIE");
+    if let Some(name) = &cookie {
+        auth = auth.token_sources([TokenSource::Bearer, TokenSource::cookie(name.clone())]);
+    }
+    if let Some(origins) = setting("AUTH_COOKIE_ORIGINS") {
+        if cookie.is_none() {
+            return Err(
+                "AUTH_COOKIE_ORIGINS: only tokens read from a cookie are judged by \
+                        origin; set AUTH_TOKEN_COOKIE to the cookie's name, or unset \
+                        AUTH_COOKIE_ORIGINS"
+                    .into(),
+            );
+        }
+        auth = auth
+            .cookie_origins(origins.split(',').map(str::trim))
+            .map_err(|err| format!("AUTH_COOKIE_ORIGINS: {err}"))?;
     }
     // Stops on a misconfiguration; an unreachable issuer is a warning, and protected routes answer
     // 503 until its keys arrive.

@@ -2,11 +2,11 @@
 //! issuer publishes its next keys ahead of use and rotates to them, goes down for a while, and
 //! serves a one-second `max-age`, on a fixed cycle. Not a provider example.
 //!
-//! Settings: `BIND` (default `127.0.0.1:8080`), `WORKERS` (default 1), `CYCLE_SECS` (default 6:
-//! publish the next keys at 0, rotate to them at half the cycle, an outage from two thirds to five
-//! sixths), `STORM_FILE` (where to write 1,000 tokens with random `kid`s). Tokens live 30 s and
-//! DPoP proofs are accepted for 10 s, so every store reaches its steady size within a minute.
-//! Prints `BASE=` and `STORM_FILE=` lines, then serves:
+//! Settings: `BIND` (default `127.0.0.1:8080`; loopback only, unless `DEMO_ALLOW_ANY_BIND=1`),
+//! `WORKERS` (default 1), `CYCLE_SECS` (default 6: publish the next keys at 0, rotate to them at
+//! half the cycle, an outage from two thirds to five sixths), `STORM_FILE` (where to write 1,000
+//! tokens with random `kid`s). Tokens live 30 s and DPoP proofs are accepted for 10 s, so every
+//! store reaches its steady size within a minute. Prints `BASE=` and `STORM_FILE=` lines, then serves:
 //!
 //! - `GET /protected` (`Identity`): JWTs, opaque tokens (introspection) and DPoP-bound tokens;
 //! - `GET /_mint?kind=jwt|opaque|dpop`: a fresh token (for `dpop`, the token, a space, and a proof
@@ -88,7 +88,14 @@ async fn stats(
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let bind: SocketAddr = setting("BIND")
         .unwrap_or_else(|| "127.0.0.1:8080".to_owned())
-        .parse()?;
+        .parse()
+        .map_err(|err| format!("BIND: {err}"))?;
+    // `GET /_mint` hands a token to anyone who asks.
+    examples::loopback_only(
+        bind,
+        "soak-target serves GET /_mint, which hands tokens from its embedded test issuer to anyone",
+        "Run it on 127.0.0.1",
+    )?;
     let workers: usize = setting("WORKERS").map_or(Ok(1), |workers| workers.parse())?;
     let cycle: u64 = setting("CYCLE_SECS").map_or(Ok(6), |secs| secs.parse())?;
     if cycle < 3 {

@@ -7,8 +7,8 @@
 //! | variable | meaning |
 //! |---|---|
 //! | `ZITADEL_ISSUER` | instance URL, e.g. `https://my-instance.zitadel.cloud` (unset: embedded demo issuer) |
-//! | `ZITADEL_PROJECT_ID` | the project's resource ID (in `aud`) |
-//! | `ZITADEL_ORG_ID` | the organisation owning the project: roles it grants are application roles |
+//! | `ZITADEL_PROJECT_ID` | the project's ID, digits shown on the project's page (in `aud`) |
+//! | `ZITADEL_ORG_ID` | the owning organisation's ID (digits); the roles it grants are the app's |
 //! | `ZITADEL_KEY_FILE` | the API application's JSON key (authentication method "JWT"), to accept Zitadel's default opaque tokens by introspection |
 //! | `BIND` | listen address, default `127.0.0.1:8080` |
 //!
@@ -57,13 +57,22 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         Some(issuer) => {
             let project = required(
                 "ZITADEL_PROJECT_ID",
-                "the project's Resource Id, which tokens carry in aud",
+                "the project's ID (digits, shown on the project's page in the console), which \
+                 tokens carry in aud",
             )?;
             let owner = required(
                 "ZITADEL_ORG_ID",
-                "the Resource Id of the organisation owning the project; the roles it grants are \
-                 the application's",
+                "the ID of the organisation owning the project (digits, shown on the \
+                 organisation's page in the console); the roles it grants are the application's",
             )?;
+            if !is_zitadel_id(&owner) {
+                return Err(format!(
+                    "ZITADEL_ORG_ID: {owner:?} is not a Zitadel organisation ID (10 to 25 digits, \
+                     e.g. 263514100000000001): copy the ID of the organisation owning the project, \
+                     shown on the organisation's page in the console, not its name or domain"
+                )
+                .into());
+            }
             let mut provider = Provider::zitadel(&issuer, &project).trusted_organizations([owner]);
             if let Some(key_file) = setting("ZITADEL_KEY_FILE") {
                 provider = provider.zitadel_key_file(&key_file);
@@ -87,6 +96,8 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         .map_err(|err| {
             if err.setting.contains("zitadel_key_file") {
                 format!("ZITADEL_KEY_FILE: {err}")
+            } else if err.setting.contains("project_id") {
+                format!("ZITADEL_PROJECT_ID: {err}")
             } else {
                 format!("ZITADEL_ISSUER / ZITADEL_PROJECT_ID: {err}")
             }
@@ -152,5 +163,11 @@ fn setting(name: &str) -> Option<String> {
 
 /// A variable that must be set once the provider is configured.
 fn required(name: &str, what: &str) -> Result<String, String> {
-    setting(name).ok_or_else(|| format!("{name} is not set: {what}"))
+    setting(name).ok_or_else(|| format!("{name} is not set (or empty): {what}"))
+}
+
+/// Whether `value` has the form of a Zitadel resource ID (its IDs are numbers, 17 to 19 digits in
+/// its documentation), as `Provider::zitadel` requires of the project ID.
+fn is_zitadel_id(value: &str) -> bool {
+    (10..=25).contains(&value.len()) && value.bytes().all(|b| b.is_ascii_digit())
 }
