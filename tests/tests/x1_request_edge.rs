@@ -129,3 +129,67 @@ async fn a_cross_site_link_without_fetch_metadata_acts_with_the_cookie() {
         "a request another site's page made (Referer https://evil.example) acted with the cookie"
     );
 }
+
+#[actix_web::get("/items")]
+async fn items(caller: Verified<Identity>) -> HttpResponse {
+    HttpResponse::Ok().body(caller.subject.clone())
+}
+
+/// Issue 30 (Low 2): a DPoP proof captured at instance A (`https://a.example.com`) must not replay
+/// at instance B, which accepts the same audience. B sits behind a proxy that does what the docs
+/// ask of it for `X-Forwarded-Proto` / `X-Forwarded-Host` (nginx's usual `proxy_set_header
+/// X-Forwarded-Host $host`), with `JwtAuth::trust_forwarded_headers()`. The proxy passes a
+/// client's `Forwarded` header through (it sets none), and actix's `ConnectionInfo` prefers
+/// `Forwarded` over the `X-Forwarded-*` the proxy set: the replayer adds
+/// `Forwarded: host=a.example.com;proto=https` and B checks the proof's `htu` against A's URL. An
+/// appended `X-Forwarded-Host` (the client's value first) does the same.
+#[actix_web::test]
+async fn a_client_forwarded_header_beats_the_proxys_x_forwarded_host_and_a_proof_replays() {
+    use auth_actix::testing::DpopKey;
+    init_tracing();
+    let issuer = TestIssuer::start().await;
+    let key = DpopKey::generate();
+    let token = issuer.token().subject("victim").dpop_bound(&key).sign();
+    let instance_b = || {
+        JwtAuth::new(issuer.provider())
+            .unwrap()
+            .trust_forwarded_headers()
+    };
+    // What the proxy in front of B sets on every request.
+    let via_proxy = || {
+        TestRequest::get()
+            .uri("/items")
+            .insert_header(("host", "10.0.0.7:8080"))
+            .insert_header(("x-forwarded-proto", "https"))
+            .insert_header(("x-forwarded-host", "b.example.com"))
+    };
+    // A proof made for A, captured.
+    let proof = key.proof("GET", "https://a.example.com/items", &token);
+    let app = actix_web::test::init_service(App::new().wrap(instance_b()).service(items)).await;
+    let replay = via_proxy()
+        .insert_header(("forwarded", "host=a.example.com;proto=https"))
+        .dpop(&token, &proof);
+    let reply = send(&app, replay).await;
+    assert_eq!(
+        reply.status,
+        StatusCode::UNAUTHORIZED,
+        "A's proof accepted at B through a client's Forwarded header: {}",
+        reply.body
+    );
+
+    // The client's value first in an X-Forwarded-Host the proxy appends to.
+    let proof = key.proof("GET", "https://a.example.com/items", &token);
+    let appended = TestRequest::get()
+        .uri("/items")
+        .insert_header(("host", "10.0.0.7:8080"))
+        .insert_header(("x-forwarded-proto", "https"))
+        .insert_header(("x-forwarded-host", "a.example.com, b.example.com"))
+        .dpop(&token, &proof);
+    let reply = send(&app, appended).await;
+    assert_eq!(
+        reply.status,
+        StatusCode::UNAUTHORIZED,
+        "A's proof accepted at B through an appended X-Forwarded-Host: {}",
+        reply.body
+    );
+}
