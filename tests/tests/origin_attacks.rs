@@ -1,5 +1,6 @@
-//! Attacks on the auth-actix request edge (review x1). Each test states the attack; it fails while
-//! the attack works.
+//! Attacks on how a request names its origin, found by the third review's attacker read: an http
+//! page on an https API's host, a cross-site link without Fetch Metadata, and a client's forwarded
+//! header choosing a DPoP proof's URL. Each test states the attack.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
