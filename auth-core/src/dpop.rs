@@ -60,6 +60,8 @@ pub struct Dpop {
     replay_per_key: Option<usize>,
     #[cfg(feature = "redis")]
     replay_redis: Option<crate::redis_store::RedisStore>,
+    #[cfg(feature = "redis")]
+    replay_eviction_accepted: bool,
     replay: ReplayStore,
     errors: Vec<ConfigError>,
 }
@@ -91,6 +93,8 @@ impl Default for Dpop {
             replay_per_key: None,
             #[cfg(feature = "redis")]
             replay_redis: None,
+            #[cfg(feature = "redis")]
+            replay_eviction_accepted: false,
             replay: ReplayStore::in_memory(Duration::ZERO, 1, 1),
             errors: Vec::new(),
         };
@@ -150,19 +154,22 @@ impl Dpop {
     /// default), never less: when the store is full, new proofs are refused with 503
     /// `AUTH_UNAVAILABLE` and `Retry-After` until some expire, rather than forgetting one that
     /// could then be replayed. Size it for the peak: DPoP requests per second times the window
-    /// (1,000,000 covers 3,000 a second for 5.5 minutes). Ignored with [`Dpop::redis`].
+    /// (1,000,000 covers 3,000 a second for 5.5 minutes). With [`Dpop::redis`] the server holds
+    /// the proofs, and this only sets the default [share](Dpop::replay_per_key) of each key.
     pub fn replay_capacity(mut self, proofs: usize) -> Dpop {
         self.replay_capacity = proofs;
         self.rebuild_replay_store();
         self
     }
 
-    /// Most proofs one client key (one `cnf.jkt`) may have remembered at once in memory (default:
-    /// a sixteenth of [`Dpop::replay_capacity`]), so a single client, however many requests it
-    /// sends, cannot fill the store for everyone: past its share its new proofs are refused with
-    /// 503 `AUTH_UNAVAILABLE` until some expire, while other clients keep working. A client
+    /// Most proofs one client key (one `cnf.jkt`) may have remembered at once (default: a
+    /// sixteenth of [`Dpop::replay_capacity`], 62,500), so a single client, however many requests
+    /// it sends, cannot fill the store for everyone: past its share its new proofs are refused
+    /// with 503 `AUTH_UNAVAILABLE` until some expire, while other clients keep working. A client
     /// sending more than `proofs / window` DPoP requests per second (about 190 by default)
-    /// needs a larger share. Ignored with [`Dpop::redis`].
+    /// needs a larger share. With [`Dpop::redis`] the share is counted per proof window (from the
+    /// key's first proof in it), in the same round trip as the proof, so a key may have up to
+    /// twice its share remembered at once; size the server's memory for that.
     pub fn replay_per_key(mut self, proofs: usize) -> Dpop {
         self.replay_per_key = Some(proofs);
         self.rebuild_replay_store();
@@ -170,14 +177,19 @@ impl Dpop {
     }
 
     /// Remembers proofs in the Redis server at `url`, so a proof replayed against another instance
-    /// of the API is refused too. Each DPoP request then makes one Redis call (`SET NX PX`, for the
-    /// proof window plus a second); while Redis is unreachable, DPoP requests are refused with 503.
+    /// of the API is refused too. Each DPoP request then makes one Redis call (a script that
+    /// stores the proof for the proof window plus a second, unless seen before or over its key's
+    /// [share](Dpop::replay_per_key)); while Redis is unreachable, DPoP requests are refused with
+    /// 503.
     ///
     /// The server must never evict these keys: set `maxmemory-policy noeviction` (every policy
     /// but that one, `volatile-*` included, may drop a remembered proof, which could then be
-    /// replayed). The policy is read on first use (`CONFIG GET`) and an error is logged when it
-    /// is another; a managed Redis that refuses `CONFIG` gets a warning that it could not be
-    /// checked.
+    /// replayed). The policy is read at [`Verifier::warm_up`](crate::Verifier::warm_up) or
+    /// [`Verifier::prefetch`](crate::Verifier::prefetch), or else on first use (`CONFIG GET`).
+    /// Any other policy, or a server that refuses `CONFIG` (managed services often do), makes
+    /// `warm_up` fail with a [`ConfigError`] naming `Dpop::redis` and the policy found, and every
+    /// DPoP proof is refused with 503, unless the application accepts the risk with
+    /// [`Dpop::redis_eviction_accepted`].
     #[cfg(feature = "redis")]
     #[cfg_attr(docsrs, doc(cfg(feature = "redis")))]
     pub fn redis(mut self, url: &str) -> Dpop {
@@ -191,6 +203,30 @@ impl Dpop {
         self
     }
 
+    /// Accepts that the [Redis server](Dpop::redis) may evict remembered proofs: DPoP requests
+    /// are then served whatever its `maxmemory-policy` (a warning is logged once). What it risks:
+    /// when Redis runs short of memory it evicts keys with an expiry, and an evicted proof can be
+    /// replayed by whoever captured it (from a log, a proxy, a compromised client) until the proof
+    /// window ends. Each client key's [share](Dpop::replay_per_key) still keeps one client from
+    /// filling the server, but many clients can. Accept it only for a server sized for the peak
+    /// (about 100 bytes a proof, kept for the proof window), and alert on its evictions
+    /// (`evicted_keys` in `INFO stats`).
+    #[cfg(feature = "redis")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "redis")))]
+    pub fn redis_eviction_accepted(mut self) -> Dpop {
+        self.replay_eviction_accepted = true;
+        self.rebuild_replay_store();
+        self
+    }
+
+    /// The refusal of a Redis replay store that may evict proofs, unless accepted (for
+    /// [`Verifier::warm_up`](crate::Verifier::warm_up)); `None` in memory, or while Redis cannot
+    /// be reached.
+    #[cfg(feature = "redis")]
+    pub(crate) async fn eviction_refusal(&self) -> Option<ConfigError> {
+        self.replay.eviction_refusal().await
+    }
+
     /// How long a proof is remembered: as long as it could be accepted. Its `iat` may be up to
     /// `max_ahead` ahead and is then accepted until `max_age` after it; since `iat` and the clock
     /// are compared in whole seconds, a second more.
@@ -200,14 +236,19 @@ impl Dpop {
 
     fn rebuild_replay_store(&mut self) {
         let lifetime = self.replay_lifetime();
-        #[cfg(feature = "redis")]
-        if let Some(store) = &self.replay_redis {
-            self.replay = ReplayStore::redis(lifetime, store.clone());
-            return;
-        }
         let per_key = self
             .replay_per_key
             .unwrap_or(self.replay_capacity / DEFAULT_SHARE);
+        #[cfg(feature = "redis")]
+        if let Some(store) = &self.replay_redis {
+            self.replay = ReplayStore::redis(
+                lifetime,
+                store.clone(),
+                per_key,
+                self.replay_eviction_accepted,
+            );
+            return;
+        }
         self.replay = ReplayStore::in_memory(lifetime, self.replay_capacity, per_key);
     }
 

@@ -8,18 +8,26 @@
 //! over the subscription; an unanswered ping means reconnect and reload, and a silence longer than
 //! the heartbeat bound means the mirror can no longer be vouched for: every token is refused (503)
 //! until it reloads. Redis must not evict these keys (`maxmemory-policy noeviction`): the policy
-//! is checked once per store and anything else is logged as an error.
+//! is read once per store, and a store that may evict them is refused (a [`ConfigError`] at
+//! startup, 503 on requests) unless the application accepted the risk.
+//!
+//! Each write is one round trip: a Lua script (EVALSHA; the client loads it on a server that does
+//! not know it yet) that decides on the server, so two instances cannot interleave. A DPoP proof
+//! is stored only if new and within its key's share; a revocation is merged with the one stored
+//! (the later `before`, the later `until`), so a weaker one named again never overwrites it.
 
-use std::sync::atomic::{AtomicU8, Ordering};
-use std::sync::{Arc, Mutex, PoisonError, Weak};
-use std::time::{Duration, Instant};
+use std::sync::{Arc, LazyLock, Weak};
+use std::time::Duration;
 
 use futures_util::StreamExt;
 use redis::AsyncCommands;
 use redis::aio::{ConnectionManager, ConnectionManagerConfig};
 
 use crate::error::ConfigError;
-use crate::revocation::{Local, NOT_LOADED, OVERFLOW, Revocation, RevocationError, SILENT};
+use crate::provider::MAX_LEEWAY;
+use crate::revocation::{
+    EVICTABLE, Local, NOT_LOADED, OVERFLOW, Revocation, RevocationError, SILENT,
+};
 
 /// Prefix of every key this crate writes.
 const PREFIX: &str = "auth:";
@@ -39,6 +47,66 @@ pub(crate) struct Heartbeat {
     pub(crate) missed: u32,
 }
 
+/// Records a DPoP proof (KEYS[1]) for ARGV[1] milliseconds unless it was seen before, and unless
+/// its key (KEYS[2], counting that key's proofs in a window of the same length that begins with
+/// the first) has had ARGV[2] proofs recorded already: 1 recorded, 0 a replay, -1 over the share.
+/// A refused proof is not stored, so a flood from one key takes no room beyond its share.
+static RECORD_PROOF: LazyLock<redis::Script> = LazyLock::new(|| {
+    redis::Script::new(
+        r"
+        if redis.call('EXISTS', KEYS[1]) == 1 then
+            return 0
+        end
+        local held = redis.call('INCR', KEYS[2])
+        if held == 1 then
+            redis.call('PEXPIRE', KEYS[2], ARGV[1])
+        end
+        if held > tonumber(ARGV[2]) then
+            return -1
+        end
+        redis.call('SET', KEYS[1], '1', 'PX', ARGV[1])
+        return 1
+        ",
+    )
+});
+
+/// Stores a revocation (KEYS[1]) merged with the one stored under its key, if any, and announces
+/// the result on channel ARGV[1]. ARGV[2] is its JSON up to its dates (kind and names, ending in a
+/// comma), ARGV[3] its `before` ('' for a token's), ARGV[4] its `until`, ARGV[5] how long past
+/// `until` it is kept (seconds). The later `before` and the later `until` win, so a weaker
+/// revocation named again never weakens the stored one. Dates are whole seconds below 2^53, which
+/// Lua's numbers hold exactly. Returns the JSON stored.
+static MERGE_REVOCATION: LazyLock<redis::Script> = LazyLock::new(|| {
+    redis::Script::new(
+        r#"
+        local before = tonumber(ARGV[3])
+        local last = tonumber(ARGV[4])
+        local held = redis.call('GET', KEYS[1])
+        if held then
+            local ok, stored = pcall(cjson.decode, held)
+            if ok and type(stored) == 'table' then
+                local stored_until = tonumber(stored['until'])
+                if stored_until and stored_until > last then
+                    last = stored_until
+                end
+                local stored_before = tonumber(stored['before'])
+                if before and stored_before and stored_before > before then
+                    before = stored_before
+                end
+            end
+        end
+        local value = ARGV[2]
+        if before then
+            value = value .. '"before":' .. string.format('%d', before) .. ','
+        end
+        value = value .. '"until":' .. string.format('%d', last) .. '}'
+        redis.call('SET', KEYS[1], value, 'EXAT', string.format('%d', last + tonumber(ARGV[5])))
+        redis.call('PUBLISH', ARGV[1], value)
+        return value
+        "#,
+    )
+});
+
 /// A connection to Redis, shared by clones; reconnects by itself.
 #[derive(Clone)]
 pub(crate) struct RedisStore {
@@ -46,13 +114,52 @@ pub(crate) struct RedisStore {
     connection: ConnectionManager,
     /// Where the URL points, without credentials, for messages.
     pub(crate) place: Arc<str>,
-    /// Whether `maxmemory-policy` was checked: `UNCHECKED`, `CHECKING` or `CHECKED`.
-    eviction_policy: Arc<AtomicU8>,
+    /// What `maxmemory-policy` means for this store's keys, once read.
+    eviction: Arc<tokio::sync::OnceCell<Eviction>>,
 }
 
-const UNCHECKED: u8 = 0;
-const CHECKING: u8 = 1;
-const CHECKED: u8 = 2;
+/// Whether Redis may evict this library's keys (all of which carry an expiry).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum Eviction {
+    /// `maxmemory-policy noeviction`: a key stays until it expires.
+    Never,
+    /// Another policy, or one that cannot be read: what was found, for messages.
+    Possible(String),
+}
+
+/// What an evicted key of one kind would let through, for the messages of the eviction check.
+#[derive(Debug)]
+pub(crate) struct EvictionRisk {
+    /// The setting that chose the store.
+    pub(crate) setting: &'static str,
+    /// What an eviction lets through.
+    pub(crate) risk: &'static str,
+    /// How the application accepts that risk.
+    pub(crate) accept_with: &'static str,
+}
+
+/// The revocations' keys.
+pub(crate) const REVOCATION_EVICTION: EvictionRisk = EvictionRisk {
+    setting: "Revocations::redis",
+    risk: "an evicted revocation is forgotten by every instance that loads the set afterwards, \
+           which accepts its token again",
+    accept_with: "RevocationSettings::redis_eviction_accepted()",
+};
+
+/// The DPoP replay store's keys.
+pub(crate) const DPOP_EVICTION: EvictionRisk = EvictionRisk {
+    setting: "Dpop::redis",
+    risk: "a remembered DPoP proof can be evicted, and whoever captured it can then replay it",
+    accept_with: "Dpop::redis_eviction_accepted()",
+};
+
+/// What recording a DPoP proof came to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum ProofRecord {
+    First,
+    Replayed,
+    OverShare,
+}
 
 impl std::fmt::Debug for RedisStore {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -89,97 +196,152 @@ impl RedisStore {
             client,
             connection,
             place,
-            eviction_policy: Arc::new(AtomicU8::new(UNCHECKED)),
+            eviction: Arc::new(tokio::sync::OnceCell::new()),
         })
     }
 
-    /// Once per store: reads `maxmemory-policy` and logs an error unless it is `noeviction`, since
-    /// every other policy may evict keys with an expiry, which all of ours have (`risk` says what
-    /// an eviction would let through). A server that refuses `CONFIG` (managed Redis often does)
-    /// gets a warning that the policy could not be checked; an unreachable one is asked again on
-    /// the next call.
-    pub(crate) async fn check_eviction_policy(&self, risk: &str) {
-        if self
-            .eviction_policy
-            .compare_exchange(UNCHECKED, CHECKING, Ordering::AcqRel, Ordering::Acquire)
-            .is_err()
-        {
-            return;
-        }
-        let mut connection = self.connection.clone();
-        let answer: redis::RedisResult<std::collections::HashMap<String, String>> =
-            redis::cmd("CONFIG")
-                .arg("GET")
-                .arg("maxmemory-policy")
-                .query_async(&mut connection)
-                .await;
-        let policy = match answer {
-            Ok(mut config) => config.remove("maxmemory-policy"),
-            Err(error) if matches!(error.kind(), redis::ErrorKind::Server(_)) => {
-                tracing::warn!(
-                    target: "auth",
-                    store = %self.place,
-                    %error,
-                    "could not check Redis's maxmemory-policy (CONFIG GET refused): unless it is \
-                     noeviction, {risk}"
-                );
-                None
-            }
-            Err(_) => {
-                // Unreachable for now: ask again next time.
-                self.eviction_policy.store(UNCHECKED, Ordering::Release);
-                return;
-            }
-        };
-        match policy.as_deref() {
-            Some("noeviction") | None => {}
-            Some(policy) => tracing::error!(
+    /// Whether Redis may evict this store's keys: `maxmemory-policy` read once per store (`CONFIG
+    /// GET`; a server that refuses `CONFIG`, as managed services often do, may evict for all
+    /// anyone here knows) and logged once, an error unless the application `accepted` the risk.
+    /// `Err` while Redis cannot be reached: asked again on the next call. Callers waiting at once
+    /// share one question; once answered it costs one atomic load.
+    pub(crate) async fn eviction(
+        &self,
+        risk: &EvictionRisk,
+        accepted: bool,
+    ) -> Result<&Eviction, String> {
+        self.eviction
+            .get_or_try_init(|| async {
+                let mut connection = self.connection.clone();
+                let answer: redis::RedisResult<std::collections::HashMap<String, String>> =
+                    redis::cmd("CONFIG")
+                        .arg("GET")
+                        .arg("maxmemory-policy")
+                        .query_async(&mut connection)
+                        .await;
+                let eviction = match answer {
+                    Ok(mut config) => match config.remove("maxmemory-policy") {
+                        Some(policy) if policy == "noeviction" => Eviction::Never,
+                        Some(policy) => Eviction::Possible(format!("maxmemory-policy {policy}")),
+                        None => Eviction::Possible(
+                            "CONFIG GET names no maxmemory-policy, so it cannot be checked"
+                                .to_owned(),
+                        ),
+                    },
+                    Err(error) if matches!(error.kind(), redis::ErrorKind::Server(_)) => {
+                        Eviction::Possible(format!(
+                            "CONFIG GET refused ({error}), so its maxmemory-policy cannot be \
+                             checked"
+                        ))
+                    }
+                    Err(error) => return Err(self.failure(&error)),
+                };
+                if let Eviction::Possible(found) = &eviction {
+                    self.log_eviction(risk, found, accepted);
+                }
+                Ok(eviction)
+            })
+            .await
+    }
+
+    /// What the eviction check found, if it has run.
+    pub(crate) fn known_eviction(&self) -> Option<&Eviction> {
+        self.eviction.get()
+    }
+
+    fn log_eviction(&self, risk: &EvictionRisk, found: &str, accepted: bool) {
+        let setting = risk.setting;
+        if accepted {
+            tracing::warn!(
                 target: "auth",
                 store = %self.place,
-                policy,
-                "Redis may evict this library's keys (maxmemory-policy {policy}, not \
-                 noeviction): {risk}; set maxmemory-policy noeviction"
-            ),
+                setting,
+                found,
+                "Redis may evict this library's keys ({found}), a risk the application accepted \
+                 ({}): {}",
+                risk.accept_with,
+                risk.risk
+            );
+        } else {
+            tracing::error!(
+                target: "auth",
+                store = %self.place,
+                setting,
+                found,
+                "{}",
+                self.eviction_refusal(risk, found).problem
+            );
         }
-        self.eviction_policy.store(CHECKED, Ordering::Release);
     }
 
-    /// Sets `key` (under this crate's prefix) unless it exists, expiring after `ttl`: whether it
-    /// was set.
-    pub(crate) async fn set_once(&self, key: &str, ttl: Duration) -> Result<bool, String> {
+    /// The refusal of a store that may evict keys, naming the setting and what was found.
+    pub(crate) fn eviction_refusal(&self, risk: &EvictionRisk, found: &str) -> ConfigError {
+        ConfigError::new(
+            risk.setting,
+            format!(
+                "Redis at {} may evict this library's keys ({found}): {}; set maxmemory-policy \
+                 noeviction, or accept the risk with {}",
+                self.place, risk.risk, risk.accept_with
+            ),
+        )
+    }
+
+    /// Records the DPoP proof `proof` (a key under this crate's prefix) by the client key
+    /// `thumbprint` for `lifetime`, unless seen before or over that key's `share` of proofs per
+    /// `lifetime`. One round trip.
+    pub(crate) async fn record_proof(
+        &self,
+        proof: &str,
+        thumbprint: &str,
+        lifetime: Duration,
+        share: usize,
+    ) -> Result<ProofRecord, String> {
         let mut connection = self.connection.clone();
-        let set: Option<String> = redis::cmd("SET")
-            .arg(format!("{PREFIX}{key}"))
-            .arg(1)
-            .arg("NX")
-            .arg("PX")
-            .arg(u64::try_from(ttl.as_millis()).unwrap_or(u64::MAX).max(1))
-            .query_async(&mut connection)
+        let recorded: i64 = RECORD_PROOF
+            .key(format!("{PREFIX}{proof}"))
+            .key(format!("{PREFIX}dpop-key:{thumbprint}"))
+            .arg(u64::try_from(lifetime.as_millis()).unwrap_or(u64::MAX).max(1))
+            .arg(share)
+            .invoke_async(&mut connection)
             .await
             .map_err(|error| self.failure(&error))?;
-        Ok(set.is_some())
+        Ok(match recorded {
+            1 => ProofRecord::First,
+            0 => ProofRecord::Replayed,
+            _ => ProofRecord::OverShare,
+        })
     }
 
-    /// Stores a revocation until it can be forgotten and announces it to every instance.
+    /// Stores a revocation until it can be forgotten, merged with the one stored under its names
+    /// (a revocation never weakens), and announces the result to every instance. One round trip.
     pub(crate) async fn publish(&self, revocation: &Revocation) -> Result<(), RevocationError> {
         let value = serde_json::to_string(revocation)
             .map_err(|error| RevocationError(error.to_string()))?;
+        let (before, until) = match revocation {
+            Revocation::Token { until, .. } => (None, *until),
+            Revocation::Subject { before, until, .. } => (Some(*before), *until),
+        };
+        // The script writes the dates after the names, as serde does.
+        let dates = match before {
+            Some(before) => format!(r#""before":{before},"until":{until}}}"#),
+            None => format!(r#""until":{until}}}"#),
+        };
+        let head = value.strip_suffix(&dates).ok_or_else(|| {
+            RevocationError(format!("unexpected revocation encoding: {value}"))
+        })?;
         let mut connection = self.connection.clone();
-        let stored: Result<(), _> = redis::pipe()
-            .atomic()
-            .cmd("SET")
-            .arg(revocation_key(revocation))
-            .arg(&value)
-            .arg("EXAT")
-            .arg(revocation.until())
-            .ignore()
-            .cmd("PUBLISH")
+        let stored: Result<String, _> = MERGE_REVOCATION
+            .key(revocation_key(revocation))
             .arg(CHANNEL)
-            .arg(&value)
-            .ignore()
-            .query_async(&mut connection)
+            .arg(head)
+            .arg(before.map(|before| before.to_string()).unwrap_or_default())
+            .arg(until)
+            .arg(MAX_LEEWAY.as_secs())
+            .invoke_async(&mut connection)
             .await;
-        stored.map_err(|error| RevocationError(self.failure(&error)))
+        stored
+            .map(drop)
+            .map_err(|error| RevocationError(self.failure(&error)))
     }
 
     fn failure(&self, error: &redis::RedisError) -> String {
@@ -187,16 +349,20 @@ impl RedisStore {
     }
 
     /// Keeps `local` a mirror of the revocations in Redis until `local` is dropped: subscribes,
-    /// loads every stored revocation, then applies each announced one and pings Redis every
-    /// `heartbeat.every`; after a disconnection or a missed answer, reconnects with a growing
-    /// backoff and loads again. Past the heartbeat bound without a load or an answer, `local`
-    /// refuses every token until the next load.
+    /// checks that Redis will not evict them, loads every stored revocation, then applies each
+    /// announced one and pings Redis every `heartbeat.every`; after a disconnection or a missed
+    /// answer, reconnects with a growing backoff and loads again. Past the heartbeat bound without
+    /// a load or an answer, `local` refuses every token until the next load (`local` notices that
+    /// on its own too, should this task stop).
     pub(crate) fn mirror(&self, local: &Arc<Local>, heartbeat: Heartbeat) {
         let mirror = Mirror {
             store: self.clone(),
             local: Arc::downgrade(local),
+            eviction_accepted: local
+                .mirrored
+                .as_ref()
+                .is_some_and(|mirrored| mirrored.eviction_accepted),
             heartbeat,
-            last_contact: Mutex::new(None),
         };
         tokio::spawn(async move { mirror.run().await });
     }
@@ -253,14 +419,15 @@ fn revocation_key(revocation: &Revocation) -> String {
     format!("{PREFIX}revoked:{kind}:{hex}")
 }
 
-/// The task that keeps a revocation mirror current.
+/// The task that keeps a revocation mirror current. When it was last known current (a complete
+/// load, or an answered ping, which Redis sends after every message published before it) is kept
+/// in `local`, where every check reads it.
 struct Mirror {
     store: RedisStore,
     local: Weak<Local>,
+    /// [`RevocationSettings::redis_eviction_accepted`](crate::RevocationSettings::redis_eviction_accepted).
+    eviction_accepted: bool,
     heartbeat: Heartbeat,
-    /// When the mirror was last known current: a complete load, or an answered ping (which
-    /// Redis sends after every message published before it).
-    last_contact: Mutex<Option<Instant>>,
 }
 
 /// Why one connection's worth of mirroring ended.
@@ -331,35 +498,18 @@ impl Mirror {
     }
 
     fn check_silence(&self) {
-        let Some(local) = self.local.upgrade() else {
-            return;
-        };
         // Before the first load the mirror is refused as not loaded already.
-        let Some(last) = *self
-            .last_contact
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-        else {
-            return;
-        };
-        let silent = last.elapsed();
-        if silent >= self.bound() && local.set_blocked(SILENT, true) {
-            tracing::warn!(
-                target: "auth",
-                store = %self.store.place,
-                silent_secs = silent.as_secs_f64(),
-                "no word from the revocation store within the heartbeat bound: revocations made \
-                 meanwhile may be missing, so every token is refused with 503 until the mirror \
-                 reloads"
-            );
+        if let Some(local) = self.local.upgrade()
+            && local.blocked() & NOT_LOADED == 0
+        {
+            local.notice_silence();
         }
     }
 
     fn contact(&self) {
-        *self
-            .last_contact
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner) = Some(Instant::now());
+        if let Some(local) = self.local.upgrade() {
+            local.contact();
+        }
     }
 
     /// One connection's worth of mirroring.
@@ -382,12 +532,20 @@ impl Mirror {
             Ok(Err(error)) => return failed(store.failure(&error)),
             Err(_) => return failed("subscription timed out".to_owned()),
         }
-        store
-            .check_eviction_policy(
-                "an evicted revocation is forgotten, and its token accepted again, by every \
-                 instance that loads the set afterwards",
-            )
-            .await;
+        match store
+            .eviction(&REVOCATION_EVICTION, self.eviction_accepted)
+            .await
+        {
+            Ok(Eviction::Possible(_)) if !self.eviction_accepted => {
+                // Loaded all the same, but not vouched for (the verdict is kept: a changed policy
+                // takes a restart).
+                if let Some(local) = self.local.upgrade() {
+                    local.set_blocked(EVICTABLE, true);
+                }
+            }
+            Ok(_) => {}
+            Err(reason) => return failed(reason),
+        }
         match self.reload().await {
             Ok(true) => {}
             Ok(false) => return Ended::Dropped,
@@ -422,6 +580,19 @@ impl Mirror {
                         Ok(Err(error)) => return failed(store.failure(&error)),
                         Err(_) => {
                             return failed(format!("no answer to a heartbeat within {every:?}"));
+                        }
+                    }
+                    // Marked stale meanwhile (by a request or a probe that found the last contact
+                    // too old): current again only once reloaded.
+                    if self
+                        .local
+                        .upgrade()
+                        .is_some_and(|local| local.blocked() & SILENT != 0)
+                    {
+                        match self.reload().await {
+                            Ok(true) => {}
+                            Ok(false) => return Ended::Dropped,
+                            Err(reason) => return failed(reason),
                         }
                     }
                     match self.retry_unfit().await {

@@ -4,8 +4,10 @@
 //! In memory the store is bounded by refusing, not by evicting: when it holds its capacity of
 //! unexpired proofs, new proofs are refused (503) until some expire, and one key may hold at most
 //! its share, so a single client with a valid bound token can neither fill the store for everyone
-//! nor push another client's proof out. With Redis, each proof is one `SET NX PX` on the shared
-//! server, which must not evict keys (`maxmemory-policy noeviction`, checked on first use).
+//! nor push another client's proof out. With Redis, each proof is one script call on the shared
+//! server (stored unless seen, within its key's share per proof window), which must not evict
+//! keys: proofs are refused (503) unless its `maxmemory-policy` is `noeviction`, or the
+//! application accepted the risk.
 
 use std::collections::{HashMap, HashSet, VecDeque};
 use std::hash::BuildHasher;
@@ -16,6 +18,8 @@ use std::time::{Duration, Instant};
 use aws_lc_rs::digest;
 
 use crate::error::AuthError;
+#[cfg(feature = "redis")]
+use crate::error::ConfigError;
 
 /// Most proofs remembered at once in memory unless set otherwise
 /// ([`Dpop::replay_capacity`](crate::Dpop::replay_capacity)): about 100 MB at the worst.
@@ -44,7 +48,18 @@ pub(crate) struct ReplayStore {
 enum Place {
     Memory(Arc<MemoryReplays>),
     #[cfg(feature = "redis")]
-    Redis(crate::redis_store::RedisStore),
+    Redis(RedisReplays),
+}
+
+/// Proofs remembered in Redis.
+#[cfg(feature = "redis")]
+#[derive(Clone)]
+struct RedisReplays {
+    store: crate::redis_store::RedisStore,
+    /// Most proofs one key may have recorded per proof window.
+    per_key: usize,
+    /// [`Dpop::redis_eviction_accepted`](crate::Dpop::redis_eviction_accepted).
+    eviction_accepted: bool,
 }
 
 impl std::fmt::Debug for ReplayStore {
@@ -58,7 +73,11 @@ impl std::fmt::Debug for ReplayStore {
                 .field("per_key", &memory.per_key)
                 .field("remembered", &memory.len()),
             #[cfg(feature = "redis")]
-            Place::Redis(store) => debug.field("kind", &"redis").field("store", &store.place),
+            Place::Redis(redis) => debug
+                .field("kind", &"redis")
+                .field("store", &redis.store.place)
+                .field("per_key", &redis.per_key)
+                .field("eviction_accepted", &redis.eviction_accepted),
         };
         debug.finish()
     }
@@ -74,12 +93,22 @@ impl ReplayStore {
         }
     }
 
-    /// Proofs remembered in Redis for `lifetime`.
+    /// Proofs remembered in Redis for `lifetime`, at most `per_key` of them per `lifetime` for any
+    /// one key; refused unless Redis will not evict them or `eviction_accepted`.
     #[cfg(feature = "redis")]
-    pub(crate) fn redis(lifetime: Duration, store: crate::redis_store::RedisStore) -> ReplayStore {
+    pub(crate) fn redis(
+        lifetime: Duration,
+        store: crate::redis_store::RedisStore,
+        per_key: usize,
+        eviction_accepted: bool,
+    ) -> ReplayStore {
         ReplayStore {
             lifetime,
-            place: Place::Redis(store),
+            place: Place::Redis(RedisReplays {
+                store,
+                per_key: per_key.max(1),
+                eviction_accepted,
+            }),
         }
     }
 
@@ -89,18 +118,63 @@ impl ReplayStore {
         match &self.place {
             Place::Memory(memory) => memory.first_use(thumbprint, jti, Instant::now()),
             #[cfg(feature = "redis")]
-            Place::Redis(shared) => {
-                shared
-                    .check_eviction_policy("a remembered DPoP proof can be evicted and replayed")
-                    .await;
-                let digest = proof_digest(thumbprint, jti);
-                let hex: String = digest.iter().map(|byte| format!("{byte:02x}")).collect();
-                match shared.set_once(&format!("dpop:{hex}"), self.lifetime).await {
-                    Ok(true) => Ok(()),
-                    Ok(false) => Err(AuthError::DpopReplay),
-                    Err(reason) => Err(AuthError::StoreUnavailable(reason)),
-                }
+            Place::Redis(redis) => redis.first_use(thumbprint, jti, self.lifetime).await,
+        }
+    }
+
+    /// The refusal of a Redis that may evict proofs, unless the application accepted that
+    /// (`None` in memory, or while Redis cannot be reached: proofs are refused until it is).
+    #[cfg(feature = "redis")]
+    pub(crate) async fn eviction_refusal(&self) -> Option<ConfigError> {
+        let Place::Redis(redis) = &self.place else {
+            return None;
+        };
+        redis.refusal().await.ok().flatten()
+    }
+}
+
+#[cfg(feature = "redis")]
+impl RedisReplays {
+    async fn first_use(
+        &self,
+        thumbprint: &str,
+        jti: &str,
+        lifetime: Duration,
+    ) -> Result<(), AuthError> {
+        if let Some(refusal) = self.refusal().await.map_err(AuthError::StoreUnavailable)? {
+            return Err(AuthError::StoreUnavailable(refusal.to_string()));
+        }
+        let digest = proof_digest(thumbprint, jti);
+        let hex: String = digest.iter().map(|byte| format!("{byte:02x}")).collect();
+        let recorded = self
+            .store
+            .record_proof(&format!("dpop:{hex}"), thumbprint, lifetime, self.per_key)
+            .await
+            .map_err(AuthError::StoreUnavailable)?;
+        match recorded {
+            crate::redis_store::ProofRecord::First => Ok(()),
+            crate::redis_store::ProofRecord::Replayed => Err(AuthError::DpopReplay),
+            crate::redis_store::ProofRecord::OverShare => Err(AuthError::StoreUnavailable(format!(
+                "this client's DPoP key has had {} proofs remembered in Redis within one proof \
+                 window, its share (Dpop::replay_per_key): its new proofs are refused until the \
+                 window ends ({} s after its first); other clients are not affected. A client \
+                 sending more than {:.0} DPoP requests per second needs a larger share",
+                self.per_key,
+                lifetime.as_secs(),
+                self.per_key as f64 / lifetime.as_secs_f64(),
+            ))),
+        }
+    }
+
+    /// Whether proofs must be refused for the server's eviction policy (read once, on first use
+    /// or at warm-up); `Err` while Redis cannot be reached.
+    async fn refusal(&self) -> Result<Option<ConfigError>, String> {
+        let risk = &crate::redis_store::DPOP_EVICTION;
+        match self.store.eviction(risk, self.eviction_accepted).await? {
+            crate::redis_store::Eviction::Possible(found) if !self.eviction_accepted => {
+                Ok(Some(self.store.eviction_refusal(risk, found)))
             }
+            _ => Ok(None),
         }
     }
 }

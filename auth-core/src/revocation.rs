@@ -4,10 +4,15 @@
 //! the `redis` feature the set is shared by every instance of the API (see
 //! [`Revocations::redis_with`]). The set is bounded by refusing new revocations, never by
 //! forgetting one that still matters.
+//!
+//! A revocation is kept until no token it names can be accepted: its `until` (a token's `exp`, or
+//! the latest `exp` a token issued before a sign-out can have) plus [`MAX_LEEWAY`], since a
+//! verifier accepts a token until `exp` plus its leeway. For the second kind to hold, tokens must
+//! not live longer than [`RevocationSettings::max_token_lifetime`], which the check enforces.
 
 use std::sync::Arc;
 #[cfg(feature = "redis")]
-use std::sync::atomic::AtomicUsize;
+use std::sync::atomic::{AtomicU64, AtomicUsize};
 use std::sync::atomic::{AtomicBool, AtomicU8, Ordering};
 #[cfg(feature = "redis")]
 use std::sync::{Mutex, PoisonError};
@@ -16,13 +21,18 @@ use std::time::Duration;
 use serde::{Deserialize, Serialize};
 
 use crate::error::{AuthError, ConfigError};
+use crate::provider::MAX_LEEWAY;
 use crate::revocation_set::{Full, RevocationSet};
 use crate::validation;
 use crate::verified_token::VerifiedToken;
 
-/// How long a subject's revocation is kept after the time it names, unless set otherwise: no token
-/// issued before that time can still be valid once this much later.
+/// The longest a token may live (`exp - iat`) while revocations are checked, unless set otherwise
+/// ([`RevocationSettings::max_token_lifetime`]): a subject's revocation is kept this long after the
+/// time it names.
 pub const DEFAULT_MAX_TOKEN_LIFETIME: Duration = Duration::from_secs(24 * 3600);
+
+/// The longest [`RevocationSettings::max_token_lifetime`] accepted.
+const LONGEST_TOKEN_LIFETIME: Duration = Duration::from_secs(366 * 24 * 3600);
 
 /// Most revocations held at once unless set otherwise ([`RevocationSettings::capacity`]).
 pub const DEFAULT_REVOCATION_CAPACITY: usize = 1_000_000;
@@ -47,11 +57,31 @@ pub(crate) enum Revocation {
 }
 
 impl Revocation {
-    /// When the revocation can be forgotten (seconds since the epoch).
+    /// The latest `exp` of a token it revokes (seconds since the epoch).
     pub(crate) fn until(&self) -> i64 {
         match self {
             Revocation::Token { until, .. } | Revocation::Subject { until, .. } => *until,
         }
+    }
+
+    /// When the revocation can be forgotten: once every token it names is refused as expired,
+    /// whatever leeway a verifier gives ([`MAX_LEEWAY`] at most).
+    pub(crate) fn forget_at(&self) -> i64 {
+        self.until().saturating_add(MAX_LEEWAY.as_secs().cast_signed())
+    }
+
+    /// The same revocation with its dates no later than any token can name (the year 10000), so
+    /// every store holds them exactly.
+    fn clamped(mut self) -> Revocation {
+        let latest = validation::LATEST_DATE + 1;
+        match &mut self {
+            Revocation::Token { until, .. } => *until = (*until).min(latest),
+            Revocation::Subject { before, until, .. } => {
+                *before = (*before).min(latest);
+                *until = (*until).min(latest);
+            }
+        }
+        self
     }
 }
 
@@ -68,6 +98,9 @@ impl Revocation {
 #[derive(Debug, Clone)]
 pub struct RevocationSettings {
     capacity: usize,
+    max_token_lifetime: Duration,
+    #[cfg(feature = "redis")]
+    eviction_accepted: bool,
     #[cfg(feature = "redis")]
     startup_wait: Duration,
     #[cfg(feature = "redis")]
@@ -77,11 +110,15 @@ pub struct RevocationSettings {
 }
 
 impl Default for RevocationSettings {
-    /// At most [`DEFAULT_REVOCATION_CAPACITY`] revocations; with Redis, a startup wait of 5
-    /// seconds and a heartbeat every 5 seconds, 3 of which may go unanswered.
+    /// At most [`DEFAULT_REVOCATION_CAPACITY`] revocations, tokens living at most
+    /// [`DEFAULT_MAX_TOKEN_LIFETIME`] (24 hours); with Redis, a server that must not evict keys, a
+    /// startup wait of 5 seconds and a heartbeat every 5 seconds, 3 of which may go unanswered.
     fn default() -> RevocationSettings {
         RevocationSettings {
             capacity: DEFAULT_REVOCATION_CAPACITY,
+            max_token_lifetime: DEFAULT_MAX_TOKEN_LIFETIME,
+            #[cfg(feature = "redis")]
+            eviction_accepted: false,
             #[cfg(feature = "redis")]
             startup_wait: Duration::from_secs(5),
             #[cfg(feature = "redis")]
@@ -95,12 +132,46 @@ impl Default for RevocationSettings {
 impl RevocationSettings {
     /// Most revocations held at once (default 1,000,000; each takes about 250 bytes with its
     /// issuer and name, and is kept only until it can no longer matter: its token's `exp`, or
-    /// [`DEFAULT_MAX_TOKEN_LIFETIME`] after a subject's sign-out). Nothing is ever evicted to
-    /// make room: when full, a new revocation fails with [`RevocationError`] (and an error log),
-    /// and with Redis, a revocation announced by another instance that does not fit makes this
-    /// instance refuse every token with 503 (and log an error) until it fits.
+    /// [`max_token_lifetime`](RevocationSettings::max_token_lifetime) after a subject's sign-out,
+    /// plus [`MAX_LEEWAY`]). Nothing is ever evicted to make room: when full, a new revocation
+    /// fails with [`RevocationError`] (and an error log), and with Redis, a revocation announced by
+    /// another instance that does not fit makes this instance refuse every token with 503 (and log
+    /// an error) until it fits.
     pub fn capacity(mut self, revocations: usize) -> RevocationSettings {
         self.capacity = revocations;
+        self
+    }
+
+    /// The longest any accepted token lives, `exp - iat` (default [`DEFAULT_MAX_TOKEN_LIFETIME`],
+    /// 24 hours; at most 366 days). A sign-out everywhere
+    /// ([`Revocations::revoke_subject`]) is kept this long after the time it names, plus
+    /// [`MAX_LEEWAY`]: by then every token issued before it has expired. So that this holds, a
+    /// verifier checking these revocations refuses (401 `INVALID_TOKEN`,
+    /// [`AuthError::InvalidClaim`] naming this setting and the token's lifetime) a token that could
+    /// outlive the sign-out: one without `iat`, or one whose `exp - iat` is longer than this.
+    ///
+    /// Set it to the longest lifetime your provider issues. Auth0 API access tokens last 24 hours
+    /// by default and can be given up to 30 days (the API's "Maximum Access Token Lifetime",
+    /// 2,592,000 seconds); Entra ID's last 60 to 90 minutes, Okta's and Cognito's at most a day,
+    /// Keycloak's and Zitadel's whatever the realm or project says. A revoked opaque token whose
+    /// introspection answer carries no `exp` is also kept revoked this long.
+    pub fn max_token_lifetime(mut self, lifetime: Duration) -> RevocationSettings {
+        self.max_token_lifetime = lifetime;
+        self
+    }
+
+    /// Accepts that the Redis server may evict revocations ([`Revocations::redis_with`] refuses
+    /// one whose `maxmemory-policy` is not `noeviction`, or that does not say, as managed services
+    /// that refuse `CONFIG GET` do). What it risks: Redis evicts keys with an expiry when memory
+    /// runs short, and an evicted revocation is lost for every instance that loads the set
+    /// afterwards (a restart, a reconnection): a signed-out token is accepted there again until it
+    /// expires. Instances that heard the announcement keep refusing it. Accept it only for a server
+    /// sized so that it never reaches `maxmemory`, and alert on its evictions (`evicted_keys` in
+    /// `INFO stats`).
+    #[cfg(feature = "redis")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "redis")))]
+    pub fn redis_eviction_accepted(mut self) -> RevocationSettings {
+        self.eviction_accepted = true;
         self
     }
 
@@ -133,6 +204,13 @@ impl RevocationSettings {
                 "RevocationSettings::capacity",
                 "0 revocations: nothing could be revoked; give the most revocations in force at \
                  once (the default is 1,000,000)",
+            ));
+        }
+        if !(Duration::from_secs(1)..=LONGEST_TOKEN_LIFETIME).contains(&self.max_token_lifetime) {
+            return Err(ConfigError::new(
+                "RevocationSettings::max_token_lifetime",
+                "1 second to 366 days: the longest exp - iat of the tokens your provider issues \
+                 (24 hours by default; Auth0 API tokens up to 30 days)",
             ));
         }
         #[cfg(feature = "redis")]
@@ -198,11 +276,14 @@ impl std::fmt::Debug for Revocations {
 // Why tokens cannot be judged now, one bit each.
 
 /// The shared set has not been loaded yet.
+#[cfg(feature = "redis")]
 pub(crate) const NOT_LOADED: u8 = 1;
 /// The shared store has been silent for longer than the heartbeat bound.
 pub(crate) const SILENT: u8 = 2;
 /// A revocation announced through the shared store did not fit in the local set.
 pub(crate) const OVERFLOW: u8 = 4;
+/// The shared store may evict revocations, and the application did not accept that.
+pub(crate) const EVICTABLE: u8 = 8;
 
 /// The local set: what every check reads.
 pub(crate) struct Local {
@@ -211,32 +292,118 @@ pub(crate) struct Local {
     any: AtomicBool,
     /// Why every token is refused with 503 for now (bits above), 0 when the set can be trusted.
     blocked: AtomicU8,
+    /// [`RevocationSettings::max_token_lifetime`], in seconds.
+    max_token_lifetime: i64,
     /// Keeps the readiness gauge in step with `blocked`.
     #[cfg(feature = "redis")]
     transitions: Mutex<()>,
-    /// Whether the set mirrors a shared store (and the readiness gauge is kept).
+    /// When the set mirrors a shared store (and the readiness gauge is kept): how current it is.
     #[cfg(feature = "redis")]
-    shared: bool,
+    pub(crate) mirrored: Option<Mirrored>,
     /// Announced revocations that did not fit since the last complete load.
     #[cfg(feature = "redis")]
     unfit: AtomicUsize,
-    max_token_lifetime: Duration,
+}
+
+/// How current a mirrored set is, readable by every check without a lock: whoever notices first
+/// that it went stale (the mirror task, a request, a readiness probe) stops vouching for it, so a
+/// mirror task that stopped altogether (its runtime dropped) cannot leave it vouched for.
+#[cfg(feature = "redis")]
+pub(crate) struct Mirrored {
+    /// Where the store is, for messages.
+    pub(crate) place: Arc<str>,
+    /// [`RevocationSettings::redis_eviction_accepted`].
+    pub(crate) eviction_accepted: bool,
+    /// The clock of `last_contact`: the TSC where reliable, a few nanoseconds a read.
+    epoch: quanta::Instant,
+    /// Milliseconds after `epoch` of the last complete load or answered heartbeat (0: none yet).
+    last_contact: AtomicU64,
+    /// The heartbeat bound (`every * missed`), in milliseconds.
+    bound: u64,
+}
+
+#[cfg(feature = "redis")]
+impl Mirrored {
+    fn millis_now(&self) -> u64 {
+        let elapsed = quanta::Instant::now().duration_since(self.epoch);
+        u64::try_from(elapsed.as_millis()).unwrap_or(u64::MAX)
+    }
+
+    /// How long nothing has been heard from the store, when that is past the heartbeat bound.
+    fn silent_too_long(&self) -> Option<Duration> {
+        let silent = self
+            .millis_now()
+            .saturating_sub(self.last_contact.load(Ordering::Acquire));
+        (silent > self.bound).then(|| Duration::from_millis(silent))
+    }
 }
 
 impl Local {
-    pub(crate) fn new(capacity: usize, shared: bool) -> Local {
+    /// A set kept in this process only.
+    pub(crate) fn new(settings: &RevocationSettings) -> Local {
         Local {
-            set: RevocationSet::new(capacity),
+            set: RevocationSet::new(settings.capacity),
             any: AtomicBool::new(false),
-            blocked: AtomicU8::new(if shared { NOT_LOADED } else { 0 }),
+            blocked: AtomicU8::new(0),
+            max_token_lifetime: settings.max_token_lifetime.as_secs().cast_signed(),
             #[cfg(feature = "redis")]
             transitions: Mutex::new(()),
             #[cfg(feature = "redis")]
-            shared,
+            mirrored: None,
             #[cfg(feature = "redis")]
             unfit: AtomicUsize::new(0),
-            max_token_lifetime: DEFAULT_MAX_TOKEN_LIFETIME,
         }
+    }
+
+    /// A set mirroring the store at `place`: refused until loaded.
+    #[cfg(feature = "redis")]
+    pub(crate) fn mirrored(settings: &RevocationSettings, place: Arc<str>) -> Local {
+        let bound = settings.heartbeat * settings.missed_heartbeats;
+        Local {
+            blocked: AtomicU8::new(NOT_LOADED),
+            mirrored: Some(Mirrored {
+                place,
+                eviction_accepted: settings.eviction_accepted,
+                epoch: quanta::Instant::now(),
+                last_contact: AtomicU64::new(0),
+                bound: u64::try_from(bound.as_millis()).unwrap_or(u64::MAX),
+            }),
+            ..Local::new(settings)
+        }
+    }
+
+    /// The mirror is current now: loaded, or its heartbeat answered.
+    #[cfg(feature = "redis")]
+    pub(crate) fn contact(&self) {
+        if let Some(mirrored) = &self.mirrored {
+            mirrored
+                .last_contact
+                .store(mirrored.millis_now().max(1), Ordering::Release);
+        }
+    }
+
+    /// Whether the mirror has been silent past the heartbeat bound; the first to notice marks the
+    /// set stale (the gauge, a warning) until the mirror reloads. Lock-free and allocation-free
+    /// unless it is stale and not yet marked so.
+    #[cfg(feature = "redis")]
+    pub(crate) fn notice_silence(&self) -> bool {
+        let Some(mirrored) = &self.mirrored else {
+            return false;
+        };
+        let Some(silent) = mirrored.silent_too_long() else {
+            return false;
+        };
+        if self.blocked.load(Ordering::Acquire) & SILENT == 0 && self.set_blocked(SILENT, true) {
+            tracing::warn!(
+                target: "auth",
+                store = %mirrored.place,
+                silent_secs = silent.as_secs_f64(),
+                "no word from the revocation store within the heartbeat bound: revocations made \
+                 meanwhile may be missing, so every token is refused with 503 until the mirror \
+                 reloads"
+            );
+        }
+        true
     }
 
     /// Counts `count` announced revocations that did not fit. The first makes this instance
@@ -279,7 +446,7 @@ impl Local {
     /// evicted for it).
     pub(crate) fn insert(&self, revocation: Revocation) -> Result<(), Full> {
         let now = validation::now();
-        if revocation.until() <= now {
+        if revocation.forget_at() <= now {
             return Ok(());
         }
         self.set.insert(revocation, now)?;
@@ -304,7 +471,7 @@ impl Local {
             self.blocked.fetch_and(!reason, Ordering::AcqRel)
         };
         let after = self.blocked.load(Ordering::Acquire);
-        if self.shared {
+        if self.mirrored.is_some() {
             metrics::gauge!(crate::meters::REVOCATION_STORE_READY)
                 .set(f64::from(u8::from(after == 0)));
         }
@@ -312,10 +479,17 @@ impl Local {
     }
 
     fn check(&self, token: &VerifiedToken) -> Result<(), AuthError> {
+        self.check_lifetime(token)?;
         let blocked = self.blocked.load(Ordering::Acquire);
         if blocked != 0 {
             return Err(AuthError::StoreUnavailable(
                 blocked_reason(blocked).to_owned(),
+            ));
+        }
+        #[cfg(feature = "redis")]
+        if self.notice_silence() {
+            return Err(AuthError::StoreUnavailable(
+                blocked_reason(SILENT).to_owned(),
             ));
         }
         if !self.any.load(Ordering::Acquire) {
@@ -337,12 +511,51 @@ impl Local {
         }
         Ok(())
     }
+
+    /// Refuses a token that could outlive the sign-outs this set remembers: a subject's
+    /// revocation is kept `max_token_lifetime` after the time it names, so a token must show
+    /// (`iat`) that it lives no longer.
+    fn check_lifetime(&self, token: &VerifiedToken) -> Result<(), AuthError> {
+        let setting = "RevocationSettings::max_token_lifetime";
+        let max = self.max_token_lifetime;
+        let Some(iat) = token.iat() else {
+            return Err(AuthError::InvalidClaim(format!(
+                "iat: the token has none, so it cannot show that it lives no longer than the \
+                 {max} s a sign-out everywhere is remembered ({setting}); tokens must carry iat \
+                 while revocations are checked"
+            )));
+        };
+        let lifetime = token.exp().map_or(i64::MAX, |exp| exp.saturating_sub(iat));
+        if lifetime <= max {
+            return Ok(());
+        }
+        Err(AuthError::InvalidClaim(format!(
+            "exp: the token lives {} (exp - iat), longer than {setting} ({}), for which a sign-out \
+             everywhere is remembered; raise {setting} to the longest lifetime the provider \
+             issues",
+            span(lifetime),
+            span(max),
+        )))
+    }
+}
+
+/// `seconds` for a log line: `90000 s (25.0 h)`.
+fn span(seconds: i64) -> String {
+    if seconds >= 3600 {
+        format!("{seconds} s ({:.1} h)", seconds as f64 / 3600.0)
+    } else {
+        format!("{seconds} s")
+    }
 }
 
 fn blocked_reason(blocked: u8) -> &'static str {
     if blocked & OVERFLOW != 0 {
         "the local revocation set is full: a revocation announced through the shared store did \
          not fit (RevocationSettings::capacity), so every token is refused until it does"
+    } else if blocked & EVICTABLE != 0 {
+        "the Redis server holding the shared revocations may evict them (its maxmemory-policy is \
+         not noeviction, or cannot be read), so every token is refused: set maxmemory-policy \
+         noeviction, or accept the risk with RevocationSettings::redis_eviction_accepted"
     } else if blocked & SILENT != 0 {
         "the shared revocation list may be stale: the store has not answered within the \
          heartbeat bound (RevocationSettings::heartbeat), so every token is refused until it \
@@ -364,18 +577,18 @@ impl Revocations {
     /// [`DEFAULT_REVOCATION_CAPACITY`] at once; see [`Revocations::in_memory_with`].
     pub fn in_memory() -> Revocations {
         Revocations {
-            inner: Arc::new(Local::new(DEFAULT_REVOCATION_CAPACITY, false)),
+            inner: Arc::new(Local::new(&RevocationSettings::default())),
             #[cfg(feature = "redis")]
             shared: None,
         }
     }
 
-    /// Revocations kept in this process, held as `settings` say (its capacity; the Redis
-    /// settings do not apply). Fails on a setting that cannot work, naming it.
+    /// Revocations kept in this process, held as `settings` say (capacity, token lifetime; the
+    /// Redis settings do not apply). Fails on a setting that cannot work, naming it.
     pub fn in_memory_with(settings: RevocationSettings) -> Result<Revocations, ConfigError> {
         settings.validate()?;
         Ok(Revocations {
-            inner: Arc::new(Local::new(settings.capacity, false)),
+            inner: Arc::new(Local::new(&settings)),
             #[cfg(feature = "redis")]
             shared: None,
         })
@@ -411,11 +624,17 @@ impl Revocations {
     /// with [`RevocationError`] while Redis cannot take them.
     ///
     /// Redis must not evict the revocation keys (they carry an expiry, so `volatile-*` policies
-    /// evict them too): set `maxmemory-policy noeviction`. The policy is read on connection
-    /// (`CONFIG GET`); another one is logged as an error, and a Redis that refuses `CONFIG` gets a
-    /// warning that it could not be checked.
+    /// evict them too): an evicted revocation is lost for every instance that loads the set
+    /// afterwards. The policy is read on connection (`CONFIG GET`): unless it is `noeviction`, or
+    /// when the server refuses `CONFIG` (managed services often do), this fails with a
+    /// [`ConfigError`] naming `Revocations::redis` and the policy found, and if the server could
+    /// not be reached before `startup_wait`, the set refuses every token with 503 once it is
+    /// found, and [`Verifier::warm_up`](crate::Verifier::warm_up) fails the same way. Set
+    /// `maxmemory-policy noeviction`, or accept the risk with
+    /// [`RevocationSettings::redis_eviction_accepted`].
     ///
-    /// Fails at once only on a URL that is not one, or a setting that cannot work.
+    /// Fails at once on a URL that is not one, a setting that cannot work, or a server that may
+    /// evict revocations.
     #[cfg(feature = "redis")]
     #[cfg_attr(docsrs, doc(cfg(feature = "redis")))]
     pub async fn redis_with(
@@ -424,7 +643,7 @@ impl Revocations {
     ) -> Result<Revocations, ConfigError> {
         settings.validate()?;
         let store = crate::redis_store::RedisStore::open(url, "Revocations::redis(url)")?;
-        let local = Arc::new(Local::new(settings.capacity, true));
+        let local = Arc::new(Local::mirrored(&settings, Arc::clone(&store.place)));
         // Present (and 0) from the start, so an instance that never loads can be alerted on.
         metrics::gauge!(crate::meters::REVOCATION_STORE_READY).set(0.0);
         store.mirror(
@@ -435,8 +654,15 @@ impl Revocations {
             },
         );
         let deadline = std::time::Instant::now() + settings.startup_wait;
-        while local.blocked() & NOT_LOADED != 0 && std::time::Instant::now() < deadline {
+        while local.blocked() & (NOT_LOADED | EVICTABLE) == NOT_LOADED
+            && std::time::Instant::now() < deadline
+        {
             tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        if let Some(crate::redis_store::Eviction::Possible(found)) = store.known_eviction()
+            && !settings.eviction_accepted
+        {
+            return Err(store.eviction_refusal(&crate::redis_store::REVOCATION_EVICTION, found));
         }
         if local.blocked() & NOT_LOADED != 0 {
             tracing::warn!(
@@ -451,15 +677,37 @@ impl Revocations {
         })
     }
 
+    /// The refusal of a shared store that may evict revocations, unless the application accepted
+    /// that: known once the store has been reached (asked now if it has not been; `None` while it
+    /// cannot be reached, as the mirror refuses every token until it has checked).
+    #[cfg(feature = "redis")]
+    pub(crate) async fn eviction_refusal(&self) -> Option<ConfigError> {
+        let (store, mirrored) = (self.shared.as_ref()?, self.inner.mirrored.as_ref()?);
+        if mirrored.eviction_accepted {
+            return None;
+        }
+        match store.eviction(&crate::redis_store::REVOCATION_EVICTION, false).await {
+            Ok(crate::redis_store::Eviction::Possible(found)) => {
+                Some(store.eviction_refusal(&crate::redis_store::REVOCATION_EVICTION, found))
+            }
+            Ok(crate::redis_store::Eviction::Never) | Err(_) => None,
+        }
+    }
+
     /// Whether the revocations can be vouched for (always, in memory): with Redis, loaded, heard
-    /// from within the heartbeat bound, and every announced revocation held. Tokens are refused
-    /// with 503 while they cannot. For readiness probes.
+    /// from within the heartbeat bound (however long ago the mirror last ran), every announced
+    /// revocation held, and a server that does not evict them. Tokens are refused with 503 while
+    /// they cannot. For readiness probes.
     pub fn is_ready(&self) -> bool {
+        #[cfg(feature = "redis")]
+        if self.inner.notice_silence() {
+            return false;
+        }
         self.inner.blocked() == 0
     }
 
     /// Revokes the token with this `jti` from `issuer`, until `expires_at` (its `exp`, seconds
-    /// since the epoch).
+    /// since the epoch) and the largest leeway after it ([`MAX_LEEWAY`]).
     pub async fn revoke_token(
         &self,
         issuer: &str,
@@ -474,8 +722,12 @@ impl Revocations {
         .await
     }
 
-    /// Revokes a verified token (by its `jti`, until its `exp`); a token without `jti` is refused
-    /// with an error, since it cannot be named.
+    /// Revokes a verified token (by its `jti`) for as long as it could be accepted: until its
+    /// `exp` and the largest leeway after it. A token without `jti` is refused with an error, since
+    /// it cannot be named. An introspected token whose answer carried no `exp` (the verifier
+    /// assumed one, for its cache) is revoked for
+    /// [`max_token_lifetime`](RevocationSettings::max_token_lifetime) from now, since the issuer
+    /// may call it active for that long.
     pub async fn revoke(&self, token: &VerifiedToken) -> Result<(), RevocationError> {
         let issuer = &token.identity().issuer;
         let Some(jti) = token.jti() else {
@@ -483,33 +735,37 @@ impl Revocations {
                 "the token has no jti to revoke it by".to_owned(),
             ));
         };
-        let exp = token.exp().unwrap_or_else(validation::now);
-        self.revoke_token(issuer, jti, exp).await
+        let until = match token.exp() {
+            Some(exp) if !token.exp_assumed() => exp,
+            _ => validation::now().saturating_add(self.inner.max_token_lifetime),
+        };
+        self.revoke_token(issuer, jti, until).await
     }
 
     /// Revokes every token of `subject` from `issuer` issued before `issued_before` (seconds since
-    /// the epoch; now, for "sign out everywhere"). Kept until no such token can still be valid:
-    /// [`DEFAULT_MAX_TOKEN_LIFETIME`] after that time.
+    /// the epoch; now, for "sign out everywhere"). Kept until no such token can still be accepted:
+    /// [`max_token_lifetime`](RevocationSettings::max_token_lifetime) (24 hours by default) after
+    /// that time, plus [`MAX_LEEWAY`].
     pub async fn revoke_subject(
         &self,
         issuer: &str,
         subject: &str,
         issued_before: i64,
     ) -> Result<(), RevocationError> {
-        let keep = i64::try_from(self.inner.max_token_lifetime.as_secs()).unwrap_or(i64::MAX);
         self.record(Revocation::Subject {
             issuer: issuer.to_owned(),
             subject: subject.to_owned(),
             before: issued_before,
-            until: issued_before.saturating_add(keep),
+            until: issued_before.saturating_add(self.inner.max_token_lifetime),
         })
         .await
     }
 
     async fn record(&self, revocation: Revocation) -> Result<(), RevocationError> {
+        let revocation = revocation.clamped();
         let now = validation::now();
-        if revocation.until() <= now {
-            // Run its course already: nothing to remember.
+        if revocation.forget_at() <= now {
+            // Run its course already: every token it names is refused as expired.
             return Ok(());
         }
         let full = || {

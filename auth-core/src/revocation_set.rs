@@ -32,7 +32,7 @@ pub(crate) struct RevocationSet {
 #[derive(Default)]
 struct Shard {
     entries: HashTable<Entry>,
-    /// `(until, hash)`; an entry whose `until` grew since has a later pair too.
+    /// `(forget_at, hash)`; an entry whose `until` grew since has a later pair too.
     expiries: BinaryHeap<Reverse<(i64, u64)>>,
 }
 
@@ -78,9 +78,9 @@ impl RevocationSet {
             if let Some(held) = shard.entries.find_mut(hash, |entry| {
                 entry.hash == hash && same_names(&entry.revocation, &new)
             }) {
-                let until = held.revocation.until();
+                let until = held.revocation.forget_at();
                 merge(&mut held.revocation, new);
-                let grown = held.revocation.until();
+                let grown = held.revocation.forget_at();
                 if grown > until {
                     shard.expiries.push(Reverse((grown, hash)));
                 }
@@ -95,7 +95,7 @@ impl RevocationSet {
                 revocation = Some(new);
                 continue;
             }
-            shard.expiries.push(Reverse((new.until(), hash)));
+            shard.expiries.push(Reverse((new.forget_at(), hash)));
             shard.entries.insert_unique(
                 hash,
                 Entry {
@@ -139,13 +139,13 @@ impl RevocationSet {
 
     fn sweep_shard(&self, shard: &mut Shard, now: i64) {
         let mut dropped = 0;
-        while let Some(Reverse((until, hash))) = shard.expiries.peek().copied()
-            && until <= now
+        while let Some(Reverse((forget_at, hash))) = shard.expiries.peek().copied()
+            && forget_at <= now
         {
             shard.expiries.pop();
             // The entry may have been strengthened since (a later `until` keeps it).
             if let Ok(entry) = shard.entries.find_entry(hash, |entry| {
-                entry.hash == hash && entry.revocation.until() <= now
+                entry.hash == hash && entry.revocation.forget_at() <= now
             }) {
                 entry.remove();
                 dropped += 1;
@@ -259,6 +259,9 @@ fn merge(held: &mut Revocation, new: Revocation) {
 mod tests {
     use super::*;
 
+    /// How long after its `until` a revocation is kept: the largest leeway a verifier gives.
+    const LEEWAY: i64 = crate::provider::MAX_LEEWAY.as_secs() as i64;
+
     fn token(jti: &str, until: i64) -> Revocation {
         Revocation::Token {
             issuer: "https://issuer.example".to_owned(),
@@ -298,9 +301,10 @@ mod tests {
         let set = RevocationSet::new(2);
         set.insert(token("short", 10), 0).unwrap();
         set.insert(token("long", 100), 0).unwrap();
-        assert_eq!(set.insert(token("new", 100), 9), Err(Full));
-        // At 10 "short" can be forgotten; "new" most likely sits in another shard.
-        set.insert(token("new", 100), 10).unwrap();
+        // Its token expired at 10, but a verifier may accept it for the leeway after that.
+        assert_eq!(set.insert(token("new", 100), 10 + LEEWAY - 1), Err(Full));
+        // Then "short" can be forgotten; "new" most likely sits in another shard.
+        set.insert(token("new", 100), 10 + LEEWAY).unwrap();
         assert!(!set.token_revoked("https://issuer.example", "short"));
         assert!(set.token_revoked("https://issuer.example", "long"));
         assert!(set.token_revoked("https://issuer.example", "new"));
@@ -328,12 +332,18 @@ mod tests {
         );
         set.insert(subject("ada", 70, 120), 0).unwrap();
         // Its first expiry passes, the strengthened entry stays until its own.
-        set.sweep(100);
+        set.sweep(100 + LEEWAY);
         assert_eq!(
             set.subject_revoked_before("https://issuer.example", "ada"),
             Some(70)
         );
-        set.sweep(120);
+        set.sweep(120 + LEEWAY - 1);
+        assert_eq!(
+            set.subject_revoked_before("https://issuer.example", "ada"),
+            Some(70),
+            "kept through the largest leeway after its tokens' last exp"
+        );
+        set.sweep(120 + LEEWAY);
         assert_eq!(
             set.subject_revoked_before("https://issuer.example", "ada"),
             None

@@ -10,6 +10,9 @@ use crate::token_kind::KindRules;
 /// Dates beyond this (year 10000) are refused rather than coerced.
 const MAX_NUMERIC_DATE: f64 = 253_402_300_799.0;
 
+/// The latest `exp` or `iat` any accepted token can carry, in seconds since the epoch.
+pub(crate) const LATEST_DATE: i64 = MAX_NUMERIC_DATE as i64;
+
 /// How a provider's tokens name the intended recipient.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) enum AudienceRule {

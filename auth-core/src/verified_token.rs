@@ -42,6 +42,10 @@ pub struct VerifiedToken {
 pub(crate) struct PayloadFacts {
     /// `exp`, as a NumericDate.
     exp: Option<i64>,
+    /// `exp` is not the issuer's: an introspection answer left it out (RFC 7662 allows that) and
+    /// the verifier set it to when the answer stops being cached. The token itself may live much
+    /// longer, so a revocation must not end there.
+    exp_assumed: bool,
     /// `iat`, as a NumericDate (a subject's revocation asks it).
     iat: Option<i64>,
     /// `cnf.jkt`: the thumbprint of the DPoP key the token is bound to.
@@ -55,6 +59,14 @@ impl PayloadFacts {
         self.exp
     }
 
+    /// The same facts, their `exp` one the verifier set in place of the issuer's.
+    pub(crate) fn with_assumed_exp(self) -> PayloadFacts {
+        PayloadFacts {
+            exp_assumed: true,
+            ..self
+        }
+    }
+
     pub(crate) fn of(payload: &Object<'_>) -> PayloadFacts {
         let date = |name: &str| {
             payload
@@ -64,6 +76,7 @@ impl PayloadFacts {
         };
         PayloadFacts {
             exp: date("exp"),
+            exp_assumed: false,
             iat: date("iat"),
             thumbprint: payload
                 .get("cnf")
@@ -145,6 +158,12 @@ impl VerifiedToken {
     /// `exp`, as a NumericDate.
     pub(crate) fn exp(&self) -> Option<i64> {
         self.facts.exp
+    }
+
+    /// Whether [`VerifiedToken::exp`] is not the issuer's but the verifier's stand-in (an
+    /// introspection answer without `exp`): the token may be accepted again after it.
+    pub(crate) fn exp_assumed(&self) -> bool {
+        self.facts.exp_assumed
     }
 
     /// `iat`, as a NumericDate: a subject's revocation spares tokens issued after it.

@@ -330,7 +330,14 @@ impl Verifier {
     /// [`Introspection::all_tokens`](crate::Introspection::all_tokens) a second probe, shaped as a
     /// JWT, finds issuers that do not introspect JWTs (HTTP 400 `unsupported_token_type`, as the
     /// npm `oidc-provider` answers): a [`ConfigError`] naming `Introspection::all_tokens`.
+    ///
+    /// With the `redis` feature, a Redis server behind [`Dpop::redis`] or
+    /// [`Revocations::redis`](crate::Revocations::redis) that may evict what they keep is a
+    /// [`ConfigError`] naming that setting and the `maxmemory-policy` found, unless the risk was
+    /// accepted ([`Dpop::redis_eviction_accepted`],
+    /// [`RevocationSettings::redis_eviction_accepted`](crate::RevocationSettings::redis_eviction_accepted)).
     pub async fn prefetch(&self) -> Result<(), PrefetchError> {
+        self.check_stores().await?;
         for issuer in self.inner.issuers.iter() {
             issuer.prefetch_keys().await?;
             issuer.probe_introspection().await?;
@@ -343,8 +350,10 @@ impl Verifier {
     /// logged as a warning naming it, requests answer 503 `AUTH_UNAVAILABLE` with `Retry-After`
     /// meanwhile, and the keys are fetched again in the background and on demand until they
     /// arrive. A restarted API thus serves its public routes through an identity provider outage
-    /// instead of crash-looping.
+    /// instead of crash-looping. A Redis store that may evict what it keeps fails it as it fails
+    /// [`Verifier::prefetch`].
     pub async fn warm_up(&self) -> Result<(), ConfigError> {
+        self.check_stores().await?;
         for issuer in self.inner.issuers.iter() {
             match issuer.prefetch_keys().await {
                 Ok(()) => {}
@@ -371,6 +380,23 @@ impl Verifier {
                     "starting without reaching the introspection endpoint: opaque tokens answer \
                      503 until it answers"
                 ),
+            }
+        }
+        Ok(())
+    }
+
+    /// Refuses a Redis store that may evict what it must keep (unless the application accepted
+    /// that); one that cannot be reached now is checked on first use.
+    async fn check_stores(&self) -> Result<(), ConfigError> {
+        #[cfg(feature = "redis")]
+        {
+            if let Some(refusal) = self.inner.dpop.eviction_refusal().await {
+                return Err(refusal);
+            }
+            if let Some(revocations) = &self.inner.revocations
+                && let Some(refusal) = revocations.eviction_refusal().await
+            {
+                return Err(refusal);
             }
         }
         Ok(())
@@ -662,6 +688,8 @@ impl Verifier {
             payload.insert("sub".into(), client);
         }
         let ttl_secs = i64::try_from(ttl.as_secs()).unwrap_or(i64::MAX);
+        // Made up, not the issuer's: a revocation of the token must outlast it (`PayloadFacts`).
+        let exp_assumed = !payload.contains_key("exp");
         payload
             .entry("exp")
             .or_insert_with(|| now.saturating_add(ttl_secs).into());
@@ -688,6 +716,11 @@ impl Verifier {
             issuer.admit(&payload_view, iss, now)?
         };
         drop(payload_view);
+        let facts = if exp_assumed {
+            facts.with_assumed_exp()
+        } else {
+            facts
+        };
         Ok(Arc::new(VerifiedToken::introspected(
             payload, facts, identity, index,
         )))

@@ -5,13 +5,11 @@
 use std::time::Duration;
 
 use auth_actix::core::RevocationSettings;
-use auth_actix::testing::{DpopKey, ServiceUserGrant, TestIssuer};
-use auth_actix::{AuthError, Dpop, IdentityKind, Provider, Revocations, StandardClaims, Verifier};
+use auth_actix::testing::{DpopKey, TestIssuer};
+use auth_actix::{AuthError, Dpop, Revocations, Verifier};
 use auth_core::DpopRequest;
 use tests::redis_server::{RedisServer, available};
 use tests::{init_tracing, unix_now, wait_until};
-
-const PROJECT: &str = "263514598346711111";
 
 /// A token is accepted until `exp + leeway` (30 s by default), but a revocation by `jti` is kept
 /// only until `exp`, and `record` drops one whose `until` has passed without a word. So signing
@@ -82,28 +80,71 @@ async fn an_instance_loading_after_exp_still_refuses_a_token_revoked_elsewhere()
     );
 }
 
-/// "Sign out everywhere" is kept for a fixed 24 hours after the time it names
+/// "Sign out everywhere" was kept for a fixed 24 hours after the time it names
 /// (`DEFAULT_MAX_TOKEN_LIFETIME`, with no setting and no check that tokens live shorter), and the
-/// leeway is not added. Auth0 API tokens live 24 hours by default and up to 30 days; a token
-/// issued a second before the sign-out is accepted again once the revocation is forgotten. Here
-/// the sign-out names a time 24 h 10 s ago (as a revocation recorded then would stand now): the
-/// token, issued just before that time and valid for 25 hours, is accepted.
+/// leeway was not added. Auth0 API tokens live 24 hours by default and up to 30 days; a token
+/// issued a second before the sign-out was accepted again once the revocation was forgotten. Now
+/// it is kept for `RevocationSettings::max_token_lifetime` plus `MAX_LEEWAY`, and a verifier that
+/// checks revocations refuses a token living longer than that setting, so the operator raises it.
 #[tokio::test]
 async fn a_subject_revocation_outlives_every_token_it_revokes() {
     init_tracing();
     let issuer = TestIssuer::start().await;
+    // The sign-out names a time 24 h 10 s ago, as a revocation recorded then would stand now.
+    let signed_out_at = unix_now() - 24 * 3600 - 10;
+    let issued = |lifetime: i64| {
+        issuer
+            .token()
+            .subject("ada")
+            .claim("iat", signed_out_at - 1)
+            .claim("nbf", signed_out_at - 1)
+            .claim("exp", signed_out_at - 1 + lifetime)
+            .sign()
+    };
+
+    // The default 24 hours: a token living exactly that long, issued just before the sign-out,
+    // expired 11 s ago and is still accepted for the leeway; so is its revocation kept.
     let revocations = Revocations::in_memory();
     let verifier = Verifier::new(issuer.provider())
         .unwrap()
         .revocations(revocations.clone());
-    let signed_out_at = unix_now() - 24 * 3600 - 10;
-    let token = issuer
-        .token()
-        .subject("ada")
-        .claim("iat", signed_out_at - 1)
-        .claim("nbf", signed_out_at - 1)
-        .claim("exp", signed_out_at - 1 + 25 * 3600)
-        .sign();
+    let day_long = issued(24 * 3600);
+    verifier.verify_token(&day_long).await.unwrap();
+    revocations
+        .revoke_subject(issuer.issuer(), "ada", signed_out_at)
+        .await
+        .unwrap();
+    assert_eq!(
+        verifier.verify_token(&day_long).await.map(|_| ()),
+        Err(AuthError::Revoked),
+        "a token of the longest lifetime is accepted again in its leeway"
+    );
+
+    // A 25-hour token could outlive that memory: refused, naming the setting to raise.
+    let token = issued(25 * 3600);
+    let Err(AuthError::InvalidClaim(reason)) = verifier.verify_token(&token).await else {
+        panic!("a token living longer than the revocations are kept is accepted");
+    };
+    assert!(
+        reason.contains("RevocationSettings::max_token_lifetime") && reason.contains("90000 s"),
+        "{reason}"
+    );
+    // Without revocations, nothing is forgotten too early: the lifetime is the provider's call.
+    Verifier::new(issuer.provider())
+        .unwrap()
+        .verify_token(&token)
+        .await
+        .unwrap();
+
+    // Raised to what the provider issues (Auth0: up to 30 days), the same token is accepted, and
+    // a sign-out 24 h 10 s ago still revokes it.
+    let revocations = Revocations::in_memory_with(
+        RevocationSettings::default().max_token_lifetime(Duration::from_secs(30 * 24 * 3600)),
+    )
+    .unwrap();
+    let verifier = Verifier::new(issuer.provider())
+        .unwrap()
+        .revocations(revocations.clone());
     verifier.verify_token(&token).await.unwrap();
     revocations
         .revoke_subject(issuer.issuer(), "ada", signed_out_at)
@@ -166,11 +207,15 @@ async fn a_weaker_revocation_named_again_does_not_weaken_the_shared_store() {
     );
 }
 
-/// Issue 30 (Low 3) in Redis mode: with `Dpop::redis`, the per-key share does not apply and the
-/// only guard against eviction is a log line. On a Redis whose policy evicts keys with an expiry
+/// Issue 30 (Low 3) in Redis mode: with `Dpop::redis`, the per-key share did not apply and the
+/// only guard against eviction was a log line. On a Redis whose policy evicts keys with an expiry
 /// (`volatile-lru`, the default of the big managed Redis services, which also refuse `CONFIG`, so
-/// the check only warns), one client holding one bound token sends enough proofs to fill the
+/// the check only warned), one client holding one bound token sends enough proofs to fill the
 /// server, Redis evicts the oldest keys, and a captured proof of another client is accepted again.
+///
+/// Now such a server serves no DPoP proof at all (`a_redis_that_may_evict_proofs_is_refused_
+/// unless_the_risk_is_accepted` in dpop.rs); where the application accepted the risk, each key's
+/// share holds in Redis too, so one client's flood stays within its share.
 #[tokio::test]
 async fn a_flood_of_proofs_from_one_client_cannot_push_a_captured_proof_out_of_redis() {
     init_tracing();
@@ -178,6 +223,7 @@ async fn a_flood_of_proofs_from_one_client_cannot_push_a_captured_proof_out_of_r
         return;
     }
     const URL: &str = "http://localhost:8080/items";
+    const SHARE: usize = 500;
     let redis = RedisServer::start_with(&["--maxmemory-policy", "volatile-lru"]).await;
     // About 2,000 remembered proofs' worth of room above an empty server.
     assert_eq!(
@@ -187,10 +233,18 @@ async fn a_flood_of_proofs_from_one_client_cannot_push_a_captured_proof_out_of_r
         "+OK"
     );
     let issuer = TestIssuer::start().await;
+    // The risk accepted (before naming the server: the order does not matter), and a share a
+    // quarter of the room.
     let verifier = Verifier::new(issuer.provider())
         .unwrap()
-        .dpop(Dpop::default().redis(&redis.url()))
+        .dpop(
+            Dpop::default()
+                .redis_eviction_accepted()
+                .replay_per_key(SHARE)
+                .redis(&redis.url()),
+        )
         .unwrap();
+    verifier.warm_up().await.unwrap();
     let victim = DpopKey::generate();
     let victim_token = issuer.token().subject("victim").dpop_bound(&victim).sign();
     let captured = victim.proof("GET", URL, &victim_token);
@@ -219,11 +273,18 @@ async fn a_flood_of_proofs_from_one_client_cannot_push_a_captured_proof_out_of_r
             method: "GET",
             url: URL,
         };
-        if verifier.verify_dpop(&flood_token, &request).await.is_err() {
-            refused += 1;
+        match verifier.verify_dpop(&flood_token, &request).await {
+            Ok(_) => {}
+            Err(AuthError::StoreUnavailable(reason)) => {
+                assert!(reason.contains("Dpop::replay_per_key"), "{reason}");
+                refused += 1;
+            }
+            Err(other) => panic!("{other:?}"),
         }
     }
     eprintln!("flood: {refused} of 8000 proofs refused");
+    // Its share once, or twice should the loop outlast one proof window (5.5 minutes).
+    assert!(refused >= 8_000 - 2 * SHARE, "{refused} refused");
     let replay = verifier
         .verify_dpop(&victim_token, &request(captured))
         .await
