@@ -300,7 +300,11 @@ impl RedisStore {
         let recorded: i64 = RECORD_PROOF
             .key(format!("{PREFIX}{proof}"))
             .key(format!("{PREFIX}dpop-key:{thumbprint}"))
-            .arg(u64::try_from(lifetime.as_millis()).unwrap_or(u64::MAX).max(1))
+            .arg(
+                u64::try_from(lifetime.as_millis())
+                    .unwrap_or(u64::MAX)
+                    .max(1),
+            )
             .arg(share)
             .invoke_async(&mut connection)
             .await
@@ -317,18 +321,8 @@ impl RedisStore {
     pub(crate) async fn publish(&self, revocation: &Revocation) -> Result<(), RevocationError> {
         let value = serde_json::to_string(revocation)
             .map_err(|error| RevocationError(error.to_string()))?;
-        let (before, until) = match revocation {
-            Revocation::Token { until, .. } => (None, *until),
-            Revocation::Subject { before, until, .. } => (Some(*before), *until),
-        };
-        // The script writes the dates after the names, as serde does.
-        let dates = match before {
-            Some(before) => format!(r#""before":{before},"until":{until}}}"#),
-            None => format!(r#""until":{until}}}"#),
-        };
-        let head = value.strip_suffix(&dates).ok_or_else(|| {
-            RevocationError(format!("unexpected revocation encoding: {value}"))
-        })?;
+        let (head, before, until) = split_dates(revocation, &value)
+            .ok_or_else(|| RevocationError(format!("unexpected revocation encoding: {value}")))?;
         let mut connection = self.connection.clone();
         let stored: Result<String, _> = MERGE_REVOCATION
             .key(revocation_key(revocation))
@@ -395,6 +389,20 @@ impl RedisStore {
         }
         Ok(revocations)
     }
+}
+
+/// A revocation's JSON (`value`) cut before its dates, which serde writes last, and the dates:
+/// what [`MERGE_REVOCATION`] writes back after merging them.
+fn split_dates<'a>(revocation: &Revocation, value: &'a str) -> Option<(&'a str, Option<i64>, i64)> {
+    let (before, until) = match revocation {
+        Revocation::Token { until, .. } => (None, *until),
+        Revocation::Subject { before, until, .. } => (Some(*before), *until),
+    };
+    let dates = match before {
+        Some(before) => format!(r#""before":{before},"until":{until}}}"#),
+        None => format!(r#""until":{until}}}"#),
+    };
+    Some((value.strip_suffix(&dates)?, before, until))
 }
 
 /// The key a revocation is stored under: its names hashed, so no issuer or subject (personal data)
@@ -677,5 +685,40 @@ impl Mirror {
         }
         drop(local);
         self.reload().await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_merge_script_writes_a_revocation_back_as_serde_reads_it() {
+        // Names that look like dates must not confuse the cut.
+        let subject = Revocation::Subject {
+            issuer: "https://issuer.example/\"until\":1}".to_owned(),
+            subject: "ad\u{e9} \"before\":2,".to_owned(),
+            before: 1_700_000_000,
+            until: 1_700_086_400,
+        };
+        let token = Revocation::Token {
+            issuer: "https://issuer.example".to_owned(),
+            jti: "j,\"until\":3}".to_owned(),
+            until: 253_402_300_800,
+        };
+        for revocation in [subject, token] {
+            let value = serde_json::to_string(&revocation).unwrap();
+            let (head, before, until) = split_dates(&revocation, &value).unwrap();
+            assert!(head.ends_with(','), "{head}");
+            // As the script writes it, its dates merged with a stored revocation's.
+            let written = match before {
+                Some(before) => format!(r#"{head}"before":{before},"until":{until}}}"#),
+                None => format!(r#"{head}"until":{until}}}"#),
+            };
+            assert_eq!(
+                serde_json::from_str::<Revocation>(&written).unwrap(),
+                revocation
+            );
+        }
     }
 }

@@ -154,15 +154,17 @@ impl RedisReplays {
         match recorded {
             crate::redis_store::ProofRecord::First => Ok(()),
             crate::redis_store::ProofRecord::Replayed => Err(AuthError::DpopReplay),
-            crate::redis_store::ProofRecord::OverShare => Err(AuthError::StoreUnavailable(format!(
-                "this client's DPoP key has had {} proofs remembered in Redis within one proof \
+            crate::redis_store::ProofRecord::OverShare => {
+                Err(AuthError::StoreUnavailable(format!(
+                    "this client's DPoP key has had {} proofs remembered in Redis within one proof \
                  window, its share (Dpop::replay_per_key): its new proofs are refused until the \
                  window ends ({} s after its first); other clients are not affected. A client \
                  sending more than {:.0} DPoP requests per second needs a larger share",
-                self.per_key,
-                lifetime.as_secs(),
-                self.per_key as f64 / lifetime.as_secs_f64(),
-            ))),
+                    self.per_key,
+                    lifetime.as_secs(),
+                    self.per_key as f64 / lifetime.as_secs_f64(),
+                )))
+            }
         }
     }
 

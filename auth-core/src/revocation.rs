@@ -11,9 +11,9 @@
 //! not live longer than [`RevocationSettings::max_token_lifetime`], which the check enforces.
 
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicU8, Ordering};
 #[cfg(feature = "redis")]
 use std::sync::atomic::{AtomicU64, AtomicUsize};
-use std::sync::atomic::{AtomicBool, AtomicU8, Ordering};
 #[cfg(feature = "redis")]
 use std::sync::{Mutex, PoisonError};
 use std::time::Duration;
@@ -67,7 +67,8 @@ impl Revocation {
     /// When the revocation can be forgotten: once every token it names is refused as expired,
     /// whatever leeway a verifier gives ([`MAX_LEEWAY`] at most).
     pub(crate) fn forget_at(&self) -> i64 {
-        self.until().saturating_add(MAX_LEEWAY.as_secs().cast_signed())
+        self.until()
+            .saturating_add(MAX_LEEWAY.as_secs().cast_signed())
     }
 
     /// The same revocation with its dates no later than any token can name (the year 10000), so
@@ -329,12 +330,12 @@ impl Mirrored {
         u64::try_from(elapsed.as_millis()).unwrap_or(u64::MAX)
     }
 
-    /// How long nothing has been heard from the store, when that is past the heartbeat bound.
+    /// How long nothing has been heard from the store, when that is past the heartbeat bound
+    /// (never before the first load, which is refused as not loaded already).
     fn silent_too_long(&self) -> Option<Duration> {
-        let silent = self
-            .millis_now()
-            .saturating_sub(self.last_contact.load(Ordering::Acquire));
-        (silent > self.bound).then(|| Duration::from_millis(silent))
+        let last = self.last_contact.load(Ordering::Acquire);
+        let silent = self.millis_now().saturating_sub(last);
+        (last != 0 && silent > self.bound).then(|| Duration::from_millis(silent))
     }
 }
 
@@ -530,9 +531,8 @@ impl Local {
             return Ok(());
         }
         Err(AuthError::InvalidClaim(format!(
-            "exp: the token lives {} (exp - iat), longer than {setting} ({}), for which a sign-out \
-             everywhere is remembered; raise {setting} to the longest lifetime the provider \
-             issues",
+            "exp: the token lives {} from iat to exp, longer than the {} a sign-out everywhere is \
+             remembered ({setting}); raise {setting} to the longest lifetime the provider issues",
             span(lifetime),
             span(max),
         )))
@@ -686,7 +686,10 @@ impl Revocations {
         if mirrored.eviction_accepted {
             return None;
         }
-        match store.eviction(&crate::redis_store::REVOCATION_EVICTION, false).await {
+        match store
+            .eviction(&crate::redis_store::REVOCATION_EVICTION, false)
+            .await
+        {
             Ok(crate::redis_store::Eviction::Possible(found)) => {
                 Some(store.eviction_refusal(&crate::redis_store::REVOCATION_EVICTION, found))
             }
@@ -800,5 +803,158 @@ impl Revocations {
     /// Refuses a revoked token.
     pub(crate) fn check(&self, token: &VerifiedToken) -> Result<(), AuthError> {
         self.inner.check(token)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::algorithm::Algorithm;
+    use crate::identity::Identity;
+    use crate::json::Object;
+    use crate::verified_token::PayloadFacts;
+
+    const ISSUER: &str = "https://issuer.example";
+
+    fn identity() -> Identity {
+        Identity {
+            subject: "ada".to_owned(),
+            issuer: ISSUER.to_owned(),
+            ..Identity::default()
+        }
+    }
+
+    fn signed(text: &str) -> VerifiedToken {
+        let facts = PayloadFacts::of(&Object::parse(text).unwrap());
+        VerifiedToken::new(
+            text.to_owned(),
+            facts,
+            identity(),
+            Algorithm::RS256,
+            None,
+            0,
+        )
+    }
+
+    fn hour_long() -> Local {
+        Local::new(&RevocationSettings::default().max_token_lifetime(Duration::from_secs(3600)))
+    }
+
+    #[test]
+    fn a_token_that_could_outlive_a_sign_out_is_refused_naming_the_setting() {
+        let local = hour_long();
+        let refusal = |text: &str| match local.check(&signed(text)) {
+            Err(AuthError::InvalidClaim(reason)) => reason,
+            other => panic!("{text}: {other:?}"),
+        };
+        assert_eq!(local.check(&signed(r#"{"iat":1000,"exp":4600}"#)), Ok(()));
+        let longer = refusal(r#"{"iat":1000,"exp":4601}"#);
+        assert!(
+            longer.contains("RevocationSettings::max_token_lifetime")
+                && longer.contains("lives 3601 s (1.0 h)")
+                && longer.contains("the 3600 s (1.0 h) a sign-out"),
+            "{longer}"
+        );
+        let undated = refusal(r#"{"exp":4600}"#);
+        assert!(
+            undated.starts_with("iat")
+                && undated.contains("RevocationSettings::max_token_lifetime"),
+            "{undated}"
+        );
+        // The bound is the setting's: a day is fine under the default.
+        let default = Local::new(&RevocationSettings::default());
+        assert_eq!(default.check(&signed(r#"{"iat":0,"exp":86400}"#)), Ok(()));
+        assert!(default.check(&signed(r#"{"iat":0,"exp":86401}"#)).is_err());
+    }
+
+    #[test]
+    fn a_revocation_is_kept_through_the_largest_leeway_after_its_until() {
+        let now = validation::now();
+        let leeway = MAX_LEEWAY.as_secs().cast_signed();
+        let local = hour_long();
+        let token = |jti: &str, until: i64| Revocation::Token {
+            issuer: ISSUER.to_owned(),
+            jti: jti.to_owned(),
+            until,
+        };
+        local.insert(token("within", now - leeway + 5)).unwrap();
+        local.insert(token("past", now - leeway)).unwrap();
+        assert!(local.set.token_revoked(ISSUER, "within"));
+        assert!(!local.set.token_revoked(ISSUER, "past"), "nothing to keep");
+        // A date no token can carry is held as the latest one any can.
+        let far = token("far", i64::MAX).clamped();
+        assert_eq!(far.until(), validation::LATEST_DATE + 1);
+        assert_eq!(far.forget_at(), validation::LATEST_DATE + 1 + leeway);
+    }
+
+    #[tokio::test]
+    async fn an_assumed_exp_does_not_end_a_revocation() {
+        let revocations = Revocations::in_memory_with(
+            RevocationSettings::default().max_token_lifetime(Duration::from_secs(3600)),
+        )
+        .unwrap();
+        let now = validation::now();
+        let leeway = MAX_LEEWAY.as_secs().cast_signed();
+        // An introspection answer without `exp`: the verifier set one a minute ahead.
+        let mut answer = serde_json::Map::new();
+        answer.insert("jti".into(), "opaque".into());
+        answer.insert("iat".into(), now.into());
+        answer.insert("exp".into(), (now + 60).into());
+        let facts = PayloadFacts::of(&Object::borrow(&answer)).with_assumed_exp();
+        let token = VerifiedToken::introspected(answer, facts, identity(), 0);
+        revocations.revoke(&token).await.unwrap();
+        let set = &revocations.inner.set;
+        set.sweep(now + 60 + leeway + 1);
+        assert!(
+            set.token_revoked(ISSUER, "opaque"),
+            "kept past the assumed exp"
+        );
+        set.sweep(now + 3600 + leeway + 1);
+        assert!(
+            !set.token_revoked(ISSUER, "opaque"),
+            "kept for the longest lifetime a token may have, no longer"
+        );
+    }
+
+    #[cfg(feature = "redis")]
+    #[test]
+    fn a_mirror_not_heard_from_past_the_bound_stops_vouching_whoever_notices() {
+        let settings = RevocationSettings::default().heartbeat(Duration::from_secs(1), 2);
+        let mut local = Local::mirrored(&settings, "127.0.0.1:6379".into());
+        // Its clock started a minute ago, so contacts can be placed in the past.
+        if let Some(mirrored) = &mut local.mirrored {
+            mirrored.epoch = quanta::Instant::now() - Duration::from_secs(60);
+        }
+        let revocations = Revocations {
+            inner: Arc::new(local),
+            shared: None,
+        };
+        let local = &revocations.inner;
+        let token = signed(&format!(
+            r#"{{"iat":{0},"exp":{1}}}"#,
+            validation::now(),
+            validation::now() + 60
+        ));
+        assert!(!revocations.is_ready(), "not loaded yet");
+        local.contact();
+        local.set_blocked(NOT_LOADED, false);
+        assert!(revocations.is_ready());
+        assert_eq!(local.check(&token), Ok(()));
+        // The last contact 2.001 s ago (the bound is 2 s): as a mirror task that stopped.
+        let mirrored = local.mirrored.as_ref().unwrap();
+        let stale = mirrored.millis_now().saturating_sub(2_001);
+        mirrored.last_contact.store(stale, Ordering::Release);
+        assert!(
+            matches!(local.check(&token), Err(AuthError::StoreUnavailable(reason))
+                if reason.contains("heartbeat")),
+            "a request notices"
+        );
+        assert!(!revocations.is_ready());
+        assert_eq!(local.blocked() & SILENT, SILENT, "marked for the gauge");
+        // Heard from again, it stays refused until the mirror reloads (which clears the mark).
+        local.contact();
+        assert!(!revocations.is_ready());
+        local.set_blocked(SILENT, false);
+        assert!(revocations.is_ready());
     }
 }

@@ -934,44 +934,139 @@ async fn a_proof_replayed_against_another_instance_is_refused() {
     ));
 }
 
+/// Under any `maxmemory-policy` but `noeviction` Redis may evict a remembered proof, which could
+/// then be replayed; a managed Redis that refuses `CONFIG` may too, for all anyone here knows.
+/// Such a server serves no proof (503) and fails `warm_up`, unless the application accepted the
+/// risk.
 #[tokio::test]
-async fn a_redis_that_may_evict_remembered_proofs_is_reported() {
+async fn a_redis_that_may_evict_proofs_is_refused_unless_the_risk_is_accepted() {
     use tests::redis_server::{RedisServer, available};
-    if !available("a_redis_that_may_evict_remembered_proofs_is_reported") {
+    if !available("a_redis_that_may_evict_proofs_is_refused_unless_the_risk_is_accepted") {
         return;
     }
     let (log, _guard) = AuditLog::install();
+    let evicting = RedisServer::start_with(&["--maxmemory-policy", "volatile-lru"]).await;
+    let managed = RedisServer::start_with(&["--rename-command", "CONFIG", ""]).await;
+    let issuer = TestIssuer::start().await;
+    let key = DpopKey::generate();
+    let token = issuer.token().dpop_bound(&key).sign();
+    let send = |verifier: Verifier| {
+        let proof = key.proof("GET", URL, &token);
+        let token = token.clone();
+        async move {
+            let request = DpopRequest {
+                proof: &proof,
+                method: "GET",
+                url: URL,
+            };
+            verifier.verify_dpop(&token, &request).await.map(|_| ())
+        }
+    };
+    let verifier = |dpop: Dpop| {
+        Verifier::new(issuer.provider())
+            .unwrap()
+            .dpop(dpop)
+            .unwrap()
+    };
+
+    for (redis, found) in [
+        (&evicting, "maxmemory-policy volatile-lru"),
+        (&managed, "CONFIG GET refused"),
+    ] {
+        // On first use, without warm_up: refused, and the policy read once.
+        let refusing = verifier(Dpop::default().redis(&redis.url()));
+        for _ in 0..2 {
+            let Err(AuthError::StoreUnavailable(reason)) = send(refusing.clone()).await else {
+                panic!("a proof is accepted by a Redis that may evict it");
+            };
+            assert!(
+                reason.contains(found) && reason.contains("Dpop::redis_eviction_accepted"),
+                "{reason}"
+            );
+        }
+        let error = refusing.warm_up().await.unwrap_err();
+        assert_eq!(error.setting, "Dpop::redis");
+        assert!(error.problem.contains(found), "{error}");
+        let prefetched = refusing.prefetch().await.unwrap_err();
+        assert!(prefetched.is_misconfiguration(), "{prefetched}");
+
+        // Accepted: served, one warning per store.
+        log.clear();
+        let accepting = verifier(
+            Dpop::default()
+                .redis(&redis.url())
+                .redis_eviction_accepted(),
+        );
+        accepting.warm_up().await.unwrap();
+        send(accepting.clone()).await.unwrap();
+        send(accepting).await.unwrap();
+        let warned: Vec<_> = log
+            .events()
+            .into_iter()
+            .filter(|event| event.contains_key("found"))
+            .collect();
+        assert_eq!(warned.len(), 1, "{warned:?}");
+        assert!(
+            warned[0]["message"].contains("a risk the application accepted"),
+            "{warned:?}"
+        );
+    }
+}
+
+/// Each DPoP request is one Redis call: the proof and its key's share in one script.
+#[tokio::test]
+async fn a_proof_in_redis_costs_one_command_and_a_key_keeps_to_its_share() {
+    use tests::redis_server::{RedisServer, available};
+    if !available("a_proof_in_redis_costs_one_command_and_a_key_keeps_to_its_share") {
+        return;
+    }
     let redis = RedisServer::start().await;
-    let set = redis
-        .command(&["CONFIG", "SET", "maxmemory-policy", "volatile-lru"])
-        .await;
-    assert_eq!(set, "+OK");
     let issuer = TestIssuer::start().await;
     let verifier = Verifier::new(issuer.provider())
         .unwrap()
-        .dpop(Dpop::default().redis(&redis.url()))
+        .dpop(Dpop::default().redis(&redis.url()).replay_per_key(3))
         .unwrap();
-    let key = DpopKey::generate();
+    verifier.warm_up().await.unwrap();
+    let (key, other) = (DpopKey::generate(), DpopKey::generate());
     let token = issuer.token().dpop_bound(&key).sign();
-    for _ in 0..2 {
-        let proof = key.proof("GET", URL, &token);
-        let request = DpopRequest {
-            proof: &proof,
-            method: "GET",
-            url: URL,
-        };
-        verifier.verify_dpop(&token, &request).await.unwrap();
+    let others = issuer.token().dpop_bound(&other).sign();
+    let send = |key: &DpopKey, token: &str| {
+        let proof = key.proof("GET", URL, token);
+        let verifier = verifier.clone();
+        let token = token.to_owned();
+        async move {
+            let request = DpopRequest {
+                proof: &proof,
+                method: "GET",
+                url: URL,
+            };
+            verifier.verify_dpop(&token, &request).await.map(|_| ())
+        }
+    };
+    // Loads the script, so what follows counts requests only.
+    send(&other, &others).await.unwrap();
+    assert_eq!(redis.command(&["CONFIG", "RESETSTAT"]).await, "+OK");
+    for _ in 0..3 {
+        send(&key, &token).await.unwrap();
     }
-    let reported: Vec<_> = log
-        .events()
-        .into_iter()
-        .filter(|event| event.contains_key("policy"))
-        .collect();
-    assert_eq!(reported.len(), 1, "once per store: {reported:?}");
-    assert_eq!(reported[0]["policy"], "volatile-lru");
-    assert!(
-        reported[0]["message"].contains("DPoP proof can be evicted and replayed"),
-        "{reported:?}"
+    let Err(AuthError::StoreUnavailable(reason)) = send(&key, &token).await else {
+        panic!("a key is served past its share");
+    };
+    assert!(reason.contains("Dpop::replay_per_key"), "{reason}");
+    send(&other, &others).await.unwrap();
+    // Five requests, five commands from the client (EVALSHA); the rest ran inside the script. A
+    // proof stored costs EXISTS, INCR and SET there, a key's first also PEXPIRE; a refused one
+    // stores nothing.
+    let summary = "local info = redis.call('INFO', 'commandstats') \
+        local calls = {} \
+        for name, count in string.gmatch(info, 'cmdstat_([%w|]+):calls=(%d+)') do \
+            table.insert(calls, name .. '=' .. count) \
+        end \
+        table.sort(calls) \
+        return {ok = table.concat(calls, ' ')}";
+    assert_eq!(
+        redis.command(&["EVAL", summary, "0"]).await,
+        "+config|resetstat=1 evalsha=5 exists=5 incr=5 pexpire=1 set=4"
     );
 }
 

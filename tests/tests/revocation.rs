@@ -13,6 +13,9 @@ use tests::redis_server::{RedisServer, available};
 use tests::tcp_proxy::FreezableProxy;
 use tests::{init_tracing, send, unix_now, wait_until};
 
+/// How long past its `until` a revocation is kept.
+const MAX_LEEWAY_SECS: i64 = auth_actix::core::MAX_LEEWAY.as_secs() as i64;
+
 #[get("/me")]
 async fn me(caller: Verified<Identity>) -> HttpResponse {
     HttpResponse::Ok().body(caller.subject.clone())
@@ -170,14 +173,23 @@ async fn a_revocation_that_has_run_its_course_is_forgotten() {
         .unwrap()
         .revocations(revocations.clone());
     let token = issuer.token().sign();
-    // Revoked until a time already past: nothing to remember.
+    // Revoked until a time past by more than any leeway a verifier gives: nothing to remember.
     let verified = verifier.verify_token(&token).await.unwrap();
     let jti = verified.payload()["jti"].as_str().unwrap().to_owned();
     revocations
-        .revoke_token(issuer.issuer(), &jti, unix_now() - 1)
+        .revoke_token(issuer.issuer(), &jti, unix_now() - MAX_LEEWAY_SECS - 1)
         .await
         .unwrap();
     verifier.verify_token(&token).await.unwrap();
+    // Within it, the revocation is kept: a token is accepted until `exp` plus the leeway.
+    revocations
+        .revoke_token(issuer.issuer(), &jti, unix_now() - MAX_LEEWAY_SECS + 60)
+        .await
+        .unwrap();
+    assert_eq!(
+        verifier.verify_token(&token).await.unwrap_err(),
+        AuthError::Revoked
+    );
 }
 
 #[tokio::test]
@@ -483,9 +495,9 @@ async fn an_announced_revocation_that_does_not_fit_stops_the_instance_until_it_d
     let named = |jti: &str| issuer.token().claim("jti", jti).sign();
     let (first, second, third) = (named("first"), named("second"), named("third"));
 
-    // "first" fits, and is forgotten in a few seconds.
+    // "first" fits, and is forgotten in a few seconds (its token expired, its leeway ending).
     roomy
-        .revoke_token(issuer.issuer(), "first", unix_now() + 8)
+        .revoke_token(issuer.issuer(), "first", unix_now() - MAX_LEEWAY_SECS + 8)
         .await
         .unwrap();
     assert!(settles(&verifier, &first, Err(AuthError::Revoked)).await);
@@ -531,47 +543,169 @@ async fn an_announced_revocation_that_does_not_fit_stops_the_instance_until_it_d
     assert!(small.is_ready());
 }
 
+/// Redis evicts keys with an expiry when it runs short of memory under any policy but
+/// `noeviction`; an evicted revocation is lost for every instance that loads the set afterwards.
+/// Such a server, or one that does not say (a managed Redis refusing `CONFIG`), is refused at
+/// startup unless the application accepted the risk.
 #[tokio::test]
-async fn a_redis_that_may_evict_keys_is_reported() {
-    if !available("a_redis_that_may_evict_keys_is_reported") {
+async fn a_redis_that_may_evict_revocations_is_refused_unless_the_risk_is_accepted() {
+    if !available("a_redis_that_may_evict_revocations_is_refused_unless_the_risk_is_accepted") {
         return;
     }
+    init_tracing();
     let (log, _guard) = AuditLog::install();
-    let policy_errors = |log: &AuditLog| {
+    let policy_logs = |log: &AuditLog| {
         log.events()
             .into_iter()
-            .filter(|event| event.contains_key("policy"))
+            .filter(|event| event.contains_key("found"))
             .collect::<Vec<_>>()
     };
     let safe = RedisServer::start().await;
     let revocations = Revocations::redis(&safe.url(), STARTUP).await.unwrap();
     assert!(revocations.is_ready());
-    assert!(policy_errors(&log).is_empty(), "noeviction is fine");
+    assert!(policy_logs(&log).is_empty(), "noeviction is fine");
 
-    let evicting = RedisServer::start().await;
-    let set = evicting
-        .command(&["CONFIG", "SET", "maxmemory-policy", "allkeys-lru"])
-        .await;
-    assert_eq!(set, "+OK");
-    let revocations = Revocations::redis(&evicting.url(), STARTUP).await.unwrap();
-    assert!(revocations.is_ready());
-    let reported = policy_errors(&log);
-    assert_eq!(reported.len(), 1, "{reported:?}");
-    assert_eq!(reported[0]["policy"], "allkeys-lru");
+    let evicting = RedisServer::start_with(&["--maxmemory-policy", "allkeys-lru"]).await;
+    let refused = Revocations::redis(&evicting.url(), STARTUP)
+        .await
+        .unwrap_err();
+    assert_eq!(refused.setting, "Revocations::redis");
     assert!(
-        reported[0]["message"].contains("noeviction"),
-        "{reported:?}"
+        refused.problem.contains("maxmemory-policy allkeys-lru")
+            && refused.problem.contains("noeviction")
+            && refused
+                .problem
+                .contains("RevocationSettings::redis_eviction_accepted"),
+        "{refused}"
+    );
+    let logged = policy_logs(&log);
+    assert!(
+        logged.len() == 1 && logged[0]["message"].contains("accept the risk with"),
+        "once, saying what to do: {logged:?}"
     );
 
-    // A managed Redis that refuses CONFIG: said so, not silently trusted.
-    log.clear();
+    // A managed Redis that refuses CONFIG: not trusted blindly either.
     let managed = RedisServer::start_with(&["--rename-command", "CONFIG", ""]).await;
-    let revocations = Revocations::redis(&managed.url(), STARTUP).await.unwrap();
-    assert!(revocations.is_ready());
-    let unchecked = log.events().into_iter().any(|event| {
-        event
-            .get("message")
-            .is_some_and(|message| message.contains("could not check"))
-    });
-    assert!(unchecked, "{:?}", log.events());
+    let refused = Revocations::redis(&managed.url(), STARTUP)
+        .await
+        .unwrap_err();
+    assert!(refused.problem.contains("CONFIG GET refused"), "{refused}");
+
+    // Accepted explicitly: served, with a warning.
+    log.clear();
+    let accepted = Revocations::redis_with(
+        &managed.url(),
+        RevocationSettings::default()
+            .startup_wait(STARTUP)
+            .redis_eviction_accepted(),
+    )
+    .await
+    .unwrap();
+    assert!(accepted.is_ready());
+    let issuer = TestIssuer::start().await;
+    let verifier = Verifier::new(issuer.provider())
+        .unwrap()
+        .revocations(accepted);
+    verifier.warm_up().await.unwrap();
+    verifier.verify_token(&issuer.token().sign()).await.unwrap();
+    let warned = policy_logs(&log);
+    assert!(
+        warned.len() == 1 && warned[0]["message"].contains("a risk the application accepted"),
+        "{warned:?}"
+    );
+}
+
+/// A Redis unreachable when the set is built is checked when the mirror reaches it: found
+/// evicting, the set refuses every token (503) and is not ready, and `warm_up` fails naming the
+/// setting.
+#[tokio::test]
+async fn a_redis_found_evicting_after_startup_stops_the_set_and_fails_warm_up() {
+    if !available("a_redis_found_evicting_after_startup_stops_the_set_and_fails_warm_up") {
+        return;
+    }
+    init_tracing();
+    let mut redis = RedisServer::start_with(&["--maxmemory-policy", "volatile-lru"]).await;
+    redis.stop().await;
+    let revocations = Revocations::redis(&redis.url(), Duration::from_millis(300))
+        .await
+        .unwrap();
+    assert!(!revocations.is_ready());
+    redis.resume().await;
+    let issuer = TestIssuer::start().await;
+    let verifier = Verifier::new(issuer.provider())
+        .unwrap()
+        .revocations(revocations.clone());
+    let token = issuer.token().sign();
+    let refused = tests::poll(
+        Duration::from_secs(20),
+        || async { verifier.verify_token(&token).await.map(|_| ()) },
+        |outcome| {
+            matches!(outcome, Err(AuthError::StoreUnavailable(reason))
+                if reason.contains("RevocationSettings::redis_eviction_accepted"))
+        },
+    )
+    .await;
+    assert!(
+        matches!(&refused, Err(AuthError::StoreUnavailable(reason)) if reason.contains("evict")),
+        "{refused:?}"
+    );
+    assert!(!revocations.is_ready());
+    let error = verifier.warm_up().await.unwrap_err();
+    assert_eq!(error.setting, "Revocations::redis");
+    assert!(error.problem.contains("volatile-lru"), "{error}");
+}
+
+/// Two instances may keep sign-outs for different lifetimes: a later sign-out with a shorter
+/// `until`, and an earlier one with a longer, merge in Redis into the later `before` and the later
+/// `until`, which the key's expiry follows.
+#[tokio::test]
+async fn a_revocation_merged_in_redis_keeps_the_later_before_and_the_later_until() {
+    if !available("a_revocation_merged_in_redis_keeps_the_later_before_and_the_later_until") {
+        return;
+    }
+    init_tracing();
+    let redis = RedisServer::start().await;
+    let issuer = TestIssuer::start().await;
+    let now = unix_now();
+    let day = RevocationSettings::default().startup_wait(STARTUP);
+    let month = day
+        .clone()
+        .max_token_lifetime(Duration::from_secs(30 * 24 * 3600));
+    let daily = Revocations::redis_with(&redis.url(), day.clone())
+        .await
+        .unwrap();
+    let monthly = Revocations::redis_with(&redis.url(), month).await.unwrap();
+    // The later sign-out, kept a day; then an earlier one, kept a month.
+    daily
+        .revoke_subject(issuer.issuer(), "ada", now)
+        .await
+        .unwrap();
+    monthly
+        .revoke_subject(issuer.issuer(), "ada", now - 3600)
+        .await
+        .unwrap();
+    let loaded = Revocations::redis_with(&redis.url(), day).await.unwrap();
+    let verifier = Verifier::new(issuer.provider())
+        .unwrap()
+        .revocations(loaded);
+    // Issued between the two: only the later `before` revokes it.
+    let between = issuer.token().subject("ada").claim("iat", now - 60).sign();
+    assert_eq!(
+        verifier.verify_token(&between).await.unwrap_err(),
+        AuthError::Revoked
+    );
+    let keys = redis.command(&["KEYS", "auth:revoked:subject:*"]).await;
+    assert_eq!(keys, "*1", "one key for the subject");
+    let ttl = redis_ttl(&redis).await;
+    assert!(
+        ttl > 29 * 24 * 3600,
+        "the key lives as long as the longer until: {ttl} s"
+    );
+}
+
+/// The remaining lifetime of the one revocation key, in seconds.
+async fn redis_ttl(redis: &RedisServer) -> i64 {
+    let script = "return redis.call('TTL', redis.call('KEYS', 'auth:revoked:*')[1])";
+    let answer = redis.command(&["EVAL", script, "0"]).await;
+    answer.trim_start_matches(':').parse().unwrap()
 }
