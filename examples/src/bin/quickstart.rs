@@ -346,6 +346,8 @@ fn named(err: ConfigError) -> String {
         "introspection endpoint" | "Introspection::endpoint" => "AUTH_INTROSPECTION_URL",
         "introspection" => "AUTH_INTROSPECTION_CLIENT_ID",
         "Introspection::all_tokens" => "AUTH_INTROSPECT_ALL_TOKENS",
+        // warm_up refuses a Redis that may evict proofs or revocations.
+        "Dpop::redis" | "Revocations::redis" => "REDIS_URL",
         setting if setting.starts_with("Introspection::client_secret") => {
             "AUTH_INTROSPECTION_CLIENT_ID, AUTH_INTROSPECTION_CLIENT_SECRET"
         }
