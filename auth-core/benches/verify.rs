@@ -190,7 +190,10 @@ fn current(c: &mut Criterion, setup: &Setup, token: &str) {
             revocations
         });
         let revoking = setup.cached.clone().revocations(mirrored);
-        setup.runtime.block_on(revoking.verify_token(token)).unwrap();
+        setup
+            .runtime
+            .block_on(revoking.verify_token(token))
+            .unwrap();
         bench("cache_hit_revocation_checked_redis", &revoking, token);
     }
     bench("introspection_cache_hit", &introspecting, &opaque);

@@ -315,7 +315,8 @@ pub(crate) struct Mirrored {
     pub(crate) place: Arc<str>,
     /// [`RevocationSettings::redis_eviction_accepted`].
     pub(crate) eviction_accepted: bool,
-    /// The clock of `last_contact`: the TSC where reliable, a few nanoseconds a read.
+    /// The clock of `last_contact`: the one the verifier reads when a request arrives, so a check
+    /// reads no clock of its own.
     epoch: quanta::Instant,
     /// Milliseconds after `epoch` of the last complete load or answered heartbeat (0: none yet).
     last_contact: AtomicU64,
@@ -325,16 +326,15 @@ pub(crate) struct Mirrored {
 
 #[cfg(feature = "redis")]
 impl Mirrored {
-    fn millis_now(&self) -> u64 {
-        let elapsed = quanta::Instant::now().duration_since(self.epoch);
-        u64::try_from(elapsed.as_millis()).unwrap_or(u64::MAX)
+    fn millis_at(&self, at: quanta::Instant) -> u64 {
+        u64::try_from(at.duration_since(self.epoch).as_millis()).unwrap_or(u64::MAX)
     }
 
-    /// How long nothing has been heard from the store, when that is past the heartbeat bound
+    /// How long nothing had been heard from the store `at`, when that is past the heartbeat bound
     /// (never before the first load, which is refused as not loaded already).
-    fn silent_too_long(&self) -> Option<Duration> {
+    fn silent_too_long(&self, at: quanta::Instant) -> Option<Duration> {
         let last = self.last_contact.load(Ordering::Acquire);
-        let silent = self.millis_now().saturating_sub(last);
+        let silent = self.millis_at(at).saturating_sub(last);
         (last != 0 && silent > self.bound).then(|| Duration::from_millis(silent))
     }
 }
@@ -377,21 +377,26 @@ impl Local {
     #[cfg(feature = "redis")]
     pub(crate) fn contact(&self) {
         if let Some(mirrored) = &self.mirrored {
-            mirrored
-                .last_contact
-                .store(mirrored.millis_now().max(1), Ordering::Release);
+            let now = mirrored.millis_at(quanta::Instant::now());
+            mirrored.last_contact.store(now.max(1), Ordering::Release);
         }
     }
 
-    /// Whether the mirror has been silent past the heartbeat bound; the first to notice marks the
-    /// set stale (the gauge, a warning) until the mirror reloads. Lock-free and allocation-free
-    /// unless it is stale and not yet marked so.
+    /// Whether the mirror has been silent past the heartbeat bound now.
     #[cfg(feature = "redis")]
     pub(crate) fn notice_silence(&self) -> bool {
+        self.notice_silence_at(quanta::Instant::now())
+    }
+
+    /// Whether the mirror had been silent past the heartbeat bound `at`; the first to notice marks
+    /// the set stale (the gauge, a warning) until the mirror reloads. One atomic load, lock-free
+    /// and allocation-free unless it is stale and not yet marked so.
+    #[cfg(feature = "redis")]
+    fn notice_silence_at(&self, at: quanta::Instant) -> bool {
         let Some(mirrored) = &self.mirrored else {
             return false;
         };
-        let Some(silent) = mirrored.silent_too_long() else {
+        let Some(silent) = mirrored.silent_too_long(at) else {
             return false;
         };
         if self.blocked.load(Ordering::Acquire) & SILENT == 0 && self.set_blocked(SILENT, true) {
@@ -479,7 +484,9 @@ impl Local {
         before & reason != after & reason
     }
 
-    fn check(&self, token: &VerifiedToken) -> Result<(), AuthError> {
+    /// Refuses a revoked token, or any token while the set cannot be vouched for as of `arrived`
+    /// (when the request arrived: the clock the verifier read then).
+    fn check(&self, token: &VerifiedToken, arrived: quanta::Instant) -> Result<(), AuthError> {
         self.check_lifetime(token)?;
         let blocked = self.blocked.load(Ordering::Acquire);
         if blocked != 0 {
@@ -487,8 +494,10 @@ impl Local {
                 blocked_reason(blocked).to_owned(),
             ));
         }
+        #[cfg(not(feature = "redis"))]
+        let _ = arrived;
         #[cfg(feature = "redis")]
-        if self.notice_silence() {
+        if self.notice_silence_at(arrived) {
             return Err(AuthError::StoreUnavailable(
                 blocked_reason(SILENT).to_owned(),
             ));
@@ -800,9 +809,15 @@ impl Revocations {
         self.inner.insert(revocation).map_err(|Full| full())
     }
 
-    /// Refuses a revoked token.
-    pub(crate) fn check(&self, token: &VerifiedToken) -> Result<(), AuthError> {
-        self.inner.check(token)
+    /// Refuses a revoked token, or any token while the set cannot be vouched for as of `arrived`
+    /// (when the request arrived: a shared set must have been heard from within its heartbeat
+    /// bound of that moment).
+    pub(crate) fn check(
+        &self,
+        token: &VerifiedToken,
+        arrived: quanta::Instant,
+    ) -> Result<(), AuthError> {
+        self.inner.check(token, arrived)
     }
 }
 
@@ -836,6 +851,12 @@ mod tests {
         )
     }
 
+    impl Local {
+        fn check_now(&self, token: &VerifiedToken) -> Result<(), AuthError> {
+            self.check(token, quanta::Instant::now())
+        }
+    }
+
     fn hour_long() -> Local {
         Local::new(&RevocationSettings::default().max_token_lifetime(Duration::from_secs(3600)))
     }
@@ -843,11 +864,14 @@ mod tests {
     #[test]
     fn a_token_that_could_outlive_a_sign_out_is_refused_naming_the_setting() {
         let local = hour_long();
-        let refusal = |text: &str| match local.check(&signed(text)) {
+        let refusal = |text: &str| match local.check_now(&signed(text)) {
             Err(AuthError::InvalidClaim(reason)) => reason,
             other => panic!("{text}: {other:?}"),
         };
-        assert_eq!(local.check(&signed(r#"{"iat":1000,"exp":4600}"#)), Ok(()));
+        assert_eq!(
+            local.check_now(&signed(r#"{"iat":1000,"exp":4600}"#)),
+            Ok(())
+        );
         let longer = refusal(r#"{"iat":1000,"exp":4601}"#);
         assert!(
             longer.contains("RevocationSettings::max_token_lifetime")
@@ -863,8 +887,15 @@ mod tests {
         );
         // The bound is the setting's: a day is fine under the default.
         let default = Local::new(&RevocationSettings::default());
-        assert_eq!(default.check(&signed(r#"{"iat":0,"exp":86400}"#)), Ok(()));
-        assert!(default.check(&signed(r#"{"iat":0,"exp":86401}"#)).is_err());
+        assert_eq!(
+            default.check_now(&signed(r#"{"iat":0,"exp":86400}"#)),
+            Ok(())
+        );
+        assert!(
+            default
+                .check_now(&signed(r#"{"iat":0,"exp":86401}"#))
+                .is_err()
+        );
     }
 
     #[test]
@@ -939,13 +970,15 @@ mod tests {
         local.contact();
         local.set_blocked(NOT_LOADED, false);
         assert!(revocations.is_ready());
-        assert_eq!(local.check(&token), Ok(()));
+        assert_eq!(local.check_now(&token), Ok(()));
         // The last contact 2.001 s ago (the bound is 2 s): as a mirror task that stopped.
         let mirrored = local.mirrored.as_ref().unwrap();
-        let stale = mirrored.millis_now().saturating_sub(2_001);
+        let stale = mirrored
+            .millis_at(quanta::Instant::now())
+            .saturating_sub(2_001);
         mirrored.last_contact.store(stale, Ordering::Release);
         assert!(
-            matches!(local.check(&token), Err(AuthError::StoreUnavailable(reason))
+            matches!(local.check_now(&token), Err(AuthError::StoreUnavailable(reason))
                 if reason.contains("heartbeat")),
             "a request notices"
         );

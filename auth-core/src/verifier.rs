@@ -416,7 +416,7 @@ impl Verifier {
     /// [requires DPoP](crate::Provider::require_dpop).
     pub async fn verify_token(&self, token: &str) -> Result<Arc<VerifiedToken>, AuthError> {
         let started = quanta::Instant::now();
-        let verified = self.verify_unbound(token).await?;
+        let verified = self.verify_unbound(token, started).await?;
         if verified.is_dpop_bound() {
             return Err(AuthError::DpopBinding(
                 "a DPoP-bound token was sent as a bearer token".into(),
@@ -510,7 +510,7 @@ impl Verifier {
         request: &DpopRequest<'_>,
     ) -> Result<Arc<VerifiedToken>, AuthError> {
         let started = quanta::Instant::now();
-        let verified = self.verify_unbound(token).await?;
+        let verified = self.verify_unbound(token, started).await?;
         let Some(jkt) = verified.dpop_thumbprint() else {
             return Err(AuthError::DpopBinding(
                 "a token sent with the DPoP scheme is not DPoP-bound".into(),
@@ -540,11 +540,16 @@ impl Verifier {
             .is_some_and(|candidate| candidate.dpop_required)
     }
 
-    /// The token verified and not revoked, whatever its binding.
-    async fn verify_unbound(&self, token: &str) -> Result<Arc<VerifiedToken>, AuthError> {
+    /// The token verified and not revoked, whatever its binding; `started` is when the request
+    /// arrived (the revocation check reads no clock of its own).
+    async fn verify_unbound(
+        &self,
+        token: &str,
+        started: quanta::Instant,
+    ) -> Result<Arc<VerifiedToken>, AuthError> {
         let verified = self.verify_unrevoked(token).await?;
         if let Some(revocations) = &self.inner.revocations {
-            revocations.check(&verified)?;
+            revocations.check(&verified, started)?;
         }
         Ok(verified)
     }
