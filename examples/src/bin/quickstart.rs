@@ -22,7 +22,7 @@
 //! | `AUTH_PUBLIC_ORIGIN` | the origin clients call, e.g. `https://api.example.com`: DPoP proofs must name it, and without it DPoP is taken only from this machine | unset: scheme of this server, a loopback `Host` |
 //! | `AUTH_TOKEN_COOKIE` | also read the token from this cookie (after `Authorization`) | off |
 //! | `AUTH_COOKIE_ORIGINS` | comma-separated origins of front ends on sibling hosts (`https://app.example.com`) whose requests the cookie token counts for, beside the API's own | none |
-//! | `REDIS_URL` | revocations and DPoP replay protection shared by every instance (`POST /sign-out`, `POST /sign-out-everywhere`) | in memory |
+//! | `REDIS_URL` | revocations and DPoP replay protection shared by every instance (`POST /sign-out`, `POST /sign-out-everywhere`); the server must not evict keys (`maxmemory-policy noeviction`), or startup stops | in memory |
 //! | `METRICS_BIND` | serve Prometheus text at `/metrics` on this address, e.g. `127.0.0.1:9090` | off |
 //! | `BIND` | listen address | `127.0.0.1:8080` |
 //!
