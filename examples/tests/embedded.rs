@@ -694,6 +694,25 @@ async fn an_api_starts_during_an_issuer_outage_and_recovers_by_itself() {
     assert_eq!(status, 200, "the keys arrived without a restart");
 }
 
+/// A Redis that may evict revocations or DPoP proofs would forget them: the quickstart stops,
+/// naming `REDIS_URL` and the policy.
+#[tokio::test]
+async fn the_quickstart_stops_at_start_on_a_redis_that_may_evict() {
+    use tests::redis_server::{RedisServer, available};
+    if !available("the_quickstart_stops_at_start_on_a_redis_that_may_evict") {
+        return;
+    }
+    let redis = RedisServer::start_with(&["--maxmemory-policy", "allkeys-lru"]).await;
+    let url = redis.url();
+    let stderr = startup_error(env!("CARGO_BIN_EXE_quickstart"), &[("REDIS_URL", &url)]).await;
+    assert!(
+        stderr.contains("REDIS_URL")
+            && stderr.contains("maxmemory-policy allkeys-lru")
+            && stderr.contains("noeviction"),
+        "{stderr}"
+    );
+}
+
 #[tokio::test]
 async fn an_api_stops_at_start_on_a_definite_misconfiguration() {
     let issuer = auth_actix::testing::TestIssuer::start().await;
