@@ -4,8 +4,8 @@
 
 use std::sync::Arc;
 
-use auth_core::{DECISIONS, ErrorCode, Verifier};
-use metrics::{Counter, counter};
+use auth_core::{DECISIONS, ErrorCode, LazyCounter, Verifier};
+use metrics::counter;
 
 use crate::request_state::AuthState;
 
@@ -15,19 +15,21 @@ pub const TARGET: &str = "auth";
 /// The label of decisions no configured issuer is known for (no token, or an `iss` none accepts).
 const NO_ISSUER: &str = "none";
 
-/// Counters for the frequent decisions, registered once (the refusals register as they come).
+/// Counters for the frequent decisions, each registered on its first use with a recorder
+/// installed, so a recorder installed after `JwtAuth::new` counts them too (the refusals register
+/// as they come).
 pub(crate) struct DecisionMeters {
     /// Allowed, per provider index.
-    allowed: Vec<Counter>,
-    anonymous: Counter,
-    preflight: Counter,
+    allowed: Vec<LazyCounter>,
+    anonymous: LazyCounter,
+    preflight: LazyCounter,
 }
 
 impl DecisionMeters {
     pub(crate) fn new(verifier: &Verifier) -> DecisionMeters {
         let ok = |issuer: String, outcome: &'static str| {
             let labels = [("issuer", issuer), ("outcome", outcome.to_owned())];
-            counter!(DECISIONS, ok_labels(labels))
+            LazyCounter::new(DECISIONS, ok_labels(labels))
         };
         DecisionMeters {
             allowed: (0..)
@@ -134,16 +136,17 @@ fn ok_without_meters(outcome: &'static str) {
         ("issuer", NO_ISSUER.to_owned()),
         ("outcome", outcome.to_owned()),
     ];
-    counter!(DECISIONS, ok_labels(labels)).increment(1);
+    let labels: Vec<metrics::Label> = ok_labels(labels)
+        .map(|(key, value)| metrics::Label::new(key, value))
+        .collect();
+    counter!(DECISIONS, labels).increment(1);
 }
 
 /// The labels of a decision that refused nothing.
-fn ok_labels(labels: [(&'static str, String); 2]) -> Vec<metrics::Label> {
+fn ok_labels(labels: [(&'static str, String); 2]) -> impl Iterator<Item = (&'static str, String)> {
     labels
         .into_iter()
         .chain([("code", "OK".to_owned()), ("reason", "ok".to_owned())])
-        .map(|(key, value)| metrics::Label::new(key, value))
-        .collect()
 }
 
 /// The outcome word of a refusal: `forbidden` (403), `unavailable` (503), `error` (500), else

@@ -73,6 +73,8 @@ pub use meters::{
     JWKS_FETCHES, JWKS_KEYS, JWKS_LAST_SUCCESS, JWKS_UNKNOWN_KID_REFETCHES, KEYS_AGE, METRIC_NAMES,
     REVOCATION_STORE_READY, VERIFIED_CACHE, VERIFY_SECONDS,
 };
+#[doc(hidden)]
+pub use meters::{LazyCounter, LazyMeter};
 pub use organization::Organization;
 pub use provider::{DEFAULT_LEEWAY, MAX_LEEWAY, Provider, TENANT_PLACEHOLDER};
 pub use replay_store::DEFAULT_REPLAY_CAPACITY;
