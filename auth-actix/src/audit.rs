@@ -1,10 +1,12 @@
 //! One `tracing` event per request that authentication decided, target `auth`, logged when the
-//! request ends: an access log is one subscriber away. Never the token. The same decision counts
+//! request ends: an access log is one subscriber away. Never the token; a refused token's claimed
+//! `iss`, `aud` and `tid` (unverified, at most 200 bytes each), so a wrong issuer, audience or
+//! tenant shows beside the configured one. The same decision counts
 //! in `auth_decisions_total{issuer, outcome, code, reason}` through the `metrics` facade.
 
 use std::sync::Arc;
 
-use auth_core::{DECISIONS, ErrorCode, LazyCounter, Verifier};
+use auth_core::{DECISIONS, ErrorCode, LazyCounter, UnverifiedClaims, Verifier};
 use metrics::counter;
 
 use crate::request_state::AuthState;
@@ -77,9 +79,18 @@ pub(crate) fn decision(path: &str, state: &AuthState, meters: Option<&Arc<Decisi
             let error = refusal.rejection().error();
             let code = error.code();
             let outcome = refused_outcome(code);
-            let (sub, iss) = refusal
-                .caller()
-                .map_or(("", ""), |caller| (&*caller.subject, &*caller.issuer));
+            // A verified caller's issuer; else what the refused token claims, unverified, beside
+            // the configured `issuer` (and, in `reason`, any other value expected).
+            let claimed = refusal.claims();
+            let claim = |read: fn(&UnverifiedClaims) -> &Option<String>| {
+                claimed
+                    .and_then(|claims| read(claims).as_deref())
+                    .unwrap_or("")
+            };
+            let (sub, iss) = refusal.caller().map_or(("", claim(|c| &c.iss)), |caller| {
+                (&*caller.subject, &*caller.issuer)
+            });
+            let (aud, tid) = (claim(|c| &c.aud), claim(|c| &c.tid));
             let (alg, kid) = refusal.header().map_or(("", ""), |header| {
                 (header.alg.as_str(), header.kid.as_deref().unwrap_or(""))
             });
@@ -90,11 +101,13 @@ pub(crate) fn decision(path: &str, state: &AuthState, meters: Option<&Arc<Decisi
             let issuer = refusal.issuer().unwrap_or(NO_ISSUER);
             if alarming {
                 tracing::warn!(
-                    target: TARGET, outcome, code, %reason, issuer, sub, iss, kid, alg, path
+                    target: TARGET, outcome, code, %reason, issuer, sub, iss, aud, tid, kid, alg,
+                    path
                 );
             } else {
                 tracing::info!(
-                    target: TARGET, outcome, code, %reason, issuer, sub, iss, kid, alg, path
+                    target: TARGET, outcome, code, %reason, issuer, sub, iss, aud, tid, kid, alg,
+                    path
                 );
             }
         }

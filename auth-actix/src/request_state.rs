@@ -13,7 +13,9 @@ use std::sync::Arc;
 
 use actix_web::http::Uri;
 use actix_web::{HttpMessage, HttpRequest, web};
-use auth_core::{AuthError, DpopRequest, Identity, Malformed, UnverifiedHeader, VerifiedToken};
+use auth_core::{
+    AuthError, DpopRequest, Identity, Malformed, UnverifiedClaims, UnverifiedHeader, VerifiedToken,
+};
 use tokio::sync::Notify;
 
 use crate::jwt_auth::{DEFAULT_REALM, JwtAuth};
@@ -70,6 +72,9 @@ pub(crate) struct Refusal {
     caller: Option<Arc<Identity>>,
     /// The header the refused token claimed, when one was sent.
     header: Option<UnverifiedHeader>,
+    /// Where the refused token claimed to come from and whom it claimed to be for, when one was
+    /// sent and its payload reads.
+    claims: Option<UnverifiedClaims>,
     /// The configured issuer the refused token or caller belongs to, for metrics.
     issuer: Option<String>,
 }
@@ -152,6 +157,10 @@ impl Refusal {
         self.header.as_ref()
     }
 
+    pub(crate) fn claims(&self) -> Option<&UnverifiedClaims> {
+        self.claims.as_ref()
+    }
+
     pub(crate) fn issuer(&self) -> Option<&str> {
         self.issuer.as_deref()
     }
@@ -214,12 +223,13 @@ pub(crate) async fn verify_request(
     };
     match outcome {
         Ok(verified) => AuthState::verified(auth, verified),
-        // The claimed header is read again only on this path, so admitted requests never pay for
-        // it.
+        // The claimed header and claims are read again only on this path, so admitted requests
+        // never pay for them.
         Err(error) => AuthState::Refused(Refusal {
             rejection: auth.rejection_for(error, token.dpop),
             caller: None,
             header: UnverifiedHeader::peek(token.as_str()),
+            claims: UnverifiedClaims::peek(token.as_str()),
             issuer: auth
                 .verifier
                 .issuer_label_of(token.as_str())
@@ -243,6 +253,7 @@ fn refused(
         rejection: auth.rejection(error),
         caller,
         header,
+        claims: None,
         issuer,
     })
 }
@@ -268,6 +279,7 @@ pub(crate) fn refuse(
         rejection: rejection.clone(),
         caller,
         header: None,
+        claims: None,
         issuer,
     };
     set_state(req, AuthState::Refused(refusal));

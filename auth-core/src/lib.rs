@@ -30,6 +30,7 @@ mod identity;
 mod introspected_jwt;
 mod introspection;
 mod introspection_cache;
+mod issuer_document;
 mod issuer_url;
 mod json;
 mod jwks;
@@ -82,7 +83,7 @@ pub use revocation::{
     DEFAULT_MAX_TOKEN_LIFETIME, DEFAULT_REVOCATION_CAPACITY, RevocationError, RevocationSettings,
     Revocations,
 };
-pub use token::{MAX_TOKEN_LEN, UnverifiedHeader};
+pub use token::{MAX_TOKEN_LEN, UnverifiedClaims, UnverifiedHeader};
 pub use token_endpoints::TokenEndpoints;
 pub use token_source::TokenSource;
 pub use verified_cache::DEFAULT_CACHE_CAPACITY;

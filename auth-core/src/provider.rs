@@ -151,9 +151,17 @@ pub struct Provider {
     pub(crate) past_dates: Vec<&'static str>,
     pub(crate) kind: KindRules,
     pub(crate) dpop_required: bool,
+    /// Whether the provider can issue DPoP-bound tokens at all, so refusals offer the `DPoP`
+    /// challenge (presets say, citing the provider; any other issuer may).
+    pub(crate) issues_dpop: bool,
+    /// A discovery document whose `issuer` must be the one configured, read once at startup
+    /// (`warm_up`, `prefetch`) by presets that take their keys from a JWKS URL directly.
+    pub(crate) issuer_document: Option<String>,
     pub(crate) introspection: Option<Introspection>,
     /// Why this provider cannot introspect, for a preset whose issuer has no endpoint (Auth0).
     pub(crate) no_introspection: Option<&'static str>,
+    /// What to do about an opaque token sent to such a provider, for the refusal's log line.
+    pub(crate) opaque_token_hint: Option<&'static str>,
     pub(crate) mapping: IdentityMapping,
     pub(crate) token_sources: Vec<TokenSource>,
     pub(crate) key_settings: KeySettings,
@@ -296,8 +304,11 @@ impl Provider {
             past_dates: Vec::new(),
             kind: KindRules::default(),
             dpop_required: false,
+            issues_dpop: true,
+            issuer_document: None,
             introspection: None,
             no_introspection: None,
+            opaque_token_hint: None,
             mapping: IdentityMapping::default(),
             token_sources: vec![TokenSource::Bearer],
             key_settings: KeySettings::default(),
@@ -586,6 +597,23 @@ impl Provider {
     /// work as bearer tokens.
     pub fn require_dpop(mut self) -> Provider {
         self.dpop_required = true;
+        self.issues_dpop = true;
+        self
+    }
+
+    /// Whether this provider can issue DPoP-bound tokens (RFC 9449): when no configured provider
+    /// can, refusals offer only the `Bearer` challenge. Each preset sets it from its provider's
+    /// documentation.
+    pub(crate) fn issues_dpop(mut self, issues: bool) -> Provider {
+        self.issues_dpop = issues;
+        self
+    }
+
+    /// The provider's own discovery document, whose `issuer` is checked against the configured
+    /// one once at startup: for presets that fetch keys from a JWKS URL and would otherwise learn
+    /// of a wrong domain only from refused tokens.
+    pub(crate) fn issuer_document(mut self, url: String) -> Provider {
+        self.issuer_document = Some(url);
         self
     }
 
@@ -601,9 +629,15 @@ impl Provider {
             .fold(self, Provider::require_claim)
     }
 
-    /// Marks a provider whose issuer cannot introspect: `.introspection(..)` is refused with `why`.
-    pub(crate) fn without_introspection(mut self, why: &'static str) -> Provider {
+    /// Marks a provider whose issuer cannot introspect: `.introspection(..)` is refused with `why`,
+    /// and an opaque token's refusal says `opaque_token_hint` (how to get a JWT instead).
+    pub(crate) fn without_introspection(
+        mut self,
+        why: &'static str,
+        opaque_token_hint: &'static str,
+    ) -> Provider {
         self.no_introspection = Some(why);
+        self.opaque_token_hint = Some(opaque_token_hint);
         self
     }
 
@@ -733,6 +767,7 @@ impl Provider {
             KeySource::Discovery(url) => KeySource::Discovery(moved(&url)),
             KeySource::Jwks(url) => KeySource::Jwks(moved(&url)),
         };
+        self.issuer_document = self.issuer_document.as_deref().map(moved);
         self.endpoints = self.endpoints.map_urls(moved);
         self
     }
@@ -806,6 +841,9 @@ impl Provider {
             }
         }
         issuer_url::checked(&format!("{}: keys URL", self.name), self.keys.url())?;
+        if let Some(document) = &self.issuer_document {
+            issuer_url::checked(&format!("{}: discovery URL", self.name), document)?;
+        }
         if self.leeway > MAX_LEEWAY {
             return Err(ConfigError::new(
                 format!("{}: leeway", self.name),
@@ -938,6 +976,18 @@ mod tests {
             .validate()
             .unwrap_err();
         assert!(err.setting.contains("a..b"), "{err}");
+        // Auth0's namespaced roles claim, unquoted: refused, showing the quoted form.
+        for unquoted in [
+            Provider::oidc("https://i.example.com").roles_claim("https://example.com/roles"),
+            Provider::oidc("https://i.example.com").scopes_claim("https://example.com/perms"),
+        ] {
+            let err = unquoted.audience("a").validate().unwrap_err();
+            assert!(
+                err.setting.starts_with("claim path \"https://example.com/")
+                    && err.problem.contains(r#""\"https://example.com/"#),
+                "{err}"
+            );
+        }
         let err = Provider::oidc("https://i.example.com")
             .audience("a")
             .token_sources([TokenSource::header("bad header")])

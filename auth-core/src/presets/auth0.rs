@@ -15,6 +15,11 @@ const AUTH0_HAS_NO_INTROSPECTION: &str = "Auth0 has no RFC 7662 introspection en
     without `audience`, for its own /userinfo alone. Request the token with your API Identifier as \
     `audience` (Auth0 then issues a JWT this preset verifies) and remove .introspection(..)";
 
+/// What an opaque token's refusal says: the most common Auth0 mistake is a token requested without
+/// `audience`.
+const AUTH0_OPAQUE_TOKEN: &str = "for Auth0 request the token with your API identifier as \
+    `audience` (without it Auth0 issues an opaque token for its /userinfo alone)";
+
 impl Provider {
     /// Auth0 access tokens for an API.
     ///
@@ -58,6 +63,14 @@ impl Provider {
     /// [`Provider::trusted_organizations`] (your own) count as the application's, and those
     /// organisations are accepted.
     ///
+    /// **DPoP.** Auth0 binds tokens with DPoP (in Early Access), so refusals offer the `DPoP`
+    /// challenge beside `Bearer`: <https://auth0.com/docs/secure/sender-constraining/demonstrating-proof-of-possession-dpop>,
+    /// <https://auth0.com/docs/get-started/applications/configure-sender-constraining/configure-resource-server-for-sender-constraining>.
+    /// At startup ([`Verifier::warm_up`](crate::Verifier::warm_up) or
+    /// [`Verifier::prefetch`](crate::Verifier::prefetch)) the issuer Auth0's discovery document
+    /// names (`https://<domain>/.well-known/openid-configuration`) must be the configured one, so a
+    /// custom domain configured as the tenant domain (or the reverse) stops the application.
+    ///
     /// Docs: <https://auth0.com/docs/tokens/guides/validate-access-tokens>,
     /// <https://auth0.com/docs/manage-users/organizations/using-tokens>,
     /// <https://auth0.com/docs/manage-users/organizations/organization-roles>,
@@ -90,6 +103,8 @@ impl Provider {
             IssuerMatch::Exact(vec![issuer]),
             KeySource::Jwks(jwks),
         )
+        .issues_dpop(true)
+        .issuer_document(format!("{base}/.well-known/openid-configuration"))
         .algorithms([Algorithm::RS256])
         .audience(audience.trim())
         .roles_claims(Vec::<String>::new())
@@ -105,6 +120,6 @@ impl Provider {
             format!("{base}/authorize"),
             format!("{base}/oauth/token"),
         ))
-        .without_introspection(AUTH0_HAS_NO_INTROSPECTION)
+        .without_introspection(AUTH0_HAS_NO_INTROSPECTION, AUTH0_OPAQUE_TOKEN)
     }
 }

@@ -35,6 +35,10 @@ impl Provider {
     /// `"roles": "{{user.public_metadata.roles}}"`, then `.roles_claim("roles")`), or from the
     /// organisations you name with [`Provider::trusted_organizations`] (your staff organisation).
     ///
+    /// **DPoP.** Clerk's session tokens are bearer tokens (no `cnf` among their documented claims),
+    /// so refusals offer only the `Bearer` challenge:
+    /// <https://clerk.com/docs/guides/sessions/session-tokens>.
+    ///
     /// Docs: <https://clerk.com/docs/guides/sessions/session-tokens>,
     /// <https://clerk.com/docs/guides/sessions/manual-jwt-verification>,
     /// <https://clerk.com/docs/guides/organizations/control-access/roles-and-permissions>,
@@ -74,6 +78,7 @@ impl Provider {
             IssuerMatch::Exact(vec![issuer]),
             KeySource::Jwks(jwks),
         )
+        .issues_dpop(false)
         .algorithms([Algorithm::RS256])
         .skip_audience_check()
         .authorized_parties(parties)

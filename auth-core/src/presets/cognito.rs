@@ -18,6 +18,12 @@ impl Provider {
     /// are [`IdentityKind::Service`](crate::IdentityKind); AWS does not document their shape, this
     /// is what they look like.
     ///
+    /// **DPoP.** Cognito documents no DPoP-bound tokens (its access token carries no `cnf`), so
+    /// refusals offer only the `Bearer` challenge:
+    /// <https://docs.aws.amazon.com/cognito/latest/developerguide/amazon-cognito-user-pools-using-the-access-token.html>.
+    /// At startup the issuer the pool's discovery document
+    /// (`<issuer>/.well-known/openid-configuration`) names must be the configured one.
+    ///
     /// Docs:
     /// <https://docs.aws.amazon.com/cognito/latest/developerguide/amazon-cognito-user-pools-using-tokens-verifying-a-jwt.html>,
     /// <https://docs.aws.amazon.com/cognito/latest/developerguide/amazon-cognito-user-pools-using-the-access-token.html>.
@@ -103,8 +109,9 @@ fn cognito_shape(name: &str, region: &str, user_pool_id: &str) -> Provider {
     let jwks = format!("{issuer}/.well-known/jwks.json");
     // The hosted UI's authorize and token URLs live on the pool's own domain, which the pool ID
     // does not name; discovery at the issuer lists them.
+    let discovery = format!("{issuer}/.well-known/openid-configuration");
     let endpoints = TokenEndpoints {
-        openid_connect_url: Some(format!("{issuer}/.well-known/openid-configuration")),
+        openid_connect_url: Some(discovery.clone()),
         ..TokenEndpoints::default()
     };
     let provider = Provider::custom(
@@ -112,6 +119,8 @@ fn cognito_shape(name: &str, region: &str, user_pool_id: &str) -> Provider {
         IssuerMatch::Exact(vec![issuer]),
         KeySource::Jwks(jwks),
     )
+    .issues_dpop(false)
+    .issuer_document(discovery)
     .token_endpoints(endpoints)
     .algorithms([Algorithm::RS256])
     .roles_claims(["cognito:groups"])

@@ -35,6 +35,13 @@ impl Provider {
     /// app-only tokens to any application that asks, so one without an app role of this API
     /// (`roles`) is refused, as Microsoft asks of APIs.
     ///
+    /// **DPoP.** Entra issues no RFC 9449 DPoP-bound tokens (Microsoft's proof-of-possession
+    /// tokens are Signed HTTP Requests or mTLS), so refusals offer only the `Bearer` challenge:
+    /// <https://learn.microsoft.com/en-us/entra/msal/dotnet/advanced/proof-of-possession-tokens>.
+    /// At startup the issuer the tenant's discovery document names must be the configured one
+    /// (for every Entra preset: v1.0 reads the v1.0 document, multi-tenant the `organizations`
+    /// one, whose issuer is the `{tenantid}` template).
+    ///
     /// Docs: <https://learn.microsoft.com/en-us/entra/identity-platform/access-tokens>,
     /// <https://learn.microsoft.com/en-us/entra/identity-platform/access-token-claims-reference>,
     /// <https://learn.microsoft.com/en-us/azure/active-directory/develop/active-directory-v2-tokens>.
@@ -185,7 +192,13 @@ fn entra_shape(
         format!("{AUTHORITY}/{authority_tenant}/oauth2/v2.0/authorize"),
         format!("{AUTHORITY}/{authority_tenant}/oauth2/v2.0/token"),
     );
+    // Each version's own document names the issuer its tokens carry: v1.0 `sts.windows.net`.
+    let version = if client_claim == "appid" { "" } else { "/v2.0" };
     let provider = provider
+        .issues_dpop(false)
+        .issuer_document(format!(
+            "{AUTHORITY}/{authority_tenant}{version}/.well-known/openid-configuration"
+        ))
         .token_endpoints(endpoints)
         .algorithms([Algorithm::RS256])
         .audience(client_id)

@@ -15,6 +15,9 @@ impl Provider {
     /// Session cookies (`createSessionCookie`) have another issuer and keys and are not accepted
     /// here.
     ///
+    /// **DPoP.** Firebase ID tokens are bearer tokens (no `cnf` among their documented claims), so
+    /// refusals offer only the `Bearer` challenge.
+    ///
     /// Docs:
     /// <https://firebase.google.com/docs/auth/admin/verify-id-tokens#verify_id_tokens_using_a_third-party_jwt_library>
     /// (the JWK form of the keys listed there as X.509 certificates).
@@ -43,6 +46,7 @@ impl Provider {
             IssuerMatch::Exact(vec![issuer]),
             KeySource::Jwks(FIREBASE_CERTS.to_owned()),
         )
+        .issues_dpop(false)
         .algorithms([Algorithm::RS256])
         .audience(project_id)
         .require_claim("sub")
@@ -67,6 +71,10 @@ impl Provider {
     /// are accepted. Keys from `https://www.googleapis.com/oauth2/v3/certs`. Check `email_verified`
     /// (and `hd` for a Workspace domain) through `Claims<T>` before trusting `email`, and key users
     /// by `sub`. Google access tokens are opaque; only ID tokens are JWTs.
+    ///
+    /// **DPoP.** Google ID tokens are bearer tokens (no `cnf` among their documented claims), so
+    /// refusals offer only the `Bearer` challenge:
+    /// <https://developers.google.com/identity/openid-connect/openid-connect>.
     ///
     /// Docs: <https://developers.google.com/identity/gsi/web/guides/verify-google-id-token>,
     /// <https://developers.google.com/identity/sign-in/web/backend-auth>.
@@ -95,6 +103,7 @@ impl Provider {
             ]),
             KeySource::Jwks(GOOGLE_CERTS.to_owned()),
         )
+        .issues_dpop(false)
         .algorithms([Algorithm::RS256])
         .audience(client_id.trim())
         .roles_claims(Vec::<String>::new())

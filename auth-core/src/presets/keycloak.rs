@@ -41,6 +41,11 @@ impl Provider {
     /// <https://github.com/keycloak/keycloak/issues/44522>) yields none too. The list form is the
     /// mapper's default since <https://github.com/keycloak/keycloak/pull/32350>.
     ///
+    /// **DPoP.** Keycloak binds tokens with DPoP (supported since 26.4, a preview since 23), so
+    /// refusals offer the `DPoP` challenge beside `Bearer`:
+    /// <https://www.keycloak.org/docs/latest/server_admin/#_dpop-bound-tokens>,
+    /// <https://www.keycloak.org/2025/10/dpop-support-26-4>.
+    ///
     /// Docs: <https://www.keycloak.org/docs/latest/server_admin/#_audience>,
     /// <https://www.keycloak.org/docs/latest/server_admin/#_mapping_organization_claims_>,
     /// <https://keycloak.org/securing-apps/oidc-layers>,
@@ -76,6 +81,7 @@ impl Provider {
             IssuerMatch::Exact(vec![issuer]),
             KeySource::Discovery(discovery),
         )
+        .issues_dpop(true)
         .token_endpoints(endpoints)
         .algorithms([
             Algorithm::RS256,

@@ -21,6 +21,12 @@ impl Provider {
     /// [`IdentityKind::Service`](crate::IdentityKind): no user is bound (`uid` is absent) and `sub`
     /// is the client ID.
     ///
+    /// **DPoP.** Okta binds tokens with DPoP for custom authorization servers, so refusals offer
+    /// the `DPoP` challenge beside `Bearer`:
+    /// <https://developer.okta.com/docs/guides/dpop/nonoktaresourceserver/main/>. At startup the
+    /// issuer the server's discovery document (`<issuer>/.well-known/openid-configuration`) names
+    /// must be the configured one.
+    ///
     /// Docs: <https://developer.okta.com/docs/guides/validate-access-tokens/dotnet/main/>,
     /// <https://developer.okta.com/docs/concepts/auth-servers/>.
     ///
@@ -49,6 +55,8 @@ impl Provider {
             IssuerMatch::Exact(vec![issuer]),
             KeySource::Jwks(jwks),
         )
+        .issues_dpop(true)
+        .issuer_document(format!("{base}/.well-known/openid-configuration"))
         .algorithms([Algorithm::RS256])
         .audience(audience.trim())
         .roles_claims(["groups"])

@@ -65,6 +65,11 @@ impl Provider {
     /// offer (each key still verifies only its own; ES512, which Zitadel also offers, is not
     /// verified by this crate). Tokens are plain bearer tokens: Zitadel issues no DPoP-bound ones.
     ///
+    /// **DPoP.** Zitadel issues no DPoP-bound tokens (its token endpoint's `token_type` is always
+    /// `Bearer`, and DPoP support is an open request), so refusals offer only the `Bearer`
+    /// challenge: <https://zitadel.com/docs/apis/openidoauth/endpoints>,
+    /// <https://github.com/zitadel/zitadel/issues/5402>.
+    ///
     /// Docs: claims <https://zitadel.com/docs/apis/openidoauth/claims>, scopes
     /// <https://zitadel.com/docs/apis/openidoauth/scopes>, roles
     /// <https://zitadel.com/docs/guides/integrate/retrieve-user-roles>, granted projects
@@ -127,6 +132,7 @@ impl Provider {
             IssuerMatch::Exact(vec![issuer]),
             KeySource::Discovery(discovery),
         )
+        .issues_dpop(false)
         .token_endpoints(endpoints)
         .algorithms([
             Algorithm::RS256,
