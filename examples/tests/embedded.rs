@@ -483,6 +483,12 @@ async fn missing_or_malformed_settings_fail_at_startup_naming_the_variable() {
             &[("AUTH0_DOMAIN", "t.us.auth0.com")],
             "AUTH0_AUDIENCE",
         ),
+        // Auth0's namespaced roles claim without its quotes would silently yield no roles.
+        (
+            env!("CARGO_BIN_EXE_auth0"),
+            &[("AUTH0_ROLES_CLAIM", "https://example.com/roles")],
+            "a claim named by a URL must be quoted",
+        ),
         (
             env!("CARGO_BIN_EXE_keycloak"),
             &[("KEYCLOAK_URL", "https://sso.example.com")],
@@ -526,6 +532,11 @@ async fn missing_or_malformed_settings_fail_at_startup_naming_the_variable() {
             env!("CARGO_BIN_EXE_quickstart"),
             &[("AUTH_LEEWAY_SECS", "soon")],
             "AUTH_LEEWAY_SECS",
+        ),
+        (
+            env!("CARGO_BIN_EXE_quickstart"),
+            &[("AUTH_ROLES_CLAIM", "https://example.com/roles")],
+            "AUTH_ROLES_CLAIM: claim path",
         ),
         // Ten years of leeway would make long-expired tokens valid.
         (
