@@ -96,6 +96,9 @@ pub mod audit_log {
             let log = AuditLog::default();
             let subscriber = tracing_subscriber::registry().with(log.clone());
             let guard = tracing::subscriber::set_default(subscriber);
+            // A callsite another test's thread met first, while this subscriber was being
+            // installed, may have cached that nobody listens: ask every callsite again.
+            tracing::callsite::rebuild_interest_cache();
             (log, guard)
         }
 
