@@ -9,7 +9,10 @@ use crate::error::AuthError;
 use crate::json::{Json, Object};
 use crate::organization::{OrgAcceptance, OrgMapping, Organization};
 
-/// Whether the caller is a person or a machine.
+/// Whether the caller is a person or a machine, or the token does not say.
+///
+/// Serialised `"user"`, `"service"`, `"unknown"`. Match it exhaustively: a new kind is a decision
+/// each application makes, not a default.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum IdentityKind {
@@ -17,8 +20,15 @@ pub enum IdentityKind {
     #[default]
     User,
     /// A machine credential: a Cloudflare Access service token, a client-credentials token (Auth0,
-    /// Okta, Cognito, RFC 9068), an Entra app-only token, a Keycloak service account.
+    /// Okta, Cognito, RFC 9068), an Entra app-only token, a Keycloak service account, a Zitadel
+    /// service user.
     Service,
+    /// The provider's tokens do not say whether a person or a machine holds this one: a Zitadel
+    /// token shaped like a person's, which a service user can shape so too, while
+    /// [`Provider::zitadel_user_clients`](crate::Provider::zitadel_user_clients) is not set.
+    /// Neither a person's guard (`#[require_user]`) nor a machine's (`#[require_service]`) admits
+    /// it; other guards (roles, scopes) do as for any caller.
+    Unknown,
 }
 
 /// Who the verified token speaks for, normalised across providers.
@@ -64,7 +74,7 @@ pub struct Identity {
     /// Scopes or permissions granted to the token (for an Auth0 token issued in an organisation's
     /// context, not the organisation's permissions: those are in [`Identity::organization`]).
     pub scopes: BTreeSet<String>,
-    /// Person or machine.
+    /// Person or machine, or [`IdentityKind::Unknown`] where the token does not say.
     pub kind: IdentityKind,
     /// The organisation or tenant the caller acts in, with the roles it granted: Clerk's active
     /// organisation, Auth0's `org_id`, the Zitadel organisation the user belongs to, the Entra
@@ -184,6 +194,9 @@ pub(crate) struct IdentityMapping {
     pub(crate) scopes: Vec<NameClaim>,
     pub(crate) email: ClaimPath,
     pub(crate) service: Option<ServiceRule>,
+    /// The kind of a token the service rule does not mark: a person's, except where the
+    /// provider's people and machines can look alike (Zitadel without its user clients).
+    pub(crate) unmarked: IdentityKind,
     /// The subject when `sub` is empty (Cloudflare service tokens: `common_name`).
     pub(crate) subject_fallback: Option<ClaimPath>,
     pub(crate) organization: Option<OrgMapping>,
@@ -203,6 +216,7 @@ impl Default for IdentityMapping {
             ],
             email: ClaimPath::claim("email"),
             service: None,
+            unmarked: IdentityKind::User,
             subject_fallback: None,
             organization: None,
             trusted_organizations: Vec::new(),
@@ -246,7 +260,7 @@ impl IdentityMapping {
         };
         let kind = match &self.service {
             Some(rule) if rule.holds(payload) => IdentityKind::Service,
-            _ => IdentityKind::User,
+            _ => self.unmarked,
         };
         let mut roles = collect(&self.roles);
         let mut scopes = collect(&self.scopes);
@@ -255,9 +269,9 @@ impl IdentityMapping {
             Some(mapping) => {
                 let trusted = &self.trusted_organizations;
                 let granted = mapping.read(payload, &mut roles, &mut scopes, trusted)?;
-                if let Some(org) = &granted.organization {
-                    self.accepted_organizations.admit(mapping, org, trusted)?;
-                }
+                let org = granted.organization.as_ref();
+                self.accepted_organizations
+                    .admit(mapping, payload, org, trusted)?;
                 roles.extend(granted.app_roles);
                 scopes.extend(granted.app_scopes);
                 granted.organization
@@ -281,6 +295,32 @@ mod tests {
     use serde_json::json;
 
     use super::*;
+
+    /// A token the service rule does not mark takes the mapping's `unmarked` kind: a person's by
+    /// default, `Unknown` where the provider's people and machines look alike.
+    #[test]
+    fn the_unmarked_kind_is_the_mappings() {
+        let machine = json!({"sub": "s", "client_id": "s"});
+        let other = json!({"sub": "u", "client_id": "c"});
+        let mut mapping = IdentityMapping {
+            service: Some(ServiceRule::ClaimsEqual(
+                ClaimPath::claim("sub"),
+                ClaimPath::claim("client_id"),
+            )),
+            ..IdentityMapping::default()
+        };
+        let kind = |mapping: &IdentityMapping, payload: &serde_json::Value| {
+            let payload = Object::borrow(payload.as_object().unwrap());
+            mapping.identity(&payload, "iss").unwrap().kind
+        };
+        assert_eq!(kind(&mapping, &machine), IdentityKind::Service);
+        assert_eq!(kind(&mapping, &other), IdentityKind::User);
+        mapping.unmarked = IdentityKind::Unknown;
+        assert_eq!(kind(&mapping, &machine), IdentityKind::Service);
+        assert_eq!(kind(&mapping, &other), IdentityKind::Unknown);
+        let serialised = serde_json::to_value(IdentityKind::Unknown).unwrap();
+        assert_eq!(serialised, json!("unknown"));
+    }
 
     #[test]
     fn claim_in_and_not() {

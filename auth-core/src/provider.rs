@@ -6,7 +6,7 @@ use std::time::Duration;
 use crate::algorithm::{Algorithm, AlgorithmPolicy, AlgorithmSet};
 use crate::claim_path::{ClaimPath, Separator};
 use crate::error::{AuthError, ConfigError};
-use crate::identity::{IdentityMapping, NameClaim, ServiceRule};
+use crate::identity::{IdentityKind, IdentityMapping, NameClaim, ServiceRule};
 use crate::introspection::{self, Introspection};
 use crate::issuer_url;
 use crate::json::{Json, Object};
@@ -417,9 +417,13 @@ impl Provider {
     }
 
     /// Marks tokens as machine identities ([`IdentityKind::Service`](crate::IdentityKind)) by their
-    /// claims, replacing the preset's rule; see [`ServiceRule`].
+    /// claims, replacing the preset's rule; see [`ServiceRule`]. Every token the rule does not mark
+    /// is a person's ([`IdentityKind::User`](crate::IdentityKind)), also on [`Provider::zitadel`],
+    /// whose own rule leaves the tokens it cannot tell apart
+    /// [`IdentityKind::Unknown`](crate::IdentityKind).
     pub fn service_rule(mut self, rule: ServiceRule) -> Provider {
         self.mapping.service = Some(rule);
+        self.mapping.unmarked = IdentityKind::User;
         self
     }
 
@@ -457,9 +461,19 @@ impl Provider {
     /// Accepts tokens of these organisations only (and of the
     /// [trusted ones](Provider::trusted_organizations)): a token whose organisation
     /// ([`Identity::organization`](crate::Identity::organization)) is another is refused (401
-    /// `INVALID_TOKEN`). Call again to add more. A token that names no organisation is not
-    /// affected; bind guards to the organisation a request addresses for that
-    /// (`#[require_org_role("admin", org = "org")]`).
+    /// `INVALID_TOKEN`). Call again to add more.
+    ///
+    /// **A token that names no organisation** depends on what that means for the provider:
+    /// - Zitadel and Keycloak name the caller's organisation only when the client asks for it
+    ///   (Zitadel's scope `urn:zitadel:iam:user:resourceowner`, Keycloak's `organization` or
+    ///   `organization:<alias>`), and Keycloak names none for a token naming several: such a token
+    ///   is refused (401 `INVALID_TOKEN`, the log naming the scope to request), as is one whose
+    ///   organisation claim cannot be read. Otherwise a member of any organisation would pass by
+    ///   leaving it out.
+    /// - Auth0 (no `org_id`) and Clerk (no active organisation): a login outside any organisation,
+    ///   which passes; bind guards to the organisation a request addresses
+    ///   (`#[require_org_role("admin", org = "org")]`) where it matters.
+    /// - Entra: every token names its tenant (`tid`).
     ///
     /// For every organisation-aware preset. With [`Provider::auth0`] this (or
     /// [`Provider::accept_any_organization`]) is required before a token carrying `org_id` passes:
@@ -623,6 +637,13 @@ impl Provider {
         value: &'static str,
     ) -> Provider {
         self.kind.refused_values.push((claim, value));
+        self
+    }
+
+    /// The kind of a token the service rule does not mark (set after [`Provider::service_rule`],
+    /// which resets it to a person's).
+    pub(crate) fn unmarked_kind(mut self, kind: IdentityKind) -> Provider {
+        self.mapping.unmarked = kind;
         self
     }
 

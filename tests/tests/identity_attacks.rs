@@ -2,14 +2,9 @@
 //! organisation permissions) found by the third review's attacker read of auth-core. Each test
 //! states what should hold; the doc comment names the attack.
 
-use std::time::Duration;
-
-use auth_actix::core::RevocationSettings;
-use auth_actix::testing::{DpopKey, ServiceUserGrant, TestIssuer};
-use auth_actix::{AuthError, Dpop, IdentityKind, Provider, Revocations, StandardClaims, Verifier};
-use auth_core::DpopRequest;
-use tests::redis_server::{RedisServer, available};
-use tests::{init_tracing, unix_now, wait_until};
+use auth_actix::testing::{ServiceUserGrant, TestIssuer, ZITADEL_WEB_CLIENT_ID};
+use auth_actix::{AuthError, IdentityKind, Provider, StandardClaims, Verifier};
+use tests::init_tracing;
 
 const PROJECT: &str = "263514598346711111";
 
@@ -20,11 +15,19 @@ const PROJECT: &str = "263514598346711111";
 /// `...:id:<its username>:aud` gets a token whose `client_id` is "one of the `aud` values" and
 /// differs from `sub`: the preset's only marker of a person. Any service user of the instance
 /// passes `#[require_user]` with one extra scope.
+///
+/// The fix (the lead's decision): the API names the client IDs people sign in through
+/// (`zitadel_user_clients`), and only those make a person; without that setting a token shaped
+/// like a person's is `Unknown`, which no kind guard admits.
 #[tokio::test]
 async fn a_zitadel_service_user_that_adds_its_own_username_to_aud_is_still_a_machine() {
     init_tracing();
     let issuer = TestIssuer::start().await;
-    let zitadel = issuer.adopt(Provider::zitadel("https://acme.zitadel.cloud", PROJECT));
+    let unset = issuer.adopt(Provider::zitadel("https://acme.zitadel.cloud", PROJECT));
+    let zitadel = issuer.adopt(
+        Provider::zitadel("https://acme.zitadel.cloud", PROJECT)
+            .zitadel_user_clients([ZITADEL_WEB_CLIENT_ID]),
+    );
     let verifier = Verifier::new(zitadel.clone()).unwrap();
     let honest = issuer
         .token_for(&zitadel)
@@ -54,6 +57,25 @@ async fn a_zitadel_service_user_that_adds_its_own_username_to_aud_is_still_a_mac
         IdentityKind::Service,
         "a client-credentials service user is taken for a person: {shape}"
     );
+    // A person signed in through the listed front end is a person.
+    let person = issuer
+        .token_for(&zitadel)
+        .subject("263514598346700007")
+        .sign();
+    let claims = verifier.verify::<StandardClaims>(&person).await.unwrap();
+    assert_eq!(claims.identity().kind, IdentityKind::User);
+
+    // Without the setting the preset cannot tell the two apart: neither is a person.
+    let unset = Verifier::new(unset).unwrap();
+    let kind = |claims: auth_actix::Claims<StandardClaims>| claims.identity().kind;
+    for (token, expected) in [
+        (&honest, IdentityKind::Service),
+        (&dressed_up, IdentityKind::Unknown),
+        (&person, IdentityKind::Unknown),
+    ] {
+        let claims = unset.verify::<StandardClaims>(token).await.unwrap();
+        assert_eq!(kind(claims), expected, "{}", tests::payload(token));
+    }
 }
 
 /// The same service user on an opaque token (Zitadel's default for service users): its
@@ -64,10 +86,10 @@ async fn an_introspected_zitadel_service_user_that_adds_its_own_username_to_aud_
     init_tracing();
     let issuer = TestIssuer::start().await;
     let key_file = issuer.zitadel_key_file();
-    let zitadel = issuer.adopt(
-        Provider::zitadel("https://acme.zitadel.cloud", PROJECT)
-            .zitadel_key_file(&key_file.to_string_lossy()),
-    );
+    let provider = Provider::zitadel("https://acme.zitadel.cloud", PROJECT)
+        .zitadel_key_file(&key_file.to_string_lossy());
+    let unset = issuer.adopt(provider.clone());
+    let zitadel = issuer.adopt(provider.zitadel_user_clients([ZITADEL_WEB_CLIENT_ID]));
     let verifier = Verifier::new(zitadel.clone()).unwrap();
     let builder = issuer
         .token_for(&zitadel)
@@ -83,6 +105,18 @@ async fn an_introspected_zitadel_service_user_that_adds_its_own_username_to_aud_
         IdentityKind::Service,
         "an introspected client-credentials service user is taken for a person"
     );
+    let person = issuer
+        .token_for(&zitadel)
+        .subject("263514598346700007")
+        .opaque();
+    let claims = verifier.verify::<StandardClaims>(&person).await.unwrap();
+    assert_eq!(claims.identity().kind, IdentityKind::User);
+    // Without the setting: neither a person nor a machine.
+    let unset = Verifier::new(unset).unwrap();
+    for token in [&dressed_up, &person] {
+        let claims = unset.verify::<StandardClaims>(token).await.unwrap();
+        assert_eq!(claims.identity().kind, IdentityKind::Unknown);
+    }
 }
 
 /// `accept_organizations` lets through every token that names no organisation. On Zitadel every

@@ -50,13 +50,19 @@ impl Provider {
     /// roles claim your Action writes holds the member's roles there: both belong to the
     /// organisation, [`Identity::organization`](crate::Identity::organization) (`roles`,
     /// `permissions`, `id` = `org_id`, `name` = `org_name`), not to the application. With RBAC
-    /// Auth0 also copies permissions into `scope`, so a scope that is one of the `permissions` is
-    /// the organisation's too; other scopes stay the caller's. Guard them with
+    /// Auth0 also copies permissions into `scope` ("the scope claim of the access token includes an
+    /// intersection of the requested permissions and the permissions assigned to the user,
+    /// regardless of whether permissions are also included in the access token"), so a scope that
+    /// is one of the `permissions` is the organisation's too, and without a `permissions` claim
+    /// ("Add Permissions in the Access Token" off) every scope but OpenID Connect's (`openid`,
+    /// `profile`, `email`, `address`, `phone`, `offline_access`) is. Guard them with
     /// `#[require_org_role("admin", org = "org")]` on routes that name the organisation, which
     /// Auth0 asks for too: "Your API servers must also segment access to data and resources based
     /// on the `org_id`". Roles and permissions of the organisations named with
     /// [`Provider::trusted_organizations`] (your own) count as the application's, and those
-    /// organisations are accepted.
+    /// organisations are accepted. A token without `org_id` is a login outside any organisation:
+    /// [`Provider::accept_organizations`] lets it through (unlike Zitadel's and Keycloak's, whose
+    /// clients choose whether a token names the organisation).
     ///
     /// Docs: <https://auth0.com/docs/tokens/guides/validate-access-tokens>,
     /// <https://auth0.com/docs/manage-users/organizations/using-tokens>,

@@ -34,6 +34,8 @@ impl Provider {
     /// application's own roles come from a claim you add with session token customisation (e.g.
     /// `"roles": "{{user.public_metadata.roles}}"`, then `.roles_claim("roles")`), or from the
     /// organisations you name with [`Provider::trusted_organizations`] (your staff organisation).
+    /// A token without an active organisation is a session outside any organisation:
+    /// [`Provider::accept_organizations`] lets it through.
     ///
     /// Docs: <https://clerk.com/docs/guides/sessions/session-tokens>,
     /// <https://clerk.com/docs/guides/sessions/manual-jwt-verification>,

@@ -39,7 +39,10 @@ impl Provider {
     /// picks one) or `organization:<alias>`. An `id` that is not a string (an organisation
     /// attribute named `id` overwrites it with a list,
     /// <https://github.com/keycloak/keycloak/issues/44522>) yields none too. The list form is the
-    /// mapper's default since <https://github.com/keycloak/keycloak/pull/32350>.
+    /// mapper's default since <https://github.com/keycloak/keycloak/pull/32350>. With
+    /// [`Provider::accept_organizations`], a token naming no organisation, several, or an
+    /// unreadable one is refused (401 `INVALID_TOKEN`): the client chooses whether the token names
+    /// one, so a member of another organisation would pass by leaving it out.
     ///
     /// Docs: <https://www.keycloak.org/docs/latest/server_admin/#_audience>,
     /// <https://www.keycloak.org/docs/latest/server_admin/#_mapping_organization_claims_>,

@@ -16,9 +16,11 @@ use crate::validation::AudienceRule;
 
 static NEXT_JTI: AtomicU64 = AtomicU64::new(1);
 
-/// The client ID of the application a person signs in to in Zitadel-shaped tokens (`<id>@<project
-/// name>`, as Zitadel forms client IDs).
-const ZITADEL_WEB_CLIENT: &str = "263514598346722222@invoices";
+/// The client ID of the front end application people sign in through in the tokens
+/// [`TestIssuer::token_for`] shapes for [`Provider::zitadel`] (`<id>@<project name>`, as Zitadel
+/// forms client IDs): give it to [`Provider::zitadel_user_clients`] for those tokens to be
+/// people's.
+pub const ZITADEL_WEB_CLIENT_ID: &str = "263514598346722222@invoices";
 
 /// The ID of the service user in Zitadel-shaped machine tokens.
 const ZITADEL_SERVICE_USER: &str = "263514598346733333";
@@ -254,10 +256,10 @@ impl<'a> TokenBuilder<'a> {
             .as_ref()
             .map(|introspection| introspection.client_id().to_owned());
         self.claims
-            .insert("client_id".into(), ZITADEL_WEB_CLIENT.into());
+            .insert("client_id".into(), ZITADEL_WEB_CLIENT_ID.into());
         self.claims.insert(
             "aud".into(),
-            vec![project.clone(), ZITADEL_WEB_CLIENT.into()].into(),
+            vec![project.clone(), ZITADEL_WEB_CLIENT_ID.into()].into(),
         );
         self.claims.insert("nbf".into(), now().into());
         self.zitadel = Some(ZitadelShape {
