@@ -17,7 +17,8 @@ pub enum IdentityKind {
     #[default]
     User,
     /// A machine credential: a Cloudflare Access service token, a client-credentials token (Auth0,
-    /// Okta, Cognito, RFC 9068), an Entra app-only token, a Keycloak service account.
+    /// Okta, Cognito, RFC 9068), an Entra app-only token, a Keycloak service account, a Google
+    /// service account's ID token.
     Service,
 }
 
@@ -117,7 +118,10 @@ pub enum ServiceRule {
     ClaimEquals(ClaimPath, String),
     /// The claim is the JSON boolean `true`, e.g. Google's `email_verified`.
     ClaimIsTrue(ClaimPath),
-    /// The claim is a string ending with the value, e.g. Auth0's `sub` = `<client>@clients`.
+    /// The claim is a string ending with the value, e.g. a Google service account's `email`
+    /// (`….gserviceaccount.com`). Never a test of an identifier someone else chooses the end of:
+    /// an Auth0 enterprise login's `sub` can end with `@clients` too (see
+    /// [`ServiceRule::ClaimIsClaimWithSuffix`]).
     ClaimEndsWith(ClaimPath, String),
     /// The claim is a string starting with the value, e.g. Keycloak's `service-account-`.
     ClaimStartsWith(ClaimPath, String),

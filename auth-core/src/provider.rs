@@ -346,7 +346,8 @@ impl Provider {
         self
     }
 
-    /// Requires `azp` to be one of `parties` (Clerk: the application's origins).
+    /// Requires `azp` to be one of `parties` (Clerk: the application's origins; Google: the
+    /// application's OAuth client IDs). Replaces the list.
     pub fn authorized_parties<I, S>(mut self, parties: I) -> Provider
     where
         I: IntoIterator<Item = S>,
