@@ -182,10 +182,11 @@ async fn entra_multi_tenant_admins_of_their_own_tenant() {
     }
 }
 
-/// The zitadel example accepts Zitadel's default opaque tokens too.
+/// The zitadel example accepts Zitadel's default opaque tokens too, binds organisation roles to
+/// the organisation a path names, and keeps people off the service users' route.
 #[tokio::test]
-async fn zitadel_opaque_token() {
-    const ALL: [u16; 6] = [200, 200, 403, 200, 401, 200];
+async fn zitadel_opaque_token_organisations_and_service_users() {
+    const ALL: [u16; 10] = [200, 200, 403, 200, 401, 200, 200, 403, 200, 403];
     let running = start(env!("CARGO_BIN_EXE_zitadel"), ALL.len(), &[]).await;
     let client = reqwest::Client::new();
     for (line, expected) in running.curls.iter().zip(ALL) {
