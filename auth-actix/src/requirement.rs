@@ -168,11 +168,33 @@ impl RuleKind {
         };
         let required: Vec<&str> = names.into_iter().collect();
         let held: Vec<&str> = held.iter().map(String::as_str).collect();
-        format!(
+        let mut line = format!(
             "requires {what} {how} [{}]; the caller has [{}]",
             required.join(", "),
             held.join(", ")
-        )
+        );
+        // An organisation's (an Entra tenant's) roles are not the application's: say so where
+        // the caller holds a required role there, or the refusal looks like a missing role.
+        if let (RuleKind::AnyRole | RuleKind::AllRoles, Some(org)) = (self, &identity.organization)
+        {
+            let as_org: Vec<&str> = required
+                .iter()
+                .copied()
+                .filter(|role| org.has_role(role))
+                .collect();
+            if !as_org.is_empty() {
+                line.push_str(&format!(
+                    "; the caller holds [{}] as roles of its organisation (tenant) {:?}, not of \
+                     the application: guard with require_org_role bound to the organisation the \
+                     path names (org = \"<param>\"), or trust that organisation with \
+                     Provider::trusted_organizations",
+                    as_org.join(", "),
+                    // Signed by the issuer, but chosen by whoever names organisations there.
+                    org.id.chars().take(100).collect::<String>()
+                ));
+            }
+        }
+        line
     }
 }
 

@@ -21,7 +21,7 @@ pub enum IdentityKind {
     User,
     /// A machine credential: a Cloudflare Access service token, a client-credentials token (Auth0,
     /// Okta, Cognito, RFC 9068), an Entra app-only token, a Keycloak service account, a Zitadel
-    /// service user.
+    /// service user, a Google service account's ID token.
     Service,
     /// The provider's tokens do not say whether a person or a machine holds this one: a Zitadel
     /// token shaped like a person's, which a service user can shape so too, while
@@ -125,12 +125,20 @@ pub enum ServiceRule {
     ClaimAbsent(ClaimPath),
     /// The claim equals the value, e.g. Entra's `idtyp` = `app`.
     ClaimEquals(ClaimPath, String),
-    /// The claim is a string ending with the value, e.g. Auth0's `sub` = `<client>@clients`.
+    /// The claim is the JSON boolean `true`, e.g. Google's `email_verified`.
+    ClaimIsTrue(ClaimPath),
+    /// The claim is a string ending with the value, e.g. a Google service account's `email`
+    /// (`….gserviceaccount.com`). Never a test of an identifier someone else chooses the end of:
+    /// an Auth0 enterprise login's `sub` can end with `@clients` too (see
+    /// [`ServiceRule::ClaimIsClaimWithSuffix`]).
     ClaimEndsWith(ClaimPath, String),
     /// The claim is a string starting with the value, e.g. Keycloak's `service-account-`.
     ClaimStartsWith(ClaimPath, String),
     /// Two claims hold the same non-empty string, e.g. RFC 9068's `sub` = `client_id`.
     ClaimsEqual(ClaimPath, ClaimPath),
+    /// The first claim is exactly the second (a non-empty string) followed by the suffix, e.g.
+    /// Auth0's `sub` = `<azp>@clients`.
+    ClaimIsClaimWithSuffix(ClaimPath, ClaimPath, String),
     /// The first claim is a non-empty string that the second holds: equal to it, or one of its
     /// items when it is an array, e.g. Zitadel's `client_id` among `aud`.
     ClaimIn(ClaimPath, ClaimPath),
@@ -155,6 +163,7 @@ impl ServiceRule {
             ServiceRule::ClaimPresent(path) => text(path).is_some(),
             ServiceRule::ClaimAbsent(path) => path.find(payload).is_none_or(Json::is_null),
             ServiceRule::ClaimEquals(path, value) => text(path) == Some(value.as_str()),
+            ServiceRule::ClaimIsTrue(path) => matches!(path.find(payload), Some(Json::Bool(true))),
             ServiceRule::ClaimEndsWith(path, end) => {
                 text(path).is_some_and(|v| v.ends_with(&**end))
             }
@@ -162,6 +171,9 @@ impl ServiceRule {
                 text(path).is_some_and(|v| v.starts_with(&**start))
             }
             ServiceRule::ClaimsEqual(a, b) => text(a).is_some() && text(a) == text(b),
+            ServiceRule::ClaimIsClaimWithSuffix(a, b, suffix) => text(a)
+                .zip(text(b))
+                .is_some_and(|(a, b)| a.strip_suffix(&**suffix) == Some(b)),
             ServiceRule::ClaimIn(a, b) => text(a).is_some_and(|a| match b.find(payload) {
                 Some(Json::String(b)) => a == &**b,
                 Some(Json::Array(items)) => items.iter().any(|item| item.as_str() == Some(a)),
@@ -192,6 +204,9 @@ impl NameClaim {
 pub(crate) struct IdentityMapping {
     pub(crate) roles: Vec<NameClaim>,
     pub(crate) scopes: Vec<NameClaim>,
+    /// Where a person's scopes come from, when not from `scopes` (Auth0's `permissions` alone:
+    /// with RBAC off, its `scope` holds what the application asked for).
+    pub(crate) user_scopes: Option<Vec<NameClaim>>,
     pub(crate) email: ClaimPath,
     pub(crate) service: Option<ServiceRule>,
     /// The kind of a token the service rule does not mark: a person's, except where the
@@ -214,6 +229,7 @@ impl Default for IdentityMapping {
                 NameClaim::new(ClaimPath::claim("scope"), Separator::Space),
                 NameClaim::new(ClaimPath::claim("scp"), Separator::Space),
             ],
+            user_scopes: None,
             email: ClaimPath::claim("email"),
             service: None,
             unmarked: IdentityKind::User,
@@ -263,7 +279,10 @@ impl IdentityMapping {
             _ => self.unmarked,
         };
         let mut roles = collect(&self.roles);
-        let mut scopes = collect(&self.scopes);
+        let mut scopes = match (&self.user_scopes, kind) {
+            (Some(user_scopes), IdentityKind::User) => collect(user_scopes),
+            _ => collect(&self.scopes),
+        };
         let organization = match &self.organization {
             None => None,
             Some(mapping) => {
@@ -339,6 +358,33 @@ mod tests {
             json!({"aud": ["c"]}),
         ] {
             assert!(!holds(&among, not_among.clone()), "{not_among}");
+        }
+        let auth0_machine = ServiceRule::ClaimIsClaimWithSuffix(
+            ClaimPath::claim("sub"),
+            ClaimPath::claim("azp"),
+            "@clients".to_owned(),
+        );
+        assert!(holds(
+            &auth0_machine,
+            json!({"sub": "abc@clients", "azp": "abc"})
+        ));
+        for person in [
+            json!({"sub": "samlp|acme-corp|ops@clients", "azp": "abc"}),
+            json!({"sub": "xabc@clients", "azp": "abc"}),
+            json!({"sub": "abc@clients"}),
+            json!({"sub": "@clients", "azp": ""}),
+            json!({"sub": "abc", "azp": "abc"}),
+        ] {
+            assert!(!holds(&auth0_machine, person.clone()), "{person}");
+        }
+        let verified = ServiceRule::ClaimIsTrue(ClaimPath::claim("email_verified"));
+        assert!(holds(&verified, json!({"email_verified": true})));
+        for not_true in [
+            json!({"email_verified": "true"}),
+            json!({"email_verified": false}),
+            json!({}),
+        ] {
+            assert!(!holds(&verified, not_true.clone()), "{not_true}");
         }
         let not = ServiceRule::Not(Box::new(among));
         assert!(holds(&not, json!({"client_id": "c", "aud": ["p"]})));

@@ -237,6 +237,18 @@ impl OrgMapping {
         }
     }
 
+    /// `id` as this provider's tokens write it, or why it cannot be one: Entra's tenant IDs are
+    /// GUIDs, trimmed and lower-cased as tokens carry them; other providers' IDs are taken as
+    /// given.
+    pub(crate) fn normalized_id(&self, id: &str) -> Result<String, String> {
+        match self {
+            OrgMapping::Tenant { .. } => {
+                crate::presets::tenant_id(id).ok_or_else(|| crate::presets::not_a_tenant_id(id))
+            }
+            _ => Ok(id.to_owned()),
+        }
+    }
+
     /// The prefix every organisation ID of this provider starts with, where it documents one.
     pub(crate) fn id_prefix(&self) -> Option<&'static str> {
         match self {

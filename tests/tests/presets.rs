@@ -326,18 +326,31 @@ async fn zitadel_user_clients_that_cannot_work_are_refused_at_startup() {
 
 #[tokio::test]
 async fn a_blank_trusted_organisation_is_refused_for_every_preset() {
+    // Each preset's organisation IDs as its tokens write them (Entra's are tenant GUIDs).
     let presets = [
-        Provider::zitadel("https://x.zitadel.cloud", "263514598346711111"),
-        Provider::clerk("https://clerk.example.com", ["https://app.example.com"]),
-        Provider::entra_multi_tenant(CLIENT, [TENANT]),
-        Provider::auth0("tenant.us.auth0.com", "https://api.example.com"),
-        Provider::oidc("https://issuer.example.com").audience("api"),
+        (
+            Provider::zitadel("https://x.zitadel.cloud", "263514598346711111"),
+            "org-1",
+        ),
+        (
+            Provider::clerk("https://clerk.example.com", ["https://app.example.com"]),
+            "org-1",
+        ),
+        (Provider::entra_multi_tenant(CLIENT, [TENANT]), TENANT),
+        (
+            Provider::auth0("tenant.us.auth0.com", "https://api.example.com"),
+            "org-1",
+        ),
+        (
+            Provider::oidc("https://issuer.example.com").audience("api"),
+            "org-1",
+        ),
     ];
-    for preset in presets {
-        assert!(Verifier::new(preset.clone().trusted_organizations(["org-1"])).is_ok());
+    for (preset, id) in presets {
+        assert!(Verifier::new(preset.clone().trusted_organizations([id])).is_ok());
         for blank in ["", "   "] {
             let error =
-                Verifier::new(preset.clone().trusted_organizations(["org-1", blank])).unwrap_err();
+                Verifier::new(preset.clone().trusted_organizations([id, blank])).unwrap_err();
             assert!(
                 error.setting.ends_with("trusted_organizations") && error.problem.contains("empty"),
                 "{error}"
@@ -804,6 +817,7 @@ async fn google_accepts_both_issuer_spellings() {
             .token()
             .issuer(iss)
             .audience(client)
+            .claim("azp", client)
             .claim("email_verified", true)
             .sign();
         verify(provider(), &token)

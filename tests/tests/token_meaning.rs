@@ -560,13 +560,18 @@ async fn app_only_callers_are_services_for_every_provider_that_issues_them() {
     let m2m = issuer
         .token_for(&auth0)
         .subject("aBcD1234@clients")
+        .claim("azp", "aBcD1234")
         .claim("gty", "client-credentials")
         .sign();
     assert_eq!(
         kind(&verify(&auth0, &m2m).await.unwrap()),
         IdentityKind::Service
     );
-    let rfc9068_profile = issuer.token_for(&auth0).subject("aBcD1234@clients").sign();
+    let rfc9068_profile = issuer
+        .token_for(&auth0)
+        .subject("aBcD1234@clients")
+        .claim("client_id", "aBcD1234")
+        .sign();
     assert_eq!(
         kind(&verify(&auth0, &rfc9068_profile).await.unwrap()),
         IdentityKind::Service
@@ -581,10 +586,12 @@ async fn app_only_callers_are_services_for_every_provider_that_issues_them() {
         "https://dev-1.okta.com/oauth2/default",
         "api://default",
     ));
+    // No user bound: Okta leaves `uid` out.
     let cc = issuer
         .token_for(&okta)
         .subject("0oa1client")
         .claim("cid", "0oa1client")
+        .without_claim("uid")
         .sign();
     assert_eq!(
         kind(&verify(&okta, &cc).await.unwrap()),
@@ -682,6 +689,7 @@ async fn guards_tell_people_from_machines() {
         .token_for(&okta)
         .subject("0oa1")
         .claim("cid", "0oa1")
+        .without_claim("uid")
         .sign();
     let person = issuer
         .token_for(&okta)
