@@ -4,8 +4,10 @@
 //! API, or open a WebSocket to it (browsers apply no CORS to WebSockets), and the victim's cookie
 //! goes along. A header token is not sent that way, so only cookies are judged here, on every
 //! method. The browser says where a request comes from in `Sec-Fetch-Site` (Fetch Metadata) and
-//! `Origin`; a request carrying neither (a navigation typed in, a bookmark, curl, another server)
-//! is no cross-site browser request and keeps working.
+//! `Origin`; a request carrying neither is judged by its `Referer` where it has one (browsers send
+//! no Fetch Metadata over plain http, and a GET carries no `Origin`), and otherwise (a navigation
+//! typed in, a bookmark, curl, another server, a page whose referrer policy strips it) keeps
+//! working: handlers that change state answer their own methods (`web::post()`), never a GET.
 
 use actix_web::HttpRequest;
 use actix_web::http::header::{self, HeaderMap, HeaderName};
@@ -54,7 +56,13 @@ pub(crate) fn admit(req: &HttpRequest, config: &Config) -> Result<(), AuthError>
         )));
     }
     let Some(origin) = origin else {
-        return Ok(());
+        // No Fetch Metadata and no Origin: a GET from a browser that sends neither (plain http,
+        // older Safari) still says where it came from in `Referer`, unless a referrer policy
+        // strips it. Another origin there is another site's page.
+        return match (site, single(headers, &header::REFERER)?) {
+            (None, Some(referer)) => referred(req, config, referer),
+            _ => Ok(()),
+        };
     };
     let own = parsed
         .as_ref()
@@ -73,6 +81,23 @@ pub(crate) fn admit(req: &HttpRequest, config: &Config) -> Result<(), AuthError>
         "Origin {} is neither this service's origin ({this}) nor listed with \
          JwtAuth::cookie_origins",
         request_origin::shown(origin)
+    )))
+}
+
+/// A request without `Origin` and Fetch Metadata whose `Referer` names a page: admitted only if
+/// that page is this service's or a listed origin's.
+fn referred(req: &HttpRequest, config: &Config, referer: &str) -> Result<(), AuthError> {
+    let origin = url::Url::parse(referer).ok().map(|url| url.origin());
+    let ours = origin.as_ref().is_some_and(|origin| {
+        config.cookie_origins.contains(origin) || request_origin::is_own_origin(req, config, origin)
+    });
+    if ours {
+        return Ok(());
+    }
+    Err(refusal(format!(
+        "the request carries neither Origin nor Sec-Fetch-Site and its Referer {} names another \
+         page than this service's: another site's link or image",
+        request_origin::shown(referer)
     )))
 }
 

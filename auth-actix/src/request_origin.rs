@@ -103,34 +103,134 @@ fn request_host(req: &HttpRequest) -> &str {
         .unwrap_or_else(|| req.app_config().host())
 }
 
-/// The URL a DPoP proof's `htu` must name for `req`: scheme, host and path, no query.
-pub(crate) fn htu(req: &HttpRequest, config: &Config) -> String {
-    let path = req.uri().path();
-    if let Some(public) = &config.public_origin {
-        return format!("{}{path}", public.base);
-    }
-    if config.trust_forwarded {
-        let info = req.connection_info();
-        return format!("{}://{}{path}", info.scheme(), info.host());
-    }
-    let scheme = if req.app_config().secure() {
-        "https"
-    } else {
-        "http"
-    };
-    format!("{scheme}://{}{path}", request_host(req))
+/// Where this service is addressed, as far as the request tells: the host (and port) clients
+/// name, and the scheme where it is known.
+struct Addressed {
+    host: String,
+    /// `Some` when the scheme is known (TLS at this server, or a trusted proxy's forwarded
+    /// protocol); `None` when a proxy may have ended TLS without saying so.
+    scheme: Option<String>,
 }
 
-/// The URL a DPoP proof must name, when this request may be checked against one. Without a
-/// public origin or trusted forwarded headers, the URL comes from the client's `Host`: a proof
-/// captured at one host would then replay against any other instance that accepts the same
-/// audience, addressed with that host. So only requests from this machine (a loopback listening
-/// address and a loopback host) or to a host listed in `JwtAuth::allowed_hosts` are taken.
-pub(crate) fn dpop_url(req: &HttpRequest, config: &Config) -> Result<String, AuthError> {
-    if config.public_origin.is_some() || config.trust_forwarded {
-        return Ok(htu(req, config));
+/// Scheme and host as the request names them: `Host` and this server's own TLS, or, with
+/// forwarded headers trusted, what the proxy forwarded. `Err` (for the log) when forwarded headers
+/// cannot be trusted to name one origin.
+fn addressed(req: &HttpRequest, config: &Config) -> Result<Addressed, String> {
+    let secure = req.app_config().secure().then(|| "https".to_owned());
+    if !config.trust_forwarded {
+        return Ok(Addressed {
+            host: request_host(req).to_owned(),
+            scheme: secure,
+        });
     }
-    let host = request_host(req);
+    let forwarded = forwarded(req)?;
+    Ok(Addressed {
+        host: forwarded
+            .host
+            .unwrap_or_else(|| request_host(req).to_owned()),
+        scheme: forwarded.proto.or(secure),
+    })
+}
+
+/// What a trusted proxy forwarded.
+#[derive(Debug, Default, PartialEq, Eq)]
+struct Forwarded {
+    host: Option<String>,
+    proto: Option<String>,
+}
+
+/// Reads `Forwarded` (RFC 7239) and `X-Forwarded-Host` / `X-Forwarded-Proto`. A proxy that sets
+/// one family may pass the other on from the client, and one that appends to a header keeps the
+/// client's value first (actix's own reading takes `Forwarded` first, and a list's first value), so
+/// a client could choose the origin a DPoP proof is checked against. Here every value must be
+/// single, and the two families, where both are present, must agree; otherwise the request names no
+/// origin this service can vouch for.
+fn forwarded(req: &HttpRequest) -> Result<Forwarded, String> {
+    let headers = req.headers();
+    let mut standard = Forwarded::default();
+    if let Some(value) = single_value(headers, "forwarded")? {
+        if value.contains(',') {
+            return Err(format!(
+                "Forwarded lists several hops ({}): a client's value may be among them",
+                shown(value)
+            ));
+        }
+        for pair in value.split(';') {
+            let Some((name, value)) = pair.split_once('=') else {
+                continue;
+            };
+            let value = value.trim().trim_matches('"').to_owned();
+            match name.trim().to_ascii_lowercase().as_str() {
+                "host" => standard.host = Some(value),
+                "proto" => standard.proto = Some(value.to_ascii_lowercase()),
+                _ => {}
+            }
+        }
+    }
+    let listed = |name: &str| -> Result<Option<String>, String> {
+        match single_value(headers, name)? {
+            Some(value) if value.contains(',') => Err(format!(
+                "{name} lists several values ({}): a client's value may be among them",
+                shown(value)
+            )),
+            value => Ok(value.map(|value| value.trim().to_owned())),
+        }
+    };
+    let x_host = listed("x-forwarded-host")?;
+    let x_proto = listed("x-forwarded-proto")?.map(|proto| proto.to_ascii_lowercase());
+    let agree = |name: &str, a: Option<String>, b: Option<String>| match (a, b) {
+        (Some(a), Some(b)) if !a.eq_ignore_ascii_case(&b) => Err(format!(
+            "Forwarded names {name} {} but X-Forwarded-{name} {}: one came from the client",
+            shown(&a),
+            shown(&b)
+        )),
+        (a, b) => Ok(a.or(b)),
+    };
+    Ok(Forwarded {
+        host: agree("host", standard.host, x_host)?,
+        proto: agree("proto", standard.proto, x_proto)?,
+    })
+}
+
+/// A header's one value as text: `None` when absent, `Err` when repeated or not text.
+fn single_value<'a>(
+    headers: &'a actix_web::http::header::HeaderMap,
+    name: &str,
+) -> Result<Option<&'a str>, String> {
+    let mut values = headers.get_all(name);
+    let Some(value) = values.next() else {
+        return Ok(None);
+    };
+    match (value.to_str(), values.next()) {
+        (Ok(value), None) => Ok(Some(value)),
+        _ => Err(format!("{name} is repeated or not text")),
+    }
+}
+
+/// The URL a DPoP proof must name, when this request may be checked against one: scheme, host and
+/// path, no query. Without a public origin or trusted forwarded headers, the URL comes from the
+/// client's `Host`: a proof captured at one host would then replay against any other instance that
+/// accepts the same audience, addressed with that host. So only requests from this machine (a
+/// loopback listening address and a loopback host) or to a host listed in `JwtAuth::allowed_hosts`
+/// are taken.
+pub(crate) fn dpop_url(req: &HttpRequest, config: &Config) -> Result<String, AuthError> {
+    let path = req.uri().path();
+    if let Some(public) = &config.public_origin {
+        return Ok(format!("{}{path}", public.base));
+    }
+    let addressed = addressed(req, config).map_err(|why| {
+        AuthError::DpopHostNotAllowed(format!(
+            "the forwarded headers do not name one origin: {why}; the proxy must set them and \
+             strip what clients send (Forwarded and X-Forwarded-*), or set JwtAuth::public_origin \
+             (AUTH_PUBLIC_ORIGIN in the examples)"
+        ))
+    })?;
+    let scheme = addressed.scheme.as_deref().unwrap_or("http");
+    let url = format!("{scheme}://{}{path}", addressed.host);
+    if config.trust_forwarded {
+        return Ok(url);
+    }
+    let host = addressed.host.as_str();
     let listed = config
         .allowed_hosts
         .iter()
@@ -143,7 +243,7 @@ pub(crate) fn dpop_url(req: &HttpRequest, config: &Config) -> Result<String, Aut
         .is_loopback()
         && names_loopback(host);
     if listed || local {
-        return Ok(htu(req, config));
+        return Ok(url);
     }
     Err(AuthError::DpopHostNotAllowed(format!(
         "no public origin is set, so a proof's htu could only be checked against the Host the \
@@ -184,23 +284,34 @@ fn names_loopback(host: &str) -> bool {
 }
 
 /// Whether a browser's `Origin` is this service's own: the public origin's scheme, host and port
-/// if one is set; else the request's host and port (`Host`, or the forwarded host when trusted),
-/// compared without the scheme, as TLS often ends at a proxy in front of the service.
+/// if one is set; else the request's (`Host`, or what a trusted proxy forwarded). Where the scheme
+/// is known (TLS here, or a trusted proxy's forwarded protocol) the Origin's must be it: a plain
+/// http page on the API's host (a network attacker can serve one) is not the https API. Where it
+/// is not known (TLS may end at a proxy that does not say so), only an `https` Origin counts, or an
+/// `http` one on a loopback host (a developer's machine); a plain-http deployment sets
+/// `JwtAuth::public_origin`.
 pub(crate) fn is_own_origin(req: &HttpRequest, config: &Config, origin: &url::Origin) -> bool {
     if let Some(public) = &config.public_origin {
         return *origin == public.origin;
     }
-    let url::Origin::Tuple(scheme, origin_host, origin_port) = origin else {
+    let url::Origin::Tuple(origin_scheme, origin_host, origin_port) = origin else {
         return false;
     };
-    let host = own_host(req, config);
-    let Some(authority) = host_authority(&host) else {
+    let Ok(addressed) = addressed(req, config) else {
         return false;
     };
-    let default_port = match scheme.as_str() {
-        "https" => 443,
-        _ => 80,
+    let Some(authority) = host_authority(&addressed.host) else {
+        return false;
     };
+    let scheme = match addressed.scheme.as_deref() {
+        Some(known) => known,
+        None if origin_scheme == "https" || names_loopback(&addressed.host) => origin_scheme,
+        None => return false,
+    };
+    if scheme != origin_scheme {
+        return false;
+    }
+    let default_port = if scheme == "https" { 443 } else { 80 };
     let port = authority.port_u16().unwrap_or(default_port);
     let same_host = match origin_host {
         url::Host::Domain(name) => authority.host().eq_ignore_ascii_case(name),
@@ -210,13 +321,12 @@ pub(crate) fn is_own_origin(req: &HttpRequest, config: &Config, origin: &url::Or
     port == *origin_port && same_host
 }
 
-/// The host (and port) this service is addressed by without a public origin: `Host`, or the
-/// forwarded host when forwarded headers are trusted.
+/// The host (and port) this service is addressed by without a public origin, for a log line:
+/// `Host`, or the forwarded host when forwarded headers are trusted (or why they cannot be).
 pub(crate) fn own_host(req: &HttpRequest, config: &Config) -> String {
-    if config.trust_forwarded {
-        req.connection_info().host().to_owned()
-    } else {
-        request_host(req).to_owned()
+    match addressed(req, config) {
+        Ok(addressed) => addressed.host,
+        Err(why) => why,
     }
 }
 
@@ -298,7 +408,10 @@ mod tests {
         };
         assert!(own("api.example.com", "https://api.example.com"));
         assert!(own("API.example.com:443", "https://api.example.com"));
-        assert!(own("api.example.com", "http://api.example.com"));
+        // The scheme is not known here (no TLS at this server, no trusted proxy): only https
+        // Origins count, and http ones on loopback hosts.
+        assert!(!own("api.example.com", "http://api.example.com"));
+        assert!(own("localhost:8080", "http://localhost:8080"));
         assert!(own("[::1]:8080", "http://[::1]:8080"));
         assert!(own("127.0.0.1:8080", "http://127.0.0.1:8080"));
         assert!(!own("api.example.com", "https://api.example.com:8443"));
@@ -309,6 +422,46 @@ mod tests {
             "https://api.example.com"
         ));
         assert!(!own("user@api.example.com", "https://api.example.com"));
+    }
+
+    #[test]
+    fn forwarded_headers_name_one_origin_or_none() {
+        let read = |headers: &[(&str, &str)]| {
+            let mut req = actix_web::test::TestRequest::default();
+            for header in headers {
+                req = req.append_header(*header);
+            }
+            forwarded(&req.to_http_request())
+        };
+        let both = read(&[
+            ("forwarded", "for=1.2.3.4;host=api.example.com;proto=https"),
+            ("x-forwarded-host", "API.example.com"),
+            ("x-forwarded-proto", "https"),
+        ])
+        .unwrap();
+        assert_eq!(
+            (both.host.as_deref(), both.proto.as_deref()),
+            (Some("api.example.com"), Some("https"))
+        );
+        let quoted = read(&[("forwarded", "host=\"api.example.com:8443\";proto=HTTPS")]).unwrap();
+        assert_eq!(quoted.host.as_deref(), Some("api.example.com:8443"));
+        assert_eq!(quoted.proto.as_deref(), Some("https"));
+        assert_eq!(read(&[]).unwrap(), Forwarded::default());
+        for refused in [
+            vec![
+                ("forwarded", "host=a.example.com;proto=https"),
+                ("x-forwarded-host", "b.example.com"),
+            ],
+            vec![("forwarded", "proto=http"), ("x-forwarded-proto", "https")],
+            vec![("x-forwarded-host", "a.example.com, b.example.com")],
+            vec![("forwarded", "host=a.example.com, host=b.example.com")],
+            vec![
+                ("x-forwarded-host", "a.example.com"),
+                ("x-forwarded-host", "b.example.com"),
+            ],
+        ] {
+            assert!(read(&refused).is_err(), "{refused:?}");
+        }
     }
 
     #[test]

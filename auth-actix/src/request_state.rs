@@ -218,6 +218,9 @@ pub(crate) async fn verify_request(
                 "not exactly one DPoP header".into(),
             )),
         }
+    } else if token.from_cookie {
+        // A token that counts only from a header (a Clerk session without `azp`) is refused here.
+        auth.verifier.verify_cookie_token(token.as_str()).await
     } else {
         auth.verifier.verify_token(token.as_str()).await
     };

@@ -33,6 +33,9 @@ pub(crate) struct RequiredClaim {
 pub(crate) struct ClaimRules {
     pub(crate) audience: AudienceRule,
     pub(crate) authorized_parties: Vec<String>,
+    /// A token without `azp` passes when it came in a header (the verifier refuses it from a
+    /// cookie: [`ClaimRules::azp_excused`]).
+    pub(crate) missing_azp_from_headers: bool,
     pub(crate) leeway: Duration,
     pub(crate) required: Vec<RequiredClaim>,
     /// Dates (e.g. Firebase's `auth_time`) that must not lie in the future.
@@ -101,7 +104,7 @@ impl ClaimRules {
             }
         }
 
-        if !self.authorized_parties.is_empty() {
+        if !self.authorized_parties.is_empty() && !self.azp_excused(payload) {
             let azp = payload.get("azp");
             match azp.and_then(Json::as_str) {
                 Some(azp) if self.authorized_parties.iter().any(|p| p == azp) => {}
@@ -131,6 +134,15 @@ impl ClaimRules {
             }
         }
         Ok(())
+    }
+
+    /// Whether the authorized-party check lets this payload through without `azp` because the
+    /// provider accepts such tokens from headers: the verified token then counts from a header
+    /// only.
+    pub(crate) fn azp_excused(&self, payload: &Object<'_>) -> bool {
+        self.missing_azp_from_headers
+            && !self.authorized_parties.is_empty()
+            && !payload.contains_key("azp")
     }
 
     /// The one check time can change once the others have passed: `nbf` and `iat` only fall
@@ -221,6 +233,7 @@ mod tests {
         ClaimRules {
             audience: AudienceRule::Aud(vec!["api".into()]),
             authorized_parties: vec![],
+            missing_azp_from_headers: false,
             leeway: Duration::from_secs(30),
             required: vec![],
             past_dates: vec![],

@@ -449,6 +449,40 @@ impl Verifier {
         Ok(verified)
     }
 
+    /// Verifies `token` read from a cookie: as [`Verifier::verify_token`], and a token accepted
+    /// without `azp` under
+    /// [`Provider::accept_missing_azp_from_headers`](crate::Provider::accept_missing_azp_from_headers)
+    /// is refused, since it counts only when the client put it in a header itself. A cookie is
+    /// sent with any site's requests, and `azp` is what names the site the session belongs to.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// use auth_core::testing::TestIssuer;
+    /// use auth_core::{Provider, Verifier};
+    ///
+    /// let issuer = TestIssuer::start().await;
+    /// let clerk = Provider::clerk("https://clerk.example.com", ["https://app.example.com"])
+    ///     .accept_missing_azp_from_headers();
+    /// let clerk = issuer.adopt(clerk);
+    /// let native = issuer.token_for(&clerk).without_claim("azp").sign();
+    /// let verifier = Verifier::new(clerk)?;
+    /// assert!(verifier.verify_token(&native).await.is_ok(), "Authorization: Bearer");
+    /// assert!(verifier.verify_cookie_token(&native).await.is_err(), "the __session cookie");
+    /// # Ok(()) }
+    /// ```
+    pub async fn verify_cookie_token(&self, token: &str) -> Result<Arc<VerifiedToken>, AuthError> {
+        let verified = self.verify_token(token).await?;
+        if verified.header_only() {
+            return Err(AuthError::MissingClaim(
+                "azp: a token without it counts only when sent in a header, never from a cookie \
+                 (Provider::accept_missing_azp_from_headers)"
+                    .to_owned(),
+            ));
+        }
+        Ok(verified)
+    }
+
     /// Records how long accepting `token` took.
     fn timed(&self, token: &VerifiedToken, started: quanta::Instant) {
         if let Some(issuer) = self.inner.issuers.get(token.provider()) {
@@ -965,7 +999,8 @@ impl Issuer {
         self.matcher.check_tenant(iss, payload)?;
         let identity = self.mapping.identity(payload, iss)?;
         self.rules.kind.check_identity(&identity, payload)?;
-        Ok((identity, PayloadFacts::of(payload)))
+        let facts = PayloadFacts::of(payload).header_only(rules.azp_excused(payload));
+        Ok((identity, facts))
     }
 
     /// Verifies the signature of a token from `iss`; returns the fingerprint of the key that

@@ -711,3 +711,11 @@ pub mod tcp_proxy {
 #[cfg(doctest)]
 #[doc = include_str!("../../README.md")]
 pub struct ReadmeDoctests;
+
+/// The guides under `docs/`, their Rust examples compiled as doctests like the README's.
+#[cfg(doctest)]
+pub mod guides {
+    /// `docs/providers/zitadel.md`.
+    #[doc = include_str!("../../docs/providers/zitadel.md")]
+    pub struct Zitadel;
+}

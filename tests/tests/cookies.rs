@@ -190,10 +190,11 @@ async fn same_origin_and_headerless_requests_keep_working() {
             Some("https://API.example.com:443"),
             None,
         ),
-        // TLS ends at a proxy: without a public origin the scheme is not compared.
+        // TLS ends at a proxy that does not say so: this server sees plain http, the browser
+        // names the https origin it called.
         (
             "behind a TLS proxy",
-            Some("http://api.example.com"),
+            Some("https://api.example.com"),
             Some("same-origin"),
         ),
         ("a navigation typed in", None, Some("none")),

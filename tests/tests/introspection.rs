@@ -6,7 +6,9 @@ use std::time::Duration;
 
 use actix_web::http::StatusCode;
 use actix_web::{App, HttpResponse, get, test};
-use auth_actix::testing::{DpopKey, ServiceUserGrant, TestIssuer, TestRequestExt};
+use auth_actix::testing::{
+    DpopKey, ServiceUserGrant, TestIssuer, TestRequestExt, ZITADEL_WEB_CLIENT_ID,
+};
 use auth_actix::{
     AuthError, Introspection, JwtAuth, Provider, Revocations, StandardClaims, Verifier,
 };
@@ -1185,6 +1187,7 @@ async fn zitadel_opaque_tokens_are_introspected_with_the_key_file() {
     let zitadel = issuer.adopt(
         Provider::zitadel("https://acme.zitadel.cloud", project)
             .trusted_organizations([owner])
+            .zitadel_user_clients([ZITADEL_WEB_CLIENT_ID])
             .zitadel_key_file(&key_file.to_string_lossy()),
     );
     let app = test::init_service(

@@ -280,9 +280,36 @@ impl TestIssuer {
         })
     }
 
-    /// The issuer URL, `http://127.0.0.1:<port>`, as tokens carry it in `iss`.
+    /// The issuer's origin, `http://127.0.0.1:<port>`: the `iss` of tokens from
+    /// [`TestIssuer::token`], for [`TestIssuer::provider`]. A preset served here with
+    /// [`TestIssuer::adopt`] keeps the path its issuer has (an Auth0 issuer's trailing slash,
+    /// Keycloak's `/realms/<realm>`, Okta's `/oauth2/<server>`): its tokens' `iss` is
+    /// [`TestIssuer::issuer_for`].
     pub fn issuer(&self) -> &str {
         &self.issuer
+    }
+
+    /// The `iss` of tokens shaped for `provider` ([`TestIssuer::token_for`]): for an adopted
+    /// preset, this issuer's origin followed by the path the provider's issuer has; for a
+    /// multi-tenant one, its first tenant's.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")] async fn main() {
+    /// use auth_core::Provider;
+    /// use auth_core::testing::TestIssuer;
+    ///
+    /// let issuer = TestIssuer::start().await;
+    /// let auth0 = issuer.adopt(Provider::auth0("my-tenant.us.auth0.com", "https://api.example"));
+    /// assert_eq!(issuer.issuer_for(&auth0), format!("{}/", issuer.issuer()));
+    /// # }
+    /// ```
+    pub fn issuer_for(&self, provider: &Provider) -> String {
+        let claims = self.token_for(provider).claims();
+        claims
+            .get("iss")
+            .and_then(serde_json::Value::as_str)
+            .unwrap_or(&self.issuer)
+            .to_owned()
     }
 
     /// The audience tokens carry by default and [`TestIssuer::provider`] expects.

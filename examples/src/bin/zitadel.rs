@@ -9,22 +9,37 @@
 //! | `ZITADEL_ISSUER` | instance URL, e.g. `https://my-instance.zitadel.cloud` (unset: embedded demo issuer) |
 //! | `ZITADEL_PROJECT_ID` | the project's ID, digits shown on the project's page (in `aud`) |
 //! | `ZITADEL_ORG_ID` | the owning organisation's ID (digits); the roles it grants are the app's |
+//! | `ZITADEL_USER_CLIENTS` | comma-separated client IDs of the applications people sign in through; only their tokens are people's (unset: a token shaped like a person's passes neither `#[require_user]` nor `#[require_service]`). Client IDs only, never usernames |
 //! | `ZITADEL_KEY_FILE` | the API application's JSON key (authentication method "JWT"), to accept Zitadel's default opaque tokens by introspection |
 //! | `BIND` | listen address, default `127.0.0.1:8080` |
 //!
-//! `/admin` needs the project role `admin`, granted by the organisation owning the project. A
-//! customer organisation the project is granted to may grant `admin` to its own users too; that
-//! makes them admins of their organisation (`require_org_role`), not of this application.
+//! Routes, and which organisation each guard checks (the guide: `docs/providers/zitadel.md`):
+//!
+//! - `/admin` needs the project role `admin` as an application role: granted by the organisation
+//!   owning the project (`ZITADEL_ORG_ID`). A customer organisation the project is granted to may
+//!   grant `admin` to its own users too; that makes them admins of their organisation, not of this
+//!   application.
+//! - `GET /orgs/{org}/invoices` needs a project role (`viewer` or `admin`) granted by the
+//!   organisation the path names, and `POST` needs its `admin`: the guard compares the caller's
+//!   organisation with `{org}`, so organisation A's admin cannot touch organisation B's invoices.
+//! - `/jobs` is for service users (machine users: JWT profile, client credentials or a personal
+//!   access token), never for people, nor for tokens that may be either (`ZITADEL_USER_CLIENTS`).
 
 use std::net::SocketAddr;
 
-use actix_web::{App, HttpServer, Responder, get, web};
-use auth_actix::{Identity, JwtAuth, Provider, Verified, require_role};
+use actix_web::{App, HttpServer, Responder, get, post, web};
+use auth_actix::testing::{ServiceUserGrant, ZITADEL_WEB_CLIENT_ID};
+use auth_actix::{
+    Identity, JwtAuth, Provider, Verified, require_org_role, require_role, require_service,
+};
 use examples::{Carrier, Demo};
 use tracing_subscriber::EnvFilter;
 
 const DEMO_PROJECT: &str = "263514598346711111";
 const DEMO_OWNER_ORG: &str = "263514100000000001";
+/// Two customer organisations the demo project is granted to.
+const DEMO_CUSTOMER: &str = "263514200000000002";
+const DEMO_OTHER_CUSTOMER: &str = "263514300000000003";
 
 #[get("/public")]
 async fn public() -> impl Responder {
@@ -40,6 +55,27 @@ async fn me(identity: Verified<Identity>) -> impl Responder {
 #[require_role("admin")]
 async fn admin(identity: Verified<Identity>) -> impl Responder {
     format!("hello admin {}\n", identity.subject)
+}
+
+/// An organisation's invoices, for anyone it granted a role of this project.
+#[get("/orgs/{org}/invoices")]
+#[require_org_role(any("viewer", "admin"), org = "org")]
+async fn invoices(org: web::Path<String>) -> impl Responder {
+    format!("invoices of organisation {org}\n")
+}
+
+/// A new invoice, for the organisation's own admins only.
+#[post("/orgs/{org}/invoices")]
+#[require_org_role("admin", org = "org")]
+async fn create_invoice(org: web::Path<String>, identity: Verified<Identity>) -> impl Responder {
+    format!("invoice created in {org} by {}\n", identity.subject)
+}
+
+/// Work for machines: a service user's token, never a person's.
+#[get("/jobs")]
+#[require_service]
+async fn jobs(identity: Verified<Identity>) -> impl Responder {
+    format!("jobs for service user {}\n", identity.subject)
 }
 
 #[actix_web::main]
@@ -74,6 +110,9 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
                 .into());
             }
             let mut provider = Provider::zitadel(&issuer, &project).trusted_organizations([owner]);
+            if let Some(clients) = setting("ZITADEL_USER_CLIENTS") {
+                provider = provider.zitadel_user_clients(clients.split(',').map(str::trim));
+            }
             if let Some(key_file) = setting("ZITADEL_KEY_FILE") {
                 provider = provider.zitadel_key_file(&key_file);
             }
@@ -85,7 +124,9 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
                 // Zitadel's default tokens are opaque: the demo issuer mints those too.
                 demo.adopt(
                     Provider::zitadel("https://acme.zitadel.cloud", DEMO_PROJECT)
-                        .trusted_organizations([DEMO_OWNER_ORG]),
+                        .trusted_organizations([DEMO_OWNER_ORG])
+                        // The demo front end's client ID, in the tokens the demo issuer mints.
+                        .zitadel_user_clients([ZITADEL_WEB_CLIENT_ID]),
                 )
                 .introspection(demo.introspection()),
                 Some(demo),
@@ -96,6 +137,8 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         .map_err(|err| {
             if err.setting.contains("zitadel_key_file") {
                 format!("ZITADEL_KEY_FILE: {err}")
+            } else if err.setting.contains("zitadel_user_clients") {
+                format!("ZITADEL_USER_CLIENTS: {err}")
             } else if err.setting.contains("project_id") {
                 format!("ZITADEL_PROJECT_ID: {err}")
             } else {
@@ -116,6 +159,9 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
             .service(public)
             .service(me)
             .service(admin)
+            .service(invoices)
+            .service(create_invoice)
+            .service(jobs)
     })
     .bind(bind)
     .map_err(|err| format!("BIND={bind}: cannot listen there: {err}"))?;
@@ -145,6 +191,22 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
             let opaque = mint("263514-admin", &["admin"]).opaque();
             println!("# an opaque admin token (Zitadel's default), accepted by introspection");
             println!("curl -i {} {base}/admin", Carrier::Bearer.flag(&opaque));
+            let customer_admin = demo
+                .token_for(&provider)
+                .subject("263514-customer-admin")
+                .organization(DEMO_CUSTOMER, ["admin"])
+                .sign();
+            let bearer = Carrier::Bearer.flag(&customer_admin);
+            println!("# a customer organisation's admin: its own invoices 200, another's 403");
+            println!("curl -i -X POST {bearer} {base}/orgs/{DEMO_CUSTOMER}/invoices");
+            println!("curl -i -X POST {bearer} {base}/orgs/{DEMO_OTHER_CUSTOMER}/invoices");
+            let service = demo
+                .token_for(&provider)
+                .zitadel_service_user(ServiceUserGrant::ClientCredentials)
+                .opaque();
+            println!("# a service user (client credentials, opaque) on /jobs 200; a person 403");
+            println!("curl -i {} {base}/jobs", Carrier::Bearer.flag(&service));
+            println!("curl -i {bearer} {base}/jobs");
             println!();
         }
         None => println!("zitadel: listening on {base}"),
