@@ -135,8 +135,9 @@ async fn google_refuses_id_tokens_a_stranger_minted_for_your_client() {
     assert_eq!(
         verify(&google(Provider::google(web)), &minted().sign())
             .await
-            .unwrap_err(),
-        AuthError::InvalidAuthorizedParty,
+            .unwrap_err()
+            .reason(),
+        "bad_azp",
         "a service account of any project can mint it"
     );
     let without_email = minted()
@@ -146,16 +147,18 @@ async fn google_refuses_id_tokens_a_stranger_minted_for_your_client() {
     assert_eq!(
         verify(&google(Provider::google(web)), &without_email)
             .await
-            .unwrap_err(),
-        AuthError::InvalidAuthorizedParty,
+            .unwrap_err()
+            .reason(),
+        "bad_azp",
         "includeEmail is off by default"
     );
     let no_azp = user().without_claim("azp").sign();
     assert_eq!(
         verify(&google(Provider::google(web)), &no_azp)
             .await
-            .unwrap_err(),
-        AuthError::InvalidAuthorizedParty,
+            .unwrap_err()
+            .reason(),
+        "bad_azp",
         "refused where Google's steps are silent"
     );
 
@@ -175,8 +178,9 @@ async fn google_refuses_id_tokens_a_stranger_minted_for_your_client() {
     assert_eq!(
         verify(&google(Provider::google(web)), &cross_client)
             .await
-            .unwrap_err(),
-        AuthError::InvalidAuthorizedParty
+            .unwrap_err()
+            .reason(),
+        "bad_azp"
     );
 
     // Your own service account, listed like a client: a machine, by its verified e-mail.
