@@ -30,19 +30,21 @@ fn requests(c: &mut Criterion) {
             test::init_service(App::new().wrap(auth).route("/me", web::get().to(me))).await
         })
     };
-    // Handles bind to the recorder present when the middleware is built.
+    // Handles register on first use with the recorder present then: the recorded app serves
+    // under the local recorder (its first request registers them), the plain one never does.
     let plain = build();
     let recorder = metrics_exporter_prometheus::PrometheusBuilder::new().build_recorder();
     let handle = recorder.handle();
-    let recorded = metrics::with_local_recorder(&recorder, build);
+    let recorded = build();
     let mut group = c.benchmark_group("request");
-    for (case, app) in [
-        ("no_recorder", &plain),
-        ("prometheus_recorder", &recorded),
-        ("no_recorder_again", &plain),
-        ("prometheus_recorder_again", &recorded),
+    for (case, app, recording) in [
+        ("no_recorder", &plain, false),
+        ("prometheus_recorder", &recorded, true),
+        ("no_recorder_again", &plain, false),
+        ("prometheus_recorder_again", &recorded, true),
     ] {
         group.bench_function(case, |b| {
+            let _local = recording.then(|| metrics::set_default_local_recorder(&recorder));
             b.iter(|| {
                 local.block_on(&runtime, async {
                     let request = test::TestRequest::get().uri("/me").bearer(&token);

@@ -1,11 +1,13 @@
 //! One `tracing` event per request that authentication decided, target `auth`, logged when the
-//! request ends: an access log is one subscriber away. Never the token. The same decision counts
+//! request ends: an access log is one subscriber away. Never the token; a refused token's claimed
+//! `iss`, `aud` and `tid` (unverified, at most 200 bytes each), so a wrong issuer, audience or
+//! tenant shows beside the configured one. The same decision counts
 //! in `auth_decisions_total{issuer, outcome, code, reason}` through the `metrics` facade.
 
 use std::sync::Arc;
 
-use auth_core::{DECISIONS, ErrorCode, Verifier};
-use metrics::{Counter, counter};
+use auth_core::{DECISIONS, ErrorCode, LazyCounter, UnverifiedClaims, Verifier};
+use metrics::counter;
 
 use crate::request_state::AuthState;
 
@@ -15,19 +17,21 @@ pub const TARGET: &str = "auth";
 /// The label of decisions no configured issuer is known for (no token, or an `iss` none accepts).
 const NO_ISSUER: &str = "none";
 
-/// Counters for the frequent decisions, registered once (the refusals register as they come).
+/// Counters for the frequent decisions, each registered on its first use with a recorder
+/// installed, so a recorder installed after `JwtAuth::new` counts them too (the refusals register
+/// as they come).
 pub(crate) struct DecisionMeters {
     /// Allowed, per provider index.
-    allowed: Vec<Counter>,
-    anonymous: Counter,
-    preflight: Counter,
+    allowed: Vec<LazyCounter>,
+    anonymous: LazyCounter,
+    preflight: LazyCounter,
 }
 
 impl DecisionMeters {
     pub(crate) fn new(verifier: &Verifier) -> DecisionMeters {
         let ok = |issuer: String, outcome: &'static str| {
             let labels = [("issuer", issuer), ("outcome", outcome.to_owned())];
-            counter!(DECISIONS, ok_labels(labels))
+            LazyCounter::new(DECISIONS, ok_labels(labels))
         };
         DecisionMeters {
             allowed: (0..)
@@ -75,9 +79,18 @@ pub(crate) fn decision(path: &str, state: &AuthState, meters: Option<&Arc<Decisi
             let error = refusal.rejection().error();
             let code = error.code();
             let outcome = refused_outcome(code);
-            let (sub, iss) = refusal
-                .caller()
-                .map_or(("", ""), |caller| (&*caller.subject, &*caller.issuer));
+            // A verified caller's issuer; else what the refused token claims, unverified, beside
+            // the configured `issuer` (and, in `reason`, any other value expected).
+            let claimed = refusal.claims();
+            let claim = |read: fn(&UnverifiedClaims) -> &Option<String>| {
+                claimed
+                    .and_then(|claims| read(claims).as_deref())
+                    .unwrap_or("")
+            };
+            let (sub, iss) = refusal.caller().map_or(("", claim(|c| &c.iss)), |caller| {
+                (&*caller.subject, &*caller.issuer)
+            });
+            let (aud, tid) = (claim(|c| &c.aud), claim(|c| &c.tid));
             let (alg, kid) = refusal.header().map_or(("", ""), |header| {
                 (header.alg.as_str(), header.kid.as_deref().unwrap_or(""))
             });
@@ -88,11 +101,13 @@ pub(crate) fn decision(path: &str, state: &AuthState, meters: Option<&Arc<Decisi
             let issuer = refusal.issuer().unwrap_or(NO_ISSUER);
             if alarming {
                 tracing::warn!(
-                    target: TARGET, outcome, code, %reason, issuer, sub, iss, kid, alg, path
+                    target: TARGET, outcome, code, %reason, issuer, sub, iss, aud, tid, kid, alg,
+                    path
                 );
             } else {
                 tracing::info!(
-                    target: TARGET, outcome, code, %reason, issuer, sub, iss, kid, alg, path
+                    target: TARGET, outcome, code, %reason, issuer, sub, iss, aud, tid, kid, alg,
+                    path
                 );
             }
         }
@@ -134,16 +149,17 @@ fn ok_without_meters(outcome: &'static str) {
         ("issuer", NO_ISSUER.to_owned()),
         ("outcome", outcome.to_owned()),
     ];
-    counter!(DECISIONS, ok_labels(labels)).increment(1);
+    let labels: Vec<metrics::Label> = ok_labels(labels)
+        .map(|(key, value)| metrics::Label::new(key, value))
+        .collect();
+    counter!(DECISIONS, labels).increment(1);
 }
 
 /// The labels of a decision that refused nothing.
-fn ok_labels(labels: [(&'static str, String); 2]) -> Vec<metrics::Label> {
+fn ok_labels(labels: [(&'static str, String); 2]) -> impl Iterator<Item = (&'static str, String)> {
     labels
         .into_iter()
         .chain([("code", "OK".to_owned()), ("reason", "ok".to_owned())])
-        .map(|(key, value)| metrics::Label::new(key, value))
-        .collect()
 }
 
 /// The outcome word of a refusal: `forbidden` (403), `unavailable` (503), `error` (500), else

@@ -140,12 +140,14 @@ impl Authorize {
         self
     }
 
-    /// People only, no machine credentials.
+    /// People only, no machine credentials, nor callers whose token does not say
+    /// ([`IdentityKind::Unknown`](auth_core::IdentityKind::Unknown)); as
+    /// [`Rule::user`](crate::Rule::user).
     pub fn user() -> Authorize {
         Authorize::unnamed(RuleKind::User)
     }
 
-    /// Machine credentials only.
+    /// Machine credentials only (not [`IdentityKind::Unknown`](auth_core::IdentityKind::Unknown)).
     pub fn service() -> Authorize {
         Authorize::unnamed(RuleKind::Service)
     }

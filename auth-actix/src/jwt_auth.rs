@@ -443,22 +443,25 @@ impl JwtAuth {
         self.rejection_for(error, false)
     }
 
-    /// A refusal of a token sent with the DPoP scheme (`dpop`) or another way.
+    /// A refusal of a token sent with the DPoP scheme (`dpop`) or another way. It offers the
+    /// `DPoP` challenge only where a configured provider can issue DPoP-bound tokens.
     pub(crate) fn rejection_for(&self, error: AuthError, dpop: bool) -> AuthRejection {
         let nonce = matches!(error, AuthError::UseDpopNonce)
             .then(|| self.verifier.dpop_settings().current_nonce())
             .flatten();
-        let challenge = DpopChallenge {
-            algs: Arc::clone(&self.config.dpop_algs),
-            presented: dpop,
-            nonce,
-        };
-        AuthRejection::new(
+        let rejection = AuthRejection::new(
             error,
             Arc::clone(&self.config.realm),
             self.config.error_handler.clone(),
-        )
-        .with_dpop(challenge)
+        );
+        if !self.verifier.offers_dpop() {
+            return rejection;
+        }
+        rejection.with_dpop(DpopChallenge {
+            algs: Arc::clone(&self.config.dpop_algs),
+            presented: dpop,
+            nonce,
+        })
     }
 }
 

@@ -102,11 +102,12 @@ impl AuthRejection {
         }
     }
 
-    /// The RFC 6750 §3 challenges, and RFC 9449 §7.1's `DPoP` one where DPoP is accepted:
-    /// `error="invalid_token"` when a token was sent and refused, `insufficient_scope` when the
-    /// caller lacks a role or scope, `invalid_dpop_proof` or `use_dpop_nonce` for a proof, a bare
-    /// challenge when no token came. The scheme the token came with carries the error, and comes
-    /// first.
+    /// The RFC 6750 §3 challenges, and RFC 9449 §7.1's `DPoP` one where a configured provider can
+    /// issue DPoP-bound tokens: `error="invalid_token"` when a token was sent and refused,
+    /// `insufficient_scope` when the caller lacks a role or scope, `invalid_dpop_proof` or
+    /// `use_dpop_nonce` for a proof, a bare challenge when no token came. The scheme the token came
+    /// with carries the error; `Bearer` always comes first, as some clients (the MCP TypeScript
+    /// SDK) read only the first challenge.
     fn www_authenticate(&self) -> Vec<String> {
         let realm = &self.realm;
         let error = match self.code() {
@@ -149,10 +150,7 @@ impl AuthRejection {
             dpop_error.unwrap_or_default(),
             dpop.algs
         );
-        match on_dpop {
-            true => vec![dpop, bearer],
-            false => vec![bearer, dpop],
-        }
+        vec![bearer, dpop]
     }
 }
 

@@ -7,12 +7,15 @@
 //! logged when the request ends ([`RequestAuth`]'s `Drop`): an extractor that refuses after the
 //! middleware admitted the token changes the decision instead of adding a second one.
 
+use std::cell::Cell;
 use std::rc::Rc;
 use std::sync::Arc;
 
 use actix_web::http::Uri;
 use actix_web::{HttpMessage, HttpRequest, web};
-use auth_core::{AuthError, DpopRequest, Identity, Malformed, UnverifiedHeader, VerifiedToken};
+use auth_core::{
+    AuthError, DpopRequest, Identity, Malformed, UnverifiedClaims, UnverifiedHeader, VerifiedToken,
+};
 use tokio::sync::Notify;
 
 use crate::jwt_auth::{DEFAULT_REALM, JwtAuth};
@@ -69,6 +72,9 @@ pub(crate) struct Refusal {
     caller: Option<Arc<Identity>>,
     /// The header the refused token claimed, when one was sent.
     header: Option<UnverifiedHeader>,
+    /// Where the refused token claimed to come from and whom it claimed to be for, when one was
+    /// sent and its payload reads.
+    claims: Option<UnverifiedClaims>,
     /// The configured issuer the refused token or caller belongs to, for metrics.
     issuer: Option<String>,
 }
@@ -151,6 +157,10 @@ impl Refusal {
         self.header.as_ref()
     }
 
+    pub(crate) fn claims(&self) -> Option<&UnverifiedClaims> {
+        self.claims.as_ref()
+    }
+
     pub(crate) fn issuer(&self) -> Option<&str> {
         self.issuer.as_deref()
     }
@@ -208,17 +218,21 @@ pub(crate) async fn verify_request(
                 "not exactly one DPoP header".into(),
             )),
         }
+    } else if token.from_cookie {
+        // A token that counts only from a header (a Clerk session without `azp`) is refused here.
+        auth.verifier.verify_cookie_token(token.as_str()).await
     } else {
         auth.verifier.verify_token(token.as_str()).await
     };
     match outcome {
         Ok(verified) => AuthState::verified(auth, verified),
-        // The claimed header is read again only on this path, so admitted requests never pay for
-        // it.
+        // The claimed header and claims are read again only on this path, so admitted requests
+        // never pay for them.
         Err(error) => AuthState::Refused(Refusal {
             rejection: auth.rejection_for(error, token.dpop),
             caller: None,
             header: UnverifiedHeader::peek(token.as_str()),
+            claims: UnverifiedClaims::peek(token.as_str()),
             issuer: auth
                 .verifier
                 .issuer_label_of(token.as_str())
@@ -242,6 +256,7 @@ fn refused(
         rejection: auth.rejection(error),
         caller,
         header,
+        claims: None,
         issuer,
     })
 }
@@ -267,6 +282,7 @@ pub(crate) fn refuse(
         rejection: rejection.clone(),
         caller,
         header: None,
+        claims: None,
         issuer,
     };
     set_state(req, AuthState::Refused(refusal));
@@ -333,8 +349,45 @@ pub(crate) enum Step {
     Verify(JwtAuth),
     /// Run the role resolver for the current routing stage.
     Resolve(JwtAuth, Arc<VerifiedToken>),
+    /// The role resolver asks for the caller of the request it resolves roles for: waiting would
+    /// wait on itself.
+    Reentrant,
     /// No `JwtAuth` is configured.
     NotConfigured,
+}
+
+tokio::task_local! {
+    /// The role resolver being polled in this task, while it is: what tells its own extractions
+    /// (which would wait on it forever) apart from another extractor of the request waiting its
+    /// turn.
+    static RESOLVING: Rc<ResolverRun>;
+}
+
+/// One run of a role resolver.
+struct ResolverRun {
+    /// What the request's waiters wait on while it runs: names the run in the request's state.
+    done: Rc<Notify>,
+    /// The resolver asked for its own request's caller.
+    reentered: Cell<bool>,
+}
+
+/// Why a resolver that extracted its own request's caller is refused, and the fix.
+const REENTRANT: &str = "the role resolver asked for the caller of the request it resolves roles \
+                         for (a Verified or Optional extractor, or a guard, on the RoleRequest), \
+                         which waits for the resolver itself: read the caller with \
+                         RoleRequest::identity(), RoleRequest::token() or RoleRequest::claims()";
+
+/// Whether the resolver run that `done` names is the one this task is polling, noting it if so.
+fn reentrant(done: &Rc<Notify>) -> bool {
+    RESOLVING
+        .try_with(|run| {
+            let same = Rc::ptr_eq(&run.done, done);
+            if same {
+                run.reentered.set(true);
+            }
+            same
+        })
+        .unwrap_or(false)
 }
 
 /// The next step for `req`, decided without doing any work.
@@ -366,6 +419,7 @@ pub(crate) fn step(req: &HttpRequest) -> Step {
     match &caller.roles {
         Roles::FromToken => ready(caller.token.shared_identity()),
         Roles::Resolved { stage, identity } if *stage == routing_stage(req) => ready(identity),
+        Roles::Resolving(done) if reentrant(done) => Step::Reentrant,
         Roles::Resolving(done) => Step::Wait(Rc::clone(done)),
         Roles::Unresolved | Roles::Resolved { .. } => {
             let token = Arc::clone(&caller.token);
@@ -394,6 +448,15 @@ pub(crate) async fn authenticate(
         match step(req) {
             Step::Ready(outcome) => return outcome,
             Step::NotConfigured => return Err(not_configured(req)),
+            // Refused at once, leaving the state to the resolver's run, which fails the request
+            // when it ends.
+            Step::Reentrant => {
+                let error = AuthError::Internal(REENTRANT.to_owned());
+                return Err(match jwt_auth(req) {
+                    Some(auth) => auth.rejection(error),
+                    None => AuthRejection::new(error, Arc::from(DEFAULT_REALM), None),
+                });
+            }
             Step::Wait(done) => {
                 let mut notified = std::pin::pin!(done.notified());
                 // Registered before the re-check, so a wake-up between the two cannot be missed.
@@ -426,10 +489,24 @@ async fn resolve(req: &HttpRequest, auth: &JwtAuth, token: Arc<VerifiedToken>) {
         })
     };
     let lead = Lead::start(req, |done| caller(Roles::Resolving(done)));
-    let (request, unrouted) = RoleRequest::new(req.clone(), Arc::clone(token.shared_identity()));
-    let resolved = resolver.resolve_shared(request).await;
+    let run = Rc::new(ResolverRun {
+        done: Rc::clone(&lead.done),
+        reentered: Cell::new(false),
+    });
+    let (request, unrouted) = RoleRequest::new(req.clone(), Arc::clone(&token));
+    let resolved = RESOLVING
+        .scope(Rc::clone(&run), resolver.resolve_shared(request))
+        .await;
     let too_early = unrouted.borrow_mut().take();
+    let identity = || Some(Arc::clone(token.shared_identity()));
     let state = match (resolved, too_early) {
+        // Whatever it made of the refusal, the resolver cannot have seen the caller it asked for.
+        _ if run.reentered.get() => refused(
+            auth,
+            AuthError::Internal(REENTRANT.to_owned()),
+            identity(),
+            None,
+        ),
         (_, Some(param)) => {
             let reason = format!(
                 "the role resolver read path parameter `{param}` before routing matched it: an \
@@ -437,12 +514,7 @@ async fn resolve(req: &HttpRequest, auth: &JwtAuth, token: Arc<VerifiedToken>) {
                  scope's own path (web::scope(\"/agents/{{{param}}}\")) or guard the handler with \
                  #[require_role] or Require"
             );
-            refused(
-                auth,
-                AuthError::Internal(reason),
-                Some(Arc::clone(token.shared_identity())),
-                None,
-            )
+            refused(auth, AuthError::Internal(reason), identity(), None)
         }
         (Ok(extra), None) => {
             let mut identity = token.identity().clone();
@@ -457,7 +529,7 @@ async fn resolve(req: &HttpRequest, auth: &JwtAuth, token: Arc<VerifiedToken>) {
                 ResolveError::Unavailable(reason) => AuthError::RolesUnavailable(reason),
                 ResolveError::Failed(reason) => AuthError::Internal(reason),
             };
-            refused(auth, error, Some(Arc::clone(token.shared_identity())), None)
+            refused(auth, error, identity(), None)
         }
     };
     lead.finish(state);

@@ -127,6 +127,7 @@ impl RuleKind {
         let caller = |kind: IdentityKind| match kind {
             IdentityKind::User => "a person",
             IdentityKind::Service => "a machine credential",
+            IdentityKind::Unknown => "either",
         };
         let no_roles = BTreeSet::new();
         let org_roles = identity
@@ -143,6 +144,15 @@ impl RuleKind {
                 } else {
                     IdentityKind::Service
                 };
+                if identity.kind == IdentityKind::Unknown {
+                    return format!(
+                        "requires {}; the provider's tokens do not say whether a person or a \
+                         machine holds this one (Zitadel: a service user can shape its token like \
+                         a person's): name the client IDs of the applications people sign in \
+                         through with Provider::zitadel_user_clients([..])",
+                        caller(wanted)
+                    );
+                }
                 return format!(
                     "requires {}; the caller is {}",
                     caller(wanted),
@@ -158,11 +168,33 @@ impl RuleKind {
         };
         let required: Vec<&str> = names.into_iter().collect();
         let held: Vec<&str> = held.iter().map(String::as_str).collect();
-        format!(
+        let mut line = format!(
             "requires {what} {how} [{}]; the caller has [{}]",
             required.join(", "),
             held.join(", ")
-        )
+        );
+        // An organisation's (an Entra tenant's) roles are not the application's: say so where
+        // the caller holds a required role there, or the refusal looks like a missing role.
+        if let (RuleKind::AnyRole | RuleKind::AllRoles, Some(org)) = (self, &identity.organization)
+        {
+            let as_org: Vec<&str> = required
+                .iter()
+                .copied()
+                .filter(|role| org.has_role(role))
+                .collect();
+            if !as_org.is_empty() {
+                line.push_str(&format!(
+                    "; the caller holds [{}] as roles of its organisation (tenant) {:?}, not of \
+                     the application: guard with require_org_role bound to the organisation the \
+                     path names (org = \"<param>\"), or trust that organisation with \
+                     Provider::trusted_organizations",
+                    as_org.join(", "),
+                    // Signed by the issuer, but chosen by whoever names organisations there.
+                    org.id.chars().take(100).collect::<String>()
+                ));
+            }
+        }
+        line
     }
 }
 
@@ -288,13 +320,16 @@ impl Rule {
         }
     }
 
-    /// A person, not a machine credential ([`IdentityKind::User`]).
+    /// A person, not a machine credential ([`IdentityKind::User`]). A caller whose token does not
+    /// say ([`IdentityKind::Unknown`]: Zitadel without
+    /// [`Provider::zitadel_user_clients`](auth_core::Provider::zitadel_user_clients)) is refused
+    /// (403), the log naming that setting.
     pub const fn user() -> Rule {
         Rule::unnamed(RuleKind::User)
     }
 
     /// A machine credential ([`IdentityKind::Service`]): a service token, a client-credentials or
-    /// app-only token.
+    /// app-only token. [`IdentityKind::Unknown`] is refused, as by [`Rule::user`].
     pub const fn service() -> Rule {
         Rule::unnamed(RuleKind::Service)
     }
@@ -518,5 +553,33 @@ impl<R: Requirement> FromRequest for Require<R> {
                 _rule: PhantomData,
             })
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A caller whose token does not say whether a person or a machine holds it satisfies neither
+    /// kind, and the refusal names the setting that decides.
+    #[test]
+    fn an_unknown_kind_is_neither_a_person_nor_a_machine() {
+        let mut identity = Identity::default();
+        for (kind, user, service) in [
+            (IdentityKind::User, true, false),
+            (IdentityKind::Service, false, true),
+            (IdentityKind::Unknown, false, false),
+        ] {
+            identity.kind = kind;
+            assert_eq!(Rule::user().allows(&identity), user, "{kind:?}");
+            assert_eq!(Rule::service().allows(&identity), service, "{kind:?}");
+        }
+        for rule in [RuleKind::User, RuleKind::Service] {
+            let why = rule.describe(&identity, []);
+            assert!(why.contains("Provider::zitadel_user_clients"), "{why}");
+        }
+        identity.kind = IdentityKind::Service;
+        let why = RuleKind::User.describe(&identity, []);
+        assert_eq!(why, "requires a person; the caller is a machine credential");
     }
 }

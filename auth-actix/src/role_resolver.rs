@@ -9,8 +9,9 @@ use std::rc::Rc;
 use std::sync::Arc;
 
 use actix_web::HttpRequest;
-use auth_core::Identity;
+use auth_core::{AuthError, Identity, VerifiedToken};
 use futures_util::future::LocalBoxFuture;
+use serde::de::DeserializeOwned;
 
 /// Why roles could not be resolved. Clients see only the safe message of the mapped code.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -26,8 +27,12 @@ pub enum ResolveError {
 /// Adds roles for the current request to those the token carries.
 ///
 /// It runs after routing has matched the route (so its path parameters are there), at most once per
-/// request and route, and only when a guard or extractor needs the caller's roles. The most direct
-/// form is an `async fn`, with whatever it needs from the app's data:
+/// request and route, and only when a guard or extractor needs the caller's roles. It reads the
+/// caller from the [`RoleRequest`] ([`RoleRequest::identity`], [`RoleRequest::token`],
+/// [`RoleRequest::claims`]), never with an extractor or guard of its own request: those wait for
+/// the roles this resolver is computing, so such a request is answered 500 at once, with a log line
+/// naming the fix. The most direct form is an `async fn`, with whatever it needs from the app's
+/// data:
 ///
 /// ```
 /// use actix_web::web;
@@ -114,10 +119,29 @@ impl<R: RoleResolver> SharedResolver for R {
 ///
 /// Dereferences to the `HttpRequest` (for `app_data`, headers, the method). Read path parameters
 /// with [`RoleRequest::param`], which decodes them as `web::Path` does, so the resolver and the
-/// handler always agree on which resource is meant.
+/// handler always agree on which resource is meant. Read the caller here ([`RoleRequest::identity`],
+/// [`RoleRequest::token`], [`RoleRequest::claims`]): a `Verified<..>` or `Optional<..>` extracted
+/// from this request, or a guard run on it, would wait for this very resolver, and is refused.
+///
+/// ```
+/// use auth_actix::{ResolveError, RoleRequest};
+/// use serde::Deserialize;
+///
+/// #[derive(Deserialize)]
+/// struct Tenant {
+///     tenant: String,
+/// }
+///
+/// async fn tenant_roles(request: RoleRequest) -> Result<Vec<String>, ResolveError> {
+///     let claims: Tenant = request
+///         .claims()
+///         .map_err(|err| ResolveError::Failed(format!("token without a tenant: {err}")))?;
+///     Ok(if claims.tenant == "acme" { vec!["acme-staff".to_owned()] } else { Vec::new() })
+/// }
+/// ```
 pub struct RoleRequest {
     request: HttpRequest,
-    identity: Arc<Identity>,
+    token: Arc<VerifiedToken>,
     /// The first parameter asked for before routing had matched it (an `Authorize` on a scope runs
     /// before the scope's own routes).
     unrouted: Rc<RefCell<Option<String>>>,
@@ -126,13 +150,13 @@ pub struct RoleRequest {
 impl RoleRequest {
     pub(crate) fn new(
         request: HttpRequest,
-        identity: Arc<Identity>,
+        token: Arc<VerifiedToken>,
     ) -> (RoleRequest, Rc<RefCell<Option<String>>>) {
         let unrouted = Rc::new(RefCell::new(None));
         (
             RoleRequest {
                 request,
-                identity,
+                token,
                 unrouted: Rc::clone(&unrouted),
             },
             unrouted,
@@ -141,7 +165,20 @@ impl RoleRequest {
 
     /// The caller, with the roles the token carries.
     pub fn identity(&self) -> &Identity {
-        &self.identity
+        self.token.identity()
+    }
+
+    /// The verified token behind the caller: payload, algorithm, `kid`, as
+    /// [`Verified::token`](crate::Verified::token) gives it to handlers.
+    pub fn token(&self) -> &VerifiedToken {
+        &self.token
+    }
+
+    /// The token's payload as the application's type `T`, as
+    /// [`Verified<Claims<T>>`](crate::Verified) reads it; the error is the one that extractor
+    /// would refuse with ([`AuthError::ClaimsType`]).
+    pub fn claims<T: DeserializeOwned>(&self) -> Result<T, AuthError> {
+        self.token.deserialize()
     }
 
     /// The request.
@@ -184,7 +221,7 @@ impl std::fmt::Debug for RoleRequest {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("RoleRequest")
             .field("path", &self.request.path())
-            .field("identity", &self.identity)
+            .field("identity", self.token.identity())
             .finish()
     }
 }

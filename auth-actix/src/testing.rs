@@ -23,7 +23,9 @@
 //! # }
 //! ```
 
-pub use auth_core::testing::{DpopKey, ProofBuilder, ServiceUserGrant, TestIssuer, TokenBuilder};
+pub use auth_core::testing::{
+    DpopKey, ProofBuilder, ServiceUserGrant, TestIssuer, TokenBuilder, ZITADEL_WEB_CLIENT_ID,
+};
 
 use actix_web::http::header;
 use actix_web::test::TestRequest;

@@ -11,6 +11,19 @@ use crate::json::{Json, Keys, Object};
 
 /// A path to a claim: segments separated by `.`, a segment in double quotes when the claim name
 /// itself holds dots (`resource_access."my.app".roles`, `"https://example.com/roles"`).
+///
+/// A claim named by a URL (Auth0's namespaced claims) must be quoted: unquoted,
+/// `https://example.com/roles` would read as the claim `https://example` holding `com/roles`,
+/// which no token has, so every caller would silently have no roles. Such a path, one whose first
+/// unquoted segment holds `://`, is refused with the quoted form to write instead.
+///
+/// ```
+/// use auth_core::ClaimPath;
+///
+/// assert!(ClaimPath::parse(r#""https://example.com/roles""#).is_ok());
+/// let unquoted = ClaimPath::parse("https://example.com/roles").unwrap_err();
+/// assert!(unquoted.problem.contains(r#""\"https://example.com/roles\"""#), "{unquoted}");
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ClaimPath {
     segments: Box<[Box<str>]>,
@@ -38,6 +51,9 @@ impl ClaimPath {
                 let end = rest.find('.').unwrap_or(rest.len());
                 if rest[..end].contains('"') {
                     return Err(bad("a quote may only open a segment"));
+                }
+                if segments.is_empty() && rest[..end].contains("://") {
+                    return Err(url_unquoted(path, &rest[..end]));
                 }
                 (&rest[..end], &rest[end..])
             };
@@ -200,6 +216,20 @@ impl<'a> Iterator for Names<'a> {
     }
 }
 
+/// The refusal of a path that starts with an unquoted URL: read as dotted, it names a claim no token
+/// carries (`https://example`), so it must be quoted whole.
+fn url_unquoted(path: &str, first: &str) -> ConfigError {
+    let quoted = format!("\"{path}\"");
+    ConfigError::new(
+        format!("claim path {path:?}"),
+        format!(
+            "a claim named by a URL must be quoted, as the URL holds dots: unquoted, this reads as \
+             the claim {first:?} (which no token carries) and would silently yield nothing; write \
+             {quoted} with its quotes (in Rust: {quoted:?}; in a shell: '{quoted}')"
+        ),
+    )
+}
+
 impl FromStr for ClaimPath {
     type Err = ConfigError;
 
@@ -214,7 +244,9 @@ impl fmt::Display for ClaimPath {
             if i > 0 {
                 f.write_str(".")?;
             }
-            if segment.contains('.') {
+            // Quoted where unquoted would read otherwise: a dot splits, and a first segment
+            // holding `://` is refused.
+            if segment.contains('.') || segment.contains("://") {
                 write!(f, "\"{segment}\"")?;
             } else {
                 f.write_str(segment)?;
@@ -327,6 +359,31 @@ mod tests {
                 }
             }
         }
+    }
+
+    #[test]
+    fn a_url_claim_name_must_be_quoted() {
+        assert_eq!(names(r#""https://example.com/roles""#), ["ns"]);
+        for unquoted in [
+            "https://example.com/roles",
+            "https://example.com/app.roles",
+            "urn://x",
+        ] {
+            let err = ClaimPath::parse(unquoted).unwrap_err();
+            assert_eq!(err.setting, format!("claim path {unquoted:?}"));
+            let quoted = format!("\"{unquoted}\"");
+            assert!(
+                err.problem.contains(&format!("{quoted:?}")) && err.problem.contains("quoted"),
+                "{err}"
+            );
+            assert!(ClaimPath::parse(&quoted).is_ok(), "{quoted}");
+        }
+        // A URL deeper in a path is a key of an object claim, never read as the claim's name.
+        assert!(ClaimPath::parse("custom.https://x").is_ok());
+        // A literal claim name holding `://` displays quoted, and parses back to itself.
+        let literal = ClaimPath::claim("a://b");
+        assert_eq!(literal.to_string(), r#""a://b""#);
+        assert_eq!(ClaimPath::parse(&literal.to_string()).unwrap(), literal);
     }
 
     #[test]

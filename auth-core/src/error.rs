@@ -89,6 +89,11 @@ pub enum AuthError {
     /// The token is not a well-formed compact JWS.
     #[error("malformed token: {0:?}")]
     Malformed(Malformed),
+    /// The token is no JWT but looks opaque (one segment, or five: an encrypted JWE, as Auth0's
+    /// opaque tokens are), and no configured provider introspects it. The hint says how to get a
+    /// token this API can verify.
+    #[error("not a JWT: an opaque token; {0}")]
+    OpaqueToken(&'static str),
     /// The header names an algorithm that is unknown, `none`, HMAC, or outside the allow-list or
     /// the key's.
     #[error("algorithm not allowed")]
@@ -198,12 +203,25 @@ pub enum AuthError {
     /// The signature does not verify.
     #[error("signature does not verify")]
     InvalidSignature,
-    /// `aud` does not hold a configured audience.
-    #[error("audience mismatch")]
-    InvalidAudience,
+    /// `aud` does not hold a configured audience (or, for a provider that names its audience in
+    /// another claim, as Cognito's `client_id`, that claim holds none).
+    #[error("audience mismatch: the token carries {received}; accepted: {expected}")]
+    InvalidAudience {
+        /// The audiences the provider accepts (at most 200 bytes of them).
+        expected: String,
+        /// What the token carries, unverified, with the claim's name: `aud ["other-api"]`, `no
+        /// aud` (at most 200 bytes).
+        received: String,
+    },
     /// `azp` is missing or not an authorized party.
-    #[error("authorized party mismatch")]
-    InvalidAuthorizedParty,
+    #[error("authorized party mismatch: the token carries {received}; accepted: {expected}")]
+    InvalidAuthorizedParty {
+        /// The authorized parties the provider accepts (at most 200 bytes of them).
+        expected: String,
+        /// What the token carries, unverified: `azp "https://elsewhere.example.com"` or `no azp`
+        /// (at most 200 bytes).
+        received: String,
+    },
     /// `exp` has passed (leeway included).
     #[error("token expired")]
     Expired,
@@ -274,6 +292,7 @@ impl AuthError {
             AuthError::MissingToken => "no token",
             AuthError::TooLarge { .. } => "token too large",
             AuthError::Malformed(_) => "malformed token",
+            AuthError::OpaqueToken(_) => "opaque token not accepted",
             AuthError::AlgorithmNotAllowed => "algorithm not allowed",
             AuthError::ForbiddenHeader(_) | AuthError::UnknownCritical => "header not accepted",
             AuthError::UnknownIssuer { .. } => "issuer not accepted",
@@ -293,8 +312,8 @@ impl AuthError {
             AuthError::CrossSiteCookie(_) => "cookie not accepted from another site",
             AuthError::UseDpopNonce => "DPoP nonce required",
             AuthError::DpopBinding(_) => "token binding not satisfied",
-            AuthError::InvalidAudience => "audience not accepted",
-            AuthError::InvalidAuthorizedParty => "authorized party not accepted",
+            AuthError::InvalidAudience { .. } => "audience not accepted",
+            AuthError::InvalidAuthorizedParty { .. } => "authorized party not accepted",
             AuthError::Expired => "token expired",
             AuthError::NotYetValid | AuthError::IssuedInFuture => "token not yet valid",
             AuthError::WrongTokenKind(_) => "token kind not accepted",
@@ -316,6 +335,7 @@ impl AuthError {
             AuthError::MissingToken => "missing",
             AuthError::TooLarge { .. } => "too_large",
             AuthError::Malformed(_) => "malformed",
+            AuthError::OpaqueToken(_) => "opaque_token",
             AuthError::AlgorithmNotAllowed => "algorithm",
             AuthError::ForbiddenHeader(_) | AuthError::UnknownCritical => "header",
             AuthError::UnknownIssuer { .. } => "unknown_issuer",
@@ -335,8 +355,8 @@ impl AuthError {
             AuthError::UseDpopNonce => "dpop_nonce",
             AuthError::DpopBinding(_) => "dpop_binding",
             AuthError::InvalidSignature => "bad_signature",
-            AuthError::InvalidAudience => "bad_audience",
-            AuthError::InvalidAuthorizedParty => "bad_azp",
+            AuthError::InvalidAudience { .. } => "bad_audience",
+            AuthError::InvalidAuthorizedParty { .. } => "bad_azp",
             AuthError::Expired => "expired",
             AuthError::NotYetValid | AuthError::IssuedInFuture => "not_yet_valid",
             AuthError::MissingClaim(_) | AuthError::InvalidClaim(_) | AuthError::ClaimsType(_) => {

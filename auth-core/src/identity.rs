@@ -9,7 +9,10 @@ use crate::error::AuthError;
 use crate::json::{Json, Object};
 use crate::organization::{OrgAcceptance, OrgMapping, Organization};
 
-/// Whether the caller is a person or a machine.
+/// Whether the caller is a person or a machine, or the token does not say.
+///
+/// Serialised `"user"`, `"service"`, `"unknown"`. Match it exhaustively: a new kind is a decision
+/// each application makes, not a default.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum IdentityKind {
@@ -17,8 +20,15 @@ pub enum IdentityKind {
     #[default]
     User,
     /// A machine credential: a Cloudflare Access service token, a client-credentials token (Auth0,
-    /// Okta, Cognito, RFC 9068), an Entra app-only token, a Keycloak service account.
+    /// Okta, Cognito, RFC 9068), an Entra app-only token, a Keycloak service account, a Zitadel
+    /// service user, a Google service account's ID token.
     Service,
+    /// The provider's tokens do not say whether a person or a machine holds this one: a Zitadel
+    /// token shaped like a person's, which a service user can shape so too, while
+    /// [`Provider::zitadel_user_clients`](crate::Provider::zitadel_user_clients) is not set.
+    /// Neither a person's guard (`#[require_user]`) nor a machine's (`#[require_service]`) admits
+    /// it; other guards (roles, scopes) do as for any caller.
+    Unknown,
 }
 
 /// Who the verified token speaks for, normalised across providers.
@@ -64,7 +74,7 @@ pub struct Identity {
     /// Scopes or permissions granted to the token (for an Auth0 token issued in an organisation's
     /// context, not the organisation's permissions: those are in [`Identity::organization`]).
     pub scopes: BTreeSet<String>,
-    /// Person or machine.
+    /// Person or machine, or [`IdentityKind::Unknown`] where the token does not say.
     pub kind: IdentityKind,
     /// The organisation or tenant the caller acts in, with the roles it granted: Clerk's active
     /// organisation, Auth0's `org_id`, the Zitadel organisation the user belongs to, the Entra
@@ -115,12 +125,20 @@ pub enum ServiceRule {
     ClaimAbsent(ClaimPath),
     /// The claim equals the value, e.g. Entra's `idtyp` = `app`.
     ClaimEquals(ClaimPath, String),
-    /// The claim is a string ending with the value, e.g. Auth0's `sub` = `<client>@clients`.
+    /// The claim is the JSON boolean `true`, e.g. Google's `email_verified`.
+    ClaimIsTrue(ClaimPath),
+    /// The claim is a string ending with the value, e.g. a Google service account's `email`
+    /// (`….gserviceaccount.com`). Never a test of an identifier someone else chooses the end of:
+    /// an Auth0 enterprise login's `sub` can end with `@clients` too (see
+    /// [`ServiceRule::ClaimIsClaimWithSuffix`]).
     ClaimEndsWith(ClaimPath, String),
     /// The claim is a string starting with the value, e.g. Keycloak's `service-account-`.
     ClaimStartsWith(ClaimPath, String),
     /// Two claims hold the same non-empty string, e.g. RFC 9068's `sub` = `client_id`.
     ClaimsEqual(ClaimPath, ClaimPath),
+    /// The first claim is exactly the second (a non-empty string) followed by the suffix, e.g.
+    /// Auth0's `sub` = `<azp>@clients`.
+    ClaimIsClaimWithSuffix(ClaimPath, ClaimPath, String),
     /// The first claim is a non-empty string that the second holds: equal to it, or one of its
     /// items when it is an array, e.g. Zitadel's `client_id` among `aud`.
     ClaimIn(ClaimPath, ClaimPath),
@@ -145,6 +163,7 @@ impl ServiceRule {
             ServiceRule::ClaimPresent(path) => text(path).is_some(),
             ServiceRule::ClaimAbsent(path) => path.find(payload).is_none_or(Json::is_null),
             ServiceRule::ClaimEquals(path, value) => text(path) == Some(value.as_str()),
+            ServiceRule::ClaimIsTrue(path) => matches!(path.find(payload), Some(Json::Bool(true))),
             ServiceRule::ClaimEndsWith(path, end) => {
                 text(path).is_some_and(|v| v.ends_with(&**end))
             }
@@ -152,6 +171,9 @@ impl ServiceRule {
                 text(path).is_some_and(|v| v.starts_with(&**start))
             }
             ServiceRule::ClaimsEqual(a, b) => text(a).is_some() && text(a) == text(b),
+            ServiceRule::ClaimIsClaimWithSuffix(a, b, suffix) => text(a)
+                .zip(text(b))
+                .is_some_and(|(a, b)| a.strip_suffix(&**suffix) == Some(b)),
             ServiceRule::ClaimIn(a, b) => text(a).is_some_and(|a| match b.find(payload) {
                 Some(Json::String(b)) => a == &**b,
                 Some(Json::Array(items)) => items.iter().any(|item| item.as_str() == Some(a)),
@@ -182,8 +204,14 @@ impl NameClaim {
 pub(crate) struct IdentityMapping {
     pub(crate) roles: Vec<NameClaim>,
     pub(crate) scopes: Vec<NameClaim>,
+    /// Where a person's scopes come from, when not from `scopes` (Auth0's `permissions` alone:
+    /// with RBAC off, its `scope` holds what the application asked for).
+    pub(crate) user_scopes: Option<Vec<NameClaim>>,
     pub(crate) email: ClaimPath,
     pub(crate) service: Option<ServiceRule>,
+    /// The kind of a token the service rule does not mark: a person's, except where the
+    /// provider's people and machines can look alike (Zitadel without its user clients).
+    pub(crate) unmarked: IdentityKind,
     /// The subject when `sub` is empty (Cloudflare service tokens: `common_name`).
     pub(crate) subject_fallback: Option<ClaimPath>,
     pub(crate) organization: Option<OrgMapping>,
@@ -201,8 +229,10 @@ impl Default for IdentityMapping {
                 NameClaim::new(ClaimPath::claim("scope"), Separator::Space),
                 NameClaim::new(ClaimPath::claim("scp"), Separator::Space),
             ],
+            user_scopes: None,
             email: ClaimPath::claim("email"),
             service: None,
+            unmarked: IdentityKind::User,
             subject_fallback: None,
             organization: None,
             trusted_organizations: Vec::new(),
@@ -246,18 +276,21 @@ impl IdentityMapping {
         };
         let kind = match &self.service {
             Some(rule) if rule.holds(payload) => IdentityKind::Service,
-            _ => IdentityKind::User,
+            _ => self.unmarked,
         };
         let mut roles = collect(&self.roles);
-        let mut scopes = collect(&self.scopes);
+        let mut scopes = match (&self.user_scopes, kind) {
+            (Some(user_scopes), IdentityKind::User) => collect(user_scopes),
+            _ => collect(&self.scopes),
+        };
         let organization = match &self.organization {
             None => None,
             Some(mapping) => {
                 let trusted = &self.trusted_organizations;
                 let granted = mapping.read(payload, &mut roles, &mut scopes, trusted)?;
-                if let Some(org) = &granted.organization {
-                    self.accepted_organizations.admit(mapping, org, trusted)?;
-                }
+                let org = granted.organization.as_ref();
+                self.accepted_organizations
+                    .admit(mapping, payload, org, trusted)?;
                 roles.extend(granted.app_roles);
                 scopes.extend(granted.app_scopes);
                 granted.organization
@@ -282,6 +315,32 @@ mod tests {
 
     use super::*;
 
+    /// A token the service rule does not mark takes the mapping's `unmarked` kind: a person's by
+    /// default, `Unknown` where the provider's people and machines look alike.
+    #[test]
+    fn the_unmarked_kind_is_the_mappings() {
+        let machine = json!({"sub": "s", "client_id": "s"});
+        let other = json!({"sub": "u", "client_id": "c"});
+        let mut mapping = IdentityMapping {
+            service: Some(ServiceRule::ClaimsEqual(
+                ClaimPath::claim("sub"),
+                ClaimPath::claim("client_id"),
+            )),
+            ..IdentityMapping::default()
+        };
+        let kind = |mapping: &IdentityMapping, payload: &serde_json::Value| {
+            let payload = Object::borrow(payload.as_object().unwrap());
+            mapping.identity(&payload, "iss").unwrap().kind
+        };
+        assert_eq!(kind(&mapping, &machine), IdentityKind::Service);
+        assert_eq!(kind(&mapping, &other), IdentityKind::User);
+        mapping.unmarked = IdentityKind::Unknown;
+        assert_eq!(kind(&mapping, &machine), IdentityKind::Service);
+        assert_eq!(kind(&mapping, &other), IdentityKind::Unknown);
+        let serialised = serde_json::to_value(IdentityKind::Unknown).unwrap();
+        assert_eq!(serialised, json!("unknown"));
+    }
+
     #[test]
     fn claim_in_and_not() {
         let holds = |rule: &ServiceRule, payload: serde_json::Value| {
@@ -299,6 +358,33 @@ mod tests {
             json!({"aud": ["c"]}),
         ] {
             assert!(!holds(&among, not_among.clone()), "{not_among}");
+        }
+        let auth0_machine = ServiceRule::ClaimIsClaimWithSuffix(
+            ClaimPath::claim("sub"),
+            ClaimPath::claim("azp"),
+            "@clients".to_owned(),
+        );
+        assert!(holds(
+            &auth0_machine,
+            json!({"sub": "abc@clients", "azp": "abc"})
+        ));
+        for person in [
+            json!({"sub": "samlp|acme-corp|ops@clients", "azp": "abc"}),
+            json!({"sub": "xabc@clients", "azp": "abc"}),
+            json!({"sub": "abc@clients"}),
+            json!({"sub": "@clients", "azp": ""}),
+            json!({"sub": "abc", "azp": "abc"}),
+        ] {
+            assert!(!holds(&auth0_machine, person.clone()), "{person}");
+        }
+        let verified = ServiceRule::ClaimIsTrue(ClaimPath::claim("email_verified"));
+        assert!(holds(&verified, json!({"email_verified": true})));
+        for not_true in [
+            json!({"email_verified": "true"}),
+            json!({"email_verified": false}),
+            json!({}),
+        ] {
+            assert!(!holds(&verified, not_true.clone()), "{not_true}");
         }
         let not = ServiceRule::Not(Box::new(among));
         assert!(holds(&not, json!({"client_id": "c", "aud": ["p"]})));

@@ -9,6 +9,7 @@ use std::time::{Duration, Instant};
 use moka::future::Cache;
 
 use crate::error::AuthError;
+use crate::meters::{INTROSPECTION_CACHE, LazyCounter};
 use crate::verified_token::VerifiedToken;
 
 /// What introspection concluded about a token.
@@ -37,8 +38,8 @@ impl moka::Expiry<Box<str>, Arc<Introspected>> for ExpireWithAnswer {
 /// The cache, bounded like the verified-token cache: about `capacity` typical tokens.
 pub(crate) struct IntrospectionCache {
     entries: Cache<Box<str>, Arc<Introspected>, foldhash::fast::RandomState>,
-    hits: metrics::Counter,
-    misses: metrics::Counter,
+    hits: LazyCounter,
+    misses: LazyCounter,
 }
 
 impl std::fmt::Debug for IntrospectionCache {
@@ -64,8 +65,8 @@ impl IntrospectionCache {
             .build_with_hasher(foldhash::fast::RandomState::default());
         IntrospectionCache {
             entries,
-            hits: metrics::counter!(crate::meters::INTROSPECTION_CACHE, "result" => "hit"),
-            misses: metrics::counter!(crate::meters::INTROSPECTION_CACHE, "result" => "miss"),
+            hits: LazyCounter::new(INTROSPECTION_CACHE, [("result", "hit".to_owned())]),
+            misses: LazyCounter::new(INTROSPECTION_CACHE, [("result", "miss".to_owned())]),
         }
     }
 

@@ -30,6 +30,7 @@ mod identity;
 mod introspected_jwt;
 mod introspection;
 mod introspection_cache;
+mod issuer_document;
 mod issuer_url;
 mod json;
 mod jwks;
@@ -73,6 +74,8 @@ pub use meters::{
     JWKS_FETCHES, JWKS_KEYS, JWKS_LAST_SUCCESS, JWKS_UNKNOWN_KID_REFETCHES, KEYS_AGE, METRIC_NAMES,
     REVOCATION_STORE_READY, VERIFIED_CACHE, VERIFY_SECONDS,
 };
+#[doc(hidden)]
+pub use meters::{LazyCounter, LazyMeter};
 pub use organization::Organization;
 pub use provider::{DEFAULT_LEEWAY, MAX_LEEWAY, Provider, TENANT_PLACEHOLDER};
 pub use replay_store::DEFAULT_REPLAY_CAPACITY;
@@ -80,7 +83,7 @@ pub use revocation::{
     DEFAULT_MAX_TOKEN_LIFETIME, DEFAULT_REVOCATION_CAPACITY, RevocationError, RevocationSettings,
     Revocations,
 };
-pub use token::{MAX_TOKEN_LEN, UnverifiedHeader};
+pub use token::{MAX_TOKEN_LEN, UnverifiedClaims, UnverifiedHeader};
 pub use token_endpoints::TokenEndpoints;
 pub use token_source::TokenSource;
 pub use verified_cache::DEFAULT_CACHE_CAPACITY;

@@ -22,6 +22,9 @@ use crate::claim_path::ClaimPath;
 use crate::error::AuthError;
 use crate::json::{Json, Object};
 
+/// Zitadel's claim naming the organisation a user belongs to (its resource owner).
+const ZITADEL_RESOURCE_OWNER: &str = "urn:zitadel:iam:user:resourceowner:id";
+
 /// The organisation (or tenant) a caller acts in, and what it granted them.
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
 #[non_exhaustive]
@@ -139,7 +142,7 @@ impl OrgMapping {
                         .filter(|s| !s.is_empty())
                         .map(str::to_owned)
                 };
-                let owner = text("urn:zitadel:iam:user:resourceowner:id").map(|id| {
+                let owner = text(ZITADEL_RESOURCE_OWNER).map(|id| {
                     let name = text("urn:zitadel:iam:user:resourceowner:name");
                     (id, name)
                 });
@@ -186,6 +189,66 @@ impl OrgMapping {
         matches!(self, OrgMapping::Auth0)
     }
 
+    /// Why the token does not itself name the caller's organisation (`org` is what was read), for
+    /// a provider whose tokens name it only when the client asks: Zitadel writes
+    /// `urn:zitadel:iam:user:resourceowner:id` only for the scope
+    /// `urn:zitadel:iam:user:resourceowner` (the organisation that granted roles is not the
+    /// caller's), Keycloak its `organization` claim only for the `organization` scopes, and names
+    /// none for several organisations. `None` where
+    /// the token names it, or where naming none means a login outside any organisation (Auth0,
+    /// Clerk), or the provider always names it (Entra's tenant).
+    fn unnamed(&self, payload: &Object<'_>, org: Option<&Organization>) -> Option<String> {
+        match self {
+            OrgMapping::Zitadel { .. } => {
+                let owner = payload.get(ZITADEL_RESOURCE_OWNER);
+                if owner
+                    .and_then(Json::as_str)
+                    .is_some_and(|id| !id.is_empty())
+                {
+                    return None;
+                }
+                let what = if owner.is_none() {
+                    "names no organisation"
+                } else {
+                    "holds an unreadable organisation"
+                };
+                Some(format!(
+                    "the token {what} in `{ZITADEL_RESOURCE_OWNER}`, which Zitadel writes only \
+                     when the token request asks for the scope \
+                     `urn:zitadel:iam:user:resourceowner`; Provider::accept_organizations refuses \
+                     tokens that leave the caller's organisation out: have clients request that \
+                     scope"
+                ))
+            }
+            OrgMapping::Keycloak if org.is_none() => Some(match payload.get("organization") {
+                None => {
+                    "the token names no organisation: Keycloak writes `organization` only when \
+                         the client requests the scope `organization` (the user picks one) or \
+                         `organization:<alias>`; Provider::accept_organizations refuses tokens \
+                         that leave it out"
+                        .to_owned()
+                }
+                Some(_) => "the token's `organization` claim names several organisations (the \
+                            scope `organization:*`) or none readably: request the scope \
+                            `organization` (the user picks one) or `organization:<alias>`"
+                    .to_owned(),
+            }),
+            _ => None,
+        }
+    }
+
+    /// `id` as this provider's tokens write it, or why it cannot be one: Entra's tenant IDs are
+    /// GUIDs, trimmed and lower-cased as tokens carry them; other providers' IDs are taken as
+    /// given.
+    pub(crate) fn normalized_id(&self, id: &str) -> Result<String, String> {
+        match self {
+            OrgMapping::Tenant { .. } => {
+                crate::presets::tenant_id(id).ok_or_else(|| crate::presets::not_a_tenant_id(id))
+            }
+            _ => Ok(id.to_owned()),
+        }
+    }
+
     /// The prefix every organisation ID of this provider starts with, where it documents one.
     pub(crate) fn id_prefix(&self) -> Option<&'static str> {
         match self {
@@ -196,13 +259,23 @@ impl OrgMapping {
 }
 
 impl OrgAcceptance {
-    /// Admits `org` unless the provider's settings refuse it.
+    /// Admits the token's organisation (`org`, `None` when it names none) unless the provider's
+    /// settings refuse it. With [`OrgAcceptance::Only`], a provider whose tokens name the caller's
+    /// organisation only when the client asks for it (Zitadel, Keycloak) refuses a token that does
+    /// not: a member of another organisation would pass by leaving it out.
     pub(crate) fn admit(
         &self,
         mapping: &OrgMapping,
-        org: &Organization,
+        payload: &Object<'_>,
+        org: Option<&Organization>,
         trusted: &[String],
     ) -> Result<(), AuthError> {
+        if let (OrgAcceptance::Only(_), Some(why)) = (self, mapping.unnamed(payload, org)) {
+            return Err(AuthError::OrganizationNotAccepted(why));
+        }
+        let Some(org) = org else {
+            return Ok(());
+        };
         let listed = |list: &[String]| list.contains(&org.id);
         let id = shortened(&org.id);
         match self {
@@ -232,11 +305,24 @@ fn shortened(value: &str) -> &str {
     &value[..end]
 }
 
+/// The scopes of OpenID Connect itself (Core §5.4, §11), which Auth0 passes through `scope` for any
+/// login: never an organisation's permission.
+const OPENID_SCOPES: [&str; 6] = [
+    "openid",
+    "profile",
+    "email",
+    "address",
+    "phone",
+    "offline_access",
+];
+
 /// Auth0's organisation: `org_id` and, where the tenant enables names, `org_name`. In a token
 /// issued in an organisation's context, `permissions` "reflect only the roles held within the
 /// active Organization", and roles reach the token only through an Action (the role claims): both
 /// are the organisation's. Auth0 mirrors permissions into `scope` under RBAC, so a scope that is
-/// also a permission is the organisation's too; other scopes (`openid`, ...) stay the caller's.
+/// also a permission is the organisation's too. Without a `permissions` claim (an array), which
+/// Auth0 adds only with "Add Permissions in the Access Token", nothing tells a mirrored
+/// permission from an application scope: every scope but OpenID Connect's is the organisation's.
 fn auth0(
     payload: &Object<'_>,
     roles: &mut BTreeSet<String>,
@@ -259,15 +345,24 @@ fn auth0(
         Some(Json::String(name)) if !name.is_empty() => Some(name.to_string()),
         Some(_) => return Err(AuthError::InvalidClaim("org_name".into())),
     };
-    let permissions: BTreeSet<String> = payload
-        .get("permissions")
-        .and_then(Json::as_array)
-        .unwrap_or_default()
-        .iter()
-        .filter_map(Json::as_str)
-        .map(str::to_owned)
-        .collect();
-    scopes.retain(|scope| !permissions.contains(scope));
+    let permissions: BTreeSet<String> = match payload.get("permissions").and_then(Json::as_array) {
+        Some(listed) => {
+            let listed: BTreeSet<String> = listed
+                .iter()
+                .filter_map(Json::as_str)
+                .map(str::to_owned)
+                .collect();
+            scopes.retain(|scope| !listed.contains(scope));
+            listed
+        }
+        None => {
+            let (openid, organisation) = std::mem::take(scopes)
+                .into_iter()
+                .partition(|scope| OPENID_SCOPES.contains(&scope.as_str()));
+            *scopes = openid;
+            organisation
+        }
+    };
     Ok(Some(Organization {
         id: id.to_owned(),
         name,
@@ -659,29 +754,158 @@ mod tests {
             id: id.to_owned(),
             ..Organization::default()
         };
+        let empty = json!({});
+        let payload = Object::borrow(empty.as_object().unwrap());
+        let admit = |acceptance: &OrgAcceptance, mapping: &OrgMapping, id: &str, trusted| {
+            acceptance.admit(mapping, &payload, Some(&org(id)), trusted)
+        };
         let trusted = ["org_staff".to_owned()];
         let only = OrgAcceptance::Only(vec!["org_a".to_owned()]);
         for mapping in [OrgMapping::Auth0, OrgMapping::Clerk] {
-            assert!(only.admit(&mapping, &org("org_a"), &trusted).is_ok());
-            assert!(only.admit(&mapping, &org("org_staff"), &trusted).is_ok());
-            let refused = only.admit(&mapping, &org("org_b"), &trusted).unwrap_err();
+            assert!(admit(&only, &mapping, "org_a", &trusted).is_ok());
+            assert!(admit(&only, &mapping, "org_staff", &trusted).is_ok());
+            let refused = admit(&only, &mapping, "org_b", &trusted).unwrap_err();
             assert!(matches!(refused, AuthError::OrganizationNotAccepted(_)));
-            assert!(
-                OrgAcceptance::Any
-                    .admit(&mapping, &org("org_b"), &[])
-                    .is_ok()
-            );
+            assert!(admit(&OrgAcceptance::Any, &mapping, "org_b", &[]).is_ok());
+            // No org_id, no active organisation: a login outside any organisation.
+            assert!(only.admit(&mapping, &payload, None, &trusted).is_ok());
         }
         let unset = OrgAcceptance::Unset;
-        assert!(unset.admit(&OrgMapping::Clerk, &org("org_b"), &[]).is_ok());
-        assert!(
-            unset
-                .admit(&OrgMapping::Auth0, &org("org_staff"), &trusted)
-                .is_ok()
-        );
-        let err = unset
-            .admit(&OrgMapping::Auth0, &org("org_b"), &trusted)
-            .unwrap_err();
+        assert!(admit(&unset, &OrgMapping::Clerk, "org_b", &[]).is_ok());
+        assert!(admit(&unset, &OrgMapping::Auth0, "org_staff", &trusted).is_ok());
+        let err = admit(&unset, &OrgMapping::Auth0, "org_b", &trusted).unwrap_err();
         assert!(err.to_string().contains("accept_organizations"), "{err}");
+    }
+
+    /// Zitadel names the caller's organisation only for the scope
+    /// `urn:zitadel:iam:user:resourceowner`, Keycloak only for its `organization` scopes: with a
+    /// list of accepted organisations, a token that leaves it out is refused, naming the scope.
+    #[test]
+    fn accepting_organisations_refuses_tokens_that_leave_theirs_out_where_clients_choose() {
+        let zitadel = OrgMapping::Zitadel {
+            role_claims: vec![ClaimPath::claim("urn:zitadel:iam:org:project:1:roles")],
+        };
+        let only = OrgAcceptance::Only(vec!["1001".to_owned()]);
+        let trusted = ["1000".to_owned()];
+        let admit = |mapping: &OrgMapping, acceptance: &OrgAcceptance, payload: Value| {
+            let roles = read(mapping, payload.clone(), &["1000"]);
+            let payload = Object::borrow(payload.as_object().unwrap());
+            acceptance.admit(mapping, &payload, roles.organization.as_ref(), &trusted)
+        };
+        let owner = |id: Value| json!({ ZITADEL_RESOURCE_OWNER: id });
+        assert!(admit(&zitadel, &only, owner(json!("1001"))).is_ok());
+        assert!(admit(&zitadel, &only, owner(json!("1000"))).is_ok());
+        assert!(admit(&zitadel, &only, owner(json!("1002"))).is_err());
+        // Roles granted by an accepted organisation say nothing of the caller's own.
+        let granted = json!({"urn:zitadel:iam:org:project:1:roles": {"viewer": {"1001": "a"}}});
+        assert_eq!(
+            read(&zitadel, granted.clone(), &[])
+                .organization
+                .unwrap()
+                .id,
+            "1001"
+        );
+        for (payload, what) in [
+            (json!({}), "names no organisation"),
+            (granted.clone(), "names no organisation"),
+            (owner(json!("")), "unreadable"),
+            (owner(json!(1001)), "unreadable"),
+        ] {
+            let refused = admit(&zitadel, &only, payload.clone()).unwrap_err();
+            let AuthError::OrganizationNotAccepted(why) = refused else {
+                panic!("{payload}: {refused:?}");
+            };
+            assert!(why.contains(what), "{payload}: {why}");
+            assert!(
+                why.contains("`urn:zitadel:iam:user:resourceowner`"),
+                "{why}"
+            );
+            for passes in [OrgAcceptance::Unset, OrgAcceptance::Any] {
+                assert!(
+                    admit(&zitadel, &passes, payload.clone()).is_ok(),
+                    "{payload}"
+                );
+            }
+        }
+
+        let keycloak = OrgMapping::Keycloak;
+        let only = OrgAcceptance::Only(vec!["acme".to_owned()]);
+        assert!(admit(&keycloak, &only, json!({"organization": ["acme"]})).is_ok());
+        assert!(admit(&keycloak, &only, json!({"organization": ["evil"]})).is_err());
+        for (payload, what) in [
+            (json!({"sub": "x"}), "names no organisation"),
+            (json!({"organization": ["acme", "evil"]}), "several"),
+            (json!({"organization": {"acme": {"id": ["x"]}}}), "several"),
+            (json!({"organization": []}), "several"),
+        ] {
+            let refused = admit(&keycloak, &only, payload.clone()).unwrap_err();
+            let AuthError::OrganizationNotAccepted(why) = refused else {
+                panic!("{payload}: {refused:?}");
+            };
+            assert!(why.contains(what) && why.contains("`organization"), "{why}");
+            assert!(admit(&keycloak, &OrgAcceptance::Any, payload).is_ok());
+        }
+    }
+
+    /// Auth0 mirrors an organisation member's permissions into `scope` under RBAC; without the
+    /// `permissions` claim that lists them, every scope but OpenID Connect's is the organisation's.
+    #[test]
+    fn auth0_scopes_are_the_organisations_without_the_permissions_claim() {
+        let payload = json!({"org_id": "org_1", "scope": "openid delete:projects"});
+        let mut scopes = set(&[
+            "openid",
+            "profile",
+            "email",
+            "address",
+            "phone",
+            "offline_access",
+            "delete:projects",
+        ]);
+        let read = OrgMapping::Auth0
+            .read(
+                &Object::borrow(payload.as_object().unwrap()),
+                &mut BTreeSet::new(),
+                &mut scopes,
+                &[],
+            )
+            .unwrap();
+        assert_eq!(scopes, set(&OPENID_SCOPES));
+        let org = read.organization.unwrap();
+        assert_eq!(org.permissions, set(&["delete:projects"]));
+        assert!(read.app_scopes.is_empty());
+        // A trusted organisation's permissions are the application's, as with the claim.
+        let trusted = OrgMapping::Auth0
+            .read(
+                &Object::borrow(payload.as_object().unwrap()),
+                &mut BTreeSet::new(),
+                &mut set(&["openid", "delete:projects"]),
+                &["org_1".to_owned()],
+            )
+            .unwrap();
+        assert_eq!(trusted.app_scopes, set(&["delete:projects"]));
+        // A `permissions` claim that is not a list lists nothing: as if absent.
+        let odd = json!({"org_id": "org_1", "permissions": "delete:projects"});
+        let mut scopes = set(&["openid", "delete:projects"]);
+        OrgMapping::Auth0
+            .read(
+                &Object::borrow(odd.as_object().unwrap()),
+                &mut BTreeSet::new(),
+                &mut scopes,
+                &[],
+            )
+            .unwrap();
+        assert_eq!(scopes, set(&["openid"]));
+        // Without org_id, scopes are the caller's whatever they hold.
+        let mut scopes = set(&["openid", "delete:projects"]);
+        let plain = json!({"sub": "auth0|1"});
+        OrgMapping::Auth0
+            .read(
+                &Object::borrow(plain.as_object().unwrap()),
+                &mut BTreeSet::new(),
+                &mut scopes,
+                &[],
+            )
+            .unwrap();
+        assert_eq!(scopes, set(&["openid", "delete:projects"]));
     }
 }

@@ -6,7 +6,7 @@ use std::time::Duration;
 use crate::algorithm::{Algorithm, AlgorithmPolicy, AlgorithmSet};
 use crate::claim_path::{ClaimPath, Separator};
 use crate::error::{AuthError, ConfigError};
-use crate::identity::{IdentityMapping, NameClaim, ServiceRule};
+use crate::identity::{IdentityKind, IdentityMapping, NameClaim, ServiceRule};
 use crate::introspection::{self, Introspection};
 use crate::issuer_url;
 use crate::json::{Json, Object};
@@ -146,14 +146,25 @@ pub struct Provider {
     pub(crate) algorithms: AlgorithmPolicy,
     pub(crate) audience: Option<AudienceRule>,
     pub(crate) authorized_parties: Vec<String>,
+    /// A token without `azp` passes the authorized-party check when it came in a header, never
+    /// from a cookie (Clerk's tokens for requests that sent no `Origin`).
+    pub(crate) missing_azp_from_headers: bool,
     pub(crate) leeway: Duration,
     pub(crate) required: Vec<RequiredClaim>,
     pub(crate) past_dates: Vec<&'static str>,
     pub(crate) kind: KindRules,
     pub(crate) dpop_required: bool,
+    /// Whether the provider can issue DPoP-bound tokens at all, so refusals offer the `DPoP`
+    /// challenge (presets say, citing the provider; any other issuer may).
+    pub(crate) issues_dpop: bool,
+    /// A discovery document whose `issuer` must be the one configured, read once at startup
+    /// (`warm_up`, `prefetch`) by presets that take their keys from a JWKS URL directly.
+    pub(crate) issuer_document: Option<String>,
     pub(crate) introspection: Option<Introspection>,
     /// Why this provider cannot introspect, for a preset whose issuer has no endpoint (Auth0).
     pub(crate) no_introspection: Option<&'static str>,
+    /// What to do about an opaque token sent to such a provider, for the refusal's log line.
+    pub(crate) opaque_token_hint: Option<&'static str>,
     pub(crate) mapping: IdentityMapping,
     pub(crate) token_sources: Vec<TokenSource>,
     pub(crate) key_settings: KeySettings,
@@ -291,13 +302,17 @@ impl Provider {
             algorithms: AlgorithmPolicy::Only(AlgorithmSet::of(&[Algorithm::RS256])),
             audience: None,
             authorized_parties: Vec::new(),
+            missing_azp_from_headers: false,
             leeway: DEFAULT_LEEWAY,
             required: Vec::new(),
             past_dates: Vec::new(),
             kind: KindRules::default(),
             dpop_required: false,
+            issues_dpop: true,
+            issuer_document: None,
             introspection: None,
             no_introspection: None,
+            opaque_token_hint: None,
             mapping: IdentityMapping::default(),
             token_sources: vec![TokenSource::Bearer],
             key_settings: KeySettings::default(),
@@ -342,7 +357,8 @@ impl Provider {
         self
     }
 
-    /// Requires `azp` to be one of `parties` (Clerk: the application's origins).
+    /// Requires `azp` to be one of `parties` (Clerk: the application's origins; Google: the
+    /// application's OAuth client IDs). Replaces the list.
     pub fn authorized_parties<I, S>(mut self, parties: I) -> Provider
     where
         I: IntoIterator<Item = S>,
@@ -417,9 +433,13 @@ impl Provider {
     }
 
     /// Marks tokens as machine identities ([`IdentityKind::Service`](crate::IdentityKind)) by their
-    /// claims, replacing the preset's rule; see [`ServiceRule`].
+    /// claims, replacing the preset's rule; see [`ServiceRule`]. Every token the rule does not mark
+    /// is a person's ([`IdentityKind::User`](crate::IdentityKind)), also on [`Provider::zitadel`],
+    /// whose own rule leaves the tokens it cannot tell apart
+    /// [`IdentityKind::Unknown`](crate::IdentityKind).
     pub fn service_rule(mut self, rule: ServiceRule) -> Provider {
         self.mapping.service = Some(rule);
+        self.mapping.unmarked = IdentityKind::User;
         self
     }
 
@@ -427,23 +447,34 @@ impl Provider {
     /// organisation in Clerk, the organisation owning the Zitadel project, the Entra tenant it is
     /// registered in). Roles any other organisation grants stay in
     /// [`Identity::organization`](crate::Identity::organization), for guards that ask for an
-    /// organisation role. Default: none, except that a single-tenant Entra preset trusts its
-    /// tenant.
+    /// organisation role. Default: none, except that a single-tenant Entra preset
+    /// ([`Provider::entra`], [`Provider::entra_v1`]) trusts its tenant.
     ///
-    /// An empty or blank ID is a configuration error (it would trust no organisation, silently).
+    /// Each call replaces the list: `.trusted_organizations(Vec::<String>::new())` trusts none,
+    /// which keeps a single-tenant Entra preset's roles its tenant's (a customer's tenant).
+    ///
+    /// IDs as tokens carry them. Entra tenant IDs are GUIDs, trimmed and lower-cased here as
+    /// tokens write them; anything else (a domain) is a configuration error naming the entry. An
+    /// empty or blank ID is a configuration error too (it would trust no organisation, silently).
+    ///
+    /// ```
+    /// use auth_core::{Provider, Verifier};
+    ///
+    /// let client = "6e74172b-be56-4843-9ff4-e66a39bb12e3";
+    /// let home = Provider::entra_multi_tenant(client, ["72f988bf-86f1-41af-91ab-2d7cd011db47"])
+    ///     .trusted_organizations([" 72F988BF-86F1-41AF-91AB-2D7CD011DB47 "]);
+    /// assert!(Verifier::new(home).is_ok());
+    /// let domain = Provider::entra_multi_tenant(client, ["72f988bf-86f1-41af-91ab-2d7cd011db47"])
+    ///     .trusted_organizations(["contoso.onmicrosoft.com"]);
+    /// assert!(Verifier::new(domain).unwrap_err().problem.contains("Tenant ID"));
+    /// ```
     pub fn trusted_organizations<I, S>(mut self, ids: I) -> Provider
     where
         I: IntoIterator<Item = S>,
         S: Into<String>,
     {
-        let start = self.mapping.trusted_organizations.len();
-        self.mapping
-            .trusted_organizations
-            .extend(ids.into_iter().map(Into::into));
-        if let Some(blank) = self.mapping.trusted_organizations[start..]
-            .iter()
-            .find(|id| id.trim().is_empty())
-        {
+        let ids: Vec<String> = ids.into_iter().map(Into::into).collect();
+        if let Some(blank) = ids.iter().find(|id| id.trim().is_empty()) {
             let problem = format!(
                 "{blank:?} is empty: give each organisation's ID as the provider's tokens carry it \
                  (e.g. the Zitadel organisation's ID, the Clerk org_… ID, the Entra tenant ID); an \
@@ -451,15 +482,35 @@ impl Provider {
             );
             return self.invalid("trusted_organizations", problem);
         }
-        self
+        let normalized: Result<Vec<String>, String> = match &self.mapping.organization {
+            Some(mapping) => ids.iter().map(|id| mapping.normalized_id(id)).collect(),
+            None => Ok(ids),
+        };
+        match normalized {
+            Ok(ids) => {
+                self.mapping.trusted_organizations = ids;
+                self
+            }
+            Err(problem) => self.invalid("trusted_organizations", problem),
+        }
     }
 
     /// Accepts tokens of these organisations only (and of the
     /// [trusted ones](Provider::trusted_organizations)): a token whose organisation
     /// ([`Identity::organization`](crate::Identity::organization)) is another is refused (401
-    /// `INVALID_TOKEN`). Call again to add more. A token that names no organisation is not
-    /// affected; bind guards to the organisation a request addresses for that
-    /// (`#[require_org_role("admin", org = "org")]`).
+    /// `INVALID_TOKEN`). Call again to add more.
+    ///
+    /// **A token that names no organisation** depends on what that means for the provider:
+    /// - Zitadel and Keycloak name the caller's organisation only when the client asks for it
+    ///   (Zitadel's scope `urn:zitadel:iam:user:resourceowner`, Keycloak's `organization` or
+    ///   `organization:<alias>`), and Keycloak names none for a token naming several: such a token
+    ///   is refused (401 `INVALID_TOKEN`, the log naming the scope to request), as is one whose
+    ///   organisation claim cannot be read. Otherwise a member of any organisation would pass by
+    ///   leaving it out.
+    /// - Auth0 (no `org_id`) and Clerk (no active organisation): a login outside any organisation,
+    ///   which passes; bind guards to the organisation a request addresses
+    ///   (`#[require_org_role("admin", org = "org")]`) where it matters.
+    /// - Entra: every token names its tenant (`tid`).
     ///
     /// For every organisation-aware preset. With [`Provider::auth0`] this (or
     /// [`Provider::accept_any_organization`]) is required before a token carrying `org_id` passes:
@@ -472,7 +523,8 @@ impl Provider {
     ///
     /// IDs as tokens carry them: Auth0's and Clerk's start with `org_` (Auth0 shows them under
     /// Organizations; names can change, IDs cannot), Zitadel's are numeric, Entra's are tenant
-    /// GUIDs, Keycloak's are the organisation's `id` where the token carries it, else its alias.
+    /// GUIDs (trimmed and lower-cased here; anything else is refused, naming it), Keycloak's are
+    /// the organisation's `id` where the token carries it, else its alias.
     ///
     /// ```
     /// use auth_core::{Provider, Verifier};
@@ -498,6 +550,18 @@ impl Provider {
             );
         };
         let prefix = mapping.id_prefix();
+        let tenants: Option<Result<Vec<String>, String>> =
+            matches!(mapping, OrgMapping::Tenant { .. }).then(|| {
+                ids.iter()
+                    .filter(|id| !id.trim().is_empty())
+                    .map(|id| mapping.normalized_id(id))
+                    .collect()
+            });
+        let ids = match tenants {
+            Some(Ok(tenants)) if tenants.len() == ids.len() => tenants,
+            Some(Err(problem)) => return self.invalid(setting, problem),
+            _ => ids,
+        };
         if ids.is_empty() {
             return self.invalid(
                 setting,
@@ -586,6 +650,23 @@ impl Provider {
     /// work as bearer tokens.
     pub fn require_dpop(mut self) -> Provider {
         self.dpop_required = true;
+        self.issues_dpop = true;
+        self
+    }
+
+    /// Whether this provider can issue DPoP-bound tokens (RFC 9449): when no configured provider
+    /// can, refusals offer only the `Bearer` challenge. Each preset sets it from its provider's
+    /// documentation.
+    pub(crate) fn issues_dpop(mut self, issues: bool) -> Provider {
+        self.issues_dpop = issues;
+        self
+    }
+
+    /// The provider's own discovery document, whose `issuer` is checked against the configured
+    /// one once at startup: for presets that fetch keys from a JWKS URL and would otherwise learn
+    /// of a wrong domain only from refused tokens.
+    pub(crate) fn issuer_document(mut self, url: String) -> Provider {
+        self.issuer_document = Some(url);
         self
     }
 
@@ -601,9 +682,15 @@ impl Provider {
             .fold(self, Provider::require_claim)
     }
 
-    /// Marks a provider whose issuer cannot introspect: `.introspection(..)` is refused with `why`.
-    pub(crate) fn without_introspection(mut self, why: &'static str) -> Provider {
+    /// Marks a provider whose issuer cannot introspect: `.introspection(..)` is refused with `why`,
+    /// and an opaque token's refusal says `opaque_token_hint` (how to get a JWT instead).
+    pub(crate) fn without_introspection(
+        mut self,
+        why: &'static str,
+        opaque_token_hint: &'static str,
+    ) -> Provider {
         self.no_introspection = Some(why);
+        self.opaque_token_hint = Some(opaque_token_hint);
         self
     }
 
@@ -626,8 +713,20 @@ impl Provider {
         self
     }
 
+    /// The kind of a token the service rule does not mark (set after [`Provider::service_rule`],
+    /// which resets it to a person's).
+    pub(crate) fn unmarked_kind(mut self, kind: IdentityKind) -> Provider {
+        self.mapping.unmarked = kind;
+        self
+    }
+
     pub(crate) fn organizations(mut self, mapping: OrgMapping) -> Provider {
         self.mapping.organization = Some(mapping);
+        self
+    }
+
+    pub(crate) fn bound_type(mut self, claim: &'static str, value: &'static str) -> Provider {
+        self.kind.bound_type = Some((claim, value));
         self
     }
 
@@ -733,6 +832,7 @@ impl Provider {
             KeySource::Discovery(url) => KeySource::Discovery(moved(&url)),
             KeySource::Jwks(url) => KeySource::Jwks(moved(&url)),
         };
+        self.issuer_document = self.issuer_document.as_deref().map(moved);
         self.endpoints = self.endpoints.map_urls(moved);
         self
     }
@@ -806,6 +906,9 @@ impl Provider {
             }
         }
         issuer_url::checked(&format!("{}: keys URL", self.name), self.keys.url())?;
+        if let Some(document) = &self.issuer_document {
+            issuer_url::checked(&format!("{}: discovery URL", self.name), document)?;
+        }
         if self.leeway > MAX_LEEWAY {
             return Err(ConfigError::new(
                 format!("{}: leeway", self.name),
@@ -879,6 +982,7 @@ impl Provider {
         Ok(ClaimRules {
             audience,
             authorized_parties: self.authorized_parties.clone(),
+            missing_azp_from_headers: self.missing_azp_from_headers,
             leeway: self.leeway,
             required: self.required.clone(),
             past_dates: self.past_dates.clone(),
@@ -938,6 +1042,18 @@ mod tests {
             .validate()
             .unwrap_err();
         assert!(err.setting.contains("a..b"), "{err}");
+        // Auth0's namespaced roles claim, unquoted: refused, showing the quoted form.
+        for unquoted in [
+            Provider::oidc("https://i.example.com").roles_claim("https://example.com/roles"),
+            Provider::oidc("https://i.example.com").scopes_claim("https://example.com/perms"),
+        ] {
+            let err = unquoted.audience("a").validate().unwrap_err();
+            assert!(
+                err.setting.starts_with("claim path \"https://example.com/")
+                    && err.problem.contains(r#""\"https://example.com/"#),
+                "{err}"
+            );
+        }
         let err = Provider::oidc("https://i.example.com")
             .audience("a")
             .token_sources([TokenSource::header("bad header")])

@@ -150,6 +150,69 @@ impl UnverifiedHeader {
     }
 }
 
+/// What a refused token says about where it came from and whom it is for, read without verifying
+/// anything: for the refusal's log line only, beside the values the verifier expected. At most 200
+/// bytes of each.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct UnverifiedClaims {
+    /// The `iss` claimed.
+    pub iss: Option<String>,
+    /// The `aud` claimed: one string, or the strings of an array joined with `, `.
+    pub aud: Option<String>,
+    /// The `tid` claimed: the tenant of an Entra ID token, whose issuer names it too.
+    pub tid: Option<String>,
+}
+
+/// An audience as tokens write it, borrowed where the JSON allows.
+#[derive(Deserialize)]
+#[serde(untagged)]
+enum PeekedAudience<'a> {
+    One(#[serde(borrow)] Cow<'a, str>),
+    Many(#[serde(borrow)] Vec<Cow<'a, str>>),
+    /// Anything else: said to be there, not what it is.
+    Other(serde::de::IgnoredAny),
+}
+
+impl UnverifiedClaims {
+    /// Reads `iss`, `aud` and `tid` from a token's payload, if it has a readable one (`None` for
+    /// opaque tokens and tokens over [`MAX_TOKEN_LEN`]). Never trust the result.
+    pub fn peek(token: &str) -> Option<UnverifiedClaims> {
+        #[derive(Deserialize)]
+        struct Peeked<'a> {
+            #[serde(borrow)]
+            iss: Option<Cow<'a, str>>,
+            #[serde(borrow)]
+            aud: Option<PeekedAudience<'a>>,
+            #[serde(borrow)]
+            tid: Option<Cow<'a, str>>,
+        }
+        if token.len() > MAX_TOKEN_LEN {
+            return None;
+        }
+        let mut segments = token.split('.');
+        let (Some(_), Some(payload), Some(_), None) = (
+            segments.next(),
+            segments.next(),
+            segments.next(),
+            segments.next(),
+        ) else {
+            return None;
+        };
+        let bytes = URL_SAFE_NO_PAD.decode(payload).ok()?;
+        let peeked: Peeked<'_> = serde_json::from_slice(&bytes).ok()?;
+        let shown = |value: &str| crate::validation::truncated(value);
+        Some(UnverifiedClaims {
+            iss: peeked.iss.as_deref().map(shown),
+            aud: peeked.aud.map(|aud| match aud {
+                PeekedAudience::One(aud) => shown(&aud),
+                PeekedAudience::Many(auds) => shown(&auds.join(", ")),
+                PeekedAudience::Other(_) => "(neither a string nor an array)".to_owned(),
+            }),
+            tid: peeked.tid.as_deref().map(shown),
+        })
+    }
+}
+
 /// Decodes the payload segment into text (UTF-8, read as JSON next), which the verified token
 /// keeps: the claims are read in place from it, and the payload map when someone asks for it.
 pub(crate) fn decode_payload(payload: &str) -> Result<String, AuthError> {
@@ -197,6 +260,46 @@ mod tests {
 
     fn b64(json: &str) -> String {
         URL_SAFE_NO_PAD.encode(json)
+    }
+
+    #[test]
+    fn unverified_claims_are_read_for_logs_only_and_bounded() {
+        let token = |payload: &str| format!("{}.{}.c2ln", b64(r#"{"alg":"RS256"}"#), b64(payload));
+        let tenant = "72f988bf-86f1-41af-91ab-2d7cd011db47";
+        let entra = format!(
+            r#"{{"iss":"https://login.microsoftonline.com/{tenant}/v2.0","aud":"api","tid":"{tenant}"}}"#
+        );
+        let peeked = UnverifiedClaims::peek(&token(&entra)).unwrap();
+        assert_eq!(peeked.aud.as_deref(), Some("api"));
+        assert_eq!(peeked.tid.as_deref(), Some(tenant));
+        assert!(peeked.iss.unwrap().ends_with("/v2.0"));
+        let many = UnverifiedClaims::peek(&token(r#"{"aud":["a","b"],"iss":"x\"y"}"#)).unwrap();
+        assert_eq!(
+            (many.aud.as_deref(), many.iss.as_deref()),
+            (Some("a, b"), Some("x\"y"))
+        );
+        let odd = UnverifiedClaims::peek(&token(r#"{"aud":{"a":1}}"#)).unwrap();
+        assert_eq!(odd.aud.as_deref(), Some("(neither a string nor an array)"));
+        let long = format!(r#"{{"iss":"{}"}}"#, "é".repeat(500));
+        assert!(
+            UnverifiedClaims::peek(&token(&long))
+                .unwrap()
+                .iss
+                .unwrap()
+                .len()
+                <= 200
+        );
+        for unreadable in [
+            "opaque",
+            "a.b",
+            "a.b.c.d.e",
+            &token(r#"{"iss":5}"#),
+            &token("[]"),
+        ] {
+            assert_eq!(UnverifiedClaims::peek(unreadable), None, "{unreadable}");
+        }
+        let oversized = token(&format!(r#"{{"iss":"{}"}}"#, "x".repeat(MAX_TOKEN_LEN)));
+        assert_eq!(UnverifiedClaims::peek(&oversized), None);
     }
 
     #[test]

@@ -29,6 +29,9 @@ pub(crate) struct KindRules {
     pub(crate) session_or_templates: Option<Vec<String>>,
     /// An app-only token must carry app roles (`roles`), as Microsoft asks of Entra APIs.
     pub(crate) service_needs_roles: bool,
+    /// A claim value that declares a DPoP-bound token (Keycloak's payload `typ` `DPoP`): such a
+    /// token must carry `cnf.jkt`, so that it is accepted only with a proof.
+    pub(crate) bound_type: Option<(&'static str, &'static str)>,
 }
 
 impl KindRules {
@@ -73,6 +76,21 @@ impl KindRules {
             return Err(AuthError::WrongTokenKind(format!(
                 "no `{claim}`, which this provider's access tokens carry (its ID tokens do not)"
             )));
+        }
+        if let Some((claim, value)) = self.bound_type
+            && payload.get(claim).and_then(Json::as_str) == Some(value)
+        {
+            let bound = payload
+                .get("cnf")
+                .and_then(|cnf| cnf.get("jkt"))
+                .and_then(Json::as_str)
+                .is_some_and(|jkt| !jkt.is_empty());
+            if !bound {
+                return Err(AuthError::WrongTokenKind(format!(
+                    "`{claim}` {value:?} declares a DPoP-bound token, and it names no key \
+                     (cnf.jkt)"
+                )));
+            }
         }
         for (claim, value) in &self.refused_values {
             if payload.get(claim).and_then(Json::as_str) == Some(value) {
@@ -205,6 +223,27 @@ mod tests {
             reason.contains("at_hash"),
             "the precise marker first: {reason}"
         );
+
+        let keycloak = KindRules {
+            bound_type: Some(("typ", "DPoP")),
+            ..KindRules::default()
+        };
+        let check = |payload: serde_json::Value| {
+            keycloak.check_payload(&Object::borrow(payload.as_object().unwrap()))
+        };
+        assert!(check(json!({"typ": "DPoP", "cnf": {"jkt": "abc"}})).is_ok());
+        assert!(check(json!({"typ": "Bearer"})).is_ok());
+        for unbound in [
+            json!({"typ": "DPoP"}),
+            json!({"typ": "DPoP", "cnf": {}}),
+            json!({"typ": "DPoP", "cnf": {"jkt": ""}}),
+            json!({"typ": "DPoP", "cnf": {"x5t#S256": "abc"}}),
+        ] {
+            assert!(
+                matches!(check(unbound.clone()), Err(AuthError::WrongTokenKind(_))),
+                "{unbound}"
+            );
+        }
 
         let clerk = KindRules {
             session_or_templates: Some(vec!["https://partner.example.com".to_owned()]),

@@ -36,6 +36,9 @@ pub(crate) struct RequiredClaim {
 pub(crate) struct ClaimRules {
     pub(crate) audience: AudienceRule,
     pub(crate) authorized_parties: Vec<String>,
+    /// A token without `azp` passes when it came in a header (the verifier refuses it from a
+    /// cookie: [`ClaimRules::azp_excused`]).
+    pub(crate) missing_azp_from_headers: bool,
     pub(crate) leeway: Duration,
     pub(crate) required: Vec<RequiredClaim>,
     /// Dates (e.g. Firebase's `auth_time`) that must not lie in the future.
@@ -84,21 +87,36 @@ impl ClaimRules {
                     _ => false,
                 };
                 if !ok {
-                    return Err(AuthError::InvalidAudience);
+                    return Err(AuthError::InvalidAudience {
+                        expected: listed(expected),
+                        received: carried("aud", payload.get("aud")),
+                    });
                 }
             }
             AudienceRule::Claim(path, expected) => {
-                match path.find(payload).and_then(Json::as_str) {
+                let value = path.find(payload);
+                match value.and_then(Json::as_str) {
                     Some(value) if expected.iter().any(|e| e == value) => {}
-                    _ => return Err(AuthError::InvalidAudience),
+                    _ => {
+                        return Err(AuthError::InvalidAudience {
+                            expected: listed(expected),
+                            received: carried(&path.to_string(), value),
+                        });
+                    }
                 }
             }
         }
 
-        if !self.authorized_parties.is_empty() {
-            match payload.get("azp").and_then(Json::as_str) {
+        if !self.authorized_parties.is_empty() && !self.azp_excused(payload) {
+            let azp = payload.get("azp");
+            match azp.and_then(Json::as_str) {
                 Some(azp) if self.authorized_parties.iter().any(|p| p == azp) => {}
-                _ => return Err(AuthError::InvalidAuthorizedParty),
+                _ => {
+                    return Err(AuthError::InvalidAuthorizedParty {
+                        expected: listed(&self.authorized_parties),
+                        received: carried("azp", azp),
+                    });
+                }
             }
         }
 
@@ -121,6 +139,15 @@ impl ClaimRules {
         Ok(())
     }
 
+    /// Whether the authorized-party check lets this payload through without `azp` because the
+    /// provider accepts such tokens from headers: the verified token then counts from a header
+    /// only.
+    pub(crate) fn azp_excused(&self, payload: &Object<'_>) -> bool {
+        self.missing_azp_from_headers
+            && !self.authorized_parties.is_empty()
+            && !payload.contains_key("azp")
+    }
+
     /// The one check time can change once the others have passed: `nbf` and `iat` only fall
     /// further into the past, but `exp` arrives.
     pub(crate) fn check_expiry(&self, exp: i64, now: i64) -> Result<(), AuthError> {
@@ -130,6 +157,44 @@ impl ClaimRules {
         }
         Ok(())
     }
+}
+
+/// At most this many bytes of each value a refusal names for the logs.
+const MAX_LOGGED: usize = 200;
+
+/// The accepted values of a setting, for a refusal's log line.
+fn listed(values: &[String]) -> String {
+    truncated(&values.join(", "))
+}
+
+/// What a token carries in `claim`, unverified, for a refusal's log line: `aud ["a", "b"]`,
+/// `azp "x"`, `no aud`. Never more than [`MAX_LOGGED`] bytes of it.
+fn carried(claim: &str, value: Option<&Json<'_>>) -> String {
+    let shown = match value {
+        None | Some(Json::Null) => return format!("no {claim}"),
+        Some(Json::String(text)) => format!("{text:?}"),
+        Some(Json::Array(items)) => {
+            let items: Vec<String> = items
+                .iter()
+                .map(|item| match item {
+                    Json::String(text) => format!("{text:?}"),
+                    _ => "(not a string)".to_owned(),
+                })
+                .collect();
+            format!("[{}]", items.join(", "))
+        }
+        Some(_) => "(neither a string nor an array)".to_owned(),
+    };
+    format!("{claim} {}", truncated(&shown))
+}
+
+/// At most [`MAX_LOGGED`] bytes of `value`, cut at a character boundary.
+pub(crate) fn truncated(value: &str) -> String {
+    let mut end = value.len().min(MAX_LOGGED);
+    while !value.is_char_boundary(end) {
+        end -= 1;
+    }
+    value[..end].to_owned()
 }
 
 /// Reads a NumericDate claim; a present claim that is not a non-negative, in-range number is an
@@ -171,6 +236,7 @@ mod tests {
         ClaimRules {
             audience: AudienceRule::Aud(vec!["api".into()]),
             authorized_parties: vec![],
+            missing_azp_from_headers: false,
             leeway: Duration::from_secs(30),
             required: vec![],
             past_dates: vec![],
@@ -248,18 +314,51 @@ mod tests {
     fn audience_string_or_array() {
         let r = rules();
         assert!(check(&r, json!({"aud": ["x", "api"], "exp": 2_000_000})).is_ok());
+        let refused = |received: &str| {
+            Err(AuthError::InvalidAudience {
+                expected: "api".into(),
+                received: received.into(),
+            })
+        };
         assert_eq!(
-            check(&r, json!({"aud": ["x"], "exp": 2_000_000})),
-            Err(AuthError::InvalidAudience)
+            check(&r, json!({"aud": ["x", 3], "exp": 2_000_000})),
+            refused(r#"aud ["x", (not a string)]"#)
         );
-        assert_eq!(
-            check(&r, json!({"exp": 2_000_000})),
-            Err(AuthError::InvalidAudience)
-        );
+        assert_eq!(check(&r, json!({"exp": 2_000_000})), refused("no aud"));
         assert_eq!(
             check(&r, json!({"aud": 5, "exp": 2_000_000})),
-            Err(AuthError::InvalidAudience)
+            refused("aud (neither a string nor an array)")
         );
+        assert_eq!(
+            check(&r, json!({"aud": "other", "exp": 2_000_000}))
+                .unwrap_err()
+                .to_string(),
+            r#"audience mismatch: the token carries aud "other"; accepted: api"#
+        );
+    }
+
+    #[test]
+    fn refusals_name_at_most_200_bytes_of_what_a_token_carries() {
+        let mut r = rules();
+        r.audience = AudienceRule::Claim(ClaimPath::claim("client_id"), vec!["app".into()]);
+        let long = "é".repeat(300);
+        let Err(AuthError::InvalidAudience { expected, received }) =
+            check(&r, json!({"client_id": long, "exp": 2_000_000}))
+        else {
+            panic!("refused for its audience claim")
+        };
+        assert_eq!(expected, "app");
+        assert!(received.starts_with("client_id \"éé"), "{received}");
+        assert!(
+            received.len() <= "client_id ".len() + 200,
+            "{}",
+            received.len()
+        );
+        let Err(AuthError::InvalidAudience { received, .. }) = check(&r, json!({"exp": 2_000_000}))
+        else {
+            panic!("refused without its audience claim")
+        };
+        assert_eq!(received, "no client_id");
     }
 
     #[test]
@@ -278,7 +377,20 @@ mod tests {
                 &r,
                 json!({"aud": "api", "exp": 2_000_000, "azp": "https://x", "token_use": "access"})
             ),
-            Err(AuthError::InvalidAuthorizedParty)
+            Err(AuthError::InvalidAuthorizedParty {
+                expected: app.into(),
+                received: r#"azp "https://x""#.into(),
+            })
+        );
+        assert_eq!(
+            check(
+                &r,
+                json!({"aud": "api", "exp": 2_000_000, "token_use": "access"})
+            ),
+            Err(AuthError::InvalidAuthorizedParty {
+                expected: app.into(),
+                received: "no azp".into(),
+            })
         );
         assert_eq!(
             check(

@@ -9,7 +9,7 @@
 //!
 //! The map is quick_cache's: sharded, with an eviction policy that keeps frequently used tokens
 //! (S3-FIFO), and a hit that allocates nothing. `bench/caches` chose it over moka, which this
-//! cache used before (the figures are in the README's "Performance"). A lookup takes its shard's
+//! cache used before (the figures are in docs/performance.md). A lookup takes its shard's
 //! read lock, shared by readers; inserts after a full verification, removals of entries that no
 //! longer stand, the evictions an insert causes and the sweep below take it for writing.
 //!

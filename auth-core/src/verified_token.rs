@@ -52,6 +52,9 @@ pub(crate) struct PayloadFacts {
     thumbprint: Option<Box<str>>,
     /// `token_type` is `DPoP` (RFC 7662 answers say so instead of `cnf`).
     dpop_type: bool,
+    /// Accepted without `azp` under `Provider::accept_missing_azp_from_headers`: it counts when
+    /// sent in a header, never from a cookie.
+    header_only: bool,
 }
 
 impl PayloadFacts {
@@ -65,6 +68,12 @@ impl PayloadFacts {
             exp_assumed: true,
             ..self
         }
+    }
+
+    /// Marks a token that counts only when sent in a header.
+    pub(crate) fn header_only(mut self, header_only: bool) -> PayloadFacts {
+        self.header_only = header_only;
+        self
     }
 
     pub(crate) fn of(payload: &Object<'_>) -> PayloadFacts {
@@ -87,6 +96,7 @@ impl PayloadFacts {
                 .get("token_type")
                 .and_then(Json::as_str)
                 .is_some_and(|kind| kind.eq_ignore_ascii_case("dpop")),
+            header_only: false,
         }
     }
 }
@@ -213,6 +223,13 @@ impl VerifiedToken {
     /// `token_type` of `DPoP`.
     pub fn is_dpop_bound(&self) -> bool {
         self.dpop_thumbprint().is_some() || (self.is_introspected() && self.facts.dpop_type)
+    }
+
+    /// Whether the token counts only when sent in a header, never from a cookie: a Clerk session
+    /// token without `azp`, accepted under
+    /// [`Provider::accept_missing_azp_from_headers`](crate::Provider::accept_missing_azp_from_headers).
+    pub(crate) fn header_only(&self) -> bool {
+        self.facts.header_only
     }
 
     /// How long the token has left before its `exp` (zero once past; `None` without `exp`). A

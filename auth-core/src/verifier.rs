@@ -18,16 +18,17 @@ use crate::identity::{Identity, IdentityMapping};
 use crate::introspected_jwt::SignedClaims;
 use crate::introspection::{self, Answer, Introspector, ProbeFailure};
 use crate::introspection_cache::{Introspected, IntrospectionCache};
+use crate::issuer_document::IssuerDocument;
 use crate::json::{Json, Object};
 use crate::key_store::KeyStore;
 use crate::meters::{IssuerMeters, VerifierMeters};
 use crate::network_policy::NetworkPolicy;
-use crate::provider::{IssuerMatch, Provider};
+use crate::provider::{IssuerMatch, KeySource, Provider};
 use crate::revocation::Revocations;
 use crate::token::{self, CompactToken, MAX_TOKEN_LEN};
 use crate::token_endpoints::TokenEndpoints;
 use crate::token_source::TokenSource;
-use crate::validation::{self, AudienceRule, ClaimRules};
+use crate::validation::{self, AudienceRule, ClaimRules, truncated};
 use crate::verified_cache::{CachedToken, DEFAULT_CACHE_CAPACITY, VerifiedCache};
 use crate::verified_token::{PayloadFacts, VerifiedToken};
 
@@ -77,11 +78,17 @@ struct Inner {
     dpop: Dpop,
     /// Whether any provider refuses bearer tokens, so others pay nothing for the check.
     dpop_required: bool,
+    /// Whether any provider can issue DPoP-bound tokens at all.
+    dpop_offered: bool,
     meters: Arc<VerifierMeters>,
 }
 
 #[derive(Debug)]
 struct Issuer {
+    /// The provider's setting name (`Provider::auth0(domain, audience)`), for startup errors.
+    name: String,
+    /// How to get a JWT instead of an opaque token, for a provider that cannot introspect.
+    opaque_token_hint: Option<&'static str>,
     matcher: IssuerMatch,
     /// What a token may name before its key is looked up.
     algorithms: AlgorithmSet,
@@ -91,6 +98,10 @@ struct Issuer {
     introspector: Option<Arc<Introspector>>,
     /// Refuses bearer tokens: only DPoP-bound ones, with a proof.
     dpop_required: bool,
+    /// Can issue DPoP-bound tokens.
+    issues_dpop: bool,
+    /// The discovery document checked at startup, for a provider whose keys skip discovery.
+    issuer_document: Option<IssuerDocument>,
 }
 
 impl Verifier {
@@ -125,12 +136,27 @@ impl Verifier {
                 .introspection
                 .as_ref()
                 .and_then(|i| i.endpoint.as_deref());
+            // Discovery already insists on the configured issuer.
+            let issuer_document = match provider.keys {
+                KeySource::Jwks(_) => provider.issuer_document.as_deref(),
+                KeySource::Discovery(_) => None,
+            };
             let policy = NetworkPolicy::new(
-                [Some(provider.keys.url()), introspection_url]
-                    .into_iter()
-                    .flatten(),
+                [
+                    Some(provider.keys.url()),
+                    introspection_url,
+                    issuer_document,
+                ]
+                .into_iter()
+                .flatten(),
             );
             let client = fetch::client(&policy)?;
+            let issuer_document = issuer_document.map(|url| IssuerDocument {
+                url: url.to_owned(),
+                client: client.clone(),
+                timeout: provider.key_settings.fetch_timeout,
+                max_bytes: provider.key_settings.max_body_bytes,
+            });
             let meters = Arc::new(IssuerMeters::new(&provider.issuer.discovery_issuer()));
             let keys = Arc::new(KeyStore::new(
                 provider.keys.clone(),
@@ -152,7 +178,11 @@ impl Verifier {
                 ))
             });
             issuers.push(Issuer {
+                name: provider.name,
+                opaque_token_hint: provider.opaque_token_hint,
                 dpop_required: provider.dpop_required,
+                issues_dpop: provider.issues_dpop,
+                issuer_document,
                 matcher: provider.issuer,
                 algorithms: provider.algorithms.candidates(),
                 rules,
@@ -170,6 +200,9 @@ impl Verifier {
         introspection::check_routing(&introspecting)?;
         let cache = Some(VerifiedCache::new(DEFAULT_CACHE_CAPACITY));
         let issuers_require_dpop = issuers.iter().any(|issuer| issuer.dpop_required);
+        let dpop_offered = issuers
+            .iter()
+            .any(|issuer| issuer.issues_dpop || issuer.dpop_required);
         let introspections = issuers
             .iter()
             .any(|issuer| issuer.introspector.is_some())
@@ -184,6 +217,7 @@ impl Verifier {
                 revocations: None,
                 dpop: Dpop::default(),
                 dpop_required: issuers_require_dpop,
+                dpop_offered,
                 meters: Arc::new(VerifierMeters::new()),
             }),
         })
@@ -216,6 +250,14 @@ impl Verifier {
     /// How DPoP proofs are checked (for challenges and nonces).
     pub fn dpop_settings(&self) -> &Dpop {
         &self.inner.dpop
+    }
+
+    /// Whether any configured provider can issue DPoP-bound tokens (RFC 9449): a generic OIDC
+    /// issuer, Okta, Auth0, Keycloak, or one that [requires DPoP](Provider::require_dpop). The web
+    /// layer offers the `DPoP` challenge only then; Entra, Zitadel, Google, Firebase, Cognito,
+    /// Clerk and Cloudflare Access issue bearer tokens alone.
+    pub fn offers_dpop(&self) -> bool {
+        self.inner.dpop_offered
     }
 
     fn rebuilt(&self, change: impl FnOnce(&mut Inner)) -> Verifier {
@@ -340,6 +382,7 @@ impl Verifier {
         self.check_stores().await?;
         for issuer in self.inner.issuers.iter() {
             issuer.prefetch_keys().await?;
+            issuer.check_issuer_document().await?;
             issuer.probe_introspection().await?;
         }
         Ok(())
@@ -370,6 +413,7 @@ impl Verifier {
                     continue;
                 }
             }
+            issuer.check_issuer_document().await?;
             match issuer.probe_introspection().await {
                 Ok(()) => {}
                 Err(PrefetchError::Misconfigured(error)) => return Err(error),
@@ -428,6 +472,40 @@ impl Verifier {
             ));
         }
         self.timed(&verified, started);
+        Ok(verified)
+    }
+
+    /// Verifies `token` read from a cookie: as [`Verifier::verify_token`], and a token accepted
+    /// without `azp` under
+    /// [`Provider::accept_missing_azp_from_headers`](crate::Provider::accept_missing_azp_from_headers)
+    /// is refused, since it counts only when the client put it in a header itself. A cookie is
+    /// sent with any site's requests, and `azp` is what names the site the session belongs to.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// use auth_core::testing::TestIssuer;
+    /// use auth_core::{Provider, Verifier};
+    ///
+    /// let issuer = TestIssuer::start().await;
+    /// let clerk = Provider::clerk("https://clerk.example.com", ["https://app.example.com"])
+    ///     .accept_missing_azp_from_headers();
+    /// let clerk = issuer.adopt(clerk);
+    /// let native = issuer.token_for(&clerk).without_claim("azp").sign();
+    /// let verifier = Verifier::new(clerk)?;
+    /// assert!(verifier.verify_token(&native).await.is_ok(), "Authorization: Bearer");
+    /// assert!(verifier.verify_cookie_token(&native).await.is_err(), "the __session cookie");
+    /// # Ok(()) }
+    /// ```
+    pub async fn verify_cookie_token(&self, token: &str) -> Result<Arc<VerifiedToken>, AuthError> {
+        let verified = self.verify_token(token).await?;
+        if verified.header_only() {
+            return Err(AuthError::MissingClaim(
+                "azp: a token without it counts only when sent in a header, never from a cookie \
+                 (Provider::accept_missing_azp_from_headers)"
+                    .to_owned(),
+            ));
+        }
         Ok(verified)
     }
 
@@ -588,7 +666,7 @@ impl Verifier {
         let (Some(cache), Some((index, issuer, introspector))) =
             (&self.inner.introspections, self.opaque_route(token))
         else {
-            return Err(AuthError::Malformed(Malformed::Segments));
+            return Err(self.not_introspected(token));
         };
         let answer = cache
             .get_or_introspect(token, async {
@@ -604,6 +682,25 @@ impl Verifier {
             })
             .await?;
         self.recheck_introspected(&answer, token, cache).await
+    }
+
+    /// The refusal of a token that is no JWT and that no provider introspects: one that looks
+    /// opaque (one segment, or the five of an encrypted JWE, as Auth0's opaque tokens are) says
+    /// how to get a JWT instead, for the log; any other shape is malformed.
+    fn not_introspected(&self, token: &str) -> AuthError {
+        let dots = token.bytes().filter(|byte| *byte == b'.').count();
+        if token.is_empty() || !(dots == 0 || dots == 4) {
+            return AuthError::Malformed(Malformed::Segments);
+        }
+        let issuers = self.inner.issuers.iter();
+        let hint = match issuers.clone().find_map(|issuer| issuer.opaque_token_hint) {
+            Some(hint) => hint,
+            None if issuers.clone().any(|issuer| issuer.introspector.is_some()) => {
+                "no introspecting provider takes it (each expects its Introspection::token_prefix)"
+            }
+            None => "this provider is configured without introspection",
+        };
+        AuthError::OpaqueToken(hint)
     }
 
     /// The introspecting provider an opaque token belongs to: the one whose token prefix it
@@ -905,6 +1002,15 @@ impl Issuer {
         })
     }
 
+    /// Compares the issuer the provider's discovery document names with the configured one, for a
+    /// provider whose keys skip discovery (a startup check; an unreadable document only warns).
+    async fn check_issuer_document(&self) -> Result<(), ConfigError> {
+        match &self.issuer_document {
+            Some(document) => document.check(&self.name, &self.matcher).await,
+            None => Ok(()),
+        }
+    }
+
     /// Probes the introspection endpoint, if the provider introspects (for startup checks).
     async fn probe_introspection(&self) -> Result<(), PrefetchError> {
         let Some(introspector) = &self.introspector else {
@@ -931,7 +1037,8 @@ impl Issuer {
         self.matcher.check_tenant(iss, payload)?;
         let identity = self.mapping.identity(payload, iss)?;
         self.rules.kind.check_identity(&identity, payload)?;
-        Ok((identity, PayloadFacts::of(payload)))
+        let facts = PayloadFacts::of(payload).header_only(rules.azp_excused(payload));
+        Ok((identity, facts))
     }
 
     /// Verifies the signature of a token from `iss`; returns the fingerprint of the key that
@@ -1012,13 +1119,4 @@ fn missing_audience(named: Option<&Vec<String>>, client_id: Option<&str>) -> Aut
              one {setting} names"
         )
     })
-}
-
-/// At most 200 bytes of a client-sent value, cut at a character boundary, for logs.
-fn truncated(value: &str) -> String {
-    let mut end = value.len().min(200);
-    while !value.is_char_boundary(end) {
-        end -= 1;
-    }
-    value[..end].to_owned()
 }

@@ -241,7 +241,9 @@ pub fn require_org_member(args: TokenStream, item: TokenStream) -> TokenStream {
 }
 
 /// Admits only people: 401 without a valid token, 403 for a machine credential (a service token,
-/// a client-credentials or app-only token; see `auth_actix::IdentityKind`). Takes no arguments.
+/// a client-credentials or app-only token; see `auth_actix::IdentityKind`), and 403 for a caller
+/// whose token does not say (`IdentityKind::Unknown`: a Zitadel token shaped like a person's while
+/// `Provider::zitadel_user_clients` is not set; the log names that setting). Takes no arguments.
 ///
 /// ```
 /// use actix_web::{post, HttpResponse};
@@ -259,7 +261,8 @@ pub fn require_user(args: TokenStream, item: TokenStream) -> TokenStream {
 }
 
 /// Admits only machine credentials (service tokens, client-credentials and app-only tokens): 401
-/// without a valid token, 403 for a person. Takes no arguments.
+/// without a valid token, 403 for a person or a caller whose token does not say
+/// (`IdentityKind::Unknown`, as for `require_user`). Takes no arguments.
 ///
 /// ```
 /// use actix_web::{post, HttpResponse};

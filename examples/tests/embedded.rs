@@ -151,7 +151,6 @@ example_tests!(
     clerk => "clerk",
     auth0 => "auth0",
     keycloak => "keycloak",
-    entra => "entra",
     okta => "okta",
     cognito => "cognito",
     firebase => "firebase",
@@ -164,6 +163,19 @@ example_tests!(
 async fn quickstart_opaque_token_and_sign_out() {
     const ALL: [u16; 10] = [200, 200, 403, 200, 401, 200, 204, 401, 200, 401];
     let running = start(env!("CARGO_BIN_EXE_quickstart"), ALL.len(), &[]).await;
+    let client = reqwest::Client::new();
+    for (line, expected) in running.curls.iter().zip(ALL) {
+        assert_eq!(replay(&client, line).await, expected, "{line}");
+    }
+}
+
+/// The entra example runs multi-tenant: the home tenant's admin is the application's; a customer
+/// tenant's admin is refused `/admin` and admitted to its own tenant's `/tenants/{tenant}/admin`
+/// only.
+#[tokio::test]
+async fn entra_multi_tenant_admins_of_their_own_tenant() {
+    const ALL: [u16; 8] = [200, 200, 403, 200, 401, 403, 200, 403];
+    let running = start(env!("CARGO_BIN_EXE_entra"), ALL.len(), &[]).await;
     let client = reqwest::Client::new();
     for (line, expected) in running.curls.iter().zip(ALL) {
         assert_eq!(replay(&client, line).await, expected, "{line}");
@@ -484,6 +496,12 @@ async fn missing_or_malformed_settings_fail_at_startup_naming_the_variable() {
             &[("AUTH0_DOMAIN", "t.us.auth0.com")],
             "AUTH0_AUDIENCE",
         ),
+        // Auth0's namespaced roles claim without its quotes would silently yield no roles.
+        (
+            env!("CARGO_BIN_EXE_auth0"),
+            &[("AUTH0_ROLES_CLAIM", "https://example.com/roles")],
+            "a claim named by a URL must be quoted",
+        ),
         (
             env!("CARGO_BIN_EXE_keycloak"),
             &[("KEYCLOAK_URL", "https://sso.example.com")],
@@ -496,6 +514,27 @@ async fn missing_or_malformed_settings_fail_at_startup_naming_the_variable() {
                 ("ENTRA_CLIENT_ID", "6e74172b-be56-4843-9ff4-e66a39bb12e3"),
             ],
             "ENTRA_ALLOWED_TENANTS",
+        ),
+        // Entra's tokens name the tenant by GUID: a domain would refuse every token.
+        (
+            env!("CARGO_BIN_EXE_entra"),
+            &[
+                ("ENTRA_TENANT_ID", "contoso.onmicrosoft.com"),
+                ("ENTRA_CLIENT_ID", "6e74172b-be56-4843-9ff4-e66a39bb12e3"),
+            ],
+            "ENTRA_TENANT_ID: ",
+        ),
+        (
+            env!("CARGO_BIN_EXE_entra"),
+            &[
+                ("ENTRA_TENANT_ID", "organizations"),
+                ("ENTRA_CLIENT_ID", "6e74172b-be56-4843-9ff4-e66a39bb12e3"),
+                (
+                    "ENTRA_ALLOWED_TENANTS",
+                    "72f988bf-86f1-41af-91ab-2d7cd011db47,fabrikam.com",
+                ),
+            ],
+            r#"ENTRA_ALLOWED_TENANTS: Provider::entra_multi_tenant(client_id, tenants): tenants: \"fabrikam.com\" is not a tenant ID"#,
         ),
         (
             env!("CARGO_BIN_EXE_okta"),
@@ -527,6 +566,11 @@ async fn missing_or_malformed_settings_fail_at_startup_naming_the_variable() {
             env!("CARGO_BIN_EXE_quickstart"),
             &[("AUTH_LEEWAY_SECS", "soon")],
             "AUTH_LEEWAY_SECS",
+        ),
+        (
+            env!("CARGO_BIN_EXE_quickstart"),
+            &[("AUTH_ROLES_CLAIM", "https://example.com/roles")],
+            "AUTH_ROLES_CLAIM: claim path",
         ),
         // Ten years of leeway would make long-expired tokens valid.
         (

@@ -96,6 +96,9 @@ pub mod audit_log {
             let log = AuditLog::default();
             let subscriber = tracing_subscriber::registry().with(log.clone());
             let guard = tracing::subscriber::set_default(subscriber);
+            // A callsite another test's thread met first, while this subscriber was being
+            // installed, may have cached that nobody listens: ask every callsite again.
+            tracing::callsite::rebuild_interest_cache();
             (log, guard)
         }
 
@@ -712,7 +715,33 @@ pub struct ReadmeDoctests;
 /// The guides under `docs/`, their Rust examples compiled as doctests like the README's.
 #[cfg(doctest)]
 pub mod guides {
-    /// `docs/providers/zitadel.md`.
-    #[doc = include_str!("../../docs/providers/zitadel.md")]
-    pub struct Zitadel;
+    macro_rules! guides {
+        ($($name:ident => $path:literal),+ $(,)?) => {
+            $(
+                #[doc = include_str!(concat!("../../docs/", $path))]
+                pub struct $name;
+            )+
+        };
+    }
+
+    guides!(
+        Browsers => "browsers.md",
+        Dpop => "dpop.md",
+        IntrospectionAndRevocation => "introspection-and-revocation.md",
+        Operations => "operations.md",
+        OpenApi => "openapi.md",
+        Performance => "performance.md",
+        Quickstart => "quickstart.md",
+        Versioning => "versioning.md",
+        Providers => "providers/README.md",
+        Auth0 => "providers/auth0.md",
+        Clerk => "providers/clerk.md",
+        CloudflareAccess => "providers/cloudflare-access.md",
+        Cognito => "providers/cognito.md",
+        Entra => "providers/entra.md",
+        Firebase => "providers/firebase.md",
+        Keycloak => "providers/keycloak.md",
+        Okta => "providers/okta.md",
+        Zitadel => "providers/zitadel.md",
+    );
 }

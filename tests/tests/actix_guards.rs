@@ -1,11 +1,16 @@
 //! Guards without macros (`Require<R>`, `Authorize` on a scope) and the role resolver.
 
+use std::time::Duration;
+
 use actix_web::http::StatusCode;
-use actix_web::{App, HttpResponse, test, web};
+use actix_web::{App, FromRequest, HttpResponse, test, web};
 use auth_actix::testing::{TestIssuer, TestRequestExt};
 use auth_actix::{
-    Authorize, Identity, JwtAuth, Require, Requirement, ResolveError, RoleRequest, Rule, Verified,
+    Authorize, Claims, Identity, JwtAuth, Optional, Require, Requirement, ResolveError,
+    RoleRequest, Rule, Verified,
 };
+use serde::Deserialize;
+use tests::audit_log::AuditLog;
 use tests::{send, status_and_body};
 
 struct Editors;
@@ -572,4 +577,117 @@ fn a_bound_rule_holds_only_for_a_request() {
         "names no organisation"
     );
     assert_eq!(InvoiceAdmins::RULE.org_param(), Some("org"));
+}
+
+#[derive(Deserialize)]
+struct TenantClaims {
+    tenant: String,
+}
+
+#[actix_web::test]
+async fn a_resolver_reads_the_verified_token_and_its_claims() {
+    let issuer = TestIssuer::start().await;
+    let auth =
+        JwtAuth::new(issuer.provider())
+            .unwrap()
+            .role_resolver(|req: RoleRequest| async move {
+                let claims: TenantClaims = req
+                    .claims()
+                    .map_err(|err| ResolveError::Failed(err.to_string()))?;
+                let signed = req.token().algorithm().is_some();
+                let kid = req.token().kid().unwrap_or_default().to_owned();
+                Ok(if claims.tenant == "acme" && signed {
+                    vec![format!("acme-staff:{kid}")]
+                } else {
+                    Vec::new()
+                })
+            });
+    let app = test::init_service(
+        App::new()
+            .wrap(auth)
+            .route("/agents/{id}", web::get().to(agent)),
+    )
+    .await;
+    let acme = issuer.token().claim("tenant", "acme").sign();
+    let kid = auth_core::UnverifiedHeader::peek(&acme)
+        .unwrap()
+        .kid
+        .unwrap();
+    let (code, body) = status_and_body(
+        &app,
+        test::TestRequest::get().uri("/agents/1").bearer(&acme),
+    )
+    .await;
+    assert_eq!(
+        (code, body),
+        (StatusCode::OK, format!("1 acme-staff:{kid}"))
+    );
+    // The claims type the token does not fit: the resolver's own refusal.
+    let none = issuer.token().sign();
+    let (code, _) = status_and_body(
+        &app,
+        test::TestRequest::get().uri("/agents/1").bearer(&none),
+    )
+    .await;
+    assert_eq!(code, StatusCode::INTERNAL_SERVER_ERROR);
+}
+
+/// A resolver that extracts its own request's caller would wait on itself: every such extraction
+/// is refused at once and the request answered 500, whatever the resolver makes of the refusal.
+/// Each request is bounded, so a regression fails here instead of hanging the run.
+#[actix_web::test]
+async fn a_resolver_extracting_its_own_caller_fails_the_request_instead_of_hanging() {
+    async fn resolve(req: RoleRequest) -> Result<Vec<String>, ResolveError> {
+        let extracted = match req.param("id").unwrap_or_default().as_str() {
+            "claims" => Verified::<Claims<serde_json::Value>>::extract(&req)
+                .await
+                .map(drop),
+            "identity" => Verified::<Identity>::extract(&req).await.map(drop),
+            "optional" => Optional::<Identity>::extract(&req).await.map(drop),
+            "guard" => Require::<Editors>::extract(&req).await.map(drop),
+            _ => Ok(()),
+        };
+        // Ignoring the refusal does not save the request.
+        let _ = extracted;
+        Ok(vec!["reader".to_owned()])
+    }
+    let (log, _guard) = AuditLog::install();
+    let issuer = TestIssuer::start().await;
+    let auth = JwtAuth::new(issuer.provider())
+        .unwrap()
+        .role_resolver(resolve);
+    let app = test::init_service(
+        App::new()
+            .wrap(auth)
+            .route("/agents/{id}", web::get().to(agent)),
+    )
+    .await;
+    let token = issuer.token().subject("ada").sign();
+    let call = |id: &str| {
+        let request = test::TestRequest::get()
+            .uri(&format!("/agents/{id}"))
+            .bearer(&token);
+        tokio::time::timeout(Duration::from_secs(30), status_and_body(&app, request))
+    };
+    // Another test of this binary may have met the warning's callsite first, with no subscriber
+    // of its own, while this one's was being installed: ask every callsite again.
+    tracing::callsite::rebuild_interest_cache();
+    for id in ["claims", "identity", "optional", "guard"] {
+        log.clear();
+        let (code, _) = call(id).await.expect("the request must not hang");
+        assert_eq!(code, StatusCode::INTERNAL_SERVER_ERROR, "{id}");
+        let refused = log.with_outcome("error");
+        assert_eq!(refused.len(), 1, "{id}: {:?}", log.events());
+        let reason = &refused[0]["reason"];
+        assert!(
+            reason.contains("waits for the resolver itself")
+                && reason.contains("RoleRequest::token()")
+                && reason.contains("RoleRequest::claims()"),
+            "{id}: {reason}"
+        );
+        assert_eq!(refused[0]["sub"], "ada", "{id}");
+    }
+    // The same resolver, not asking for the caller, admits the request.
+    let (code, body) = call("7").await.expect("the request must not hang");
+    assert_eq!((code, body.as_str()), (StatusCode::OK, "7 reader"));
 }

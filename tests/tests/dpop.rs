@@ -76,16 +76,18 @@ async fn a_stolen_bound_token_is_useless_as_a_bearer_token() {
     .await;
     assert_eq!(reply.status, StatusCode::UNAUTHORIZED);
     assert_eq!(reply.code(), "INVALID_TOKEN");
+    // The error belongs to the DPoP challenge; Bearer still comes first, for clients (the MCP
+    // TypeScript SDK) that read only the first.
     let challenges = challenges(&reply);
+    assert_eq!(challenges[0], r#"Bearer realm="api""#);
     assert!(
-        challenges[0].starts_with(r#"DPoP realm="api", error="invalid_token""#),
+        challenges[1].starts_with(r#"DPoP realm="api", error="invalid_token""#),
         "{challenges:?}"
     );
     assert!(
-        challenges[0].ends_with(r#"algs="RS256 PS256 ES256 EdDSA""#),
+        challenges[1].ends_with(r#"algs="RS256 PS256 ES256 EdDSA""#),
         "{challenges:?}"
     );
-    assert_eq!(challenges[1], r#"Bearer realm="api""#);
 }
 
 #[actix_web::test]
@@ -112,6 +114,69 @@ async fn without_a_token_both_schemes_are_offered() {
     )
     .await;
     assert_eq!(reply.status, StatusCode::OK);
+}
+
+/// Only providers that can issue DPoP-bound tokens are offered the `DPoP` challenge, each preset as
+/// its provider documents; Bearer first whenever both are.
+#[actix_web::test]
+async fn the_dpop_challenge_is_offered_only_where_a_provider_can_bind_tokens() {
+    let tenant = "72f988bf-86f1-41af-91ab-2d7cd011db47";
+    let client = "6e74172b-be56-4843-9ff4-e66a39bb12e3";
+    let bearer_only = [
+        Provider::entra(tenant, client),
+        Provider::entra_v1(tenant, client),
+        Provider::entra_multi_tenant(client, [tenant]),
+        Provider::zitadel("https://acme.zitadel.cloud", "263514598346711111"),
+        Provider::google("1234.apps.googleusercontent.com"),
+        Provider::firebase("my-project"),
+        Provider::cognito("eu-west-1", "eu-west-1_AbCdEf123", "client"),
+        Provider::clerk("https://clerk.example.com", ["https://app.example.com"]),
+        Provider::cloudflare_access("https://team.cloudflareaccess.com", &"a".repeat(64)),
+    ];
+    let binding = [
+        Provider::oidc("https://issuer.example.com").audience("api"),
+        Provider::okta("https://acme.okta.com/oauth2/default", "api://default"),
+        Provider::auth0("acme.eu.auth0.com", "https://api.example.com"),
+        Provider::keycloak("https://sso.example.com", "demo", "api"),
+        Provider::entra(tenant, client).require_dpop(),
+    ];
+    let offered = [
+        r#"Bearer realm="api""#,
+        r#"DPoP realm="api", algs="RS256 PS256 ES256 EdDSA""#,
+    ];
+    for provider in bearer_only.clone() {
+        let name = format!("{provider:?}").chars().take(50).collect::<String>();
+        let auth = JwtAuth::new(provider).unwrap();
+        let reply = call(auth.clone(), test::TestRequest::get()).await;
+        assert_eq!(reply.status, StatusCode::UNAUTHORIZED);
+        assert_eq!(challenges(&reply), [r#"Bearer realm="api""#], "{name}");
+        // A refused token too (Cloudflare Access reads its own header, so it sees none).
+        let reply = call(auth, test::TestRequest::get().bearer("not-a-jwt")).await;
+        let refused = challenges(&reply);
+        assert_eq!(refused.len(), 1, "{name}: {refused:?}");
+        assert!(
+            refused[0].starts_with(r#"Bearer realm="api""#),
+            "{name}: {refused:?}"
+        );
+    }
+    for provider in binding {
+        let name = format!("{provider:?}").chars().take(50).collect::<String>();
+        let reply = call(JwtAuth::new(provider).unwrap(), test::TestRequest::get()).await;
+        assert_eq!(challenges(&reply), offered, "{name}");
+    }
+    // One provider that can bind is enough, and Bearer stays first.
+    let mixed = JwtAuth::any_of([
+        bearer_only[0].clone(),
+        Provider::auth0("acme.eu.auth0.com", "https://api.example.com"),
+    ])
+    .unwrap();
+    assert!(mixed.verifier().offers_dpop());
+    assert_eq!(
+        challenges(&call(mixed, test::TestRequest::get()).await),
+        offered
+    );
+    let entra = JwtAuth::new(bearer_only[0].clone()).unwrap();
+    assert!(!entra.verifier().offers_dpop());
 }
 
 /// Every way a proof can be wrong, each refused with `INVALID_DPOP_PROOF` and the DPoP challenge.
@@ -240,7 +305,7 @@ async fn every_faulty_proof_is_refused() {
         assert_eq!(reply.status, StatusCode::UNAUTHORIZED, "{what}");
         assert_eq!(reply.code(), "INVALID_DPOP_PROOF", "{what}: {}", reply.body);
         assert!(
-            challenges(&reply)[0].starts_with(r#"DPoP realm="api", error="invalid_dpop_proof""#),
+            challenges(&reply)[1].starts_with(r#"DPoP realm="api", error="invalid_dpop_proof""#),
             "{what}: {:?}",
             challenges(&reply)
         );
@@ -294,7 +359,7 @@ async fn binding_failures_are_invalid_token() {
         assert_eq!(reply.status, StatusCode::UNAUTHORIZED, "{what}");
         assert_eq!(reply.code(), "INVALID_TOKEN", "{what}");
         assert!(
-            challenges(&reply)[0].starts_with(r#"DPoP realm="api", error="invalid_token""#),
+            challenges(&reply)[1].starts_with(r#"DPoP realm="api", error="invalid_token""#),
             "{what}"
         );
     }
@@ -584,7 +649,7 @@ async fn server_nonces_are_handed_out_and_required() {
     .await;
     assert_eq!(reply.status, StatusCode::UNAUTHORIZED);
     assert_eq!(reply.code(), "USE_DPOP_NONCE");
-    assert!(challenges(&reply)[0].starts_with(r#"DPoP realm="api", error="use_dpop_nonce""#));
+    assert!(challenges(&reply)[1].starts_with(r#"DPoP realm="api", error="use_dpop_nonce""#));
     let nonce = reply
         .header("dpop-nonce")
         .expect("a nonce to retry with")

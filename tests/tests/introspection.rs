@@ -6,7 +6,9 @@ use std::time::Duration;
 
 use actix_web::http::StatusCode;
 use actix_web::{App, HttpResponse, get, test};
-use auth_actix::testing::{DpopKey, ServiceUserGrant, TestIssuer, TestRequestExt};
+use auth_actix::testing::{
+    DpopKey, ServiceUserGrant, TestIssuer, TestRequestExt, ZITADEL_WEB_CLIENT_ID,
+};
 use auth_actix::{
     AuthError, Introspection, JwtAuth, Provider, Revocations, StandardClaims, Verifier,
 };
@@ -169,8 +171,8 @@ async fn the_audience_of_an_introspected_token_is_checked() {
         .audience("https://another-api.example.com")
         .opaque();
     assert_eq!(
-        verifier.verify_token(&token).await.unwrap_err(),
-        AuthError::InvalidAudience
+        verifier.verify_token(&token).await.unwrap_err().reason(),
+        "bad_audience"
     );
 }
 
@@ -238,14 +240,14 @@ async fn client_secret_post_authenticates_in_the_form() {
 }
 
 #[tokio::test]
-async fn without_introspection_an_opaque_token_is_malformed() {
+async fn without_introspection_an_opaque_token_is_refused_saying_so() {
     let issuer = TestIssuer::start().await;
     let verifier = Verifier::new(issuer.provider()).unwrap();
     let token = issuer.token().opaque();
-    assert!(matches!(
+    assert_eq!(
         verifier.verify_token(&token).await.unwrap_err(),
-        AuthError::Malformed(_)
-    ));
+        AuthError::OpaqueToken("this provider is configured without introspection")
+    );
     assert_eq!(issuer.introspections(), 0);
 }
 
@@ -652,8 +654,12 @@ async fn accept_missing_audience_for_clients_admits_answers_of_the_named_clients
         .claim("client_id", "orders-web")
         .opaque();
     assert_eq!(
-        verifier.verify_token(&elsewhere).await.unwrap_err(),
-        AuthError::InvalidAudience
+        verifier
+            .verify_token(&elsewhere)
+            .await
+            .unwrap_err()
+            .reason(),
+        "bad_audience"
     );
     // A signed JWT keeps its own audience rule under all_tokens: the list is for answers only.
     let provider = issuer.provider().introspection(
@@ -672,8 +678,9 @@ async fn accept_missing_audience_for_clients_admits_answers_of_the_named_clients
             .unwrap()
             .verify_token(&jwt)
             .await
-            .unwrap_err(),
-        AuthError::InvalidAudience
+            .unwrap_err()
+            .reason(),
+        "bad_audience"
     );
 
     let blank = issuer.provider().introspection(
@@ -786,10 +793,11 @@ async fn an_opaque_token_no_provider_claims_is_refused_without_a_call() {
 
     // One introspecting provider with a prefix is sent only the tokens that carry it.
     let verifier = Verifier::new(prefixed(&a, Some("a_"))).unwrap();
-    assert!(matches!(
-        verifier.verify_token(&stray).await.unwrap_err(),
-        AuthError::Malformed(_)
-    ));
+    let refused = verifier.verify_token(&stray).await.unwrap_err();
+    assert!(
+        matches!(refused, AuthError::OpaqueToken(hint) if hint.contains("token_prefix")),
+        "{refused}"
+    );
     assert_eq!(a.introspections(), 0);
 }
 
@@ -959,8 +967,8 @@ async fn oidc_provider_tokens_for_another_resource_or_revoked_or_unknown_are_ref
         .token("reader-app", "reader-secret", OTHER_API, "read:items")
         .await;
     assert_eq!(
-        verifier.verify_token(&billing).await.unwrap_err(),
-        AuthError::InvalidAudience
+        verifier.verify_token(&billing).await.unwrap_err().reason(),
+        "bad_audience"
     );
     assert_eq!(
         verifier
@@ -1179,6 +1187,7 @@ async fn zitadel_opaque_tokens_are_introspected_with_the_key_file() {
     let zitadel = issuer.adopt(
         Provider::zitadel("https://acme.zitadel.cloud", project)
             .trusted_organizations([owner])
+            .zitadel_user_clients([ZITADEL_WEB_CLIENT_ID])
             .zitadel_key_file(&key_file.to_string_lossy()),
     );
     let app = test::init_service(

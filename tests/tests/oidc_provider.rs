@@ -151,8 +151,9 @@ async fn tokens_for_another_resource_server_or_past_their_expiry_are_refused() {
         verifier
             .verify::<StandardClaims>(&billing)
             .await
-            .unwrap_err(),
-        AuthError::InvalidAudience
+            .unwrap_err()
+            .reason(),
+        "bad_audience"
     );
 
     let short = Provider::oidc(op.issuer())

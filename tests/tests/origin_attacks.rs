@@ -63,7 +63,7 @@ fn auth(issuer: &TestIssuer) -> JwtAuth {
 /// `http://api.example.com` (no HSTS on the API host, a café's Wi-Fi) serves a page there that
 /// opens `wss://api.example.com/ws`. The browser sends the victim's (Secure, SameSite=None) cookie
 /// and `Origin: http://api.example.com`, and Chromium sends no `Sec-Fetch-Site` with the handshake
-/// (README). `is_own_origin` compares no scheme and takes the implied port of `Host` from the
+/// (docs/browsers.md). `is_own_origin` compares no scheme and takes the implied port of `Host` from the
 /// *Origin's* scheme (80), so the http page counts as this https service: the socket opens as the
 /// victim, and the attacker reads it (no CORS applies to WebSockets).
 #[actix_web::test]

@@ -4,7 +4,7 @@
 
 use actix_web::http::StatusCode;
 use actix_web::{App, HttpResponse, get, post, test, web};
-use auth_actix::testing::{ServiceUserGrant, TestIssuer, TestRequestExt};
+use auth_actix::testing::{ServiceUserGrant, TestIssuer, TestRequestExt, ZITADEL_WEB_CLIENT_ID};
 use auth_actix::{
     AuthError, Authorize, IdentityKind, JwtAuth, Provider, Require, Requirement, Rule,
     StandardClaims, Verifier, require_org_member, require_org_role, require_role, require_service,
@@ -560,13 +560,18 @@ async fn app_only_callers_are_services_for_every_provider_that_issues_them() {
     let m2m = issuer
         .token_for(&auth0)
         .subject("aBcD1234@clients")
+        .claim("azp", "aBcD1234")
         .claim("gty", "client-credentials")
         .sign();
     assert_eq!(
         kind(&verify(&auth0, &m2m).await.unwrap()),
         IdentityKind::Service
     );
-    let rfc9068_profile = issuer.token_for(&auth0).subject("aBcD1234@clients").sign();
+    let rfc9068_profile = issuer
+        .token_for(&auth0)
+        .subject("aBcD1234@clients")
+        .claim("client_id", "aBcD1234")
+        .sign();
     assert_eq!(
         kind(&verify(&auth0, &rfc9068_profile).await.unwrap()),
         IdentityKind::Service
@@ -581,10 +586,12 @@ async fn app_only_callers_are_services_for_every_provider_that_issues_them() {
         "https://dev-1.okta.com/oauth2/default",
         "api://default",
     ));
+    // No user bound: Okta leaves `uid` out.
     let cc = issuer
         .token_for(&okta)
         .subject("0oa1client")
         .claim("cid", "0oa1client")
+        .without_claim("uid")
         .sign();
     assert_eq!(
         kind(&verify(&okta, &cc).await.unwrap()),
@@ -601,10 +608,10 @@ async fn app_only_callers_are_services_for_every_provider_that_issues_them() {
         IdentityKind::User
     );
 
-    let zitadel = issuer.adopt(Provider::zitadel(
-        "https://acme.zitadel.cloud",
-        "263514598346711111",
-    ));
+    let zitadel = issuer.adopt(
+        Provider::zitadel("https://acme.zitadel.cloud", "263514598346711111")
+            .zitadel_user_clients([ZITADEL_WEB_CLIENT_ID]),
+    );
     let machine = issuer
         .token_for(&zitadel)
         .zitadel_service_user(ServiceUserGrant::JwtProfile)
@@ -682,6 +689,7 @@ async fn guards_tell_people_from_machines() {
         .token_for(&okta)
         .subject("0oa1")
         .claim("cid", "0oa1")
+        .without_claim("uid")
         .sign();
     let person = issuer
         .token_for(&okta)
@@ -1069,21 +1077,18 @@ async fn auth0_tokens_of_organisations_the_api_has_not_named_are_refused() {
 }
 
 /// Zitadel names no user type in its tokens: a service user's JWT access token is told from a
-/// person's by `client_id` (the user itself, not an application of the project in `aud`). Each
-/// grant's shape, as Zitadel's code writes it, against the guards for people and machines.
+/// person's by `client_id` (the user itself, not one of the applications people sign in through,
+/// `zitadel_user_clients`). Each grant's shape, as Zitadel's code writes it, against the guards for
+/// people and machines.
 #[actix_web::test]
 async fn zitadel_service_users_are_machines_whatever_their_grant() {
     init_tracing();
-    struct People;
-    impl Requirement for People {
-        const RULE: Rule = Rule::user();
-    }
-    async fn people(_: Require<People>) -> HttpResponse {
-        HttpResponse::Ok().finish()
-    }
     let issuer = TestIssuer::start().await;
     let project = "263514598346711111";
-    let zitadel = issuer.adopt(Provider::zitadel("https://acme.zitadel.cloud", project));
+    let zitadel = issuer.adopt(
+        Provider::zitadel("https://acme.zitadel.cloud", project)
+            .zitadel_user_clients([ZITADEL_WEB_CLIENT_ID]),
+    );
     let app = test::init_service(
         App::new()
             .wrap(JwtAuth::new(zitadel.clone()).unwrap())
@@ -1152,5 +1157,177 @@ async fn zitadel_service_users_are_machines_whatever_their_grant() {
             send(&app, get("/me/password", &token)).await.status,
             StatusCode::FORBIDDEN
         );
+    }
+    // Nor is a client that is not listed, though Zitadel put it in `aud` (any `:aud` scope does).
+    let unlisted = issuer
+        .token_for(&zitadel)
+        .audiences([project, "263514598346799999@other"])
+        .claim("client_id", "263514598346799999@other")
+        .sign();
+    for (uri, status) in [
+        ("/me/password", StatusCode::FORBIDDEN),
+        ("/jobs", StatusCode::OK),
+    ] {
+        assert_eq!(
+            send(&app, get(uri, &unlisted)).await.status,
+            status,
+            "{uri}"
+        );
+    }
+}
+
+struct People;
+impl Requirement for People {
+    const RULE: Rule = Rule::user();
+}
+async fn people(_: Require<People>) -> HttpResponse {
+    HttpResponse::Ok().finish()
+}
+
+/// Without `zitadel_user_clients`, a Zitadel token shaped like a person's may be a service user's
+/// (one extra `:aud` scope makes it so): `IdentityKind::Unknown`, which the person's guards (the
+/// attribute, `Rule::user`, `Authorize::user`) and the machine's refuse with 403, the log naming
+/// the setting. Machines' own shapes stay machines.
+#[actix_web::test]
+async fn zitadel_tokens_that_may_be_a_persons_or_a_machines_pass_neither_guard() {
+    let (log, _guard) = tests::audit_log::AuditLog::install();
+    let issuer = TestIssuer::start().await;
+    let project = "263514598346711111";
+    let zitadel = issuer.adopt(Provider::zitadel("https://acme.zitadel.cloud", project));
+    let app = test::init_service(
+        App::new()
+            .wrap(JwtAuth::new(zitadel.clone()).unwrap())
+            .service(password)
+            .service(jobs)
+            .route("/people", web::get().to(people))
+            .service(
+                web::resource("/people-too")
+                    .wrap(Authorize::user())
+                    .to(HttpResponse::Ok),
+            )
+            .service(
+                web::resource("/machines-too")
+                    .wrap(Authorize::service())
+                    .to(HttpResponse::Ok),
+            ),
+    )
+    .await;
+    let person = issuer
+        .token_for(&zitadel)
+        .subject("263514598346700007")
+        .sign();
+    let claims = verify(&zitadel, &person).await.unwrap();
+    assert_eq!(claims.identity().kind, IdentityKind::Unknown);
+    let get = |uri: &str, token: &str| test::TestRequest::get().uri(uri).bearer(token);
+    for uri in [
+        "/me/password",
+        "/people",
+        "/people-too",
+        "/jobs",
+        "/machines-too",
+    ] {
+        log.clear();
+        let answer = send(&app, get(uri, &person)).await;
+        assert_eq!(answer.status, StatusCode::FORBIDDEN, "{uri}");
+        assert_eq!(answer.code(), "FORBIDDEN", "{uri}");
+        assert!(!answer.body.contains("zitadel"), "{uri}: {}", answer.body);
+        let forbidden = log.with_outcome("forbidden");
+        assert_eq!(forbidden.len(), 1, "{uri}: {:?}", log.events());
+        assert!(
+            forbidden[0]["reason"].contains("Provider::zitadel_user_clients"),
+            "{uri}: {forbidden:?}"
+        );
+    }
+    let machine = issuer
+        .token_for(&zitadel)
+        .zitadel_service_user(ServiceUserGrant::ClientCredentials)
+        .sign();
+    for (uri, status) in [
+        ("/me/password", StatusCode::FORBIDDEN),
+        ("/jobs", StatusCode::OK),
+        ("/machines-too", StatusCode::OK),
+    ] {
+        assert_eq!(send(&app, get(uri, &machine)).await.status, status, "{uri}");
+    }
+}
+
+/// With `accept_organizations`, Zitadel and Keycloak refuse a token that leaves the caller's
+/// organisation out (their clients choose whether it is named), 401 `INVALID_TOKEN` with the scope
+/// to request in the log; Auth0 and Clerk take a token naming none as a login outside any
+/// organisation.
+#[actix_web::test]
+async fn accepting_organisations_refuses_tokens_that_leave_theirs_out_where_the_client_chooses() {
+    let (log, _guard) = tests::audit_log::AuditLog::install();
+    let issuer = TestIssuer::start().await;
+    let accepted = "263514100000000001";
+    let zitadel = issuer.adopt(
+        Provider::zitadel("https://acme.zitadel.cloud", "263514598346711111")
+            .accept_organizations([accepted]),
+    );
+    let keycloak = issuer.adopt(
+        Provider::keycloak("https://sso.example.com", "demo", "orders-api")
+            .accept_organizations(["acme"]),
+    );
+    let cases = [
+        (
+            &zitadel,
+            issuer
+                .token_for(&zitadel)
+                .organization(accepted, ["viewer"]),
+            issuer
+                .token_for(&zitadel)
+                .organization(accepted, ["viewer"])
+                .without_claim("urn:zitadel:iam:user:resourceowner:id"),
+            "`urn:zitadel:iam:user:resourceowner`",
+        ),
+        (
+            &keycloak,
+            issuer
+                .token_for(&keycloak)
+                .organization("acme", Vec::<String>::new()),
+            issuer.token_for(&keycloak),
+            "`organization`",
+        ),
+    ];
+    for (provider, named, unnamed, scope) in cases {
+        let app = test::init_service(
+            App::new()
+                .wrap(JwtAuth::new(provider.clone()).unwrap())
+                .route("/", web::get().to(HttpResponse::Ok)),
+        )
+        .await;
+        let get = |token: &str| test::TestRequest::get().uri("/").bearer(token);
+        assert_eq!(send(&app, get(&named.sign())).await.status, StatusCode::OK);
+        log.clear();
+        let answer = send(&app, get(&unnamed.sign())).await;
+        assert_eq!(answer.status, StatusCode::UNAUTHORIZED, "{scope}");
+        assert_eq!(answer.code(), "INVALID_TOKEN");
+        assert!(!answer.body.contains("scope"), "{}", answer.body);
+        let rejected = log.with_outcome("rejected");
+        assert_eq!(rejected.len(), 1, "{:?}", log.events());
+        assert!(rejected[0]["reason"].contains(scope), "{rejected:?}");
+    }
+
+    // Auth0 without org_id, Clerk without an active organisation: outside any organisation.
+    let auth0 = issuer.adopt(
+        Provider::auth0("tenant.us.auth0.com", "https://api.example.com")
+            .accept_organizations(["org_9ybsU1dN2dKfDkBi"]),
+    );
+    let clerk = issuer.adopt(
+        Provider::clerk("https://clerk.example.com", ["https://app.example.com"])
+            .accept_organizations(["org_2abc"]),
+    );
+    for provider in [&auth0, &clerk] {
+        let token = issuer.token_for(provider).sign();
+        let claims = verify(provider, &token).await.unwrap();
+        assert!(claims.identity().organization.is_none());
+        let elsewhere = issuer
+            .token_for(provider)
+            .organization("org_other", Vec::<String>::new())
+            .sign();
+        assert!(matches!(
+            verify(provider, &elsewhere).await.unwrap_err(),
+            AuthError::OrganizationNotAccepted(_)
+        ));
     }
 }

@@ -387,15 +387,28 @@ async fn refuses_anything_but_three_segments() {
     );
     for bad in [
         String::new(),
-        "not-a-token".to_owned(),
         format!("{header}.{body}"),
         format!("{token}.{signature}"),
-        jwe,
+        format!("{token}.{signature}.{signature}.{signature}"),
     ] {
         assert_eq!(
             refusal(&verifier, &bad).await,
             AuthError::Malformed(Malformed::Segments),
             "{bad}"
+        );
+    }
+    // One segment, or the five of a JWE, is what an opaque token looks like: the log says so,
+    // and that this provider introspects nothing.
+    for opaque in ["not-a-token".to_owned(), jwe] {
+        let refused = refusal(&verifier, &opaque).await;
+        assert_eq!(
+            refused.to_string(),
+            "not a JWT: an opaque token; this provider is configured without introspection",
+            "{opaque}"
+        );
+        assert_eq!(
+            (refused.reason(), refused.code().as_str()),
+            ("opaque_token", "INVALID_TOKEN")
         );
     }
     let jwe_shaped = format!(
@@ -546,13 +559,35 @@ async fn refuses_wrong_issuer_without_network() {
 #[tokio::test]
 async fn refuses_wrong_audience() {
     let (issuer, verifier) = setup().await;
+    // The log names what was expected and what came; the client sees the fixed message only.
+    let expected = issuer.audience().to_owned();
+    let refused = refusal(&verifier, &issuer.token().audience("other-api").sign()).await;
     assert_eq!(
-        refusal(&verifier, &issuer.token().audience("other-api").sign()).await,
-        AuthError::InvalidAudience
+        refused,
+        AuthError::InvalidAudience {
+            expected: expected.clone(),
+            received: r#"aud "other-api""#.into(),
+        }
+    );
+    assert_eq!(
+        refused.to_string(),
+        format!(r#"audience mismatch: the token carries aud "other-api"; accepted: {expected}"#)
+    );
+    assert_eq!(refused.description(), "audience not accepted");
+    let several = issuer.token().audiences(["a", "b"]).sign();
+    assert_eq!(
+        refusal(&verifier, &several).await,
+        AuthError::InvalidAudience {
+            expected: expected.clone(),
+            received: r#"aud ["a", "b"]"#.into(),
+        }
     );
     assert_eq!(
         refusal(&verifier, &issuer.token().without_claim("aud").sign()).await,
-        AuthError::InvalidAudience
+        AuthError::InvalidAudience {
+            expected,
+            received: "no aud".into(),
+        }
     );
     let many = issuer
         .token()
@@ -646,14 +681,20 @@ async fn checks_authorized_parties_when_configured() {
         .token()
         .claim("azp", "https://evil.example.com")
         .sign();
+    let expected = "https://app.example.com".to_owned();
     assert_eq!(
         refusal(&verifier, &other).await,
-        AuthError::InvalidAuthorizedParty
+        AuthError::InvalidAuthorizedParty {
+            expected: expected.clone(),
+            received: r#"azp "https://evil.example.com""#.into(),
+        }
     );
+    let refused = refusal(&verifier, &issuer.token().sign()).await;
     assert_eq!(
-        refusal(&verifier, &issuer.token().sign()).await,
-        AuthError::InvalidAuthorizedParty
+        refused.to_string(),
+        "authorized party mismatch: the token carries no azp; accepted: https://app.example.com"
     );
+    assert_eq!(refused.reason(), "bad_azp");
 }
 
 #[tokio::test]

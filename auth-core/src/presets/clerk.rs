@@ -14,9 +14,19 @@ impl Provider {
     ///
     /// The token is read from `Authorization: Bearer`, else the `__session` cookie (same-origin
     /// requests), in the order of Clerk's own SDK: a header, when sent, decides alone. Session
-    /// tokens live 60 seconds, so the default 30-second leeway matters. A token without `azp` is
-    /// refused (Clerk's own SDK lets it through when the browser sent no `Origin`; this preset does
-    /// not).
+    /// tokens live 60 seconds, so the default 30-second leeway matters. RS256, the algorithm
+    /// Clerk's verification guide names.
+    ///
+    /// **Tokens without `azp`.** Clerk writes the requesting page's `Origin` in `azp`, and "this
+    /// claim could be omitted if, for privacy-related reasons, `Origin` is empty or null": a
+    /// native app or a server calling Clerk sends none. Clerk's verification guide says to skip
+    /// the check then; its backend SDK, since it enforces authorized parties, refuses such a
+    /// token. This preset refuses it too (401 `INVALID_TOKEN`), since without `azp` nothing says
+    /// which site the session belongs to. For non-browser clients, opt in with
+    /// [`Provider::accept_missing_azp_from_headers`]: a token without `azp` is then accepted when
+    /// the client sent it in the `Authorization` header, never from the `__session` cookie, which
+    /// the browser attaches for whatever page asks. A token that carries `azp` is checked either
+    /// way.
     ///
     /// **Which tokens.** Session tokens only: they name their session (`sid`) and carry no `aud`.
     /// JWT template tokens share the issuer and keys, may carry a third party's `aud` and may live
@@ -34,9 +44,16 @@ impl Provider {
     /// application's own roles come from a claim you add with session token customisation (e.g.
     /// `"roles": "{{user.public_metadata.roles}}"`, then `.roles_claim("roles")`), or from the
     /// organisations you name with [`Provider::trusted_organizations`] (your staff organisation).
+    /// A token without an active organisation is a session outside any organisation:
+    /// [`Provider::accept_organizations`] lets it through.
+    ///
+    /// **DPoP.** Clerk's session tokens are bearer tokens (no `cnf` among their documented claims),
+    /// so refusals offer only the `Bearer` challenge:
+    /// <https://clerk.com/docs/guides/sessions/session-tokens>.
     ///
     /// Docs: <https://clerk.com/docs/guides/sessions/session-tokens>,
-    /// <https://clerk.com/docs/guides/sessions/manual-jwt-verification>,
+    /// <https://clerk.com/docs/guides/sessions/manual-jwt-verification>, Clerk's backend SDK
+    /// refusing a missing `azp` (<https://github.com/clerk/javascript/commit/80afb69ecf2d1a3525e46a919952a47ff1fe924b>),
     /// <https://clerk.com/docs/guides/organizations/control-access/roles-and-permissions>,
     /// <https://clerk.com/docs/guides/sessions/jwt-templates>.
     ///
@@ -74,6 +91,7 @@ impl Provider {
             IssuerMatch::Exact(vec![issuer]),
             KeySource::Jwks(jwks),
         )
+        .issues_dpop(false)
         .algorithms([Algorithm::RS256])
         .skip_audience_check()
         .authorized_parties(parties)
@@ -116,5 +134,26 @@ impl Provider {
                 "JWT templates are Clerk's; this provider is not Provider::clerk",
             ),
         }
+    }
+
+    /// Accepts Clerk session tokens without `azp` when they come in a header (`Authorization:
+    /// Bearer`), for clients that send no `Origin` (native apps, servers), which Clerk issues
+    /// without it. From the `__session` cookie such a token is still refused: a cookie comes with
+    /// any site's requests, and `azp` is what ties a session to your origins. Tokens that carry
+    /// `azp` are checked against the authorized parties either way. For [`Provider::clerk`] only.
+    ///
+    /// Without `JwtAuth`, verify a cookie's token with
+    /// [`Verifier::verify_cookie_token`](crate::Verifier::verify_cookie_token), which applies the
+    /// same rule.
+    pub fn accept_missing_azp_from_headers(mut self) -> Provider {
+        if self.kind.session_or_templates.is_none() {
+            return self.invalid(
+                "accept_missing_azp_from_headers",
+                "Clerk's session tokens omit azp without an Origin; this provider is not \
+                 Provider::clerk",
+            );
+        }
+        self.missing_azp_from_headers = true;
+        self
     }
 }

@@ -21,6 +21,10 @@ impl Provider {
     ///
     /// Tokens must have `type` = `app` (the team-wide `org` session token is refused).
     ///
+    /// **DPoP.** Access application tokens are bearer tokens (no `cnf` among their documented
+    /// claims), so refusals offer only the `Bearer` challenge:
+    /// <https://developers.cloudflare.com/cloudflare-one/identity/authorization-cookie/application-token/>.
+    ///
     /// Docs:
     /// <https://developers.cloudflare.com/cloudflare-one/identity/authorization-cookie/validating-json/>,
     /// <https://developers.cloudflare.com/cloudflare-one/identity/authorization-cookie/application-token/>.
@@ -49,6 +53,7 @@ impl Provider {
             IssuerMatch::Exact(vec![issuer]),
             KeySource::Jwks(jwks),
         )
+        .issues_dpop(false)
         .algorithms([Algorithm::RS256])
         .audience(aud.trim())
         .token_sources([

@@ -13,14 +13,28 @@ impl Provider {
     /// The issuer is `https://cognito-idp.<region>.amazonaws.com/<user_pool_id>`, keys at
     /// `<issuer>/.well-known/jwks.json`. Access tokens carry no `aud`: their `client_id` must be
     /// the app client, and `token_use` must be `access` (an ID token is refused). Roles from
-    /// `cognito:groups`, scopes from `scope`. For ID tokens use [`Provider::cognito_id_tokens`].
-    /// Machine-to-machine tokens (client credentials, no `username`, `sub` equal to `client_id`)
-    /// are [`IdentityKind::Service`](crate::IdentityKind); AWS does not document their shape, this
-    /// is what they look like.
+    /// `cognito:groups`, scopes from `scope`. RS256, the one algorithm user pools sign with. For
+    /// ID tokens use [`Provider::cognito_id_tokens`]. Cognito issues no DPoP-bound tokens.
+    ///
+    /// **Machines (unverified).** AWS documents how to obtain machine-to-machine tokens (the
+    /// client credentials grant, `GetClientToken`) and that their custom scopes are in `scope`,
+    /// but shows no example payload. As observed, they carry `token_use: access` and `client_id`
+    /// like a user's, no `username`, and `sub` equal to `client_id`. A token is
+    /// [`IdentityKind::Service`](crate::IdentityKind) only when both hold (no `username` and `sub`
+    /// = `client_id`); any other token is a person's, so a token of a shape AWS never described
+    /// does not reach `#[require_service]` routes. A person's `sub` is a UUID, never an app client
+    /// ID.
+    ///
+    /// **DPoP.** Cognito documents no DPoP-bound tokens (its access token carries no `cnf`), so
+    /// refusals offer only the `Bearer` challenge:
+    /// <https://docs.aws.amazon.com/cognito/latest/developerguide/amazon-cognito-user-pools-using-the-access-token.html>.
+    /// At startup the issuer the pool's discovery document
+    /// (`<issuer>/.well-known/openid-configuration`) names must be the configured one.
     ///
     /// Docs:
     /// <https://docs.aws.amazon.com/cognito/latest/developerguide/amazon-cognito-user-pools-using-tokens-verifying-a-jwt.html>,
-    /// <https://docs.aws.amazon.com/cognito/latest/developerguide/amazon-cognito-user-pools-using-the-access-token.html>.
+    /// <https://docs.aws.amazon.com/cognito/latest/developerguide/amazon-cognito-user-pools-using-the-access-token.html>,
+    /// <https://docs.aws.amazon.com/cognito-user-identity-pools/latest/APIReference/API_GetClientToken.html>.
     ///
     /// ```
     /// # #[tokio::main(flavor = "current_thread")]
@@ -46,7 +60,8 @@ impl Provider {
         )
         .audience_claim("client_id", [client_id.trim()])
         .require_claim_value("token_use", ["access"])
-        // Observed, not documented by AWS: machine-to-machine tokens name no user.
+        // Observed, not documented by AWS: machine-to-machine tokens name no user, and their
+        // subject is the app client.
         .service_rule(ServiceRule::All(vec![
             ServiceRule::ClaimAbsent(ClaimPath::claim("username")),
             ServiceRule::ClaimsEqual(ClaimPath::claim("sub"), ClaimPath::claim("client_id")),
@@ -103,8 +118,9 @@ fn cognito_shape(name: &str, region: &str, user_pool_id: &str) -> Provider {
     let jwks = format!("{issuer}/.well-known/jwks.json");
     // The hosted UI's authorize and token URLs live on the pool's own domain, which the pool ID
     // does not name; discovery at the issuer lists them.
+    let discovery = format!("{issuer}/.well-known/openid-configuration");
     let endpoints = TokenEndpoints {
-        openid_connect_url: Some(format!("{issuer}/.well-known/openid-configuration")),
+        openid_connect_url: Some(discovery.clone()),
         ..TokenEndpoints::default()
     };
     let provider = Provider::custom(
@@ -112,6 +128,8 @@ fn cognito_shape(name: &str, region: &str, user_pool_id: &str) -> Provider {
         IssuerMatch::Exact(vec![issuer]),
         KeySource::Jwks(jwks),
     )
+    .issues_dpop(false)
+    .issuer_document(discovery)
     .token_endpoints(endpoints)
     .algorithms([Algorithm::RS256])
     .roles_claims(["cognito:groups"])

@@ -10,8 +10,11 @@ const AUTHORITY: &str = "https://login.microsoftonline.com";
 impl Provider {
     /// Microsoft Entra ID (Azure AD) v2.0 access tokens for one tenant.
     ///
-    /// - `tenant`: the directory (tenant) ID GUID. `common` and `organizations` are not issuers:
-    ///   for multi-tenant apps use [`Provider::entra_multi_tenant`].
+    /// - `tenant`: the tenant ID, a GUID (Entra admin center > Overview > **Tenant ID**). A domain
+    ///   (`contoso.onmicrosoft.com`) is refused when the verifier is built: Entra accepts one in
+    ///   URLs, but its tokens name the tenant by GUID in `iss` and `tid`, so every token would be
+    ///   refused. `common` and `organizations` are not issuers: for multi-tenant apps use
+    ///   [`Provider::entra_multi_tenant`].
     /// - `client_id`: the API's application (client) ID; v2.0 tokens carry it as `aud` (the
     ///   `api://<client_id>` form is accepted too).
     ///
@@ -20,12 +23,15 @@ impl Provider {
     /// `accessTokenAcceptedVersion` in its manifest (`2` for this preset; see
     /// [`Provider::entra_v1`]). Roles from `roles` (app roles) and `groups` (object IDs; past 200
     /// groups Entra sends `_claim_names` instead and the groups must be read from Graph), scopes
-    /// from `scp` (user tokens only). For national clouds call [`Provider::relocate`] with their
-    /// login host.
+    /// from `scp` (user tokens only). RS256, the one algorithm Entra signs with. For national
+    /// clouds call [`Provider::relocate`] with their login host.
     ///
     /// **Roles.** Each tenant's administrators assign an app's roles in their own directory: the
     /// roles belong to the tenant, [`Identity::organization`](crate::Identity::organization) (its
-    /// `tid`). One tenant's preset trusts that tenant, so its roles are application roles too.
+    /// `tid`). This preset trusts its own tenant, so its roles are application roles too: the
+    /// preset starts as if `.trusted_organizations([tenant])` had been called. To keep them the
+    /// tenant's (a customer's tenant, one preset per customer), call
+    /// `.trusted_organizations(Vec::<String>::new())`, which replaces that list.
     ///
     /// **Which tokens.** v2.0 access tokens carry `azp` (the client that asked), which ID tokens do
     /// not: a token without it is refused, even when front end and API share one registration and
@@ -33,11 +39,26 @@ impl Provider {
     /// [`IdentityKind::Service`](crate::IdentityKind): `idtyp` = `app` where the API enabled that
     /// optional claim, else no `scp` and `oid` equal to `sub` (Microsoft's own test). Entra issues
     /// app-only tokens to any application that asks, so one without an app role of this API
-    /// (`roles`) is refused, as Microsoft asks of APIs.
+    /// (`roles`) is refused, as Microsoft asks of APIs. Tokens are bearer tokens: Entra issues no
+    /// DPoP-bound ones.
+    ///
+    /// **Which identifier to store users by.** `oid` together with `tid`, as Microsoft asks: `oid`
+    /// is the user's (or service principal's) ID in its tenant, the same for every application,
+    /// while `sub` is pairwise, different for each application that receives a token for the same
+    /// person. Never `email`, `preferred_username` or `upn`, which the user or an administrator
+    /// can change.
+    ///
+    /// **DPoP.** Entra issues no RFC 9449 DPoP-bound tokens (Microsoft's proof-of-possession
+    /// tokens are Signed HTTP Requests or mTLS), so refusals offer only the `Bearer` challenge:
+    /// <https://learn.microsoft.com/en-us/entra/msal/dotnet/advanced/proof-of-possession-tokens>.
+    /// At startup the issuer the tenant's discovery document names must be the configured one
+    /// (for every Entra preset: v1.0 reads the v1.0 document, multi-tenant the `organizations`
+    /// one, whose issuer is the `{tenantid}` template).
     ///
     /// Docs: <https://learn.microsoft.com/en-us/entra/identity-platform/access-tokens>,
     /// <https://learn.microsoft.com/en-us/entra/identity-platform/access-token-claims-reference>,
-    /// <https://learn.microsoft.com/en-us/azure/active-directory/develop/active-directory-v2-tokens>.
+    /// <https://learn.microsoft.com/en-us/entra/identity-platform/claims-validation>,
+    /// <https://learn.microsoft.com/en-us/entra/identity-platform/optional-claims-reference>.
     ///
     /// ```
     /// # #[tokio::main(flavor = "current_thread")]
@@ -53,31 +74,29 @@ impl Provider {
     /// let verifier = Verifier::new(provider)?;
     /// let claims = verifier.verify::<StandardClaims>(&token).await?;
     /// assert!(claims.identity().has_role("admin") && claims.identity().has_scope("Items.Read"));
+    ///
+    /// let client = "6e74172b-be56-4843-9ff4-e66a39bb12e3";
+    /// let by_domain = Provider::entra("contoso.onmicrosoft.com", client);
+    /// assert!(Verifier::new(by_domain).unwrap_err().problem.contains("Tenant ID"));
     /// # Ok(()) }
     /// ```
     pub fn entra(tenant: &str, client_id: &str) -> Provider {
-        let tenant = tenant.trim();
-        let issuer = format!("{AUTHORITY}/{tenant}/v2.0");
-        let jwks = format!("{AUTHORITY}/{tenant}/discovery/v2.0/keys");
-        let provider = entra_shape(
-            Provider::custom(
-                "Provider::entra(tenant, client_id)",
-                IssuerMatch::Exact(vec![issuer]),
-                KeySource::Jwks(jwks),
-            ),
-            client_id,
+        single_tenant(
+            "Provider::entra(tenant, client_id)",
             tenant,
-            "azp",
-        );
-        check_tenant(provider.trusted_organizations([tenant]), tenant)
+            client_id,
+            Version::V2,
+        )
     }
 
-    /// Microsoft Entra ID v1.0 access tokens (an API whose manifest keeps
+    /// Microsoft Entra ID v1.0 access tokens for one tenant (an API whose manifest keeps
     /// `accessTokenAcceptedVersion` at `null` or `1`): issuer `https://sts.windows.net/<tenant>/`,
     /// keys at `https://login.microsoftonline.com/<tenant>/discovery/keys`; `aud` is the client ID
     /// or the resource URI the client asked for (`api://<client_id>`), both accepted (add a custom
-    /// App ID URI with [`Provider::audience`]). Claims as for [`Provider::entra`], but v1.0 access
-    /// tokens name their client in `appid` (not `azp`), and that is what ID tokens lack.
+    /// App ID URI with [`Provider::audience`]). Claims, roles, the trust of its own tenant and the
+    /// tenant ID's form as for [`Provider::entra`], but v1.0 access tokens name their client in
+    /// `appid` (not `azp`), and that is what ID tokens lack. For several tenants use
+    /// [`Provider::entra_v1_multi_tenant`].
     ///
     /// ```
     /// # #[tokio::main(flavor = "current_thread")]
@@ -96,32 +115,30 @@ impl Provider {
     /// # Ok(()) }
     /// ```
     pub fn entra_v1(tenant: &str, client_id: &str) -> Provider {
-        let tenant = tenant.trim();
-        let issuer = format!("https://sts.windows.net/{tenant}/");
-        let jwks = format!("{AUTHORITY}/{tenant}/discovery/keys");
-        let provider = entra_shape(
-            Provider::custom(
-                "Provider::entra_v1(tenant, client_id)",
-                IssuerMatch::Exact(vec![issuer]),
-                KeySource::Jwks(jwks),
-            ),
-            client_id,
+        single_tenant(
+            "Provider::entra_v1(tenant, client_id)",
             tenant,
-            "appid",
-        );
-        check_tenant(provider.trusted_organizations([tenant]), tenant)
+            client_id,
+            Version::V1,
+        )
     }
 
     /// Microsoft Entra ID v2.0 tokens from several tenants (a multi-tenant app): `iss` must be
-    /// `https://login.microsoftonline.com/<tenant>/v2.0` for one of `tenants` (tenant ID GUIDs),
-    /// never any tenant at all, and the `tid` claim must name the same tenant. Keys from the shared
-    /// `common` key set; a key that names its own `issuer` there signs only for that issuer
-    /// (`{tenantid}` standing for the token's tenant), as Microsoft asks of multi-tenant apps.
+    /// `https://login.microsoftonline.com/<tenant>/v2.0` for one of `tenants`, never any tenant at
+    /// all, and the `tid` claim must name the same tenant. Tenants are given by tenant ID, a GUID
+    /// (each customer's Entra admin center > Overview > **Tenant ID**; trimmed and lower-cased
+    /// here, as tokens write them); an entry that is not a GUID (a domain, `common`) is refused
+    /// when the verifier is built, naming it. Keys from the shared `common` key set; a key that
+    /// names its own `issuer` there signs only for that issuer (`{tenantid}` standing for the
+    /// token's tenant), as Microsoft asks of multi-tenant apps.
     ///
     /// Roles a customer tenant's administrators assigned stay that tenant's
-    /// ([`Identity::organization`](crate::Identity::organization)); they count as application roles
-    /// only for tenants named with [`Provider::trusted_organizations`] (your own). Token kinds and
-    /// app-only callers as for [`Provider::entra`].
+    /// ([`Identity::organization`](crate::Identity::organization)): `#[require_role("admin")]`
+    /// refuses a customer's admin, and `#[require_org_role("admin", org = "tenant")]` on a route
+    /// naming the tenant (`/tenants/{tenant}/...`) admits them there. They count as application
+    /// roles only for tenants named with [`Provider::trusted_organizations`] (your own). Token
+    /// kinds, app-only callers and the identifier to store users by (`oid` with `tid`) as for
+    /// [`Provider::entra`].
     ///
     /// ```
     /// # #[tokio::main(flavor = "current_thread")]
@@ -138,6 +155,9 @@ impl Provider {
     /// let verifier = Verifier::new(provider)?;
     /// let claims = verifier.verify::<StandardClaims>(&token).await?;
     /// assert_eq!(claims.extra["tid"], customer);
+    ///
+    /// let domain = Provider::entra_multi_tenant(client, ["contoso.onmicrosoft.com"]);
+    /// assert!(Verifier::new(domain).unwrap_err().problem.contains("contoso.onmicrosoft.com"));
     /// # Ok(()) }
     /// ```
     pub fn entra_multi_tenant<I, S>(client_id: &str, tenants: I) -> Provider
@@ -145,29 +165,144 @@ impl Provider {
         I: IntoIterator<Item = S>,
         S: Into<String>,
     {
-        let tenants: Vec<String> = tenants
-            .into_iter()
-            .map(|t| t.into().trim().to_owned())
-            .collect();
-        let bad = tenants
-            .iter()
-            .find(|t| !super::is_path_segment(t) || is_placeholder_tenant(t))
-            .cloned();
-        let mut provider =
-            Provider::multi_tenant(&format!("{AUTHORITY}/{TENANT_PLACEHOLDER}/v2.0"), tenants)
-                .jwks_url(format!("{AUTHORITY}/common/discovery/v2.0/keys"))
-                .tenant_claim("tid");
-        provider.name = "Provider::entra_multi_tenant(client_id, tenants)".to_owned();
-        let provider = entra_shape(provider, client_id, "organizations", "azp");
-        match bad {
-            Some(tenant) => provider.invalid(
-                "tenants",
-                format!(
-                    "{tenant:?} is not a tenant ID: list the directory (tenant) ID GUIDs you accept"
-                ),
-            ),
-            None => provider,
+        multi_tenant(
+            "Provider::entra_multi_tenant(client_id, tenants)",
+            client_id,
+            tenants,
+            Version::V2,
+        )
+    }
+
+    /// Microsoft Entra ID v1.0 access tokens from several tenants: what
+    /// [`Provider::entra_multi_tenant`] is for v2.0, for an API whose manifest keeps
+    /// `accessTokenAcceptedVersion` at `null` or `1`. `iss` must be
+    /// `https://sts.windows.net/<tenant>/` for one of `tenants` (tenant ID GUIDs, as for
+    /// [`Provider::entra_multi_tenant`]), `tid` must name the same tenant, and the client is named
+    /// in `appid`. A customer tenant's roles stay that tenant's, exactly as with v2.0 tokens.
+    ///
+    /// Keys from the shared v1.0 key set, `https://login.microsoftonline.com/common/discovery/keys`
+    /// (Microsoft: "just remove the `/v2.0` in the URL if you validate v1.0 tokens"). Microsoft
+    /// documents the per-key `issuer` only for the v2.0 key set, and its own validator notes that
+    /// the v1.0 one attaches no issuer to its keys: so no key is held to an issuer here, and the
+    /// `iss`/`tid` cross-check with the list of tenants is what binds a token to its tenant. A key
+    /// that does name an issuer still signs only for it (a v2.0-form issuer thus refuses v1.0
+    /// tokens: the reading that refuses).
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// use auth_core::{Provider, StandardClaims, Verifier};
+    /// # use auth_core::testing::TestIssuer;
+    ///
+    /// let customer = "72f988bf-86f1-41af-91ab-2d7cd011db47";
+    /// let client = "6e74172b-be56-4843-9ff4-e66a39bb12e3";
+    /// let provider = Provider::entra_v1_multi_tenant(client, [customer]);
+    /// # let issuer = TestIssuer::start().await;
+    /// # let provider = issuer.adopt(provider); // served by a loopback issuer for this example
+    /// # let token = issuer.token_for(&provider).roles(["admin"]).sign();
+    /// let verifier = Verifier::new(provider)?;
+    /// let claims = verifier.verify::<StandardClaims>(&token).await?;
+    /// assert!(claims.iss.ends_with(&format!("/{customer}/")));
+    /// assert!(!claims.identity().has_role("admin"), "the customer tenant's role");
+    /// assert!(claims.identity().has_org_role("admin"));
+    /// # Ok(()) }
+    /// ```
+    pub fn entra_v1_multi_tenant<I, S>(client_id: &str, tenants: I) -> Provider
+    where
+        I: IntoIterator<Item = S>,
+        S: Into<String>,
+    {
+        multi_tenant(
+            "Provider::entra_v1_multi_tenant(client_id, tenants)",
+            client_id,
+            tenants,
+            Version::V1,
+        )
+    }
+}
+
+/// Which Entra access token version a preset accepts.
+#[derive(Clone, Copy)]
+enum Version {
+    V1,
+    V2,
+}
+
+impl Version {
+    /// The issuer for `tenant` (a tenant ID, or the multi-tenant placeholder).
+    fn issuer(self, tenant: &str) -> String {
+        match self {
+            Version::V1 => format!("https://sts.windows.net/{tenant}/"),
+            Version::V2 => format!("{AUTHORITY}/{tenant}/v2.0"),
         }
+    }
+
+    /// The key set for `tenant` (or `common`).
+    fn keys(self, tenant: &str) -> String {
+        match self {
+            Version::V1 => format!("{AUTHORITY}/{tenant}/discovery/keys"),
+            Version::V2 => format!("{AUTHORITY}/{tenant}/discovery/v2.0/keys"),
+        }
+    }
+
+    /// The claim naming the calling client in an access token, which ID tokens lack.
+    fn client_claim(self) -> &'static str {
+        match self {
+            Version::V1 => "appid",
+            Version::V2 => "azp",
+        }
+    }
+}
+
+/// One tenant's preset, trusting that tenant.
+fn single_tenant(name: &str, tenant: &str, client_id: &str, version: Version) -> Provider {
+    let given = tenant.trim();
+    let tenant = tenant_id(given).unwrap_or_else(|| given.to_owned());
+    let provider = entra_shape(
+        Provider::custom(
+            name,
+            IssuerMatch::Exact(vec![version.issuer(&tenant)]),
+            KeySource::Jwks(version.keys(&tenant)),
+        ),
+        client_id,
+        &tenant,
+        version.client_claim(),
+    );
+    if is_placeholder_tenant(given) {
+        return provider.invalid(
+            "tenant",
+            format!(
+                "{given:?} is not an issuer: tokens name the user's own tenant. For a \
+                 multi-tenant app use Provider::entra_multi_tenant(client_id, [tenant IDs you \
+                 accept])"
+            ),
+        );
+    }
+    if tenant_id(given).is_none() {
+        return provider.invalid("tenant", not_a_tenant_id(given));
+    }
+    provider.trusted_organizations([tenant])
+}
+
+/// Several tenants' preset, trusting none of them.
+fn multi_tenant<I, S>(name: &str, client_id: &str, tenants: I, version: Version) -> Provider
+where
+    I: IntoIterator<Item = S>,
+    S: Into<String>,
+{
+    let given: Vec<String> = tenants.into_iter().map(Into::into).collect();
+    let ids: Vec<String> = given
+        .iter()
+        .map(|t| tenant_id(t).unwrap_or_else(|| t.trim().to_owned()))
+        .collect();
+    let mut provider = Provider::multi_tenant(&version.issuer(TENANT_PLACEHOLDER), ids)
+        .jwks_url(version.keys("common"))
+        .tenant_claim("tid");
+    provider.name = name.to_owned();
+    let provider = entra_shape(provider, client_id, "organizations", version.client_claim());
+    match given.iter().find(|t| tenant_id(t).is_none()) {
+        Some(bad) => provider.invalid("tenants", not_a_tenant_id(bad)),
+        None => provider,
     }
 }
 
@@ -185,7 +320,13 @@ fn entra_shape(
         format!("{AUTHORITY}/{authority_tenant}/oauth2/v2.0/authorize"),
         format!("{AUTHORITY}/{authority_tenant}/oauth2/v2.0/token"),
     );
+    // Each version's own document names the issuer its tokens carry: v1.0 `sts.windows.net`.
+    let version = if client_claim == "appid" { "" } else { "/v2.0" };
     let provider = provider
+        .issues_dpop(false)
+        .issuer_document(format!(
+            "{AUTHORITY}/{authority_tenant}{version}/.well-known/openid-configuration"
+        ))
         .token_endpoints(endpoints)
         .algorithms([Algorithm::RS256])
         .audience(client_id)
@@ -216,25 +357,61 @@ fn entra_shape(
 fn is_placeholder_tenant(tenant: &str) -> bool {
     ["common", "organizations", "consumers"]
         .iter()
-        .any(|p| tenant.eq_ignore_ascii_case(p))
+        .any(|p| tenant.trim().eq_ignore_ascii_case(p))
 }
 
-fn check_tenant(provider: Provider, tenant: &str) -> Provider {
-    if is_placeholder_tenant(tenant) {
-        return provider.invalid(
-            "tenant",
-            format!(
-                "{tenant:?} is not an issuer: tokens name the user's own tenant. For a \
-                 multi-tenant app use Provider::entra_multi_tenant(client_id, [tenant IDs you \
-                 accept])"
-            ),
+/// A tenant ID as Entra's tokens write it in `iss` and `tid`: a GUID, lower-case. `None` for
+/// anything else (a domain, a placeholder such as `common`, a GUID with braces).
+pub(crate) fn tenant_id(value: &str) -> Option<String> {
+    let value = value.trim();
+    let groups: Vec<&str> = value.split('-').collect();
+    let shaped = groups.len() == 5
+        && groups
+            .iter()
+            .zip([8, 4, 4, 4, 12])
+            .all(|(group, len)| group.len() == len && group.bytes().all(|b| b.is_ascii_hexdigit()));
+    shaped.then(|| value.to_ascii_lowercase())
+}
+
+/// Why `value` cannot name a tenant, and where its ID is shown.
+pub(crate) fn not_a_tenant_id(value: &str) -> String {
+    let hint = if is_placeholder_tenant(value) {
+        " (common, organizations and consumers stand for any tenant; list the tenants you accept)"
+    } else if value.contains('.') {
+        " (a domain: Entra's tokens name the tenant by its GUID, so every token would be refused)"
+    } else {
+        ""
+    };
+    format!(
+        "{value:?} is not a tenant ID{hint}: give the GUID shown in the Entra admin center > \
+         Overview > Tenant ID, e.g. 72f988bf-86f1-41af-91ab-2d7cd011db47"
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tenant_ids_are_guids_as_tokens_write_them() {
+        let tenant = "72f988bf-86f1-41af-91ab-2d7cd011db47";
+        assert_eq!(tenant_id(tenant).as_deref(), Some(tenant));
+        assert_eq!(
+            tenant_id(" 72F988BF-86F1-41AF-91AB-2D7CD011DB47\t").as_deref(),
+            Some(tenant)
         );
+        for not_a_guid in [
+            "contoso.onmicrosoft.com",
+            "common",
+            "{72f988bf-86f1-41af-91ab-2d7cd011db47}",
+            "72f988bf86f141af91ab2d7cd011db47",
+            "72f988bf-86f1-41af-91ab-2d7cd011db4",
+            "72f988bg-86f1-41af-91ab-2d7cd011db47",
+            "",
+        ] {
+            assert_eq!(tenant_id(not_a_guid), None, "{not_a_guid}");
+        }
+        assert!(not_a_tenant_id("contoso.com").contains("a domain"));
+        assert!(not_a_tenant_id("organizations").contains("any tenant"));
     }
-    if !super::is_path_segment(tenant) {
-        return provider.invalid(
-            "tenant",
-            format!("{tenant:?} is not a tenant ID: copy the Directory (tenant) ID GUID"),
-        );
-    }
-    provider
 }

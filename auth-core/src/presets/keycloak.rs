@@ -17,14 +17,31 @@ impl Provider {
     ///   client.
     ///
     /// Roles from `realm_access.roles` and `resource_access.<client_id>.roles`; scopes from
-    /// `scope`.
+    /// `scope`. Algorithms: RS256, RS384, RS512, PS256, PS384, PS512, ES256, ES384 and EdDSA, what a
+    /// realm's keys may sign with (ES512, which Keycloak also offers, is not verified by this
+    /// crate; the HMAC algorithms are never accepted). The key still decides: each verifies only
+    /// its own algorithm.
     ///
     /// **Which tokens.** Keycloak names the kind in the payload: `typ` is `Bearer` for access
-    /// tokens (`DPoP` for DPoP-bound ones), `ID` for ID tokens and `Refresh` or `Offline` for
-    /// refresh tokens; only access tokens are accepted. Service accounts (a client's client
-    /// credentials) are [`IdentityKind::Service`](crate::IdentityKind): `preferred_username` is
-    /// `service-account-<client>` and the token names its client in `client_id` (`clientId` before
-    /// Keycloak 21.1).
+    /// tokens (`DPoP` for DPoP-bound ones), `ID` for ID tokens, `Refresh` or `Offline` for refresh
+    /// tokens and `Logout` for logout tokens; only access tokens are accepted. A token whose `typ`
+    /// is `DPoP` must name its key (`cnf.jkt`) and is accepted only with a DPoP proof by it
+    /// (Keycloak issues DPoP-bound tokens since 23 as a preview, supported since 26.4). Service
+    /// accounts (a client's client credentials) are [`IdentityKind::Service`](crate::IdentityKind):
+    /// `preferred_username` is `service-account-<client>` and the token names its client in
+    /// `client_id` (`clientId` before Keycloak 21.1, and after it where an old mapper stays).
+    ///
+    /// **Lightweight access tokens** (a client's *Always use lightweight access token*, Keycloak
+    /// 24 on) are signed JWTs like the others, verified here as they are, but carry only the
+    /// claims whose mappers have *Add to lightweight access token* on: no roles, and since
+    /// Keycloak 25 no `sub` either (the `basic` scope's mappers add it). Verified locally, such a
+    /// token has no roles (role guards refuse it) and an empty
+    /// [`Identity::subject`](crate::Identity::subject). To recover the claims, introspect it too:
+    /// `.introspection(Introspection::client_secret_basic(..).all_tokens())` asks Keycloak about
+    /// every JWT, and its answer carries the claims whose mappers have *Add to token
+    /// introspection* on, the roles and `sub` the token leaves out among them (what the answer adds
+    /// completes the token, never contradicts it). Or turn on the mappers' lightweight option for
+    /// the claims the API needs.
     ///
     /// **Organizations** (Keycloak 26). With the `organization` client scope, tokens carry an
     /// `organization` claim: a list of aliases (`["acme"]`) by default, or an object keyed by
@@ -39,12 +56,25 @@ impl Provider {
     /// picks one) or `organization:<alias>`. An `id` that is not a string (an organisation
     /// attribute named `id` overwrites it with a list,
     /// <https://github.com/keycloak/keycloak/issues/44522>) yields none too. The list form is the
-    /// mapper's default since <https://github.com/keycloak/keycloak/pull/32350>.
+    /// mapper's default since <https://github.com/keycloak/keycloak/pull/32350>. With
+    /// [`Provider::accept_organizations`], a token naming no organisation, several, or an
+    /// unreadable one is refused (401 `INVALID_TOKEN`): the client chooses whether the token names
+    /// one, so a member of another organisation would pass by leaving it out.
+    ///
+    /// **DPoP.** Keycloak binds tokens with DPoP (supported since 26.4, a preview since 23), so
+    /// refusals offer the `DPoP` challenge beside `Bearer`:
+    /// <https://www.keycloak.org/docs/latest/server_admin/#_dpop-bound-tokens>,
+    /// <https://www.keycloak.org/2025/10/dpop-support-26-4>.
     ///
     /// Docs: <https://www.keycloak.org/docs/latest/server_admin/#_audience>,
     /// <https://www.keycloak.org/docs/latest/server_admin/#_mapping_organization_claims_>,
     /// <https://keycloak.org/securing-apps/oidc-layers>,
-    /// <https://www.keycloak.org/docs/latest/upgrading/#default-client-id-mapper-of-service-account-client-has-been-changed>.
+    /// <https://www.keycloak.org/docs/latest/upgrading/#default-client-id-mapper-of-service-account-client-has-been-changed>,
+    /// lightweight access tokens
+    /// <https://www.keycloak.org/docs/latest/release_notes/index.html#keycloak-24-0-0> and
+    /// <https://www.keycloak.org/docs/latest/release_notes/index.html#keycloak-25-0-0>, DPoP
+    /// <https://www.keycloak.org/docs/latest/server_admin/#_dpop-bound-tokens>, token types
+    /// (`TokenUtil`) <https://github.com/keycloak/keycloak/blob/main/core/src/main/java/org/keycloak/util/TokenUtil.java>.
     ///
     /// ```
     /// # #[tokio::main(flavor = "current_thread")]
@@ -76,11 +106,17 @@ impl Provider {
             IssuerMatch::Exact(vec![issuer]),
             KeySource::Discovery(discovery),
         )
+        .issues_dpop(true)
         .token_endpoints(endpoints)
         .algorithms([
             Algorithm::RS256,
+            Algorithm::RS384,
+            Algorithm::RS512,
             Algorithm::PS256,
+            Algorithm::PS384,
+            Algorithm::PS512,
             Algorithm::ES256,
+            Algorithm::ES384,
             Algorithm::EdDSA,
         ])
         .audience(client_id)
@@ -91,6 +127,7 @@ impl Provider {
         .scopes_claims(["scope"])
         .organizations(OrgMapping::Keycloak)
         .require_claim_value("typ", ["Bearer", "DPoP"])
+        .bound_type("typ", "DPoP")
         .service_rule(ServiceRule::All(vec![
             ServiceRule::ClaimStartsWith(
                 ClaimPath::claim("preferred_username"),

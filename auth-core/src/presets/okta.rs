@@ -13,16 +13,32 @@ impl Provider {
     ///   preset refuses that issuer.
     /// - `audience`: the authorization server's Audience (`api://default` for the default server).
     ///
-    /// Keys at `<issuer>/v1/keys`. Scopes from `scp` (an array), roles from `groups`, which is not
-    /// a default claim: add a groups claim to the authorization server.
+    /// Keys at `<issuer>/v1/keys`; RS256, the one algorithm Okta signs access tokens with ("This
+    /// is always `RS256`"). Scopes from `scp` (an array), roles from `groups`, which is not a
+    /// default claim: add a groups claim to the authorization server.
     ///
     /// **Which tokens.** Access tokens carry the requesting client in `cid`, which ID tokens (whose
-    /// `aud` is a client ID) lack: a token without `cid` is refused. Client-credentials tokens are
-    /// [`IdentityKind::Service`](crate::IdentityKind): no user is bound (`uid` is absent) and `sub`
-    /// is the client ID.
+    /// `aud` is a client ID) lack: a token without `cid` is refused. A token without `uid` is a
+    /// client-credentials token, [`IdentityKind::Service`](crate::IdentityKind): Okta leaves `uid`
+    /// out when "there is no user bound to it" (its client is `cid`). Okta issues DPoP-bound tokens
+    /// (`cnf.jkt`) to clients set to require DPoP; they need their proof.
+    ///
+    /// **Which identifier to store users by.** `uid`, the Okta user ID (`00u…`). `sub` is the
+    /// user's login in Okta's own examples (`joe.smith@example.com`), which an administrator can
+    /// change; [`Identity::subject`](crate::Identity::subject) holds it as the token does, so read
+    /// `uid` from the claims to key a user's data.
+    ///
+    /// **DPoP.** Okta binds tokens with DPoP for custom authorization servers, so refusals offer
+    /// the `DPoP` challenge beside `Bearer`:
+    /// <https://developer.okta.com/docs/guides/dpop/nonoktaresourceserver/main/>. At startup the
+    /// issuer the server's discovery document (`<issuer>/.well-known/openid-configuration`) names
+    /// must be the configured one.
     ///
     /// Docs: <https://developer.okta.com/docs/guides/validate-access-tokens/dotnet/main/>,
-    /// <https://developer.okta.com/docs/concepts/auth-servers/>.
+    /// <https://developer.okta.com/docs/concepts/auth-servers/>, reserved claims
+    /// <https://developer.okta.com/docs/reference/api/oidc/#reserved-claims-in-the-payload-section>,
+    /// <https://developer.okta.com/docs/guides/step-up-authentication/main/> (a user token),
+    /// <https://developer.okta.com/docs/guides/dpop/nonoktaresourceserver/main/>.
     ///
     /// ```
     /// # #[tokio::main(flavor = "current_thread")]
@@ -49,15 +65,14 @@ impl Provider {
             IssuerMatch::Exact(vec![issuer]),
             KeySource::Jwks(jwks),
         )
+        .issues_dpop(true)
+        .issuer_document(format!("{base}/.well-known/openid-configuration"))
         .algorithms([Algorithm::RS256])
         .audience(audience.trim())
         .roles_claims(["groups"])
         .scopes_claims(["scp"])
         .require_claim("cid")
-        .service_rule(ServiceRule::All(vec![
-            ServiceRule::ClaimAbsent(ClaimPath::claim("uid")),
-            ServiceRule::ClaimsEqual(ClaimPath::claim("sub"), ClaimPath::claim("cid")),
-        ]))
+        .service_rule(ServiceRule::ClaimAbsent(ClaimPath::claim("uid")))
         .token_endpoints(TokenEndpoints::oauth(
             format!("{base}/.well-known/openid-configuration"),
             format!("{base}/v1/authorize"),
@@ -66,9 +81,9 @@ impl Provider {
         if org_server {
             return provider.invalid(
                 "issuer",
-                "this is the org authorization server, whose access tokens only Okta can verify; \
-                 use a custom authorization server issuer such as \
-                 https://<org>.okta.com/oauth2/default",
+                "this is the org authorization server: Okta says its access tokens are for Okta's \
+                 own APIs, to be treated as opaque by others, and their format may change; use a \
+                 custom authorization server issuer such as https://<org>.okta.com/oauth2/default",
             );
         }
         provider

@@ -1,9 +1,30 @@
 use crate::algorithm::Algorithm;
 use crate::claim_path::ClaimPath;
-use crate::identity::ServiceRule;
+use crate::identity::{IdentityKind, ServiceRule};
 use crate::organization::OrgMapping;
 use crate::provider::{IssuerMatch, KeySource, Provider};
 use crate::token_endpoints::TokenEndpoints;
+use crate::validation::AudienceRule;
+
+/// The claim naming the client a Zitadel token was issued to.
+fn client_id() -> ClaimPath {
+    ClaimPath::claim("client_id")
+}
+
+/// A Zitadel service user's token whatever else it says: a personal access token (no client), the
+/// JWT profile grant (`client_id` = `sub`), or a client that is not among the audiences, as a
+/// person's application always is. What remains may still be a service user's: one that asked for
+/// its own username as an audience.
+fn machine_shapes() -> ServiceRule {
+    ServiceRule::Any(vec![
+        ServiceRule::Not(Box::new(ServiceRule::ClaimPresent(client_id()))),
+        ServiceRule::ClaimsEqual(client_id(), ClaimPath::claim("sub")),
+        ServiceRule::Not(Box::new(ServiceRule::ClaimIn(
+            client_id(),
+            ClaimPath::claim("aud"),
+        ))),
+    ])
+}
 
 /// The roles of the project the requesting client (or introspecting API) belongs to, whichever
 /// project that is.
@@ -45,25 +66,45 @@ impl Provider {
     /// [`AuthError::WrongTokenKind`](crate::AuthError::WrongTokenKind). Introspection answers carry
     /// `jti` too.
     ///
-    /// **People and machines.** No claim says "service user", so the preset reads the shape of the
-    /// grant: a person's token (code flow, JWT or introspected) names in `client_id` the
-    /// application the person signed in to, and Zitadel puts every client ID of the project in
-    /// `aud` ("by default all client id's and the project id are included"). A service user's
-    /// audience holds only the projects its `:aud` scopes asked for, and its `client_id` is the
-    /// user itself: its ID, equal to `sub`, with the JWT profile grant; its username with client
-    /// credentials; nothing with a personal access token. So a token is
-    /// [`IdentityKind::User`](crate::IdentityKind) only when `client_id` is a non-empty string,
-    /// differs from `sub` and is one of the `aud` values; every other token is
-    /// [`IdentityKind::Service`](crate::IdentityKind), and `#[require_user]` refuses it. Zitadel's
-    /// code, not its documentation, shows these shapes; where they are unclear, this reading
-    /// refuses a person's route to a machine rather than the reverse. Note that introspection
-    /// answers for a personal access token are active for any API application of the instance
-    /// (Zitadel adds the introspecting client to its audience): require roles, not only a valid
-    /// token.
+    /// **People and machines.** No Zitadel claim says "service user", so the preset reads the
+    /// shape of the grant. A service user's `client_id` is the user itself: its ID, equal to `sub`,
+    /// with the JWT profile grant; its username with client credentials; nothing with a personal
+    /// access token; and its audience holds only the projects its `:aud` scopes asked for. A
+    /// person's token names in `client_id` the application the person signed in through, which
+    /// Zitadel lists in `aud` ("by default all client id's and the project id are included"). But
+    /// Zitadel copies *any* requested `urn:zitadel:iam:org:project:id:<X>:aud` scope into `aud`,
+    /// whatever `<X>` is, so a client-credentials service user can put its own username there and
+    /// shape its token like a person's. Hence:
+    ///
+    /// - A token whose `client_id` is absent or empty, equals `sub`, or is not in `aud` is a
+    ///   machine's, [`IdentityKind::Service`](crate::IdentityKind), whatever else it says.
+    /// - With [`Provider::zitadel_user_clients`] (the client IDs of the applications people sign in
+    ///   through), any other token whose `client_id` is one of them is a person's,
+    ///   [`IdentityKind::User`](crate::IdentityKind), and every other a machine's.
+    /// - Without it, any other token is [`IdentityKind::Unknown`](crate::IdentityKind): it looks
+    ///   like a person's, and a service user can make it look so. Neither `#[require_user]` nor
+    ///   `#[require_service]` admits it. Set the client IDs before guarding routes by the kind of
+    ///   caller.
+    ///
+    /// The same rules read JWTs and introspection answers. Zitadel's code, not its documentation,
+    /// shows these shapes. Note that introspection answers for a personal access token are active
+    /// for any API application of the instance (Zitadel adds the introspecting client to its
+    /// audience): require roles, not only a valid token.
+    ///
+    /// **Organisations.** The caller's organisation is named only when the token request asks for
+    /// the scope `urn:zitadel:iam:user:resourceowner`, so with
+    /// [`Provider::accept_organizations`] a token without `urn:zitadel:iam:user:resourceowner:id`
+    /// (or with an unreadable one) is refused (401 `INVALID_TOKEN`): a member of another
+    /// organisation would otherwise pass by leaving it out. Have clients request that scope.
     ///
     /// Algorithms: RS256, RS384, RS512, ES256, ES384 and EdDSA (Ed25519), what Zitadel's web keys
     /// offer (each key still verifies only its own; ES512, which Zitadel also offers, is not
     /// verified by this crate). Tokens are plain bearer tokens: Zitadel issues no DPoP-bound ones.
+    ///
+    /// **DPoP.** Zitadel issues no DPoP-bound tokens (its token endpoint's `token_type` is always
+    /// `Bearer`, and DPoP support is an open request), so refusals offer only the `Bearer`
+    /// challenge: <https://zitadel.com/docs/apis/openidoauth/endpoints>,
+    /// <https://github.com/zitadel/zitadel/issues/5402>.
     ///
     /// Docs: claims <https://zitadel.com/docs/apis/openidoauth/claims>, scopes
     /// <https://zitadel.com/docs/apis/openidoauth/scopes>, roles
@@ -89,10 +130,12 @@ impl Provider {
     /// # use auth_core::testing::TestIssuer;
     ///
     /// let provider = Provider::zitadel("https://acme.zitadel.cloud", "263514598346711111")
-    ///     .trusted_organizations(["263514598346700000"]); // the organisation owning the project
+    ///     .trusted_organizations(["263514598346700000"]) // the organisation owning the project
+    ///     .zitadel_user_clients(["263514598346722222@invoices"]); // the front end's client ID
     /// # let issuer = TestIssuer::start().await;
     /// # let provider = issuer.adopt(provider); // served by a loopback issuer for this example
     /// # let token = issuer.token_for(&provider).roles(["admin"]).sign();
+    /// # assert_eq!(auth_core::testing::ZITADEL_WEB_CLIENT_ID, "263514598346722222@invoices");
     /// let verifier = Verifier::new(provider)?;
     /// let claims = verifier.verify::<StandardClaims>(&token).await?;
     /// assert!(claims.identity().has_role("admin"));
@@ -112,21 +155,12 @@ impl Provider {
             format!("{issuer}/oauth/v2/authorize"),
             format!("{issuer}/oauth/v2/token"),
         );
-        let client_id = || ClaimPath::claim("client_id");
-        // A person's token names an application of the project, which Zitadel lists in `aud`.
-        let person = ServiceRule::All(vec![
-            ServiceRule::ClaimPresent(client_id()),
-            ServiceRule::Not(Box::new(ServiceRule::ClaimsEqual(
-                client_id(),
-                ClaimPath::claim("sub"),
-            ))),
-            ServiceRule::ClaimIn(client_id(), ClaimPath::claim("aud")),
-        ]);
         let provider = Provider::custom(
             "Provider::zitadel(issuer, project_id)",
             IssuerMatch::Exact(vec![issuer]),
             KeySource::Discovery(discovery),
         )
+        .issues_dpop(false)
         .token_endpoints(endpoints)
         .algorithms([
             Algorithm::RS256,
@@ -146,7 +180,8 @@ impl Provider {
         .scopes_claims(["scope"])
         .forbid_claims(&["at_hash", "c_hash", "nonce", "sid"])
         .access_token_claims(&["jti"])
-        .service_rule(ServiceRule::Not(Box::new(person)));
+        .service_rule(machine_shapes())
+        .unmarked_kind(IdentityKind::Unknown);
         if !is_resource_id(project_id) {
             return provider.invalid(
                 "project_id",
@@ -194,8 +229,179 @@ impl Provider {
     }
 }
 
+impl Provider {
+    /// The client IDs of the applications people sign in through (the front ends' OIDC
+    /// applications, e.g. `263514598346722222@invoices`, from each application's page in the
+    /// console): a token whose `client_id` is one of them, differs from `sub` and is in `aud` (as
+    /// a person's always is) is a person's ([`IdentityKind::User`]); every other Zitadel token is
+    /// a machine's ([`IdentityKind::Service`]). Without this setting a token shaped like a
+    /// person's is [`IdentityKind::Unknown`], which neither `#[require_user]` nor
+    /// `#[require_service]` admits: Zitadel copies any requested
+    /// `urn:zitadel:iam:org:project:id:<X>:aud` scope into `aud`, so a service user can put its own
+    /// username, its `client_id` with client credentials, beside the project and look like a
+    /// person (see [`Provider::zitadel`]).
+    ///
+    /// List client IDs only, never user names: a service user whose username equals a listed
+    /// client ID would pass as a person, and usernames are chosen by the administrators of each
+    /// organisation. Client IDs are Zitadel's to mint (digits, often `@<project name>`), so the
+    /// risk is a username copied from one on purpose, by an organisation's administrator.
+    ///
+    /// Only for [`Provider::zitadel`], in one call with every such client; an empty list, an empty
+    /// ID, the project's ID, a second call, or a call after [`Provider::service_rule`] is a
+    /// configuration error.
+    ///
+    /// ```
+    /// use auth_core::{Provider, Verifier};
+    ///
+    /// let zitadel = Provider::zitadel("https://acme.zitadel.cloud", "263514598346711111")
+    ///     .zitadel_user_clients(["263514598346722222@invoices", "263514598346744444"]);
+    /// assert!(Verifier::new(zitadel).is_ok());
+    /// let none = Provider::zitadel("https://acme.zitadel.cloud", "263514598346711111")
+    ///     .zitadel_user_clients(Vec::<String>::new());
+    /// assert!(Verifier::new(none).unwrap_err().problem.contains("client ID"));
+    /// ```
+    pub fn zitadel_user_clients<I, S>(self, client_ids: I) -> Provider
+    where
+        I: IntoIterator<Item = S>,
+        S: Into<String>,
+    {
+        let setting = "zitadel_user_clients";
+        let client_ids: Vec<String> = client_ids.into_iter().map(Into::into).collect();
+        if !matches!(self.mapping.organization, Some(OrgMapping::Zitadel { .. })) {
+            return self.invalid(
+                setting,
+                "only a Provider::zitadel(..) reads Zitadel's clients",
+            );
+        }
+        if self.mapping.unmarked != IdentityKind::Unknown {
+            return self.invalid(
+                setting,
+                "given twice, or after service_rule(..): give every client ID people sign in \
+                 through in one call",
+            );
+        }
+        if client_ids.is_empty() {
+            return self.invalid(
+                setting,
+                "the list is empty: give the client ID of each application people sign in \
+                 through (shown on the application's page in the console)",
+            );
+        }
+        let project = match &self.audience {
+            Some(AudienceRule::Aud(audiences)) => audiences.first().cloned(),
+            _ => None,
+        };
+        if let Some(bad) = client_ids
+            .iter()
+            .find(|id| id.trim().is_empty() || id.trim() != id.as_str())
+        {
+            return self.invalid(
+                setting,
+                format!(
+                    "{bad:?}: write each client ID as the console shows it, without spaces (an \
+                     unset environment variable is the usual cause of an empty one)"
+                ),
+            );
+        }
+        if let Some(bad) = client_ids.iter().find(|id| Some(*id) == project.as_ref()) {
+            return self.invalid(
+                setting,
+                format!(
+                    "{bad:?} is the project's ID, which every token for this API carries: give the \
+                     client IDs of the applications people sign in through"
+                ),
+            );
+        }
+        let listed = ServiceRule::Any(
+            client_ids
+                .into_iter()
+                .map(|id| ServiceRule::ClaimEquals(client_id(), id))
+                .collect(),
+        );
+        self.service_rule(ServiceRule::Any(vec![
+            machine_shapes(),
+            ServiceRule::Not(Box::new(listed)),
+        ]))
+    }
+}
+
 /// Whether `id` looks like a Zitadel resource ID: digits only (its IDs are snowflake numbers,
 /// 17 to 19 digits in documented examples), with room either side.
 fn is_resource_id(id: &str) -> bool {
     (10..=25).contains(&id.len()) && id.bytes().all(|b| b.is_ascii_digit())
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::{Value, json};
+
+    use super::*;
+    use crate::json::Object;
+
+    const PROJECT: &str = "263514598346711111";
+    const WEB: &str = "263514598346722222@invoices";
+    const USER: &str = "263514598346700007";
+
+    fn kind(provider: &Provider, payload: Value) -> IdentityKind {
+        let payload = Object::borrow(payload.as_object().unwrap());
+        provider.mapping.identity(&payload, "iss").unwrap().kind
+    }
+
+    fn token(client_id: Option<&str>, sub: &str, aud: &[&str]) -> Value {
+        let mut payload = json!({"sub": sub, "aud": aud});
+        if let Some(client_id) = client_id {
+            payload["client_id"] = json!(client_id);
+        }
+        payload
+    }
+
+    /// Each shape against both settings: machines' own shapes are machines either way; a token
+    /// shaped like a person's is a person's only when its client is listed.
+    #[test]
+    fn people_are_the_listed_clients_and_machines_keep_their_shapes() {
+        let unset = Provider::zitadel("https://acme.zitadel.cloud", PROJECT);
+        let set = unset.clone().zitadel_user_clients([WEB]);
+        use IdentityKind::{Service, Unknown, User};
+        let cases = [
+            // A person through the listed front end.
+            (token(Some(WEB), USER, &[PROJECT, WEB]), Unknown, User),
+            // A client-credentials service user with its username added to `aud`.
+            (
+                token(Some("bot"), USER, &[PROJECT, "bot"]),
+                Unknown,
+                Service,
+            ),
+            // ... and without it; the JWT profile grant; a personal access token.
+            (token(Some("bot"), USER, &[PROJECT]), Service, Service),
+            (token(Some(USER), USER, &[PROJECT, USER]), Service, Service),
+            (token(None, USER, &[PROJECT]), Service, Service),
+            (token(Some(""), USER, &[PROJECT, ""]), Service, Service),
+            // A listed client that is also the subject, or absent from `aud`.
+            (token(Some(WEB), WEB, &[PROJECT, WEB]), Service, Service),
+            (token(Some(WEB), USER, &[PROJECT]), Service, Service),
+        ];
+        for (payload, without, with) in cases {
+            assert_eq!(kind(&unset, payload.clone()), without, "unset: {payload}");
+            assert_eq!(kind(&set, payload.clone()), with, "set: {payload}");
+        }
+        let numeric = json!({"sub": USER, "aud": [PROJECT, 7], "client_id": 7});
+        assert_eq!(kind(&set, numeric.clone()), Service);
+        assert_eq!(kind(&unset, numeric), Service);
+    }
+
+    /// A rule of the application's own replaces the preset's: what it does not mark is a person's.
+    #[test]
+    fn a_service_rule_of_ones_own_decides_alone() {
+        let custom = Provider::zitadel("https://acme.zitadel.cloud", PROJECT).service_rule(
+            ServiceRule::ClaimEquals(ClaimPath::claim("sub"), "bot".to_owned()),
+        );
+        assert_eq!(
+            kind(&custom, token(Some(WEB), USER, &[PROJECT, WEB])),
+            IdentityKind::User
+        );
+        assert_eq!(
+            kind(&custom, token(None, "bot", &[PROJECT])),
+            IdentityKind::Service
+        );
+    }
 }

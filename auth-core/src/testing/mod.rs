@@ -26,4 +26,4 @@ mod token_builder;
 
 pub use dpop_key::{DpopKey, ProofBuilder};
 pub use test_issuer::TestIssuer;
-pub use token_builder::{ServiceUserGrant, TokenBuilder};
+pub use token_builder::{ServiceUserGrant, TokenBuilder, ZITADEL_WEB_CLIENT_ID};

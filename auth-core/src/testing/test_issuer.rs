@@ -22,10 +22,10 @@ use tokio::sync::oneshot;
 
 use super::signing_key::SigningKey;
 use super::token_builder::TokenBuilder;
-use crate::algorithm::Algorithm;
+use crate::algorithm::{Algorithm, AlgorithmPolicy};
 use crate::introspection::Introspection;
 use crate::key_settings::KeySettings;
-use crate::provider::Provider;
+use crate::provider::{KeySource, Provider};
 
 /// The algorithms the test issuer holds a key for unless told otherwise.
 const DEFAULT_ALGORITHMS: [Algorithm; 3] = [Algorithm::RS256, Algorithm::ES256, Algorithm::EdDSA];
@@ -158,24 +158,41 @@ type Shape = Arc<dyn Fn(&mut Map<String, Value>) + Send + Sync>;
 const DEFAULT_OPAQUE_PREFIX: &str = "ot_";
 
 impl State {
-    fn jwks(&self) -> String {
-        let keys: Vec<&Value> = self
-            .current
-            .iter()
-            .chain(&self.previous)
-            .chain(&self.next)
-            .map(|key| &key.jwk)
-            .collect();
+    /// The keys, or only those of the `algs` an adopted provider takes when it takes any of them
+    /// (else all, so a key it cannot use is still skipped, with a warning).
+    fn jwks(&self, algs: Option<&str>) -> String {
+        let all = || self.current.iter().chain(&self.previous).chain(&self.next);
+        let taken = algs.map(|algs| algs.split(' ').collect::<Vec<_>>());
+        let fits = |key: &&Arc<SigningKey>| {
+            taken
+                .as_ref()
+                .is_none_or(|taken| taken.contains(&key.alg.as_str()))
+        };
+        let keys: Vec<&Value> = if all().any(|key| fits(&key)) {
+            all().filter(fits).map(|key| &key.jwk).collect()
+        } else {
+            all().map(|key| &key.jwk).collect()
+        };
         json!({ "keys": keys }).to_string()
     }
 
-    fn discovery(&self, prefix: &str) -> String {
+    /// The discovery document under `prefix`; `query` is what an adopted provider's URL carries:
+    /// the `issuer` its own document names, and the `algs` its keys' URL is to pass on.
+    fn discovery(&self, prefix: &str, query: &Query) -> String {
         let own = format!("{}{prefix}", self.issuer);
-        let issuer = self.discovery_issuer.as_deref().unwrap_or(&own);
+        let issuer = self
+            .discovery_issuer
+            .as_deref()
+            .or(query.issuer.as_deref())
+            .unwrap_or(&own);
+        let keys = match &query.algs {
+            Some(algs) => format!("{own}/jwks?{}", adopted_query(None, Some(algs))),
+            None => format!("{own}/jwks"),
+        };
         let algorithms: Vec<&str> = self.algorithms.iter().map(|alg| alg.as_str()).collect();
         json!({
             "issuer": issuer,
-            "jwks_uri": format!("{own}/jwks"),
+            "jwks_uri": keys,
             "introspection_endpoint": format!("{own}{INTROSPECTION_SUFFIX}"),
             // No authorization or token endpoint: it signs no one in, and API documentation
             // would offer a sign-in page that is not there.
@@ -263,9 +280,36 @@ impl TestIssuer {
         })
     }
 
-    /// The issuer URL, `http://127.0.0.1:<port>`, as tokens carry it in `iss`.
+    /// The issuer's origin, `http://127.0.0.1:<port>`: the `iss` of tokens from
+    /// [`TestIssuer::token`], for [`TestIssuer::provider`]. A preset served here with
+    /// [`TestIssuer::adopt`] keeps the path its issuer has (an Auth0 issuer's trailing slash,
+    /// Keycloak's `/realms/<realm>`, Okta's `/oauth2/<server>`): its tokens' `iss` is
+    /// [`TestIssuer::issuer_for`].
     pub fn issuer(&self) -> &str {
         &self.issuer
+    }
+
+    /// The `iss` of tokens shaped for `provider` ([`TestIssuer::token_for`]): for an adopted
+    /// preset, this issuer's origin followed by the path the provider's issuer has; for a
+    /// multi-tenant one, its first tenant's.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")] async fn main() {
+    /// use auth_core::Provider;
+    /// use auth_core::testing::TestIssuer;
+    ///
+    /// let issuer = TestIssuer::start().await;
+    /// let auth0 = issuer.adopt(Provider::auth0("my-tenant.us.auth0.com", "https://api.example"));
+    /// assert_eq!(issuer.issuer_for(&auth0), format!("{}/", issuer.issuer()));
+    /// # }
+    /// ```
+    pub fn issuer_for(&self, provider: &Provider) -> String {
+        let claims = self.token_for(provider).claims();
+        claims
+            .get("iss")
+            .and_then(serde_json::Value::as_str)
+            .unwrap_or(&self.issuer)
+            .to_owned()
     }
 
     /// The audience tokens carry by default and [`TestIssuer::provider`] expects.
@@ -315,10 +359,38 @@ impl TestIssuer {
     /// assert!(claims.identity().has_role("admin"));
     /// # }
     /// ```
+    ///
+    /// The issuer then serves what that provider would: its discovery document (where the preset
+    /// reads one) names the issuer the provider's tokens carry, and its key set holds only keys of
+    /// the algorithms the provider takes (when it holds any), so none is skipped with a warning.
+    /// Both are said in the query of the URLs the returned provider fetches, so one issuer serves
+    /// any number of adopted providers side by side.
     pub fn adopt(&self, provider: Provider) -> Provider {
-        provider
+        let mut provider = provider
             .relocate(&self.issuer)
-            .key_settings(TestIssuer::fast_key_settings())
+            .key_settings(TestIssuer::fast_key_settings());
+        let algs = match provider.algorithms {
+            AlgorithmPolicy::Only(algorithms) => {
+                let names: Vec<&str> = algorithms.iter().map(|alg| alg.as_str()).collect();
+                Some(names.join(" "))
+            }
+            AlgorithmPolicy::Advertised => None,
+        };
+        if let Some(algs) = &algs {
+            provider.keys = match provider.keys {
+                KeySource::Jwks(url) => KeySource::Jwks(with_query(&url, None, Some(algs))),
+                KeySource::Discovery(url) => {
+                    KeySource::Discovery(with_query(&url, None, Some(algs)))
+                }
+            };
+        }
+        // A discovery document the keys come through names `<origin><path>`, the relocated issuer;
+        // one read only to check the issuer may name another (Auth0's ends in a slash).
+        let issuer = provider.issuer.discovery_issuer();
+        provider.issuer_document = provider
+            .issuer_document
+            .map(|url| with_query(&url, Some(&issuer), None));
+        provider
     }
 
     /// Starts a token shaped for `provider` (one from [`TestIssuer::adopt`], or configured with
@@ -648,6 +720,47 @@ impl TestIssuer {
     }
 }
 
+/// What an adopted provider's URL asks of the issuer (see [`TestIssuer::adopt`]).
+#[derive(Default)]
+struct Query {
+    /// The issuer a discovery document is to name.
+    issuer: Option<String>,
+    /// The algorithms, space-separated, whose keys the key set is to hold.
+    algs: Option<String>,
+}
+
+impl Query {
+    fn of(query: Option<&str>) -> Query {
+        let mut parsed = Query::default();
+        for (name, value) in url::form_urlencoded::parse(query.unwrap_or_default().as_bytes()) {
+            match &*name {
+                "issuer" => parsed.issuer = Some(value.into_owned()),
+                "algs" => parsed.algs = Some(value.into_owned()),
+                _ => {}
+            }
+        }
+        parsed
+    }
+}
+
+/// The query string of an adopted provider's URL.
+fn adopted_query(issuer: Option<&str>, algs: Option<&str>) -> String {
+    let mut query = url::form_urlencoded::Serializer::new(String::new());
+    if let Some(issuer) = issuer {
+        query.append_pair("issuer", issuer);
+    }
+    if let Some(algs) = algs {
+        query.append_pair("algs", algs);
+    }
+    query.finish()
+}
+
+/// `url` with the adopted query appended.
+fn with_query(url: &str, issuer: Option<&str>, algs: Option<&str>) -> String {
+    let separator = if url.contains('?') { '&' } else { '?' };
+    format!("{url}{separator}{}", adopted_query(issuer, algs))
+}
+
 fn generate_keys(
     algorithms: &[Algorithm],
     generation: usize,
@@ -706,10 +819,11 @@ async fn respond(
             .state
             .lock()
             .unwrap_or_else(|poisoned| poisoned.into_inner());
+        let query = Query::of(request.uri().query());
         let body = match (is_jwks, &state.jwks_body) {
             (true, Some(body)) => body.clone(),
-            (true, None) => state.jwks(),
-            (false, _) => state.discovery(discovery_prefix.unwrap_or_default()),
+            (true, None) => state.jwks(query.algs.as_deref()),
+            (false, _) => state.discovery(discovery_prefix.unwrap_or_default(), &query),
         };
         (state.delay, state.outage, body, state.max_age)
     };

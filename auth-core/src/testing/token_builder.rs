@@ -16,15 +16,23 @@ use crate::validation::AudienceRule;
 
 static NEXT_JTI: AtomicU64 = AtomicU64::new(1);
 
-/// The client ID of the application a person signs in to in Zitadel-shaped tokens (`<id>@<project
-/// name>`, as Zitadel forms client IDs).
-const ZITADEL_WEB_CLIENT: &str = "263514598346722222@invoices";
+/// The client ID of the front end application people sign in through in the tokens
+/// [`TestIssuer::token_for`] shapes for [`Provider::zitadel`] (`<id>@<project name>`, as Zitadel
+/// forms client IDs): give it to [`Provider::zitadel_user_clients`] for those tokens to be
+/// people's.
+pub const ZITADEL_WEB_CLIENT_ID: &str = "263514598346722222@invoices";
 
 /// The ID of the service user in Zitadel-shaped machine tokens.
 const ZITADEL_SERVICE_USER: &str = "263514598346733333";
 
 /// The username of that service user, its client ID with client credentials.
 const ZITADEL_SERVICE_USERNAME: &str = "invoice-bot";
+
+/// The client (a front end) that asked for Entra-shaped tokens: `azp` in v2.0, `appid` in v1.0.
+const ENTRA_CALLER: &str = "b5b2a3c4-5d6e-4f70-8a9b-0c1d2e3f4a5b";
+
+/// The signed-in person's object ID in Entra-shaped tokens (`oid`).
+const ENTRA_USER_OID: &str = "690222be-ff1a-4d56-abd1-7e4f7d38e474";
 
 /// How a Zitadel service user (machine user) obtained its token, for
 /// [`TokenBuilder::zitadel_service_user`]. Each shape is what Zitadel's code writes; none names the
@@ -76,6 +84,15 @@ pub struct TokenBuilder<'a> {
     scopes_claim: (ClaimPath, Separator),
     /// Set when shaped for [`Provider::zitadel`].
     zitadel: Option<ZitadelShape>,
+    /// Set when shaped for an Entra preset: the access token version.
+    entra: Option<EntraVersion>,
+}
+
+/// Which Entra access token a token is shaped as.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum EntraVersion {
+    V1,
+    V2,
 }
 
 impl<'a> TokenBuilder<'a> {
@@ -107,6 +124,7 @@ impl<'a> TokenBuilder<'a> {
             ),
             scopes_claim: (ClaimPath::claim("scope"), Separator::Space),
             zitadel: None,
+            entra: None,
         }
     }
 
@@ -238,7 +256,81 @@ impl<'a> TokenBuilder<'a> {
         if let Some(OrgMapping::Zitadel { .. }) = &provider.mapping.organization {
             builder.zitadel_person(provider);
         }
+        if let Some(version) = entra_version(provider) {
+            builder.entra_user(version);
+        }
+        if provider.name.starts_with("Provider::okta") {
+            // A person's token as Okta's reserved claims describe it: the client in `cid`, the
+            // user's ID in `uid` (absent when no user is bound: a machine's).
+            builder.claims.insert("ver".into(), 1.into());
+            builder
+                .claims
+                .insert("cid".into(), "0oa48e74ox4t7mQJX0g7".into());
+            builder
+                .claims
+                .insert("uid".into(), "00u47ijy7sRLaeSdC0g7".into());
+        }
         builder
+    }
+
+    /// A person's Entra access token, whole, as Microsoft's access token reference shows one:
+    /// `ver`, the caller's client (`azp`, a GUID, in v2.0; `appid` in v1.0), the person's `oid`
+    /// (a GUID, unlike the pairwise `sub`) and `tid`, the tenant `iss` names.
+    fn entra_user(&mut self, version: EntraVersion) {
+        let claims = &mut self.claims;
+        let (ver, client_claim) = match version {
+            EntraVersion::V1 => ("1.0", "appid"),
+            EntraVersion::V2 => ("2.0", "azp"),
+        };
+        claims.insert("ver".into(), ver.into());
+        claims.insert(client_claim.into(), ENTRA_CALLER.into());
+        claims.insert("oid".into(), ENTRA_USER_OID.into());
+        let tenant = claims
+            .get("iss")
+            .and_then(Value::as_str)
+            .and_then(|iss| iss.split('/').find_map(crate::presets::tenant_id));
+        if let (Some(tenant), false) = (tenant, claims.contains_key("tid")) {
+            claims.insert("tid".into(), tenant.into());
+        }
+        self.entra = Some(version);
+    }
+
+    /// Makes a token shaped for an Entra preset an app-only token (client credentials), as the
+    /// access token reference describes one: `idtyp` `app` (the optional claim an API can ask
+    /// for), `oid` equal to `sub` (the calling application's service principal), no `scp` (scopes
+    /// are a person's). Give it the app roles this API granted the application with
+    /// [`TokenBuilder::roles`]: the presets refuse an app-only token without one. The client stays
+    /// in `azp` (v2.0) or `appid` (v1.0).
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// use auth_core::testing::TestIssuer;
+    /// use auth_core::{IdentityKind, Provider, StandardClaims, Verifier};
+    ///
+    /// let issuer = TestIssuer::start().await;
+    /// let tenant = "72f988bf-86f1-41af-91ab-2d7cd011db47";
+    /// let entra = issuer.adopt(Provider::entra(tenant, "6e74172b-be56-4843-9ff4-e66a39bb12e3"));
+    /// let daemon = issuer.token_for(&entra).entra_app_only().roles(["Jobs.Run"]).sign();
+    /// let claims = Verifier::new(entra)?.verify::<StandardClaims>(&daemon).await?;
+    /// assert_eq!(claims.identity().kind, IdentityKind::Service);
+    /// # Ok(()) }
+    /// ```
+    ///
+    /// # Panics
+    /// If the token is not shaped for an Entra preset (start it with [`TestIssuer::token_for`]).
+    pub fn entra_app_only(mut self) -> Self {
+        assert!(
+            self.entra.is_some(),
+            "entra_app_only: this token is not shaped for an Entra preset; start it with \
+             issuer.token_for(&entra_provider)"
+        );
+        let principal = "3f0b8c2a-7d41-4e5b-9a6c-2b8e1f4d5c6a";
+        self.claims.insert("idtyp".into(), "app".into());
+        self.claims.insert("sub".into(), principal.into());
+        self.claims.insert("oid".into(), principal.into());
+        self.claims.remove("scp");
+        self
     }
 
     /// A person's Zitadel access token, as the code flow issues it: `client_id` the application
@@ -254,10 +346,10 @@ impl<'a> TokenBuilder<'a> {
             .as_ref()
             .map(|introspection| introspection.client_id().to_owned());
         self.claims
-            .insert("client_id".into(), ZITADEL_WEB_CLIENT.into());
+            .insert("client_id".into(), ZITADEL_WEB_CLIENT_ID.into());
         self.claims.insert(
             "aud".into(),
-            vec![project.clone(), ZITADEL_WEB_CLIENT.into()].into(),
+            vec![project.clone(), ZITADEL_WEB_CLIENT_ID.into()].into(),
         );
         self.claims.insert("nbf".into(), now().into());
         self.zitadel = Some(ZitadelShape {
@@ -636,6 +728,18 @@ enum OrgShape {
 
 /// The Zitadel role claim that names the requesting client's project, not necessarily this API's.
 const ZITADEL_UNQUALIFIED_ROLES: &str = "urn:zitadel:iam:org:project:roles";
+
+/// The Entra access token version `provider` (an Entra preset) accepts, if it is one.
+fn entra_version(provider: &Provider) -> Option<EntraVersion> {
+    let name = provider.name.as_str();
+    if name.starts_with("Provider::entra_v1") {
+        Some(EntraVersion::V1)
+    } else if name.starts_with("Provider::entra") {
+        Some(EntraVersion::V2)
+    } else {
+        None
+    }
+}
 
 /// Why `provider`'s tokens cannot be given an organisation, naming it.
 fn no_organisations(provider: &Provider) -> String {

@@ -135,7 +135,7 @@ impl Store {
                         |row| row.get(0),
                     )
                     .optional(),
-                (IdentityKind::User, None) => Ok(None),
+                (IdentityKind::User, None) | (IdentityKind::Unknown, _) => Ok(None),
             })
             .await?;
         let implied: &[&str] = match role.as_deref() {

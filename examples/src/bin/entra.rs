@@ -1,4 +1,5 @@
-//! Microsoft Entra ID (Azure AD) v2.0 access tokens.
+//! Microsoft Entra ID (Azure AD) v2.0 access tokens, for one tenant or several (a multi-tenant
+//! SaaS API).
 //!
 //! ```text
 //! cargo run -p examples --bin entra
@@ -6,22 +7,32 @@
 //!
 //! | variable | meaning |
 //! |---|---|
-//! | `ENTRA_TENANT_ID` | directory (tenant) ID, or `common` / `organizations` for a multi-tenant app (unset: embedded demo issuer) |
+//! | `ENTRA_TENANT_ID` | your tenant ID, a GUID (Entra admin center > Overview > Tenant ID), or `common` / `organizations` for a multi-tenant app (unset: embedded demo issuer) |
 //! | `ENTRA_CLIENT_ID` | the API's application (client) ID |
-//! | `ENTRA_ALLOWED_TENANTS` | with `common`/`organizations`: comma-separated tenant IDs to accept |
+//! | `ENTRA_ALLOWED_TENANTS` | with `common`/`organizations`: comma-separated tenant IDs (GUIDs) to accept |
+//! | `ENTRA_HOME_TENANT` | with `common`/`organizations`, optional: your own tenant ID, whose roles are the application's |
 //! | `BIND` | listen address, default `127.0.0.1:8080` |
 //!
-//! `/admin` needs the app role `admin` (App roles in the app registration, assigned to users or
-//! groups).
+//! `/admin` needs the app role `admin` as an application role: assigned in your own tenant (App
+//! roles in the app registration, assigned to users or groups). In a multi-tenant app each
+//! customer tenant's administrators assign the app's roles in their own directory: those roles
+//! are the tenant's, so a customer's `admin` is refused `/admin` and admitted to
+//! `/tenants/{tenant}/admin` for their own tenant only (`#[require_org_role("admin", org =
+//! "tenant")]`). The demo runs multi-tenant, with a home tenant and a customer tenant.
+//!
+//! Store users by `oid` together with `tid` (shown by `/me`), never by the per-application `sub`.
 
 use std::net::SocketAddr;
 
 use actix_web::{App, HttpServer, Responder, get, web};
-use auth_actix::{Identity, JwtAuth, Provider, Verified, require_role};
+use auth_actix::{
+    ConfigError, Identity, JwtAuth, Provider, Verified, require_org_role, require_role,
+};
 use examples::{Carrier, Demo};
 use tracing_subscriber::EnvFilter;
 
 const DEMO_TENANT: &str = "72f988bf-86f1-41af-91ab-2d7cd011db47";
+const DEMO_CUSTOMER: &str = "fa15d692-e9c7-4460-a743-29f2956fd429";
 const DEMO_CLIENT: &str = "6e74172b-be56-4843-9ff4-e66a39bb12e3";
 
 #[get("/public")]
@@ -38,6 +49,13 @@ async fn me(identity: Verified<Identity>) -> impl Responder {
 #[require_role("admin")]
 async fn admin(identity: Verified<Identity>) -> impl Responder {
     format!("hello admin {}\n", identity.subject)
+}
+
+/// A tenant's own administration: its admins, for that tenant only.
+#[get("/tenants/{tenant}/admin")]
+#[require_org_role("admin", org = "tenant")]
+async fn tenant_admin(tenant: web::Path<String>) -> impl Responder {
+    format!("hello admin of tenant {tenant}\n")
 }
 
 #[actix_web::main]
@@ -60,10 +78,14 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
                         "ENTRA_ALLOWED_TENANTS",
                         "comma-separated tenant IDs a multi-tenant app accepts",
                     )?;
-                    Provider::entra_multi_tenant(
+                    let provider = Provider::entra_multi_tenant(
                         &client,
                         tenants.split(',').map(str::trim).filter(|t| !t.is_empty()),
-                    )
+                    );
+                    match setting("ENTRA_HOME_TENANT") {
+                        Some(home) => provider.trusted_organizations([home]),
+                        None => provider,
+                    }
                 } else {
                     Provider::entra(&tenant, &client)
                 };
@@ -71,20 +93,17 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         }
         None => {
             let demo = Demo::start("entra", bind).await?;
-            (
-                demo.adopt(Provider::entra(DEMO_TENANT, DEMO_CLIENT)),
-                Some(demo),
-            )
+            let provider = Provider::entra_multi_tenant(DEMO_CLIENT, [DEMO_TENANT, DEMO_CUSTOMER])
+                .trusted_organizations([DEMO_TENANT]);
+            (demo.adopt(provider), Some(demo))
         }
     };
     let auth = JwtAuth::new(provider.clone())
-        .map_err(|err| format!("ENTRA_TENANT_ID / ENTRA_CLIENT_ID / ENTRA_ALLOWED_TENANTS: {err}"))?
+        .map_err(|err| named(&err))?
         .public(["/public"]);
     // Stops on a misconfiguration; an unreachable issuer is a warning, and protected routes answer
     // 503 until its keys arrive.
-    auth.warm_up().await.map_err(|err| {
-        format!("ENTRA_TENANT_ID / ENTRA_CLIENT_ID / ENTRA_ALLOWED_TENANTS: {err}")
-    })?;
+    auth.warm_up().await.map_err(|err| named(&err))?;
 
     let app_auth = auth.clone();
     let server = HttpServer::new(move || {
@@ -93,18 +112,17 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
             .service(public)
             .service(me)
             .service(admin)
+            .service(tenant_admin)
     })
     .bind(bind)
     .map_err(|err| format!("BIND={bind}: cannot listen there: {err}"))?;
     let base = format!("http://{}", server.addrs().first().unwrap_or(&bind));
     match &demo {
         Some(demo) => {
+            // People of the home tenant (trusted: its roles are the application's).
             let mint = |subject: &str, roles: &[&str]| {
                 demo.token_for(&provider)
                     .subject(subject)
-                    .claim("tid", DEMO_TENANT)
-                    .claim("oid", "00000000-0000-0000-66f3-3332eca7ea81")
-                    .claim("ver", "2.0")
                     .claim("preferred_username", "user@contoso.com")
                     .scopes(["Items.Read"])
                     .roles(roles.iter().copied())
@@ -123,11 +141,41 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
                 &admin_token,
                 &expired_token,
             );
+            // A customer tenant's administrator: its roles are the customer's.
+            let customer_admin = demo
+                .token_for(&provider)
+                .subject("AAAAAAAAAAAAAAAAAAAAAKvN0Kz1xJx6oQ4d3G2cLvQ")
+                .claim("preferred_username", "admin@fabrikam.com")
+                .organization(DEMO_CUSTOMER, ["admin"])
+                .sign();
+            let bearer = Carrier::Bearer.flag(&customer_admin);
+            println!("# a customer tenant's admin: not the application's admin (/admin 403),");
+            println!("# its own tenant's admin (200), not another tenant's (403)");
+            println!("curl -i {bearer} {base}/admin");
+            println!("curl -i {bearer} {base}/tenants/{DEMO_CUSTOMER}/admin");
+            println!("curl -i {bearer} {base}/tenants/{DEMO_TENANT}/admin");
+            println!();
         }
         None => println!("entra: listening on {base}"),
     }
     server.run().await?;
     Ok(())
+}
+
+/// A refused setting, prefixed with the environment variable it came from.
+fn named(err: &ConfigError) -> String {
+    let variable = if err.setting.ends_with("tenants") {
+        "ENTRA_ALLOWED_TENANTS"
+    } else if err.setting.ends_with("trusted_organizations") {
+        "ENTRA_HOME_TENANT"
+    } else if err.setting.ends_with("client_id") {
+        "ENTRA_CLIENT_ID"
+    } else if err.setting.ends_with("tenant") {
+        "ENTRA_TENANT_ID"
+    } else {
+        "ENTRA_TENANT_ID / ENTRA_CLIENT_ID / ENTRA_ALLOWED_TENANTS"
+    };
+    format!("{variable}: {err}")
 }
 
 /// An environment variable; empty counts as unset.

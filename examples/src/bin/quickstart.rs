@@ -112,7 +112,8 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     // is logged.
     let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
     tracing_subscriber::fmt().with_env_filter(filter).init();
-    // Before anything is built: metric handles bind to the recorder present when they are made.
+    // The exporter, if asked for. The order does not matter: metric handles register with the
+    // recorder on their first use once it is installed.
     if let Some(address) = setting("METRICS_BIND") {
         let address: SocketAddr = address
             .parse()

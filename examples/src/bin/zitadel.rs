@@ -9,6 +9,7 @@
 //! | `ZITADEL_ISSUER` | instance URL, e.g. `https://my-instance.zitadel.cloud` (unset: embedded demo issuer) |
 //! | `ZITADEL_PROJECT_ID` | the project's ID, digits shown on the project's page (in `aud`) |
 //! | `ZITADEL_ORG_ID` | the owning organisation's ID (digits); the roles it grants are the app's |
+//! | `ZITADEL_USER_CLIENTS` | comma-separated client IDs of the applications people sign in through; only their tokens are people's (unset: a token shaped like a person's passes neither `#[require_user]` nor `#[require_service]`). Client IDs only, never usernames |
 //! | `ZITADEL_KEY_FILE` | the API application's JSON key (authentication method "JWT"), to accept Zitadel's default opaque tokens by introspection |
 //! | `BIND` | listen address, default `127.0.0.1:8080` |
 //!
@@ -22,12 +23,12 @@
 //!   organisation the path names, and `POST` needs its `admin`: the guard compares the caller's
 //!   organisation with `{org}`, so organisation A's admin cannot touch organisation B's invoices.
 //! - `/jobs` is for service users (machine users: JWT profile, client credentials or a personal
-//!   access token), never for people.
+//!   access token), never for people, nor for tokens that may be either (`ZITADEL_USER_CLIENTS`).
 
 use std::net::SocketAddr;
 
 use actix_web::{App, HttpServer, Responder, get, post, web};
-use auth_actix::testing::ServiceUserGrant;
+use auth_actix::testing::{ServiceUserGrant, ZITADEL_WEB_CLIENT_ID};
 use auth_actix::{
     Identity, JwtAuth, Provider, Verified, require_org_role, require_role, require_service,
 };
@@ -109,6 +110,9 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
                 .into());
             }
             let mut provider = Provider::zitadel(&issuer, &project).trusted_organizations([owner]);
+            if let Some(clients) = setting("ZITADEL_USER_CLIENTS") {
+                provider = provider.zitadel_user_clients(clients.split(',').map(str::trim));
+            }
             if let Some(key_file) = setting("ZITADEL_KEY_FILE") {
                 provider = provider.zitadel_key_file(&key_file);
             }
@@ -120,7 +124,9 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
                 // Zitadel's default tokens are opaque: the demo issuer mints those too.
                 demo.adopt(
                     Provider::zitadel("https://acme.zitadel.cloud", DEMO_PROJECT)
-                        .trusted_organizations([DEMO_OWNER_ORG]),
+                        .trusted_organizations([DEMO_OWNER_ORG])
+                        // The demo front end's client ID, in the tokens the demo issuer mints.
+                        .zitadel_user_clients([ZITADEL_WEB_CLIENT_ID]),
                 )
                 .introspection(demo.introspection()),
                 Some(demo),
@@ -131,6 +137,8 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         .map_err(|err| {
             if err.setting.contains("zitadel_key_file") {
                 format!("ZITADEL_KEY_FILE: {err}")
+            } else if err.setting.contains("zitadel_user_clients") {
+                format!("ZITADEL_USER_CLIENTS: {err}")
             } else if err.setting.contains("project_id") {
                 format!("ZITADEL_PROJECT_ID: {err}")
             } else {
