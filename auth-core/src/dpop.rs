@@ -19,8 +19,8 @@ use serde_json::{Map, Value};
 use crate::algorithm::{Algorithm, AlgorithmPolicy, AlgorithmSet};
 use crate::error::{AuthError, ConfigError};
 use crate::jwks;
+use crate::payload::date::{self, numeric_date};
 use crate::replay_store::{DEFAULT_REPLAY_CAPACITY, DEFAULT_SHARE, ReplayStore};
-use crate::validation::{self, numeric_date};
 
 /// Proofs longer than this are refused before parsing (an RSA-4096 proof is about 1.5 KiB).
 pub const MAX_PROOF_LEN: usize = 8 * 1024;
@@ -324,7 +324,7 @@ impl Dpop {
             .and_then(Value::as_number)
             .and_then(numeric_date)
             .ok_or_else(|| invalid("no `iat`"))?;
-        let now = validation::now();
+        let now = date::now();
         let age = |d: Duration| i64::try_from(d.as_secs()).unwrap_or(i64::MAX);
         if iat < now.saturating_sub(age(self.max_age)) {
             return Err(invalid("proof too old"));
@@ -536,7 +536,7 @@ impl Nonces {
     }
 
     fn slot(&self) -> u64 {
-        u64::try_from(validation::now()).unwrap_or_default() / self.rotation.as_secs().max(1)
+        u64::try_from(date::now()).unwrap_or_default() / self.rotation.as_secs().max(1)
     }
 
     fn for_slot(&self, slot: u64) -> String {

@@ -434,6 +434,19 @@ impl PrefetchError {
     }
 }
 
+/// At most this many bytes of each value a refusal names for the logs.
+const MAX_LOGGED: usize = 200;
+
+/// At most [`MAX_LOGGED`] bytes of `value` (a client's, for a refusal's log line), cut at a
+/// character boundary.
+pub(crate) fn truncated(value: &str) -> String {
+    let mut end = value.len().min(MAX_LOGGED);
+    while !value.is_char_boundary(end) {
+        end -= 1;
+    }
+    value[..end].to_owned()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

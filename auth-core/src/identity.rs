@@ -4,10 +4,10 @@ use std::collections::BTreeSet;
 
 use serde::{Deserialize, Serialize};
 
-use crate::claim_path::{ClaimPath, Separator};
 use crate::error::AuthError;
-use crate::json::{Json, Object};
 use crate::organization::{OrgAcceptance, OrgMapping, Organization};
+use crate::payload::claim_path::{ClaimPath, Separator};
+use crate::payload::json::{Json, Object};
 
 /// Whether the caller is a person or a machine, or the token does not say.
 ///

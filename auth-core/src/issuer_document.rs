@@ -69,7 +69,7 @@ impl IssuerDocument {
                  configured: its tokens carry the document's issuer in `iss`, so every one would \
                  be refused. Configure the domain the tokens are issued by (with a custom domain, \
                  the custom domain, exactly as the document writes it)",
-                crate::validation::truncated(&document.issuer)
+                crate::error::truncated(&document.issuer)
             ),
         ))
     }

@@ -20,7 +20,6 @@
 #![warn(missing_docs)]
 
 mod algorithm;
-mod claim_path;
 mod claims;
 mod dpop;
 mod error;
@@ -32,13 +31,13 @@ mod introspection;
 mod introspection_cache;
 mod issuer_document;
 mod issuer_url;
-mod json;
 mod jwks;
 mod key_settings;
 mod key_store;
 mod meters;
 mod network_policy;
 mod organization;
+mod payload;
 mod presets;
 mod provider;
 #[cfg(feature = "redis")]
@@ -60,7 +59,6 @@ mod verifier;
 pub mod testing;
 
 pub use algorithm::{Algorithm, AlgorithmSet};
-pub use claim_path::ClaimPath;
 pub use claims::{Audience, Claims, StandardClaims};
 pub use dpop::{DEFAULT_DPOP_ALGORITHMS, Dpop, DpopRequest, MAX_PROOF_LEN};
 pub use error::{AuthError, ConfigError, ErrorCode, Malformed, PrefetchError};
@@ -77,6 +75,7 @@ pub use meters::{
 #[doc(hidden)]
 pub use meters::{LazyCounter, LazyMeter};
 pub use organization::Organization;
+pub use payload::claim_path::ClaimPath;
 pub use provider::{DEFAULT_LEEWAY, MAX_LEEWAY, Provider, TENANT_PLACEHOLDER};
 pub use replay_store::DEFAULT_REPLAY_CAPACITY;
 pub use revocation::{

@@ -18,9 +18,9 @@ use std::collections::BTreeSet;
 
 use serde::{Deserialize, Serialize};
 
-use crate::claim_path::ClaimPath;
 use crate::error::AuthError;
-use crate::json::{Json, Object};
+use crate::payload::claim_path::ClaimPath;
+use crate::payload::json::{Json, Object};
 
 /// Zitadel's claim naming the organisation a user belongs to (its resource owner).
 const ZITADEL_RESOURCE_OWNER: &str = "urn:zitadel:iam:user:resourceowner:id";

@@ -4,14 +4,14 @@
 use std::time::Duration;
 
 use crate::algorithm::{Algorithm, AlgorithmPolicy, AlgorithmSet};
-use crate::claim_path::{ClaimPath, Separator};
 use crate::error::{AuthError, ConfigError};
 use crate::identity::{IdentityKind, IdentityMapping, NameClaim, ServiceRule};
 use crate::introspection::{self, Introspection};
 use crate::issuer_url;
-use crate::json::{Json, Object};
 use crate::key_settings::KeySettings;
 use crate::organization::{OrgAcceptance, OrgMapping};
+use crate::payload::claim_path::{ClaimPath, Separator};
+use crate::payload::json::{Json, Object};
 use crate::token_endpoints::TokenEndpoints;
 use crate::token_kind::KindRules;
 use crate::token_source::TokenSource;

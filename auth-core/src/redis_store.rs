@@ -678,7 +678,7 @@ impl Mirror {
         if local.blocked() & OVERFLOW == 0 {
             return Ok(true);
         }
-        local.set.sweep(crate::validation::now());
+        local.set.sweep(crate::payload::date::now());
         let room = local.set.capacity().saturating_sub(local.set.len());
         if room < local.unfit().max(1) {
             return Ok(true);

@@ -21,9 +21,9 @@ use std::time::Duration;
 use serde::{Deserialize, Serialize};
 
 use crate::error::{AuthError, ConfigError};
+use crate::payload::date;
 use crate::provider::MAX_LEEWAY;
 use crate::revocation_set::{Full, RevocationSet};
-use crate::validation;
 use crate::verified_token::VerifiedToken;
 
 /// The longest a token may live (`exp - iat`) while revocations are checked, unless set otherwise
@@ -74,7 +74,7 @@ impl Revocation {
     /// The same revocation with its dates no later than any token can name (the year 10000), so
     /// every store holds them exactly.
     fn clamped(mut self) -> Revocation {
-        let latest = validation::LATEST_DATE + 1;
+        let latest = date::LATEST_DATE + 1;
         match &mut self {
             Revocation::Token { until, .. } => *until = (*until).min(latest),
             Revocation::Subject { before, until, .. } => {
@@ -451,7 +451,7 @@ impl Local {
     /// Holds `revocation` until it can be forgotten; `Full` when it does not fit (nothing is
     /// evicted for it).
     pub(crate) fn insert(&self, revocation: Revocation) -> Result<(), Full> {
-        let now = validation::now();
+        let now = date::now();
         if revocation.forget_at() <= now {
             return Ok(());
         }
@@ -749,7 +749,7 @@ impl Revocations {
         };
         let until = match token.exp() {
             Some(exp) if !token.exp_assumed() => exp,
-            _ => validation::now().saturating_add(self.inner.max_token_lifetime),
+            _ => date::now().saturating_add(self.inner.max_token_lifetime),
         };
         self.revoke_token(issuer, jti, until).await
     }
@@ -775,7 +775,7 @@ impl Revocations {
 
     async fn record(&self, revocation: Revocation) -> Result<(), RevocationError> {
         let revocation = revocation.clamped();
-        let now = validation::now();
+        let now = date::now();
         if revocation.forget_at() <= now {
             // Run its course already: every token it names is refused as expired.
             return Ok(());
@@ -826,7 +826,7 @@ mod tests {
     use super::*;
     use crate::algorithm::Algorithm;
     use crate::identity::Identity;
-    use crate::json::Object;
+    use crate::payload::json::Object;
     use crate::verified_token::PayloadFacts;
 
     const ISSUER: &str = "https://issuer.example";
@@ -900,7 +900,7 @@ mod tests {
 
     #[test]
     fn a_revocation_is_kept_through_the_largest_leeway_after_its_until() {
-        let now = validation::now();
+        let now = date::now();
         let leeway = MAX_LEEWAY.as_secs().cast_signed();
         let local = hour_long();
         let token = |jti: &str, until: i64| Revocation::Token {
@@ -914,8 +914,8 @@ mod tests {
         assert!(!local.set.token_revoked(ISSUER, "past"), "nothing to keep");
         // A date no token can carry is held as the latest one any can.
         let far = token("far", i64::MAX).clamped();
-        assert_eq!(far.until(), validation::LATEST_DATE + 1);
-        assert_eq!(far.forget_at(), validation::LATEST_DATE + 1 + leeway);
+        assert_eq!(far.until(), date::LATEST_DATE + 1);
+        assert_eq!(far.forget_at(), date::LATEST_DATE + 1 + leeway);
     }
 
     #[tokio::test]
@@ -924,7 +924,7 @@ mod tests {
             RevocationSettings::default().max_token_lifetime(Duration::from_secs(3600)),
         )
         .unwrap();
-        let now = validation::now();
+        let now = date::now();
         let leeway = MAX_LEEWAY.as_secs().cast_signed();
         // An introspection answer without `exp`: the verifier set one a minute ahead.
         let mut answer = serde_json::Map::new();
@@ -963,8 +963,8 @@ mod tests {
         let local = &revocations.inner;
         let token = signed(&format!(
             r#"{{"iat":{0},"exp":{1}}}"#,
-            validation::now(),
-            validation::now() + 60
+            date::now(),
+            date::now() + 60
         ));
         assert!(!revocations.is_ready(), "not loaded yet");
         local.contact();

@@ -200,7 +200,7 @@ impl UnverifiedClaims {
         };
         let bytes = URL_SAFE_NO_PAD.decode(payload).ok()?;
         let peeked: Peeked<'_> = serde_json::from_slice(&bytes).ok()?;
-        let shown = |value: &str| crate::validation::truncated(value);
+        let shown = |value: &str| crate::error::truncated(value);
         Some(UnverifiedClaims {
             iss: peeked.iss.as_deref().map(shown),
             aud: peeked.aud.map(|aud| match aud {

@@ -1,17 +1,12 @@
 //! Claim checks after the signature: issuer, audience, authorized party, dates, required claims.
 
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::Duration;
 
-use crate::claim_path::ClaimPath;
-use crate::error::AuthError;
-use crate::json::{Json, Object};
+use crate::error::{AuthError, truncated};
+use crate::payload::claim_path::ClaimPath;
+use crate::payload::date::numeric_date;
+use crate::payload::json::{Json, Object};
 use crate::token_kind::KindRules;
-
-/// Dates beyond this (year 10000) are refused rather than coerced.
-const MAX_NUMERIC_DATE: f64 = 253_402_300_799.0;
-
-/// The latest `exp` or `iat` any accepted token can carry, in seconds since the epoch.
-pub(crate) const LATEST_DATE: i64 = MAX_NUMERIC_DATE as i64;
 
 /// How a provider's tokens name the intended recipient.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -159,16 +154,13 @@ impl ClaimRules {
     }
 }
 
-/// At most this many bytes of each value a refusal names for the logs.
-const MAX_LOGGED: usize = 200;
-
 /// The accepted values of a setting, for a refusal's log line.
 fn listed(values: &[String]) -> String {
     truncated(&values.join(", "))
 }
 
 /// What a token carries in `claim`, unverified, for a refusal's log line: `aud ["a", "b"]`,
-/// `azp "x"`, `no aud`. Never more than [`MAX_LOGGED`] bytes of it.
+/// `azp "x"`, `no aud`. Never more than [`truncated`] keeps of it.
 fn carried(claim: &str, value: Option<&Json<'_>>) -> String {
     let shown = match value {
         None | Some(Json::Null) => return format!("no {claim}"),
@@ -188,15 +180,6 @@ fn carried(claim: &str, value: Option<&Json<'_>>) -> String {
     format!("{claim} {}", truncated(&shown))
 }
 
-/// At most [`MAX_LOGGED`] bytes of `value`, cut at a character boundary.
-pub(crate) fn truncated(value: &str) -> String {
-    let mut end = value.len().min(MAX_LOGGED);
-    while !value.is_char_boundary(end) {
-        end -= 1;
-    }
-    value[..end].to_owned()
-}
-
 /// Reads a NumericDate claim; a present claim that is not a non-negative, in-range number is an
 /// error.
 fn date(payload: &Object<'_>, name: &str) -> Result<Option<i64>, AuthError> {
@@ -208,23 +191,6 @@ fn date(payload: &Object<'_>, name: &str) -> Result<Option<i64>, AuthError> {
             .map(Some)
             .ok_or_else(|| AuthError::InvalidClaim(name.into())),
     }
-}
-
-/// A JSON number of seconds since the epoch, fractional part dropped; `None` for strings,
-/// negatives, non-finite or out-of-range values.
-pub(crate) fn numeric_date(number: &serde_json::Number) -> Option<i64> {
-    if let Some(int) = number.as_i64() {
-        return (0..=MAX_NUMERIC_DATE as i64).contains(&int).then_some(int);
-    }
-    let float = number.as_f64()?;
-    (float.is_finite() && (0.0..=MAX_NUMERIC_DATE).contains(&float)).then_some(float as i64)
-}
-
-/// Seconds since the Unix epoch.
-pub(crate) fn now() -> i64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |d| d.as_secs() as i64)
 }
 
 #[cfg(test)]

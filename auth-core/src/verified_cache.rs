@@ -169,7 +169,7 @@ impl VerifiedCache {
 
     fn sweep(&self) {
         let now = Instant::now();
-        let wall = crate::validation::now();
+        let wall = crate::payload::date::now();
         self.entries
             .retain(|_, entry| entry.is_live(now) && wall < entry.exp);
     }
@@ -218,7 +218,7 @@ mod tests {
     #[test]
     fn a_sweep_drops_what_is_past_its_time_and_a_removal_spares_a_replacement() {
         let cache = VerifiedCache::new(64);
-        let wall = crate::validation::now();
+        let wall = crate::payload::date::now();
         cache.insert("live", entry(wall + 600, wall, 700));
         cache.insert("past exp", entry(wall - 1, wall - 10, 700));
         assert_eq!(cache.len(), 2);

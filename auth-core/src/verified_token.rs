@@ -10,8 +10,8 @@ use crate::algorithm::Algorithm;
 use crate::claims::Claims;
 use crate::error::AuthError;
 use crate::identity::Identity;
-use crate::json::{Json, Object};
-use crate::validation::numeric_date;
+use crate::payload::date::numeric_date;
+use crate::payload::json::{Json, Object};
 
 /// A verified token, before conversion into the application's claims type. Shared: a verified-token
 /// cache hit returns the same allocation.
@@ -237,7 +237,7 @@ impl VerifiedToken {
     /// 1008 (policy violation) and let the client reconnect with a fresh token.
     pub fn expires_in(&self) -> Option<std::time::Duration> {
         let exp = self.facts.exp?;
-        let left = exp.saturating_sub(crate::validation::now());
+        let left = exp.saturating_sub(crate::payload::date::now());
         Some(std::time::Duration::from_secs(
             u64::try_from(left).unwrap_or(0),
         ))

@@ -11,6 +11,7 @@ use serde_json::{Map, Value};
 use crate::algorithm::AlgorithmSet;
 use crate::claims::Claims;
 use crate::dpop::{Dpop, DpopRequest};
+use crate::error::truncated;
 use crate::error::{AuthError, ConfigError, Malformed, PrefetchError};
 use crate::fetch;
 use crate::health::{IssuerHealth, Readiness};
@@ -19,16 +20,17 @@ use crate::introspected_jwt::SignedClaims;
 use crate::introspection::{self, Answer, Introspector, ProbeFailure};
 use crate::introspection_cache::{Introspected, IntrospectionCache};
 use crate::issuer_document::IssuerDocument;
-use crate::json::{Json, Object};
 use crate::key_store::KeyStore;
 use crate::meters::{IssuerMeters, VerifierMeters};
 use crate::network_policy::NetworkPolicy;
+use crate::payload::date;
+use crate::payload::json::{Json, Object};
 use crate::provider::{IssuerMatch, KeySource, Provider};
 use crate::revocation::Revocations;
 use crate::token::{self, CompactToken, MAX_TOKEN_LEN};
 use crate::token_endpoints::TokenEndpoints;
 use crate::token_source::TokenSource;
-use crate::validation::{self, AudienceRule, ClaimRules, truncated};
+use crate::validation::{AudienceRule, ClaimRules};
 use crate::verified_cache::{CachedToken, DEFAULT_CACHE_CAPACITY, VerifiedCache};
 use crate::verified_token::{PayloadFacts, VerifiedToken};
 
@@ -748,7 +750,7 @@ impl Verifier {
         let Answer::Active(payload) = answer? else {
             return Ok(None);
         };
-        let now = validation::now();
+        let now = date::now();
         let ttl = introspector.config.cache_ttl;
         let outcome = self.accept(index, issuer, payload, signed, ttl, now);
         let lifetime = match &outcome {
@@ -842,7 +844,7 @@ impl Verifier {
         // Every accepted answer has an `exp`: where the issuer gave none, `introspect_at` set it to
         // now plus the cache lifetime.
         let exp = verified.exp().unwrap_or(0);
-        if let Err(error) = issuer.rules.check_expiry(exp, validation::now()) {
+        if let Err(error) = issuer.rules.check_expiry(exp, date::now()) {
             cache.remove(token).await;
             return Err(error);
         }
@@ -862,7 +864,7 @@ impl Verifier {
         hit.is_live(now)
             && state.usable(now)
             && state.keys.has_fingerprint(hit.key_fingerprint)
-            && validation::now() < hit.exp
+            && date::now() < hit.exp
     }
 
     async fn verify_uncached(
@@ -896,7 +898,7 @@ impl Verifier {
             // The token's own dates and kind hold on their own (an ID token's `nonce` is not
             // excused by an answer that leaves it out); its other claims may be completed by the
             // answer (Keycloak's lightweight tokens carry no roles) but not contradicted.
-            issuer.rules.check_dates(&payload, validation::now())?;
+            issuer.rules.check_dates(&payload, date::now())?;
             issuer.rules.kind.check_payload(&payload)?;
             let signed = SignedClaims::of(&payload);
             let answer = introspections
@@ -917,7 +919,7 @@ impl Verifier {
                 .await;
         }
 
-        let now = validation::now();
+        let now = date::now();
         let (identity, facts) = issuer.admit(&payload, iss, now)?;
         // The view borrows the text the verified token is about to keep.
         drop(payload);

@@ -1,7 +1,7 @@
 use crate::algorithm::Algorithm;
-use crate::claim_path::{ClaimPath, Separator};
 use crate::identity::{NameClaim, ServiceRule};
 use crate::organization::OrgMapping;
+use crate::payload::claim_path::{ClaimPath, Separator};
 use crate::provider::{IssuerMatch, KeySource, Provider};
 use crate::token_endpoints::TokenEndpoints;
 

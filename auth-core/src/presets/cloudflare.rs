@@ -1,6 +1,6 @@
 use crate::algorithm::Algorithm;
-use crate::claim_path::ClaimPath;
 use crate::identity::ServiceRule;
+use crate::payload::claim_path::ClaimPath;
 use crate::provider::{IssuerMatch, KeySource, Provider};
 use crate::token_source::TokenSource;
 

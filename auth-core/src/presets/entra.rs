@@ -1,7 +1,7 @@
 use crate::algorithm::Algorithm;
-use crate::claim_path::ClaimPath;
 use crate::identity::ServiceRule;
 use crate::organization::OrgMapping;
+use crate::payload::claim_path::ClaimPath;
 use crate::provider::{IssuerMatch, KeySource, Provider, TENANT_PLACEHOLDER};
 use crate::token_endpoints::TokenEndpoints;
 

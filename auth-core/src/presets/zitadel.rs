@@ -1,7 +1,7 @@
 use crate::algorithm::Algorithm;
-use crate::claim_path::ClaimPath;
 use crate::identity::{IdentityKind, ServiceRule};
 use crate::organization::OrgMapping;
+use crate::payload::claim_path::ClaimPath;
 use crate::provider::{IssuerMatch, KeySource, Provider};
 use crate::token_endpoints::TokenEndpoints;
 use crate::validation::AudienceRule;
@@ -336,7 +336,7 @@ mod tests {
     use serde_json::{Value, json};
 
     use super::*;
-    use crate::json::Object;
+    use crate::payload::json::Object;
 
     const PROJECT: &str = "263514598346711111";
     const WEB: &str = "263514598346722222@invoices";

@@ -10,7 +10,7 @@ use serde_json::{Map, Value, json};
 
 use super::signing_key::b64;
 use crate::dpop::{access_token_hash, thumbprint};
-use crate::validation;
+use crate::payload::date;
 
 /// A client's DPoP key pair. Bind tokens to it with
 /// [`TokenBuilder::dpop_bound`](crate::testing::TokenBuilder::dpop_bound), then prove possession
@@ -102,7 +102,7 @@ impl DpopKey {
         claims.insert("jti".into(), jti.into());
         claims.insert("htm".into(), method.into());
         claims.insert("htu".into(), url.into());
-        claims.insert("iat".into(), validation::now().into());
+        claims.insert("iat".into(), date::now().into());
         let mut header = Map::new();
         header.insert("typ".into(), "dpop+jwt".into());
         header.insert(

@@ -9,8 +9,8 @@ use serde_json::{Map, Value};
 use super::signing_key::b64;
 use super::test_issuer::TestIssuer;
 use crate::algorithm::{Algorithm, AlgorithmPolicy};
-use crate::claim_path::{ClaimPath, Separator};
 use crate::organization::OrgMapping;
+use crate::payload::claim_path::{ClaimPath, Separator};
 use crate::provider::{IssuerMatch, Provider};
 use crate::validation::AudienceRule;
 
