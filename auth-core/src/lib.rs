@@ -36,7 +36,6 @@ mod key_settings;
 mod key_store;
 mod meters;
 mod network_policy;
-mod organization;
 mod payload;
 mod presets;
 mod provider;
@@ -63,7 +62,9 @@ pub use claims::{Audience, Claims, StandardClaims};
 pub use dpop::{DEFAULT_DPOP_ALGORITHMS, Dpop, DpopRequest, MAX_PROOF_LEN};
 pub use error::{AuthError, ConfigError, ErrorCode, Malformed, PrefetchError};
 pub use health::{IntrospectionHealth, IntrospectionStatus, IssuerHealth, Readiness};
-pub use identity::{Identity, IdentityKind, ServiceRule};
+pub use identity::organization::Organization;
+pub use identity::service::ServiceRule;
+pub use identity::{Identity, IdentityKind};
 pub use introspection::{ClientKey, DEFAULT_INTROSPECTION_TTL, Introspection};
 pub use jwks::MAX_KEYS;
 pub use key_settings::KeySettings;
@@ -74,7 +75,6 @@ pub use meters::{
 };
 #[doc(hidden)]
 pub use meters::{LazyCounter, LazyMeter};
-pub use organization::Organization;
 pub use payload::claim_path::ClaimPath;
 pub use provider::{DEFAULT_LEEWAY, MAX_LEEWAY, Provider, TENANT_PLACEHOLDER};
 pub use replay_store::DEFAULT_REPLAY_CAPACITY;

@@ -5,11 +5,13 @@ use std::time::Duration;
 
 use crate::algorithm::{Algorithm, AlgorithmPolicy, AlgorithmSet};
 use crate::error::{AuthError, ConfigError};
-use crate::identity::{IdentityKind, IdentityMapping, NameClaim, ServiceRule};
+use crate::identity::IdentityKind;
+use crate::identity::mapping::{IdentityMapping, NameClaim};
+use crate::identity::organization::{OrgAcceptance, OrgMapping};
+use crate::identity::service::ServiceRule;
 use crate::introspection::{self, Introspection};
 use crate::issuer_url;
 use crate::key_settings::KeySettings;
-use crate::organization::{OrgAcceptance, OrgMapping};
 use crate::payload::claim_path::{ClaimPath, Separator};
 use crate::payload::json::{Json, Object};
 use crate::token_endpoints::TokenEndpoints;

@@ -1,5 +1,5 @@
 use crate::algorithm::Algorithm;
-use crate::organization::OrgMapping;
+use crate::identity::organization::OrgMapping;
 use crate::provider::{IssuerMatch, KeySource, Provider};
 use crate::token_source::TokenSource;
 

@@ -1,5 +1,5 @@
 use crate::algorithm::Algorithm;
-use crate::identity::ServiceRule;
+use crate::identity::service::ServiceRule;
 use crate::payload::claim_path::ClaimPath;
 use crate::provider::{IssuerMatch, KeySource, Provider};
 use crate::token_endpoints::TokenEndpoints;

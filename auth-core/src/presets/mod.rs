@@ -11,8 +11,6 @@ mod keycloak;
 mod okta;
 mod zitadel;
 
-pub(crate) use entra::{not_a_tenant_id, tenant_id};
-
 /// `https://` prepended when a host is given bare (`team.cloudflareaccess.com`), trailing slashes
 /// dropped.
 pub(crate) fn https_url(value: &str) -> String {

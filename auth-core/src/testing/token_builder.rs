@@ -9,7 +9,7 @@ use serde_json::{Map, Value};
 use super::signing_key::b64;
 use super::test_issuer::TestIssuer;
 use crate::algorithm::{Algorithm, AlgorithmPolicy};
-use crate::organization::OrgMapping;
+use crate::identity::organization::OrgMapping;
 use crate::payload::claim_path::{ClaimPath, Separator};
 use crate::provider::{IssuerMatch, Provider};
 use crate::validation::AudienceRule;
@@ -285,10 +285,10 @@ impl<'a> TokenBuilder<'a> {
         claims.insert("ver".into(), ver.into());
         claims.insert(client_claim.into(), ENTRA_CALLER.into());
         claims.insert("oid".into(), ENTRA_USER_OID.into());
-        let tenant = claims
-            .get("iss")
-            .and_then(Value::as_str)
-            .and_then(|iss| iss.split('/').find_map(crate::presets::tenant_id));
+        let tenant = claims.get("iss").and_then(Value::as_str).and_then(|iss| {
+            iss.split('/')
+                .find_map(crate::identity::organization::tenant_id)
+        });
         if let (Some(tenant), false) = (tenant, claims.contains_key("tid")) {
             claims.insert("tid".into(), tenant.into());
         }

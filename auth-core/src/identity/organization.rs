@@ -242,9 +242,7 @@ impl OrgMapping {
     /// given.
     pub(crate) fn normalized_id(&self, id: &str) -> Result<String, String> {
         match self {
-            OrgMapping::Tenant { .. } => {
-                crate::presets::tenant_id(id).ok_or_else(|| crate::presets::not_a_tenant_id(id))
-            }
+            OrgMapping::Tenant { .. } => tenant_id(id).ok_or_else(|| not_a_tenant_id(id)),
             _ => Ok(id.to_owned()),
         }
     }
@@ -509,6 +507,41 @@ fn zitadel_grants<'a>(
         }
     }
     grants
+}
+
+/// Whether `tenant` is one of the names Entra uses for "any tenant".
+pub(crate) fn is_placeholder_tenant(tenant: &str) -> bool {
+    ["common", "organizations", "consumers"]
+        .iter()
+        .any(|p| tenant.trim().eq_ignore_ascii_case(p))
+}
+
+/// A tenant ID as Entra's tokens write it in `iss` and `tid`: a GUID, lower-case. `None` for
+/// anything else (a domain, a placeholder such as `common`, a GUID with braces).
+pub(crate) fn tenant_id(value: &str) -> Option<String> {
+    let value = value.trim();
+    let groups: Vec<&str> = value.split('-').collect();
+    let shaped = groups.len() == 5
+        && groups
+            .iter()
+            .zip([8, 4, 4, 4, 12])
+            .all(|(group, len)| group.len() == len && group.bytes().all(|b| b.is_ascii_hexdigit()));
+    shaped.then(|| value.to_ascii_lowercase())
+}
+
+/// Why `value` cannot name a tenant, and where its ID is shown.
+pub(crate) fn not_a_tenant_id(value: &str) -> String {
+    let hint = if is_placeholder_tenant(value) {
+        " (common, organizations and consumers stand for any tenant; list the tenants you accept)"
+    } else if value.contains('.') {
+        " (a domain: Entra's tokens name the tenant by its GUID, so every token would be refused)"
+    } else {
+        ""
+    };
+    format!(
+        "{value:?} is not a tenant ID{hint}: give the GUID shown in the Entra admin center > \
+         Overview > Tenant ID, e.g. 72f988bf-86f1-41af-91ab-2d7cd011db47"
+    )
 }
 
 #[cfg(test)]
@@ -907,5 +940,28 @@ mod tests {
             )
             .unwrap();
         assert_eq!(scopes, set(&["openid", "delete:projects"]));
+    }
+
+    #[test]
+    fn tenant_ids_are_guids_as_tokens_write_them() {
+        let tenant = "72f988bf-86f1-41af-91ab-2d7cd011db47";
+        assert_eq!(tenant_id(tenant).as_deref(), Some(tenant));
+        assert_eq!(
+            tenant_id(" 72F988BF-86F1-41AF-91AB-2D7CD011DB47\t").as_deref(),
+            Some(tenant)
+        );
+        for not_a_guid in [
+            "contoso.onmicrosoft.com",
+            "common",
+            "{72f988bf-86f1-41af-91ab-2d7cd011db47}",
+            "72f988bf86f141af91ab2d7cd011db47",
+            "72f988bf-86f1-41af-91ab-2d7cd011db4",
+            "72f988bg-86f1-41af-91ab-2d7cd011db47",
+            "",
+        ] {
+            assert_eq!(tenant_id(not_a_guid), None, "{not_a_guid}");
+        }
+        assert!(not_a_tenant_id("contoso.com").contains("a domain"));
+        assert!(not_a_tenant_id("organizations").contains("any tenant"));
     }
 }
