@@ -19,7 +19,7 @@ use serde_json::{Map, Value};
 use crate::algorithm::{Algorithm, AlgorithmPolicy, AlgorithmSet};
 use crate::error::{AuthError, ConfigError};
 use crate::jwks;
-use crate::payload::date::{self, numeric_date};
+use crate::token::date::{self, numeric_date};
 use crate::replay_store::{DEFAULT_REPLAY_CAPACITY, DEFAULT_SHARE, ReplayStore};
 
 /// Proofs longer than this are refused before parsing (an RSA-4096 proof is about 1.5 KiB).

@@ -11,8 +11,8 @@ use std::collections::BTreeSet;
 use serde_json::{Map, Value};
 
 use crate::error::AuthError;
-use crate::payload::date::numeric_date;
-use crate::payload::json::{Json, Object};
+use crate::token::date::numeric_date;
+use crate::token::json::{Json, Object};
 
 /// The claims an answer may leave out (the token's then apply) but not contradict.
 const BINDING: [&str; 6] = ["iss", "sub", "aud", "azp", "cnf", "jti"];

@@ -10,7 +10,7 @@ use moka::future::Cache;
 
 use crate::error::AuthError;
 use crate::meters::{INTROSPECTION_CACHE, LazyCounter};
-use crate::verified_token::VerifiedToken;
+use crate::token::verified::VerifiedToken;
 
 /// What introspection concluded about a token.
 #[derive(Debug)]

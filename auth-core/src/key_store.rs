@@ -341,7 +341,7 @@ impl KeyStore {
                 self.meters.keys.set(keys_loaded as f64);
                 self.meters
                     .last_success
-                    .set(crate::payload::date::now() as f64);
+                    .set(crate::token::date::now() as f64);
                 KeyState {
                     keys: Arc::new(keys),
                     loaded_at: Some(now),

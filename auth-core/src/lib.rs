@@ -20,7 +20,6 @@
 #![warn(missing_docs)]
 
 mod algorithm;
-mod claims;
 mod dpop;
 mod error;
 mod fetch;
@@ -36,7 +35,6 @@ mod key_settings;
 mod key_store;
 mod meters;
 mod network_policy;
-mod payload;
 mod presets;
 mod provider;
 #[cfg(feature = "redis")]
@@ -47,10 +45,8 @@ mod revocation_set;
 mod token;
 mod token_endpoints;
 mod token_kind;
-mod token_source;
 mod validation;
 mod verified_cache;
-mod verified_token;
 mod verifier;
 
 #[cfg(feature = "testing")]
@@ -58,7 +54,7 @@ mod verifier;
 pub mod testing;
 
 pub use algorithm::{Algorithm, AlgorithmSet};
-pub use claims::{Audience, Claims, StandardClaims};
+pub use token::claims::{Audience, Claims, StandardClaims};
 pub use dpop::{DEFAULT_DPOP_ALGORITHMS, Dpop, DpopRequest, MAX_PROOF_LEN};
 pub use error::{AuthError, ConfigError, ErrorCode, Malformed, PrefetchError};
 pub use health::{IntrospectionHealth, IntrospectionStatus, IssuerHealth, Readiness};
@@ -75,18 +71,18 @@ pub use meters::{
 };
 #[doc(hidden)]
 pub use meters::{LazyCounter, LazyMeter};
-pub use payload::claim_path::ClaimPath;
+pub use token::claim_path::ClaimPath;
 pub use provider::{DEFAULT_LEEWAY, MAX_LEEWAY, Provider, TENANT_PLACEHOLDER};
 pub use replay_store::DEFAULT_REPLAY_CAPACITY;
 pub use revocation::{
     DEFAULT_MAX_TOKEN_LIFETIME, DEFAULT_REVOCATION_CAPACITY, RevocationError, RevocationSettings,
     Revocations,
 };
-pub use token::{MAX_TOKEN_LEN, UnverifiedClaims, UnverifiedHeader};
+pub use token::compact::{MAX_TOKEN_LEN, UnverifiedClaims, UnverifiedHeader};
 pub use token_endpoints::TokenEndpoints;
-pub use token_source::TokenSource;
+pub use token::source::TokenSource;
 pub use verified_cache::DEFAULT_CACHE_CAPACITY;
-pub use verified_token::VerifiedToken;
+pub use token::verified::VerifiedToken;
 pub use verifier::Verifier;
 
 /// The crate README's examples, compiled as doctests so they cannot drift from the API.

@@ -12,11 +12,11 @@ use crate::identity::service::ServiceRule;
 use crate::introspection::{self, Introspection};
 use crate::issuer_url;
 use crate::key_settings::KeySettings;
-use crate::payload::claim_path::{ClaimPath, Separator};
-use crate::payload::json::{Json, Object};
+use crate::token::claim_path::{ClaimPath, Separator};
+use crate::token::json::{Json, Object};
 use crate::token_endpoints::TokenEndpoints;
 use crate::token_kind::KindRules;
-use crate::token_source::TokenSource;
+use crate::token::source::TokenSource;
 use crate::validation::{AudienceRule, ClaimRules, RequiredClaim};
 
 /// Which `iss` values a provider accepts.

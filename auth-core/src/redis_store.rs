@@ -678,7 +678,7 @@ impl Mirror {
         if local.blocked() & OVERFLOW == 0 {
             return Ok(true);
         }
-        local.set.sweep(crate::payload::date::now());
+        local.set.sweep(crate::token::date::now());
         let room = local.set.capacity().saturating_sub(local.set.len());
         if room < local.unfit().max(1) {
             return Ok(true);

@@ -21,10 +21,10 @@ use std::time::Duration;
 use serde::{Deserialize, Serialize};
 
 use crate::error::{AuthError, ConfigError};
-use crate::payload::date;
+use crate::token::date;
 use crate::provider::MAX_LEEWAY;
 use crate::revocation_set::{Full, RevocationSet};
-use crate::verified_token::VerifiedToken;
+use crate::token::verified::VerifiedToken;
 
 /// The longest a token may live (`exp - iat`) while revocations are checked, unless set otherwise
 /// ([`RevocationSettings::max_token_lifetime`]): a subject's revocation is kept this long after the
@@ -826,8 +826,8 @@ mod tests {
     use super::*;
     use crate::algorithm::Algorithm;
     use crate::identity::Identity;
-    use crate::payload::json::Object;
-    use crate::verified_token::PayloadFacts;
+    use crate::token::json::Object;
+    use crate::token::verified::PayloadFacts;
 
     const ISSUER: &str = "https://issuer.example";
 

@@ -4,7 +4,7 @@
 
 use crate::error::AuthError;
 use crate::identity::{Identity, IdentityKind};
-use crate::payload::json::{Json, Object};
+use crate::token::json::{Json, Object};
 
 /// Header `typ` values that name a JWT in general, accepted unless a provider asks for more.
 const GENERIC_TYPES: [&str; 3] = ["jwt", "jose", "jose+json"];

@@ -3,9 +3,9 @@
 use std::time::Duration;
 
 use crate::error::{AuthError, truncated};
-use crate::payload::claim_path::ClaimPath;
-use crate::payload::date::numeric_date;
-use crate::payload::json::{Json, Object};
+use crate::token::claim_path::ClaimPath;
+use crate::token::date::numeric_date;
+use crate::token::json::{Json, Object};
 use crate::token_kind::KindRules;
 
 /// How a provider's tokens name the intended recipient.

@@ -25,7 +25,7 @@ use std::time::{Duration, Instant};
 use quick_cache::Weighter;
 use quick_cache::sync::{Cache, DefaultLifecycle};
 
-use crate::verified_token::VerifiedToken;
+use crate::token::verified::VerifiedToken;
 
 /// Default capacity, in typical (1 KiB) tokens.
 pub const DEFAULT_CACHE_CAPACITY: usize = 10_000;
@@ -169,7 +169,7 @@ impl VerifiedCache {
 
     fn sweep(&self) {
         let now = Instant::now();
-        let wall = crate::payload::date::now();
+        let wall = crate::token::date::now();
         self.entries
             .retain(|_, entry| entry.is_live(now) && wall < entry.exp);
     }
@@ -186,7 +186,7 @@ mod tests {
     use super::*;
     use crate::algorithm::Algorithm;
     use crate::identity::Identity;
-    use crate::verified_token::PayloadFacts;
+    use crate::token::verified::PayloadFacts;
 
     fn entry(exp: i64, now: i64, len: usize) -> CachedToken {
         let token = VerifiedToken::new(
@@ -218,7 +218,7 @@ mod tests {
     #[test]
     fn a_sweep_drops_what_is_past_its_time_and_a_removal_spares_a_replacement() {
         let cache = VerifiedCache::new(64);
-        let wall = crate::payload::date::now();
+        let wall = crate::token::date::now();
         cache.insert("live", entry(wall + 600, wall, 700));
         cache.insert("past exp", entry(wall - 1, wall - 10, 700));
         assert_eq!(cache.len(), 2);

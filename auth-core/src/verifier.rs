@@ -9,7 +9,7 @@ use serde::de::DeserializeOwned;
 use serde_json::{Map, Value};
 
 use crate::algorithm::AlgorithmSet;
-use crate::claims::Claims;
+use crate::token::claims::Claims;
 use crate::dpop::{Dpop, DpopRequest};
 use crate::error::truncated;
 use crate::error::{AuthError, ConfigError, Malformed, PrefetchError};
@@ -24,16 +24,16 @@ use crate::issuer_document::IssuerDocument;
 use crate::key_store::KeyStore;
 use crate::meters::{IssuerMeters, VerifierMeters};
 use crate::network_policy::NetworkPolicy;
-use crate::payload::date;
-use crate::payload::json::{Json, Object};
+use crate::token::date;
+use crate::token::json::{Json, Object};
 use crate::provider::{IssuerMatch, KeySource, Provider};
 use crate::revocation::Revocations;
-use crate::token::{self, CompactToken, MAX_TOKEN_LEN};
+use crate::token::compact::{self, CompactToken, MAX_TOKEN_LEN};
 use crate::token_endpoints::TokenEndpoints;
-use crate::token_source::TokenSource;
+use crate::token::source::TokenSource;
 use crate::validation::{AudienceRule, ClaimRules};
 use crate::verified_cache::{CachedToken, DEFAULT_CACHE_CAPACITY, VerifiedCache};
-use crate::verified_token::{PayloadFacts, VerifiedToken};
+use crate::token::verified::{PayloadFacts, VerifiedToken};
 
 /// Largest signature accepted: an 8192-bit RSA signature. Decoded on the stack.
 const MAX_SIGNATURE_LEN: usize = 1024;
@@ -873,9 +873,9 @@ impl Verifier {
         token: &str,
         cache: Option<&VerifiedCache>,
     ) -> Result<Arc<VerifiedToken>, AuthError> {
-        let mut header_buf = token::header_buf();
-        let compact = token::parse(token, &mut header_buf)?;
-        let text = token::decode_payload(compact.payload)?;
+        let mut header_buf = compact::header_buf();
+        let compact = compact::parse(token, &mut header_buf)?;
+        let text = compact::decode_payload(compact.payload)?;
         let payload = Object::parse(&text).map_err(|_| AuthError::Malformed(Malformed::Payload))?;
         let iss = payload
             .get("iss")

@@ -7,8 +7,8 @@ use super::organization::{OrgAcceptance, OrgMapping};
 use super::service::ServiceRule;
 use super::{Identity, IdentityKind};
 use crate::error::AuthError;
-use crate::payload::claim_path::{ClaimPath, Separator};
-use crate::payload::json::{Json, Object};
+use crate::token::claim_path::{ClaimPath, Separator};
+use crate::token::json::{Json, Object};
 
 /// A claim that holds names (roles or scopes), and how a string value there lists them.
 #[derive(Debug, Clone, PartialEq, Eq)]

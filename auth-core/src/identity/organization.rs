@@ -19,8 +19,8 @@ use std::collections::BTreeSet;
 use serde::{Deserialize, Serialize};
 
 use crate::error::AuthError;
-use crate::payload::claim_path::ClaimPath;
-use crate::payload::json::{Json, Object};
+use crate::token::claim_path::ClaimPath;
+use crate::token::json::{Json, Object};
 
 /// Zitadel's claim naming the organisation a user belongs to (its resource owner).
 const ZITADEL_RESOURCE_OWNER: &str = "urn:zitadel:iam:user:resourceowner:id";

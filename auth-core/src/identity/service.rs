@@ -1,7 +1,7 @@
 //! The machine test: when a token stands for a machine rather than a person, by its claims.
 
-use crate::payload::claim_path::ClaimPath;
-use crate::payload::json::{Json, Object};
+use crate::token::claim_path::ClaimPath;
+use crate::token::json::{Json, Object};
 
 /// When a token stands for a machine rather than a person: conditions on the verified payload.
 #[derive(Debug, Clone, PartialEq, Eq)]

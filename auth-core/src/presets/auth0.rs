@@ -2,7 +2,7 @@ use crate::algorithm::Algorithm;
 use crate::identity::mapping::NameClaim;
 use crate::identity::organization::OrgMapping;
 use crate::identity::service::ServiceRule;
-use crate::payload::claim_path::{ClaimPath, Separator};
+use crate::token::claim_path::{ClaimPath, Separator};
 use crate::provider::{IssuerMatch, KeySource, Provider};
 use crate::token_endpoints::TokenEndpoints;
 

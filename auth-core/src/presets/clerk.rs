@@ -1,7 +1,7 @@
 use crate::algorithm::Algorithm;
 use crate::identity::organization::OrgMapping;
 use crate::provider::{IssuerMatch, KeySource, Provider};
-use crate::token_source::TokenSource;
+use crate::token::source::TokenSource;
 
 impl Provider {
     /// Clerk session tokens.

@@ -1,8 +1,8 @@
 use crate::algorithm::Algorithm;
 use crate::identity::service::ServiceRule;
-use crate::payload::claim_path::ClaimPath;
+use crate::token::claim_path::ClaimPath;
 use crate::provider::{IssuerMatch, KeySource, Provider};
-use crate::token_source::TokenSource;
+use crate::token::source::TokenSource;
 
 impl Provider {
     /// Cloudflare Access in front of the application.

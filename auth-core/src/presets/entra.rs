@@ -3,7 +3,7 @@ use crate::identity::organization::{
     OrgMapping, is_placeholder_tenant, not_a_tenant_id, tenant_id,
 };
 use crate::identity::service::ServiceRule;
-use crate::payload::claim_path::ClaimPath;
+use crate::token::claim_path::ClaimPath;
 use crate::provider::{IssuerMatch, KeySource, Provider, TENANT_PLACEHOLDER};
 use crate::token_endpoints::TokenEndpoints;
 

@@ -1,6 +1,6 @@
 use crate::algorithm::Algorithm;
 use crate::identity::service::ServiceRule;
-use crate::payload::claim_path::ClaimPath;
+use crate::token::claim_path::ClaimPath;
 use crate::provider::{IssuerMatch, KeySource, Provider};
 
 const GOOGLE_CERTS: &str = "https://www.googleapis.com/oauth2/v3/certs";

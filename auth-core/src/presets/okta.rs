@@ -1,6 +1,6 @@
 use crate::algorithm::Algorithm;
 use crate::identity::service::ServiceRule;
-use crate::payload::claim_path::ClaimPath;
+use crate::token::claim_path::ClaimPath;
 use crate::provider::{IssuerMatch, KeySource, Provider};
 use crate::token_endpoints::TokenEndpoints;
 

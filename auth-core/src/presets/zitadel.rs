@@ -2,7 +2,7 @@ use crate::algorithm::Algorithm;
 use crate::identity::IdentityKind;
 use crate::identity::organization::OrgMapping;
 use crate::identity::service::ServiceRule;
-use crate::payload::claim_path::ClaimPath;
+use crate::token::claim_path::ClaimPath;
 use crate::provider::{IssuerMatch, KeySource, Provider};
 use crate::token_endpoints::TokenEndpoints;
 use crate::validation::AudienceRule;
@@ -337,7 +337,7 @@ mod tests {
     use serde_json::{Value, json};
 
     use super::*;
-    use crate::payload::json::Object;
+    use crate::token::json::Object;
 
     const PROJECT: &str = "263514598346711111";
     const WEB: &str = "263514598346722222@invoices";

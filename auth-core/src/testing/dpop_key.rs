@@ -10,7 +10,7 @@ use serde_json::{Map, Value, json};
 
 use super::signing_key::b64;
 use crate::dpop::{access_token_hash, thumbprint};
-use crate::payload::date;
+use crate::token::date;
 
 /// A client's DPoP key pair. Bind tokens to it with
 /// [`TokenBuilder::dpop_bound`](crate::testing::TokenBuilder::dpop_bound), then prove possession

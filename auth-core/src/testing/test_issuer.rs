@@ -641,7 +641,7 @@ impl TestIssuer {
         let mut state = self.lock();
         // Benchmarks and load tests mint many tokens: forget the expired ones now and then.
         if state.opaque.len() >= state.opaque_sweep_at {
-            let now = crate::payload::date::now();
+            let now = crate::token::date::now();
             state.opaque.retain(|_, claims| {
                 claims
                     .get("exp")

@@ -10,7 +10,7 @@ use super::signing_key::b64;
 use super::test_issuer::TestIssuer;
 use crate::algorithm::{Algorithm, AlgorithmPolicy};
 use crate::identity::organization::OrgMapping;
-use crate::payload::claim_path::{ClaimPath, Separator};
+use crate::token::claim_path::{ClaimPath, Separator};
 use crate::provider::{IssuerMatch, Provider};
 use crate::validation::AudienceRule;
 

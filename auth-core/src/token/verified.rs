@@ -7,11 +7,11 @@ use serde::de::DeserializeOwned;
 use serde_json::{Map, Value};
 
 use crate::algorithm::Algorithm;
-use crate::claims::Claims;
+use crate::token::claims::Claims;
 use crate::error::AuthError;
 use crate::identity::Identity;
-use crate::payload::date::numeric_date;
-use crate::payload::json::{Json, Object};
+use crate::token::date::numeric_date;
+use crate::token::json::{Json, Object};
 
 /// A verified token, before conversion into the application's claims type. Shared: a verified-token
 /// cache hit returns the same allocation.
@@ -237,7 +237,7 @@ impl VerifiedToken {
     /// 1008 (policy violation) and let the client reconnect with a fresh token.
     pub fn expires_in(&self) -> Option<std::time::Duration> {
         let exp = self.facts.exp?;
-        let left = exp.saturating_sub(crate::payload::date::now());
+        let left = exp.saturating_sub(crate::token::date::now());
         Some(std::time::Duration::from_secs(
             u64::try_from(left).unwrap_or(0),
         ))
@@ -270,7 +270,7 @@ impl VerifiedToken {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::claims::StandardClaims;
+    use crate::token::claims::StandardClaims;
 
     fn verified(text: &str) -> VerifiedToken {
         let facts = PayloadFacts::of(&Object::parse(text).unwrap());

@@ -7,7 +7,7 @@ use std::str::FromStr;
 use serde_json::{Map, Value};
 
 use crate::error::ConfigError;
-use crate::payload::json::{Json, Keys, Object};
+use crate::token::json::{Json, Keys, Object};
 
 /// A path to a claim: segments separated by `.`, a segment in double quotes when the claim name
 /// itself holds dots (`resource_access."my.app".roles`, `"https://example.com/roles"`).

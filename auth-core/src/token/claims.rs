@@ -100,7 +100,7 @@ fn numeric_date<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Option<i64
         .map(|value| {
             value
                 .as_number()
-                .and_then(crate::payload::date::numeric_date)
+                .and_then(crate::token::date::numeric_date)
                 .ok_or_else(|| serde::de::Error::custom("not a non-negative NumericDate"))
         })
         .transpose()
