@@ -16,11 +16,11 @@ use serde::Deserialize;
 use serde_json::value::RawValue;
 use serde_json::{Map, Value};
 
-use crate::algorithm::{Algorithm, AlgorithmPolicy, AlgorithmSet};
 use crate::error::{AuthError, ConfigError};
-use crate::jwks;
-use crate::token::date::{self, numeric_date};
+use crate::keys::algorithm::{Algorithm, AlgorithmPolicy, AlgorithmSet};
+use crate::keys::jwks;
 use crate::replay_store::{DEFAULT_REPLAY_CAPACITY, DEFAULT_SHARE, ReplayStore};
+use crate::token::date::{self, numeric_date};
 
 /// Proofs longer than this are refused before parsing (an RSA-4096 proof is about 1.5 KiB).
 pub const MAX_PROOF_LEN: usize = 8 * 1024;

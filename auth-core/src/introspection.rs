@@ -26,9 +26,9 @@ use serde_json::{Map, Value, json};
 use tokio::sync::Semaphore;
 
 use crate::error::{AuthError, ConfigError};
-use crate::fetch::{self, FetchError};
 use crate::health::{IntrospectionHealth, IntrospectionStatus};
-use crate::key_store::KeyStore;
+use crate::keys::fetch::{self, FetchError};
+use crate::keys::store::KeyStore;
 
 /// Largest introspection response read.
 const MAX_RESPONSE_BYTES: usize = 64 * 1024;
@@ -333,7 +333,10 @@ impl Introspection {
             ));
         }
         if let Some(endpoint) = &self.endpoint {
-            crate::issuer_url::checked(&format!("{provider}: introspection endpoint"), endpoint)?;
+            crate::keys::issuer_url::checked(
+                &format!("{provider}: introspection endpoint"),
+                endpoint,
+            )?;
         }
         if self
             .audience_less_clients

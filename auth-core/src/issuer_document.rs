@@ -8,7 +8,7 @@ use std::time::Duration;
 use serde::Deserialize;
 
 use crate::error::ConfigError;
-use crate::fetch;
+use crate::keys::fetch;
 use crate::provider::IssuerMatch;
 
 /// Where a provider publishes its discovery document, and how to fetch it.

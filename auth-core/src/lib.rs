@@ -19,22 +19,16 @@
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
-mod algorithm;
 mod dpop;
 mod error;
-mod fetch;
 mod health;
 mod identity;
 mod introspected_jwt;
 mod introspection;
 mod introspection_cache;
 mod issuer_document;
-mod issuer_url;
-mod jwks;
-mod key_settings;
-mod key_store;
+mod keys;
 mod meters;
-mod network_policy;
 mod presets;
 mod provider;
 #[cfg(feature = "redis")]
@@ -53,8 +47,6 @@ mod verifier;
 #[cfg_attr(docsrs, doc(cfg(feature = "testing")))]
 pub mod testing;
 
-pub use algorithm::{Algorithm, AlgorithmSet};
-pub use token::claims::{Audience, Claims, StandardClaims};
 pub use dpop::{DEFAULT_DPOP_ALGORITHMS, Dpop, DpopRequest, MAX_PROOF_LEN};
 pub use error::{AuthError, ConfigError, ErrorCode, Malformed, PrefetchError};
 pub use health::{IntrospectionHealth, IntrospectionStatus, IssuerHealth, Readiness};
@@ -62,8 +54,9 @@ pub use identity::organization::Organization;
 pub use identity::service::ServiceRule;
 pub use identity::{Identity, IdentityKind};
 pub use introspection::{ClientKey, DEFAULT_INTROSPECTION_TTL, Introspection};
-pub use jwks::MAX_KEYS;
-pub use key_settings::KeySettings;
+pub use keys::algorithm::{Algorithm, AlgorithmSet};
+pub use keys::jwks::MAX_KEYS;
+pub use keys::settings::KeySettings;
 pub use meters::{
     DECISIONS, DPOP_PROOFS, INTROSPECTION_CACHE, INTROSPECTIONS, JWKS_COOLDOWN_REFUSALS,
     JWKS_FETCHES, JWKS_KEYS, JWKS_LAST_SUCCESS, JWKS_UNKNOWN_KID_REFETCHES, KEYS_AGE, METRIC_NAMES,
@@ -71,18 +64,19 @@ pub use meters::{
 };
 #[doc(hidden)]
 pub use meters::{LazyCounter, LazyMeter};
-pub use token::claim_path::ClaimPath;
 pub use provider::{DEFAULT_LEEWAY, MAX_LEEWAY, Provider, TENANT_PLACEHOLDER};
 pub use replay_store::DEFAULT_REPLAY_CAPACITY;
 pub use revocation::{
     DEFAULT_MAX_TOKEN_LIFETIME, DEFAULT_REVOCATION_CAPACITY, RevocationError, RevocationSettings,
     Revocations,
 };
+pub use token::claim_path::ClaimPath;
+pub use token::claims::{Audience, Claims, StandardClaims};
 pub use token::compact::{MAX_TOKEN_LEN, UnverifiedClaims, UnverifiedHeader};
-pub use token_endpoints::TokenEndpoints;
 pub use token::source::TokenSource;
-pub use verified_cache::DEFAULT_CACHE_CAPACITY;
 pub use token::verified::VerifiedToken;
+pub use token_endpoints::TokenEndpoints;
+pub use verified_cache::DEFAULT_CACHE_CAPACITY;
 pub use verifier::Verifier;
 
 /// The crate README's examples, compiled as doctests so they cannot drift from the API.

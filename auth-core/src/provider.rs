@@ -3,20 +3,21 @@
 
 use std::time::Duration;
 
-use crate::algorithm::{Algorithm, AlgorithmPolicy, AlgorithmSet};
 use crate::error::{AuthError, ConfigError};
 use crate::identity::IdentityKind;
 use crate::identity::mapping::{IdentityMapping, NameClaim};
 use crate::identity::organization::{OrgAcceptance, OrgMapping};
 use crate::identity::service::ServiceRule;
 use crate::introspection::{self, Introspection};
-use crate::issuer_url;
-use crate::key_settings::KeySettings;
+use crate::keys::algorithm::{Algorithm, AlgorithmPolicy, AlgorithmSet};
+use crate::keys::issuer_url;
+use crate::keys::settings::KeySettings;
+use crate::keys::source::KeySource;
 use crate::token::claim_path::{ClaimPath, Separator};
 use crate::token::json::{Json, Object};
+use crate::token::source::TokenSource;
 use crate::token_endpoints::TokenEndpoints;
 use crate::token_kind::KindRules;
-use crate::token::source::TokenSource;
 use crate::validation::{AudienceRule, ClaimRules, RequiredClaim};
 
 /// Which `iss` values a provider accepts.
@@ -97,23 +98,6 @@ impl IssuerMatch {
             IssuerMatch::Tenants { prefix, suffix, .. } => {
                 format!("{prefix}{TENANT_PLACEHOLDER}{suffix}")
             }
-        }
-    }
-}
-
-/// Where the provider publishes its keys.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) enum KeySource {
-    /// Read `jwks_uri` from this OpenID Connect discovery document.
-    Discovery(String),
-    /// Fetch this JWKS URL directly.
-    Jwks(String),
-}
-
-impl KeySource {
-    pub(crate) fn url(&self) -> &str {
-        match self {
-            KeySource::Discovery(url) | KeySource::Jwks(url) => url,
         }
     }
 }

@@ -21,9 +21,9 @@ use std::time::Duration;
 use serde::{Deserialize, Serialize};
 
 use crate::error::{AuthError, ConfigError};
-use crate::token::date;
 use crate::provider::MAX_LEEWAY;
 use crate::revocation_set::{Full, RevocationSet};
+use crate::token::date;
 use crate::token::verified::VerifiedToken;
 
 /// The longest a token may live (`exp - iat`) while revocations are checked, unless set otherwise
@@ -824,8 +824,8 @@ impl Revocations {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::algorithm::Algorithm;
     use crate::identity::Identity;
+    use crate::keys::algorithm::Algorithm;
     use crate::token::json::Object;
     use crate::token::verified::PayloadFacts;
 

@@ -184,8 +184,8 @@ impl VerifiedCache {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::algorithm::Algorithm;
     use crate::identity::Identity;
+    use crate::keys::algorithm::Algorithm;
     use crate::token::verified::PayloadFacts;
 
     fn entry(exp: i64, now: i64, len: usize) -> CachedToken {

@@ -1,9 +1,10 @@
-use crate::algorithm::Algorithm;
 use crate::identity::mapping::NameClaim;
 use crate::identity::organization::OrgMapping;
 use crate::identity::service::ServiceRule;
+use crate::keys::algorithm::Algorithm;
+use crate::keys::source::KeySource;
+use crate::provider::{IssuerMatch, Provider};
 use crate::token::claim_path::{ClaimPath, Separator};
-use crate::provider::{IssuerMatch, KeySource, Provider};
 use crate::token_endpoints::TokenEndpoints;
 
 /// Why `.introspection(..)` cannot work on Auth0. Sources: "In Auth0's case, opaque tokens can be

@@ -1,6 +1,7 @@
-use crate::algorithm::Algorithm;
 use crate::identity::organization::OrgMapping;
-use crate::provider::{IssuerMatch, KeySource, Provider};
+use crate::keys::algorithm::Algorithm;
+use crate::keys::source::KeySource;
+use crate::provider::{IssuerMatch, Provider};
 use crate::token::source::TokenSource;
 
 impl Provider {

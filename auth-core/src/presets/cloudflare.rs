@@ -1,7 +1,8 @@
-use crate::algorithm::Algorithm;
 use crate::identity::service::ServiceRule;
+use crate::keys::algorithm::Algorithm;
+use crate::keys::source::KeySource;
+use crate::provider::{IssuerMatch, Provider};
 use crate::token::claim_path::ClaimPath;
-use crate::provider::{IssuerMatch, KeySource, Provider};
 use crate::token::source::TokenSource;
 
 impl Provider {

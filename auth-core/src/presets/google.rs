@@ -1,7 +1,8 @@
-use crate::algorithm::Algorithm;
 use crate::identity::service::ServiceRule;
+use crate::keys::algorithm::Algorithm;
+use crate::keys::source::KeySource;
+use crate::provider::{IssuerMatch, Provider};
 use crate::token::claim_path::ClaimPath;
-use crate::provider::{IssuerMatch, KeySource, Provider};
 
 const GOOGLE_CERTS: &str = "https://www.googleapis.com/oauth2/v3/certs";
 const FIREBASE_CERTS: &str =

@@ -7,7 +7,7 @@ use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use serde_json::{Value, json};
 
-use crate::algorithm::Algorithm;
+use crate::keys::algorithm::Algorithm;
 
 enum Pair {
     Rsa(RsaKeyPair),

@@ -22,10 +22,11 @@ use tokio::sync::oneshot;
 
 use super::signing_key::SigningKey;
 use super::token_builder::TokenBuilder;
-use crate::algorithm::{Algorithm, AlgorithmPolicy};
 use crate::introspection::Introspection;
-use crate::key_settings::KeySettings;
-use crate::provider::{KeySource, Provider};
+use crate::keys::algorithm::{Algorithm, AlgorithmPolicy};
+use crate::keys::settings::KeySettings;
+use crate::keys::source::KeySource;
+use crate::provider::Provider;
 
 /// The algorithms the test issuer holds a key for unless told otherwise.
 const DEFAULT_ALGORITHMS: [Algorithm; 3] = [Algorithm::RS256, Algorithm::ES256, Algorithm::EdDSA];

@@ -6,8 +6,8 @@ use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use serde::Deserialize;
 
-use crate::algorithm::Algorithm;
 use crate::error::{AuthError, Malformed};
+use crate::keys::algorithm::Algorithm;
 
 /// Tokens longer than this are refused before any parsing (the design's 16 KiB cap).
 pub const MAX_TOKEN_LEN: usize = 16 * 1024;

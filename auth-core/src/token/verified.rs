@@ -6,10 +6,10 @@ use std::sync::{Arc, LazyLock, OnceLock};
 use serde::de::DeserializeOwned;
 use serde_json::{Map, Value};
 
-use crate::algorithm::Algorithm;
-use crate::token::claims::Claims;
 use crate::error::AuthError;
 use crate::identity::Identity;
+use crate::keys::algorithm::Algorithm;
+use crate::token::claims::Claims;
 use crate::token::date::numeric_date;
 use crate::token::json::{Json, Object};
 

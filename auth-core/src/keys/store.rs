@@ -9,15 +9,15 @@ use std::time::{Duration, Instant};
 use arc_swap::{ArcSwap, ArcSwapOption};
 use tokio::sync::{Mutex, Notify};
 
-use crate::algorithm::{AlgorithmPolicy, AlgorithmSet};
 use crate::error::AuthError;
-use crate::fetch::{self, FetchError, SignIn};
 use crate::health::IssuerHealth;
-use crate::jwks::KeySet;
-use crate::key_settings::KeySettings;
+use crate::keys::algorithm::{AlgorithmPolicy, AlgorithmSet};
+use crate::keys::fetch::{self, FetchError, SignIn};
+use crate::keys::jwks::KeySet;
+use crate::keys::network_policy::NetworkPolicy;
+use crate::keys::settings::KeySettings;
+use crate::keys::source::KeySource;
 use crate::meters::IssuerMeters;
-use crate::network_policy::NetworkPolicy;
-use crate::provider::KeySource;
 
 /// What the request path sees: the last good key set and how long it may be used.
 #[derive(Debug)]

@@ -6,10 +6,10 @@ use std::time::Duration;
 
 use serde::Deserialize;
 
-use crate::algorithm::{Algorithm, AlgorithmSet};
 use crate::error::ConfigError;
-use crate::issuer_url;
-use crate::network_policy::{NetworkPolicy, PolicyRefusal, PolicyResolver};
+use crate::keys::algorithm::{Algorithm, AlgorithmSet};
+use crate::keys::issuer_url;
+use crate::keys::network_policy::{NetworkPolicy, PolicyRefusal, PolicyResolver};
 
 /// A successful response body and its freshness.
 pub(crate) struct Fetched {

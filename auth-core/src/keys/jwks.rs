@@ -7,8 +7,8 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use serde::Deserialize;
 use serde_json::value::RawValue;
 
-use crate::algorithm::{Algorithm, AlgorithmPolicy, AlgorithmSet};
 use crate::error::AuthError;
+use crate::keys::algorithm::{Algorithm, AlgorithmPolicy, AlgorithmSet};
 
 /// More keys than this in one document are ignored: real issuers publish two or three, and each key
 /// costs parsing and a linear scan on lookup.
