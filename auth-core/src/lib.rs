@@ -19,14 +19,12 @@
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
+mod checks;
 mod dpop;
 mod error;
 mod health;
 mod identity;
-mod introspected_jwt;
 mod introspection;
-mod introspection_cache;
-mod issuer_document;
 mod keys;
 mod meters;
 mod presets;
@@ -37,9 +35,6 @@ mod replay_store;
 mod revocation;
 mod revocation_set;
 mod token;
-mod token_endpoints;
-mod token_kind;
-mod validation;
 mod verified_cache;
 mod verifier;
 
@@ -47,13 +42,15 @@ mod verifier;
 #[cfg_attr(docsrs, doc(cfg(feature = "testing")))]
 pub mod testing;
 
+pub use checks::issuer::TENANT_PLACEHOLDER;
 pub use dpop::{DEFAULT_DPOP_ALGORITHMS, Dpop, DpopRequest, MAX_PROOF_LEN};
 pub use error::{AuthError, ConfigError, ErrorCode, Malformed, PrefetchError};
 pub use health::{IntrospectionHealth, IntrospectionStatus, IssuerHealth, Readiness};
 pub use identity::organization::Organization;
 pub use identity::service::ServiceRule;
 pub use identity::{Identity, IdentityKind};
-pub use introspection::{ClientKey, DEFAULT_INTROSPECTION_TTL, Introspection};
+pub use introspection::client_key::ClientKey;
+pub use introspection::{DEFAULT_INTROSPECTION_TTL, Introspection};
 pub use keys::algorithm::{Algorithm, AlgorithmSet};
 pub use keys::jwks::MAX_KEYS;
 pub use keys::settings::KeySettings;
@@ -64,7 +61,8 @@ pub use meters::{
 };
 #[doc(hidden)]
 pub use meters::{LazyCounter, LazyMeter};
-pub use provider::{DEFAULT_LEEWAY, MAX_LEEWAY, Provider, TENANT_PLACEHOLDER};
+pub use provider::endpoints::TokenEndpoints;
+pub use provider::{DEFAULT_LEEWAY, MAX_LEEWAY, Provider};
 pub use replay_store::DEFAULT_REPLAY_CAPACITY;
 pub use revocation::{
     DEFAULT_MAX_TOKEN_LIFETIME, DEFAULT_REVOCATION_CAPACITY, RevocationError, RevocationSettings,
@@ -75,7 +73,6 @@ pub use token::claims::{Audience, Claims, StandardClaims};
 pub use token::compact::{MAX_TOKEN_LEN, UnverifiedClaims, UnverifiedHeader};
 pub use token::source::TokenSource;
 pub use token::verified::VerifiedToken;
-pub use token_endpoints::TokenEndpoints;
 pub use verified_cache::DEFAULT_CACHE_CAPACITY;
 pub use verifier::Verifier;
 

@@ -1,43 +1,30 @@
 //! The verification pipeline: token, header, issuer, key, signature, claims, identity.
 
 use std::sync::Arc;
-use std::time::Duration;
 
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use serde::de::DeserializeOwned;
-use serde_json::{Map, Value};
 
 use crate::dpop::{Dpop, DpopRequest};
 use crate::error::truncated;
 use crate::error::{AuthError, ConfigError, Malformed, PrefetchError};
 use crate::health::{IssuerHealth, Readiness};
-use crate::identity::Identity;
-use crate::identity::mapping::IdentityMapping;
-use crate::introspected_jwt::SignedClaims;
-use crate::introspection::{self, Answer, Introspector, ProbeFailure};
-use crate::introspection_cache::{Introspected, IntrospectionCache};
-use crate::issuer_document::IssuerDocument;
-use crate::keys::algorithm::AlgorithmSet;
-use crate::keys::fetch;
-use crate::keys::network_policy::NetworkPolicy;
-use crate::keys::source::KeySource;
-use crate::keys::store::KeyStore;
-use crate::meters::{IssuerMeters, VerifierMeters};
-use crate::provider::{IssuerMatch, Provider};
+use crate::introspection;
+use crate::introspection::cache::IntrospectionCache;
+use crate::introspection::path::IntrospectionPath;
+use crate::meters::VerifierMeters;
+use crate::provider::Provider;
+use crate::provider::compiled::CompiledProvider;
+use crate::provider::endpoints::TokenEndpoints;
 use crate::revocation::Revocations;
 use crate::token::claims::Claims;
-use crate::token::compact::{self, CompactToken, MAX_TOKEN_LEN};
+use crate::token::compact::{self, MAX_TOKEN_LEN};
 use crate::token::date;
 use crate::token::json::{Json, Object};
 use crate::token::source::TokenSource;
-use crate::token::verified::{PayloadFacts, VerifiedToken};
-use crate::token_endpoints::TokenEndpoints;
-use crate::validation::{AudienceRule, ClaimRules};
+use crate::token::verified::VerifiedToken;
 use crate::verified_cache::{CachedToken, DEFAULT_CACHE_CAPACITY, VerifiedCache};
-
-/// Largest signature accepted: an 8192-bit RSA signature. Decoded on the stack.
-const MAX_SIGNATURE_LEN: usize = 1024;
 
 /// Verifies tokens from one or more configured providers. Cheap to clone; clones share keys and
 /// caches.
@@ -72,7 +59,7 @@ pub struct Verifier {
 
 #[derive(Debug, Clone)]
 struct Inner {
-    issuers: Arc<[Issuer]>,
+    providers: Arc<[CompiledProvider]>,
     token_sources: Arc<[TokenSource]>,
     endpoints: Arc<[TokenEndpoints]>,
     cache: Option<VerifiedCache>,
@@ -87,27 +74,6 @@ struct Inner {
     meters: Arc<VerifierMeters>,
 }
 
-#[derive(Debug)]
-struct Issuer {
-    /// The provider's setting name (`Provider::auth0(domain, audience)`), for startup errors.
-    name: String,
-    /// How to get a JWT instead of an opaque token, for a provider that cannot introspect.
-    opaque_token_hint: Option<&'static str>,
-    matcher: IssuerMatch,
-    /// What a token may name before its key is looked up.
-    algorithms: AlgorithmSet,
-    rules: ClaimRules,
-    mapping: IdentityMapping,
-    keys: Arc<KeyStore>,
-    introspector: Option<Arc<Introspector>>,
-    /// Refuses bearer tokens: only DPoP-bound ones, with a proof.
-    dpop_required: bool,
-    /// Can issue DPoP-bound tokens.
-    issues_dpop: bool,
-    /// The discovery document checked at startup, for a provider whose keys skip discovery.
-    issuer_document: Option<IssuerDocument>,
-}
-
 impl Verifier {
     /// A verifier for one provider.
     pub fn new(provider: Provider) -> Result<Verifier, ConfigError> {
@@ -120,12 +86,11 @@ impl Verifier {
     /// [`Introspection::token_prefix`](crate::Introspection::token_prefix); two introspecting
     /// providers whose tokens cannot be told apart that way are refused here.
     pub fn any_of(providers: impl IntoIterator<Item = Provider>) -> Result<Verifier, ConfigError> {
-        let mut issuers = Vec::new();
+        let mut providers_compiled = Vec::new();
         let mut token_sources: Vec<TokenSource> = Vec::new();
         let mut endpoints = Vec::new();
         let mut introspecting = Vec::new();
         for provider in providers {
-            let rules = provider.validate()?;
             if let Some(introspection) = &provider.introspection {
                 let name = format!("{} ({})", provider.name, provider.issuer.discovery_issuer());
                 introspecting.push((name, introspection.token_prefix.clone()));
@@ -136,66 +101,10 @@ impl Verifier {
                     token_sources.push(source.clone());
                 }
             }
-            let introspection_url = provider
-                .introspection
-                .as_ref()
-                .and_then(|i| i.endpoint.as_deref());
-            // Discovery already insists on the configured issuer.
-            let issuer_document = match provider.keys {
-                KeySource::Jwks(_) => provider.issuer_document.as_deref(),
-                KeySource::Discovery(_) => None,
-            };
-            let policy = NetworkPolicy::new(
-                [
-                    Some(provider.keys.url()),
-                    introspection_url,
-                    issuer_document,
-                ]
-                .into_iter()
-                .flatten(),
-            );
-            let client = fetch::client(&policy)?;
-            let issuer_document = issuer_document.map(|url| IssuerDocument {
-                url: url.to_owned(),
-                client: client.clone(),
-                timeout: provider.key_settings.fetch_timeout,
-                max_bytes: provider.key_settings.max_body_bytes,
-            });
-            let meters = Arc::new(IssuerMeters::new(&provider.issuer.discovery_issuer()));
-            let keys = Arc::new(KeyStore::new(
-                provider.keys.clone(),
-                provider.issuer.discovery_issuer(),
-                provider.algorithms,
-                provider.key_settings.clone(),
-                policy,
-                client.clone(),
-                meters,
-            ));
-            let introspector = provider.introspection.map(|introspection| {
-                Arc::new(Introspector::new(
-                    introspection,
-                    client,
-                    Arc::clone(&keys),
-                    provider.issuer.discovery_issuer(),
-                    provider.key_settings.fetch_timeout,
-                    provider.key_settings.failure_backoff,
-                ))
-            });
-            issuers.push(Issuer {
-                name: provider.name,
-                opaque_token_hint: provider.opaque_token_hint,
-                dpop_required: provider.dpop_required,
-                issues_dpop: provider.issues_dpop,
-                issuer_document,
-                matcher: provider.issuer,
-                algorithms: provider.algorithms.candidates(),
-                rules,
-                mapping: provider.mapping,
-                keys,
-                introspector,
-            });
+            providers_compiled.push(CompiledProvider::compile(provider)?);
         }
-        if issuers.is_empty() {
+        let providers = providers_compiled;
+        if providers.is_empty() {
             return Err(ConfigError::new(
                 "providers",
                 "no provider given; pass at least one Provider",
@@ -203,24 +112,24 @@ impl Verifier {
         }
         introspection::check_routing(&introspecting)?;
         let cache = Some(VerifiedCache::new(DEFAULT_CACHE_CAPACITY));
-        let issuers_require_dpop = issuers.iter().any(|issuer| issuer.dpop_required);
-        let dpop_offered = issuers
+        let dpop_required = providers.iter().any(|provider| provider.dpop_required);
+        let dpop_offered = providers
             .iter()
             .any(|issuer| issuer.issues_dpop || issuer.dpop_required);
-        let introspections = issuers
+        let introspections = providers
             .iter()
-            .any(|issuer| issuer.introspector.is_some())
+            .any(|provider| provider.introspection.is_some())
             .then(|| Arc::new(IntrospectionCache::new(DEFAULT_CACHE_CAPACITY)));
         Ok(Verifier {
             inner: Arc::new(Inner {
-                issuers: issuers.into(),
+                providers: providers.into(),
                 token_sources: token_sources.into(),
                 endpoints: endpoints.into(),
                 cache,
                 introspections,
                 revocations: None,
                 dpop: Dpop::default(),
-                dpop_required: issuers_require_dpop,
+                dpop_required,
                 dpop_offered,
                 meters: Arc::new(VerifierMeters::new()),
             }),
@@ -286,12 +195,12 @@ impl Verifier {
         self.inner
             .endpoints
             .iter()
-            .zip(self.inner.issuers.iter())
-            .map(|(endpoints, issuer)| {
+            .zip(self.inner.providers.iter())
+            .map(|(endpoints, provider)| {
                 let mut endpoints = endpoints.clone();
                 if endpoints.authorization_url.is_none()
                     && endpoints.token_url.is_none()
-                    && let Some(sign_in) = issuer.keys.sign_in()
+                    && let Some(sign_in) = provider.keys.sign_in()
                 {
                     endpoints.authorization_url = Some(sign_in.authorization_endpoint.clone());
                     endpoints.token_url = Some(sign_in.token_endpoint.clone());
@@ -334,13 +243,13 @@ impl Verifier {
     pub fn readiness(&self) -> Readiness {
         let issuers: Vec<IssuerHealth> = self
             .inner
-            .issuers
+            .providers
             .iter()
-            .map(|issuer| {
-                let mut health = issuer.keys.health();
-                if let Some(introspector) = &issuer.introspector {
-                    introspector.recheck_if_due();
-                    health.introspection = Some(introspector.health());
+            .map(|provider| {
+                let mut health = provider.keys.health();
+                if let Some(introspection) = &provider.introspection {
+                    introspection.recheck_if_due();
+                    health.introspection = Some(introspection.health());
                 }
                 health
             })
@@ -384,10 +293,10 @@ impl Verifier {
     /// [`RevocationSettings::redis_eviction_accepted`](crate::RevocationSettings::redis_eviction_accepted)).
     pub async fn prefetch(&self) -> Result<(), PrefetchError> {
         self.check_stores().await?;
-        for issuer in self.inner.issuers.iter() {
-            issuer.prefetch_keys().await?;
-            issuer.check_issuer_document().await?;
-            issuer.probe_introspection().await?;
+        for provider in self.inner.providers.iter() {
+            provider.prefetch_keys().await?;
+            provider.check_issuer_document().await?;
+            provider.probe_introspection().await?;
         }
         Ok(())
     }
@@ -401,8 +310,8 @@ impl Verifier {
     /// [`Verifier::prefetch`].
     pub async fn warm_up(&self) -> Result<(), ConfigError> {
         self.check_stores().await?;
-        for issuer in self.inner.issuers.iter() {
-            match issuer.prefetch_keys().await {
+        for provider in self.inner.providers.iter() {
+            match provider.prefetch_keys().await {
                 Ok(()) => {}
                 Err(PrefetchError::Misconfigured(error)) => return Err(error),
                 Err(PrefetchError::Unreachable { issuer, reason }) => {
@@ -417,8 +326,8 @@ impl Verifier {
                     continue;
                 }
             }
-            issuer.check_issuer_document().await?;
-            match issuer.probe_introspection().await {
+            provider.check_issuer_document().await?;
+            match provider.probe_introspection().await {
                 Ok(()) => {}
                 Err(PrefetchError::Misconfigured(error)) => return Err(error),
                 Err(PrefetchError::Unreachable { issuer, reason }) => tracing::warn!(
@@ -464,7 +373,7 @@ impl Verifier {
     /// [requires DPoP](crate::Provider::require_dpop).
     pub async fn verify_token(&self, token: &str) -> Result<Arc<VerifiedToken>, AuthError> {
         let started = quanta::Instant::now();
-        let verified = self.verify_unbound(token, started).await?;
+        let verified = self.current(token, started).await?;
         if verified.is_dpop_bound() {
             return Err(AuthError::DpopBinding(
                 "a DPoP-bound token was sent as a bearer token".into(),
@@ -515,8 +424,12 @@ impl Verifier {
 
     /// Records how long accepting `token` took.
     fn timed(&self, token: &VerifiedToken, started: quanta::Instant) {
-        if let Some(issuer) = self.inner.issuers.get(token.provider()) {
-            issuer.keys.meters.verify_seconds.record(started.elapsed());
+        if let Some(provider) = self.inner.providers.get(token.provider()) {
+            provider
+                .keys
+                .meters
+                .verify_seconds
+                .record(started.elapsed());
         }
     }
 
@@ -525,7 +438,7 @@ impl Verifier {
     /// own `iss`.
     pub fn issuer_label(&self, index: usize) -> Option<&str> {
         self.inner
-            .issuers
+            .providers
             .get(index)
             .map(|issuer| &*issuer.keys.meters.label)
     }
@@ -536,7 +449,7 @@ impl Verifier {
     /// to ([`Introspection::token_prefix`](crate::Introspection::token_prefix)), if any.
     pub fn issuer_label_of(&self, token: &str) -> Option<&str> {
         if token.bytes().filter(|byte| *byte == b'.').count() != 2 {
-            let (index, _, _) = self.opaque_route(token)?;
+            let (index, _, _) = self.introspection_path().route(token)?;
             return self.issuer_label(index);
         }
         let payload = token.split('.').nth(1)?;
@@ -554,9 +467,9 @@ impl Verifier {
     pub fn issuer_label_of_iss(&self, iss: &str) -> Option<&str> {
         let index = self
             .inner
-            .issuers
+            .providers
             .iter()
-            .position(|issuer| issuer.matcher.matches(iss))?;
+            .position(|provider| provider.accepts(iss))?;
         self.issuer_label(index)
     }
 
@@ -592,7 +505,7 @@ impl Verifier {
         request: &DpopRequest<'_>,
     ) -> Result<Arc<VerifiedToken>, AuthError> {
         let started = quanta::Instant::now();
-        let verified = self.verify_unbound(token, started).await?;
+        let verified = self.current(token, started).await?;
         let Some(jkt) = verified.dpop_thumbprint() else {
             return Err(AuthError::DpopBinding(
                 "a token sent with the DPoP scheme is not DPoP-bound".into(),
@@ -616,27 +529,30 @@ impl Verifier {
     fn requires_dpop(&self, token: &VerifiedToken) -> bool {
         let issuer = &token.identity().issuer;
         self.inner
-            .issuers
+            .providers
             .iter()
-            .find(|candidate| candidate.matcher.matches(issuer))
+            .find(|candidate| candidate.accepts(issuer))
             .is_some_and(|candidate| candidate.dpop_required)
     }
 
-    /// The token verified and not revoked, whatever its binding; `started` is when the request
-    /// arrived (the revocation check reads no clock of its own).
-    async fn verify_unbound(
+    /// The token verified and still current (not revoked), whatever its binding; `started` is when
+    /// the request arrived (the revocation check reads no clock of its own). The binding (bearer
+    /// or DPoP) is the public entry point's step.
+    async fn current(
         &self,
         token: &str,
         started: quanta::Instant,
     ) -> Result<Arc<VerifiedToken>, AuthError> {
-        let verified = self.verify_unrevoked(token).await?;
+        let verified = self.verified(token).await?;
         if let Some(revocations) = &self.inner.revocations {
             revocations.check(&verified, started)?;
         }
         Ok(verified)
     }
 
-    async fn verify_unrevoked(&self, token: &str) -> Result<Arc<VerifiedToken>, AuthError> {
+    /// The token verified: from the verified-token cache, by introspection for an opaque token,
+    /// or afresh.
+    async fn verified(&self, token: &str) -> Result<Arc<VerifiedToken>, AuthError> {
         if token.len() > MAX_TOKEN_LEN {
             return Err(AuthError::TooLarge {
                 len: token.len(),
@@ -656,201 +572,20 @@ impl Verifier {
         }
         // Three segments are a JWS; anything else can only be an opaque token for introspection.
         if token.bytes().filter(|byte| *byte == b'.').count() != 2 {
-            return self.introspect_opaque(token).await;
+            return self.introspection_path().opaque(token).await;
         }
         if cache.is_some() {
             self.inner.meters.cache_miss.increment(1);
         }
-        self.verify_uncached(token, cache).await
+        self.fresh(token, cache).await
     }
 
-    /// An opaque token: sent to the one provider its prefix routes it to, never to the others (who
-    /// would see a token not theirs); refused without any call when no provider takes it.
-    async fn introspect_opaque(&self, token: &str) -> Result<Arc<VerifiedToken>, AuthError> {
-        let (Some(cache), Some((index, issuer, introspector))) =
-            (&self.inner.introspections, self.opaque_route(token))
-        else {
-            return Err(self.not_introspected(token));
-        };
-        let answer = cache
-            .get_or_introspect(token, async {
-                let inactive = Introspected {
-                    issuer: index,
-                    outcome: Err(AuthError::InactiveToken),
-                    lifetime: introspector.config.inactive_ttl,
-                };
-                Ok(self
-                    .introspect_at(index, issuer, token, None)
-                    .await?
-                    .unwrap_or(inactive))
-            })
-            .await?;
-        self.recheck_introspected(&answer, token, cache).await
-    }
-
-    /// The refusal of a token that is no JWT and that no provider introspects: one that looks
-    /// opaque (one segment, or the five of an encrypted JWE, as Auth0's opaque tokens are) says
-    /// how to get a JWT instead, for the log; any other shape is malformed.
-    fn not_introspected(&self, token: &str) -> AuthError {
-        let dots = token.bytes().filter(|byte| *byte == b'.').count();
-        if token.is_empty() || !(dots == 0 || dots == 4) {
-            return AuthError::Malformed(Malformed::Segments);
+    /// The introspection path over this verifier's providers and its cache of answers.
+    fn introspection_path(&self) -> IntrospectionPath<'_> {
+        IntrospectionPath {
+            providers: &self.inner.providers,
+            cache: self.inner.introspections.as_deref(),
         }
-        let issuers = self.inner.issuers.iter();
-        let hint = match issuers.clone().find_map(|issuer| issuer.opaque_token_hint) {
-            Some(hint) => hint,
-            None if issuers.clone().any(|issuer| issuer.introspector.is_some()) => {
-                "no introspecting provider takes it (each expects its Introspection::token_prefix)"
-            }
-            None => "this provider is configured without introspection",
-        };
-        AuthError::OpaqueToken(hint)
-    }
-
-    /// The introspecting provider an opaque token belongs to: the one whose token prefix it
-    /// starts with (`any_of` made sure there is at most one), else the one without a prefix.
-    fn opaque_route(&self, token: &str) -> Option<(usize, &Issuer, &Arc<Introspector>)> {
-        let mut unprefixed = None;
-        for (index, issuer) in self.inner.issuers.iter().enumerate() {
-            let Some(introspector) = &issuer.introspector else {
-                continue;
-            };
-            match introspector.config.claims_token(token) {
-                Some(true) => return Some((index, issuer, introspector)),
-                Some(false) => {}
-                None => unprefixed = unprefixed.or(Some((index, issuer, introspector))),
-            }
-        }
-        unprefixed
-    }
-
-    /// Asks one provider about a token: `None` when it says the token is not active. For a signed
-    /// token (`signed`, its own verified claims), the answer may add to what the token says but
-    /// not contradict it.
-    async fn introspect_at(
-        &self,
-        index: usize,
-        issuer: &Issuer,
-        token: &str,
-        signed: Option<&SignedClaims>,
-    ) -> Result<Option<Introspected>, AuthError> {
-        let Some(introspector) = &issuer.introspector else {
-            return Ok(None);
-        };
-        let meters = &issuer.keys.meters;
-        let answer = introspector.introspect(token, signed.is_some()).await;
-        let counter = match &answer {
-            Ok(Answer::Active(_)) => &meters.introspection_active,
-            Ok(Answer::Inactive) => &meters.introspection_inactive,
-            Err(AuthError::IntrospectionUnauthorized { .. }) => &meters.introspection_unauthorized,
-            Err(AuthError::IntrospectionUnsupportedToken { .. }) => {
-                &meters.introspection_unsupported
-            }
-            Err(_) => &meters.introspection_error,
-        };
-        counter.increment(1);
-        let Answer::Active(payload) = answer? else {
-            return Ok(None);
-        };
-        let now = date::now();
-        let ttl = introspector.config.cache_ttl;
-        let outcome = self.accept(index, issuer, payload, signed, ttl, now);
-        let lifetime = match &outcome {
-            Ok(verified) => {
-                let exp = verified.exp();
-                let left = exp.map_or(0, |exp| u64::try_from(exp.saturating_sub(now)).unwrap_or(0));
-                ttl.min(Duration::from_secs(left))
-            }
-            Err(_) => introspector.config.inactive_ttl,
-        };
-        Ok(Some(Introspected {
-            issuer: index,
-            outcome,
-            lifetime,
-        }))
-    }
-
-    /// Claims checks and identity for an answer an issuer gave by introspection: a signed token's
-    /// own claims carried into it first, then what RFC 7662 lets the issuer leave out filled in.
-    fn accept(
-        &self,
-        index: usize,
-        issuer: &Issuer,
-        mut payload: Map<String, Value>,
-        signed: Option<&SignedClaims>,
-        ttl: Duration,
-        now: i64,
-    ) -> Result<Arc<VerifiedToken>, AuthError> {
-        if let Some(signed) = signed {
-            signed.carry_into(&mut payload)?;
-        }
-        // RFC 7662 makes every member but `active` optional: what the issuer leaves out is its own.
-        let iss = payload
-            .entry("iss")
-            .or_insert_with(|| issuer.matcher.discovery_issuer().into())
-            .clone();
-        let client = payload.get("client_id").cloned();
-        if let (None, Some(client)) = (payload.get("sub"), client) {
-            payload.insert("sub".into(), client);
-        }
-        let ttl_secs = i64::try_from(ttl.as_secs()).unwrap_or(i64::MAX);
-        // Made up, not the issuer's: a revocation of the token must outlast it (`PayloadFacts`).
-        let exp_assumed = !payload.contains_key("exp");
-        payload
-            .entry("exp")
-            .or_insert_with(|| now.saturating_add(ttl_secs).into());
-        let Some(iss) = iss.as_str().filter(|iss| issuer.matcher.matches(iss)) else {
-            return Err(AuthError::InvalidClaim("iss".into()));
-        };
-        let payload_view = Object::borrow(&payload);
-        let (identity, facts) = if signed.is_none() && lacks_audience(issuer, &payload) {
-            let client_id = payload.get("client_id").and_then(Value::as_str);
-            let named = issuer
-                .introspector
-                .as_deref()
-                .map(|i| &i.config.audience_less_clients);
-            if !named.is_some_and(|named| named.iter().any(|c| Some(c.as_str()) == client_id)) {
-                return Err(missing_audience(named, client_id));
-            }
-            // The API named the client: it stands in for the audience the issuer leaves out.
-            let rules = ClaimRules {
-                audience: AudienceRule::Skip,
-                ..issuer.rules.clone()
-            };
-            issuer.admit_with(&rules, &payload_view, iss, now)?
-        } else {
-            issuer.admit(&payload_view, iss, now)?
-        };
-        drop(payload_view);
-        let facts = if exp_assumed {
-            facts.with_assumed_exp()
-        } else {
-            facts
-        };
-        Ok(Arc::new(VerifiedToken::introspected(
-            payload, facts, identity, index,
-        )))
-    }
-
-    /// A cached introspection answer, its `exp` checked again (the one check time changes).
-    async fn recheck_introspected(
-        &self,
-        answer: &Introspected,
-        token: &str,
-        cache: &IntrospectionCache,
-    ) -> Result<Arc<VerifiedToken>, AuthError> {
-        let verified = answer.outcome.clone()?;
-        let Some(issuer) = self.inner.issuers.get(answer.issuer) else {
-            return Err(AuthError::InactiveToken);
-        };
-        // Every accepted answer has an `exp`: where the issuer gave none, `introspect_at` set it to
-        // now plus the cache lifetime.
-        let exp = verified.exp().unwrap_or(0);
-        if let Err(error) = issuer.rules.check_expiry(exp, date::now()) {
-            cache.remove(token).await;
-            return Err(error);
-        }
-        Ok(verified)
     }
 
     /// Whether a cached verification still stands: the entry still live, its key still in a
@@ -858,18 +593,21 @@ impl Verifier {
     /// for a given token and verifier, and time only moves `nbf`, `iat` and other past dates
     /// further into the past. Otherwise the token is verified afresh, which applies the leeway and reports the reason.
     fn still_stands(&self, hit: &CachedToken) -> bool {
-        let Some(issuer) = self.inner.issuers.get(hit.issuer) else {
+        let Some(provider) = self.inner.providers.get(hit.issuer) else {
             return false;
         };
         let now = std::time::Instant::now();
-        let state = issuer.keys.current();
+        let state = provider.keys.current();
         hit.is_live(now)
             && state.usable(now)
             && state.keys.has_fingerprint(hit.key_fingerprint)
             && date::now() < hit.exp
     }
 
-    async fn verify_uncached(
+    /// A JWS verified afresh: its issuer picked by the unverified `iss`, the signature, the
+    /// header's kind, then (unless the issuer is asked about every token) the claim checks and
+    /// identity; the result cached.
+    async fn fresh(
         &self,
         token: &str,
         cache: Option<&VerifiedCache>,
@@ -884,41 +622,20 @@ impl Verifier {
             .ok_or_else(|| AuthError::MissingClaim("iss".into()))?;
         let (index, issuer) = self
             .inner
-            .issuers
+            .providers
             .iter()
             .enumerate()
-            .find(|(_, issuer)| issuer.matcher.matches(iss))
+            .find(|(_, provider)| provider.accepts(iss))
             .ok_or_else(|| self.unknown_issuer(iss))?;
         let fingerprint = issuer.verify_signature(&compact, iss).await?;
-        issuer.rules.kind.check_header(compact.typ.as_deref())?;
-        // Signed, but the issuer decides whether it still stands (revoked before its exp?). The
-        // signature comes first, so forgeries never reach the issuer.
-        if let (Some(introspector), Some(introspections)) =
-            (&issuer.introspector, &self.inner.introspections)
-            && introspector.config.all_tokens
+        issuer.checks.kind.check_header(compact.typ.as_deref())?;
+        // Signed, but the issuer decides whether it still stands (revoked before its exp?).
+        if let Some(answer) = self
+            .introspection_path()
+            .signed(index, issuer, token, &payload)
+            .await
         {
-            // The token's own dates and kind hold on their own (an ID token's `nonce` is not
-            // excused by an answer that leaves it out); its other claims may be completed by the
-            // answer (Keycloak's lightweight tokens carry no roles) but not contradicted.
-            issuer.rules.check_dates(&payload, date::now())?;
-            issuer.rules.kind.check_payload(&payload)?;
-            let signed = SignedClaims::of(&payload);
-            let answer = introspections
-                .get_or_introspect(token, async {
-                    let inactive = Introspected {
-                        issuer: index,
-                        outcome: Err(AuthError::InactiveToken),
-                        lifetime: introspector.config.inactive_ttl,
-                    };
-                    Ok(self
-                        .introspect_at(index, issuer, token, Some(&signed))
-                        .await?
-                        .unwrap_or(inactive))
-                })
-                .await?;
-            return self
-                .recheck_introspected(&answer, token, introspections)
-                .await;
+            return answer;
         }
 
         let now = date::now();
@@ -956,9 +673,9 @@ impl Verifier {
     fn unknown_issuer(&self, iss: &str) -> AuthError {
         let accepted: Vec<String> = self
             .inner
-            .issuers
+            .providers
             .iter()
-            .map(|issuer| issuer.matcher.discovery_issuer())
+            .map(CompiledProvider::issuer)
             .collect();
         AuthError::UnknownIssuer {
             iss: truncated(iss),
@@ -969,158 +686,9 @@ impl Verifier {
     /// JWKS documents fetched so far across all providers (discovery documents not counted).
     pub fn jwks_fetches(&self) -> u64 {
         self.inner
-            .issuers
+            .providers
             .iter()
             .map(|issuer| issuer.keys.fetch_count())
             .sum()
     }
-}
-
-impl Issuer {
-    /// The checks a payload passes once the issuer vouches for it (by signature or by
-    /// introspection), and what the verified token keeps of it.
-    fn admit(
-        &self,
-        payload: &Object<'_>,
-        iss: &str,
-        now: i64,
-    ) -> Result<(Identity, PayloadFacts), AuthError> {
-        self.admit_with(&self.rules, payload, iss, now)
-    }
-
-    /// Fetches the keys now (for startup checks).
-    async fn prefetch_keys(&self) -> Result<(), PrefetchError> {
-        self.keys.prefetch().await.map_err(|error| {
-            let name = self.matcher.discovery_issuer();
-            if error.definite {
-                PrefetchError::Misconfigured(ConfigError::new(
-                    format!("keys for issuer {name}"),
-                    error.reason,
-                ))
-            } else {
-                PrefetchError::Unreachable {
-                    issuer: name,
-                    reason: error.reason,
-                }
-            }
-        })
-    }
-
-    /// Compares the issuer the provider's discovery document names with the configured one, for a
-    /// provider whose keys skip discovery (a startup check; an unreadable document only warns).
-    async fn check_issuer_document(&self) -> Result<(), ConfigError> {
-        match &self.issuer_document {
-            Some(document) => document.check(&self.name, &self.matcher).await,
-            None => Ok(()),
-        }
-    }
-
-    /// Probes the introspection endpoint, if the provider introspects (for startup checks).
-    async fn probe_introspection(&self) -> Result<(), PrefetchError> {
-        let Some(introspector) = &self.introspector else {
-            return Ok(());
-        };
-        introspector.probe().await.map_err(|failure| match failure {
-            ProbeFailure::Misconfigured(error) => PrefetchError::Misconfigured(error),
-            ProbeFailure::Unreachable(reason) => PrefetchError::Unreachable {
-                issuer: self.matcher.discovery_issuer(),
-                reason,
-            },
-        })
-    }
-
-    /// [`Issuer::admit`] under `rules` instead of the provider's own.
-    fn admit_with(
-        &self,
-        rules: &ClaimRules,
-        payload: &Object<'_>,
-        iss: &str,
-        now: i64,
-    ) -> Result<(Identity, PayloadFacts), AuthError> {
-        rules.check(payload, now)?;
-        self.matcher.check_tenant(iss, payload)?;
-        let identity = self.mapping.identity(payload, iss)?;
-        self.rules.kind.check_identity(&identity, payload)?;
-        let facts = PayloadFacts::of(payload).header_only(rules.azp_excused(payload));
-        Ok((identity, facts))
-    }
-
-    /// Verifies the signature of a token from `iss`; returns the fingerprint of the key that
-    /// verified it.
-    async fn verify_signature(
-        &self,
-        token: &CompactToken<'_>,
-        iss: &str,
-    ) -> Result<u64, AuthError> {
-        // Before any key lookup, so a disallowed algorithm can never cause a fetch.
-        if !self.algorithms.contains(token.alg) {
-            return Err(AuthError::AlgorithmNotAllowed);
-        }
-        self.keys.ensure_loaded().await?;
-        match self.check_signature(token, iss) {
-            // A key the set lacks may have just been rotated in: one rate-limited refetch, then a
-            // last look.
-            Err(AuthError::UnknownKey)
-                if token.kid.is_some() && self.keys.refetch_for_unknown_kid().await =>
-            {
-                self.check_signature(token, iss)
-            }
-            result => result,
-        }
-    }
-
-    /// Checks the signature against the keys loaded now. Synchronous, so the key-set guard it holds
-    /// can never live across an `.await`.
-    fn check_signature(&self, token: &CompactToken<'_>, iss: &str) -> Result<u64, AuthError> {
-        let state = self.keys.current();
-        let key = state.keys.select(token.kid.as_deref(), token.alg)?;
-        if !key.algorithms.contains(token.alg) {
-            return Err(AuthError::AlgorithmNotAllowed);
-        }
-        // Before the signature: a cheap comparison that spares a forged tenant the RSA work.
-        if let Some(key_issuer) = key.issuer.as_deref()
-            && !self.matcher.key_signs_for(key_issuer, iss)
-        {
-            return Err(AuthError::KeyIssuerMismatch);
-        }
-        let mut signature = [0u8; MAX_SIGNATURE_LEN];
-        let valid = URL_SAFE_NO_PAD
-            .decode_slice(token.signature, &mut signature)
-            .is_ok_and(|len| {
-                key.verify(token.alg, token.signing_input.as_bytes(), &signature[..len])
-            });
-        if valid {
-            Ok(key.fingerprint)
-        } else {
-            Err(AuthError::InvalidSignature)
-        }
-    }
-}
-
-/// Whether an introspection answer leaves out the `aud` the provider checks.
-fn lacks_audience(issuer: &Issuer, payload: &Map<String, Value>) -> bool {
-    matches!(issuer.rules.audience, AudienceRule::Aud(_))
-        && payload.get("aud").is_none_or(Value::is_null)
-}
-
-/// The refusal of an answer without `aud` from a client the API did not name: its own reason,
-/// apart from an audience that does not match.
-fn missing_audience(named: Option<&Vec<String>>, client_id: Option<&str>) -> AuthError {
-    let setting = "Introspection::accept_missing_audience_for_clients";
-    AuthError::MissingClaim(if named.is_none_or(Vec::is_empty) {
-        format!(
-            "aud: the introspection answer carries no `aud`, so nothing says the token is for \
-             this API; for an issuer whose answers never name one (LemonLDAP::NG), name the \
-             clients whose tokens this API accepts with {setting}"
-        )
-    } else {
-        let client = client_id.map_or_else(
-            || "none".to_owned(),
-            |client| format!("{:?}", truncated(client)),
-        );
-        format!(
-            "aud: the introspection answer carries no `aud`, and its client_id ({client}) is not \
-             one {setting} names"
-        )
-    })
 }

@@ -11,5 +11,6 @@ pub(crate) mod issuer_url;
 pub(crate) mod jwks;
 pub(crate) mod network_policy;
 pub(crate) mod settings;
+pub(crate) mod signature;
 pub(crate) mod source;
 pub(crate) mod store;

@@ -1,11 +1,12 @@
+use crate::checks::issuer::IssuerMatch;
 use crate::identity::mapping::NameClaim;
 use crate::identity::organization::OrgMapping;
 use crate::identity::service::ServiceRule;
 use crate::keys::algorithm::Algorithm;
 use crate::keys::source::KeySource;
-use crate::provider::{IssuerMatch, Provider};
+use crate::provider::Provider;
+use crate::provider::endpoints::TokenEndpoints;
 use crate::token::claim_path::{ClaimPath, Separator};
-use crate::token_endpoints::TokenEndpoints;
 
 /// Why `.introspection(..)` cannot work on Auth0. Sources: "In Auth0's case, opaque tokens can be
 /// used with the `/userinfo` endpoint" (<https://auth0.com/docs/secure/tokens/access-tokens>); the

@@ -1,12 +1,13 @@
+use crate::checks::issuer::{IssuerMatch, TENANT_PLACEHOLDER};
 use crate::identity::organization::{
     OrgMapping, is_placeholder_tenant, not_a_tenant_id, tenant_id,
 };
 use crate::identity::service::ServiceRule;
 use crate::keys::algorithm::Algorithm;
 use crate::keys::source::KeySource;
-use crate::provider::{IssuerMatch, Provider, TENANT_PLACEHOLDER};
+use crate::provider::Provider;
+use crate::provider::endpoints::TokenEndpoints;
 use crate::token::claim_path::ClaimPath;
-use crate::token_endpoints::TokenEndpoints;
 
 const AUTHORITY: &str = "https://login.microsoftonline.com";
 

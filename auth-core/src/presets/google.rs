@@ -1,7 +1,8 @@
+use crate::checks::issuer::IssuerMatch;
 use crate::identity::service::ServiceRule;
 use crate::keys::algorithm::Algorithm;
 use crate::keys::source::KeySource;
-use crate::provider::{IssuerMatch, Provider};
+use crate::provider::Provider;
 use crate::token::claim_path::ClaimPath;
 
 const GOOGLE_CERTS: &str = "https://www.googleapis.com/oauth2/v3/certs";

@@ -1,10 +1,11 @@
+use crate::checks::issuer::IssuerMatch;
 use crate::identity::organization::OrgMapping;
 use crate::identity::service::ServiceRule;
 use crate::keys::algorithm::Algorithm;
 use crate::keys::source::KeySource;
-use crate::provider::{IssuerMatch, Provider};
+use crate::provider::Provider;
+use crate::provider::endpoints::TokenEndpoints;
 use crate::token::claim_path::ClaimPath;
-use crate::token_endpoints::TokenEndpoints;
 
 impl Provider {
     /// Keycloak.

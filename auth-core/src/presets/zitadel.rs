@@ -1,12 +1,13 @@
+use crate::checks::audience::AudienceRule;
+use crate::checks::issuer::IssuerMatch;
 use crate::identity::IdentityKind;
 use crate::identity::organization::OrgMapping;
 use crate::identity::service::ServiceRule;
 use crate::keys::algorithm::Algorithm;
 use crate::keys::source::KeySource;
-use crate::provider::{IssuerMatch, Provider};
+use crate::provider::Provider;
+use crate::provider::endpoints::TokenEndpoints;
 use crate::token::claim_path::ClaimPath;
-use crate::token_endpoints::TokenEndpoints;
-use crate::validation::AudienceRule;
 
 /// The claim naming the client a Zitadel token was issued to.
 fn client_id() -> ClaimPath {

@@ -8,11 +8,12 @@ use serde_json::{Map, Value};
 
 use super::signing_key::b64;
 use super::test_issuer::TestIssuer;
+use crate::checks::audience::AudienceRule;
+use crate::checks::issuer::IssuerMatch;
 use crate::identity::organization::OrgMapping;
 use crate::keys::algorithm::{Algorithm, AlgorithmPolicy};
-use crate::provider::{IssuerMatch, Provider};
+use crate::provider::Provider;
 use crate::token::claim_path::{ClaimPath, Separator};
-use crate::validation::AudienceRule;
 
 static NEXT_JTI: AtomicU64 = AtomicU64::new(1);
 

@@ -14,7 +14,7 @@ const ACCESS_TOKEN_TYPES: [&str; 2] = ["at+jwt", "application/at+jwt"];
 
 /// The checks one provider makes on the kind of a token.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
-pub(crate) struct KindRules {
+pub(crate) struct KindChecks {
     /// RFC 9068 strict: the header `typ` must be `at+jwt`.
     pub(crate) access_token_typ: bool,
     /// Claims only another kind of token carries (an ID token's `nonce` or `at_hash`).
@@ -34,7 +34,7 @@ pub(crate) struct KindRules {
     pub(crate) bound_type: Option<(&'static str, &'static str)>,
 }
 
-impl KindRules {
+impl KindChecks {
     /// The header's `typ`: absent or a generic JWT type, or an access token's; never another kind
     /// of JWT (a DPoP proof, a logout or security event token) presented as a bearer token.
     /// Compared without case and with an optional `application/` prefix (RFC 7515 §4.1.9).
@@ -158,7 +158,7 @@ mod tests {
 
     #[test]
     fn header_types() {
-        let any = KindRules::default();
+        let any = KindChecks::default();
         for ok in [
             None,
             Some("JWT"),
@@ -177,9 +177,9 @@ mod tests {
         ] {
             assert!(any.check_header(Some(refused)).is_err(), "{refused}");
         }
-        let strict = KindRules {
+        let strict = KindChecks {
             access_token_typ: true,
-            ..KindRules::default()
+            ..KindChecks::default()
         };
         assert!(strict.check_header(Some("at+jwt")).is_ok());
         assert!(strict.check_header(Some("application/at+jwt")).is_ok());
@@ -188,10 +188,10 @@ mod tests {
 
     #[test]
     fn payload_marks() {
-        let rules = KindRules {
+        let rules = KindChecks {
             forbidden_claims: vec!["at_hash", "nonce"],
             refused_values: vec![("sts", "pending")],
-            ..KindRules::default()
+            ..KindChecks::default()
         };
         let check = |payload: serde_json::Value| {
             rules.check_payload(&Object::borrow(payload.as_object().unwrap()))
@@ -201,10 +201,10 @@ mod tests {
         assert!(check(json!({"sts": "pending"})).is_err());
         assert!(check(json!({"sts": "active"})).is_ok());
 
-        let zitadel = KindRules {
+        let zitadel = KindChecks {
             forbidden_claims: vec!["at_hash"],
             access_token_claims: vec!["jti"],
-            ..KindRules::default()
+            ..KindChecks::default()
         };
         let check = |payload: serde_json::Value| {
             zitadel.check_payload(&Object::borrow(payload.as_object().unwrap()))
@@ -224,9 +224,9 @@ mod tests {
             "the precise marker first: {reason}"
         );
 
-        let keycloak = KindRules {
+        let keycloak = KindChecks {
             bound_type: Some(("typ", "DPoP")),
-            ..KindRules::default()
+            ..KindChecks::default()
         };
         let check = |payload: serde_json::Value| {
             keycloak.check_payload(&Object::borrow(payload.as_object().unwrap()))
@@ -245,9 +245,9 @@ mod tests {
             );
         }
 
-        let clerk = KindRules {
+        let clerk = KindChecks {
             session_or_templates: Some(vec!["https://partner.example.com".to_owned()]),
-            ..KindRules::default()
+            ..KindChecks::default()
         };
         let check = |payload: serde_json::Value| {
             clerk.check_payload(&Object::borrow(payload.as_object().unwrap()))

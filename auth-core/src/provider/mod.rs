@@ -1,9 +1,23 @@
 //! What one identity provider's tokens look like: issuer, keys, audience, algorithms and claim
 //! mapping.
+//!
+//! [`Provider`] is the builder a user holds and its `validate`; [`compiled`] is what a verifier
+//! makes of one (its key store, claim checks, identity mapping and introspection client);
+//! [`discovery`] checks at startup that a provider's discovery document names the configured
+//! issuer; [`endpoints`] says where its clients get tokens. A new preset is a file under
+//! `presets/`, built from this builder.
+
+pub(crate) mod compiled;
+pub(crate) mod discovery;
+pub(crate) mod endpoints;
 
 use std::time::Duration;
 
-use crate::error::{AuthError, ConfigError};
+use crate::checks::ClaimChecks;
+use crate::checks::audience::{AudienceRule, Recipient, RequiredClaim};
+use crate::checks::issuer::{IssuerMatch, TENANT_PLACEHOLDER};
+use crate::checks::kind::KindChecks;
+use crate::error::ConfigError;
 use crate::identity::IdentityKind;
 use crate::identity::mapping::{IdentityMapping, NameClaim};
 use crate::identity::organization::{OrgAcceptance, OrgMapping};
@@ -14,93 +28,8 @@ use crate::keys::issuer_url;
 use crate::keys::settings::KeySettings;
 use crate::keys::source::KeySource;
 use crate::token::claim_path::{ClaimPath, Separator};
-use crate::token::json::{Json, Object};
 use crate::token::source::TokenSource;
-use crate::token_endpoints::TokenEndpoints;
-use crate::token_kind::KindRules;
-use crate::validation::{AudienceRule, ClaimRules, RequiredClaim};
-
-/// Which `iss` values a provider accepts.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) enum IssuerMatch {
-    /// Any of these, compared exactly (Google sends two spellings of one issuer).
-    Exact(Vec<String>),
-    /// A template with one `{tenantid}` placeholder (Entra multi-tenant), filled only from
-    /// `tenants`; when `tenant_claim` is set, that claim must name the same tenant (Entra's `tid`).
-    Tenants {
-        prefix: String,
-        suffix: String,
-        tenants: Vec<String>,
-        tenant_claim: Option<&'static str>,
-    },
-}
-
-impl IssuerMatch {
-    pub(crate) fn matches(&self, iss: &str) -> bool {
-        match self {
-            IssuerMatch::Exact(issuers) => issuers.iter().any(|i| i == iss),
-            IssuerMatch::Tenants { tenants, .. } => self
-                .tenant(iss)
-                .is_some_and(|tenant| tenants.iter().any(|t| t == tenant)),
-        }
-    }
-
-    /// The tenant a template's `iss` names (`None` for exact issuers, or an `iss` of another
-    /// shape).
-    fn tenant<'a>(&self, iss: &'a str) -> Option<&'a str> {
-        let IssuerMatch::Tenants { prefix, suffix, .. } = self else {
-            return None;
-        };
-        iss.strip_prefix(prefix.as_str())?
-            .strip_suffix(suffix.as_str())
-    }
-
-    /// For a tenant template with a tenant claim: the claim must name the tenant `iss` names.
-    pub(crate) fn check_tenant(&self, iss: &str, payload: &Object<'_>) -> Result<(), AuthError> {
-        let IssuerMatch::Tenants {
-            tenant_claim: Some(claim),
-            ..
-        } = self
-        else {
-            return Ok(());
-        };
-        match payload.get(claim).and_then(Json::as_str) {
-            Some(value) if Some(value) == self.tenant(iss) => Ok(()),
-            _ => Err(AuthError::InvalidClaim((*claim).to_owned())),
-        }
-    }
-
-    /// Whether a key whose JWK names `key_issuer` may sign a token from `iss` (already matched).
-    ///
-    /// Only tenant templates check it: Entra's shared multi-tenant key set tags each key with the
-    /// issuer it signs for, and Microsoft asks multi-tenant apps to hold tokens to it, `{tenantid}`
-    /// standing for the token's tenant. A single-issuer provider trusts its whole key set, so it
-    /// does not look at the tag.
-    pub(crate) fn key_signs_for(&self, key_issuer: &str, iss: &str) -> bool {
-        if let IssuerMatch::Exact(_) = self {
-            return true;
-        }
-        match key_issuer.split_once(TENANT_PLACEHOLDER) {
-            None => key_issuer == iss,
-            Some((key_prefix, key_suffix)) => {
-                let key_tenant = iss
-                    .strip_prefix(key_prefix)
-                    .and_then(|rest| rest.strip_suffix(key_suffix));
-                key_tenant.is_some() && key_tenant == self.tenant(iss)
-            }
-        }
-    }
-
-    /// The issuer a discovery document must name.
-    pub(crate) fn discovery_issuer(&self) -> String {
-        match self {
-            IssuerMatch::Exact(issuers) => issuers.first().cloned().unwrap_or_default(),
-            IssuerMatch::Tenants { prefix, suffix, .. } => {
-                format!("{prefix}{TENANT_PLACEHOLDER}{suffix}")
-            }
-        }
-    }
-}
+use endpoints::TokenEndpoints;
 
 /// One identity provider's settings.
 ///
@@ -138,7 +67,7 @@ pub struct Provider {
     pub(crate) leeway: Duration,
     pub(crate) required: Vec<RequiredClaim>,
     pub(crate) past_dates: Vec<&'static str>,
-    pub(crate) kind: KindRules,
+    pub(crate) kind: KindChecks,
     pub(crate) dpop_required: bool,
     /// Whether the provider can issue DPoP-bound tokens at all, so refusals offer the `DPoP`
     /// challenge (presets say, citing the provider; any other issuer may).
@@ -162,9 +91,6 @@ pub struct Provider {
 const BOTH_ACCEPTANCES: &str = "accept_organizations and accept_any_organization are both given: \
                                  keep the list to accept those organisations only, or \
                                  accept_any_organization() alone";
-
-/// The placeholder a multi-tenant issuer template holds.
-pub const TENANT_PLACEHOLDER: &str = "{tenantid}";
 
 /// Leeway for clock skew between the issuer and this server, unless a provider says otherwise.
 pub const DEFAULT_LEEWAY: Duration = Duration::from_secs(30);
@@ -292,7 +218,7 @@ impl Provider {
             leeway: DEFAULT_LEEWAY,
             required: Vec::new(),
             past_dates: Vec::new(),
-            kind: KindRules::default(),
+            kind: KindChecks::default(),
             dpop_required: false,
             issues_dpop: true,
             issuer_document: None,
@@ -862,7 +788,7 @@ impl Provider {
     }
 
     /// Checks every setting; on success, the claim rules the verifier applies.
-    pub(crate) fn validate(&self) -> Result<ClaimRules, ConfigError> {
+    pub(crate) fn validate(&self) -> Result<ClaimChecks, ConfigError> {
         if let Some(err) = self.errors.first() {
             return Err(err.clone());
         }
@@ -965,12 +891,15 @@ impl Provider {
                 ));
             }
         }
-        Ok(ClaimRules {
-            audience,
-            authorized_parties: self.authorized_parties.clone(),
-            missing_azp_from_headers: self.missing_azp_from_headers,
+        Ok(ClaimChecks {
+            issuer: self.issuer.clone(),
+            recipient: Recipient {
+                audience,
+                authorized_parties: self.authorized_parties.clone(),
+                missing_azp_from_headers: self.missing_azp_from_headers,
+                required: self.required.clone(),
+            },
             leeway: self.leeway,
-            required: self.required.clone(),
             past_dates: self.past_dates.clone(),
             kind: self.kind.clone(),
         })

@@ -1,53 +1,43 @@
-//! Claim checks after the signature: issuer, audience, authorized party, dates, required claims.
+//! Every claim rule a payload passes once its issuer vouches for it (by signature or by
+//! introspection), behind one entry: [`ClaimChecks::check`]. A new claim check goes here: its
+//! rule in the file of its concern (dates in this file, the recipient in [`audience`], the token
+//! kind in [`kind`], the issuer and tenant in [`issuer`]), called from that one entry.
+
+pub(crate) mod audience;
+pub(crate) mod issuer;
+pub(crate) mod kind;
 
 use std::time::Duration;
 
-use crate::error::{AuthError, truncated};
-use crate::token::claim_path::ClaimPath;
+use crate::error::AuthError;
 use crate::token::date::numeric_date;
-use crate::token::json::{Json, Object};
-use crate::token_kind::KindRules;
-
-/// How a provider's tokens name the intended recipient.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) enum AudienceRule {
-    /// `aud` (string or array) must hold one of these.
-    Aud(Vec<String>),
-    /// A claim other than `aud` must equal one of these (Cognito access tokens' `client_id`).
-    Claim(ClaimPath, Vec<String>),
-    /// The application chose explicitly not to check (`Provider::skip_audience_check`).
-    Skip,
-}
-
-/// A claim that must be present, optionally with one of a set of values.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) struct RequiredClaim {
-    pub(crate) path: ClaimPath,
-    pub(crate) one_of: Vec<String>,
-}
+use crate::token::json::Object;
+use audience::Recipient;
+use issuer::IssuerMatch;
+use kind::KindChecks;
 
 /// Everything checked on a payload once its signature holds.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) struct ClaimRules {
-    pub(crate) audience: AudienceRule,
-    pub(crate) authorized_parties: Vec<String>,
-    /// A token without `azp` passes when it came in a header (the verifier refuses it from a
-    /// cookie: [`ClaimRules::azp_excused`]).
-    pub(crate) missing_azp_from_headers: bool,
+pub(crate) struct ClaimChecks {
+    /// Which `iss` values are accepted, and the tenant cross-check.
+    pub(crate) issuer: IssuerMatch,
+    /// Whom the token is for: audience, authorized party, required claims.
+    pub(crate) recipient: Recipient,
     pub(crate) leeway: Duration,
-    pub(crate) required: Vec<RequiredClaim>,
     /// Dates (e.g. Firebase's `auth_time`) that must not lie in the future.
     pub(crate) past_dates: Vec<&'static str>,
     /// What kind of token is accepted.
-    pub(crate) kind: KindRules,
+    pub(crate) kind: KindChecks,
 }
 
-impl ClaimRules {
-    /// Checks `payload`, whose `iss` the caller has already matched to a configured issuer.
-    pub(crate) fn check(&self, payload: &Object<'_>, now: i64) -> Result<(), AuthError> {
+impl ClaimChecks {
+    /// Checks `payload`, whose `iss` (given) the caller has already matched with
+    /// [`IssuerMatch::matches`]: the one entry for every claim rule before the identity mapping.
+    pub(crate) fn check(&self, payload: &Object<'_>, iss: &str, now: i64) -> Result<(), AuthError> {
         self.check_dates(payload, now)?;
-        self.check_recipient(payload)?;
-        self.kind.check_payload(payload)
+        self.recipient.check(payload)?;
+        self.kind.check_payload(payload)?;
+        self.issuer.check_tenant(iss, payload)
     }
 
     /// `exp`, `nbf`, `iat` and the provider's other past dates, with the leeway.
@@ -70,79 +60,6 @@ impl ClaimRules {
         Ok(())
     }
 
-    /// Whom the token is for: audience, authorized party, required claims.
-    fn check_recipient(&self, payload: &Object<'_>) -> Result<(), AuthError> {
-        match &self.audience {
-            AudienceRule::Skip => {}
-            AudienceRule::Aud(expected) => {
-                let accepted = |aud: &str| expected.iter().any(|e| e == aud);
-                let ok = match payload.get("aud") {
-                    Some(Json::String(aud)) => accepted(aud),
-                    Some(Json::Array(auds)) => auds.iter().filter_map(Json::as_str).any(accepted),
-                    _ => false,
-                };
-                if !ok {
-                    return Err(AuthError::InvalidAudience {
-                        expected: listed(expected),
-                        received: carried("aud", payload.get("aud")),
-                    });
-                }
-            }
-            AudienceRule::Claim(path, expected) => {
-                let value = path.find(payload);
-                match value.and_then(Json::as_str) {
-                    Some(value) if expected.iter().any(|e| e == value) => {}
-                    _ => {
-                        return Err(AuthError::InvalidAudience {
-                            expected: listed(expected),
-                            received: carried(&path.to_string(), value),
-                        });
-                    }
-                }
-            }
-        }
-
-        if !self.authorized_parties.is_empty() && !self.azp_excused(payload) {
-            let azp = payload.get("azp");
-            match azp.and_then(Json::as_str) {
-                Some(azp) if self.authorized_parties.iter().any(|p| p == azp) => {}
-                _ => {
-                    return Err(AuthError::InvalidAuthorizedParty {
-                        expected: listed(&self.authorized_parties),
-                        received: carried("azp", azp),
-                    });
-                }
-            }
-        }
-
-        for required in &self.required {
-            let value = required
-                .path
-                .find(payload)
-                .filter(|v| !v.is_null() && v.as_str() != Some(""));
-            let Some(value) = value else {
-                return Err(AuthError::MissingClaim(required.path.to_string()));
-            };
-            if !required.one_of.is_empty()
-                && !value
-                    .as_str()
-                    .is_some_and(|v| required.one_of.iter().any(|e| e == v))
-            {
-                return Err(AuthError::InvalidClaim(required.path.to_string()));
-            }
-        }
-        Ok(())
-    }
-
-    /// Whether the authorized-party check lets this payload through without `azp` because the
-    /// provider accepts such tokens from headers: the verified token then counts from a header
-    /// only.
-    pub(crate) fn azp_excused(&self, payload: &Object<'_>) -> bool {
-        self.missing_azp_from_headers
-            && !self.authorized_parties.is_empty()
-            && !payload.contains_key("azp")
-    }
-
     /// The one check time can change once the others have passed: `nbf` and `iat` only fall
     /// further into the past, but `exp` arrives.
     pub(crate) fn check_expiry(&self, exp: i64, now: i64) -> Result<(), AuthError> {
@@ -152,32 +69,6 @@ impl ClaimRules {
         }
         Ok(())
     }
-}
-
-/// The accepted values of a setting, for a refusal's log line.
-fn listed(values: &[String]) -> String {
-    truncated(&values.join(", "))
-}
-
-/// What a token carries in `claim`, unverified, for a refusal's log line: `aud ["a", "b"]`,
-/// `azp "x"`, `no aud`. Never more than [`truncated`] keeps of it.
-fn carried(claim: &str, value: Option<&Json<'_>>) -> String {
-    let shown = match value {
-        None | Some(Json::Null) => return format!("no {claim}"),
-        Some(Json::String(text)) => format!("{text:?}"),
-        Some(Json::Array(items)) => {
-            let items: Vec<String> = items
-                .iter()
-                .map(|item| match item {
-                    Json::String(text) => format!("{text:?}"),
-                    _ => "(not a string)".to_owned(),
-                })
-                .collect();
-            format!("[{}]", items.join(", "))
-        }
-        Some(_) => "(neither a string nor an array)".to_owned(),
-    };
-    format!("{claim} {}", truncated(&shown))
 }
 
 /// Reads a NumericDate claim; a present claim that is not a non-negative, in-range number is an
@@ -195,23 +86,29 @@ fn date(payload: &Object<'_>, name: &str) -> Result<Option<i64>, AuthError> {
 
 #[cfg(test)]
 mod tests {
+    use super::audience::{AudienceRule, RequiredClaim};
     use super::*;
+    use crate::token::claim_path::ClaimPath;
     use serde_json::{Value, json};
 
-    fn rules() -> ClaimRules {
-        ClaimRules {
-            audience: AudienceRule::Aud(vec!["api".into()]),
-            authorized_parties: vec![],
-            missing_azp_from_headers: false,
+    fn rules() -> ClaimChecks {
+        ClaimChecks {
+            issuer: IssuerMatch::Exact(vec!["https://issuer.example.com".into()]),
+            recipient: Recipient {
+                audience: AudienceRule::Aud(vec!["api".into()]),
+                authorized_parties: vec![],
+                missing_azp_from_headers: false,
+                required: vec![],
+            },
             leeway: Duration::from_secs(30),
-            required: vec![],
             past_dates: vec![],
-            kind: KindRules::default(),
+            kind: KindChecks::default(),
         }
     }
 
-    fn check(rules: &ClaimRules, payload: Value) -> Result<(), AuthError> {
-        rules.check(&Object::borrow(payload.as_object().unwrap()), 1_000_000)
+    fn check(rules: &ClaimChecks, payload: Value) -> Result<(), AuthError> {
+        let payload = Object::borrow(payload.as_object().unwrap());
+        rules.check(&payload, "https://issuer.example.com", 1_000_000)
     }
 
     #[test]
@@ -306,7 +203,8 @@ mod tests {
     #[test]
     fn refusals_name_at_most_200_bytes_of_what_a_token_carries() {
         let mut r = rules();
-        r.audience = AudienceRule::Claim(ClaimPath::claim("client_id"), vec!["app".into()]);
+        r.recipient.audience =
+            AudienceRule::Claim(ClaimPath::claim("client_id"), vec!["app".into()]);
         let long = "é".repeat(300);
         let Err(AuthError::InvalidAudience { expected, received }) =
             check(&r, json!({"client_id": long, "exp": 2_000_000}))
@@ -330,8 +228,8 @@ mod tests {
     #[test]
     fn authorized_party_and_required_claims() {
         let mut r = rules();
-        r.authorized_parties = vec!["https://app.example.com".into()];
-        r.required = vec![RequiredClaim {
+        r.recipient.authorized_parties = vec!["https://app.example.com".into()];
+        r.recipient.required = vec![RequiredClaim {
             path: ClaimPath::claim("token_use"),
             one_of: vec!["access".into()],
         }];

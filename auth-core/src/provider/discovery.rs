@@ -7,9 +7,9 @@ use std::time::Duration;
 
 use serde::Deserialize;
 
+use crate::checks::issuer::IssuerMatch;
 use crate::error::ConfigError;
 use crate::keys::fetch;
-use crate::provider::IssuerMatch;
 
 /// Where a provider publishes its discovery document, and how to fetch it.
 #[derive(Debug)]

@@ -14,7 +14,7 @@ use crate::token::verified::VerifiedToken;
 
 /// What introspection concluded about a token.
 #[derive(Debug)]
-pub(crate) struct Introspected {
+pub(crate) struct Verdict {
     /// The configured issuer that answered for it.
     pub(crate) issuer: usize,
     /// The verified token, or why it is refused (inactive; active but not for this API).
@@ -24,11 +24,11 @@ pub(crate) struct Introspected {
 
 struct ExpireWithAnswer;
 
-impl moka::Expiry<Box<str>, Arc<Introspected>> for ExpireWithAnswer {
+impl moka::Expiry<Box<str>, Arc<Verdict>> for ExpireWithAnswer {
     fn expire_after_create(
         &self,
         _: &Box<str>,
-        entry: &Arc<Introspected>,
+        entry: &Arc<Verdict>,
         _: Instant,
     ) -> Option<Duration> {
         Some(entry.lifetime)
@@ -37,7 +37,7 @@ impl moka::Expiry<Box<str>, Arc<Introspected>> for ExpireWithAnswer {
 
 /// The cache, bounded like the verified-token cache: about `capacity` typical tokens.
 pub(crate) struct IntrospectionCache {
-    entries: Cache<Box<str>, Arc<Introspected>, foldhash::fast::RandomState>,
+    entries: Cache<Box<str>, Arc<Verdict>, foldhash::fast::RandomState>,
     hits: LazyCounter,
     misses: LazyCounter,
 }
@@ -52,7 +52,7 @@ impl std::fmt::Debug for IntrospectionCache {
 
 /// An entry's weight: the token's size in KiB (at least one).
 #[allow(clippy::borrowed_box)] // moka's weigher signature
-fn weight(token: &Box<str>, _: &Arc<Introspected>) -> u32 {
+fn weight(token: &Box<str>, _: &Arc<Verdict>) -> u32 {
     u32::try_from(token.len().div_ceil(1024).max(1)).unwrap_or(u32::MAX)
 }
 
@@ -76,9 +76,9 @@ impl IntrospectionCache {
         &self,
         token: &str,
         introspect: F,
-    ) -> Result<Arc<Introspected>, AuthError>
+    ) -> Result<Arc<Verdict>, AuthError>
     where
-        F: Future<Output = Result<Introspected, AuthError>>,
+        F: Future<Output = Result<Verdict, AuthError>>,
     {
         if let Some(hit) = self.entries.get(token).await {
             self.hits.increment(1);
