@@ -22,7 +22,6 @@ pub(crate) mod signed;
 use std::sync::Arc;
 use std::time::Duration;
 
-
 use serde_json::Value;
 
 use crate::error::ConfigError;

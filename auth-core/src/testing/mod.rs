@@ -20,6 +20,7 @@
 //! ```
 
 mod dpop_key;
+mod mint;
 mod signing_key;
 mod test_issuer;
 mod token_builder;

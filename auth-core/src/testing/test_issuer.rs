@@ -20,6 +20,7 @@ use serde_json::{Map, Value, json};
 use tokio::net::TcpListener;
 use tokio::sync::oneshot;
 
+use super::mint::Mint;
 use super::signing_key::SigningKey;
 use super::token_builder::TokenBuilder;
 use crate::introspection::Introspection;
@@ -202,6 +203,58 @@ impl State {
             "id_token_signing_alg_values_supported": algorithms,
         })
         .to_string()
+    }
+}
+
+impl Mint for TestIssuer {
+    fn algorithms(&self) -> Vec<Algorithm> {
+        self.lock().algorithms.clone()
+    }
+
+    fn issuer(&self) -> &str {
+        &self.issuer
+    }
+
+    fn audience(&self) -> &str {
+        &self.audience
+    }
+
+    fn opaque_prefix(&self) -> String {
+        self.lock().opaque_prefix.clone()
+    }
+
+    fn register_opaque(&self, token: String, claims: Map<String, Value>) {
+        let mut state = self.lock();
+        // Benchmarks and load tests mint many tokens: forget the expired ones now and then.
+        if state.opaque.len() >= state.opaque_sweep_at {
+            let now = crate::token::date::now();
+            state.opaque.retain(|_, claims| {
+                claims
+                    .get("exp")
+                    .and_then(Value::as_i64)
+                    .is_none_or(|exp| exp > now)
+            });
+            let State { opaque, shapes, .. } = &mut *state;
+            shapes.retain(|token, _| opaque.contains_key(token));
+            state.opaque_sweep_at = OPAQUE_SWEEP_MIN.max(2 * state.opaque.len());
+        }
+        state.opaque.insert(token, claims);
+    }
+
+    fn default_algorithm(&self) -> Algorithm {
+        self.lock()
+            .algorithms
+            .first()
+            .copied()
+            .unwrap_or(Algorithm::RS256)
+    }
+
+    fn current_key(&self, algorithm: Algorithm) -> Option<Arc<SigningKey>> {
+        self.lock()
+            .current
+            .iter()
+            .find(|key| key.alg == algorithm)
+            .cloned()
     }
 }
 
@@ -634,28 +687,6 @@ impl TestIssuer {
         self.lock().opaque_prefix = prefix.to_owned();
     }
 
-    pub(crate) fn opaque_prefix(&self) -> String {
-        self.lock().opaque_prefix.clone()
-    }
-
-    pub(crate) fn register_opaque(&self, token: String, claims: Map<String, Value>) {
-        let mut state = self.lock();
-        // Benchmarks and load tests mint many tokens: forget the expired ones now and then.
-        if state.opaque.len() >= state.opaque_sweep_at {
-            let now = crate::token::date::now();
-            state.opaque.retain(|_, claims| {
-                claims
-                    .get("exp")
-                    .and_then(Value::as_i64)
-                    .is_none_or(|exp| exp > now)
-            });
-            let State { opaque, shapes, .. } = &mut *state;
-            shapes.retain(|token, _| opaque.contains_key(token));
-            state.opaque_sweep_at = OPAQUE_SWEEP_MIN.max(2 * state.opaque.len());
-        }
-        state.opaque.insert(token, claims);
-    }
-
     /// How many times the discovery document has been requested.
     pub fn discovery_fetches(&self) -> usize {
         self.shared.discovery_fetches.load(Ordering::SeqCst)
@@ -691,26 +722,6 @@ impl TestIssuer {
     /// Makes discovery name a different issuer (`None` restores the real one).
     pub fn set_discovery_issuer(&self, issuer: Option<String>) {
         self.lock().discovery_issuer = issuer;
-    }
-
-    pub(crate) fn algorithms(&self) -> Vec<Algorithm> {
-        self.lock().algorithms.clone()
-    }
-
-    pub(crate) fn default_algorithm(&self) -> Algorithm {
-        self.lock()
-            .algorithms
-            .first()
-            .copied()
-            .unwrap_or(Algorithm::RS256)
-    }
-
-    pub(crate) fn current_key(&self, algorithm: Algorithm) -> Option<Arc<SigningKey>> {
-        self.lock()
-            .current
-            .iter()
-            .find(|key| key.alg == algorithm)
-            .cloned()
     }
 
     fn lock(&self) -> MutexGuard<'_, State> {
@@ -895,7 +906,7 @@ async fn introspect(
                 .state
                 .lock()
                 .unwrap_or_else(|poisoned| poisoned.into_inner());
-            check_client_assertion(&state, &form, super::token_builder::now())
+            check_client_assertion(&state, &form, crate::token::date::now())
         };
         if let Err(reason) = checked {
             tracing::debug!(target: "auth", %reason, "test issuer: client assertion refused");
@@ -930,7 +941,7 @@ async fn introspect(
             token.and_then(|token| state.shapes.get(token)).cloned(),
         )
     };
-    let now = super::token_builder::now();
+    let now = crate::token::date::now();
     let answer = claims.map(|mut claims| {
         claims.insert("active".into(), true.into());
         let bound = claims
@@ -1167,7 +1178,7 @@ mod tests {
                 .unwrap();
             format!("{input}.{}", b64(&sig))
         };
-        let now = crate::testing::token_builder::now();
+        let now = crate::token::date::now();
         let header = json!({"alg": "RS256", "kid": kid, "typ": "JWT"});
         let claims = json!({
             "iss": client, "sub": client, "aud": issuer.issuer(), "iat": now, "exp": now + 60,

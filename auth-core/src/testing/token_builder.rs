@@ -1,19 +1,20 @@
 //! Minting tokens from the test issuer, shaped as a test needs them.
 
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::Duration;
 
 use serde::Serialize;
 use serde_json::{Map, Value};
 
+use super::mint::Mint;
 use super::signing_key::b64;
-use super::test_issuer::TestIssuer;
 use crate::checks::audience::AudienceRule;
 use crate::checks::issuer::IssuerMatch;
 use crate::identity::organization::OrgMapping;
 use crate::keys::algorithm::{Algorithm, AlgorithmPolicy};
 use crate::provider::Provider;
 use crate::token::claim_path::{ClaimPath, Separator};
+use crate::token::date::now;
 
 static NEXT_JTI: AtomicU64 = AtomicU64::new(1);
 
@@ -69,7 +70,7 @@ struct ZitadelShape {
 /// otherwise).
 #[must_use = "call .sign() to get the token"]
 pub struct TokenBuilder<'a> {
-    issuer: &'a TestIssuer,
+    issuer: &'a dyn Mint,
     algorithm: Algorithm,
     claims: Map<String, Value>,
     header: Map<String, Value>,
@@ -97,7 +98,7 @@ enum EntraVersion {
 }
 
 impl<'a> TokenBuilder<'a> {
-    pub(crate) fn new(issuer: &'a TestIssuer) -> TokenBuilder<'a> {
+    pub(crate) fn new(issuer: &'a dyn Mint) -> TokenBuilder<'a> {
         let now = now();
         let mut claims = Map::new();
         claims.insert("iss".into(), issuer.issuer().into());
@@ -133,7 +134,7 @@ impl<'a> TokenBuilder<'a> {
     /// tenant claim), its audience where it reads one (`aud`, Cognito's `client_id`, Clerk's
     /// `azp`), the values its required claims must hold, an algorithm it accepts; roles and scopes
     /// go where it reads them.
-    pub(crate) fn shaped_for(issuer: &'a TestIssuer, provider: &Provider) -> TokenBuilder<'a> {
+    pub(crate) fn shaped_for(issuer: &'a dyn Mint, provider: &Provider) -> TokenBuilder<'a> {
         let mut builder = TokenBuilder::new(issuer);
         let claims = &mut builder.claims;
         match &provider.issuer {
@@ -836,10 +837,4 @@ fn names(names: Vec<String>, separator: Separator) -> Value {
 
 fn encode(map: &Map<String, Value>) -> String {
     b64(Value::Object(map.clone()).to_string().as_bytes())
-}
-
-pub(crate) fn now() -> i64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |d| d.as_secs() as i64)
 }
