@@ -6,7 +6,8 @@
 
 use std::sync::Arc;
 
-use auth_core::{DECISIONS, ErrorCode, LazyCounter, UnverifiedClaims, Verifier};
+use auth_core::metrics::{DECISIONS, LazyCounter};
+use auth_core::{ErrorCode, UnverifiedClaims, Verifier};
 use metrics::counter;
 
 use crate::request_state::AuthState;

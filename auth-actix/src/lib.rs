@@ -73,10 +73,9 @@ pub mod testing;
 pub use auth_core as core;
 pub use auth_core::{
     Algorithm, AuthError, ClaimPath, Claims, ClientKey, ConfigError, Dpop, ErrorCode, Identity,
-    IdentityKind, Introspection, IssuerHealth, KeySettings, Organization, PrefetchError, Provider,
-    Readiness, Revocations, ServiceRule, StandardClaims, TokenSource, Verifier,
+    IdentityKind, Introspection, KeySettings, Organization, PrefetchError, Provider, Readiness,
+    Revocations, ServiceRule, StandardClaims, TokenSource, Verifier,
 };
-pub use auth_core::{IntrospectionHealth, IntrospectionStatus};
 
 pub use audit::TARGET as AUDIT_TARGET;
 pub use authorize::{Authorize, AuthorizeMiddleware};

@@ -81,7 +81,7 @@ impl std::fmt::Debug for Dpop {
 impl Default for Dpop {
     /// ES256, EdDSA, PS256 and RS256 proofs, issued at most 5 minutes ago or 30 seconds ahead
     /// (Auth0's window), replays remembered in memory (at most
-    /// [`DEFAULT_REPLAY_CAPACITY`](crate::DEFAULT_REPLAY_CAPACITY) proofs, a sixteenth of them
+    /// [`DEFAULT_REPLAY_CAPACITY`](crate::limits::DEFAULT_REPLAY_CAPACITY) proofs, a sixteenth of them
     /// for any one key), no server nonces.
     fn default() -> Dpop {
         let mut dpop = Dpop {
@@ -149,7 +149,7 @@ impl Dpop {
     }
 
     /// Most proofs remembered at once in memory (default
-    /// [`DEFAULT_REPLAY_CAPACITY`](crate::DEFAULT_REPLAY_CAPACITY), 1,000,000). Each takes about
+    /// [`DEFAULT_REPLAY_CAPACITY`](crate::limits::DEFAULT_REPLAY_CAPACITY), 1,000,000). Each takes about
     /// 100 bytes at the worst and is kept for the proof window plus a second (5 min 31 s by
     /// default), never less: when the store is full, new proofs are refused with 503
     /// `AUTH_UNAVAILABLE` and `Retry-After` until some expire, rather than forgetting one that

@@ -5,6 +5,18 @@
 //! once per key set (not per request), checks claims, and maps provider-specific claims onto one
 //! [`Identity`]. The web integration lives in `auth-actix`.
 //!
+//! The root holds what an application names in ordinary code. Details live in modules:
+//! [`limits`] (every limit and default), [`metrics`] (metric names), [`health`] (what readiness
+//! reports per issuer), and, with the `testing` feature, [`testing`] (a real issuer on loopback).
+//!
+//! The source reads as the pipeline a token goes through: `token/` (the compact JWS as it
+//! arrives, its payload read in place, claim paths, token sources, the verified token), `keys/`
+//! (discovery, fetch under the network policy, key sets, the key store, the signature step),
+//! `checks/` (every claim rule behind one entry), `identity/` (who the token speaks for, its
+//! organisation, whether it is a machine), `introspection/` (RFC 7662 for opaque tokens),
+//! `revocation` and `dpop` (whether it still stands, and who holds it), `provider/` and
+//! `presets/` (what one provider's tokens look like), and `verifier.rs`, which runs the steps.
+//!
 //! ```no_run
 //! # async fn run() -> Result<(), Box<dyn std::error::Error>> {
 //! use auth_core::{Provider, StandardClaims, Verifier};
@@ -22,11 +34,12 @@
 mod checks;
 mod dpop;
 mod error;
-mod health;
+pub mod health;
 mod identity;
 mod introspection;
 mod keys;
-mod meters;
+pub mod limits;
+pub mod metrics;
 mod presets;
 mod provider;
 #[cfg(feature = "redis")]
@@ -42,38 +55,24 @@ mod verifier;
 #[cfg_attr(docsrs, doc(cfg(feature = "testing")))]
 pub mod testing;
 
-pub use checks::issuer::TENANT_PLACEHOLDER;
-pub use dpop::{DEFAULT_DPOP_ALGORITHMS, Dpop, DpopRequest, MAX_PROOF_LEN};
+pub use dpop::{Dpop, DpopRequest};
 pub use error::{AuthError, ConfigError, ErrorCode, Malformed, PrefetchError};
-pub use health::{IntrospectionHealth, IntrospectionStatus, IssuerHealth, Readiness};
+pub use health::Readiness;
 pub use identity::organization::Organization;
 pub use identity::service::ServiceRule;
 pub use identity::{Identity, IdentityKind};
+pub use introspection::Introspection;
 pub use introspection::client_key::ClientKey;
-pub use introspection::{DEFAULT_INTROSPECTION_TTL, Introspection};
 pub use keys::algorithm::{Algorithm, AlgorithmSet};
-pub use keys::jwks::MAX_KEYS;
 pub use keys::settings::KeySettings;
-pub use meters::{
-    DECISIONS, DPOP_PROOFS, INTROSPECTION_CACHE, INTROSPECTIONS, JWKS_COOLDOWN_REFUSALS,
-    JWKS_FETCHES, JWKS_KEYS, JWKS_LAST_SUCCESS, JWKS_UNKNOWN_KID_REFETCHES, KEYS_AGE, METRIC_NAMES,
-    REVOCATION_STORE_READY, VERIFIED_CACHE, VERIFY_SECONDS,
-};
-#[doc(hidden)]
-pub use meters::{LazyCounter, LazyMeter};
+pub use provider::Provider;
 pub use provider::endpoints::TokenEndpoints;
-pub use provider::{DEFAULT_LEEWAY, MAX_LEEWAY, Provider};
-pub use replay_store::DEFAULT_REPLAY_CAPACITY;
-pub use revocation::{
-    DEFAULT_MAX_TOKEN_LIFETIME, DEFAULT_REVOCATION_CAPACITY, RevocationError, RevocationSettings,
-    Revocations,
-};
+pub use revocation::{RevocationError, RevocationSettings, Revocations};
 pub use token::claim_path::ClaimPath;
 pub use token::claims::{Audience, Claims, StandardClaims};
-pub use token::compact::{MAX_TOKEN_LEN, UnverifiedClaims, UnverifiedHeader};
+pub use token::compact::{UnverifiedClaims, UnverifiedHeader};
 pub use token::source::TokenSource;
 pub use token::verified::VerifiedToken;
-pub use verified_cache::DEFAULT_CACHE_CAPACITY;
 pub use verifier::Verifier;
 
 /// The crate README's examples, compiled as doctests so they cannot drift from the API.

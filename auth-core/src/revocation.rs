@@ -478,7 +478,7 @@ impl Local {
         };
         let after = self.blocked.load(Ordering::Acquire);
         if self.mirrored.is_some() {
-            metrics::gauge!(crate::meters::REVOCATION_STORE_READY)
+            metrics::gauge!(crate::metrics::REVOCATION_STORE_READY)
                 .set(f64::from(u8::from(after == 0)));
         }
         before & reason != after & reason
@@ -654,7 +654,7 @@ impl Revocations {
         let store = crate::redis_store::RedisStore::open(url, "Revocations::redis(url)")?;
         let local = Arc::new(Local::mirrored(&settings, Arc::clone(&store.place)));
         // Present (and 0) from the start, so an instance that never loads can be alerted on.
-        metrics::gauge!(crate::meters::REVOCATION_STORE_READY).set(0.0);
+        metrics::gauge!(crate::metrics::REVOCATION_STORE_READY).set(0.0);
         store.mirror(
             &local,
             crate::redis_store::Heartbeat {

@@ -13,7 +13,7 @@ use crate::health::{IssuerHealth, Readiness};
 use crate::introspection;
 use crate::introspection::cache::IntrospectionCache;
 use crate::introspection::path::IntrospectionPath;
-use crate::meters::VerifierMeters;
+use crate::metrics::VerifierMeters;
 use crate::provider::Provider;
 use crate::provider::compiled::CompiledProvider;
 use crate::provider::endpoints::TokenEndpoints;
@@ -138,7 +138,7 @@ impl Verifier {
 
     /// The same verifier (sharing keys) with a verified-token cache of about `capacity` typical (1
     /// KiB) tokens; `0` turns the cache off. On by default with
-    /// [`DEFAULT_CACHE_CAPACITY`](crate::DEFAULT_CACHE_CAPACITY).
+    /// [`DEFAULT_CACHE_CAPACITY`](crate::limits::DEFAULT_CACHE_CAPACITY).
     ///
     /// A repeated token skips the signature check; its claims (expiry with leeway included) are
     /// still checked, entries live no longer than the token's `exp`, and an entry whose key has

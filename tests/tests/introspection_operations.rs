@@ -10,10 +10,9 @@ use std::time::Duration;
 
 use actix_web::http::StatusCode;
 use actix_web::{App, HttpResponse, get, test};
+use auth_actix::core::health::IntrospectionStatus;
 use auth_actix::testing::{TestIssuer, TestRequestExt};
-use auth_actix::{
-    AuthError, Introspection, IntrospectionStatus, JwtAuth, PrefetchError, Provider, Verifier,
-};
+use auth_actix::{AuthError, Introspection, JwtAuth, PrefetchError, Provider, Verifier};
 use base64::Engine;
 use metrics_util::debugging::{DebugValue, DebuggingRecorder, Snapshotter};
 use serde_json::json;

@@ -8,7 +8,7 @@ use actix_web::http::StatusCode;
 use actix_web::{App, HttpResponse, test, web};
 use auth_actix::testing::{TestIssuer, TestRequestExt};
 use auth_actix::{Identity, JwtAuth, Revocations, Verified, Verifier, require_role};
-use auth_core::METRIC_NAMES;
+use auth_core::metrics::METRIC_NAMES;
 use metrics_util::debugging::{DebugValue, DebuggingRecorder};
 use tests::{init_tracing, send};
 

@@ -5,7 +5,8 @@
 use actix_web::{App, HttpResponse, HttpServer, web};
 use auth_actix::testing::TestIssuer;
 use auth_actix::{Identity, JwtAuth, TokenSource, Verified};
-use auth_core::{AuthError, MAX_KEYS, MAX_TOKEN_LEN, Malformed, Verifier};
+use auth_core::limits::{MAX_KEYS, MAX_TOKEN_LEN};
+use auth_core::{AuthError, Malformed, Verifier};
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use tests::{error_code as code, init_tracing};

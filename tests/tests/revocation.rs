@@ -14,7 +14,7 @@ use tests::tcp_proxy::FreezableProxy;
 use tests::{init_tracing, send, unix_now, wait_until};
 
 /// How long past its `until` a revocation is kept.
-const MAX_LEEWAY_SECS: i64 = auth_actix::core::MAX_LEEWAY.as_secs() as i64;
+const MAX_LEEWAY_SECS: i64 = auth_actix::core::limits::MAX_LEEWAY.as_secs() as i64;
 
 #[get("/me")]
 async fn me(caller: Verified<Identity>) -> HttpResponse {

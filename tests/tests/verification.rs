@@ -3,10 +3,11 @@
 
 use std::time::Duration;
 
+use auth_core::limits::MAX_TOKEN_LEN;
 use auth_core::testing::TestIssuer;
 use auth_core::{
-    Algorithm, AuthError, Claims, ErrorCode, IdentityKind, MAX_TOKEN_LEN, Malformed, Provider,
-    StandardClaims, Verifier,
+    Algorithm, AuthError, Claims, ErrorCode, IdentityKind, Malformed, Provider, StandardClaims,
+    Verifier,
 };
 use serde::Deserialize;
 use serde_json::json;

@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 use moka::future::Cache;
 
 use crate::error::AuthError;
-use crate::meters::{INTROSPECTION_CACHE, LazyCounter};
+use crate::metrics::{INTROSPECTION_CACHE, LazyCounter};
 use crate::token::verified::VerifiedToken;
 
 /// What introspection concluded about a token.

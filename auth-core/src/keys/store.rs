@@ -17,7 +17,7 @@ use crate::keys::jwks::KeySet;
 use crate::keys::network_policy::NetworkPolicy;
 use crate::keys::settings::KeySettings;
 use crate::keys::source::KeySource;
-use crate::meters::IssuerMeters;
+use crate::metrics::IssuerMeters;
 
 /// What the request path sees: the last good key set and how long it may be used.
 #[derive(Debug)]

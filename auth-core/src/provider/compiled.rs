@@ -14,7 +14,7 @@ use crate::keys::network_policy::NetworkPolicy;
 use crate::keys::signature;
 use crate::keys::source::KeySource;
 use crate::keys::store::KeyStore;
-use crate::meters::IssuerMeters;
+use crate::metrics::IssuerMeters;
 use crate::provider::Provider;
 use crate::provider::discovery::IssuerDocument;
 use crate::token::compact::CompactToken;

@@ -19,7 +19,7 @@ use crate::token::date::now;
 static NEXT_JTI: AtomicU64 = AtomicU64::new(1);
 
 /// The client ID of the front end application people sign in through in the tokens
-/// [`TestIssuer::token_for`] shapes for [`Provider::zitadel`] (`<id>@<project name>`, as Zitadel
+/// [`TestIssuer::token_for`](super::TestIssuer::token_for) shapes for [`Provider::zitadel`] (`<id>@<project name>`, as Zitadel
 /// forms client IDs): give it to [`Provider::zitadel_user_clients`] for those tokens to be
 /// people's.
 pub const ZITADEL_WEB_CLIENT_ID: &str = "263514598346722222@invoices";
@@ -63,7 +63,7 @@ struct ZitadelShape {
     service_user: Option<ServiceUserGrant>,
 }
 
-/// Builds and signs one token; start with [`TestIssuer::token`].
+/// Builds and signs one token; start with [`TestIssuer::token`](super::TestIssuer::token).
 ///
 /// Defaults: `iss` the issuer's URL, `sub` `user-123`, `aud` the issuer's audience, `iat` now,
 /// `exp` in one hour, a fresh `jti`, signed by the issuer's first key (RS256 unless started
@@ -320,7 +320,7 @@ impl<'a> TokenBuilder<'a> {
     /// ```
     ///
     /// # Panics
-    /// If the token is not shaped for an Entra preset (start it with [`TestIssuer::token_for`]).
+    /// If the token is not shaped for an Entra preset (start it with [`TestIssuer::token_for`](super::TestIssuer::token_for)).
     pub fn entra_app_only(mut self) -> Self {
         assert!(
             self.entra.is_some(),
@@ -388,7 +388,7 @@ impl<'a> TokenBuilder<'a> {
     ///
     /// # Panics
     /// If the token is not shaped for [`Provider::zitadel`] (start it with
-    /// [`TestIssuer::token_for`]): other providers' machines look different.
+    /// [`TestIssuer::token_for`](super::TestIssuer::token_for)): other providers' machines look different.
     pub fn zitadel_service_user(mut self, grant: ServiceUserGrant) -> Self {
         let Some(shape) = &mut self.zitadel else {
             panic!(
@@ -426,7 +426,7 @@ impl<'a> TokenBuilder<'a> {
     }
 
     /// Sets the caller's roles: an array at `roles`, or where the provider a token is shaped for
-    /// reads them ([`TestIssuer::token_for`]): `realm_access.roles` for Keycloak, `cognito:groups`
+    /// reads them ([`TestIssuer::token_for`](super::TestIssuer::token_for)): `realm_access.roles` for Keycloak, `cognito:groups`
     /// for Cognito, a Zitadel role map (in the claim qualified by the project) granted by the first
     /// trusted organisation.
     pub fn roles<I, S>(mut self, roles: I) -> Self
@@ -445,7 +445,7 @@ impl<'a> TokenBuilder<'a> {
     }
 
     /// Puts the caller in an organisation that granted them `roles`, written as the provider the
-    /// token is shaped for ([`TestIssuer::token_for`]) writes it:
+    /// token is shaped for ([`TestIssuer::token_for`](super::TestIssuer::token_for)) writes it:
     ///
     /// - Clerk: the active organisation `o` of a v2 session token (`org:admin` written `admin`).
     /// - Zitadel: grants of `roles` by `id` in the role claim qualified by the project
@@ -459,7 +459,7 @@ impl<'a> TokenBuilder<'a> {
     ///
     /// # Panics
     /// For a provider whose tokens carry no organisation (Okta, Cognito, Google, Firebase,
-    /// Cloudflare Access, generic OIDC, and [`TestIssuer::token`]'s tokens), naming it, so a test
+    /// Cloudflare Access, generic OIDC, and [`TestIssuer::token`](super::TestIssuer::token)'s tokens), naming it, so a test
     /// of organisations never passes on a token without one; and where the provider's
     /// organisations cannot hold `roles` (Keycloak's grant none; an Auth0 provider without a roles
     /// claim).
@@ -643,9 +643,9 @@ impl<'a> TokenBuilder<'a> {
     }
 
     /// Issues the token as an opaque string instead of a JWT (`ot_` and random characters, or the
-    /// issuer's [prefix](TestIssuer::set_opaque_prefix)): the issuer keeps the claims and answers
-    /// for them at its introspection endpoint (see [`TestIssuer::introspection`]), until the token
-    /// expires or [`TestIssuer::revoke`] ends it.
+    /// issuer's [prefix](super::TestIssuer::set_opaque_prefix)): the issuer keeps the claims and answers
+    /// for them at its introspection endpoint (see [`TestIssuer::introspection`](super::TestIssuer::introspection)), until the token
+    /// expires or [`TestIssuer::revoke`](super::TestIssuer::revoke) ends it.
     ///
     /// Shaped for [`Provider::zitadel`], the answer has Zitadel's field names: a person's carries
     /// the login name as `username` (and `preferred_username`), as Zitadel answers for a token
@@ -667,7 +667,7 @@ impl<'a> TokenBuilder<'a> {
     /// Signs the token with the issuer's current key for the chosen algorithm.
     ///
     /// # Panics
-    /// If the issuer holds no key for the algorithm (see [`TestIssuer::start_with`]), or the token
+    /// If the issuer holds no key for the algorithm (see [`TestIssuer::start_with`](super::TestIssuer::start_with)), or the token
     /// is a Zitadel personal access token, which is never a JWT.
     pub fn sign(self) -> String {
         if let Some(ZitadelShape {

@@ -121,7 +121,9 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         metrics_exporter_prometheus::PrometheusBuilder::new()
             .with_http_listener(address)
             .set_buckets_for_metric(
-                metrics_exporter_prometheus::Matcher::Full(auth_actix::core::VERIFY_SECONDS.into()),
+                metrics_exporter_prometheus::Matcher::Full(
+                    auth_actix::core::metrics::VERIFY_SECONDS.into(),
+                ),
                 &[
                     1e-6, 2.5e-6, 5e-6, 1e-5, 2.5e-5, 5e-5, 1e-4, 2.5e-4, 1e-3, 1e-2, 0.1, 1.0,
                 ],

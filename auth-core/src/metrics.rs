@@ -6,11 +6,11 @@
 //! `JwtAuth`) is built, or after its keys were first fetched, still sees every series, and after
 //! that first use the request path neither hashes label sets nor allocates. Labels are bounded:
 //! the configured issuer (a multi-tenant template, never a token's `iss`), fixed outcome words.
-//! Names are listed in [`METRIC_NAMES`].
+//! Names are listed in [`METRIC_NAMES`]; each name's constant documents its labels.
 
 use std::sync::{Arc, OnceLock};
 
-use metrics::{Counter, Gauge, Histogram, Key, Label, Level, Metadata, Recorder};
+use ::metrics::{Counter, Gauge, Histogram, Key, Label, Level, Metadata, Recorder};
 
 /// Every metric this crate (and `auth-actix`) records, for dashboards and tests.
 pub const METRIC_NAMES: [&str; 13] = [
