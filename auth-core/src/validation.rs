@@ -141,11 +141,13 @@ impl ClaimRules {
 
     /// Whether the authorized-party check lets this payload through without `azp` because the
     /// provider accepts such tokens from headers: the verified token then counts from a header
-    /// only.
+    /// only. Session tokens only: Clerk omits `azp` from those when a native app sends no
+    /// `Origin`, and nothing else (a JWT template, an OAuth access token) is excused for it.
     pub(crate) fn azp_excused(&self, payload: &Object<'_>) -> bool {
         self.missing_azp_from_headers
             && !self.authorized_parties.is_empty()
             && !payload.contains_key("azp")
+            && self.kind.is_session(payload)
     }
 
     /// The one check time can change once the others have passed: `nbf` and `iat` only fall

@@ -1,9 +1,11 @@
-//! Attacks on what a preset's token means, from the second attacker read of the presets (Google,
-//! Entra, Clerk, Auth0, Keycloak, Okta, Zitadel) after the token-meaning changes. Each test states
-//! what should hold, against the public API only; its doc comment names the attack.
+//! Which tokens a preset takes for which kind: Clerk's session tokens apart from its OAuth access
+//! and M2M tokens, Zitadel's people apart from its machines, Auth0's agent-subject machines, and
+//! an Entra trusted tenant that could never be accepted refused at startup. From the second
+//! attacker read of the presets; each test states what holds, against the public API only, and
+//! its doc comment names the attack.
 
-use auth_actix::testing::{TestIssuer, ZITADEL_WEB_CLIENT_ID};
-use auth_actix::{IdentityKind, Provider, StandardClaims, Verifier};
+use auth_actix::testing::{ServiceUserGrant, TestIssuer, ZITADEL_WEB_CLIENT_ID};
+use auth_actix::{AuthError, IdentityKind, Provider, StandardClaims, Verifier};
 use tests::init_tracing;
 
 const PROJECT: &str = "263514598346711111";
@@ -27,7 +29,7 @@ const APP: &str = "https://app.example.com";
 /// Suggested fix: `zitadel_user_clients` should mark the listed clients as people and leave other
 /// person-shaped tokens `Unknown`, not `Service` (presets/zitadel.rs `zitadel_user_clients`).
 #[tokio::test]
-async fn a_person_signed_in_through_an_unlisted_zitadel_app_is_not_taken_for_a_machine() {
+async fn zitadel_user_clients_make_people_and_leave_an_unlisted_client_unknown() {
     init_tracing();
     let issuer = TestIssuer::start().await;
     let zitadel = issuer.adopt(
@@ -56,12 +58,21 @@ async fn a_person_signed_in_through_an_unlisted_zitadel_app_is_not_taken_for_a_m
             .verify::<StandardClaims>(&same_person)
             .await
             .unwrap();
-        assert_ne!(
+        assert_eq!(
             claims.identity().kind,
-            IdentityKind::Service,
-            "a person signed in through {other_app} passes #[require_service]: {}",
+            IdentityKind::Unknown,
+            "a person signed in through {other_app} is taken for a kind: {}",
             tests::payload(&same_person)
         );
+    }
+    // Machines keep the shapes Zitadel gives them, listed clients or not.
+    for grant in [ServiceUserGrant::JwtProfile, ServiceUserGrant::ClientCredentials] {
+        let machine = issuer
+            .token_for(&zitadel)
+            .zitadel_service_user(grant)
+            .sign();
+        let claims = verifier.verify::<StandardClaims>(&machine).await.unwrap();
+        assert_eq!(claims.identity().kind, IdentityKind::Service, "{grant:?}");
     }
 }
 
@@ -104,17 +115,74 @@ fn clerk_oauth_access_token(issuer: &TestIssuer, clerk: &Provider, azp: Option<&
 /// `client_id` claim, or a `jti` starting `oat_`/`sub` starting `mch_`) as not a session token
 /// (token_kind.rs `session_or_templates`, `check_header`).
 #[tokio::test]
-async fn a_clerk_oauth_access_token_of_a_third_party_app_is_not_a_session() {
+async fn clerk_accepts_session_tokens_never_oauth_access_or_machine_tokens() {
     init_tracing();
     let issuer = TestIssuer::start().await;
     let clerk = issuer.adopt(Provider::clerk(CLERK, [APP]));
     let verifier = Verifier::new(clerk.clone()).unwrap();
+    let session = issuer
+        .token_for(&clerk)
+        .subject("user_2vYVtestTESTtestTESTtestTESTtest")
+        .claim("jti", "a1b2c3d4e5f6")
+        .sign();
+    assert!(verifier.verify_token(&session).await.is_ok());
+
     let oauth = clerk_oauth_access_token(&issuer, &clerk, Some(APP));
-    let accepted = verifier.verify_token(&oauth).await;
+    let refused = verifier.verify_token(&oauth).await;
     assert!(
-        accepted.is_err(),
-        "a third party's OAuth access token passes as the user's session: {}",
+        matches!(refused, Err(AuthError::WrongTokenKind(_))),
+        "a third party's OAuth access token passes as the user's session: {refused:?} {}",
         tests::payload(&oauth)
+    );
+    // Each mark alone, on an otherwise session-shaped token (`sid`, `azp`, no `aud`).
+    let session_shaped = || {
+        issuer
+            .token_for(&clerk)
+            .subject("user_2vYVtestTESTtestTESTtestTESTtest")
+    };
+    let mut marked: Vec<(String, String)> = ["at+jwt", "AT+JWT", "application/at+jwt"]
+        .into_iter()
+        .map(|typ| (format!("typ {typ}"), session_shaped().header("typ", typ).sign()))
+        .collect();
+    marked.extend([
+        (
+            "client_id".to_owned(),
+            session_shaped()
+                .claim("client_id", "client_2VTWUzvGC5UhdJCNx6xG1D98edc")
+                .sign(),
+        ),
+        (
+            "jti oat_".to_owned(),
+            session_shaped()
+                .claim("jti", "oat_2xKa9Bgv7NxMRDFyQw8LpZ3cTmU1vHjE")
+                .sign(),
+        ),
+        (
+            "sub mch_ (an M2M token)".to_owned(),
+            session_shaped().subject("mch_2xhFjEI5X2qWRvtV13BzSj8H6Dk").sign(),
+        ),
+    ]);
+    for (mark, token) in marked {
+        let refused = verifier.verify_token(&token).await;
+        assert!(
+            matches!(&refused, Err(AuthError::WrongTokenKind(_))),
+            "{mark}: {refused:?} {}",
+            tests::payload(&token)
+        );
+    }
+    // A JWT template's audience does not excuse a machine's subject either.
+    let templates = issuer.adopt(
+        Provider::clerk(CLERK, [APP]).accept_jwt_templates(["https://partner.example.com"]),
+    );
+    let m2m = issuer
+        .token_for(&templates)
+        .subject("mch_2xhFjEI5X2qWRvtV13BzSj8H6Dk")
+        .audience("https://partner.example.com")
+        .sign();
+    let refused = Verifier::new(templates).unwrap().verify_token(&m2m).await;
+    assert!(
+        matches!(refused, Err(AuthError::WrongTokenKind(_))),
+        "{refused:?}"
     );
 }
 
@@ -126,7 +194,7 @@ async fn a_clerk_oauth_access_token_of_a_third_party_app_is_not_a_session() {
 ///
 /// Suggested fix: as above; `azp_excused` (validation.rs) should apply to session tokens only.
 #[tokio::test]
-async fn clerk_accepting_azp_less_sessions_does_not_accept_azp_less_oauth_access_tokens() {
+async fn clerk_excuses_a_missing_azp_for_session_tokens_only() {
     init_tracing();
     let issuer = TestIssuer::start().await;
     let clerk = issuer.adopt(Provider::clerk(CLERK, [APP]).accept_missing_azp_from_headers());
@@ -143,6 +211,22 @@ async fn clerk_accepting_azp_less_sessions_does_not_accept_azp_less_oauth_access
         accepted.is_err(),
         "an azp-less OAuth access token passes as a native app's session: {}",
         tests::payload(&oauth)
+    );
+    // A JWT template token is no session: without `azp` it names no origin and is refused.
+    let templates = issuer.adopt(
+        Provider::clerk(CLERK, [APP])
+            .accept_jwt_templates(["https://partner.example.com"])
+            .accept_missing_azp_from_headers(),
+    );
+    let template = issuer
+        .token_for(&templates)
+        .audience("https://partner.example.com")
+        .without_claim("azp")
+        .sign();
+    let refused = Verifier::new(templates).unwrap().verify_token(&template).await;
+    assert!(
+        matches!(refused, Err(AuthError::InvalidAuthorizedParty { .. })),
+        "an azp-less JWT template token is excused as a session: {refused:?}"
     );
 }
 
@@ -163,7 +247,7 @@ async fn clerk_accepting_azp_less_sessions_does_not_accept_azp_less_oauth_access
 /// machine), and take `sub` equal to the client claim (`azp`/`client_id`) as a machine too
 /// (presets/auth0.rs `machine_subject`).
 #[tokio::test]
-async fn auth0_machine_tokens_with_agent_subject_claims_are_machines() {
+async fn auth0_agent_subject_claims_mark_machines_and_people_stay_people() {
     init_tracing();
     let issuer = TestIssuer::start().await;
     let auth0 = issuer.adopt(
@@ -204,6 +288,30 @@ async fn auth0_machine_tokens_with_agent_subject_claims_are_machines() {
             tests::payload(machine)
         );
     }
+    // A service (non-agent M2M) subject in the Auth0 profile, `sub` its own `azp`.
+    let service = issuer
+        .token_for(&auth0)
+        .subject("CS2MNgcX1VZFCJaEzfKw2VPAAS0gzhqP")
+        .claim("azp", "CS2MNgcX1VZFCJaEzfKw2VPAAS0gzhqP")
+        .claim("sub_profile", "service")
+        .sign();
+    let claims = verifier.verify::<StandardClaims>(&service).await.unwrap();
+    assert_eq!(claims.identity().kind, IdentityKind::Service);
+    // A person on the same API: `sub_profile` `user`, a user ID, the client in `azp`.
+    let person = issuer
+        .token_for(&auth0)
+        .subject("auth0|6553da60a54af58e29493993")
+        .claim("azp", "CS2MNgcX1VZFCJaEzfKw2VPAAS0gzhqP")
+        .claim("sub_profile", "user")
+        .claim("scope", "read:data")
+        .sign();
+    let claims = verifier.verify::<StandardClaims>(&person).await.unwrap();
+    let identity = claims.identity();
+    assert_eq!(
+        (identity.kind, identity.has_scope("read:data")),
+        (IdentityKind::User, false),
+        "a person's asked-for scope counts only through permissions"
+    );
 }
 
 /// Entra multi-tenant: `.trusted_organizations([home])` naming a tenant that is not among the
@@ -218,15 +326,25 @@ async fn auth0_machine_tokens_with_agent_subject_claims_are_machines() {
 /// trusted tenants as other presets accept trusted organisations) (presets/entra.rs
 /// `multi_tenant`, provider.rs `trusted_organizations`).
 #[tokio::test]
-async fn an_entra_home_tenant_trusted_but_not_accepted_is_refused_at_startup() {
+async fn entra_trusting_a_tenant_it_does_not_accept_is_refused_at_startup() {
     init_tracing();
     let client = "6e74172b-be56-4843-9ff4-e66a39bb12e3";
     let home = "72f988bf-86f1-41af-91ab-2d7cd011db47";
     let customer = "fa15d692-e9c7-4460-a743-29f2956fd429";
     let provider = Provider::entra_multi_tenant(client, [customer]).trusted_organizations([home]);
-    let built = Verifier::new(provider);
+    let Err(error) = Verifier::new(provider) else {
+        panic!("trusting tenant {home}, whose tokens are never accepted, starts");
+    };
     assert!(
-        built.is_err(),
-        "trusting tenant {home}, whose tokens are never accepted, starts"
+        error.setting.ends_with("trusted_organizations")
+            && error.problem.contains(home)
+            && error.problem.contains("tenants"),
+        "{error}"
     );
+    let v1 = Provider::entra_v1_multi_tenant(client, [customer]).trusted_organizations([home]);
+    assert!(Verifier::new(v1).is_err());
+    // Trusted and accepted, in either order and spelling: it starts.
+    let accepted = Provider::entra_multi_tenant(client, [customer, home])
+        .trusted_organizations([home.to_ascii_uppercase()]);
+    assert!(Verifier::new(accepted).is_ok());
 }
