@@ -470,10 +470,12 @@ impl Provider {
     /// let domain = Provider::entra_multi_tenant(client, ["72f988bf-86f1-41af-91ab-2d7cd011db47"])
     ///     .trusted_organizations(["contoso.onmicrosoft.com"]);
     /// assert!(Verifier::new(domain).unwrap_err().problem.contains("Tenant ID"));
-    /// let unaccepted = Provider::entra_multi_tenant(client, ["fa15d692-e9c7-4460-a743-29f2956fd429"])
+    /// let customer = "fa15d692-e9c7-4460-a743-29f2956fd429";
+    /// let unaccepted = Provider::entra_multi_tenant(client, [customer])
     ///     .trusted_organizations(["72f988bf-86f1-41af-91ab-2d7cd011db47"]);
     /// let error = Verifier::new(unaccepted).unwrap_err();
-    /// assert!(error.setting.ends_with("trusted_organizations") && error.problem.contains("tenants"));
+    /// assert!(error.setting.ends_with("trusted_organizations"));
+    /// assert!(error.problem.contains("tenants"));
     /// ```
     pub fn trusted_organizations<I, S>(mut self, ids: I) -> Provider
     where

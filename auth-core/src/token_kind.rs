@@ -236,9 +236,17 @@ mod tests {
             ..KindRules::default()
         };
         assert!(clerk.check_header(Some("JWT")).is_ok() && clerk.check_header(None).is_ok());
-        for oauth in ["at+jwt", "AT+JWT", "application/at+jwt", "Application/At+Jwt"] {
+        for oauth in [
+            "at+jwt",
+            "AT+JWT",
+            "application/at+jwt",
+            "Application/At+Jwt",
+        ] {
             assert!(
-                matches!(clerk.check_header(Some(oauth)), Err(AuthError::WrongTokenKind(_))),
+                matches!(
+                    clerk.check_header(Some(oauth)),
+                    Err(AuthError::WrongTokenKind(_))
+                ),
                 "{oauth}"
             );
         }
@@ -341,7 +349,9 @@ mod tests {
             clerk.is_session(&Object::borrow(payload.as_object().unwrap()))
         };
         assert!(is_session(json!({"sid": "sess_1", "sub": "user_2v"})));
-        assert!(!is_session(json!({"sid": "sess_1", "aud": "https://partner.example.com"})));
+        assert!(!is_session(
+            json!({"sid": "sess_1", "aud": "https://partner.example.com"})
+        ));
         assert!(!is_session(json!({"sid": ""})) && !is_session(json!({})));
         assert!(!KindRules::default().is_session(&Object::borrow(
             json!({"sid": "sess_1"}).as_object().unwrap()

@@ -66,7 +66,10 @@ async fn zitadel_user_clients_make_people_and_leave_an_unlisted_client_unknown()
         );
     }
     // Machines keep the shapes Zitadel gives them, listed clients or not.
-    for grant in [ServiceUserGrant::JwtProfile, ServiceUserGrant::ClientCredentials] {
+    for grant in [
+        ServiceUserGrant::JwtProfile,
+        ServiceUserGrant::ClientCredentials,
+    ] {
         let machine = issuer
             .token_for(&zitadel)
             .zitadel_service_user(grant)
@@ -142,7 +145,12 @@ async fn clerk_accepts_session_tokens_never_oauth_access_or_machine_tokens() {
     };
     let mut marked: Vec<(String, String)> = ["at+jwt", "AT+JWT", "application/at+jwt"]
         .into_iter()
-        .map(|typ| (format!("typ {typ}"), session_shaped().header("typ", typ).sign()))
+        .map(|typ| {
+            (
+                format!("typ {typ}"),
+                session_shaped().header("typ", typ).sign(),
+            )
+        })
         .collect();
     marked.extend([
         (
@@ -159,7 +167,9 @@ async fn clerk_accepts_session_tokens_never_oauth_access_or_machine_tokens() {
         ),
         (
             "sub mch_ (an M2M token)".to_owned(),
-            session_shaped().subject("mch_2xhFjEI5X2qWRvtV13BzSj8H6Dk").sign(),
+            session_shaped()
+                .subject("mch_2xhFjEI5X2qWRvtV13BzSj8H6Dk")
+                .sign(),
         ),
     ]);
     for (mark, token) in marked {
@@ -171,9 +181,8 @@ async fn clerk_accepts_session_tokens_never_oauth_access_or_machine_tokens() {
         );
     }
     // A JWT template's audience does not excuse a machine's subject either.
-    let templates = issuer.adopt(
-        Provider::clerk(CLERK, [APP]).accept_jwt_templates(["https://partner.example.com"]),
-    );
+    let templates = issuer
+        .adopt(Provider::clerk(CLERK, [APP]).accept_jwt_templates(["https://partner.example.com"]));
     let m2m = issuer
         .token_for(&templates)
         .subject("mch_2xhFjEI5X2qWRvtV13BzSj8H6Dk")
@@ -223,7 +232,10 @@ async fn clerk_excuses_a_missing_azp_for_session_tokens_only() {
         .audience("https://partner.example.com")
         .without_claim("azp")
         .sign();
-    let refused = Verifier::new(templates).unwrap().verify_token(&template).await;
+    let refused = Verifier::new(templates)
+        .unwrap()
+        .verify_token(&template)
+        .await;
     assert!(
         matches!(refused, Err(AuthError::InvalidAuthorizedParty { .. })),
         "an azp-less JWT template token is excused as a session: {refused:?}"

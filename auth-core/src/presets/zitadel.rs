@@ -378,7 +378,11 @@ mod tests {
                 Unknown,
             ),
             (
-                token(Some("69234237810729019@zitadel"), USER, &[PROJECT, "69234237810729019@zitadel"]),
+                token(
+                    Some("69234237810729019@zitadel"),
+                    USER,
+                    &[PROJECT, "69234237810729019@zitadel"],
+                ),
                 Unknown,
                 Unknown,
             ),
