@@ -148,8 +148,9 @@ impl RuleKind {
                     return format!(
                         "requires {}; the provider's tokens do not say whether a person or a \
                          machine holds this one (Zitadel: a service user can shape its token like \
-                         a person's): name the client IDs of the applications people sign in \
-                         through with Provider::zitadel_user_clients([..])",
+                         a person's, and a token of an unlisted client stays unknown): list the \
+                         client ID of every application people sign in through with \
+                         Provider::zitadel_user_clients([..])",
                         caller(wanted)
                     );
                 }

@@ -536,6 +536,21 @@ async fn missing_or_malformed_settings_fail_at_startup_naming_the_variable() {
             ],
             r#"ENTRA_ALLOWED_TENANTS: Provider::entra_multi_tenant(client_id, tenants): tenants: \"fabrikam.com\" is not a tenant ID"#,
         ),
+        // A home tenant that is not accepted: its tokens would never arrive, its roles never count.
+        (
+            env!("CARGO_BIN_EXE_entra"),
+            &[
+                ("ENTRA_TENANT_ID", "organizations"),
+                ("ENTRA_CLIENT_ID", "6e74172b-be56-4843-9ff4-e66a39bb12e3"),
+                (
+                    "ENTRA_ALLOWED_TENANTS",
+                    "fa15d692-e9c7-4460-a743-29f2956fd429",
+                ),
+                ("ENTRA_HOME_TENANT", "72f988bf-86f1-41af-91ab-2d7cd011db47"),
+            ],
+            "ENTRA_HOME_TENANT: Provider::entra_multi_tenant(client_id, tenants): \
+             trusted_organizations",
+        ),
         (
             env!("CARGO_BIN_EXE_okta"),
             &[

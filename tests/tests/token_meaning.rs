@@ -1158,7 +1158,8 @@ async fn zitadel_service_users_are_machines_whatever_their_grant() {
             StatusCode::FORBIDDEN
         );
     }
-    // Nor is a client that is not listed, though Zitadel put it in `aud` (any `:aud` scope does).
+    // Nor is a client that is not listed, though Zitadel put it in `aud` (any `:aud` scope does);
+    // and nor is it a machine's: a person signing in through an unlisted application looks so.
     let unlisted = issuer
         .token_for(&zitadel)
         .audiences([project, "263514598346799999@other"])
@@ -1166,7 +1167,7 @@ async fn zitadel_service_users_are_machines_whatever_their_grant() {
         .sign();
     for (uri, status) in [
         ("/me/password", StatusCode::FORBIDDEN),
-        ("/jobs", StatusCode::OK),
+        ("/jobs", StatusCode::FORBIDDEN),
     ] {
         assert_eq!(
             send(&app, get(uri, &unlisted)).await.status,

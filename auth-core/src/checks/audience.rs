@@ -36,7 +36,9 @@ pub(crate) struct Recipient {
 
 impl Recipient {
     /// Whom the token is for: audience, authorized party, required claims.
-    pub(crate) fn check(&self, payload: &Object<'_>) -> Result<(), AuthError> {
+    /// Whom the token is for; `session` says whether the token is a session token (the only kind
+    /// a missing `azp` may be excused for).
+    pub(crate) fn check(&self, payload: &Object<'_>, session: bool) -> Result<(), AuthError> {
         match &self.audience {
             AudienceRule::Skip => {}
             AudienceRule::Aud(expected) => {
@@ -67,7 +69,7 @@ impl Recipient {
             }
         }
 
-        if !self.authorized_parties.is_empty() && !self.azp_excused(payload) {
+        if !self.authorized_parties.is_empty() && !self.azp_excused(payload, session) {
             let azp = payload.get("azp");
             match azp.and_then(Json::as_str) {
                 Some(azp) if self.authorized_parties.iter().any(|p| p == azp) => {}
@@ -101,11 +103,13 @@ impl Recipient {
 
     /// Whether the authorized-party check lets this payload through without `azp` because the
     /// provider accepts such tokens from headers: the verified token then counts from a header
-    /// only.
-    pub(crate) fn azp_excused(&self, payload: &Object<'_>) -> bool {
+    /// only. Session tokens only (`session`): Clerk omits `azp` from those when a native app sends
+    /// no `Origin`, and nothing else (a JWT template, an OAuth access token) is excused for it.
+    pub(crate) fn azp_excused(&self, payload: &Object<'_>, session: bool) -> bool {
         self.missing_azp_from_headers
             && !self.authorized_parties.is_empty()
             && !payload.contains_key("azp")
+            && session
     }
 }
 

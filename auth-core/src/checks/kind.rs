@@ -45,6 +45,13 @@ impl KindChecks {
             .map(|typ| typ.strip_prefix("application/").unwrap_or(typ));
         let access = bare.is_some_and(|typ| ACCESS_TOKEN_TYPES.contains(&typ));
         let generic = bare.is_none_or(|typ| GENERIC_TYPES.contains(&typ));
+        // Clerk types its session tokens `JWT`; `at+jwt` is its OAuth access tokens', issued to
+        // a third-party client under the same issuer and keys, without `aud`, with `sid`.
+        if access && self.session_or_templates.is_some() {
+            return Err(AuthError::WrongTokenKind(
+                "header typ at+jwt marks an OAuth access token, not a session token".to_owned(),
+            ));
+        }
         match (self.access_token_typ, access, generic) {
             (_, true, _) | (false, false, true) => Ok(()),
             (true, false, _) => Err(AuthError::WrongTokenKind(
@@ -98,6 +105,11 @@ impl KindChecks {
             }
         }
         if let Some(templates) = &self.session_or_templates {
+            if let Some(machine) = clerk_machine_mark(payload) {
+                return Err(AuthError::WrongTokenKind(format!(
+                    "{machine}: not a session token"
+                )));
+            }
             let listed = |aud: &str| templates.iter().any(|template| template == aud);
             match payload.get("aud") {
                 // Session tokens carry no `aud`: one that names an audience was minted for it (a
@@ -134,6 +146,19 @@ impl KindChecks {
         Ok(())
     }
 
+    /// Whether `payload` is shaped as a Clerk session token: names its session (`sid`), no `aud`
+    /// and none of the marks of Clerk's machine tokens. Only these are excused a missing `azp`
+    /// ([`ClaimChecks::azp_excused`](crate::checks::ClaimChecks::azp_excused)).
+    pub(crate) fn is_session(&self, payload: &Object<'_>) -> bool {
+        self.session_or_templates.is_some()
+            && !payload.contains_key("aud")
+            && clerk_machine_mark(payload).is_none()
+            && payload
+                .get("sid")
+                .and_then(Json::as_str)
+                .is_some_and(|sid| !sid.is_empty())
+    }
+
     /// What only the identity tells: whether an app-only token carries the roles it must.
     pub(crate) fn check_identity(
         &self,
@@ -148,6 +173,27 @@ impl KindChecks {
             return Err(AuthError::MissingClaim("roles".to_owned()));
         }
         Ok(())
+    }
+}
+
+/// What marks a token of Clerk's instance as issued to a machine or an OAuth client rather than
+/// a session: `client_id` (an OAuth access token names its client), a `jti` with the OAuth access
+/// token prefix `oat_`, or a `sub` with the machine prefix `mch_` (M2M tokens).
+fn clerk_machine_mark(payload: &Object<'_>) -> Option<&'static str> {
+    let starts = |claim: &str, prefix: &str| {
+        payload
+            .get(claim)
+            .and_then(Json::as_str)
+            .is_some_and(|value| value.starts_with(prefix))
+    };
+    if payload.contains_key("client_id") {
+        Some("`client_id` marks an OAuth access token")
+    } else if starts("jti", "oat_") {
+        Some("`jti` oat_… marks an OAuth access token")
+    } else if starts("sub", "mch_") {
+        Some("`sub` mch_… marks a machine (M2M) token")
+    } else {
+        None
     }
 }
 
@@ -184,6 +230,26 @@ mod tests {
         assert!(strict.check_header(Some("at+jwt")).is_ok());
         assert!(strict.check_header(Some("application/at+jwt")).is_ok());
         assert!(strict.check_header(Some("JWT")).is_err() && strict.check_header(None).is_err());
+        // Clerk: session tokens only, never its OAuth access tokens, however `at+jwt` is spelt.
+        let clerk = KindChecks {
+            session_or_templates: Some(Vec::new()),
+            ..KindChecks::default()
+        };
+        assert!(clerk.check_header(Some("JWT")).is_ok() && clerk.check_header(None).is_ok());
+        for oauth in [
+            "at+jwt",
+            "AT+JWT",
+            "application/at+jwt",
+            "Application/At+Jwt",
+        ] {
+            assert!(
+                matches!(
+                    clerk.check_header(Some(oauth)),
+                    Err(AuthError::WrongTokenKind(_))
+                ),
+                "{oauth}"
+            );
+        }
     }
 
     #[test]
@@ -262,5 +328,33 @@ mod tests {
         assert!(check(json!({"sid": "sess_1", "aud": []})).is_err());
         assert!(check(json!({"sid": "sess_1", "aud": null})).is_err());
         assert!(check(json!({"sid": "sess_1", "aud": "https://partner.example.com"})).is_ok());
+        // Clerk's OAuth access tokens and M2M tokens, with or without a template's audience.
+        for machine in [
+            json!({"sid": "sess_1", "client_id": "client_2V"}),
+            json!({"sid": "sess_1", "client_id": null}),
+            json!({"sid": "sess_1", "jti": "oat_2xKa"}),
+            json!({"sid": "sess_1", "sub": "mch_cron"}),
+            json!({"aud": "https://partner.example.com", "sub": "mch_cron"}),
+            json!({"aud": "https://partner.example.com", "client_id": "client_2V"}),
+        ] {
+            assert!(
+                matches!(check(machine.clone()), Err(AuthError::WrongTokenKind(_))),
+                "{machine}"
+            );
+            let payload = Object::borrow(machine.as_object().unwrap());
+            assert!(!clerk.is_session(&payload), "{machine}");
+        }
+        assert!(check(json!({"sid": "sess_1", "sub": "user_2v", "jti": "abc"})).is_ok());
+        let is_session = |payload: serde_json::Value| {
+            clerk.is_session(&Object::borrow(payload.as_object().unwrap()))
+        };
+        assert!(is_session(json!({"sid": "sess_1", "sub": "user_2v"})));
+        assert!(!is_session(
+            json!({"sid": "sess_1", "aud": "https://partner.example.com"})
+        ));
+        assert!(!is_session(json!({"sid": ""})) && !is_session(json!({})));
+        assert!(!KindChecks::default().is_session(&Object::borrow(
+            json!({"sid": "sess_1"}).as_object().unwrap()
+        )));
     }
 }

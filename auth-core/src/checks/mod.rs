@@ -35,7 +35,8 @@ impl ClaimChecks {
     /// [`IssuerMatch::matches`]: the one entry for every claim rule before the identity mapping.
     pub(crate) fn check(&self, payload: &Object<'_>, iss: &str, now: i64) -> Result<(), AuthError> {
         self.check_dates(payload, now)?;
-        self.recipient.check(payload)?;
+        self.recipient
+            .check(payload, self.kind.is_session(payload))?;
         self.kind.check_payload(payload)?;
         self.issuer.check_tenant(iss, payload)
     }
@@ -58,6 +59,13 @@ impl ClaimChecks {
             }
         }
         Ok(())
+    }
+
+    /// Whether a payload that passed counts from a header only: accepted without `azp` under
+    /// `Provider::accept_missing_azp_from_headers` ([`Recipient::azp_excused`]).
+    pub(crate) fn azp_excused(&self, payload: &Object<'_>) -> bool {
+        self.recipient
+            .azp_excused(payload, self.kind.is_session(payload))
     }
 
     /// The one check time can change once the others have passed: `nbf` and `iat` only fall

@@ -33,8 +33,11 @@ pub(crate) struct IdentityMapping {
     pub(crate) user_scopes: Option<Vec<NameClaim>>,
     pub(crate) email: ClaimPath,
     pub(crate) service: Option<ServiceRule>,
-    /// The kind of a token the service rule does not mark: a person's, except where the
-    /// provider's people and machines can look alike (Zitadel without its user clients).
+    /// Tokens the service rule does not mark and this rule does are a person's, whatever
+    /// `unmarked` says (Zitadel's listed user clients).
+    pub(crate) person: Option<ServiceRule>,
+    /// The kind of a token neither rule marks: a person's, except where the provider's people
+    /// and machines can look alike (Zitadel, whose unlisted clients stay `Unknown`).
     pub(crate) unmarked: IdentityKind,
     /// The subject when `sub` is empty (Cloudflare service tokens: `common_name`).
     pub(crate) subject_fallback: Option<ClaimPath>,
@@ -56,6 +59,7 @@ impl Default for IdentityMapping {
             user_scopes: None,
             email: ClaimPath::claim("email"),
             service: None,
+            person: None,
             unmarked: IdentityKind::User,
             subject_fallback: None,
             organization: None,
@@ -98,8 +102,9 @@ impl IdentityMapping {
             ("", Some(fallback)) => fallback,
             (sub, _) => sub,
         };
-        let kind = match &self.service {
-            Some(rule) if rule.holds(payload) => IdentityKind::Service,
+        let kind = match (&self.service, &self.person) {
+            (Some(rule), _) if rule.holds(payload) => IdentityKind::Service,
+            (_, Some(rule)) if rule.holds(payload) => IdentityKind::User,
             _ => self.unmarked,
         };
         let mut roles = collect(&self.roles);

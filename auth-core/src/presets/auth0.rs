@@ -58,8 +58,13 @@ impl Provider {
     /// `client-credentials` (the Auth0 profile), or `sub` = `<client_id>@clients` where the client
     /// ID is the token's own `azp` (Auth0 profile) or `client_id` (RFC 9068 profile). A `sub` that
     /// merely ends with `@clients` is a person's: an enterprise connection's user ID
-    /// (`samlp|acme-corp|ops@clients`) is chosen by the customer's identity provider. Auth0 issues
-    /// DPoP-bound tokens (Early Access); they need their proof.
+    /// (`samlp|acme-corp|ops@clients`) is chosen by the customer's identity provider. On an API
+    /// with agent subject claims (`agent_subject_claims: auth0-v1`, Early Access) Auth0 appends no
+    /// `@clients` ("the `sub` claim can reference an agent ID, and the `@clients` suffix is no
+    /// longer appended to client IDs") and writes no `gty` for an agent, so a token is a machine's
+    /// too when its `sub_profile` is `service` or `ai_agent`, or its `sub` is exactly its own
+    /// `azp` or `client_id` (a user ID always names its connection, `auth0|…`, and never equals a
+    /// client ID). Auth0 issues DPoP-bound tokens (Early Access); they need their proof.
     ///
     /// **Organizations.** A user who logs in through an Auth0 Organization gets a token carrying
     /// its `org_id` (and `org_name` where the tenant enables names). Auth0 asks APIs to validate
@@ -99,6 +104,11 @@ impl Provider {
     /// <https://auth0.com/docs/manage-users/organizations/using-tokens>,
     /// <https://auth0.com/docs/manage-users/organizations/organization-roles>,
     /// <https://auth0.com/docs/secure/tokens/access-tokens/access-token-profiles>,
+    /// <https://auth0.com/docs/ai-agents-mcp/agents-as-principal/agent-identity-in-tokens>
+    /// (`sub_profile`: `user`, `service` or `ai_agent`), the Management API's
+    /// `agent_subject_claims` setting
+    /// (<https://auth0.github.io/node-auth0/types/index.Management.ResourceServerAgentSubjectClaimsSchemaEnum.html>,
+    /// no `@clients` suffix),
     /// <https://auth0.com/docs/manage-users/access-control/configure-core-rbac/enable-role-based-access-control-for-apis>,
     /// <https://auth0.com/docs/tokens/guides/create-namespaced-custom-claims>.
     ///
@@ -139,6 +149,12 @@ impl Provider {
             ServiceRule::ClaimEquals(ClaimPath::claim("gty"), "client-credentials".to_owned()),
             machine_subject("azp"),
             machine_subject("client_id"),
+            // Agent subject claims (`agent_subject_claims: auth0-v1`): the entity type itself,
+            // and a client's `sub` without the `@clients` suffix.
+            ServiceRule::ClaimEquals(ClaimPath::claim("sub_profile"), "service".to_owned()),
+            ServiceRule::ClaimEquals(ClaimPath::claim("sub_profile"), "ai_agent".to_owned()),
+            ServiceRule::ClaimsEqual(ClaimPath::claim("sub"), ClaimPath::claim("azp")),
+            ServiceRule::ClaimsEqual(ClaimPath::claim("sub"), ClaimPath::claim("client_id")),
         ]))
         .token_endpoints(TokenEndpoints::oauth(
             format!("{base}/.well-known/openid-configuration"),

@@ -25,10 +25,10 @@ impl Provider {
     /// the check then; its backend SDK, since it enforces authorized parties, refuses such a
     /// token. This preset refuses it too (401 `INVALID_TOKEN`), since without `azp` nothing says
     /// which site the session belongs to. For non-browser clients, opt in with
-    /// [`Provider::accept_missing_azp_from_headers`]: a token without `azp` is then accepted when
-    /// the client sent it in the `Authorization` header, never from the `__session` cookie, which
-    /// the browser attaches for whatever page asks. A token that carries `azp` is checked either
-    /// way.
+    /// [`Provider::accept_missing_azp_from_headers`]: a session token without `azp` is then
+    /// accepted when the client sent it in the `Authorization` header, never from the `__session`
+    /// cookie, which the browser attaches for whatever page asks. A token that carries `azp` is
+    /// checked either way.
     ///
     /// **Which tokens.** Session tokens only: they name their session (`sid`) and carry no `aud`.
     /// JWT template tokens share the issuer and keys, may carry a third party's `aud` and may live
@@ -36,6 +36,16 @@ impl Provider {
     /// token whose `aud` names none of those was minted for someone else and is refused even when
     /// it carries a `sid`. A session whose `sts` is `pending` (Organizations required but none
     /// chosen yet) is refused, as Clerk's SDK treats it as signed out.
+    ///
+    /// Clerk's OAuth access tokens ("OAuth tokens are machine tokens") are JWTs under the same
+    /// issuer and keys, carry `sid` and no `aud` like a session, and go to any third-party client
+    /// a user consented to; its M2M tokens may be JWTs too. Neither is a session, so a token is
+    /// refused as [`AuthError::WrongTokenKind`](crate::AuthError::WrongTokenKind) (401
+    /// `INVALID_TOKEN`) when its header `typ` is `at+jwt` (any case, with or without
+    /// `application/`; Clerk types session tokens `JWT`), or it carries `client_id` (the OAuth
+    /// client), a `jti` starting `oat_` (an OAuth access token's ID) or a `sub` starting `mch_` (a
+    /// machine's ID), JWT template or not. A session token customised to carry `client_id` is
+    /// refused for the same reason.
     ///
     /// **Roles.** Anyone can create an organisation from the front end and becomes its `org:admin`,
     /// so an organisation role is not an application role: the active organisation (`o` in v2
@@ -57,7 +67,11 @@ impl Provider {
     /// <https://clerk.com/docs/guides/sessions/manual-jwt-verification>, Clerk's backend SDK
     /// refusing a missing `azp` (<https://github.com/clerk/javascript/commit/80afb69ecf2d1a3525e46a919952a47ff1fe924b>),
     /// <https://clerk.com/docs/guides/organizations/control-access/roles-and-permissions>,
-    /// <https://clerk.com/docs/guides/sessions/jwt-templates>.
+    /// <https://clerk.com/docs/guides/sessions/jwt-templates>, OAuth access tokens
+    /// <https://clerk.com/docs/oauth/oauth-verify-tokens>,
+    /// <https://clerk.com/changelog/2026-01-08-jwt-oauth-access-tokens>, M2M tokens
+    /// <https://clerk.com/docs/machine-auth/m2m-tokens> (machine IDs `mch_…`),
+    /// <https://clerk.com/docs/guides/development/machine-auth/token-formats>.
     ///
     /// ```
     /// # #[tokio::main(flavor = "current_thread")]
@@ -141,8 +155,10 @@ impl Provider {
     /// Accepts Clerk session tokens without `azp` when they come in a header (`Authorization:
     /// Bearer`), for clients that send no `Origin` (native apps, servers), which Clerk issues
     /// without it. From the `__session` cookie such a token is still refused: a cookie comes with
-    /// any site's requests, and `azp` is what ties a session to your origins. Tokens that carry
-    /// `azp` are checked against the authorized parties either way. For [`Provider::clerk`] only.
+    /// any site's requests, and `azp` is what ties a session to your origins. Session tokens only
+    /// (`sid`, no `aud`): a JWT template token or an OAuth access token without `azp` is refused.
+    /// Tokens that carry `azp` are checked against the authorized parties either way. For
+    /// [`Provider::clerk`] only.
     ///
     /// Without `JwtAuth`, verify a cookie's token with
     /// [`Verifier::verify_cookie_token`](crate::Verifier::verify_cookie_token), which applies the

@@ -140,7 +140,9 @@ impl Provider {
     /// ([`Identity::organization`](crate::Identity::organization)): `#[require_role("admin")]`
     /// refuses a customer's admin, and `#[require_org_role("admin", org = "tenant")]` on a route
     /// naming the tenant (`/tenants/{tenant}/...`) admits them there. They count as application
-    /// roles only for tenants named with [`Provider::trusted_organizations`] (your own). Token
+    /// roles only for tenants named with [`Provider::trusted_organizations`] (your own), which
+    /// must be among `tenants` too: a trusted tenant that is not is refused when the verifier is
+    /// built, since its tokens would never be accepted. Token
     /// kinds, app-only callers and the identifier to store users by (`oid` with `tid`) as for
     /// [`Provider::entra`].
     ///

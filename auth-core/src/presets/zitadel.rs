@@ -83,7 +83,11 @@ impl Provider {
     ///   machine's, [`IdentityKind::Service`](crate::IdentityKind), whatever else it says.
     /// - With [`Provider::zitadel_user_clients`] (the client IDs of the applications people sign in
     ///   through), any other token whose `client_id` is one of them is a person's,
-    ///   [`IdentityKind::User`](crate::IdentityKind), and every other a machine's.
+    ///   [`IdentityKind::User`](crate::IdentityKind). Any other stays
+    ///   [`IdentityKind::Unknown`](crate::IdentityKind): a person signing in through an application
+    ///   you did not list (another front end of the project, or another project's application
+    ///   asking for this project's `:aud` scope, the console's included) is shaped like a person,
+    ///   not a machine.
     /// - Without it, any other token is [`IdentityKind::Unknown`](crate::IdentityKind): it looks
     ///   like a person's, and a service user can make it look so. Neither `#[require_user]` nor
     ///   `#[require_service]` admits it. Set the client IDs before guarding routes by the kind of
@@ -236,10 +240,12 @@ impl Provider {
     /// The client IDs of the applications people sign in through (the front ends' OIDC
     /// applications, e.g. `263514598346722222@invoices`, from each application's page in the
     /// console): a token whose `client_id` is one of them, differs from `sub` and is in `aud` (as
-    /// a person's always is) is a person's ([`IdentityKind::User`]); every other Zitadel token is
-    /// a machine's ([`IdentityKind::Service`]). Without this setting a token shaped like a
-    /// person's is [`IdentityKind::Unknown`], which neither `#[require_user]` nor
-    /// `#[require_service]` admits: Zitadel copies any requested
+    /// a person's always is) is a person's ([`IdentityKind::User`]). The list only makes people:
+    /// a machine's shapes stay [`IdentityKind::Service`], and a token shaped like a person's whose
+    /// client is not listed stays [`IdentityKind::Unknown`], as without this setting (any person
+    /// of the instance can sign in through an application you did not list, e.g. the console,
+    /// and ask for this project's audience). [`IdentityKind::Unknown`] is admitted by neither
+    /// `#[require_user]` nor `#[require_service]`: Zitadel copies any requested
     /// `urn:zitadel:iam:org:project:id:<X>:aud` scope into `aud`, so a service user can put its own
     /// username, its `client_id` with client credentials, beside the project and look like a
     /// person (see [`Provider::zitadel`]).
@@ -263,7 +269,7 @@ impl Provider {
     ///     .zitadel_user_clients(Vec::<String>::new());
     /// assert!(Verifier::new(none).unwrap_err().problem.contains("client ID"));
     /// ```
-    pub fn zitadel_user_clients<I, S>(self, client_ids: I) -> Provider
+    pub fn zitadel_user_clients<I, S>(mut self, client_ids: I) -> Provider
     where
         I: IntoIterator<Item = S>,
         S: Into<String>,
@@ -276,7 +282,7 @@ impl Provider {
                 "only a Provider::zitadel(..) reads Zitadel's clients",
             );
         }
-        if self.mapping.unmarked != IdentityKind::Unknown {
+        if self.mapping.unmarked != IdentityKind::Unknown || self.mapping.person.is_some() {
             return self.invalid(
                 setting,
                 "given twice, or after service_rule(..): give every client ID people sign in \
@@ -315,16 +321,15 @@ impl Provider {
                 ),
             );
         }
+        // The list can only make a person: an unlisted client says nothing about a machine.
         let listed = ServiceRule::Any(
             client_ids
                 .into_iter()
                 .map(|id| ServiceRule::ClaimEquals(client_id(), id))
                 .collect(),
         );
-        self.service_rule(ServiceRule::Any(vec![
-            machine_shapes(),
-            ServiceRule::Not(Box::new(listed)),
-        ]))
+        self.mapping.person = Some(listed);
+        self
     }
 }
 
@@ -368,11 +373,21 @@ mod tests {
         let cases = [
             // A person through the listed front end.
             (token(Some(WEB), USER, &[PROJECT, WEB]), Unknown, User),
-            // A client-credentials service user with its username added to `aud`.
+            // A client-credentials service user with its username added to `aud`, or a person
+            // through an unlisted application: nothing tells them apart.
             (
                 token(Some("bot"), USER, &[PROJECT, "bot"]),
                 Unknown,
-                Service,
+                Unknown,
+            ),
+            (
+                token(
+                    Some("69234237810729019@zitadel"),
+                    USER,
+                    &[PROJECT, "69234237810729019@zitadel"],
+                ),
+                Unknown,
+                Unknown,
             ),
             // ... and without it; the JWT profile grant; a personal access token.
             (token(Some("bot"), USER, &[PROJECT]), Service, Service),

@@ -148,7 +148,7 @@ impl CompiledProvider {
         checks.check(payload, iss, now)?;
         let identity = self.mapping.identity(payload, iss)?;
         self.checks.kind.check_identity(&identity, payload)?;
-        let facts = PayloadFacts::of(payload).header_only(checks.recipient.azp_excused(payload));
+        let facts = PayloadFacts::of(payload).header_only(checks.azp_excused(payload));
         Ok((identity, facts))
     }
 

@@ -351,6 +351,7 @@ impl Provider {
     /// [`IdentityKind::Unknown`](crate::IdentityKind).
     pub fn service_rule(mut self, rule: ServiceRule) -> Provider {
         self.mapping.service = Some(rule);
+        self.mapping.person = None;
         self.mapping.unmarked = IdentityKind::User;
         self
     }
@@ -368,6 +369,8 @@ impl Provider {
     /// IDs as tokens carry them. Entra tenant IDs are GUIDs, trimmed and lower-cased here as
     /// tokens write them; anything else (a domain) is a configuration error naming the entry. An
     /// empty or blank ID is a configuration error too (it would trust no organisation, silently).
+    /// So is, on a multi-tenant Entra preset, a tenant that is not among the accepted `tenants`:
+    /// its tokens are never accepted, so trusting it cannot work.
     ///
     /// ```
     /// use auth_core::{Provider, Verifier};
@@ -379,6 +382,12 @@ impl Provider {
     /// let domain = Provider::entra_multi_tenant(client, ["72f988bf-86f1-41af-91ab-2d7cd011db47"])
     ///     .trusted_organizations(["contoso.onmicrosoft.com"]);
     /// assert!(Verifier::new(domain).unwrap_err().problem.contains("Tenant ID"));
+    /// let customer = "fa15d692-e9c7-4460-a743-29f2956fd429";
+    /// let unaccepted = Provider::entra_multi_tenant(client, [customer])
+    ///     .trusted_organizations(["72f988bf-86f1-41af-91ab-2d7cd011db47"]);
+    /// let error = Verifier::new(unaccepted).unwrap_err();
+    /// assert!(error.setting.ends_with("trusted_organizations"));
+    /// assert!(error.problem.contains("tenants"));
     /// ```
     pub fn trusted_organizations<I, S>(mut self, ids: I) -> Provider
     where
@@ -806,13 +815,40 @@ impl Provider {
                 }
             }
             IssuerMatch::Tenants {
-                prefix, tenants, ..
+                prefix,
+                tenants,
+                tenant_claim,
+                ..
             } => {
                 issuer_url::checked(&issuer_setting, prefix)?;
                 if tenants.is_empty() || tenants.iter().any(String::is_empty) {
                     return Err(ConfigError::new(
                         format!("{}: tenants", self.name),
                         "a multi-tenant issuer needs the list of tenant IDs it accepts, none empty",
+                    ));
+                }
+                // The tenant claim names the organisation and must match `iss`, so a trusted
+                // tenant outside the list never reaches a handler: its tokens are an unknown
+                // issuer's.
+                let org_is_tenant = matches!(
+                    (&self.mapping.organization, tenant_claim),
+                    (Some(OrgMapping::Tenant { claim }), Some(tenant))
+                        if *claim == ClaimPath::claim(tenant)
+                );
+                if let Some(unlisted) = self
+                    .mapping
+                    .trusted_organizations
+                    .iter()
+                    .find(|trusted| org_is_tenant && !tenants.contains(trusted))
+                {
+                    return Err(ConfigError::new(
+                        format!("{}: trusted_organizations", self.name),
+                        format!(
+                            "tenant {unlisted:?} is trusted but not among the accepted tenants, \
+                             so its tokens are refused as an unknown issuer and its roles never \
+                             count: add it to `tenants` too, or remove it from \
+                             trusted_organizations"
+                        ),
                     ));
                 }
             }

@@ -10,7 +10,7 @@
 //! | `ENTRA_TENANT_ID` | your tenant ID, a GUID (Entra admin center > Overview > Tenant ID), or `common` / `organizations` for a multi-tenant app (unset: embedded demo issuer) |
 //! | `ENTRA_CLIENT_ID` | the API's application (client) ID |
 //! | `ENTRA_ALLOWED_TENANTS` | with `common`/`organizations`: comma-separated tenant IDs (GUIDs) to accept |
-//! | `ENTRA_HOME_TENANT` | with `common`/`organizations`, optional: your own tenant ID, whose roles are the application's |
+//! | `ENTRA_HOME_TENANT` | with `common`/`organizations`, optional: your own tenant ID, whose roles are the application's; list it in `ENTRA_ALLOWED_TENANTS` too |
 //! | `BIND` | listen address, default `127.0.0.1:8080` |
 //!
 //! `/admin` needs the app role `admin` as an application role: assigned in your own tenant (App
