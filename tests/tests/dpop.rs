@@ -438,11 +438,23 @@ async fn behind_a_proxy_the_public_origin_decides() {
     )
     .await;
     assert_eq!(ignored.code(), "INVALID_DPOP_PROOF");
+    // Trusted, the forwarded host counts only when the application lists it.
+    let proof = key.proof("GET", "https://api.example.com/items", &token);
+    let unlisted = call(
+        JwtAuth::new(issuer.provider())
+            .unwrap()
+            .trust_forwarded_headers(),
+        forwarded().dpop(&token, &proof),
+    )
+    .await;
+    assert_eq!(unlisted.code(), "INVALID_DPOP_PROOF");
     let proof = key.proof("GET", "https://api.example.com/items", &token);
     let trusted = call(
         JwtAuth::new(issuer.provider())
             .unwrap()
-            .trust_forwarded_headers(),
+            .trust_forwarded_headers()
+            .allowed_hosts(["api.example.com"])
+            .unwrap(),
         forwarded().dpop(&token, &proof),
     )
     .await;
