@@ -154,6 +154,17 @@ impl RedisReplays {
         match recorded {
             crate::redis_store::ProofRecord::First => Ok(()),
             crate::redis_store::ProofRecord::Replayed => Err(AuthError::DpopReplay),
+            crate::redis_store::ProofRecord::Lost { wiped_at } => {
+                Err(AuthError::StoreUnavailable(format!(
+                    "Redis lost the DPoP proofs it remembered (a restart without persistence, a \
+                     failover to a replica that lagged, or a flush) at {wiped_at} (seconds since \
+                     the epoch): proofs are refused until {} so that none seen before can be \
+                     replayed",
+                    wiped_at
+                        .saturating_add(lifetime.as_secs().cast_signed())
+                        .saturating_add(1)
+                )))
+            }
             crate::redis_store::ProofRecord::OverShare => {
                 Err(AuthError::StoreUnavailable(format!(
                     "this client's DPoP key has had {} proofs remembered in Redis within one proof \

@@ -627,7 +627,12 @@ impl Verifier {
     ) -> Result<Arc<VerifiedToken>, AuthError> {
         let verified = self.verify_unrevoked(token).await?;
         if let Some(revocations) = &self.inner.revocations {
-            revocations.check(&verified, started)?;
+            let leeway = self
+                .inner
+                .issuers
+                .get(verified.provider())
+                .map_or(crate::provider::MAX_LEEWAY, |issuer| issuer.rules.leeway);
+            revocations.check(&verified, started, leeway)?;
         }
         Ok(verified)
     }
