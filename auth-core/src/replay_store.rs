@@ -48,7 +48,7 @@ pub(crate) struct ReplayStore {
 enum Place {
     Memory(Arc<MemoryReplays>),
     #[cfg(feature = "redis")]
-    Redis(RedisReplays),
+    Redis(Box<RedisReplays>),
 }
 
 /// Proofs remembered in Redis.
@@ -104,11 +104,11 @@ impl ReplayStore {
     ) -> ReplayStore {
         ReplayStore {
             lifetime,
-            place: Place::Redis(RedisReplays {
+            place: Place::Redis(Box::new(RedisReplays {
                 store,
                 per_key: per_key.max(1),
                 eviction_accepted,
-            }),
+            })),
         }
     }
 

@@ -787,9 +787,14 @@ impl Revocations {
     }
 
     /// Revokes every token of `subject` from `issuer` issued before `issued_before` (seconds since
-    /// the epoch; now, for "sign out everywhere"). Kept until no such token can still be accepted:
+    /// the epoch; now, for "sign out everywhere"). A token whose `iat` is less than the provider's
+    /// leeway after that time is refused too, since an issuer whose clock runs ahead may have
+    /// minted it before: a user who signs in again at once is refused for that leeway. Kept until
+    /// no such token can still be accepted: each instance's own
     /// [`max_token_lifetime`](RevocationSettings::max_token_lifetime) (24 hours by default) after
-    /// that time, plus [`MAX_LEEWAY`].
+    /// that time, plus [`MAX_LEEWAY`] twice; with Redis, the store keeps it for the longest
+    /// `max_token_lifetime` accepted (366 days), so an instance with a longer setting than the
+    /// writer's still finds it.
     pub async fn revoke_subject(
         &self,
         issuer: &str,
