@@ -272,9 +272,11 @@ impl JwtAuth {
     }
 
     /// Hosts (as clients send them in `Host`: `api.example.com`, `api.example.com:8443`) a DPoP
-    /// proof is accepted for when no [`JwtAuth::public_origin`] is set and forwarded headers are
-    /// not trusted; the proof's `htu` is then checked against the request's `Host`. For an API
-    /// addressed by several names; prefer `public_origin` where there is one.
+    /// proof is accepted for when no [`JwtAuth::public_origin`] is set; the proof's `htu` is then
+    /// checked against the request's `Host`, or, with [`JwtAuth::trust_forwarded_headers`], the
+    /// forwarded host, which must be listed here too (a proxy forwards whatever `Host` a client
+    /// sent to its catch-all server). For an API addressed by several names; prefer
+    /// `public_origin` where there is one.
     pub fn allowed_hosts<I, S>(mut self, hosts: I) -> Result<JwtAuth, ConfigError>
     where
         I: IntoIterator<Item = S>,
@@ -319,8 +321,10 @@ impl JwtAuth {
 
     /// Reads the request's scheme and host from `Forwarded` / `X-Forwarded-Proto` /
     /// `X-Forwarded-Host`, for DPoP's `htu`. Only behind a proxy that sets them and strips what
-    /// clients send: otherwise a client chooses the URL its proof is checked against. Prefer
-    /// [`JwtAuth::public_origin`] where the origin is known.
+    /// clients send: otherwise a client chooses the URL its proof is checked against. A DPoP proof
+    /// is then taken only when the forwarded host is listed with [`JwtAuth::allowed_hosts`]
+    /// (otherwise 401 `INVALID_DPOP_PROOF`). Prefer [`JwtAuth::public_origin`] where the origin is
+    /// known.
     pub fn trust_forwarded_headers(mut self) -> JwtAuth {
         Arc::make_mut(&mut self.config).trust_forwarded = true;
         self

@@ -212,7 +212,7 @@ fn single_value<'a>(
 /// client's `Host`: a proof captured at one host would then replay against any other instance that
 /// accepts the same audience, addressed with that host. So only requests from this machine (a
 /// loopback listening address and a loopback host) or to a host listed in `JwtAuth::allowed_hosts`
-/// are taken.
+/// are taken; with trusted forwarded headers, only a forwarded host listed there.
 pub(crate) fn dpop_url(req: &HttpRequest, config: &Config) -> Result<String, AuthError> {
     let path = req.uri().path();
     if let Some(public) = &config.public_origin {
@@ -227,14 +227,25 @@ pub(crate) fn dpop_url(req: &HttpRequest, config: &Config) -> Result<String, Aut
     })?;
     let scheme = addressed.scheme.as_deref().unwrap_or("http");
     let url = format!("{scheme}://{}{path}", addressed.host);
-    if config.trust_forwarded {
-        return Ok(url);
-    }
     let host = addressed.host.as_str();
     let listed = config
         .allowed_hosts
         .iter()
         .any(|allowed| allowed.eq_ignore_ascii_case(host.trim()));
+    if config.trust_forwarded {
+        // A proxy with a catch-all server forwards whatever `Host` the client sent, so the
+        // forwarded host is the client's choice too unless the application names its own.
+        if listed {
+            return Ok(url);
+        }
+        return Err(AuthError::DpopHostNotAllowed(format!(
+            "the forwarded host ({}) is not listed with JwtAuth::allowed_hosts: a proxy forwards \
+             the Host a client sends wherever it has a catch-all server, so a proof made for \
+             another host would replay here; list this API's hosts with JwtAuth::allowed_hosts, \
+             or set JwtAuth::public_origin (AUTH_PUBLIC_ORIGIN in the examples)",
+            shown(host)
+        )));
+    }
     let local = req
         .app_config()
         .local_addr()

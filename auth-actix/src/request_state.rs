@@ -56,7 +56,7 @@ enum Roles {
     /// The resolver has not run for the current routing stage.
     Unresolved,
     /// The resolver is running; the others wait for it.
-    Resolving(Rc<Notify>),
+    Resolving(Rc<ResolverRun>),
     /// Resolved while routing stood at `stage` (the length of the path not yet matched).
     Resolved {
         stage: usize,
@@ -369,25 +369,31 @@ struct ResolverRun {
     done: Rc<Notify>,
     /// The resolver asked for its own request's caller.
     reentered: Cell<bool>,
+    /// The task running the request (`None` outside any, as in a test's `block_on`). Another
+    /// extractor of the request waits its turn in this task; an extraction from another task
+    /// while the resolver runs is one the resolver spawned and awaits (the task-local cannot
+    /// follow it there), and waiting would hang the request.
+    task: Option<tokio::task::Id>,
 }
 
 /// Why a resolver that extracted its own request's caller is refused, and the fix.
 const REENTRANT: &str = "the role resolver asked for the caller of the request it resolves roles \
-                         for (a Verified or Optional extractor, or a guard, on the RoleRequest), \
-                         which waits for the resolver itself: read the caller with \
+                         for (a Verified or Optional extractor, or a guard, on the RoleRequest, \
+                         in the resolver or in a task it spawned), which waits for the resolver \
+                         itself: read the caller with \
                          RoleRequest::identity(), RoleRequest::token() or RoleRequest::claims()";
 
-/// Whether the resolver run that `done` names is the one this task is polling, noting it if so.
-fn reentrant(done: &Rc<Notify>) -> bool {
-    RESOLVING
-        .try_with(|run| {
-            let same = Rc::ptr_eq(&run.done, done);
-            if same {
-                run.reentered.set(true);
-            }
-            same
-        })
-        .unwrap_or(false)
+/// Whether the resolver run `run` is the one this task is polling, or the extraction comes from
+/// another task (one the resolver spawned), noting it if so: either would wait on the resolver.
+fn reentrant(run: &Rc<ResolverRun>) -> bool {
+    let polled = RESOLVING
+        .try_with(|polling| Rc::ptr_eq(&polling.done, &run.done))
+        .unwrap_or(false);
+    if polled || tokio::task::try_id() != run.task {
+        run.reentered.set(true);
+        return true;
+    }
+    false
 }
 
 /// The next step for `req`, decided without doing any work.
@@ -419,8 +425,8 @@ pub(crate) fn step(req: &HttpRequest) -> Step {
     match &caller.roles {
         Roles::FromToken => ready(caller.token.shared_identity()),
         Roles::Resolved { stage, identity } if *stage == routing_stage(req) => ready(identity),
-        Roles::Resolving(done) if reentrant(done) => Step::Reentrant,
-        Roles::Resolving(done) => Step::Wait(Rc::clone(done)),
+        Roles::Resolving(run) if reentrant(run) => Step::Reentrant,
+        Roles::Resolving(run) => Step::Wait(Rc::clone(&run.done)),
         Roles::Unresolved | Roles::Resolved { .. } => {
             let token = Arc::clone(&caller.token);
             let auth = entry.auth.clone();
@@ -488,11 +494,19 @@ async fn resolve(req: &HttpRequest, auth: &JwtAuth, token: Arc<VerifiedToken>) {
             roles,
         })
     };
-    let lead = Lead::start(req, |done| caller(Roles::Resolving(done)));
-    let run = Rc::new(ResolverRun {
-        done: Rc::clone(&lead.done),
-        reentered: Cell::new(false),
+    let mut started = None;
+    let lead = Lead::start(req, |done| {
+        let run = Rc::new(ResolverRun {
+            done,
+            reentered: Cell::new(false),
+            task: tokio::task::try_id(),
+        });
+        started = Some(Rc::clone(&run));
+        caller(Roles::Resolving(run))
     });
+    let Some(run) = started else {
+        return;
+    };
     let (request, unrouted) = RoleRequest::new(req.clone(), Arc::clone(&token));
     let resolved = RESOLVING
         .scope(Rc::clone(&run), resolver.resolve_shared(request))

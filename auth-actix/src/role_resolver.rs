@@ -29,9 +29,9 @@ pub enum ResolveError {
 /// It runs after routing has matched the route (so its path parameters are there), at most once per
 /// request and route, and only when a guard or extractor needs the caller's roles. It reads the
 /// caller from the [`RoleRequest`] ([`RoleRequest::identity`], [`RoleRequest::token`],
-/// [`RoleRequest::claims`]), never with an extractor or guard of its own request: those wait for
-/// the roles this resolver is computing, so such a request is answered 500 at once, with a log line
-/// naming the fix. The most direct form is an `async fn`, with whatever it needs from the app's
+/// [`RoleRequest::claims`]), never with an extractor or guard of its own request (in the resolver
+/// or in a task it spawns): those wait for the roles this resolver is computing, so such a request
+/// is answered 500 at once, with a log line naming the fix. The most direct form is an `async fn`, with whatever it needs from the app's
 /// data:
 ///
 /// ```

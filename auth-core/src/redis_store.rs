@@ -15,6 +15,14 @@
 //! not know it yet) that decides on the server, so two instances cannot interleave. A DPoP proof
 //! is stored only if new and within its key's share; a revocation is merged with the one stored
 //! (the later `before`, the later `until`), so a weaker one named again never overwrites it.
+//!
+//! A server can also lose every key at once and come back answering as if nothing happened (a
+//! restart without persistence, a failover to a replica that lagged, a flush). A marker key
+//! without expiry tells: written at first contact, its absence (or a new one) later means the
+//! keys were lost. Whoever notices first records when (`generation:wiped_at:state`), so every
+//! instance learns it: DPoP proofs are refused until every proof seen before the loss has
+//! expired, and every revocation mirror writes back what it holds (the state says whether anyone
+//! has yet), while a mirror that loaded before any write-back does not vouch for its set.
 
 use std::sync::{Arc, LazyLock, Weak};
 use std::time::Duration;
@@ -26,13 +34,19 @@ use redis::aio::{ConnectionManager, ConnectionManagerConfig};
 use crate::error::ConfigError;
 use crate::provider::MAX_LEEWAY;
 use crate::revocation::{
-    EVICTABLE, Local, NOT_LOADED, OVERFLOW, Revocation, RevocationError, SILENT,
+    EVICTABLE, Local, NOT_LOADED, OVERFLOW, Revocation, RevocationError, SILENT, WIPED,
 };
 
 /// Prefix of every key this crate writes.
 const PREFIX: &str = "auth:";
-/// Channel on which revocations are announced.
+/// Channel on which revocations are announced in database 0; other databases add `:db<n>`, since
+/// pub/sub channels belong to the server, not to a database.
 const CHANNEL: &str = "auth:revocations";
+/// The key whose absence means the server lost this library's keys.
+const MARKER: &str = "auth:store-marker";
+/// How long a mirror that loaded after a loss waits for another instance to write its
+/// revocations back before vouching for what it has (the one that noticed may have died).
+const WRITE_BACK_WAIT: i64 = 60;
 /// How long a command may take before the store counts as unreachable.
 const COMMAND_TIMEOUT: Duration = Duration::from_secs(2);
 /// First and longest wait between two reconnections of the subscriber.
@@ -49,11 +63,15 @@ pub(crate) struct Heartbeat {
 
 /// Records a DPoP proof (KEYS[1]) for ARGV[1] milliseconds unless it was seen before, and unless
 /// its key (KEYS[2], counting that key's proofs in a window of the same length that begins with
-/// the first) has had ARGV[2] proofs recorded already: 1 recorded, 0 a replay, -1 over the share.
+/// the first) has had ARGV[2] proofs recorded already: 1 recorded, 0 a replay, -1 over the share,
+/// -2 the marker (KEYS[3]) is not ARGV[3], the one this instance knows (the keys may be lost).
 /// A refused proof is not stored, so a flood from one key takes no room beyond its share.
 static RECORD_PROOF: LazyLock<redis::Script> = LazyLock::new(|| {
     redis::Script::new(
         r"
+        if redis.call('GET', KEYS[3]) ~= ARGV[3] then
+            return -2
+        end
         if redis.call('EXISTS', KEYS[1]) == 1 then
             return 0
         end
@@ -73,7 +91,8 @@ static RECORD_PROOF: LazyLock<redis::Script> = LazyLock::new(|| {
 /// Stores a revocation (KEYS[1]) merged with the one stored under its key, if any, and announces
 /// the result on channel ARGV[1]. ARGV[2] is its JSON up to its dates (kind and names, ending in a
 /// comma), ARGV[3] its `before` ('' for a token's), ARGV[4] its `until`, ARGV[5] how long past
-/// `until` it is kept (seconds). The later `before` and the later `until` win, so a weaker
+/// `until` it is kept (seconds), ARGV[6] how long after `before` a subject's is kept at least
+/// (seconds; '' for a token's). The later `before` and the later `until` win, so a weaker
 /// revocation named again never weakens the stored one. Dates are whole seconds below 2^53, which
 /// Lua's numbers hold exactly. Returns the JSON stored.
 static MERGE_REVOCATION: LazyLock<redis::Script> = LazyLock::new(|| {
@@ -100,12 +119,107 @@ static MERGE_REVOCATION: LazyLock<redis::Script> = LazyLock::new(|| {
             value = value .. '"before":' .. string.format('%d', before) .. ','
         end
         value = value .. '"until":' .. string.format('%d', last) .. '}'
-        redis.call('SET', KEYS[1], value, 'EXAT', string.format('%d', last + tonumber(ARGV[5])))
+        local expire = last + tonumber(ARGV[5])
+        if before and ARGV[6] ~= '' and before + tonumber(ARGV[6]) > expire then
+            expire = before + tonumber(ARGV[6])
+        end
+        redis.call('SET', KEYS[1], value, 'EXAT', string.format('%d', expire))
         redis.call('PUBLISH', ARGV[1], value)
         return value
         "#,
     )
 });
+
+/// Makes sure the marker (KEYS[1]) is there and returns it. ARGV[1] is the one this instance
+/// knows ('' before its first contact), ARGV[2] a new generation, ARGV[3] now. Absent, it is
+/// written: clean at a first contact, else the keys were lost now. One of another generation
+/// that records no loss was written by an instance that first met the server after the loss:
+/// the loss is recorded over it. A loss recorded already (by whoever noticed first) is kept.
+static ENSURE_MARKER: LazyLock<redis::Script> = LazyLock::new(|| {
+    redis::Script::new(
+        r"
+        local held = redis.call('GET', KEYS[1])
+        local lost = ARGV[2] .. ':' .. ARGV[3] .. ':pending'
+        if not held then
+            if ARGV[1] == '' then
+                held = ARGV[2] .. ':0:restored'
+            else
+                held = lost
+            end
+            redis.call('SET', KEYS[1], held)
+            return held
+        end
+        local generation = string.match(held, '^([^:]*:[^:]*):')
+        local known = string.match(ARGV[1], '^([^:]*:[^:]*):')
+        if known and generation ~= known and string.match(held, '^[^:]*:0:') then
+            redis.call('SET', KEYS[1], lost)
+            return lost
+        end
+        return held
+        ",
+    )
+});
+
+/// Marks the loss the marker (KEYS[1]) records as written back: ARGV[1] becomes ARGV[2] if it is
+/// still the marker.
+static MARK_RESTORED: LazyLock<redis::Script> = LazyLock::new(|| {
+    redis::Script::new(
+        r"
+        if redis.call('GET', KEYS[1]) == ARGV[1] then
+            redis.call('SET', KEYS[1], ARGV[2])
+        end
+        return 1
+        ",
+    )
+});
+
+/// The marker as read: `generation:wiped_at:state`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Marker {
+    /// The whole value, as the scripts compare it.
+    value: String,
+    /// When the keys were last lost (seconds since the epoch), 0 if never since the marker began.
+    pub(crate) wiped_at: i64,
+    /// A loss recorded that no revocation mirror has written its set back for yet.
+    pub(crate) pending: bool,
+}
+
+impl Marker {
+    fn parse(value: String) -> Marker {
+        let mut parts = value.split(':');
+        let _generation = parts.next();
+        let wiped_at = parts
+            .next()
+            .and_then(|at| at.parse().ok())
+            .unwrap_or_default();
+        let pending = parts.next() == Some("pending");
+        Marker {
+            value,
+            wiped_at,
+            pending,
+        }
+    }
+
+    /// Generation and time of loss: what stays the same once the loss is written back.
+    fn identity(&self) -> &str {
+        self.value
+            .rsplit_once(':')
+            .map_or(self.value.as_str(), |(identity, _)| identity)
+    }
+}
+
+/// How long a subject's revocation is kept in Redis after the time it names (the longest
+/// `max_token_lifetime` any instance may have, and the largest leeway on each side), so that an
+/// instance whose setting is longer than the writer's still finds it.
+pub(crate) fn subject_kept_until(before: i64) -> i64 {
+    before
+        .saturating_add(
+            crate::revocation::LONGEST_TOKEN_LIFETIME
+                .as_secs()
+                .cast_signed(),
+        )
+        .saturating_add(2 * MAX_LEEWAY.as_secs().cast_signed())
+}
 
 /// A connection to Redis, shared by clones; reconnects by itself.
 #[derive(Clone)]
@@ -116,6 +230,10 @@ pub(crate) struct RedisStore {
     pub(crate) place: Arc<str>,
     /// What `maxmemory-policy` means for this store's keys, once read.
     eviction: Arc<tokio::sync::OnceCell<Eviction>>,
+    /// The channel revocations are announced on: [`CHANNEL`], namespaced by the database.
+    channel: Arc<str>,
+    /// The marker as this store last read it.
+    marker: Arc<std::sync::Mutex<Option<Marker>>>,
 }
 
 /// Whether Redis may evict this library's keys (all of which carry an expiry).
@@ -159,6 +277,11 @@ pub(crate) enum ProofRecord {
     First,
     Replayed,
     OverShare,
+    /// Not recorded: the server lost its keys at `wiped_at` (seconds since the epoch), so a proof
+    /// seen before then could replay until its lifetime has passed since.
+    Lost {
+        wiped_at: i64,
+    },
 }
 
 impl std::fmt::Debug for RedisStore {
@@ -185,6 +308,10 @@ impl RedisStore {
         })?;
         let info = client.get_connection_info();
         let place: Arc<str> = format!("{}", info.addr()).into();
+        let channel: Arc<str> = match info.redis_settings().db() {
+            0 => CHANNEL.into(),
+            db => format!("{CHANNEL}:db{db}").into(),
+        };
         let config = ConnectionManagerConfig::new()
             .set_connection_timeout(Some(COMMAND_TIMEOUT))
             .set_response_timeout(Some(COMMAND_TIMEOUT))
@@ -197,7 +324,70 @@ impl RedisStore {
             connection,
             place,
             eviction: Arc::new(tokio::sync::OnceCell::new()),
+            channel,
+            marker: Arc::new(std::sync::Mutex::new(None)),
         })
+    }
+
+    fn known_marker(&self) -> Option<Marker> {
+        self.marker
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .clone()
+    }
+
+    fn remember_marker(&self, marker: &Marker) {
+        *self
+            .marker
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner) = Some(marker.clone());
+    }
+
+    /// Reads the marker, writing it if absent (recording a loss if this store had read one
+    /// before), and remembers it. Logs an error the first time this store sees a loss.
+    async fn ensure_marker(&self) -> Result<Marker, String> {
+        let known = self.known_marker();
+        let mut connection = self.connection.clone();
+        let generation = format!("{:016x}", crate::revocation::rand_seed());
+        let value: String = ENSURE_MARKER
+            .key(MARKER)
+            .arg(known.as_ref().map_or("", |known| known.value.as_str()))
+            .arg(generation)
+            .arg(crate::token::date::now())
+            .invoke_async(&mut connection)
+            .await
+            .map_err(|error| self.failure(&error))?;
+        let marker = Marker::parse(value);
+        if known
+            .as_ref()
+            .is_some_and(|known| known.identity() != marker.identity())
+        {
+            tracing::error!(
+                target: "auth",
+                store = %self.place,
+                wiped_at = marker.wiped_at,
+                "Redis lost this library's keys (a restart without persistence, a failover to a \
+                 replica that lagged, or a flush): DPoP proofs are refused until every proof seen \
+                 before has expired, and revocation mirrors write back what they hold"
+            );
+        }
+        self.remember_marker(&marker);
+        Ok(marker)
+    }
+
+    /// Marks the loss `marker` records as written back (unless the marker changed meanwhile).
+    async fn mark_restored(&self, marker: &Marker) -> Result<(), String> {
+        let restored = format!("{}:restored", marker.identity());
+        let mut connection = self.connection.clone();
+        let _: i64 = MARK_RESTORED
+            .key(MARKER)
+            .arg(&marker.value)
+            .arg(&restored)
+            .invoke_async(&mut connection)
+            .await
+            .map_err(|error| self.failure(&error))?;
+        self.remember_marker(&Marker::parse(restored));
+        Ok(())
     }
 
     /// Whether Redis may evict this store's keys: `maxmemory-policy` read once per store (`CONFIG
@@ -297,23 +487,49 @@ impl RedisStore {
         share: usize,
     ) -> Result<ProofRecord, String> {
         let mut connection = self.connection.clone();
-        let recorded: i64 = RECORD_PROOF
-            .key(format!("{PREFIX}{proof}"))
-            .key(format!("{PREFIX}dpop-key:{thumbprint}"))
-            .arg(
-                u64::try_from(lifetime.as_millis())
-                    .unwrap_or(u64::MAX)
-                    .max(1),
-            )
-            .arg(share)
-            .invoke_async(&mut connection)
-            .await
-            .map_err(|error| self.failure(&error))?;
-        Ok(match recorded {
-            1 => ProofRecord::First,
-            0 => ProofRecord::Replayed,
-            _ => ProofRecord::OverShare,
-        })
+        // A proof seen before a loss is accepted until its lifetime has passed since it was seen.
+        let window = lifetime.as_secs().cast_signed().saturating_add(1);
+        // The marker changes only on a loss: a third look means it keeps being lost.
+        for _ in 0..3 {
+            let marker = match self.known_marker() {
+                Some(marker) => marker,
+                None => self.ensure_marker().await?,
+            };
+            if marker.wiped_at > 0
+                && crate::token::date::now() < marker.wiped_at.saturating_add(window)
+            {
+                return Ok(ProofRecord::Lost {
+                    wiped_at: marker.wiped_at,
+                });
+            }
+            let recorded: i64 = RECORD_PROOF
+                .key(format!("{PREFIX}{proof}"))
+                .key(format!("{PREFIX}dpop-key:{thumbprint}"))
+                .key(MARKER)
+                .arg(
+                    u64::try_from(lifetime.as_millis())
+                        .unwrap_or(u64::MAX)
+                        .max(1),
+                )
+                .arg(share)
+                .arg(&marker.value)
+                .invoke_async(&mut connection)
+                .await
+                .map_err(|error| self.failure(&error))?;
+            match recorded {
+                1 => return Ok(ProofRecord::First),
+                0 => return Ok(ProofRecord::Replayed),
+                -1 => return Ok(ProofRecord::OverShare),
+                _ => {
+                    self.ensure_marker().await?;
+                }
+            }
+        }
+        Err(format!(
+            "Redis at {} keeps losing this library's keys (its marker changed three times in a \
+             row)",
+            self.place
+        ))
     }
 
     /// Stores a revocation until it can be forgotten, merged with the one stored under its names
@@ -324,13 +540,21 @@ impl RedisStore {
         let (head, before, until) = split_dates(revocation, &value)
             .ok_or_else(|| RevocationError(format!("unexpected revocation encoding: {value}")))?;
         let mut connection = self.connection.clone();
+        let kept_after_before = (crate::revocation::LONGEST_TOKEN_LIFETIME + MAX_LEEWAY * 2)
+            .as_secs()
+            .to_string();
         let stored: Result<String, _> = MERGE_REVOCATION
             .key(revocation_key(revocation))
-            .arg(CHANNEL)
+            .arg(&*self.channel)
             .arg(head)
             .arg(before.map(|before| before.to_string()).unwrap_or_default())
             .arg(until)
             .arg(MAX_LEEWAY.as_secs())
+            .arg(if before.is_some() {
+                kept_after_before.as_str()
+            } else {
+                ""
+            })
             .invoke_async(&mut connection)
             .await;
         stored
@@ -359,6 +583,48 @@ impl RedisStore {
             heartbeat,
         };
         tokio::spawn(async move { mirror.run().await });
+    }
+
+    /// Stores every revocation in `held` again, merged with what is stored: after the server lost
+    /// its keys. Pipelined, the script loaded by the first.
+    async fn write_back(&self, held: &[Revocation]) -> Result<(), String> {
+        let Some((first, rest)) = held.split_first() else {
+            return Ok(());
+        };
+        self.publish(first).await.map_err(|error| error.0)?;
+        let kept_after_before = (crate::revocation::LONGEST_TOKEN_LIFETIME + MAX_LEEWAY * 2)
+            .as_secs()
+            .to_string();
+        let mut connection = self.connection.clone();
+        for batch in rest.chunks(500) {
+            let mut pipe = redis::pipe();
+            for revocation in batch {
+                let value = serde_json::to_string(revocation).map_err(|error| error.to_string())?;
+                let Some((head, before, until)) = split_dates(revocation, &value) else {
+                    continue;
+                };
+                pipe.cmd("EVALSHA")
+                    .arg(MERGE_REVOCATION.get_hash())
+                    .arg(1)
+                    .arg(revocation_key(revocation))
+                    .arg(&*self.channel)
+                    .arg(head)
+                    .arg(before.map(|before| before.to_string()).unwrap_or_default())
+                    .arg(until)
+                    .arg(MAX_LEEWAY.as_secs())
+                    .arg(if before.is_some() {
+                        kept_after_before.as_str()
+                    } else {
+                        ""
+                    })
+                    .ignore();
+            }
+            let () = pipe
+                .query_async(&mut connection)
+                .await
+                .map_err(|error| self.failure(&error))?;
+        }
+        Ok(())
     }
 
     /// Every stored revocation.
@@ -535,7 +801,7 @@ impl Mirror {
             };
         let (mut sink, mut messages) = pubsub.split();
         // Subscribed before loading, so nothing revoked meanwhile is missed.
-        match tokio::time::timeout(COMMAND_TIMEOUT, sink.subscribe(CHANNEL)).await {
+        match tokio::time::timeout(COMMAND_TIMEOUT, sink.subscribe(&*store.channel)).await {
             Ok(Ok(())) => {}
             Ok(Err(error)) => return failed(store.failure(&error)),
             Err(_) => return failed("subscription timed out".to_owned()),
@@ -552,6 +818,13 @@ impl Mirror {
                 }
             }
             Ok(_) => {}
+            Err(reason) => return failed(reason),
+        }
+        // Before the load, so a set loaded after a loss nobody has written back is never vouched
+        // for, not even for a moment.
+        match self.check_marker().await {
+            Ok(true) => {}
+            Ok(false) => return Ended::Dropped,
             Err(reason) => return failed(reason),
         }
         match self.reload().await {
@@ -604,6 +877,12 @@ impl Mirror {
                         }
                     }
                     match self.retry_unfit().await {
+                        Ok(true) => {}
+                        Ok(false) => return Ended::Dropped,
+                        Err(reason) => return failed(reason),
+                    }
+                    // A flush, or a loss another instance noticed first, breaks no connection.
+                    match self.check_marker().await {
                         Ok(true) => {}
                         Ok(false) => return Ended::Dropped,
                         Err(reason) => return failed(reason),
@@ -665,6 +944,79 @@ impl Mirror {
                 revocations = count,
                 "revocations loaded"
             );
+        }
+        Ok(true)
+    }
+
+    /// Reads the marker. If the server lost its keys since this mirror last read it,
+    /// writes back every revocation held here (merged, so writing back twice is harmless), marks
+    /// the loss written back, and loads again what other instances wrote back. A mirror that
+    /// loaded after a loss nobody has written back yet does not vouch for its set (for at most
+    /// [`WRITE_BACK_WAIT`]); it loads again once someone has. `Ok(false)` when nobody reads the
+    /// mirror any more.
+    async fn check_marker(&self) -> Result<bool, String> {
+        let previous = self.store.known_marker();
+        let marker = self.store.ensure_marker().await?;
+        let Some(local) = self.local.upgrade() else {
+            return Ok(false);
+        };
+        let lost = previous
+            .as_ref()
+            .is_some_and(|previous| previous.identity() != marker.identity());
+        if lost {
+            let held = local.set.all();
+            drop(local);
+            self.store.write_back(&held).await?;
+            self.store.mark_restored(&marker).await?;
+            tracing::warn!(
+                target: "auth",
+                store = %self.store.place,
+                revocations = held.len(),
+                "revocations written back to Redis after it lost its keys"
+            );
+            if !self.reload().await? {
+                return Ok(false);
+            }
+            if let Some(local) = self.local.upgrade() {
+                local.set_blocked(WIPED, false);
+            }
+            return Ok(true);
+        }
+        let waiting = local.blocked() & WIPED != 0;
+        if marker.pending {
+            let abandoned =
+                crate::token::date::now() >= marker.wiped_at.saturating_add(WRITE_BACK_WAIT);
+            if !abandoned {
+                if local.set_blocked(WIPED, true) {
+                    tracing::warn!(
+                        target: "auth",
+                        store = %self.store.place,
+                        wiped_at = marker.wiped_at,
+                        "Redis lost its keys and no instance has written its revocations back \
+                         yet: every token is refused with 503 until one has"
+                    );
+                }
+                return Ok(true);
+            }
+            if waiting || previous.is_none() {
+                tracing::error!(
+                    target: "auth",
+                    store = %self.store.place,
+                    wiped_at = marker.wiped_at,
+                    "Redis lost its keys and no instance wrote its revocations back within \
+                     {WRITE_BACK_WAIT} s: serving what is stored, which may miss revocations \
+                     made before the loss"
+                );
+            }
+        }
+        if waiting {
+            drop(local);
+            if !self.reload().await? {
+                return Ok(false);
+            }
+            if let Some(local) = self.local.upgrade() {
+                local.set_blocked(WIPED, false);
+            }
         }
         Ok(true)
     }

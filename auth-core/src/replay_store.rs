@@ -48,7 +48,7 @@ pub(crate) struct ReplayStore {
 enum Place {
     Memory(Arc<MemoryReplays>),
     #[cfg(feature = "redis")]
-    Redis(RedisReplays),
+    Redis(Box<RedisReplays>),
 }
 
 /// Proofs remembered in Redis.
@@ -104,11 +104,11 @@ impl ReplayStore {
     ) -> ReplayStore {
         ReplayStore {
             lifetime,
-            place: Place::Redis(RedisReplays {
+            place: Place::Redis(Box::new(RedisReplays {
                 store,
                 per_key: per_key.max(1),
                 eviction_accepted,
-            }),
+            })),
         }
     }
 
@@ -154,6 +154,17 @@ impl RedisReplays {
         match recorded {
             crate::redis_store::ProofRecord::First => Ok(()),
             crate::redis_store::ProofRecord::Replayed => Err(AuthError::DpopReplay),
+            crate::redis_store::ProofRecord::Lost { wiped_at } => {
+                Err(AuthError::StoreUnavailable(format!(
+                    "Redis lost the DPoP proofs it remembered (a restart without persistence, a \
+                     failover to a replica that lagged, or a flush) at {wiped_at} (seconds since \
+                     the epoch): proofs are refused until {} so that none seen before can be \
+                     replayed",
+                    wiped_at
+                        .saturating_add(lifetime.as_secs().cast_signed())
+                        .saturating_add(1)
+                )))
+            }
             crate::redis_store::ProofRecord::OverShare => {
                 Err(AuthError::StoreUnavailable(format!(
                     "this client's DPoP key has had {} proofs remembered in Redis within one proof \

@@ -31,8 +31,10 @@ use crate::token::verified::VerifiedToken;
 /// time it names.
 pub const DEFAULT_MAX_TOKEN_LIFETIME: Duration = Duration::from_secs(24 * 3600);
 
-/// The longest [`RevocationSettings::max_token_lifetime`] accepted.
-const LONGEST_TOKEN_LIFETIME: Duration = Duration::from_secs(366 * 24 * 3600);
+/// The longest [`RevocationSettings::max_token_lifetime`] accepted: a shared store keeps a
+/// subject's revocation this long (plus twice [`MAX_LEEWAY`]) after the time it names, so an
+/// instance whose setting is longer than the writer's still finds it.
+pub(crate) const LONGEST_TOKEN_LIFETIME: Duration = Duration::from_secs(366 * 24 * 3600);
 
 /// Most revocations held at once unless set otherwise ([`RevocationSettings::capacity`]).
 pub const DEFAULT_REVOCATION_CAPACITY: usize = 1_000_000;
@@ -285,6 +287,8 @@ pub(crate) const SILENT: u8 = 2;
 pub(crate) const OVERFLOW: u8 = 4;
 /// The shared store may evict revocations, and the application did not accept that.
 pub(crate) const EVICTABLE: u8 = 8;
+/// The shared store lost its keys, and no instance has written its revocations back yet.
+pub(crate) const WIPED: u8 = 16;
 
 /// The local set: what every check reads.
 pub(crate) struct Local {
@@ -449,8 +453,10 @@ impl Local {
     }
 
     /// Holds `revocation` until it can be forgotten; `Full` when it does not fit (nothing is
-    /// evicted for it).
+    /// evicted for it). A subject's revocation is held as long as this set's own
+    /// `max_token_lifetime` says, whatever the writer's was.
     pub(crate) fn insert(&self, revocation: Revocation) -> Result<(), Full> {
+        let revocation = self.held_until(revocation);
         let now = date::now();
         if revocation.forget_at() <= now {
             return Ok(());
@@ -462,6 +468,19 @@ impl Local {
 
     pub(crate) fn blocked(&self) -> u8 {
         self.blocked.load(Ordering::Acquire)
+    }
+
+    /// A subject's revocation with its `until` as this set reckons it: the latest `exp` of a token
+    /// it refuses, one issued (`iat`) up to [`MAX_LEEWAY`] after it (the check's allowance for an
+    /// issuer's clock ahead) and living this set's `max_token_lifetime`.
+    fn held_until(&self, mut revocation: Revocation) -> Revocation {
+        if let Revocation::Subject { before, until, .. } = &mut revocation {
+            *until = before
+                .saturating_add(MAX_LEEWAY.as_secs().cast_signed())
+                .saturating_add(self.max_token_lifetime)
+                .min(date::LATEST_DATE + 1);
+        }
+        revocation
     }
 
     /// Sets (`on`) or clears the `reason` bits; whether that changed them.
@@ -485,8 +504,15 @@ impl Local {
     }
 
     /// Refuses a revoked token, or any token while the set cannot be vouched for as of `arrived`
-    /// (when the request arrived: the clock the verifier read then).
-    fn check(&self, token: &VerifiedToken, arrived: quanta::Instant) -> Result<(), AuthError> {
+    /// (when the request arrived: the clock the verifier read then). `leeway` is the issuer's
+    /// clock tolerance: a token whose `iat` is less than that after a subject's revocation may have
+    /// been minted before it by an issuer whose clock runs ahead, and is refused too.
+    fn check(
+        &self,
+        token: &VerifiedToken,
+        arrived: quanta::Instant,
+        leeway: Duration,
+    ) -> Result<(), AuthError> {
         self.check_lifetime(token)?;
         let blocked = self.blocked.load(Ordering::Acquire);
         if blocked != 0 {
@@ -515,7 +541,9 @@ impl Local {
             .set
             .subject_revoked_before(issuer, &token.identity().subject)
             // Without `iat` a token cannot show it came after the revocation.
-            && token.iat().is_none_or(|iat| iat < before)
+            && token.iat().is_none_or(|iat| {
+                iat < before.saturating_add(i64::try_from(leeway.as_secs()).unwrap_or(i64::MAX))
+            })
         {
             return Err(AuthError::Revoked);
         }
@@ -565,6 +593,10 @@ fn blocked_reason(blocked: u8) -> &'static str {
         "the Redis server holding the shared revocations may evict them (its maxmemory-policy is \
          not noeviction, or cannot be read), so every token is refused: set maxmemory-policy \
          noeviction, or accept the risk with RevocationSettings::redis_eviction_accepted"
+    } else if blocked & WIPED != 0 {
+        "the Redis server holding the shared revocations lost its keys (a restart without \
+         persistence, a failover) and no instance has written its revocations back yet, so every \
+         token is refused until one has"
     } else if blocked & SILENT != 0 {
         "the shared revocation list may be stale: the store has not answered within the \
          heartbeat bound (RevocationSettings::heartbeat), so every token is refused until it \
@@ -755,28 +787,43 @@ impl Revocations {
     }
 
     /// Revokes every token of `subject` from `issuer` issued before `issued_before` (seconds since
-    /// the epoch; now, for "sign out everywhere"). Kept until no such token can still be accepted:
+    /// the epoch; now, for "sign out everywhere"). A token whose `iat` is less than the provider's
+    /// leeway after that time is refused too, since an issuer whose clock runs ahead may have
+    /// minted it before: a user who signs in again at once is refused for that leeway. Kept until
+    /// no such token can still be accepted: each instance's own
     /// [`max_token_lifetime`](RevocationSettings::max_token_lifetime) (24 hours by default) after
-    /// that time, plus [`MAX_LEEWAY`].
+    /// that time, plus [`MAX_LEEWAY`] twice; with Redis, the store keeps it for the longest
+    /// `max_token_lifetime` accepted (366 days), so an instance with a longer setting than the
+    /// writer's still finds it.
     pub async fn revoke_subject(
         &self,
         issuer: &str,
         subject: &str,
         issued_before: i64,
     ) -> Result<(), RevocationError> {
-        self.record(Revocation::Subject {
+        let revocation = self.inner.held_until(Revocation::Subject {
             issuer: issuer.to_owned(),
             subject: subject.to_owned(),
             before: issued_before,
-            until: issued_before.saturating_add(self.inner.max_token_lifetime),
-        })
-        .await
+            until: 0,
+        });
+        self.record(revocation).await
     }
 
     async fn record(&self, revocation: Revocation) -> Result<(), RevocationError> {
         let revocation = revocation.clamped();
         let now = date::now();
-        if revocation.forget_at() <= now {
+        #[cfg(feature = "redis")]
+        let forget_at = match &revocation {
+            // Kept in the shared store for readers whose max_token_lifetime is longer than ours.
+            Revocation::Subject { before, .. } if self.shared.is_some() => {
+                crate::redis_store::subject_kept_until(*before)
+            }
+            _ => revocation.forget_at(),
+        };
+        #[cfg(not(feature = "redis"))]
+        let forget_at = revocation.forget_at();
+        if forget_at <= now {
             // Run its course already: every token it names is refused as expired.
             return Ok(());
         }
@@ -811,13 +858,14 @@ impl Revocations {
 
     /// Refuses a revoked token, or any token while the set cannot be vouched for as of `arrived`
     /// (when the request arrived: a shared set must have been heard from within its heartbeat
-    /// bound of that moment).
+    /// bound of that moment). `leeway` is the accepting provider's.
     pub(crate) fn check(
         &self,
         token: &VerifiedToken,
         arrived: quanta::Instant,
+        leeway: Duration,
     ) -> Result<(), AuthError> {
-        self.inner.check(token, arrived)
+        self.inner.check(token, arrived, leeway)
     }
 }
 
@@ -853,7 +901,7 @@ mod tests {
 
     impl Local {
         fn check_now(&self, token: &VerifiedToken) -> Result<(), AuthError> {
-            self.check(token, quanta::Instant::now())
+            self.check(token, quanta::Instant::now(), Duration::ZERO)
         }
     }
 

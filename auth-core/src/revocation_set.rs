@@ -127,6 +127,18 @@ impl RevocationSet {
         self.len() < self.capacity
     }
 
+    /// Every revocation held (expired ones not yet dropped included): what a mirror writes back
+    /// to a store that lost its keys.
+    #[cfg(feature = "redis")]
+    pub(crate) fn all(&self) -> Vec<Revocation> {
+        let mut all = Vec::with_capacity(self.len());
+        for shard in &self.shards {
+            let shard = shard.read().unwrap_or_else(PoisonError::into_inner);
+            all.extend(shard.entries.iter().map(|entry| entry.revocation.clone()));
+        }
+        all
+    }
+
     /// Drops every entry that can be forgotten at `now`.
     pub(crate) fn sweep(&self, now: i64) {
         for shard in &self.shards {

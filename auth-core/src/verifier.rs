@@ -545,7 +545,12 @@ impl Verifier {
     ) -> Result<Arc<VerifiedToken>, AuthError> {
         let verified = self.verified(token).await?;
         if let Some(revocations) = &self.inner.revocations {
-            revocations.check(&verified, started)?;
+            let leeway = self
+                .inner
+                .providers
+                .get(verified.provider())
+                .map_or(crate::limits::MAX_LEEWAY, |provider| provider.checks.leeway);
+            revocations.check(&verified, started, leeway)?;
         }
         Ok(verified)
     }

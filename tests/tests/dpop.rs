@@ -438,11 +438,23 @@ async fn behind_a_proxy_the_public_origin_decides() {
     )
     .await;
     assert_eq!(ignored.code(), "INVALID_DPOP_PROOF");
+    // Trusted, the forwarded host counts only when the application lists it.
+    let proof = key.proof("GET", "https://api.example.com/items", &token);
+    let unlisted = call(
+        JwtAuth::new(issuer.provider())
+            .unwrap()
+            .trust_forwarded_headers(),
+        forwarded().dpop(&token, &proof),
+    )
+    .await;
+    assert_eq!(unlisted.code(), "INVALID_DPOP_PROOF");
     let proof = key.proof("GET", "https://api.example.com/items", &token);
     let trusted = call(
         JwtAuth::new(issuer.provider())
             .unwrap()
-            .trust_forwarded_headers(),
+            .trust_forwarded_headers()
+            .allowed_hosts(["api.example.com"])
+            .unwrap(),
         forwarded().dpop(&token, &proof),
     )
     .await;
@@ -1120,8 +1132,8 @@ async fn a_proof_in_redis_costs_one_command_and_a_key_keeps_to_its_share() {
     assert!(reason.contains("Dpop::replay_per_key"), "{reason}");
     send(&other, &others).await.unwrap();
     // Five requests, five commands from the client (EVALSHA); the rest ran inside the script. A
-    // proof stored costs EXISTS, INCR and SET there, a key's first also PEXPIRE; a refused one
-    // stores nothing.
+    // proof costs a GET of the store's marker (the keys were not lost meanwhile) and EXISTS, a
+    // stored one INCR and SET too, a key's first also PEXPIRE; a refused one stores nothing.
     let summary = "local info = redis.call('INFO', 'commandstats') \
         local calls = {} \
         for name, count in string.gmatch(info, 'cmdstat_([%w|]+):calls=(%d+)') do \
@@ -1131,7 +1143,7 @@ async fn a_proof_in_redis_costs_one_command_and_a_key_keeps_to_its_share() {
         return {ok = table.concat(calls, ' ')}";
     assert_eq!(
         redis.command(&["EVAL", summary, "0"]).await,
-        "+config|resetstat=1 evalsha=5 exists=5 incr=5 pexpire=1 set=4"
+        "+config|resetstat=1 evalsha=5 exists=5 get=5 incr=5 pexpire=1 set=4"
     );
 }
 

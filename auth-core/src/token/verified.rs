@@ -232,10 +232,14 @@ impl VerifiedToken {
         self.facts.header_only
     }
 
-    /// How long the token has left before its `exp` (zero once past; `None` without `exp`). A
-    /// long-lived connection opened with it, such as a WebSocket, should end then: close with
-    /// 1008 (policy violation) and let the client reconnect with a fresh token.
+    /// How long the token has left before its `exp` (zero once past; `None` without `exp`, also
+    /// for an introspected token whose answer gave none: the verifier's stand-in only bounds its
+    /// cache). A long-lived connection opened with it, such as a WebSocket, should end then:
+    /// close with 1008 (policy violation) and let the client reconnect with a fresh token.
     pub fn expires_in(&self) -> Option<std::time::Duration> {
+        if self.facts.exp_assumed {
+            return None;
+        }
         let exp = self.facts.exp?;
         let left = exp.saturating_sub(crate::token::date::now());
         Some(std::time::Duration::from_secs(
