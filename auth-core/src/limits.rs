@@ -9,11 +9,11 @@
 //! ```
 
 pub use crate::checks::issuer::TENANT_PLACEHOLDER;
+pub use crate::dpop::replay::DEFAULT_REPLAY_CAPACITY;
 pub use crate::dpop::{DEFAULT_DPOP_ALGORITHMS, MAX_PROOF_LEN};
 pub use crate::introspection::DEFAULT_INTROSPECTION_TTL;
 pub use crate::keys::jwks::MAX_KEYS;
 pub use crate::provider::{DEFAULT_LEEWAY, MAX_LEEWAY};
-pub use crate::replay_store::DEFAULT_REPLAY_CAPACITY;
-pub use crate::revocation::{DEFAULT_MAX_TOKEN_LIFETIME, DEFAULT_REVOCATION_CAPACITY};
+pub use crate::revocation::settings::{DEFAULT_MAX_TOKEN_LIFETIME, DEFAULT_REVOCATION_CAPACITY};
 pub use crate::token::compact::MAX_TOKEN_LEN;
 pub use crate::verified_cache::DEFAULT_CACHE_CAPACITY;

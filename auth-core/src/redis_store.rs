@@ -33,9 +33,8 @@ use redis::aio::{ConnectionManager, ConnectionManagerConfig};
 
 use crate::error::ConfigError;
 use crate::provider::MAX_LEEWAY;
-use crate::revocation::{
-    EVICTABLE, Local, NOT_LOADED, OVERFLOW, Revocation, RevocationError, SILENT, WIPED,
-};
+use crate::revocation::entry::{Revocation, RevocationError};
+use crate::revocation::local::{EVICTABLE, Local, NOT_LOADED, OVERFLOW, SILENT, WIPED};
 
 /// Prefix of every key this crate writes.
 const PREFIX: &str = "auth:";
@@ -214,7 +213,7 @@ impl Marker {
 pub(crate) fn subject_kept_until(before: i64) -> i64 {
     before
         .saturating_add(
-            crate::revocation::LONGEST_TOKEN_LIFETIME
+            crate::revocation::settings::LONGEST_TOKEN_LIFETIME
                 .as_secs()
                 .cast_signed(),
         )
@@ -348,7 +347,7 @@ impl RedisStore {
     async fn ensure_marker(&self) -> Result<Marker, String> {
         let known = self.known_marker();
         let mut connection = self.connection.clone();
-        let generation = format!("{:016x}", crate::revocation::rand_seed());
+        let generation = format!("{:016x}", crate::revocation::entry::rand_seed());
         let value: String = ENSURE_MARKER
             .key(MARKER)
             .arg(known.as_ref().map_or("", |known| known.value.as_str()))
@@ -540,7 +539,8 @@ impl RedisStore {
         let (head, before, until) = split_dates(revocation, &value)
             .ok_or_else(|| RevocationError(format!("unexpected revocation encoding: {value}")))?;
         let mut connection = self.connection.clone();
-        let kept_after_before = (crate::revocation::LONGEST_TOKEN_LIFETIME + MAX_LEEWAY * 2)
+        let kept_after_before = (crate::revocation::settings::LONGEST_TOKEN_LIFETIME
+            + MAX_LEEWAY * 2)
             .as_secs()
             .to_string();
         let stored: Result<String, _> = MERGE_REVOCATION
@@ -592,7 +592,8 @@ impl RedisStore {
             return Ok(());
         };
         self.publish(first).await.map_err(|error| error.0)?;
-        let kept_after_before = (crate::revocation::LONGEST_TOKEN_LIFETIME + MAX_LEEWAY * 2)
+        let kept_after_before = (crate::revocation::settings::LONGEST_TOKEN_LIFETIME
+            + MAX_LEEWAY * 2)
             .as_secs()
             .to_string();
         let mut connection = self.connection.clone();

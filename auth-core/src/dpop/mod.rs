@@ -4,6 +4,8 @@
 //! The proof is checked after the token (whose verification may be a cache hit) and before its
 //! `jti` is recorded, so nothing a forger sends reaches the replay cache.
 
+pub(crate) mod replay;
+
 use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::Duration;
@@ -19,8 +21,8 @@ use serde_json::{Map, Value};
 use crate::error::{AuthError, ConfigError};
 use crate::keys::algorithm::{Algorithm, AlgorithmPolicy, AlgorithmSet};
 use crate::keys::jwks;
-use crate::replay_store::{DEFAULT_REPLAY_CAPACITY, DEFAULT_SHARE, ReplayStore};
 use crate::token::date::{self, numeric_date};
+use replay::{DEFAULT_REPLAY_CAPACITY, DEFAULT_SHARE, ReplayStore};
 
 /// Proofs longer than this are refused before parsing (an RSA-4096 proof is about 1.5 KiB).
 pub const MAX_PROOF_LEN: usize = 8 * 1024;

@@ -11,7 +11,7 @@ use std::sync::{PoisonError, RwLock, RwLockReadGuard, RwLockWriteGuard};
 
 use hashbrown::HashTable;
 
-use crate::revocation::Revocation;
+use crate::revocation::entry::Revocation;
 
 /// Locks the set is split over, so revoking never holds up checks of other tokens for long.
 const SHARDS: usize = 64;
@@ -45,7 +45,7 @@ impl RevocationSet {
     pub(crate) fn new(capacity: usize) -> RevocationSet {
         RevocationSet {
             shards: (0..SHARDS).map(|_| RwLock::default()).collect(),
-            hasher: foldhash::fast::FixedState::with_seed(crate::revocation::rand_seed()),
+            hasher: foldhash::fast::FixedState::with_seed(crate::revocation::entry::rand_seed()),
             capacity,
             len: AtomicUsize::new(0),
         }

@@ -253,7 +253,7 @@ impl MemoryReplays {
             lifetime_ms: u64::try_from(lifetime.as_millis()).unwrap_or(u64::MAX),
             lifetime,
             len: AtomicUsize::new(0),
-            keys: foldhash::fast::FixedState::with_seed(crate::revocation::rand_seed()),
+            keys: foldhash::fast::FixedState::with_seed(crate::revocation::entry::rand_seed()),
             epoch: Instant::now(),
         }
     }
