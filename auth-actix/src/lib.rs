@@ -74,7 +74,7 @@ pub use auth_core as core;
 pub use auth_core::{
     Algorithm, AuthError, ClaimPath, Claims, ClientKey, ConfigError, Dpop, ErrorCode, Identity,
     IdentityKind, Introspection, KeySettings, Organization, PrefetchError, Provider, Readiness,
-    Revocations, ServiceRule, StandardClaims, TokenSource, Verifier,
+    Revocations, ServiceMarker, StandardClaims, TokenSource, Verifier,
 };
 
 pub use audit::TARGET as AUDIT_TARGET;

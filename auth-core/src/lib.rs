@@ -57,7 +57,7 @@ pub use dpop::{Dpop, DpopRequest};
 pub use error::{AuthError, ConfigError, ErrorCode, Malformed, PrefetchError};
 pub use health::Readiness;
 pub use identity::organization::Organization;
-pub use identity::service::ServiceRule;
+pub use identity::service_marker::ServiceMarker;
 pub use identity::{Identity, IdentityKind};
 pub use introspection::Introspection;
 pub use introspection::client_key::ClientKey;

@@ -305,7 +305,7 @@ async fn zitadel_user_clients_that_cannot_work_are_refused_at_startup() {
         ),
         (
             zitadel()
-                .service_rule(auth_actix::core::ServiceRule::ClaimPresent(
+                .service_marker(auth_actix::core::ServiceMarker::ClaimPresent(
                     auth_actix::core::ClaimPath::claim("machine"),
                 ))
                 .zitadel_user_clients([client]),

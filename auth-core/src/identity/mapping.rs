@@ -4,7 +4,7 @@
 use std::collections::BTreeSet;
 
 use super::organization::{OrgAcceptance, OrgMapping};
-use super::service::ServiceRule;
+use super::service_marker::ServiceMarker;
 use super::{Identity, IdentityKind};
 use crate::error::AuthError;
 use crate::token::claim_path::{ClaimPath, Separator};
@@ -32,10 +32,10 @@ pub(crate) struct IdentityMapping {
     /// with RBAC off, its `scope` holds what the application asked for).
     pub(crate) user_scopes: Option<Vec<NameClaim>>,
     pub(crate) email: ClaimPath,
-    pub(crate) service: Option<ServiceRule>,
-    /// Tokens the service rule does not mark and this rule does are a person's, whatever
+    pub(crate) service: Option<ServiceMarker>,
+    /// Tokens the service marker does not mark and this rule does are a person's, whatever
     /// `unmarked` says (Zitadel's listed user clients).
-    pub(crate) person: Option<ServiceRule>,
+    pub(crate) person: Option<ServiceMarker>,
     /// The kind of a token neither rule marks: a person's, except where the provider's people
     /// and machines can look alike (Zitadel, whose unlisted clients stay `Unknown`).
     pub(crate) unmarked: IdentityKind,
@@ -144,14 +144,14 @@ mod tests {
 
     use super::*;
 
-    /// A token the service rule does not mark takes the mapping's `unmarked` kind: a person's by
+    /// A token the service marker does not mark takes the mapping's `unmarked` kind: a person's by
     /// default, `Unknown` where the provider's people and machines look alike.
     #[test]
     fn the_unmarked_kind_is_the_mappings() {
         let machine = json!({"sub": "s", "client_id": "s"});
         let other = json!({"sub": "u", "client_id": "c"});
         let mut mapping = IdentityMapping {
-            service: Some(ServiceRule::ClaimsEqual(
+            service: Some(ServiceMarker::ClaimsEqual(
                 ClaimPath::claim("sub"),
                 ClaimPath::claim("client_id"),
             )),

@@ -8,7 +8,7 @@ use serde::{Deserialize, Serialize};
 
 pub(crate) mod mapping;
 pub(crate) mod organization;
-pub(crate) mod service;
+pub(crate) mod service_marker;
 
 use organization::Organization;
 

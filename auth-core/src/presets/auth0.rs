@@ -1,7 +1,7 @@
 use crate::checks::issuer::IssuerMatch;
 use crate::identity::mapping::NameClaim;
 use crate::identity::organization::OrgMapping;
-use crate::identity::service::ServiceRule;
+use crate::identity::service_marker::ServiceMarker;
 use crate::keys::algorithm::Algorithm;
 use crate::keys::source::KeySource;
 use crate::provider::Provider;
@@ -145,16 +145,16 @@ impl Provider {
         .scopes_claims(["scope", "permissions"])
         .organizations(OrgMapping::Auth0)
         .forbid_claims(&["nonce", "at_hash"])
-        .service_rule(ServiceRule::Any(vec![
-            ServiceRule::ClaimEquals(ClaimPath::claim("gty"), "client-credentials".to_owned()),
+        .service_marker(ServiceMarker::Any(vec![
+            ServiceMarker::ClaimEquals(ClaimPath::claim("gty"), "client-credentials".to_owned()),
             machine_subject("azp"),
             machine_subject("client_id"),
             // Agent subject claims (`agent_subject_claims: auth0-v1`): the entity type itself,
             // and a client's `sub` without the `@clients` suffix.
-            ServiceRule::ClaimEquals(ClaimPath::claim("sub_profile"), "service".to_owned()),
-            ServiceRule::ClaimEquals(ClaimPath::claim("sub_profile"), "ai_agent".to_owned()),
-            ServiceRule::ClaimsEqual(ClaimPath::claim("sub"), ClaimPath::claim("azp")),
-            ServiceRule::ClaimsEqual(ClaimPath::claim("sub"), ClaimPath::claim("client_id")),
+            ServiceMarker::ClaimEquals(ClaimPath::claim("sub_profile"), "service".to_owned()),
+            ServiceMarker::ClaimEquals(ClaimPath::claim("sub_profile"), "ai_agent".to_owned()),
+            ServiceMarker::ClaimsEqual(ClaimPath::claim("sub"), ClaimPath::claim("azp")),
+            ServiceMarker::ClaimsEqual(ClaimPath::claim("sub"), ClaimPath::claim("client_id")),
         ]))
         .token_endpoints(TokenEndpoints::oauth(
             format!("{base}/.well-known/openid-configuration"),
@@ -209,8 +209,8 @@ impl Provider {
 
 /// Auth0's documented machine subject: exactly the client ID in `client_claim` followed by
 /// `@clients` (`CS2MNgcX1VZFCJaEzfKw2VPAAS0gzhqP@clients`).
-fn machine_subject(client_claim: &str) -> ServiceRule {
-    ServiceRule::ClaimIsClaimWithSuffix(
+fn machine_subject(client_claim: &str) -> ServiceMarker {
+    ServiceMarker::ClaimIsClaimWithSuffix(
         ClaimPath::claim("sub"),
         ClaimPath::claim(client_claim),
         "@clients".to_owned(),

@@ -1,5 +1,5 @@
 use crate::checks::issuer::IssuerMatch;
-use crate::identity::service::ServiceRule;
+use crate::identity::service_marker::ServiceMarker;
 use crate::keys::algorithm::Algorithm;
 use crate::keys::source::KeySource;
 use crate::provider::Provider;
@@ -64,7 +64,7 @@ impl Provider {
         ])
         .roles_claims(Vec::<String>::new())
         .scopes_claims(Vec::<String>::new())
-        .service_rule(ServiceRule::ClaimPresent(ClaimPath::claim("common_name")))
+        .service_marker(ServiceMarker::ClaimPresent(ClaimPath::claim("common_name")))
         .subject_fallback("common_name")
         // `app` for application tokens (users and service tokens); `org` is the global session
         // token.

@@ -1,5 +1,5 @@
 use crate::checks::issuer::IssuerMatch;
-use crate::identity::service::ServiceRule;
+use crate::identity::service_marker::ServiceMarker;
 use crate::keys::algorithm::Algorithm;
 use crate::keys::source::KeySource;
 use crate::provider::Provider;
@@ -64,9 +64,9 @@ impl Provider {
         .require_claim_value("token_use", ["access"])
         // Observed, not documented by AWS: machine-to-machine tokens name no user, and their
         // subject is the app client.
-        .service_rule(ServiceRule::All(vec![
-            ServiceRule::ClaimAbsent(ClaimPath::claim("username")),
-            ServiceRule::ClaimsEqual(ClaimPath::claim("sub"), ClaimPath::claim("client_id")),
+        .service_marker(ServiceMarker::All(vec![
+            ServiceMarker::ClaimAbsent(ClaimPath::claim("username")),
+            ServiceMarker::ClaimsEqual(ClaimPath::claim("sub"), ClaimPath::claim("client_id")),
         ]))
         .check_client_id(client_id)
     }

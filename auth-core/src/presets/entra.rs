@@ -2,7 +2,7 @@ use crate::checks::issuer::{IssuerMatch, TENANT_PLACEHOLDER};
 use crate::identity::organization::{
     OrgMapping, is_placeholder_tenant, not_a_tenant_id, tenant_id,
 };
-use crate::identity::service::ServiceRule;
+use crate::identity::service_marker::ServiceMarker;
 use crate::keys::algorithm::Algorithm;
 use crate::keys::source::KeySource;
 use crate::provider::Provider;
@@ -343,11 +343,11 @@ fn entra_shape(
             claim: ClaimPath::claim("tid"),
         })
         .require_claim(client_claim)
-        .service_rule(ServiceRule::Any(vec![
-            ServiceRule::ClaimEquals(ClaimPath::claim("idtyp"), "app".to_owned()),
-            ServiceRule::All(vec![
-                ServiceRule::ClaimAbsent(ClaimPath::claim("scp")),
-                ServiceRule::ClaimsEqual(ClaimPath::claim("oid"), ClaimPath::claim("sub")),
+        .service_marker(ServiceMarker::Any(vec![
+            ServiceMarker::ClaimEquals(ClaimPath::claim("idtyp"), "app".to_owned()),
+            ServiceMarker::All(vec![
+                ServiceMarker::ClaimAbsent(ClaimPath::claim("scp")),
+                ServiceMarker::ClaimsEqual(ClaimPath::claim("oid"), ClaimPath::claim("sub")),
             ]),
         ]))
         .service_needs_roles();

@@ -1,5 +1,5 @@
 use crate::checks::issuer::IssuerMatch;
-use crate::identity::service::ServiceRule;
+use crate::identity::service_marker::ServiceMarker;
 use crate::keys::algorithm::Algorithm;
 use crate::keys::source::KeySource;
 use crate::provider::Provider;
@@ -175,9 +175,9 @@ fn google(name: &str, clients: Vec<String>) -> Provider {
     .algorithms([Algorithm::RS256])
     .roles_claims(Vec::<String>::new())
     .scopes_claims(Vec::<String>::new())
-    .service_rule(ServiceRule::All(vec![
-        ServiceRule::ClaimEndsWith(ClaimPath::claim("email"), ".gserviceaccount.com".to_owned()),
-        ServiceRule::ClaimIsTrue(ClaimPath::claim("email_verified")),
+    .service_marker(ServiceMarker::All(vec![
+        ServiceMarker::ClaimEndsWith(ClaimPath::claim("email"), ".gserviceaccount.com".to_owned()),
+        ServiceMarker::ClaimIsTrue(ClaimPath::claim("email_verified")),
     ]));
     if clients.is_empty() || clients.iter().any(String::is_empty) {
         return provider.invalid(

@@ -1,6 +1,6 @@
 use crate::checks::issuer::IssuerMatch;
 use crate::identity::organization::OrgMapping;
-use crate::identity::service::ServiceRule;
+use crate::identity::service_marker::ServiceMarker;
 use crate::keys::algorithm::Algorithm;
 use crate::keys::source::KeySource;
 use crate::provider::Provider;
@@ -130,14 +130,14 @@ impl Provider {
         .organizations(OrgMapping::Keycloak)
         .require_claim_value("typ", ["Bearer", "DPoP"])
         .bound_type("typ", "DPoP")
-        .service_rule(ServiceRule::All(vec![
-            ServiceRule::ClaimStartsWith(
+        .service_marker(ServiceMarker::All(vec![
+            ServiceMarker::ClaimStartsWith(
                 ClaimPath::claim("preferred_username"),
                 "service-account-".to_owned(),
             ),
-            ServiceRule::Any(vec![
-                ServiceRule::ClaimPresent(ClaimPath::claim("client_id")),
-                ServiceRule::ClaimPresent(ClaimPath::claim("clientId")),
+            ServiceMarker::Any(vec![
+                ServiceMarker::ClaimPresent(ClaimPath::claim("client_id")),
+                ServiceMarker::ClaimPresent(ClaimPath::claim("clientId")),
             ]),
         ]));
         if !super::is_path_segment(realm) {

@@ -1,5 +1,5 @@
 use crate::checks::issuer::IssuerMatch;
-use crate::identity::service::ServiceRule;
+use crate::identity::service_marker::ServiceMarker;
 use crate::keys::algorithm::Algorithm;
 use crate::keys::source::KeySource;
 use crate::provider::Provider;
@@ -74,7 +74,7 @@ impl Provider {
         .roles_claims(["groups"])
         .scopes_claims(["scp"])
         .require_claim("cid")
-        .service_rule(ServiceRule::ClaimAbsent(ClaimPath::claim("uid")))
+        .service_marker(ServiceMarker::ClaimAbsent(ClaimPath::claim("uid")))
         .token_endpoints(TokenEndpoints::oauth(
             format!("{base}/.well-known/openid-configuration"),
             format!("{base}/v1/authorize"),

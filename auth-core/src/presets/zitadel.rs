@@ -2,7 +2,7 @@ use crate::checks::audience::AudienceRule;
 use crate::checks::issuer::IssuerMatch;
 use crate::identity::IdentityKind;
 use crate::identity::organization::OrgMapping;
-use crate::identity::service::ServiceRule;
+use crate::identity::service_marker::ServiceMarker;
 use crate::keys::algorithm::Algorithm;
 use crate::keys::source::KeySource;
 use crate::provider::Provider;
@@ -18,11 +18,11 @@ fn client_id() -> ClaimPath {
 /// JWT profile grant (`client_id` = `sub`), or a client that is not among the audiences, as a
 /// person's application always is. What remains may still be a service user's: one that asked for
 /// its own username as an audience.
-fn machine_shapes() -> ServiceRule {
-    ServiceRule::Any(vec![
-        ServiceRule::Not(Box::new(ServiceRule::ClaimPresent(client_id()))),
-        ServiceRule::ClaimsEqual(client_id(), ClaimPath::claim("sub")),
-        ServiceRule::Not(Box::new(ServiceRule::ClaimIn(
+fn machine_shapes() -> ServiceMarker {
+    ServiceMarker::Any(vec![
+        ServiceMarker::Not(Box::new(ServiceMarker::ClaimPresent(client_id()))),
+        ServiceMarker::ClaimsEqual(client_id(), ClaimPath::claim("sub")),
+        ServiceMarker::Not(Box::new(ServiceMarker::ClaimIn(
             client_id(),
             ClaimPath::claim("aud"),
         ))),
@@ -187,7 +187,7 @@ impl Provider {
         .scopes_claims(["scope"])
         .forbid_claims(&["at_hash", "c_hash", "nonce", "sid"])
         .access_token_claims(&["jti"])
-        .service_rule(machine_shapes())
+        .service_marker(machine_shapes())
         .unmarked_kind(IdentityKind::Unknown);
         if !is_resource_id(project_id) {
             return provider.invalid(
@@ -256,7 +256,7 @@ impl Provider {
     /// risk is a username copied from one on purpose, by an organisation's administrator.
     ///
     /// Only for [`Provider::zitadel`], in one call with every such client; an empty list, an empty
-    /// ID, the project's ID, a second call, or a call after [`Provider::service_rule`] is a
+    /// ID, the project's ID, a second call, or a call after [`Provider::service_marker`] is a
     /// configuration error.
     ///
     /// ```
@@ -285,7 +285,7 @@ impl Provider {
         if self.mapping.unmarked != IdentityKind::Unknown || self.mapping.person.is_some() {
             return self.invalid(
                 setting,
-                "given twice, or after service_rule(..): give every client ID people sign in \
+                "given twice, or after service_marker(..): give every client ID people sign in \
                  through in one call",
             );
         }
@@ -322,10 +322,10 @@ impl Provider {
             );
         }
         // The list can only make a person: an unlisted client says nothing about a machine.
-        let listed = ServiceRule::Any(
+        let listed = ServiceMarker::Any(
             client_ids
                 .into_iter()
-                .map(|id| ServiceRule::ClaimEquals(client_id(), id))
+                .map(|id| ServiceMarker::ClaimEquals(client_id(), id))
                 .collect(),
         );
         self.mapping.person = Some(listed);
@@ -410,8 +410,8 @@ mod tests {
     /// A rule of the application's own replaces the preset's: what it does not mark is a person's.
     #[test]
     fn a_service_rule_of_ones_own_decides_alone() {
-        let custom = Provider::zitadel("https://acme.zitadel.cloud", PROJECT).service_rule(
-            ServiceRule::ClaimEquals(ClaimPath::claim("sub"), "bot".to_owned()),
+        let custom = Provider::zitadel("https://acme.zitadel.cloud", PROJECT).service_marker(
+            ServiceMarker::ClaimEquals(ClaimPath::claim("sub"), "bot".to_owned()),
         );
         assert_eq!(
             kind(&custom, token(Some(WEB), USER, &[PROJECT, WEB])),

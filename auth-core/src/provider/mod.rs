@@ -21,7 +21,7 @@ use crate::error::ConfigError;
 use crate::identity::IdentityKind;
 use crate::identity::mapping::{IdentityMapping, NameClaim};
 use crate::identity::organization::{OrgAcceptance, OrgMapping};
-use crate::identity::service::ServiceRule;
+use crate::identity::service_marker::ServiceMarker;
 use crate::introspection::{self, Introspection};
 use crate::keys::algorithm::{Algorithm, AlgorithmPolicy, AlgorithmSet};
 use crate::keys::issuer_url;
@@ -142,7 +142,7 @@ impl Provider {
         );
         provider.algorithms = AlgorithmPolicy::Advertised;
         provider.endpoints.openid_connect_url = Some(discovery);
-        provider.service_rule(ServiceRule::ClaimsEqual(
+        provider.service_marker(ServiceMarker::ClaimsEqual(
             ClaimPath::claim("sub"),
             ClaimPath::claim("client_id"),
         ))
@@ -345,11 +345,11 @@ impl Provider {
     }
 
     /// Marks tokens as machine identities ([`IdentityKind::Service`](crate::IdentityKind)) by their
-    /// claims, replacing the preset's rule; see [`ServiceRule`]. Every token the rule does not mark
+    /// claims, replacing the preset's rule; see [`ServiceMarker`]. Every token the rule does not mark
     /// is a person's ([`IdentityKind::User`](crate::IdentityKind)), also on [`Provider::zitadel`],
     /// whose own rule leaves the tokens it cannot tell apart
     /// [`IdentityKind::Unknown`](crate::IdentityKind).
-    pub fn service_rule(mut self, rule: ServiceRule) -> Provider {
+    pub fn service_marker(mut self, rule: ServiceMarker) -> Provider {
         self.mapping.service = Some(rule);
         self.mapping.person = None;
         self.mapping.unmarked = IdentityKind::User;
@@ -634,7 +634,7 @@ impl Provider {
         self
     }
 
-    /// The kind of a token the service rule does not mark (set after [`Provider::service_rule`],
+    /// The kind of a token the service marker does not mark (set after [`Provider::service_marker`],
     /// which resets it to a person's).
     pub(crate) fn unmarked_kind(mut self, kind: IdentityKind) -> Provider {
         self.mapping.unmarked = kind;

@@ -5,7 +5,7 @@ use crate::token::json::{Json, Object};
 
 /// When a token stands for a machine rather than a person: conditions on the verified payload.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum ServiceRule {
+pub enum ServiceMarker {
     /// The claim is a non-empty string, e.g. Cloudflare's `common_name` on service tokens.
     ClaimPresent(ClaimPath),
     /// The claim is absent, e.g. Okta's `uid` on client-credentials tokens.
@@ -17,7 +17,7 @@ pub enum ServiceRule {
     /// The claim is a string ending with the value, e.g. a Google service account's `email`
     /// (`….gserviceaccount.com`). Never a test of an identifier someone else chooses the end of:
     /// an Auth0 enterprise login's `sub` can end with `@clients` too (see
-    /// [`ServiceRule::ClaimIsClaimWithSuffix`]).
+    /// [`ServiceMarker::ClaimIsClaimWithSuffix`]).
     ClaimEndsWith(ClaimPath, String),
     /// The claim is a string starting with the value, e.g. Keycloak's `service-account-`.
     ClaimStartsWith(ClaimPath, String),
@@ -31,14 +31,14 @@ pub enum ServiceRule {
     ClaimIn(ClaimPath, ClaimPath),
     /// The rule does not hold, e.g. Zitadel's "not a person's token" (a person's names an
     /// application in `client_id`).
-    Not(Box<ServiceRule>),
+    Not(Box<ServiceMarker>),
     /// Every rule holds.
-    All(Vec<ServiceRule>),
+    All(Vec<ServiceMarker>),
     /// At least one rule holds.
-    Any(Vec<ServiceRule>),
+    Any(Vec<ServiceMarker>),
 }
 
-impl ServiceRule {
+impl ServiceMarker {
     /// Whether the payload satisfies the rule.
     pub(crate) fn holds(&self, payload: &Object<'_>) -> bool {
         let text = |path: &ClaimPath| {
@@ -47,28 +47,30 @@ impl ServiceRule {
                 .filter(|s| !s.is_empty())
         };
         match self {
-            ServiceRule::ClaimPresent(path) => text(path).is_some(),
-            ServiceRule::ClaimAbsent(path) => path.find(payload).is_none_or(Json::is_null),
-            ServiceRule::ClaimEquals(path, value) => text(path) == Some(value.as_str()),
-            ServiceRule::ClaimIsTrue(path) => matches!(path.find(payload), Some(Json::Bool(true))),
-            ServiceRule::ClaimEndsWith(path, end) => {
+            ServiceMarker::ClaimPresent(path) => text(path).is_some(),
+            ServiceMarker::ClaimAbsent(path) => path.find(payload).is_none_or(Json::is_null),
+            ServiceMarker::ClaimEquals(path, value) => text(path) == Some(value.as_str()),
+            ServiceMarker::ClaimIsTrue(path) => {
+                matches!(path.find(payload), Some(Json::Bool(true)))
+            }
+            ServiceMarker::ClaimEndsWith(path, end) => {
                 text(path).is_some_and(|v| v.ends_with(&**end))
             }
-            ServiceRule::ClaimStartsWith(path, start) => {
+            ServiceMarker::ClaimStartsWith(path, start) => {
                 text(path).is_some_and(|v| v.starts_with(&**start))
             }
-            ServiceRule::ClaimsEqual(a, b) => text(a).is_some() && text(a) == text(b),
-            ServiceRule::ClaimIsClaimWithSuffix(a, b, suffix) => text(a)
+            ServiceMarker::ClaimsEqual(a, b) => text(a).is_some() && text(a) == text(b),
+            ServiceMarker::ClaimIsClaimWithSuffix(a, b, suffix) => text(a)
                 .zip(text(b))
                 .is_some_and(|(a, b)| a.strip_suffix(&**suffix) == Some(b)),
-            ServiceRule::ClaimIn(a, b) => text(a).is_some_and(|a| match b.find(payload) {
+            ServiceMarker::ClaimIn(a, b) => text(a).is_some_and(|a| match b.find(payload) {
                 Some(Json::String(b)) => a == &**b,
                 Some(Json::Array(items)) => items.iter().any(|item| item.as_str() == Some(a)),
                 _ => false,
             }),
-            ServiceRule::Not(rule) => !rule.holds(payload),
-            ServiceRule::All(rules) => rules.iter().all(|rule| rule.holds(payload)),
-            ServiceRule::Any(rules) => rules.iter().any(|rule| rule.holds(payload)),
+            ServiceMarker::Not(rule) => !rule.holds(payload),
+            ServiceMarker::All(rules) => rules.iter().all(|rule| rule.holds(payload)),
+            ServiceMarker::Any(rules) => rules.iter().any(|rule| rule.holds(payload)),
         }
     }
 }
@@ -81,10 +83,10 @@ mod tests {
 
     #[test]
     fn claim_in_and_not() {
-        let holds = |rule: &ServiceRule, payload: serde_json::Value| {
+        let holds = |rule: &ServiceMarker, payload: serde_json::Value| {
             rule.holds(&Object::borrow(payload.as_object().unwrap()))
         };
-        let among = ServiceRule::ClaimIn(ClaimPath::claim("client_id"), ClaimPath::claim("aud"));
+        let among = ServiceMarker::ClaimIn(ClaimPath::claim("client_id"), ClaimPath::claim("aud"));
         assert!(holds(&among, json!({"client_id": "c", "aud": ["p", "c"]})));
         assert!(holds(&among, json!({"client_id": "c", "aud": "c"})));
         for not_among in [
@@ -97,7 +99,7 @@ mod tests {
         ] {
             assert!(!holds(&among, not_among.clone()), "{not_among}");
         }
-        let auth0_machine = ServiceRule::ClaimIsClaimWithSuffix(
+        let auth0_machine = ServiceMarker::ClaimIsClaimWithSuffix(
             ClaimPath::claim("sub"),
             ClaimPath::claim("azp"),
             "@clients".to_owned(),
@@ -115,7 +117,7 @@ mod tests {
         ] {
             assert!(!holds(&auth0_machine, person.clone()), "{person}");
         }
-        let verified = ServiceRule::ClaimIsTrue(ClaimPath::claim("email_verified"));
+        let verified = ServiceMarker::ClaimIsTrue(ClaimPath::claim("email_verified"));
         assert!(holds(&verified, json!({"email_verified": true})));
         for not_true in [
             json!({"email_verified": "true"}),
@@ -124,7 +126,7 @@ mod tests {
         ] {
             assert!(!holds(&verified, not_true.clone()), "{not_true}");
         }
-        let not = ServiceRule::Not(Box::new(among));
+        let not = ServiceMarker::Not(Box::new(among));
         assert!(holds(&not, json!({"client_id": "c", "aud": ["p"]})));
         assert!(!holds(&not, json!({"client_id": "c", "aud": ["c"]})));
     }
