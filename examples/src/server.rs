@@ -1,4 +1,5 @@
-//! Starting an example's app: its routes behind its `JwtAuth`, on the address `BIND` names.
+//! Starting an example's app: its log of decisions, and its routes behind its `JwtAuth` on the
+//! address `BIND` names.
 
 use std::net::SocketAddr;
 
@@ -7,6 +8,14 @@ use actix_web::{App, HttpServer, web};
 use auth_actix::JwtAuth;
 
 use crate::settings::cannot_listen;
+
+/// Prints `tracing` events, filtered by `RUST_LOG` (default `info`). Authentication decisions are
+/// `tracing` events (target `auth`): without a subscriber, nothing is logged.
+pub fn log_decisions() {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    tracing_subscriber::fmt().with_env_filter(filter).init();
+}
 
 /// Listens on `bind` (read from `BIND`) with the app that wraps `routes` in `auth`, and returns the
 /// running server with the base URL it answers on, for the lines printed before it is awaited (with

@@ -22,7 +22,7 @@
 use std::fmt::Display;
 use std::net::SocketAddr;
 
-use auth_actix::ConfigError;
+use auth_actix::{ConfigError, Provider};
 
 /// The environment variable `name`, trimmed; empty (or blank) counts as unset, so `NAME=` in a
 /// shell or an env file means the default rather than a value nothing could accept.
@@ -45,6 +45,21 @@ pub fn address(name: &str, default: &str) -> Result<SocketAddr, String> {
         .unwrap_or_else(|| default.to_owned())
         .parse()
         .map_err(|err| format!("{name}: {err}"))
+}
+
+/// The generic OIDC provider of the quickstart and the OpenAPI example: the issuer `AUTH_ISSUER`
+/// (unset: `None`, the example's demo), the audience `AUTH_AUDIENCE`, and the key set
+/// `AUTH_JWKS_URL` when discovery should not be asked for it.
+pub fn oidc_provider() -> Result<Option<Provider>, String> {
+    let Some(issuer) = setting("AUTH_ISSUER") else {
+        return Ok(None);
+    };
+    let audience = required("AUTH_AUDIENCE", "give the aud your API's tokens carry")?;
+    let provider = Provider::oidc(issuer).audience(audience);
+    Ok(Some(match setting("AUTH_JWKS_URL") {
+        Some(jwks) => provider.jwks_url(jwks),
+        None => provider,
+    }))
 }
 
 /// The items of a comma-separated setting, trimmed, empty ones left out (a trailing comma is no

@@ -25,12 +25,11 @@ use actix_web::{HttpResponse, Responder, delete, get, put, web};
 use auth_actix::{
     Identity, IdentityKind, JwtAuth, Provider, ResolveError, RoleRequest, Verified, require_role,
 };
-use examples::server::listen;
+use examples::server::{listen, log_decisions};
 use examples::settings::{address, named, required, setting};
 use examples::{Carrier, Demo};
 use rusqlite::{Connection, OptionalExtension, params};
 use serde::{Deserialize, Serialize};
-use tracing_subscriber::EnvFilter;
 
 const DEMO_AUD: &str = "4714c1358e65fe4b408ad6d432a5f878f08194bdb4752441fd56faefa9b2b6f2";
 
@@ -296,8 +295,7 @@ async fn delete_agent(
 
 #[actix_web::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
-    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
-    tracing_subscriber::fmt().with_env_filter(filter).init();
+    log_decisions();
     let bind = address("BIND", "127.0.0.1:8080")?;
     let database =
         PathBuf::from(setting("DATABASE_PATH").unwrap_or_else(|| "agents.db".to_owned()));

@@ -30,9 +30,9 @@ use actix_web::{App, HttpRequest, HttpResponse, HttpServer, Responder, get, post
 use actix_ws::{CloseCode, CloseReason, Message};
 use auth_actix::{Identity, JwtAuth, Provider, TokenSource, Verified};
 use examples::Demo;
+use examples::server::log_decisions;
 use examples::settings::{address, cannot_listen, named, required, setting};
 use futures_util::StreamExt;
-use tracing_subscriber::EnvFilter;
 
 #[get("/me")]
 async fn me(identity: Verified<Identity>) -> impl Responder {
@@ -104,8 +104,7 @@ const PAGE: &str = include_str!("../browser.html");
 
 #[actix_web::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
-    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
-    tracing_subscriber::fmt().with_env_filter(filter).init();
+    log_decisions();
     let bind = address("BIND", "127.0.0.1:8080")?;
     let page_bind = address("PAGE_BIND", "127.0.0.1:8081")?;
     let order = match setting("WRAP_ORDER").as_deref() {

@@ -24,10 +24,9 @@
 
 use actix_web::{Responder, get, web};
 use auth_actix::{Identity, JwtAuth, Provider, Verified, require_org_role, require_role};
-use examples::server::listen;
+use examples::server::{listen, log_decisions};
 use examples::settings::{address, list, named_by, required, setting};
 use examples::{Carrier, Demo};
-use tracing_subscriber::EnvFilter;
 
 const DEMO_TENANT: &str = "72f988bf-86f1-41af-91ab-2d7cd011db47";
 const DEMO_CUSTOMER: &str = "fa15d692-e9c7-4460-a743-29f2956fd429";
@@ -67,10 +66,7 @@ fn routes(config: &mut web::ServiceConfig) {
 
 #[actix_web::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
-    // Authentication decisions are `tracing` events (target `auth`): without a subscriber, nothing
-    // is logged.
-    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
-    tracing_subscriber::fmt().with_env_filter(filter).init();
+    log_decisions();
     let bind = address("BIND", "127.0.0.1:8080")?;
 
     let (provider, demo) = match setting("ENTRA_TENANT_ID") {

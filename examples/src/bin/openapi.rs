@@ -23,10 +23,9 @@
 use actix_web::{HttpResponse, Responder, get, web};
 use auth_actix::openapi::{SecurityDocs, SwaggerOAuth};
 use auth_actix::{Identity, JwtAuth, Provider, Verified, require_role, require_scope};
-use examples::server::listen;
-use examples::settings::{address, named, required, setting};
+use examples::server::{listen, log_decisions};
+use examples::settings::{address, named, oidc_provider, setting};
 use examples::{Carrier, Demo};
-use tracing_subscriber::EnvFilter;
 use utoipa::OpenApi;
 use utoipa_swagger_ui::SwaggerUi;
 
@@ -99,18 +98,10 @@ struct ApiDoc;
 
 #[actix_web::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
-    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
-    tracing_subscriber::fmt().with_env_filter(filter).init();
+    log_decisions();
     let bind = address("BIND", "127.0.0.1:8080")?;
-    let (provider, demo) = match setting("AUTH_ISSUER") {
-        Some(issuer) => {
-            let audience = required("AUTH_AUDIENCE", "give the aud your API's tokens carry")?;
-            let provider = Provider::oidc(issuer).audience(audience);
-            (
-                setting("AUTH_JWKS_URL").map_or(provider.clone(), |jwks| provider.jwks_url(jwks)),
-                None,
-            )
-        }
+    let (provider, demo) = match oidc_provider()? {
+        Some(provider) => (provider, None),
         None => {
             let demo = Demo::start("openapi", bind).await?;
             (

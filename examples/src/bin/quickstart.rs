@@ -39,10 +39,9 @@ use auth_actix::{
     Algorithm, Dpop, Identity, Introspection, JwtAuth, Provider, Revocations, TokenSource,
     Verified, require_role,
 };
-use examples::server::listen;
-use examples::settings::{address, named, named_by, required, setting};
+use examples::server::{listen, log_decisions};
+use examples::settings::{address, named, named_by, oidc_provider, setting};
 use examples::{Carrier, Demo};
-use tracing_subscriber::EnvFilter;
 
 #[get("/public")]
 async fn public() -> impl Responder {
@@ -110,10 +109,7 @@ async fn livez() -> &'static str {
 
 #[actix_web::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
-    // Authentication decisions are `tracing` events (target `auth`): without a subscriber, nothing
-    // is logged.
-    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
-    tracing_subscriber::fmt().with_env_filter(filter).init();
+    log_decisions();
     // The exporter, if asked for. The order does not matter: metric handles register with the
     // recorder on their first use once it is installed.
     if let Some(address) = setting("METRICS_BIND") {
@@ -132,15 +128,8 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     }
     let bind = address("BIND", "127.0.0.1:8080")?;
 
-    let (provider, demo) = match setting("AUTH_ISSUER") {
-        Some(issuer) => {
-            let audience = required("AUTH_AUDIENCE", "give the aud your API's tokens carry")?;
-            let provider = Provider::oidc(issuer).audience(audience);
-            (
-                setting("AUTH_JWKS_URL").map_or(provider.clone(), |jwks| provider.jwks_url(jwks)),
-                None,
-            )
-        }
+    let (provider, demo) = match oidc_provider()? {
+        Some(provider) => (provider, None),
         None => {
             let demo = Demo::start("quickstart", bind).await?;
             let provider =

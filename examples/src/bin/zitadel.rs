@@ -30,10 +30,9 @@ use auth_actix::testing::{ServiceUserGrant, ZITADEL_WEB_CLIENT_ID};
 use auth_actix::{
     Identity, JwtAuth, Provider, Verified, require_org_role, require_role, require_service,
 };
-use examples::server::listen;
+use examples::server::{listen, log_decisions};
 use examples::settings::{address, named, named_by, setting};
 use examples::{Carrier, Demo};
-use tracing_subscriber::EnvFilter;
 
 const DEMO_PROJECT: &str = "263514598346711111";
 const DEMO_OWNER_ORG: &str = "263514100000000001";
@@ -91,10 +90,7 @@ fn routes(config: &mut web::ServiceConfig) {
 
 #[actix_web::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
-    // Authentication decisions are `tracing` events (target `auth`): without a subscriber, nothing
-    // is logged.
-    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
-    tracing_subscriber::fmt().with_env_filter(filter).init();
+    log_decisions();
     let bind = address("BIND", "127.0.0.1:8080")?;
 
     let (provider, demo) = match setting("ZITADEL_ISSUER") {
