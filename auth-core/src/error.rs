@@ -72,6 +72,42 @@ pub enum Malformed {
 ///
 /// `Display` gives the reason for logs; it names claims and settings but never holds the token or
 /// its signature. Clients see [`ErrorCode::message`] instead.
+///
+/// Match on the variant to tell reasons apart, and on [`AuthError::code`] to answer: the code
+/// decides the status and the client's message. New reasons may come (`#[non_exhaustive]`), so a
+/// match on the variant ends with an arm for the rest; a new reason still maps onto a code.
+///
+/// ```
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// use auth_core::testing::TestIssuer;
+/// use auth_core::{AuthError, ErrorCode, StandardClaims, Verifier};
+///
+/// let issuer = TestIssuer::start().await;
+/// let verifier = Verifier::new(issuer.provider())?;
+/// let token = issuer.token().audience("another-api").sign();
+/// let refusal = verifier.verify::<StandardClaims>(&token).await.unwrap_err();
+///
+/// // The reason, for logs: a token minted for another API.
+/// match &refusal {
+///     AuthError::InvalidAudience { received, .. } => assert!(received.contains("another-api")),
+///     other => panic!("expected a wrong audience, got {other}"),
+/// }
+/// // The answer, for the client: a status, a code and a fixed message.
+/// let status = match refusal.code() {
+///     ErrorCode::Unauthorized
+///     | ErrorCode::InvalidToken
+///     | ErrorCode::TokenExpired
+///     | ErrorCode::InvalidDpopProof
+///     | ErrorCode::UseDpopNonce => 401,
+///     ErrorCode::Forbidden => 403,
+///     ErrorCode::AuthUnavailable => 503,
+///     ErrorCode::Internal => 500,
+/// };
+/// assert_eq!((status, refusal.code().as_str()), (401, "INVALID_TOKEN"));
+/// assert_eq!(refusal.code().message(), "The access token is invalid");
+/// # Ok(()) }
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
 pub enum AuthError {

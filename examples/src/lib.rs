@@ -1,8 +1,12 @@
 //! The embedded demo issuer the examples fall back to when no provider is configured, so each runs
 //! offline and prints `curl` lines with working tokens. Never part of a production app: a copied
-//! example keeps its `Some(..)` branch and drops the demo. [`unknown_kids`] serves the load and
-//! soak targets, [`signature_floor`] the load target and `signature-cost`.
+//! example keeps its `Some(..)` branch and drops the demo. [`settings`] reads every example's
+//! environment variables and names them in its errors, [`server::listen`] starts a provider
+//! example's app, [`unknown_kids`] serves the load and soak targets, [`signature_floor`] the load
+//! target and `signature-cost`.
 
+pub mod server;
+pub mod settings;
 pub mod signature_floor;
 pub mod unknown_kids;
 

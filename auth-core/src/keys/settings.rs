@@ -5,6 +5,31 @@ use std::time::Duration;
 use crate::error::ConfigError;
 
 /// Fetch and cache settings for a provider's keys. The defaults suit every hosted provider.
+///
+/// Change the fields you mean and keep the rest (`..KeySettings::default()`). A value that cannot
+/// work, such as no pause between fetches or keys kept past a week, is refused when the verifier is
+/// built, naming the field.
+///
+/// ```
+/// use std::time::Duration;
+///
+/// use auth_core::{KeySettings, Provider, Verifier};
+///
+/// let api = Provider::oidc("https://issuer.example.com").audience("my-api");
+/// // An issuer that rotates its keys hourly, whatever its Cache-Control says.
+/// let hourly = KeySettings {
+///     max_max_age: Duration::from_secs(3600),
+///     ..KeySettings::default()
+/// };
+/// assert!(Verifier::new(api.clone().key_settings(hourly)).is_ok());
+///
+/// let no_pause = KeySettings {
+///     min_max_age: Duration::ZERO,
+///     ..KeySettings::default()
+/// };
+/// let refused = Verifier::new(api.key_settings(no_pause)).unwrap_err();
+/// assert!(refused.setting.ends_with("key_settings.min_max_age"), "{refused}");
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct KeySettings {
     /// Lifetime of a key set when the response has no `Cache-Control: max-age` (default 10 min).

@@ -19,10 +19,24 @@ use crate::token::json::{Json, Keys, Object};
 ///
 /// ```
 /// use auth_core::ClaimPath;
+/// use serde_json::json;
 ///
 /// assert!(ClaimPath::parse(r#""https://example.com/roles""#).is_ok());
 /// let unquoted = ClaimPath::parse("https://example.com/roles").unwrap_err();
 /// assert!(unquoted.problem.contains(r#""\"https://example.com/roles\"""#), "{unquoted}");
+///
+/// // Looking a path up in a payload: each segment one level down, a quoted one taken whole.
+/// let payload = json!({
+///     "realm_access": { "roles": ["admin"] },
+///     "resource_access": { "my.app": { "roles": ["editor"] } },
+/// });
+/// let payload = payload.as_object().unwrap();
+/// let realm = ClaimPath::parse("realm_access.roles")?;
+/// assert_eq!(realm.lookup(payload), Some(&json!(["admin"])));
+/// let client = ClaimPath::parse(r#"resource_access."my.app".roles"#)?;
+/// assert_eq!(client.lookup(payload), Some(&json!(["editor"])));
+/// assert_eq!(ClaimPath::parse("realm_access.groups")?.lookup(payload), None);
+/// # Ok::<(), auth_core::ConfigError>(())
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ClaimPath {

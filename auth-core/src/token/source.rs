@@ -2,6 +2,29 @@
 //! first, in their order, then cookies.
 
 /// One place a token may be found in a request.
+///
+/// A provider reads bearer tokens unless
+/// [`Provider::token_sources`](crate::Provider::token_sources) says otherwise; the verifier gathers
+/// every provider's sources for the web layer
+/// ([`Verifier::token_sources`](crate::Verifier::token_sources)) and checks their names when it is
+/// built.
+///
+/// ```
+/// use auth_core::{Provider, TokenSource, Verifier};
+///
+/// let api = Provider::oidc("https://issuer.example.com").audience("my-api");
+/// assert_eq!(Verifier::new(api.clone())?.token_sources(), [TokenSource::Bearer]);
+///
+/// // A browser app's session cookie too (a token in a header is still judged first).
+/// let session = [TokenSource::Bearer, TokenSource::cookie("session")];
+/// let verifier = Verifier::new(api.clone().token_sources(session.clone()))?;
+/// assert_eq!(verifier.token_sources(), session);
+///
+/// // A name no request could carry is refused up front.
+/// let refused = Verifier::new(api.token_sources([TokenSource::header("x token")])).unwrap_err();
+/// assert!(refused.problem.contains("not a valid header or cookie name"), "{refused}");
+/// # Ok::<(), auth_core::ConfigError>(())
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum TokenSource {
     /// `Authorization: Bearer <token>` (scheme matched case-insensitively, RFC 6750 §2.1).

@@ -15,6 +15,30 @@ use crate::token::json::{Json, Object};
 
 /// A verified token, before conversion into the application's claims type. Shared: a verified-token
 /// cache hit returns the same allocation.
+///
+/// ```
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// use auth_core::testing::TestIssuer;
+/// use auth_core::{StandardClaims, Verifier};
+///
+/// let issuer = TestIssuer::start().await;
+/// let verifier = Verifier::new(issuer.provider())?;
+/// let token = issuer.token().subject("ada").roles(["admin"]).claim("tenant", "acme").sign();
+/// let verified = verifier.verify_token(&token).await?;
+///
+/// // The identity the provider's claims make, and the payload as it came.
+/// assert_eq!(verified.identity().subject, "ada");
+/// assert!(verified.identity().roles.contains("admin"));
+/// assert_eq!(verified.payload()["tenant"], "acme");
+/// // How it was verified: its signature checked here, with a key of the issuer's.
+/// assert!(!verified.is_introspected() && verified.algorithm().is_some());
+/// assert!(verified.kid().is_some() && !verified.is_dpop_bound());
+/// // The application's claims type, the identity alongside.
+/// let claims = verified.claims::<StandardClaims>()?;
+/// assert_eq!(claims.identity().subject, "ada");
+/// # Ok(()) }
+/// ```
 #[derive(Debug, Clone)]
 pub struct VerifiedToken {
     /// The payload's JSON text, which verification read in place.

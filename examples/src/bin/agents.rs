@@ -18,18 +18,18 @@
 //! common_name, role)`, where `owner` is never granted, so a machine can read or update an agent
 //! but never delete it. `GET /admin` needs an e-mail in `app_admins`.
 
-use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 
-use actix_web::{App, HttpResponse, HttpServer, Responder, delete, get, put, web};
+use actix_web::{HttpResponse, Responder, delete, get, put, web};
 use auth_actix::{
     Identity, IdentityKind, JwtAuth, Provider, ResolveError, RoleRequest, Verified, require_role,
 };
+use examples::server::{listen, log_decisions};
+use examples::settings::{address, named, required, setting};
 use examples::{Carrier, Demo};
 use rusqlite::{Connection, OptionalExtension, params};
 use serde::{Deserialize, Serialize};
-use tracing_subscriber::EnvFilter;
 
 const DEMO_AUD: &str = "4714c1358e65fe4b408ad6d432a5f878f08194bdb4752441fd56faefa9b2b6f2";
 
@@ -295,20 +295,15 @@ async fn delete_agent(
 
 #[actix_web::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
-    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
-    tracing_subscriber::fmt().with_env_filter(filter).init();
-    let bind: SocketAddr = setting("BIND")
-        .unwrap_or_else(|| "127.0.0.1:8080".to_owned())
-        .parse()
-        .map_err(|err| format!("BIND: {err}"))?;
+    log_decisions();
+    let bind = address("BIND", "127.0.0.1:8080")?;
     let database =
         PathBuf::from(setting("DATABASE_PATH").unwrap_or_else(|| "agents.db".to_owned()));
     let store = Store::open(&database)?;
 
     let (provider, demo) = match setting("CF_TEAM_DOMAIN") {
         Some(team) => {
-            let aud = setting("CF_POLICY_AUD")
-                .ok_or("CF_POLICY_AUD is not set: the Access application's AUD tag")?;
+            let aud = required("CF_POLICY_AUD", "the Access application's AUD tag")?;
             (Provider::cloudflare_access(&team, &aud), None)
         }
         None => {
@@ -323,29 +318,26 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         }
     };
     let auth = JwtAuth::new(provider.clone())
-        .map_err(|err| format!("CF_TEAM_DOMAIN / CF_POLICY_AUD: {err}"))?
+        .map_err(named("CF_TEAM_DOMAIN / CF_POLICY_AUD"))?
         .public(["/public", "/api/agents"])
         .role_resolver(resolve_roles);
     auth.warm_up()
         .await
-        .map_err(|err| format!("CF_TEAM_DOMAIN / CF_POLICY_AUD: {err}"))?;
+        .map_err(named("CF_TEAM_DOMAIN / CF_POLICY_AUD"))?;
 
     let data = web::Data::new(store);
-    let server = HttpServer::new(move || {
-        App::new()
+    let routes = move |config: &mut web::ServiceConfig| {
+        config
             .app_data(data.clone())
-            .wrap(auth.clone())
             .service(public)
             .service(me)
             .service(admin)
             .service(list_agents)
             .service(get_agent)
             .service(update_agent)
-            .service(delete_agent)
-    })
-    .bind(bind)
-    .map_err(|err| format!("BIND={bind}: cannot listen there: {err}"))?;
-    let base = format!("http://{}", server.addrs().first().unwrap_or(&bind));
+            .service(delete_agent);
+    };
+    let (server, base) = listen(auth, bind, routes)?;
 
     if let Some(demo) = &demo {
         let user = |email: &str| demo.token_for(&provider).email(email).subject(email);
@@ -395,14 +387,6 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     } else {
         println!("agents: listening on {base}");
     }
-    server.run().await?;
+    server.await?;
     Ok(())
-}
-
-/// An environment variable; empty counts as unset.
-fn setting(name: &str) -> Option<String> {
-    std::env::var(name)
-        .ok()
-        .map(|value| value.trim().to_owned())
-        .filter(|value| !value.is_empty())
 }

@@ -13,12 +13,11 @@
 //!
 //! `/admin` needs the role `admin` in the roles claim a Post-Login Action writes.
 
-use std::net::SocketAddr;
-
-use actix_web::{App, HttpServer, Responder, get, web};
+use actix_web::{Responder, get, web};
 use auth_actix::{Identity, JwtAuth, Provider, Verified, require_role};
+use examples::server::{listen, log_decisions};
+use examples::settings::{address, named, required, setting};
 use examples::{Carrier, Demo};
-use tracing_subscriber::EnvFilter;
 
 #[get("/public")]
 async fn public() -> impl Responder {
@@ -36,16 +35,15 @@ async fn admin(identity: Verified<Identity>) -> impl Responder {
     format!("hello admin {}\n", identity.subject)
 }
 
+/// The app's routes, every one behind `JwtAuth`.
+fn routes(config: &mut web::ServiceConfig) {
+    config.service(public).service(me).service(admin);
+}
+
 #[actix_web::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
-    // Authentication decisions are `tracing` events (target `auth`): without a subscriber, nothing
-    // is logged.
-    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
-    tracing_subscriber::fmt().with_env_filter(filter).init();
-    let bind: SocketAddr = setting("BIND")
-        .unwrap_or_else(|| "127.0.0.1:8080".to_owned())
-        .parse()
-        .map_err(|err| format!("BIND: {err}"))?;
+    log_decisions();
+    let bind = address("BIND", "127.0.0.1:8080")?;
 
     let roles_claim =
         setting("AUTH0_ROLES_CLAIM").unwrap_or_else(|| "\"https://example.com/roles\"".to_owned());
@@ -72,25 +70,15 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         }
     };
     let auth = JwtAuth::new(provider.clone())
-        .map_err(|err| format!("AUTH0_DOMAIN / AUTH0_AUDIENCE / AUTH0_ROLES_CLAIM: {err}"))?
+        .map_err(named("AUTH0_DOMAIN / AUTH0_AUDIENCE / AUTH0_ROLES_CLAIM"))?
         .public(["/public"]);
     // Stops on a misconfiguration; an unreachable issuer is a warning, and protected routes answer
     // 503 until its keys arrive.
     auth.warm_up()
         .await
-        .map_err(|err| format!("AUTH0_DOMAIN / AUTH0_AUDIENCE / AUTH0_ROLES_CLAIM: {err}"))?;
+        .map_err(named("AUTH0_DOMAIN / AUTH0_AUDIENCE / AUTH0_ROLES_CLAIM"))?;
 
-    let app_auth = auth.clone();
-    let server = HttpServer::new(move || {
-        App::new()
-            .wrap(app_auth.clone())
-            .service(public)
-            .service(me)
-            .service(admin)
-    })
-    .bind(bind)
-    .map_err(|err| format!("BIND={bind}: cannot listen there: {err}"))?;
-    let base = format!("http://{}", server.addrs().first().unwrap_or(&bind));
+    let (server, base) = listen(auth, bind, routes)?;
     match &demo {
         Some(demo) => {
             let mint = |subject: &str, roles: &[&str]| {
@@ -113,19 +101,6 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         }
         None => println!("auth0: listening on {base}"),
     }
-    server.run().await?;
+    server.await?;
     Ok(())
-}
-
-/// An environment variable; empty counts as unset.
-fn setting(name: &str) -> Option<String> {
-    std::env::var(name)
-        .ok()
-        .map(|value| value.trim().to_owned())
-        .filter(|value| !value.is_empty())
-}
-
-/// A variable that must be set once the provider is configured.
-fn required(name: &str, what: &str) -> Result<String, String> {
-    setting(name).ok_or_else(|| format!("{name} is not set: {what}"))
 }

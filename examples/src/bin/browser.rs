@@ -24,16 +24,15 @@
 //! The middleware only sees the upgrade; the application owns the connection, so it decides (it
 //! could also re-check a revocation list on each message).
 
-use std::net::SocketAddr;
-
 use actix_cors::Cors;
 use actix_web::middleware::Condition;
 use actix_web::{App, HttpRequest, HttpResponse, HttpServer, Responder, get, post, web};
 use actix_ws::{CloseCode, CloseReason, Message};
 use auth_actix::{Identity, JwtAuth, Provider, TokenSource, Verified};
 use examples::Demo;
+use examples::server::log_decisions;
+use examples::settings::{address, cannot_listen, named, required, setting};
 use futures_util::StreamExt;
-use tracing_subscriber::EnvFilter;
 
 #[get("/me")]
 async fn me(identity: Verified<Identity>) -> impl Responder {
@@ -105,14 +104,7 @@ const PAGE: &str = include_str!("../browser.html");
 
 #[actix_web::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
-    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
-    tracing_subscriber::fmt().with_env_filter(filter).init();
-    let address = |name: &str, default: &str| -> Result<SocketAddr, String> {
-        setting(name)
-            .unwrap_or_else(|| default.to_owned())
-            .parse()
-            .map_err(|err| format!("{name}: {err}"))
-    };
+    log_decisions();
     let bind = address("BIND", "127.0.0.1:8080")?;
     let page_bind = address("PAGE_BIND", "127.0.0.1:8081")?;
     let order = match setting("WRAP_ORDER").as_deref() {
@@ -129,8 +121,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
 
     let (provider, demo) = match setting("AUTH_ISSUER") {
         Some(issuer) => {
-            let audience = setting("AUTH_AUDIENCE")
-                .ok_or("AUTH_AUDIENCE is not set: give the aud your API's tokens carry")?;
+            let audience = required("AUTH_AUDIENCE", "give the aud your API's tokens carry")?;
             (Provider::oidc(issuer).audience(audience), None)
         }
         None => {
@@ -142,27 +133,24 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         }
     };
     // The page server first: the API's CORS policy and cookie rule name its origin.
-    let page_listener = std::net::TcpListener::bind(page_bind)
-        .map_err(|err| format!("PAGE_BIND={page_bind}: cannot listen there: {err}"))?;
+    let page_listener =
+        std::net::TcpListener::bind(page_bind).map_err(cannot_listen("PAGE_BIND", page_bind))?;
     let page_address = page_listener.local_addr()?;
     let page_origin = format!("http://{page_address}");
     // The same page under another name is another site for the browser (sites are compared by
     // host name, not address): a stand-in for an attacker's page.
     let other_site = (page_address.ip() == std::net::Ipv4Addr::LOCALHOST)
         .then(|| format!("http://localhost:{}", page_address.port()));
-    let api_listener = std::net::TcpListener::bind(bind)
-        .map_err(|err| format!("BIND={bind}: cannot listen there: {err}"))?;
+    let api_listener = std::net::TcpListener::bind(bind).map_err(cannot_listen("BIND", bind))?;
     let api = format!("http://{}", api_listener.local_addr()?);
 
     // The session cookie counts for the page's origin (the API's site, another port) and the API's
     // own; the Authorization header and the WebSocket subprotocol come first.
     let auth = JwtAuth::new(provider.clone())
-        .map_err(|err| format!("AUTH_ISSUER: {err}"))?
+        .map_err(named("AUTH_ISSUER"))?
         .token_sources([TokenSource::Bearer, TokenSource::cookie(SESSION_COOKIE)])
         .cookie_origins([&page_origin])?;
-    auth.warm_up()
-        .await
-        .map_err(|err| format!("AUTH_ISSUER: {err}"))?;
+    auth.warm_up().await.map_err(named("AUTH_ISSUER"))?;
 
     // The other site may read answers (as a partner's front end calling with a bearer token
     // would): what stops it acting with the cookie is the cookie rule, not CORS.
@@ -254,12 +242,4 @@ enum WrapOrder {
     /// actix-cors wrapped inside `JwtAuth` without telling it: `JwtAuth` answers preflights
     /// itself, without CORS headers, and logs a warning naming `JwtAuth::cors`.
     CorsInside,
-}
-
-/// An environment variable; empty counts as unset.
-fn setting(name: &str) -> Option<String> {
-    std::env::var(name)
-        .ok()
-        .map(|value| value.trim().to_owned())
-        .filter(|value| !value.is_empty())
 }

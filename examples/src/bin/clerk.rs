@@ -15,12 +15,11 @@
 //! application's own `#[require_role("admin")]`. Name your staff organisation with
 //! `.trusted_organizations([...])` to make its roles application roles.
 
-use std::net::SocketAddr;
-
-use actix_web::{App, HttpServer, Responder, get, web};
+use actix_web::{Responder, get, web};
 use auth_actix::{Identity, JwtAuth, Provider, Verified, require_org_role};
+use examples::server::{listen, log_decisions};
+use examples::settings::{address, list, named, required, setting};
 use examples::{Carrier, Demo};
-use tracing_subscriber::EnvFilter;
 
 #[get("/public")]
 async fn public() -> impl Responder {
@@ -38,16 +37,15 @@ async fn admin(identity: Verified<Identity>) -> impl Responder {
     format!("hello admin {}\n", identity.subject)
 }
 
+/// The app's routes, every one behind `JwtAuth`.
+fn routes(config: &mut web::ServiceConfig) {
+    config.service(public).service(me).service(admin);
+}
+
 #[actix_web::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
-    // Authentication decisions are `tracing` events (target `auth`): without a subscriber, nothing
-    // is logged.
-    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
-    tracing_subscriber::fmt().with_env_filter(filter).init();
-    let bind: SocketAddr = setting("BIND")
-        .unwrap_or_else(|| "127.0.0.1:8080".to_owned())
-        .parse()
-        .map_err(|err| format!("BIND: {err}"))?;
+    log_decisions();
+    let bind = address("BIND", "127.0.0.1:8080")?;
 
     let (provider, demo) = match setting("CLERK_ISSUER") {
         Some(issuer) => {
@@ -55,13 +53,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
                 "CLERK_AUTHORIZED_PARTIES",
                 "comma-separated origins of your front end",
             )?;
-            (
-                Provider::clerk(
-                    &issuer,
-                    parties.split(',').map(str::trim).filter(|p| !p.is_empty()),
-                ),
-                None,
-            )
+            (Provider::clerk(&issuer, list(&parties)), None)
         }
         None => {
             let demo = Demo::start("clerk", bind).await?;
@@ -75,25 +67,15 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         }
     };
     let auth = JwtAuth::new(provider.clone())
-        .map_err(|err| format!("CLERK_ISSUER / CLERK_AUTHORIZED_PARTIES: {err}"))?
+        .map_err(named("CLERK_ISSUER / CLERK_AUTHORIZED_PARTIES"))?
         .public(["/public"]);
     // Stops on a misconfiguration; an unreachable issuer is a warning, and protected routes answer
     // 503 until its keys arrive.
     auth.warm_up()
         .await
-        .map_err(|err| format!("CLERK_ISSUER / CLERK_AUTHORIZED_PARTIES: {err}"))?;
+        .map_err(named("CLERK_ISSUER / CLERK_AUTHORIZED_PARTIES"))?;
 
-    let app_auth = auth.clone();
-    let server = HttpServer::new(move || {
-        App::new()
-            .wrap(app_auth.clone())
-            .service(public)
-            .service(me)
-            .service(admin)
-    })
-    .bind(bind)
-    .map_err(|err| format!("BIND={bind}: cannot listen there: {err}"))?;
-    let base = format!("http://{}", server.addrs().first().unwrap_or(&bind));
+    let (server, base) = listen(auth, bind, routes)?;
     match &demo {
         Some(demo) => {
             let mint = |subject: &str, role: &str| {
@@ -117,19 +99,6 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         }
         None => println!("clerk: listening on {base}"),
     }
-    server.run().await?;
+    server.await?;
     Ok(())
-}
-
-/// An environment variable; empty counts as unset.
-fn setting(name: &str) -> Option<String> {
-    std::env::var(name)
-        .ok()
-        .map(|value| value.trim().to_owned())
-        .filter(|value| !value.is_empty())
-}
-
-/// A variable that must be set once the provider is configured.
-fn required(name: &str, what: &str) -> Result<String, String> {
-    setting(name).ok_or_else(|| format!("{name} is not set: {what}"))
 }

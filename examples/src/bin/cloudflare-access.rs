@@ -13,12 +13,11 @@
 //!
 //! Tokens arrive in the `Cf-Access-Jwt-Assertion` header (or the `CF_Authorization` cookie).
 
-use std::net::SocketAddr;
-
-use actix_web::{App, HttpServer, Responder, get, web};
+use actix_web::{Responder, get, web};
 use auth_actix::{Identity, JwtAuth, Provider, ResolveError, RoleRequest, Verified, require_role};
+use examples::server::{listen, log_decisions};
+use examples::settings::{address, list, named, required, setting};
 use examples::{Carrier, Demo};
-use tracing_subscriber::EnvFilter;
 
 const DEMO_AUD: &str = "4714c1358e65fe4b408ad6d432a5f878f08194bdb4752441fd56faefa9b2b6f2";
 
@@ -38,16 +37,15 @@ async fn admin(identity: Verified<Identity>) -> impl Responder {
     format!("hello admin {}\n", identity.subject)
 }
 
+/// The app's routes, every one behind `JwtAuth`.
+fn routes(config: &mut web::ServiceConfig) {
+    config.service(public).service(me).service(admin);
+}
+
 #[actix_web::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
-    // Authentication decisions are `tracing` events (target `auth`): without a subscriber, nothing
-    // is logged.
-    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
-    tracing_subscriber::fmt().with_env_filter(filter).init();
-    let bind: SocketAddr = setting("BIND")
-        .unwrap_or_else(|| "127.0.0.1:8080".to_owned())
-        .parse()
-        .map_err(|err| format!("BIND: {err}"))?;
+    log_decisions();
+    let bind = address("BIND", "127.0.0.1:8080")?;
 
     let (provider, demo) = match setting("CF_TEAM_DOMAIN") {
         Some(team) => {
@@ -69,7 +67,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         }
     };
     let auth = JwtAuth::new(provider.clone())
-        .map_err(|err| format!("CF_TEAM_DOMAIN / CF_POLICY_AUD: {err}"))?
+        .map_err(named("CF_TEAM_DOMAIN / CF_POLICY_AUD"))?
         .public(["/public"])
         // Access tokens carry identity, not roles: the application decides who is an admin.
         .role_resolver(admins);
@@ -77,19 +75,9 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     // 503 until its keys arrive.
     auth.warm_up()
         .await
-        .map_err(|err| format!("CF_TEAM_DOMAIN / CF_POLICY_AUD: {err}"))?;
+        .map_err(named("CF_TEAM_DOMAIN / CF_POLICY_AUD"))?;
 
-    let app_auth = auth.clone();
-    let server = HttpServer::new(move || {
-        App::new()
-            .wrap(app_auth.clone())
-            .service(public)
-            .service(me)
-            .service(admin)
-    })
-    .bind(bind)
-    .map_err(|err| format!("BIND={bind}: cannot listen there: {err}"))?;
-    let base = format!("http://{}", server.addrs().first().unwrap_or(&bind));
+    let (server, base) = listen(auth, bind, routes)?;
     match &demo {
         Some(demo) => {
             let mint = |subject: &str, email: &str| {
@@ -115,7 +103,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         }
         None => println!("cloudflare-access: listening on {base}"),
     }
-    server.run().await?;
+    server.await?;
     Ok(())
 }
 
@@ -123,26 +111,11 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
 async fn admins(request: RoleRequest) -> Result<Vec<String>, ResolveError> {
     let listed = setting("ADMIN_EMAILS").unwrap_or_else(|| "admin@example.com".to_owned());
     let email = request.identity().email.as_deref().unwrap_or_default();
-    let is_admin = !email.is_empty()
-        && listed
-            .split(',')
-            .any(|listed| listed.trim().eq_ignore_ascii_case(email));
+    let is_admin =
+        !email.is_empty() && list(&listed).any(|listed| listed.eq_ignore_ascii_case(email));
     Ok(if is_admin {
         vec!["admin".to_owned()]
     } else {
         Vec::new()
     })
-}
-
-/// An environment variable; empty counts as unset.
-fn setting(name: &str) -> Option<String> {
-    std::env::var(name)
-        .ok()
-        .map(|value| value.trim().to_owned())
-        .filter(|value| !value.is_empty())
-}
-
-/// A variable that must be set once the provider is configured.
-fn required(name: &str, what: &str) -> Result<String, String> {
-    setting(name).ok_or_else(|| format!("{name} is not set: {what}"))
 }

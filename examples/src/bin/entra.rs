@@ -22,14 +22,11 @@
 //!
 //! Store users by `oid` together with `tid` (shown by `/me`), never by the per-application `sub`.
 
-use std::net::SocketAddr;
-
-use actix_web::{App, HttpServer, Responder, get, web};
-use auth_actix::{
-    ConfigError, Identity, JwtAuth, Provider, Verified, require_org_role, require_role,
-};
+use actix_web::{Responder, get, web};
+use auth_actix::{Identity, JwtAuth, Provider, Verified, require_org_role, require_role};
+use examples::server::{listen, log_decisions};
+use examples::settings::{address, list, named_by, required, setting};
 use examples::{Carrier, Demo};
-use tracing_subscriber::EnvFilter;
 
 const DEMO_TENANT: &str = "72f988bf-86f1-41af-91ab-2d7cd011db47";
 const DEMO_CUSTOMER: &str = "fa15d692-e9c7-4460-a743-29f2956fd429";
@@ -58,16 +55,19 @@ async fn tenant_admin(tenant: web::Path<String>) -> impl Responder {
     format!("hello admin of tenant {tenant}\n")
 }
 
+/// The app's routes, every one behind `JwtAuth`.
+fn routes(config: &mut web::ServiceConfig) {
+    config
+        .service(public)
+        .service(me)
+        .service(admin)
+        .service(tenant_admin);
+}
+
 #[actix_web::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
-    // Authentication decisions are `tracing` events (target `auth`): without a subscriber, nothing
-    // is logged.
-    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
-    tracing_subscriber::fmt().with_env_filter(filter).init();
-    let bind: SocketAddr = setting("BIND")
-        .unwrap_or_else(|| "127.0.0.1:8080".to_owned())
-        .parse()
-        .map_err(|err| format!("BIND: {err}"))?;
+    log_decisions();
+    let bind = address("BIND", "127.0.0.1:8080")?;
 
     let (provider, demo) = match setting("ENTRA_TENANT_ID") {
         Some(tenant) => {
@@ -78,10 +78,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
                         "ENTRA_ALLOWED_TENANTS",
                         "comma-separated tenant IDs a multi-tenant app accepts",
                     )?;
-                    let provider = Provider::entra_multi_tenant(
-                        &client,
-                        tenants.split(',').map(str::trim).filter(|t| !t.is_empty()),
-                    );
+                    let provider = Provider::entra_multi_tenant(&client, list(&tenants));
                     match setting("ENTRA_HOME_TENANT") {
                         Some(home) => provider.trusted_organizations([home]),
                         None => provider,
@@ -99,24 +96,13 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         }
     };
     let auth = JwtAuth::new(provider.clone())
-        .map_err(|err| named(&err))?
+        .map_err(named_by(variable))?
         .public(["/public"]);
     // Stops on a misconfiguration; an unreachable issuer is a warning, and protected routes answer
     // 503 until its keys arrive.
-    auth.warm_up().await.map_err(|err| named(&err))?;
+    auth.warm_up().await.map_err(named_by(variable))?;
 
-    let app_auth = auth.clone();
-    let server = HttpServer::new(move || {
-        App::new()
-            .wrap(app_auth.clone())
-            .service(public)
-            .service(me)
-            .service(admin)
-            .service(tenant_admin)
-    })
-    .bind(bind)
-    .map_err(|err| format!("BIND={bind}: cannot listen there: {err}"))?;
-    let base = format!("http://{}", server.addrs().first().unwrap_or(&bind));
+    let (server, base) = listen(auth, bind, routes)?;
     match &demo {
         Some(demo) => {
             // People of the home tenant (trusted: its roles are the application's).
@@ -158,35 +144,21 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         }
         None => println!("entra: listening on {base}"),
     }
-    server.run().await?;
+    server.await?;
     Ok(())
 }
 
-/// A refused setting, prefixed with the environment variable it came from.
-fn named(err: &ConfigError) -> String {
-    let variable = if err.setting.ends_with("tenants") {
+/// The environment variable a refused setting came from.
+fn variable(setting: &str) -> &'static str {
+    if setting.ends_with("tenants") {
         "ENTRA_ALLOWED_TENANTS"
-    } else if err.setting.ends_with("trusted_organizations") {
+    } else if setting.ends_with("trusted_organizations") {
         "ENTRA_HOME_TENANT"
-    } else if err.setting.ends_with("client_id") {
+    } else if setting.ends_with("client_id") {
         "ENTRA_CLIENT_ID"
-    } else if err.setting.ends_with("tenant") {
+    } else if setting.ends_with("tenant") {
         "ENTRA_TENANT_ID"
     } else {
         "ENTRA_TENANT_ID / ENTRA_CLIENT_ID / ENTRA_ALLOWED_TENANTS"
-    };
-    format!("{variable}: {err}")
-}
-
-/// An environment variable; empty counts as unset.
-fn setting(name: &str) -> Option<String> {
-    std::env::var(name)
-        .ok()
-        .map(|value| value.trim().to_owned())
-        .filter(|value| !value.is_empty())
-}
-
-/// A variable that must be set once the provider is configured.
-fn required(name: &str, what: &str) -> Result<String, String> {
-    setting(name).ok_or_else(|| format!("{name} is not set: {what}"))
+    }
 }

@@ -12,12 +12,11 @@
 //! `/admin` needs a custom claim `roles: ["admin"]` (set with the Admin SDK's
 //! `setCustomUserClaims`).
 
-use std::net::SocketAddr;
-
-use actix_web::{App, HttpServer, Responder, get, web};
+use actix_web::{Responder, get, web};
 use auth_actix::{Identity, JwtAuth, Provider, Verified, require_role};
+use examples::server::{listen, log_decisions};
+use examples::settings::{address, named, setting};
 use examples::{Carrier, Demo};
-use tracing_subscriber::EnvFilter;
 
 #[get("/public")]
 async fn public() -> impl Responder {
@@ -35,16 +34,15 @@ async fn admin(identity: Verified<Identity>) -> impl Responder {
     format!("hello admin {}\n", identity.subject)
 }
 
+/// The app's routes, every one behind `JwtAuth`.
+fn routes(config: &mut web::ServiceConfig) {
+    config.service(public).service(me).service(admin);
+}
+
 #[actix_web::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
-    // Authentication decisions are `tracing` events (target `auth`): without a subscriber, nothing
-    // is logged.
-    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
-    tracing_subscriber::fmt().with_env_filter(filter).init();
-    let bind: SocketAddr = setting("BIND")
-        .unwrap_or_else(|| "127.0.0.1:8080".to_owned())
-        .parse()
-        .map_err(|err| format!("BIND: {err}"))?;
+    log_decisions();
+    let bind = address("BIND", "127.0.0.1:8080")?;
 
     let (provider, demo) = match setting("FIREBASE_PROJECT_ID") {
         Some(project) => (Provider::firebase(&project), None),
@@ -54,25 +52,13 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         }
     };
     let auth = JwtAuth::new(provider.clone())
-        .map_err(|err| format!("FIREBASE_PROJECT_ID: {err}"))?
+        .map_err(named("FIREBASE_PROJECT_ID"))?
         .public(["/public"]);
     // Stops on a misconfiguration; an unreachable issuer is a warning, and protected routes answer
     // 503 until its keys arrive.
-    auth.warm_up()
-        .await
-        .map_err(|err| format!("FIREBASE_PROJECT_ID: {err}"))?;
+    auth.warm_up().await.map_err(named("FIREBASE_PROJECT_ID"))?;
 
-    let app_auth = auth.clone();
-    let server = HttpServer::new(move || {
-        App::new()
-            .wrap(app_auth.clone())
-            .service(public)
-            .service(me)
-            .service(admin)
-    })
-    .bind(bind)
-    .map_err(|err| format!("BIND={bind}: cannot listen there: {err}"))?;
-    let base = format!("http://{}", server.addrs().first().unwrap_or(&bind));
+    let (server, base) = listen(auth, bind, routes)?;
     match &demo {
         Some(demo) => {
             let mint = |uid: &str, roles: &[&str]| {
@@ -102,14 +88,6 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         }
         None => println!("firebase: listening on {base}"),
     }
-    server.run().await?;
+    server.await?;
     Ok(())
-}
-
-/// An environment variable; empty counts as unset.
-fn setting(name: &str) -> Option<String> {
-    std::env::var(name)
-        .ok()
-        .map(|value| value.trim().to_owned())
-        .filter(|value| !value.is_empty())
 }

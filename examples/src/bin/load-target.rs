@@ -17,14 +17,13 @@
 //! `UNKNOWN_KID_COOLDOWN` (seconds between unknown-`kid` refetches, default 1).
 
 use std::io::Write;
-use std::net::SocketAddr;
-
 use std::time::Duration;
 
 use actix_web::http::header;
 use actix_web::{App, HttpRequest, HttpResponse, HttpServer, Responder, get, web};
 use auth_actix::testing::TestIssuer;
 use auth_actix::{Algorithm, Identity, JwtAuth, KeySettings, Provider, Verified};
+use examples::settings::{address, setting};
 use examples::signature_floor::SignatureFloor;
 
 #[get("/open")]
@@ -94,10 +93,7 @@ async fn stats(issuer: web::Data<Issuer>, auth: web::Data<JwtAuth>) -> impl Resp
 
 #[actix_web::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
-    let bind: SocketAddr = setting("BIND")
-        .unwrap_or_else(|| "127.0.0.1:8080".to_owned())
-        .parse()
-        .map_err(|err| format!("BIND: {err}"))?;
+    let bind = address("BIND", "127.0.0.1:8080")?;
     let workers: usize = setting("WORKERS").map_or(Ok(1), |workers| workers.parse())?;
     let cooldown: u64 = setting("UNKNOWN_KID_COOLDOWN").map_or(Ok(1), |secs| secs.parse())?;
     let key_settings = KeySettings {
@@ -189,12 +185,4 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     std::io::stdout().flush()?;
     server.run().await?;
     Ok(())
-}
-
-/// An environment variable; empty counts as unset.
-fn setting(name: &str) -> Option<String> {
-    std::env::var(name)
-        .ok()
-        .map(|value| value.trim().to_owned())
-        .filter(|value| !value.is_empty())
 }

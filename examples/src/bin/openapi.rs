@@ -20,13 +20,12 @@
 //!   `name=value` pairs separated by `&`, e.g. `audience=https://api.example.com` for Auth0, which
 //!   issues no JWT for the API without it.
 
-use std::net::SocketAddr;
-
-use actix_web::{App, HttpResponse, HttpServer, Responder, get, web};
+use actix_web::{HttpResponse, Responder, get, web};
 use auth_actix::openapi::{SecurityDocs, SwaggerOAuth};
 use auth_actix::{Identity, JwtAuth, Provider, Verified, require_role, require_scope};
+use examples::server::{listen, log_decisions};
+use examples::settings::{address, named, oidc_provider, setting};
 use examples::{Carrier, Demo};
-use tracing_subscriber::EnvFilter;
 use utoipa::OpenApi;
 use utoipa_swagger_ui::SwaggerUi;
 
@@ -99,22 +98,10 @@ struct ApiDoc;
 
 #[actix_web::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
-    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
-    tracing_subscriber::fmt().with_env_filter(filter).init();
-    let bind: SocketAddr = setting("BIND")
-        .unwrap_or_else(|| "127.0.0.1:8080".to_owned())
-        .parse()
-        .map_err(|err| format!("BIND: {err}"))?;
-    let (provider, demo) = match setting("AUTH_ISSUER") {
-        Some(issuer) => {
-            let audience = setting("AUTH_AUDIENCE")
-                .ok_or("AUTH_AUDIENCE is not set: give the aud your API's tokens carry")?;
-            let provider = Provider::oidc(issuer).audience(audience);
-            (
-                setting("AUTH_JWKS_URL").map_or(provider.clone(), |jwks| provider.jwks_url(jwks)),
-                None,
-            )
-        }
+    log_decisions();
+    let bind = address("BIND", "127.0.0.1:8080")?;
+    let (provider, demo) = match oidc_provider()? {
+        Some(provider) => (provider, None),
         None => {
             let demo = Demo::start("openapi", bind).await?;
             (
@@ -124,12 +111,12 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         }
     };
     let auth = JwtAuth::new(provider.clone())
-        .map_err(|err| format!("AUTH_ISSUER / AUTH_AUDIENCE: {err}"))?
+        .map_err(named("AUTH_ISSUER / AUTH_AUDIENCE"))?
         .public(["/public"])
         .skip(["/docs/*", "/openapi.json"]);
     auth.warm_up()
         .await
-        .map_err(|err| format!("AUTH_ISSUER / AUTH_AUDIENCE: {err}"))?;
+        .map_err(named("AUTH_ISSUER / AUTH_AUDIENCE"))?;
     // After warm_up: a generic provider's sign-in endpoints come from its discovery document.
     let spec = SecurityDocs::new(&auth).apply(ApiDoc::openapi());
     let sign_in = match setting("OPENAPI_CLIENT_ID") {
@@ -153,9 +140,8 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         }
     };
 
-    let server = HttpServer::new(move || {
-        App::new()
-            .wrap(auth.clone())
+    let routes = move |config: &mut web::ServiceConfig| {
+        config
             .service(public)
             .service(me)
             .service(admin)
@@ -164,11 +150,9 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
                 SwaggerUi::new("/docs/{_:.*}")
                     .url("/openapi.json", spec.clone())
                     .oauth(oauth.clone()),
-            )
-    })
-    .bind(bind)
-    .map_err(|err| format!("BIND={bind}: cannot listen there: {err}"))?;
-    let base = format!("http://{}", server.addrs().first().unwrap_or(&bind));
+            );
+    };
+    let (server, base) = listen(auth, bind, routes)?;
     match &demo {
         Some(demo) => {
             let user = demo
@@ -202,7 +186,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
             }
         }
     }
-    server.run().await?;
+    server.await?;
     Ok(())
 }
 
@@ -213,11 +197,11 @@ fn swagger_sign_in(
     client_id: &str,
 ) -> Result<SwaggerOAuth, String> {
     let mut sign_in = SwaggerOAuth::from_openapi(spec, client_id)
-        .map_err(|err| format!("OPENAPI_CLIENT_ID / AUTH_ISSUER: {err}"))?;
+        .map_err(named("OPENAPI_CLIENT_ID / AUTH_ISSUER"))?;
     if let Some(scopes) = setting("OPENAPI_SCOPES") {
         sign_in = sign_in
             .with_scopes(scopes.split_whitespace())
-            .map_err(|err| format!("OPENAPI_SCOPES: {err}"))?;
+            .map_err(named("OPENAPI_SCOPES"))?;
     }
     if let Some(params) = setting("OPENAPI_AUTHORIZE_PARAMS") {
         for pair in params.split('&') {
@@ -234,12 +218,4 @@ fn swagger_sign_in(
         }
     }
     Ok(sign_in)
-}
-
-/// An environment variable; empty counts as unset.
-fn setting(name: &str) -> Option<String> {
-    std::env::var(name)
-        .ok()
-        .map(|value| value.trim().to_owned())
-        .filter(|value| !value.is_empty())
 }

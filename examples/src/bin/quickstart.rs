@@ -33,14 +33,15 @@
 use std::net::SocketAddr;
 use std::time::Duration;
 
-use actix_web::{App, HttpResponse, HttpServer, Responder, get, post, web};
+use actix_web::{HttpResponse, Responder, get, post, web};
 use auth_actix::testing::DpopKey;
 use auth_actix::{
-    Algorithm, ConfigError, Dpop, Identity, Introspection, JwtAuth, Provider, Revocations,
-    TokenSource, Verified, require_role,
+    Algorithm, Dpop, Identity, Introspection, JwtAuth, Provider, Revocations, TokenSource,
+    Verified, require_role,
 };
+use examples::server::{listen, log_decisions};
+use examples::settings::{address, named, named_by, oidc_provider, setting};
 use examples::{Carrier, Demo};
-use tracing_subscriber::EnvFilter;
 
 #[get("/public")]
 async fn public() -> impl Responder {
@@ -108,16 +109,11 @@ async fn livez() -> &'static str {
 
 #[actix_web::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
-    // Authentication decisions are `tracing` events (target `auth`): without a subscriber, nothing
-    // is logged.
-    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
-    tracing_subscriber::fmt().with_env_filter(filter).init();
+    log_decisions();
     // The exporter, if asked for. The order does not matter: metric handles register with the
     // recorder on their first use once it is installed.
     if let Some(address) = setting("METRICS_BIND") {
-        let address: SocketAddr = address
-            .parse()
-            .map_err(|err| format!("METRICS_BIND: {err}"))?;
+        let address: SocketAddr = address.parse().map_err(named("METRICS_BIND"))?;
         metrics_exporter_prometheus::PrometheusBuilder::new()
             .with_http_listener(address)
             .set_buckets_for_metric(
@@ -128,25 +124,14 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
                     1e-6, 2.5e-6, 5e-6, 1e-5, 2.5e-5, 5e-5, 1e-4, 2.5e-4, 1e-3, 1e-2, 0.1, 1.0,
                 ],
             )
-            .map_err(|err| format!("METRICS_BIND: {err}"))?
+            .map_err(named("METRICS_BIND"))?
             .install()
             .map_err(|err| format!("METRICS_BIND={address}: {err}"))?;
     }
-    let bind: SocketAddr = setting("BIND")
-        .unwrap_or_else(|| "127.0.0.1:8080".to_owned())
-        .parse()
-        .map_err(|err| format!("BIND: {err}"))?;
+    let bind = address("BIND", "127.0.0.1:8080")?;
 
-    let (provider, demo) = match setting("AUTH_ISSUER") {
-        Some(issuer) => {
-            let audience = setting("AUTH_AUDIENCE")
-                .ok_or("AUTH_AUDIENCE is not set: give the aud your API's tokens carry")?;
-            let provider = Provider::oidc(issuer).audience(audience);
-            (
-                setting("AUTH_JWKS_URL").map_or(provider.clone(), |jwks| provider.jwks_url(jwks)),
-                None,
-            )
-        }
+    let (provider, demo) = match oidc_provider()? {
+        Some(provider) => (provider, None),
         None => {
             let demo = Demo::start("quickstart", bind).await?;
             let provider =
@@ -160,22 +145,22 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         Some(url) => (
             Revocations::redis(&url, Duration::from_secs(5))
                 .await
-                .map_err(|err| format!("REDIS_URL: {err}"))?,
+                .map_err(named("REDIS_URL"))?,
             Dpop::default().redis(&url),
         ),
         None => (Revocations::in_memory(), Dpop::default()),
     };
     let mut auth = JwtAuth::new(provider.clone())
-        .map_err(named)?
+        .map_err(named_by(variable))?
         .revocations(revocations.clone())
         .dpop(dpop)
-        .map_err(|err| format!("REDIS_URL: {err}"))?
+        .map_err(named("REDIS_URL"))?
         .public(["/public"])
         .skip(["/readyz", "/livez"]);
     if let Some(origin) = setting("AUTH_PUBLIC_ORIGIN") {
         auth = auth
             .public_origin(&origin)
-            .map_err(|err| format!("AUTH_PUBLIC_ORIGIN: {err}"))?;
+            .map_err(named("AUTH_PUBLIC_ORIGIN"))?;
     }
     // A cookie is sent with any site's requests: it counts for the API's own site, and the origins
     // listed here, only.
@@ -194,29 +179,26 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         }
         auth = auth
             .cookie_origins(origins.split(',').map(str::trim))
-            .map_err(|err| format!("AUTH_COOKIE_ORIGINS: {err}"))?;
+            .map_err(named("AUTH_COOKIE_ORIGINS"))?;
     }
     // Stops on a misconfiguration; an unreachable issuer is a warning, and protected routes answer
     // 503 until its keys arrive.
-    auth.warm_up().await.map_err(named)?;
+    auth.warm_up().await.map_err(named_by(variable))?;
 
     let app_auth = auth.clone();
-    let server = HttpServer::new(move || {
-        App::new()
+    let routes = move |config: &mut web::ServiceConfig| {
+        config
             .app_data(web::Data::new(revocations.clone()))
             .app_data(web::Data::new(app_auth.clone()))
-            .wrap(app_auth.clone())
             .service(readyz)
             .service(livez)
             .service(public)
             .service(me)
             .service(admin)
             .service(sign_out)
-            .service(sign_out_everywhere)
-    })
-    .bind(bind)
-    .map_err(|err| format!("BIND={bind}: cannot listen there: {err}"))?;
-    let base = format!("http://{}", server.addrs().first().unwrap_or(&bind));
+            .service(sign_out_everywhere);
+    };
+    let (server, base) = listen(auth, bind, routes)?;
     match &demo {
         Some(demo) => {
             let admin_token = || {
@@ -257,7 +239,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         }
         None => println!("quickstart: listening on {base}"),
     }
-    server.run().await?;
+    server.await?;
     Ok(())
 }
 
@@ -338,9 +320,9 @@ fn tuned(
     Ok(provider)
 }
 
-/// A configuration error, named by the variable that sets what it is about.
-fn named(err: ConfigError) -> String {
-    let variable = match err.setting.rsplit(": ").next().unwrap_or_default() {
+/// The variable that sets what a refused setting is about.
+fn variable(setting: &str) -> &'static str {
+    match setting.rsplit(": ").next().unwrap_or_default() {
         "leeway" => "AUTH_LEEWAY_SECS",
         "algorithms" => "AUTH_ALGORITHMS",
         "audience" => "AUTH_AUDIENCE",
@@ -355,14 +337,5 @@ fn named(err: ConfigError) -> String {
             "AUTH_INTROSPECTION_CLIENT_ID, AUTH_INTROSPECTION_CLIENT_SECRET"
         }
         _ => "AUTH_ISSUER",
-    };
-    format!("{variable}: {err}")
-}
-
-/// An environment variable; empty counts as unset.
-fn setting(name: &str) -> Option<String> {
-    std::env::var(name)
-        .ok()
-        .map(|value| value.trim().to_owned())
-        .filter(|value| !value.is_empty())
+    }
 }

@@ -14,7 +14,6 @@
 //! - `GET /_stats`: JWKS fetches, introspections, rotations and outages so far.
 
 use std::io::Write;
-use std::net::SocketAddr;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
@@ -22,6 +21,7 @@ use std::time::Duration;
 use actix_web::{App, HttpResponse, HttpServer, Responder, get, web};
 use auth_actix::testing::{DpopKey, TestIssuer};
 use auth_actix::{Algorithm, Dpop, Identity, JwtAuth, Verified};
+use examples::settings::{address, setting};
 
 /// What the chaos loop has done, for `/_stats`.
 #[derive(Default)]
@@ -86,10 +86,7 @@ async fn stats(
 
 #[actix_web::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
-    let bind: SocketAddr = setting("BIND")
-        .unwrap_or_else(|| "127.0.0.1:8080".to_owned())
-        .parse()
-        .map_err(|err| format!("BIND: {err}"))?;
+    let bind = address("BIND", "127.0.0.1:8080")?;
     // `GET /_mint` hands a token to anyone who asks.
     examples::loopback_only(
         bind,
@@ -168,12 +165,4 @@ async fn misbehave(minter: web::Data<Minter>, chaos: web::Data<Chaos>, cycle: u6
         issuer.set_outage(false);
         tokio::time::sleep(tick).await;
     }
-}
-
-/// An environment variable; empty counts as unset.
-fn setting(name: &str) -> Option<String> {
-    std::env::var(name)
-        .ok()
-        .map(|value| value.trim().to_owned())
-        .filter(|value| !value.is_empty())
 }

@@ -25,15 +25,14 @@
 //! - `/jobs` is for service users (machine users: JWT profile, client credentials or a personal
 //!   access token), never for people, nor for tokens that may be either (`ZITADEL_USER_CLIENTS`).
 
-use std::net::SocketAddr;
-
-use actix_web::{App, HttpServer, Responder, get, post, web};
+use actix_web::{Responder, get, post, web};
 use auth_actix::testing::{ServiceUserGrant, ZITADEL_WEB_CLIENT_ID};
 use auth_actix::{
     Identity, JwtAuth, Provider, Verified, require_org_role, require_role, require_service,
 };
+use examples::server::{listen, log_decisions};
+use examples::settings::{address, named, named_by, setting};
 use examples::{Carrier, Demo};
-use tracing_subscriber::EnvFilter;
 
 const DEMO_PROJECT: &str = "263514598346711111";
 const DEMO_OWNER_ORG: &str = "263514100000000001";
@@ -78,28 +77,34 @@ async fn jobs(identity: Verified<Identity>) -> impl Responder {
     format!("jobs for service user {}\n", identity.subject)
 }
 
+/// The app's routes, every one behind `JwtAuth`.
+fn routes(config: &mut web::ServiceConfig) {
+    config
+        .service(public)
+        .service(me)
+        .service(admin)
+        .service(invoices)
+        .service(create_invoice)
+        .service(jobs);
+}
+
 #[actix_web::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
-    // Authentication decisions are `tracing` events (target `auth`): without a subscriber, nothing
-    // is logged.
-    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
-    tracing_subscriber::fmt().with_env_filter(filter).init();
-    let bind: SocketAddr = setting("BIND")
-        .unwrap_or_else(|| "127.0.0.1:8080".to_owned())
-        .parse()
-        .map_err(|err| format!("BIND: {err}"))?;
+    log_decisions();
+    let bind = address("BIND", "127.0.0.1:8080")?;
 
     let (provider, demo) = match setting("ZITADEL_ISSUER") {
         Some(issuer) => {
-            let project = required(
-                "ZITADEL_PROJECT_ID",
-                "the project's ID (digits, shown on the project's page in the console), which \
-                 tokens carry in aud",
+            // Not `required`: these say "(or empty)", as a blank line left in a template is the
+            // likely mistake here.
+            let project = setting("ZITADEL_PROJECT_ID").ok_or(
+                "ZITADEL_PROJECT_ID is not set (or empty): the project's ID (digits, shown on the \
+                 project's page in the console), which tokens carry in aud",
             )?;
-            let owner = required(
-                "ZITADEL_ORG_ID",
-                "the ID of the organisation owning the project (digits, shown on the \
-                 organisation's page in the console); the roles it grants are the application's",
+            let owner = setting("ZITADEL_ORG_ID").ok_or(
+                "ZITADEL_ORG_ID is not set (or empty): the ID of the organisation owning the project \
+                 (digits, shown on the organisation's page in the console); the roles it grants \
+                 are the application's",
             )?;
             if !is_zitadel_id(&owner) {
                 return Err(format!(
@@ -134,38 +139,15 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         }
     };
     let auth = JwtAuth::new(provider.clone())
-        .map_err(|err| {
-            if err.setting.contains("zitadel_key_file") {
-                format!("ZITADEL_KEY_FILE: {err}")
-            } else if err.setting.contains("zitadel_user_clients") {
-                format!("ZITADEL_USER_CLIENTS: {err}")
-            } else if err.setting.contains("project_id") {
-                format!("ZITADEL_PROJECT_ID: {err}")
-            } else {
-                format!("ZITADEL_ISSUER / ZITADEL_PROJECT_ID: {err}")
-            }
-        })?
+        .map_err(named_by(variable))?
         .public(["/public"]);
     // Stops on a misconfiguration; an unreachable issuer is a warning, and protected routes answer
     // 503 until its keys arrive.
     auth.warm_up()
         .await
-        .map_err(|err| format!("ZITADEL_ISSUER / ZITADEL_PROJECT_ID: {err}"))?;
+        .map_err(named("ZITADEL_ISSUER / ZITADEL_PROJECT_ID"))?;
 
-    let app_auth = auth.clone();
-    let server = HttpServer::new(move || {
-        App::new()
-            .wrap(app_auth.clone())
-            .service(public)
-            .service(me)
-            .service(admin)
-            .service(invoices)
-            .service(create_invoice)
-            .service(jobs)
-    })
-    .bind(bind)
-    .map_err(|err| format!("BIND={bind}: cannot listen there: {err}"))?;
-    let base = format!("http://{}", server.addrs().first().unwrap_or(&bind));
+    let (server, base) = listen(auth, bind, routes)?;
     match &demo {
         Some(demo) => {
             let mint = |subject: &str, roles: &[&str]| {
@@ -211,21 +193,21 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         }
         None => println!("zitadel: listening on {base}"),
     }
-    server.run().await?;
+    server.await?;
     Ok(())
 }
 
-/// An environment variable; empty counts as unset.
-fn setting(name: &str) -> Option<String> {
-    std::env::var(name)
-        .ok()
-        .map(|value| value.trim().to_owned())
-        .filter(|value| !value.is_empty())
-}
-
-/// A variable that must be set once the provider is configured.
-fn required(name: &str, what: &str) -> Result<String, String> {
-    setting(name).ok_or_else(|| format!("{name} is not set (or empty): {what}"))
+/// The environment variable a setting `JwtAuth::new` refused came from.
+fn variable(setting: &str) -> &'static str {
+    if setting.contains("zitadel_key_file") {
+        "ZITADEL_KEY_FILE"
+    } else if setting.contains("zitadel_user_clients") {
+        "ZITADEL_USER_CLIENTS"
+    } else if setting.contains("project_id") {
+        "ZITADEL_PROJECT_ID"
+    } else {
+        "ZITADEL_ISSUER / ZITADEL_PROJECT_ID"
+    }
 }
 
 /// Whether `value` has the form of a Zitadel resource ID (its IDs are numbers, 17 to 19 digits in
