@@ -35,20 +35,8 @@ impl IntrospectionPath<'_> {
         let (Some(cache), Some((index, provider, client))) = (self.cache, self.route(token)) else {
             return Err(self.not_introspected(token));
         };
-        let answer = cache
-            .get_or_introspect(token, async {
-                let inactive = Verdict {
-                    issuer: index,
-                    outcome: Err(AuthError::InactiveToken),
-                    lifetime: client.config.inactive_ttl,
-                };
-                Ok(self
-                    .ask(index, provider, token, None)
-                    .await?
-                    .unwrap_or(inactive))
-            })
-            .await?;
-        self.recheck(&answer, token, cache).await
+        self.cached(cache, index, provider, client, token, None)
+            .await
     }
 
     /// A signed token of a provider that asks its issuer about every token
@@ -75,23 +63,38 @@ impl IntrospectionPath<'_> {
                 provider.checks.check_dates(payload, date::now())?;
                 provider.checks.kind.check_payload(payload)?;
                 let signed = SignedClaims::of(payload);
-                let answer = cache
-                    .get_or_introspect(token, async {
-                        let inactive = Verdict {
-                            issuer: index,
-                            outcome: Err(AuthError::InactiveToken),
-                            lifetime: client.config.inactive_ttl,
-                        };
-                        Ok(self
-                            .ask(index, provider, token, Some(&signed))
-                            .await?
-                            .unwrap_or(inactive))
-                    })
-                    .await?;
-                self.recheck(&answer, token, cache).await
+                self.cached(cache, index, provider, client, token, Some(&signed))
+                    .await
             }
             .await,
         )
+    }
+
+    /// The verdict on `token`: the cached one, else the issuer's answer (asked once however many
+    /// requests carry the token at the same time), its expiry checked again either way.
+    async fn cached(
+        &self,
+        cache: &IntrospectionCache,
+        index: usize,
+        provider: &CompiledProvider,
+        client: &IntrospectionClient,
+        token: &str,
+        signed: Option<&SignedClaims>,
+    ) -> Result<Arc<VerifiedToken>, AuthError> {
+        let answer = cache
+            .get_or_introspect(token, async {
+                let inactive = Verdict {
+                    issuer: index,
+                    outcome: Err(AuthError::InactiveToken),
+                    lifetime: client.config.inactive_ttl,
+                };
+                Ok(self
+                    .ask(index, provider, token, signed)
+                    .await?
+                    .unwrap_or(inactive))
+            })
+            .await?;
+        self.recheck(&answer, token, cache).await
     }
 
     /// The refusal of a token that is no JWT and that no provider introspects: one that looks
