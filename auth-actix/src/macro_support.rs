@@ -4,8 +4,8 @@
 
 use std::marker::PhantomData;
 
-use crate::requirement::{Requirement, Rule};
-use crate::role_enum::RoleEnum;
+use crate::guard::role_enum::RoleEnum;
+use crate::guard::rule::{Requirement, Rule};
 
 /// A name known at compile time.
 pub trait Name {

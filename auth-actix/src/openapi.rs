@@ -63,8 +63,8 @@ use utoipa::openapi::security::{
 };
 use utoipa::openapi::{Components, OpenApi, RefOr};
 
+use crate::guard::role_enum::RoleEnum;
 use crate::jwt_auth::JwtAuth;
-use crate::role_enum::RoleEnum;
 
 /// Scheme name of the HTTP bearer JWT scheme (`Authorization: Bearer`), which the guard
 /// attributes write into operations; it stands for every scheme that carries the token.

@@ -13,11 +13,10 @@ use actix_web::HttpRequest;
 use actix_web::http::header::{self, HeaderMap, HeaderName};
 use auth_core::AuthError;
 
-use crate::jwt_auth::Config;
-use crate::request_origin;
+use crate::request::origin::{self as request_origin, OriginConfig};
 
 /// Whether a cookie token may act for `req`: `Err` with the rule it breaks, for the log.
-pub(crate) fn admit(req: &HttpRequest, config: &Config) -> Result<(), AuthError> {
+pub(crate) fn admit(req: &HttpRequest, config: &OriginConfig) -> Result<(), AuthError> {
     let headers = req.headers();
     let site = single(headers, &SEC_FETCH_SITE)?;
     let origin = single(headers, &header::ORIGIN)?;
@@ -86,7 +85,7 @@ pub(crate) fn admit(req: &HttpRequest, config: &Config) -> Result<(), AuthError>
 
 /// A request without `Origin` and Fetch Metadata whose `Referer` names a page: admitted only if
 /// that page is this service's or a listed origin's.
-fn referred(req: &HttpRequest, config: &Config, referer: &str) -> Result<(), AuthError> {
+fn referred(req: &HttpRequest, config: &OriginConfig, referer: &str) -> Result<(), AuthError> {
     let origin = url::Url::parse(referer).ok().map(|url| url.origin());
     let ours = origin.as_ref().is_some_and(|origin| {
         config.cookie_origins.contains(origin) || request_origin::is_own_origin(req, config, origin)
