@@ -8,7 +8,7 @@ use auth_core::{ConfigError, Dpop, PrefetchError, Provider, Revocations, TokenSo
 
 use crate::guard::role_resolver::{RoleResolver, SharedResolver};
 use crate::request::origin::{self as request_origin, OriginConfig, PublicOrigin};
-use crate::request::paths::{self as path_rules, PathRules};
+use crate::request::paths::{self, PathAccess};
 use crate::request::preflight as cors_preflight;
 use crate::response::audit::{self, DecisionMeters};
 use crate::response::rejection::{AuthRejection, DEFAULT_REALM, ErrorHandler};
@@ -66,7 +66,7 @@ pub struct JwtAuth {
 #[derive(Clone)]
 pub(crate) struct Config {
     pub(crate) sources: Vec<TokenSource>,
-    pub(crate) paths: PathRules,
+    pub(crate) paths: PathAccess,
     pub(crate) resolver: Option<Arc<dyn SharedResolver>>,
     pub(crate) error_handler: Option<ErrorHandler>,
     pub(crate) realm: Arc<str>,
@@ -121,7 +121,7 @@ impl JwtAuth {
     pub fn from_verifier(verifier: Verifier) -> JwtAuth {
         let config = Config {
             sources: verifier.token_sources().to_vec(),
-            paths: PathRules::default(),
+            paths: PathAccess::default(),
             resolver: None,
             error_handler: None,
             realm: Arc::from(DEFAULT_REALM),
@@ -151,7 +151,7 @@ impl JwtAuth {
         I: IntoIterator<Item = S>,
         S: AsRef<str>,
     {
-        let patterns = path_rules::parse_all("public", patterns);
+        let patterns = paths::parse_all("public", patterns);
         Arc::make_mut(&mut self.config)
             .paths
             .public
@@ -170,7 +170,7 @@ impl JwtAuth {
         I: IntoIterator<Item = S>,
         S: AsRef<str>,
     {
-        let patterns = path_rules::parse_all("skip", patterns);
+        let patterns = paths::parse_all("skip", patterns);
         Arc::make_mut(&mut self.config)
             .paths
             .skipped

@@ -76,7 +76,7 @@ pub use extract::verified::Verified;
 pub use guard::authorize::Authorize;
 pub use guard::role_enum::RoleEnum;
 pub use guard::role_resolver::{ResolveError, RoleRequest, RoleResolver};
-pub use guard::rule::{Requirement, Rule};
+pub use guard::rule::{NamedRule, Rule};
 pub use jwt_auth::JwtAuth;
 pub use request::token::WEBSOCKET_PROTOCOL;
 pub use response::rejection::{AuthRejection, ErrorHandler};

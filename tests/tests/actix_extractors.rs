@@ -258,7 +258,7 @@ async fn a_request_gets_one_decision_with_the_real_reason() {
         HttpResponse::Ok().finish()
     }
     struct Admins;
-    impl auth_actix::Requirement for Admins {
+    impl auth_actix::NamedRule for Admins {
         const RULE: auth_actix::Rule = auth_actix::Rule::any_role(&["admin"]);
     }
 

@@ -9,7 +9,7 @@ use actix_web::{FromRequest, HttpRequest};
 use auth_core::Identity;
 
 use crate::extract::{Extraction, extract};
-use crate::guard::rule::Requirement;
+use crate::guard::rule::NamedRule;
 use crate::response::rejection::AuthRejection;
 
 /// An extractor that admits only callers satisfying `R`'s rule: 401 without a valid token, 403
@@ -18,10 +18,10 @@ use crate::response::rejection::AuthRejection;
 /// ```
 /// use actix_web::{test, web, App};
 /// use auth_actix::testing::{TestIssuer, TestRequestExt};
-/// use auth_actix::{JwtAuth, Require, Requirement, Rule};
+/// use auth_actix::{JwtAuth, Require, NamedRule, Rule};
 ///
 /// struct Editors;
-/// impl Requirement for Editors {
+/// impl NamedRule for Editors {
 ///     const RULE: Rule = Rule::all_roles(&["editor", "verified"]);
 /// }
 ///
@@ -44,19 +44,19 @@ use crate::response::rejection::AuthRejection;
 /// assert_eq!(test::call_service(&app, call(&half)).await.status(), 403);
 /// # }
 /// ```
-pub struct Require<R: Requirement> {
+pub struct Require<R: NamedRule> {
     identity: Arc<Identity>,
     _rule: PhantomData<fn() -> R>,
 }
 
-impl<R: Requirement> Require<R> {
+impl<R: NamedRule> Require<R> {
     /// The admitted caller.
     pub fn into_identity(self) -> Identity {
         Arc::unwrap_or_clone(self.identity)
     }
 }
 
-impl<R: Requirement> Deref for Require<R> {
+impl<R: NamedRule> Deref for Require<R> {
     type Target = Identity;
 
     fn deref(&self) -> &Identity {
@@ -64,7 +64,7 @@ impl<R: Requirement> Deref for Require<R> {
     }
 }
 
-impl<R: Requirement> std::fmt::Debug for Require<R> {
+impl<R: NamedRule> std::fmt::Debug for Require<R> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Require")
             .field("rule", &R::RULE)
@@ -73,7 +73,7 @@ impl<R: Requirement> std::fmt::Debug for Require<R> {
     }
 }
 
-impl<R: Requirement> FromRequest for Require<R> {
+impl<R: NamedRule> FromRequest for Require<R> {
     type Error = AuthRejection;
     type Future = Extraction<Require<R>>;
 

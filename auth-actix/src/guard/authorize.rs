@@ -9,7 +9,7 @@ use actix_web::{Error, ResponseError};
 use auth_core::Identity;
 use futures_util::future::{LocalBoxFuture, Ready, ready};
 
-use crate::guard::rule::{self as requirement, RuleKind};
+use crate::guard::rule::{RuleKind, admit};
 use crate::state::resolve::authenticate;
 
 /// Middleware that admits only callers with the given roles or scopes (401 without a valid token,
@@ -216,7 +216,7 @@ where
             let verdict = authenticate(http).await.and_then(|caller| {
                 let allows = |identity: &Identity| rule.kind.allows(identity, rule.names());
                 let describe = |identity: &Identity| rule.kind.describe(identity, rule.names());
-                requirement::admit(http, caller, rule.org_param.as_deref(), allows, describe)
+                admit(http, caller, rule.org_param.as_deref(), allows, describe)
             });
             match verdict {
                 Ok(_) => service

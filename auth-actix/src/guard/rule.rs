@@ -263,10 +263,10 @@ impl Rule {
     /// with an unbound one does not compile:
     ///
     /// ```compile_fail
-    /// use auth_actix::{Require, Requirement, Rule};
+    /// use auth_actix::{Require, NamedRule, Rule};
     ///
     /// struct Members;
-    /// impl Requirement for Members {
+    /// impl NamedRule for Members {
     ///     const RULE: Rule = Rule::org_member(); // error: names no organisation
     /// }
     ///
@@ -405,16 +405,16 @@ impl Rule {
 /// `#[require_role]` and `#[require_scope]` generate these; by hand:
 ///
 /// ```
-/// use auth_actix::{Require, Requirement, Rule};
+/// use auth_actix::{Require, NamedRule, Rule};
 ///
 /// struct Admins;
-/// impl Requirement for Admins {
+/// impl NamedRule for Admins {
 ///     const RULE: Rule = Rule::any_role(&["admin"]);
 /// }
 ///
 /// async fn purge(_: Require<Admins>) -> &'static str { "purged" }
 /// ```
-pub trait Requirement: 'static {
+pub trait NamedRule: 'static {
     /// The rule the caller must satisfy.
     const RULE: Rule;
 }
