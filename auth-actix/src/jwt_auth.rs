@@ -180,7 +180,9 @@ impl JwtAuth {
 
     /// Where tokens are looked for (default: the providers' own sources). Header sources come
     /// first, in the order given, then cookies, whatever the order here: a token in a header
-    /// decides alone.
+    /// decides alone. WebSocket upgrades carry theirs in the subprotocol: list
+    /// [`TokenSource::WebSocketProtocol`] (the providers' defaults have it right after
+    /// [`TokenSource::Bearer`]). The same list gives the OpenAPI security schemes.
     pub fn token_sources(mut self, sources: impl IntoIterator<Item = TokenSource>) -> JwtAuth {
         Arc::make_mut(&mut self.config).sources = sources.into_iter().collect();
         self

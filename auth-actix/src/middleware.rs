@@ -155,8 +155,8 @@ where
                 .contains_key("dpop")
                 .then(|| auth.verifier.dpop_settings().current_nonce())
                 .flatten();
-            let token_protocol = token_lookup::is_websocket_upgrade(req.headers())
-                && token_lookup::offers_token_protocol(req.headers());
+            let token_protocol =
+                token_lookup::answers_token_protocol(req.headers(), &auth.config.sources);
             RequestAuth::install(req.request(), auth, state);
             let mut response = match refused {
                 Some(response) => req.into_response(response).map_into_right_body(),

@@ -179,7 +179,11 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     // listed here, only.
     let cookie = setting("AUTH_TOKEN_COOKIE");
     if let Some(name) = &cookie {
-        auth = auth.token_sources([TokenSource::Bearer, TokenSource::cookie(name.clone())]);
+        auth = auth.token_sources([
+            TokenSource::Bearer,
+            TokenSource::WebSocketProtocol,
+            TokenSource::cookie(name.clone()),
+        ]);
     }
     if let Some(origins) = setting("AUTH_COOKIE_ORIGINS") {
         if cookie.is_none() {
