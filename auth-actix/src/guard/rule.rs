@@ -349,7 +349,8 @@ impl Rule {
 
     /// Whether `identity` satisfies the rule. A rule bound to a path parameter
     /// ([`Rule::in_path_param`]) holds only for a request, so this is `false` for it
-    /// ([`Require`] checks it against the request), as for an unbound [`Rule::org_member`].
+    /// ([`Require`](crate::Require) checks it against the request), as for an unbound
+    /// [`Rule::org_member`].
     pub fn allows(&self, identity: &Identity) -> bool {
         self.is_complete()
             && self.org_param.is_none()
@@ -400,7 +401,7 @@ impl Rule {
     }
 }
 
-/// A type that names a [`Rule`], for use with [`Require`].
+/// A type that names a [`Rule`], for use with [`Require`](crate::Require).
 ///
 /// `#[require_role]` and `#[require_scope]` generate these; by hand:
 ///

@@ -528,8 +528,8 @@ mod tests {
 
     #[test]
     fn cookie_values_with_spaces_are_malformed() {
-        // Found by bench/fuzz.sh (proptest-regressions/request/token.txt): `s=! !` was returned as a
-        // token.
+        // Found by bench/fuzz.sh (proptest-regressions/request/token.txt): `s=! !` was returned
+        // as a token.
         let map = headers(&[("cookie", "s=! !")]);
         assert!(matches!(
             find(&map, &[TokenSource::cookie("s")]),
