@@ -29,10 +29,11 @@
 //!
 //! # Seeing decisions
 //!
-//! Every request authentication decides leaves one `tracing` event, target `auth`: outcome, code,
-//! reason, subject, issuer, key id, algorithm, path, and for a refused token the `iss`, `aud` and
-//! `tid` it claims (unverified, at most 200 bytes each); never the token. Nothing is logged until the
-//! application installs a subscriber, for example:
+//! Every request authentication decides leaves one `tracing` event, target `auth`
+//! ([`metrics::AUDIT_TARGET`], beside the metric names): outcome, code, reason, subject, issuer,
+//! key id, algorithm, path, and for a refused token the `iss`, `aud` and `tid` it claims
+//! (unverified, at most 200 bytes each); never the token. Nothing is logged until the application
+//! installs a subscriber, for example:
 //!
 //! ```
 //! use tracing_subscriber::EnvFilter;
