@@ -38,7 +38,7 @@ PROPERTIES=(
   "-p auth-core --lib|claim_path::tests::names_never_panic_on_any_json"
   "-p auth-core --lib|json::tests::agrees_with_serde_json_on_any_text"
   "-p auth-core --lib|json::tests::reads_back_any_object"
-  "-p auth-actix --lib|token_lookup::tests::any_header_bytes_are_handled"
+  "-p auth-actix --lib|request::token::tests::any_header_bytes_are_handled"
 )
 
 # Build first, each exactly as it runs below (features are chosen per invocation), so the timings are

@@ -1,29 +1,17 @@
-//! `JwtAuth`: the configured verifier plus how requests are authenticated, as middleware and as app
-//! data.
+//! `JwtAuth`: the configured verifier plus how requests are authenticated, built once and cloned
+//! into the middleware ([`middleware`](crate::middleware) handles the requests) or app data.
 
-use std::rc::Rc;
 use std::sync::Arc;
-use std::task::{Context, Poll};
 
-use actix_web::body::{EitherBody, MessageBody};
-use actix_web::dev::{Service, ServiceRequest, ServiceResponse, Transform};
-use actix_web::http::header;
-use actix_web::{Error, HttpResponse, ResponseError};
-use auth_core::{
-    AuthError, ConfigError, Dpop, PrefetchError, Provider, Revocations, TokenSource, Verifier,
-};
-use futures_util::future::{LocalBoxFuture, Ready, ready};
+use actix_web::HttpResponse;
+use auth_core::{ConfigError, Dpop, PrefetchError, Provider, Revocations, TokenSource, Verifier};
 
-use crate::audit::DecisionMeters;
-use crate::path_rules::{self, Access, PathRules};
-use crate::rejection::{AuthRejection, DpopChallenge, ErrorHandler};
-use crate::request_origin::{self, PublicOrigin};
-use crate::request_state::{AuthState, RequestAuth, verify_request};
-use crate::role_resolver::{RoleResolver, SharedResolver};
-use crate::{cors_preflight, token_lookup};
-
-/// The `realm` of `WWW-Authenticate` unless [`JwtAuth::realm`] sets another.
-pub(crate) const DEFAULT_REALM: &str = "api";
+use crate::guard::role_resolver::{RoleResolver, SharedResolver};
+use crate::request::origin::{self, OriginConfig, PublicOrigin};
+use crate::request::paths::{self, PathAccess};
+use crate::request::preflight;
+use crate::response::audit::{self, DecisionMeters};
+use crate::response::rejection::{AuthRejection, DEFAULT_REALM, ErrorHandler};
 
 /// JWT authentication for an Actix Web app. Cheap to clone (two reference counts).
 ///
@@ -78,26 +66,21 @@ pub struct JwtAuth {
 #[derive(Clone)]
 pub(crate) struct Config {
     pub(crate) sources: Vec<TokenSource>,
-    pub(crate) paths: PathRules,
+    pub(crate) paths: PathAccess,
     pub(crate) resolver: Option<Arc<dyn SharedResolver>>,
     pub(crate) error_handler: Option<ErrorHandler>,
     pub(crate) realm: Arc<str>,
     /// The `algs` of the `DPoP` challenge.
     pub(crate) dpop_algs: Arc<str>,
-    /// Scheme, host and path prefix clients address the API by, for DPoP's `htu` and cookies.
-    pub(crate) public_origin: Option<PublicOrigin>,
-    /// Take scheme and host from `Forwarded` / `X-Forwarded-*` headers (a trusted proxy sets them).
-    pub(crate) trust_forwarded: bool,
-    /// `Host` values DPoP proofs are taken for without a public origin, lowercased.
-    pub(crate) allowed_hosts: Vec<Box<str>>,
-    /// Other origins whose requests a cookie token counts for.
-    pub(crate) cookie_origins: Vec<url::Origin>,
+    /// This service's origin and the other origins that count: what requests' origins are judged
+    /// by.
+    pub(crate) origins: OriginConfig,
     pub(crate) meters: Arc<DecisionMeters>,
     /// The application's CORS layer, wrapped outside authentication.
     #[cfg(feature = "cors")]
-    pub(crate) cors: Option<cors_preflight::CorsFactory>,
+    pub(crate) cors: Option<preflight::CorsFactory>,
     /// Whether a preflight answered without CORS headers was warned about yet.
-    pub(crate) preflight_warning: cors_preflight::PreflightWarning,
+    pub(crate) preflight_warning: preflight::PreflightWarning,
 }
 
 /// The `algs` of a `DPoP` challenge: the accepted proof algorithms, space-separated.
@@ -138,19 +121,16 @@ impl JwtAuth {
     pub fn from_verifier(verifier: Verifier) -> JwtAuth {
         let config = Config {
             sources: verifier.token_sources().to_vec(),
-            paths: PathRules::default(),
+            paths: PathAccess::default(),
             resolver: None,
             error_handler: None,
             realm: Arc::from(DEFAULT_REALM),
             dpop_algs: dpop_algs(&verifier),
-            public_origin: None,
-            trust_forwarded: false,
-            allowed_hosts: Vec::new(),
-            cookie_origins: Vec::new(),
+            origins: OriginConfig::default(),
             meters: Arc::new(DecisionMeters::new(&verifier)),
             #[cfg(feature = "cors")]
             cors: None,
-            preflight_warning: cors_preflight::PreflightWarning::default(),
+            preflight_warning: preflight::PreflightWarning::default(),
         };
         JwtAuth {
             verifier,
@@ -171,7 +151,7 @@ impl JwtAuth {
         I: IntoIterator<Item = S>,
         S: AsRef<str>,
     {
-        let patterns = path_rules::parse_all("public", patterns);
+        let patterns = paths::parse_all("public", patterns);
         Arc::make_mut(&mut self.config)
             .paths
             .public
@@ -190,7 +170,7 @@ impl JwtAuth {
         I: IntoIterator<Item = S>,
         S: AsRef<str>,
     {
-        let patterns = path_rules::parse_all("skip", patterns);
+        let patterns = paths::parse_all("skip", patterns);
         Arc::make_mut(&mut self.config)
             .paths
             .skipped
@@ -200,7 +180,9 @@ impl JwtAuth {
 
     /// Where tokens are looked for (default: the providers' own sources). Header sources come
     /// first, in the order given, then cookies, whatever the order here: a token in a header
-    /// decides alone.
+    /// decides alone. WebSocket upgrades carry theirs in the subprotocol: list
+    /// [`TokenSource::WebSocketProtocol`] (the providers' defaults have it right after
+    /// [`TokenSource::Bearer`]). The same list gives the OpenAPI security schemes.
     pub fn token_sources(mut self, sources: impl IntoIterator<Item = TokenSource>) -> JwtAuth {
         Arc::make_mut(&mut self.config).sources = sources.into_iter().collect();
         self
@@ -267,7 +249,7 @@ impl JwtAuth {
     /// against every instance accepting the same audience.
     pub fn public_origin(mut self, origin: &str) -> Result<JwtAuth, ConfigError> {
         let origin = PublicOrigin::parse(origin)?;
-        Arc::make_mut(&mut self.config).public_origin = Some(origin);
+        Arc::make_mut(&mut self.config).origins.public_origin = Some(origin);
         Ok(self)
     }
 
@@ -284,9 +266,12 @@ impl JwtAuth {
     {
         let hosts = hosts
             .into_iter()
-            .map(|host| request_origin::parse_host("JwtAuth::allowed_hosts", host.as_ref()))
+            .map(|host| origin::parse_host("JwtAuth::allowed_hosts", host.as_ref()))
             .collect::<Result<Vec<_>, _>>()?;
-        Arc::make_mut(&mut self.config).allowed_hosts.extend(hosts);
+        Arc::make_mut(&mut self.config)
+            .origins
+            .allowed_hosts
+            .extend(hosts);
         Ok(self)
     }
 
@@ -311,9 +296,10 @@ impl JwtAuth {
     {
         let origins = origins
             .into_iter()
-            .map(|origin| request_origin::parse_origin("JwtAuth::cookie_origins", origin.as_ref()))
+            .map(|origin| origin::parse_origin("JwtAuth::cookie_origins", origin.as_ref()))
             .collect::<Result<Vec<_>, _>>()?;
         Arc::make_mut(&mut self.config)
+            .origins
             .cookie_origins
             .extend(origins);
         Ok(self)
@@ -326,7 +312,7 @@ impl JwtAuth {
     /// (otherwise 401 `INVALID_DPOP_PROOF`). Prefer [`JwtAuth::public_origin`] where the origin is
     /// known.
     pub fn trust_forwarded_headers(mut self) -> JwtAuth {
-        Arc::make_mut(&mut self.config).trust_forwarded = true;
+        Arc::make_mut(&mut self.config).origins.trust_forwarded = true;
         self
     }
 
@@ -429,10 +415,10 @@ impl JwtAuth {
     /// as introspection credentials the issuer refuses); see [`Verifier::warm_up`]. Says so, once,
     /// when DPoP proofs will be taken only from this machine because no public origin is set.
     pub async fn warm_up(&self) -> Result<(), ConfigError> {
-        if self.config.public_origin.is_none() && !self.config.trust_forwarded {
+        if self.config.origins.public_origin.is_none() && !self.config.origins.trust_forwarded {
             tracing::info!(
-                target: crate::audit::TARGET,
-                allowed_hosts = ?self.config.allowed_hosts,
+                target: audit::TARGET,
+                allowed_hosts = ?self.config.origins.allowed_hosts,
                 "DPoP proofs are accepted only on requests to a loopback address naming a loopback \
                  host (or to JwtAuth::allowed_hosts), because no public origin is set; set \
                  JwtAuth::public_origin (AUTH_PUBLIC_ORIGIN in the examples) to accept them from \
@@ -440,213 +426,5 @@ impl JwtAuth {
             );
         }
         self.verifier.warm_up().await
-    }
-
-    /// A refusal rendered as this configuration says.
-    pub(crate) fn rejection(&self, error: AuthError) -> AuthRejection {
-        self.rejection_for(error, false)
-    }
-
-    /// A refusal of a token sent with the DPoP scheme (`dpop`) or another way. It offers the
-    /// `DPoP` challenge only where a configured provider can issue DPoP-bound tokens.
-    pub(crate) fn rejection_for(&self, error: AuthError, dpop: bool) -> AuthRejection {
-        let nonce = matches!(error, AuthError::UseDpopNonce)
-            .then(|| self.verifier.dpop_settings().current_nonce())
-            .flatten();
-        let rejection = AuthRejection::new(
-            error,
-            Arc::clone(&self.config.realm),
-            self.config.error_handler.clone(),
-        );
-        if !self.verifier.offers_dpop() {
-            return rejection;
-        }
-        rejection.with_dpop(DpopChallenge {
-            algs: Arc::clone(&self.config.dpop_algs),
-            presented: dpop,
-            nonce,
-        })
-    }
-}
-
-impl<S, B> Transform<S, ServiceRequest> for JwtAuth
-where
-    S: Service<ServiceRequest, Response = ServiceResponse<B>, Error = Error> + 'static,
-    B: MessageBody + 'static,
-{
-    type Response = ServiceResponse<EitherBody<EitherBody<B>>>;
-    type Error = Error;
-    type Transform = JwtAuthMiddleware<S>;
-    type InitError = ();
-    type Future = Ready<Result<Self::Transform, Self::InitError>>;
-
-    fn new_transform(&self, service: S) -> Self::Future {
-        let auth = AuthService {
-            service: Rc::new(service),
-            auth: self.clone(),
-        };
-        #[cfg(feature = "cors")]
-        if let Some(cors) = &self.config.cors {
-            // CORS outermost: it answers preflights before authentication and adds its headers to
-            // refusals too.
-            let layers = match cors().new_transform(auth).into_inner() {
-                Ok(cors) => Ok(JwtAuthMiddleware {
-                    layers: Layers::Cors(cors, self.clone()),
-                }),
-                Err(()) => {
-                    tracing::error!(
-                        target: crate::audit::TARGET,
-                        "JwtAuth::cors: the CORS layer cannot start (actix-cors logged why: an \
-                         origin that does not parse, or credentials allowed with every origin \
-                         and send_wildcard)"
-                    );
-                    Err(())
-                }
-            };
-            return ready(layers);
-        }
-        ready(Ok(JwtAuthMiddleware {
-            layers: Layers::Auth(auth),
-        }))
-    }
-}
-
-/// The service [`JwtAuth`] wraps around an app or scope: authentication, inside the CORS layer
-/// given to [`JwtAuth::cors`] if any. One response type either way (the body of a response
-/// without a CORS layer is the left one, moved, not copied).
-pub struct JwtAuthMiddleware<S> {
-    layers: Layers<S>,
-}
-
-enum Layers<S> {
-    Auth(AuthService<S>),
-    /// The CORS layer around authentication, and the configuration, to record the preflights it
-    /// answers.
-    #[cfg(feature = "cors")]
-    Cors(actix_cors::CorsMiddleware<AuthService<S>>, JwtAuth),
-}
-
-impl<S, B> Service<ServiceRequest> for JwtAuthMiddleware<S>
-where
-    S: Service<ServiceRequest, Response = ServiceResponse<B>, Error = Error> + 'static,
-    B: MessageBody + 'static,
-{
-    type Response = ServiceResponse<EitherBody<EitherBody<B>>>;
-    type Error = Error;
-    type Future = LocalBoxFuture<'static, Result<Self::Response, Self::Error>>;
-
-    fn poll_ready(&self, cx: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
-        match &self.layers {
-            Layers::Auth(auth) => auth.poll_ready(cx),
-            #[cfg(feature = "cors")]
-            Layers::Cors(cors, _) => cors.poll_ready(cx),
-        }
-    }
-
-    fn call(&self, req: ServiceRequest) -> Self::Future {
-        match &self.layers {
-            Layers::Auth(auth) => {
-                let response = auth.authenticate(req);
-                Box::pin(async move { Ok(response.await?.map_into_left_body()) })
-            }
-            #[cfg(feature = "cors")]
-            Layers::Cors(cors, auth) => {
-                // The CORS layer answers preflights without calling further in: the decision
-                // log still gets the request's one `preflight` decision.
-                if cors_preflight::is_preflight(req.request())
-                    && auth.config.paths.access(req.path()) != Access::Skipped
-                {
-                    RequestAuth::install(req.request(), auth.clone(), AuthState::Preflight);
-                }
-                cors.call(req)
-            }
-        }
-    }
-}
-
-/// Authentication itself: decides the request, then calls the application or answers for it.
-pub(crate) struct AuthService<S> {
-    service: Rc<S>,
-    auth: JwtAuth,
-}
-
-impl<S, B> AuthService<S>
-where
-    S: Service<ServiceRequest, Response = ServiceResponse<B>, Error = Error> + 'static,
-    B: MessageBody + 'static,
-{
-    fn authenticate(
-        &self,
-        req: ServiceRequest,
-    ) -> impl Future<Output = Result<ServiceResponse<EitherBody<B>>, Error>> + 'static {
-        let service = Rc::clone(&self.service);
-        let auth = self.auth.clone();
-        async move {
-            let access = auth.config.paths.access(req.path());
-            // Nothing reaches the application unauthenticated because of its shape: a preflight
-            // is answered here unless the path is skipped (the application then sees everything).
-            if access != Access::Skipped && cors_preflight::is_preflight(req.request()) {
-                return Ok(cors_preflight::answer(req, &auth).map_into_right_body());
-            }
-            let state = match access {
-                // Extractors on a skipped path may still verify on demand, with this configuration.
-                Access::Skipped => AuthState::Unverified,
-                Access::Public => verify_request(req.request(), &auth, true).await,
-                Access::Protected => verify_request(req.request(), &auth, false).await,
-            };
-            let refused = state.rejection().map(ResponseError::error_response);
-            // With server nonces, every answer to a DPoP request carries the current one, so
-            // clients keep up with rotation without a refusal (RFC 9449 §8.2).
-            let nonce = req
-                .headers()
-                .contains_key("dpop")
-                .then(|| auth.verifier.dpop_settings().current_nonce())
-                .flatten();
-            let token_protocol = token_lookup::is_websocket_upgrade(req.headers())
-                && token_lookup::offers_token_protocol(req.headers());
-            RequestAuth::install(req.request(), auth, state);
-            let mut response = match refused {
-                Some(response) => req.into_response(response).map_into_right_body(),
-                None => service.call(req).await?.map_into_left_body(),
-            };
-            // A browser drops a WebSocket whose handshake answer names none of the subprotocols
-            // it offered: name the marker, never the token.
-            if token_protocol
-                && response.status() == actix_web::http::StatusCode::SWITCHING_PROTOCOLS
-                && !response
-                    .headers()
-                    .contains_key(header::SEC_WEBSOCKET_PROTOCOL)
-            {
-                response.headers_mut().insert(
-                    header::SEC_WEBSOCKET_PROTOCOL,
-                    header::HeaderValue::from_static(token_lookup::WEBSOCKET_PROTOCOL),
-                );
-            }
-            if let Some(nonce) = nonce
-                && let Ok(value) = header::HeaderValue::from_str(&nonce)
-            {
-                let name = header::HeaderName::from_static("dpop-nonce");
-                if !response.headers().contains_key(&name) {
-                    response.headers_mut().insert(name, value);
-                }
-            }
-            Ok(response)
-        }
-    }
-}
-
-impl<S, B> Service<ServiceRequest> for AuthService<S>
-where
-    S: Service<ServiceRequest, Response = ServiceResponse<B>, Error = Error> + 'static,
-    B: MessageBody + 'static,
-{
-    type Response = ServiceResponse<EitherBody<B>>;
-    type Error = Error;
-    type Future = LocalBoxFuture<'static, Result<Self::Response, Self::Error>>;
-
-    actix_web::dev::forward_ready!(service);
-
-    fn call(&self, req: ServiceRequest) -> Self::Future {
-        Box::pin(self.authenticate(req))
     }
 }

@@ -29,10 +29,11 @@
 //!
 //! # Seeing decisions
 //!
-//! Every request authentication decides leaves one `tracing` event, target `auth`: outcome, code,
-//! reason, subject, issuer, key id, algorithm, path, and for a refused token the `iss`, `aud` and
-//! `tid` it claims (unverified, at most 200 bytes each); never the token. Nothing is logged until the
-//! application installs a subscriber, for example:
+//! Every request authentication decides leaves one `tracing` event, target `auth`
+//! ([`metrics::AUDIT_TARGET`], beside the metric names): outcome, code, reason, subject, issuer,
+//! key id, algorithm, path, and for a refused token the `iss`, `aud` and `tid` it claims
+//! (unverified, at most 200 bytes each); never the token. Nothing is logged until the application
+//! installs a subscriber, for example:
 //!
 //! ```
 //! use tracing_subscriber::EnvFilter;
@@ -45,26 +46,18 @@
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
-mod audit;
-mod authorize;
-mod cookie_site;
-mod cors_preflight;
+pub mod extract;
+mod guard;
 mod jwt_auth;
 #[doc(hidden)]
 pub mod macro_support;
+pub mod middleware;
 #[cfg(feature = "openapi")]
 #[cfg_attr(docsrs, doc(cfg(feature = "openapi")))]
 pub mod openapi;
-mod path_rules;
-mod rejection;
-mod request_origin;
-mod request_state;
-mod requirement;
-mod role_enum;
-mod role_resolver;
-mod token_lookup;
-mod verified;
-
+mod request;
+mod response;
+mod state;
 #[cfg(feature = "testing")]
 #[cfg_attr(docsrs, doc(cfg(feature = "testing")))]
 pub mod testing;
@@ -72,25 +65,47 @@ pub mod testing;
 /// The framework-free engine: verifier, providers, claims, identities.
 pub use auth_core as core;
 pub use auth_core::{
-    Algorithm, AuthError, ClaimPath, Claims, ClientKey, ConfigError, Dpop, ErrorCode, Identity,
-    IdentityKind, Introspection, KeySettings, Organization, PrefetchError, Provider, Readiness,
-    Revocations, ServiceMarker, StandardClaims, TokenSource, Verifier,
+    AuthError, Claims, ConfigError, Dpop, ErrorCode, Identity, IdentityKind, Introspection,
+    Organization, PrefetchError, Provider, Readiness, Revocations, StandardClaims, TokenSource,
+    Verifier,
 };
 
-pub use audit::TARGET as AUDIT_TARGET;
-pub use authorize::{Authorize, AuthorizeMiddleware};
-pub use jwt_auth::{JwtAuth, JwtAuthMiddleware};
-pub use rejection::{AuthRejection, ErrorHandler};
-pub use requirement::{Require, Requirement, Rule};
-pub use role_enum::RoleEnum;
-pub use role_resolver::{ResolveError, RoleRequest, RoleResolver};
-pub use token_lookup::WEBSOCKET_PROTOCOL;
-pub use verified::{Extract, Optional, Verified};
+pub use extract::optional::Optional;
+pub use extract::require::Require;
+pub use extract::verified::Verified;
+pub use guard::authorize::Authorize;
+pub use guard::role_enum::RoleEnum;
+pub use guard::role_resolver::{ResolveError, RoleRequest, RoleResolver};
+pub use guard::rule::{NamedRule, Rule};
+pub use jwt_auth::JwtAuth;
+pub use request::token::WEBSOCKET_PROTOCOL;
+pub use response::rejection::{AuthRejection, ErrorHandler};
 
 pub use auth_macros::{
     Role, require_org_member, require_org_role, require_role, require_scope, require_service,
     require_user,
 };
+
+/// What operators watch: the `tracing` target of the decision log and the names of the metrics
+/// recorded through the `metrics` facade (the application installs the exporter).
+///
+/// ```
+/// use auth_actix::metrics::{AUDIT_TARGET, DECISIONS, METRIC_NAMES};
+///
+/// // Keep the decision log at info while the rest of the application logs warnings:
+/// let filter = format!("warn,{AUDIT_TARGET}=info");
+/// assert_eq!(filter, "warn,auth=info");
+/// assert!(METRIC_NAMES.contains(&DECISIONS));
+/// ```
+pub mod metrics {
+    /// The `tracing` target of the decision log: one event per request authentication decided.
+    pub use crate::response::audit::TARGET as AUDIT_TARGET;
+    pub use auth_core::metrics::{
+        DECISIONS, DPOP_PROOFS, INTROSPECTION_CACHE, INTROSPECTIONS, JWKS_COOLDOWN_REFUSALS,
+        JWKS_FETCHES, JWKS_KEYS, JWKS_LAST_SUCCESS, JWKS_UNKNOWN_KID_REFETCHES, KEYS_AGE,
+        METRIC_NAMES, REVOCATION_STORE_READY, VERIFIED_CACHE, VERIFY_SECONDS,
+    };
+}
 
 /// The crate README's examples, compiled as doctests so they cannot drift from the API.
 #[cfg(doctest)]

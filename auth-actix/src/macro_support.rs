@@ -4,8 +4,8 @@
 
 use std::marker::PhantomData;
 
-use crate::requirement::{Requirement, Rule};
-use crate::role_enum::RoleEnum;
+use crate::guard::role_enum::RoleEnum;
+use crate::guard::rule::{NamedRule, Rule};
 
 /// A name known at compile time.
 pub trait Name {
@@ -111,21 +111,21 @@ names_for_tuples!(
     (A, B, C, D, E, F, G, H, I, J, K, L),
 );
 
-/// A requirement type per [`Rule`] constructor, named after it.
-macro_rules! requirement {
+/// A [`NamedRule`] type per [`Rule`] constructor, named after it.
+macro_rules! named_rule {
     ($($(#[$doc:meta])* $ty:ident => $constructor:ident),+ $(,)?) => {
         $(
             $(#[$doc])*
             pub struct $ty<N>(PhantomData<fn() -> N>);
 
-            impl<N: Names + 'static> Requirement for $ty<N> {
+            impl<N: Names + 'static> NamedRule for $ty<N> {
                 const RULE: Rule = Rule::$constructor(N::NAMES);
             }
         )+
     };
 }
 
-requirement!(
+named_rule!(
     /// [`Rule::any_role`].
     AnyRole => any_role,
     /// [`Rule::all_roles`].
@@ -143,34 +143,34 @@ requirement!(
 /// [`Rule::user`].
 pub struct User;
 
-impl Requirement for User {
+impl NamedRule for User {
     const RULE: Rule = Rule::user();
 }
 
 /// [`Rule::service`].
 pub struct Service;
 
-impl Requirement for Service {
+impl NamedRule for Service {
     const RULE: Rule = Rule::service();
 }
 
 /// [`Rule::any_org_role`] bound to the path parameter `P` ([`Rule::in_path_param`]).
 pub struct AnyOrgRoleIn<N, P>(PhantomData<fn() -> (N, P)>);
 
-impl<N: Names + 'static, P: Name + 'static> Requirement for AnyOrgRoleIn<N, P> {
+impl<N: Names + 'static, P: Name + 'static> NamedRule for AnyOrgRoleIn<N, P> {
     const RULE: Rule = Rule::any_org_role(N::NAMES).in_path_param(P::NAME);
 }
 
 /// [`Rule::all_org_roles`] bound to the path parameter `P` ([`Rule::in_path_param`]).
 pub struct AllOrgRolesIn<N, P>(PhantomData<fn() -> (N, P)>);
 
-impl<N: Names + 'static, P: Name + 'static> Requirement for AllOrgRolesIn<N, P> {
+impl<N: Names + 'static, P: Name + 'static> NamedRule for AllOrgRolesIn<N, P> {
     const RULE: Rule = Rule::all_org_roles(N::NAMES).in_path_param(P::NAME);
 }
 
 /// [`Rule::org_member`] bound to the path parameter `P` ([`Rule::in_path_param`]).
 pub struct OrgMemberIn<P>(PhantomData<fn() -> P>);
 
-impl<P: Name + 'static> Requirement for OrgMemberIn<P> {
+impl<P: Name + 'static> NamedRule for OrgMemberIn<P> {
     const RULE: Rule = Rule::org_member().in_path_param(P::NAME);
 }

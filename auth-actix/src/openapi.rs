@@ -63,8 +63,9 @@ use utoipa::openapi::security::{
 };
 use utoipa::openapi::{Components, OpenApi, RefOr};
 
+use crate::guard::role_enum::RoleEnum;
 use crate::jwt_auth::JwtAuth;
-use crate::role_enum::RoleEnum;
+use crate::request::token::lookup_order;
 
 /// Scheme name of the HTTP bearer JWT scheme (`Authorization: Bearer`), which the guard
 /// attributes write into operations; it stands for every scheme that carries the token.
@@ -116,20 +117,15 @@ impl SecurityDocs {
     /// as a bearer token. Build it after [`JwtAuth::warm_up`]: a generic OpenID Connect provider's
     /// authorization and token endpoints come from its discovery document.
     pub fn new(auth: &JwtAuth) -> SecurityDocs {
-        // Header sources before cookies, as the middleware looks (`token_lookup::find`).
+        // In the order the middleware looks, from the same list.
         let sources = &auth.config.sources;
-        let ordered = sources
-            .iter()
-            .filter(|source| !matches!(source, TokenSource::Cookie(_)))
-            .chain(
-                sources
-                    .iter()
-                    .filter(|source| matches!(source, TokenSource::Cookie(_))),
-            );
         let (mut headers, mut cookies) = (0, 0);
         let mut carriers = Vec::new();
-        for source in ordered {
+        for source in lookup_order(sources) {
             let (name, scheme) = match source {
+                // OpenAPI describes no WebSocket subprotocol, and a WebSocket upgrade is no
+                // operation a documentation client calls.
+                TokenSource::WebSocketProtocol => continue,
                 TokenSource::Bearer => {
                     let bearer = HttpBuilder::new()
                         .scheme(HttpAuthScheme::Bearer)

@@ -4,11 +4,11 @@
 use actix_web::http::StatusCode;
 use actix_web::{App, HttpResponse, test, web};
 use auth_actix::testing::{TestIssuer, TestRequestExt};
-use auth_actix::{AuthRejection, Identity, JwtAuth, Require, Requirement, Rule, Verified};
+use auth_actix::{AuthRejection, Identity, JwtAuth, NamedRule, Require, Rule, Verified};
 use tests::{init_tracing, send};
 
 struct Admin;
-impl Requirement for Admin {
+impl NamedRule for Admin {
     const RULE: Rule = Rule::any_role(&["admin"]);
 }
 

@@ -216,7 +216,7 @@ async fn audit_events_carry_the_decision_but_never_the_token() {
     assert_eq!(event["alg"], "RS256");
     assert_eq!(
         event["kid"],
-        issuer.kid(auth_actix::Algorithm::RS256).unwrap()
+        issuer.kid(auth_actix::core::Algorithm::RS256).unwrap()
     );
     assert_eq!(event["path"], "/me");
 
@@ -258,7 +258,7 @@ async fn a_request_gets_one_decision_with_the_real_reason() {
         HttpResponse::Ok().finish()
     }
     struct Admins;
-    impl auth_actix::Requirement for Admins {
+    impl auth_actix::NamedRule for Admins {
         const RULE: auth_actix::Rule = auth_actix::Rule::any_role(&["admin"]);
     }
 

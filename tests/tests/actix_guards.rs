@@ -6,20 +6,20 @@ use actix_web::http::StatusCode;
 use actix_web::{App, FromRequest, HttpResponse, test, web};
 use auth_actix::testing::{TestIssuer, TestRequestExt};
 use auth_actix::{
-    Authorize, Claims, Identity, JwtAuth, Optional, Require, Requirement, ResolveError,
-    RoleRequest, Rule, Verified,
+    Authorize, Claims, Identity, JwtAuth, NamedRule, Optional, Require, ResolveError, RoleRequest,
+    Rule, Verified,
 };
 use serde::Deserialize;
 use tests::audit_log::AuditLog;
 use tests::{send, status_and_body};
 
 struct Editors;
-impl Requirement for Editors {
+impl NamedRule for Editors {
     const RULE: Rule = Rule::all_roles(&["editor", "verified"]);
 }
 
 struct ReadItems;
-impl Requirement for ReadItems {
+impl NamedRule for ReadItems {
     const RULE: Rule = Rule::any_scope(&["read:items", "admin:items"]);
 }
 
@@ -246,7 +246,7 @@ async fn resolver_runs_once_per_request_however_many_extractors_need_it() {
     use std::sync::atomic::{AtomicUsize, Ordering};
 
     struct Owners;
-    impl Requirement for Owners {
+    impl NamedRule for Owners {
         const RULE: Rule = Rule::any_role(&["owner"]);
     }
     async fn handler(
@@ -461,7 +461,7 @@ async fn roles_are_resolved_again_once_routing_has_matched_more_of_the_path() {
 }
 
 struct InvoiceAdmins;
-impl Requirement for InvoiceAdmins {
+impl NamedRule for InvoiceAdmins {
     const RULE: Rule = Rule::any_org_role(&["org:admin"]).in_path_param("org");
 }
 

@@ -14,7 +14,7 @@ use actix_web::http::{Method, StatusCode};
 use actix_web::test::TestRequest;
 use actix_web::{App, HttpRequest, HttpResponse, web};
 use auth_actix::testing::{TestIssuer, TestRequestExt};
-use auth_actix::{Identity, JwtAuth, Verified};
+use auth_actix::{Identity, JwtAuth, Optional, TokenSource, Verified};
 use tests::audit_log::AuditLog;
 use tests::{init_tracing, send};
 
@@ -361,6 +361,65 @@ fn upgrade(protocols: Option<&str>) -> actix_web::test::TestRequest {
     match protocols {
         Some(protocols) => request.insert_header(("sec-websocket-protocol", protocols)),
         None => request,
+    }
+}
+
+/// A handshake on a path where anonymous callers are welcome, answered without a WebSocket
+/// session: who the caller is travels in `x-caller`.
+async fn lobby(caller: Optional<Identity>) -> HttpResponse {
+    let who = caller.as_ref().map_or("stranger", |id| id.subject.as_str());
+    HttpResponse::SwitchingProtocols()
+        .insert_header(("x-caller", who.to_owned()))
+        .finish()
+}
+
+/// The subprotocol is one of the configured token sources (`TokenSource::WebSocketProtocol`, in
+/// the providers' defaults right after `Authorization`): a list without it reads no token from an
+/// upgrade, and the handshake answer does not claim the marker.
+#[actix_web::test]
+async fn a_websocket_token_is_not_read_where_the_subprotocol_is_not_a_configured_source() {
+    init_tracing();
+    let issuer = TestIssuer::start().await;
+    let token = issuer.token().subject("ada").sign();
+    let offered = format!("bearer, {token}");
+    for (sources, caller) in [
+        (vec![TokenSource::Bearer], "stranger"),
+        (
+            vec![TokenSource::Bearer, TokenSource::WebSocketProtocol],
+            "ada",
+        ),
+    ] {
+        let configured = format!("{sources:?}");
+        let auth = JwtAuth::new(issuer.provider())
+            .unwrap()
+            .token_sources(sources)
+            .public(["/lobby"]);
+        let app = actix_web::test::init_service(
+            App::new()
+                .wrap(auth)
+                .route("/ws", web::get().to(socket))
+                .route("/lobby", web::get().to(lobby)),
+        )
+        .await;
+        let reply = send(&app, upgrade(Some(&offered)).uri("/lobby")).await;
+        assert_eq!(
+            reply.status,
+            StatusCode::SWITCHING_PROTOCOLS,
+            "{configured}"
+        );
+        assert_eq!(reply.header("x-caller"), Some(caller), "{configured}");
+        let marker = (caller == "ada").then_some("bearer");
+        assert_eq!(
+            reply.header("sec-websocket-protocol"),
+            marker,
+            "{configured}"
+        );
+        let reply = send(&app, upgrade(Some(&offered))).await;
+        let status = match caller {
+            "ada" => StatusCode::SWITCHING_PROTOCOLS,
+            _ => StatusCode::UNAUTHORIZED,
+        };
+        assert_eq!(reply.status, status, "{configured}");
     }
 }
 

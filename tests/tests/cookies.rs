@@ -76,9 +76,11 @@ macro_rules! api {
 }
 
 fn auth(issuer: &TestIssuer) -> JwtAuth {
-    JwtAuth::new(issuer.provider())
-        .unwrap()
-        .token_sources([TokenSource::Bearer, TokenSource::cookie("session")])
+    JwtAuth::new(issuer.provider()).unwrap().token_sources([
+        TokenSource::Bearer,
+        TokenSource::WebSocketProtocol,
+        TokenSource::cookie("session"),
+    ])
 }
 
 /// A browser request to the API with the session cookie: `Origin` and `Sec-Fetch-Site` as given.

@@ -8,10 +8,11 @@
 
 use actix_web::http::StatusCode;
 use actix_web::{App, HttpResponse, get, test, web};
+use auth_actix::core::Algorithm;
 use auth_actix::testing::{DpopKey, TestIssuer, TestRequestExt};
 use auth_actix::{
-    Algorithm, AuthError, IdentityKind, JwtAuth, Provider, StandardClaims, Verifier,
-    require_org_role, require_role, require_service, require_user,
+    AuthError, IdentityKind, JwtAuth, Provider, StandardClaims, Verifier, require_org_role,
+    require_role, require_service, require_user,
 };
 use auth_core::DpopRequest;
 use serde_json::{Value, json};

@@ -409,7 +409,11 @@ async fn clerk_checks_azp_and_reads_v1_and_v2_organisations() {
     let provider = || Provider::clerk(issuer.issuer(), ["https://app.example.com"]);
     assert_eq!(
         Verifier::new(provider()).unwrap().token_sources(),
-        [TokenSource::Bearer, TokenSource::cookie("__session")]
+        [
+            TokenSource::Bearer,
+            TokenSource::WebSocketProtocol,
+            TokenSource::cookie("__session")
+        ]
     );
     let session = || {
         issuer

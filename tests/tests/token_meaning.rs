@@ -6,7 +6,7 @@ use actix_web::http::StatusCode;
 use actix_web::{App, HttpResponse, get, post, test, web};
 use auth_actix::testing::{ServiceUserGrant, TestIssuer, TestRequestExt, ZITADEL_WEB_CLIENT_ID};
 use auth_actix::{
-    AuthError, Authorize, IdentityKind, JwtAuth, Provider, Require, Requirement, Rule,
+    AuthError, Authorize, IdentityKind, JwtAuth, NamedRule, Provider, Require, Rule,
     StandardClaims, Verifier, require_org_member, require_org_role, require_role, require_service,
     require_user,
 };
@@ -662,7 +662,7 @@ async fn app_only_callers_are_services_for_every_provider_that_issues_them() {
 async fn guards_tell_people_from_machines() {
     init_tracing();
     struct People;
-    impl Requirement for People {
+    impl NamedRule for People {
         const RULE: Rule = Rule::user();
     }
     async fn people(_: Require<People>) -> HttpResponse {
@@ -741,12 +741,12 @@ async fn unbound_invoices(org: web::Path<String>) -> String {
 }
 
 struct InvoiceAdmins;
-impl Requirement for InvoiceAdmins {
+impl NamedRule for InvoiceAdmins {
     const RULE: Rule = Rule::any_org_role(&["admin", "org:admin"]).in_path_param("org");
 }
 
 struct Members;
-impl Requirement for Members {
+impl NamedRule for Members {
     const RULE: Rule = Rule::org_member().in_path_param("org");
 }
 
@@ -1178,7 +1178,7 @@ async fn zitadel_service_users_are_machines_whatever_their_grant() {
 }
 
 struct People;
-impl Requirement for People {
+impl NamedRule for People {
     const RULE: Rule = Rule::user();
 }
 async fn people(_: Require<People>) -> HttpResponse {

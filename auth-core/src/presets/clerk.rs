@@ -111,7 +111,11 @@ impl Provider {
         .algorithms([Algorithm::RS256])
         .skip_audience_check()
         .authorized_parties(parties)
-        .token_sources([TokenSource::Bearer, TokenSource::cookie("__session")])
+        .token_sources([
+            TokenSource::Bearer,
+            TokenSource::WebSocketProtocol,
+            TokenSource::cookie("__session"),
+        ])
         .roles_claims(Vec::<String>::new())
         .scopes_claims(Vec::<String>::new())
         .organizations(OrgMapping::Clerk)

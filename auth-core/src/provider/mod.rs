@@ -226,7 +226,7 @@ impl Provider {
             no_introspection: None,
             opaque_token_hint: None,
             mapping: IdentityMapping::default(),
-            token_sources: vec![TokenSource::Bearer],
+            token_sources: vec![TokenSource::Bearer, TokenSource::WebSocketProtocol],
             key_settings: KeySettings::default(),
             endpoints: TokenEndpoints::default(),
             errors: Vec::new(),
@@ -696,9 +696,9 @@ impl Provider {
         self
     }
 
-    /// Where the web layer looks for the token (default: bearer only). Header sources are tried
-    /// first, in the order given, then cookies: a request that carries a token in a header is
-    /// judged by it alone.
+    /// Where the web layer looks for the token (default: `Authorization`, then the WebSocket
+    /// subprotocol). Header sources are tried first, in the order given, then cookies: a request
+    /// that carries a token in a header is judged by it alone.
     pub fn token_sources(mut self, sources: impl IntoIterator<Item = TokenSource>) -> Provider {
         self.token_sources = sources.into_iter().collect();
         self

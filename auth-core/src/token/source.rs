@@ -29,6 +29,10 @@
 pub enum TokenSource {
     /// `Authorization: Bearer <token>` (scheme matched case-insensitively, RFC 6750 §2.1).
     Bearer,
+    /// On a WebSocket upgrade (`Upgrade: websocket`), the `Sec-WebSocket-Protocol` entry after the
+    /// `bearer` marker: `new WebSocket(url, ["bearer", token])`, since browsers cannot set headers
+    /// on one. Read only where listed; the defaults list it right after [`TokenSource::Bearer`].
+    WebSocketProtocol,
     /// A header holding the bare token, e.g. Cloudflare's `Cf-Access-Jwt-Assertion`.
     Header(String),
     /// A cookie holding the bare token, e.g. Cloudflare's `CF_Authorization` or Clerk's

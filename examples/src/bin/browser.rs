@@ -148,7 +148,11 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     // own; the Authorization header and the WebSocket subprotocol come first.
     let auth = JwtAuth::new(provider.clone())
         .map_err(named("AUTH_ISSUER"))?
-        .token_sources([TokenSource::Bearer, TokenSource::cookie(SESSION_COOKIE)])
+        .token_sources([
+            TokenSource::Bearer,
+            TokenSource::WebSocketProtocol,
+            TokenSource::cookie(SESSION_COOKIE),
+        ])
         .cookie_origins([&page_origin])?;
     auth.warm_up().await.map_err(named("AUTH_ISSUER"))?;
 

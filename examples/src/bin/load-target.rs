@@ -21,8 +21,9 @@ use std::time::Duration;
 
 use actix_web::http::header;
 use actix_web::{App, HttpRequest, HttpResponse, HttpServer, Responder, get, web};
+use auth_actix::core::{Algorithm, KeySettings};
 use auth_actix::testing::TestIssuer;
-use auth_actix::{Algorithm, Identity, JwtAuth, KeySettings, Provider, Verified};
+use auth_actix::{Identity, JwtAuth, Provider, Verified};
 use examples::settings::{address, setting};
 use examples::signature_floor::SignatureFloor;
 

@@ -34,10 +34,11 @@ use std::net::SocketAddr;
 use std::time::Duration;
 
 use actix_web::{HttpResponse, Responder, get, post, web};
+use auth_actix::core::Algorithm;
 use auth_actix::testing::DpopKey;
 use auth_actix::{
-    Algorithm, Dpop, Identity, Introspection, JwtAuth, Provider, Revocations, TokenSource,
-    Verified, require_role,
+    Dpop, Identity, Introspection, JwtAuth, Provider, Revocations, TokenSource, Verified,
+    require_role,
 };
 use examples::server::{listen, log_decisions};
 use examples::settings::{address, named, named_by, oidc_provider, setting};
@@ -166,7 +167,11 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     // listed here, only.
     let cookie = setting("AUTH_TOKEN_COOKIE");
     if let Some(name) = &cookie {
-        auth = auth.token_sources([TokenSource::Bearer, TokenSource::cookie(name.clone())]);
+        auth = auth.token_sources([
+            TokenSource::Bearer,
+            TokenSource::WebSocketProtocol,
+            TokenSource::cookie(name.clone()),
+        ]);
     }
     if let Some(origins) = setting("AUTH_COOKIE_ORIGINS") {
         if cookie.is_none() {

@@ -10,7 +10,7 @@
 
 use std::time::Instant;
 
-use auth_actix::Algorithm;
+use auth_actix::core::Algorithm;
 use auth_actix::testing::TestIssuer;
 use examples::signature_floor::SignatureFloor;
 

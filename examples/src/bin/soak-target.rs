@@ -19,8 +19,9 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use actix_web::{App, HttpResponse, HttpServer, Responder, get, web};
+use auth_actix::core::Algorithm;
 use auth_actix::testing::{DpopKey, TestIssuer};
-use auth_actix::{Algorithm, Dpop, Identity, JwtAuth, Verified};
+use auth_actix::{Dpop, Identity, JwtAuth, Verified};
 use examples::settings::{address, setting};
 
 /// What the chaos loop has done, for `/_stats`.

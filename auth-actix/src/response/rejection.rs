@@ -11,6 +11,10 @@ use actix_web::{HttpResponse, ResponseError};
 use auth_core::{AuthError, ErrorCode};
 use serde_json::json;
 
+/// The `realm` of `WWW-Authenticate` unless [`JwtAuth::realm`](crate::JwtAuth::realm) sets
+/// another.
+pub(crate) const DEFAULT_REALM: &str = "api";
+
 /// Replaces the JSON body of refusals with the application's own format. `WWW-Authenticate` and
 /// `Retry-After` are still added when the handler's response lacks them.
 pub type ErrorHandler = Arc<dyn Fn(&AuthRejection) -> HttpResponse + Send + Sync>;
@@ -63,19 +67,21 @@ pub(crate) struct DpopChallenge {
 }
 
 impl AuthRejection {
-    pub(crate) fn new(error: AuthError, realm: Arc<str>, handler: Option<ErrorHandler>) -> Self {
+    /// The one way a refusal is made: `error`, answered in `realm`, with the application's body
+    /// format (`handler`) if any, and the `DPoP` challenge beside the `Bearer` one where a
+    /// configured provider can issue DPoP-bound tokens (`dpop`).
+    pub(crate) fn new(
+        error: AuthError,
+        realm: Arc<str>,
+        handler: Option<ErrorHandler>,
+        dpop: Option<DpopChallenge>,
+    ) -> Self {
         AuthRejection {
             error,
             realm,
             handler,
-            dpop: None,
+            dpop: dpop.map(Box::new),
         }
-    }
-
-    /// Adds the `DPoP` challenge.
-    pub(crate) fn with_dpop(mut self, challenge: DpopChallenge) -> Self {
-        self.dpop = Some(Box::new(challenge));
-        self
     }
 
     /// Why the request was refused (for logs; the client sees only the code's safe message).

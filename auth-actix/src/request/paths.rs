@@ -49,12 +49,12 @@ impl PathPattern {
 
 /// The configured public and skipped paths.
 #[derive(Clone, Debug, Default)]
-pub(crate) struct PathRules {
+pub(crate) struct PathAccess {
     pub(crate) public: Vec<PathPattern>,
     pub(crate) skipped: Vec<PathPattern>,
 }
 
-impl PathRules {
+impl PathAccess {
     /// What the middleware does on `path`; a skipped path wins over a public one.
     pub(crate) fn access(&self, path: &str) -> Access {
         if self.skipped.iter().any(|pattern| pattern.matches(path)) {
@@ -105,13 +105,13 @@ mod tests {
 
     #[test]
     fn skipped_wins_over_public() {
-        let rules = PathRules {
+        let rules = PathAccess {
             public: vec![PathPattern::parse("/*").unwrap()],
             skipped: vec![PathPattern::parse("/health").unwrap()],
         };
         assert_eq!(rules.access("/health"), Access::Skipped);
         assert_eq!(rules.access("/items"), Access::Public);
-        assert_eq!(PathRules::default().access("/items"), Access::Protected);
+        assert_eq!(PathAccess::default().access("/items"), Access::Protected);
     }
 
     #[test]

@@ -13,11 +13,10 @@ use actix_web::HttpRequest;
 use actix_web::http::header::{self, HeaderMap, HeaderName};
 use auth_core::AuthError;
 
-use crate::jwt_auth::Config;
-use crate::request_origin;
+use crate::request::origin::{self, OriginConfig};
 
 /// Whether a cookie token may act for `req`: `Err` with the rule it breaks, for the log.
-pub(crate) fn admit(req: &HttpRequest, config: &Config) -> Result<(), AuthError> {
+pub(crate) fn admit(req: &HttpRequest, config: &OriginConfig) -> Result<(), AuthError> {
     let headers = req.headers();
     let site = single(headers, &SEC_FETCH_SITE)?;
     let origin = single(headers, &header::ORIGIN)?;
@@ -26,7 +25,7 @@ pub(crate) fn admit(req: &HttpRequest, config: &Config) -> Result<(), AuthError>
         .as_ref()
         .is_some_and(|origin| config.cookie_origins.contains(origin));
     let seen = || match origin {
-        Some(origin) => format!(" (Origin {})", request_origin::shown(origin)),
+        Some(origin) => format!(" (Origin {})", origin::shown(origin)),
         None => " (no Origin)".to_owned(),
     };
     let site = site.map(str::trim);
@@ -52,7 +51,7 @@ pub(crate) fn admit(req: &HttpRequest, config: &Config) -> Result<(), AuthError>
     {
         return Err(refusal(format!(
             "Sec-Fetch-Site is {}, none of same-origin, same-site, cross-site or none",
-            request_origin::shown(site)
+            origin::shown(site)
         )));
     }
     let Some(origin) = origin else {
@@ -66,7 +65,7 @@ pub(crate) fn admit(req: &HttpRequest, config: &Config) -> Result<(), AuthError>
     };
     let own = parsed
         .as_ref()
-        .is_some_and(|parsed| request_origin::is_own_origin(req, config, parsed));
+        .is_some_and(|parsed| origin::is_own_origin(req, config, parsed));
     if own || listed {
         return Ok(());
     }
@@ -74,22 +73,22 @@ pub(crate) fn admit(req: &HttpRequest, config: &Config) -> Result<(), AuthError>
         Some(public) => format!("{} (JwtAuth::public_origin)", public.base),
         None => format!(
             "host {}, as no JwtAuth::public_origin is set",
-            request_origin::shown(&request_origin::own_host(req, config))
+            origin::shown(&origin::own_host(req, config))
         ),
     };
     Err(refusal(format!(
         "Origin {} is neither this service's origin ({this}) nor listed with \
          JwtAuth::cookie_origins",
-        request_origin::shown(origin)
+        origin::shown(origin)
     )))
 }
 
 /// A request without `Origin` and Fetch Metadata whose `Referer` names a page: admitted only if
 /// that page is this service's or a listed origin's.
-fn referred(req: &HttpRequest, config: &Config, referer: &str) -> Result<(), AuthError> {
+fn referred(req: &HttpRequest, config: &OriginConfig, referer: &str) -> Result<(), AuthError> {
     let origin = url::Url::parse(referer).ok().map(|url| url.origin());
     let ours = origin.as_ref().is_some_and(|origin| {
-        config.cookie_origins.contains(origin) || request_origin::is_own_origin(req, config, origin)
+        config.cookie_origins.contains(origin) || origin::is_own_origin(req, config, origin)
     });
     if ours {
         return Ok(());
@@ -97,7 +96,7 @@ fn referred(req: &HttpRequest, config: &Config, referer: &str) -> Result<(), Aut
     Err(refusal(format!(
         "the request carries neither Origin nor Sec-Fetch-Site and its Referer {} names another \
          page than this service's: another site's link or image",
-        request_origin::shown(referer)
+        origin::shown(referer)
     )))
 }
 

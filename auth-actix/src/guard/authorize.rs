@@ -9,8 +9,8 @@ use actix_web::{Error, ResponseError};
 use auth_core::Identity;
 use futures_util::future::{LocalBoxFuture, Ready, ready};
 
-use crate::request_state;
-use crate::requirement::{self, RuleKind};
+use crate::guard::rule::{RuleKind, admit};
+use crate::state::resolve::authenticate;
 
 /// Middleware that admits only callers with the given roles or scopes (401 without a valid token,
 /// 403 without the role), for every route of the scope it wraps. A
@@ -213,10 +213,10 @@ where
         let rule = self.rule.clone();
         Box::pin(async move {
             let http = req.request();
-            let verdict = request_state::authenticate(http).await.and_then(|caller| {
+            let verdict = authenticate(http).await.and_then(|caller| {
                 let allows = |identity: &Identity| rule.kind.allows(identity, rule.names());
                 let describe = |identity: &Identity| rule.kind.describe(identity, rule.names());
-                requirement::admit(http, caller, rule.org_param.as_deref(), allows, describe)
+                admit(http, caller, rule.org_param.as_deref(), allows, describe)
             });
             match verdict {
                 Ok(_) => service

@@ -1,20 +1,17 @@
 //! What a guard asks of a caller (roles or scopes, any or all of a list), checked without
-//! allocating; and `Require<R>`, the extractor that enforces it.
+//! allocating, and how a request is admitted against it: the one check behind
+//! [`Require`](crate::Require), [`Authorize`](crate::Authorize) and the guard attributes.
 
-use std::marker::PhantomData;
-use std::ops::Deref;
+use std::collections::BTreeSet;
 use std::sync::Arc;
 
-use actix_web::dev::Payload;
-use actix_web::{FromRequest, HttpRequest};
-use std::collections::BTreeSet;
-
+use actix_web::HttpRequest;
 use auth_core::{AuthError, Identity, IdentityKind};
 
-use crate::rejection::AuthRejection;
-use crate::request_state::{self, Authenticated};
-use crate::role_resolver::decoded;
-use crate::verified::{Extraction, extract};
+use crate::guard::role_resolver::decoded;
+use crate::response::rejection::AuthRejection;
+use crate::state::Authenticated;
+use crate::state::refusal::{refuse_anonymous, refuse_request};
 
 /// What a guard asks of the caller: roles, organisation roles or scopes, any or all of a list; or
 /// that the caller be a person or a machine. The names are `'static`,
@@ -267,10 +264,10 @@ impl Rule {
     /// with an unbound one does not compile:
     ///
     /// ```compile_fail
-    /// use auth_actix::{Require, Requirement, Rule};
+    /// use auth_actix::{Require, NamedRule, Rule};
     ///
     /// struct Members;
-    /// impl Requirement for Members {
+    /// impl NamedRule for Members {
     ///     const RULE: Rule = Rule::org_member(); // error: names no organisation
     /// }
     ///
@@ -353,7 +350,8 @@ impl Rule {
 
     /// Whether `identity` satisfies the rule. A rule bound to a path parameter
     /// ([`Rule::in_path_param`]) holds only for a request, so this is `false` for it
-    /// ([`Require`] checks it against the request), as for an unbound [`Rule::org_member`].
+    /// ([`Require`](crate::Require) checks it against the request), as for an unbound
+    /// [`Rule::org_member`].
     pub fn allows(&self, identity: &Identity) -> bool {
         self.is_complete()
             && self.org_param.is_none()
@@ -374,7 +372,7 @@ impl Rule {
 
     /// Whether the rule can be checked: an organisation membership rule must name the
     /// organisation.
-    const fn is_complete(&self) -> bool {
+    pub(crate) const fn is_complete(&self) -> bool {
         !matches!(self.kind, RuleKind::OrgMember) || self.org_param.is_some()
     }
 
@@ -386,86 +384,41 @@ impl Rule {
     fn describe(&self, identity: &Identity) -> String {
         self.kind.describe(identity, self.names.iter().copied())
     }
+
+    /// Admits `caller` if the rule holds for it on `req` (the organisation a bound rule names is
+    /// the request's), else refuses (401 without a caller, 403 without the role or scope).
+    pub(crate) fn admit(
+        &self,
+        req: &HttpRequest,
+        caller: Option<Authenticated>,
+    ) -> Result<Arc<Identity>, AuthRejection> {
+        admit(
+            req,
+            caller,
+            self.org_param,
+            |identity| self.kind.allows(identity, self.names.iter().copied()),
+            |identity| self.describe(identity),
+        )
+    }
 }
 
-/// A type that names a [`Rule`], for use with [`Require`].
+/// A type that names a [`Rule`], for use with [`Require`](crate::Require).
 ///
 /// `#[require_role]` and `#[require_scope]` generate these; by hand:
 ///
 /// ```
-/// use auth_actix::{Require, Requirement, Rule};
+/// use auth_actix::{Require, NamedRule, Rule};
 ///
 /// struct Admins;
-/// impl Requirement for Admins {
+/// impl NamedRule for Admins {
 ///     const RULE: Rule = Rule::any_role(&["admin"]);
 /// }
 ///
 /// async fn purge(_: Require<Admins>) -> &'static str { "purged" }
 /// ```
-pub trait Requirement: 'static {
+pub trait NamedRule: 'static {
     /// The rule the caller must satisfy.
     const RULE: Rule;
-}
-
-/// An extractor that admits only callers satisfying `R`'s rule: 401 without a valid token, 403
-/// without the role or scope. Dereferences to the caller's [`Identity`].
-///
-/// ```
-/// use actix_web::{test, web, App};
-/// use auth_actix::testing::{TestIssuer, TestRequestExt};
-/// use auth_actix::{JwtAuth, Require, Requirement, Rule};
-///
-/// struct Editors;
-/// impl Requirement for Editors {
-///     const RULE: Rule = Rule::all_roles(&["editor", "verified"]);
-/// }
-///
-/// async fn edit(caller: Require<Editors>) -> String {
-///     format!("{} may edit", caller.subject)
-/// }
-///
-/// # #[actix_web::main] async fn main() {
-/// let issuer = TestIssuer::start().await;
-/// let app = test::init_service(
-///     App::new()
-///         .wrap(JwtAuth::new(issuer.provider()).unwrap())
-///         .route("/edit", web::post().to(edit)),
-/// )
-/// .await;
-/// let call = |token: &str| test::TestRequest::post().uri("/edit").bearer(token).to_request();
-/// let editor = issuer.token().subject("ada").roles(["editor", "verified"]).sign();
-/// assert_eq!(test::call_and_read_body(&app, call(&editor)).await, "ada may edit");
-/// let half = issuer.token().roles(["editor"]).sign();
-/// assert_eq!(test::call_service(&app, call(&half)).await.status(), 403);
-/// # }
-/// ```
-pub struct Require<R: Requirement> {
-    identity: Arc<Identity>,
-    _rule: PhantomData<fn() -> R>,
-}
-
-impl<R: Requirement> Require<R> {
-    /// The admitted caller.
-    pub fn into_identity(self) -> Identity {
-        Arc::unwrap_or_clone(self.identity)
-    }
-}
-
-impl<R: Requirement> Deref for Require<R> {
-    type Target = Identity;
-
-    fn deref(&self) -> &Identity {
-        &self.identity
-    }
-}
-
-impl<R: Requirement> std::fmt::Debug for Require<R> {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Require")
-            .field("rule", &R::RULE)
-            .field("identity", &self.identity)
-            .finish()
-    }
 }
 
 /// Admits `caller` if the organisation `org_param` names is theirs (when given) and `allows`, else
@@ -478,18 +431,18 @@ pub(crate) fn admit(
     describe: impl FnOnce(&Identity) -> String,
 ) -> Result<Arc<Identity>, AuthRejection> {
     let Some(caller) = caller else {
-        return Err(request_state::refuse_anonymous(req));
+        return Err(refuse_anonymous(req));
     };
     if let Some(param) = org_param
         && let Err(error) = addressed(req, param, &caller.identity)
     {
-        return Err(request_state::refuse(req, error, Some(caller.identity)));
+        return Err(refuse_request(req, error, Some(caller.identity)));
     }
     if allows(&caller.identity) {
         return Ok(caller.identity);
     }
     let error = AuthError::Forbidden(describe(&caller.identity));
-    Err(request_state::refuse(req, error, Some(caller.identity)))
+    Err(refuse_request(req, error, Some(caller.identity)))
 }
 
 /// Whether the request addresses the caller's organisation: the path parameter `param`, decoded
@@ -525,35 +478,6 @@ fn addressed(req: &HttpRequest, param: &str, identity: &Identity) -> Result<(), 
             "the caller acts in no organisation; the request addresses organisation \
              {addressed:?} (path parameter `{param}`)"
         ))),
-    }
-}
-
-impl<R: Requirement> FromRequest for Require<R> {
-    type Error = AuthRejection;
-    type Future = Extraction<Require<R>>;
-
-    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
-        const {
-            assert!(
-                R::RULE.is_complete(),
-                "Rule::org_member() names no organisation: bind it to the path parameter naming \
-                 one, e.g. Rule::org_member().in_path_param(\"org\")"
-            );
-        }
-        extract(req, |req, caller| {
-            let rule = R::RULE;
-            let identity = admit(
-                req,
-                caller,
-                rule.org_param,
-                |identity| rule.kind.allows(identity, rule.names.iter().copied()),
-                |identity| rule.describe(identity),
-            )?;
-            Ok(Require {
-                identity,
-                _rule: PhantomData,
-            })
-        })
     }
 }
 

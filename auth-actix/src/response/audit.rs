@@ -7,10 +7,12 @@
 use std::sync::Arc;
 
 use auth_core::metrics::{DECISIONS, LazyCounter};
-use auth_core::{ErrorCode, UnverifiedClaims, Verifier};
+use auth_core::{
+    AuthError, ErrorCode, Identity, UnverifiedClaims, UnverifiedHeader, VerifiedToken, Verifier,
+};
 use metrics::counter;
 
-use crate::request_state::AuthState;
+use crate::response::rejection::AuthRejection;
 
 /// Target of every decision event.
 pub const TARGET: &str = "auth";
@@ -45,25 +47,91 @@ impl DecisionMeters {
     }
 }
 
+/// What the log is told of a request's final state: the decision alone, not how it was reached.
+pub(crate) enum Decision<'a> {
+    /// Nothing was decided: a skipped path no extractor asked about, or an extraction cancelled
+    /// midway.
+    Undecided,
+    /// No caller, where anonymous callers are welcome; or only a cookie token, which did not count
+    /// for this request (why).
+    Anonymous(Option<&'a AuthError>),
+    /// A CORS preflight, never authenticated.
+    Preflight,
+    /// A verified token.
+    Allowed(&'a VerifiedToken),
+    /// Refused.
+    Refused(&'a RefusalRecord),
+}
+
+/// The decision log's record of a refusal: the rejection, and what the log says beside it.
+pub(crate) struct RefusalRecord {
+    rejection: AuthRejection,
+    /// The caller, when a verified token was refused later (a role it lacks, a claims type it does
+    /// not fit).
+    caller: Option<Arc<Identity>>,
+    /// The header the refused token claimed, when one was sent.
+    header: Option<UnverifiedHeader>,
+    /// Where the refused token claimed to come from and whom it claimed to be for, when one was
+    /// sent and its payload reads.
+    claims: Option<UnverifiedClaims>,
+    /// The configured issuer the refused token or caller belongs to, for metrics.
+    issuer: Option<String>,
+}
+
+impl RefusalRecord {
+    pub(crate) fn new(
+        rejection: AuthRejection,
+        caller: Option<Arc<Identity>>,
+        header: Option<UnverifiedHeader>,
+        claims: Option<UnverifiedClaims>,
+        issuer: Option<String>,
+    ) -> RefusalRecord {
+        RefusalRecord {
+            rejection,
+            caller,
+            header,
+            claims,
+            issuer,
+        }
+    }
+
+    pub(crate) fn rejection(&self) -> &AuthRejection {
+        &self.rejection
+    }
+
+    fn caller(&self) -> Option<&Identity> {
+        self.caller.as_deref()
+    }
+
+    fn header(&self) -> Option<&UnverifiedHeader> {
+        self.header.as_ref()
+    }
+
+    fn claims(&self) -> Option<&UnverifiedClaims> {
+        self.claims.as_ref()
+    }
+
+    fn issuer(&self) -> Option<&str> {
+        self.issuer.as_deref()
+    }
+}
+
 /// Logs the request's one decision from its final state, and counts it.
-pub(crate) fn decision(path: &str, state: &AuthState, meters: Option<&Arc<DecisionMeters>>) {
-    count(state, meters);
-    match state {
-        // Nothing was decided: a skipped path no extractor asked about, or an extraction cancelled
-        // midway.
-        AuthState::Unverified | AuthState::Verifying(_) => {}
-        AuthState::Anonymous(None) => {
+pub(crate) fn decision(path: &str, decision: Decision<'_>, meters: Option<&Arc<DecisionMeters>>) {
+    count(&decision, meters);
+    match decision {
+        Decision::Undecided => {}
+        Decision::Anonymous(None) => {
             tracing::info!(target: TARGET, outcome = "anonymous", code = "OK", path)
         }
         // Served as anonymous: say which cookie rule left the caller without an identity.
-        AuthState::Anonymous(Some(reason)) => {
+        Decision::Anonymous(Some(reason)) => {
             tracing::info!(target: TARGET, outcome = "anonymous", code = "OK", %reason, path)
         }
-        AuthState::Preflight => {
+        Decision::Preflight => {
             tracing::info!(target: TARGET, outcome = "preflight", code = "OK", path)
         }
-        AuthState::Verified(caller) => {
-            let token = caller.token();
+        Decision::Allowed(token) => {
             let identity = token.identity();
             tracing::info!(
                 target: TARGET,
@@ -76,7 +144,7 @@ pub(crate) fn decision(path: &str, state: &AuthState, meters: Option<&Arc<Decisi
                 path,
             );
         }
-        AuthState::Refused(refusal) => {
+        Decision::Refused(refusal) => {
             let error = refusal.rejection().error();
             let code = error.code();
             let outcome = refused_outcome(code);
@@ -115,20 +183,20 @@ pub(crate) fn decision(path: &str, state: &AuthState, meters: Option<&Arc<Decisi
     }
 }
 
-fn count(state: &AuthState, meters: Option<&Arc<DecisionMeters>>) {
-    match (state, meters) {
-        (AuthState::Unverified | AuthState::Verifying(_), _) => {}
-        (AuthState::Anonymous(_), Some(meters)) => meters.anonymous.increment(1),
-        (AuthState::Preflight, Some(meters)) => meters.preflight.increment(1),
-        (AuthState::Verified(caller), Some(meters)) => {
-            if let Some(counter) = meters.allowed.get(caller.token().provider()) {
+fn count(decision: &Decision<'_>, meters: Option<&Arc<DecisionMeters>>) {
+    match (decision, meters) {
+        (Decision::Undecided, _) => {}
+        (Decision::Anonymous(_), Some(meters)) => meters.anonymous.increment(1),
+        (Decision::Preflight, Some(meters)) => meters.preflight.increment(1),
+        (Decision::Allowed(token), Some(meters)) => {
+            if let Some(counter) = meters.allowed.get(token.provider()) {
                 counter.increment(1);
             }
         }
-        (AuthState::Anonymous(_), None) => ok_without_meters("anonymous"),
-        (AuthState::Preflight, None) => ok_without_meters("preflight"),
-        (AuthState::Verified(_), None) => ok_without_meters("allowed"),
-        (AuthState::Refused(refusal), _) => {
+        (Decision::Anonymous(_), None) => ok_without_meters("anonymous"),
+        (Decision::Preflight, None) => ok_without_meters("preflight"),
+        (Decision::Allowed(_), None) => ok_without_meters("allowed"),
+        (Decision::Refused(refusal), _) => {
             let error = refusal.rejection().error();
             let code = error.code();
             let outcome = refused_outcome(code);

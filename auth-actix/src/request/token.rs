@@ -1,6 +1,7 @@
 //! Finding the token in a request, in the configured order: `Authorization` (`Bearer` or `DPoP`
-//! scheme), named header, named cookie. Never the query string, where tokens leak into logs and
-//! referrers (RFC 6750 §5.3).
+//! scheme), the WebSocket subprotocol, named header, named cookie. One lookup, driven by the
+//! configured [`TokenSource`] list, which the OpenAPI schemes read too: a new source is added
+//! here. Never the query string, where tokens leak into logs and referrers (RFC 6750 §5.3).
 
 use actix_web::http::header::{self, HeaderMap, HeaderValue};
 use auth_core::TokenSource;
@@ -72,39 +73,52 @@ pub(crate) enum Lookup {
 /// API's domain (a sibling subdomain can) could otherwise make the API act as another account or
 /// lock a user out; Clerk's own SDK reads the header first for the same reason.
 pub(crate) fn find(headers: &HeaderMap, sources: &[TokenSource]) -> Lookup {
-    let in_headers = sources
-        .iter()
-        .filter(|source| !matches!(source, TokenSource::Cookie(_)));
-    let in_cookies = sources
-        .iter()
-        .filter(|source| matches!(source, TokenSource::Cookie(_)));
-    for source in in_headers.chain(in_cookies) {
+    for source in lookup_order(sources) {
         let lookup = match source {
             TokenSource::Bearer => bearer(headers),
+            // Browsers cannot set headers on a WebSocket upgrade: the subprotocol list is the one
+            // header they can fill.
+            TokenSource::WebSocketProtocol if is_websocket_upgrade(headers) => {
+                websocket_protocol(headers)
+            }
+            TokenSource::WebSocketProtocol => Lookup::Missing,
             TokenSource::Header(name) => named_header(headers, name),
             TokenSource::Cookie(name) => cookie(headers, name),
         };
         if !matches!(lookup, Lookup::Missing) {
             return lookup;
         }
-        // Browsers cannot set headers on a WebSocket upgrade: the subprotocol list is the one
-        // header they can fill, read right after `Authorization`, before any cookie.
-        if matches!(source, TokenSource::Bearer) && is_websocket_upgrade(headers) {
-            let lookup = websocket_protocol(headers);
-            if !matches!(lookup, Lookup::Missing) {
-                return lookup;
-            }
-        }
     }
     Lookup::Missing
 }
 
+/// The configured sources in the order [`find`] tries them: header sources as listed, then
+/// cookies. The OpenAPI schemes follow the same order.
+pub(crate) fn lookup_order(sources: &[TokenSource]) -> impl Iterator<Item = &TokenSource> {
+    let in_headers = sources
+        .iter()
+        .filter(|source| !matches!(source, TokenSource::Cookie(_)));
+    let in_cookies = sources
+        .iter()
+        .filter(|source| matches!(source, TokenSource::Cookie(_)));
+    in_headers.chain(in_cookies)
+}
+
+/// Whether the token marker of a WebSocket upgrade is answered: only where the subprotocol is a
+/// configured source, on an upgrade that offers it.
+pub(crate) fn answers_token_protocol(headers: &HeaderMap, sources: &[TokenSource]) -> bool {
+    sources.contains(&TokenSource::WebSocketProtocol)
+        && is_websocket_upgrade(headers)
+        && offers_token_protocol(headers)
+}
+
 /// The subprotocol that marks the next one as the token, on a WebSocket upgrade:
-/// `new WebSocket(url, ["bearer", token])`. The server answers with this marker alone.
+/// `new WebSocket(url, ["bearer", token])`, read where [`TokenSource::WebSocketProtocol`] is a
+/// configured source. The server answers with this marker alone.
 pub const WEBSOCKET_PROTOCOL: &str = "bearer";
 
 /// A WebSocket opening handshake (RFC 6455 §4.1): `Upgrade: websocket`.
-pub(crate) fn is_websocket_upgrade(headers: &HeaderMap) -> bool {
+fn is_websocket_upgrade(headers: &HeaderMap) -> bool {
     headers
         .get(header::UPGRADE)
         .and_then(|value| value.to_str().ok())
@@ -112,7 +126,7 @@ pub(crate) fn is_websocket_upgrade(headers: &HeaderMap) -> bool {
 }
 
 /// Whether the client offered the token marker among its subprotocols.
-pub(crate) fn offers_token_protocol(headers: &HeaderMap) -> bool {
+fn offers_token_protocol(headers: &HeaderMap) -> bool {
     headers
         .get_all(header::SEC_WEBSOCKET_PROTOCOL)
         .flat_map(|value| value.as_bytes().split(|byte| *byte == b','))
@@ -328,7 +342,11 @@ mod tests {
                 ("sec-websocket-protocol", protocols),
             ])
         };
-        let sources = [TokenSource::Bearer, TokenSource::cookie("session")];
+        let sources = [
+            TokenSource::Bearer,
+            TokenSource::WebSocketProtocol,
+            TokenSource::cookie("session"),
+        ];
         assert_eq!(
             found(&upgrade("bearer, abc.def.ghi"), &sources).as_deref(),
             Some("abc.def.ghi")
@@ -365,9 +383,36 @@ mod tests {
     }
 
     #[test]
+    fn the_subprotocol_is_read_only_where_it_is_a_configured_source() {
+        let map = headers(&[
+            ("upgrade", "websocket"),
+            ("sec-websocket-protocol", "bearer, abc"),
+            ("cookie", "session=from-cookie"),
+        ]);
+        let without = [TokenSource::Bearer, TokenSource::cookie("session")];
+        assert_eq!(found(&map, &without).as_deref(), Some("from-cookie"));
+        assert!(!answers_token_protocol(&map, &without));
+        assert!(matches!(
+            find(&map, &[TokenSource::Bearer]),
+            Lookup::Missing
+        ));
+        let with = [TokenSource::Bearer, TokenSource::WebSocketProtocol];
+        assert_eq!(found(&map, &with).as_deref(), Some("abc"));
+        assert!(answers_token_protocol(&map, &with));
+        // Listed alone, and first: still only on an upgrade.
+        let plain = headers(&[("sec-websocket-protocol", "bearer, abc")]);
+        assert!(matches!(
+            find(&plain, &[TokenSource::WebSocketProtocol]),
+            Lookup::Missing
+        ));
+        assert!(!answers_token_protocol(&plain, &with));
+    }
+
+    #[test]
     fn only_cookie_tokens_are_marked_as_cookies() {
         let sources = [
             TokenSource::Bearer,
+            TokenSource::WebSocketProtocol,
             TokenSource::header("x-token"),
             TokenSource::cookie("session"),
         ];
@@ -483,8 +528,8 @@ mod tests {
 
     #[test]
     fn cookie_values_with_spaces_are_malformed() {
-        // Found by bench/fuzz.sh (proptest-regressions/token_lookup.txt): `s=! !` was returned as a
-        // token.
+        // Found by bench/fuzz.sh (proptest-regressions/request/token.txt): `s=! !` was returned
+        // as a token.
         let map = headers(&[("cookie", "s=! !")]);
         assert!(matches!(
             find(&map, &[TokenSource::cookie("s")]),

@@ -16,7 +16,19 @@ use actix_web::http::header;
 use actix_web::http::uri::Authority;
 use auth_core::{AuthError, ConfigError};
 
-use crate::jwt_auth::Config;
+/// The settings a request's origin is judged by: the part of the [`JwtAuth`](crate::JwtAuth)
+/// configuration this module and the cookie rule read, held here so they import nothing from it.
+#[derive(Clone, Debug, Default)]
+pub(crate) struct OriginConfig {
+    /// Scheme, host and path prefix clients address the API by, for DPoP's `htu` and cookies.
+    pub(crate) public_origin: Option<PublicOrigin>,
+    /// Take scheme and host from `Forwarded` / `X-Forwarded-*` headers (a trusted proxy sets them).
+    pub(crate) trust_forwarded: bool,
+    /// `Host` values DPoP proofs are taken for without a public origin, lowercased.
+    pub(crate) allowed_hosts: Vec<Box<str>>,
+    /// Other origins whose requests a cookie token counts for.
+    pub(crate) cookie_origins: Vec<url::Origin>,
+}
 
 /// The origin (and path prefix) clients address the API by, as configured.
 #[derive(Clone, Debug)]
@@ -115,7 +127,7 @@ struct Addressed {
 /// Scheme and host as the request names them: `Host` and this server's own TLS, or, with
 /// forwarded headers trusted, what the proxy forwarded. `Err` (for the log) when forwarded headers
 /// cannot be trusted to name one origin.
-fn addressed(req: &HttpRequest, config: &Config) -> Result<Addressed, String> {
+fn addressed(req: &HttpRequest, config: &OriginConfig) -> Result<Addressed, String> {
     let secure = req.app_config().secure().then(|| "https".to_owned());
     if !config.trust_forwarded {
         return Ok(Addressed {
@@ -213,7 +225,7 @@ fn single_value<'a>(
 /// accepts the same audience, addressed with that host. So only requests from this machine (a
 /// loopback listening address and a loopback host) or to a host listed in `JwtAuth::allowed_hosts`
 /// are taken; with trusted forwarded headers, only a forwarded host listed there.
-pub(crate) fn dpop_url(req: &HttpRequest, config: &Config) -> Result<String, AuthError> {
+pub(crate) fn dpop_url(req: &HttpRequest, config: &OriginConfig) -> Result<String, AuthError> {
     let path = req.uri().path();
     if let Some(public) = &config.public_origin {
         return Ok(format!("{}{path}", public.base));
@@ -301,7 +313,11 @@ fn names_loopback(host: &str) -> bool {
 /// is not known (TLS may end at a proxy that does not say so), only an `https` Origin counts, or an
 /// `http` one on a loopback host (a developer's machine); a plain-http deployment sets
 /// `JwtAuth::public_origin`.
-pub(crate) fn is_own_origin(req: &HttpRequest, config: &Config, origin: &url::Origin) -> bool {
+pub(crate) fn is_own_origin(
+    req: &HttpRequest,
+    config: &OriginConfig,
+    origin: &url::Origin,
+) -> bool {
     if let Some(public) = &config.public_origin {
         return *origin == public.origin;
     }
@@ -334,7 +350,7 @@ pub(crate) fn is_own_origin(req: &HttpRequest, config: &Config, origin: &url::Or
 
 /// The host (and port) this service is addressed by without a public origin, for a log line:
 /// `Host`, or the forwarded host when forwarded headers are trusted (or why they cannot be).
-pub(crate) fn own_host(req: &HttpRequest, config: &Config) -> String {
+pub(crate) fn own_host(req: &HttpRequest, config: &OriginConfig) -> String {
     match addressed(req, config) {
         Ok(addressed) => addressed.host,
         Err(why) => why,
@@ -415,7 +431,7 @@ mod tests {
                 .insert_header(("host", host))
                 .to_http_request();
             let origin = url::Url::parse(origin).unwrap().origin();
-            is_own_origin(&req, &auth.config, &origin)
+            is_own_origin(&req, &auth.config.origins, &origin)
         };
         assert!(own("api.example.com", "https://api.example.com"));
         assert!(own("API.example.com:443", "https://api.example.com"));
