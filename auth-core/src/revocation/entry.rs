@@ -34,7 +34,7 @@ impl Revocation {
     }
 
     /// When the revocation can be forgotten: once every token it names is refused as expired,
-    /// whatever leeway a verifier gives ([`MAX_LEEWAY`] at most).
+    /// whatever leeway a verifier gives ([`MAX_LEEWAY`](crate::limits::MAX_LEEWAY) at most).
     pub(crate) fn forget_at(&self) -> i64 {
         self.until()
             .saturating_add(MAX_LEEWAY.as_secs().cast_signed())

@@ -209,7 +209,7 @@ impl Local {
     }
 
     /// A subject's revocation with its `until` as this set reckons it: the latest `exp` of a token
-    /// it refuses, one issued (`iat`) up to [`MAX_LEEWAY`] after it (the check's allowance for an
+    /// it refuses, one issued (`iat`) up to [`MAX_LEEWAY`](crate::limits::MAX_LEEWAY) after it (the check's allowance for an
     /// issuer's clock ahead) and living this set's `max_token_lifetime`.
     pub(crate) fn held_until(&self, mut revocation: Revocation) -> Revocation {
         if let Revocation::Subject { before, until, .. } = &mut revocation {

@@ -6,7 +6,7 @@
 //! forgetting one that still matters.
 //!
 //! A revocation is kept until no token it names can be accepted: its `until` (a token's `exp`, or
-//! the latest `exp` a token issued before a sign-out can have) plus [`MAX_LEEWAY`], since a
+//! the latest `exp` a token issued before a sign-out can have) plus [`MAX_LEEWAY`](crate::limits::MAX_LEEWAY), since a
 //! verifier accepts a token until `exp` plus its leeway. For the second kind to hold, tokens must
 //! not live longer than [`RevocationSettings::max_token_lifetime`], which the check enforces.
 
@@ -69,7 +69,7 @@ impl std::fmt::Debug for Revocations {
 
 impl Revocations {
     /// Revocations kept in this process: right for one instance, lost on restart. At most
-    /// [`DEFAULT_REVOCATION_CAPACITY`] at once; see [`Revocations::in_memory_with`].
+    /// [`DEFAULT_REVOCATION_CAPACITY`](crate::limits::DEFAULT_REVOCATION_CAPACITY) at once; see [`Revocations::in_memory_with`].
     pub fn in_memory() -> Revocations {
         Revocations {
             inner: Arc::new(Local::new(&RevocationSettings::default())),
@@ -116,7 +116,7 @@ impl Revocations {
     /// reconnects and reloads. For up to the heartbeat bound (15 seconds by default) it keeps
     /// answering with what it holds; past that, with no reload, every token is refused with 503
     /// again and [`Revocations::is_ready`] is false, until a reload succeeds. New revocations fail
-    /// with [`RevocationError`] while Redis cannot take them.
+    /// with [`RevocationError`](crate::RevocationError) while Redis cannot take them.
     ///
     /// Redis must not evict the revocation keys (they carry an expiry, so `volatile-*` policies
     /// evict them too): an evicted revocation is lost for every instance that loads the set
@@ -205,7 +205,7 @@ impl Revocations {
     }
 
     /// Revokes the token with this `jti` from `issuer`, until `expires_at` (its `exp`, seconds
-    /// since the epoch) and the largest leeway after it ([`MAX_LEEWAY`]).
+    /// since the epoch) and the largest leeway after it ([`MAX_LEEWAY`](crate::limits::MAX_LEEWAY)).
     pub async fn revoke_token(
         &self,
         issuer: &str,
@@ -246,7 +246,7 @@ impl Revocations {
     /// minted it before: a user who signs in again at once is refused for that leeway. Kept until
     /// no such token can still be accepted: each instance's own
     /// [`max_token_lifetime`](RevocationSettings::max_token_lifetime) (24 hours by default) after
-    /// that time, plus [`MAX_LEEWAY`] twice; with Redis, the store keeps it for the longest
+    /// that time, plus [`MAX_LEEWAY`](crate::limits::MAX_LEEWAY) twice; with Redis, the store keeps it for the longest
     /// `max_token_lifetime` accepted (366 days), so an instance with a longer setting than the
     /// writer's still finds it.
     pub async fn revoke_subject(

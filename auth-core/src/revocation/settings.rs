@@ -43,8 +43,8 @@ pub struct RevocationSettings {
 }
 
 impl Default for RevocationSettings {
-    /// At most [`DEFAULT_REVOCATION_CAPACITY`] revocations, tokens living at most
-    /// [`DEFAULT_MAX_TOKEN_LIFETIME`] (24 hours); with Redis, a server that must not evict keys, a
+    /// At most [`DEFAULT_REVOCATION_CAPACITY`](crate::limits::DEFAULT_REVOCATION_CAPACITY) revocations, tokens living at most
+    /// [`DEFAULT_MAX_TOKEN_LIFETIME`](crate::limits::DEFAULT_MAX_TOKEN_LIFETIME) (24 hours); with Redis, a server that must not evict keys, a
     /// startup wait of 5 seconds and a heartbeat every 5 seconds, 3 of which may go unanswered.
     fn default() -> RevocationSettings {
         RevocationSettings {
@@ -67,7 +67,7 @@ impl RevocationSettings {
     /// issuer and name, and is kept only until it can no longer matter: its token's `exp`, or
     /// [`max_token_lifetime`](RevocationSettings::max_token_lifetime) after a subject's sign-out,
     /// plus [`MAX_LEEWAY`](crate::limits::MAX_LEEWAY)). Nothing is ever evicted to make room: when full, a new revocation
-    /// fails with [`RevocationError`] (and an error log), and with Redis, a revocation announced by
+    /// fails with [`RevocationError`](crate::RevocationError) (and an error log), and with Redis, a revocation announced by
     /// another instance that does not fit makes this instance refuse every token with 503 (and log
     /// an error) until it fits.
     pub fn capacity(mut self, revocations: usize) -> RevocationSettings {
@@ -75,12 +75,12 @@ impl RevocationSettings {
         self
     }
 
-    /// The longest any accepted token lives, `exp - iat` (default [`DEFAULT_MAX_TOKEN_LIFETIME`],
+    /// The longest any accepted token lives, `exp - iat` (default [`DEFAULT_MAX_TOKEN_LIFETIME`](crate::limits::DEFAULT_MAX_TOKEN_LIFETIME),
     /// 24 hours; at most 366 days). A sign-out everywhere
     /// ([`Revocations::revoke_subject`](crate::Revocations::revoke_subject)) is kept this long after the time it names, plus
     /// [`MAX_LEEWAY`](crate::limits::MAX_LEEWAY): by then every token issued before it has expired. So that this holds, a
     /// verifier checking these revocations refuses (401 `INVALID_TOKEN`,
-    /// [`AuthError::InvalidClaim`] naming this setting and the token's lifetime) a token that could
+    /// [`AuthError::InvalidClaim`](crate::AuthError::InvalidClaim) naming this setting and the token's lifetime) a token that could
     /// outlive the sign-out: one without `iat`, or one whose `exp - iat` is longer than this.
     ///
     /// Set it to the longest lifetime your provider issues. Auth0 API access tokens last 24 hours
