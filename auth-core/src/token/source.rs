@@ -3,9 +3,9 @@
 
 /// One place a token may be found in a request.
 ///
-/// A provider reads bearer tokens unless
-/// [`Provider::token_sources`](crate::Provider::token_sources) says otherwise; the verifier gathers
-/// every provider's sources for the web layer
+/// A provider reads bearer tokens (and, on a WebSocket upgrade, the subprotocol a browser can set)
+/// unless [`Provider::token_sources`](crate::Provider::token_sources) says otherwise; the verifier
+/// gathers every provider's sources for the web layer
 /// ([`Verifier::token_sources`](crate::Verifier::token_sources)) and checks their names when it is
 /// built.
 ///
@@ -13,10 +13,15 @@
 /// use auth_core::{Provider, TokenSource, Verifier};
 ///
 /// let api = Provider::oidc("https://issuer.example.com").audience("my-api");
-/// assert_eq!(Verifier::new(api.clone())?.token_sources(), [TokenSource::Bearer]);
+/// let defaults = [TokenSource::Bearer, TokenSource::WebSocketProtocol];
+/// assert_eq!(Verifier::new(api.clone())?.token_sources(), defaults);
 ///
 /// // A browser app's session cookie too (a token in a header is still judged first).
-/// let session = [TokenSource::Bearer, TokenSource::cookie("session")];
+/// let session = [
+///     TokenSource::Bearer,
+///     TokenSource::WebSocketProtocol,
+///     TokenSource::cookie("session"),
+/// ];
 /// let verifier = Verifier::new(api.clone().token_sources(session.clone()))?;
 /// assert_eq!(verifier.token_sources(), session);
 ///
