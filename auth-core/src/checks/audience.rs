@@ -35,8 +35,8 @@ pub(crate) struct Recipient {
 }
 
 impl Recipient {
-    /// Whom the token is for: audience, authorized party, required claims; `session` says whether the token is a session token (the only kind
-    /// a missing `azp` may be excused for).
+    /// Whom the token is for: audience, authorized party, required claims; `session` says whether
+    /// the token is a session token (the only kind a missing `azp` may be excused for).
     pub(crate) fn check(&self, payload: &Object<'_>, session: bool) -> Result<(), AuthError> {
         match &self.audience {
             AudienceRule::Skip => {}
