@@ -460,16 +460,11 @@ impl Verifier {
             iss: Option<std::borrow::Cow<'a, str>>,
         }
         let iss = serde_json::from_slice::<Iss<'_>>(&bytes).ok()?.iss?;
-        self.issuer_label_of_iss(&iss)
-    }
-
-    /// The configured issuer (as [`Verifier::issuer_label`]) that accepts `iss`, if any.
-    pub fn issuer_label_of_iss(&self, iss: &str) -> Option<&str> {
         let index = self
             .inner
             .providers
             .iter()
-            .position(|provider| provider.accepts(iss))?;
+            .position(|provider| provider.accepts(&iss))?;
         self.issuer_label(index)
     }
 

@@ -74,7 +74,7 @@ impl<T: Extract> Verified<T> {
                 held,
                 token: caller.token,
             }),
-            Err(error) => Err(refuse_request(req, error, Some(caller.identity))),
+            Err(error) => Err(refuse_request(req, error, Some(caller))),
         }
     }
 

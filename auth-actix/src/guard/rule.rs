@@ -436,13 +436,13 @@ pub(crate) fn admit(
     if let Some(param) = org_param
         && let Err(error) = addressed(req, param, &caller.identity)
     {
-        return Err(refuse_request(req, error, Some(caller.identity)));
+        return Err(refuse_request(req, error, Some(caller)));
     }
     if allows(&caller.identity) {
         return Ok(caller.identity);
     }
     let error = AuthError::Forbidden(describe(&caller.identity));
-    Err(refuse_request(req, error, Some(caller.identity)))
+    Err(refuse_request(req, error, Some(caller)))
 }
 
 /// Whether the request addresses the caller's organisation: the path parameter `param`, decoded

@@ -4,13 +4,13 @@
 use std::sync::Arc;
 
 use actix_web::{HttpMessage, HttpRequest};
-use auth_core::{AuthError, Identity, UnverifiedClaims, UnverifiedHeader};
+use auth_core::{AuthError, UnverifiedClaims, UnverifiedHeader};
 
 use crate::jwt_auth::JwtAuth;
 use crate::request::token::FoundToken;
 use crate::response::audit::RefusalRecord;
 use crate::response::rejection::{AuthRejection, DEFAULT_REALM, DpopChallenge};
-use crate::state::{AuthState, RequestAuth, jwt_auth, set_state};
+use crate::state::{AuthState, Authenticated, RequestAuth, jwt_auth, set_state};
 
 /// Refuses with `error`: the one place a refusal is built, with the decision log's record of it.
 /// `auth` renders it (without one, the defaults do); `caller` is the verified caller a later check
@@ -19,19 +19,20 @@ use crate::state::{AuthState, RequestAuth, jwt_auth, set_state};
 pub(crate) fn refuse(
     auth: Option<&JwtAuth>,
     error: AuthError,
-    caller: Option<Arc<Identity>>,
+    caller: Option<Authenticated>,
     token: Option<&FoundToken>,
 ) -> RefusalRecord {
     let rejection = rejection(auth, error, token.is_some_and(|token| token.dpop));
     // The configured issuer: the one the refused token names, else the provider that accepted
     // the verified caller.
     let issuer = auth
-        .and_then(|auth| match (token, caller.as_deref()) {
+        .and_then(|auth| match (token, &caller) {
             (Some(token), _) => auth.verifier.issuer_label_of(token.as_str()),
-            (None, Some(caller)) => auth.verifier.issuer_label_of_iss(&caller.issuer),
+            (None, Some(caller)) => auth.verifier.issuer_label(caller.token.provider()),
             (None, None) => None,
         })
         .map(str::to_owned);
+    let caller = caller.map(|caller| caller.identity);
     let header = token.and_then(|token| UnverifiedHeader::peek(token.as_str()));
     let claims = token.and_then(|token| UnverifiedClaims::peek(token.as_str()));
     RefusalRecord::new(rejection, caller, header, claims, issuer)
@@ -65,7 +66,7 @@ pub(crate) fn rejection(auth: Option<&JwtAuth>, error: AuthError, dpop: bool) ->
 pub(crate) fn refuse_request(
     req: &HttpRequest,
     error: AuthError,
-    caller: Option<Arc<Identity>>,
+    caller: Option<Authenticated>,
 ) -> AuthRejection {
     let refusal = refuse(jwt_auth(req).as_ref(), error, caller, None);
     let rejection = refusal.rejection().clone();

@@ -90,7 +90,12 @@ async fn resolve(req: &HttpRequest, auth: &JwtAuth, token: Arc<VerifiedToken>) {
         .scope(Rc::clone(&run), resolver.resolve_shared(request))
         .await;
     let too_early = unrouted.borrow_mut().take();
-    let identity = || Some(Arc::clone(token.shared_identity()));
+    let identity = || {
+        Some(Authenticated {
+            token: Arc::clone(&token),
+            identity: Arc::clone(token.shared_identity()),
+        })
+    };
     let state = match (resolved, too_early) {
         // Whatever it made of the refusal, the resolver cannot have seen the caller it asked for.
         _ if run.reentered.get() => {
