@@ -719,8 +719,11 @@ struct Mirror {
     owed: std::sync::Mutex<Option<String>>,
 }
 
+/// A poisoned lock still holds a whole value: each is set in one assignment.
 fn lock<T>(mutex: &std::sync::Mutex<T>) -> std::sync::MutexGuard<'_, T> {
-    mutex.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+    mutex
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
 }
 
 /// Why one connection's worth of mirroring ended.
@@ -992,8 +995,8 @@ impl Mirror {
         // Waiting only on a loss this mirror owes itself, its set is still complete: a lone
         // survivor still writing back one loss when the next one comes owes that one too.
         let blocked = local.blocked();
-        let complete = blocked & NOT_LOADED == 0
-            && (blocked & WIPED == 0 || lock(&self.owed).is_some());
+        let complete =
+            blocked & NOT_LOADED == 0 && (blocked & WIPED == 0 || lock(&self.owed).is_some());
         if noticed && complete {
             *lock(&self.owed) = Some(identity.clone());
         }
@@ -1037,7 +1040,7 @@ impl Mirror {
                     "Redis lost its keys and no instance that held the revocations has written \
                      them back yet: every token is refused with 503 until one has. If every \
                      instance that held them is gone, what they held is lost; to serve what is \
-                     stored regardless, set the marker's state to restored: SET {MARKER} {}:restored",
+                     stored regardless, mark the loss restored: SET {MARKER} {}:restored",
                     marker.identity()
                 );
             }
