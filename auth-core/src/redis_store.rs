@@ -977,13 +977,13 @@ impl Mirror {
     /// mirror last read the marker.
     ///
     /// A loss noticed while this mirror's set was complete (loaded, and not waiting on an earlier
-    /// loss) is owed by this mirror: it refuses every token, writes back, marks the loss restored
-    /// and loads again, and when any step fails it tries again on the next heartbeat or
-    /// reconnection, however many instances also try. A mirror that did not hold a complete set
-    /// when the loss happened (it started after it, or was waiting on an earlier one) refuses
-    /// every token while the marker says the loss is pending, for as long as it says so: no
-    /// instance vouches for a store that may miss revocations only the one still writing back
-    /// holds. `Ok(false)` when nobody reads the mirror any more.
+    /// loss) is owed by this mirror: it writes back, marks the loss restored and loads again, and
+    /// when any step fails it tries again on the next heartbeat or reconnection, however many
+    /// instances also try. A mirror that did not hold a complete set when the loss happened (it
+    /// started after it, or was waiting on an earlier one) refuses every token while the marker
+    /// says the loss is pending, for as long as it says so: no instance vouches for a store that
+    /// may miss revocations only the one still writing back holds. `Ok(false)` when nobody reads
+    /// the mirror any more.
     async fn check_marker(&self, connected: bool) -> Result<bool, String> {
         let marker = self.store.ensure_marker().await?;
         let identity = marker.identity().to_owned();
@@ -1000,10 +1000,10 @@ impl Mirror {
         if noticed && complete {
             *lock(&self.owed) = Some(identity.clone());
         }
+        // Not blocked meanwhile: this set holds every revocation the store lost. A write-back
+        // that keeps failing leaves the mirror without a load, so it stops vouching past the
+        // heartbeat bound like any mirror cut off.
         let owed = lock(&self.owed).as_ref() == Some(&identity);
-        if owed {
-            local.set_blocked(WIPED, true);
-        }
         if connected || noticed || owed {
             let held = local.set.all();
             drop(local);
