@@ -17,12 +17,20 @@
 //! (the later `before`, the later `until`), so a weaker one named again never overwrites it.
 //!
 //! A server can also lose every key at once and come back answering as if nothing happened (a
-//! restart without persistence, a failover to a replica that lagged, a flush). A marker key
-//! without expiry tells: written at first contact, its absence (or a new one) later means the
-//! keys were lost. Whoever notices first records when (`generation:wiped_at:state`), so every
-//! instance learns it: DPoP proofs are refused until every proof seen before the loss has
-//! expired, and every revocation mirror writes back what it holds (the state says whether anyone
-//! has yet), while a mirror that loaded before any write-back does not vouch for its set.
+//! restart without persistence, a flush, a new empty server). A marker key without expiry tells:
+//! written at first contact, its absence (or a new one) later means the keys were lost. Whoever
+//! notices first records when (`generation:wiped_at:state`), so every instance learns it: DPoP
+//! proofs are refused until every proof seen before the loss has expired, and every revocation
+//! mirror that held a complete set writes it back and marks the loss restored, retrying until it
+//! has; until the marker says restored, a mirror that did not hold the set before the loss does
+//! not vouch for it (no time limit: only an instance that held the set can complete it).
+//!
+//! A server that comes back with an OLDER copy of its keys (a snapshot reloaded after a crash, a
+//! failover to a replica that lagged) keeps the marker, and nothing here notices: proofs recorded
+//! since can replay, and revocations stored since are missing. Mirrors write back everything they
+//! hold whenever they (re)connect, which restores every revocation some running instance still
+//! holds; the rest needs a Redis that never loses an acknowledged write (AOF with `appendfsync
+//! always`, no failover to an asynchronous replica), as the documentation requires.
 
 use std::sync::{Arc, LazyLock, Weak};
 use std::time::Duration;
@@ -43,9 +51,6 @@ const PREFIX: &str = "auth:";
 const CHANNEL: &str = "auth:revocations";
 /// The key whose absence means the server lost this library's keys.
 const MARKER: &str = "auth:store-marker";
-/// How long a mirror that loaded after a loss waits for another instance to write its
-/// revocations back before vouching for what it has (the one that noticed may have died).
-const WRITE_BACK_WAIT: i64 = 60;
 /// How long a command may take before the store counts as unreachable.
 const COMMAND_TIMEOUT: Duration = Duration::from_secs(2);
 /// First and longest wait between two reconnections of the subscriber.
@@ -365,9 +370,9 @@ impl RedisStore {
                 target: "auth",
                 store = %self.place,
                 wiped_at = marker.wiped_at,
-                "Redis lost this library's keys (a restart without persistence, a failover to a \
-                 replica that lagged, or a flush): DPoP proofs are refused until every proof seen \
-                 before has expired, and revocation mirrors write back what they hold"
+                "Redis lost this library's keys (a restart without persistence, a flush, a new \
+                 empty server): DPoP proofs are refused until every proof seen before has \
+                 expired, and revocation mirrors write back what they hold"
             );
         }
         self.remember_marker(&marker);
@@ -581,6 +586,8 @@ impl RedisStore {
                 .as_ref()
                 .is_some_and(|mirrored| mirrored.eviction_accepted),
             heartbeat,
+            seen: std::sync::Mutex::new(None),
+            owed: std::sync::Mutex::new(None),
         };
         tokio::spawn(async move { mirror.run().await });
     }
@@ -703,6 +710,20 @@ struct Mirror {
     /// [`RevocationSettings::redis_eviction_accepted`](crate::RevocationSettings::redis_eviction_accepted).
     eviction_accepted: bool,
     heartbeat: Heartbeat,
+    /// The identity of the marker as this mirror last read it (its own: the store's may have been
+    /// updated by the DPoP replay store first).
+    seen: std::sync::Mutex<Option<String>>,
+    /// The identity of a loss this mirror noticed while its set was complete and has not yet
+    /// written back and marked restored itself: retried on every heartbeat and reconnection until
+    /// it succeeds, whoever else is trying.
+    owed: std::sync::Mutex<Option<String>>,
+}
+
+/// A poisoned lock still holds a whole value: each is set in one assignment.
+fn lock<T>(mutex: &std::sync::Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    mutex
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
 }
 
 /// Why one connection's worth of mirroring ended.
@@ -823,7 +844,7 @@ impl Mirror {
         }
         // Before the load, so a set loaded after a loss nobody has written back is never vouched
         // for, not even for a moment.
-        match self.check_marker().await {
+        match self.check_marker(true).await {
             Ok(true) => {}
             Ok(false) => return Ended::Dropped,
             Err(reason) => return failed(reason),
@@ -883,7 +904,7 @@ impl Mirror {
                         Err(reason) => return failed(reason),
                     }
                     // A flush, or a loss another instance noticed first, breaks no connection.
-                    match self.check_marker().await {
+                    match self.check_marker(false).await {
                         Ok(true) => {}
                         Ok(false) => return Ended::Dropped,
                         Err(reason) => return failed(reason),
@@ -949,68 +970,83 @@ impl Mirror {
         Ok(true)
     }
 
-    /// Reads the marker. If the server lost its keys since this mirror last read it,
-    /// writes back every revocation held here (merged, so writing back twice is harmless), marks
-    /// the loss written back, and loads again what other instances wrote back. A mirror that
-    /// loaded after a loss nobody has written back yet does not vouch for its set (for at most
-    /// [`WRITE_BACK_WAIT`]); it loads again once someone has. `Ok(false)` when nobody reads the
-    /// mirror any more.
-    async fn check_marker(&self) -> Result<bool, String> {
-        let previous = self.store.known_marker();
+    /// Reads the marker and writes back every revocation held here (merged, so writing back twice
+    /// is harmless) when `connected` (a connection that is new, after which Redis may hold an older
+    /// copy of its keys than the one this mirror followed: a snapshot reloaded, a replica
+    /// promoted, neither of which the marker can tell) or when the server lost its keys since this
+    /// mirror last read the marker.
+    ///
+    /// A loss noticed while this mirror's set was complete (loaded, and not waiting on an earlier
+    /// loss) is owed by this mirror: it writes back, marks the loss restored and loads again, and
+    /// when any step fails it tries again on the next heartbeat or reconnection, however many
+    /// instances also try. A mirror that did not hold a complete set when the loss happened (it
+    /// started after it, or was waiting on an earlier one) refuses every token while the marker
+    /// says the loss is pending, for as long as it says so: no instance vouches for a store that
+    /// may miss revocations only the one still writing back holds. `Ok(false)` when nobody reads
+    /// the mirror any more.
+    async fn check_marker(&self, connected: bool) -> Result<bool, String> {
         let marker = self.store.ensure_marker().await?;
+        let identity = marker.identity().to_owned();
+        let previous = lock(&self.seen).replace(identity.clone());
         let Some(local) = self.local.upgrade() else {
             return Ok(false);
         };
-        let lost = previous
-            .as_ref()
-            .is_some_and(|previous| previous.identity() != marker.identity());
-        if lost {
+        let noticed = previous.is_some_and(|previous| previous != identity);
+        // Waiting only on a loss this mirror owes itself, its set is still complete: a lone
+        // survivor still writing back one loss when the next one comes owes that one too.
+        let blocked = local.blocked();
+        let complete =
+            blocked & NOT_LOADED == 0 && (blocked & WIPED == 0 || lock(&self.owed).is_some());
+        if noticed && complete {
+            *lock(&self.owed) = Some(identity.clone());
+        }
+        // Not blocked meanwhile: this set holds every revocation the store lost. A write-back
+        // that keeps failing leaves the mirror without a load, so it stops vouching past the
+        // heartbeat bound like any mirror cut off.
+        let owed = lock(&self.owed).as_ref() == Some(&identity);
+        if connected || noticed || owed {
             let held = local.set.all();
             drop(local);
             self.store.write_back(&held).await?;
-            self.store.mark_restored(&marker).await?;
-            tracing::warn!(
-                target: "auth",
-                store = %self.store.place,
-                revocations = held.len(),
-                "revocations written back to Redis after it lost its keys"
-            );
-            if !self.reload().await? {
-                return Ok(false);
-            }
-            if let Some(local) = self.local.upgrade() {
-                local.set_blocked(WIPED, false);
-            }
-            return Ok(true);
-        }
-        let waiting = local.blocked() & WIPED != 0;
-        if marker.pending {
-            let abandoned =
-                crate::token::date::now() >= marker.wiped_at.saturating_add(WRITE_BACK_WAIT);
-            if !abandoned {
-                if local.set_blocked(WIPED, true) {
-                    tracing::warn!(
-                        target: "auth",
-                        store = %self.store.place,
-                        wiped_at = marker.wiped_at,
-                        "Redis lost its keys and no instance has written its revocations back \
-                         yet: every token is refused with 503 until one has"
-                    );
+            if owed {
+                self.store.mark_restored(&marker).await?;
+                *lock(&self.owed) = None;
+                tracing::warn!(
+                    target: "auth",
+                    store = %self.store.place,
+                    revocations = held.len(),
+                    "revocations written back to Redis after it lost its keys"
+                );
+                if !self.reload().await? {
+                    return Ok(false);
+                }
+                if let Some(local) = self.local.upgrade() {
+                    local.set_blocked(WIPED, false);
                 }
                 return Ok(true);
             }
-            if waiting || previous.is_none() {
+        } else {
+            drop(local);
+        }
+        let Some(local) = self.local.upgrade() else {
+            return Ok(false);
+        };
+        if marker.pending {
+            if local.set_blocked(WIPED, true) {
                 tracing::error!(
                     target: "auth",
                     store = %self.store.place,
                     wiped_at = marker.wiped_at,
-                    "Redis lost its keys and no instance wrote its revocations back within \
-                     {WRITE_BACK_WAIT} s: serving what is stored, which may miss revocations \
-                     made before the loss"
+                    "Redis lost its keys and no instance that held the revocations has written \
+                     them back yet: every token is refused with 503 until one has. If every \
+                     instance that held them is gone, what they held is lost; to serve what is \
+                     stored regardless, mark the loss restored: SET {MARKER} {}:restored",
+                    marker.identity()
                 );
             }
+            return Ok(true);
         }
-        if waiting {
+        if local.blocked() & WIPED != 0 {
             drop(local);
             if !self.reload().await? {
                 return Ok(false);

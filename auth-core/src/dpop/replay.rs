@@ -157,9 +157,8 @@ impl RedisReplays {
             crate::redis_store::ProofRecord::Lost { wiped_at } => {
                 Err(AuthError::StoreUnavailable(format!(
                     "Redis lost the DPoP proofs it remembered (a restart without persistence, a \
-                     failover to a replica that lagged, or a flush) at {wiped_at} (seconds since \
-                     the epoch): proofs are refused until {} so that none seen before can be \
-                     replayed",
+                     flush, a new empty server) at {wiped_at} (seconds since the epoch): proofs \
+                     are refused until {} so that none seen before can be replayed",
                     wiped_at
                         .saturating_add(lifetime.as_secs().cast_signed())
                         .saturating_add(1)

@@ -25,7 +25,8 @@ pub(crate) const SILENT: u8 = 2;
 pub(crate) const OVERFLOW: u8 = 4;
 /// The shared store may evict revocations, and the application did not accept that.
 pub(crate) const EVICTABLE: u8 = 8;
-/// The shared store lost its keys, and no instance has written its revocations back yet.
+/// The shared store lost its keys, and no instance that held the revocations has written them
+/// back yet.
 pub(crate) const WIPED: u8 = 16;
 
 /// The local set: what every check reads.
@@ -333,8 +334,8 @@ fn blocked_reason(blocked: u8) -> &'static str {
          noeviction, or accept the risk with RevocationSettings::redis_eviction_accepted"
     } else if blocked & WIPED != 0 {
         "the Redis server holding the shared revocations lost its keys (a restart without \
-         persistence, a failover) and no instance has written its revocations back yet, so every \
-         token is refused until one has"
+         persistence, a flush, a new empty server) and no instance that held them has written \
+         them back yet, so every token is refused until one has"
     } else if blocked & SILENT != 0 {
         "the shared revocation list may be stale: the store has not answered within the \
          heartbeat bound (RevocationSettings::heartbeat), so every token is refused until it \

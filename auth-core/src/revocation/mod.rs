@@ -113,10 +113,12 @@ impl Revocations {
     /// warning); until it is loaded every token is refused with 503 `AUTH_UNAVAILABLE`, since a
     /// token revoked elsewhere cannot be told apart. The mirror pings Redis over its subscription
     /// ([`heartbeat`](RevocationSettings::heartbeat)); on a missed answer or a lost connection it
-    /// reconnects and reloads. For up to the heartbeat bound (15 seconds by default) it keeps
-    /// answering with what it holds; past that, with no reload, every token is refused with 503
-    /// again and [`Revocations::is_ready`] is false, until a reload succeeds. New revocations fail
-    /// with [`RevocationError`](crate::RevocationError) while Redis cannot take them.
+    /// reconnects, writes back every revocation it holds (merged, so a Redis come back with an
+    /// older copy of its keys stores them again) and reloads. For up to the heartbeat bound (15
+    /// seconds by default) it keeps answering with what it holds; past that, with no reload, every
+    /// token is refused with 503 again and [`Revocations::is_ready`] is false, until a reload
+    /// succeeds. New revocations fail with [`RevocationError`](crate::RevocationError) while Redis
+    /// cannot take them.
     ///
     /// Redis must not evict the revocation keys (they carry an expiry, so `volatile-*` policies
     /// evict them too): an evicted revocation is lost for every instance that loads the set
@@ -126,7 +128,11 @@ impl Revocations {
     /// not be reached before `startup_wait`, the set refuses every token with 503 once it is
     /// found, and [`Verifier::warm_up`](crate::Verifier::warm_up) fails the same way. Set
     /// `maxmemory-policy noeviction`, or accept the risk with
-    /// [`RevocationSettings::redis_eviction_accepted`].
+    /// [`RevocationSettings::redis_eviction_accepted`]. Nor may it lose a write it acknowledged
+    /// (AOF with `appendfsync always`, no failover to an asynchronous replica): a server that lost
+    /// every key is noticed (a marker key) and refuses every token until an instance that held
+    /// the set has written it back, but one that comes back with an older copy is not, and a
+    /// revocation no running instance still holds is then lost.
     ///
     /// Fails at once on a URL that is not one, a setting that cannot work, or a server that may
     /// evict revocations.
