@@ -98,3 +98,91 @@ async fn a_mirror_that_was_cut_off_does_not_mark_a_loss_restored_with_its_stale_
         "an instance started after the stale write-back accepts the revoked token"
     );
 }
+
+/// Whether the marker says the last loss was written back.
+async fn marker_restored(redis: &RedisServer) -> bool {
+    redis
+        .command(&[
+            "EVAL",
+            "local m = redis.call('GET', KEYS[1]) or '' \
+             if string.find(m, ':restored$') then return 1 end return 0",
+            "1",
+            "auth:store-marker",
+        ])
+        .await
+        == ":1"
+}
+
+/// Instances may have different `max_token_lifetime`s (Redis keeps a subject's revocation 366
+/// days "so that an instance whose setting is longer than the writer's still finds it"). A
+/// sign-out everywhere two days old is no longer held by a 24 h instance (its own reckoning), but
+/// is still in Redis and still needed by an 8-day instance. Redis loses its keys; the 24 h
+/// instance, the only one running, owes the loss, writes back its set (without that sign-out) and
+/// marks the loss restored. An 8-day instance started afterwards vouches for the store and
+/// accepts a token of the signed-out subject issued three days ago. A write-back that cannot
+/// restore what longer-lived readers need must not mark the loss restored (or the write-back must
+/// keep what it read from Redis for `subject_kept_until`, not for its own lifetime).
+#[tokio::test]
+async fn a_write_back_by_a_shorter_lived_instance_does_not_drop_a_subject_revocation() {
+    init_tracing();
+    if !available("a_write_back_by_a_shorter_lived_instance_does_not_drop_a_subject_revocation") {
+        return;
+    }
+    let redis = RedisServer::start().await;
+    let issuer = TestIssuer::start().await;
+    let day = 24 * 3600;
+    let long = || settings().max_token_lifetime(Duration::from_secs(8 * day as u64));
+    let short = Revocations::redis_with(&redis.url(), settings())
+        .await
+        .unwrap();
+    assert!(short.is_ready());
+    let now = tests::unix_now();
+    short
+        .revoke_subject(issuer.issuer(), "ada", now - 2 * day)
+        .await
+        .unwrap();
+    // Issued three days ago, for a week: within the 8-day instance's limit, signed out since.
+    let token = issuer
+        .token()
+        .subject("ada")
+        .claim("iat", now - 3 * day)
+        .expires_in(Duration::from_secs(4 * day as u64))
+        .sign();
+    {
+        let before = Revocations::redis_with(&redis.url(), long()).await.unwrap();
+        assert!(before.is_ready());
+        let outcome = Verifier::new(issuer.provider())
+            .unwrap()
+            .revocations(before)
+            .verify_token(&token)
+            .await
+            .map(|_| ());
+        assert_eq!(outcome, Err(AuthError::Revoked), "refused before the loss");
+    }
+    tokio::time::sleep(Duration::from_secs(1)).await;
+
+    // Redis loses every key; the 24 h instance writes back what it holds and marks it restored.
+    assert_eq!(redis.command(&["FLUSHALL"]).await, "+OK");
+    let mut restored = false;
+    for _ in 0..150 {
+        if marker_restored(&redis).await && short.is_ready() {
+            restored = true;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+
+    let started = Revocations::redis_with(&redis.url(), long()).await.unwrap();
+    let _ = wait_until(Duration::from_secs(5), || started.is_ready()).await;
+    let outcome = Verifier::new(issuer.provider())
+        .unwrap()
+        .revocations(started)
+        .verify_token(&token)
+        .await
+        .map(|_| ());
+    assert!(
+        outcome.is_err(),
+        "after a write-back by a 24 h instance (marker restored: {restored}), an 8-day instance \
+         accepts a token of a subject signed out two days ago"
+    );
+}
