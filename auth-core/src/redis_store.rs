@@ -32,6 +32,7 @@
 //! holds; the rest needs a Redis that never loses an acknowledged write (AOF with `appendfsync
 //! always`, no failover to an asynchronous replica), as the documentation requires.
 
+use std::sync::atomic::Ordering;
 use std::sync::{Arc, LazyLock, Weak};
 use std::time::Duration;
 
@@ -93,7 +94,7 @@ static RECORD_PROOF: LazyLock<redis::Script> = LazyLock::new(|| {
 });
 
 /// Stores a revocation (KEYS[1]) merged with the one stored under its key, if any, and announces
-/// the result on channel ARGV[1]. ARGV[2] is its JSON up to its dates (kind and names, ending in a
+/// the result on channel ARGV[1] (not at all when ARGV[1] is '': a write-back). ARGV[2] is its JSON up to its dates (kind and names, ending in a
 /// comma), ARGV[3] its `before` ('' for a token's), ARGV[4] its `until`, ARGV[5] how long past
 /// `until` it is kept (seconds), ARGV[6] how long after `before` a subject's is kept at least
 /// (seconds; '' for a token's). The later `before` and the later `until` win, so a weaker
@@ -128,7 +129,9 @@ static MERGE_REVOCATION: LazyLock<redis::Script> = LazyLock::new(|| {
             expire = before + tonumber(ARGV[6])
         end
         redis.call('SET', KEYS[1], value, 'EXAT', string.format('%d', expire))
-        redis.call('PUBLISH', ARGV[1], value)
+        if ARGV[1] ~= '' then
+            redis.call('PUBLISH', ARGV[1], value)
+        end
         return value
         "#,
     )
@@ -539,6 +542,12 @@ impl RedisStore {
     /// Stores a revocation until it can be forgotten, merged with the one stored under its names
     /// (a revocation never weakens), and announces the result to every instance. One round trip.
     pub(crate) async fn publish(&self, revocation: &Revocation) -> Result<(), RevocationError> {
+        self.merge(revocation, &self.channel).await
+    }
+
+    /// Stores a revocation merged with the one stored under its names, announced on `channel`
+    /// unless it is empty.
+    async fn merge(&self, revocation: &Revocation, channel: &str) -> Result<(), RevocationError> {
         let value = serde_json::to_string(revocation)
             .map_err(|error| RevocationError(error.to_string()))?;
         let (head, before, until) = split_dates(revocation, &value)
@@ -550,7 +559,7 @@ impl RedisStore {
             .to_string();
         let stored: Result<String, _> = MERGE_REVOCATION
             .key(revocation_key(revocation))
-            .arg(&*self.channel)
+            .arg(channel)
             .arg(head)
             .arg(before.map(|before| before.to_string()).unwrap_or_default())
             .arg(until)
@@ -588,17 +597,21 @@ impl RedisStore {
             heartbeat,
             seen: std::sync::Mutex::new(None),
             owed: std::sync::Mutex::new(None),
+            checked: std::sync::Mutex::new(None),
         };
         tokio::spawn(async move { mirror.run().await });
     }
 
     /// Stores every revocation in `held` again, merged with what is stored: after the server lost
-    /// its keys. Pipelined, the script loaded by the first.
+    /// its keys, or on a new connection. Not announced: every instance running holds them already
+    /// or, after a loss, loads the set again once it is written back; announcing them would cost
+    /// every reconnection of every instance a message per revocation to every other instance.
+    /// Pipelined, the script loaded by the first.
     async fn write_back(&self, held: &[Revocation]) -> Result<(), String> {
         let Some((first, rest)) = held.split_first() else {
             return Ok(());
         };
-        self.publish(first).await.map_err(|error| error.0)?;
+        self.merge(first, "").await.map_err(|error| error.0)?;
         let kept_after_before = (crate::revocation::settings::LONGEST_TOKEN_LIFETIME
             + MAX_LEEWAY * 2)
             .as_secs()
@@ -615,7 +628,7 @@ impl RedisStore {
                     .arg(MERGE_REVOCATION.get_hash())
                     .arg(1)
                     .arg(revocation_key(revocation))
-                    .arg(&*self.channel)
+                    .arg("")
                     .arg(head)
                     .arg(before.map(|before| before.to_string()).unwrap_or_default())
                     .arg(until)
@@ -717,6 +730,16 @@ struct Mirror {
     /// written back and marked restored itself: retried on every heartbeat and reconnection until
     /// it succeeds, whoever else is trying.
     owed: std::sync::Mutex<Option<String>>,
+    /// At the last successful marker check: whether the set was complete then, and
+    /// [`Local::gaps`] then (a gap since means it has not stayed complete).
+    checked: std::sync::Mutex<Option<Checked>>,
+}
+
+/// What a successful marker check found about the set.
+#[derive(Clone, Copy)]
+struct Checked {
+    complete: bool,
+    gaps: u64,
 }
 
 /// A poisoned lock still holds a whole value: each is set in one assignment.
@@ -858,6 +881,14 @@ impl Mirror {
             reason,
             loaded: true,
         };
+        // Once more after the load: unchanged, the marker says the set just loaded is complete
+        // (the next loss finds it so); changed, the keys were lost before the load finished and
+        // this set does not owe that loss.
+        match self.check_marker(false).await {
+            Ok(true) => {}
+            Ok(false) => return Ended::Dropped,
+            Err(reason) => return failed(reason),
+        }
         let every = self.heartbeat.every;
         let mut beats = tokio::time::interval_at(tokio::time::Instant::now() + every, every);
         beats.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
@@ -985,6 +1016,34 @@ impl Mirror {
     /// may miss revocations only the one still writing back holds. `Ok(false)` when nobody reads
     /// the mirror any more.
     async fn check_marker(&self, connected: bool) -> Result<bool, String> {
+        // Complete at the last successful check and ever since: judged on what was carried over,
+        // not on the flags now (a reconnection clears SILENT before a loss is noticed).
+        let carried = self.local.upgrade().is_some_and(|local| {
+            lock(&self.checked).is_some_and(|checked| {
+                checked.complete && checked.gaps == local.gaps.load(Ordering::Acquire)
+            })
+        });
+        let outcome = self.check_marker_with(connected, carried).await;
+        if matches!(outcome, Ok(true))
+            && let Some(local) = self.local.upgrade()
+        {
+            let gaps = local.gaps.load(Ordering::Acquire);
+            let complete = self.complete(&local);
+            *lock(&self.checked) = Some(Checked { complete, gaps });
+        }
+        outcome
+    }
+
+    /// Whether the set is complete now: loaded, heard from within the heartbeat bound, every
+    /// announced revocation fitted, and not waiting on a loss it does not owe itself (a lone
+    /// survivor still writing back one loss when the next one comes owes that one too).
+    fn complete(&self, local: &Local) -> bool {
+        let blocked = local.blocked();
+        blocked & (NOT_LOADED | SILENT | OVERFLOW) == 0
+            && (blocked & WIPED == 0 || lock(&self.owed).is_some())
+    }
+
+    async fn check_marker_with(&self, connected: bool, complete: bool) -> Result<bool, String> {
         let marker = self.store.ensure_marker().await?;
         let identity = marker.identity().to_owned();
         let previous = lock(&self.seen).replace(identity.clone());
@@ -992,11 +1051,8 @@ impl Mirror {
             return Ok(false);
         };
         let noticed = previous.is_some_and(|previous| previous != identity);
-        // Waiting only on a loss this mirror owes itself, its set is still complete: a lone
-        // survivor still writing back one loss when the next one comes owes that one too.
-        let blocked = local.blocked();
-        let complete =
-            blocked & NOT_LOADED == 0 && (blocked & WIPED == 0 || lock(&self.owed).is_some());
+        // An incomplete set may still write back what it holds (a merge only adds), but never
+        // marks a loss restored: a revocation it missed would be lost for good.
         if noticed && complete {
             *lock(&self.owed) = Some(identity.clone());
         }

@@ -47,6 +47,10 @@ pub(crate) struct Local {
     /// Announced revocations that did not fit since the last complete load.
     #[cfg(feature = "redis")]
     pub(crate) unfit: AtomicUsize,
+    /// How many times the set went incomplete (not loaded, silent, overflowed): the mirror task
+    /// compares it between two marker checks to tell whether the set stayed complete in between.
+    #[cfg(feature = "redis")]
+    pub(crate) gaps: AtomicU64,
 }
 
 /// How current a mirrored set is, readable by every check without a lock: whoever notices first
@@ -96,6 +100,8 @@ impl Local {
             mirrored: None,
             #[cfg(feature = "redis")]
             unfit: AtomicUsize::new(0),
+            #[cfg(feature = "redis")]
+            gaps: AtomicU64::new(0),
         }
     }
 
@@ -193,7 +199,8 @@ impl Local {
 
     /// Holds `revocation` until it can be forgotten; `Full` when it does not fit (nothing is
     /// evicted for it). A subject's revocation is held as long as this set's own
-    /// `max_token_lifetime` says, whatever the writer's was.
+    /// `max_token_lifetime` says, whatever the writer's was; in a mirrored set, as long as the
+    /// shared store keeps it (see [`Local::held_until`]).
     pub(crate) fn insert(&self, revocation: Revocation) -> Result<(), Full> {
         let revocation = self.held_until(revocation);
         let now = date::now();
@@ -210,13 +217,29 @@ impl Local {
     }
 
     /// A subject's revocation with its `until` as this set reckons it: the latest `exp` of a token
-    /// it refuses, one issued (`iat`) up to [`MAX_LEEWAY`](crate::limits::MAX_LEEWAY) after it (the check's allowance for an
-    /// issuer's clock ahead) and living this set's `max_token_lifetime`.
+    /// it refuses, one issued (`iat`) up to [`MAX_LEEWAY`](crate::limits::MAX_LEEWAY) after it
+    /// (the check's allowance for an issuer's clock ahead) and living this set's
+    /// `max_token_lifetime`. A mirrored set holds it as long as the shared store keeps it
+    /// (`subject_kept_until`, for the longest lifetime any instance may have): this set writes
+    /// back everything it holds after the store loses its keys, and that write-back must not drop
+    /// a sign-out that an instance with a longer `max_token_lifetime` still needs. Tokens are
+    /// still judged by this set's own lifetime: a longer-lived one is refused by
+    /// [`Local::check_lifetime`].
     pub(crate) fn held_until(&self, mut revocation: Revocation) -> Revocation {
+        #[cfg(feature = "redis")]
+        let lifetime = if self.mirrored.is_some() {
+            crate::revocation::settings::LONGEST_TOKEN_LIFETIME
+                .as_secs()
+                .cast_signed()
+        } else {
+            self.max_token_lifetime
+        };
+        #[cfg(not(feature = "redis"))]
+        let lifetime = self.max_token_lifetime;
         if let Revocation::Subject { before, until, .. } = &mut revocation {
             *until = before
                 .saturating_add(MAX_LEEWAY.as_secs().cast_signed())
-                .saturating_add(self.max_token_lifetime)
+                .saturating_add(lifetime)
                 .min(date::LATEST_DATE + 1);
         }
         revocation
@@ -229,6 +252,9 @@ impl Local {
             .transitions
             .lock()
             .unwrap_or_else(PoisonError::into_inner);
+        if on && reason & (NOT_LOADED | SILENT | OVERFLOW) != 0 {
+            self.gaps.fetch_add(1, Ordering::AcqRel);
+        }
         let before = if on {
             self.blocked.fetch_or(reason, Ordering::AcqRel)
         } else {
