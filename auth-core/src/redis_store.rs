@@ -21,14 +21,17 @@
 //! written at first contact, its absence (or a new one) later means the keys were lost. Whoever
 //! notices first records when (`generation:wiped_at:state`), so every instance learns it: DPoP
 //! proofs are refused until every proof seen before the loss has expired, and every revocation
-//! mirror that held a complete set writes it back and marks the loss restored, retrying until it
-//! has; until the marker says restored, a mirror that did not hold the set before the loss does
-//! not vouch for it (no time limit: only an instance that held the set can complete it).
+//! mirror whose set stayed complete since its last marker check before the loss writes it back
+//! and marks the loss restored, retrying until it has; until the marker says restored, a mirror
+//! that did not hold the whole set before the loss (not loaded, silent, overflowed) does not vouch
+//! for it and never marks it restored (no time limit: only an instance that held the set can
+//! complete it). A mirrored set holds a sign-out as long as Redis keeps it (366 days), whatever
+//! its own `max_token_lifetime`, so a write-back drops none that a longer-lived instance needs.
 //!
 //! A server that comes back with an OLDER copy of its keys (a snapshot reloaded after a crash, a
 //! failover to a replica that lagged) keeps the marker, and nothing here notices: proofs recorded
 //! since can replay, and revocations stored since are missing. Mirrors write back everything they
-//! hold whenever they (re)connect, which restores every revocation some running instance still
+//! hold whenever they (re)connect (merged, not announced again), which restores every revocation some running instance still
 //! holds; the rest needs a Redis that never loses an acknowledged write (AOF with `appendfsync
 //! always`, no failover to an asynchronous replica), as the documentation requires.
 
@@ -1007,14 +1010,18 @@ impl Mirror {
     /// promoted, neither of which the marker can tell) or when the server lost its keys since this
     /// mirror last read the marker.
     ///
-    /// A loss noticed while this mirror's set was complete (loaded, and not waiting on an earlier
-    /// loss) is owed by this mirror: it writes back, marks the loss restored and loads again, and
-    /// when any step fails it tries again on the next heartbeat or reconnection, however many
-    /// instances also try. A mirror that did not hold a complete set when the loss happened (it
-    /// started after it, or was waiting on an earlier one) refuses every token while the marker
-    /// says the loss is pending, for as long as it says so: no instance vouches for a store that
-    /// may miss revocations only the one still writing back holds. `Ok(false)` when nobody reads
-    /// the mirror any more.
+    /// A loss is owed by this mirror only if its set was complete at its last successful marker
+    /// check before the loss (loaded, heard from within the heartbeat bound, every announced
+    /// revocation fitted, not waiting on an earlier loss it did not owe) and stayed so until the
+    /// loss was noticed ([`Local::gaps`] unchanged): what was carried over, not the flags after
+    /// reconnecting, which a reload clears. It writes back, marks the loss restored and loads
+    /// again, and when any step fails it tries again on the next heartbeat or reconnection,
+    /// however many instances also try. A mirror whose set was incomplete (it started after the
+    /// loss, went silent, overflowed, or was waiting on an earlier loss) may write back what it
+    /// holds but never marks the loss restored, and refuses every token while the marker says the
+    /// loss is pending, for as long as it says so: no instance vouches for a store that may miss
+    /// revocations only the one still writing back holds. `Ok(false)` when nobody reads the
+    /// mirror any more.
     async fn check_marker(&self, connected: bool) -> Result<bool, String> {
         // Complete at the last successful check and ever since: judged on what was carried over,
         // not on the flags now (a reconnection clears SILENT before a loss is noticed).

@@ -430,7 +430,9 @@ async fn a_write_back_does_not_announce_the_revocations_again() {
         .unwrap();
 
     // A subscriber of its own, after the revocation was announced.
-    let mut subscriber = tokio::net::TcpStream::connect(redis.address()).await.unwrap();
+    let mut subscriber = tokio::net::TcpStream::connect(redis.address())
+        .await
+        .unwrap();
     subscriber
         .write_all(b"*2\r\n$9\r\nSUBSCRIBE\r\n$16\r\nauth:revocations\r\n")
         .await

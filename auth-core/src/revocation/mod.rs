@@ -461,6 +461,35 @@ mod tests {
 
     #[cfg(feature = "redis")]
     #[test]
+    fn a_mirrored_set_holds_a_sign_out_as_long_as_the_shared_store_keeps_it() {
+        let settings = RevocationSettings::default().max_token_lifetime(Duration::from_secs(3600));
+        let before = date::now() - 2 * 24 * 3600;
+        let sign_out = || Revocation::Subject {
+            issuer: ISSUER.to_owned(),
+            subject: "ada".to_owned(),
+            before,
+            until: 0,
+        };
+        // Past its own lifetime: a set of this process only forgets it.
+        let own = Local::new(&settings);
+        own.insert(sign_out()).unwrap();
+        assert_eq!(own.set.subject_revoked_before(ISSUER, "ada"), None);
+        // A mirrored set keeps it for the instances with a longer lifetime, so that its
+        // write-back after a loss does not drop it.
+        let mirrored = Local::mirrored(&settings, "127.0.0.1:6379".into());
+        mirrored.insert(sign_out()).unwrap();
+        assert_eq!(
+            mirrored.set.subject_revoked_before(ISSUER, "ada"),
+            Some(before)
+        );
+        assert_eq!(
+            mirrored.held_until(sign_out()).forget_at(),
+            crate::redis_store::subject_kept_until(before)
+        );
+    }
+
+    #[cfg(feature = "redis")]
+    #[test]
     fn a_mirror_not_heard_from_past_the_bound_stops_vouching_whoever_notices() {
         let settings = RevocationSettings::default().heartbeat(Duration::from_secs(1), 2);
         let mut local = Local::mirrored(&settings, "127.0.0.1:6379".into());

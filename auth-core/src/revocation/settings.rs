@@ -66,7 +66,9 @@ impl RevocationSettings {
     /// Most revocations held at once (default 1,000,000; each takes about 250 bytes with its
     /// issuer and name, and is kept only until it can no longer matter: its token's `exp`, or
     /// [`max_token_lifetime`](RevocationSettings::max_token_lifetime) after a subject's sign-out,
-    /// plus [`MAX_LEEWAY`](crate::limits::MAX_LEEWAY)). Nothing is ever evicted to make room: when full, a new revocation
+    /// plus [`MAX_LEEWAY`](crate::limits::MAX_LEEWAY); a set shared through Redis holds a
+    /// sign-out 366 days, as long as Redis keeps it for the instances with the longest lifetime,
+    /// so count every sign-out of the last 366 days). Nothing is ever evicted to make room: when full, a new revocation
     /// fails with [`RevocationError`](crate::RevocationError) (and an error log), and with Redis, a revocation announced by
     /// another instance that does not fit makes this instance refuse every token with 503 (and log
     /// an error) until it fits.
