@@ -55,6 +55,8 @@ const PREFIX: &str = "auth:";
 const CHANNEL: &str = "auth:revocations";
 /// The key whose absence means the server lost this library's keys.
 const MARKER: &str = "auth:store-marker";
+/// The largest `max_token_lifetime` (seconds) of the instances sharing the store.
+const LIFETIME: &str = "auth:max-token-lifetime";
 /// How long a command may take before the store counts as unreachable.
 const COMMAND_TIMEOUT: Duration = Duration::from_secs(2);
 /// First and longest wait between two reconnections of the subscriber.
@@ -164,6 +166,24 @@ static ENSURE_MARKER: LazyLock<redis::Script> = LazyLock::new(|| {
         if known and generation ~= known and string.match(held, '^[^:]*:0:') then
             redis.call('SET', KEYS[1], lost)
             return lost
+        end
+        return held
+        ",
+    )
+});
+
+/// Records ARGV[1] (an instance's `max_token_lifetime`, seconds) in KEYS[1] unless a larger one is
+/// recorded already, and returns the largest recorded: how long a mirrored set must hold a
+/// sign-out for some instance of the fleet. No expiry, like the marker; lost with the keys, it is
+/// recorded again by every instance at its next load or heartbeat.
+static RECORD_LIFETIME: LazyLock<redis::Script> = LazyLock::new(|| {
+    redis::Script::new(
+        r"
+        local held = tonumber(redis.call('GET', KEYS[1]))
+        local own = tonumber(ARGV[1])
+        if not held or held < own then
+            redis.call('SET', KEYS[1], ARGV[1])
+            held = own
         end
         return held
         ",
@@ -383,6 +403,18 @@ impl RedisStore {
         }
         self.remember_marker(&marker);
         Ok(marker)
+    }
+
+    /// Records `own` (a `max_token_lifetime`, seconds) unless a larger one is recorded, and
+    /// returns the largest recorded.
+    async fn record_lifetime(&self, own: i64) -> Result<i64, String> {
+        let mut connection = self.connection.clone();
+        RECORD_LIFETIME
+            .key(LIFETIME)
+            .arg(own)
+            .invoke_async(&mut connection)
+            .await
+            .map_err(|error| self.failure(&error))
     }
 
     /// Marks the loss `marker` records as written back (unless the marker changed meanwhile).
@@ -606,15 +638,17 @@ impl RedisStore {
     }
 
     /// Stores every revocation in `held` again, merged with what is stored: after the server lost
-    /// its keys, or on a new connection. Not announced: every instance running holds them already
-    /// or, after a loss, loads the set again once it is written back; announcing them would cost
-    /// every reconnection of every instance a message per revocation to every other instance.
-    /// Pipelined, the script loaded by the first.
-    async fn write_back(&self, held: &[Revocation]) -> Result<(), String> {
+    /// its keys, or on a new connection. Announced when `announce` (a write-back because of a
+    /// loss: a mirror that already reloaded, or marked the loss restored, without what only this
+    /// set held learns it); a routine one on a reconnection is not, since every instance running
+    /// holds them already and announcing would cost every reconnection of every instance a
+    /// message per revocation to every other instance. Pipelined, the script loaded by the first.
+    async fn write_back(&self, held: &[Revocation], announce: bool) -> Result<(), String> {
         let Some((first, rest)) = held.split_first() else {
             return Ok(());
         };
-        self.merge(first, "").await.map_err(|error| error.0)?;
+        let channel: &str = if announce { &self.channel } else { "" };
+        self.merge(first, channel).await.map_err(|error| error.0)?;
         let kept_after_before = (crate::revocation::settings::LONGEST_TOKEN_LIFETIME
             + MAX_LEEWAY * 2)
             .as_secs()
@@ -631,7 +665,7 @@ impl RedisStore {
                     .arg(MERGE_REVOCATION.get_hash())
                     .arg(1)
                     .arg(revocation_key(revocation))
-                    .arg("")
+                    .arg(channel)
                     .arg(head)
                     .arg(before.map(|before| before.to_string()).unwrap_or_default())
                     .arg(until)
@@ -932,6 +966,21 @@ impl Mirror {
                             Err(reason) => return failed(reason),
                         }
                     }
+                    // A longer-lived instance joined: load again, so the sign-outs held are
+                    // held as long as it needs (a write-back after a loss must not drop them).
+                    let held_for = self.local.upgrade().map(|local| local.sign_outs_held_for());
+                    match self.record_lifetime().await {
+                        Ok(true) => {}
+                        Ok(false) => return Ended::Dropped,
+                        Err(reason) => return failed(reason),
+                    }
+                    if self.local.upgrade().map(|local| local.sign_outs_held_for()) != held_for {
+                        match self.reload().await {
+                            Ok(true) => {}
+                            Ok(false) => return Ended::Dropped,
+                            Err(reason) => return failed(reason),
+                        }
+                    }
                     match self.retry_unfit().await {
                         Ok(true) => {}
                         Ok(false) => return Ended::Dropped,
@@ -967,6 +1016,10 @@ impl Mirror {
     /// Loads every stored revocation into the mirror, which is then current: `Ok(false)` when
     /// nobody reads it any more.
     async fn reload(&self) -> Result<bool, String> {
+        // First, so every sign-out loaded is held as long as the longest-lived instance needs.
+        if !self.record_lifetime().await? {
+            return Ok(false);
+        }
         let loaded = self.store.load().await?;
         let Some(local) = self.local.upgrade() else {
             return Ok(false);
@@ -1070,7 +1123,11 @@ impl Mirror {
         if connected || noticed || owed {
             let held = local.set.all();
             drop(local);
-            self.store.write_back(&held).await?;
+            // Because of a loss, announced: a mirror that marked it restored (or reloaded on that)
+            // before this write-back learns what only this set held. Routine (a reconnection, the
+            // marker unchanged and restored), silent: every running instance holds them already.
+            let announce = noticed || owed || marker.pending;
+            self.store.write_back(&held, announce).await?;
             if owed {
                 self.store.mark_restored(&marker).await?;
                 *lock(&self.owed) = None;
@@ -1109,7 +1166,8 @@ impl Mirror {
             }
             return Ok(true);
         }
-        if local.blocked() & WIPED != 0 {
+        // A loss this mirror did not finish itself, written back by another: load what it wrote.
+        if local.blocked() & WIPED != 0 || noticed {
             drop(local);
             if !self.reload().await? {
                 return Ok(false);
@@ -1118,6 +1176,20 @@ impl Mirror {
                 local.set_blocked(WIPED, false);
             }
         }
+        Ok(true)
+    }
+
+    /// Records this instance's `max_token_lifetime` in Redis and reads the fleet's largest into
+    /// the set: `Ok(false)` when nobody reads the mirror any more.
+    async fn record_lifetime(&self) -> Result<bool, String> {
+        let Some(own) = self.local.upgrade().map(|local| local.max_token_lifetime) else {
+            return Ok(false);
+        };
+        let fleet = self.store.record_lifetime(own).await?;
+        let Some(local) = self.local.upgrade() else {
+            return Ok(false);
+        };
+        local.fleet_lifetime(fleet);
         Ok(true)
     }
 

@@ -3,7 +3,7 @@
 
 use std::sync::atomic::{AtomicBool, AtomicU8, Ordering};
 #[cfg(feature = "redis")]
-use std::sync::atomic::{AtomicU64, AtomicUsize};
+use std::sync::atomic::{AtomicI64, AtomicU64, AtomicUsize};
 #[cfg(feature = "redis")]
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
@@ -51,6 +51,10 @@ pub(crate) struct Local {
     /// compares it between two marker checks to tell whether the set stayed complete in between.
     #[cfg(feature = "redis")]
     pub(crate) gaps: AtomicU64,
+    /// In a mirrored set, the largest `max_token_lifetime` (seconds) recorded in the shared store
+    /// by the instances sharing it, never less than this set's own.
+    #[cfg(feature = "redis")]
+    fleet_lifetime: AtomicI64,
 }
 
 /// How current a mirrored set is, readable by every check without a lock: whoever notices first
@@ -102,6 +106,8 @@ impl Local {
             unfit: AtomicUsize::new(0),
             #[cfg(feature = "redis")]
             gaps: AtomicU64::new(0),
+            #[cfg(feature = "redis")]
+            fleet_lifetime: AtomicI64::new(settings.max_token_lifetime.as_secs().cast_signed()),
         }
     }
 
@@ -219,23 +225,14 @@ impl Local {
     /// A subject's revocation with its `until` as this set reckons it: the latest `exp` of a token
     /// it refuses, one issued (`iat`) up to [`MAX_LEEWAY`](crate::limits::MAX_LEEWAY) after it
     /// (the check's allowance for an issuer's clock ahead) and living this set's
-    /// `max_token_lifetime`. A mirrored set holds it as long as the shared store keeps it
-    /// (`subject_kept_until`, for the longest lifetime any instance may have): this set writes
-    /// back everything it holds after the store loses its keys, and that write-back must not drop
-    /// a sign-out that an instance with a longer `max_token_lifetime` still needs. Tokens are
-    /// still judged by this set's own lifetime: a longer-lived one is refused by
-    /// [`Local::check_lifetime`].
+    /// `max_token_lifetime`. A mirrored set holds it for the largest `max_token_lifetime`
+    /// recorded in the shared store by the instances sharing it (never less than its own): this
+    /// set writes back everything it holds after the store loses its keys, and that write-back
+    /// must not drop a sign-out that a longer-lived instance still needs; holding it longer (the
+    /// 366 days Redis keeps it) would only fill the set. Tokens are still judged by this set's own
+    /// lifetime: a longer-lived one is refused by [`Local::check_lifetime`].
     pub(crate) fn held_until(&self, mut revocation: Revocation) -> Revocation {
-        #[cfg(feature = "redis")]
-        let lifetime = if self.mirrored.is_some() {
-            crate::revocation::settings::LONGEST_TOKEN_LIFETIME
-                .as_secs()
-                .cast_signed()
-        } else {
-            self.max_token_lifetime
-        };
-        #[cfg(not(feature = "redis"))]
-        let lifetime = self.max_token_lifetime;
+        let lifetime = self.sign_outs_held_for();
         if let Revocation::Subject { before, until, .. } = &mut revocation {
             *until = before
                 .saturating_add(MAX_LEEWAY.as_secs().cast_signed())
@@ -243,6 +240,29 @@ impl Local {
                 .min(date::LATEST_DATE + 1);
         }
         revocation
+    }
+
+    /// How long (seconds) after its time a sign-out is held: this set's `max_token_lifetime`, or
+    /// in a mirrored set the fleet's largest.
+    pub(crate) fn sign_outs_held_for(&self) -> i64 {
+        #[cfg(feature = "redis")]
+        if self.mirrored.is_some() {
+            return self.fleet_lifetime.load(Ordering::Acquire);
+        }
+        self.max_token_lifetime
+    }
+
+    /// The largest `max_token_lifetime` (seconds) recorded in the shared store, as read: kept
+    /// within this set's own and the longest any instance may have.
+    #[cfg(feature = "redis")]
+    pub(crate) fn fleet_lifetime(&self, seconds: i64) {
+        let longest = crate::revocation::settings::LONGEST_TOKEN_LIFETIME
+            .as_secs()
+            .cast_signed();
+        self.fleet_lifetime.store(
+            seconds.min(longest).max(self.max_token_lifetime),
+            Ordering::Release,
+        );
     }
 
     /// Sets (`on`) or clears the `reason` bits; whether that changed them.

@@ -461,7 +461,7 @@ mod tests {
 
     #[cfg(feature = "redis")]
     #[test]
-    fn a_mirrored_set_holds_a_sign_out_as_long_as_the_shared_store_keeps_it() {
+    fn a_mirrored_set_holds_a_sign_out_as_long_as_the_longest_lived_instance_needs() {
         let settings = RevocationSettings::default().max_token_lifetime(Duration::from_secs(3600));
         let before = date::now() - 2 * 24 * 3600;
         let sign_out = || Revocation::Subject {
@@ -474,18 +474,28 @@ mod tests {
         let own = Local::new(&settings);
         own.insert(sign_out()).unwrap();
         assert_eq!(own.set.subject_revoked_before(ISSUER, "ada"), None);
-        // A mirrored set keeps it for the instances with a longer lifetime, so that its
-        // write-back after a loss does not drop it.
+        // A mirrored set in a fleet of 1 h instances forgets it too: holding it longer would
+        // only fill the set.
         let mirrored = Local::mirrored(&settings, "127.0.0.1:6379".into());
+        mirrored.insert(sign_out()).unwrap();
+        assert_eq!(mirrored.set.subject_revoked_before(ISSUER, "ada"), None);
+        // Once an instance with a longer lifetime recorded it in the store, the mirrored set
+        // keeps it as long as that instance needs, so that its write-back after a loss does not
+        // drop it; never longer than the store keeps it.
+        mirrored.fleet_lifetime(3 * 24 * 3600);
         mirrored.insert(sign_out()).unwrap();
         assert_eq!(
             mirrored.set.subject_revoked_before(ISSUER, "ada"),
             Some(before)
         );
+        mirrored.fleet_lifetime(i64::MAX);
         assert_eq!(
             mirrored.held_until(sign_out()).forget_at(),
             crate::redis_store::subject_kept_until(before)
         );
+        // Never less than its own.
+        mirrored.fleet_lifetime(1);
+        assert_eq!(mirrored.sign_outs_held_for(), 3600);
     }
 
     #[cfg(feature = "redis")]
