@@ -25,15 +25,19 @@
 //! and marks the loss restored, retrying until it has; until the marker says restored, a mirror
 //! that did not hold the whole set before the loss (not loaded, silent, overflowed) does not vouch
 //! for it and never marks it restored (no time limit: only an instance that held the set can
-//! complete it). A mirrored set holds a sign-out as long as Redis keeps it (366 days), whatever
-//! its own `max_token_lifetime`, so a write-back drops none that a longer-lived instance needs.
+//! complete it). A write-back because of a loss is announced, and a mirror that finds a loss
+//! restored by another reloads, so one that restored a loss without a revocation it missed learns
+//! it from the holder's write-back. Each instance records its `max_token_lifetime` in Redis (only
+//! ever raised), and a mirrored set holds a sign-out for the largest recorded, so a write-back
+//! drops none that a longer-lived instance needs and none that no instance needs fills the set.
 //!
 //! A server that comes back with an OLDER copy of its keys (a snapshot reloaded after a crash, a
 //! failover to a replica that lagged) keeps the marker, and nothing here notices: proofs recorded
 //! since can replay, and revocations stored since are missing. Mirrors write back everything they
-//! hold whenever they (re)connect (merged, not announced again), which restores every revocation some running instance still
-//! holds; the rest needs a Redis that never loses an acknowledged write (AOF with `appendfsync
-//! always`, no failover to an asynchronous replica), as the documentation requires.
+//! hold whenever they (re)connect (merged, not announced again), which restores every revocation
+//! some running instance still holds; the rest needs a Redis that never loses an acknowledged
+//! write (AOF with `appendfsync always`, no failover to an asynchronous replica), as the
+//! documentation requires.
 
 use std::sync::atomic::Ordering;
 use std::sync::{Arc, LazyLock, Weak};

@@ -67,11 +67,12 @@ impl RevocationSettings {
     /// issuer and name, and is kept only until it can no longer matter: its token's `exp`, or
     /// [`max_token_lifetime`](RevocationSettings::max_token_lifetime) after a subject's sign-out,
     /// plus [`MAX_LEEWAY`](crate::limits::MAX_LEEWAY); a set shared through Redis holds a
-    /// sign-out 366 days, as long as Redis keeps it for the instances with the longest lifetime,
-    /// so count every sign-out of the last 366 days). Nothing is ever evicted to make room: when full, a new revocation
-    /// fails with [`RevocationError`](crate::RevocationError) (and an error log), and with Redis, a revocation announced by
-    /// another instance that does not fit makes this instance refuse every token with 503 (and log
-    /// an error) until it fits.
+    /// sign-out for the largest `max_token_lifetime` of the instances sharing it, which each
+    /// records in Redis (`auth:max-token-lifetime`, only ever raised), so count every sign-out of
+    /// that longest lifetime). Nothing is ever evicted to make room: when full, a new revocation
+    /// fails with [`RevocationError`](crate::RevocationError) (and an error log), and with Redis,
+    /// a revocation announced by another instance that does not fit makes this instance refuse
+    /// every token with 503 (and log an error) until it fits.
     pub fn capacity(mut self, revocations: usize) -> RevocationSettings {
         self.capacity = revocations;
         self
