@@ -20,6 +20,10 @@ pub enum ErrorCode {
     /// The DPoP proof lacks the server nonce this API requires, or carries a stale one; the
     /// response's `DPoP-Nonce` header holds a fresh one (401).
     UseDpopNonce,
+    /// The token's authentication is not strong or recent enough for the route: its `acr` is not
+    /// one the route accepts, or its `auth_time` is older than the route's `max_age` (RFC 9470
+    /// §3); the challenge names what would do (401).
+    InsufficientAuthentication,
     /// The server is misconfigured or an internal step failed (500).
     Internal,
 }
@@ -35,6 +39,7 @@ impl ErrorCode {
             ErrorCode::AuthUnavailable => "AUTH_UNAVAILABLE",
             ErrorCode::InvalidDpopProof => "INVALID_DPOP_PROOF",
             ErrorCode::UseDpopNonce => "USE_DPOP_NONCE",
+            ErrorCode::InsufficientAuthentication => "INSUFFICIENT_USER_AUTHENTICATION",
             ErrorCode::Internal => "INTERNAL_ERROR",
         }
     }
@@ -50,6 +55,9 @@ impl ErrorCode {
             ErrorCode::AuthUnavailable => "Authentication is temporarily unavailable",
             ErrorCode::InvalidDpopProof => "The DPoP proof is invalid",
             ErrorCode::UseDpopNonce => "Retry with the DPoP nonce this response carries",
+            ErrorCode::InsufficientAuthentication => {
+                "A stronger or more recent sign-in is required"
+            }
             ErrorCode::Internal => "Internal server error",
         }
     }
@@ -99,7 +107,8 @@ pub enum Malformed {
 ///     | ErrorCode::InvalidToken
 ///     | ErrorCode::TokenExpired
 ///     | ErrorCode::InvalidDpopProof
-///     | ErrorCode::UseDpopNonce => 401,
+///     | ErrorCode::UseDpopNonce
+///     | ErrorCode::InsufficientAuthentication => 401,
 ///     ErrorCode::Forbidden => 403,
 ///     ErrorCode::AuthUnavailable => 503,
 ///     ErrorCode::Internal => 500,
@@ -289,6 +298,21 @@ pub enum AuthError {
         /// When a retry may succeed.
         retry_after: Duration,
     },
+    /// The token's authentication does not meet the route's (RFC 9470 §3): its `acr` is not one
+    /// the route accepts, or its `auth_time` is older than the route's `max_age` (leeway
+    /// included) or in the future, or the claim the route checks is missing or malformed.
+    #[error("insufficient user authentication: {reason}")]
+    InsufficientAuthentication {
+        /// The authentication context classes the route accepts, in the order it lists them
+        /// (empty when it checks recency only): the challenge's `acr_values`.
+        acr_values: Vec<String>,
+        /// The most seconds since the user authenticated that the route accepts: the challenge's
+        /// `max_age`.
+        max_age: Option<u64>,
+        /// What the token carries against what was required, for logs (at most 200 bytes of the
+        /// token's `acr`).
+        reason: String,
+    },
     /// The caller is authenticated but lacks what the route requires.
     #[error("forbidden: {0}")]
     Forbidden(String),
@@ -318,6 +342,7 @@ impl AuthError {
             | AuthError::DpopReplay
             | AuthError::DpopHostNotAllowed(_) => ErrorCode::InvalidDpopProof,
             AuthError::UseDpopNonce => ErrorCode::UseDpopNonce,
+            AuthError::InsufficientAuthentication { .. } => ErrorCode::InsufficientAuthentication,
             _ => ErrorCode::InvalidToken,
         }
     }
@@ -361,6 +386,9 @@ impl AuthError {
             AuthError::RolesUnavailable(_) => "roles unavailable",
             AuthError::Internal(_) => "internal error",
             AuthError::Forbidden(_) => "insufficient scope",
+            AuthError::InsufficientAuthentication { .. } => {
+                "a stronger or more recent authentication is required"
+            }
         }
     }
 
@@ -401,6 +429,7 @@ impl AuthError {
             AuthError::OrganizationNotAccepted(_) => "organization",
             AuthError::KeysUnavailable { .. } => "keys_unavailable",
             AuthError::Forbidden(_) => "forbidden",
+            AuthError::InsufficientAuthentication { .. } => "insufficient_authentication",
             AuthError::RolesUnavailable(_) => "roles_unavailable",
             AuthError::Internal(_) => "internal",
         }

@@ -56,6 +56,7 @@ pub mod testing;
 pub use dpop::{Dpop, DpopRequest};
 pub use error::{AuthError, ConfigError, ErrorCode, Malformed, PrefetchError};
 pub use health::Readiness;
+pub use identity::authentication::Authentication;
 pub use identity::organization::Organization;
 pub use identity::service_marker::ServiceMarker;
 pub use identity::{Identity, IdentityKind};

@@ -1,6 +1,7 @@
 //! The verification pipeline: token, header, issuer, key, signature, claims, identity.
 
 use std::sync::Arc;
+use std::time::Duration;
 
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
@@ -10,6 +11,7 @@ use crate::dpop::{Dpop, DpopRequest};
 use crate::error::truncated;
 use crate::error::{AuthError, ConfigError, Malformed, PrefetchError};
 use crate::health::{IssuerHealth, Readiness};
+use crate::identity::authentication::check_step_up;
 use crate::introspection;
 use crate::introspection::cache::IntrospectionCache;
 use crate::introspection::path::IntrospectionPath;
@@ -171,6 +173,54 @@ impl Verifier {
     /// Clerk and Cloudflare Access issue bearer tokens alone.
     pub fn offers_dpop(&self) -> bool {
         self.inner.dpop_offered
+    }
+
+    /// The step-up check (RFC 9470 §3) of a token this verifier verified: its
+    /// [`Authentication::acr`](crate::Authentication::acr) must be one of `acr_values` (when any
+    /// are given), and its [`Authentication::time`](crate::Authentication::time) (`auth_time`) no
+    /// older than `max_age` (when given), both with the accepting provider's leeway for its
+    /// clock. A missing or malformed claim refuses, with
+    /// [`AuthError::InsufficientAuthentication`] naming what the challenge asks for. The web
+    /// layer's step-up guards call this on every request (a cached token ages too).
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// use std::time::Duration;
+    ///
+    /// use auth_core::testing::TestIssuer;
+    /// use auth_core::{ErrorCode, Verifier};
+    ///
+    /// let issuer = TestIssuer::start().await;
+    /// let verifier = Verifier::new(issuer.provider())?;
+    /// let token = issuer.token().claim("acr", "urn:okta:loa:1fa:any").sign();
+    /// let token = verifier.verify_token(&token).await?;
+    /// let refusal = verifier
+    ///     .check_authentication(&token, &["urn:okta:loa:2fa:any"], Some(Duration::from_secs(300)))
+    ///     .unwrap_err();
+    /// assert_eq!(refusal.code(), ErrorCode::InsufficientAuthentication);
+    /// verifier.check_authentication(&token, &["urn:okta:loa:1fa:any"], None)?;
+    /// # Ok(()) }
+    /// ```
+    pub fn check_authentication<S: AsRef<str>>(
+        &self,
+        token: &VerifiedToken,
+        acr_values: &[S],
+        max_age: Option<Duration>,
+    ) -> Result<(), AuthError> {
+        // Without the provider (a token of another verifier), no leeway: the stricter reading.
+        let leeway = self
+            .inner
+            .providers
+            .get(token.provider())
+            .map_or(0, |provider| provider.checks.leeway.as_secs());
+        check_step_up(
+            token.identity().authentication.as_ref(),
+            acr_values,
+            max_age.map(|max_age| max_age.as_secs()),
+            leeway,
+            date::now(),
+        )
     }
 
     fn rebuilt(&self, change: impl FnOnce(&mut Inner)) -> Verifier {

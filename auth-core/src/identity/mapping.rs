@@ -3,6 +3,7 @@
 
 use std::collections::BTreeSet;
 
+use super::authentication::Authentication;
 use super::organization::{OrgAcceptance, OrgMapping};
 use super::service_marker::ServiceMarker;
 use super::{Identity, IdentityKind};
@@ -134,6 +135,7 @@ impl IdentityMapping {
             scopes,
             kind,
             organization,
+            authentication: Authentication::read(payload),
         })
     }
 }

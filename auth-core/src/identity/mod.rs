@@ -1,15 +1,17 @@
 //! Who the token speaks for: the provider-normalised caller (who, from where, with which roles and
-//! scopes), the mapping that reads it from a provider's claims, the machine test, and the
-//! organisation the caller acts in.
+//! scopes), the mapping that reads it from a provider's claims, the machine test, the
+//! organisation the caller acts in, and how the caller authenticated.
 
 use std::collections::BTreeSet;
 
 use serde::{Deserialize, Serialize};
 
+pub(crate) mod authentication;
 pub(crate) mod mapping;
 pub(crate) mod organization;
 pub(crate) mod service_marker;
 
+use authentication::Authentication;
 use organization::Organization;
 
 /// Whether the caller is a person or a machine, or the token does not say.
@@ -88,6 +90,11 @@ pub struct Identity {
     /// that asks for an organisation role only checks the request's organisation when bound to
     /// the path parameter naming it (`#[require_org_role("admin", org = "org")]`).
     pub organization: Option<Organization>,
+    /// How and when the caller authenticated (`acr`, `amr`, `auth_time`; RFC 9470 §6), from the
+    /// token or the introspection answer; `None` when it says none of them. Step-up guards
+    /// (`Rule::acr`, `#[require_acr]`) check it. Serialised only when present.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub authentication: Option<Authentication>,
 }
 
 impl Identity {
