@@ -65,9 +65,9 @@ pub mod testing;
 /// The framework-free engine: verifier, providers, claims, identities.
 pub use auth_core as core;
 pub use auth_core::{
-    AuthError, Claims, ConfigError, Dpop, ErrorCode, Identity, IdentityKind, Introspection,
-    Organization, PrefetchError, Provider, Readiness, Revocations, StandardClaims, TokenSource,
-    Verifier,
+    AuthError, Authentication, Claims, ConfigError, Dpop, ErrorCode, Identity, IdentityKind,
+    Introspection, Organization, PrefetchError, Provider, Readiness, Revocations, StandardClaims,
+    TokenSource, Verifier,
 };
 
 pub use extract::optional::Optional;
@@ -82,8 +82,8 @@ pub use request::token::WEBSOCKET_PROTOCOL;
 pub use response::rejection::{AuthRejection, ErrorHandler};
 
 pub use auth_macros::{
-    Role, require_org_member, require_org_role, require_role, require_scope, require_service,
-    require_user,
+    Role, require_acr, require_org_member, require_org_role, require_role, require_scope,
+    require_service, require_user,
 };
 
 /// What operators watch: the `tracing` target of the decision log and the names of the metrics

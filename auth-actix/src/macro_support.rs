@@ -174,3 +174,24 @@ pub struct OrgMemberIn<P>(PhantomData<fn() -> P>);
 impl<P: Name + 'static> NamedRule for OrgMemberIn<P> {
     const RULE: Rule = Rule::org_member().in_path_param(P::NAME);
 }
+
+/// [`Rule::acr`]: a step-up authentication with one of the `acr` values `N`.
+pub struct Acr<N>(PhantomData<fn() -> N>);
+
+impl<N: Names + 'static> NamedRule for Acr<N> {
+    const RULE: Rule = Rule::acr(N::NAMES);
+}
+
+/// [`Rule::acr`] with [`Rule::max_age`]: one of the `acr` values `N`, at most `SECONDS` ago.
+pub struct AcrMaxAge<N, const SECONDS: u64>(PhantomData<fn() -> N>);
+
+impl<N: Names + 'static, const SECONDS: u64> NamedRule for AcrMaxAge<N, SECONDS> {
+    const RULE: Rule = Rule::acr(N::NAMES).max_age(SECONDS);
+}
+
+/// [`Rule::authenticated_within`]: the user authenticated at most `SECONDS` ago.
+pub struct MaxAge<const SECONDS: u64>;
+
+impl<const SECONDS: u64> NamedRule for MaxAge<SECONDS> {
+    const RULE: Rule = Rule::authenticated_within(SECONDS);
+}

@@ -1,6 +1,6 @@
 //! Expanding `#[require_role]`, `#[require_org_role]`, `#[require_org_member]`, `#[require_scope]`,
-//! `#[require_user]` and `#[require_service]`: the handler stays as written, plus one guard
-//! argument.
+//! `#[require_user]`, `#[require_service]` and `#[require_acr]`: the handler stays as written, plus
+//! one guard argument.
 
 use proc_macro2::{Span, TokenStream};
 use quote::{ToTokens, format_ident, quote, quote_spanned};
@@ -8,6 +8,7 @@ use syn::parse::Parser;
 use syn::spanned::Spanned;
 use syn::{FnArg, ItemFn, Pat};
 
+use crate::acr_args::AcrArgs;
 use crate::rule_args::{Combinator, Name, Noun, OrgOption, RuleArgs};
 
 /// Handlers take at most this many extractors (actix implements `FromRequest` for tuples up to 16).
@@ -25,6 +26,8 @@ pub(crate) enum Kind {
     User,
     /// The caller is a machine credential: no names.
     Service,
+    /// A step-up authentication: `acr` values and `max_age`, parsed by [`AcrArgs`].
+    Acr,
 }
 
 impl Kind {
@@ -41,6 +44,12 @@ impl Kind {
             Kind::Scope => ("require_scope", "scope", "read:items", OrgOption::Refused),
             Kind::User => ("require_user", "", "", OrgOption::Refused),
             Kind::Service => ("require_service", "", "", OrgOption::Refused),
+            Kind::Acr => (
+                "require_acr",
+                "acr value",
+                "urn:okta:loa:2fa:any",
+                OrgOption::Refused,
+            ),
         };
         Noun {
             attribute,
@@ -65,6 +74,7 @@ impl Kind {
             (Kind::Scope, Combinator::All, _) => "AllScopes",
             (Kind::User, _, _) => "User",
             (Kind::Service, _, _) => "Service",
+            (Kind::Acr, _, _) => "Acr",
         }
     }
 
@@ -88,8 +98,12 @@ pub(crate) fn expand(kind: Kind, args: TokenStream, item: TokenStream) -> TokenS
 
 fn try_expand(kind: Kind, args: TokenStream, item: TokenStream) -> syn::Result<TokenStream> {
     let noun = kind.noun();
-    let rule = if kind.takes_no_names() {
-        if let Some(first) = args.clone().into_iter().next() {
+    let step_up = match kind {
+        Kind::Acr => Some(AcrArgs::parse.parse2(args.clone())?),
+        _ => None,
+    };
+    let rule = if kind.takes_no_names() || step_up.is_some() {
+        if let (None, Some(first)) = (&step_up, args.clone().into_iter().next()) {
             return Err(syn::Error::new(
                 first.span(),
                 format!(
@@ -150,8 +164,15 @@ fn try_expand(kind: Kind, args: TokenStream, item: TokenStream) -> syn::Result<T
         ));
     }
 
-    document(&mut function, kind, &rule);
-    let guard_type = guard_type(kind, &rule);
+    let guard_type = match &step_up {
+        // OpenAPI has no step-up requirement to write: the security requirement stays the
+        // other guards'.
+        Some(step_up) => step_up_type(step_up),
+        None => {
+            document(&mut function, kind, &rule);
+            guard_type(kind, &rule)
+        }
+    };
     let name = format_ident!(
         "__auth_guard_{}",
         taken_guards(&function),
@@ -270,6 +291,28 @@ fn guard_type(kind: Kind, rule: &RuleArgs) -> TokenStream {
         None => quote! {
             ::auth_actix::Require<::auth_actix::macro_support::#requirement<(#(#names,)*)>>
         },
+    }
+}
+
+/// The guard type of `#[require_acr]`: `Acr`, `AcrMaxAge` or `MaxAge`.
+fn step_up_type(step_up: &AcrArgs) -> TokenStream {
+    let values = step_up
+        .values
+        .iter()
+        .map(|value| name_type(&Name::Literal(value.clone())));
+    let seconds = step_up
+        .max_age
+        .as_ref()
+        .map(|seconds| proc_macro2::Literal::u64_unsuffixed(seconds.base10_parse().unwrap_or(0)));
+    let support = quote!(::auth_actix::macro_support);
+    match (step_up.values.is_empty(), seconds) {
+        (false, None) => quote!(::auth_actix::Require<#support::Acr<(#(#values,)*)>>),
+        (false, Some(seconds)) => {
+            quote!(::auth_actix::Require<#support::AcrMaxAge<(#(#values,)*), #seconds>>)
+        }
+        (true, Some(seconds)) => quote!(::auth_actix::Require<#support::MaxAge<#seconds>>),
+        // `AcrArgs::parse` refuses a requirement that names nothing.
+        (true, None) => quote!(::core::compile_error!("#[require_acr] names nothing")),
     }
 }
 

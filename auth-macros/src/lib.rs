@@ -7,6 +7,7 @@
 //! `#[derive(Role)]` turns an enum into role names, so `#[require_role(Role::Admin)]` is checked by
 //! the compiler.
 
+mod acr_args;
 mod derive_role;
 mod guard;
 mod rule_args;
@@ -297,6 +298,52 @@ pub fn require_service(args: TokenStream, item: TokenStream) -> TokenStream {
 /// assert_eq!(Role::BillingViewer.name(), "billing_viewer");
 /// assert_eq!(Role::NAMES, ["admin", "billing_viewer"]);
 /// ```
+/// Admits only callers whose sign-in was strong or recent enough (step-up authentication, RFC
+/// 9470): 401 without a valid token, and 401 `INSUFFICIENT_USER_AUTHENTICATION` with the challenge
+/// `Bearer error="insufficient_user_authentication", ..., acr_values="a b", max_age="300"` when the
+/// token's `acr` is not one listed, or its `auth_time` is older than `max_age` seconds (plus the
+/// provider's leeway), in the future, or missing.
+///
+/// Forms: `#[require_acr("urn:okta:loa:2fa:any")]`, `#[require_acr(any("a", "b"))]` (any of them,
+/// listed in this order in the challenge), `#[require_acr("a", max_age = 300)]`, and
+/// `#[require_acr(max_age = 300)]` for recency alone. Stack it with `#[require_scope]` or
+/// `#[require_role]` for a route that needs both: each guard is one requirement. What providers
+/// put in `acr` differs (Okta's `urn:okta:loa:…`, Keycloak's levels; Cognito, Auth0 access tokens
+/// and Entra carry none): see `docs/step-up.md`.
+///
+/// ```
+/// use actix_web::{post, test, App, HttpResponse};
+/// use auth_actix::testing::{TestIssuer, TestRequestExt};
+/// use auth_actix::{require_acr, JwtAuth};
+///
+/// #[post("/payments")]
+/// #[require_acr("urn:okta:loa:2fa:any", max_age = 300)]
+/// async fn pay() -> HttpResponse {
+///     HttpResponse::Created().finish()
+/// }
+///
+/// # #[actix_web::main] async fn main() {
+/// let issuer = TestIssuer::start().await;
+/// let auth = JwtAuth::new(issuer.provider()).unwrap();
+/// let app = test::init_service(App::new().wrap(auth).service(pay)).await;
+/// let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap();
+/// let token = issuer
+///     .token()
+///     .claim("acr", "urn:okta:loa:1fa:any")
+///     .claim("auth_time", now.as_secs())
+///     .sign();
+/// let req = test::TestRequest::post().uri("/payments").bearer(&token).to_request();
+/// let response = test::call_service(&app, req).await;
+/// assert_eq!(response.status(), 401);
+/// let challenge = response.headers().get("www-authenticate").unwrap().to_str().unwrap();
+/// assert!(challenge.contains(r#"acr_values="urn:okta:loa:2fa:any", max_age="300""#));
+/// # }
+/// ```
+#[proc_macro_attribute]
+pub fn require_acr(args: TokenStream, item: TokenStream) -> TokenStream {
+    guard::expand(guard::Kind::Acr, args.into(), item.into()).into()
+}
+
 #[proc_macro_derive(Role, attributes(role))]
 pub fn derive_role(input: TokenStream) -> TokenStream {
     derive_role::expand(input.into()).into()

@@ -1,7 +1,9 @@
-//! `Authorize`: a role or scope requirement for a whole `web::scope` or resource, as middleware.
+//! `Authorize`: a role, scope or step-up requirement for a whole `web::scope` or resource, as
+//! middleware.
 
 use std::rc::Rc;
 use std::sync::Arc;
+use std::time::Duration;
 
 use actix_web::body::{EitherBody, MessageBody};
 use actix_web::dev::{Service, ServiceRequest, ServiceResponse, Transform, forward_ready};
@@ -10,10 +12,13 @@ use auth_core::Identity;
 use futures_util::future::{LocalBoxFuture, Ready, ready};
 
 use crate::guard::rule::{RuleKind, admit};
+use crate::guard::step_up::{admit_step_up, is_acr_value};
 use crate::state::resolve::authenticate;
 
 /// Middleware that admits only callers with the given roles or scopes (401 without a valid token,
-/// 403 without the role), for every route of the scope it wraps. A
+/// 403 without the role), or with a step-up authentication ([`Authorize::acr`],
+/// [`Authorize::authenticated_within`]: 401 `INSUFFICIENT_USER_AUTHENTICATION` without it), for
+/// every route of the scope it wraps. A
 /// [`RoleResolver`](crate::RoleResolver) sees the path parameters routing has matched so far: those
 /// of the scope's own path.
 ///
@@ -44,6 +49,8 @@ pub struct Authorize {
     names: Arc<[Box<str>]>,
     /// The path parameter naming the organisation the request addresses.
     org_param: Option<Arc<str>>,
+    /// A step-up requirement's `max_age`.
+    max_age: Option<Duration>,
 }
 
 impl Authorize {
@@ -64,6 +71,7 @@ impl Authorize {
             kind,
             names,
             org_param: None,
+            max_age: None,
         }
     }
 
@@ -72,6 +80,7 @@ impl Authorize {
             kind,
             names: Arc::from([]),
             org_param: None,
+            max_age: None,
         }
     }
 
@@ -162,6 +171,63 @@ impl Authorize {
         Authorize::new(RuleKind::AllScopes, scopes)
     }
 
+    /// A step-up authentication (RFC 9470), as [`Rule::acr`](crate::Rule::acr): the token's `acr`
+    /// must be one of `values` (listed in this order in the challenge's `acr_values`), else 401
+    /// `INSUFFICIENT_USER_AUTHENTICATION`. Add recency with [`Authorize::max_age`].
+    ///
+    /// ```
+    /// use std::time::Duration;
+    ///
+    /// use actix_web::{web, App, HttpResponse};
+    /// use auth_actix::Authorize;
+    ///
+    /// let app = App::new().service(
+    ///     web::scope("/payments")
+    ///         .wrap(Authorize::acr(["urn:okta:loa:2fa:any"]).max_age(Duration::from_secs(300)))
+    ///         .route("", web::post().to(|| async { HttpResponse::Created() })),
+    /// );
+    /// ```
+    ///
+    /// # Panics
+    /// If `values` is empty, or a value holds a space, a quote, a backslash or a character outside
+    /// visible ASCII, which the challenge cannot carry.
+    pub fn acr<I: IntoIterator<Item = S>, S: Into<String>>(values: I) -> Authorize {
+        let authorize = Authorize::new(RuleKind::StepUp, values);
+        for value in authorize.names() {
+            assert!(
+                is_acr_value(value),
+                "Authorize::acr: {value:?} is not an acr value the challenge can carry: visible \
+                 ASCII without spaces, quotes or backslashes, e.g. \"urn:okta:loa:2fa:any\""
+            );
+        }
+        authorize
+    }
+
+    /// A step-up authentication on recency alone, as
+    /// [`Rule::authenticated_within`](crate::Rule::authenticated_within): the token's
+    /// `auth_time` no older than `max_age` (whole seconds), plus the provider's leeway.
+    pub fn authenticated_within(max_age: Duration) -> Authorize {
+        Authorize::unnamed(RuleKind::StepUp).max_age(max_age)
+    }
+
+    /// Adds recency to a step-up requirement ([`Authorize::acr`]): the token's `auth_time` no
+    /// older than `max_age` (whole seconds: the challenge's `max_age`), plus the provider's
+    /// leeway.
+    ///
+    /// # Panics
+    /// On a requirement that is not a step-up one: a role or scope requirement stacks with a
+    /// separate `Authorize::acr` or `Authorize::authenticated_within`.
+    pub fn max_age(mut self, max_age: Duration) -> Authorize {
+        assert!(
+            self.kind == RuleKind::StepUp,
+            "Authorize::max_age applies to step-up requirements: Authorize::acr([..]).max_age(..), \
+             or Authorize::authenticated_within(..) for recency alone; wrap a role or scope \
+             requirement separately"
+        );
+        self.max_age = Some(max_age);
+        self
+    }
+
     fn names(&self) -> impl Iterator<Item = &str> {
         self.names.iter().map(|name| &**name)
     }
@@ -214,6 +280,9 @@ where
         Box::pin(async move {
             let http = req.request();
             let verdict = authenticate(http).await.and_then(|caller| {
+                if rule.kind == RuleKind::StepUp {
+                    return admit_step_up(http, caller, &rule.names, rule.max_age);
+                }
                 let allows = |identity: &Identity| rule.kind.allows(identity, rule.names());
                 let describe = |identity: &Identity| rule.kind.describe(identity, rule.names());
                 admit(http, caller, rule.org_param.as_deref(), allows, describe)

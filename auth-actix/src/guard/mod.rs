@@ -1,10 +1,12 @@
 //! What a route requires of its caller: a [`Rule`](crate::Rule) (roles, organisation roles,
-//! scopes, a person or a machine) and the one check that admits a request against it ([`rule`]),
-//! [`Authorize`](crate::Authorize) to put one on a whole scope ([`authorize`]), roles resolved per
-//! request ([`role_resolver`]) and roles as an enum ([`role_enum`]). The extractor form,
-//! [`Require`](crate::Require), is with the other extractors.
+//! scopes, a person or a machine, a step-up authentication) and the one check that admits a
+//! request against it ([`rule`], [`step_up`]), [`Authorize`](crate::Authorize) to put one on a
+//! whole scope ([`authorize`]), roles resolved per request ([`role_resolver`]) and roles as an
+//! enum ([`role_enum`]). The extractor form, [`Require`](crate::Require), is with the other
+//! extractors.
 
 pub(crate) mod authorize;
 pub(crate) mod role_enum;
 pub(crate) mod role_resolver;
 pub(crate) mod rule;
+pub(crate) mod step_up;

@@ -4,17 +4,20 @@
 
 use std::collections::BTreeSet;
 use std::sync::Arc;
+use std::time::Duration;
 
 use actix_web::HttpRequest;
 use auth_core::{AuthError, Identity, IdentityKind};
 
 use crate::guard::role_resolver::decoded;
+use crate::guard::step_up::{admit_step_up, is_acr_value};
 use crate::response::rejection::AuthRejection;
 use crate::state::Authenticated;
 use crate::state::refusal::{refuse_anonymous, refuse_request};
 
-/// What a guard asks of the caller: roles, organisation roles or scopes, any or all of a list; or
-/// that the caller be a person or a machine. The names are `'static`,
+/// What a guard asks of the caller: roles, organisation roles or scopes, any or all of a list;
+/// that the caller be a person or a machine; or a step-up authentication ([`Rule::acr`],
+/// [`Rule::authenticated_within`]). The names are `'static`,
 /// so a rule lives in a constant; an empty list does not compile in one (and panics elsewhere),
 /// since a rule that names nothing would admit everyone.
 ///
@@ -45,6 +48,11 @@ use crate::state::refusal::{refuse_anonymous, refuse_request};
 /// const EVERYONE: Rule = Rule::all_roles(&[]); // error: a rule needs at least one name
 /// ```
 ///
+/// A rule is one requirement: a route that needs a scope and a step-up authentication stacks two
+/// guards (`Require<Writers>` and `Require<Recent>`, or `#[require_scope]` and
+/// `#[require_acr]`), each refusing with its own answer (403 `insufficient_scope`, 401
+/// `insufficient_user_authentication`).
+///
 /// ```compile_fail
 /// use auth_actix::Rule;
 ///
@@ -57,6 +65,8 @@ pub struct Rule {
     names: &'static [&'static str],
     /// The path parameter naming the organisation the request addresses.
     org_param: Option<&'static str>,
+    /// A step-up rule's `max_age`: the most seconds since the user authenticated.
+    max_age: Option<u64>,
 }
 
 /// The one vocabulary of requirements, shared by [`Rule`], [`Authorize`](crate::Authorize) and the
@@ -76,6 +86,10 @@ pub(crate) enum RuleKind {
     User,
     /// A machine credential; the rule names nothing.
     Service,
+    /// A step-up authentication (RFC 9470): the names are the acceptable `acr` values (none when
+    /// only recency counts), checked with a `max_age` against the request's provider and clock
+    /// ([`admit_step_up`]), never from the identity alone.
+    StepUp,
 }
 
 impl RuleKind {
@@ -101,6 +115,7 @@ impl RuleKind {
             RuleKind::User => return identity.kind == IdentityKind::User,
             RuleKind::Service => return identity.kind == IdentityKind::Service,
             RuleKind::OrgMember => return identity.organization.is_some(),
+            RuleKind::StepUp => return false,
             _ if names.peek().is_none() => return false,
             _ => {}
         }
@@ -111,7 +126,7 @@ impl RuleKind {
             RuleKind::AllOrgRoles => names.all(|role| identity.has_org_role(role)),
             RuleKind::AnyScope => names.any(|scope| identity.has_scope(scope)),
             RuleKind::AllScopes => names.all(|scope| identity.has_scope(scope)),
-            RuleKind::User | RuleKind::Service | RuleKind::OrgMember => false,
+            RuleKind::User | RuleKind::Service | RuleKind::OrgMember | RuleKind::StepUp => false,
         }
     }
 
@@ -135,6 +150,8 @@ impl RuleKind {
             RuleKind::OrgMember => {
                 return "requires membership of the organisation; the caller acts in none".into();
             }
+            // Refused by `admit_step_up`, whose error says what the token carries.
+            RuleKind::StepUp => return "requires a step-up authentication".into(),
             RuleKind::User | RuleKind::Service => {
                 let wanted = if self == RuleKind::User {
                     IdentityKind::User
@@ -206,6 +223,7 @@ impl Rule {
             kind,
             names,
             org_param: None,
+            max_age: None,
         }
     }
 
@@ -214,6 +232,7 @@ impl Rule {
             kind,
             names: &[],
             org_param: None,
+            max_age: None,
         }
     }
 
@@ -348,18 +367,107 @@ impl Rule {
         Rule::new(RuleKind::AllScopes, scopes)
     }
 
+    /// A step-up authentication (RFC 9470): the token's `acr`
+    /// ([`Authentication::acr`](auth_core::Authentication::acr)) must be one of `values`, which
+    /// the refusal's challenge lists in this order (`acr_values="a b"`). Add recency with
+    /// [`Rule::max_age`]. A token without `acr`, or with another, is refused 401
+    /// `INSUFFICIENT_USER_AUTHENTICATION`.
+    ///
+    /// ```
+    /// use auth_actix::{NamedRule, Require, Rule};
+    ///
+    /// struct TwoFactor;
+    /// impl NamedRule for TwoFactor {
+    ///     // Okta's second factor, at most 5 minutes ago (plus the provider's leeway).
+    ///     const RULE: Rule = Rule::acr(&["urn:okta:loa:2fa:any"]).max_age(300);
+    /// }
+    ///
+    /// async fn transfer(_: Require<TwoFactor>) -> &'static str { "sent" }
+    /// ```
+    ///
+    /// # Panics
+    /// If `values` is empty, or a value holds a space, a quote, a backslash or a character outside
+    /// visible ASCII, which the challenge cannot carry (at compile time in a constant).
+    pub const fn acr(values: &'static [&'static str]) -> Rule {
+        let rule = Rule::new(RuleKind::StepUp, values);
+        let mut i = 0;
+        while i < values.len() {
+            assert!(
+                is_acr_value(values[i]),
+                "Rule::acr: an acr value is visible ASCII without spaces, quotes or backslashes \
+                 (the challenge lists them space-separated in quotes), e.g. \
+                 \"urn:okta:loa:2fa:any\""
+            );
+            i += 1;
+        }
+        rule
+    }
+
+    /// A step-up authentication on recency alone: the token's `auth_time`
+    /// ([`Authentication::time`](auth_core::Authentication::time)) no more than `seconds` ago,
+    /// plus the provider's leeway; the same as [`Rule::max_age`] on a rule without `acr` values.
+    /// A token without `auth_time`, or one in the future beyond the leeway, is refused 401
+    /// `INSUFFICIENT_USER_AUTHENTICATION`, the challenge saying `max_age="<seconds>"`.
+    ///
+    /// ```
+    /// use auth_actix::Rule;
+    ///
+    /// const RECENT: Rule = Rule::authenticated_within(600);
+    /// assert_eq!(RECENT.max_age_seconds(), Some(600));
+    /// assert!(RECENT.names().is_empty());
+    /// ```
+    pub const fn authenticated_within(seconds: u64) -> Rule {
+        Rule {
+            max_age: Some(seconds),
+            ..Rule::unnamed(RuleKind::StepUp)
+        }
+    }
+
+    /// Adds recency to a step-up rule ([`Rule::acr`]): the user authenticated no more than
+    /// `seconds` ago (`auth_time`, plus the provider's leeway), as the challenge's `max_age`
+    /// says.
+    ///
+    /// # Panics
+    /// On a rule that is not a step-up rule (at compile time in a constant): a role or scope
+    /// rule stacks with a separate step-up guard instead.
+    pub const fn max_age(self, seconds: u64) -> Rule {
+        assert!(
+            matches!(self.kind, RuleKind::StepUp),
+            "Rule::max_age applies to step-up rules: Rule::acr(&[..]).max_age(300), or \
+             Rule::authenticated_within(300) for recency alone; guard roles or scopes with a \
+             separate rule"
+        );
+        Rule {
+            max_age: Some(seconds),
+            ..self
+        }
+    }
+
+    /// A step-up rule's `max_age` in seconds ([`Rule::max_age`], [`Rule::authenticated_within`]).
+    pub const fn max_age_seconds(&self) -> Option<u64> {
+        self.max_age
+    }
+
+    /// Whether the rule asks for a step-up authentication ([`Rule::acr`],
+    /// [`Rule::authenticated_within`]); its [`Rule::names`] are then the acceptable `acr` values.
+    pub const fn is_step_up(&self) -> bool {
+        matches!(self.kind, RuleKind::StepUp)
+    }
+
     /// Whether `identity` satisfies the rule. A rule bound to a path parameter
     /// ([`Rule::in_path_param`]) holds only for a request, so this is `false` for it
     /// ([`Require`](crate::Require) checks it against the request), as for an unbound
-    /// [`Rule::org_member`].
+    /// [`Rule::org_member`] and a step-up rule (checked against the request's provider, whose
+    /// leeway counts, and the clock).
     pub fn allows(&self, identity: &Identity) -> bool {
         self.is_complete()
             && self.org_param.is_none()
             && self.kind.allows(identity, self.names.iter().copied())
     }
 
-    /// The names the rule lists (none for [`Rule::user`], [`Rule::service`] and
-    /// [`Rule::org_member`]).
+    /// The names the rule lists (none for [`Rule::user`], [`Rule::service`],
+    /// [`Rule::org_member`] and [`Rule::authenticated_within`]; the `acr` values for
+    /// [`Rule::acr`]).
     pub const fn names(&self) -> &'static [&'static str] {
         self.names
     }
@@ -392,6 +500,10 @@ impl Rule {
         req: &HttpRequest,
         caller: Option<Authenticated>,
     ) -> Result<Arc<Identity>, AuthRejection> {
+        if self.is_step_up() {
+            let max_age = self.max_age.map(Duration::from_secs);
+            return admit_step_up(req, caller, self.names, max_age);
+        }
         admit(
             req,
             caller,

@@ -101,7 +101,8 @@ impl AuthRejection {
             | ErrorCode::InvalidToken
             | ErrorCode::TokenExpired
             | ErrorCode::InvalidDpopProof
-            | ErrorCode::UseDpopNonce => StatusCode::UNAUTHORIZED,
+            | ErrorCode::UseDpopNonce
+            | ErrorCode::InsufficientAuthentication => StatusCode::UNAUTHORIZED,
             ErrorCode::Forbidden => StatusCode::FORBIDDEN,
             ErrorCode::AuthUnavailable => StatusCode::SERVICE_UNAVAILABLE,
             ErrorCode::Internal => StatusCode::INTERNAL_SERVER_ERROR,
@@ -110,7 +111,9 @@ impl AuthRejection {
 
     /// The RFC 6750 §3 challenges, and RFC 9449 §7.1's `DPoP` one where a configured provider can
     /// issue DPoP-bound tokens: `error="invalid_token"` when a token was sent and refused,
-    /// `insufficient_scope` when the caller lacks a role or scope, `invalid_dpop_proof` or
+    /// `insufficient_scope` when the caller lacks a role or scope,
+    /// `insufficient_user_authentication` with `acr_values` and `max_age` for a step-up (RFC 9470
+    /// §3), `invalid_dpop_proof` or
     /// `use_dpop_nonce` for a proof, a bare challenge when no token came. The scheme the token came
     /// with carries the error; `Bearer` always comes first, as some clients (the MCP TypeScript
     /// SDK) read only the first challenge.
@@ -122,12 +125,14 @@ impl AuthRejection {
             ErrorCode::Forbidden => Some("insufficient_scope"),
             ErrorCode::InvalidDpopProof => Some("invalid_dpop_proof"),
             ErrorCode::UseDpopNonce => Some("use_dpop_nonce"),
+            ErrorCode::InsufficientAuthentication => Some("insufficient_user_authentication"),
             ErrorCode::AuthUnavailable | ErrorCode::Internal => return Vec::new(),
         };
         let error = error.map(|error| {
             format!(
-                ", error=\"{error}\", error_description=\"{}\"",
-                self.error.description()
+                ", error=\"{error}\", error_description=\"{}\"{}",
+                self.error.description(),
+                step_up_params(&self.error)
             )
         });
         let Some(dpop) = &self.dpop else {
@@ -158,6 +163,27 @@ impl AuthRejection {
         );
         vec![bearer, dpop]
     }
+}
+
+/// What a step-up refusal asks for (RFC 9470 §3, §4): `acr_values` space-separated in the rule's
+/// order, and `max_age`, each quoted; nothing for other refusals.
+fn step_up_params(error: &AuthError) -> String {
+    let AuthError::InsufficientAuthentication {
+        acr_values,
+        max_age,
+        ..
+    } = error
+    else {
+        return String::new();
+    };
+    let mut params = String::new();
+    if !acr_values.is_empty() {
+        params.push_str(&format!(", acr_values=\"{}\"", acr_values.join(" ")));
+    }
+    if let Some(max_age) = max_age {
+        params.push_str(&format!(", max_age=\"{max_age}\""));
+    }
+    params
 }
 
 impl fmt::Debug for AuthRejection {
