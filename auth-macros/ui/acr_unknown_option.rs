@@ -1,0 +1,8 @@
+use auth_actix::require_acr;
+
+#[require_acr("urn:okta:loa:2fa:any", maxage = 300)]
+async fn transfer() -> &'static str {
+    "sent"
+}
+
+fn main() {}
