@@ -732,6 +732,7 @@ pub mod guides {
         OpenApi => "openapi.md",
         Performance => "performance.md",
         Quickstart => "quickstart.md",
+        StepUp => "step-up.md",
         Versioning => "versioning.md",
         Providers => "providers/README.md",
         Auth0 => "providers/auth0.md",

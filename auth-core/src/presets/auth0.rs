@@ -112,6 +112,14 @@ impl Provider {
     /// <https://auth0.com/docs/manage-users/access-control/configure-core-rbac/enable-role-based-access-control-for-apis>,
     /// <https://auth0.com/docs/tokens/guides/create-namespaced-custom-claims>.
     ///
+    /// **Step-up (RFC 9470).** Auth0 shows MFA in the `amr` claim of ID tokens (it "must contain
+    /// the value `mfa`": <https://auth0.com/docs/secure/multi-factor-authentication/step-up-authentication/configure-step-up-authentication-for-web-apps>);
+    /// for APIs it steps up "using scopes, access tokens, and Actions": an Action asks for MFA when
+    /// a sensitive scope is requested
+    /// (<https://auth0.com/docs/secure/multi-factor-authentication/step-up-authentication/configure-step-up-authentication-for-apis>).
+    /// Access tokens carry no `acr` unless an Action adds one, so guard the sensitive operation
+    /// with `#[require_scope("transfer:funds")]`, not `#[require_acr]`. See `docs/step-up.md`.
+    ///
     /// ```
     /// # #[tokio::main(flavor = "current_thread")]
     /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {

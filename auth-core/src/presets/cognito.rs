@@ -38,6 +38,16 @@ impl Provider {
     /// <https://docs.aws.amazon.com/cognito/latest/developerguide/amazon-cognito-user-pools-using-the-access-token.html>,
     /// <https://docs.aws.amazon.com/cognito-user-identity-pools/latest/APIReference/API_GetClientToken.html>.
     ///
+    /// **Step-up (RFC 9470).** Cognito's access-token reference lists no `acr` claim
+    /// (<https://docs.aws.amazon.com/cognito/latest/developerguide/amazon-cognito-user-pools-using-the-access-token.html>);
+    /// its "Authentication levels with ACR and AMR claims" feature (rolling out, Essentials or Plus
+    /// plan) tells applications to compare the ID token's `acr` (`urn:cognito:loa:…`) and
+    /// `auth_time`
+    /// (<https://docs.aws.amazon.com/cognito/latest/developerguide/cognito-user-pools-step-up-authentication.html>).
+    /// Do not count on `acr` in access tokens: an `acr` guard refuses tokens without it (401
+    /// `INSUFFICIENT_USER_AUTHENTICATION`); recency alone (`#[require_acr(max_age = 300)]`) reads
+    /// `auth_time`, which access tokens carry. See `docs/step-up.md`.
+    ///
     /// ```
     /// # #[tokio::main(flavor = "current_thread")]
     /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {

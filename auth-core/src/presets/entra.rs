@@ -64,6 +64,13 @@ impl Provider {
     /// <https://learn.microsoft.com/en-us/entra/identity-platform/claims-validation>,
     /// <https://learn.microsoft.com/en-us/entra/identity-platform/optional-claims-reference>.
     ///
+    /// **Step-up.** Entra does not implement RFC 9470: it asks for more with a claims challenge
+    /// (`error="insufficient_claims"` and a base64 `claims` request naming a Conditional Access
+    /// authentication context, carried in the token's `acrs` claim:
+    /// <https://learn.microsoft.com/entra/identity-platform/claims-challenge>). An `acr` guard
+    /// (`#[require_acr]`) refuses every Entra token, which carries no `acr` it can match; this
+    /// crate does not write claims challenges. See `docs/step-up.md`.
+    ///
     /// ```
     /// # #[tokio::main(flavor = "current_thread")]
     /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {

@@ -78,6 +78,14 @@ impl Provider {
     /// <https://www.keycloak.org/docs/latest/server_admin/#_dpop-bound-tokens>, token types
     /// (`TokenUtil`) <https://github.com/keycloak/keycloak/blob/main/core/src/main/java/org/keycloak/util/TokenUtil.java>.
     ///
+    /// **Step-up (RFC 9470).** Keycloak's `acr` is the level of authentication the sign-in met:
+    /// the level number (`"1"`, `"2"`) or the name the realm's (or client's) "ACR to LoA mapping"
+    /// gives it (`"silver"`, `"gold"`), in access and ID tokens alike
+    /// (<https://www.keycloak.org/docs/latest/server_admin/#_mapping-acr-to-loa-realm>,
+    /// <https://www.keycloak.org/docs/latest/server_admin/#_step-up-flow>). List the values as
+    /// the realm writes them: `#[require_acr(any("2", "gold"))]`; a guard compares strings, so
+    /// `"2"` does not admit `"3"` unless listed. See `docs/step-up.md`.
+    ///
     /// ```
     /// # #[tokio::main(flavor = "current_thread")]
     /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {

@@ -42,6 +42,13 @@ impl Provider {
     /// <https://developer.okta.com/docs/guides/step-up-authentication/main/> (a user token),
     /// <https://developer.okta.com/docs/guides/dpop/nonoktaresourceserver/main/>.
     ///
+    /// **Step-up (RFC 9470).** An application asks Okta for an assurance level with `acr_values`,
+    /// Okta's predefined ones such as `urn:okta:loa:1fa:any`, `urn:okta:loa:2fa:any`, `phr` and
+    /// `phrh`, which apply to "the authentication event associated with the access and ID
+    /// tokens" (<https://developer.okta.com/docs/guides/step-up-authentication/main/>). Guard with
+    /// `#[require_acr("urn:okta:loa:2fa:any", max_age = 300)]`; a token whose `acr` is missing
+    /// or another is refused (401 `INSUFFICIENT_USER_AUTHENTICATION`). See `docs/step-up.md`.
+    ///
     /// ```
     /// # #[tokio::main(flavor = "current_thread")]
     /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
