@@ -385,6 +385,19 @@ impl Rule {
     /// async fn transfer(_: Require<TwoFactor>) -> &'static str { "sent" }
     /// ```
     ///
+    /// ```compile_fail
+    /// use auth_actix::Rule;
+    ///
+    /// const LEVELS: Rule = Rule::acr(&["silver gold"]); // error: the challenge cannot carry it
+    /// ```
+    ///
+    /// ```compile_fail
+    /// use auth_actix::Rule;
+    ///
+    /// // error: a role rule and a step-up are two guards
+    /// const RECENT_ADMINS: Rule = Rule::any_role(&["admin"]).max_age(300);
+    /// ```
+    ///
     /// # Panics
     /// If `values` is empty, or a value holds a space, a quote, a backslash or a character outside
     /// visible ASCII, which the challenge cannot carry (at compile time in a constant).
