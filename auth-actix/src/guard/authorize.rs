@@ -10,6 +10,7 @@ use auth_core::Identity;
 use futures_util::future::{LocalBoxFuture, Ready, ready};
 
 use crate::guard::rule::{RuleKind, admit};
+use crate::guard::scope_registry;
 use crate::state::resolve::authenticate;
 
 /// Middleware that admits only callers with the given roles or scopes (401 without a valid token,
@@ -152,14 +153,21 @@ impl Authorize {
         Authorize::unnamed(RuleKind::Service)
     }
 
-    /// At least one of these scopes.
+    /// At least one of these scopes. The scopes join `scopes_supported` of the protected-resource
+    /// metadata [`JwtAuth`](crate::JwtAuth) serves (RFC 9728 §2).
     pub fn any_scope<I: IntoIterator<Item = S>, S: Into<String>>(scopes: I) -> Authorize {
-        Authorize::new(RuleKind::AnyScope, scopes)
+        Authorize::new(RuleKind::AnyScope, scopes).registered()
     }
 
-    /// Every one of these scopes.
+    /// Every one of these scopes; registered as for [`Authorize::any_scope`].
     pub fn all_scopes<I: IntoIterator<Item = S>, S: Into<String>>(scopes: I) -> Authorize {
-        Authorize::new(RuleKind::AllScopes, scopes)
+        Authorize::new(RuleKind::AllScopes, scopes).registered()
+    }
+
+    /// Records a scope requirement's names for `scopes_supported`.
+    fn registered(self) -> Authorize {
+        scope_registry::register(self.names());
+        self
     }
 
     fn names(&self) -> impl Iterator<Item = &str> {

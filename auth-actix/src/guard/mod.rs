@@ -8,3 +8,4 @@ pub(crate) mod authorize;
 pub(crate) mod role_enum;
 pub(crate) mod role_resolver;
 pub(crate) mod rule;
+pub(crate) mod scope_registry;
