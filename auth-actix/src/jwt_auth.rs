@@ -409,8 +409,8 @@ impl JwtAuth {
     /// let issuer = TestIssuer::start().await;
     /// let provider = issuer.provider().resource("https://api.example.com/mcp");
     /// let auth = JwtAuth::new(provider).unwrap().resource_name("Orders MCP server");
-    /// let app = test::init_service(App::new().wrap(auth).route("/mcp", web::post().to(|| async { "" })))
-    ///     .await;
+    /// let app = App::new().wrap(auth).route("/mcp", web::post().to(|| async { "" }));
+    /// let app = test::init_service(app).await;
     /// let req = test::TestRequest::get().uri("/.well-known/oauth-protected-resource/mcp");
     /// let doc: serde_json::Value = test::call_and_read_body_json(&app, req.to_request()).await;
     /// assert_eq!(doc["resource"], "https://api.example.com/mcp");

@@ -11,6 +11,7 @@ use futures_util::future::{LocalBoxFuture, Ready, ready};
 
 use crate::guard::rule::{RuleKind, admit};
 use crate::guard::scope_registry;
+use crate::state::refusal::RouteScopes;
 use crate::state::resolve::authenticate;
 
 /// Middleware that admits only callers with the given roles or scopes (401 without a valid token,
@@ -224,7 +225,12 @@ where
             let verdict = authenticate(http).await.and_then(|caller| {
                 let allows = |identity: &Identity| rule.kind.allows(identity, rule.names());
                 let describe = |identity: &Identity| rule.kind.describe(identity, rule.names());
-                admit(http, caller, rule.org_param.as_deref(), allows, describe)
+                // A refusal's challenge names the scopes asked for (RFC 6750 §3, RFC 9728 §5.1).
+                let scopes = matches!(rule.kind, RuleKind::AnyScope | RuleKind::AllScopes)
+                    .then(|| rule.names().collect::<Vec<_>>().join(" "));
+                RouteScopes::around(http, scopes, || {
+                    admit(http, caller, rule.org_param.as_deref(), allows, describe)
+                })
             });
             match verdict {
                 Ok(_) => service
