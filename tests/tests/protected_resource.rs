@@ -26,6 +26,16 @@ async fn write() -> HttpResponse {
     HttpResponse::Ok().body("written")
 }
 
+/// A guard attribute inside an `impl` block registers its scope too.
+struct Handlers;
+
+impl Handlers {
+    #[require_scope("mcp:impl")]
+    async fn in_impl() -> HttpResponse {
+        HttpResponse::Ok().body("impl")
+    }
+}
+
 const ADMIN: Rule = Rule::all_scopes(&["mcp:tools", "mcp:admin"]);
 
 /// An MCP-like handler: the tool named in the body decides the rule.
@@ -60,6 +70,7 @@ fn routes(cfg: &mut web::ServiceConfig) {
             web::get().to(|id: Verified<Identity>| async move { id.subject.clone() }),
         )
         .route("/other", web::get().to(|| async { "other" }))
+        .route("/mcp/impl", web::get().to(Handlers::in_impl))
         .route(
             "/.well-known/oauth-protected-resource/mcp",
             web::get().to(|| async { "the application" }),
@@ -208,7 +219,13 @@ async fn metadata_is_served_before_authentication_whatever_skip_and_public_say()
         .collect();
     // From #[require_scope] here, Authorize::any_scope, and JwtAuth::scopes_supported: sorted,
     // without repeats.
-    for scope in ["mcp:admin", "mcp:tools", "mcp:write", "reports:read"] {
+    for scope in [
+        "mcp:admin",
+        "mcp:impl",
+        "mcp:tools",
+        "mcp:write",
+        "reports:read",
+    ] {
         assert!(scopes.contains(&scope), "{scope} in {scopes:?}");
     }
     let mut sorted = scopes.clone();
@@ -285,7 +302,7 @@ async fn challenges_point_at_the_metadata_and_name_the_scopes() {
     assert_eq!(missing.status(), 401);
     let found = challenges(&missing);
     assert_eq!(found.len(), 2, "{found:?}");
-    let scopes = r#"scope="mcp:tools mcp:write reports:read""#;
+    let scopes = r#"scope="mcp:impl mcp:tools mcp:write reports:read""#;
     assert!(
         found[0].starts_with(r#"Bearer realm="api", scope=""#),
         "{found:?}"
