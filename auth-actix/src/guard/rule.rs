@@ -13,7 +13,7 @@ use crate::guard::role_resolver::decoded;
 use crate::guard::step_up::{admit_step_up, is_acr_value};
 use crate::response::rejection::AuthRejection;
 use crate::state::Authenticated;
-use crate::state::refusal::{refuse_anonymous, refuse_request};
+use crate::state::refusal::{RouteScopes, refuse_anonymous, refuse_request};
 
 /// What a guard asks of the caller: roles, organisation roles or scopes, any or all of a list;
 /// that the caller be a person or a machine; or a step-up authentication ([`Rule::acr`],
@@ -517,13 +517,17 @@ impl Rule {
             let max_age = self.max_age.map(Duration::from_secs);
             return admit_step_up(req, caller, self.names, max_age);
         }
-        admit(
-            req,
-            caller,
-            self.org_param,
-            |identity| self.kind.allows(identity, self.names.iter().copied()),
-            |identity| self.describe(identity),
-        )
+        // A refusal's challenge names the scopes this rule asks for (RFC 6750 §3, RFC 9728 §5.1).
+        let scopes = self.is_scope().then(|| self.names.join(" "));
+        RouteScopes::around(req, scopes, || {
+            admit(
+                req,
+                caller,
+                self.org_param,
+                |identity| self.kind.allows(identity, self.names.iter().copied()),
+                |identity| self.describe(identity),
+            )
+        })
     }
 }
 
