@@ -65,6 +65,7 @@ pub use keys::algorithm::{Algorithm, AlgorithmSet};
 pub use keys::settings::KeySettings;
 pub use provider::Provider;
 pub use provider::endpoints::TokenEndpoints;
+pub use provider::resource::ProtectedResource;
 pub use revocation::Revocations;
 pub use revocation::entry::RevocationError;
 pub use revocation::settings::RevocationSettings;

@@ -17,6 +17,7 @@ use crate::metrics::VerifierMeters;
 use crate::provider::Provider;
 use crate::provider::compiled::CompiledProvider;
 use crate::provider::endpoints::TokenEndpoints;
+use crate::provider::resource::ProtectedResource;
 use crate::revocation::Revocations;
 use crate::token::claims::Claims;
 use crate::token::compact::{self, MAX_TOKEN_LEN};
@@ -71,6 +72,8 @@ struct Inner {
     dpop_required: bool,
     /// Whether any provider can issue DPoP-bound tokens at all.
     dpop_offered: bool,
+    /// The protected resources the providers' tokens are for (RFC 8707), for the web layer.
+    resources: Arc<[ProtectedResource]>,
     meters: Arc<VerifierMeters>,
 }
 
@@ -116,6 +119,7 @@ impl Verifier {
         let dpop_offered = providers
             .iter()
             .any(|issuer| issuer.issues_dpop || issuer.dpop_required);
+        let resources = protected_resources(&providers);
         let introspections = providers
             .iter()
             .any(|provider| provider.introspection.is_some())
@@ -131,9 +135,17 @@ impl Verifier {
                 dpop: Dpop::default(),
                 dpop_required,
                 dpop_offered,
+                resources: resources.into(),
                 meters: Arc::new(VerifierMeters::new()),
             }),
         })
+    }
+
+    /// The protected resources the providers' tokens are for ([`Provider::resource`]), in the order
+    /// first given, each with the providers' issuers (RFC 9728 §2 `authorization_servers`): what
+    /// the web layer publishes as protected-resource metadata.
+    pub fn protected_resources(&self) -> &[ProtectedResource] {
+        &self.inner.resources
     }
 
     /// The same verifier (sharing keys) with a verified-token cache of about `capacity` typical (1
@@ -691,4 +703,34 @@ impl Verifier {
             .map(|issuer| issuer.keys.fetch_count())
             .sum()
     }
+}
+
+/// Each resource the providers name, with the issuers whose tokens are for it.
+fn protected_resources(providers: &[CompiledProvider]) -> Vec<ProtectedResource> {
+    let mut resources: Vec<ProtectedResource> = Vec::new();
+    for provider in providers {
+        for url in &provider.resources {
+            let index = match resources.iter().position(|r| r.resource == *url) {
+                Some(index) => index,
+                None => {
+                    resources.push(ProtectedResource {
+                        resource: url.clone(),
+                        authorization_servers: Vec::new(),
+                        dpop_offered: false,
+                        dpop_required: true,
+                    });
+                    resources.len() - 1
+                }
+            };
+            let resource = &mut resources[index];
+            for issuer in provider.authorization_servers() {
+                if !resource.authorization_servers.contains(&issuer) {
+                    resource.authorization_servers.push(issuer);
+                }
+            }
+            resource.dpop_offered |= provider.issues_dpop || provider.dpop_required;
+            resource.dpop_required &= provider.dpop_required;
+        }
+    }
+    resources
 }

@@ -32,6 +32,27 @@ impl IssuerMatch {
         }
     }
 
+    /// Every issuer accepted, spelled out: a template once per accepted tenant. Bare names that
+    /// are no URL (Google's `accounts.google.com`) are left out: nothing can be discovered there.
+    pub(crate) fn issuers(&self) -> Vec<String> {
+        match self {
+            IssuerMatch::Exact(issuers) => issuers
+                .iter()
+                .filter(|issuer| issuer.contains("://"))
+                .cloned()
+                .collect(),
+            IssuerMatch::Tenants {
+                prefix,
+                suffix,
+                tenants,
+                ..
+            } => tenants
+                .iter()
+                .map(|tenant| format!("{prefix}{tenant}{suffix}"))
+                .collect(),
+        }
+    }
+
     /// The tenant a template's `iss` names (`None` for exact issuers, or an `iss` of another
     /// shape).
     fn tenant<'a>(&self, iss: &'a str) -> Option<&'a str> {

@@ -6,6 +6,7 @@ use crate::keys::algorithm::Algorithm;
 use crate::keys::source::KeySource;
 use crate::provider::Provider;
 use crate::provider::endpoints::TokenEndpoints;
+use crate::provider::resource::ResourceBinding;
 use crate::token::claim_path::{ClaimPath, Separator};
 
 /// Why `.introspection(..)` cannot work on Auth0. Sources: "In Auth0's case, opaque tokens can be
@@ -90,6 +91,12 @@ impl Provider {
     /// [`Provider::accept_organizations`] lets it through (unlike Zitadel's and Keycloak's, whose
     /// clients choose whether a token names the organisation).
     ///
+    /// **Protected resource** ([`Provider::resource`], RFC 8707). Auth0 puts the API's
+    /// **Identifier** (the `audience` a client asks for) in `aud`
+    /// (<https://auth0.com/docs/secure/tokens/access-tokens/get-access-tokens>): it stays
+    /// accepted beside the resource URL. Where the Identifier is the resource URL itself, the two
+    /// are one value and nothing else is accepted.
+    ///
     /// **DPoP.** Auth0 binds tokens with DPoP (in Early Access), so refusals offer the `DPoP`
     /// challenge beside `Bearer`: <https://auth0.com/docs/secure/sender-constraining/demonstrating-proof-of-possession-dpop>,
     /// <https://auth0.com/docs/get-started/applications/configure-sender-constraining/configure-resource-server-for-sender-constraining>.
@@ -137,6 +144,7 @@ impl Provider {
             IssuerMatch::Exact(vec![issuer]),
             KeySource::Jwks(jwks),
         )
+        .resource_binding(ResourceBinding::PresetAudience)
         .issues_dpop(true)
         .issuer_document(format!("{base}/.well-known/openid-configuration"))
         .algorithms([Algorithm::RS256, Algorithm::PS256])

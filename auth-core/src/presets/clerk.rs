@@ -3,6 +3,7 @@ use crate::identity::organization::OrgMapping;
 use crate::keys::algorithm::Algorithm;
 use crate::keys::source::KeySource;
 use crate::provider::Provider;
+use crate::provider::resource::ResourceBinding;
 use crate::token::source::TokenSource;
 
 impl Provider {
@@ -107,6 +108,11 @@ impl Provider {
             IssuerMatch::Exact(vec![issuer]),
             KeySource::Jwks(jwks),
         )
+        .resource_binding(ResourceBinding::Refused(
+            "Clerk session tokens carry no aud and are checked by azp: a resource URL cannot \
+                be bound to them; protect an MCP server with an OAuth authorization server that \
+                honours RFC 8707 (Provider::oidc(issuer).resource(url))",
+        ))
         .issues_dpop(false)
         .algorithms([Algorithm::RS256])
         .skip_audience_check()

@@ -3,6 +3,7 @@ use crate::identity::service_marker::ServiceMarker;
 use crate::keys::algorithm::Algorithm;
 use crate::keys::source::KeySource;
 use crate::provider::Provider;
+use crate::provider::resource::ResourceBinding;
 use crate::token::claim_path::ClaimPath;
 use crate::token::source::TokenSource;
 
@@ -55,6 +56,10 @@ impl Provider {
             IssuerMatch::Exact(vec![issuer]),
             KeySource::Jwks(jwks),
         )
+        .resource_binding(ResourceBinding::Refused(
+            "Cloudflare Access puts the Access application's AUD tag in aud, never a resource \
+                URL: keep Provider::cloudflare_access(team_domain, aud) without .resource(..)",
+        ))
         .issues_dpop(false)
         .algorithms([Algorithm::RS256])
         .audience(aud.trim())

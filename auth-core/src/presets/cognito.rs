@@ -4,6 +4,7 @@ use crate::keys::algorithm::Algorithm;
 use crate::keys::source::KeySource;
 use crate::provider::Provider;
 use crate::provider::endpoints::TokenEndpoints;
+use crate::provider::resource::ResourceBinding;
 use crate::token::claim_path::ClaimPath;
 
 impl Provider {
@@ -130,6 +131,11 @@ fn cognito_shape(name: &str, region: &str, user_pool_id: &str) -> Provider {
         IssuerMatch::Exact(vec![issuer]),
         KeySource::Jwks(jwks),
     )
+    .resource_binding(ResourceBinding::Refused(
+        "Cognito access tokens name their app client in client_id and carry no aud: a \
+            resource URL cannot be checked in them; protect an MCP server with an authorization \
+            server that honours RFC 8707 (Provider::oidc(issuer).resource(url))",
+    ))
     .issues_dpop(false)
     .issuer_document(discovery)
     .token_endpoints(endpoints)

@@ -7,6 +7,7 @@ use crate::keys::algorithm::Algorithm;
 use crate::keys::source::KeySource;
 use crate::provider::Provider;
 use crate::provider::endpoints::TokenEndpoints;
+use crate::provider::resource::ResourceBinding;
 use crate::token::claim_path::ClaimPath;
 
 const AUTHORITY: &str = "https://login.microsoftonline.com";
@@ -51,6 +52,13 @@ impl Provider {
     /// while `sub` is pairwise, different for each application that receives a token for the same
     /// person. Never `email`, `preferred_username` or `upn`, which the user or an administrator
     /// can change.
+    ///
+    /// **Protected resource** ([`Provider::resource`], RFC 8707). Entra v2.0 access tokens name
+    /// the API by its application (client) ID in `aud`, whatever resource URL the client asked
+    /// for ("for v2.0 tokens, this value is always the client ID of the API",
+    /// <https://learn.microsoft.com/en-us/entra/identity-platform/access-token-claims-reference>):
+    /// with `.resource(url)` the client ID (and `api://<client_id>`) stay accepted beside the
+    /// resource URL, which the metadata publishes. The v1.0 presets refuse `.resource(..)`.
     ///
     /// **DPoP.** Entra issues no RFC 9449 DPoP-bound tokens (Microsoft's proof-of-possession
     /// tokens are Signed HTTP Requests or mTLS), so refusals offer only the `Bearer` challenge:
@@ -328,7 +336,18 @@ fn entra_shape(
     );
     // Each version's own document names the issuer its tokens carry: v1.0 `sts.windows.net`.
     let version = if client_claim == "appid" { "" } else { "/v2.0" };
+    // Entra v2.0 tokens always name the API by its application (client) ID in `aud`; v1.0 ones
+    // by whatever App ID URI the client asked for, which is no resource URL.
+    let binding = match client_claim {
+        "appid" => ResourceBinding::Refused(
+            "Entra v1.0 tokens name the API by the App ID URI the client asked for, not by a \
+             resource URL: use the v2.0 preset (Provider::entra) with .resource(..), or give the \
+             App ID URI with .audience(..)",
+        ),
+        _ => ResourceBinding::PresetAudience,
+    };
     let provider = provider
+        .resource_binding(binding)
         .issues_dpop(false)
         .issuer_document(format!(
             "{AUTHORITY}/{authority_tenant}{version}/.well-known/openid-configuration"

@@ -3,6 +3,7 @@ use crate::identity::service_marker::ServiceMarker;
 use crate::keys::algorithm::Algorithm;
 use crate::keys::source::KeySource;
 use crate::provider::Provider;
+use crate::provider::resource::ResourceBinding;
 use crate::token::claim_path::ClaimPath;
 
 const GOOGLE_CERTS: &str = "https://www.googleapis.com/oauth2/v3/certs";
@@ -57,6 +58,10 @@ impl Provider {
             IssuerMatch::Exact(vec![issuer]),
             KeySource::Jwks(FIREBASE_CERTS.to_owned()),
         )
+        .resource_binding(ResourceBinding::Refused(
+            "Google and Firebase put a client or project ID in aud, never a resource URL: \
+                keep the preset without .resource(..)",
+        ))
         .issues_dpop(false)
         .algorithms([Algorithm::RS256])
         .audience(project_id)
@@ -171,6 +176,10 @@ fn google(name: &str, clients: Vec<String>) -> Provider {
         ]),
         KeySource::Jwks(GOOGLE_CERTS.to_owned()),
     )
+    .resource_binding(ResourceBinding::Refused(
+        "Google and Firebase put a client or project ID in aud, never a resource URL: keep \
+            the preset without .resource(..)",
+    ))
     .issues_dpop(false)
     .algorithms([Algorithm::RS256])
     .roles_claims(Vec::<String>::new())

@@ -5,6 +5,7 @@ use crate::keys::algorithm::Algorithm;
 use crate::keys::source::KeySource;
 use crate::provider::Provider;
 use crate::provider::endpoints::TokenEndpoints;
+use crate::provider::resource::ResourceBinding;
 use crate::token::claim_path::ClaimPath;
 
 impl Provider {
@@ -63,6 +64,13 @@ impl Provider {
     /// unreadable one is refused (401 `INVALID_TOKEN`): the client chooses whether the token names
     /// one, so a member of another organisation would pass by leaving it out.
     ///
+    /// **Protected resource** ([`Provider::resource`], RFC 8707). Keycloak puts in `aud` what
+    /// its audience mappers add: a client ID (`Included Client Audience`), or any string such as
+    /// the resource URL (`Included Custom Audience`), per
+    /// <https://www.keycloak.org/docs/latest/server_admin/#_audience>. With `.resource(url)` both
+    /// are accepted: `client_id` and the canonical URL. Add a custom-audience mapper with the
+    /// exact URL for clients (MCP) that ask for the resource by its URL.
+    ///
     /// **DPoP.** Keycloak binds tokens with DPoP (supported since 26.4, a preview since 23), so
     /// refusals offer the `DPoP` challenge beside `Bearer`:
     /// <https://www.keycloak.org/docs/latest/server_admin/#_dpop-bound-tokens>,
@@ -108,6 +116,7 @@ impl Provider {
             IssuerMatch::Exact(vec![issuer]),
             KeySource::Discovery(discovery),
         )
+        .resource_binding(ResourceBinding::PresetAudience)
         .issues_dpop(true)
         .token_endpoints(endpoints)
         .algorithms([

@@ -4,6 +4,7 @@ use crate::keys::algorithm::Algorithm;
 use crate::keys::source::KeySource;
 use crate::provider::Provider;
 use crate::provider::endpoints::TokenEndpoints;
+use crate::provider::resource::ResourceBinding;
 use crate::token::claim_path::ClaimPath;
 
 impl Provider {
@@ -67,6 +68,12 @@ impl Provider {
             IssuerMatch::Exact(vec![issuer]),
             KeySource::Jwks(jwks),
         )
+        .resource_binding(ResourceBinding::Refused(
+            "Okta puts its authorization server's configured audience in aud whatever \
+                resource the client names: set that audience to the resource URL in Okta and use \
+                Provider::oidc(issuer).resource(url), or keep Provider::okta(issuer, audience) \
+                without .resource(..)",
+        ))
         .issues_dpop(true)
         .issuer_document(format!("{base}/.well-known/openid-configuration"))
         .algorithms([Algorithm::RS256])

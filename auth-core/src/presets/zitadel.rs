@@ -7,6 +7,7 @@ use crate::keys::algorithm::Algorithm;
 use crate::keys::source::KeySource;
 use crate::provider::Provider;
 use crate::provider::endpoints::TokenEndpoints;
+use crate::provider::resource::ResourceBinding;
 use crate::token::claim_path::ClaimPath;
 
 /// The claim naming the client a Zitadel token was issued to.
@@ -167,6 +168,10 @@ impl Provider {
             IssuerMatch::Exact(vec![issuer]),
             KeySource::Discovery(discovery),
         )
+        .resource_binding(ResourceBinding::Refused(
+            "Zitadel puts project and client IDs in aud, never a resource URL: keep \
+                Provider::zitadel(issuer, project_id) without .resource(..)",
+        ))
         .issues_dpop(false)
         .token_endpoints(endpoints)
         .algorithms([

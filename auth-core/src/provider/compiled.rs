@@ -39,6 +39,8 @@ pub(crate) struct CompiledProvider {
     pub(crate) dpop_required: bool,
     /// Can issue DPoP-bound tokens.
     pub(crate) issues_dpop: bool,
+    /// The protected resources (RFC 8707) its tokens are for, canonical.
+    pub(crate) resources: Vec<String>,
     /// The discovery document checked at startup, for a provider whose keys skip discovery.
     issuer_document: Option<IssuerDocument>,
 }
@@ -98,6 +100,7 @@ impl CompiledProvider {
             dpop_required: provider.dpop_required,
             issues_dpop: provider.issues_dpop,
             issuer_document,
+            resources: provider.resources,
             algorithms: provider.algorithms.candidates(),
             checks,
             mapping: provider.mapping,
@@ -114,6 +117,12 @@ impl CompiledProvider {
     /// The issuer a discovery document names: the configured issuer, or a multi-tenant template.
     pub(crate) fn issuer(&self) -> String {
         self.checks.issuer.discovery_issuer()
+    }
+
+    /// The authorization servers RFC 9728 metadata names for this provider: its issuer, or a
+    /// multi-tenant template's issuer for each accepted tenant.
+    pub(crate) fn authorization_servers(&self) -> Vec<String> {
+        self.checks.issuer.issuers()
     }
 
     /// The signature step for a token whose `iss` this provider accepts; returns the fingerprint

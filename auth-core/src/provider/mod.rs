@@ -10,6 +10,7 @@
 pub(crate) mod compiled;
 pub(crate) mod discovery;
 pub(crate) mod endpoints;
+pub(crate) mod resource;
 
 use std::time::Duration;
 
@@ -30,6 +31,7 @@ use crate::keys::source::KeySource;
 use crate::token::claim_path::{ClaimPath, Separator};
 use crate::token::source::TokenSource;
 use endpoints::TokenEndpoints;
+use resource::ResourceBinding;
 
 /// One identity provider's settings.
 ///
@@ -84,6 +86,10 @@ pub struct Provider {
     pub(crate) token_sources: Vec<TokenSource>,
     pub(crate) key_settings: KeySettings,
     pub(crate) endpoints: TokenEndpoints,
+    /// The protected resources (RFC 8707) this provider's tokens are for, canonical.
+    pub(crate) resources: Vec<String>,
+    /// How this provider's tokens name a resource in `aud` (the preset says).
+    pub(crate) resource_binding: ResourceBinding,
     /// Problems found while building, reported when the verifier is constructed.
     pub(crate) errors: Vec<ConfigError>,
 }
@@ -229,6 +235,8 @@ impl Provider {
             token_sources: vec![TokenSource::Bearer, TokenSource::WebSocketProtocol],
             key_settings: KeySettings::default(),
             endpoints: TokenEndpoints::default(),
+            resources: Vec::new(),
+            resource_binding: ResourceBinding::Url,
             errors: Vec::new(),
         }
     }
@@ -240,6 +248,79 @@ impl Provider {
             Some(AudienceRule::Aud(list)) => list.push(audience),
             _ => self.audience = Some(AudienceRule::Aud(vec![audience])),
         }
+        self
+    }
+
+    /// This provider's tokens are for the protected resource `url` (RFC 8707), the URL clients
+    /// call, e.g. `https://api.example.com/mcp`: the audience check accepts a token whose `aud`
+    /// holds the resource's canonical URL, compared as an exact string (a token for another
+    /// resource, a sub-path, or the same URL with a trailing slash is refused, as is a token
+    /// without `aud`). Call again for several resources of one provider.
+    ///
+    /// The URL is kept in canonical form (RFC 8707 §2, RFC 9728 §1.2): lowercase scheme and host,
+    /// no default port, no trailing slash (a bare origin is `https://api.example.com`). It must be
+    /// absolute `https://` (`http://` on loopback only) without query or fragment; anything else
+    /// is a [`ConfigError`] naming `resource` when the verifier is built.
+    ///
+    /// [`Provider::oidc`] needs no [`Provider::audience`] beside it. Presets whose provider names
+    /// the API by an identifier of its own keep accepting that identifier too, as each preset's
+    /// documentation says (Entra v2: the application's client ID; Keycloak: the client ID, and
+    /// the URL where an audience mapper adds it; Auth0: the API identifier); presets whose tokens
+    /// cannot be bound to a URL refuse the setting, saying what to use instead. The web layer
+    /// publishes each resource's metadata (RFC 9728) and points clients at it in challenges.
+    ///
+    /// ```
+    /// use auth_core::{Provider, Verifier};
+    ///
+    /// let provider = Provider::oidc("https://issuer.example.com")
+    ///     .resource("HTTPS://API.example.com/mcp/");
+    /// assert_eq!(provider.resources(), ["https://api.example.com/mcp"]);
+    /// let verifier = Verifier::new(provider).unwrap();
+    /// assert_eq!(verifier.protected_resources()[0].resource, "https://api.example.com/mcp");
+    ///
+    /// let fragment = Provider::oidc("https://i.example.com").resource("https://a.example.com/#x");
+    /// let err = Verifier::new(fragment).unwrap_err();
+    /// assert_eq!(err.setting, "Provider::oidc(issuer): resource");
+    /// ```
+    pub fn resource(mut self, url: &str) -> Provider {
+        let setting = format!("{}: resource", self.name);
+        if let ResourceBinding::Refused(why) = self.resource_binding {
+            self.errors.push(ConfigError::new(setting, why));
+            return self;
+        }
+        let canonical = match resource::canonical(&setting, url) {
+            Ok(canonical) => canonical,
+            Err(err) => {
+                self.errors.push(err);
+                return self;
+            }
+        };
+        match &mut self.audience {
+            None | Some(AudienceRule::Aud(_)) => {
+                if !self.resources.contains(&canonical) {
+                    self.resources.push(canonical.clone());
+                }
+                self = self.audience(canonical);
+            }
+            Some(AudienceRule::Claim(..) | AudienceRule::Skip) => {
+                self.errors.push(ConfigError::new(
+                    setting,
+                    "a resource binds tokens through aud, which this provider does not check \
+                     (audience_claim or skip_audience_check was called): remove that call, or \
+                     leave the resource out",
+                ));
+            }
+        }
+        self
+    }
+
+    /// The protected resources given to [`Provider::resource`], in canonical form.
+    pub fn resources(&self) -> &[String] {
+        &self.resources
+    }
+
+    pub(crate) fn resource_binding(mut self, binding: ResourceBinding) -> Provider {
+        self.resource_binding = binding;
         self
     }
 
@@ -894,6 +975,16 @@ impl Provider {
             }
             Some(rule) => rule.clone(),
         };
+        // RFC 8707 §2: a resource's tokens name it in `aud`; a later call that stopped checking
+        // `aud` would accept tokens for any resource.
+        if !self.resources.is_empty() && !matches!(audience, AudienceRule::Aud(_)) {
+            return Err(ConfigError::new(
+                format!("{}: resource", self.name),
+                "a resource binds tokens through aud, which this provider no longer checks \
+                 (audience_claim or skip_audience_check was called after resource): remove that \
+                 call, or leave the resource out",
+            ));
+        }
         if self.token_sources.is_empty() {
             return Err(ConfigError::new(
                 format!("{}: token_sources", self.name),
@@ -969,6 +1060,52 @@ mod tests {
             .validate()
             .unwrap_err();
         assert!(empty.problem.contains("empty audience"));
+    }
+
+    #[test]
+    fn a_resource_is_the_audience_and_presets_say_how_they_name_it() {
+        let oidc = Provider::oidc("https://i.example.com").resource("https://API.example.com/mcp/");
+        assert_eq!(oidc.resources(), ["https://api.example.com/mcp"]);
+        assert_eq!(
+            oidc.validate().unwrap().recipient.audience,
+            AudienceRule::Aud(vec!["https://api.example.com/mcp".into()])
+        );
+        // Entra v2 keeps the application's client ID beside the URL; v1 refuses.
+        let entra = Provider::entra("72f988bf-86f1-41af-91ab-2d7cd011db47", "app-id")
+            .resource("https://api.example.com/mcp");
+        assert_eq!(
+            entra.validate().unwrap().recipient.audience,
+            AudienceRule::Aud(vec![
+                "app-id".into(),
+                "api://app-id".into(),
+                "https://api.example.com/mcp".into()
+            ])
+        );
+        let v1 = Provider::entra_v1("72f988bf-86f1-41af-91ab-2d7cd011db47", "app-id")
+            .resource("https://api.example.com/mcp");
+        assert!(v1.validate().unwrap_err().setting.ends_with(": resource"));
+        for refused in [
+            Provider::cognito("eu-west-1", "eu-west-1_abc", "client"),
+            Provider::okta("https://x.okta.com/oauth2/default", "api://default"),
+            Provider::clerk("https://clerk.example.com", ["https://app.example.com"]),
+        ] {
+            let err = refused
+                .resource("https://api.example.com/mcp")
+                .validate()
+                .unwrap_err();
+            assert!(err.setting.ends_with(": resource"), "{err}");
+        }
+        // Turning the aud check off after naming a resource would accept any resource's tokens.
+        let skipped = Provider::oidc("https://i.example.com")
+            .resource("https://api.example.com/mcp")
+            .skip_audience_check();
+        let err = skipped.validate().unwrap_err();
+        assert_eq!(err.setting, "Provider::oidc(issuer): resource");
+        let bad = Provider::oidc("https://i.example.com").resource("http://api.example.com/mcp");
+        assert_eq!(
+            bad.validate().unwrap_err().setting,
+            "Provider::oidc(issuer): resource"
+        );
     }
 
     #[test]
