@@ -34,7 +34,7 @@ use auth_actix::testing::TestIssuer;
 use auth_actix::{Identity, JwtAuth, Provider, Rule, Verified};
 use examples::Demo;
 use examples::server::{listen_on, log_decisions};
-use examples::settings::{address, cannot_listen, named, setting};
+use examples::settings::{address, cannot_listen, named_by, setting};
 use serde_json::{Value, json};
 
 /// The protocol revisions this server speaks; `initialize` echoes the client's if it is one of
@@ -271,22 +271,28 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let listener = TcpListener::bind(bind).map_err(cannot_listen("BIND", bind))?;
     let bound = listener.local_addr().map_err(cannot_listen("BIND", bind))?;
     let resource = setting("AUTH_RESOURCE").unwrap_or_else(|| format!("http://{bound}/mcp"));
-    let origin = origin_of(&resource).map_err(named("AUTH_RESOURCE"))?;
-
     let (provider, demo) = match setting("AUTH_ISSUER") {
-        Some(issuer) => (Provider::oidc(issuer).audience(resource.clone()), None),
+        Some(issuer) => (Provider::oidc(issuer).resource(&resource), None),
         None => {
             let demo = Demo::start("mcp", bound).await?;
-            demo.issuer()
-                .add_resource(&resource, ["mcp:tools", "mcp:admin"]);
-            let provider = Provider::oidc(demo.issuer().issuer()).audience(resource.clone());
+            let provider = Provider::oidc(demo.issuer().issuer()).resource(&resource);
             (provider, Some(demo))
         }
     };
-    let auth = JwtAuth::new(provider).map_err(named("AUTH_ISSUER / AUTH_RESOURCE"))?;
-    auth.warm_up()
-        .await
-        .map_err(named("AUTH_ISSUER / AUTH_RESOURCE"))?;
+    // Checked and made canonical (RFC 8707 §2) by the provider; refused here naming the variable.
+    let auth = JwtAuth::new(provider).map_err(named_by(variable))?;
+    let resource = auth
+        .verifier()
+        .protected_resources()
+        .first()
+        .map(|protected| protected.resource.clone())
+        .ok_or("AUTH_RESOURCE: no resource configured")?;
+    if let Some(demo) = &demo {
+        demo.issuer()
+            .add_resource(&resource, ["mcp:tools", "mcp:admin"]);
+    }
+    auth.warm_up().await.map_err(named_by(variable))?;
+    let origin = origin_of(&resource);
 
     let endpoint = Endpoint { origin };
     let path = resource_path(&resource);
@@ -307,17 +313,21 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     Ok(())
 }
 
-/// The origin (`scheme://host[:port]`) of the resource URL: what a browser's `Origin` names.
-fn origin_of(resource: &str) -> Result<String, String> {
-    let (scheme, rest) = resource
-        .split_once("://")
-        .ok_or("write the absolute URL clients call, e.g. https://mcp.example.com/mcp")?;
-    let authority = rest.split(['/', '?', '#']).next().unwrap_or_default();
-    Ok(format!(
-        "{}://{}",
-        scheme.to_ascii_lowercase(),
-        authority.to_ascii_lowercase()
-    ))
+/// The variable that sets what a refused setting is about.
+fn variable(setting: &str) -> &'static str {
+    if setting.ends_with("resource") {
+        "AUTH_RESOURCE"
+    } else {
+        "AUTH_ISSUER"
+    }
+}
+
+/// The origin (`scheme://host[:port]`) of the canonical resource URL: what a browser's `Origin`
+/// names.
+fn origin_of(resource: &str) -> String {
+    let (scheme, rest) = resource.split_once("://").unwrap_or(("", resource));
+    let authority = rest.split('/').next().unwrap_or_default();
+    format!("{scheme}://{authority}")
 }
 
 /// The path of the resource URL, where the endpoint is routed (`/` for a bare origin).
