@@ -1,6 +1,7 @@
 //! `JwtAuth`: the configured verifier plus how requests are authenticated, built once and cloned
 //! into the middleware ([`middleware`](crate::middleware) handles the requests) or app data.
 
+use std::collections::BTreeSet;
 use std::sync::Arc;
 
 use actix_web::HttpResponse;
@@ -81,6 +82,12 @@ pub(crate) struct Config {
     pub(crate) cors: Option<preflight::CorsFactory>,
     /// Whether a preflight answered without CORS headers was warned about yet.
     pub(crate) preflight_warning: preflight::PreflightWarning,
+    /// RFC 9728 `resource_name`.
+    pub(crate) resource_name: Option<String>,
+    /// RFC 9728 `resource_documentation`.
+    pub(crate) resource_documentation: Option<String>,
+    /// Scopes for `scopes_supported` no guard attribute registers (hand-written rules).
+    pub(crate) extra_scopes: BTreeSet<String>,
 }
 
 /// The `algs` of a `DPoP` challenge: the accepted proof algorithms, space-separated.
@@ -131,6 +138,9 @@ impl JwtAuth {
             #[cfg(feature = "cors")]
             cors: None,
             preflight_warning: preflight::PreflightWarning::default(),
+            resource_name: None,
+            resource_documentation: None,
+            extra_scopes: BTreeSet::new(),
         };
         JwtAuth {
             verifier,
@@ -382,6 +392,72 @@ impl JwtAuth {
         return self.config.cors.is_some();
         #[cfg(not(feature = "cors"))]
         return false;
+    }
+
+    /// A human-readable name for the protected resources' metadata (RFC 9728 §2 `resource_name`),
+    /// e.g. `"Orders MCP server"`. Metadata is served for every resource given to
+    /// [`Provider::resource`]: at `/.well-known/oauth-protected-resource` followed by the
+    /// resource's path (§3.1), before any authentication and whatever [`JwtAuth::skip`] and
+    /// [`JwtAuth::public`] say (a `GET` or `HEAD`; `Cache-Control: public, max-age=3600`).
+    ///
+    /// ```
+    /// use actix_web::{test, web, App};
+    /// use auth_actix::testing::TestIssuer;
+    /// use auth_actix::JwtAuth;
+    ///
+    /// # #[actix_web::main] async fn main() {
+    /// let issuer = TestIssuer::start().await;
+    /// let provider = issuer.provider().resource("https://api.example.com/mcp");
+    /// let auth = JwtAuth::new(provider).unwrap().resource_name("Orders MCP server");
+    /// let app = App::new().wrap(auth).route("/mcp", web::post().to(|| async { "" }));
+    /// let app = test::init_service(app).await;
+    /// let req = test::TestRequest::get().uri("/.well-known/oauth-protected-resource/mcp");
+    /// let doc: serde_json::Value = test::call_and_read_body_json(&app, req.to_request()).await;
+    /// assert_eq!(doc["resource"], "https://api.example.com/mcp");
+    /// assert_eq!(doc["authorization_servers"][0], issuer.issuer());
+    /// assert_eq!(doc["resource_name"], "Orders MCP server");
+    /// # }
+    /// ```
+    pub fn resource_name(mut self, name: &str) -> JwtAuth {
+        Arc::make_mut(&mut self.config).resource_name = Some(name.to_owned());
+        self
+    }
+
+    /// A page documenting the protected resources, for their metadata (RFC 9728 §2
+    /// `resource_documentation`): an absolute `https://` URL (`http://` on loopback).
+    pub fn resource_documentation(mut self, url: &str) -> Result<JwtAuth, ConfigError> {
+        let bad = |problem: String| ConfigError {
+            setting: "JwtAuth::resource_documentation".to_owned(),
+            problem,
+        };
+        let parsed = url::Url::parse(url)
+            .map_err(|err| bad(format!("{url:?} is not an absolute URL ({err})")))?;
+        let loopback = matches!(parsed.host_str(), Some("localhost" | "127.0.0.1" | "[::1]"));
+        if parsed.scheme() != "https" && !(parsed.scheme() == "http" && loopback) {
+            return Err(bad(format!(
+                "{url:?}: write an https:// URL, e.g. https://docs.example.com/api"
+            )));
+        }
+        Arc::make_mut(&mut self.config).resource_documentation = Some(url.to_owned());
+        Ok(self)
+    }
+
+    /// Scopes the protected-resource metadata lists in `scopes_supported` (RFC 9728 §2) beside
+    /// those of the registered guards: every `#[require_scope]` (and attribute naming scopes)
+    /// registers its own, and so does every [`Authorize::any_scope`](crate::Authorize::any_scope)
+    /// or `all_scopes` when built; name here the scopes of hand-written rules
+    /// ([`Require<R>`](crate::Require) with your own [`NamedRule`](crate::NamedRule),
+    /// [`authorize`](crate::authorize) calls). The document lists the union, sorted, without
+    /// repeats, and leaves the member out when there is none.
+    pub fn scopes_supported<I, S>(mut self, scopes: I) -> JwtAuth
+    where
+        I: IntoIterator<Item = S>,
+        S: Into<String>,
+    {
+        Arc::make_mut(&mut self.config)
+            .extra_scopes
+            .extend(scopes.into_iter().map(Into::into));
+        self
     }
 
     /// The realm named in `WWW-Authenticate` (default `api`).

@@ -74,6 +74,7 @@ pub use extract::optional::Optional;
 pub use extract::require::Require;
 pub use extract::verified::Verified;
 pub use guard::authorize::Authorize;
+pub use guard::in_handler::authorize;
 pub use guard::role_enum::RoleEnum;
 pub use guard::role_resolver::{ResolveError, RoleRequest, RoleResolver};
 pub use guard::rule::{NamedRule, Rule};

@@ -4,8 +4,23 @@
 
 use std::marker::PhantomData;
 
+use crate::extract::require::Require;
 use crate::guard::role_enum::RoleEnum;
 use crate::guard::rule::{NamedRule, Rule};
+
+pub use crate::guard::scope_registry::RegisteredRule;
+/// The registry guard attributes submit their rules to (`scopes_supported`).
+pub use inventory;
+
+/// The rule of a guard type an attribute wrote (`Require<R>`), for the registry.
+pub trait GuardRule {
+    /// The rule.
+    const RULE: Rule;
+}
+
+impl<R: NamedRule> GuardRule for Require<R> {
+    const RULE: Rule = R::RULE;
+}
 
 /// A name known at compile time.
 pub trait Name {

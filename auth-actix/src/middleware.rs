@@ -17,8 +17,10 @@ pub use crate::guard::authorize::AuthorizeMiddleware;
 use crate::jwt_auth::JwtAuth;
 use crate::request::paths::Access;
 use crate::request::preflight;
+use crate::request::resource;
 use crate::request::token;
 use crate::response::audit;
+use crate::response::resource_metadata;
 use crate::state::verify::verify_request;
 use crate::state::{AuthState, RequestAuth};
 
@@ -135,6 +137,19 @@ where
         let service = Rc::clone(&self.service);
         let auth = self.auth.clone();
         async move {
+            // RFC 9728 §3: a resource's metadata is for clients that hold no token yet, so it is
+            // answered before anything else, whatever `skip` and `public` say, and never reaches
+            // the application; a preflight for it is answered as any other.
+            let resources = auth.verifier.protected_resources();
+            if let Some(resource) =
+                resource::metadata_of(resources, &auth.config.origins, req.path())
+            {
+                if preflight::is_preflight(req.request()) {
+                    return Ok(answer_preflight(req, &auth).map_into_right_body());
+                }
+                let answer = resource_metadata::answer(req.request(), &auth, resource);
+                return Ok(req.into_response(answer).map_into_right_body());
+            }
             let access = auth.config.paths.access(req.path());
             // Nothing reaches the application unauthenticated because of its shape: a preflight
             // is answered here unless the path is skipped (the application then sees everything).

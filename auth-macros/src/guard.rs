@@ -159,6 +159,18 @@ fn try_expand(kind: Kind, args: TokenStream, item: TokenStream) -> syn::Result<T
     );
     let argument: FnArg = syn::parse_quote!(#name: #guard_type);
     function.sig.inputs.insert(0, argument);
+    if kind == Kind::Scope {
+        // RFC 9728 `scopes_supported` lists the scopes registered guards ask for: submitted here,
+        // where the attribute is (an item inside the body works in an `impl` block too).
+        let submit: syn::Stmt = syn::parse_quote! {
+            ::auth_actix::macro_support::inventory::submit! {
+                ::auth_actix::macro_support::RegisteredRule(
+                    &<#guard_type as ::auth_actix::macro_support::GuardRule>::RULE
+                )
+            }
+        };
+        function.block.stmts.insert(0, submit);
+    }
     Ok(function.into_token_stream())
 }
 

@@ -11,7 +11,7 @@ use auth_core::{AuthError, Identity, IdentityKind};
 use crate::guard::role_resolver::decoded;
 use crate::response::rejection::AuthRejection;
 use crate::state::Authenticated;
-use crate::state::refusal::{refuse_anonymous, refuse_request};
+use crate::state::refusal::{RouteScopes, refuse_anonymous, refuse_request};
 
 /// What a guard asks of the caller: roles, organisation roles or scopes, any or all of a list; or
 /// that the caller be a person or a machine. The names are `'static`,
@@ -392,13 +392,17 @@ impl Rule {
         req: &HttpRequest,
         caller: Option<Authenticated>,
     ) -> Result<Arc<Identity>, AuthRejection> {
-        admit(
-            req,
-            caller,
-            self.org_param,
-            |identity| self.kind.allows(identity, self.names.iter().copied()),
-            |identity| self.describe(identity),
-        )
+        // A refusal's challenge names the scopes this rule asks for (RFC 6750 §3, RFC 9728 §5.1).
+        let scopes = self.is_scope().then(|| self.names.join(" "));
+        RouteScopes::around(req, scopes, || {
+            admit(
+                req,
+                caller,
+                self.org_param,
+                |identity| self.kind.allows(identity, self.names.iter().copied()),
+                |identity| self.describe(identity),
+            )
+        })
     }
 }
 

@@ -1,6 +1,7 @@
 //! Refusals rendered as responses: the JSON body, `WWW-Authenticate` (RFC 6750 §3) and
 //! `Retry-After`.
 
+use std::borrow::Cow;
 use std::fmt;
 use std::sync::Arc;
 
@@ -53,6 +54,18 @@ pub struct AuthRejection {
     realm: Arc<str>,
     handler: Option<ErrorHandler>,
     dpop: Option<Box<DpopChallenge>>,
+    resource: Option<Box<ResourceChallenge>>,
+}
+
+/// What challenges say about the protected resource a refused request belongs to (RFC 9728 §5.1,
+/// RFC 6750 §3, MCP authorization 2025-11-25), in every challenge.
+#[derive(Clone, Debug)]
+pub(crate) struct ResourceChallenge {
+    /// The resource's metadata URL, `resource_metadata`.
+    pub(crate) metadata_url: String,
+    /// The scopes the route asks for, else the resource's `scopes_supported`, space-separated;
+    /// `None` rather than an empty `scope` (the MCP TypeScript SDK would read `""` literally).
+    pub(crate) scope: Option<String>,
 }
 
 /// What the `DPoP` challenge (RFC 9449 §7.1) says beside the `Bearer` one.
@@ -81,7 +94,14 @@ impl AuthRejection {
             realm,
             handler,
             dpop: dpop.map(Box::new),
+            resource: None,
         }
+    }
+
+    /// The same refusal pointing clients at the protected resource the request belongs to.
+    pub(crate) fn for_resource(mut self, resource: Option<ResourceChallenge>) -> Self {
+        self.resource = resource.map(Box::new);
+        self
     }
 
     /// Why the request was refused (for logs; the client sees only the code's safe message).
@@ -113,28 +133,36 @@ impl AuthRejection {
     /// `insufficient_scope` when the caller lacks a role or scope, `invalid_dpop_proof` or
     /// `use_dpop_nonce` for a proof, a bare challenge when no token came. The scheme the token came
     /// with carries the error; `Bearer` always comes first, as some clients (the MCP TypeScript
-    /// SDK) read only the first challenge.
+    /// SDK) read only the first. On a configured protected resource, every challenge also carries
+    /// `scope` (RFC 6750 §3) and `resource_metadata` (RFC 9728 §5.1). Every value is quoted, one
+    /// space follows the scheme, and no value holds `=` or a quote (the SDK finds parameters with
+    /// a regular expression over the whole header).
     fn www_authenticate(&self) -> Vec<String> {
-        let realm = &self.realm;
-        let error = match self.code() {
-            ErrorCode::Unauthorized => None,
-            ErrorCode::InvalidToken | ErrorCode::TokenExpired => Some("invalid_token"),
-            ErrorCode::Forbidden => Some("insufficient_scope"),
-            ErrorCode::InvalidDpopProof => Some("invalid_dpop_proof"),
-            ErrorCode::UseDpopNonce => Some("use_dpop_nonce"),
-            ErrorCode::AuthUnavailable | ErrorCode::Internal => return Vec::new(),
+        let Some(error_params) = self.error_parameters() else {
+            return Vec::new();
         };
-        let error = error.map(|error| {
-            format!(
-                ", error=\"{error}\", error_description=\"{}\"",
-                self.error.description()
-            )
-        });
+        let mut shared = Vec::new();
+        if let Some(resource) = &self.resource {
+            if let Some(scope) = &resource.scope {
+                shared.push(("scope", scope.as_str()));
+            }
+            shared.push(("resource_metadata", resource.metadata_url.as_str()));
+        }
+        let realm = [("realm", &*self.realm)];
+        let challenge = |scheme: &str, params: &[(&str, &str)]| {
+            let params: Vec<String> = params
+                .iter()
+                .map(|(name, value)| format!("{name}=\"{value}\""))
+                .collect();
+            format!("{scheme} {}", params.join(", "))
+        };
+        let error_params: Vec<(&str, &str)> = error_params
+            .iter()
+            .map(|(name, value)| (*name, value.as_ref()))
+            .collect();
         let Some(dpop) = &self.dpop else {
-            return vec![format!(
-                "Bearer realm=\"{realm}\"{}",
-                error.unwrap_or_default()
-            )];
+            let params = [&realm[..], &error_params, &shared].concat();
+            return vec![challenge("Bearer", &params)];
         };
         let on_dpop = dpop.presented
             || matches!(
@@ -143,20 +171,33 @@ impl AuthRejection {
                     | AuthError::UseDpopNonce
                     | AuthError::DpopBinding(_)
             );
-        let (bearer_error, dpop_error) = match on_dpop {
-            true => (None, error),
-            false => (error, None),
+        let (bearer_error, dpop_error): (&[_], &[_]) = match on_dpop {
+            true => (&[], &error_params),
+            false => (&error_params, &[]),
         };
-        let bearer = format!(
-            "Bearer realm=\"{realm}\"{}",
-            bearer_error.unwrap_or_default()
-        );
-        let dpop = format!(
-            "DPoP realm=\"{realm}\"{}, algs=\"{}\"",
-            dpop_error.unwrap_or_default(),
-            dpop.algs
-        );
-        vec![bearer, dpop]
+        let algs = [("algs", &*dpop.algs)];
+        vec![
+            challenge("Bearer", &[&realm[..], bearer_error, &shared].concat()),
+            challenge("DPoP", &[&realm[..], dpop_error, &algs, &shared].concat()),
+        ]
+    }
+
+    /// The parameters naming what went wrong, for the challenge of the scheme the token came with
+    /// (none when no token came); `None` when the refusal carries no challenge at all (503, 500).
+    /// One place, so another kind of refusal adds its parameters here.
+    fn error_parameters(&self) -> Option<Vec<(&'static str, Cow<'static, str>)>> {
+        let error = match self.code() {
+            ErrorCode::Unauthorized => return Some(Vec::new()),
+            ErrorCode::InvalidToken | ErrorCode::TokenExpired => "invalid_token",
+            ErrorCode::Forbidden => "insufficient_scope",
+            ErrorCode::InvalidDpopProof => "invalid_dpop_proof",
+            ErrorCode::UseDpopNonce => "use_dpop_nonce",
+            ErrorCode::AuthUnavailable | ErrorCode::Internal => return None,
+        };
+        Some(vec![
+            ("error", Cow::Borrowed(error)),
+            ("error_description", Cow::Borrowed(self.error.description())),
+        ])
     }
 }
 

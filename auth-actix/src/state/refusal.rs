@@ -4,12 +4,14 @@
 use std::sync::Arc;
 
 use actix_web::{HttpMessage, HttpRequest};
-use auth_core::{AuthError, UnverifiedClaims, UnverifiedHeader};
+use auth_core::{AuthError, ErrorCode, UnverifiedClaims, UnverifiedHeader};
 
 use crate::jwt_auth::JwtAuth;
+use crate::request::resource;
 use crate::request::token::FoundToken;
 use crate::response::audit::RefusalRecord;
-use crate::response::rejection::{AuthRejection, DEFAULT_REALM, DpopChallenge};
+use crate::response::rejection::{AuthRejection, DEFAULT_REALM, DpopChallenge, ResourceChallenge};
+use crate::response::resource_metadata;
 use crate::state::{AuthState, Authenticated, RequestAuth, jwt_auth, set_state};
 
 /// Refuses with `error`: the one place a refusal is built, with the decision log's record of it.
@@ -17,12 +19,13 @@ use crate::state::{AuthState, Authenticated, RequestAuth, jwt_auth, set_state};
 /// refused, if any; `token` the refused token, when its own verification refused it (its claimed
 /// header and claims are read again only here, so admitted requests never pay for them).
 pub(crate) fn refuse(
+    req: &HttpRequest,
     auth: Option<&JwtAuth>,
     error: AuthError,
     caller: Option<Authenticated>,
     token: Option<&FoundToken>,
 ) -> RefusalRecord {
-    let rejection = rejection(auth, error, token.is_some_and(|token| token.dpop));
+    let rejection = rejection(req, auth, error, token.is_some_and(|token| token.dpop));
     // The configured issuer: the one the refused token names, else the provider that accepted
     // the verified caller.
     let issuer = auth
@@ -40,8 +43,14 @@ pub(crate) fn refuse(
 
 /// The refusal of `error` as `auth` renders it (without one, in the default realm): a token sent
 /// with the DPoP scheme (`dpop`) or another way. It offers the `DPoP` challenge only where a
-/// configured provider can issue DPoP-bound tokens.
-pub(crate) fn rejection(auth: Option<&JwtAuth>, error: AuthError, dpop: bool) -> AuthRejection {
+/// configured provider can issue DPoP-bound tokens, and points at the protected resource `req`
+/// belongs to, if any.
+pub(crate) fn rejection(
+    req: &HttpRequest,
+    auth: Option<&JwtAuth>,
+    error: AuthError,
+    dpop: bool,
+) -> AuthRejection {
     let Some(auth) = auth else {
         return AuthRejection::new(error, Arc::from(DEFAULT_REALM), None, None);
     };
@@ -53,12 +62,66 @@ pub(crate) fn rejection(auth: Option<&JwtAuth>, error: AuthError, dpop: bool) ->
         presented: dpop,
         nonce,
     });
+    let resource = resource_challenge(req, auth, &error);
     AuthRejection::new(
         error,
         Arc::clone(&auth.config.realm),
         auth.config.error_handler.clone(),
         challenge,
     )
+    .for_resource(resource)
+}
+
+/// The scopes of the rule a guard refused a request by, for the challenge's `scope`: kept in the
+/// request's extensions by the guard just before it refuses.
+pub(crate) struct RouteScopes(pub(crate) String);
+
+impl RouteScopes {
+    /// Runs a guard's check, keeping the scopes it names (none for a guard about roles) where a
+    /// refusal built meanwhile finds them; they are gone again once the check admitted the caller.
+    pub(crate) fn around<T, E>(
+        req: &HttpRequest,
+        scopes: Option<String>,
+        check: impl FnOnce() -> Result<T, E>,
+    ) -> Result<T, E> {
+        let Some(scopes) = scopes else {
+            return check();
+        };
+        req.extensions_mut().insert(RouteScopes(scopes));
+        let outcome = check();
+        if outcome.is_ok() {
+            req.extensions_mut().remove::<RouteScopes>();
+        }
+        outcome
+    }
+}
+
+/// What the challenges say about the protected resource `req` belongs to (the longest resource
+/// path prefixing its path; RFC 9728 §5.1): its metadata URL, and `scope` (RFC 6750 §3): the
+/// refusing rule's scopes, else, for a 401, the resource's `scopes_supported`. A 403 names every
+/// scope its rule names, or none when the rule is about roles.
+fn resource_challenge(
+    req: &HttpRequest,
+    auth: &JwtAuth,
+    error: &AuthError,
+) -> Option<ResourceChallenge> {
+    let resources = auth.verifier.protected_resources();
+    let resource = resource::owning(resources, &auth.config.origins, req.path())?;
+    let route = req
+        .extensions()
+        .get::<RouteScopes>()
+        .map(|scopes| scopes.0.clone());
+    let scope = match error.code() {
+        ErrorCode::Forbidden => route,
+        _ => route.or_else(|| {
+            let supported = resource_metadata::scopes_supported(auth);
+            (!supported.is_empty()).then(|| supported.join(" "))
+        }),
+    };
+    Some(ResourceChallenge {
+        metadata_url: resource.metadata_url(),
+        scope: scope.filter(|scope| !scope.is_empty()),
+    })
 }
 
 /// Refuses the request where an extractor or guard decides, and records the refusal as its
@@ -68,7 +131,7 @@ pub(crate) fn refuse_request(
     error: AuthError,
     caller: Option<Authenticated>,
 ) -> AuthRejection {
-    let refusal = refuse(jwt_auth(req).as_ref(), error, caller, None);
+    let refusal = refuse(req, jwt_auth(req).as_ref(), error, caller, None);
     let rejection = refusal.rejection().clone();
     set_state(req, AuthState::Refused(refusal));
     rejection

@@ -39,7 +39,7 @@ pub(crate) async fn authenticate(
             // when it ends.
             Step::Reentrant => {
                 let error = AuthError::Internal(REENTRANT.to_owned());
-                return Err(rejection(jwt_auth(req).as_ref(), error, false));
+                return Err(rejection(req, jwt_auth(req).as_ref(), error, false));
             }
             Step::Wait(done) => {
                 let mut notified = std::pin::pin!(done.notified());
@@ -100,7 +100,7 @@ async fn resolve(req: &HttpRequest, auth: &JwtAuth, token: Arc<VerifiedToken>) {
         // Whatever it made of the refusal, the resolver cannot have seen the caller it asked for.
         _ if run.reentered.get() => {
             let error = AuthError::Internal(REENTRANT.to_owned());
-            AuthState::Refused(refuse(Some(auth), error, identity(), None))
+            AuthState::Refused(refuse(req, Some(auth), error, identity(), None))
         }
         (_, Some(param)) => {
             let reason = format!(
@@ -110,7 +110,7 @@ async fn resolve(req: &HttpRequest, auth: &JwtAuth, token: Arc<VerifiedToken>) {
                  #[require_role] or Require"
             );
             let error = AuthError::Internal(reason);
-            AuthState::Refused(refuse(Some(auth), error, identity(), None))
+            AuthState::Refused(refuse(req, Some(auth), error, identity(), None))
         }
         (Ok(extra), None) => {
             let mut identity = token.identity().clone();
@@ -125,7 +125,7 @@ async fn resolve(req: &HttpRequest, auth: &JwtAuth, token: Arc<VerifiedToken>) {
                 ResolveError::Unavailable(reason) => AuthError::RolesUnavailable(reason),
                 ResolveError::Failed(reason) => AuthError::Internal(reason),
             };
-            AuthState::Refused(refuse(Some(auth), error, identity(), None))
+            AuthState::Refused(refuse(req, Some(auth), error, identity(), None))
         }
     };
     lead.finish(state);

@@ -28,7 +28,7 @@ pub(crate) async fn verify_request(
     };
     let token = match token {
         Ok(token) => token,
-        Err(error) => return AuthState::Refused(refuse(Some(auth), error, None, None)),
+        Err(error) => return AuthState::Refused(refuse(req, Some(auth), error, None, None)),
     };
     // A cookie is sent with any site's requests: it authenticates same-site requests only. It did
     // not come from this request's sender, so it is no bad token to refuse where anonymous
@@ -39,7 +39,7 @@ pub(crate) async fn verify_request(
         return if anonymous_welcome {
             AuthState::Anonymous(Some(error))
         } else {
-            AuthState::Refused(refuse(Some(auth), error, None, None))
+            AuthState::Refused(refuse(req, Some(auth), error, None, None))
         };
     }
     let outcome = if token.dpop {
@@ -67,6 +67,6 @@ pub(crate) async fn verify_request(
     };
     match outcome {
         Ok(verified) => AuthState::verified(auth, verified),
-        Err(error) => AuthState::Refused(refuse(Some(auth), error, None, Some(&token))),
+        Err(error) => AuthState::Refused(refuse(req, Some(auth), error, None, Some(&token))),
     }
 }
