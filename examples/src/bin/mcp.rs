@@ -31,7 +31,7 @@ use std::net::TcpListener;
 use actix_web::http::header;
 use actix_web::{HttpRequest, HttpResponse, web};
 use auth_actix::testing::TestIssuer;
-use auth_actix::{Identity, JwtAuth, Provider, Rule, Verified};
+use auth_actix::{AuthRejection, Identity, JwtAuth, Provider, Rule, Verified, authorize};
 use examples::Demo;
 use examples::server::{listen_on, log_decisions};
 use examples::settings::{address, cannot_listen, named_by, setting};
@@ -71,47 +71,56 @@ struct Endpoint {
     origin: String,
 }
 
-/// `POST /mcp`: one JSON-RPC message.
-async fn post(req: HttpRequest, body: web::Bytes, endpoint: web::Data<Endpoint>) -> HttpResponse {
+/// What the handlers answer: a refusal renders itself, with the challenge a client follows.
+type Reply = Result<HttpResponse, AuthRejection>;
+
+/// `POST /mcp`: one JSON-RPC message. `JwtAuth` has admitted a valid token for this resource;
+/// what the message asks decides which scopes it needs.
+async fn post(req: HttpRequest, body: web::Bytes, endpoint: web::Data<Endpoint>) -> Reply {
     if let Err(refused) = transport_checks(&req, &endpoint) {
-        return refused;
+        return Ok(refused);
     }
-    let message: Value = match serde_json::from_slice(&body) {
-        Ok(message) => message,
-        Err(_) => return rpc_failure(None, PARSE_ERROR, "Parse error"),
+    let Ok(message) = serde_json::from_slice::<Value>(&body) else {
+        return Ok(rpc_failure(None, PARSE_ERROR, "Parse error"));
     };
     let Some(object) = message.as_object() else {
         // Batches were removed in 2025-06-18.
-        return rpc_failure(None, INVALID_REQUEST, "one JSON-RPC object per request");
+        return Ok(rpc_failure(
+            None,
+            INVALID_REQUEST,
+            "one JSON-RPC object per request",
+        ));
     };
     let id = object.get("id").filter(|id| id.is_string() || id.is_i64());
     let Some(method) = object.get("method").and_then(Value::as_str) else {
-        // A response to a request of ours (we send none) or a stray message: accepted, unread.
-        return if id.is_some() && (object.contains_key("result") || object.contains_key("error")) {
+        // A response to a request of ours (this server sends none): accepted, unread.
+        let response = object.contains_key("result") || object.contains_key("error");
+        return Ok(if id.is_some() && response {
             HttpResponse::Accepted().finish()
         } else {
             rpc_failure(None, INVALID_REQUEST, "no method")
-        };
+        });
     };
     let Some(id) = id.cloned() else {
         if object.contains_key("id") {
             // MCP: a request id is a string or an integer, never null.
-            return rpc_failure(None, INVALID_REQUEST, "id must be a string or an integer");
+            let why = "id must be a string or an integer";
+            return Ok(rpc_failure(None, INVALID_REQUEST, why));
         }
         // A notification (notifications/initialized, cancelled, ...): nothing to answer.
-        return HttpResponse::Accepted().finish();
+        return Ok(HttpResponse::Accepted().finish());
     };
     let params = object.get("params").cloned().unwrap_or(Value::Null);
-    match method {
+    Ok(match method {
         "initialize" => rpc_result(id, initialize(&params)),
         "ping" => rpc_result(id, json!({})),
-        "tools/list" => match authorize(&req, &TOOLS).await {
-            Ok(_) => rpc_result(id, json!({ "tools": tool_list() })),
-            Err(refused) => refused,
-        },
-        "tools/call" => call(&req, id, &params).await,
+        "tools/list" => {
+            authorize(&req, &TOOLS).await?;
+            rpc_result(id, json!({ "tools": tool_list() }))
+        }
+        "tools/call" => call(&req, id, &params).await?,
         _ => rpc_failure(Some(id), METHOD_NOT_FOUND, "Method not found"),
-    }
+    })
 }
 
 /// `GET` (the server-sent event stream) and `DELETE` (ending a session) of `/mcp`: neither is
@@ -195,52 +204,39 @@ fn tool_list() -> Value {
     ])
 }
 
-/// `tools/call`: the tool the body names decides the rule, so the handler applies it itself.
-async fn call(req: &HttpRequest, id: Value, params: &Value) -> HttpResponse {
+/// `tools/call`: the tool the body names decides the rule, so the handler applies it itself
+/// (MCP 2025-11-25, "Scope Challenge Handling": 403 `insufficient_scope` naming every scope the
+/// call needs).
+async fn call(req: &HttpRequest, id: Value, params: &Value) -> Reply {
     let Some(name) = params.get("name").and_then(Value::as_str) else {
-        return rpc_failure(Some(id), INVALID_PARAMS, "params.name is missing");
-    };
-    let rule = match name {
-        "whoami" => TOOLS,
-        "admin_reset" => ADMIN,
-        "sensitive_report" => TOOLS,
-        _ => return rpc_failure(Some(id), INVALID_PARAMS, "Unknown tool"),
-    };
-    let identity = match authorize(req, &rule).await {
-        Ok(identity) => identity,
-        Err(refused) => return refused,
+        return Ok(rpc_failure(
+            Some(id),
+            INVALID_PARAMS,
+            "params.name is missing",
+        ));
     };
     let text = match name {
-        "whoami" => json!({
-            "subject": identity.subject,
-            "issuer": identity.issuer,
-            "scopes": identity.scopes,
-        })
-        .to_string(),
-        "admin_reset" => format!("demo state reset by {}", identity.subject),
-        _ => format!(
-            "sensitive report for {}: nothing to report",
-            identity.subject
-        ),
+        "whoami" => {
+            let caller = authorize(req, &TOOLS).await?;
+            json!({
+                "subject": caller.subject,
+                "issuer": caller.issuer,
+                "scopes": caller.scopes,
+            })
+            .to_string()
+        }
+        "admin_reset" => {
+            let caller = authorize(req, &ADMIN).await?;
+            format!("demo state reset by {}", caller.subject)
+        }
+        "sensitive_report" => {
+            let caller = authorize(req, &TOOLS).await?;
+            format!("sensitive report for {}: nothing to report", caller.subject)
+        }
+        _ => return Ok(rpc_failure(Some(id), INVALID_PARAMS, "Unknown tool")),
     };
-    rpc_result(
-        id,
-        json!({ "content": [{ "type": "text", "text": text }], "isError": false }),
-    )
-}
-
-/// Admits the request if its token satisfies `rule`, else the refusal to send as is (401 or 403
-/// with the challenge the client follows).
-async fn authorize(req: &HttpRequest, rule: &Rule) -> Result<Verified<Identity>, HttpResponse> {
-    use actix_web::{FromRequest, ResponseError};
-    let identity = Verified::<Identity>::extract(req)
-        .await
-        .map_err(|err| err.error_response())?;
-    if rule.names().iter().all(|scope| identity.has_scope(scope)) {
-        Ok(identity)
-    } else {
-        Err(HttpResponse::Forbidden().finish())
-    }
+    let result = json!({ "content": [{ "type": "text", "text": text }], "isError": false });
+    Ok(rpc_result(id, result))
 }
 
 fn rpc_result(id: Value, result: Value) -> HttpResponse {
@@ -280,7 +276,12 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         }
     };
     // Checked and made canonical (RFC 8707 §2) by the provider; refused here naming the variable.
-    let auth = JwtAuth::new(provider).map_err(named_by(variable))?;
+    // The baseline scope only: a client asks for mcp:admin when a 403 names it (MCP
+    // 2025-11-25 recommends scopes_supported hold what basic use needs, least privilege).
+    let auth = JwtAuth::new(provider)
+        .map_err(named_by(variable))?
+        .scopes_supported(["mcp:tools"])
+        .resource_name("JwtAuth MCP example");
     let resource = auth
         .verifier()
         .protected_resources()
