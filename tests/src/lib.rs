@@ -848,6 +848,7 @@ pub mod guides {
     }
 
     guides!(
+        Agents => "agents.md",
         Browsers => "browsers.md",
         Dpop => "dpop.md",
         IntrospectionAndRevocation => "introspection-and-revocation.md",
