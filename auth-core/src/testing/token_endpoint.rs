@@ -476,13 +476,22 @@ mod tests {
         assert_eq!(issuer.token_requests(), 3);
     }
 
+    /// A refused request: what it is, its Basic credentials, its form, the status and error code.
+    type Case<'a> = (
+        &'a str,
+        Option<(&'a str, &'a str)>,
+        Vec<(&'a str, &'a str)>,
+        u16,
+        &'a str,
+    );
+
     /// Every refusal, with its status and RFC 6749 / RFC 8707 error code.
     #[tokio::test]
     async fn refusals_name_the_oauth_error() {
         let issuer = started().await;
         let (id, secret) = TestIssuer::demo_client();
         let grant = ("grant_type", "client_credentials");
-        let cases: [(&str, Option<(&str, &str)>, Vec<(&str, &str)>, u16, &str); 12] = [
+        let cases: [Case<'_>; 12] = [
             (
                 "wrong secret",
                 Some((id, "nope")),

@@ -247,15 +247,13 @@ fn rpc_result(id: Value, result: Value) -> HttpResponse {
 /// MCP SDK refuses `"id": null`.
 fn rpc_failure(id: Option<Value>, code: i64, message: &str) -> HttpResponse {
     let mut answer = json!({ "jsonrpc": "2.0", "error": { "code": code, "message": message } });
-    let response = match id {
+    match id {
         Some(id) => {
             answer["id"] = id;
-            HttpResponse::Ok()
+            HttpResponse::Ok().json(answer)
         }
-        None => HttpResponse::BadRequest(),
+        None => HttpResponse::BadRequest().json(answer),
     }
-    .json(answer);
-    response
 }
 
 #[actix_web::main]
