@@ -39,14 +39,14 @@ use crate::state::resolve::authenticate;
 ///
 /// # #[actix_web::main] async fn main() {
 /// let issuer = TestIssuer::start().await;
-/// let auth = JwtAuth::new(issuer.provider()).unwrap();
+/// let auth = JwtAuth::new(issuer.provider().resource("https://api.example.com/mcp")).unwrap();
 /// let app = test::init_service(App::new().wrap(auth).route("/mcp", web::post().to(call))).await;
 /// let token = issuer.token().subject("ada").scopes(["mcp:tools"]).sign();
 /// let reset = serde_json::json!({"method": "tools/call", "params": {"name": "admin_reset"}});
 /// let req = test::TestRequest::post().uri("/mcp").bearer(&token).set_json(&reset);
 /// let refused = test::call_service(&app, req.to_request()).await;
 /// assert_eq!(refused.status(), 403);
-/// let challenge = refused.headers()["www-authenticate"].to_str().unwrap();
+/// let challenge = refused.headers().get("www-authenticate").unwrap().to_str().unwrap();
 /// assert!(challenge.contains(r#"scope="mcp:tools mcp:admin""#), "{challenge}");
 /// # }
 /// ```

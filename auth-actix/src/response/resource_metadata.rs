@@ -18,6 +18,8 @@ const MAX_AGE: &str = "public, max-age=3600";
 /// true. No member is ever `null`: the MCP TypeScript SDK's schema refuses one.
 pub(crate) fn document(auth: &JwtAuth, resource: &ProtectedResource) -> Value {
     let mut doc = Map::new();
+    // RFC 9728 §3.3: clients refuse a document whose `resource` is not the identifier they built
+    // its URL from, so this is the configured canonical URL, never one derived from the request.
     doc.insert("resource".into(), json!(resource.resource));
     doc.insert(
         "authorization_servers".into(),

@@ -41,6 +41,8 @@ impl Recipient {
         match &self.audience {
             AudienceRule::Skip => {}
             AudienceRule::Aud(expected) => {
+                // Exact string equality, the token's side never normalised: a protected resource
+                // (RFC 8707 §2) accepts its canonical URL only, not a sub-path or a variant.
                 let accepted = |aud: &str| expected.iter().any(|e| e == aud);
                 let ok = match payload.get("aud") {
                     Some(Json::String(aud)) => accepted(aud),
