@@ -296,6 +296,8 @@ fn authenticate<'a>(
             let Some((id, secret)) = decoded.split_once(':') else {
                 return invalid();
             };
+            // Form-decoding as a value: a raw `&` (an id or secret the client did not encode)
+            // cuts it short, and the credentials then fail to match, as they should.
             let decode = |part: &str| {
                 url::form_urlencoded::parse(format!("x={part}").as_bytes())
                     .next()

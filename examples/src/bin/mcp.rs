@@ -77,7 +77,7 @@ type Reply = Result<HttpResponse, AuthRejection>;
 /// `POST /mcp`: one JSON-RPC message. `JwtAuth` has admitted a valid token for this resource;
 /// what the message asks decides which scopes it needs.
 async fn post(req: HttpRequest, body: web::Bytes, endpoint: web::Data<Endpoint>) -> Reply {
-    if let Err(refused) = transport_checks(&req, &endpoint) {
+    if let Some(refused) = transport_refusal(&req, &endpoint) {
         return Ok(refused);
     }
     let Ok(message) = serde_json::from_slice::<Value>(&body) else {
@@ -131,9 +131,9 @@ async fn not_allowed(_identity: Verified<Identity>) -> HttpResponse {
         .finish()
 }
 
-/// The streamable HTTP transport's rules for a `POST`, before the message is read.
-#[allow(clippy::result_large_err)]
-fn transport_checks(req: &HttpRequest, endpoint: &Endpoint) -> Result<(), HttpResponse> {
+/// The streamable HTTP transport's rules for a `POST`, before the message is read: the answer
+/// to a request that breaks one.
+fn transport_refusal(req: &HttpRequest, endpoint: &Endpoint) -> Option<HttpResponse> {
     let text = |name| {
         req.headers()
             .get(name)
@@ -143,25 +143,27 @@ fn transport_checks(req: &HttpRequest, endpoint: &Endpoint) -> Result<(), HttpRe
     if let Some(origin) = req.headers().get(header::ORIGIN)
         && origin.as_bytes() != endpoint.origin.as_bytes()
     {
-        return Err(HttpResponse::Forbidden().body("Origin not allowed\n"));
+        return Some(HttpResponse::Forbidden().body("Origin not allowed\n"));
     }
     // MUST: an unsupported protocol version is a 400; none means the client's first request.
     if let Some(version) = req.headers().get("mcp-protocol-version")
         && !PROTOCOL_VERSIONS.iter().any(|known| version == known)
     {
-        return Err(HttpResponse::BadRequest().body("unsupported MCP-Protocol-Version\n"));
+        return Some(HttpResponse::BadRequest().body("unsupported MCP-Protocol-Version\n"));
     }
     let media_type = text(header::CONTENT_TYPE).and_then(|value| value.split(';').next());
     if !media_type.is_some_and(|media| media.trim().eq_ignore_ascii_case("application/json")) {
-        return Err(HttpResponse::UnsupportedMediaType().body("send application/json\n"));
+        return Some(HttpResponse::UnsupportedMediaType().body("send application/json\n"));
     }
     // The client MUST accept both answers a server may give.
     let accept = text(header::ACCEPT).unwrap_or_default();
     if !(accept.contains("application/json") && accept.contains("text/event-stream")) {
-        return Err(HttpResponse::NotAcceptable()
-            .body("Accept must list application/json and text/event-stream\n"));
+        return Some(
+            HttpResponse::NotAcceptable()
+                .body("Accept must list application/json and text/event-stream\n"),
+        );
     }
-    Ok(())
+    None
 }
 
 /// The `initialize` result.
