@@ -87,6 +87,12 @@ impl Demo {
             .expires_in(std::time::Duration::from_secs(3600))
     }
 
+    /// The demo issuer itself: for an example that has it act as an authorization server
+    /// ([`TestIssuer::add_resource`]).
+    pub fn issuer(&self) -> &TestIssuer {
+        &self.issuer
+    }
+
     /// The demo issuer's introspection client, for opaque tokens ([`TokenBuilder::opaque`]).
     pub fn introspection(&self) -> auth_actix::Introspection {
         self.issuer.introspection()

@@ -1,7 +1,7 @@
 //! Starting an example's app: its log of decisions, and its routes behind its `JwtAuth` on the
 //! address `BIND` names.
 
-use std::net::SocketAddr;
+use std::net::{SocketAddr, TcpListener};
 
 use actix_web::dev::Server;
 use actix_web::{App, HttpServer, web};
@@ -29,4 +29,24 @@ where
         .map_err(cannot_listen("BIND", bind))?;
     let base = format!("http://{}", server.addrs().first().unwrap_or(&bind));
     Ok((server.run(), base))
+}
+
+/// As [`listen`], on a listener already bound to the address `BIND` names: for an app whose
+/// settings depend on the port the system chose (the MCP example's resource URL with
+/// `BIND=127.0.0.1:0`).
+pub fn listen_on<F>(
+    auth: JwtAuth,
+    listener: TcpListener,
+    routes: F,
+) -> Result<(Server, String), String>
+where
+    F: Fn(&mut web::ServiceConfig) + Clone + Send + 'static,
+{
+    let bind = listener
+        .local_addr()
+        .map_err(|err| format!("BIND: cannot read the bound address: {err}"))?;
+    let server = HttpServer::new(move || App::new().wrap(auth.clone()).configure(routes.clone()))
+        .listen(listener)
+        .map_err(cannot_listen("BIND", bind))?;
+    Ok((server.run(), format!("http://{bind}")))
 }

@@ -477,6 +477,129 @@ pub mod oidc_provider {
     }
 }
 
+/// The official MCP TypeScript SDK's client (`tests/mcp-client`, `@modelcontextprotocol/sdk`
+/// pinned in its package.json), run with node against an MCP server.
+pub mod mcp_client {
+    use std::path::{Path, PathBuf};
+    use std::time::Duration;
+
+    use serde_json::Value;
+
+    /// The package directory.
+    fn package() -> PathBuf {
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("mcp-client")
+    }
+
+    /// What is missing to run the client, if anything: node, or the npm package.
+    pub fn missing() -> Option<String> {
+        let node = std::process::Command::new("node")
+            .arg("--version")
+            .output()
+            .is_ok_and(|o| o.status.success());
+        if !node {
+            return Some("node".to_owned());
+        }
+        if !package()
+            .join("node_modules/@modelcontextprotocol/sdk")
+            .exists()
+        {
+            return Some(format!(
+                "@modelcontextprotocol/sdk (npm ci --prefix {})",
+                package().display()
+            ));
+        }
+        None
+    }
+
+    /// Whether the client can run here. Under CI (`.ci/run` installs it) a missing piece fails
+    /// the test; elsewhere the test says so and passes.
+    pub fn available(test: &str) -> bool {
+        match missing() {
+            None => true,
+            Some(what) => {
+                assert!(
+                    std::env::var_os("CI").is_none(),
+                    "CI must install {what} (see .ci/run)"
+                );
+                eprintln!("skipping {test}: {what} is not installed (.ci/run installs it)");
+                false
+            }
+        }
+    }
+
+    /// One run of the client: its exit code, and the JSON lines it printed.
+    #[derive(Debug)]
+    pub struct Run {
+        /// 0 when every step succeeded, 1 when one failed.
+        pub code: Option<i32>,
+        /// Every `{"fetch": ..}` record: the HTTP exchanges the SDK made, in order.
+        pub fetches: Vec<Value>,
+        /// Every `{"step": ..}` record: connect, list, then one call per tool.
+        pub steps: Vec<Value>,
+    }
+
+    impl Run {
+        /// The step record for `tool`'s call.
+        pub fn call(&self, tool: &str) -> &Value {
+            self.steps
+                .iter()
+                .find(|step| step["step"] == "call" && step["tool"] == tool)
+                .unwrap_or_else(|| panic!("no call of {tool} in {:#?}", self.steps))
+        }
+
+        /// The step record named `step` (`connect`, `list`).
+        pub fn step(&self, step: &str) -> &Value {
+            self.steps
+                .iter()
+                .find(|record| record["step"] == step)
+                .unwrap_or_else(|| panic!("no step {step} in {:#?}", self.steps))
+        }
+    }
+
+    /// Runs `client.mjs <mcp_url> <issuer> <client> <secret> <scope or -> <tools..>`.
+    pub async fn run(
+        mcp_url: &str,
+        issuer: &str,
+        (client, secret): (&str, &str),
+        scope: Option<&str>,
+        tools: &[&str],
+    ) -> Run {
+        let mut command = tokio::process::Command::new("node");
+        command
+            .arg(package().join("client.mjs"))
+            .args([mcp_url, issuer, client, secret, scope.unwrap_or("-")])
+            .args(tools)
+            .kill_on_drop(true);
+        let output = tokio::time::timeout(Duration::from_secs(60), command.output())
+            .await
+            .expect("the MCP client finishes in time")
+            .expect("node runs");
+        let stdout = String::from_utf8_lossy(&output.stdout);
+        let records: Vec<Value> = stdout
+            .lines()
+            .map(|line| {
+                serde_json::from_str(line).unwrap_or_else(|_| {
+                    panic!(
+                        "not a JSON line: {line:?}; stderr: {}",
+                        String::from_utf8_lossy(&output.stderr)
+                    )
+                })
+            })
+            .collect();
+        let (fetches, steps): (Vec<Value>, Vec<Value>) = records
+            .into_iter()
+            .partition(|record| record.get("fetch").is_some());
+        Run {
+            code: output.status.code(),
+            fetches: fetches
+                .into_iter()
+                .map(|record| record["fetch"].clone())
+                .collect(),
+            steps,
+        }
+    }
+}
+
 /// Debian's `redis-server`, started on a free loopback port for one test.
 pub mod redis_server {
     use std::process::Stdio;
@@ -725,6 +848,7 @@ pub mod guides {
     }
 
     guides!(
+        Agents => "agents.md",
         Browsers => "browsers.md",
         Dpop => "dpop.md",
         IntrospectionAndRevocation => "introspection-and-revocation.md",

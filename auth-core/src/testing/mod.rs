@@ -3,7 +3,10 @@
 //! [`TestIssuer::start`] serves OpenID Connect discovery and a JWKS over HTTP on 127.0.0.1 with an
 //! RS256, an ES256 and an EdDSA key, and mints tokens with [`TestIssuer::token`]. It can rotate
 //! keys, count fetches and simulate outages, slow or garbage responses, so key handling is tested
-//! over the same wire as production.
+//! over the same wire as production. It is also an OAuth authorization server for machine clients
+//! (RFC 8414 metadata, the client credentials grant for resources it is told about: see
+//! [`TestIssuer::demo_client`]), so a real client such as the MCP SDK discovers it and obtains
+//! tokens offline. Test-only: never a production issuer.
 //!
 //! ```
 //! # #[tokio::main(flavor = "current_thread")] async fn main() {
@@ -24,6 +27,7 @@ mod mint;
 mod signing_key;
 mod test_issuer;
 mod token_builder;
+mod token_endpoint;
 
 pub use dpop_key::{DpopKey, ProofBuilder};
 pub use test_issuer::TestIssuer;

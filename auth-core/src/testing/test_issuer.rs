@@ -1,7 +1,7 @@
 //! The loopback issuer: discovery and JWKS over real HTTP, with switches for the failures keys must
 //! survive.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::convert::Infallible;
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -23,6 +23,7 @@ use tokio::sync::oneshot;
 use super::mint::Mint;
 use super::signing_key::SigningKey;
 use super::token_builder::TokenBuilder;
+use super::token_endpoint::{self, AUTHORIZE_SUFFIX, DEMO_CLIENT, METADATA_PREFIX, TOKEN_SUFFIX};
 use crate::introspection::Introspection;
 use crate::keys::algorithm::{Algorithm, AlgorithmPolicy};
 use crate::keys::settings::KeySettings;
@@ -107,25 +108,40 @@ impl std::fmt::Debug for TestIssuer {
     }
 }
 
-struct Shared {
-    state: Mutex<State>,
+/// What the server task and the handle share; it mints the tokens of both (the token endpoint's
+/// and [`TestIssuer::token`]'s).
+pub(super) struct Shared {
+    /// The `iss` of tokens shaped for the issuer's own provider.
+    pub(super) issuer: String,
+    /// The `aud` of those tokens, unless a token request names a resource.
+    pub(super) audience: String,
+    pub(super) state: Mutex<State>,
     jwks_fetches: AtomicUsize,
     discovery_fetches: AtomicUsize,
     introspections: AtomicUsize,
+    pub(super) token_requests: AtomicUsize,
 }
 
-struct State {
-    issuer: String,
+impl Shared {
+    pub(super) fn lock(&self) -> MutexGuard<'_, State> {
+        self.state
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+}
+
+pub(super) struct State {
+    pub(super) issuer: String,
     algorithms: Vec<Algorithm>,
     current: Vec<Arc<SigningKey>>,
     previous: Vec<Arc<SigningKey>>,
     /// Published ahead of use by `publish_next_keys`; `rotate` signs with them next.
     next: Vec<Arc<SigningKey>>,
     generation: usize,
-    outage: bool,
+    pub(super) outage: bool,
     /// Introspection refuses every client (`refuse_introspection_clients`).
     refuse_clients: bool,
-    delay: Duration,
+    pub(super) delay: Duration,
     jwks_body: Option<String>,
     max_age: Option<u64>,
     discovery_issuer: Option<String>,
@@ -140,6 +156,9 @@ struct State {
     /// Size of `opaque` at which expired tokens are next forgotten: twice what a sweep leaves,
     /// so minting stays amortised O(1) while a million tokens are all still valid.
     opaque_sweep_at: usize,
+    /// The resources the token endpoint issues tokens for (RFC 8707), each with the scopes a
+    /// token for it may carry ([`TestIssuer::add_resource`]).
+    pub(super) resources: BTreeMap<String, Vec<String>>,
 }
 
 /// A Zitadel API application's key, as the issuer registered it.
@@ -155,6 +174,9 @@ const OPAQUE_SWEEP_MIN: usize = 10_000;
 
 /// A change to the introspection answer for one token.
 type Shape = Arc<dyn Fn(&mut Map<String, Value>) + Send + Sync>;
+
+/// The `aud` of tokens unless the test (or a token request's `resource`) names another.
+const DEFAULT_AUDIENCE: &str = "test-api";
 
 /// The start of opaque tokens unless [`TestIssuer::set_opaque_prefix`] says otherwise.
 const DEFAULT_OPAQUE_PREFIX: &str = "ot_";
@@ -206,7 +228,7 @@ impl State {
     }
 }
 
-impl Mint for TestIssuer {
+impl Mint for Shared {
     fn algorithms(&self) -> Vec<Algorithm> {
         self.lock().algorithms.clone()
     }
@@ -299,6 +321,8 @@ impl TestIssuer {
         let issuer = format!("http://{addr}");
         let current = generate_keys(algorithms, 0)?;
         let shared = Arc::new(Shared {
+            issuer: issuer.clone(),
+            audience: DEFAULT_AUDIENCE.to_owned(),
             state: Mutex::new(State {
                 issuer: issuer.clone(),
                 algorithms: algorithms.to_vec(),
@@ -317,10 +341,12 @@ impl TestIssuer {
                 opaque_prefix: DEFAULT_OPAQUE_PREFIX.to_owned(),
                 application_keys: Vec::new(),
                 opaque_sweep_at: OPAQUE_SWEEP_MIN,
+                resources: BTreeMap::new(),
             }),
             jwks_fetches: AtomicUsize::new(0),
             discovery_fetches: AtomicUsize::new(0),
             introspections: AtomicUsize::new(0),
+            token_requests: AtomicUsize::new(0),
         });
         let (shutdown, stopped) = oneshot::channel();
         tokio::spawn(serve(listener, Arc::clone(&shared), stopped));
@@ -328,7 +354,7 @@ impl TestIssuer {
         Ok(TestIssuer {
             shared,
             issuer,
-            audience: "test-api".to_owned(),
+            audience: DEFAULT_AUDIENCE.to_owned(),
             key_files: Mutex::new(Vec::new()),
             _shutdown: shutdown,
         })
@@ -451,7 +477,7 @@ impl TestIssuer {
     /// this issuer's URL): the issuer, audience and claim values it requires, roles and scopes
     /// where it reads them. See [`TokenBuilder`] for the rest.
     pub fn token_for(&self, provider: &Provider) -> TokenBuilder<'_> {
-        TokenBuilder::shaped_for(self, provider)
+        TokenBuilder::shaped_for(&*self.shared, provider)
     }
 
     /// Key settings with short timings for tests over loopback.
@@ -467,12 +493,14 @@ impl TestIssuer {
 
     /// Starts a token; see [`TokenBuilder`].
     pub fn token(&self) -> TokenBuilder<'_> {
-        TokenBuilder::new(self)
+        TokenBuilder::new(&*self.shared)
     }
 
     /// The current `kid` for an algorithm.
     pub fn kid(&self, algorithm: Algorithm) -> Option<String> {
-        self.current_key(algorithm).map(|key| key.kid.clone())
+        self.shared
+            .current_key(algorithm)
+            .map(|key| key.kid.clone())
     }
 
     /// Generates new keys; new tokens are signed with them. The previous keys stay published (as
@@ -555,6 +583,74 @@ impl TestIssuer {
     pub fn introspection(&self) -> Introspection {
         let (client, secret) = INTROSPECTION_CLIENT;
         Introspection::client_secret_basic(client, secret).cache_ttl(Duration::from_secs(1))
+    }
+
+    /// The one client of the issuer's token endpoint, `(client_id, client_secret)`: it
+    /// authenticates with `client_secret_basic` or `client_secret_post` and may have every scope of
+    /// the resource it asks a token for. Test-only, as the whole issuer: the secret is public.
+    ///
+    /// The issuer is then an OAuth authorization server for machine clients: RFC 8414 metadata at
+    /// `/.well-known/oauth-authorization-server` (grant `client_credentials` only, no sign-in:
+    /// `response_types_supported` is empty and the authorization endpoint refuses every request),
+    /// and the token endpoint ([`TestIssuer::token_endpoint`]) issuing RFC 9068 JWT access tokens
+    /// (`typ: at+jwt`, `sub` and `client_id` the client, lifetime an hour). A token request may
+    /// name one `resource` the issuer was told about with [`TestIssuer::add_resource`] (RFC 8707:
+    /// the token's `aud` is it, byte for byte; any other answers 400 `invalid_target`), or none
+    /// (the token's `aud` is [`TestIssuer::audience`]); its `scope` may hold only that
+    /// resource's scopes (without a resource, any resource's), else 400 `invalid_scope`; no
+    /// `scope`, a token without one. Wrong credentials answer 401 `invalid_client`, any grant but
+    /// `client_credentials` 400 `unsupported_grant_type`.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// use auth_core::testing::TestIssuer;
+    /// use auth_core::{Provider, StandardClaims, Verifier};
+    ///
+    /// let issuer = TestIssuer::start().await;
+    /// let resource = "http://127.0.0.1:8080/mcp";
+    /// issuer.add_resource(resource, ["mcp:tools", "mcp:admin"]);
+    /// let (client, secret) = TestIssuer::demo_client();
+    /// let response = reqwest::Client::new()
+    ///     .post(issuer.token_endpoint())
+    ///     .basic_auth(client, Some(secret))
+    ///     .header("content-type", "application/x-www-form-urlencoded")
+    ///     .body(format!("grant_type=client_credentials&scope=mcp%3Atools&resource={resource}"))
+    ///     .send()
+    ///     .await?;
+    /// let answer: serde_json::Value = serde_json::from_slice(&response.bytes().await?)?;
+    /// let token = answer["access_token"].as_str().unwrap();
+    /// let verifier = Verifier::new(Provider::oidc(issuer.issuer()).audience(resource))?;
+    /// let claims = verifier.verify::<StandardClaims>(token).await?;
+    /// assert_eq!(claims.sub, client);
+    /// assert!(claims.identity().has_scope("mcp:tools"));
+    /// # Ok(()) }
+    /// ```
+    pub fn demo_client() -> (&'static str, &'static str) {
+        DEMO_CLIENT
+    }
+
+    /// Tells the token endpoint about a protected resource (RFC 8707): tokens may be asked for
+    /// it, carrying any of `scopes`. `resource` is the exact string clients send (the URL they
+    /// call, e.g. `http://127.0.0.1:8080/mcp`); calling again for it replaces its scopes. See
+    /// [`TestIssuer::demo_client`].
+    pub fn add_resource<I, S>(&self, resource: &str, scopes: I)
+    where
+        I: IntoIterator<Item = S>,
+        S: Into<String>,
+    {
+        let scopes = scopes.into_iter().map(Into::into).collect();
+        self.lock().resources.insert(resource.to_owned(), scopes);
+    }
+
+    /// The token endpoint's URL (see [`TestIssuer::demo_client`]).
+    pub fn token_endpoint(&self) -> String {
+        format!("{}{TOKEN_SUFFIX}", self.issuer)
+    }
+
+    /// How many requests the token endpoint has answered, refused ones included.
+    pub fn token_requests(&self) -> usize {
+        self.shared.token_requests.load(Ordering::SeqCst)
     }
 
     /// Writes a Zitadel API application key file, as the console downloads it for an API
@@ -813,6 +909,27 @@ async fn respond(
         return Ok(introspect(&shared, request).await);
     }
     let path = request.uri().path();
+    if path.ends_with(TOKEN_SUFFIX) {
+        return Ok(token_endpoint::token(&shared, request).await);
+    }
+    if path.ends_with(AUTHORIZE_SUFFIX) {
+        return Ok(token_endpoint::authorize());
+    }
+    // RFC 8414 §3.1: the issuer's path follows the well-known prefix.
+    if let Some(issuer_path) = path.strip_prefix(METADATA_PREFIX)
+        && (issuer_path.is_empty() || issuer_path.starts_with('/'))
+    {
+        shared.discovery_fetches.fetch_add(1, Ordering::SeqCst);
+        let (outage, body) = {
+            let state = shared.lock();
+            (state.outage, state.authorization_server(issuer_path))
+        };
+        if outage {
+            let down = "issuer unavailable".to_owned();
+            return Ok(reply(StatusCode::SERVICE_UNAVAILABLE, None, down));
+        }
+        return Ok(reply(StatusCode::OK, None, body));
+    }
     let discovery_prefix = path.strip_suffix(DISCOVERY_SUFFIX);
     let is_jwks = JWKS_SUFFIXES.iter().any(|suffix| path.ends_with(suffix));
     let is_discovery = discovery_prefix.is_some();
@@ -1090,7 +1207,11 @@ fn pem(label: &str, der: &[u8]) -> String {
     )
 }
 
-fn reply(status: StatusCode, max_age: Option<u64>, body: String) -> Response<Full<Bytes>> {
+pub(super) fn reply(
+    status: StatusCode,
+    max_age: Option<u64>,
+    body: String,
+) -> Response<Full<Bytes>> {
     let mut response = Response::new(Full::new(Bytes::from(body)));
     *response.status_mut() = status;
     let headers = response.headers_mut();
