@@ -278,7 +278,20 @@ fn assert_tools_only(run: &mcp_client::Run, subject: &str) {
         );
     }
     let tokens = run.fetches.iter().filter(|fetch| fetch["form"].is_object());
-    assert_eq!(tokens.count(), 2, "one token, then one more on the 403");
+    let expected = if run
+        .steps
+        .iter()
+        .any(|step| step["tool"] == "sensitive_report")
+    {
+        3 // and one more on the step-up's 401
+    } else {
+        2
+    };
+    assert_eq!(
+        tokens.count(),
+        expected,
+        "one token, then one more on the 403"
+    );
 }
 
 /// Offline, as a user runs it: the printed lines answer as they say, and the SDK client
@@ -287,7 +300,7 @@ fn assert_tools_only(run: &mcp_client::Run, subject: &str) {
 async fn offline_on_the_embedded_issuer_the_sdk_client_discovers_everything() {
     let example = Example::start(&[]).await;
     let curls = example.curls();
-    let expected = [200, 401, 200, 403, 200, 200, 200, 200];
+    let expected = [200, 401, 200, 403, 200, 401, 200, 200];
     assert_eq!(curls.len(), expected.len(), "{curls:#?}");
     let mut answers = Vec::new();
     for (line, status) in curls.iter().zip(expected) {
@@ -313,6 +326,14 @@ async fn offline_on_the_embedded_issuer_the_sdk_client_discovers_everything() {
             .header("www-authenticate")
             .contains(r#"scope="mcp:tools mcp:admin""#)
     );
+    let step_up = answers[5].header("www-authenticate");
+    assert!(
+        step_up.starts_with("Bearer ")
+            && step_up.contains(r#"error="insufficient_user_authentication""#)
+            && step_up.contains(r#"acr_values="urn:example:acr:mfa""#)
+            && step_up.contains(r#"max_age="300""#),
+        "{step_up}"
+    );
     let token = answers[7].json();
     assert_eq!(token["token_type"], "Bearer", "{token}");
     assert_eq!(token["scope"], "mcp:tools", "{token}");
@@ -328,10 +349,20 @@ async fn offline_on_the_embedded_issuer_the_sdk_client_discovers_everything() {
         "{command}"
     );
     let demo = TestIssuer::demo_client();
-    let tools = ["whoami", "admin_reset"];
+    let tools = ["whoami", "admin_reset", "sensitive_report"];
     let run = mcp_client::run(&example.resource, &issuer, demo, Some("mcp:tools"), &tools).await;
     assert_discovery(&run, &example, &issuer, "mcp:tools");
     assert_tools_only(&run, demo.0);
+    // The SDK does not act on RFC 9470's error: a new token, the same refusal, and it stops.
+    let report = run.call("sensitive_report");
+    assert_eq!(
+        (&report["code"], &report["message"]),
+        (
+            &json!(401),
+            &json!("Streamable HTTP error: Server returned 401 after successful authentication")
+        ),
+        "{report}"
+    );
 
     let both = Some("mcp:tools mcp:admin");
     let run = mcp_client::run(&example.resource, &issuer, demo, both, &["admin_reset"]).await;

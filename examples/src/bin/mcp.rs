@@ -55,6 +55,10 @@ const STRONG_ACR: &str = "urn:example:acr:mfa";
 /// How recent that authentication must be, in seconds.
 const STEP_UP_MAX_AGE: u64 = 300;
 
+/// `sensitive_report`'s step-up (RFC 9470): refused 401 `insufficient_user_authentication` with
+/// `acr_values` and `max_age` in the challenge.
+const STEP_UP: Rule = Rule::acr(&[STRONG_ACR]).max_age(STEP_UP_MAX_AGE);
+
 /// The server's name and version in `initialize`.
 const SERVER_INFO: (&str, &str) = ("jwt-auth-mcp-example", env!("CARGO_PKG_VERSION"));
 
@@ -232,7 +236,8 @@ async fn call(req: &HttpRequest, id: Value, params: &Value) -> Reply {
             format!("demo state reset by {}", caller.subject)
         }
         "sensitive_report" => {
-            let caller = authorize(req, &TOOLS).await?;
+            authorize(req, &TOOLS).await?;
+            let caller = authorize(req, &STEP_UP).await?;
             format!("sensitive report for {}: nothing to report", caller.subject)
         }
         _ => return Ok(rpc_failure(Some(id), INVALID_PARAMS, "Unknown tool")),
