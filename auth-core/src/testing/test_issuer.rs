@@ -597,7 +597,7 @@ impl TestIssuer {
     /// name one `resource` the issuer was told about with [`TestIssuer::add_resource`] (RFC 8707:
     /// the token's `aud` is it, byte for byte; any other answers 400 `invalid_target`), or none
     /// (the token's `aud` is [`TestIssuer::audience`]); its `scope` may hold only that
-    /// resource's scopes (without a resource, any resource's), else 400 `invalid_scope`; no
+    /// resource's scopes (without a resource, none), else 400 `invalid_scope`; no
     /// `scope`, a token without one. Wrong credentials answer 401 `invalid_client`, any grant but
     /// `client_credentials` 400 `unsupported_grant_type`.
     ///

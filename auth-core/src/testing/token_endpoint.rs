@@ -94,7 +94,8 @@ pub(super) fn authorize() -> Response<Full<Bytes>> {
 }
 
 /// The token endpoint: the client credentials grant for the demo client, for one resource the
-/// issuer was told about (or none: the issuer's own audience), with scopes that resource has.
+/// issuer was told about (or none: the issuer's own audience, without scopes), with scopes that
+/// resource has.
 pub(super) async fn token(
     shared: &Shared,
     request: Request<hyper::body::Incoming>,
@@ -198,15 +199,9 @@ fn grant(shared: &Shared, authorization: &[String], body: &[u8]) -> Result<Value
     let (audience, allowed) = {
         let state = shared.lock();
         match resources {
-            [] => (
-                shared.audience.clone(),
-                state
-                    .resources
-                    .values()
-                    .flatten()
-                    .cloned()
-                    .collect::<BTreeSet<_>>(),
-            ),
+            // The issuer's own audience has no scopes registered: a scope registered for a
+            // resource is never minted for another audience (threats §3).
+            [] => (shared.audience.clone(), BTreeSet::new()),
             // RFC 8707 §2: a resource the server does not know is `invalid_target`. Compared as
             // the client sent it: the resource's identifier is an exact string.
             [resource] => match state.resources.get(resource) {
@@ -592,5 +587,31 @@ mod tests {
         let get = reqwest::get(issuer.token_endpoint()).await.unwrap();
         assert_eq!(get.status(), 405);
         assert_eq!(get.headers()["allow"], "POST");
+    }
+
+    /// Attacker round 2 (issue 34): scopes are registered per resource, yet a request that names
+    /// no resource gets a token for the issuer's own audience (`test-api`, what
+    /// [`TestIssuer::provider`] accepts) carrying another resource's admin scope: `mcp:admin` was
+    /// registered for the MCP resource only, never for `test-api`.
+    #[tokio::test]
+    async fn a_token_without_resource_carries_no_scope_registered_for_a_resource() {
+        let issuer = started().await;
+        let (id, secret) = TestIssuer::demo_client();
+        let form = [("grant_type", "client_credentials"), ("scope", "mcp:admin")];
+        let (status, _, _, answer) = post(&issuer, Some((id, secret)), &form).await;
+        if status == 200 {
+            let token = answer["access_token"].as_str().unwrap();
+            let own = Verifier::new(issuer.provider()).unwrap();
+            let claims = own.verify::<StandardClaims>(token).await.unwrap();
+            panic!(
+                "aud {:?} (the issuer's own audience) carries mcp:admin: {}",
+                part_of(token, 1)["aud"],
+                claims.identity().has_scope("mcp:admin")
+            );
+        }
+        assert_eq!(
+            (status, answer["error"].as_str()),
+            (400, Some("invalid_scope"))
+        );
     }
 }
