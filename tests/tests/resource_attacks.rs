@@ -1,0 +1,201 @@
+//! Attacks on issue 34's protected resources (RFC 8707 audience binding, RFC 9728 metadata, the
+//! challenges pointing at it). Each test is named after the attack and fails while it succeeds.
+//! The issuer's keys are fetched over loopback HTTP; the app runs in actix's test service.
+
+use actix_web::http::StatusCode;
+use actix_web::{App, HttpRequest, HttpResponse, test, web};
+use auth_actix::testing::{TestIssuer, TestRequestExt};
+use auth_actix::{AuthRejection, Authorize, Identity, JwtAuth, Rule, Verified, authorize};
+use auth_core::Provider;
+use std::panic::AssertUnwindSafe;
+
+use serde_json::Value;
+use tests::send;
+
+fn bound(issuer: &TestIssuer, resources: &[&str]) -> Provider {
+    resources.iter().fold(
+        Provider::oidc(issuer.issuer()).key_settings(TestIssuer::fast_key_settings()),
+        |provider, resource| provider.resource(resource),
+    )
+}
+
+fn me() -> actix_web::Route {
+    web::get().to(|id: Verified<Identity>| async move { id.subject.clone() })
+}
+
+fn challenges(reply: &tests::Reply) -> Vec<String> {
+    reply
+        .headers
+        .get_all("www-authenticate")
+        .map(|value| value.to_str().unwrap().to_owned())
+        .collect()
+}
+
+/// Two protected resources on one server (one provider, as `Provider::resource` invites: "call
+/// again for several resources"). A token the authorization server minted for `/admin` (RFC 8707
+/// `resource=https://api.example.com/admin`) is replayed at `/mcp`: the MCP spec says a server
+/// MUST refuse tokens not issued for it, and issue 34 says the resource "refuses tokens for any
+/// other resource". Expected 401 `invalid_token`; observed 200: the audience check accepts any
+/// configured resource on any path, and `owning()` (which knows `/mcp` belongs to the `/mcp`
+/// resource) is used only for the challenge.
+#[actix_web::test]
+async fn a_token_for_one_resource_is_replayed_at_another_resource_of_the_same_server() {
+    let issuer = TestIssuer::start().await;
+    let mcp = "https://api.example.com/mcp";
+    let admin = "https://api.example.com/admin";
+    let auth = JwtAuth::new(bound(&issuer, &[mcp, admin])).unwrap();
+    let app = test::init_service(
+        App::new()
+            .wrap(auth)
+            .route("/mcp/me", me())
+            .route("/admin/me", me()),
+    )
+    .await;
+    let for_admin = issuer.token().subject("ada").audience(admin).sign();
+    let own = send(
+        &app,
+        test::TestRequest::get().uri("/admin/me").bearer(&for_admin),
+    )
+    .await;
+    assert_eq!(own.status, StatusCode::OK, "{}", own.body);
+    let replayed = send(
+        &app,
+        test::TestRequest::get().uri("/mcp/me").bearer(&for_admin),
+    )
+    .await;
+    assert_eq!(
+        replayed.status,
+        StatusCode::UNAUTHORIZED,
+        "a token whose aud is {admin} reached the {mcp} resource's handler: {}",
+        replayed.body
+    );
+}
+
+/// A scope named in configuration holding a quote breaks out of the quoted `scope` value and
+/// injects its own `resource_metadata` ahead of the real one; the MCP TypeScript SDK takes the
+/// first match of its regular expression over the header, so clients fetch the attacker's
+/// metadata and are sent to the attacker's authorization server. The rejection's own doc says "no
+/// value holds `=` or a quote". Expected: the setting refused when built (a panic or an error
+/// naming `scopes_supported`), or the value never written raw; observed: the injected parameter
+/// comes first in both challenges.
+#[actix_web::test]
+async fn a_configured_scope_with_a_quote_injects_a_resource_metadata_parameter() {
+    let issuer = TestIssuer::start().await;
+    let evil =
+        r#"read", resource_metadata="https://evil.example/.well-known/oauth-protected-resource"#;
+    let auth = JwtAuth::new(bound(&issuer, &["https://api.example.com/mcp"])).unwrap();
+    let built = std::panic::catch_unwind(AssertUnwindSafe(|| auth.scopes_supported([evil])));
+    let Ok(auth) = built else {
+        return; // refused when built: the attack is closed
+    };
+    let app = test::init_service(App::new().wrap(auth).route("/mcp/me", me())).await;
+    let reply = send(&app, test::TestRequest::get().uri("/mcp/me")).await;
+    assert_eq!(reply.status, StatusCode::UNAUTHORIZED);
+    for challenge in challenges(&reply) {
+        assert_eq!(
+            challenge.matches("resource_metadata=").count(),
+            1,
+            "a configured scope injected a parameter: {challenge}"
+        );
+        assert!(!challenge.contains("evil.example"), "{challenge}");
+    }
+}
+
+/// The same with a guard's rule: `Rule::acr` refuses a value the challenge cannot carry, but
+/// `Rule::any_scope` does not, and `authorize()`'s 403 writes every scope of the rule into
+/// `scope="..."`. Expected: no injected parameter (the rule refused at compile time as `Rule::acr`
+/// is, or the value escaped); observed: `error="invalid_token"` injected into an
+/// `insufficient_scope` challenge.
+#[actix_web::test]
+async fn a_rule_scope_with_a_quote_injects_parameters_into_the_403_challenge() {
+    // Built at run time, so a fix that refuses the name (panicking) closes the attack here too.
+    let names: &'static [&'static str] = Box::leak(Box::new([r#"x", error="invalid_token"#]));
+    let Ok(quoted) = std::panic::catch_unwind(|| Rule::any_scope(names)) else {
+        return;
+    };
+    let quoted: &'static Rule = Box::leak(Box::new(quoted));
+    let guarded = move |req: HttpRequest| async move {
+        authorize(&req, quoted).await?;
+        Ok::<_, AuthRejection>(HttpResponse::Ok().finish())
+    };
+    let issuer = TestIssuer::start().await;
+    let resource = "https://api.example.com/mcp";
+    let auth = JwtAuth::new(bound(&issuer, &[resource])).unwrap();
+    let app = test::init_service(App::new().wrap(auth).route("/mcp", web::get().to(guarded))).await;
+    let token = issuer.token().audience(resource).scopes(["read"]).sign();
+    let reply = send(&app, test::TestRequest::get().uri("/mcp").bearer(&token)).await;
+    assert_eq!(reply.status, StatusCode::FORBIDDEN);
+    for challenge in challenges(&reply) {
+        assert!(
+            challenge.matches("error=").count() <= 1,
+            "a rule's scope injected a parameter: {challenge}"
+        );
+    }
+}
+
+/// A configured scope with CR/LF (or any byte a header cannot hold) makes `HeaderValue::from_str`
+/// fail, and the rejection silently drops the whole challenge: every 401 of the resource goes out
+/// without `WWW-Authenticate`, against RFC 6750 §3 / RFC 9728 §5.1, and MCP clients can no longer
+/// discover the metadata. Expected: refused when configured, or the challenge still sent; observed:
+/// a 401 with no challenge at all.
+#[actix_web::test]
+async fn a_configured_scope_with_a_newline_strips_every_challenge() {
+    let issuer = TestIssuer::start().await;
+    let auth = JwtAuth::new(bound(&issuer, &["https://api.example.com/mcp"])).unwrap();
+    let built = std::panic::catch_unwind(AssertUnwindSafe(|| {
+        auth.scopes_supported(["read\r\nX-Injected: 1"])
+    }));
+    let Ok(auth) = built else {
+        return;
+    };
+    let app = test::init_service(App::new().wrap(auth).route("/mcp/me", me())).await;
+    let reply = send(&app, test::TestRequest::get().uri("/mcp/me")).await;
+    assert_eq!(reply.status, StatusCode::UNAUTHORIZED);
+    assert!(reply.headers.get("x-injected").is_none());
+    assert!(
+        !challenges(&reply).is_empty(),
+        "a 401 went out without WWW-Authenticate"
+    );
+}
+
+/// The scope registry is one process-wide set: an `Authorize::any_scope` built for a different
+/// application (another `JwtAuth`, another resource, e.g. an internal admin listener in the same
+/// binary) is published in this resource's public metadata and named in its 401 challenges, so
+/// anyone learns the internal scopes and clients are told to ask for them. Expected: a resource's
+/// `scopes_supported` holds the scopes of guards that protect it (issue 34: "from the guards that
+/// are registered"); observed: `internal:break-glass` listed on the public resource.
+#[actix_web::test]
+async fn scopes_of_another_application_leak_into_this_resources_metadata() {
+    let issuer = TestIssuer::start().await;
+    // The internal application: its own verifier, resource and guard.
+    let internal = JwtAuth::new(bound(&issuer, &["https://admin.internal.example.com"])).unwrap();
+    let _internal_app = test::init_service(
+        App::new().wrap(internal).service(
+            web::scope("/ops")
+                .wrap(Authorize::any_scope(["internal:break-glass"]))
+                .route("", web::get().to(|| async { "ops" })),
+        ),
+    )
+    .await;
+    // The public application, whose guards name no scope at all.
+    let public = JwtAuth::new(bound(&issuer, &["https://api.example.com/mcp"])).unwrap();
+    let app = test::init_service(App::new().wrap(public).route("/mcp/me", me())).await;
+    let doc = send(
+        &app,
+        test::TestRequest::get().uri("/.well-known/oauth-protected-resource/mcp"),
+    )
+    .await;
+    assert_eq!(doc.status, StatusCode::OK);
+    let doc: Value = serde_json::from_str(&doc.body).unwrap();
+    assert!(
+        !doc.to_string().contains("internal:break-glass"),
+        "the public resource publishes another application's scope: {doc}"
+    );
+    let reply = send(&app, test::TestRequest::get().uri("/mcp/me")).await;
+    for challenge in challenges(&reply) {
+        assert!(
+            !challenge.contains("internal:break-glass"),
+            "the public challenge names another application's scope: {challenge}"
+        );
+    }
+}
