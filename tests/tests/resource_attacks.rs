@@ -199,3 +199,35 @@ async fn scopes_of_another_application_leak_into_this_resources_metadata() {
         );
     }
 }
+
+/// RFC 9728 metadata is public and unauthenticated. For a multi-tenant template it lists the
+/// issuer of every accepted tenant, so anyone who fetches it reads the service's customer list
+/// (each customer's Entra tenant ID), which Microsoft treats as an identifier worth keeping out of
+/// sight and which a SaaS operator rarely means to publish. Expected: the tenant list stays
+/// private unless the operator opts in (e.g. publish only the multi-tenant authority, or refuse
+/// `.resource(..)` on a template without an explicit list of servers to publish); observed: every
+/// customer tenant ID in `authorization_servers`.
+#[actix_web::test]
+async fn the_public_metadata_enumerates_every_customer_tenant_of_a_multi_tenant_template() {
+    let customers = [
+        "72f988bf-86f1-41af-91ab-2d7cd011db47",
+        "4a4bbd5f-7a9e-4d2c-9d11-6a4f0a4f3c11",
+    ];
+    let provider = Provider::entra_multi_tenant("6e74172b-be56-4843-9ff4-e66a39bb12e3", customers)
+        .resource("https://api.example.com/mcp");
+    let auth = JwtAuth::new(provider).unwrap();
+    let app = test::init_service(App::new().wrap(auth).route("/mcp/me", me())).await;
+    let doc = send(
+        &app,
+        test::TestRequest::get().uri("/.well-known/oauth-protected-resource/mcp"),
+    )
+    .await;
+    assert_eq!(doc.status, StatusCode::OK);
+    for customer in customers {
+        assert!(
+            !doc.body.contains(customer),
+            "anyone can read customer tenant {customer} in the public metadata: {}",
+            doc.body
+        );
+    }
+}
