@@ -71,6 +71,134 @@ async fn a_token_for_one_resource_is_replayed_at_another_resource_of_the_same_se
     );
 }
 
+/// The alias side of the same rule, as `Provider::resource` documents it: a provider's audience
+/// that names no resource (an explicit `.audience(..)`, or a preset's own identifier such as Entra
+/// v2's client ID) is accepted at every resource that provider serves, and outside them; a token
+/// bound to one resource is refused outside every resource's path.
+#[actix_web::test]
+async fn an_alias_audience_serves_every_resource_and_a_bound_token_no_other_path() {
+    let issuer = TestIssuer::start().await;
+    let mcp = "https://api.example.com/mcp";
+    let admin = "https://api.example.com/admin";
+    let provider = bound(&issuer, &[mcp, admin]).audience("orders-api");
+    let app = test::init_service(
+        App::new()
+            .wrap(JwtAuth::new(provider).unwrap())
+            .route("/mcp/me", me())
+            .route("/admin/me", me())
+            .route("/other/me", me()),
+    )
+    .await;
+    let alias = issuer.token().subject("ada").audience("orders-api").sign();
+    for path in ["/mcp/me", "/admin/me", "/other/me"] {
+        let reply = send(&app, test::TestRequest::get().uri(path).bearer(&alias)).await;
+        assert_eq!(reply.status, StatusCode::OK, "{path}: {}", reply.body);
+    }
+    let for_mcp = issuer.token().subject("ada").audience(mcp).sign();
+    let own = send(
+        &app,
+        test::TestRequest::get().uri("/mcp/me").bearer(&for_mcp),
+    )
+    .await;
+    assert_eq!(own.status, StatusCode::OK, "{}", own.body);
+    let outside = send(
+        &app,
+        test::TestRequest::get().uri("/other/me").bearer(&for_mcp),
+    )
+    .await;
+    assert_eq!(outside.status, StatusCode::UNAUTHORIZED, "{}", outside.body);
+    assert!(outside.body.contains("INVALID_TOKEN"), "{}", outside.body);
+}
+
+/// A resource-only provider (its tokens name a resource and nothing else) used outside that
+/// resource's path: the token was not issued for the rest of the server.
+#[actix_web::test]
+async fn a_resource_only_providers_token_is_refused_outside_its_resource() {
+    let issuer = TestIssuer::start().await;
+    let mcp = "https://api.example.com/mcp";
+    let auth = JwtAuth::new(bound(&issuer, &[mcp])).unwrap();
+    let app = test::init_service(
+        App::new()
+            .wrap(auth)
+            .route("/mcp/me", me())
+            .route("/internal/me", me()),
+    )
+    .await;
+    let token = issuer.token().subject("ada").audience(mcp).sign();
+    let own = send(&app, test::TestRequest::get().uri("/mcp/me").bearer(&token)).await;
+    assert_eq!(own.status, StatusCode::OK, "{}", own.body);
+    let outside = send(
+        &app,
+        test::TestRequest::get().uri("/internal/me").bearer(&token),
+    )
+    .await;
+    assert_eq!(outside.status, StatusCode::UNAUTHORIZED, "{}", outside.body);
+}
+
+/// Two providers on one server: one serves the `/mcp` resource, the other names no resource (an
+/// older API's issuer). The second provider's valid token is not for `/mcp`.
+#[actix_web::test]
+async fn a_token_of_a_provider_without_the_resource_is_refused_at_the_resource() {
+    let resource_issuer = TestIssuer::start().await;
+    let legacy_issuer = TestIssuer::start().await;
+    let mcp = "https://api.example.com/mcp";
+    let legacy = legacy_issuer
+        .provider()
+        .key_settings(TestIssuer::fast_key_settings());
+    let auth = JwtAuth::any_of([bound(&resource_issuer, &[mcp]), legacy]).unwrap();
+    let app = test::init_service(
+        App::new()
+            .wrap(auth)
+            .route("/mcp/me", me())
+            .route("/legacy/me", me()),
+    )
+    .await;
+    let token = legacy_issuer.token().subject("ada").sign();
+    let own = send(
+        &app,
+        test::TestRequest::get().uri("/legacy/me").bearer(&token),
+    )
+    .await;
+    assert_eq!(own.status, StatusCode::OK, "{}", own.body);
+    let at_mcp = send(&app, test::TestRequest::get().uri("/mcp/me").bearer(&token)).await;
+    assert_eq!(at_mcp.status, StatusCode::UNAUTHORIZED, "{}", at_mcp.body);
+}
+
+/// The replay of the first attack with an opaque token the issuer vouches for by introspection
+/// (RFC 7662 answers carry `aud` as a JWT does).
+#[actix_web::test]
+async fn an_introspected_token_for_one_resource_is_refused_at_another() {
+    let issuer = TestIssuer::start().await;
+    let mcp = "https://api.example.com/mcp";
+    let admin = "https://api.example.com/admin";
+    let provider = bound(&issuer, &[mcp, admin]).introspection(issuer.introspection());
+    let app = test::init_service(
+        App::new()
+            .wrap(JwtAuth::new(provider).unwrap())
+            .route("/mcp/me", me())
+            .route("/admin/me", me()),
+    )
+    .await;
+    let for_admin = issuer.token().subject("ada").audience(admin).opaque();
+    let own = send(
+        &app,
+        test::TestRequest::get().uri("/admin/me").bearer(&for_admin),
+    )
+    .await;
+    assert_eq!(own.status, StatusCode::OK, "{}", own.body);
+    let replayed = send(
+        &app,
+        test::TestRequest::get().uri("/mcp/me").bearer(&for_admin),
+    )
+    .await;
+    assert_eq!(
+        replayed.status,
+        StatusCode::UNAUTHORIZED,
+        "{}",
+        replayed.body
+    );
+}
+
 /// A scope named in configuration holding a quote breaks out of the quoted `scope` value and
 /// injects its own `resource_metadata` ahead of the real one; the MCP TypeScript SDK takes the
 /// first match of its regular expression over the header, so clients fetch the attacker's
