@@ -5,7 +5,10 @@ use std::collections::BTreeSet;
 use std::sync::Arc;
 
 use actix_web::HttpResponse;
-use auth_core::{ConfigError, Dpop, PrefetchError, Provider, Revocations, TokenSource, Verifier};
+use auth_core::{
+    ConfigError, Dpop, PrefetchError, Provider, Revocations, TokenSource, Verifier,
+    is_challenge_value,
+};
 
 use crate::guard::role_resolver::{RoleResolver, SharedResolver};
 use crate::request::origin::{self, OriginConfig, PublicOrigin};
@@ -449,15 +452,29 @@ impl JwtAuth {
     /// ([`Require<R>`](crate::Require) with your own [`NamedRule`](crate::NamedRule),
     /// [`authorize`](crate::authorize) calls). The document lists the union, sorted, without
     /// repeats, and leaves the member out when there is none.
-    pub fn scopes_supported<I, S>(mut self, scopes: I) -> JwtAuth
+    ///
+    /// Each scope must be one the challenges' quoted `scope` can carry: an RFC 6749 §3.3
+    /// scope-token without commas or equals signs (visible ASCII without spaces, quotes,
+    /// backslashes, commas or equals signs); anything else is a [`ConfigError`] naming
+    /// `JwtAuth::scopes_supported`.
+    pub fn scopes_supported<I, S>(mut self, scopes: I) -> Result<JwtAuth, ConfigError>
     where
         I: IntoIterator<Item = S>,
         S: Into<String>,
     {
-        Arc::make_mut(&mut self.config)
-            .extra_scopes
-            .extend(scopes.into_iter().map(Into::into));
-        self
+        let scopes: Vec<String> = scopes.into_iter().map(Into::into).collect();
+        if let Some(bad) = scopes.iter().find(|scope| !is_challenge_value(scope)) {
+            return Err(ConfigError {
+                setting: "JwtAuth::scopes_supported".to_owned(),
+                problem: format!(
+                    "{bad:?} is not a scope a challenge can carry: an RFC 6749 scope-token \
+                     without commas or equals signs (visible ASCII without spaces, quotes, \
+                     backslashes, commas or equals signs), e.g. \"mcp:tools\""
+                ),
+            });
+        }
+        Arc::make_mut(&mut self.config).extra_scopes.extend(scopes);
+        Ok(self)
     }
 
     /// The realm named in `WWW-Authenticate` (default `api`).

@@ -31,6 +31,7 @@
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
+mod challenge_value;
 mod checks;
 mod dpop;
 mod error;
@@ -53,6 +54,8 @@ mod verifier;
 #[cfg_attr(docsrs, doc(cfg(feature = "testing")))]
 pub mod testing;
 
+#[doc(hidden)]
+pub use challenge_value::is_challenge_value;
 pub use dpop::{Dpop, DpopRequest};
 pub use error::{AuthError, ConfigError, ErrorCode, Malformed, PrefetchError};
 pub use health::Readiness;

@@ -183,7 +183,8 @@ async fn metadata_is_served_before_authentication_whatever_skip_and_public_say()
         .resource_name("Test MCP server")
         .resource_documentation("https://docs.example.com/mcp")
         .unwrap()
-        .scopes_supported(["mcp:admin", "mcp:tools"]);
+        .scopes_supported(["mcp:admin", "mcp:tools"])
+        .unwrap();
     let server = serve(listener, auth);
     let url = format!("{origin}/.well-known/oauth-protected-resource/mcp");
     let response = client().get(&url).send().await.unwrap();

@@ -7,7 +7,6 @@ use actix_web::{App, HttpRequest, HttpResponse, test, web};
 use auth_actix::testing::{TestIssuer, TestRequestExt};
 use auth_actix::{AuthRejection, Authorize, Identity, JwtAuth, Rule, Verified, authorize};
 use auth_core::Provider;
-use std::panic::AssertUnwindSafe;
 
 use serde_json::Value;
 use tests::send;
@@ -212,10 +211,18 @@ async fn a_configured_scope_with_a_quote_injects_a_resource_metadata_parameter()
     let evil =
         r#"read", resource_metadata="https://evil.example/.well-known/oauth-protected-resource"#;
     let auth = JwtAuth::new(bound(&issuer, &["https://api.example.com/mcp"])).unwrap();
-    let built = std::panic::catch_unwind(AssertUnwindSafe(|| auth.scopes_supported([evil])));
-    let Ok(auth) = built else {
-        return; // refused when built: the attack is closed
-    };
+    // Refused when built, naming the setting: the value never reaches a challenge.
+    let err = auth.clone().scopes_supported([evil]).unwrap_err();
+    assert_eq!(err.setting, "JwtAuth::scopes_supported", "{err}");
+    for separator in ["read,write", "read=1"] {
+        let err = auth.clone().scopes_supported([separator]).unwrap_err();
+        assert_eq!(
+            err.setting, "JwtAuth::scopes_supported",
+            "{separator}: {err}"
+        );
+    }
+    // A well-formed scope is still written raw, and exactly one resource_metadata goes out.
+    let auth = auth.scopes_supported(["read"]).unwrap();
     let app = test::init_service(App::new().wrap(auth).route("/mcp/me", me())).await;
     let reply = send(&app, test::TestRequest::get().uri("/mcp/me")).await;
     assert_eq!(reply.status, StatusCode::UNAUTHORIZED);
@@ -229,6 +236,20 @@ async fn a_configured_scope_with_a_quote_injects_a_resource_metadata_parameter()
     }
 }
 
+/// A resource URL holding a character challenge parsers split on (`,` or `=`): the metadata URL
+/// derived from it is written into every challenge, so it is refused when configured.
+#[actix_web::test]
+async fn a_resource_url_with_a_challenge_separator_is_refused_when_configured() {
+    for url in [
+        "https://api.example.com/a,b",
+        "https://api.example.com/mcp=1",
+    ] {
+        let provider = Provider::oidc("https://issuer.example.com").resource(url);
+        let err = JwtAuth::new(provider).unwrap_err();
+        assert!(err.setting.ends_with(": resource"), "{url}: {err}");
+    }
+}
+
 /// The same with a guard's rule: `Rule::acr` refuses a value the challenge cannot carry, but
 /// `Rule::any_scope` does not, and `authorize()`'s 403 writes every scope of the rule into
 /// `scope="..."`. Expected: no injected parameter (the rule refused at compile time as `Rule::acr`
@@ -238,10 +259,14 @@ async fn a_configured_scope_with_a_quote_injects_a_resource_metadata_parameter()
 async fn a_rule_scope_with_a_quote_injects_parameters_into_the_403_challenge() {
     // Built at run time, so a fix that refuses the name (panicking) closes the attack here too.
     let names: &'static [&'static str] = Box::leak(Box::new([r#"x", error="invalid_token"#]));
-    let Ok(quoted) = std::panic::catch_unwind(|| Rule::any_scope(names)) else {
-        return;
-    };
-    let quoted: &'static Rule = Box::leak(Box::new(quoted));
+    // Refused when built, as `Rule::acr` refuses a value the challenge cannot carry (and at
+    // compile time in a constant: the rustdoc `compile_fail` example), and so is the middleware.
+    assert!(std::panic::catch_unwind(|| Rule::any_scope(names)).is_err());
+    assert!(std::panic::catch_unwind(|| Rule::all_scopes(&["a,b"])).is_err());
+    assert!(std::panic::catch_unwind(|| Authorize::any_scope(names.iter().copied())).is_err());
+    assert!(std::panic::catch_unwind(|| Authorize::all_scopes(["a=b"])).is_err());
+    // A well-formed rule's 403 still carries exactly one `error`.
+    let quoted: &'static Rule = Box::leak(Box::new(Rule::any_scope(&["write"])));
     let guarded = move |req: HttpRequest| async move {
         authorize(&req, quoted).await?;
         Ok::<_, AuthRejection>(HttpResponse::Ok().finish())
@@ -270,12 +295,12 @@ async fn a_rule_scope_with_a_quote_injects_parameters_into_the_403_challenge() {
 async fn a_configured_scope_with_a_newline_strips_every_challenge() {
     let issuer = TestIssuer::start().await;
     let auth = JwtAuth::new(bound(&issuer, &["https://api.example.com/mcp"])).unwrap();
-    let built = std::panic::catch_unwind(AssertUnwindSafe(|| {
-        auth.scopes_supported(["read\r\nX-Injected: 1"])
-    }));
-    let Ok(auth) = built else {
-        return;
-    };
+    let err = auth
+        .clone()
+        .scopes_supported(["read\r\nX-Injected: 1"])
+        .unwrap_err();
+    assert_eq!(err.setting, "JwtAuth::scopes_supported", "{err}");
+    // The resource's 401 keeps its challenges.
     let app = test::init_service(App::new().wrap(auth).route("/mcp/me", me())).await;
     let reply = send(&app, test::TestRequest::get().uri("/mcp/me")).await;
     assert_eq!(reply.status, StatusCode::UNAUTHORIZED);
