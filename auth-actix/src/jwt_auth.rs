@@ -89,6 +89,8 @@ pub(crate) struct Config {
     pub(crate) resource_name: Option<String>,
     /// RFC 9728 `resource_documentation`.
     pub(crate) resource_documentation: Option<String>,
+    /// RFC 9728 `authorization_servers` for every resource, when the application names them.
+    pub(crate) authorization_servers: Option<Vec<String>>,
     /// The exact `scopes_supported` list, when the application names it; else the scopes of
     /// every guard registered in the binary.
     pub(crate) scopes_supported: Option<BTreeSet<String>>,
@@ -144,6 +146,7 @@ impl JwtAuth {
             preflight_warning: preflight::PreflightWarning::default(),
             resource_name: None,
             resource_documentation: None,
+            authorization_servers: None,
             scopes_supported: None,
         };
         JwtAuth {
@@ -443,6 +446,69 @@ impl JwtAuth {
             )));
         }
         Arc::make_mut(&mut self.config).resource_documentation = Some(url.to_owned());
+        Ok(self)
+    }
+
+    /// The authorization servers every protected resource's metadata lists (RFC 9728 §2
+    /// `authorization_servers`), in this order, instead of the providers' issuers: each an
+    /// issuer identifier as clients compare it (absolute `https://`, `http://` on loopback only,
+    /// with a host, no credentials, query or fragment), published exactly as written. A later
+    /// call adds to the list.
+    ///
+    /// By default each resource lists the issuers of the providers serving it, except a
+    /// multi-tenant template's ([`Provider::entra_multi_tenant`](auth_core::Provider::entra_multi_tenant)): its
+    /// tenants are the service's customers, which public metadata should not enumerate. A
+    /// resource left with none omits the member, which RFC 9728 allows but MCP clients need to
+    /// find where to get a token: name the servers to publish here (e.g. one customer-neutral
+    /// authority, or only the tenants that may be named).
+    ///
+    /// ```
+    /// use auth_actix::JwtAuth;
+    /// use auth_core::Provider;
+    ///
+    /// let provider = Provider::entra_multi_tenant("6e74172b-be56-4843-9ff4-e66a39bb12e3", [
+    ///     "72f988bf-86f1-41af-91ab-2d7cd011db47",
+    /// ])
+    /// .resource("https://api.example.com/mcp");
+    /// let auth = JwtAuth::new(provider)
+    ///     .unwrap()
+    ///     .authorization_servers(["https://login.microsoftonline.com/organizations/v2.0"])
+    ///     .unwrap();
+    /// let err = JwtAuth::new(Provider::oidc("https://i.example.com").resource("https://a.example.com"))
+    ///     .unwrap()
+    ///     .authorization_servers(["http://i.example.com"])
+    ///     .unwrap_err();
+    /// assert_eq!(err.setting, "JwtAuth::authorization_servers");
+    /// ```
+    pub fn authorization_servers<I, S>(mut self, servers: I) -> Result<JwtAuth, ConfigError>
+    where
+        I: IntoIterator<Item = S>,
+        S: Into<String>,
+    {
+        const SETTING: &str = "JwtAuth::authorization_servers";
+        let mut checked = Vec::new();
+        for server in servers {
+            let server: String = server.into();
+            let url = auth_core::checked_issuer_url(SETTING, &server)?;
+            if url.query().is_some() || url.fragment().is_some() {
+                return Err(ConfigError {
+                    setting: SETTING.to_owned(),
+                    problem: format!(
+                        "{server:?} has a query or fragment, which an issuer identifier never \
+                         has (RFC 8414 §2): write e.g. https://issuer.example.com"
+                    ),
+                });
+            }
+            checked.push(server);
+        }
+        let list = Arc::make_mut(&mut self.config)
+            .authorization_servers
+            .get_or_insert_with(Vec::new);
+        for server in checked {
+            if !list.contains(&server) {
+                list.push(server);
+            }
+        }
         Ok(self)
     }
 

@@ -66,6 +66,8 @@ pub use identity::{Identity, IdentityKind};
 pub use introspection::Introspection;
 pub use introspection::client_key::ClientKey;
 pub use keys::algorithm::{Algorithm, AlgorithmSet};
+#[doc(hidden)]
+pub use keys::issuer_url::checked as checked_issuer_url;
 pub use keys::settings::KeySettings;
 pub use provider::Provider;
 pub use provider::endpoints::TokenEndpoints;

@@ -360,34 +360,67 @@ async fn scopes_of_another_application_leak_into_this_resources_metadata() {
     }
 }
 
-/// RFC 9728 metadata is public and unauthenticated. For a multi-tenant template it lists the
-/// issuer of every accepted tenant, so anyone who fetches it reads the service's customer list
+/// RFC 9728 metadata is public and unauthenticated. For a multi-tenant template it listed the
+/// issuer of every accepted tenant, so anyone who fetched it read the service's customer list
 /// (each customer's Entra tenant ID), which Microsoft treats as an identifier worth keeping out of
-/// sight and which a SaaS operator rarely means to publish. Expected: the tenant list stays
-/// private unless the operator opts in (e.g. publish only the multi-tenant authority, or refuse
-/// `.resource(..)` on a template without an explicit list of servers to publish); observed: every
-/// customer tenant ID in `authorization_servers`.
+/// sight and which a SaaS operator rarely means to publish. Now a template's tenants are not
+/// published by default (the member is left out: RFC 9728 §2 makes it optional), and
+/// `JwtAuth::authorization_servers` publishes exactly the list the operator names.
 #[actix_web::test]
 async fn the_public_metadata_enumerates_every_customer_tenant_of_a_multi_tenant_template() {
     let customers = [
         "72f988bf-86f1-41af-91ab-2d7cd011db47",
         "4a4bbd5f-7a9e-4d2c-9d11-6a4f0a4f3c11",
     ];
-    let provider = Provider::entra_multi_tenant("6e74172b-be56-4843-9ff4-e66a39bb12e3", customers)
-        .resource("https://api.example.com/mcp");
-    let auth = JwtAuth::new(provider).unwrap();
-    let app = test::init_service(App::new().wrap(auth).route("/mcp/me", me())).await;
-    let doc = send(
-        &app,
-        test::TestRequest::get().uri("/.well-known/oauth-protected-resource/mcp"),
-    )
-    .await;
-    assert_eq!(doc.status, StatusCode::OK);
-    for customer in customers {
-        assert!(
-            !doc.body.contains(customer),
-            "anyone can read customer tenant {customer} in the public metadata: {}",
-            doc.body
+    let provider = || {
+        Provider::entra_multi_tenant("6e74172b-be56-4843-9ff4-e66a39bb12e3", customers)
+            .resource("https://api.example.com/mcp")
+    };
+    let metadata = |auth: JwtAuth| async move {
+        let app = test::init_service(App::new().wrap(auth).route("/mcp/me", me())).await;
+        let doc = send(
+            &app,
+            test::TestRequest::get().uri("/.well-known/oauth-protected-resource/mcp"),
+        )
+        .await;
+        assert_eq!(doc.status, StatusCode::OK);
+        for customer in customers {
+            assert!(
+                !doc.body.contains(customer),
+                "anyone can read customer tenant {customer} in the public metadata: {}",
+                doc.body
+            );
+        }
+        serde_json::from_str::<Value>(&doc.body).unwrap()
+    };
+    // By default: no tenant, and no member at all.
+    let doc = metadata(JwtAuth::new(provider()).unwrap()).await;
+    assert!(doc.get("authorization_servers").is_none(), "{doc}");
+    // Named: exactly the list.
+    let authority = "https://login.microsoftonline.com/organizations/v2.0";
+    let named = JwtAuth::new(provider())
+        .unwrap()
+        .authorization_servers([authority])
+        .unwrap();
+    let doc = metadata(named).await;
+    assert_eq!(
+        doc["authorization_servers"],
+        serde_json::json!([authority]),
+        "{doc}"
+    );
+    // Checked as issuers are.
+    for bad in [
+        "http://login.example.com",
+        "not a url",
+        "https://a.example.com/?x=1",
+    ] {
+        let err = JwtAuth::new(provider())
+            .unwrap()
+            .authorization_servers([bad])
+            .unwrap_err();
+        assert_eq!(
+            err.setting, "JwtAuth::authorization_servers",
+            "{bad}: {err}"
         );
     }
 }

@@ -5,6 +5,7 @@ use std::sync::Arc;
 
 use crate::checks::ClaimChecks;
 use crate::checks::audience::AudienceRule;
+use crate::checks::issuer::IssuerMatch;
 use crate::error::{AuthError, ConfigError, PrefetchError};
 use crate::identity::Identity;
 use crate::identity::mapping::IdentityMapping;
@@ -132,10 +133,14 @@ impl CompiledProvider {
         self.checks.issuer.discovery_issuer()
     }
 
-    /// The authorization servers RFC 9728 metadata names for this provider: its issuer, or a
-    /// multi-tenant template's issuer for each accepted tenant.
+    /// The authorization servers RFC 9728 metadata names for this provider: its issuer, or none
+    /// for a multi-tenant template, whose tenants are the service's customers and not published
+    /// by default (the web layer's `JwtAuth::authorization_servers` names the list to publish).
     pub(crate) fn authorization_servers(&self) -> Vec<String> {
-        self.checks.issuer.issuers()
+        match &self.checks.issuer {
+            IssuerMatch::Exact(_) => self.checks.issuer.issuers(),
+            IssuerMatch::Tenants { .. } => Vec::new(),
+        }
     }
 
     /// The signature step for a token whose `iss` this provider accepts; returns the fingerprint

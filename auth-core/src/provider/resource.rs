@@ -92,7 +92,9 @@ pub struct ProtectedResource {
     /// [`Provider::resource`](crate::Provider::resource) was given it: what clients call, ask tokens for, and find in the metadata's `resource`.
     pub resource: String,
     /// The issuers of the providers serving it (RFC 9728 §2 `authorization_servers`), in the
-    /// order given, without repeats; a multi-tenant template is listed once per accepted tenant.
+    /// order given, without repeats. A multi-tenant template's tenants are not listed (each is a
+    /// customer of the service, which public metadata should not enumerate): the web layer's
+    /// `JwtAuth::authorization_servers` names the list to publish.
     pub authorization_servers: Vec<String>,
     /// Whether any provider serving it can issue DPoP-bound tokens.
     pub dpop_offered: bool,
