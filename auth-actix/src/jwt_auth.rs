@@ -5,7 +5,10 @@ use std::collections::BTreeSet;
 use std::sync::Arc;
 
 use actix_web::HttpResponse;
-use auth_core::{ConfigError, Dpop, PrefetchError, Provider, Revocations, TokenSource, Verifier};
+use auth_core::{
+    ConfigError, Dpop, PrefetchError, Provider, Revocations, TokenSource, Verifier,
+    is_challenge_value,
+};
 
 use crate::guard::role_resolver::{RoleResolver, SharedResolver};
 use crate::request::origin::{self, OriginConfig, PublicOrigin};
@@ -86,8 +89,11 @@ pub(crate) struct Config {
     pub(crate) resource_name: Option<String>,
     /// RFC 9728 `resource_documentation`.
     pub(crate) resource_documentation: Option<String>,
-    /// Scopes for `scopes_supported` no guard attribute registers (hand-written rules).
-    pub(crate) extra_scopes: BTreeSet<String>,
+    /// RFC 9728 `authorization_servers` for every resource, when the application names them.
+    pub(crate) authorization_servers: Option<Vec<String>>,
+    /// The exact `scopes_supported` list, when the application names it; else the scopes of
+    /// every guard registered in the binary.
+    pub(crate) scopes_supported: Option<BTreeSet<String>>,
 }
 
 /// The `algs` of a `DPoP` challenge: the accepted proof algorithms, space-separated.
@@ -140,7 +146,8 @@ impl JwtAuth {
             preflight_warning: preflight::PreflightWarning::default(),
             resource_name: None,
             resource_documentation: None,
-            extra_scopes: BTreeSet::new(),
+            authorization_servers: None,
+            scopes_supported: None,
         };
         JwtAuth {
             verifier,
@@ -442,22 +449,108 @@ impl JwtAuth {
         Ok(self)
     }
 
-    /// Scopes the protected-resource metadata lists in `scopes_supported` (RFC 9728 §2) beside
-    /// those of the registered guards: every `#[require_scope]` (and attribute naming scopes)
-    /// registers its own, and so does every [`Authorize::any_scope`](crate::Authorize::any_scope)
-    /// or `all_scopes` when built; name here the scopes of hand-written rules
-    /// ([`Require<R>`](crate::Require) with your own [`NamedRule`](crate::NamedRule),
-    /// [`authorize`](crate::authorize) calls). The document lists the union, sorted, without
-    /// repeats, and leaves the member out when there is none.
-    pub fn scopes_supported<I, S>(mut self, scopes: I) -> JwtAuth
+    /// The authorization servers every protected resource's metadata lists (RFC 9728 §2
+    /// `authorization_servers`), in this order, instead of the providers' issuers: each an
+    /// issuer identifier as clients compare it (absolute `https://`, `http://` on loopback only,
+    /// with a host, no credentials, query or fragment), published exactly as written. A later
+    /// call adds to the list.
+    ///
+    /// By default each resource lists the issuers of the providers serving it, except a
+    /// multi-tenant template's ([`Provider::entra_multi_tenant`](auth_core::Provider::entra_multi_tenant)): its
+    /// tenants are the service's customers, which public metadata should not enumerate. A
+    /// resource left with none omits the member, which RFC 9728 allows but MCP clients need to
+    /// find where to get a token: name the servers to publish here (e.g. one customer-neutral
+    /// authority, or only the tenants that may be named).
+    ///
+    /// ```
+    /// use auth_actix::JwtAuth;
+    /// use auth_core::Provider;
+    ///
+    /// let provider = Provider::entra_multi_tenant("6e74172b-be56-4843-9ff4-e66a39bb12e3", [
+    ///     "72f988bf-86f1-41af-91ab-2d7cd011db47",
+    /// ])
+    /// .resource("https://api.example.com/mcp");
+    /// let auth = JwtAuth::new(provider)
+    ///     .unwrap()
+    ///     .authorization_servers(["https://login.microsoftonline.com/organizations/v2.0"])
+    ///     .unwrap();
+    /// let err = JwtAuth::new(Provider::oidc("https://i.example.com").resource("https://a.example.com"))
+    ///     .unwrap()
+    ///     .authorization_servers(["http://i.example.com"])
+    ///     .unwrap_err();
+    /// assert_eq!(err.setting, "JwtAuth::authorization_servers");
+    /// ```
+    pub fn authorization_servers<I, S>(mut self, servers: I) -> Result<JwtAuth, ConfigError>
     where
         I: IntoIterator<Item = S>,
         S: Into<String>,
     {
+        const SETTING: &str = "JwtAuth::authorization_servers";
+        let mut checked = Vec::new();
+        for server in servers {
+            let server: String = server.into();
+            let url = auth_core::checked_issuer_url(SETTING, &server)?;
+            if url.query().is_some() || url.fragment().is_some() {
+                return Err(ConfigError {
+                    setting: SETTING.to_owned(),
+                    problem: format!(
+                        "{server:?} has a query or fragment, which an issuer identifier never \
+                         has (RFC 8414 §2): write e.g. https://issuer.example.com"
+                    ),
+                });
+            }
+            checked.push(server);
+        }
+        let list = Arc::make_mut(&mut self.config)
+            .authorization_servers
+            .get_or_insert_with(Vec::new);
+        for server in checked {
+            if !list.contains(&server) {
+                list.push(server);
+            }
+        }
+        Ok(self)
+    }
+
+    /// The exact scopes the protected-resource metadata lists in `scopes_supported` (RFC 9728
+    /// §2) and a 401's challenge names where the route names none: these, sorted, without
+    /// repeats (a later call adds to the list), whatever guards are registered.
+    ///
+    /// Without it, the list is every scope guard compiled into the binary: every
+    /// `#[require_scope]` (and attribute naming scopes), and every
+    /// [`Authorize::any_scope`](crate::Authorize::any_scope) or `all_scopes` built so far in the
+    /// process, whichever application it guards. Name the list to publish exactly when one binary
+    /// serves several applications (an internal listener's scopes would otherwise be published on
+    /// the public one), or to add the scopes of hand-written rules
+    /// ([`Require<R>`](crate::Require) with your own [`NamedRule`](crate::NamedRule),
+    /// [`authorize`](crate::authorize) calls), which no registry sees. The member is left out
+    /// when the list is empty.
+    ///
+    /// Each scope must be one the challenges' quoted `scope` can carry: an RFC 6749 §3.3
+    /// scope-token without commas or equals signs (visible ASCII without spaces, quotes,
+    /// backslashes, commas or equals signs); anything else is a [`ConfigError`] naming
+    /// `JwtAuth::scopes_supported`.
+    pub fn scopes_supported<I, S>(mut self, scopes: I) -> Result<JwtAuth, ConfigError>
+    where
+        I: IntoIterator<Item = S>,
+        S: Into<String>,
+    {
+        let scopes: Vec<String> = scopes.into_iter().map(Into::into).collect();
+        if let Some(bad) = scopes.iter().find(|scope| !is_challenge_value(scope)) {
+            return Err(ConfigError {
+                setting: "JwtAuth::scopes_supported".to_owned(),
+                problem: format!(
+                    "{bad:?} is not a scope a challenge can carry: an RFC 6749 scope-token \
+                     without commas or equals signs (visible ASCII without spaces, quotes, \
+                     backslashes, commas or equals signs), e.g. \"mcp:tools\""
+                ),
+            });
+        }
         Arc::make_mut(&mut self.config)
-            .extra_scopes
-            .extend(scopes.into_iter().map(Into::into));
-        self
+            .scopes_supported
+            .get_or_insert_with(BTreeSet::new)
+            .extend(scopes);
+        Ok(self)
     }
 
     /// The realm named in `WWW-Authenticate` (default `api`).

@@ -258,6 +258,17 @@ pub enum AuthError {
         /// aud` (at most 200 bytes).
         received: String,
     },
+    /// The token verified, but is not for the protected resource the request addresses (RFC 8707
+    /// §2): its provider does not serve that resource, or its `aud` names another resource of the
+    /// same server; or, outside every resource's path, a token bound to a resource rather than to
+    /// one of its provider's other audiences. See
+    /// [`Verifier::check_resource`](crate::Verifier::check_resource).
+    #[error("token is not for {}", resource_named(.resource.as_deref()))]
+    WrongResource {
+        /// The canonical URL of the resource the request's path belongs to; `None` for a path
+        /// outside every resource.
+        resource: Option<String>,
+    },
     /// `azp` is missing or not an authorized party.
     #[error("authorized party mismatch: the token carries {received}; accepted: {expected}")]
     InvalidAuthorizedParty {
@@ -374,6 +385,7 @@ impl AuthError {
             AuthError::UseDpopNonce => "DPoP nonce required",
             AuthError::DpopBinding(_) => "token binding not satisfied",
             AuthError::InvalidAudience { .. } => "audience not accepted",
+            AuthError::WrongResource { .. } => "token not issued for this resource",
             AuthError::InvalidAuthorizedParty { .. } => "authorized party not accepted",
             AuthError::Expired => "token expired",
             AuthError::NotYetValid | AuthError::IssuedInFuture => "token not yet valid",
@@ -420,6 +432,7 @@ impl AuthError {
             AuthError::DpopBinding(_) => "dpop_binding",
             AuthError::InvalidSignature => "bad_signature",
             AuthError::InvalidAudience { .. } => "bad_audience",
+            AuthError::WrongResource { .. } => "wrong_resource",
             AuthError::InvalidAuthorizedParty { .. } => "bad_azp",
             AuthError::Expired => "expired",
             AuthError::NotYetValid | AuthError::IssuedInFuture => "not_yet_valid",
@@ -447,6 +460,15 @@ impl AuthError {
             }
             _ => None,
         }
+    }
+}
+
+/// How [`AuthError::WrongResource`] names the resource in its message.
+fn resource_named(resource: Option<&str>) -> String {
+    match resource {
+        Some(resource) => format!("the resource {resource}"),
+        None => "this path, which belongs to no protected resource (the token is bound to one)"
+            .to_owned(),
     }
 }
 

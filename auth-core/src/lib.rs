@@ -31,6 +31,7 @@
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
+mod challenge_value;
 mod checks;
 mod dpop;
 mod error;
@@ -53,6 +54,8 @@ mod verifier;
 #[cfg_attr(docsrs, doc(cfg(feature = "testing")))]
 pub mod testing;
 
+#[doc(hidden)]
+pub use challenge_value::is_challenge_value;
 pub use dpop::{Dpop, DpopRequest};
 pub use error::{AuthError, ConfigError, ErrorCode, Malformed, PrefetchError};
 pub use health::Readiness;
@@ -63,6 +66,8 @@ pub use identity::{Identity, IdentityKind};
 pub use introspection::Introspection;
 pub use introspection::client_key::ClientKey;
 pub use keys::algorithm::{Algorithm, AlgorithmSet};
+#[doc(hidden)]
+pub use keys::issuer_url::checked as checked_issuer_url;
 pub use keys::settings::KeySettings;
 pub use provider::Provider;
 pub use provider::endpoints::TokenEndpoints;

@@ -235,6 +235,65 @@ impl Verifier {
         )
     }
 
+    /// The resource check (RFC 8707 §2; MCP: servers accept only tokens "issued specifically for
+    /// them") of a token this verifier verified, for a request to `resource`: the canonical URL of
+    /// the protected resource whose path holds the request's ([`ProtectedResource::path`]), or
+    /// `None` for a path outside every resource. The web layer calls it on every request after
+    /// verification (a cached token included).
+    ///
+    /// - No provider names a resource ([`Provider::resource`]): every token passes.
+    /// - `Some(resource)`: the accepting provider must serve `resource`, and the token's `aud`
+    ///   must hold `resource` or one of that provider's audiences that name no resource (its
+    ///   [`Provider::audience`]s, a preset's own identifier: Entra v2's client ID, Keycloak's
+    ///   client ID, Auth0's API identifier). A token for another resource of the same server is
+    ///   refused, as is a token of a provider that does not serve `resource`.
+    /// - `None`: a provider with resources accepts only tokens whose `aud` holds one of its
+    ///   audiences that name no resource; a provider without resources, any token it verified.
+    ///
+    /// A refusal is [`AuthError::WrongResource`] (401 `INVALID_TOKEN`).
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// use auth_core::testing::TestIssuer;
+    /// use auth_core::{AuthError, Verifier};
+    ///
+    /// let issuer = TestIssuer::start().await;
+    /// let mcp = "https://api.example.com/mcp";
+    /// let admin = "https://api.example.com/admin";
+    /// let verifier = Verifier::new(issuer.provider().resource(mcp).resource(admin))?;
+    /// let token = verifier.verify_token(&issuer.token().audience(admin).sign()).await?;
+    /// verifier.check_resource(&token, Some(admin))?;
+    /// let refusal = verifier.check_resource(&token, Some(mcp)).unwrap_err();
+    /// assert!(matches!(refusal, AuthError::WrongResource { .. }));
+    /// # Ok(()) }
+    /// ```
+    pub fn check_resource(
+        &self,
+        token: &VerifiedToken,
+        resource: Option<&str>,
+    ) -> Result<(), AuthError> {
+        if self.inner.resources.is_empty() {
+            return Ok(());
+        }
+        let refused = || AuthError::WrongResource {
+            resource: resource.map(str::to_owned),
+        };
+        // A token of another verifier: no provider here vouches for its resources.
+        let Some(provider) = self.inner.providers.get(token.provider()) else {
+            return Err(refused());
+        };
+        let plain = |aud: &str| provider.plain_audiences.iter().any(|a| a == aud);
+        let admitted = match resource {
+            Some(resource) => {
+                provider.resources.iter().any(|r| r == resource)
+                    && aud_holds(token.payload(), |aud| aud == resource || plain(aud))
+            }
+            None => provider.resources.is_empty() || aud_holds(token.payload(), plain),
+        };
+        if admitted { Ok(()) } else { Err(refused()) }
+    }
+
     fn rebuilt(&self, change: impl FnOnce(&mut Inner)) -> Verifier {
         let mut inner = Inner::clone(&self.inner);
         change(&mut inner);
@@ -752,6 +811,21 @@ impl Verifier {
             .iter()
             .map(|issuer| issuer.keys.fetch_count())
             .sum()
+    }
+}
+
+/// Whether a verified payload's `aud` (a string or an array of them) holds a value `wanted` picks.
+fn aud_holds(
+    payload: &serde_json::Map<String, serde_json::Value>,
+    wanted: impl Fn(&str) -> bool,
+) -> bool {
+    match payload.get("aud") {
+        Some(serde_json::Value::String(aud)) => wanted(aud),
+        Some(serde_json::Value::Array(auds)) => auds
+            .iter()
+            .filter_map(serde_json::Value::as_str)
+            .any(wanted),
+        _ => false,
     }
 }
 

@@ -4,6 +4,8 @@
 use std::collections::HashSet;
 
 use proc_macro2::Span;
+
+use crate::rule_args::challenge_value;
 use syn::parse::ParseStream;
 use syn::punctuated::Punctuated;
 use syn::{Expr, ExprAssign, ExprCall, ExprLit, ExprPath, Lit, Token};
@@ -170,14 +172,11 @@ fn acr_value(expr: Expr) -> syn::Result<syn::LitStr> {
             "empty acr value: write the value, e.g. \"urn:okta:loa:2fa:any\"",
         ));
     }
-    if !value
-        .bytes()
-        .all(|byte| byte.is_ascii_graphic() && byte != b'"' && byte != b'\\')
-    {
+    if !challenge_value(&value) {
         return Err(syn::Error::new(
             lit.span(),
-            "an acr value is visible ASCII without spaces, quotes or backslashes (the challenge \
-             lists them space-separated in quotes)",
+            "an acr value is visible ASCII without spaces, quotes, backslashes, commas or equals \
+             signs (the challenge lists them space-separated in quotes)",
         ));
     }
     if value.len() > MAX_LITERAL_LEN {

@@ -313,6 +313,14 @@ fn name(expr: Expr, noun: Noun) -> syn::Result<Name> {
                     format!("empty {what} name: write the {what}, e.g. \"{example}\""),
                 ));
             }
+            if what == "scope" && !challenge_value(&value) {
+                return Err(syn::Error::new(
+                    lit.span(),
+                    "a scope is an RFC 6749 scope-token without commas or equals signs: visible \
+                     ASCII without spaces, quotes, backslashes, commas or equals signs (the \
+                     challenge lists scopes space-separated in quotes), e.g. \"mcp:tools\"",
+                ));
+            }
             if value.len() > MAX_LITERAL_LEN {
                 return Err(syn::Error::new(
                     lit.span(),
@@ -339,5 +347,34 @@ fn name(expr: Expr, noun: Noun) -> syn::Result<Name> {
                  path (Role::Admin)"
             ),
         )),
+    }
+}
+
+/// Whether a challenge's quoted parameter can carry `value`: the rule of
+/// `auth_core::is_challenge_value` (bytes `0x21`, `0x23-0x2B`, `0x2D-0x3C`, `0x3E-0x5B`,
+/// `0x5D-0x7E`), kept in step with it here since a proc-macro crate does not depend on the
+/// engine.
+pub(crate) fn challenge_value(value: &str) -> bool {
+    !value.is_empty()
+        && value
+            .bytes()
+            .all(|byte| byte.is_ascii_graphic() && !matches!(byte, b'"' | b'\\' | b',' | b'='))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::challenge_value;
+
+    #[test]
+    fn the_challenge_value_rule_is_the_engines() {
+        for byte in 0u8..=127 {
+            let value = char::from(byte).to_string();
+            assert_eq!(
+                challenge_value(&value),
+                auth_actix::core::is_challenge_value(&value),
+                "{byte:#04x}"
+            );
+        }
+        assert!(!challenge_value("") && !challenge_value("é"));
     }
 }

@@ -182,8 +182,7 @@ async fn metadata_is_served_before_authentication_whatever_skip_and_public_say()
         .public(["/*"])
         .resource_name("Test MCP server")
         .resource_documentation("https://docs.example.com/mcp")
-        .unwrap()
-        .scopes_supported(["mcp:admin", "mcp:tools"]);
+        .unwrap();
     let server = serve(listener, auth);
     let url = format!("{origin}/.well-known/oauth-protected-resource/mcp");
     let response = client().get(&url).send().await.unwrap();
@@ -217,17 +216,13 @@ async fn metadata_is_served_before_authentication_whatever_skip_and_public_say()
         .iter()
         .map(|s| s.as_str().unwrap())
         .collect();
-    // From #[require_scope] here, Authorize::any_scope, and JwtAuth::scopes_supported: sorted,
-    // without repeats.
-    for scope in [
-        "mcp:admin",
-        "mcp:impl",
-        "mcp:tools",
-        "mcp:write",
-        "reports:read",
-    ] {
+    // From #[require_scope] here and Authorize::any_scope (every scope guard compiled into the
+    // binary), sorted, without repeats; a hand-written rule's scope (ADMIN's mcp:admin) is not
+    // registered.
+    for scope in ["mcp:impl", "mcp:tools", "mcp:write", "reports:read"] {
         assert!(scopes.contains(&scope), "{scope} in {scopes:?}");
     }
+    assert!(!scopes.contains(&"mcp:admin"), "{scopes:?}");
     let mut sorted = scopes.clone();
     sorted.sort();
     sorted.dedup();
@@ -251,6 +246,16 @@ async fn metadata_is_served_before_authentication_whatever_skip_and_public_say()
         .unwrap();
     assert_eq!(root.status(), 404);
     server.stop(true).await;
+
+    // JwtAuth::scopes_supported names the exact list, registered guards or not.
+    let named = JwtAuth::new(bound(&issuer, &resource))
+        .unwrap()
+        .scopes_supported(["mcp:tools", "mcp:admin", "mcp:tools"])
+        .unwrap();
+    let app = test::init_service(App::new().wrap(named).configure(routes)).await;
+    let req = test::TestRequest::get().uri("/.well-known/oauth-protected-resource/mcp");
+    let doc: Value = test::call_and_read_body_json(&app, req.to_request()).await;
+    assert_eq!(doc["scopes_supported"], json!(["mcp:admin", "mcp:tools"]));
 }
 
 #[actix_web::test]

@@ -8,12 +8,12 @@ use std::time::Duration;
 use actix_web::body::{EitherBody, MessageBody};
 use actix_web::dev::{Service, ServiceRequest, ServiceResponse, Transform, forward_ready};
 use actix_web::{Error, ResponseError};
-use auth_core::Identity;
+use auth_core::{Identity, is_challenge_value};
 use futures_util::future::{LocalBoxFuture, Ready, ready};
 
 use crate::guard::rule::{RuleKind, admit};
 use crate::guard::scope_registry;
-use crate::guard::step_up::{admit_step_up, is_acr_value};
+use crate::guard::step_up::admit_step_up;
 use crate::state::refusal::RouteScopes;
 use crate::state::resolve::authenticate;
 
@@ -164,18 +164,35 @@ impl Authorize {
     }
 
     /// At least one of these scopes. The scopes join `scopes_supported` of the protected-resource
-    /// metadata [`JwtAuth`](crate::JwtAuth) serves (RFC 9728 §2).
+    /// metadata [`JwtAuth`](crate::JwtAuth) serves (RFC 9728 §2), unless
+    /// [`JwtAuth::scopes_supported`](crate::JwtAuth::scopes_supported) names that list.
+    ///
+    /// # Panics
+    /// If a scope is not one the challenge's `scope` can carry, as for
+    /// [`Rule::any_scope`](crate::Rule::any_scope): an RFC 6749 §3.3 scope-token without commas
+    /// or equals signs.
     pub fn any_scope<I: IntoIterator<Item = S>, S: Into<String>>(scopes: I) -> Authorize {
-        Authorize::new(RuleKind::AnyScope, scopes).registered()
+        Authorize::new(RuleKind::AnyScope, scopes).registered("Authorize::any_scope")
     }
 
-    /// Every one of these scopes; registered as for [`Authorize::any_scope`].
+    /// Every one of these scopes; checked and registered as for [`Authorize::any_scope`].
+    ///
+    /// # Panics
+    /// As [`Authorize::any_scope`].
     pub fn all_scopes<I: IntoIterator<Item = S>, S: Into<String>>(scopes: I) -> Authorize {
-        Authorize::new(RuleKind::AllScopes, scopes).registered()
+        Authorize::new(RuleKind::AllScopes, scopes).registered("Authorize::all_scopes")
     }
 
-    /// Records a scope requirement's names for `scopes_supported`.
-    fn registered(self) -> Authorize {
+    /// Checks a scope requirement's names and records them for `scopes_supported`.
+    fn registered(self, constructor: &str) -> Authorize {
+        for scope in self.names() {
+            assert!(
+                is_challenge_value(scope),
+                "{constructor}: {scope:?} is not a scope the challenge can carry: an RFC 6749 \
+                 scope-token without commas or equals signs (visible ASCII without spaces, \
+                 quotes, backslashes, commas or equals signs), e.g. \"mcp:tools\""
+            );
+        }
         scope_registry::register(self.names());
         self
     }
@@ -198,15 +215,16 @@ impl Authorize {
     /// ```
     ///
     /// # Panics
-    /// If `values` is empty, or a value holds a space, a quote, a backslash or a character outside
-    /// visible ASCII, which the challenge cannot carry.
+    /// If `values` is empty, or a value holds a space, a quote, a backslash, a comma, an equals
+    /// sign or a character outside visible ASCII, which the challenge cannot carry.
     pub fn acr<I: IntoIterator<Item = S>, S: Into<String>>(values: I) -> Authorize {
         let authorize = Authorize::new(RuleKind::StepUp, values);
         for value in authorize.names() {
             assert!(
-                is_acr_value(value),
+                is_challenge_value(value),
                 "Authorize::acr: {value:?} is not an acr value the challenge can carry: visible \
-                 ASCII without spaces, quotes or backslashes, e.g. \"urn:okta:loa:2fa:any\""
+                 ASCII without spaces, quotes, backslashes, commas or equals signs, e.g. \
+                 \"urn:okta:loa:2fa:any\""
             );
         }
         authorize

@@ -7,10 +7,10 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use actix_web::HttpRequest;
-use auth_core::{AuthError, Identity, IdentityKind};
+use auth_core::{AuthError, Identity, IdentityKind, is_challenge_value};
 
 use crate::guard::role_resolver::decoded;
-use crate::guard::step_up::{admit_step_up, is_acr_value};
+use crate::guard::step_up::admit_step_up;
 use crate::response::rejection::AuthRejection;
 use crate::state::Authenticated;
 use crate::state::refusal::{RouteScopes, refuse_anonymous, refuse_request};
@@ -353,18 +353,27 @@ impl Rule {
 
     /// At least one of these scopes.
     ///
+    /// ```compile_fail
+    /// use auth_actix::Rule;
+    ///
+    /// // error: the quote would end the challenge's `scope` value and start another parameter
+    /// const READ: Rule = Rule::any_scope(&["read\", error=\"x"]);
+    /// ```
+    ///
     /// # Panics
-    /// If `scopes` is empty (at compile time in a constant).
+    /// If `scopes` is empty, or a scope is not one the challenge's `scope` can carry: an RFC 6749
+    /// §3.3 scope-token (visible ASCII without spaces, quotes or backslashes) without commas or
+    /// equals signs (at compile time in a constant).
     pub const fn any_scope(scopes: &'static [&'static str]) -> Rule {
-        Rule::new(RuleKind::AnyScope, scopes)
+        Rule::new(RuleKind::AnyScope, checked_scopes(scopes))
     }
 
     /// Every one of these scopes.
     ///
     /// # Panics
-    /// If `scopes` is empty (at compile time in a constant).
+    /// As [`Rule::any_scope`].
     pub const fn all_scopes(scopes: &'static [&'static str]) -> Rule {
-        Rule::new(RuleKind::AllScopes, scopes)
+        Rule::new(RuleKind::AllScopes, checked_scopes(scopes))
     }
 
     /// A step-up authentication (RFC 9470): the token's `acr`
@@ -399,17 +408,18 @@ impl Rule {
     /// ```
     ///
     /// # Panics
-    /// If `values` is empty, or a value holds a space, a quote, a backslash or a character outside
-    /// visible ASCII, which the challenge cannot carry (at compile time in a constant).
+    /// If `values` is empty, or a value holds a space, a quote, a backslash, a comma, an equals
+    /// sign or a character outside visible ASCII, which the challenge cannot carry (at compile
+    /// time in a constant).
     pub const fn acr(values: &'static [&'static str]) -> Rule {
         let rule = Rule::new(RuleKind::StepUp, values);
         let mut i = 0;
         while i < values.len() {
             assert!(
-                is_acr_value(values[i]),
-                "Rule::acr: an acr value is visible ASCII without spaces, quotes or backslashes \
-                 (the challenge lists them space-separated in quotes), e.g. \
-                 \"urn:okta:loa:2fa:any\""
+                is_challenge_value(values[i]),
+                "Rule::acr: an acr value is visible ASCII without spaces, quotes, backslashes, \
+                 commas or equals signs (the challenge lists them space-separated in quotes), \
+                 e.g. \"urn:okta:loa:2fa:any\""
             );
             i += 1;
         }
@@ -608,6 +618,22 @@ fn addressed(req: &HttpRequest, param: &str, identity: &Identity) -> Result<(), 
              {addressed:?} (path parameter `{param}`)"
         ))),
     }
+}
+
+/// `scopes`, each checked as a name the challenge's quoted `scope` can carry (RFC 6750 §3).
+const fn checked_scopes(scopes: &'static [&'static str]) -> &'static [&'static str] {
+    let mut i = 0;
+    while i < scopes.len() {
+        assert!(
+            is_challenge_value(scopes[i]),
+            "Rule::any_scope / Rule::all_scopes: a scope is an RFC 6749 scope-token without \
+             commas or equals signs (visible ASCII without spaces, quotes, backslashes, commas or \
+             equals signs: the challenge lists scopes space-separated in quotes), e.g. \
+             \"mcp:tools\""
+        );
+        i += 1;
+    }
+    scopes
 }
 
 #[cfg(test)]

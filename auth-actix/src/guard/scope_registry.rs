@@ -1,12 +1,12 @@
 //! The scopes a service's guards ask for, for `scopes_supported` in RFC 9728 protected-resource
 //! metadata (§2): "from the guards that are registered, never an invented list".
 //!
-//! Three sources, unioned: every guard attribute naming scopes submits its rule where it is
-//! written (`inventory`, collected at link time, so a handler counts before its first request);
-//! every [`Authorize::any_scope`](crate::Authorize::any_scope) / `all_scopes` registers its names
-//! when built; and [`JwtAuth::scopes_supported`](crate::JwtAuth::scopes_supported) names the scopes
-//! of hand-written [`Require<R>`](crate::Require) rules and of
-//! [`authorize`](crate::authorize) calls, which no macro sees.
+//! Two sources, unioned, used unless [`JwtAuth::scopes_supported`](crate::JwtAuth::scopes_supported)
+//! names the exact list: every guard attribute naming scopes submits its rule where it is written
+//! (`inventory`, collected at link time, so a handler counts before its first request); every
+//! [`Authorize::any_scope`](crate::Authorize::any_scope) / `all_scopes` registers its names when
+//! built, up to [`MAX_BUILT`] names in the process (an `Authorize` built from request data must
+//! not grow it without limit).
 
 use std::collections::BTreeSet;
 use std::sync::Mutex;
@@ -19,8 +19,54 @@ pub struct RegisteredRule(pub &'static Rule);
 
 inventory::collect!(RegisteredRule);
 
+/// Most scope names `Authorize` middlewares may register in a process: far above what an
+/// application's guards name, low enough that names built from request data cannot exhaust memory.
+pub(crate) const MAX_BUILT: usize = 1024;
+
 /// Scopes of the `Authorize` middlewares built so far in this process.
-static BUILT: Mutex<BTreeSet<Box<str>>> = Mutex::new(BTreeSet::new());
+static BUILT: Mutex<Bounded> = Mutex::new(Bounded::new(MAX_BUILT));
+
+/// A set of names that stops growing at its limit, and says so once.
+pub(crate) struct Bounded {
+    names: BTreeSet<Box<str>>,
+    limit: usize,
+    warned: bool,
+}
+
+impl Bounded {
+    pub(crate) const fn new(limit: usize) -> Bounded {
+        Bounded {
+            names: BTreeSet::new(),
+            limit,
+            warned: false,
+        }
+    }
+
+    /// Adds `names` while there is room; the first name refused logs one warning.
+    pub(crate) fn extend<'a>(&mut self, names: impl IntoIterator<Item = &'a str>) {
+        for name in names {
+            if self.names.contains(name) {
+                continue;
+            }
+            if self.names.len() >= self.limit {
+                if !self.warned {
+                    self.warned = true;
+                    tracing::warn!(
+                        target: crate::response::audit::TARGET,
+                        limit = self.limit,
+                        scope = %name.escape_debug(),
+                        "Authorize scope guards registered more scope names than the limit; \
+                         later names are left out of scopes_supported: build Authorize guards \
+                         once at startup, not from request data, or name the list with \
+                         JwtAuth::scopes_supported"
+                    );
+                }
+                continue;
+            }
+            self.names.insert(Box::from(name));
+        }
+    }
+}
 
 /// Records the scopes an `Authorize` names (when built).
 pub(crate) fn register<'a>(names: impl IntoIterator<Item = &'a str>) {
@@ -29,12 +75,12 @@ pub(crate) fn register<'a>(names: impl IntoIterator<Item = &'a str>) {
     let mut built = BUILT
         .lock()
         .unwrap_or_else(|poisoned| poisoned.into_inner());
-    built.extend(names.into_iter().map(Box::from));
+    built.extend(names);
 }
 
-/// Every scope the guards registered, plus `extra`: sorted, without repeats.
-pub(crate) fn scopes_supported(extra: &BTreeSet<String>) -> Vec<String> {
-    let mut scopes: BTreeSet<String> = extra.clone();
+/// Every scope the guards registered: sorted, without repeats.
+pub(crate) fn scopes_supported() -> Vec<String> {
+    let mut scopes: BTreeSet<String> = BTreeSet::new();
     for registered in inventory::iter::<RegisteredRule> {
         if registered.0.is_scope() {
             scopes.extend(registered.0.names().iter().map(|name| (*name).to_owned()));
@@ -43,6 +89,24 @@ pub(crate) fn scopes_supported(extra: &BTreeSet<String>) -> Vec<String> {
     let built = BUILT
         .lock()
         .unwrap_or_else(|poisoned| poisoned.into_inner());
-    scopes.extend(built.iter().map(|name| name.to_string()));
+    scopes.extend(built.names.iter().map(|name| name.to_string()));
     scopes.into_iter().collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Bounded;
+
+    #[test]
+    fn the_registry_stops_growing_at_its_limit() {
+        let mut set = Bounded::new(3);
+        set.extend(["a", "b", "a"]);
+        set.extend(["c", "d", "e"]);
+        let names: Vec<&str> = set.names.iter().map(|name| &**name).collect();
+        assert_eq!(names, ["a", "b", "c"]);
+        assert!(set.warned);
+        // A name already held is no growth.
+        set.extend(["b"]);
+        assert_eq!(set.names.len(), 3);
+    }
 }

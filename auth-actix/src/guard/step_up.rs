@@ -37,22 +37,3 @@ pub(crate) fn admit_step_up<S: AsRef<str>>(
         Err(error) => Err(refuse_request(req, error, Some(caller))),
     }
 }
-
-/// Whether `value` can be named in the challenge's quoted, space-separated `acr_values` (RFC 9470
-/// §4): visible ASCII without spaces, quotes or backslashes. Others could not be written there,
-/// so a rule naming one is refused when it is built.
-pub(crate) const fn is_acr_value(value: &str) -> bool {
-    let bytes = value.as_bytes();
-    if bytes.is_empty() {
-        return false;
-    }
-    let mut i = 0;
-    while i < bytes.len() {
-        let byte = bytes[i];
-        if byte <= b' ' || byte > b'~' || byte == b'"' || byte == b'\\' {
-            return false;
-        }
-        i += 1;
-    }
-    true
-}

@@ -258,8 +258,16 @@ impl ResponseError for AuthRejection {
         let headers = response.headers_mut();
         if !headers.contains_key(header::WWW_AUTHENTICATE) {
             for challenge in self.www_authenticate() {
-                if let Ok(value) = HeaderValue::from_str(&challenge) {
-                    headers.append(header::WWW_AUTHENTICATE, value);
+                match HeaderValue::from_str(&challenge) {
+                    Ok(value) => headers.append(header::WWW_AUTHENTICATE, value),
+                    // Every configured value is checked when built, so this is a bug: say so
+                    // rather than answer a 401 without a challenge (RFC 6750 §3) unnoticed.
+                    Err(_) => tracing::error!(
+                        target: crate::response::audit::TARGET,
+                        challenge = %challenge.escape_debug(),
+                        "a WWW-Authenticate challenge holds bytes a header cannot carry and was \
+                         left out of the response"
+                    ),
                 }
             }
         }
@@ -277,5 +285,55 @@ impl ResponseError for AuthRejection {
             );
         }
         response
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::io::Write;
+    use std::sync::{Arc, Mutex};
+
+    use actix_web::ResponseError;
+    use actix_web::http::header;
+    use auth_core::AuthError;
+
+    use super::AuthRejection;
+
+    /// A log sink the test reads back.
+    #[derive(Clone, Default)]
+    struct Sink(Arc<Mutex<Vec<u8>>>);
+
+    impl Write for Sink {
+        fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+            self.0.lock().unwrap().extend_from_slice(buf);
+            Ok(buf.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+
+    #[test]
+    fn a_challenge_no_header_can_carry_is_logged_not_dropped_silently() {
+        // Rules refuse such a value when built; an error carrying one anyway is a bug to report.
+        let error = AuthError::InsufficientAuthentication {
+            acr_values: vec!["a\r\nX-Injected: 1".to_owned()],
+            max_age: None,
+            reason: "test".to_owned(),
+        };
+        let rejection = AuthRejection::new(error, Arc::from("api"), None, None);
+        let sink = Sink::default();
+        let writer = sink.clone();
+        let subscriber = tracing_subscriber::fmt()
+            .with_writer(move || writer.clone())
+            .with_ansi(false)
+            .finish();
+        let response = tracing::subscriber::with_default(subscriber, || rejection.error_response());
+        assert!(response.headers().get("x-injected").is_none());
+        assert!(response.headers().get(header::WWW_AUTHENTICATE).is_none());
+        let logged = String::from_utf8(sink.0.lock().unwrap().clone()).unwrap();
+        assert!(logged.contains("ERROR"), "{logged}");
+        assert!(logged.contains("auth"), "{logged}");
+        assert!(logged.contains("left out of the response"), "{logged}");
     }
 }

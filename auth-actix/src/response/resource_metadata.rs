@@ -13,7 +13,7 @@ use crate::jwt_auth::JwtAuth;
 const MAX_AGE: &str = "public, max-age=3600";
 
 /// The metadata of `resource` (RFC 9728 §2, served as §3.2 says): `resource`,
-/// `authorization_servers`, `scopes_supported` (when any guard names a scope),
+/// `authorization_servers` (when any), `scopes_supported` (when any),
 /// `bearer_methods_supported`, the name and documentation where set, and the DPoP members where
 /// true. No member is ever `null`: the MCP TypeScript SDK's schema refuses one.
 pub(crate) fn document(auth: &JwtAuth, resource: &ProtectedResource) -> Value {
@@ -21,10 +21,15 @@ pub(crate) fn document(auth: &JwtAuth, resource: &ProtectedResource) -> Value {
     // RFC 9728 §3.3: clients refuse a document whose `resource` is not the identifier they built
     // its URL from, so this is the configured canonical URL, never one derived from the request.
     doc.insert("resource".into(), json!(resource.resource));
-    doc.insert(
-        "authorization_servers".into(),
-        json!(resource.authorization_servers),
-    );
+    // RFC 9728 §2 makes the member optional; MCP clients need it to find where to get a token.
+    let servers = auth
+        .config
+        .authorization_servers
+        .as_deref()
+        .unwrap_or(&resource.authorization_servers);
+    if !servers.is_empty() {
+        doc.insert("authorization_servers".into(), json!(servers));
+    }
     let scopes = scopes_supported(auth);
     if !scopes.is_empty() {
         doc.insert("scopes_supported".into(), json!(scopes));
@@ -53,10 +58,13 @@ pub(crate) fn document(auth: &JwtAuth, resource: &ProtectedResource) -> Value {
     Value::Object(doc)
 }
 
-/// The scopes of the guards registered, and those named with
-/// [`JwtAuth::scopes_supported`](crate::JwtAuth::scopes_supported): sorted, without repeats.
+/// The scopes named with [`JwtAuth::scopes_supported`](crate::JwtAuth::scopes_supported),
+/// exactly; without it, those of every guard registered in the binary. Sorted, without repeats.
 pub(crate) fn scopes_supported(auth: &JwtAuth) -> Vec<String> {
-    scope_registry::scopes_supported(&auth.config.extra_scopes)
+    match &auth.config.scopes_supported {
+        Some(named) => named.iter().cloned().collect(),
+        None => scope_registry::scopes_supported(),
+    }
 }
 
 /// The answer to a request for a metadata document: the document for `GET` and `HEAD` (actix

@@ -78,7 +78,9 @@ pub(crate) struct RouteScopes(pub(crate) String);
 
 impl RouteScopes {
     /// Runs a guard's check, keeping the scopes it names (none for a guard about roles) where a
-    /// refusal built meanwhile finds them; they are gone again once the check admitted the caller.
+    /// refusal built meanwhile finds them; they are gone again once the check is over, whatever
+    /// its outcome (a refusal has captured them; a refusal an `Option<Require<_>>` swallowed must
+    /// not lend them to a later, unrelated one).
     pub(crate) fn around<T, E>(
         req: &HttpRequest,
         scopes: Option<String>,
@@ -89,9 +91,7 @@ impl RouteScopes {
         };
         req.extensions_mut().insert(RouteScopes(scopes));
         let outcome = check();
-        if outcome.is_ok() {
-            req.extensions_mut().remove::<RouteScopes>();
-        }
+        req.extensions_mut().remove::<RouteScopes>();
         outcome
     }
 }
@@ -155,4 +155,27 @@ pub(crate) fn not_configured(req: &HttpRequest) -> AuthRejection {
     let reason = "no JwtAuth for this request: wrap the app with `App::new().wrap(auth.clone())` \
                   or register it with `App::new().app_data(auth.clone())`";
     refuse_request(req, AuthError::Internal(reason.to_owned()), None)
+}
+
+#[cfg(test)]
+mod tests {
+    use actix_web::HttpMessage;
+    use actix_web::test::TestRequest;
+
+    use super::RouteScopes;
+
+    #[test]
+    fn route_scopes_are_gone_after_the_check_whatever_its_outcome() {
+        let req = TestRequest::default().to_http_request();
+        // A refusal the handler swallowed (`Option<Require<_>>`) lends its scopes to no later one.
+        let refused: Result<(), ()> = RouteScopes::around(&req, Some("mcp:admin".into()), || {
+            assert!(req.extensions().get::<RouteScopes>().is_some());
+            Err(())
+        });
+        assert!(refused.is_err());
+        assert!(req.extensions().get::<RouteScopes>().is_none());
+        let admitted: Result<(), ()> = RouteScopes::around(&req, Some("read".into()), || Ok(()));
+        assert!(admitted.is_ok());
+        assert!(req.extensions().get::<RouteScopes>().is_none());
+    }
 }

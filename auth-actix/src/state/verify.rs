@@ -7,6 +7,7 @@ use auth_core::{AuthError, DpopRequest, Malformed};
 use crate::jwt_auth::JwtAuth;
 use crate::request::cookie_site;
 use crate::request::origin;
+use crate::request::resource;
 use crate::request::token::{self, Lookup};
 use crate::state::AuthState;
 use crate::state::refusal::refuse;
@@ -65,6 +66,18 @@ pub(crate) async fn verify_request(
     } else {
         auth.verifier.verify_token(token.as_str()).await
     };
+    // RFC 8707 §2: a token verified for this server may still be for another of its resources
+    // (whether it came from the verified-token cache or not).
+    let outcome = outcome.and_then(|verified| {
+        let resources = auth.verifier.protected_resources();
+        if resources.is_empty() {
+            return Ok(verified);
+        }
+        let resource = resource::owning(resources, &auth.config.origins, req.path());
+        auth.verifier
+            .check_resource(&verified, resource.map(|r| r.resource.as_str()))
+            .map(|()| verified)
+    });
     match outcome {
         Ok(verified) => AuthState::verified(auth, verified),
         Err(error) => AuthState::Refused(refuse(req, Some(auth), error, None, Some(&token))),

@@ -4,8 +4,11 @@ use url::{Host, Url};
 
 use crate::error::ConfigError;
 
-/// Parses `value` as a URL the verifier may fetch from or match against.
-pub(crate) fn checked(setting: &str, value: &str) -> Result<Url, ConfigError> {
+/// Parses `value` as a URL the verifier may fetch from or match against: absolute `https://`
+/// (`http://` on loopback only), with a host and no credentials; else a [`ConfigError`] naming
+/// `setting`. Hidden from the docs: the web layer checks the authorization servers it publishes
+/// by the same rule.
+pub fn checked(setting: &str, value: &str) -> Result<Url, ConfigError> {
     let url = Url::parse(value).map_err(|err| {
         ConfigError::new(
             setting,

@@ -4,6 +4,8 @@
 use std::sync::Arc;
 
 use crate::checks::ClaimChecks;
+use crate::checks::audience::AudienceRule;
+use crate::checks::issuer::IssuerMatch;
 use crate::error::{AuthError, ConfigError, PrefetchError};
 use crate::identity::Identity;
 use crate::identity::mapping::IdentityMapping;
@@ -41,6 +43,9 @@ pub(crate) struct CompiledProvider {
     pub(crate) issues_dpop: bool,
     /// The protected resources (RFC 8707) its tokens are for, canonical.
     pub(crate) resources: Vec<String>,
+    /// The audiences in `aud` that name no resource: explicit `.audience(..)`s and a preset's own
+    /// identifier (Entra v2's client ID, Keycloak's client ID, Auth0's API identifier).
+    pub(crate) plain_audiences: Vec<String>,
     /// The discovery document checked at startup, for a provider whose keys skip discovery.
     issuer_document: Option<IssuerDocument>,
 }
@@ -49,6 +54,14 @@ impl CompiledProvider {
     /// Validates `provider` and builds its key store and introspection client (no network).
     pub(crate) fn compile(provider: Provider) -> Result<CompiledProvider, ConfigError> {
         let checks = provider.validate()?;
+        let plain_audiences = match &checks.recipient.audience {
+            AudienceRule::Aud(list) => list
+                .iter()
+                .filter(|audience| !provider.resources.contains(audience))
+                .cloned()
+                .collect(),
+            AudienceRule::Claim(..) | AudienceRule::Skip => Vec::new(),
+        };
         let introspection_url = provider
             .introspection
             .as_ref()
@@ -101,6 +114,7 @@ impl CompiledProvider {
             issues_dpop: provider.issues_dpop,
             issuer_document,
             resources: provider.resources,
+            plain_audiences,
             algorithms: provider.algorithms.candidates(),
             checks,
             mapping: provider.mapping,
@@ -119,10 +133,14 @@ impl CompiledProvider {
         self.checks.issuer.discovery_issuer()
     }
 
-    /// The authorization servers RFC 9728 metadata names for this provider: its issuer, or a
-    /// multi-tenant template's issuer for each accepted tenant.
+    /// The authorization servers RFC 9728 metadata names for this provider: its issuer, or none
+    /// for a multi-tenant template, whose tenants are the service's customers and not published
+    /// by default (the web layer's `JwtAuth::authorization_servers` names the list to publish).
     pub(crate) fn authorization_servers(&self) -> Vec<String> {
-        self.checks.issuer.issuers()
+        match &self.checks.issuer {
+            IssuerMatch::Exact(_) => self.checks.issuer.issuers(),
+            IssuerMatch::Tenants { .. } => Vec::new(),
+        }
     }
 
     /// The signature step for a token whose `iss` this provider accepts; returns the fingerprint

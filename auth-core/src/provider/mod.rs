@@ -269,6 +269,16 @@ impl Provider {
     /// cannot be bound to a URL refuse the setting, saying what to use instead. The web layer
     /// publishes each resource's metadata (RFC 9728) and points clients at it in challenges.
     ///
+    /// A token is also checked against the resource the request addresses
+    /// ([`Verifier::check_resource`](crate::Verifier::check_resource), which the web layer calls
+    /// on every request): at a path under a resource, the accepting provider must serve that
+    /// resource and `aud` must hold its URL or one of the provider's audiences that name no
+    /// resource (an explicit [`Provider::audience`], a preset's own identifier), so a token for
+    /// `https://api.example.com/admin` is refused at `/mcp` even when one provider serves both.
+    /// Such an alias audience names no resource and so serves every resource of the provider:
+    /// leave it out where resources must not share tokens. Outside every resource's path, this
+    /// provider accepts only tokens whose `aud` holds such an alias.
+    ///
     /// ```
     /// use auth_core::{Provider, Verifier};
     ///

@@ -2,6 +2,7 @@
 //! canonical form, how a preset's tokens name it in `aud`, and what the web layer publishes about
 //! it (RFC 9728 protected-resource metadata).
 
+use crate::challenge_value::is_challenge_value;
 use crate::error::ConfigError;
 use crate::keys::issuer_url;
 
@@ -56,6 +57,18 @@ pub(crate) fn canonical(setting: &str, value: &str) -> Result<String, ConfigErro
             format!("{value:?} has an empty path segment; write e.g. https://api.example.com/mcp"),
         ));
     }
+    // RFC 9728 §5.1: challenges carry the metadata URL, derived from this one, in a quoted
+    // parameter; a character clients' parsers misread there would inject or hide parameters.
+    if !is_challenge_value(&canonical) {
+        return Err(ConfigError::new(
+            setting,
+            format!(
+                "{value:?} holds a character a WWW-Authenticate challenge cannot carry (a quote, \
+                 backslash, comma, equals sign, space or control character): write the URL \
+                 without it, e.g. https://api.example.com/mcp"
+            ),
+        ));
+    }
     Ok(canonical)
 }
 
@@ -79,7 +92,9 @@ pub struct ProtectedResource {
     /// [`Provider::resource`](crate::Provider::resource) was given it: what clients call, ask tokens for, and find in the metadata's `resource`.
     pub resource: String,
     /// The issuers of the providers serving it (RFC 9728 §2 `authorization_servers`), in the
-    /// order given, without repeats; a multi-tenant template is listed once per accepted tenant.
+    /// order given, without repeats. A multi-tenant template's tenants are not listed (each is a
+    /// customer of the service, which public metadata should not enumerate): the web layer's
+    /// `JwtAuth::authorization_servers` names the list to publish.
     pub authorization_servers: Vec<String>,
     /// Whether any provider serving it can issue DPoP-bound tokens.
     pub dpop_offered: bool,
@@ -168,6 +183,8 @@ mod tests {
             "/mcp",
             "https://user:pw@api.example.com/mcp",
             "https://api.example.com//mcp",
+            "https://api.example.com/a,b",
+            "https://api.example.com/a=b",
         ] {
             let err = canonical("Provider::oidc(issuer): resource", bad).unwrap_err();
             assert_eq!(err.setting, "Provider::oidc(issuer): resource", "{bad}");
@@ -177,6 +194,12 @@ mod tests {
                 .unwrap_err()
                 .problem
                 .contains("fragment")
+        );
+        assert!(
+            canonical("r", "https://api.example.com/a,b")
+                .unwrap_err()
+                .problem
+                .contains("challenge")
         );
         assert!(canonical("r", "http://localhost:9/mcp").is_ok());
         assert!(canonical("r", "http://[::1]:9/mcp").is_ok());
