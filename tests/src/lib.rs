@@ -115,9 +115,12 @@ pub mod audit_log {
                 .collect()
         }
 
-        /// Forgets what was captured.
+        /// Forgets what was captured, and asks every callsite again whether anyone listens: a
+        /// callsite another test's thread was registering while this log was installed may
+        /// have stored "nobody" after the install's own rebuild.
         pub fn clear(&self) {
             self.0.lock().unwrap().clear();
+            tracing::callsite::rebuild_interest_cache();
         }
     }
 

@@ -286,6 +286,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let auth = JwtAuth::new(provider)
         .map_err(named_by(variable))?
         .scopes_supported(["mcp:tools"])
+        .map_err(|err| err.to_string())?
         .resource_name("JwtAuth MCP example");
     let resource = auth
         .verifier()
