@@ -14,7 +14,8 @@ use crate::guard::role_resolver::{RoleResolver, SharedResolver};
 use crate::request::origin::{self, OriginConfig, PublicOrigin};
 use crate::request::paths::{self, PathAccess};
 use crate::request::preflight;
-use crate::response::audit::{self, DecisionMeters};
+use crate::response::TARGET;
+use crate::response::audit::DecisionMeters;
 use crate::response::rejection::{AuthRejection, DEFAULT_REALM, ErrorHandler};
 
 /// JWT authentication for an Actix Web app. Cheap to clone (two reference counts).
@@ -586,7 +587,7 @@ impl JwtAuth {
     pub async fn warm_up(&self) -> Result<(), ConfigError> {
         if self.config.origins.public_origin.is_none() && !self.config.origins.trust_forwarded {
             tracing::info!(
-                target: audit::TARGET,
+                target: TARGET,
                 allowed_hosts = ?self.config.origins.allowed_hosts,
                 "DPoP proofs are accepted only on requests to a loopback address naming a loopback \
                  host (or to JwtAuth::allowed_hosts), because no public origin is set; set \

@@ -100,7 +100,7 @@ pub use auth_macros::{
 /// ```
 pub mod metrics {
     /// The `tracing` target of the decision log: one event per request authentication decided.
-    pub use crate::response::audit::TARGET as AUDIT_TARGET;
+    pub use crate::response::TARGET as AUDIT_TARGET;
     pub use auth_core::metrics::{
         DECISIONS, DPOP_PROOFS, INTROSPECTION_CACHE, INTROSPECTIONS, JWKS_COOLDOWN_REFUSALS,
         JWKS_FETCHES, JWKS_KEYS, JWKS_LAST_SUCCESS, JWKS_UNKNOWN_KID_REFETCHES, KEYS_AGE,

@@ -8,14 +8,20 @@ use crate::extract::require::Require;
 use crate::guard::role_enum::RoleEnum;
 use crate::guard::rule::{NamedRule, Rule};
 
-pub use crate::guard::scope_registry::RegisteredRule;
-/// The registry guard attributes submit their rules to (`scopes_supported`).
+pub use crate::guard::scope_registry::RegisteredScopes;
+/// The registry guard attributes submit their scope names to (`scopes_supported`).
 pub use inventory;
 
-/// The rule of a guard type an attribute wrote (`Require<R>`), for the registry.
+/// The rule of a guard type an attribute wrote (`Require<R>`), and its scopes for the registry.
 pub trait GuardRule {
     /// The rule.
     const RULE: Rule;
+    /// The scope names the rule asks for: none unless it is a scope rule.
+    const SCOPES: &'static [&'static str] = if Self::RULE.is_scope() {
+        Self::RULE.names()
+    } else {
+        &[]
+    };
 }
 
 impl<R: NamedRule> GuardRule for Require<R> {

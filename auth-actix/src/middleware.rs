@@ -19,7 +19,7 @@ use crate::request::paths::Access;
 use crate::request::preflight;
 use crate::request::resource;
 use crate::request::token;
-use crate::response::audit;
+use crate::response::TARGET;
 use crate::response::resource_metadata;
 use crate::state::verify::verify_request;
 use crate::state::{AuthState, RequestAuth};
@@ -50,7 +50,7 @@ where
                 }),
                 Err(()) => {
                     tracing::error!(
-                        target: audit::TARGET,
+                        target: TARGET,
                         "JwtAuth::cors: the CORS layer cannot start (actix-cors logged why: an \
                          origin that does not parse, or credentials allowed with every origin \
                          and send_wildcard)"
@@ -226,14 +226,14 @@ fn answer_preflight(req: ServiceRequest, auth: &JwtAuth) -> ServiceResponse<BoxB
         // The application gave JwtAuth a CORS layer with preflights turned off (actix-cors's
         // `disable_preflight`): answering here is what it asked for.
         tracing::debug!(
-            target: audit::TARGET,
+            target: TARGET,
             path,
             "CORS preflight answered by JwtAuth: the CORS layer given to JwtAuth::cors does not \
              answer preflights"
         );
     } else if auth.config.preflight_warning.first() {
         tracing::warn!(
-            target: audit::TARGET,
+            target: TARGET,
             path,
             "a CORS preflight reached JwtAuth, so no CORS layer answered it first: JwtAuth answers \
              it with an empty 204 and no CORS headers, and browsers will refuse the cross-origin \
@@ -243,7 +243,7 @@ fn answer_preflight(req: ServiceRequest, auth: &JwtAuth) -> ServiceResponse<BoxB
         );
     } else {
         tracing::debug!(
-            target: audit::TARGET,
+            target: TARGET,
             path,
             "CORS preflight answered by JwtAuth without CORS headers: see JwtAuth::cors"
         );

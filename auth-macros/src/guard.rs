@@ -185,8 +185,8 @@ fn try_expand(kind: Kind, args: TokenStream, item: TokenStream) -> syn::Result<T
         // where the attribute is (an item inside the body works in an `impl` block too).
         let submit: syn::Stmt = syn::parse_quote! {
             ::auth_actix::macro_support::inventory::submit! {
-                ::auth_actix::macro_support::RegisteredRule(
-                    &<#guard_type as ::auth_actix::macro_support::GuardRule>::RULE
+                ::auth_actix::macro_support::RegisteredScopes(
+                    <#guard_type as ::auth_actix::macro_support::GuardRule>::SCOPES
                 )
             }
         };

@@ -2,7 +2,7 @@
 //! metadata (§2): "from the guards that are registered, never an invented list".
 //!
 //! Two sources, unioned, used unless [`JwtAuth::scopes_supported`](crate::JwtAuth::scopes_supported)
-//! names the exact list: every guard attribute naming scopes submits its rule where it is written
+//! names the exact list: every guard attribute naming scopes submits their names where it is written
 //! (`inventory`, collected at link time, so a handler counts before its first request); every
 //! [`Authorize::any_scope`](crate::Authorize::any_scope) / `all_scopes` registers its names when
 //! built, up to [`MAX_BUILT`] names in the process (an `Authorize` built from request data must
@@ -11,13 +11,14 @@
 use std::collections::BTreeSet;
 use std::sync::Mutex;
 
-use crate::guard::rule::Rule;
+use crate::response::TARGET;
 
-/// A rule a guard attribute wrote, submitted to the registry where the attribute is.
+/// The scope names of a guard attribute, submitted to the registry where the attribute is. Names,
+/// not the rule: the registry needs nothing else of it.
 #[doc(hidden)]
-pub struct RegisteredRule(pub &'static Rule);
+pub struct RegisteredScopes(pub &'static [&'static str]);
 
-inventory::collect!(RegisteredRule);
+inventory::collect!(RegisteredScopes);
 
 /// Most scope names `Authorize` middlewares may register in a process: far above what an
 /// application's guards name, low enough that names built from request data cannot exhaust memory.
@@ -52,7 +53,7 @@ impl Bounded {
                 if !self.warned {
                     self.warned = true;
                     tracing::warn!(
-                        target: crate::response::audit::TARGET,
+                        target: TARGET,
                         limit = self.limit,
                         scope = %name.escape_debug(),
                         "Authorize scope guards registered more scope names than the limit; \
@@ -81,10 +82,8 @@ pub(crate) fn register<'a>(names: impl IntoIterator<Item = &'a str>) {
 /// Every scope the guards registered: sorted, without repeats.
 pub(crate) fn scopes_supported() -> Vec<String> {
     let mut scopes: BTreeSet<String> = BTreeSet::new();
-    for registered in inventory::iter::<RegisteredRule> {
-        if registered.0.is_scope() {
-            scopes.extend(registered.0.names().iter().map(|name| (*name).to_owned()));
-        }
+    for registered in inventory::iter::<RegisteredScopes> {
+        scopes.extend(registered.0.iter().map(|name| (*name).to_owned()));
     }
     let built = BUILT
         .lock()

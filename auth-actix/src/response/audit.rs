@@ -12,10 +12,8 @@ use auth_core::{
 };
 use metrics::counter;
 
+use crate::response::TARGET;
 use crate::response::rejection::AuthRejection;
-
-/// Target of every decision event.
-pub const TARGET: &str = "auth";
 
 /// The label of decisions no configured issuer is known for (no token, or an `iss` none accepts).
 const NO_ISSUER: &str = "none";

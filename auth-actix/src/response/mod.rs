@@ -6,3 +6,7 @@
 pub(crate) mod audit;
 pub(crate) mod rejection;
 pub(crate) mod resource_metadata;
+
+// Here rather than in `audit`: `rejection` logs under it too, and `audit` reads rejections.
+/// Target of every decision event.
+pub const TARGET: &str = "auth";

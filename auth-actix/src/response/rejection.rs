@@ -12,6 +12,8 @@ use actix_web::{HttpResponse, ResponseError};
 use auth_core::{AuthError, ErrorCode};
 use serde_json::json;
 
+use crate::response::TARGET;
+
 /// The `realm` of `WWW-Authenticate` unless [`JwtAuth::realm`](crate::JwtAuth::realm) sets
 /// another.
 pub(crate) const DEFAULT_REALM: &str = "api";
@@ -263,7 +265,7 @@ impl ResponseError for AuthRejection {
                     // Every configured value is checked when built, so this is a bug: say so
                     // rather than answer a 401 without a challenge (RFC 6750 §3) unnoticed.
                     Err(_) => tracing::error!(
-                        target: crate::response::audit::TARGET,
+                        target: TARGET,
                         challenge = %challenge.escape_debug(),
                         "a WWW-Authenticate challenge holds bytes a header cannot carry and was \
                          left out of the response"

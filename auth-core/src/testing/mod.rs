@@ -23,6 +23,7 @@
 //! ```
 
 mod dpop_key;
+mod json_reply;
 mod mint;
 mod signing_key;
 mod test_issuer;

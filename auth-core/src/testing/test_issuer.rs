@@ -20,10 +20,13 @@ use serde_json::{Map, Value, json};
 use tokio::net::TcpListener;
 use tokio::sync::oneshot;
 
+use super::json_reply::reply;
 use super::mint::Mint;
 use super::signing_key::SigningKey;
 use super::token_builder::TokenBuilder;
-use super::token_endpoint::{self, AUTHORIZE_SUFFIX, DEMO_CLIENT, METADATA_PREFIX, TOKEN_SUFFIX};
+use super::token_endpoint::{
+    self, AUTHORIZE_SUFFIX, DEMO_CLIENT, Issuer, METADATA_PREFIX, TOKEN_SUFFIX,
+};
 use crate::introspection::Introspection;
 use crate::keys::algorithm::{Algorithm, AlgorithmPolicy};
 use crate::keys::settings::KeySettings;
@@ -110,38 +113,38 @@ impl std::fmt::Debug for TestIssuer {
 
 /// What the server task and the handle share; it mints the tokens of both (the token endpoint's
 /// and [`TestIssuer::token`]'s).
-pub(super) struct Shared {
+struct Shared {
     /// The `iss` of tokens shaped for the issuer's own provider.
-    pub(super) issuer: String,
+    issuer: String,
     /// The `aud` of those tokens, unless a token request names a resource.
-    pub(super) audience: String,
-    pub(super) state: Mutex<State>,
+    audience: String,
+    state: Mutex<State>,
     jwks_fetches: AtomicUsize,
     discovery_fetches: AtomicUsize,
     introspections: AtomicUsize,
-    pub(super) token_requests: AtomicUsize,
+    token_requests: AtomicUsize,
 }
 
 impl Shared {
-    pub(super) fn lock(&self) -> MutexGuard<'_, State> {
+    fn lock(&self) -> MutexGuard<'_, State> {
         self.state
             .lock()
             .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 }
 
-pub(super) struct State {
-    pub(super) issuer: String,
+struct State {
+    issuer: String,
     algorithms: Vec<Algorithm>,
     current: Vec<Arc<SigningKey>>,
     previous: Vec<Arc<SigningKey>>,
     /// Published ahead of use by `publish_next_keys`; `rotate` signs with them next.
     next: Vec<Arc<SigningKey>>,
     generation: usize,
-    pub(super) outage: bool,
+    outage: bool,
     /// Introspection refuses every client (`refuse_introspection_clients`).
     refuse_clients: bool,
-    pub(super) delay: Duration,
+    delay: Duration,
     jwks_body: Option<String>,
     max_age: Option<u64>,
     discovery_issuer: Option<String>,
@@ -158,7 +161,7 @@ pub(super) struct State {
     opaque_sweep_at: usize,
     /// The resources the token endpoint issues tokens for (RFC 8707), each with the scopes a
     /// token for it may carry ([`TestIssuer::add_resource`]).
-    pub(super) resources: BTreeMap<String, Vec<String>>,
+    resources: BTreeMap<String, Vec<String>>,
 }
 
 /// A Zitadel API application's key, as the issuer registered it.
@@ -277,6 +280,21 @@ impl Mint for Shared {
             .iter()
             .find(|key| key.alg == algorithm)
             .cloned()
+    }
+}
+
+impl Issuer for Shared {
+    fn count_token_request(&self) {
+        self.token_requests.fetch_add(1, Ordering::SeqCst);
+    }
+
+    fn delay_and_outage(&self) -> (Duration, bool) {
+        let state = self.lock();
+        (state.delay, state.outage)
+    }
+
+    fn resource_scopes(&self, resource: &str) -> Option<Vec<String>> {
+        self.lock().resources.get(resource).cloned()
     }
 }
 
@@ -910,7 +928,7 @@ async fn respond(
     }
     let path = request.uri().path();
     if path.ends_with(TOKEN_SUFFIX) {
-        return Ok(token_endpoint::token(&shared, request).await);
+        return Ok(token_endpoint::token(&*shared, request).await);
     }
     if path.ends_with(AUTHORIZE_SUFFIX) {
         return Ok(token_endpoint::authorize());
@@ -922,7 +940,9 @@ async fn respond(
         shared.discovery_fetches.fetch_add(1, Ordering::SeqCst);
         let (outage, body) = {
             let state = shared.lock();
-            (state.outage, state.authorization_server(issuer_path))
+            let scopes = state.resources.values().flatten().map(String::as_str);
+            let document = token_endpoint::metadata(&state.issuer, issuer_path, scopes);
+            (state.outage, document)
         };
         if outage {
             let down = "issuer unavailable".to_owned();
@@ -1205,27 +1225,6 @@ fn pem(label: &str, der: &[u8]) -> String {
         "-----BEGIN {label}-----\n{}\n-----END {label}-----\n",
         lines.join("\n")
     )
-}
-
-pub(super) fn reply(
-    status: StatusCode,
-    max_age: Option<u64>,
-    body: String,
-) -> Response<Full<Bytes>> {
-    let mut response = Response::new(Full::new(Bytes::from(body)));
-    *response.status_mut() = status;
-    let headers = response.headers_mut();
-    headers.insert(
-        hyper::header::CONTENT_TYPE,
-        hyper::header::HeaderValue::from_static("application/json"),
-    );
-    if let Some(max_age) = max_age
-        && let Ok(value) =
-            hyper::header::HeaderValue::from_str(&format!("public, max-age={max_age}"))
-    {
-        headers.insert(hyper::header::CACHE_CONTROL, value);
-    }
-    response
 }
 
 #[cfg(test)]

@@ -5,7 +5,7 @@
 //! one client's secret is public.
 
 use std::collections::{BTreeSet, HashMap};
-use std::sync::atomic::Ordering;
+use std::time::Duration;
 
 use base64::Engine;
 use bytes::Bytes;
@@ -13,7 +13,8 @@ use http_body_util::{BodyExt, Full, Limited};
 use hyper::{Method, Request, Response, StatusCode};
 use serde_json::{Value, json};
 
-use super::test_issuer::{Shared, State, reply};
+use super::json_reply::reply;
+use super::mint::Mint;
 use super::token_builder::TokenBuilder;
 
 /// Where RFC 8414 §3 puts the metadata: this, followed by the issuer's path (§3.1).
@@ -35,33 +36,43 @@ const LIFETIME: u64 = 3600;
 /// Largest form the token endpoint reads; a token request is a few hundred bytes.
 const MAX_FORM: usize = 16 * 1024;
 
-impl State {
-    /// The RFC 8414 document for the issuer `<origin><prefix>`.
-    pub(super) fn authorization_server(&self, prefix: &str) -> String {
-        let own = format!("{}{prefix}", self.issuer);
-        let scopes: BTreeSet<&str> = self
-            .resources
-            .values()
-            .flatten()
-            .map(String::as_str)
-            .collect();
-        let mut document = json!({
-            "issuer": own,
-            // RFC 8414 §2 lets a server that takes no grant through it leave this out, but the MCP
-            // SDK's schema requires one: it exists and refuses every request.
-            "authorization_endpoint": format!("{own}{AUTHORIZE_SUFFIX}"),
-            "token_endpoint": format!("{own}{TOKEN_SUFFIX}"),
-            "jwks_uri": format!("{own}/jwks"),
-            "grant_types_supported": ["client_credentials"],
-            "token_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post"],
-            "response_types_supported": [],
-            "introspection_endpoint": format!("{own}/introspect"),
-        });
-        if !scopes.is_empty() {
-            document["scopes_supported"] = json!(scopes);
-        }
-        document.to_string()
+/// What the token endpoint needs of the issuer it answers for, beyond minting: the issuer
+/// implements it, so the endpoint knows nothing else of the server.
+pub(super) trait Issuer: Mint {
+    /// Counts a request to the token endpoint (`TestIssuer::token_requests`).
+    fn count_token_request(&self);
+    /// How long to wait before answering, and whether the issuer is down.
+    fn delay_and_outage(&self) -> (Duration, bool);
+    /// The scopes registered for `resource` (RFC 8707), or `None` for a resource the issuer does
+    /// not issue tokens for.
+    fn resource_scopes(&self, resource: &str) -> Option<Vec<String>>;
+}
+
+/// The RFC 8414 document for the issuer `<origin><prefix>`, listing `scopes` (those of every
+/// resource the issuer was told about).
+pub(super) fn metadata<'a>(
+    origin: &str,
+    prefix: &str,
+    scopes: impl IntoIterator<Item = &'a str>,
+) -> String {
+    let own = format!("{origin}{prefix}");
+    let scopes: BTreeSet<&str> = scopes.into_iter().collect();
+    let mut document = json!({
+        "issuer": own,
+        // RFC 8414 §2 lets a server that takes no grant through it leave this out, but the MCP
+        // SDK's schema requires one: it exists and refuses every request.
+        "authorization_endpoint": format!("{own}{AUTHORIZE_SUFFIX}"),
+        "token_endpoint": format!("{own}{TOKEN_SUFFIX}"),
+        "jwks_uri": format!("{own}/jwks"),
+        "grant_types_supported": ["client_credentials"],
+        "token_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post"],
+        "response_types_supported": [],
+        "introspection_endpoint": format!("{own}/introspect"),
+    });
+    if !scopes.is_empty() {
+        document["scopes_supported"] = json!(scopes);
     }
+    document.to_string()
 }
 
 /// An OAuth error answer (RFC 6749 §5.2).
@@ -97,10 +108,10 @@ pub(super) fn authorize() -> Response<Full<Bytes>> {
 /// issuer was told about (or none: the issuer's own audience, without scopes), with scopes that
 /// resource has.
 pub(super) async fn token(
-    shared: &Shared,
+    issuer: &impl Issuer,
     request: Request<hyper::body::Incoming>,
 ) -> Response<Full<Bytes>> {
-    shared.token_requests.fetch_add(1, Ordering::SeqCst);
+    issuer.count_token_request();
     if request.method() != Method::POST {
         let mut response = refuse(
             StatusCode::METHOD_NOT_ALLOWED,
@@ -113,10 +124,7 @@ pub(super) async fn token(
         );
         return response;
     }
-    let (delay, outage) = {
-        let state = shared.lock();
-        (state.delay, state.outage)
-    };
+    let (delay, outage) = issuer.delay_and_outage();
     if !delay.is_zero() {
         tokio::time::sleep(delay).await;
     }
@@ -141,7 +149,7 @@ pub(super) async fn token(
             "unreadable request",
         );
     };
-    match grant(shared, &authorization, &body.to_bytes()) {
+    match grant(issuer, &authorization, &body.to_bytes()) {
         Ok(answer) => {
             let mut response = reply(StatusCode::OK, None, answer.to_string());
             // RFC 6749 §5.1: a token answer is never cached.
@@ -160,7 +168,7 @@ type Refusal = (StatusCode, &'static str, String);
 
 /// Checks the request in RFC 6749's order of concerns (form, client, grant, RFC 8707 target,
 /// scope) and mints the token.
-fn grant(shared: &Shared, authorization: &[String], body: &[u8]) -> Result<Value, Refusal> {
+fn grant(issuer: &impl Issuer, authorization: &[String], body: &[u8]) -> Result<Value, Refusal> {
     let bad =
         |error, description: &str| Err((StatusCode::BAD_REQUEST, error, description.to_owned()));
     let mut form: HashMap<String, Vec<String>> = HashMap::new();
@@ -196,25 +204,22 @@ fn grant(shared: &Shared, authorization: &[String], body: &[u8]) -> Result<Value
     }
 
     let resources: &[String] = form.get("resource").map_or(&[], Vec::as_slice);
-    let (audience, allowed) = {
-        let state = shared.lock();
-        match resources {
-            // The issuer's own audience has no scopes registered: a scope registered for a
-            // resource is never minted for another audience (threats §3).
-            [] => (shared.audience.clone(), BTreeSet::new()),
-            // RFC 8707 §2: a resource the server does not know is `invalid_target`. Compared as
-            // the client sent it: the resource's identifier is an exact string.
-            [resource] => match state.resources.get(resource) {
-                Some(scopes) => (resource.clone(), scopes.iter().cloned().collect()),
-                None => {
-                    return bad(
-                        "invalid_target",
-                        "the resource is not one this issuer issues tokens for",
-                    );
-                }
-            },
-            _ => return bad("invalid_target", "one resource per token"),
-        }
+    let (audience, allowed): (String, BTreeSet<String>) = match resources {
+        // The issuer's own audience has no scopes registered: a scope registered for a
+        // resource is never minted for another audience (threats §3).
+        [] => (issuer.audience().to_owned(), BTreeSet::new()),
+        // RFC 8707 §2: a resource the server does not know is `invalid_target`. Compared as
+        // the client sent it: the resource's identifier is an exact string.
+        [resource] => match issuer.resource_scopes(resource) {
+            Some(scopes) => (resource.clone(), scopes.into_iter().collect()),
+            None => {
+                return bad(
+                    "invalid_target",
+                    "the resource is not one this issuer issues tokens for",
+                );
+            }
+        },
+        _ => return bad("invalid_target", "one resource per token"),
     };
 
     let mut scopes: Vec<&str> = Vec::new();
@@ -233,7 +238,7 @@ fn grant(shared: &Shared, authorization: &[String], body: &[u8]) -> Result<Value
         }
     }
 
-    let mut builder = TokenBuilder::new(shared)
+    let mut builder = TokenBuilder::new(issuer)
         .subject(client)
         .claim("client_id", client)
         .audience(audience)
