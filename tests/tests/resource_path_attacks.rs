@@ -78,11 +78,17 @@ async fn a_percent_encoded_sub_resource_path_is_decided_as_the_origin_resource()
     )
     .await;
     let for_origin = issuer.token().subject("mallory").audience(origin).sign();
-    let own = send(&app, test::TestRequest::get().uri("/me").bearer(&for_origin)).await;
+    let own = send(
+        &app,
+        test::TestRequest::get().uri("/me").bearer(&for_origin),
+    )
+    .await;
     assert_eq!(own.status, StatusCode::OK, "{}", own.body);
     let plain = send(
         &app,
-        test::TestRequest::get().uri("/admin/me").bearer(&for_origin),
+        test::TestRequest::get()
+            .uri("/admin/me")
+            .bearer(&for_origin),
     )
     .await;
     assert_eq!(plain.status, StatusCode::UNAUTHORIZED, "{}", plain.body);
@@ -166,5 +172,52 @@ async fn two_resources_with_one_path_on_two_hosts_accept_each_others_tokens() {
         StatusCode::UNAUTHORIZED,
         "a token whose aud is {b} was accepted by {a}: {}",
         at_a.body
+    );
+}
+
+/// The registry bound of round 1 counts names, not bytes. An application that builds an
+/// `Authorize` from request data (the case the bound is for; here the tool name of a JSON-RPC-like body) is sent one scope-token of 256 KiB,
+/// which `is_challenge_value` accepts (it has no length limit). It is kept for the life of the
+/// process and published: every later 401 at any resource of any `JwtAuth` without
+/// `scopes_supported` carries it in `WWW-Authenticate`, and the metadata lists it. 1,024 such
+/// names hold a quarter of a gigabyte and put it in every challenge. Expected: a name beyond a
+/// sane length is not registered (or is refused), so challenges stay small; observed: a 256 KiB
+/// challenge header on an unrelated request.
+#[actix_web::test]
+async fn a_huge_scope_built_from_request_data_swells_every_later_challenge() {
+    let issuer = TestIssuer::start().await;
+    let mcp = "https://api.example.com/mcp";
+    let auth = JwtAuth::new(bound(&issuer, &[mcp])).unwrap();
+    let app = test::init_service(App::new().wrap(auth).route("/mcp/me", me()).route(
+        "/mcp/tool",
+        web::post().to(|name: String| async move {
+            // An application's scope guard named after the tool the client calls
+            // (registered when built, whatever the application then does with it).
+            let _guard = auth_actix::Authorize::any_scope([format!("tool:{name}")]);
+            actix_web::HttpResponse::Ok().finish()
+        }),
+    ))
+    .await;
+    let token = issuer.token().subject("mallory").audience(mcp).sign();
+    let name = "a".repeat(256 * 1024);
+    let _ = send(
+        &app,
+        test::TestRequest::post()
+            .uri("/mcp/tool")
+            .bearer(&token)
+            .set_payload(name),
+    )
+    .await;
+    let later = send(&app, test::TestRequest::get().uri("/mcp/me")).await;
+    assert_eq!(later.status, StatusCode::UNAUTHORIZED, "{}", later.body);
+    let header_bytes: usize = later
+        .headers
+        .get_all("www-authenticate")
+        .map(|value| value.len())
+        .sum();
+    assert!(
+        header_bytes < 8 * 1024,
+        "an unauthenticated request's challenges hold {header_bytes} bytes: a client-chosen \
+         scope name stays in the process-wide registry and in every challenge"
     );
 }
