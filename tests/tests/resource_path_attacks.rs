@@ -176,13 +176,13 @@ async fn two_resources_with_one_path_on_two_hosts_accept_each_others_tokens() {
 }
 
 /// The registry bound of round 1 counts names, not bytes. An application that builds an
-/// `Authorize` from request data (the case the bound is for; here the tool name of a JSON-RPC-like body) is sent one scope-token of 256 KiB,
-/// which `is_challenge_value` accepts (it has no length limit). It is kept for the life of the
-/// process and published: every later 401 at any resource of any `JwtAuth` without
-/// `scopes_supported` carries it in `WWW-Authenticate`, and the metadata lists it. 1,024 such
-/// names hold a quarter of a gigabyte and put it in every challenge. Expected: a name beyond a
-/// sane length is not registered (or is refused), so challenges stay small; observed: a 256 KiB
-/// challenge header on an unrelated request.
+/// `Authorize` from request data (the case the bound is for; here a tool name from the body) is
+/// sent one scope-token of 256 KiB, which `is_challenge_value` accepts (it has no length limit).
+/// It is kept for the life of the process and published: every later 401 at any resource of any
+/// `JwtAuth` without `scopes_supported` carries it in `WWW-Authenticate` (once per scheme), and
+/// the metadata lists it. 1,024 such names hold a quarter of a gigabyte and put it in every
+/// challenge. Expected: a name beyond a sane length is not registered (or is refused), so
+/// challenges stay small; observed: 512 KiB of challenges on an unrelated request.
 #[actix_web::test]
 async fn a_huge_scope_built_from_request_data_swells_every_later_challenge() {
     let issuer = TestIssuer::start().await;
