@@ -143,6 +143,46 @@ async fn a_doubled_slash_escapes_the_resource_when_normalize_path_runs_inside_jw
     }
 }
 
+/// The fix's other side: a legitimate percent-encoded path (`/mcp/files/my%20doc`, decoded
+/// `/mcp/files/my doc`) belongs to the MCP resource in both forms, so the resource's own token
+/// passes with one check, and a token for another resource is still refused there.
+#[actix_web::test]
+async fn a_legitimate_encoded_path_passes_with_the_resources_own_token() {
+    let issuer = TestIssuer::start().await;
+    let mcp = "https://api.example.com/mcp";
+    let admin = "https://api.example.com/admin";
+    let auth = JwtAuth::new(bound(&issuer, &[mcp, admin])).unwrap();
+    let app = test::init_service(App::new().wrap(auth).route(
+        "/mcp/files/{name}",
+        web::get().to(|name: web::Path<String>| async move { format!("file {name}") }),
+    ))
+    .await;
+    let own = issuer.token().subject("alice").audience(mcp).sign();
+    let response = send(
+        &app,
+        test::TestRequest::get()
+            .uri("/mcp/files/my%20doc")
+            .bearer(&own),
+    )
+    .await;
+    assert_eq!(response.status, StatusCode::OK, "{}", response.body);
+    assert_eq!(response.body, "file my doc");
+    let other = issuer.token().subject("alice").audience(admin).sign();
+    let response = send(
+        &app,
+        test::TestRequest::get()
+            .uri("/mcp/files/my%20doc")
+            .bearer(&other),
+    )
+    .await;
+    assert_eq!(
+        response.status,
+        StatusCode::UNAUTHORIZED,
+        "{}",
+        response.body
+    );
+}
+
 /// One binary serving two hosts' MCP endpoints (per-customer host names), one provider:
 /// `https://a.example.com/mcp` and `https://b.example.com/mcp`. `owning` looks at the path only,
 /// and of two equally long matches keeps the last, so every `/mcp` request is decided as
