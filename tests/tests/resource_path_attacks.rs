@@ -232,9 +232,16 @@ async fn a_huge_scope_built_from_request_data_swells_every_later_challenge() {
         "/mcp/tool",
         web::post().to(|name: String| async move {
             // An application's scope guard named after the tool the client calls
-            // (registered when built, whatever the application then does with it).
-            let _guard = auth_actix::Authorize::any_scope([format!("tool:{name}")]);
-            actix_web::HttpResponse::Ok().finish()
+            // (registered when built, whatever the application then does with it). The fix
+            // refuses a name over 256 bytes with a panic (names are configuration), which the
+            // application here turns into a 500 rather than a failed test.
+            let built = std::panic::catch_unwind(|| {
+                auth_actix::Authorize::any_scope([format!("tool:{name}")])
+            });
+            match built {
+                Ok(_guard) => actix_web::HttpResponse::Ok().finish(),
+                Err(_) => actix_web::HttpResponse::InternalServerError().finish(),
+            }
         }),
     ))
     .await;
