@@ -7,7 +7,7 @@ use std::sync::Arc;
 use actix_web::HttpResponse;
 use auth_core::{
     ConfigError, Dpop, PrefetchError, Provider, Revocations, TokenSource, Verifier,
-    is_challenge_value,
+    is_challenge_name,
 };
 
 use crate::guard::role_resolver::{RoleResolver, SharedResolver};
@@ -528,22 +528,22 @@ impl JwtAuth {
     /// when the list is empty.
     ///
     /// Each scope must be one the challenges' quoted `scope` can carry: an RFC 6749 §3.3
-    /// scope-token without commas or equals signs (visible ASCII without spaces, quotes,
-    /// backslashes, commas or equals signs); anything else is a [`ConfigError`] naming
-    /// `JwtAuth::scopes_supported`.
+    /// scope-token of at most 256 bytes without commas or equals signs (visible ASCII without
+    /// spaces, quotes, backslashes, commas or equals signs); anything else is a [`ConfigError`]
+    /// naming `JwtAuth::scopes_supported`.
     pub fn scopes_supported<I, S>(mut self, scopes: I) -> Result<JwtAuth, ConfigError>
     where
         I: IntoIterator<Item = S>,
         S: Into<String>,
     {
         let scopes: Vec<String> = scopes.into_iter().map(Into::into).collect();
-        if let Some(bad) = scopes.iter().find(|scope| !is_challenge_value(scope)) {
+        if let Some(bad) = scopes.iter().find(|scope| !is_challenge_name(scope)) {
             return Err(ConfigError {
                 setting: "JwtAuth::scopes_supported".to_owned(),
                 problem: format!(
-                    "{bad:?} is not a scope a challenge can carry: an RFC 6749 scope-token \
-                     without commas or equals signs (visible ASCII without spaces, quotes, \
-                     backslashes, commas or equals signs), e.g. \"mcp:tools\""
+                    "{bad:?} is not a scope a challenge can carry: an RFC 6749 scope-token of at \
+                     most 256 bytes without commas or equals signs (visible ASCII without \
+                     spaces, quotes, backslashes, commas or equals signs), e.g. \"mcp:tools\""
                 ),
             });
         }

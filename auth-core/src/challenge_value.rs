@@ -27,9 +27,31 @@ pub const fn is_challenge_value(value: &str) -> bool {
     true
 }
 
+/// The longest scope name or `acr` value, in bytes: far above any real one (Okta's longest `acr`
+/// URN is under 40), low enough that names an application builds from request data cannot make
+/// every challenge huge.
+pub const MAX_CHALLENGE_NAME: usize = 256;
+
+/// Whether `value` can be a scope name or an `acr` value: [`is_challenge_value`], at most
+/// [`MAX_CHALLENGE_NAME`] bytes. Names are configuration, never request data; the resource URL is
+/// a challenge value without this limit.
+#[doc(hidden)]
+pub const fn is_challenge_name(value: &str) -> bool {
+    value.len() <= MAX_CHALLENGE_NAME && is_challenge_value(value)
+}
+
 #[cfg(test)]
 mod tests {
-    use super::is_challenge_value;
+    use super::{MAX_CHALLENGE_NAME, is_challenge_name, is_challenge_value};
+
+    #[test]
+    fn a_name_is_a_challenge_value_of_at_most_256_bytes() {
+        let longest = "a".repeat(MAX_CHALLENGE_NAME);
+        assert!(is_challenge_name(&longest));
+        assert!(!is_challenge_name(&format!("{longest}a")));
+        assert!(is_challenge_value(&format!("{longest}a")));
+        assert!(!is_challenge_name("a,b") && !is_challenge_name(""));
+    }
 
     #[test]
     fn scope_tokens_without_commas_or_equals_signs_are_accepted() {

@@ -55,7 +55,7 @@ mod verifier;
 pub mod testing;
 
 #[doc(hidden)]
-pub use challenge_value::is_challenge_value;
+pub use challenge_value::{MAX_CHALLENGE_NAME, is_challenge_name, is_challenge_value};
 pub use dpop::{Dpop, DpopRequest};
 pub use error::{AuthError, ConfigError, ErrorCode, Malformed, PrefetchError};
 pub use health::Readiness;

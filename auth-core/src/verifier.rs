@@ -19,7 +19,7 @@ use crate::metrics::VerifierMeters;
 use crate::provider::Provider;
 use crate::provider::compiled::CompiledProvider;
 use crate::provider::endpoints::TokenEndpoints;
-use crate::provider::resource::ProtectedResource;
+use crate::provider::resource::{self, ProtectedResource};
 use crate::revocation::Revocations;
 use crate::token::claims::Claims;
 use crate::token::compact::{self, MAX_TOKEN_LEN};
@@ -121,7 +121,7 @@ impl Verifier {
         let dpop_offered = providers
             .iter()
             .any(|issuer| issuer.issues_dpop || issuer.dpop_required);
-        let resources = protected_resources(&providers);
+        let resources = protected_resources(&providers)?;
         let introspections = providers
             .iter()
             .any(|provider| provider.introspection.is_some())
@@ -829,14 +829,32 @@ fn aud_holds(
     }
 }
 
-/// Each resource the providers name, with the issuers whose tokens are for it.
-fn protected_resources(providers: &[CompiledProvider]) -> Vec<ProtectedResource> {
+/// Each resource the providers name, with the issuers whose tokens are for it. Two resources
+/// with one path (on two hosts) are refused: the web layer tells resources apart by the request's
+/// path alone, since the `Host` header is the client's to choose.
+fn protected_resources(
+    providers: &[CompiledProvider],
+) -> Result<Vec<ProtectedResource>, ConfigError> {
     let mut resources: Vec<ProtectedResource> = Vec::new();
     for provider in providers {
         for url in &provider.resources {
             let index = match resources.iter().position(|r| r.resource == *url) {
                 Some(index) => index,
                 None => {
+                    let path = resource::path_of(url);
+                    if let Some(other) = resources.iter().find(|r| r.path() == path) {
+                        return Err(ConfigError::new(
+                            "Provider::resource",
+                            format!(
+                                "{url} and {} have the same path {path:?}: a request's path \
+                                 cannot tell which of them it is for (its Host header is the \
+                                 client's to choose), so one's tokens would pass at the other; \
+                                 give each resource its own path, or serve each host from its \
+                                 own server with its own verifier",
+                                other.resource,
+                            ),
+                        ));
+                    }
                     resources.push(ProtectedResource {
                         resource: url.clone(),
                         authorization_servers: Vec::new(),
@@ -856,5 +874,5 @@ fn protected_resources(providers: &[CompiledProvider]) -> Vec<ProtectedResource>
             resource.dpop_required &= provider.dpop_required;
         }
     }
-    resources
+    Ok(resources)
 }

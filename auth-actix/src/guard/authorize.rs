@@ -8,7 +8,7 @@ use std::time::Duration;
 use actix_web::body::{EitherBody, MessageBody};
 use actix_web::dev::{Service, ServiceRequest, ServiceResponse, Transform, forward_ready};
 use actix_web::{Error, ResponseError};
-use auth_core::{Identity, is_challenge_value};
+use auth_core::{Identity, is_challenge_name};
 use futures_util::future::{LocalBoxFuture, Ready, ready};
 
 use crate::guard::rule::{RuleKind, admit};
@@ -167,10 +167,14 @@ impl Authorize {
     /// metadata [`JwtAuth`](crate::JwtAuth) serves (RFC 9728 §2), unless
     /// [`JwtAuth::scopes_supported`](crate::JwtAuth::scopes_supported) names that list.
     ///
+    /// Scope names are configuration, never request data: build scope guards at startup (a name
+    /// from a request could be malformed, which panics, and each new name is kept for the life of
+    /// the process; the registry stops at 1,024 names or 16 KiB).
+    ///
     /// # Panics
     /// If a scope is not one the challenge's `scope` can carry, as for
-    /// [`Rule::any_scope`](crate::Rule::any_scope): an RFC 6749 §3.3 scope-token without commas
-    /// or equals signs.
+    /// [`Rule::any_scope`](crate::Rule::any_scope): an RFC 6749 §3.3 scope-token of at most 256
+    /// bytes without commas or equals signs.
     pub fn any_scope<I: IntoIterator<Item = S>, S: Into<String>>(scopes: I) -> Authorize {
         Authorize::new(RuleKind::AnyScope, scopes).registered("Authorize::any_scope")
     }
@@ -187,10 +191,12 @@ impl Authorize {
     fn registered(self, constructor: &str) -> Authorize {
         for scope in self.names() {
             assert!(
-                is_challenge_value(scope),
-                "{constructor}: {scope:?} is not a scope the challenge can carry: an RFC 6749 \
-                 scope-token without commas or equals signs (visible ASCII without spaces, \
-                 quotes, backslashes, commas or equals signs), e.g. \"mcp:tools\""
+                is_challenge_name(scope),
+                "{constructor}: {:?} is not a scope the challenge can carry: an RFC 6749 \
+                 scope-token of at most 256 bytes without commas or equals signs (visible ASCII \
+                 without spaces, quotes, backslashes, commas or equals signs), e.g. \
+                 \"mcp:tools\"; scope names are configuration, never request data",
+                shown(scope)
             );
         }
         scope_registry::register(self.names());
@@ -215,16 +221,18 @@ impl Authorize {
     /// ```
     ///
     /// # Panics
-    /// If `values` is empty, or a value holds a space, a quote, a backslash, a comma, an equals
-    /// sign or a character outside visible ASCII, which the challenge cannot carry.
+    /// If `values` is empty, or a value is longer than 256 bytes or holds a space, a quote, a
+    /// backslash, a comma, an equals sign or a character outside visible ASCII, which the
+    /// challenge cannot carry.
     pub fn acr<I: IntoIterator<Item = S>, S: Into<String>>(values: I) -> Authorize {
         let authorize = Authorize::new(RuleKind::StepUp, values);
         for value in authorize.names() {
             assert!(
-                is_challenge_value(value),
-                "Authorize::acr: {value:?} is not an acr value the challenge can carry: visible \
-                 ASCII without spaces, quotes, backslashes, commas or equals signs, e.g. \
-                 \"urn:okta:loa:2fa:any\""
+                is_challenge_name(value),
+                "Authorize::acr: {:?} is not an acr value the challenge can carry: at most 256 \
+                 bytes of visible ASCII without spaces, quotes, backslashes, commas or equals \
+                 signs, e.g. \"urn:okta:loa:2fa:any\"",
+                shown(value)
             );
         }
         authorize
@@ -329,5 +337,40 @@ where
                     .map_into_right_body()),
             }
         })
+    }
+}
+
+/// `name` as a panic message shows it: its first 64 characters, then `…` if it goes on.
+fn shown(name: &str) -> String {
+    let mut chars = name.chars();
+    let shown: String = chars.by_ref().take(64).collect();
+    if chars.next().is_some() {
+        format!("{shown}…")
+    } else {
+        shown
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{Authorize, shown};
+
+    #[test]
+    #[should_panic(expected = "scope-token of at most 256 bytes")]
+    fn a_scope_name_over_256_bytes_panics() {
+        let _ = Authorize::any_scope(["a".repeat(257)]);
+    }
+
+    #[test]
+    #[should_panic(expected = "at most 256")]
+    fn an_acr_value_over_256_bytes_panics() {
+        let _ = Authorize::acr(["a".repeat(257)]);
+    }
+
+    #[test]
+    fn names_of_256_bytes_are_accepted_and_panic_messages_shorten_names() {
+        let _ = Authorize::acr(["a".repeat(256)]);
+        assert_eq!(shown(&"é".repeat(65)), format!("{}…", "é".repeat(64)));
+        assert_eq!(shown("read"), "read");
     }
 }

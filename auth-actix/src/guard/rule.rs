@@ -7,7 +7,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use actix_web::HttpRequest;
-use auth_core::{AuthError, Identity, IdentityKind, is_challenge_value};
+use auth_core::{AuthError, Identity, IdentityKind, is_challenge_name};
 
 use crate::guard::role_resolver::decoded;
 use crate::guard::step_up::admit_step_up;
@@ -362,8 +362,8 @@ impl Rule {
     ///
     /// # Panics
     /// If `scopes` is empty, or a scope is not one the challenge's `scope` can carry: an RFC 6749
-    /// §3.3 scope-token (visible ASCII without spaces, quotes or backslashes) without commas or
-    /// equals signs (at compile time in a constant).
+    /// §3.3 scope-token (visible ASCII without spaces, quotes or backslashes) of at most 256
+    /// bytes without commas or equals signs (at compile time in a constant).
     pub const fn any_scope(scopes: &'static [&'static str]) -> Rule {
         Rule::new(RuleKind::AnyScope, checked_scopes(scopes))
     }
@@ -408,18 +408,18 @@ impl Rule {
     /// ```
     ///
     /// # Panics
-    /// If `values` is empty, or a value holds a space, a quote, a backslash, a comma, an equals
-    /// sign or a character outside visible ASCII, which the challenge cannot carry (at compile
-    /// time in a constant).
+    /// If `values` is empty, or a value is longer than 256 bytes or holds a space, a quote, a
+    /// backslash, a comma, an equals sign or a character outside visible ASCII, which the
+    /// challenge cannot carry (at compile time in a constant).
     pub const fn acr(values: &'static [&'static str]) -> Rule {
         let rule = Rule::new(RuleKind::StepUp, values);
         let mut i = 0;
         while i < values.len() {
             assert!(
-                is_challenge_value(values[i]),
-                "Rule::acr: an acr value is visible ASCII without spaces, quotes, backslashes, \
-                 commas or equals signs (the challenge lists them space-separated in quotes), \
-                 e.g. \"urn:okta:loa:2fa:any\""
+                is_challenge_name(values[i]),
+                "Rule::acr: an acr value is at most 256 bytes of visible ASCII without spaces, \
+                 quotes, backslashes, commas or equals signs (the challenge lists them \
+                 space-separated in quotes), e.g. \"urn:okta:loa:2fa:any\""
             );
             i += 1;
         }
@@ -625,11 +625,11 @@ const fn checked_scopes(scopes: &'static [&'static str]) -> &'static [&'static s
     let mut i = 0;
     while i < scopes.len() {
         assert!(
-            is_challenge_value(scopes[i]),
-            "Rule::any_scope / Rule::all_scopes: a scope is an RFC 6749 scope-token without \
-             commas or equals signs (visible ASCII without spaces, quotes, backslashes, commas or \
-             equals signs: the challenge lists scopes space-separated in quotes), e.g. \
-             \"mcp:tools\""
+            is_challenge_name(scopes[i]),
+            "Rule::any_scope / Rule::all_scopes: a scope is an RFC 6749 scope-token of at most \
+             256 bytes without commas or equals signs (visible ASCII without spaces, quotes, \
+             backslashes, commas or equals signs: the challenge lists scopes space-separated in \
+             quotes), e.g. \"mcp:tools\""
         );
         i += 1;
     }

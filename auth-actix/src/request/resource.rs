@@ -4,30 +4,119 @@
 //! ([`JwtAuth::public_origin`](crate::JwtAuth::public_origin)), a resource's path is matched
 //! without that prefix.
 
+use std::borrow::Cow;
+
 use auth_core::ProtectedResource;
 
 use crate::request::origin::OriginConfig;
 
-/// The resource whose path is the longest to prefix `path` (whole segments: `/mcp` holds `/mcp`
-/// and `/mcp/x`, never `/mcpx`); a bare-origin resource holds every path.
-pub(crate) fn owning<'a>(
+/// The resources that own a request: by its path as received and, where that differs, by the
+/// path a router or `NormalizePath` may decide instead ([`normalised`]). A token must be for both
+/// when they differ, so neither percent-encoding nor doubled slashes nor the order of
+/// `NormalizePath` and `JwtAuth` can move a request out of its resource.
+pub(crate) struct Owners<'a> {
+    /// The owner of the path as received.
+    pub(crate) raw: Option<&'a ProtectedResource>,
+    /// The owner of the normalised path, when it is another one.
+    pub(crate) normalised: Option<Option<&'a ProtectedResource>>,
+}
+
+impl<'a> Owners<'a> {
+    /// Every distinct owner (`None`: outside every resource), the raw path's first.
+    pub(crate) fn each(&self) -> impl Iterator<Item = Option<&'a ProtectedResource>> {
+        std::iter::once(self.raw).chain(self.normalised)
+    }
+
+    /// The first resource among the owners, for the challenge's metadata URL.
+    pub(crate) fn any(&self) -> Option<&'a ProtectedResource> {
+        self.raw.or(self.normalised.flatten())
+    }
+}
+
+/// The owners of `path` (see [`Owners`]); a path without `%` or `//` is decided once, without
+/// allocating.
+pub(crate) fn owners<'a>(
     resources: &'a [ProtectedResource],
     origins: &OriginConfig,
     path: &str,
+) -> Owners<'a> {
+    let raw = owning(resources, origins, path, false);
+    let normalised = needs_normalising(path)
+        .then(|| owning(resources, origins, &normalised(path), true))
+        .filter(|other| other.map(|r| &r.resource) != raw.map(|r| &r.resource));
+    Owners { raw, normalised }
+}
+
+/// The resource whose path is the longest to prefix `path` (whole segments: `/mcp` holds `/mcp`
+/// and `/mcp/x`, never `/mcpx`); a bare-origin resource holds every path. With `normalise`,
+/// `path` is a [`normalised`] one, compared with the resources' paths normalised alike.
+fn owning<'a, P: AsRef<[u8]> + ?Sized>(
+    resources: &'a [ProtectedResource],
+    origins: &OriginConfig,
+    path: &P,
+    normalise: bool,
 ) -> Option<&'a ProtectedResource> {
+    let path = path.as_ref();
     let prefix = public_prefix(origins);
     resources
         .iter()
         .filter_map(|resource| {
             let local = local_path(resource.path(), prefix);
+            let local: Cow<'_, [u8]> = if normalise && needs_normalising(local) {
+                Cow::Owned(normalised(local))
+            } else {
+                Cow::Borrowed(local.as_bytes())
+            };
             let holds = local.is_empty()
                 || path
-                    .strip_prefix(local)
-                    .is_some_and(|rest| rest.is_empty() || rest.starts_with('/'));
+                    .strip_prefix(&*local)
+                    .is_some_and(|rest| rest.is_empty() || rest.starts_with(b"/"));
             holds.then_some((local.len(), resource))
         })
         .max_by_key(|(len, _)| *len)
         .map(|(_, resource)| resource)
+}
+
+/// Whether [`normalised`] could change `path`.
+fn needs_normalising(path: &str) -> bool {
+    path.contains('%') || path.contains("//")
+}
+
+/// `path` as a router may match it: every `%XX` escape decoded except `%2F` and `%25` (which
+/// would change the segments, or let a later decoding pass decode again), malformed escapes
+/// kept as they are, and runs of `/` merged into one (`NormalizePath`). Dot segments are not
+/// resolved (actix's router does not resolve them either). Bytes, since a decoded escape need
+/// not be UTF-8.
+fn normalised(path: &str) -> Vec<u8> {
+    let bytes = path.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        let byte = bytes[i];
+        let escaped = (byte == b'%')
+            .then(|| Some((hex(*bytes.get(i + 1)?)?, hex(*bytes.get(i + 2)?)?)))
+            .flatten()
+            .map(|(high, low)| high << 4 | low)
+            .filter(|decoded| !matches!(decoded, b'/' | b'%'));
+        let byte = match escaped {
+            Some(decoded) => {
+                i += 2;
+                decoded
+            }
+            None => byte,
+        };
+        // A decoded byte is never `/`, so only slashes written as such merge.
+        if !(byte == b'/' && out.last() == Some(&b'/')) {
+            out.push(byte);
+        }
+        i += 1;
+    }
+    out
+}
+
+/// The value of one hexadecimal digit.
+fn hex(digit: u8) -> Option<u8> {
+    char::from(digit).to_digit(16).map(|value| value as u8)
 }
 
 /// The resource whose metadata document `path` names: the well-known path followed by the
@@ -99,7 +188,7 @@ mod tests {
             "https://api.example.com/mcp/admin",
         ]);
         let origins = OriginConfig::default();
-        let owner = |path| owning(&list, &origins, path).map(|r| r.resource.as_str());
+        let owner = |path| owning(&list, &origins, path, false).map(|r| r.resource.as_str());
         assert_eq!(owner("/mcp"), Some("https://api.example.com/mcp"));
         assert_eq!(owner("/mcp/tools"), Some("https://api.example.com/mcp"));
         assert_eq!(
@@ -108,8 +197,8 @@ mod tests {
         );
         assert_eq!(owner("/mcpx"), Some("https://api.example.com"));
         let list = resources(&["https://api.example.com/mcp"]);
-        assert_eq!(owning(&list, &origins, "/other"), None);
-        assert_eq!(owning(&list, &origins, "/mcpx"), None);
+        assert_eq!(owning(&list, &origins, "/other", false), None);
+        assert_eq!(owning(&list, &origins, "/mcpx", false), None);
     }
 
     #[test]
@@ -119,8 +208,8 @@ mod tests {
             public_origin: Some(PublicOrigin::parse("https://example.com/api").unwrap()),
             ..OriginConfig::default()
         };
-        assert!(owning(&list, &origins, "/mcp").is_some());
-        assert!(owning(&list, &origins, "/api/mcp").is_none());
+        assert!(owning(&list, &origins, "/mcp", false).is_some());
+        assert!(owning(&list, &origins, "/api/mcp", false).is_none());
         assert!(
             metadata_of(
                 &list,
@@ -133,6 +222,48 @@ mod tests {
             metadata_of(&list, &origins, "/.well-known/oauth-protected-resource/mcp").is_some()
         );
         assert!(metadata_of(&list, &origins, "/.well-known/oauth-protected-resource").is_none());
+    }
+
+    #[test]
+    fn a_path_is_normalised_as_a_router_may_decode_it() {
+        let norm = |path| String::from_utf8(normalised(path)).unwrap();
+        assert_eq!(norm("/%6Dcp/%6dE"), "/mcp/mE");
+        assert_eq!(norm("//mcp//me/"), "/mcp/me/");
+        assert_eq!(norm("/a%2Fb%2f%25%252F"), "/a%2Fb%2f%25%252F");
+        assert_eq!(norm("/bad%zz%4%"), "/bad%zz%4%");
+        assert_eq!(norm("/my%20doc"), "/my doc");
+        assert_eq!(normalised("/%FF"), b"/\xff");
+        assert!(!needs_normalising("/mcp/me/"));
+    }
+
+    #[test]
+    fn an_encoded_or_doubled_path_has_the_owner_of_its_decoded_form_too() {
+        let list = resources(&["https://api.example.com", "https://api.example.com/admin"]);
+        let origins = OriginConfig::default();
+        let names = |path| {
+            owners(&list, &origins, path)
+                .each()
+                .map(|r| r.map(|r| r.resource.as_str()))
+                .collect::<Vec<_>>()
+        };
+        let (origin, admin) = (
+            Some("https://api.example.com"),
+            Some("https://api.example.com/admin"),
+        );
+        assert_eq!(names("/admin/me"), [admin]);
+        assert_eq!(names("/%61dmin/me"), [origin, admin]);
+        assert_eq!(names("//admin/me"), [origin, admin]);
+        assert_eq!(names("/other%20x"), [origin]);
+        // A resource whose own path is encoded is matched by the decoded request path too.
+        let list = resources(&["https://api.example.com/my%20api"]);
+        let owner = |path| {
+            owners(&list, &origins, path)
+                .each()
+                .collect::<Vec<_>>()
+                .len()
+        };
+        assert_eq!(owner("/my%20api/x"), 1);
+        assert_eq!(owner("/my%20api//x"), 1);
     }
 
     #[test]

@@ -106,7 +106,7 @@ fn resource_challenge(
     error: &AuthError,
 ) -> Option<ResourceChallenge> {
     let resources = auth.verifier.protected_resources();
-    let resource = resource::owning(resources, &auth.config.origins, req.path())?;
+    let resource = resource::owners(resources, &auth.config.origins, req.path()).any()?;
     let route = req
         .extensions()
         .get::<RouteScopes>()

@@ -73,9 +73,14 @@ pub(crate) async fn verify_request(
         if resources.is_empty() {
             return Ok(verified);
         }
-        let resource = resource::owning(resources, &auth.config.origins, req.path());
-        auth.verifier
-            .check_resource(&verified, resource.map(|r| r.resource.as_str()))
+        // The router (and a `NormalizePath` inside `JwtAuth`) may see the path decoded: the
+        // token must be for the resource of either form.
+        resource::owners(resources, &auth.config.origins, req.path())
+            .each()
+            .try_for_each(|resource| {
+                auth.verifier
+                    .check_resource(&verified, resource.map(|r| r.resource.as_str()))
+            })
             .map(|()| verified)
     });
     match outcome {

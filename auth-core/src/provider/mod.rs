@@ -279,6 +279,10 @@ impl Provider {
     /// leave it out where resources must not share tokens. Outside every resource's path, this
     /// provider accepts only tokens whose `aud` holds such an alias.
     ///
+    /// Two resources with one path on two hosts (in one provider or two) are a [`ConfigError`]
+    /// naming `Provider::resource`: the web layer knows a request's resource by its path alone,
+    /// since the `Host` header is the client's to choose.
+    ///
     /// ```
     /// use auth_core::{Provider, Verifier};
     ///
@@ -291,6 +295,11 @@ impl Provider {
     /// let fragment = Provider::oidc("https://i.example.com").resource("https://a.example.com/#x");
     /// let err = Verifier::new(fragment).unwrap_err();
     /// assert_eq!(err.setting, "Provider::oidc(issuer): resource");
+    ///
+    /// let twins = Provider::oidc("https://i.example.com")
+    ///     .resource("https://a.example.com/mcp")
+    ///     .resource("https://b.example.com/mcp");
+    /// assert_eq!(Verifier::new(twins).unwrap_err().setting, "Provider::resource");
     /// ```
     pub fn resource(mut self, url: &str) -> Provider {
         let setting = format!("{}: resource", self.name);

@@ -206,6 +206,38 @@ mod tests {
     }
 
     #[test]
+    fn two_resources_with_one_path_on_two_hosts_are_refused() {
+        let provider = |issuer: &str, url: &str| crate::Provider::oidc(issuer).resource(url);
+        let err = crate::Verifier::any_of([
+            provider("https://one.example.com", "https://a.example.com/mcp"),
+            provider("https://two.example.com", "https://b.example.com/mcp"),
+        ])
+        .unwrap_err();
+        assert_eq!(err.setting, "Provider::resource");
+        assert!(
+            err.problem.contains("same path \"/mcp\""),
+            "{}",
+            err.problem
+        );
+        let err = crate::Verifier::new(
+            crate::Provider::oidc("https://one.example.com")
+                .resource("https://a.example.com")
+                .resource("https://b.example.com"),
+        )
+        .unwrap_err();
+        assert_eq!(err.setting, "Provider::resource");
+        // One resource served by two providers, and two paths on two hosts, are fine.
+        assert!(
+            crate::Verifier::any_of([
+                provider("https://one.example.com", "https://a.example.com/mcp"),
+                provider("https://two.example.com", "https://a.example.com/mcp"),
+                provider("https://three.example.com", "https://b.example.com/other"),
+            ])
+            .is_ok()
+        );
+    }
+
+    #[test]
     fn metadata_url_inserts_the_well_known_path_before_the_resource_path() {
         let resource = |url: &str| ProtectedResource {
             resource: url.to_owned(),
