@@ -4,6 +4,7 @@
 //! The proof is checked after the token (whose verification may be a cache hit) and before its
 //! `jti` is recorded, so nothing a forger sends reaches the replay cache.
 
+pub(crate) mod proof_keys;
 pub(crate) mod replay;
 
 use std::collections::BTreeMap;
@@ -15,6 +16,7 @@ use aws_lc_rs::hmac;
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use serde::Deserialize;
+use serde::de::{IgnoredAny, MapAccess, Visitor};
 use serde_json::value::RawValue;
 use serde_json::{Map, Value};
 
@@ -22,6 +24,7 @@ use crate::error::{AuthError, ConfigError};
 use crate::keys::algorithm::{Algorithm, AlgorithmPolicy, AlgorithmSet};
 use crate::keys::jwks;
 use crate::token::date::{self, numeric_date};
+use proof_keys::{DEFAULT_PROOF_KEY_CACHE, ProofKey, ProofKeys};
 use replay::{DEFAULT_REPLAY_CAPACITY, DEFAULT_SHARE, ReplayStore};
 
 /// Proofs longer than this are refused before parsing (an RSA-4096 proof is about 1.5 KiB).
@@ -65,6 +68,7 @@ pub struct Dpop {
     #[cfg(feature = "redis")]
     replay_eviction_accepted: bool,
     replay: ReplayStore,
+    keys: Arc<ProofKeys>,
     errors: Vec<ConfigError>,
 }
 
@@ -76,6 +80,7 @@ impl std::fmt::Debug for Dpop {
             .field("max_ahead", &self.max_ahead)
             .field("nonces", &self.nonces.is_some())
             .field("replay", &self.replay)
+            .field("keys", &self.keys)
             .finish()
     }
 }
@@ -84,7 +89,8 @@ impl Default for Dpop {
     /// ES256, EdDSA, PS256 and RS256 proofs, issued at most 5 minutes ago or 30 seconds ahead
     /// (Auth0's window), replays remembered in memory (at most
     /// [`DEFAULT_REPLAY_CAPACITY`](crate::limits::DEFAULT_REPLAY_CAPACITY) proofs, a sixteenth of them
-    /// for any one key), no server nonces.
+    /// for any one key), no server nonces, up to
+    /// [`DEFAULT_PROOF_KEY_CACHE`](crate::limits::DEFAULT_PROOF_KEY_CACHE) client keys kept parsed.
     fn default() -> Dpop {
         let mut dpop = Dpop {
             algorithms: DEFAULT_DPOP_ALGORITHMS,
@@ -98,6 +104,7 @@ impl Default for Dpop {
             #[cfg(feature = "redis")]
             replay_eviction_accepted: false,
             replay: ReplayStore::in_memory(Duration::ZERO, 1, 1),
+            keys: Arc::new(ProofKeys::new(DEFAULT_PROOF_KEY_CACHE)),
             errors: Vec::new(),
         };
         dpop.rebuild_replay_store();
@@ -147,6 +154,19 @@ impl Dpop {
             ));
         }
         self.nonces = Some(Arc::new(Nonces::new(secret, rotation)));
+        self
+    }
+
+    /// Most client keys kept parsed (default
+    /// [`DEFAULT_PROOF_KEY_CACHE`](crate::limits::DEFAULT_PROOF_KEY_CACHE), 4,096; `0` keeps none),
+    /// so a client that signs its proofs with the same key pays for parsing it and for its
+    /// thumbprint once. A key is kept by its proof's exact `jwk` text (up to 1 KiB; longer ones are
+    /// parsed every time) once a proof signed with it was bound to a verified token; when the
+    /// table is full, keys not used lately make room first. It takes at most about 2.5 KiB per
+    /// key (10 MiB by default). Proofs are checked the same either way: only the parsing is
+    /// skipped.
+    pub fn key_cache(mut self, keys: usize) -> Dpop {
+        self.keys = Arc::new(ProofKeys::new(keys));
         self
     }
 
@@ -300,7 +320,7 @@ impl Dpop {
         jkt: &str,
         request: &DpopRequest<'_>,
     ) -> Result<(), AuthError> {
-        let proof = Proof::parse(request.proof, self.algorithms)?;
+        let proof = Proof::parse(request.proof, self.algorithms, &self.keys)?;
         let claims = &proof.claims;
         let text = |name: &'static str| {
             claims
@@ -343,12 +363,17 @@ impl Dpop {
                 _ => return Err(AuthError::UseDpopNonce),
             }
         }
-        if proof.thumbprint != jkt {
+        if *proof.key.thumbprint != *jkt {
             return Err(AuthError::DpopBinding(
                 "the proof is signed by another key than the token is bound to".into(),
             ));
         }
-        self.replay.first_use(&proof.thumbprint, jti).await
+        // Only a key that signed a proof for a token bound to it is kept: filling the table takes
+        // tokens the issuer bound to each key.
+        if !proof.cached {
+            self.keys.insert(Arc::clone(&proof.key));
+        }
+        self.replay.first_use(&proof.key.thumbprint, jti).await
     }
 }
 
@@ -372,8 +397,10 @@ pub struct DpopRequest<'a> {
 /// A parsed, signature-checked proof.
 struct Proof {
     claims: Map<String, Value>,
-    /// RFC 7638 thumbprint of the header's key.
-    thumbprint: String,
+    /// The header's key, with its RFC 7638 thumbprint.
+    key: Arc<ProofKey>,
+    /// Whether the key came from the table of parsed keys.
+    cached: bool,
 }
 
 #[derive(Deserialize)]
@@ -389,7 +416,7 @@ struct ProofHeader<'a> {
 const PRIVATE_MEMBERS: [&str; 8] = ["d", "p", "q", "dp", "dq", "qi", "oth", "k"];
 
 impl Proof {
-    fn parse(proof: &str, algorithms: AlgorithmSet) -> Result<Proof, AuthError> {
+    fn parse(proof: &str, algorithms: AlgorithmSet, keys: &ProofKeys) -> Result<Proof, AuthError> {
         if proof.len() > MAX_PROOF_LEN {
             return Err(invalid("proof too large"));
         }
@@ -422,34 +449,102 @@ impl Proof {
             .filter(|alg| algorithms.contains(*alg))
             .ok_or_else(|| invalid("`alg` not accepted"))?;
         let jwk = parsed.jwk.ok_or_else(|| invalid("no `jwk`"))?;
-        let members: Map<String, Value> =
-            serde_json::from_str(jwk.get()).map_err(|_| invalid("`jwk` is not an object"))?;
-        if PRIVATE_MEMBERS
-            .iter()
-            .any(|member| members.contains_key(*member))
-        {
+        // Before the table is consulted: a JWK holding a private key is refused whatever is held.
+        if holds_private_members(jwk)? {
             return Err(invalid("`jwk` holds a private key"));
         }
-        let key = jwks::parse_proof_key(jwk, AlgorithmPolicy::Only(AlgorithmSet::of(&[alg])))
-            .map_err(|_| invalid("`jwk` is not a usable key for `alg`"))?;
+        let (key, cached) = match keys.get(alg, jwk.get()) {
+            Some(key) => (key, true),
+            None => (Arc::new(Proof::parse_key(jwk, alg)?), false),
+        };
         let signature = decode(signature)?;
         let signing_input = &proof[..header.len() + 1 + payload.len()];
-        if !key.verify(alg, signing_input.as_bytes(), &signature) {
+        if !key.key.verify(alg, signing_input.as_bytes(), &signature) {
             return Err(invalid("signature does not verify"));
         }
         let claims: Map<String, Value> =
             serde_json::from_slice(&decode(payload)?).map_err(|_| invalid("unreadable payload"))?;
         Ok(Proof {
             claims,
-            thumbprint: thumbprint(&members).ok_or_else(|| invalid("`jwk` members"))?,
+            key,
+            cached,
         })
     }
+
+    /// The header's key for `alg`, parsed from its JWK, and its thumbprint.
+    fn parse_key(jwk: &RawValue, alg: Algorithm) -> Result<ProofKey, AuthError> {
+        let key = jwks::parse_proof_key(jwk, AlgorithmPolicy::Only(AlgorithmSet::of(&[alg])))
+            .map_err(|_| invalid("`jwk` is not a usable key for `alg`"))?;
+        let members: ThumbprintMembers<'_> =
+            serde_json::from_str(jwk.get()).map_err(|_| invalid("`jwk` members"))?;
+        let thumbprint = canonical_thumbprint(&members.kty, |name| match name {
+            "crv" => members.crv.as_deref(),
+            "x" => members.x.as_deref(),
+            "y" => members.y.as_deref(),
+            "n" => members.n.as_deref(),
+            "e" => members.e.as_deref(),
+            _ => None,
+        })
+        .ok_or_else(|| invalid("`jwk` members"))?;
+        Ok(ProofKey::new(alg, jwk.get(), key, thumbprint))
+    }
+}
+
+/// The members of a JWK a thumbprint covers, borrowed unless they hold escapes.
+#[derive(Deserialize)]
+struct ThumbprintMembers<'a> {
+    #[serde(borrow)]
+    kty: std::borrow::Cow<'a, str>,
+    #[serde(borrow)]
+    crv: Option<std::borrow::Cow<'a, str>>,
+    #[serde(borrow)]
+    x: Option<std::borrow::Cow<'a, str>>,
+    #[serde(borrow)]
+    y: Option<std::borrow::Cow<'a, str>>,
+    #[serde(borrow)]
+    n: Option<std::borrow::Cow<'a, str>>,
+    #[serde(borrow)]
+    e: Option<std::borrow::Cow<'a, str>>,
+}
+
+/// Whether the JWK has a member only a private key has, by its name as JSON reads it (an escaped
+/// `"\u0064"` is `d`); an error for what is not a JSON object. Reads the text once without
+/// keeping anything.
+fn holds_private_members(jwk: &RawValue) -> Result<bool, AuthError> {
+    struct Private;
+    impl<'de> Visitor<'de> for Private {
+        type Value = bool;
+
+        fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+            f.write_str("a JWK object")
+        }
+
+        fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<bool, A::Error> {
+            let mut private = false;
+            while let Some(name) = map.next_key::<std::borrow::Cow<'de, str>>()? {
+                private |= PRIVATE_MEMBERS.contains(&&*name);
+                map.next_value::<IgnoredAny>()?;
+            }
+            Ok(private)
+        }
+    }
+    let mut reader = serde_json::Deserializer::from_str(jwk.get());
+    serde::Deserializer::deserialize_map(&mut reader, Private)
+        .map_err(|_| invalid("`jwk` is not an object"))
 }
 
 /// The RFC 7638 thumbprint of a public JWK: its required members only, in lexicographic order,
 /// without whitespace, hashed with SHA-256, base64url.
 pub(crate) fn thumbprint(jwk: &Map<String, Value>) -> Option<String> {
-    let required: &[&str] = match jwk.get("kty")?.as_str()? {
+    canonical_thumbprint(jwk.get("kty")?.as_str()?, |name| jwk.get(name)?.as_str())
+}
+
+/// The thumbprint of a key of type `kty` whose other members `member` gives by name.
+fn canonical_thumbprint<'a>(
+    kty: &'a str,
+    member: impl Fn(&str) -> Option<&'a str>,
+) -> Option<String> {
+    let required: &[&str] = match kty {
         "RSA" => &["e", "kty", "n"],
         "EC" => &["crv", "kty", "x", "y"],
         "OKP" => &["crv", "kty", "x"],
@@ -457,7 +552,8 @@ pub(crate) fn thumbprint(jwk: &Map<String, Value>) -> Option<String> {
     };
     let mut canonical = BTreeMap::new();
     for name in required {
-        canonical.insert(*name, jwk.get(*name)?.as_str()?);
+        let value = if *name == "kty" { kty } else { member(name)? };
+        canonical.insert(*name, value);
     }
     let json = serde_json::to_string(&canonical).ok()?;
     Some(URL_SAFE_NO_PAD.encode(digest::digest(&digest::SHA256, json.as_bytes())))
@@ -564,5 +660,210 @@ impl Nonces {
         let now = self.slot();
         (slot == now || slot.saturating_add(1) == now)
             && hmac::verify(&self.key, &slot.to_be_bytes(), tag).is_ok()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use aws_lc_rs::rand::SystemRandom;
+    use aws_lc_rs::signature::{ECDSA_P256_SHA256_FIXED_SIGNING, EcdsaKeyPair, KeyPair};
+
+    use super::*;
+
+    const URL: &str = "https://api.example.com/items";
+    const TOKEN: &str = "a.bound.token";
+
+    /// A P-256 client key that signs proofs whose header text the test writes, whitespace and
+    /// member order included.
+    struct Client {
+        pair: EcdsaKeyPair,
+        x: String,
+        y: String,
+    }
+
+    impl Client {
+        fn new() -> Client {
+            let pair = EcdsaKeyPair::generate(&ECDSA_P256_SHA256_FIXED_SIGNING).unwrap();
+            let point = pair.public_key().as_ref().to_vec();
+            Client {
+                x: URL_SAFE_NO_PAD.encode(&point[1..33]),
+                y: URL_SAFE_NO_PAD.encode(&point[33..65]),
+                pair,
+            }
+        }
+
+        /// The public JWK as proofs usually carry it.
+        fn jwk(&self) -> String {
+            format!(
+                r#"{{"kty":"EC","crv":"P-256","x":"{}","y":"{}"}}"#,
+                self.x, self.y
+            )
+        }
+
+        fn thumbprint(&self) -> String {
+            let raw = RawValue::from_string(self.jwk()).unwrap();
+            Proof::parse_key(&raw, Algorithm::ES256)
+                .unwrap()
+                .thumbprint
+                .into()
+        }
+
+        /// A fresh proof for `GET URL` with `TOKEN`, carrying `jwk` as its header's key.
+        fn proof(&self, jwk: &str) -> String {
+            static NEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+            let header = format!(r#"{{"typ":"dpop+jwt","alg":"ES256","jwk":{jwk}}}"#);
+            let claims = serde_json::json!({
+                "jti": format!("jti-{}", NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed)),
+                "htm": "GET",
+                "htu": URL,
+                "iat": date::now(),
+                "ath": access_token_hash(TOKEN),
+            });
+            let input = format!(
+                "{}.{}",
+                URL_SAFE_NO_PAD.encode(header),
+                URL_SAFE_NO_PAD.encode(claims.to_string())
+            );
+            let signature = self
+                .pair
+                .sign(&SystemRandom::new(), input.as_bytes())
+                .unwrap();
+            format!("{input}.{}", URL_SAFE_NO_PAD.encode(signature.as_ref()))
+        }
+    }
+
+    async fn check(dpop: &Dpop, jkt: &str, proof: &str) -> Result<(), AuthError> {
+        let request = DpopRequest {
+            proof,
+            method: "GET",
+            url: URL,
+        };
+        dpop.check(TOKEN, jkt, &request).await
+    }
+
+    fn parsed(dpop: &Dpop, proof: &str) -> Proof {
+        Proof::parse(proof, dpop.algorithms, &dpop.keys).unwrap()
+    }
+
+    #[tokio::test]
+    async fn a_repeat_client_is_served_from_the_table_and_a_new_one_is_parsed() {
+        let dpop = Dpop::default();
+        let client = Client::new();
+        let jkt = client.thumbprint();
+        let first = client.proof(&client.jwk());
+        assert!(!parsed(&dpop, &first).cached, "a new key is parsed");
+        check(&dpop, &jkt, &first).await.unwrap();
+        assert_eq!(dpop.keys.len(), 1);
+
+        let second = client.proof(&client.jwk());
+        let proof = parsed(&dpop, &second);
+        assert!(proof.cached, "the same key again is a hit");
+        assert_eq!(*proof.key.thumbprint, *jkt);
+        check(&dpop, &jkt, &second).await.unwrap();
+        // The proof itself is still checked in full on a hit: a replay is refused.
+        assert_eq!(
+            check(&dpop, &jkt, &second).await.unwrap_err(),
+            AuthError::DpopReplay
+        );
+
+        let other = Client::new();
+        let proof = parsed(&dpop, &other.proof(&other.jwk()));
+        assert!(!proof.cached, "another client's key is a miss");
+        assert_eq!(dpop.keys.len(), 1);
+    }
+
+    #[tokio::test]
+    async fn only_a_key_bound_to_the_token_is_kept() {
+        let dpop = Dpop::default();
+        let client = Client::new();
+        let someone_else = Client::new().thumbprint();
+        let refused = check(&dpop, &someone_else, &client.proof(&client.jwk())).await;
+        assert!(
+            matches!(refused, Err(AuthError::DpopBinding(_))),
+            "{refused:?}"
+        );
+        let forged = format!("{}x", client.proof(&client.jwk()));
+        assert!(check(&dpop, &client.thumbprint(), &forged).await.is_err());
+        assert_eq!(
+            dpop.keys.len(),
+            0,
+            "neither a mismatched binding nor a bad signature"
+        );
+        let off = Dpop::default().key_cache(0);
+        check(&off, &client.thumbprint(), &client.proof(&client.jwk()))
+            .await
+            .unwrap();
+        assert_eq!(off.keys.len(), 0);
+    }
+
+    #[tokio::test]
+    async fn a_jwk_that_differs_in_any_byte_is_another_entry_and_is_checked_again() {
+        let dpop = Dpop::default();
+        let client = Client::new();
+        let jkt = client.thumbprint();
+        check(&dpop, &jkt, &client.proof(&client.jwk()))
+            .await
+            .unwrap();
+
+        // Whitespace, or a member no key needs: the same key, parsed again, with the same
+        // thumbprint.
+        let spaced = client.jwk().replace(':', ": ").replace(',', ", ");
+        let with_kid = client.jwk().replacen('{', r#"{"kid":"k1","#, 1);
+        for jwk in [&spaced, &with_kid] {
+            let proof = client.proof(jwk);
+            assert!(!parsed(&dpop, &proof).cached, "{jwk}");
+            check(&dpop, &jkt, &proof).await.unwrap();
+        }
+        assert_eq!(dpop.keys.len(), 3);
+
+        // Members that change what the key may do are read again, never answered by the entry
+        // of the same key without them.
+        for (member, value) in [
+            ("use", r#""enc""#),
+            ("key_ops", r#"["sign"]"#),
+            ("alg", r#""ES384""#),
+        ] {
+            let jwk = client
+                .jwk()
+                .replacen('{', &format!(r#"{{"{member}":{value},"#), 1);
+            let refused = check(&dpop, &jkt, &client.proof(&jwk)).await;
+            assert_eq!(
+                refused.unwrap_err(),
+                invalid("`jwk` is not a usable key for `alg`"),
+                "{member}"
+            );
+        }
+        assert_eq!(dpop.keys.len(), 3);
+    }
+
+    #[tokio::test]
+    async fn a_private_key_is_refused_before_the_table_is_consulted() {
+        let dpop = Dpop::default();
+        let client = Client::new();
+        let jkt = client.thumbprint();
+        // Even a table that somehow held a private JWK's text does not answer for it.
+        let private = client.jwk().replacen('{', r#"{"d":"c2VjcmV0","#, 1);
+        let escaped = client.jwk().replacen('{', r#"{"\u0064":"c2VjcmV0","#, 1);
+        for jwk in [&private, &escaped] {
+            let raw = RawValue::from_string(client.jwk()).unwrap();
+            let key =
+                jwks::parse_proof_key(&raw, AlgorithmPolicy::Only(AlgorithmSet::ALL)).unwrap();
+            dpop.keys.insert(Arc::new(ProofKey::new(
+                Algorithm::ES256,
+                jwk,
+                key,
+                jkt.clone(),
+            )));
+            let refused = check(&dpop, &jkt, &client.proof(jwk)).await;
+            assert_eq!(
+                refused.unwrap_err(),
+                invalid("`jwk` holds a private key"),
+                "{jwk}"
+            );
+        }
+        for not_an_object in ["[]", r#""jwk""#, "1"] {
+            let refused = check(&dpop, &jkt, &client.proof(not_an_object)).await;
+            assert_eq!(refused.unwrap_err(), invalid("`jwk` is not an object"));
+        }
     }
 }
