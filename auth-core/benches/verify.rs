@@ -8,6 +8,9 @@
 //! cargo bench -p auth-core --features testing,redis --bench verify -- current/dpop
 //! ```
 //!
+//! DPoP is measured with the table of parsed proof keys (the default) and without it
+//! (`_no_key_cache`: every proof's key parsed, as before the table).
+//!
 //! With the `redis` feature the DPoP requests are measured twice: replays remembered in memory, and
 //! in a `redis-server` (`REDIS_URL`, or one started on a free loopback port when the binary is on
 //! `PATH`; without either that variant is skipped with a note); so is the revocation check, against
@@ -201,8 +204,14 @@ fn current(c: &mut Criterion, setup: &Setup, token: &str) {
     // DPoP: the same cached token check plus the proof (an ES256 and an EdDSA signature check,
     // the proof's claims, the replay cache). Proofs are made outside the measurement.
     let url = "https://api.example.com/items";
+    // And without the table of parsed proof keys: every proof's key parsed, as before it.
+    let unkept = setup
+        .cached
+        .clone()
+        .dpop(auth_core::Dpop::default().key_cache(0))
+        .unwrap();
     #[cfg_attr(not(feature = "redis"), allow(unused_mut))]
-    let mut dpop_verifiers = vec![("", setup.cached.clone())];
+    let mut dpop_verifiers = vec![("", setup.cached.clone()), ("_no_key_cache", unkept)];
     #[cfg(feature = "redis")]
     let _entered = setup.runtime.enter();
     #[cfg(feature = "redis")]

@@ -8,10 +8,14 @@
 //!     target/release/examples/dpop_loop 2000 es256
 //! valgrind --tool=callgrind --toggle-collect='*verify_dpop*' \
 //!     target/release/examples/dpop_loop 2000 eddsa
+//! valgrind --tool=callgrind --toggle-collect='*verify_dpop*' \
+//!     target/release/examples/dpop_loop 2000 es256 no-key-cache
 //! ```
+//!
+//! With `no-key-cache`, every proof's key is parsed, as before the table of parsed keys.
 
 use auth_core::testing::{DpopKey, TestIssuer};
-use auth_core::{DpopRequest, Verifier};
+use auth_core::{Dpop, DpopRequest, Verifier};
 
 fn main() {
     let rounds: usize = std::env::args()
@@ -28,7 +32,12 @@ fn main() {
         .expect("a tokio runtime");
     runtime.block_on(async {
         let issuer = TestIssuer::start().await;
-        let verifier = Verifier::new(issuer.provider()).expect("the test issuer's provider");
+        let mut verifier = Verifier::new(issuer.provider()).expect("the test issuer's provider");
+        if std::env::args().nth(3).as_deref() == Some("no-key-cache") {
+            verifier = verifier
+                .dpop(Dpop::default().key_cache(0))
+                .expect("DPoP settings");
+        }
         verifier.prefetch().await.expect("the issuer's keys");
         let token = issuer
             .token()
