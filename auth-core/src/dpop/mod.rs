@@ -866,4 +866,95 @@ mod tests {
             assert_eq!(refused.unwrap_err(), invalid("`jwk` is not an object"));
         }
     }
+
+    // Attacker round 2 (issue 35): the proof-key table.
+
+    /// The table's module says "filling the table takes tokens the issuer bound to those keys",
+    /// but it is keyed by the JWK's exact text: one client holding ONE bound token signs proofs
+    /// whose `jwk` differs only in a member no key needs (`kid`, here; whitespace works too), each
+    /// accepted and each kept as a new entry with the same thumbprint. One token fills the whole
+    /// table and pushes out every other client's key.
+    #[tokio::test]
+    async fn attack_one_bound_token_fills_the_key_table_with_text_variants_of_its_key() {
+        let dpop = Dpop::default().key_cache(64);
+        let victim = Client::new();
+        let victim_jkt = victim.thumbprint();
+        check(&dpop, &victim_jkt, &victim.proof(&victim.jwk()))
+            .await
+            .unwrap();
+        assert!(parsed(&dpop, &victim.proof(&victim.jwk())).cached);
+
+        let attacker = Client::new();
+        let attacker_jkt = attacker.thumbprint();
+        for n in 0..2000 {
+            let jwk = attacker
+                .jwk()
+                .replacen('{', &format!(r#"{{"kid":"{n}","#), 1);
+            check(&dpop, &attacker_jkt, &attacker.proof(&jwk))
+                .await
+                .unwrap();
+        }
+        let attacker_entries = dpop.keys.len();
+        let victim_still_held = parsed(&dpop, &victim.proof(&victim.jwk())).cached;
+        assert!(
+            attacker_entries <= 2 && victim_still_held,
+            "one bound key holds {attacker_entries} of {} slots; victim's key still held: \
+             {victim_still_held}",
+            dpop.keys.slots()
+        );
+    }
+
+    /// The module says an entry is added only once a proof is accepted, but the key is inserted
+    /// before the replay check: a captured proof replayed after its key left the table (here, a
+    /// new table sharing the replay store, as after eviction) is refused as a replay, yet its key
+    /// is put (back) in the table.
+    #[tokio::test]
+    async fn attack_a_replayed_proof_that_is_refused_still_inserts_its_key() {
+        let first = Dpop::default();
+        let client = Client::new();
+        let jkt = client.thumbprint();
+        let proof = client.proof(&client.jwk());
+        check(&first, &jkt, &proof).await.unwrap();
+        // Same replay store, empty table (what an evicted key looks like).
+        let later = first.clone().key_cache(64);
+        assert_eq!(later.keys.len(), 0);
+        assert_eq!(
+            check(&later, &jkt, &proof).await.unwrap_err(),
+            AuthError::DpopReplay
+        );
+        assert_eq!(
+            later.keys.len(),
+            0,
+            "a refused (replayed) proof put its key in the table"
+        );
+    }
+
+    /// A table size that cannot be built panics in the builder (debug: `sets * WAYS` overflows
+    /// in `ProofKeys::new`; release wraps it; sizes such as `1 << 40` abort the process trying to
+    /// allocate terabytes) instead of a `ConfigError` naming
+    /// `Dpop::key_cache`, as every other Dpop setting that cannot work does.
+    #[test]
+    fn attack_an_impossible_key_cache_size_is_a_config_error_not_a_panic() {
+        let built = std::panic::catch_unwind(|| Dpop::default().key_cache(usize::MAX));
+        let dpop = built.expect("Dpop::key_cache(usize::MAX) panicked");
+        let error = dpop
+            .validate()
+            .expect_err("an impossible key_cache accepted");
+        assert!(format!("{error:?}").contains("key_cache"), "{error:?}");
+    }
+
+    /// `Dpop::key_cache(keys)` is documented as the most keys kept (2.5 KiB each), but the table
+    /// rounds the number of sets up to a power of two: asking for 4,100 keys (just over the
+    /// default) builds 8,192 slots, nearly twice the memory the operator sized for.
+    #[test]
+    fn attack_key_cache_holds_up_to_twice_the_keys_it_was_given() {
+        let asked = 4100;
+        let dpop = Dpop::default().key_cache(asked);
+        // Whole sets of four are fine; a doubling is not "most".
+        assert!(
+            dpop.keys.slots() <= asked.next_multiple_of(4),
+            "key_cache({asked}) holds up to {} keys",
+            dpop.keys.slots()
+        );
+    }
 }
