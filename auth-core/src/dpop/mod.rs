@@ -7,7 +7,6 @@
 pub(crate) mod proof_keys;
 pub(crate) mod replay;
 
-use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -24,7 +23,7 @@ use crate::error::{AuthError, ConfigError};
 use crate::keys::algorithm::{Algorithm, AlgorithmPolicy, AlgorithmSet};
 use crate::keys::jwks;
 use crate::token::date::{self, numeric_date};
-use proof_keys::{DEFAULT_PROOF_KEY_CACHE, ProofKey, ProofKeys};
+use proof_keys::{DEFAULT_PROOF_KEY_CACHE, MAX_PROOF_KEY_CACHE, ProofKey, ProofKeys};
 use replay::{DEFAULT_REPLAY_CAPACITY, DEFAULT_SHARE, ReplayStore};
 
 /// Proofs longer than this are refused before parsing (an RSA-4096 proof is about 1.5 KiB).
@@ -158,14 +157,26 @@ impl Dpop {
     }
 
     /// Most client keys kept parsed (default
-    /// [`DEFAULT_PROOF_KEY_CACHE`](crate::limits::DEFAULT_PROOF_KEY_CACHE), 4,096; `0` keeps none),
-    /// so a client that signs its proofs with the same key pays for parsing it and for its
-    /// thumbprint once. A key is kept by its proof's exact `jwk` text (up to 1 KiB; longer ones are
-    /// parsed every time) once a proof signed with it was bound to a verified token; when the
-    /// table is full, keys not used lately make room first. It takes at most about 2.5 KiB per
-    /// key (10 MiB by default). Proofs are checked the same either way: only the parsing is
-    /// skipped.
+    /// [`DEFAULT_PROOF_KEY_CACHE`](crate::limits::DEFAULT_PROOF_KEY_CACHE), 4,096; `0` keeps none;
+    /// at most [`MAX_PROOF_KEY_CACHE`](crate::limits::MAX_PROOF_KEY_CACHE), 1,048,576, else the
+    /// verifier is refused with a [`ConfigError`] naming `Dpop::key_cache`), rounded up to a
+    /// multiple of four, so a client that signs its proofs with the same key pays for parsing it
+    /// once. A key is kept by its RFC 7638 thumbprint and the proof's `alg` (any text of the same
+    /// key finds it) once a proof signed with it was accepted for a token bound to it; keys whose
+    /// `jwk` is over 1 KiB are parsed every time. When the table is full, keys not used lately make
+    /// room first. It takes at most about 2.5 KiB per key (10 MiB by default). Proofs are checked
+    /// the same either way: only the key's construction is skipped.
     pub fn key_cache(mut self, keys: usize) -> Dpop {
+        if keys > MAX_PROOF_KEY_CACHE {
+            self.errors.push(ConfigError::new(
+                "Dpop::key_cache",
+                format!(
+                    "{keys} keys is more than the table holds; give at most \
+                     {MAX_PROOF_KEY_CACHE} (the default, 4,096, suits most APIs)"
+                ),
+            ));
+            return self;
+        }
         self.keys = Arc::new(ProofKeys::new(keys));
         self
     }
@@ -363,17 +374,20 @@ impl Dpop {
                 _ => return Err(AuthError::UseDpopNonce),
             }
         }
-        if *proof.key.thumbprint != *jkt {
+        if proof.thumbprint.as_str() != jkt {
             return Err(AuthError::DpopBinding(
                 "the proof is signed by another key than the token is bound to".into(),
             ));
         }
-        // Only a key that signed a proof for a token bound to it is kept: filling the table takes
-        // tokens the issuer bound to each key.
-        if !proof.cached {
-            self.keys.insert(Arc::clone(&proof.key));
+        let accepted = self.replay.first_use(proof.thumbprint.as_str(), jti).await;
+        // Only a key whose proof was accepted in full (signature, binding to a verified token,
+        // replay store) is kept: filling the table takes tokens the issuer bound to each key.
+        if accepted.is_ok()
+            && let Some(parsed) = proof.parsed
+        {
+            self.keys.insert(parsed, proof.jwk_len);
         }
-        self.replay.first_use(&proof.key.thumbprint, jti).await
+        accepted
     }
 }
 
@@ -397,10 +411,13 @@ pub struct DpopRequest<'a> {
 /// A parsed, signature-checked proof.
 struct Proof {
     claims: Map<String, Value>,
-    /// The header's key, with its RFC 7638 thumbprint.
-    key: Arc<ProofKey>,
-    /// Whether the key came from the table of parsed keys.
-    cached: bool,
+    /// The RFC 7638 thumbprint of the header's key.
+    thumbprint: Thumbprint,
+    /// The header's key when it was parsed for this proof (not found in the table): kept once the
+    /// proof is accepted.
+    parsed: Option<ProofKey>,
+    /// Length of the header's `jwk` text.
+    jwk_len: usize,
 }
 
 #[derive(Deserialize)]
@@ -449,62 +466,144 @@ impl Proof {
             .filter(|alg| algorithms.contains(*alg))
             .ok_or_else(|| invalid("`alg` not accepted"))?;
         let jwk = parsed.jwk.ok_or_else(|| invalid("no `jwk`"))?;
-        // Before the table is consulted: a JWK holding a private key is refused whatever is held.
+        // Before the table is consulted: a JWK holding a private key, or one parsing would refuse
+        // for this `alg`, is refused whatever is held for the same thumbprint.
         if holds_private_members(jwk)? {
             return Err(invalid("`jwk` holds a private key"));
         }
-        let (key, cached) = match keys.get(alg, jwk.get()) {
-            Some(key) => (key, true),
-            None => (Arc::new(Proof::parse_key(jwk, alg)?), false),
-        };
+        let members: JwkMembers<'_> =
+            serde_json::from_str(jwk.get()).map_err(|_| invalid(UNUSABLE_KEY))?;
+        if !members.usable_for(alg) {
+            return Err(invalid(UNUSABLE_KEY));
+        }
+        let thumbprint = members.thumbprint().ok_or_else(|| invalid(UNUSABLE_KEY))?;
         let signature = decode(signature)?;
         let signing_input = &proof[..header.len() + 1 + payload.len()];
-        if !key.key.verify(alg, signing_input.as_bytes(), &signature) {
+        let verify =
+            |key: &jwks::VerifyingKey| key.verify(alg, signing_input.as_bytes(), &signature);
+        let (verified, parsed) = match keys.with_key(alg, &thumbprint.digest, verify) {
+            Some(verified) => (verified, None),
+            None => {
+                let key =
+                    jwks::parse_proof_key(jwk, AlgorithmPolicy::Only(AlgorithmSet::of(&[alg])))
+                        .map_err(|_| invalid(UNUSABLE_KEY))?;
+                let key = ProofKey::new(alg, thumbprint.digest, key);
+                (verify(key.key()), Some(key))
+            }
+        };
+        if !verified {
             return Err(invalid("signature does not verify"));
         }
         let claims: Map<String, Value> =
             serde_json::from_slice(&decode(payload)?).map_err(|_| invalid("unreadable payload"))?;
         Ok(Proof {
             claims,
-            key,
-            cached,
+            thumbprint,
+            parsed,
+            jwk_len: jwk.get().len(),
         })
-    }
-
-    /// The header's key for `alg`, parsed from its JWK, and its thumbprint.
-    fn parse_key(jwk: &RawValue, alg: Algorithm) -> Result<ProofKey, AuthError> {
-        let key = jwks::parse_proof_key(jwk, AlgorithmPolicy::Only(AlgorithmSet::of(&[alg])))
-            .map_err(|_| invalid("`jwk` is not a usable key for `alg`"))?;
-        let members: ThumbprintMembers<'_> =
-            serde_json::from_str(jwk.get()).map_err(|_| invalid("`jwk` members"))?;
-        let thumbprint = canonical_thumbprint(&members.kty, |name| match name {
-            "crv" => members.crv.as_deref(),
-            "x" => members.x.as_deref(),
-            "y" => members.y.as_deref(),
-            "n" => members.n.as_deref(),
-            "e" => members.e.as_deref(),
-            _ => None,
-        })
-        .ok_or_else(|| invalid("`jwk` members"))?;
-        Ok(ProofKey::new(alg, jwk.get(), key, thumbprint))
     }
 }
 
-/// The members of a JWK a thumbprint covers, borrowed unless they hold escapes.
+/// Why a `jwk` that is not a private key is refused: what parsing it for the proof's `alg` would
+/// refuse (unreadable members, `use`, `key_ops` or `alg` that rule the algorithm out, a malformed
+/// key).
+const UNUSABLE_KEY: &str = "`jwk` is not a usable key for `alg`";
+
+/// A JSON string, borrowed from the text unless it holds escapes (serde's own `Cow` is borrowed
+/// only as a bare field, never inside an `Option` or a `Vec`).
+struct Text<'a>(std::borrow::Cow<'a, str>);
+
+impl<'de: 'a, 'a> Deserialize<'de> for Text<'a> {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Text<'a>, D::Error> {
+        struct Visit<'a>(std::marker::PhantomData<&'a str>);
+        impl<'de: 'a, 'a> Visitor<'de> for Visit<'a> {
+            type Value = Text<'a>;
+
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a string")
+            }
+
+            fn visit_borrowed_str<E: serde::de::Error>(
+                self,
+                text: &'de str,
+            ) -> Result<Text<'a>, E> {
+                Ok(Text(text.into()))
+            }
+
+            fn visit_str<E: serde::de::Error>(self, text: &str) -> Result<Text<'a>, E> {
+                Ok(Text(text.to_owned().into()))
+            }
+        }
+        deserializer.deserialize_str(Visit(std::marker::PhantomData))
+    }
+}
+
+/// A JWK's members, read with the same types key parsing (`keys::jwks`) reads them with, so a
+/// text refused there is refused here too, before the table is consulted.
 #[derive(Deserialize)]
-struct ThumbprintMembers<'a> {
+struct JwkMembers<'a> {
     #[serde(borrow)]
-    kty: std::borrow::Cow<'a, str>,
+    kty: Text<'a>,
+    #[serde(borrow, rename = "use")]
+    use_: Option<Text<'a>>,
     #[serde(borrow)]
-    crv: Option<std::borrow::Cow<'a, str>>,
+    alg: Option<Text<'a>>,
+    // Read only to refuse what parsing refuses (a `kid` that is not a string).
     #[serde(borrow)]
-    x: Option<std::borrow::Cow<'a, str>>,
+    #[allow(dead_code)]
+    kid: Option<Text<'a>>,
     #[serde(borrow)]
-    y: Option<std::borrow::Cow<'a, str>>,
+    crv: Option<Text<'a>>,
     #[serde(borrow)]
-    n: Option<std::borrow::Cow<'a, str>>,
+    n: Option<Text<'a>>,
     #[serde(borrow)]
-    e: Option<std::borrow::Cow<'a, str>>,
+    e: Option<Text<'a>>,
+    #[serde(borrow)]
+    x: Option<Text<'a>>,
+    #[serde(borrow)]
+    y: Option<Text<'a>>,
+    #[serde(borrow)]
+    key_ops: Option<Vec<Text<'a>>>,
+    #[allow(dead_code)]
+    issuer: Option<IgnoredAny>,
+}
+
+impl JwkMembers<'_> {
+    /// Whether `use`, `key_ops` and the JWK's own `alg` allow verifying `alg` proofs, as key
+    /// parsing decides it.
+    fn usable_for(&self, alg: Algorithm) -> bool {
+        self.use_.as_ref().is_none_or(|usage| usage.0 == "sig")
+            && self
+                .key_ops
+                .as_ref()
+                .is_none_or(|ops| ops.iter().any(|op| op.0 == "verify"))
+            && self
+                .alg
+                .as_ref()
+                .is_none_or(|declared| Algorithm::from_name(&declared.0) == Some(alg))
+    }
+
+    fn thumbprint(&self) -> Option<Thumbprint> {
+        fn text<'m>(member: &'m Option<Text<'_>>) -> Option<&'m str> {
+            member.as_ref().map(|text| &*text.0)
+        }
+        let (crv, n, e, x, y) = (
+            text(&self.crv),
+            text(&self.n),
+            text(&self.e),
+            text(&self.x),
+            text(&self.y),
+        );
+        Thumbprint::of(&self.kty.0, |name| match name {
+            "crv" => crv,
+            "x" => x,
+            "y" => y,
+            "n" => n,
+            "e" => e,
+            _ => None,
+        })
+    }
 }
 
 /// Whether the JWK has a member only a private key has, by its name as JSON reads it (an escaped
@@ -535,28 +634,63 @@ fn holds_private_members(jwk: &RawValue) -> Result<bool, AuthError> {
 
 /// The RFC 7638 thumbprint of a public JWK: its required members only, in lexicographic order,
 /// without whitespace, hashed with SHA-256, base64url.
+#[cfg(any(test, feature = "testing"))]
 pub(crate) fn thumbprint(jwk: &Map<String, Value>) -> Option<String> {
-    canonical_thumbprint(jwk.get("kty")?.as_str()?, |name| jwk.get(name)?.as_str())
+    let thumbprint = Thumbprint::of(jwk.get("kty")?.as_str()?, |name| jwk.get(name)?.as_str())?;
+    Some(thumbprint.as_str().to_owned())
 }
 
-/// The thumbprint of a key of type `kty` whose other members `member` gives by name.
-fn canonical_thumbprint<'a>(
-    kty: &'a str,
-    member: impl Fn(&str) -> Option<&'a str>,
-) -> Option<String> {
-    let required: &[&str] = match kty {
-        "RSA" => &["e", "kty", "n"],
-        "EC" => &["crv", "kty", "x", "y"],
-        "OKP" => &["crv", "kty", "x"],
-        _ => return None,
-    };
-    let mut canonical = BTreeMap::new();
-    for name in required {
-        let value = if *name == "kty" { kty } else { member(name)? };
-        canonical.insert(*name, value);
+/// An RFC 7638 thumbprint, kept without allocating: the digest (the proof-key table's key) and
+/// its base64url text (what `cnf.jkt` holds).
+struct Thumbprint {
+    digest: [u8; 32],
+    text: [u8; 43],
+}
+
+impl Thumbprint {
+    /// The thumbprint of a key of type `kty` whose other members `member` gives by name.
+    fn of<'a>(kty: &'a str, member: impl Fn(&str) -> Option<&'a str>) -> Option<Thumbprint> {
+        let required: &[&str] = match kty {
+            "RSA" => &["e", "kty", "n"],
+            "EC" => &["crv", "kty", "x", "y"],
+            "OKP" => &["crv", "kty", "x"],
+            _ => return None,
+        };
+        let mut canonical = [("", ""); 4];
+        for (slot, name) in canonical.iter_mut().zip(required) {
+            let value = if *name == "kty" { kty } else { member(name)? };
+            *slot = (*name, value);
+        }
+        let canonical = canonical.get(..required.len())?;
+        // The canonical JSON is hashed as serde_json writes it, never held.
+        struct Hashing(digest::Context);
+        impl std::io::Write for Hashing {
+            fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+                self.0.update(bytes);
+                Ok(bytes.len())
+            }
+            fn flush(&mut self) -> std::io::Result<()> {
+                Ok(())
+            }
+        }
+        struct Members<'m>(&'m [(&'m str, &'m str)]);
+        impl serde::Serialize for Members<'_> {
+            fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+                serializer.collect_map(self.0.iter().copied())
+            }
+        }
+        let mut hashing = Hashing(digest::Context::new(&digest::SHA256));
+        serde_json::to_writer(&mut hashing, &Members(canonical)).ok()?;
+        let digest: [u8; 32] = hashing.0.finish().as_ref().try_into().ok()?;
+        let mut text = [0u8; 43];
+        URL_SAFE_NO_PAD.encode_slice(digest, &mut text).ok()?;
+        Some(Thumbprint { digest, text })
     }
-    let json = serde_json::to_string(&canonical).ok()?;
-    Some(URL_SAFE_NO_PAD.encode(digest::digest(&digest::SHA256, json.as_bytes())))
+
+    fn as_str(&self) -> &str {
+        // base64url is ASCII.
+        std::str::from_utf8(&self.text).unwrap_or_default()
+    }
 }
 
 /// `ath`: base64url(SHA-256(the access token)).
@@ -701,11 +835,7 @@ mod tests {
         }
 
         fn thumbprint(&self) -> String {
-            let raw = RawValue::from_string(self.jwk()).unwrap();
-            Proof::parse_key(&raw, Algorithm::ES256)
-                .unwrap()
-                .thumbprint
-                .into()
+            thumbprint(&serde_json::from_str(&self.jwk()).unwrap()).unwrap()
         }
 
         /// A fresh proof for `GET URL` with `TOKEN`, carrying `jwk` as its header's key.
@@ -745,20 +875,43 @@ mod tests {
         Proof::parse(proof, dpop.algorithms, &dpop.keys).unwrap()
     }
 
+    impl Proof {
+        /// Whether the key came from the table of parsed keys.
+        fn cached(&self) -> bool {
+            self.parsed.is_none()
+        }
+    }
+
+    #[test]
+    fn the_thumbprint_is_rfc_7638s() {
+        // RFC 7638 §3.1's example key and thumbprint; member order and whitespace do not count.
+        let jwk = r#"{"e":"AQAB","kid":"2011-04-29","kty":"RSA","n":"0vx7agoebGcQSuuPiLJXZptN9nndrQmbXEps2aiAFbWhM78LhWx4cbbfAAtVT86zwu1RK7aPFFxuhDR1L6tSoc_BJECPebWKRXjBZCiFV4n3oknjhMstn64tZ_2W-5JsGY4Hc5n9yBXArwl93lqt7_RN5w6Cf0h4QyQ5v-65YGjQR0_FDW2QvzqY368QQMicAtaSqzs8KJZgnYb9c7d0zgdAZHzu6qMQvRL5hajrn1n91CbOpbISD08qNLyrdkt-bFTWhAI4vMQFh6WeZu0fM4lFd2NcRwr3XPksINHaQ-G_xBniIqbw0Ls1jF44-csFCur-kEgU8awapJzKnqDKgw"}"#;
+        let members: JwkMembers<'_> = serde_json::from_str(jwk).unwrap();
+        let expected = "NzbLsXh8uDCcd-6MNwXF4W_7noWXFZAfHkxZsRGC9Xs";
+        assert_eq!(members.thumbprint().unwrap().as_str(), expected);
+        assert_eq!(
+            thumbprint(&serde_json::from_str(jwk).unwrap()).unwrap(),
+            expected
+        );
+        let escaped = jwk.replacen("AQAB", r"\u0041QAB", 1).replacen(',', " ,\n", 1);
+        let members: JwkMembers<'_> = serde_json::from_str(&escaped).unwrap();
+        assert_eq!(members.thumbprint().unwrap().as_str(), expected);
+    }
+
     #[tokio::test]
     async fn a_repeat_client_is_served_from_the_table_and_a_new_one_is_parsed() {
         let dpop = Dpop::default();
         let client = Client::new();
         let jkt = client.thumbprint();
         let first = client.proof(&client.jwk());
-        assert!(!parsed(&dpop, &first).cached, "a new key is parsed");
+        assert!(!parsed(&dpop, &first).cached(), "a new key is parsed");
         check(&dpop, &jkt, &first).await.unwrap();
         assert_eq!(dpop.keys.len(), 1);
 
         let second = client.proof(&client.jwk());
         let proof = parsed(&dpop, &second);
-        assert!(proof.cached, "the same key again is a hit");
-        assert_eq!(*proof.key.thumbprint, *jkt);
+        assert!(proof.cached(), "the same key again is a hit");
+        assert_eq!(proof.thumbprint.as_str(), jkt);
         check(&dpop, &jkt, &second).await.unwrap();
         // The proof itself is still checked in full on a hit: a replay is refused.
         assert_eq!(
@@ -768,7 +921,7 @@ mod tests {
 
         let other = Client::new();
         let proof = parsed(&dpop, &other.proof(&other.jwk()));
-        assert!(!proof.cached, "another client's key is a miss");
+        assert!(!proof.cached(), "another client's key is a miss");
         assert_eq!(dpop.keys.len(), 1);
     }
 
@@ -797,7 +950,7 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn a_jwk_that_differs_in_any_byte_is_another_entry_and_is_checked_again() {
+    async fn every_text_of_one_key_is_one_entry_and_its_other_members_are_checked_every_time() {
         let dpop = Dpop::default();
         let client = Client::new();
         let jkt = client.thumbprint();
@@ -805,23 +958,41 @@ mod tests {
             .await
             .unwrap();
 
-        // Whitespace, or a member no key needs: the same key, parsed again, with the same
-        // thumbprint.
+        // Whitespace, member order, an escape, or a member no key needs: the same key, found by
+        // its thumbprint, and its proof still checked in full.
         let spaced = client.jwk().replace(':', ": ").replace(',', ", ");
         let with_kid = client.jwk().replacen('{', r#"{"kid":"k1","#, 1);
-        for jwk in [&spaced, &with_kid] {
+        let reordered = format!(
+            r#"{{"y":"{}","x":"{}","crv":"P-256","kty":"EC"}}"#,
+            client.y, client.x
+        );
+        let escaped = client.jwk().replacen(r#""EC""#, r#""\u0045C""#, 1);
+        for jwk in [&spaced, &with_kid, &reordered, &escaped] {
             let proof = client.proof(jwk);
-            assert!(!parsed(&dpop, &proof).cached, "{jwk}");
+            assert!(parsed(&dpop, &proof).cached(), "{jwk}");
             check(&dpop, &jkt, &proof).await.unwrap();
+            let proof = client.proof(jwk);
+            let (input, signature) = proof.rsplit_once('.').unwrap();
+            let other = if signature.starts_with('A') { 'B' } else { 'A' };
+            let forged = format!("{input}.{other}{}", &signature[1..]);
+            assert_eq!(
+                check(&dpop, &jkt, &forged).await.unwrap_err(),
+                invalid("signature does not verify"),
+                "{jwk}"
+            );
         }
-        assert_eq!(dpop.keys.len(), 3);
+        assert_eq!(dpop.keys.len(), 1);
 
-        // Members that change what the key may do are read again, never answered by the entry
-        // of the same key without them.
+        // Members that change what the key may do, or that key parsing cannot read, are refused
+        // though the key is held: the entry answers only for what the thumbprint covers.
         for (member, value) in [
             ("use", r#""enc""#),
             ("key_ops", r#"["sign"]"#),
             ("alg", r#""ES384""#),
+            ("alg", r#""none""#),
+            ("kid", "7"),
+            ("use", "1"),
+            ("key_ops", r#""verify""#),
         ] {
             let jwk = client
                 .jwk()
@@ -830,30 +1001,65 @@ mod tests {
             assert_eq!(
                 refused.unwrap_err(),
                 invalid("`jwk` is not a usable key for `alg`"),
-                "{member}"
+                "{member}: {value}"
             );
+            // Parsing refuses the same text when the key is not held.
+            let raw = RawValue::from_string(jwk.clone()).unwrap();
+            let policy = AlgorithmPolicy::Only(AlgorithmSet::of(&[Algorithm::ES256]));
+            assert!(jwks::parse_proof_key(&raw, policy).is_err(), "{jwk}");
         }
-        assert_eq!(dpop.keys.len(), 3);
+        // What key parsing allows is allowed on a hit too.
+        for (member, value) in [
+            ("use", r#""sig""#),
+            ("key_ops", r#"["verify"]"#),
+            ("alg", r#""ES256""#),
+            ("issuer", "7"),
+        ] {
+            let jwk = client
+                .jwk()
+                .replacen('{', &format!(r#"{{"{member}":{value},"#), 1);
+            let proof = client.proof(&jwk);
+            assert!(parsed(&dpop, &proof).cached(), "{jwk}");
+            check(&dpop, &jkt, &proof).await.unwrap();
+        }
+        // A duplicated member, refused by key parsing, is refused before the lookup.
+        let twice = client.jwk().replacen('{', r#"{"x":"AAAA","#, 1);
+        assert_eq!(
+            check(&dpop, &jkt, &client.proof(&twice)).await.unwrap_err(),
+            invalid("`jwk` is not a usable key for `alg`")
+        );
+        assert_eq!(dpop.keys.len(), 1);
     }
 
     #[tokio::test]
-    async fn a_private_key_is_refused_before_the_table_is_consulted() {
+    async fn a_held_key_answers_only_for_a_token_bound_to_it() {
+        let dpop = Dpop::default();
+        let client = Client::new();
+        check(&dpop, &client.thumbprint(), &client.proof(&client.jwk()))
+            .await
+            .unwrap();
+        let proof = client.proof(&client.jwk());
+        assert!(parsed(&dpop, &proof).cached());
+        let refused = check(&dpop, &Client::new().thumbprint(), &proof).await;
+        assert!(
+            matches!(refused, Err(AuthError::DpopBinding(_))),
+            "{refused:?}"
+        );
+    }
+
+    #[tokio::test]
+    async fn a_private_key_is_refused_though_its_public_key_is_held() {
         let dpop = Dpop::default();
         let client = Client::new();
         let jkt = client.thumbprint();
-        // Even a table that somehow held a private JWK's text does not answer for it.
+        check(&dpop, &jkt, &client.proof(&client.jwk()))
+            .await
+            .unwrap();
+        assert_eq!(dpop.keys.len(), 1);
+        // The same public members, so the same thumbprint as the held key.
         let private = client.jwk().replacen('{', r#"{"d":"c2VjcmV0","#, 1);
         let escaped = client.jwk().replacen('{', r#"{"\u0064":"c2VjcmV0","#, 1);
         for jwk in [&private, &escaped] {
-            let raw = RawValue::from_string(client.jwk()).unwrap();
-            let key =
-                jwks::parse_proof_key(&raw, AlgorithmPolicy::Only(AlgorithmSet::ALL)).unwrap();
-            dpop.keys.insert(Arc::new(ProofKey::new(
-                Algorithm::ES256,
-                jwk,
-                key,
-                jkt.clone(),
-            )));
             let refused = check(&dpop, &jkt, &client.proof(jwk)).await;
             assert_eq!(
                 refused.unwrap_err(),
@@ -865,6 +1071,33 @@ mod tests {
             let refused = check(&dpop, &jkt, &client.proof(not_an_object)).await;
             assert_eq!(refused.unwrap_err(), invalid("`jwk` is not an object"));
         }
+    }
+
+    #[tokio::test]
+    async fn a_proof_refused_by_the_replay_store_keeps_no_key() {
+        // Every proof of this key is refused past its one-proof share.
+        let dpop = Dpop::default().replay_per_key(1);
+        let client = Client::new();
+        let jkt = client.thumbprint();
+        check(&dpop, &jkt, &client.proof(&client.jwk()))
+            .await
+            .unwrap();
+        let later = dpop.clone().key_cache(64);
+        let refused = check(&later, &jkt, &client.proof(&client.jwk())).await;
+        assert!(refused.is_err(), "over its share: {refused:?}");
+        assert_eq!(later.keys.len(), 0);
+    }
+
+    #[test]
+    fn the_key_table_size_is_bounded() {
+        let dpop = Dpop::default().key_cache(MAX_PROOF_KEY_CACHE);
+        assert!(dpop.validate().is_ok());
+        assert_eq!(dpop.keys.slots(), MAX_PROOF_KEY_CACHE);
+        let error = Dpop::default()
+            .key_cache(MAX_PROOF_KEY_CACHE + 1)
+            .validate()
+            .unwrap_err();
+        assert_eq!(error.setting, "Dpop::key_cache");
     }
 
     // Attacker round 2 (issue 35): the proof-key table.
@@ -882,7 +1115,7 @@ mod tests {
         check(&dpop, &victim_jkt, &victim.proof(&victim.jwk()))
             .await
             .unwrap();
-        assert!(parsed(&dpop, &victim.proof(&victim.jwk())).cached);
+        assert!(parsed(&dpop, &victim.proof(&victim.jwk())).cached());
 
         let attacker = Client::new();
         let attacker_jkt = attacker.thumbprint();
@@ -895,7 +1128,7 @@ mod tests {
                 .unwrap();
         }
         let attacker_entries = dpop.keys.len();
-        let victim_still_held = parsed(&dpop, &victim.proof(&victim.jwk())).cached;
+        let victim_still_held = parsed(&dpop, &victim.proof(&victim.jwk())).cached();
         assert!(
             attacker_entries <= 2 && victim_still_held,
             "one bound key holds {attacker_entries} of {} slots; victim's key still held: \

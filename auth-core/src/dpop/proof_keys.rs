@@ -1,23 +1,28 @@
 //! Proof keys already parsed, so a client that signs every proof with the same key pays for
-//! parsing that key (JSON, base64url, the curve point's validation in aws-lc) and for its
-//! thumbprint once, not on every request.
+//! parsing that key (base64url, the curve point's or modulus's validation in aws-lc) once, not on
+//! every request.
 //!
-//! Keyed by the `jwk` member's exact text and the proof's `alg`: an entry answers only for the
-//! very bytes it was parsed from, so no two JWKs that differ in anything (a member that changes
-//! how the key may be used, such as `use`, `key_ops` or `alg`, or only whitespace) share an
-//! entry, and what the entry holds is exactly what parsing those bytes again would give. The
-//! private-member check runs before any lookup, and an entry is added only after the proof's
-//! signature verified with the key and the key's thumbprint matched the `cnf.jkt` of a verified
-//! token: filling the table takes tokens the issuer bound to those keys.
+//! Keyed by the key's RFC 7638 thumbprint (the SHA-256 of its required members, computed for every
+//! proof anyway to compare with the token's `cnf.jkt`) and the proof's `alg`. Every text that
+//! writes the same key (other whitespace, member order, `kid`, escapes) falls on the same entry, so
+//! one bound token holds at most one entry per algorithm, whatever its client sends. An entry
+//! holds only what those required members and `alg` decide: the parsed key for that one algorithm
+//! (`kty` and `crv` are among the hashed members, so they match the entry's by construction).
+//! What else a JWK says (private members, `use`, `key_ops`, its own `alg`, member types) is
+//! checked on every proof before any lookup, exactly as parsing would check it. An entry is added
+//! only after a whole proof check accepted a proof signed with the key (signature, binding to the
+//! `cnf.jkt` of a verified token, replay store): filling the table takes tokens the issuer bound
+//! to those keys, one entry each.
 //!
-//! The table is set-associative: a fixed number of slots, [`WAYS`] per set, each an
-//! `ArcSwapOption`, so a lookup takes no lock (it loads at most [`WAYS`] pointers and compares
-//! the text in full) and memory is bounded by the slot count times the largest entry (a JWK of at
-//! most [`MAX_CACHED_JWK_LEN`] bytes and its parsed key). A full set replaces an entry not used
-//! since the set last had to make room (a second chance, as in CLOCK), so a flood of new keys
-//! pushes out idle keys before busy ones. A key pushed out is parsed again on its next proof: an
-//! evicted client pays what every proof paid before this cache, never more. The set a JWK falls
-//! in is chosen by a hash seeded per process, so a client cannot aim at another's set.
+//! The table is set-associative: `n` slots rounded up to a whole set of [`WAYS`], each an
+//! `ArcSwapOption`, so a lookup takes no lock and no reference count (it borrows at most [`WAYS`]
+//! pointers and compares 32 bytes and the algorithm) and memory is bounded by the slot count
+//! times the largest entry (a key from a JWK of at most [`MAX_CACHED_JWK_LEN`] bytes). A full set
+//! replaces an entry not used since the set last had to make room (a second chance, as in CLOCK),
+//! so a flood of new keys pushes out idle keys before busy ones. A key pushed out is parsed again
+//! on its next proof: an evicted client pays what every proof paid before this cache, never more.
+//! The set a key falls in is chosen by a hash of its thumbprint seeded per process, so a client
+//! cannot aim at another's set.
 
 use std::hash::BuildHasher;
 use std::sync::Arc;
@@ -32,43 +37,45 @@ use crate::keys::jwks::VerifyingKey;
 /// ([`Dpop::key_cache`](crate::Dpop::key_cache)).
 pub const DEFAULT_PROOF_KEY_CACHE: usize = 4096;
 
+/// Most proof keys [`Dpop::key_cache`](crate::Dpop::key_cache) accepts: 1,048,576 (at most about
+/// 2.5 GiB); a larger table is refused with a `ConfigError` rather than built.
+pub const MAX_PROOF_KEY_CACHE: usize = 1 << 20;
+
 /// Slots per set: a lookup compares at most this many entries.
 const WAYS: usize = 4;
 
-/// JWKs longer than this are parsed on every proof, never held: an RSA-4096 key's JWK is about
-/// 720 bytes, while anything longer carries members no key needs, which would only let one key
-/// take more memory.
+/// Keys whose JWK is longer than this are parsed on every proof, never held: an RSA-4096 key's JWK
+/// is about 720 bytes, and a larger modulus would only let one key take more memory.
 pub(crate) const MAX_CACHED_JWK_LEN: usize = 1024;
 
-/// A proof key parsed from one exact `jwk` text, for one algorithm.
+/// A proof key parsed for one algorithm, held by its thumbprint.
 pub(crate) struct ProofKey {
     alg: Algorithm,
-    jwk: Box<str>,
-    pub(crate) key: VerifyingKey,
-    /// RFC 7638 thumbprint of the key, as bound tokens carry it in `cnf.jkt`.
-    pub(crate) thumbprint: Box<str>,
+    /// SHA-256 of the key's RFC 7638 canonical members.
+    thumbprint: [u8; 32],
+    key: VerifyingKey,
     /// Set by a hit, cleared when the set looks for room: an entry used since then is spared.
     used: AtomicBool,
 }
 
 impl ProofKey {
-    pub(crate) fn new(
-        alg: Algorithm,
-        jwk: &str,
-        key: VerifyingKey,
-        thumbprint: String,
-    ) -> ProofKey {
+    /// `key`, parsed for `alg` from a JWK whose RFC 7638 thumbprint digest is `thumbprint`.
+    pub(crate) fn new(alg: Algorithm, thumbprint: [u8; 32], key: VerifyingKey) -> ProofKey {
         ProofKey {
             alg,
-            jwk: Box::from(jwk),
+            thumbprint,
             key,
-            thumbprint: thumbprint.into_boxed_str(),
             used: AtomicBool::new(false),
         }
     }
 
-    fn is_for(&self, alg: Algorithm, jwk: &str) -> bool {
-        self.alg == alg && *self.jwk == *jwk
+    /// The parsed key.
+    pub(crate) fn key(&self) -> &VerifyingKey {
+        &self.key
+    }
+
+    fn is_for(&self, alg: Algorithm, thumbprint: &[u8; 32]) -> bool {
+        self.alg == alg && self.thumbprint == *thumbprint
     }
 }
 
@@ -76,8 +83,8 @@ impl ProofKey {
 /// every worker of a server).
 pub(crate) struct ProofKeys {
     slots: Box<[ArcSwapOption<ProofKey>]>,
-    /// `sets - 1`; the number of sets is a power of two.
-    set_mask: usize,
+    /// Number of sets, `slots.len() / WAYS`; any number, not only a power of two.
+    sets: usize,
     hasher: foldhash::quality::RandomState,
     /// Which way a full set whose entries were all used gives up next.
     hand: AtomicUsize,
@@ -93,53 +100,58 @@ impl std::fmt::Debug for ProofKeys {
 }
 
 impl ProofKeys {
-    /// A table of about `capacity` keys (rounded up to whole sets, a power of two of them); `0`
-    /// holds none.
+    /// A table of `capacity` keys rounded up to a whole set of [`WAYS`] (at most `WAYS - 1` more);
+    /// `0` holds none. The caller keeps `capacity` within [`MAX_PROOF_KEY_CACHE`].
     pub(crate) fn new(capacity: usize) -> ProofKeys {
-        let sets = if capacity == 0 {
-            0
-        } else {
-            capacity.div_ceil(WAYS).next_power_of_two()
-        };
+        let sets = capacity.min(MAX_PROOF_KEY_CACHE).div_ceil(WAYS);
         ProofKeys {
             slots: (0..sets * WAYS).map(|_| ArcSwapOption::empty()).collect(),
-            set_mask: sets.saturating_sub(1),
+            sets,
             hasher: foldhash::quality::RandomState::default(),
             hand: AtomicUsize::new(0),
         }
     }
 
-    fn set(&self, jwk: &str) -> &[ArcSwapOption<ProofKey>] {
-        let start = (self.hasher.hash_one(jwk) as usize & self.set_mask) * WAYS;
+    fn set(&self, thumbprint: &[u8; 32]) -> &[ArcSwapOption<ProofKey>] {
+        // Multiply-shift maps the 64-bit hash onto `0..sets` evenly for any number of sets.
+        let hash = u128::from(self.hasher.hash_one(thumbprint));
+        let set = usize::try_from((hash * self.sets as u128) >> 64).unwrap_or_default();
+        let start = set * WAYS;
         self.slots.get(start..start + WAYS).unwrap_or_default()
     }
 
-    /// The key parsed from exactly `jwk` for `alg`, when held.
-    pub(crate) fn get(&self, alg: Algorithm, jwk: &str) -> Option<Arc<ProofKey>> {
-        for slot in self.set(jwk) {
+    /// `verify` applied to the key held for `alg` and `thumbprint`, borrowed for the call (no
+    /// reference count is written, so a busy key's entry stays shared between cores); `None` when
+    /// no such key is held.
+    pub(crate) fn with_key<R>(
+        &self,
+        alg: Algorithm,
+        thumbprint: &[u8; 32],
+        verify: impl FnOnce(&VerifyingKey) -> R,
+    ) -> Option<R> {
+        for slot in self.set(thumbprint) {
             let held = slot.load();
             if let Some(entry) = held.as_ref()
-                && entry.is_for(alg, jwk)
+                && entry.is_for(alg, thumbprint)
             {
-                // Only a first use since the last sweep writes, so a busy entry's cache line stays
-                // shared between cores.
+                // Only a first use since the last sweep writes, for the same reason.
                 if !entry.used.load(Ordering::Relaxed) {
                     entry.used.store(true, Ordering::Relaxed);
                 }
-                return Some(Arc::clone(entry));
+                return Some(verify(&entry.key));
             }
         }
         None
     }
 
-    /// Holds `entry`: in an empty slot of its set, else in place of one not used since the set
-    /// last made room, else in place of the next by turn. JWKs over [`MAX_CACHED_JWK_LEN`] are
-    /// not held.
-    pub(crate) fn insert(&self, entry: Arc<ProofKey>) {
-        if entry.jwk.len() > MAX_CACHED_JWK_LEN {
+    /// Holds `entry`, parsed from a JWK of `jwk_len` bytes: in an empty slot of its set, else in
+    /// place of one not used since the set last made room, else in place of the next by turn.
+    /// Keys from JWKs over [`MAX_CACHED_JWK_LEN`] are not held.
+    pub(crate) fn insert(&self, entry: ProofKey, jwk_len: usize) {
+        if jwk_len > MAX_CACHED_JWK_LEN {
             return;
         }
-        let set = self.set(&entry.jwk);
+        let set = self.set(&entry.thumbprint);
         if set.is_empty() {
             return;
         }
@@ -148,11 +160,11 @@ impl ProofKeys {
             let held = slot.load();
             match held.as_ref() {
                 None => {
-                    slot.store(Some(entry));
+                    slot.store(Some(Arc::new(entry)));
                     return;
                 }
                 // Another request parsed the same key at the same time.
-                Some(other) if other.is_for(entry.alg, &entry.jwk) => return,
+                Some(other) if other.is_for(entry.alg, &entry.thumbprint) => return,
                 Some(other) => {
                     if !other.used.swap(false, Ordering::Relaxed) && idle.is_none() {
                         idle = Some(way);
@@ -162,7 +174,7 @@ impl ProofKeys {
         }
         let way = idle.unwrap_or_else(|| self.hand.fetch_add(1, Ordering::Relaxed) % WAYS);
         if let Some(slot) = set.get(way) {
-            slot.store(Some(entry));
+            slot.store(Some(Arc::new(entry)));
         }
     }
 
@@ -187,98 +199,73 @@ mod tests {
     use crate::keys::algorithm::{AlgorithmPolicy, AlgorithmSet};
     use crate::keys::jwks;
 
-    /// An entry for an Ed25519 key whose JWK is told apart by `kid` (so each is other text).
-    fn entry(kid: usize) -> Arc<ProofKey> {
-        let jwk = format!(
-            r#"{{"kty":"OKP","crv":"Ed25519","kid":"{kid}","x":"11qYAYKxCrfVS_7TyWQHOg7hcvPapiMlrwIaaPcHURo"}}"#
-        );
-        let raw = serde_json::value::RawValue::from_string(jwk.clone()).unwrap();
+    /// An entry for one Ed25519 key, held under the made-up thumbprint `[n; 32]`.
+    fn entry(n: u8) -> ProofKey {
+        let jwk =
+            r#"{"kty":"OKP","crv":"Ed25519","x":"11qYAYKxCrfVS_7TyWQHOg7hcvPapiMlrwIaaPcHURo"}"#;
+        let raw = serde_json::value::RawValue::from_string(jwk.into()).unwrap();
         let policy = AlgorithmPolicy::Only(AlgorithmSet::of(&[Algorithm::EdDSA]));
         let key = jwks::parse_proof_key(&raw, policy).unwrap();
-        Arc::new(ProofKey::new(
-            Algorithm::EdDSA,
-            &jwk,
-            key,
-            format!("t{kid}"),
-        ))
+        ProofKey::new(Algorithm::EdDSA, [n; 32], key)
+    }
+
+    fn held(keys: &ProofKeys, n: u8) -> bool {
+        keys.with_key(Algorithm::EdDSA, &[n; 32], |_| ()).is_some()
     }
 
     #[test]
-    fn a_key_is_found_by_its_exact_text_and_algorithm_only() {
+    fn a_key_is_found_by_its_thumbprint_and_algorithm_only() {
         let keys = ProofKeys::new(16);
-        let held = entry(1);
-        assert!(keys.get(Algorithm::EdDSA, &held.jwk).is_none());
-        keys.insert(Arc::clone(&held));
-        let found = keys.get(Algorithm::EdDSA, &held.jwk).unwrap();
-        assert!(Arc::ptr_eq(&found, &held));
+        assert!(!held(&keys, 1));
+        keys.insert(entry(1), 100);
+        assert!(held(&keys, 1));
         assert!(
-            keys.get(Algorithm::ES256, &held.jwk).is_none(),
+            keys.with_key(Algorithm::ES256, &[1; 32], |_| ()).is_none(),
             "another alg"
         );
-        let spaced = held.jwk.replacen(':', ": ", 1);
-        assert!(
-            keys.get(Algorithm::EdDSA, &spaced).is_none(),
-            "other whitespace"
-        );
-        assert!(keys.get(Algorithm::EdDSA, &entry(2).jwk).is_none());
-        assert_eq!(keys.len(), 1);
+        assert!(!held(&keys, 2));
+        keys.insert(entry(1), 100);
+        assert_eq!(keys.len(), 1, "the same key again is not another entry");
     }
 
     #[test]
-    fn the_table_never_holds_more_than_its_slots() {
+    fn the_table_holds_its_size_rounded_up_to_a_whole_set_only() {
+        for (asked, slots) in [(10, 12), (4100, 4100), (4101, 4104), (1, 4), (0, 0)] {
+            assert_eq!(ProofKeys::new(asked).slots(), slots, "{asked}");
+        }
         let keys = ProofKeys::new(10);
-        // Rounded up to whole sets, a power of two of them: 4 sets of 4.
-        assert_eq!(keys.slots(), 16);
-        for kid in 0..500 {
-            keys.insert(entry(kid));
-            assert!(keys.len() <= 16);
+        for n in 0..=255 {
+            keys.insert(entry(n), 100);
+            assert!(keys.len() <= 12);
         }
         assert!(keys.len() > 4, "every set is used: {}", keys.len());
         let none = ProofKeys::new(0);
-        none.insert(entry(1));
+        none.insert(entry(1), 100);
         assert_eq!(none.len(), 0);
-        assert!(none.get(Algorithm::EdDSA, &entry(1).jwk).is_none());
+        assert!(!held(&none, 1));
     }
 
     #[test]
     fn a_key_in_use_outlives_a_flood_of_new_keys_and_an_idle_one_does_not() {
         // One set of four ways: every key competes for the same slots.
         let keys = ProofKeys::new(4);
-        let busy = entry(0);
-        let idle = entry(1);
-        keys.insert(Arc::clone(&busy));
-        keys.insert(Arc::clone(&idle));
-        for kid in 2..200 {
-            assert!(
-                keys.get(Algorithm::EdDSA, &busy.jwk).is_some(),
-                "flood key {kid}"
-            );
-            keys.insert(entry(kid));
+        keys.insert(entry(0), 100);
+        keys.insert(entry(1), 100);
+        for n in 2..200 {
+            assert!(held(&keys, 0), "flood key {n}");
+            keys.insert(entry(n), 100);
         }
-        assert!(keys.get(Algorithm::EdDSA, &busy.jwk).is_some());
-        assert!(keys.get(Algorithm::EdDSA, &idle.jwk).is_none());
+        assert!(held(&keys, 0));
+        assert!(!held(&keys, 1));
         assert_eq!(keys.len(), 4);
     }
 
     #[test]
-    fn a_long_jwk_is_not_held() {
+    fn a_key_from_a_long_jwk_is_not_held() {
         let keys = ProofKeys::new(16);
-        let long = entry(0);
-        let padded = format!(
-            "{}{}",
-            &long.jwk[..long.jwk.len() - 1],
-            ",\"pad\":\"".to_owned()
-        );
-        let padded = format!("{padded}{}\"}}", "p".repeat(MAX_CACHED_JWK_LEN));
-        let raw = serde_json::value::RawValue::from_string(padded.clone()).unwrap();
-        let policy = AlgorithmPolicy::Only(AlgorithmSet::of(&[Algorithm::EdDSA]));
-        let key = jwks::parse_proof_key(&raw, policy).unwrap();
-        keys.insert(Arc::new(ProofKey::new(
-            Algorithm::EdDSA,
-            &padded,
-            key,
-            "t".into(),
-        )));
+        keys.insert(entry(0), MAX_CACHED_JWK_LEN + 1);
         assert_eq!(keys.len(), 0);
+        keys.insert(entry(0), MAX_CACHED_JWK_LEN);
+        assert_eq!(keys.len(), 1);
     }
 }
