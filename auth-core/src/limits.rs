@@ -9,6 +9,7 @@
 //! ```
 
 pub use crate::checks::issuer::TENANT_PLACEHOLDER;
+pub use crate::dpop::proof_keys::{DEFAULT_PROOF_KEY_CACHE, MAX_PROOF_KEY_CACHE};
 pub use crate::dpop::replay::DEFAULT_REPLAY_CAPACITY;
 pub use crate::dpop::{DEFAULT_DPOP_ALGORITHMS, MAX_PROOF_LEN};
 pub use crate::introspection::DEFAULT_INTROSPECTION_TTL;

@@ -1,5 +1,5 @@
 //! Fifteen extractors plus the guard is sixteen: actix's limit, and it compiles.
-use actix_web::{web, App, HttpRequest};
+use actix_web::{App, HttpRequest, web};
 use auth_actix::require_role;
 
 #[require_role("admin")]
@@ -23,6 +23,6 @@ async fn admin(
     "admin"
 }
 
-fn main() {
+pub fn main() {
     let _ = App::new().route("/admin", web::get().to(admin));
 }

@@ -1,6 +1,6 @@
 //! Organisation guards bound to a path parameter, in every form, register as handlers.
-use actix_web::{post, web, App};
-use auth_actix::{require_org_member, require_org_role, Role};
+use actix_web::{App, post, web};
+use auth_actix::{Role, require_org_member, require_org_role};
 
 #[derive(Role)]
 enum OrgRole {
@@ -29,7 +29,7 @@ async fn projects() -> &'static str {
     "projects"
 }
 
-fn main() {
+pub fn main() {
     let _ = App::new()
         .service(create_invoice)
         .route("/tenants/{tenant}/billing", web::get().to(billing))

@@ -15,6 +15,18 @@
 //! URL, from its `/_stats`; this one then starts none and prints only `BASE=` and `READY=`),
 //! `MAX_AGE` (seconds the embedded issuer allows the JWKS to be cached, default 300) and
 //! `UNKNOWN_KID_COOLDOWN` (seconds between unknown-`kid` refetches, default 1).
+//!
+//! For `bench/dpop.sh`: `DPOP_PROOFS` (proofs to write per client key, default 0: none) writes,
+//! once the address is known, `DPOP_PROOFS` fresh proofs for `GET /protected` per client key (one
+//! ES256, one EdDSA) to `DPOP_DIR` (default `.`), one a line, and prints `DPOP_TOKEN_ES256=`,
+//! `DPOP_TOKEN_EDDSA=` (tokens bound to those keys), `DPOP_PROOFS_ES256=` and `DPOP_PROOFS_EDDSA=`
+//! (the files). A DPoP request is `GET /protected` with `Authorization: DPoP <token>` and a proof;
+//! its floors, `GET /floor/es256` and `GET /floor/eddsa`, answer like `/open` after one check of
+//! the `DPoP` header's signature with the client's key parsed once, and nothing else.
+//! `DPOP_KEY_CACHE` sets [`Dpop::key_cache`](auth_actix::Dpop::key_cache) (`0`: every proof's key
+//! parsed). `DPOP_REDIS` (a `redis://` URL; the server must not evict) remembers proofs there
+//! instead of in memory. Proofs are accepted for an hour and remembered without a per-key share (a bench
+//! client sends more than any real one), so the files can be replayed through a whole run.
 
 use std::io::Write;
 use std::time::Duration;
@@ -22,8 +34,8 @@ use std::time::Duration;
 use actix_web::http::header;
 use actix_web::{App, HttpRequest, HttpResponse, HttpServer, Responder, get, web};
 use auth_actix::core::{Algorithm, KeySettings};
-use auth_actix::testing::TestIssuer;
-use auth_actix::{Identity, JwtAuth, Provider, Verified};
+use auth_actix::testing::{DpopKey, TestIssuer};
+use auth_actix::{Dpop, Identity, JwtAuth, Provider, Verified};
 use examples::settings::{address, setting};
 use examples::signature_floor::SignatureFloor;
 
@@ -67,6 +79,38 @@ async fn signature(request: HttpRequest, floor: web::Data<Floor>) -> HttpRespons
     } else {
         HttpResponse::Unauthorized().finish()
     }
+}
+
+/// The open route plus one check of the DPoP proof's signature with the client's ES256 key,
+/// parsed once: the floor of a DPoP request. `401` without a `DPoP` header that verifies.
+#[get("/floor/es256")]
+async fn floor_es256(request: HttpRequest, floors: web::Data<ProofFloors>) -> HttpResponse {
+    proof_floor(&request, &floors.es256)
+}
+
+/// The same with the client's Ed25519 key.
+#[get("/floor/eddsa")]
+async fn floor_eddsa(request: HttpRequest, floors: web::Data<ProofFloors>) -> HttpResponse {
+    proof_floor(&request, &floors.eddsa)
+}
+
+fn proof_floor(request: &HttpRequest, key: &SignatureFloor) -> HttpResponse {
+    let proof = request
+        .headers()
+        .get("dpop")
+        .and_then(|value| value.to_str().ok())
+        .unwrap_or_default();
+    if key.check(proof) {
+        HttpResponse::Ok().body("ok")
+    } else {
+        HttpResponse::Unauthorized().finish()
+    }
+}
+
+/// The DPoP clients' keys, parsed once, for the floor routes.
+struct ProofFloors {
+    es256: SignatureFloor,
+    eddsa: SignatureFloor,
 }
 
 /// The key `/signature` checks with: the embedded issuer's, taken from its JWKS.
@@ -131,7 +175,28 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
             (issuer, provider)
         }
     };
-    let mut auth = JwtAuth::new(provider)?.skip(["/open", "/signature", "/_stats"]);
+    let mut auth = JwtAuth::new(provider)?.skip([
+        "/open",
+        "/signature",
+        "/floor/es256",
+        "/floor/eddsa",
+        "/_stats",
+    ]);
+    // A bench client sends more proofs than any real one, and replays the files through a run.
+    let mut dpop = Dpop::default()
+        .proof_age(Duration::from_secs(3600), Duration::from_secs(30))
+        .replay_capacity(4_000_000)
+        .replay_per_key(4_000_000);
+    if let Some(keys) = setting("DPOP_KEY_CACHE") {
+        dpop = dpop.key_cache(
+            keys.parse()
+                .map_err(|err| format!("DPOP_KEY_CACHE={keys:?}: {err}"))?,
+        );
+    }
+    if let Some(url) = setting("DPOP_REDIS") {
+        dpop = dpop.redis(&url);
+    }
+    auth = auth.dpop(dpop)?;
     if let Some(capacity) = setting("VERIFIED_CACHE") {
         auth = auth.verified_cache(
             capacity
@@ -141,8 +206,27 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     }
     auth.prefetch().await?;
 
+    let es256 = DpopKey::generate();
+    let eddsa = DpopKey::generate_ed25519();
+    let floors = web::Data::new(ProofFloors {
+        es256: SignatureFloor::for_proofs(&es256)?,
+        eddsa: SignatureFloor::for_proofs(&eddsa)?,
+    });
     let mut announce = Vec::new();
+    let mut bound = Vec::new();
     if let Some(embedded) = &issuer.embedded {
+        for (name, key) in [("ES256", &es256), ("EDDSA", &eddsa)] {
+            let token = embedded
+                .token()
+                .subject("user-3f1c9a7e-4b8d-4e2a-9c61-5d0e8f7a2b13")
+                .email("someone@example.com")
+                .roles(["admin", "viewer"])
+                .scopes(["openid", "profile", "read:items", "write:items"])
+                .dpop_bound(key)
+                .sign();
+            announce.push(format!("DPOP_TOKEN_{name}={token}"));
+            bound.push((name, key, token));
+        }
         let token = embedded
             .token()
             .subject("user-3f1c9a7e-4b8d-4e2a-9c61-5d0e8f7a2b13")
@@ -155,7 +239,6 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         announce.push(format!("TOKEN={token}"));
         announce.push(format!("STORM_FILE={storm_file}"));
     }
-    announce.push("READY=1".to_owned());
 
     let floor = web::Data::new(Floor {
         jwks_url: issuer.embedded.as_ref().map(TestIssuer::jwks_url),
@@ -168,17 +251,35 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
             .app_data(issuer.clone())
             .app_data(auth_data.clone())
             .app_data(floor.clone())
+            .app_data(floors.clone())
             .wrap(auth.clone())
             .service(open)
             .service(protected)
             // After `/protected`, so the route lookup in front of it costs what it did before.
             .service(signature)
+            .service(floor_es256)
+            .service(floor_eddsa)
             .service(stats)
     })
     .workers(workers)
     .backlog(4096)
     .bind(bind)?;
     let base = format!("http://{}", server.addrs().first().unwrap_or(&bind));
+    let proofs: usize = setting("DPOP_PROOFS").map_or(Ok(0), |count| count.parse())?;
+    if proofs > 0 {
+        let dir = setting("DPOP_DIR").unwrap_or_else(|| ".".to_owned());
+        let url = format!("{base}/protected");
+        for (name, key, token) in &bound {
+            let file = format!("{dir}/proofs-{}.txt", name.to_ascii_lowercase());
+            let mut out = std::io::BufWriter::new(std::fs::File::create(&file)?);
+            for _ in 0..proofs {
+                writeln!(out, "{}", key.proof("GET", &url, token))?;
+            }
+            out.flush()?;
+            announce.push(format!("DPOP_PROOFS_{name}={file}"));
+        }
+    }
+    announce.push("READY=1".to_owned());
     println!("BASE={base}");
     for line in announce {
         println!("{line}");
