@@ -565,8 +565,10 @@ struct JwkMembers<'a> {
     y: Option<Text<'a>>,
     #[serde(borrow)]
     key_ops: Option<Vec<Text<'a>>>,
+    // Read as key parsing reads it (any JSON, within serde_json's limits: a number out of range, a
+    // lone surrogate or nesting past 128 levels refused), so a hit refuses what a miss refuses.
     #[allow(dead_code)]
-    issuer: Option<IgnoredAny>,
+    issuer: Option<serde_json::Value>,
 }
 
 impl JwkMembers<'_> {
@@ -1197,6 +1199,45 @@ mod tests {
             dpop.keys.slots() <= asked.next_multiple_of(4),
             "key_cache({asked}) holds up to {} keys",
             dpop.keys.slots()
+        );
+    }
+
+    /// Round 4. On a miss, key parsing (`keys::jwks::RawJwk`) reads the JWK's `issuer` member as a
+    /// `serde_json::Value`, which refuses a number out of f64 range, a lone surrogate escape and
+    /// nesting past 128 levels; on a hit, `JwkMembers` read it as `IgnoredAny`, which accepted all
+    /// three, so the outcome of a proof depended on what other requests put in the table. Both now
+    /// read it alike: a hit skips only the key construction.
+    #[tokio::test]
+    async fn a_jwk_refused_on_a_miss_is_refused_on_a_hit() {
+        let client = Client::new();
+        let jkt = client.thumbprint();
+        let deep = format!("{}{}", "[".repeat(200), "]".repeat(200));
+        let mut accepted_on_a_hit = Vec::new();
+        for value in ["1e400", r#""\ud800""#, deep.as_str()] {
+            let jwk = client
+                .jwk()
+                .replacen('{', &format!(r#"{{"issuer":{value},"#), 1);
+            // Without the key held: refused (key parsing cannot read the JWK).
+            let cold = Dpop::default().key_cache(0);
+            let refused = check(&cold, &jkt, &client.proof(&jwk)).await;
+            assert_eq!(
+                refused.unwrap_err(),
+                invalid("`jwk` is not a usable key for `alg`"),
+                "miss, issuer {value:.20}"
+            );
+            // With the key held (put there by an ordinary proof of the same key): must be the same.
+            let warm = Dpop::default();
+            check(&warm, &jkt, &client.proof(&client.jwk()))
+                .await
+                .unwrap();
+            let proof = client.proof(&jwk);
+            if check(&warm, &jkt, &proof).await.is_ok() {
+                accepted_on_a_hit.push(format!("{value:.20}"));
+            }
+        }
+        assert!(
+            accepted_on_a_hit.is_empty(),
+            "issuer values refused on a miss but accepted on a hit: {accepted_on_a_hit:?}"
         );
     }
 }
