@@ -172,6 +172,14 @@ impl Reply {
         serde_json::from_str(&self.body).unwrap_or(Value::Null)
     }
 
+    /// Every `WWW-Authenticate` value, in order.
+    pub fn challenges(&self) -> Vec<String> {
+        self.headers
+            .get_all("www-authenticate")
+            .map(|value| value.to_str().unwrap_or("<non-ascii>").to_owned())
+            .collect()
+    }
+
     /// `error.code` of the JSON body.
     pub fn code(&self) -> String {
         error_code(&self.body)
@@ -227,6 +235,26 @@ where
         headers,
         body: String::from_utf8_lossy(&body).into_owned(),
     }
+}
+
+/// `GET path` with `token` as a bearer, through an initialised actix service.
+pub async fn get_bearer<S, B>(app: &S, path: &str, token: &str) -> Reply
+where
+    S: actix_web::dev::Service<
+            actix_http::Request,
+            Response = actix_web::dev::ServiceResponse<B>,
+            Error = actix_web::Error,
+        >,
+    B: actix_web::body::MessageBody,
+{
+    let bearer = (
+        actix_web::http::header::AUTHORIZATION,
+        format!("Bearer {token}"),
+    );
+    let request = actix_web::test::TestRequest::get()
+        .uri(path)
+        .insert_header(bearer);
+    send(app, request).await
 }
 
 /// Status and body of a test request sent through an initialised actix service.

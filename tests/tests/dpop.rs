@@ -11,7 +11,7 @@ use auth_actix::{AuthError, Dpop, Identity, JwtAuth, Provider, Verified, Verifie
 use auth_core::DpopRequest;
 use serde_json::{Value, json};
 use tests::audit_log::AuditLog;
-use tests::{Reply, init_tracing, send, unix_now};
+use tests::{Reply, get_bearer, init_tracing, send, unix_now};
 
 /// Where actix's test requests say they were sent.
 const URL: &str = "http://localhost:8080/items";
@@ -26,14 +26,6 @@ async fn items(caller: Verified<Identity>) -> HttpResponse {
 async fn call(auth: JwtAuth, request: test::TestRequest) -> Reply {
     let app = test::init_service(App::new().wrap(auth).service(items)).await;
     send(&app, request.uri("/items")).await
-}
-
-fn challenges(reply: &Reply) -> Vec<String> {
-    reply
-        .headers
-        .get_all("www-authenticate")
-        .map(|value| value.to_str().unwrap().to_owned())
-        .collect()
 }
 
 #[actix_web::test]
@@ -78,7 +70,7 @@ async fn a_stolen_bound_token_is_useless_as_a_bearer_token() {
     assert_eq!(reply.code(), "INVALID_TOKEN");
     // The error belongs to the DPoP challenge; Bearer still comes first, for clients (the MCP
     // TypeScript SDK) that read only the first.
-    let challenges = challenges(&reply);
+    let challenges = reply.challenges();
     assert_eq!(challenges[0], r#"Bearer realm="api""#);
     assert!(
         challenges[1].starts_with(r#"DPoP realm="api", error="invalid_token""#),
@@ -100,7 +92,7 @@ async fn without_a_token_both_schemes_are_offered() {
     .await;
     assert_eq!(reply.status, StatusCode::UNAUTHORIZED);
     assert_eq!(
-        challenges(&reply),
+        reply.challenges(),
         [
             r#"Bearer realm="api""#,
             r#"DPoP realm="api", algs="RS256 PS256 ES256 EdDSA""#
@@ -149,10 +141,10 @@ async fn the_dpop_challenge_is_offered_only_where_a_provider_can_bind_tokens() {
         let auth = JwtAuth::new(provider).unwrap();
         let reply = call(auth.clone(), test::TestRequest::get()).await;
         assert_eq!(reply.status, StatusCode::UNAUTHORIZED);
-        assert_eq!(challenges(&reply), [r#"Bearer realm="api""#], "{name}");
+        assert_eq!(reply.challenges(), [r#"Bearer realm="api""#], "{name}");
         // A refused token too (Cloudflare Access reads its own header, so it sees none).
         let reply = call(auth, test::TestRequest::get().bearer("not-a-jwt")).await;
-        let refused = challenges(&reply);
+        let refused = reply.challenges();
         assert_eq!(refused.len(), 1, "{name}: {refused:?}");
         assert!(
             refused[0].starts_with(r#"Bearer realm="api""#),
@@ -162,7 +154,7 @@ async fn the_dpop_challenge_is_offered_only_where_a_provider_can_bind_tokens() {
     for provider in binding {
         let name = format!("{provider:?}").chars().take(50).collect::<String>();
         let reply = call(JwtAuth::new(provider).unwrap(), test::TestRequest::get()).await;
-        assert_eq!(challenges(&reply), offered, "{name}");
+        assert_eq!(reply.challenges(), offered, "{name}");
     }
     // One provider that can bind is enough, and Bearer stays first.
     let mixed = JwtAuth::any_of([
@@ -172,7 +164,7 @@ async fn the_dpop_challenge_is_offered_only_where_a_provider_can_bind_tokens() {
     .unwrap();
     assert!(mixed.verifier().offers_dpop());
     assert_eq!(
-        challenges(&call(mixed, test::TestRequest::get()).await),
+        call(mixed, test::TestRequest::get()).await.challenges(),
         offered
     );
     let entra = JwtAuth::new(bearer_only[0].clone()).unwrap();
@@ -305,9 +297,9 @@ async fn every_faulty_proof_is_refused() {
         assert_eq!(reply.status, StatusCode::UNAUTHORIZED, "{what}");
         assert_eq!(reply.code(), "INVALID_DPOP_PROOF", "{what}: {}", reply.body);
         assert!(
-            challenges(&reply)[1].starts_with(r#"DPoP realm="api", error="invalid_dpop_proof""#),
+            reply.challenges()[1].starts_with(r#"DPoP realm="api", error="invalid_dpop_proof""#),
             "{what}: {:?}",
-            challenges(&reply)
+            reply.challenges()
         );
     }
 }
@@ -359,7 +351,7 @@ async fn binding_failures_are_invalid_token() {
         assert_eq!(reply.status, StatusCode::UNAUTHORIZED, "{what}");
         assert_eq!(reply.code(), "INVALID_TOKEN", "{what}");
         assert!(
-            challenges(&reply)[1].starts_with(r#"DPoP realm="api", error="invalid_token""#),
+            reply.challenges()[1].starts_with(r#"DPoP realm="api", error="invalid_token""#),
             "{what}"
         );
     }
@@ -661,7 +653,7 @@ async fn server_nonces_are_handed_out_and_required() {
     .await;
     assert_eq!(reply.status, StatusCode::UNAUTHORIZED);
     assert_eq!(reply.code(), "USE_DPOP_NONCE");
-    assert!(challenges(&reply)[1].starts_with(r#"DPoP realm="api", error="use_dpop_nonce""#));
+    assert!(reply.challenges()[1].starts_with(r#"DPoP realm="api", error="use_dpop_nonce""#));
     let nonce = reply
         .header("dpop-nonce")
         .expect("a nonce to retry with")
@@ -1271,7 +1263,7 @@ mod oidc_provider {
             assert_eq!(reply.status, StatusCode::UNAUTHORIZED, "{what}");
             assert_eq!(reply.code(), code, "{what}: {}", reply.body);
         }
-        let as_bearer = send(&app, test::TestRequest::get().uri("/items").bearer(&token)).await;
+        let as_bearer = get_bearer(&app, "/items", &token).await;
         assert_eq!(as_bearer.status, StatusCode::UNAUTHORIZED);
         assert_eq!(as_bearer.code(), "INVALID_TOKEN");
     }

@@ -4,12 +4,12 @@
 
 use actix_web::http::StatusCode;
 use actix_web::{App, HttpRequest, HttpResponse, test, web};
-use auth_actix::testing::{TestIssuer, TestRequestExt};
+use auth_actix::testing::TestIssuer;
 use auth_actix::{AuthRejection, Authorize, Identity, JwtAuth, Rule, Verified, authorize};
 use auth_core::Provider;
 
 use serde_json::Value;
-use tests::send;
+use tests::{get_bearer, send};
 
 fn bound(issuer: &TestIssuer, resources: &[&str]) -> Provider {
     resources.iter().fold(
@@ -20,14 +20,6 @@ fn bound(issuer: &TestIssuer, resources: &[&str]) -> Provider {
 
 fn me() -> actix_web::Route {
     web::get().to(|id: Verified<Identity>| async move { id.subject.clone() })
-}
-
-fn challenges(reply: &tests::Reply) -> Vec<String> {
-    reply
-        .headers
-        .get_all("www-authenticate")
-        .map(|value| value.to_str().unwrap().to_owned())
-        .collect()
 }
 
 /// Two protected resources on one server (one provider, as `Provider::resource` invites: "call
@@ -51,17 +43,9 @@ async fn a_token_for_one_resource_is_replayed_at_another_resource_of_the_same_se
     )
     .await;
     let for_admin = issuer.token().subject("ada").audience(admin).sign();
-    let own = send(
-        &app,
-        test::TestRequest::get().uri("/admin/me").bearer(&for_admin),
-    )
-    .await;
+    let own = get_bearer(&app, "/admin/me", &for_admin).await;
     assert_eq!(own.status, StatusCode::OK, "{}", own.body);
-    let replayed = send(
-        &app,
-        test::TestRequest::get().uri("/mcp/me").bearer(&for_admin),
-    )
-    .await;
+    let replayed = get_bearer(&app, "/mcp/me", &for_admin).await;
     assert_eq!(
         replayed.status,
         StatusCode::UNAUTHORIZED,
@@ -90,21 +74,13 @@ async fn an_alias_audience_serves_every_resource_and_a_bound_token_no_other_path
     .await;
     let alias = issuer.token().subject("ada").audience("orders-api").sign();
     for path in ["/mcp/me", "/admin/me", "/other/me"] {
-        let reply = send(&app, test::TestRequest::get().uri(path).bearer(&alias)).await;
+        let reply = get_bearer(&app, path, &alias).await;
         assert_eq!(reply.status, StatusCode::OK, "{path}: {}", reply.body);
     }
     let for_mcp = issuer.token().subject("ada").audience(mcp).sign();
-    let own = send(
-        &app,
-        test::TestRequest::get().uri("/mcp/me").bearer(&for_mcp),
-    )
-    .await;
+    let own = get_bearer(&app, "/mcp/me", &for_mcp).await;
     assert_eq!(own.status, StatusCode::OK, "{}", own.body);
-    let outside = send(
-        &app,
-        test::TestRequest::get().uri("/other/me").bearer(&for_mcp),
-    )
-    .await;
+    let outside = get_bearer(&app, "/other/me", &for_mcp).await;
     assert_eq!(outside.status, StatusCode::UNAUTHORIZED, "{}", outside.body);
     assert!(outside.body.contains("INVALID_TOKEN"), "{}", outside.body);
 }
@@ -124,13 +100,9 @@ async fn a_resource_only_providers_token_is_refused_outside_its_resource() {
     )
     .await;
     let token = issuer.token().subject("ada").audience(mcp).sign();
-    let own = send(&app, test::TestRequest::get().uri("/mcp/me").bearer(&token)).await;
+    let own = get_bearer(&app, "/mcp/me", &token).await;
     assert_eq!(own.status, StatusCode::OK, "{}", own.body);
-    let outside = send(
-        &app,
-        test::TestRequest::get().uri("/internal/me").bearer(&token),
-    )
-    .await;
+    let outside = get_bearer(&app, "/internal/me", &token).await;
     assert_eq!(outside.status, StatusCode::UNAUTHORIZED, "{}", outside.body);
 }
 
@@ -153,13 +125,9 @@ async fn a_token_of_a_provider_without_the_resource_is_refused_at_the_resource()
     )
     .await;
     let token = legacy_issuer.token().subject("ada").sign();
-    let own = send(
-        &app,
-        test::TestRequest::get().uri("/legacy/me").bearer(&token),
-    )
-    .await;
+    let own = get_bearer(&app, "/legacy/me", &token).await;
     assert_eq!(own.status, StatusCode::OK, "{}", own.body);
-    let at_mcp = send(&app, test::TestRequest::get().uri("/mcp/me").bearer(&token)).await;
+    let at_mcp = get_bearer(&app, "/mcp/me", &token).await;
     assert_eq!(at_mcp.status, StatusCode::UNAUTHORIZED, "{}", at_mcp.body);
 }
 
@@ -179,17 +147,9 @@ async fn an_introspected_token_for_one_resource_is_refused_at_another() {
     )
     .await;
     let for_admin = issuer.token().subject("ada").audience(admin).opaque();
-    let own = send(
-        &app,
-        test::TestRequest::get().uri("/admin/me").bearer(&for_admin),
-    )
-    .await;
+    let own = get_bearer(&app, "/admin/me", &for_admin).await;
     assert_eq!(own.status, StatusCode::OK, "{}", own.body);
-    let replayed = send(
-        &app,
-        test::TestRequest::get().uri("/mcp/me").bearer(&for_admin),
-    )
-    .await;
+    let replayed = get_bearer(&app, "/mcp/me", &for_admin).await;
     assert_eq!(
         replayed.status,
         StatusCode::UNAUTHORIZED,
@@ -226,7 +186,7 @@ async fn a_configured_scope_with_a_quote_injects_a_resource_metadata_parameter()
     let app = test::init_service(App::new().wrap(auth).route("/mcp/me", me())).await;
     let reply = send(&app, test::TestRequest::get().uri("/mcp/me")).await;
     assert_eq!(reply.status, StatusCode::UNAUTHORIZED);
-    for challenge in challenges(&reply) {
+    for challenge in reply.challenges() {
         assert_eq!(
             challenge.matches("resource_metadata=").count(),
             1,
@@ -276,9 +236,9 @@ async fn a_rule_scope_with_a_quote_injects_parameters_into_the_403_challenge() {
     let auth = JwtAuth::new(bound(&issuer, &[resource])).unwrap();
     let app = test::init_service(App::new().wrap(auth).route("/mcp", web::get().to(guarded))).await;
     let token = issuer.token().audience(resource).scopes(["read"]).sign();
-    let reply = send(&app, test::TestRequest::get().uri("/mcp").bearer(&token)).await;
+    let reply = get_bearer(&app, "/mcp", &token).await;
     assert_eq!(reply.status, StatusCode::FORBIDDEN);
-    for challenge in challenges(&reply) {
+    for challenge in reply.challenges() {
         assert!(
             challenge.matches("error=").count() <= 1,
             "a rule's scope injected a parameter: {challenge}"
@@ -306,7 +266,7 @@ async fn a_configured_scope_with_a_newline_strips_every_challenge() {
     assert_eq!(reply.status, StatusCode::UNAUTHORIZED);
     assert!(reply.headers.get("x-injected").is_none());
     assert!(
-        !challenges(&reply).is_empty(),
+        !reply.challenges().is_empty(),
         "a 401 went out without WWW-Authenticate"
     );
 }
@@ -349,7 +309,7 @@ async fn scopes_of_another_application_leak_into_this_resources_metadata() {
         "the public resource publishes another application's scope: {doc}"
     );
     let reply = send(&app, test::TestRequest::get().uri("/mcp/me")).await;
-    let challenges = challenges(&reply);
+    let challenges = reply.challenges();
     assert!(!challenges.is_empty());
     for challenge in challenges {
         assert!(challenge.contains(r#"scope="read""#), "{challenge}");

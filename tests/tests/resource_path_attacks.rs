@@ -12,7 +12,7 @@ use auth_actix::testing::{TestIssuer, TestRequestExt};
 use auth_actix::{Identity, JwtAuth, Verified};
 use auth_core::Provider;
 
-use tests::send;
+use tests::{get_bearer, send};
 
 fn bound(issuer: &TestIssuer, resources: &[&str]) -> Provider {
     resources.iter().fold(
@@ -47,10 +47,10 @@ async fn a_percent_encoded_resource_path_admits_a_token_of_a_provider_without_th
     )
     .await;
     let token = legacy_issuer.token().subject("mallory").sign();
-    let plain = send(&app, test::TestRequest::get().uri("/mcp/me").bearer(&token)).await;
+    let plain = get_bearer(&app, "/mcp/me", &token).await;
     assert_eq!(plain.status, StatusCode::UNAUTHORIZED, "{}", plain.body);
     for path in ["/%6Dcp/me", "/%6dcp/me", "/m%63p/me"] {
-        let encoded = send(&app, test::TestRequest::get().uri(path).bearer(&token)).await;
+        let encoded = get_bearer(&app, path, &token).await;
         assert_eq!(
             encoded.status,
             StatusCode::UNAUTHORIZED,
@@ -78,27 +78,11 @@ async fn a_percent_encoded_sub_resource_path_is_decided_as_the_origin_resource()
     )
     .await;
     let for_origin = issuer.token().subject("mallory").audience(origin).sign();
-    let own = send(
-        &app,
-        test::TestRequest::get().uri("/me").bearer(&for_origin),
-    )
-    .await;
+    let own = get_bearer(&app, "/me", &for_origin).await;
     assert_eq!(own.status, StatusCode::OK, "{}", own.body);
-    let plain = send(
-        &app,
-        test::TestRequest::get()
-            .uri("/admin/me")
-            .bearer(&for_origin),
-    )
-    .await;
+    let plain = get_bearer(&app, "/admin/me", &for_origin).await;
     assert_eq!(plain.status, StatusCode::UNAUTHORIZED, "{}", plain.body);
-    let encoded = send(
-        &app,
-        test::TestRequest::get()
-            .uri("/%61dmin/me")
-            .bearer(&for_origin),
-    )
-    .await;
+    let encoded = get_bearer(&app, "/%61dmin/me", &for_origin).await;
     assert_eq!(
         encoded.status,
         StatusCode::UNAUTHORIZED,
@@ -130,10 +114,10 @@ async fn a_doubled_slash_escapes_the_resource_when_normalize_path_runs_inside_jw
     )
     .await;
     let token = legacy_issuer.token().subject("mallory").sign();
-    let plain = send(&app, test::TestRequest::get().uri("/mcp/me").bearer(&token)).await;
+    let plain = get_bearer(&app, "/mcp/me", &token).await;
     assert_eq!(plain.status, StatusCode::UNAUTHORIZED, "{}", plain.body);
     for path in ["//mcp/me", "//mcp//me/"] {
-        let doubled = send(&app, test::TestRequest::get().uri(path).bearer(&token)).await;
+        let doubled = get_bearer(&app, path, &token).await;
         assert_eq!(
             doubled.status,
             StatusCode::UNAUTHORIZED,
@@ -158,23 +142,11 @@ async fn a_legitimate_encoded_path_passes_with_the_resources_own_token() {
     ))
     .await;
     let own = issuer.token().subject("alice").audience(mcp).sign();
-    let response = send(
-        &app,
-        test::TestRequest::get()
-            .uri("/mcp/files/my%20doc")
-            .bearer(&own),
-    )
-    .await;
+    let response = get_bearer(&app, "/mcp/files/my%20doc", &own).await;
     assert_eq!(response.status, StatusCode::OK, "{}", response.body);
     assert_eq!(response.body, "file my doc");
     let other = issuer.token().subject("alice").audience(admin).sign();
-    let response = send(
-        &app,
-        test::TestRequest::get()
-            .uri("/mcp/files/my%20doc")
-            .bearer(&other),
-    )
-    .await;
+    let response = get_bearer(&app, "/mcp/files/my%20doc", &other).await;
     assert_eq!(
         response.status,
         StatusCode::UNAUTHORIZED,

@@ -89,15 +89,6 @@ fn app_routes(config: &mut web::ServiceConfig) {
         );
 }
 
-/// Every `WWW-Authenticate` value of a reply, in order.
-fn challenges(reply: &tests::Reply) -> Vec<String> {
-    reply
-        .headers
-        .get_all("www-authenticate")
-        .map(|value| value.to_str().unwrap().to_owned())
-        .collect()
-}
-
 #[actix_web::test]
 async fn an_acr_rule_admits_a_listed_value_and_refuses_others_with_one_decision() {
     let issuer = TestIssuer::start().await;
@@ -126,7 +117,7 @@ async fn an_acr_rule_admits_a_listed_value_and_refuses_others_with_one_decision(
         reply.json()["error"]["message"],
         "A stronger or more recent sign-in is required"
     );
-    let bearer = &challenges(&reply)[0];
+    let bearer = &reply.challenges()[0];
     assert!(
         bearer.starts_with(
             "Bearer realm=\"api\", error=\"insufficient_user_authentication\", \
@@ -163,7 +154,7 @@ async fn an_acr_rule_admits_a_listed_value_and_refuses_others_with_one_decision(
     // Without a token: the plain 401, no step-up parameters.
     let reply = send(&app, test::TestRequest::get().uri("/two-factor")).await;
     assert_eq!(reply.code(), "UNAUTHORIZED");
-    assert!(!challenges(&reply)[0].contains("acr_values"));
+    assert!(!reply.challenges()[0].contains("acr_values"));
 }
 
 #[actix_web::test]
@@ -176,7 +167,7 @@ async fn recency_counts_auth_time_with_the_providers_leeway_both_ways() {
         async move {
             let req = test::TestRequest::get().uri("/recent").bearer(&token);
             let reply = send(app, req).await;
-            (reply.status, challenges(&reply).join(" | "))
+            (reply.status, reply.challenges().join(" | "))
         }
     };
     let at = |auth_time: serde_json::Value| issuer.token().claim("auth_time", auth_time).sign();
@@ -240,7 +231,7 @@ async fn the_attribute_and_authorize_check_acr_and_max_age_together() {
     ] {
         let reply = send(&app, post("/payments", &refused)).await;
         assert_eq!(reply.status, StatusCode::UNAUTHORIZED);
-        let bearer = &challenges(&reply)[0];
+        let bearer = &reply.challenges()[0];
         assert!(
             bearer.ends_with("acr_values=\"urn:okta:loa:2fa:any\", max_age=\"300\""),
             "{bearer}"
@@ -257,7 +248,7 @@ async fn the_attribute_and_authorize_check_acr_and_max_age_together() {
     );
     let reply = send(&app, post("/either", &token("1", 10))).await;
     assert!(
-        challenges(&reply)[0].ends_with("acr_values=\"2 gold\""),
+        reply.challenges()[0].ends_with("acr_values=\"2 gold\""),
         "{reply:?}"
     );
 
@@ -267,7 +258,7 @@ async fn the_attribute_and_authorize_check_acr_and_max_age_together() {
     );
     let reply = send(&app, post("/fresh", &token("1", 1000))).await;
     assert!(
-        challenges(&reply)[0].ends_with("max_age=\"120\""),
+        reply.challenges()[0].ends_with("max_age=\"120\""),
         "{reply:?}"
     );
 
@@ -293,7 +284,7 @@ async fn the_attribute_and_authorize_check_acr_and_max_age_together() {
     for refused in [token("gold", 1000), token("2", 10)] {
         let reply = send(&app, get("/scoped-acr", &refused)).await;
         assert_eq!(reply.code(), INSUFFICIENT);
-        assert!(challenges(&reply)[0].ends_with("acr_values=\"gold\", max_age=\"300\""));
+        assert!(reply.challenges()[0].ends_with("acr_values=\"gold\", max_age=\"300\""));
     }
     assert_eq!(
         send(&app, get("/scoped-recent", &token("1", 10)))
@@ -303,7 +294,7 @@ async fn the_attribute_and_authorize_check_acr_and_max_age_together() {
     );
     let reply = send(&app, get("/scoped-recent", &token("1", 1000))).await;
     assert!(
-        challenges(&reply)[0].ends_with("max_age=\"300\""),
+        reply.challenges()[0].ends_with("max_age=\"300\""),
         "{reply:?}"
     );
 }
