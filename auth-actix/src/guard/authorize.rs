@@ -322,7 +322,7 @@ where
                 let describe = |identity: &Identity| rule.kind.describe(identity, rule.names());
                 // A refusal's challenge names the scopes asked for (RFC 6750 §3, RFC 9728 §5.1).
                 let scopes = matches!(rule.kind, RuleKind::AnyScope | RuleKind::AllScopes)
-                    .then(|| rule.names().collect::<Vec<_>>().join(" "));
+                    .then_some(|| rule.names().collect::<Vec<_>>().join(" "));
                 RouteScopes::around(http, scopes, || {
                     admit(http, caller, rule.org_param.as_deref(), allows, describe)
                 })

@@ -528,7 +528,7 @@ impl Rule {
             return admit_step_up(req, caller, self.names, max_age);
         }
         // A refusal's challenge names the scopes this rule asks for (RFC 6750 §3, RFC 9728 §5.1).
-        let scopes = self.is_scope().then(|| self.names.join(" "));
+        let scopes = self.is_scope().then_some(|| self.names.join(" "));
         RouteScopes::around(req, scopes, || {
             admit(
                 req,

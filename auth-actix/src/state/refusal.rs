@@ -80,16 +80,19 @@ impl RouteScopes {
     /// Runs a guard's check, keeping the scopes it names (none for a guard about roles) where a
     /// refusal built meanwhile finds them; they are gone again once the check is over, whatever
     /// its outcome (a refusal has captured them; a refusal an `Option<Require<_>>` swallowed must
-    /// not lend them to a later, unrelated one).
+    /// not lend them to a later, unrelated one). Only a challenge on a protected resource names
+    /// them, so without one configured the check runs as it is: an admitted request pays nothing.
     pub(crate) fn around<T, E>(
         req: &HttpRequest,
-        scopes: Option<String>,
+        scopes: Option<impl FnOnce() -> String>,
         check: impl FnOnce() -> Result<T, E>,
     ) -> Result<T, E> {
-        let Some(scopes) = scopes else {
+        let serves_resources =
+            || jwt_auth(req).is_some_and(|auth| !auth.verifier.protected_resources().is_empty());
+        let Some(scopes) = scopes.filter(|_| serves_resources()) else {
             return check();
         };
-        req.extensions_mut().insert(RouteScopes(scopes));
+        req.extensions_mut().insert(RouteScopes(scopes()));
         let outcome = check();
         req.extensions_mut().remove::<RouteScopes>();
         outcome
@@ -166,16 +169,36 @@ mod tests {
 
     #[test]
     fn route_scopes_are_gone_after_the_check_whatever_its_outcome() {
-        let req = TestRequest::default().to_http_request();
+        let provider = auth_core::Provider::oidc("https://issuer.example.com")
+            .resource("https://api.example.com/mcp");
+        let auth = crate::JwtAuth::new(provider).unwrap();
+        let req = TestRequest::default().app_data(auth).to_http_request();
         // A refusal the handler swallowed (`Option<Require<_>>`) lends its scopes to no later one.
-        let refused: Result<(), ()> = RouteScopes::around(&req, Some("mcp:admin".into()), || {
-            assert!(req.extensions().get::<RouteScopes>().is_some());
-            Err(())
-        });
+        let refused: Result<(), ()> =
+            RouteScopes::around(&req, Some(|| "mcp:admin".into()), || {
+                assert!(req.extensions().get::<RouteScopes>().is_some());
+                Err(())
+            });
         assert!(refused.is_err());
         assert!(req.extensions().get::<RouteScopes>().is_none());
-        let admitted: Result<(), ()> = RouteScopes::around(&req, Some("read".into()), || Ok(()));
+        let admitted: Result<(), ()> = RouteScopes::around(&req, Some(|| "read".into()), || Ok(()));
         assert!(admitted.is_ok());
         assert!(req.extensions().get::<RouteScopes>().is_none());
+    }
+
+    #[test]
+    fn route_scopes_are_not_kept_where_no_resource_is_configured() {
+        let provider = auth_core::Provider::oidc("https://issuer.example.com").audience("api");
+        let auth = crate::JwtAuth::new(provider).unwrap();
+        let req = TestRequest::default().app_data(auth).to_http_request();
+        let outcome: Result<(), ()> = RouteScopes::around(
+            &req,
+            Some(|| -> String { panic!("scopes joined for no challenge") }),
+            || {
+                assert!(req.extensions().get::<RouteScopes>().is_none());
+                Ok(())
+            },
+        );
+        assert!(outcome.is_ok());
     }
 }
